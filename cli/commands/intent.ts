@@ -1,0 +1,130 @@
+import type { Command } from "commander";
+import { IntentAccepted, IntentRequest, parse, type Target } from "../../contract";
+import { centralClient, globals } from "../context";
+import { parseDeadline, parseDuration } from "../durations";
+import { CliError, EXIT } from "../errors";
+import { followRun } from "../follow";
+import { printValue } from "../output";
+
+interface SubmitOptions {
+  app?: string;
+  agent?: string[];
+  skill?: string;
+  capability?: string[];
+  type: string;
+  param?: string[];
+  maxTokens?: string;
+  maxCost?: string;
+  maxWall?: string;
+  maxToolCalls?: string;
+  allowTool?: string[];
+  idempotencyKey?: string;
+  deadline?: string;
+  wait?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerIntent(program: Command): void {
+  const intent = program.command("intent").description("submit work to the fleet");
+  intent
+    .command("submit")
+    .description("submit an intent; with --wait, stream its run's events until it ends")
+    .argument("[prompt]", "the task, for `task` intents")
+    .option("--app <app>", "run on an online agent of this app")
+    .option("--agent <id>", "run on this agent (repeatable: candidates in order)", collect)
+    .option("--skill <name>", "run on an agent that has this skill")
+    .option("--capability <cap>", "require this capability (repeatable)", collect)
+    .option("--type <type>", "intent type", "task")
+    .option(
+      "--param <key=value>",
+      "intent parameter; value parsed as JSON when it is JSON (repeatable)",
+      collect,
+    )
+    .option("--max-tokens <n>", "token budget for the run")
+    .option("--max-cost <usd>", "cost budget for the run, in USD")
+    .option("--max-wall <duration>", "wall-time budget, e.g. 10m")
+    .option("--max-tool-calls <n>", "tool-call budget")
+    .option("--allow-tool <pattern>", "allow only these tools (repeatable, '*' wildcards)", collect)
+    .option("--idempotency-key <key>", "resubmitting with the same key returns the first intent")
+    .option("--deadline <when>", "ISO time or a duration from now (e.g. 30m)")
+    .option("--wait", "stream the run's events live and exit with its outcome")
+    .action(async (prompt: string | undefined, opts: SubmitOptions, command: Command) => {
+      const request = parse(IntentRequest, buildRequest(prompt, opts), "intent");
+      const client = centralClient(command);
+      const accepted = await client.request("POST", "/v1/intents", IntentAccepted, request);
+      const json = globals(command).json;
+      if (!opts.wait) {
+        if (json) printValue(accepted, true);
+        else
+          process.stdout.write(
+            `${accepted.duplicate ? "already submitted" : "submitted"}: intent ${accepted.intent.intent_id}, run ${accepted.run.run_id} (${accepted.run.status})\n`,
+          );
+        return;
+      }
+      if (!json)
+        process.stdout.write(`run ${accepted.run.run_id} (intent ${accepted.intent.intent_id})\n`);
+      const final = await followRun(client, accepted.run.run_id, json);
+      if (final.status !== "completed") process.exitCode = EXIT.failure;
+    });
+}
+
+function buildRequest(prompt: string | undefined, opts: SubmitOptions): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const pair of opts.param ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new CliError(`--param '${pair}' is not key=value`, EXIT.usage);
+    const raw = pair.slice(eq + 1);
+    params[pair.slice(0, eq)] = parseJsonOr(raw);
+  }
+  if (prompt !== undefined) params.prompt = prompt;
+  if (opts.type === "task" && typeof params.prompt !== "string") {
+    throw new CliError(
+      'a task intent needs a prompt: auraison intent submit --app <app> "<task>"',
+      EXIT.usage,
+    );
+  }
+  const targets: Target[] = (opts.agent ?? []).map((agent_id) => ({ agent_id }));
+  if (opts.app || opts.skill || opts.capability) {
+    targets.push({ app: opts.app, skill: opts.skill, capabilities: opts.capability });
+  }
+  if (targets.length === 0)
+    throw new CliError(
+      "say where to run it: --app <app>, --agent <id> or --skill <name>",
+      EXIT.usage,
+    );
+  const budget: Record<string, number> = {};
+  if (opts.maxTokens) budget.max_tokens = numberOption(opts.maxTokens, "--max-tokens");
+  if (opts.maxCost) budget.max_cost_usd = numberOption(opts.maxCost, "--max-cost");
+  if (opts.maxWall) budget.max_wall_ms = parseDuration(opts.maxWall, "--max-wall");
+  if (opts.maxToolCalls)
+    budget.max_tool_calls = numberOption(opts.maxToolCalls, "--max-tool-calls");
+  return {
+    type: opts.type,
+    params,
+    targets: targets.map(dropUndefined),
+    ...(Object.keys(budget).length ? { budget } : {}),
+    ...(opts.allowTool ? { allowed_tools: opts.allowTool } : {}),
+    ...(opts.idempotencyKey ? { idempotency_key: opts.idempotencyKey } : {}),
+    ...(opts.deadline ? { deadline: parseDeadline(opts.deadline) } : {}),
+  };
+}
+
+function parseJsonOr(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function numberOption(raw: string, flag: string): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0)
+    throw new CliError(`${flag}: '${raw}' is not a non-negative number`, EXIT.usage);
+  return n;
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,93 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { CliError, EXIT } from "./errors";
+
+/** `AURAISON_HOME`, else `.auraison/` in the working directory. */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.AURAISON_HOME ?? ".auraison");
+}
+
+/** What `auraison dev` saves so other commands find the local stack by themselves. */
+export const LocalSettings = z.object({
+  url: z.string().url(),
+  tenant: z.string(),
+  admin_key: z.string(),
+  admin_key_id: z.string(),
+  written_at: z.string(),
+});
+export type LocalSettings = z.infer<typeof LocalSettings>;
+
+export function localSettingsPath(home: string = stateDir()): string {
+  return join(home, "local.json");
+}
+
+export function readLocalSettings(home: string = stateDir()): LocalSettings | null {
+  const file = localSettingsPath(home);
+  if (!existsSync(file)) return null;
+  const parsed = LocalSettings.safeParse(JSON.parse(readFileSync(file, "utf8")));
+  if (!parsed.success)
+    throw new CliError(`${file} is not valid local settings; delete it and run \`npm start\``);
+  return parsed.data;
+}
+
+export function writeLocalSettings(settings: LocalSettings, home: string = stateDir()): void {
+  mkdirSync(home, { recursive: true });
+  const file = localSettingsPath(home);
+  writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
+
+export type SettingSource = "flag" | "env" | "state";
+
+export interface Connection {
+  url: string;
+  key: string;
+  source: { url: SettingSource; key: SettingSource };
+}
+
+/**
+ * The one place connection settings resolve, first match wins:
+ * flags (--central, --key), then AURAISON_URL / AURAISON_KEY, then the local stack's saved settings.
+ */
+export function resolveConnection(
+  flags: { central?: string | undefined; key?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = stateDir(env),
+): Connection {
+  const saved = readLocalSettings(home);
+  const url = pick(flags.central, env.AURAISON_URL, saved?.url);
+  const key = pick(flags.key, env.AURAISON_KEY, saved?.admin_key);
+  if (!url) {
+    throw new CliError(
+      "no central URL: pass --central <url>, set AURAISON_URL, or start the local stack with `npm start`",
+      EXIT.usage,
+    );
+  }
+  if (!key) {
+    throw new CliError(
+      "no API key: pass --key <key>, set AURAISON_KEY, or start the local stack with `npm start`",
+      EXIT.usage,
+    );
+  }
+  try {
+    new URL(url.value);
+  } catch {
+    throw new CliError(
+      `central URL '${url.value}' (from ${url.source}) is not a valid URL`,
+      EXIT.usage,
+    );
+  }
+  return { url: url.value, key: key.value, source: { url: url.source, key: key.source } };
+}
+
+function pick(
+  flag: string | undefined,
+  env: string | undefined,
+  state: string | undefined,
+): { value: string; source: SettingSource } | null {
+  if (flag) return { value: flag, source: "flag" };
+  if (env) return { value: env, source: "env" };
+  if (state) return { value: state, source: "state" };
+  return null;
+}

@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { Intent } from "../intent";
+import { RunState } from "../run-state";
+
+/** Answer to `POST /v1/intents` (201 new, 200 when the idempotency key matched an earlier one). */
+export const IntentAccepted = z
+  .object({ intent: Intent, run: RunState, duplicate: z.boolean() })
+  .meta({ id: "IntentAccepted" });
+export type IntentAccepted = z.infer<typeof IntentAccepted>;
+
+/** `GET /v1/runs`, newest first; pass `next` as `before` for the next page. */
+export const RunList = z
+  .object({ runs: z.array(RunState), next: z.string().nullable() })
+  .meta({ id: "RunList" });
+export type RunList = z.infer<typeof RunList>;
+
+/** `POST /v1/runs/{id}/fork` body: where in the run's session tree the new run starts. */
+export const ForkRequest = z
+  .strictObject({ entry_id: z.string().min(1).max(128).optional() })
+  .meta({ id: "ForkRequest" });

@@ -1,0 +1,121 @@
+import type { z } from "zod";
+import { ApiError } from "./api/errors";
+import { check, type ValidationIssue } from "./validation";
+
+/** A non-2xx answer from central, carrying its structured error. */
+export class CentralApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues: ValidationIssue[] = [],
+  ) {
+    super(message);
+    this.name = "CentralApiError";
+  }
+}
+
+/** Central could not be reached at all (refused, DNS, timeout). */
+export class CentralUnreachableError extends Error {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
+    super(
+      `central at ${url} is unreachable: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+    this.name = "CentralUnreachableError";
+  }
+}
+
+export interface CentralClientOptions {
+  url: string;
+  key: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * A thin client for central's platform API: bearer auth, JSON in and out, errors turned into
+ * CentralApiError, and every response validated against the contract schema the caller names.
+ */
+export class CentralClient {
+  readonly url: string;
+  private readonly key: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: CentralClientOptions) {
+    this.url = options.url.replace(/\/+$/, "");
+    this.key = options.key;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  async request<S extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<z.output<S>> {
+    const response = await this.raw(method, path, body, headers);
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      throw new CentralApiError(
+        response.status,
+        "invalid_response",
+        `${method} ${path}: response is not JSON`,
+      );
+    }
+    if (!response.ok) throw errorFrom(response.status, json, `${method} ${path}`);
+    const parsed = check(schema, json);
+    if (!parsed.ok) {
+      const first = parsed.issues[0]!;
+      throw new CentralApiError(
+        response.status,
+        "invalid_response",
+        `${method} ${path}: response does not match the contract at ${first.path}: ${first.message}`,
+        parsed.issues,
+      );
+    }
+    return parsed.value;
+  }
+
+  /** The raw Response, for streams (SSE) and callers that handle status themselves. */
+  async raw(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    const init: RequestInit = {
+      method,
+      headers: {
+        authorization: `Bearer ${this.key}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...headers,
+      },
+      signal: AbortSignal.timeout(this.timeoutMs),
+    };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    try {
+      return await this.fetchImpl(`${this.url}${path}`, init);
+    } catch (error) {
+      throw new CentralUnreachableError(this.url, error);
+    }
+  }
+}
+
+function errorFrom(status: number, json: unknown, what: string): CentralApiError {
+  const parsed = ApiError.safeParse(json);
+  if (!parsed.success) return new CentralApiError(status, "http_error", `${what}: HTTP ${status}`);
+  const { code, message, issues } = parsed.data.error;
+  const detail = issues?.length
+    ? ` (${issues.map((i) => `${i.path}: ${i.message}`).join("; ")})`
+    : "";
+  return new CentralApiError(status, code, `${message}${detail}`, issues ?? []);
+}

@@ -1,0 +1,143 @@
+import { z } from "zod";
+import {
+  AgentId,
+  AppName,
+  IntentId,
+  JsonObject,
+  NonNegInt,
+  NonNegNumber,
+  RunId,
+  TenantId,
+  Timestamp,
+} from "./primitives";
+
+/** Per-run ceilings; an absent field means no limit on that dimension. */
+export const BudgetLimits = z
+  .strictObject({
+    max_tokens: NonNegInt.optional().describe("input + output tokens over the whole run"),
+    max_cost_usd: NonNegNumber.optional(),
+    max_wall_ms: z.number().int().positive().optional(),
+    max_tool_calls: NonNegInt.optional(),
+    max_turns: z.number().int().positive().optional(),
+  })
+  .meta({ id: "BudgetLimits" });
+export type BudgetLimits = z.infer<typeof BudgetLimits>;
+
+/** A tool name or a glob over names (`*` matches any run of characters), e.g. `http.*`. */
+export const ToolPattern = z
+  .string()
+  .regex(/^[A-Za-z0-9_*][A-Za-z0-9_.:*-]{0,127}$/, "a tool name, optionally with '*' wildcards")
+  .meta({ id: "ToolPattern" });
+
+export const PolicyContext = z
+  .object({
+    tenant: TenantId,
+    principal: z.string().min(1).max(200).describe("who asked: the API key id or agent id"),
+    budget: BudgetLimits.default({}),
+    allowed_tools: z
+      .array(ToolPattern)
+      .max(256)
+      .optional()
+      .describe("absent: every tool the agent has; [] allows none"),
+  })
+  .meta({ id: "PolicyContext" });
+export type PolicyContext = z.infer<typeof PolicyContext>;
+
+export const AgentTarget = z
+  .strictObject({ agent_id: AgentId })
+  .meta({ id: "AgentTarget", description: "This exact agent." });
+
+export const SelectorTarget = z
+  .strictObject({
+    app: AppName.optional(),
+    skill: z.string().min(1).max(64).optional(),
+    capabilities: z.array(z.string().min(1).max(64)).max(32).optional(),
+  })
+  .refine(
+    (s) => s.app !== undefined || s.skill !== undefined || (s.capabilities?.length ?? 0) > 0,
+    {
+      message: "a selector needs at least one of app, skill, capabilities",
+    },
+  )
+  .meta({
+    id: "SelectorTarget",
+    description: "Any online agent with this app, skill and all these capabilities.",
+  });
+
+export const Target = z.union([AgentTarget, SelectorTarget]).meta({ id: "Target" });
+export type Target = z.infer<typeof Target>;
+
+export function isAgentTarget(t: Target): t is z.infer<typeof AgentTarget> {
+  return "agent_id" in t;
+}
+
+/** Start a new run from a point in an earlier run's session tree. */
+export const ForkRef = z
+  .strictObject({
+    run_id: RunId,
+    entry_id: z.string().min(1).max(128).optional().describe("absent: the run's latest entry"),
+  })
+  .meta({ id: "ForkRef" });
+export type ForkRef = z.infer<typeof ForkRef>;
+
+const IntentType = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$/,
+    "a dotted lowercase name, e.g. `task` or `notes.summarize`",
+  )
+  .meta({ id: "IntentType" });
+
+/** The work one agent is asked to do, as central stores and dispatches it. */
+export const Intent = z
+  .object({
+    intent_id: IntentId,
+    type: IntentType,
+    params: JsonObject.describe(
+      "type-specific input; `prompt` is the task text for `task` intents",
+    ),
+    policy_ctx: PolicyContext,
+    targets: z.array(Target).min(1).max(32),
+    idempotency_key: z.string().min(1).max(200).optional(),
+    deadline: Timestamp.optional(),
+    fork_of: ForkRef.optional(),
+    created_at: Timestamp,
+  })
+  .meta({ id: "Intent" });
+export type Intent = z.infer<typeof Intent>;
+
+/**
+ * What a client submits. Central fills in the id, tenant, principal and creation time, so
+ * those cannot be forged; unknown keys are refused so a typo never silently drops a limit.
+ */
+export const IntentRequest = z
+  .strictObject({
+    type: IntentType.default("task"),
+    params: JsonObject.default({}),
+    budget: BudgetLimits.optional(),
+    allowed_tools: z.array(ToolPattern).max(256).optional(),
+    targets: z.array(Target).min(1).max(32),
+    idempotency_key: z.string().min(1).max(200).optional(),
+    deadline: Timestamp.optional(),
+    fork_of: ForkRef.optional(),
+  })
+  .meta({ id: "IntentRequest" });
+export type IntentRequest = z.infer<typeof IntentRequest>;
+
+/** The prompt of a `task` intent, or a JSON rendering of the params for other types. */
+export function intentPrompt(intent: Pick<Intent, "type" | "params">): string {
+  const prompt = intent.params.prompt;
+  if (typeof prompt === "string") return prompt;
+  return `${intent.type}: ${JSON.stringify(intent.params)}`;
+}
+
+/** True when `tool` is matched by one of the patterns (or when no allow-list is set). */
+export function toolAllowed(tool: string, allowed: readonly string[] | undefined): boolean {
+  if (allowed === undefined) return true;
+  return allowed.some((pattern) => globToRegExp(pattern).test(tool));
+}
+
+function globToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
+  return new RegExp(`^${escaped}$`);
+}

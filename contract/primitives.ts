@@ -1,0 +1,130 @@
+import { z } from "zod";
+
+/** Caps that keep one event, request or message from swamping a log or a socket. */
+export const LIMITS = {
+  /** Longest free text carried in an event (message text, tool output excerpts). */
+  textChars: 32_768,
+  /** Longest tool argument/result excerpt carried in a tool-call event. */
+  toolPayloadChars: 16_384,
+  /** Largest serialised intent accepted by central. */
+  intentBytes: 256 * 1024,
+  /** Most events in one ingest batch. */
+  batchEvents: 1_000,
+} as const;
+
+const slug = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+export const TenantId = z
+  .string()
+  .regex(slug, "lowercase letters, digits and '-', 1-64 chars, not starting or ending with '-'")
+  .meta({ id: "TenantId", description: "A tenant's slug; one central Durable Object per tenant." });
+
+export const AppName = z
+  .string()
+  .regex(slug, "lowercase letters, digits and '-', 1-64 chars")
+  .meta({ id: "AppName", description: "An application an edge agent serves, e.g. `lab-notes`." });
+
+/** Reserved agent id for events central emits itself (dispatch, lease expiry, gateway calls). */
+export const CENTRAL_AGENT_ID = "central";
+
+export const AgentId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, "lowercase letters, digits, '.', '_' and '-', 1-128 chars")
+  .meta({ id: "AgentId", description: "An edge agent's id, unique within its tenant." });
+
+export const EventId = z
+  .uuidv7()
+  .meta({ id: "EventId", description: "A UUIDv7: unique and sortable by creation time." });
+
+/** Ids central mints for intents and runs are UUIDv7 too. */
+export const IntentId = z.uuidv7().meta({ id: "IntentId" });
+export const RunId = z.uuidv7().meta({ id: "RunId" });
+
+export const ToolName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/,
+    "letters, digits, '_', '.', ':' and '-', 1-128 chars",
+  )
+  .meta({ id: "ToolName" });
+
+export const Timestamp = z.iso.datetime({ offset: false, precision: 3 }).meta({
+  id: "Timestamp",
+  description: "UTC ISO 8601 with milliseconds, e.g. 2026-11-21T12:00:00.000Z.",
+});
+
+/** Now, as a contract Timestamp. */
+export function nowTs(now: number = Date.now()): string {
+  return new Date(now).toISOString();
+}
+
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/** Any JSON value; one named recursive schema so JSON Schema and OpenAPI refer to it by id. */
+export const JsonValue: z.ZodType<JsonValue> = z
+  .lazy(() =>
+    z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(JsonValue), JsonObject]),
+  )
+  .meta({ id: "JsonValue" });
+
+export const JsonObject: z.ZodType<{ [key: string]: JsonValue }> = z
+  .record(
+    z.string(),
+    z.lazy(() => JsonValue),
+  )
+  .meta({ id: "JsonObject" });
+
+export const NonNegInt = z.number().int().nonnegative();
+export const NonNegNumber = z.number().nonnegative();
+
+/** Tokens and money consumed, as totals. `cost_usd` is null when some call had no known price. */
+export const Usage = z
+  .object({
+    tokens_in: NonNegInt,
+    tokens_out: NonNegInt,
+    cache_read_tokens: NonNegInt.default(0),
+    cache_write_tokens: NonNegInt.default(0),
+    cost_usd: NonNegNumber.nullable().describe("null when at least one call was unpriced"),
+    model_calls: NonNegInt.default(0),
+    tool_calls: NonNegInt.default(0),
+  })
+  .meta({ id: "Usage" });
+export type Usage = z.infer<typeof Usage>;
+
+export function emptyUsage(): Usage {
+  return {
+    tokens_in: 0,
+    tokens_out: 0,
+    cache_read_tokens: 0,
+    cache_write_tokens: 0,
+    cost_usd: 0,
+    model_calls: 0,
+    tool_calls: 0,
+  };
+}
+
+/** Adds two usages; an unpriced side makes the sum unpriced (never silently $0). */
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    tokens_in: a.tokens_in + b.tokens_in,
+    tokens_out: a.tokens_out + b.tokens_out,
+    cache_read_tokens: a.cache_read_tokens + b.cache_read_tokens,
+    cache_write_tokens: a.cache_write_tokens + b.cache_write_tokens,
+    cost_usd: a.cost_usd === null || b.cost_usd === null ? null : a.cost_usd + b.cost_usd,
+    model_calls: a.model_calls + b.model_calls,
+    tool_calls: a.tool_calls + b.tool_calls,
+  };
+}
+
+/** Cuts text to a limit, marking the cut so readers know it is an excerpt. */
+export function truncateText(text: string, max: number = LIMITS.textChars): string {
+  if (text.length <= max) return text;
+  const marker = `…[truncated ${text.length - max} chars]`;
+  return text.slice(0, Math.max(0, max - marker.length)) + marker;
+}

@@ -1,0 +1,2 @@
+export * from "./duckdb";
+export * from "./extensions";

@@ -1,0 +1,101 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CONTRACT_VERSION } from "../../contract";
+import { runCli } from "../helpers/cli";
+
+const home = mkdtempSync(join(tmpdir(), "auraison-cli-"));
+const env = { AURAISON_HOME: home };
+
+describe("auraison CLI", () => {
+  it("prints its version and the contract version", async () => {
+    const result = await runCli(["--version"], { env });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`contract ${CONTRACT_VERSION}`);
+  });
+
+  it("lays out every subcommand with help", async () => {
+    const top = await runCli(["--help"], { env });
+    expect(top.code).toBe(0);
+    for (const command of ["dev", "edge", "intent", "runs", "agents", "keys", "memory", "deploy"]) {
+      expect(top.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    }
+    const groups: Record<string, string[]> = {
+      edge: ["start", "run"],
+      intent: ["submit"],
+      runs: ["list", "show", "events", "cancel", "fork"],
+      agents: ["list"],
+      keys: ["create", "list", "revoke"],
+      memory: ["sync", "sql", "rebuild"],
+    };
+    for (const [group, subs] of Object.entries(groups)) {
+      const help = await runCli([group, "--help"], { env });
+      expect(help.code, group).toBe(0);
+      for (const sub of subs)
+        expect(help.stdout, `${group} ${sub}`).toMatch(new RegExp(`^  ${sub}\\b`, "m"));
+    }
+  });
+
+  it("exits 2 with a message on an unknown command or a missing option", async () => {
+    const unknown = await runCli(["teleport"], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'teleport'");
+    const missing = await runCli(["keys", "create", "--name", "x"], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--role");
+  });
+
+  it("exits 2 and says how to connect when no central is configured", async () => {
+    const result = await runCli(["agents", "list"], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("no central URL");
+    expect(result.stderr).toContain("AURAISON_URL");
+  });
+
+  it("validates input against the contract before sending anything", async () => {
+    const result = await runCli(
+      [
+        "keys",
+        "create",
+        "--role",
+        "root",
+        "--name",
+        "x",
+        "--central",
+        "http://127.0.0.1:9",
+        "--key",
+        "k",
+      ],
+      {
+        env,
+      },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/role: .*admin/);
+  });
+
+  it("exits 3 when central is unreachable", async () => {
+    const result = await runCli(
+      ["agents", "list", "--central", "http://127.0.0.1:9", "--key", "k"],
+      { env },
+    );
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain("unreachable");
+  });
+
+  it("refuses a task intent without a prompt or a target", async () => {
+    const noPrompt = await runCli(
+      ["intent", "submit", "--app", "lab-notes", "--central", "http://x", "--key", "k"],
+      { env },
+    );
+    expect(noPrompt.code).toBe(2);
+    expect(noPrompt.stderr).toContain("needs a prompt");
+    const noTarget = await runCli(
+      ["intent", "submit", "hello", "--central", "http://x", "--key", "k"],
+      { env },
+    );
+    expect(noTarget.code).toBe(2);
+    expect(noTarget.stderr).toContain("--app");
+  });
+});

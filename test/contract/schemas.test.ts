@@ -1,0 +1,437 @@
+import { describe, expect, it } from "vitest";
+import {
+  AgentEvent,
+  check,
+  EVENT_KINDS,
+  PUBLISHED_SCHEMAS,
+  type PublishedSchemaName,
+  uuidv7,
+} from "../../contract";
+import {
+  BAD_PAYLOADS,
+  event,
+  intent,
+  PAYLOADS,
+  RUN_ID,
+  runState,
+  skill,
+  TS,
+  usage,
+} from "./fixtures";
+
+const key = {
+  id: "key_01",
+  tenant: "acme",
+  role: "operator",
+  name: "ci",
+  app: null,
+  prefix: "aur_op_AbCd",
+  created_at: TS,
+  created_by: "bootstrap",
+  last_used_at: null,
+  revoked_at: null,
+};
+const secret = `aur_op_${"A".repeat(43)}`;
+const agentInfo = {
+  agent_id: "notes-1",
+  app: "lab-notes",
+  status: "online",
+  skills: [skill],
+  capabilities: ["fs"],
+  harness: { name: "pi", version: "0.73.1" },
+  agent_version: "0.1.0",
+  max_concurrency: 1,
+  running: [],
+  connected_at: TS,
+  last_heartbeat_at: TS,
+  status_since: TS,
+};
+const registration = {
+  agent_id: "notes-1",
+  app: "lab-notes",
+  skills: [skill],
+  capabilities: ["fs"],
+  harness: { name: "pi", version: "0.73.1" },
+  agent_version: "0.1.0",
+  contract_version: "1.0.0",
+};
+const audit = {
+  id: 1,
+  at: TS,
+  principal: "key_01",
+  role: "admin",
+  action: "keys.create",
+  target: "key_02",
+  outcome: "ok",
+  status: 201,
+  request_id: "r1",
+  detail: null,
+};
+const stored = { ...event("message"), attempt: null, cursor: 7 };
+
+type Example = { valid: unknown[]; invalid: { value: unknown; path: string }[] };
+
+/** At least one valid and one invalid example per published schema; the invalid one names its path. */
+const EXAMPLES: Record<PublishedSchemaName, Example> = {
+  Intent: {
+    valid: [
+      intent,
+      { ...intent, idempotency_key: undefined, deadline: undefined, fork_of: { run_id: RUN_ID } },
+    ],
+    invalid: [
+      { value: { ...intent, targets: [] }, path: "targets" },
+      { value: { ...intent, targets: [{}] }, path: "targets[0]" },
+      { value: { ...intent, type: "Bad Type" }, path: "type" },
+      { value: { ...intent, deadline: "tomorrow" }, path: "deadline" },
+      {
+        value: { ...intent, policy_ctx: { ...intent.policy_ctx, budget: { max_tokens: -5 } } },
+        path: "policy_ctx.budget.max_tokens",
+      },
+    ],
+  },
+  IntentRequest: {
+    valid: [{ targets: [{ app: "lab-notes" }], params: { prompt: "hi" } }],
+    invalid: [
+      { value: { targets: [{ app: "lab-notes" }], idempotencyKey: "typo" }, path: "$" },
+      { value: { targets: [{ app: "lab-notes" }], budget: { max_tokenz: 5 } }, path: "budget" },
+      { value: { targets: [{ agent_id: "x", app: "y" }] }, path: "targets[0]" },
+    ],
+  },
+  Skill: {
+    valid: [skill, { ...skill, tools: undefined }],
+    invalid: [
+      { value: { ...skill, name: "Summarise Notes" }, path: "name" },
+      { value: { ...skill, version: "one" }, path: "version" },
+    ],
+  },
+  ToolCall: {
+    valid: [
+      {
+        tool_call_id: "c1",
+        tool: "http.get_status",
+        input_schema: { type: "object" },
+        input: { id: 3 },
+        result: { status: "ok", output: { up: true } },
+        duration_ms: 12,
+      },
+      {
+        tool_call_id: "c2",
+        tool: "bash",
+        input_schema: {},
+        input: "ls",
+        result: { status: "error", message: "exit 1" },
+      },
+    ],
+    invalid: [
+      {
+        value: {
+          tool_call_id: "c1",
+          tool: "bash",
+          input_schema: {},
+          input: 1,
+          result: { status: "maybe" },
+        },
+        path: "result.status",
+      },
+      {
+        value: { tool_call_id: "c1", tool: "has space", input_schema: {}, input: 1 },
+        path: "tool",
+      },
+    ],
+  },
+  RunState: {
+    valid: [
+      runState,
+      { ...runState, status: "pending", agent_id: null, lease: null, tree_ref: null, attempt: 0 },
+    ],
+    invalid: [
+      { value: { ...runState, status: "paused" }, path: "status" },
+      { value: { ...runState, usage: { ...usage, tokens_in: -1 } }, path: "usage.tokens_in" },
+    ],
+  },
+  RetryPolicy: {
+    valid: [{}, { max_attempts: 5, backoff: "linear", retryable: ["infrastructure"] }],
+    invalid: [
+      { value: { max_attempts: 0 }, path: "max_attempts" },
+      { value: { retryable: ["flaky"] }, path: "retryable[0]" },
+    ],
+  },
+  AgentEvent: {
+    valid: EVENT_KINDS.map((kind) => event(kind)),
+    invalid: [
+      { value: { ...event("message"), kind: "telepathy" }, path: "kind" },
+      { value: { ...event("message"), event_id: "not-a-uuid" }, path: "event_id" },
+      {
+        value: { ...event("message"), event_id: "0190c8b1-7a4e-4b2c-8d3e-123456789abc" },
+        path: "event_id",
+      },
+      { value: { ...event("message"), seq: -1 }, path: "seq" },
+    ],
+  },
+  StoredEvent: {
+    valid: [stored],
+    invalid: [{ value: { ...stored, cursor: 0 }, path: "cursor" }],
+  },
+  ProjectionEvent: {
+    valid: [
+      {
+        event_id: uuidv7(),
+        domain: "memory",
+        projection: "memory.runs",
+        payload: { run_id: RUN_ID },
+        ts: TS,
+        source_event_id: null,
+      },
+    ],
+    invalid: [
+      {
+        value: {
+          event_id: uuidv7(),
+          domain: "finance",
+          projection: "x",
+          payload: {},
+          ts: TS,
+          source_event_id: null,
+        },
+        path: "domain",
+      },
+    ],
+  },
+  PolicyDecision: {
+    valid: [
+      { effect: "allow", rule_id: "default", reason: "" },
+      {
+        effect: "modify",
+        rule_id: "clamp",
+        reason: "timeout clamped",
+        modified_input: { timeout: 60 },
+      },
+    ],
+    invalid: [
+      { value: { effect: "shrug", rule_id: "x", reason: "y" }, path: "effect" },
+      { value: { effect: "deny", rule_id: "x", reason: "" }, path: "reason" },
+    ],
+  },
+  AgentRegistration: {
+    valid: [registration],
+    invalid: [{ value: { ...registration, agent_id: "Has Space" }, path: "agent_id" }],
+  },
+  EdgeMessage: {
+    valid: [
+      { type: "hello", registration },
+      { type: "heartbeat", status: "busy", running: [{ run_id: RUN_ID, attempt: 1 }] },
+      { type: "events", batch_id: "b1", events: [event("message")] },
+      { type: "ack", run_id: RUN_ID, attempt: 1 },
+      { type: "claim", run_id: RUN_ID, attempt: 1 },
+      {
+        type: "refuse",
+        run_id: RUN_ID,
+        attempt: 1,
+        reason: "invalid_intent",
+        message: "targets missing",
+      },
+      { type: "drain" },
+      { type: "goodbye", reason: "SIGTERM" },
+    ],
+    invalid: [
+      { value: { type: "heartbeat", status: "offline", running: [] }, path: "status" },
+      { value: { type: "events", batch_id: "b1", events: [] }, path: "events" },
+      { value: { type: "shout" }, path: "type" },
+    ],
+  },
+  CentralMessage: {
+    valid: [
+      {
+        type: "welcome",
+        tenant: "acme",
+        agent_id: "notes-1",
+        contract_version: "1.0.0",
+        heartbeat_interval_ms: 30_000,
+        lease_ms: 90_000,
+        server_time: TS,
+      },
+      { type: "dispatch", run_id: RUN_ID, attempt: 1, intent, ack_timeout_ms: 5000 },
+      { type: "claimed", run_id: RUN_ID, attempt: 1, lease_expires_at: TS },
+      { type: "claim_rejected", run_id: RUN_ID, attempt: 1, reason: "run was cancelled" },
+      { type: "lease", run_id: RUN_ID, attempt: 1, lease_expires_at: TS },
+      { type: "events_ack", batch_id: "b1", stored: ["x"], duplicates: 0, rejected: [] },
+      { type: "cancel", run_id: RUN_ID, reason: "user" },
+      { type: "error", code: "bad_frame", message: "not JSON", fatal: false },
+    ],
+    invalid: [
+      {
+        value: { type: "claimed", run_id: RUN_ID, attempt: 0, lease_expires_at: TS },
+        path: "attempt",
+      },
+    ],
+  },
+  EventsPage: {
+    valid: [{ events: [stored], next_cursor: 7, has_more: false }],
+    invalid: [
+      {
+        value: { events: [{ ...stored, cursor: -3 }], next_cursor: 7, has_more: false },
+        path: "events[0].cursor",
+      },
+    ],
+  },
+  IngestResult: {
+    valid: [{ stored: 2, duplicates: 1, rejected: [{ index: 3, event_id: null, issues: [] }] }],
+    invalid: [{ value: { stored: -1, duplicates: 0, rejected: [] }, path: "stored" }],
+  },
+  AgentInfo: {
+    valid: [agentInfo],
+    invalid: [{ value: { ...agentInfo, status: "asleep" }, path: "status" }],
+  },
+  ApiError: {
+    valid: [
+      {
+        error: {
+          code: "invalid_request",
+          message: "bad",
+          issues: [{ path: "targets", expected: "array", message: "m", code: "c" }],
+        },
+      },
+    ],
+    invalid: [{ value: { error: { message: "no code" } }, path: "error.code" }],
+  },
+  TenantCreateRequest: {
+    valid: [{ tenant: "acme" }, { tenant: "lab-2", name: "Lab 2" }],
+    invalid: [
+      { value: { tenant: "-acme" }, path: "tenant" },
+      { value: { tenant: "acme", owner: "me" }, path: "$" },
+    ],
+  },
+  TenantCreated: {
+    valid: [
+      {
+        tenant: "acme",
+        name: null,
+        created_at: TS,
+        admin_key: { ...key, role: "admin", key: secret },
+      },
+    ],
+    invalid: [
+      {
+        value: { tenant: "acme", name: null, created_at: TS, admin_key: { ...key, key: "short" } },
+        path: "admin_key.key",
+      },
+    ],
+  },
+  KeyCreateRequest: {
+    valid: [{ role: "agent", name: "edge lab-1", app: "lab-notes" }],
+    invalid: [
+      { value: { role: "root", name: "x" }, path: "role" },
+      { value: { role: "viewer" }, path: "name" },
+    ],
+  },
+  KeyCreated: {
+    valid: [{ ...key, key: secret }],
+    invalid: [{ value: { ...key }, path: "key" }],
+  },
+  KeyInfo: {
+    valid: [key],
+    invalid: [{ value: { ...key, created_at: "yesterday" }, path: "created_at" }],
+  },
+  AuditEntry: {
+    valid: [audit],
+    invalid: [{ value: { ...audit, outcome: "meh" }, path: "outcome" }],
+  },
+  AuditList: {
+    valid: [{ entries: [audit], next: null }],
+    invalid: [{ value: { entries: [{ ...audit, id: "one" }], next: null }, path: "entries[0].id" }],
+  },
+  KeyList: {
+    valid: [{ keys: [key] }],
+    invalid: [{ value: { keys: [{ ...key, role: "god" }] }, path: "keys[0].role" }],
+  },
+  AgentList: {
+    valid: [{ agents: [agentInfo] }],
+    invalid: [
+      { value: { agents: [{ ...agentInfo, running: ["nope"] }] }, path: "agents[0].running[0]" },
+    ],
+  },
+  IntentAccepted: {
+    valid: [{ intent, run: runState, duplicate: false }],
+    invalid: [{ value: { intent, run: runState }, path: "duplicate" }],
+  },
+  RunList: {
+    valid: [{ runs: [runState], next: null }],
+    invalid: [
+      { value: { runs: [{ ...runState, attempt: -1 }], next: null }, path: "runs[0].attempt" },
+    ],
+  },
+  ForkRequest: {
+    valid: [{}, { entry_id: "e5" }],
+    invalid: [{ value: { entry_id: "" }, path: "entry_id" }],
+  },
+};
+
+describe("published schemas", () => {
+  it("every published schema has examples", () => {
+    expect(Object.keys(EXAMPLES).sort()).toEqual(Object.keys(PUBLISHED_SCHEMAS).sort());
+  });
+
+  for (const [name, examples] of Object.entries(EXAMPLES) as [PublishedSchemaName, Example][]) {
+    describe(name, () => {
+      const schema = PUBLISHED_SCHEMAS[name];
+      examples.valid.forEach((value, i) => {
+        it(`accepts valid example ${i}`, () => {
+          const result = check(schema, value);
+          expect(result.ok ? [] : result.issues).toEqual([]);
+        });
+      });
+      examples.invalid.forEach(({ value, path }, i) => {
+        it(`refuses invalid example ${i}, naming ${path}`, () => {
+          const result = check(schema, value);
+          expect(result.ok).toBe(false);
+          if (result.ok) return;
+          expect(result.issues.map((issue) => issue.path)).toContain(path);
+          for (const issue of result.issues) {
+            expect(issue.expected.length).toBeGreaterThan(0);
+            expect(issue.message.length).toBeGreaterThan(0);
+          }
+        });
+      });
+    });
+  }
+});
+
+describe("AgentEvent kinds", () => {
+  for (const kind of EVENT_KINDS) {
+    it(`${kind}: valid payload parses and keeps its kind`, () => {
+      const parsed = check(AgentEvent, event(kind));
+      expect(parsed.ok).toBe(true);
+      if (parsed.ok) expect(parsed.value.kind).toBe(kind);
+    });
+    it(`${kind}: invalid payload is refused at ${BAD_PAYLOADS[kind].path}`, () => {
+      const parsed = check(AgentEvent, event(kind, BAD_PAYLOADS[kind].payload));
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) expect(parsed.issues.map((i) => i.path)).toContain(BAD_PAYLOADS[kind].path);
+    });
+  }
+
+  it("a payload of another kind does not pass under this kind", () => {
+    const parsed = check(AgentEvent, event("model_call", PAYLOADS.tool_call_finished));
+    expect(parsed.ok).toBe(false);
+  });
+
+  it("fills defaults an emitter may leave out", () => {
+    const parsed = check(AgentEvent, event("model_call"));
+    expect(parsed.ok && parsed.value.kind === "model_call" && parsed.value.payload).toMatchObject({
+      cache_hit: false,
+      scripted: false,
+      cache_read_tokens: 0,
+      operation: "chat",
+    });
+    expect(parsed.ok && parsed.value.attempt).toBeNull();
+  });
+
+  it("an unknown kind names the allowed kinds", () => {
+    const parsed = check(AgentEvent, { ...event("message"), kind: "telepathy" });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) {
+      expect(parsed.issues[0]!.path).toBe("kind");
+      expect(parsed.issues[0]!.expected).toContain('"run_started"');
+    }
+  });
+});
