@@ -2,6 +2,7 @@ export * from "./api/errors";
 export * from "./api/events";
 export * from "./api/fleet";
 export * from "./api/governance";
+export * from "./api/paths";
 export * from "./api/runs";
 export * from "./client";
 export * from "./events/agent-event";

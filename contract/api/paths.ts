@@ -1,0 +1,39 @@
+/**
+ * Where things are on central, and the headers that attribute a request to an edge run.
+ * Edge, CLI, memory and the gateway all use these names; nothing spells them out again.
+ */
+export const PATHS = {
+  health: "/health",
+  openapi: "/openapi.json",
+  tenants: "/v1/tenants",
+  keys: "/v1/keys",
+  audit: "/v1/audit",
+  agents: "/v1/agents",
+  /** WebSocket upgrade for edge agents; authenticated with an agent key. */
+  agentConnect: "/v1/agents/connect",
+  intents: "/v1/intents",
+  runs: "/v1/runs",
+  events: "/v1/events",
+  eventStream: "/v1/events/stream",
+  /** The model gateway (OpenAI- and Anthropic-compatible). */
+  chatCompletions: "/v1/chat/completions",
+  messages: "/v1/messages",
+  models: "/v1/models",
+} as const;
+
+/** Request headers understood by central. */
+export const HEADERS = {
+  /** Replaying a mutating call with the same id returns the first result with no second effect. */
+  requestId: "x-request-id",
+  /** Gateway attribution: which run, agent, app and intent type a model call belongs to. */
+  run: "x-auraison-run",
+  agent: "x-auraison-agent",
+  app: "x-auraison-app",
+  intentType: "x-auraison-intent-type",
+  /** Comma-separated routing tags, e.g. `vision,long-context`. */
+  tags: "x-auraison-tags",
+  /** `no-cache` skips the gateway's response cache for this call. */
+  cache: "x-auraison-cache",
+  /** Response: time the gateway itself added, in ms (Server-Timing style value). */
+  gatewayTime: "x-auraison-gateway-ms",
+} as const;
