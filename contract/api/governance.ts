@@ -4,8 +4,15 @@ import { AppName, JsonObject, TenantId, Timestamp } from "../primitives";
 export const Role = z.enum(["admin", "operator", "viewer", "agent"]).meta({ id: "Role" });
 export type Role = z.infer<typeof Role>;
 
-/** API keys look like `aur_<role letter>_<43 base64url chars>` so leaked ones are recognisable. */
-export const API_KEY_PATTERN = /^aur_[a-z]{2,5}_[A-Za-z0-9_-]{43,}$/;
+/**
+ * API keys look like `aur_<role>_<tenant>_<secret>`: a recognisable prefix (secret scanners and
+ * the redactor match it), the tenant so the Worker routes the key to its tenant's Durable Object
+ * without a lookup, and 32 random bytes as 43 base64url characters. Only a hash is stored; the
+ * role in the key is a hint for humans, the stored record is what counts.
+ */
+export const API_KEY_PATTERN = /^aur_(admin|op|view|agent)_([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)_([A-Za-z0-9_-]{43})$/;
+
+export const ROLE_KEY_PREFIX = { admin: "admin", operator: "op", viewer: "view", agent: "agent" } as const;
 
 export const TenantCreateRequest = z
   .strictObject({ tenant: TenantId, name: z.string().min(1).max(200).optional() })

@@ -31,7 +31,7 @@ const key = {
   last_used_at: null,
   revoked_at: null,
 };
-const secret = `aur_op_${"A".repeat(43)}`;
+const secret = `aur_op_acme_${"A".repeat(43)}`;
 const agentInfo = {
   agent_id: "notes-1",
   app: "lab-notes",
