@@ -8,7 +8,8 @@ export default defineConfig({
         test: {
           name: "node",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/central/**"],
+          // test/central runs in workerd, except *.node.test.ts: those drive `wrangler dev` from Node.
+          exclude: ["test/central/**/!(*.node).test.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -20,7 +21,12 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
           }),
         ],
-        test: { name: "workers", include: ["test/central/**/*.test.ts"], testTimeout: 30_000 },
+        test: {
+          name: "workers",
+          include: ["test/central/**/*.test.ts"],
+          exclude: ["test/central/**/*.node.test.ts"],
+          testTimeout: 30_000,
+        },
       },
     ],
   },
