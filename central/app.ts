@@ -1,5 +1,50 @@
 import { Hono } from "hono";
+import { HEADERS, PATHS } from "../contract";
+import { openApiJson } from "./api/document";
 import type { Env } from "./env";
-import { health } from "./routes/health";
+import { ApiFailure, failureResponse } from "./http/errors";
+import { createLogger } from "./log";
+import { forwardToTenant } from "./worker/forward";
+import { health } from "./worker/health";
+import { createTenant } from "./worker/tenants";
 
-export const app = new Hono<{ Bindings: Env }>().route("/", health);
+const log = createLogger({ component: "worker" });
+
+/**
+ * The Worker: `/health`, `/openapi.json` and tenant creation here; every other `/v1` route is
+ * forwarded to the caller's tenant Durable Object. (The model gateway will mount its own
+ * sub-app under /v1 ahead of the forward.)
+ */
+export const app = new Hono<{ Bindings: Env }>()
+  .use(async (c, next) => {
+    const started = Date.now();
+    await next();
+    const path = new URL(c.req.url).pathname;
+    log.info("request", {
+      method: c.req.method,
+      path,
+      status: c.res.status,
+      ms: Date.now() - started,
+      request_id: c.req.header(HEADERS.requestId) ?? c.req.header("cf-ray") ?? null,
+    });
+  })
+  .route("/", health)
+  .get(PATHS.openapi, (c) => c.body(openApiJson(), 200, { "content-type": "application/json" }))
+  .post(PATHS.tenants, createTenant)
+  .all("/v1/*", forwardToTenant)
+  .notFound((c) =>
+    c.json(
+      {
+        error: {
+          code: "not_found",
+          message: `no route ${c.req.method} ${new URL(c.req.url).pathname}`,
+        },
+      },
+      404,
+    ),
+  )
+  .onError((error, c) => {
+    if (error instanceof ApiFailure) return failureResponse(error, c.req.header(HEADERS.requestId));
+    log.error("unhandled error", { error, path: new URL(c.req.url).pathname });
+    return failureResponse(new ApiFailure(500, "internal", "internal error"));
+  });

@@ -1,7 +1,9 @@
 import type { TenantAgent } from "./tenant/tenant-agent";
 
-/** The Worker's bindings, as declared in wrangler.toml. */
+/** The Worker's bindings, as declared in wrangler.toml (secrets come from `wrangler secret put` or .dev.vars). */
 export interface Env {
   TENANT: DurableObjectNamespace<TenantAgent>;
   ARCHIVE: R2Bucket;
+  /** The platform bootstrap key: it may create tenants and nothing else. */
+  AURAISON_BOOTSTRAP_KEY?: string;
 }

@@ -4,6 +4,8 @@ export * from "./api/fleet";
 export * from "./api/governance";
 export * from "./api/paths";
 export * from "./api/runs";
+export * from "./api/settings";
+export * from "./api/system";
 export * from "./client";
 export * from "./events/agent-event";
 export type { ModelAttempt, ModelCall } from "./events/model-call";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ApiError } from "./api/errors";
-import { EventsPage, IngestResult } from "./api/events";
+import { EventsPage, IngestRequest, IngestResult } from "./api/events";
 import { AgentInfo, AgentList } from "./api/fleet";
 import {
   AuditEntry,
@@ -12,7 +12,9 @@ import {
   TenantCreated,
   TenantCreateRequest,
 } from "./api/governance";
-import { ForkRequest, IntentAccepted, RunList } from "./api/runs";
+import { CancelRequest, ForkRequest, IntentAccepted, RunList } from "./api/runs";
+import { TenantSettings } from "./api/settings";
+import { Health } from "./api/system";
 import { AgentEvent, StoredEvent } from "./events/agent-event";
 import { Intent, IntentRequest } from "./intent";
 import { PolicyDecision } from "./policy";
@@ -54,6 +56,10 @@ export const PUBLISHED_SCHEMAS = {
   IntentAccepted,
   RunList,
   ForkRequest,
+  CancelRequest,
+  IngestRequest,
+  TenantSettings,
+  Health,
 } as const satisfies Record<string, z.ZodType>;
 
 export type PublishedSchemaName = keyof typeof PUBLISHED_SCHEMAS;

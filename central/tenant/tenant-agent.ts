@@ -1,10 +1,336 @@
-import { Agent } from "agents";
-import { CONTRACT_VERSION } from "../../contract";
+import { Agent, type Connection, type ConnectionContext, type WSMessage } from "agents";
+import {
+  CONTRACT_VERSION,
+  type IngestResult,
+  type KeyCreated,
+  PATHS,
+  type Role,
+  type TenantCreated,
+} from "../../contract";
+import { bearerToken } from "../auth/keys";
+import { BOOTSTRAP_PRINCIPAL_ID, type Principal } from "../auth/principal";
+import { type Database, migrateDatabase, openDatabase } from "../db/database";
+import { Dispatcher } from "../dispatch/dispatcher";
 import type { Env } from "../env";
+import { Archive } from "../events/archive";
+import { CentralEvents } from "../events/central-events";
+import { EventLog } from "../events/event-log";
+import { Ingest } from "../events/ingest";
+import { EventReader } from "../events/reader";
+import { EventStreams } from "../events/stream";
+import { AgentSocket, CLOSE, type SocketState } from "../fleet/agent-socket";
+import { AgentStore } from "../fleet/agent-store";
+import { Liveness } from "../fleet/liveness";
+import { AuditLog } from "../governance/audit-log";
+import { IdempotencyStore } from "../governance/idempotency";
+import { KeyStore } from "../governance/key-store";
+import { TenantRecord } from "../governance/tenant-record";
+import { ApiFailure, failureResponse } from "../http/errors";
+import { createLogger } from "../log";
+import { RunStore } from "../runs/run-store";
+import type { TenantContext } from "./context";
+import { tenantApp } from "./http";
+import type { TenantServices } from "./services";
+import { Timer } from "./timer";
 
-/** One per tenant (`idFromName(tenant)`): the durable, stateful core of the fleet. */
+/** What `createTenant` answers, for the Worker to send on. */
+export interface RpcResponse {
+  status: number;
+  body: string;
+}
+
+const app = tenantApp();
+const ARCHIVE_RETRY_MS = 60_000;
+/** The Agent lifecycle's fallback record of the object's name. */
+const NAME_KEY = "__ps_name";
+
+/**
+ * One per tenant (`getByName(tenant)`): the durable, stateful core of the fleet. It holds the
+ * tenant's keys, agents, intents, runs and event log in SQLite (drizzle, versioned
+ * migrations), its edge agents' hibernatable WebSockets, and one Agent schedule for all its
+ * timers. HTTP requests arrive from the Worker and are served by the tenant API (tenant/http.ts).
+ */
 export class TenantAgent extends Agent<Env> {
+  static override options = { sendIdentityOnConnect: false };
+
+  private services!: TenantServices;
+  private timer!: Timer;
+  private socket!: AgentSocket;
+  private liveness!: Liveness;
+  private archiveStore!: Archive;
+  private db!: Database;
+  /** Upgrade requests authenticated by the gate, so onConnect does not look the key up again. */
+  private readonly upgrades = new WeakMap<Request, Principal>();
+  /** After a failed archive pass (R2 unreachable), the next try waits this long. */
+  private archiveRetryAt = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.lifecycle.use({ onWebSocketUpgrade: ({ request }) => this.gate(request) });
+  }
+
+  override async onStart(): Promise<void> {
+    const tenant = this.name;
+    // Local workerd does not give alarm wake-ups `ctx.id.name`; the Agent lifecycle falls back to
+    // this stored copy, so a timer that fires after a restart still knows its tenant.
+    if ((await this.ctx.storage.get<string>(NAME_KEY)) !== tenant)
+      await this.ctx.storage.put(NAME_KEY, tenant);
+    const log = createLogger({ tenant, component: "tenant" });
+    this.db = openDatabase(this.ctx.storage);
+    await migrateDatabase(this.db);
+    const record = new TenantRecord(this.db);
+    const now = () => Date.now();
+    const context: TenantContext = {
+      tenant,
+      db: this.db,
+      sql: this.ctx.storage.sql,
+      storage: this.ctx.storage,
+      archive: this.env.ARCHIVE,
+      log,
+      now,
+      settings: () => record.settings(),
+      send: (id, message) => {
+        const connection = this.getConnection(id);
+        if (!connection) return false;
+        try {
+          connection.send(JSON.stringify(message));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      close: (id, code, reason) => {
+        try {
+          this.getConnection(id)?.close(code, reason);
+        } catch (error) {
+          log.warn("closing a connection failed", { error });
+        }
+      },
+      rearm: () => this.timer.rearm(),
+    };
+    const eventLog = new EventLog(this.ctx.storage, now);
+    const runs = new RunStore(this.db, tenant);
+    const agents = new AgentStore(this.db);
+    const audit = new AuditLog(this.db, now);
+    const dispatcher = new Dispatcher(
+      context,
+      runs,
+      agents,
+      new CentralEvents(tenant, eventLog, now),
+    );
+    const ingest = new Ingest(context, eventLog, agents, dispatcher);
+    this.archiveStore = new Archive(this.ctx.storage, this.env.ARCHIVE, tenant, eventLog, now, log);
+    const reader = new EventReader(eventLog, this.archiveStore);
+    const streams = new EventStreams(reader, log);
+    eventLog.onAppend((records) => streams.publish(records));
+    this.liveness = new Liveness(context, agents);
+    this.socket = new AgentSocket(context, agents, dispatcher, ingest, audit);
+    this.timer = new Timer(this.db, this, () => this.nextDue(), log);
+    this.services = {
+      ctx: context,
+      record,
+      keys: new KeyStore(this.db, tenant, now),
+      audit,
+      idempotency: new IdempotencyStore(this.db, now),
+      agents,
+      runs,
+      dispatcher,
+      log: eventLog,
+      ingest,
+      reader,
+      streams,
+      closeKeyConnections: (keyId) => {
+        for (const connection of this.getConnections<SocketState>()) {
+          if (connection.state?.keyId !== keyId) continue;
+          this.socket.closed(connection);
+          connection.close(CLOSE.revoked, "key revoked");
+        }
+      },
+    };
+    await this.timer.recover();
+    this.timer.rearm();
+  }
+
+  override onRequest(request: Request): Promise<Response> {
+    return Promise.resolve(app.fetch(request, this.services));
+  }
+
+  /** Agent connections speak contract/wire.ts only: no SDK protocol frames, no client state. */
+  override shouldSendProtocolMessages(): boolean {
+    return false;
+  }
+
+  override shouldConnectionBeReadonly(): boolean {
+    return true;
+  }
+
+  override async onConnect(
+    connection: Connection<SocketState>,
+    ctx: ConnectionContext,
+  ): Promise<void> {
+    const principal = this.upgrades.get(ctx.request) ?? (await this.authenticate(ctx.request));
+    if (principal?.role !== "agent") {
+      connection.close(CLOSE.revoked, "unauthorized");
+      return;
+    }
+    connection.setState({ keyId: principal.id, keyApp: principal.app, agentId: null });
+  }
+
+  override onMessage(connection: Connection<SocketState>, message: WSMessage): void {
+    this.socket.message(connection, message as string | ArrayBuffer);
+  }
+
+  override onClose(connection: Connection<SocketState>): void {
+    this.socket.closed(connection);
+  }
+
+  /** The tenant timer fired: everything due runs, then the next wake-up is set, whatever failed. */
+  async tick(): Promise<void> {
+    this.timer.fired();
+    const { dispatcher, idempotency, record, ctx } = this.services;
+    try {
+      dispatcher.processDue();
+      this.liveness.check();
+      idempotency.prune();
+      if (Date.now() >= this.archiveRetryAt) {
+        const archive = record.settings().archive;
+        try {
+          await this.archiveStore.seal(archive);
+          this.archiveStore.prune(archive);
+        } catch (error) {
+          this.archiveRetryAt = Date.now() + ARCHIVE_RETRY_MS;
+          ctx.log.error("archive pass failed", { error });
+        }
+      }
+    } catch (error) {
+      ctx.log.error("timer pass failed", { error });
+    } finally {
+      this.timer.rearm();
+      await this.timer.settled();
+    }
+  }
+
   async health(): Promise<{ ok: true; tenant: string; contract: string }> {
     return { ok: true, tenant: this.name, contract: CONTRACT_VERSION };
+  }
+
+  /**
+   * RPC from the Worker, which has checked the bootstrap key: creates this tenant and its first
+   * admin key. A repeated `requestId` replays the first answer.
+   */
+  async createTenant(
+    input: { tenant: string; name: string | null },
+    requestId: string | null,
+    bootstrapSecret: string,
+  ): Promise<RpcResponse> {
+    const { record, keys, audit, idempotency, ctx } = this.services;
+    const principal: Principal = {
+      id: BOOTSTRAP_PRINCIPAL_ID,
+      role: "bootstrap",
+      app: null,
+      secret: bootstrapSecret,
+    };
+    const path = PATHS.tenants;
+    if (requestId) {
+      const begun = await idempotency.begin(principal, requestId, "POST", path);
+      if (begun.kind === "replay")
+        return { status: begun.response.status, body: await begun.response.text() };
+    }
+    let response: Response;
+    if (input.tenant !== this.name) {
+      response = failureResponse(
+        new ApiFailure(400, "invalid_request", "tenant does not match this object"),
+      );
+    } else if (record.exists()) {
+      response = failureResponse(
+        new ApiFailure(409, "conflict", `tenant ${input.tenant} already exists`),
+      );
+    } else {
+      const now = ctx.now();
+      record.create(input.tenant, input.name, now);
+      const admin: KeyCreated = await keys.create(
+        { role: "admin", name: "initial admin" },
+        BOOTSTRAP_PRINCIPAL_ID,
+      );
+      const created: TenantCreated = {
+        tenant: input.tenant,
+        name: input.name,
+        created_at: new Date(now).toISOString(),
+        admin_key: admin,
+      };
+      response = Response.json(created, { status: 201 });
+      ctx.log.info("tenant created", { request_id: requestId });
+    }
+    audit.record({
+      principal: BOOTSTRAP_PRINCIPAL_ID,
+      role: "bootstrap",
+      action: "tenants.create",
+      target: input.tenant,
+      outcome: response.status === 201 ? "ok" : "error",
+      status: response.status,
+      requestId,
+      detail: input.name ? { name: input.name } : null,
+    });
+    if (requestId) response = await idempotency.finish(principal, requestId, response);
+    return { status: response.status, body: await response.text() };
+  }
+
+  /**
+   * For parts of central that run in the Worker (the model gateway, mounted under /v1): who a
+   * bearer key is in this tenant, or null. The key record here is authoritative.
+   */
+  async principal(secret: string): Promise<{ id: string; role: Role; app: string | null } | null> {
+    const found = await this.authenticate(
+      new Request("https://central", { headers: { authorization: `Bearer ${secret}` } }),
+    );
+    return found && found.role !== "bootstrap"
+      ? { id: found.id, role: found.role, app: found.app }
+      : null;
+  }
+
+  /**
+   * For parts of central that run in the Worker: events central observed itself (the gateway's
+   * `model_call`s, `source: "central"`) into the tenant's log, validated and redacted like any.
+   */
+  async recordCentralEvents(events: unknown[]): Promise<IngestResult> {
+    const outcome = this.services.ingest.ingest(events, { kind: "central" });
+    return { stored: outcome.stored, duplicates: outcome.duplicates, rejected: outcome.rejected };
+  }
+
+  /** Only agent keys of this tenant reach onConnect; everything else is answered here. */
+  private async gate(request: Request): Promise<Response | undefined> {
+    const url = new URL(request.url);
+    const refuse = (failure: ApiFailure) => failureResponse(failure);
+    if (url.pathname !== PATHS.agentConnect)
+      return refuse(new ApiFailure(404, "not_found", `no WebSocket at ${url.pathname}`));
+    // The SDK would let a client pick its connection id or another transport: not here.
+    if (url.searchParams.has("_pk") || url.searchParams.has("__agents_transport"))
+      return refuse(new ApiFailure(400, "invalid_request", "unexpected query parameters"));
+    const principal = await this.authenticate(request);
+    if (!principal)
+      return refuse(new ApiFailure(401, "unauthorized", "unknown or revoked API key"));
+    if (principal.role !== "agent")
+      return refuse(
+        new ApiFailure(403, "forbidden", `a ${principal.role} key may not connect as an agent`),
+      );
+    this.upgrades.set(request, principal);
+    return undefined;
+  }
+
+  private async authenticate(request: Request): Promise<Principal | null> {
+    const secret = bearerToken(request.headers.get("authorization"));
+    if (!secret || !this.services.record.exists()) return null;
+    return this.services.keys.authenticate(secret);
+  }
+
+  private nextDue(): number | null {
+    const settings = this.services.record.settings();
+    const archive = this.archiveStore.nextDue(settings.archive);
+    const due = [
+      this.services.runs.nextDue(Date.now()),
+      this.liveness.nextDue(),
+      archive === null ? null : Math.max(archive, this.archiveRetryAt),
+    ].filter((d): d is number => d !== null);
+    return due.length ? Math.min(...due) : null;
   }
 }

@@ -1,27 +1,350 @@
+import { join } from "node:path";
 import type { Command } from "commander";
-import { CliError } from "../errors";
+import { type AgentEvent, type BudgetLimits, parse } from "../../contract";
+import type { RunRecord } from "../../edge/index";
+import { globals } from "../context";
+import {
+  addEdgeFlags,
+  checkedApp,
+  defaultAgentId,
+  defaultStateDir,
+  durationOption,
+  type EdgeFlags,
+  edgeCentral,
+  keyTenant,
+} from "../edge-options";
+import { printEdgeEvent, printRunOutcome } from "../edge-output";
+import { CliError, EXIT } from "../errors";
 
-const notYet = () => {
-  throw new CliError("edge agents are not built yet (issue 4: Edge runtime)");
-};
+interface StartFlags extends EdgeFlags {
+  drainTimeout?: string;
+  outboxRetention?: string;
+}
+
+interface RunFlags extends EdgeFlags {
+  maxTokens?: string;
+  maxCost?: string;
+  maxWall?: string;
+  maxToolCalls?: string;
+  maxTurns?: string;
+  allowTool?: string[];
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The edge modules (and pi) load only when an edge command runs, so `--help` stays fast. */
+const loadEdge = () => import("../../edge/index");
 
 export function registerEdge(program: Command): void {
   const edge = program
     .command("edge")
     .description("run an edge agent for one application on this host");
+
+  addEdgeFlags(
+    edge
+      .command("start")
+      .description(
+        "start an edge agent: register with central, take intents, run them on pi; keeps working while central is away",
+      ),
+  )
+    .option("--drain-timeout <duration>", "on SIGTERM, how long running runs may finish", "30s")
+    .option(
+      "--outbox-retention <duration>",
+      "delete outbox segments central has acknowledged once older than this (default: keep all)",
+    )
+    .action(async (opts: StartFlags, command: Command) => {
+      const setup = await agentSetup(opts, command);
+      const { EdgeAgent } = await loadEdge();
+      const agent = await startupErrors(() =>
+        EdgeAgent.start({
+          ...setup,
+          drainTimeoutMs: durationOption(opts.drainTimeout, "--drain-timeout", 30_000),
+          outbox: {
+            retainDeliveredMs: durationOption(opts.outboxRetention, "--outbox-retention", 0),
+          },
+          log: (line) =>
+            process.stderr.write(`${new Date().toISOString()} ${setup.agentId}: ${line}\n`),
+        }),
+      );
+      process.stderr.write(
+        `edge agent ${setup.agentId} (app ${setup.app}) started: state ${setup.stateDir}, socket ${agent.socketPath}, ` +
+          `central ${setup.central?.url ?? "none (standalone)"}, model ${agent.health().model}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        let signals = 0;
+        const onSignal = (signal: NodeJS.Signals) => {
+          signals += 1;
+          if (signals === 1) {
+            process.stderr.write(`${signal}: shutting down (again to stop now)\n`);
+            void agent.stop().then(resolve);
+          } else {
+            void agent.forceStop().then(resolve);
+          }
+        };
+        process.on("SIGINT", onSignal);
+        process.on("SIGTERM", onSignal);
+      });
+    });
+
+  addEdgeFlags(
+    edge
+      .command("run")
+      .description(
+        "run one task on this host: through the running agent if there is one, else in this process without central (degraded mode)",
+      )
+      .argument("<prompt>", "the task"),
+  )
+    .option("--max-tokens <n>", "token budget for the run")
+    .option("--max-cost <usd>", "cost budget for the run, in USD")
+    .option("--max-wall <duration>", "wall-time budget, e.g. 10m")
+    .option("--max-tool-calls <n>", "tool-call budget")
+    .option("--max-turns <n>", "turn budget")
+    .option("--allow-tool <pattern>", "allow only these tools (repeatable, '*' wildcards)", collect)
+    .action(async (prompt: string, opts: RunFlags, command: Command) => {
+      const app = checkedApp(opts.app);
+      const state = opts.state ?? defaultStateDir(app);
+      const json = globals(command).json;
+      const request = {
+        type: "task",
+        params: {},
+        prompt,
+        ...budgetOf(opts),
+        ...(opts.allowTool ? { allowed_tools: opts.allowTool } : {}),
+      };
+      const edgeModule = await loadEdge();
+      const socket = join(state, edgeModule.SOCKET_NAME);
+      let final: RunRecord;
+      if (await edgeModule.answers(socket)) {
+        const client = new edgeModule.RpcClient(socket);
+        const record = await client.startRun(request).catch(rpcFailure);
+        if (!json) process.stderr.write(`run ${record.run_id} on the running agent\n`);
+        await client.follow(record.run_id, (e) => printEdgeEvent(e, json));
+        final = await client.run(record.run_id);
+      } else {
+        final = await runInProcess(opts, command, request, json);
+      }
+      printRunOutcome(final, json);
+      process.exitCode = final.status === "completed" ? EXIT.ok : EXIT.failure;
+    });
+
   edge
-    .command("start")
-    .description("start an edge agent: register with central, take intents, run them on pi")
-    .requiredOption("--app <name>", "the application this agent serves")
-    .option("--skills <dir>", "the app's skills folder (SKILL.md + scripts per skill)")
-    .option("--workdir <dir>", "where runs work; file and shell tools stay inside it")
-    .option("--state <dir>", "sessions, outbox and agent state")
-    .option("--model <provider/model>", "model to use (default: central's gateway)")
-    .action(notYet);
-  edge
-    .command("run")
-    .description("run one intent locally, with or without central (degraded mode)")
+    .command("status")
+    .description("show a running agent's health and its recent runs")
     .requiredOption("--app <name>", "the application")
-    .argument("<prompt>", "the task")
-    .action(notYet);
+    .option("--state <dir>", "the agent's state dir (default: .auraison/edge/<app>)")
+    .action(async (opts: { app: string; state?: string }, command: Command) => {
+      const client = await runningAgent(opts);
+      const health = await client.health();
+      const runs = await client.runs(20);
+      if (globals(command).json) {
+        process.stdout.write(`${JSON.stringify({ health, runs }, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(
+        `${health.agent_id} (app ${health.app}, tenant ${health.tenant}) ${health.status}, pid ${health.pid}\n` +
+          `central: ${health.central.url ?? "none"} ${health.central.connected ? "connected" : `not connected${health.central.last_error ? ` (${health.central.last_error})` : ""}`}\n` +
+          `outbox: ${health.outbox.pending} of ${health.outbox.size} event(s) not yet delivered\n` +
+          `model: ${health.model}\n`,
+      );
+      for (const r of runs)
+        process.stdout.write(
+          `${r.run_id}  ${r.status.padEnd(10)} ${r.origin.padEnd(7)} ${r.created_at}${r.error ? `  ${r.error.reason}` : ""}\n`,
+        );
+    });
+
+  edge
+    .command("cancel")
+    .description("cancel a run of the running agent")
+    .requiredOption("--app <name>", "the application")
+    .option("--state <dir>", "the agent's state dir (default: .auraison/edge/<app>)")
+    .option("--reason <text>", "why", "cancelled by user")
+    .argument("<run>", "run id")
+    .action(
+      async (
+        runId: string,
+        opts: { app: string; state?: string; reason: string },
+        command: Command,
+      ) => {
+        const client = await runningAgent(opts);
+        const record = await client.cancel(runId, opts.reason).catch(rpcFailure);
+        if (globals(command).json) process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+        else process.stdout.write(`cancelling run ${runId}\n`);
+      },
+    );
+
+  edge
+    .command("fork")
+    .description("fork a run of a running agent locally, from an entry of its session tree")
+    .requiredOption("--app <name>", "the application")
+    .option("--state <dir>", "the agent's state dir (default: .auraison/edge/<app>)")
+    .option("--at <entry>", "session tree entry id (default: the run's latest entry)")
+    .argument("<run>", "run id to fork")
+    .argument("[prompt]", "the fork's instruction (default: the source's)")
+    .action(
+      async (
+        runId: string,
+        prompt: string | undefined,
+        opts: { app: string; state?: string; at?: string },
+        command: Command,
+      ) => {
+        const client = await runningAgent(opts);
+        const json = globals(command).json;
+        const record = await client
+          .fork(runId, { ...(opts.at ? { entry_id: opts.at } : {}), ...(prompt ? { prompt } : {}) })
+          .catch(rpcFailure);
+        if (!json) process.stderr.write(`forked ${runId} into run ${record.run_id}\n`);
+        await client.follow(record.run_id, (e) => printEdgeEvent(e, json));
+        const final = await client.run(record.run_id);
+        printRunOutcome(final, json);
+        process.exitCode = final.status === "completed" ? EXIT.ok : EXIT.failure;
+      },
+    );
+}
+
+async function agentSetup(opts: EdgeFlags, command: Command) {
+  const app = checkedApp(opts.app);
+  const central = edgeCentral(globals(command));
+  const { loadAppFolder, resolveModelSettings, ModelConfigError, AppFolderError } =
+    await loadEdge();
+  let appModel: string | undefined;
+  try {
+    appModel = loadAppFolder({
+      app,
+      ...(opts.appDir ? { appDir: opts.appDir } : {}),
+      ...(opts.skills ? { skillsDir: opts.skills } : {}),
+    }).config.model;
+  } catch (error) {
+    if (error instanceof AppFolderError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
+  let models: ReturnType<typeof resolveModelSettings>;
+  try {
+    models = resolveModelSettings({
+      model: opts.model,
+      appModel,
+      gateway: central,
+      fallback: {
+        baseUrl: opts.fallbackBaseUrl,
+        model: opts.fallbackModel,
+        apiKey: opts.fallbackKey ?? process.env.AURAISON_FALLBACK_KEY,
+      },
+    });
+  } catch (error) {
+    if (error instanceof ModelConfigError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
+  const stateDir = opts.state ?? defaultStateDir(app);
+  return {
+    app,
+    agentId: opts.agentId ?? defaultAgentId(app),
+    tenant: (central && keyTenant(central.key)) ?? opts.tenant ?? "local",
+    central,
+    stateDir,
+    ...(opts.workdir ? { workdir: opts.workdir } : {}),
+    ...(opts.appDir ? { appDir: opts.appDir } : {}),
+    ...(opts.skills ? { skillsDir: opts.skills } : {}),
+    models,
+    extensionPaths: opts.extension ?? [],
+  };
+}
+
+/** Degraded mode: the run happens in this process, events go to the agent's outbox. */
+async function runInProcess(
+  opts: RunFlags,
+  command: Command,
+  request: Record<string, unknown>,
+  json: boolean,
+): Promise<RunRecord> {
+  const setup = await agentSetup(opts, command);
+  const { EdgeRuntime, LocalRunRequest } = await loadEdge();
+  const run = parse(LocalRunRequest, request, "run request");
+  const runtime = await startupErrors(() => EdgeRuntime.open(setup));
+  try {
+    const reachable = setup.central ? await reachableCentral(setup.central.url) : false;
+    runtime.centralReachable = () => reachable;
+    if (!json)
+      process.stderr.write(
+        `no running agent for ${setup.app}: running here${setup.central ? (reachable ? "" : " (central unreachable)") : " (no central)"}; events go to ${setup.stateDir}/outbox\n`,
+      );
+    const unsubscribe = runtime.eventLog.subscribe((e: AgentEvent) => {
+      if (e.run_id) printEdgeEvent(e, json);
+    });
+    const execution = await runtime.startLocal(run);
+    const cancel = () =>
+      execution.control.stop({ kind: "cancel", reason: "interrupted", by: "local" });
+    process.once("SIGINT", cancel);
+    process.once("SIGTERM", cancel);
+    const final = await execution.done;
+    process.off("SIGINT", cancel);
+    process.off("SIGTERM", cancel);
+    unsubscribe();
+    return final;
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** Problems with the app, its skills or the state dir are the user's to fix: say so, exit 2/1. */
+async function startupErrors<T>(start: () => Promise<T>): Promise<T> {
+  const { AppFolderError, SkillFolderError, StateLockedError } = await loadEdge();
+  try {
+    return await start();
+  } catch (error) {
+    if (error instanceof AppFolderError || error instanceof SkillFolderError)
+      throw new CliError(error.message, EXIT.usage);
+    if (error instanceof StateLockedError) throw new CliError(error.message, EXIT.failure);
+    throw error;
+  }
+}
+
+async function reachableCentral(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(new URL("/health", url), { signal: AbortSignal.timeout(2_000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function runningAgent(opts: { app: string; state?: string }) {
+  const app = checkedApp(opts.app);
+  const { RpcClient, SOCKET_NAME, answers } = await loadEdge();
+  const socket = join(opts.state ?? defaultStateDir(app), SOCKET_NAME);
+  if (!(await answers(socket)))
+    throw new CliError(
+      `no running edge agent for ${app} (nothing answers on ${socket})`,
+      EXIT.failure,
+    );
+  return new RpcClient(socket);
+}
+
+function budgetOf(opts: RunFlags): { budget?: BudgetLimits } {
+  const budget: Record<string, number> = {};
+  const count = (raw: string | undefined, flag: string, key: string, integer = true) => {
+    if (raw === undefined) return;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n)))
+      throw new CliError(
+        `${flag}: '${raw}' is not a non-negative ${integer ? "integer" : "number"}`,
+        EXIT.usage,
+      );
+    budget[key] = n;
+  };
+  count(opts.maxTokens, "--max-tokens", "max_tokens");
+  count(opts.maxCost, "--max-cost", "max_cost_usd", false);
+  count(opts.maxToolCalls, "--max-tool-calls", "max_tool_calls");
+  count(opts.maxTurns, "--max-turns", "max_turns");
+  if (opts.maxWall) budget.max_wall_ms = durationOption(opts.maxWall, "--max-wall", 0);
+  return Object.keys(budget).length > 0 ? { budget: budget as BudgetLimits } : {};
+}
+
+/** Refusals of the local RPC (bad input, capacity) become CLI errors with their exit code. */
+function rpcFailure(error: unknown): never {
+  const e = error as { status?: number; code?: string; message?: string; issues?: unknown };
+  if (e && typeof e.status === "number")
+    throw new CliError(
+      `the agent refused the run: ${e.message}`,
+      e.status === 400 ? EXIT.usage : EXIT.failure,
+    );
+  throw error;
 }

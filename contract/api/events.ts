@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { StoredEvent } from "../events/agent-event";
-import { NonNegInt } from "../primitives";
+import { EVENT_KINDS, type EventKind, StoredEvent } from "../events/agent-event";
+import { AgentId, LIMITS, NonNegInt, RunId } from "../primitives";
 import { ApiIssue } from "./errors";
 
 /** An event refused at ingest, by its position in the batch, with what was wrong. */
@@ -27,3 +27,32 @@ export const IngestResult = z
   })
   .meta({ id: "IngestResult" });
 export type IngestResult = z.infer<typeof IngestResult>;
+
+/** `POST /v1/events` body: a batch validated event by event, like the WebSocket `events` message. */
+export const IngestRequest = z
+  .strictObject({ events: z.array(z.unknown()).min(1).max(LIMITS.batchEvents) })
+  .meta({ id: "IngestRequest" });
+export type IngestRequest = z.infer<typeof IngestRequest>;
+
+const kindList = z
+  .string()
+  .regex(/^[a-z_]+(?:,[a-z_]+)*$/, "comma-separated event kinds")
+  .refine((s) => s.split(",").every((k) => (EVENT_KINDS as string[]).includes(k)), {
+    message: `unknown event kind; one of ${EVENT_KINDS.join(", ")}`,
+  })
+  .transform((s) => s.split(",") as EventKind[]);
+
+/** Query of `GET /v1/events` and `GET /v1/events/stream` (where `Last-Event-ID` overrides `after`). */
+export const EventsQuery = z.strictObject({
+  after: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe("return events with a cursor above this"),
+  limit: z.coerce.number().int().min(1).max(LIMITS.batchEvents).default(100),
+  run: RunId.optional(),
+  agent: AgentId.optional(),
+  kind: kindList.optional().describe("comma-separated kinds, e.g. `run_started,run_completed`"),
+});
+export type EventsQuery = z.output<typeof EventsQuery>;

@@ -10,9 +10,15 @@ export type Role = z.infer<typeof Role>;
  * without a lookup, and 32 random bytes as 43 base64url characters. Only a hash is stored; the
  * role in the key is a hint for humans, the stored record is what counts.
  */
-export const API_KEY_PATTERN = /^aur_(admin|op|view|agent)_([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)_([A-Za-z0-9_-]{43})$/;
+export const API_KEY_PATTERN =
+  /^aur_(admin|op|view|agent)_([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)_([A-Za-z0-9_-]{43})$/;
 
-export const ROLE_KEY_PREFIX = { admin: "admin", operator: "op", viewer: "view", agent: "agent" } as const;
+export const ROLE_KEY_PREFIX = {
+  admin: "admin",
+  operator: "op",
+  viewer: "view",
+  agent: "agent",
+} as const;
 
 export const TenantCreateRequest = z
   .strictObject({ tenant: TenantId, name: z.string().min(1).max(200).optional() })
@@ -57,6 +63,7 @@ export const TenantCreated = z
     admin_key: KeyCreated,
   })
   .meta({ id: "TenantCreated" });
+export type TenantCreated = z.infer<typeof TenantCreated>;
 
 export const AuditEntry = z
   .object({
@@ -78,3 +85,11 @@ export const KeyList = z.object({ keys: z.array(KeyInfo) }).meta({ id: "KeyList"
 export const AuditList = z
   .object({ entries: z.array(AuditEntry), next: z.number().int().nullable() })
   .meta({ id: "AuditList" });
+export type AuditList = z.infer<typeof AuditList>;
+
+/** Query of `GET /v1/audit`, newest first; pass `next` as `before` for the next page. */
+export const AuditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.coerce.number().int().min(1).optional(),
+});
+export type AuditQuery = z.output<typeof AuditQuery>;

@@ -8,6 +8,8 @@ export const PATHS = {
   tenants: "/v1/tenants",
   keys: "/v1/keys",
   audit: "/v1/audit",
+  /** Per-tenant timings, retry policy and archive settings (admin). */
+  settings: "/v1/settings",
   agents: "/v1/agents",
   /** WebSocket upgrade for edge agents; authenticated with an agent key. */
   agentConnect: "/v1/agents/connect",

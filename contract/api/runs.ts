@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { Intent } from "../intent";
+import { RunStatus } from "../machines/run";
+import { AgentId, AppName, IntentId } from "../primitives";
 import { RunState } from "../run-state";
 
 /** Answer to `POST /v1/intents` (201 new, 200 when the idempotency key matched an earlier one). */
@@ -18,3 +20,20 @@ export type RunList = z.infer<typeof RunList>;
 export const ForkRequest = z
   .strictObject({ entry_id: z.string().min(1).max(128).optional() })
   .meta({ id: "ForkRequest" });
+
+/** `POST /v1/runs/{id}/cancel` and `POST /v1/intents/{id}/cancel` body (may be empty). */
+export const CancelRequest = z
+  .strictObject({ reason: z.string().min(1).max(1024).optional() })
+  .meta({ id: "CancelRequest" });
+export type CancelRequest = z.infer<typeof CancelRequest>;
+
+/** Query of `GET /v1/runs`. */
+export const RunsQuery = z.strictObject({
+  status: RunStatus.optional(),
+  app: AppName.optional(),
+  agent: AgentId.optional(),
+  intent: IntentId.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: z.string().max(64).optional().describe("the `next` of the previous page"),
+});
+export type RunsQuery = z.output<typeof RunsQuery>;

@@ -66,6 +66,12 @@ export const runMachine = defineMachine({
       to: "pending",
       why: "agent went silent: re-dispatch under the retry policy",
     },
+    {
+      from: "dispatched",
+      on: "retry",
+      to: "pending",
+      why: "the agent refused it (no capacity, draining, unsupported): try another agent",
+    },
     { from: "running", on: "retry", to: "pending", why: "a retryable failure with attempts left" },
     { from: "running", on: "complete", to: "completed", why: "the agent reported success" },
     {

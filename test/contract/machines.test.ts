@@ -21,6 +21,7 @@ pending dispatch dispatched
 dispatched claim running
 dispatched ack_timeout pending
 dispatched lease_expired pending
+dispatched retry pending
 running lease_expired pending
 running retry pending
 running complete completed

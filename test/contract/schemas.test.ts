@@ -364,6 +364,35 @@ const EXAMPLES: Record<PublishedSchemaName, Example> = {
     valid: [{}, { entry_id: "e5" }],
     invalid: [{ value: { entry_id: "" }, path: "entry_id" }],
   },
+  CancelRequest: {
+    valid: [{}, { reason: "no longer needed" }],
+    invalid: [{ value: { reason: "x", force: true }, path: "$" }],
+  },
+  IngestRequest: {
+    valid: [{ events: [event("message")] }, { events: [{ not: "an event yet" }] }],
+    invalid: [{ value: { events: [] }, path: "events" }],
+  },
+  TenantSettings: {
+    valid: [
+      {},
+      { heartbeat: { interval_ms: 1_000 }, dispatch: { lease_ms: 5_000, ack_timeout_ms: 500 } },
+    ],
+    invalid: [
+      {
+        value: { dispatch: { lease_ms: 1_000 }, heartbeat: { interval_ms: 2_000 } },
+        path: "dispatch.lease_ms",
+      },
+      {
+        value: { heartbeat: { degraded_after: 2, disconnected_after: 2 } },
+        path: "heartbeat.disconnected_after",
+      },
+      { value: { archive: { retention_ms: -1 } }, path: "archive.retention_ms" },
+    ],
+  },
+  Health: {
+    valid: [{ ok: true, contract: "1.0.0" }],
+    invalid: [{ value: { ok: "yes", contract: "1.0.0" }, path: "ok" }],
+  },
 };
 
 describe("published schemas", () => {

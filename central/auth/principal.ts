@@ -1,0 +1,18 @@
+import type { Role } from "../../contract";
+
+/** Who is calling: a tenant key (after its record was checked), or the platform bootstrap key. */
+export interface Principal {
+  /** Key id, or `bootstrap`. */
+  id: string;
+  role: Role | "bootstrap";
+  /** Agent keys may be restricted to one app. */
+  app: string | null;
+  /** The bearer secret, held only for the request: it seals idempotent replays. */
+  secret: string;
+}
+
+export const BOOTSTRAP_PRINCIPAL_ID = "bootstrap";
+
+export function hasRole(principal: Principal, roles: readonly string[]): boolean {
+  return roles.includes(principal.role);
+}

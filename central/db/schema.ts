@@ -1,0 +1,197 @@
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { AgentInfo, Intent, RunError, TenantSettings, TreeRef, Usage } from "../../contract";
+
+/**
+ * The tenant Durable Object's relational state. Times are epoch milliseconds (timers compare
+ * them); the API renders them as contract Timestamps. Migrations are generated from this file
+ * by drizzle-kit into ./migrations (see README "Central").
+ */
+
+/** One row: who this Durable Object serves and its settings. */
+export const tenant = sqliteTable("tenant", {
+  id: integer("id").primaryKey(),
+  tenant: text("tenant").notNull(),
+  name: text("name"),
+  createdAt: integer("created_at").notNull(),
+  settings: text("settings", { mode: "json" }).$type<TenantSettings>().notNull(),
+});
+
+/** One row: the event log's counters. */
+export const logState = sqliteTable("log_state", {
+  id: integer("id").primaryKey(),
+  nextCursor: integer("next_cursor").notNull(),
+  sealedThrough: integer("sealed_through").notNull(),
+  prunedThrough: integer("pruned_through").notNull(),
+});
+
+/** One row: the single wake-up the tenant has asked the Agent scheduler for. */
+export const timer = sqliteTable("timer", {
+  id: integer("id").primaryKey(),
+  scheduleId: text("schedule_id").notNull(),
+  at: integer("at").notNull(),
+});
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    role: text("role", { enum: ["admin", "operator", "viewer", "agent"] }).notNull(),
+    name: text("name").notNull(),
+    app: text("app"),
+    /** The key's first characters: found by these, then its hash is compared in constant time. */
+    prefix: text("prefix").notNull(),
+    hash: text("hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by"),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("api_keys_prefix").on(t.prefix)],
+);
+
+export const auditLog = sqliteTable("audit_log", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  at: integer("at").notNull(),
+  principal: text("principal").notNull(),
+  role: text("role").notNull(),
+  action: text("action").notNull(),
+  target: text("target"),
+  outcome: text("outcome", { enum: ["ok", "denied", "error"] }).notNull(),
+  status: integer("status").notNull(),
+  requestId: text("request_id"),
+  detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+});
+
+/** First responses to mutating calls, by (principal, request id), sealed with the caller's key. */
+export const idempotency = sqliteTable(
+  "idempotency",
+  {
+    principal: text("principal").notNull(),
+    requestId: text("request_id").notNull(),
+    method: text("method").notNull(),
+    path: text("path").notNull(),
+    state: text("state", { enum: ["pending", "done"] }).notNull(),
+    status: integer("status"),
+    /** base64 of IV + AES-GCM ciphertext of the first response. */
+    sealed: text("sealed"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.principal, t.requestId] }),
+    index("idempotency_expires").on(t.expiresAt),
+  ],
+);
+
+export const agents = sqliteTable(
+  "agents",
+  {
+    agentId: text("agent_id").primaryKey(),
+    app: text("app").notNull(),
+    status: text("status").$type<AgentInfo["status"]>().notNull(),
+    statusSince: integer("status_since").notNull(),
+    skills: text("skills", { mode: "json" }).$type<AgentInfo["skills"]>().notNull(),
+    capabilities: text("capabilities", { mode: "json" }).$type<string[]>().notNull(),
+    harness: text("harness", { mode: "json" }).$type<AgentInfo["harness"]>().notNull(),
+    agentVersion: text("agent_version").notNull(),
+    contractVersion: text("contract_version").notNull(),
+    maxConcurrency: integer("max_concurrency").notNull(),
+    keyId: text("key_id").notNull(),
+    connectionId: text("connection_id"),
+    connectedAt: integer("connected_at"),
+    disconnectedAt: integer("disconnected_at"),
+    lastHeartbeatAt: integer("last_heartbeat_at"),
+    lastSeenAt: integer("last_seen_at"),
+    outboxPending: integer("outbox_pending").notNull().default(0),
+    /** Ties between equally loaded agents go to the one dispatched to longest ago. */
+    lastDispatchedAt: integer("last_dispatched_at"),
+    registeredAt: integer("registered_at").notNull(),
+  },
+  (t) => [index("agents_app").on(t.app)],
+);
+
+export const intents = sqliteTable(
+  "intents",
+  {
+    intentId: text("intent_id").primaryKey(),
+    status: text("status").notNull(),
+    intent: text("intent", { mode: "json" }).$type<Intent>().notNull(),
+    idempotencyKey: text("idempotency_key").unique(),
+    principal: text("principal").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("intents_status").on(t.status)],
+);
+
+export const runs = sqliteTable(
+  "runs",
+  {
+    runId: text("run_id").primaryKey(),
+    intentId: text("intent_id").notNull(),
+    status: text("status").notNull(),
+    app: text("app"),
+    agentId: text("agent_id"),
+    attempt: integer("attempt").notNull(),
+    treeRef: text("tree_ref", { mode: "json" }).$type<TreeRef>(),
+    leaseAgent: text("lease_agent"),
+    leaseAttempt: integer("lease_attempt"),
+    leaseExpiresAt: integer("lease_expires_at"),
+    ackDeadline: integer("ack_deadline"),
+    acked: integer("acked", { mode: "boolean" }).notNull().default(false),
+    retryAt: integer("retry_at"),
+    deadline: integer("deadline"),
+    createdAt: integer("created_at").notNull(),
+    dispatchedAt: integer("dispatched_at"),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    usagePrior: text("usage_prior", { mode: "json" }).$type<Usage>().notNull(),
+    usageAttempt: text("usage_attempt", { mode: "json" }).$type<Usage>().notNull(),
+    error: text("error", { mode: "json" }).$type<RunError>(),
+    result: text("result"),
+    /** Agents that already had an attempt; a retry prefers someone else. */
+    triedAgents: text("tried_agents", { mode: "json" }).$type<string[]>().notNull(),
+    /** Next `seq` for events central emits about this run. */
+    centralSeq: integer("central_seq").notNull().default(0),
+  },
+  (t) => [
+    index("runs_intent").on(t.intentId),
+    index("runs_status").on(t.status, t.retryAt),
+    index("runs_agent").on(t.agentId, t.status),
+  ],
+);
+
+/** The live part of the event log; `body` is the StoredEvent JSON, served as is. */
+export const events = sqliteTable(
+  "events",
+  {
+    cursor: integer("cursor").primaryKey(),
+    eventId: text("event_id").notNull().unique(),
+    runId: text("run_id"),
+    agentId: text("agent_id").notNull(),
+    kind: text("kind").notNull(),
+    ingestedAt: integer("ingested_at").notNull(),
+    body: text("body").notNull(),
+  },
+  (t) => [
+    index("events_run").on(t.runId, t.cursor),
+    index("events_agent").on(t.agentId, t.cursor),
+    index("events_kind").on(t.kind, t.cursor),
+  ],
+);
+
+/** Ids of events pruned from SQLite (their bodies live in R2), kept for dedupe. */
+export const prunedEventIds = sqliteTable("pruned_event_ids", {
+  eventId: text("event_id").primaryKey(),
+  cursor: integer("cursor").notNull(),
+  prunedAt: integer("pruned_at").notNull(),
+});
+
+/** The R2 archive's index: one row per sealed segment. */
+export const segments = sqliteTable("segments", {
+  fromCursor: integer("from_cursor").primaryKey(),
+  toCursor: integer("to_cursor").notNull(),
+  key: text("key").notNull(),
+  events: integer("events").notNull(),
+  bytes: integer("bytes").notNull(),
+  sealedAt: integer("sealed_at").notNull(),
+});

@@ -1,0 +1,48 @@
+import { type Intent, isAgentTarget, type Target } from "../../contract";
+import type { AgentRow } from "../fleet/agent-store";
+
+/** Statuses that take new work; degraded, draining, disconnected and offline agents do not. */
+const DISPATCHABLE = new Set(["online", "busy"]);
+
+export function matchesTarget(agent: AgentRow, target: Target): boolean {
+  if (isAgentTarget(target)) return agent.agentId === target.agent_id;
+  return (
+    (target.app === undefined || agent.app === target.app) &&
+    (target.skill === undefined || agent.skills.some((s) => s.name === target.skill)) &&
+    (target.capabilities ?? []).every((c) => agent.capabilities.includes(c))
+  );
+}
+
+/**
+ * Picks the agent for an intent: targets are tried in order; within one, the eligible agents
+ * (connected, taking work, with a free slot) are ranked least busy first, then longest since
+ * their last dispatch. A retry prefers an agent that has not had an attempt yet.
+ */
+export function selectAgent(
+  intent: Pick<Intent, "targets">,
+  agents: readonly AgentRow[],
+  loads: ReadonlyMap<string, number>,
+  tried: readonly string[] = [],
+): AgentRow | null {
+  const load = (a: AgentRow) => loads.get(a.agentId) ?? 0;
+  for (const target of intent.targets) {
+    const eligible = agents.filter(
+      (a) =>
+        DISPATCHABLE.has(a.status) &&
+        a.connectionId !== null &&
+        load(a) < a.maxConcurrency &&
+        matchesTarget(a, target),
+    );
+    if (eligible.length === 0) continue;
+    const fresh = eligible.filter((a) => !tried.includes(a.agentId));
+    const pool = fresh.length > 0 ? fresh : eligible;
+    pool.sort(
+      (a, b) =>
+        load(a) / a.maxConcurrency - load(b) / b.maxConcurrency ||
+        (a.lastDispatchedAt ?? 0) - (b.lastDispatchedAt ?? 0) ||
+        a.agentId.localeCompare(b.agentId),
+    );
+    return pool[0]!;
+  }
+  return null;
+}

@@ -1,0 +1,56 @@
+import type { Archive } from "./archive";
+import { type EventFilter, type EventLog, matches } from "./event-log";
+
+/** Most R2 segments scanned for one page, so a narrow filter over a long archive stays bounded. */
+const MAX_SEGMENTS_PER_PAGE = 8;
+
+export interface Page {
+  items: { cursor: number; body: string }[];
+  next_cursor: number;
+  has_more: boolean;
+}
+
+/** Pages through the whole log in cursor order: R2 segments below the prune line, then SQLite. */
+export class EventReader {
+  constructor(
+    private readonly log: EventLog,
+    private readonly archive: Archive,
+  ) {}
+
+  async page(after: number, limit: number, filter: EventFilter): Promise<Page> {
+    const items: Page["items"] = [];
+    let scanned = after;
+    const prunedThrough = this.archive.prunedThrough();
+    if (scanned < prunedThrough) {
+      let segmentsRead = 0;
+      for (const segment of this.archive.segmentsAfter(scanned, prunedThrough)) {
+        for (const event of await this.archive.read(segment)) {
+          if (event.cursor <= scanned || event.cursor > prunedThrough || !matches(filter, event))
+            continue;
+          if (items.length === limit)
+            return { items, next_cursor: items.at(-1)!.cursor, has_more: true };
+          items.push({ cursor: event.cursor, body: JSON.stringify(event) });
+        }
+        scanned = Math.min(segment.toCursor, prunedThrough);
+        segmentsRead += 1;
+        if (segmentsRead >= MAX_SEGMENTS_PER_PAGE && scanned < prunedThrough)
+          return { items, next_cursor: items.at(-1)?.cursor ?? scanned, has_more: true };
+      }
+      scanned = Math.max(scanned, prunedThrough);
+    }
+    const room = limit - items.length;
+    if (room === 0) return { items, next_cursor: items.at(-1)!.cursor, has_more: true };
+    const rows = this.log.read(scanned, room + 1, filter);
+    items.push(...rows.slice(0, room));
+    return {
+      items,
+      next_cursor: items.at(-1)?.cursor ?? after,
+      has_more: rows.length > room,
+    };
+  }
+}
+
+/** An EventsPage as JSON, built from the stored bodies without re-encoding them. */
+export function pageJson(page: Page): string {
+  return `{"events":[${page.items.map((i) => i.body).join(",")}],"next_cursor":${page.next_cursor},"has_more":${page.has_more}}`;
+}

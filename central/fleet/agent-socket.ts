@@ -1,0 +1,306 @@
+import type { Connection } from "agents";
+import type { z } from "zod";
+import {
+  CENTRAL_AGENT_ID,
+  type CentralMessage,
+  CONTRACT_VERSION,
+  check,
+  EdgeMessage,
+  isCompatibleContract,
+} from "../../contract";
+import type { Dispatcher } from "../dispatch/dispatcher";
+import type { Ingest } from "../events/ingest";
+import type { AuditLog } from "../governance/audit-log";
+import { iso, type TenantContext } from "../tenant/context";
+import type { AgentRow, AgentStore } from "./agent-store";
+
+/** What a hibernatable agent connection remembers about itself. */
+export interface SocketState {
+  keyId: string;
+  keyApp: string | null;
+  agentId: string | null;
+}
+
+export const CLOSE = {
+  goodbye: 1000,
+  protocol: 4000,
+  revoked: 4001,
+  forbidden: 4003,
+  replaced: 4009,
+  incompatible: 4010,
+} as const;
+
+type Msg<T extends EdgeMessage["type"]> = Extract<z.output<typeof EdgeMessage>, { type: T }>;
+
+/**
+ * One edge agent's WebSocket: every frame is a contract/wire.ts message, validated; the first
+ * must be `hello`. Registration, heartbeats, event batches, and the dispatch handshake
+ * (ack, claim, refuse) are handled here and handed to the fleet, ingest and dispatcher.
+ */
+export class AgentSocket {
+  constructor(
+    private readonly ctx: TenantContext,
+    private readonly agents: AgentStore,
+    private readonly dispatcher: Dispatcher,
+    private readonly ingest: Ingest,
+    private readonly audit: AuditLog,
+  ) {}
+
+  message(connection: Connection<SocketState>, raw: string | ArrayBuffer): void {
+    const state = connection.state;
+    if (!state) {
+      connection.close(CLOSE.protocol, "unauthenticated connection");
+      return;
+    }
+    if (typeof raw !== "string") {
+      this.error(
+        connection,
+        "invalid_message",
+        "frames are JSON text; binary frames are not accepted",
+        false,
+      );
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      this.error(connection, "malformed_json", "the frame is not valid JSON", false);
+      return;
+    }
+    const parsed = check(EdgeMessage, json);
+    if (!parsed.ok) {
+      const detail = parsed.issues
+        .slice(0, 5)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join("; ");
+      this.error(
+        connection,
+        "invalid_message",
+        `not a contract message: ${detail}`,
+        state.agentId === null,
+      );
+      if (state.agentId === null) connection.close(CLOSE.protocol, "invalid hello");
+      return;
+    }
+    const message = parsed.value;
+    if (state.agentId === null) {
+      if (message.type !== "hello") {
+        this.error(connection, "hello_required", "the first message must be hello", true);
+        connection.close(CLOSE.protocol, "hello required");
+        return;
+      }
+      this.hello(connection, state, message);
+      return;
+    }
+    const agent = this.agents.get(state.agentId);
+    if (!agent || agent.connectionId !== connection.id) {
+      connection.close(CLOSE.replaced, "replaced by a newer connection");
+      return;
+    }
+    this.heard(agent);
+    switch (message.type) {
+      case "hello":
+        this.error(
+          connection,
+          "already_registered",
+          `already registered as ${state.agentId}`,
+          false,
+        );
+        break;
+      case "heartbeat":
+        this.heartbeat(connection, agent, message);
+        break;
+      case "events":
+        this.events(connection, agent, message);
+        break;
+      case "ack":
+        this.dispatcher.ack(agent.agentId, message.run_id, message.attempt);
+        break;
+      case "claim":
+        this.reply(connection, [
+          this.dispatcher.claim(agent.agentId, message.run_id, message.attempt),
+        ]);
+        break;
+      case "refuse":
+        this.dispatcher.refuse(agent.agentId, message);
+        break;
+      case "drain":
+        if (!this.agents.apply(agent, "drain", this.ctx.now()))
+          this.error(connection, "illegal_transition", `cannot drain while ${agent.status}`, false);
+        this.ctx.rearm();
+        break;
+      case "goodbye":
+        this.goodbye(connection, agent, message.reason);
+        break;
+    }
+  }
+
+  /** The socket closed: the agent is disconnected unless a newer connection replaced it. */
+  closed(connection: Connection<SocketState>): void {
+    const agentId = connection.state?.agentId;
+    if (!agentId) return;
+    const agent = this.agents.get(agentId);
+    if (!agent || agent.connectionId !== connection.id) return;
+    const now = this.ctx.now();
+    agent.connectionId = null;
+    agent.disconnectedAt = now;
+    if (!this.agents.apply(agent, "disconnect", now)) this.agents.save(agent);
+    this.ctx.log.info("agent connection closed", { agent_id: agentId, status: agent.status });
+    this.ctx.rearm();
+  }
+
+  private hello(
+    connection: Connection<SocketState>,
+    state: SocketState,
+    message: Msg<"hello">,
+  ): void {
+    const reg = message.registration;
+    if (!isCompatibleContract(reg.contract_version)) {
+      this.error(
+        connection,
+        "incompatible_contract",
+        `contract ${reg.contract_version} is not compatible with central's ${CONTRACT_VERSION}`,
+        true,
+      );
+      connection.close(CLOSE.incompatible, "incompatible contract version");
+      return;
+    }
+    const forbidden =
+      reg.agent_id === CENTRAL_AGENT_ID
+        ? `agent id '${CENTRAL_AGENT_ID}' is reserved`
+        : state.keyApp !== null && reg.app !== state.keyApp
+          ? `this agent key may only register agents of app ${state.keyApp}`
+          : null;
+    if (forbidden) {
+      this.audit.record({
+        principal: state.keyId,
+        role: "agent",
+        action: "agents.register",
+        target: reg.agent_id,
+        outcome: "denied",
+        status: 403,
+        requestId: null,
+        detail: { app: reg.app, reason: forbidden },
+      });
+      this.error(connection, "forbidden", forbidden, true);
+      connection.close(CLOSE.forbidden, "forbidden");
+      return;
+    }
+    const now = this.ctx.now();
+    const previous = this.agents.get(reg.agent_id)?.connectionId;
+    const agent = this.agents.register(reg, state.keyId, connection.id, now);
+    this.agents.apply(agent, "connect", now);
+    connection.setState({ ...state, agentId: reg.agent_id });
+    if (previous && previous !== connection.id)
+      this.ctx.close(previous, CLOSE.replaced, "replaced by a newer connection");
+    const settings = this.ctx.settings();
+    this.reply(connection, [
+      {
+        type: "welcome",
+        tenant: this.ctx.tenant,
+        agent_id: reg.agent_id,
+        contract_version: CONTRACT_VERSION,
+        heartbeat_interval_ms: settings.heartbeat.interval_ms,
+        lease_ms: settings.dispatch.lease_ms,
+        server_time: iso(now),
+      },
+      ...this.dispatcher.resume(reg.agent_id, message.holding),
+    ]);
+    this.busyIfHolding(agent);
+    this.dispatcher.releaseIfIdle(reg.agent_id);
+    this.audit.record({
+      principal: state.keyId,
+      role: "agent",
+      action: "agents.register",
+      target: reg.agent_id,
+      outcome: "ok",
+      status: 101,
+      requestId: null,
+      detail: {
+        app: reg.app,
+        agent_version: reg.agent_version,
+        harness: `${reg.harness.name} ${reg.harness.version}`,
+      },
+    });
+    this.ctx.log.info("agent registered", { agent_id: reg.agent_id, app: reg.app });
+    this.dispatcher.drainQueue();
+    this.ctx.rearm();
+  }
+
+  private heartbeat(
+    connection: Connection<SocketState>,
+    agent: AgentRow,
+    message: Msg<"heartbeat">,
+  ): void {
+    agent.lastHeartbeatAt = this.ctx.now();
+    agent.outboxPending = message.outbox_pending;
+    this.agents.save(agent);
+    if (message.status === "draining" && agent.status !== "draining")
+      this.agents.apply(agent, "drain", this.ctx.now());
+    this.reply(connection, this.dispatcher.renew(agent.agentId, message.running));
+  }
+
+  private events(
+    connection: Connection<SocketState>,
+    agent: AgentRow,
+    message: Msg<"events">,
+  ): void {
+    const outcome = this.ingest.ingest(message.events, { kind: "socket", agentId: agent.agentId });
+    this.reply(connection, [
+      {
+        type: "events_ack",
+        batch_id: message.batch_id,
+        stored: outcome.durable,
+        duplicates: outcome.duplicates,
+        rejected: outcome.rejected,
+      },
+      ...outcome.leases,
+    ]);
+  }
+
+  private goodbye(connection: Connection<SocketState>, agent: AgentRow, reason: string): void {
+    const now = this.ctx.now();
+    agent.connectionId = null;
+    agent.disconnectedAt = now;
+    if (!this.agents.apply(agent, "shutdown", now) && !this.agents.apply(agent, "disconnect", now))
+      this.agents.save(agent);
+    this.ctx.log.info("agent said goodbye", {
+      agent_id: agent.agentId,
+      reason,
+      status: agent.status,
+    });
+    connection.close(CLOSE.goodbye, "goodbye");
+    this.ctx.rearm();
+  }
+
+  /** Any frame is a sign of life: a degraded agent recovers (and is busy again if it holds runs). */
+  private heard(agent: AgentRow): void {
+    const now = this.ctx.now();
+    if (agent.status === "degraded") {
+      agent.lastSeenAt = now;
+      if (this.agents.apply(agent, "heartbeat", now)) {
+        this.busyIfHolding(agent);
+        this.dispatcher.drainQueue();
+      }
+    } else this.agents.touch(agent, now);
+  }
+
+  private busyIfHolding(agent: AgentRow): void {
+    if (agent.status === "online" && this.dispatcher.holds(agent.agentId))
+      this.agents.apply(agent, "assign", this.ctx.now());
+  }
+
+  private reply(connection: Connection<SocketState>, messages: CentralMessage[]): void {
+    for (const message of messages) connection.send(JSON.stringify(message));
+  }
+
+  private error(
+    connection: Connection<SocketState>,
+    code: string,
+    message: string,
+    fatal: boolean,
+  ): void {
+    this.reply(connection, [{ type: "error", code, message: message.slice(0, 4096), fatal }]);
+  }
+}

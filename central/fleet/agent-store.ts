@@ -1,0 +1,113 @@
+import { eq, ne } from "drizzle-orm";
+import {
+  type AgentInfo,
+  type AgentLifecycleEvent,
+  type AgentRegistration,
+  type AgentStatus,
+  agentMachine,
+  transition,
+} from "../../contract";
+import type { Database } from "../db/database";
+import { agents } from "../db/schema";
+import { iso, isoOrNull } from "../tenant/context";
+
+export type AgentRow = typeof agents.$inferSelect;
+
+/** Edge agents as registered, and their status, moved only through the contract's agent machine. */
+export class AgentStore {
+  constructor(private readonly db: Database) {}
+
+  get(agentId: string): AgentRow | undefined {
+    return this.db.select().from(agents).where(eq(agents.agentId, agentId)).get();
+  }
+
+  list(): AgentRow[] {
+    return this.db.select().from(agents).orderBy(agents.agentId).all();
+  }
+
+  /** Agents that may still change status on their own (everything but offline). */
+  live(): AgentRow[] {
+    return this.db.select().from(agents).where(ne(agents.status, "offline")).all();
+  }
+
+  /** Records a (re-)registration on a new connection; the status is moved by `apply` after. */
+  register(
+    registration: AgentRegistration,
+    keyId: string,
+    connectionId: string,
+    now: number,
+  ): AgentRow {
+    const existing = this.get(registration.agent_id);
+    const row: AgentRow = {
+      agentId: registration.agent_id,
+      app: registration.app,
+      status: existing?.status ?? agentMachine.initial,
+      statusSince: existing?.statusSince ?? now,
+      skills: registration.skills,
+      capabilities: registration.capabilities,
+      harness: registration.harness,
+      agentVersion: registration.agent_version,
+      contractVersion: registration.contract_version,
+      maxConcurrency: registration.max_concurrency,
+      keyId,
+      connectionId,
+      connectedAt: now,
+      disconnectedAt: null,
+      lastHeartbeatAt: existing?.lastHeartbeatAt ?? null,
+      lastSeenAt: now,
+      outboxPending: existing?.outboxPending ?? 0,
+      lastDispatchedAt: existing?.lastDispatchedAt ?? null,
+      registeredAt: existing?.registeredAt ?? now,
+    };
+    this.db
+      .insert(agents)
+      .values(row)
+      .onConflictDoUpdate({ target: agents.agentId, set: { ...row, agentId: undefined } })
+      .run();
+    return row;
+  }
+
+  /**
+   * Moves an agent's status by a lifecycle event; returns false (and changes nothing) when the
+   * machine has no such edge from its current status.
+   */
+  apply(row: AgentRow, event: AgentLifecycleEvent, now: number): boolean {
+    const result = transition(agentMachine, row.status as AgentStatus, event);
+    if (!result.ok) return false;
+    if (result.to !== row.status) {
+      row.status = result.to;
+      row.statusSince = now;
+    }
+    this.save(row);
+    return true;
+  }
+
+  /** Records a sign of life; at most one write a second, which is finer than any timer. */
+  touch(row: AgentRow, now: number): void {
+    if (row.lastSeenAt !== null && now - row.lastSeenAt < 1_000) return;
+    row.lastSeenAt = now;
+    this.db.update(agents).set({ lastSeenAt: now }).where(eq(agents.agentId, row.agentId)).run();
+  }
+
+  save(row: AgentRow): void {
+    const { agentId, ...rest } = row;
+    this.db.update(agents).set(rest).where(eq(agents.agentId, agentId)).run();
+  }
+
+  info(row: AgentRow, running: string[]): AgentInfo {
+    return {
+      agent_id: row.agentId,
+      app: row.app,
+      status: row.status as AgentStatus,
+      skills: row.skills,
+      capabilities: row.capabilities,
+      harness: row.harness,
+      agent_version: row.agentVersion,
+      max_concurrency: row.maxConcurrency,
+      running,
+      connected_at: isoOrNull(row.connectedAt),
+      last_heartbeat_at: isoOrNull(row.lastHeartbeatAt),
+      status_since: iso(row.statusSince),
+    };
+  }
+}

@@ -1,0 +1,154 @@
+import { and, eq, lt } from "drizzle-orm";
+import type { Principal } from "../auth/principal";
+import { fromBase64, toBase64 } from "../bytes";
+import type { Database } from "../db/database";
+import { idempotency } from "../db/schema";
+import { ApiFailure } from "../http/errors";
+
+/** How long a first response is kept for replays. */
+export const REPLAY_WINDOW_MS = 24 * 3_600_000;
+
+export type Begin = { kind: "new" } | { kind: "replay"; response: Response };
+
+/**
+ * `x-request-id` on a mutating call: the first response is stored under (principal, request id)
+ * and a replay returns it with no second effect. Responses are sealed with AES-GCM under a key
+ * derived from the caller's own API key, so a stored reply (which may hold a new key's secret)
+ * is useless to anyone reading the database.
+ */
+export class IdempotencyStore {
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => number,
+  ) {}
+
+  async begin(
+    principal: Principal,
+    requestId: string,
+    method: string,
+    path: string,
+  ): Promise<Begin> {
+    const where = and(
+      eq(idempotency.principal, principal.id),
+      eq(idempotency.requestId, requestId),
+    );
+    const row = this.db.select().from(idempotency).where(where).get();
+    if (row && row.expiresAt > this.now()) {
+      if (row.method !== method || row.path !== path)
+        throw new ApiFailure(
+          409,
+          "conflict",
+          `x-request-id '${requestId}' was already used for ${row.method} ${row.path}`,
+        );
+      if (row.state === "pending" || !row.sealed)
+        throw new ApiFailure(409, "conflict", `request '${requestId}' is still in progress`);
+      const stored = JSON.parse(await open(principal.secret, requestId, row.sealed)) as {
+        status: number;
+        type: string | null;
+        body: string;
+      };
+      const headers = new Headers({ "x-idempotent-replay": "true" });
+      if (stored.type) headers.set("content-type", stored.type);
+      return {
+        kind: "replay",
+        response: new Response(stored.body, { status: stored.status, headers }),
+      };
+    }
+    const now = this.now();
+    const values = {
+      principal: principal.id,
+      requestId,
+      method,
+      path,
+      state: "pending" as const,
+      status: null,
+      sealed: null,
+      createdAt: now,
+      expiresAt: now + REPLAY_WINDOW_MS,
+    };
+    if (row) this.db.update(idempotency).set(values).where(where).run();
+    else this.db.insert(idempotency).values(values).run();
+    return { kind: "new" };
+  }
+
+  /** Stores the first response (not a server error: those may be retried) and returns a copy. */
+  async finish(principal: Principal, requestId: string, response: Response): Promise<Response> {
+    const where = and(
+      eq(idempotency.principal, principal.id),
+      eq(idempotency.requestId, requestId),
+    );
+    if (response.status >= 500) {
+      this.db.delete(idempotency).where(where).run();
+      return response;
+    }
+    const body = await response.text();
+    const type = response.headers.get("content-type");
+    const sealed = await seal(
+      principal.secret,
+      requestId,
+      JSON.stringify({ status: response.status, type, body }),
+    );
+    this.db
+      .update(idempotency)
+      .set({ state: "done", status: response.status, sealed })
+      .where(where)
+      .run();
+    return new Response(body, { status: response.status, headers: response.headers });
+  }
+
+  abandon(principal: Principal, requestId: string): void {
+    this.db
+      .delete(idempotency)
+      .where(and(eq(idempotency.principal, principal.id), eq(idempotency.requestId, requestId)))
+      .run();
+  }
+
+  prune(): void {
+    this.db.delete(idempotency).where(lt(idempotency.expiresAt, this.now())).run();
+  }
+}
+
+async function sealingKey(secret: string, requestId: string): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    "HKDF",
+    false,
+    ["deriveKey"],
+  );
+  return crypto.subtle.deriveKey(
+    {
+      name: "HKDF",
+      hash: "SHA-256",
+      salt: new TextEncoder().encode(requestId),
+      info: new TextEncoder().encode("auraison idempotent replay"),
+    },
+    material,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
+}
+
+async function seal(secret: string, requestId: string, plain: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const key = await sealingKey(secret, requestId);
+  const cipher = new Uint8Array(
+    await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new TextEncoder().encode(plain)),
+  );
+  const out = new Uint8Array(iv.byteLength + cipher.byteLength);
+  out.set(iv);
+  out.set(cipher, iv.byteLength);
+  return toBase64(out);
+}
+
+async function open(secret: string, requestId: string, text: string): Promise<string> {
+  const sealed = fromBase64(text);
+  const key = await sealingKey(secret, requestId);
+  const plain = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: sealed.slice(0, 12) },
+    key,
+    sealed.slice(12),
+  );
+  return new TextDecoder().decode(plain);
+}

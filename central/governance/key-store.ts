@@ -1,0 +1,99 @@
+import { and, desc, eq, isNull } from "drizzle-orm";
+import type { KeyCreated, KeyCreateRequest, KeyInfo } from "../../contract";
+import { digestsEqual, mintKey, newKeyId, parseKey, sha256 } from "../auth/keys";
+import type { Principal } from "../auth/principal";
+import { fromHex, toHex } from "../bytes";
+import type { Database } from "../db/database";
+import { apiKeys } from "../db/schema";
+import { iso, isoOrNull } from "../tenant/context";
+
+type KeyRow = typeof apiKeys.$inferSelect;
+
+/** Refresh `last_used_at` at most this often, so reads do not write on every request. */
+const LAST_USED_GRANULARITY_MS = 60_000;
+
+/** API keys: stored only as SHA-256 hashes, found by their public prefix, compared in constant time. */
+export class KeyStore {
+  constructor(
+    private readonly db: Database,
+    private readonly tenant: string,
+    private readonly now: () => number,
+  ) {}
+
+  async create(request: KeyCreateRequest, createdBy: string | null): Promise<KeyCreated> {
+    const key = mintKey(request.role, this.tenant);
+    const parsed = parseKey(key)!;
+    const row: KeyRow = {
+      id: newKeyId(),
+      role: request.role,
+      name: request.name,
+      app: request.app ?? null,
+      prefix: parsed.prefix,
+      hash: toHex(await sha256(key)),
+      createdAt: this.now(),
+      createdBy,
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+    this.db.insert(apiKeys).values(row).run();
+    return { ...this.info(row), key };
+  }
+
+  list(): KeyInfo[] {
+    return this.db
+      .select()
+      .from(apiKeys)
+      .orderBy(desc(apiKeys.createdAt))
+      .all()
+      .map((row) => this.info(row));
+  }
+
+  get(id: string): KeyInfo | null {
+    const row = this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+    return row ? this.info(row) : null;
+  }
+
+  /** Revokes a key; revoking an already revoked key answers its record unchanged. */
+  revoke(id: string): KeyInfo | null {
+    const row = this.db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+    if (!row) return null;
+    if (row.revokedAt === null) {
+      row.revokedAt = this.now();
+      this.db.update(apiKeys).set({ revokedAt: row.revokedAt }).where(eq(apiKeys.id, id)).run();
+    }
+    return this.info(row);
+  }
+
+  /** The principal a bearer secret stands for, or null (malformed, other tenant, unknown, revoked). */
+  async authenticate(secret: string): Promise<Principal | null> {
+    const parsed = parseKey(secret);
+    if (!parsed || parsed.tenant !== this.tenant) return null;
+    const digest = await sha256(secret);
+    const candidates = this.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.prefix, parsed.prefix), isNull(apiKeys.revokedAt)))
+      .all();
+    const row = candidates.find((c) => digestsEqual(fromHex(c.hash), digest));
+    if (!row) return null;
+    const now = this.now();
+    if (row.lastUsedAt === null || now - row.lastUsedAt > LAST_USED_GRANULARITY_MS)
+      this.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id)).run();
+    return { id: row.id, role: row.role, app: row.app, secret };
+  }
+
+  private info(row: KeyRow): KeyInfo {
+    return {
+      id: row.id,
+      tenant: this.tenant,
+      role: row.role,
+      name: row.name,
+      app: row.app,
+      prefix: row.prefix,
+      created_at: iso(row.createdAt),
+      created_by: row.createdBy,
+      last_used_at: isoOrNull(row.lastUsedAt),
+      revoked_at: isoOrNull(row.revokedAt),
+    };
+  }
+}

@@ -1,0 +1,123 @@
+import type { z } from "zod";
+import { check } from "../../contract";
+import { ApiFailure } from "./errors";
+
+/** Default cap on a JSON request body. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Reads a JSON body of at most `limit` bytes and validates it against `schema`: 413 over the
+ * limit (checked while streaming, not only from Content-Length), 415 for a non-JSON content
+ * type, 400 for malformed JSON or a body that does not match (with each field's path).
+ * An empty body is validated as `empty` when given, else refused.
+ */
+export async function readJson<S extends z.ZodType>(
+  request: Request,
+  schema: S,
+  options: { limit?: number; empty?: unknown } = {},
+): Promise<z.output<S>> {
+  const limit = options.limit ?? DEFAULT_BODY_LIMIT;
+  const type = request.headers.get("content-type");
+  if (type && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type))
+    throw new ApiFailure(415, "unsupported_media_type", `expected application/json, got ${type}`);
+  const text = await readText(request, limit);
+  let value: unknown;
+  if (text.trim() === "") {
+    if (options.empty === undefined)
+      throw new ApiFailure(400, "invalid_request", "the request body is empty; expected JSON");
+    value = options.empty;
+  } else {
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new ApiFailure(
+        400,
+        "malformed_json",
+        `the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+  const parsed = check(schema, value);
+  if (!parsed.ok) {
+    const first = parsed.issues[0]!;
+    throw new ApiFailure(
+      400,
+      "invalid_request",
+      `invalid request body at ${first.path}: ${first.message}`,
+      parsed.issues,
+    );
+  }
+  return parsed.value;
+}
+
+/** Validates a query string against `schema` (400 with the parameter's name on a bad value). */
+export function readQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S> {
+  const raw: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) raw[key] = value;
+  const parsed = check(schema, raw);
+  if (!parsed.ok) {
+    const first = parsed.issues[0]!;
+    throw new ApiFailure(
+      400,
+      "invalid_request",
+      `invalid query parameter ${first.path}: ${first.message}`,
+      parsed.issues,
+    );
+  }
+  return parsed.value;
+}
+
+async function readText(request: Request, limit: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    await discard(request.body, DRAIN_LIMIT);
+    throw tooLarge(limit);
+  }
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      reader.releaseLock();
+      await discard(request.body, DRAIN_LIMIT - size);
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * A refused body is read to its end (up to a bound) before answering: answering while the
+ * client is still sending breaks some HTTP proxies, wrangler dev's among them.
+ */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+async function discard(body: ReadableStream<Uint8Array> | null, budget: number): Promise<void> {
+  if (!body) return;
+  const reader = body.getReader();
+  let left = budget;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    left -= value.byteLength;
+    if (left < 0) {
+      await reader.cancel();
+      return;
+    }
+  }
+}
+
+function tooLarge(limit: number): ApiFailure {
+  return new ApiFailure(413, "payload_too_large", `the request body is over ${limit} bytes`);
+}

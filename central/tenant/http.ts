@@ -1,0 +1,137 @@
+import { Hono } from "hono";
+import { HEADERS } from "../../contract";
+import { ROUTES, type RouteSpec } from "../api/spec";
+import { bearerToken } from "../auth/keys";
+import { hasRole } from "../auth/principal";
+import { ApiFailure, failureResponse } from "../http/errors";
+import { eventHandlers } from "./routes/events";
+import { fleetHandlers } from "./routes/fleet";
+import { governanceHandlers } from "./routes/governance";
+import { runHandlers } from "./routes/runs";
+import type { Handler, Handlers, TenantContextHono, TenantEnv } from "./routes/types";
+
+const HANDLERS: Handlers = {
+  ...governanceHandlers,
+  ...fleetHandlers,
+  ...runHandlers,
+  ...eventHandlers,
+};
+
+const TENANT_ROUTES = ROUTES.filter((r) => r.served === "tenant");
+
+/** `/v1/runs/{id}/cancel` → `/v1/runs/:id/cancel` */
+const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
+
+/**
+ * The tenant API inside the Durable Object: every route of api/spec.ts served here gets key
+ * authentication, its role check, `x-request-id` replay and an audit entry if it mutates.
+ */
+export function tenantApp(): Hono<TenantEnv> {
+  const app = new Hono<TenantEnv>();
+
+  app.use(async (c, next) => {
+    c.set("requestId", c.req.header(HEADERS.requestId)?.slice(0, 200) ?? null);
+    const secret = bearerToken(c.req.header("authorization"));
+    if (!secret) throw new ApiFailure(401, "unauthorized", "missing `Authorization: Bearer <key>`");
+    const principal = c.env.record.exists() ? await c.env.keys.authenticate(secret) : null;
+    if (!principal) throw new ApiFailure(401, "unauthorized", "unknown or revoked API key");
+    c.set("principal", principal);
+    c.set("auditTarget", null);
+    c.set("auditDetail", null);
+    await next();
+  });
+
+  for (const spec of TENANT_ROUTES) {
+    const handler = HANDLERS[spec.route.operationId];
+    if (!handler) throw new Error(`no handler for route ${spec.route.operationId}`);
+    app.on(spec.route.method.toUpperCase(), honoPath(spec.route.path), (c) =>
+      serve(c, spec, handler),
+    );
+  }
+
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const methods = TENANT_ROUTES.filter((r) => matchPath(r.route.path, path)).map((r) =>
+      r.route.method.toUpperCase(),
+    );
+    if (methods.length)
+      return c.json(
+        {
+          error: {
+            code: "method_not_allowed",
+            message: `${c.req.method} is not allowed here; use ${methods.join(", ")}`,
+          },
+        },
+        405,
+        { allow: methods.join(", ") },
+      );
+    return c.json(
+      { error: { code: "not_found", message: `no route ${c.req.method} ${path}` } },
+      404,
+    );
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof ApiFailure) return failureResponse(error, c.get("requestId"));
+    c.env.ctx.log.error("unhandled error", { error, path: new URL(c.req.url).pathname });
+    return failureResponse(new ApiFailure(500, "internal", "internal error"), c.get("requestId"));
+  });
+
+  return app;
+}
+
+async function serve(c: TenantContextHono, spec: RouteSpec, handler: Handler): Promise<Response> {
+  const principal = c.get("principal");
+  const roles = spec.access === "public" || spec.access === "bootstrap" ? [] : spec.access;
+  const requestId = c.get("requestId");
+  const audit = (outcome: "ok" | "denied" | "error", status: number) =>
+    spec.action &&
+    c.env.audit.record({
+      principal: principal.id,
+      role: principal.role,
+      action: spec.action,
+      target: c.get("auditTarget") ?? c.req.param("id") ?? null,
+      outcome,
+      status,
+      requestId,
+      detail: c.get("auditDetail"),
+    });
+  if (!hasRole(principal, roles)) {
+    audit("denied", 403);
+    throw new ApiFailure(
+      403,
+      "forbidden",
+      `a ${principal.role} key may not ${spec.route.method.toUpperCase()} ${spec.route.path} (allowed: ${roles.join(", ")})`,
+    );
+  }
+  if (!spec.action) return handler(c);
+  if (requestId) {
+    const begun = await c.env.idempotency.begin(
+      principal,
+      requestId,
+      c.req.method,
+      new URL(c.req.url).pathname,
+    );
+    if (begun.kind === "replay") return begun.response;
+  }
+  let response: Response;
+  try {
+    response = await handler(c);
+  } catch (error) {
+    const status = error instanceof ApiFailure ? error.status : 500;
+    audit(status === 401 || status === 403 ? "denied" : "error", status);
+    if (requestId) {
+      if (error instanceof ApiFailure && status < 500)
+        await c.env.idempotency.finish(principal, requestId, failureResponse(error, requestId));
+      else c.env.idempotency.abandon(principal, requestId);
+    }
+    throw error;
+  }
+  audit(response.status < 400 ? "ok" : "error", response.status);
+  return requestId ? c.env.idempotency.finish(principal, requestId, response) : response;
+}
+
+function matchPath(template: string, path: string): boolean {
+  const pattern = new RegExp(`^${template.replace(/\{\w+\}/g, "[^/]+")}$`);
+  return pattern.test(path);
+}

@@ -1,0 +1,144 @@
+import {
+  CancelRequest,
+  check,
+  ForkRequest,
+  type Intent,
+  type IntentAccepted,
+  IntentId,
+  IntentRequest,
+  LIMITS,
+  RunId,
+  RunsQuery,
+  uuidv7,
+} from "../../../contract";
+import type { Principal } from "../../auth/principal";
+import { readJson, readQuery } from "../../http/body";
+import { ApiFailure, notFound } from "../../http/errors";
+import { iso } from "../context";
+import type { TenantServices } from "../services";
+import { audited, type Handlers, type TenantContextHono } from "./types";
+
+export const runHandlers: Handlers = {
+  async submitIntent(c) {
+    const request = await readJson(c.req.raw, IntentRequest, { limit: LIMITS.intentBytes });
+    const s = c.env;
+    if (request.idempotency_key !== undefined) {
+      const earlier = s.runs.intentByKey(request.idempotency_key);
+      if (earlier) {
+        audited(c, earlier.intentId, { duplicate: true });
+        return c.json(accepted(s, earlier.intent, true), 200);
+      }
+    }
+    const now = s.ctx.now();
+    if (request.deadline !== undefined && Date.parse(request.deadline) <= now)
+      throw new ApiFailure(400, "invalid_request", "the deadline has already passed", [
+        {
+          path: "deadline",
+          expected: `a time after ${iso(now)}`,
+          message: "the deadline has already passed",
+          code: "too_small",
+        },
+      ]);
+    if (request.fork_of !== undefined && !s.runs.run(request.fork_of.run_id))
+      throw notFound(`run ${request.fork_of.run_id} (fork_of)`);
+    const intent: Intent = {
+      intent_id: uuidv7(),
+      type: request.type,
+      params: request.params,
+      policy_ctx: {
+        tenant: s.ctx.tenant,
+        principal: c.get("principal").id,
+        budget: request.budget ?? {},
+        ...(request.allowed_tools ? { allowed_tools: request.allowed_tools } : {}),
+      },
+      targets: request.targets,
+      ...(request.idempotency_key ? { idempotency_key: request.idempotency_key } : {}),
+      ...(request.deadline ? { deadline: request.deadline } : {}),
+      ...(request.fork_of ? { fork_of: request.fork_of } : {}),
+      created_at: iso(now),
+    };
+    return c.json(submit(c, intent), 201);
+  },
+
+  async cancelIntent(c) {
+    const id = pathId(c, IntentId, "intent");
+    const { reason } = await readJson(c.req.raw, CancelRequest, { empty: {} });
+    const run = c.env.runs.runOfIntent(id);
+    if (!run) throw notFound(`intent ${id}`);
+    return c.json(cancel(c, run.runId, reason));
+  },
+
+  listRuns(c) {
+    return c.json(c.env.runs.list(readQuery(new URL(c.req.url), RunsQuery)));
+  },
+
+  getRun(c) {
+    const id = pathId(c, RunId, "run");
+    const run = c.env.runs.run(id);
+    if (!run) throw notFound(`run ${id}`);
+    return c.json(c.env.runs.state(run));
+  },
+
+  async cancelRun(c) {
+    const id = pathId(c, RunId, "run");
+    const { reason } = await readJson(c.req.raw, CancelRequest, { empty: {} });
+    return c.json(cancel(c, id, reason));
+  },
+
+  async forkRun(c) {
+    const id = pathId(c, RunId, "run");
+    const request = await readJson(c.req.raw, ForkRequest, { empty: {} });
+    const s = c.env;
+    const original = s.runs.run(id);
+    if (!original) throw notFound(`run ${id}`);
+    const source = s.runs.intent(original.intentId)?.intent;
+    if (!original.agentId || !source)
+      throw new ApiFailure(
+        409,
+        "conflict",
+        `run ${id} never reached an agent, so it has no session to fork`,
+      );
+    const intent: Intent = {
+      intent_id: uuidv7(),
+      type: source.type,
+      params: source.params,
+      policy_ctx: { ...source.policy_ctx, principal: c.get("principal").id },
+      // The session tree lives on the original agent's host.
+      targets: [{ agent_id: original.agentId }],
+      fork_of: { run_id: id, ...(request.entry_id ? { entry_id: request.entry_id } : {}) },
+      created_at: iso(s.ctx.now()),
+    };
+    return c.json(submit(c, intent), 201);
+  },
+};
+
+function submit(c: TenantContextHono, intent: Intent): IntentAccepted {
+  const s = c.env;
+  const principal: Principal = c.get("principal");
+  const run = s.runs.create(intent, principal.id, s.ctx.now(), uuidv7());
+  s.dispatcher.tryDispatch(run, intent);
+  audited(c, intent.intent_id, { run_id: run.runId, status: run.status });
+  return { intent, run: s.runs.state(run), duplicate: false };
+}
+
+function accepted(s: TenantServices, intent: Intent, duplicate: boolean): IntentAccepted {
+  const run = s.runs.runOfIntent(intent.intent_id)!;
+  return { intent, run: s.runs.state(run), duplicate };
+}
+
+function cancel(c: TenantContextHono, runId: string, reason: string | undefined) {
+  const s = c.env;
+  const run = s.runs.run(runId);
+  if (!run) throw notFound(`run ${runId}`);
+  const principal = c.get("principal");
+  s.dispatcher.cancel(run, reason ?? `cancelled by ${principal.id}`, principal.id);
+  audited(c, runId, { reason: reason ?? null });
+  return s.runs.state(s.runs.run(runId)!);
+}
+
+/** A path id that is not even well-formed cannot exist: 404, like any unknown id. */
+function pathId(c: TenantContextHono, schema: typeof RunId, what: string): string {
+  const id = c.req.param("id")!;
+  if (!check(schema, id).ok) throw notFound(`${what} ${id}`);
+  return id;
+}

@@ -1,0 +1,30 @@
+import type { Dispatcher } from "../dispatch/dispatcher";
+import type { EventLog } from "../events/event-log";
+import type { Ingest } from "../events/ingest";
+import type { EventReader } from "../events/reader";
+import type { EventStreams } from "../events/stream";
+import type { AgentStore } from "../fleet/agent-store";
+import type { AuditLog } from "../governance/audit-log";
+import type { IdempotencyStore } from "../governance/idempotency";
+import type { KeyStore } from "../governance/key-store";
+import type { TenantRecord } from "../governance/tenant-record";
+import type { RunStore } from "../runs/run-store";
+import type { TenantContext } from "./context";
+
+/** The tenant Durable Object's parts, as its HTTP routes see them. */
+export interface TenantServices {
+  ctx: TenantContext;
+  record: TenantRecord;
+  keys: KeyStore;
+  audit: AuditLog;
+  idempotency: IdempotencyStore;
+  agents: AgentStore;
+  runs: RunStore;
+  dispatcher: Dispatcher;
+  log: EventLog;
+  ingest: Ingest;
+  reader: EventReader;
+  streams: EventStreams;
+  /** Closes every agent connection opened with this key (after it was revoked). */
+  closeKeyConnections(keyId: string): void;
+}

@@ -1,0 +1,93 @@
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { API_KEY_PATTERN, AppName, check } from "../contract";
+import { parseDuration } from "./durations";
+import { CliError, EXIT } from "./errors";
+import { stateDir } from "./settings";
+
+/** Flags `edge start` and `edge run` share. */
+export interface EdgeFlags {
+  app: string;
+  agentId?: string;
+  appDir?: string;
+  skills?: string;
+  workdir?: string;
+  state?: string;
+  model?: string;
+  fallbackBaseUrl?: string;
+  fallbackModel?: string;
+  fallbackKey?: string;
+  extension?: string[];
+  tenant?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function addEdgeFlags(command: Command): Command {
+  return command
+    .requiredOption("--app <name>", "the application this agent serves")
+    .option("--app-dir <dir>", "the app folder: app.json, skills/, adapters/")
+    .option("--skills <dir>", "the app's skills folder (default: <app-dir>/skills)")
+    .option("--workdir <dir>", "where runs work; file and shell tools stay inside it")
+    .option("--state <dir>", "sessions, outbox and agent state (default: .auraison/edge/<app>)")
+    .option(
+      "--model <provider/model>",
+      "model for runs (default: app.json, else central's gateway auraison/auto)",
+    )
+    .option("--fallback-base-url <url>", "OpenAI-compatible server used while central is away")
+    .option("--fallback-model <id>", "model id on the fallback server")
+    .option("--fallback-key <key>", "fallback API key (else AURAISON_FALLBACK_KEY)")
+    .option("--extension <path>", "load a pi extension module (repeatable)", collect)
+    .option("--agent-id <id>", "this agent's id (default: <hostname>-<app>)")
+    .option("--tenant <tenant>", "tenant for events when no agent key says it (default: local)");
+}
+
+/** Central for an edge agent: flags, then env. Never the local stack's admin key. */
+export function edgeCentral(
+  globals: { central?: string; key?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): { url: string; key: string } | null {
+  const url = globals.central || env.AURAISON_URL;
+  const key = globals.key || env.AURAISON_KEY;
+  if (!url && !key) return null;
+  if (!url) throw new CliError("--key given without --central <url> (or AURAISON_URL)", EXIT.usage);
+  if (!key)
+    throw new CliError(
+      `no agent key for ${url}: pass --key <agent key> or set AURAISON_KEY (create one with \`auraison keys create --role agent\`)`,
+      EXIT.usage,
+    );
+  try {
+    new URL(url);
+  } catch {
+    throw new CliError(`central URL '${url}' is not a valid URL`, EXIT.usage);
+  }
+  return { url, key };
+}
+
+/** The tenant named in an agent key (`aur_agent_<tenant>_...`). */
+export function keyTenant(key: string): string | null {
+  return API_KEY_PATTERN.exec(key)?.[2] ?? null;
+}
+
+export function checkedApp(app: string): string {
+  const parsed = check(AppName, app);
+  if (!parsed.ok) throw new CliError(`--app '${app}': ${parsed.issues[0]!.message}`, EXIT.usage);
+  return app;
+}
+
+export function defaultAgentId(app: string): string {
+  const host = hostname()
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^[^a-z0-9]+/, "");
+  return `${host || "host"}-${app}`.slice(0, 128);
+}
+
+export function defaultStateDir(app: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), "edge", app);
+}
+
+export function durationOption(value: string | undefined, flag: string, fallback: number): number {
+  return value === undefined ? fallback : parseDuration(value, flag);
+}

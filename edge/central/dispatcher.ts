@@ -1,0 +1,183 @@
+import type { z } from "zod";
+import {
+  type CancelMessage,
+  type ClaimedMessage,
+  type ClaimRejectedMessage,
+  check,
+  type DispatchMessage,
+  Intent,
+  isAgentTarget,
+  type JsonValue,
+  truncateText,
+} from "../../contract";
+import { Emitter } from "../events/emitter";
+import type { EdgeRuntime } from "../runtime";
+import type { CentralLink } from "./link";
+
+type Dispatch = z.output<typeof DispatchMessage>;
+type Claimed = z.output<typeof ClaimedMessage>;
+type ClaimRejected = z.output<typeof ClaimRejectedMessage>;
+type Cancel = z.output<typeof CancelMessage>;
+
+const CLAIM_TIMEOUT_MS = 30_000;
+
+/**
+ * Central's side of a run, on the edge: a dispatch is checked (the intent again, against the
+ * contract and against what this agent serves), acknowledged, claimed, and once central grants
+ * the claim, run. A dispatch this agent will not run is refused with the reason, and a malformed
+ * intent also leaves an `error` event for the run, and the agent keeps serving.
+ */
+export class Dispatcher {
+  private readonly claims = new Map<
+    string,
+    { resolve: (granted: Claimed | null, reason?: string) => void; timer: NodeJS.Timeout }
+  >();
+  /** Seq of refusal events per run attempt this agent never ran. */
+  private readonly refusalSeq = new Map<string, number>();
+
+  constructor(
+    private readonly runtime: EdgeRuntime,
+    private readonly link: CentralLink,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  async dispatch(message: Dispatch): Promise<void> {
+    const { run_id, attempt } = message;
+    const parsed = check(Intent, message.intent);
+    if (!parsed.ok) {
+      const detail = parsed.issues
+        .slice(0, 10)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join("; ");
+      await this.refuse(message, "invalid_intent", `the intent is not valid: ${detail}`, {
+        issues: parsed.issues.slice(0, 20).map((i) => ({ ...i })),
+      });
+      return;
+    }
+    const intent = parsed.value;
+    const problem = this.unsupported(intent);
+    if (problem) {
+      await this.refuse(message, "unsupported", problem, null);
+      return;
+    }
+    const runs = this.runtime.runs;
+    if (runs.isDraining && !runs.isActive(run_id)) {
+      await this.refuse(message, "draining", "the agent is shutting down", null);
+      return;
+    }
+    if (!runs.hasCapacity && !runs.isActive(run_id)) {
+      await this.refuse(message, "no_capacity", "the agent is running its maximum of runs", null);
+      return;
+    }
+    const held = runs.get(run_id);
+    if (held && runs.isActive(run_id) && held.attempt < attempt) {
+      // Central gave up on the attempt this agent is still running (its lease lapsed while
+      // the connection was down) and dispatched it again: continue the same session under the
+      // new attempt rather than run it twice.
+      await runs.checkpoint(run_id, `re-dispatched as attempt ${attempt}`);
+    }
+    await runs.admit(intent, run_id, attempt, "central");
+    this.link.send({ type: "ack", run_id, attempt });
+    const claimed = await this.claim(run_id, attempt);
+    if (!claimed.granted) {
+      const record = runs.get(run_id);
+      if (record?.status === "dispatched" && !runs.isActive(run_id))
+        await this.runtime.runs.abandon(run_id, `claim rejected: ${claimed.reason}`);
+      this.log(`claim of run ${run_id} (attempt ${attempt}) not granted: ${claimed.reason}`);
+      return;
+    }
+    await runs.begin(run_id);
+  }
+
+  claimed(message: Claimed): void {
+    this.settle(message.run_id, message.attempt, message);
+  }
+
+  claimRejected(message: ClaimRejected): void {
+    this.settle(message.run_id, message.attempt, null, message.reason);
+  }
+
+  async cancel(message: Cancel): Promise<void> {
+    const runs = this.runtime.runs;
+    if (runs.cancel(message.run_id, message.reason || "cancelled by central", "central")) return;
+    const record = runs.get(message.run_id);
+    if (record?.status === "dispatched")
+      await runs.abandon(message.run_id, message.reason || "cancelled by central");
+  }
+
+  /** Pending claims fail when the connection they were made on is gone. */
+  disconnected(): void {
+    for (const [key] of this.claims) {
+      const [runId, attempt] = key.split("/");
+      this.settle(runId!, Number(attempt), null, "connection to central lost");
+    }
+  }
+
+  private claim(
+    runId: string,
+    attempt: number,
+  ): Promise<{ granted: Claimed | null; reason: string }> {
+    return new Promise((resolve) => {
+      const key = `${runId}/${attempt}`;
+      const timer = setTimeout(
+        () => this.settle(runId, attempt, null, "no answer to the claim"),
+        CLAIM_TIMEOUT_MS,
+      );
+      this.claims.set(key, {
+        resolve: (granted, reason) => resolve({ granted, reason: reason ?? "" }),
+        timer,
+      });
+      if (!this.link.send({ type: "claim", run_id: runId, attempt }))
+        this.settle(runId, attempt, null, "connection to central lost");
+    });
+  }
+
+  private settle(runId: string, attempt: number, granted: Claimed | null, reason?: string): void {
+    const key = `${runId}/${attempt}`;
+    const pending = this.claims.get(key);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.claims.delete(key);
+    pending.resolve(granted, reason);
+  }
+
+  private unsupported(intent: Intent): string | null {
+    const app = this.runtime.app.app;
+    const agentId = this.runtime.options.agentId;
+    const mine = intent.targets.some((t) =>
+      isAgentTarget(t) ? t.agent_id === agentId : t.app === undefined || t.app === app,
+    );
+    if (!mine) return `the intent targets neither this agent (${agentId}) nor its app (${app})`;
+    if (intent.fork_of && !this.runtime.runs.get(intent.fork_of.run_id))
+      return `run ${intent.fork_of.run_id} is not on this agent, so it cannot be forked here`;
+    return null;
+  }
+
+  private async refuse(
+    message: Dispatch,
+    reason: "invalid_intent" | "no_capacity" | "unsupported" | "draining",
+    text: string,
+    detail: { [key: string]: JsonValue } | null,
+  ): Promise<void> {
+    const { run_id, attempt } = message;
+    const tenant = this.link.session?.tenant ?? this.runtime.options.tenant;
+    this.link.send({ type: "refuse", run_id, attempt, reason, message: truncateText(text, 4096) });
+    this.log(`refused run ${run_id} (attempt ${attempt}): ${reason}: ${text}`);
+    if (reason !== "invalid_intent") return;
+    const key = `${run_id}/${attempt}`;
+    const seq = this.refusalSeq.get(key) ?? 0;
+    this.refusalSeq.set(key, seq + 1);
+    const emitter = new Emitter(
+      this.runtime.eventLog,
+      { tenant, agent_id: this.runtime.options.agentId, run_id, attempt },
+      seq,
+    );
+    await emitter.emit("error", {
+      category: "invalid_intent",
+      code: "invalid_intent",
+      message: truncateText(text, 4096),
+      fatal: true,
+      detail,
+    });
+  }
+}

@@ -1,0 +1,417 @@
+import type { AgentMessage } from "@mariozechner/pi-agent-core";
+import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
+import type {
+  ExtensionAPI,
+  ExtensionContext,
+  ExtensionFactory,
+} from "@mariozechner/pi-coding-agent";
+import { LIMITS, truncateText, uuidv7 } from "../../contract";
+import { argsDigest } from "../events/digest";
+import { contractRole, messageText } from "../events/message-text";
+import { GATEWAY_PROVIDER } from "../models/model-settings";
+import type { RunContext } from "../runs/run-context";
+
+export interface ModelCallObserved {
+  message: AssistantMessage;
+  costUsd: number | null;
+}
+
+export interface ToolFinishedObserved {
+  toolCallId: string;
+  tool: string;
+  digest: string;
+  status: "ok" | "error" | "blocked";
+}
+
+const PROGRESS_INTERVAL_MS = 1_000;
+const BARRIER_TIMEOUT_MS = 30_000;
+
+/**
+ * The event bridge: turns the pi events of one run into contract AgentEvents.
+ *
+ * Two details keep it faithful. A message's session entry id exists only after pi persists the
+ * message, which happens after extensions saw `message_end`; so message events (and the model
+ * call they carry) are emitted when the next pi event arrives, by which time the entry exists.
+ * And pi starts the next model call without waiting for extensions; so the `context` hook, which
+ * runs right before that call, waits until every tool result the model is about to see has its
+ * `tool_call_finished` on disk. A crash can then never lose an event for work already done.
+ */
+export class EventBridge {
+  private turn: number;
+  private pending: AgentMessage[] = [];
+  private claimedEntries = new Set<string>();
+  private started = new Map<string, { at: number; tool: string; digest: string }>();
+  private finished = new Set<string>();
+  private finishWaiters = new Map<string, Array<() => void>>();
+  private blocked = new Map<string, string>();
+  private lastProgress = new Map<string, number>();
+  private call: { startedAt: number; firstChunkAt: number | null; model: string | null } | null =
+    null;
+  private builtinTools = new Set<string>();
+  private compactionReason: string | null = null;
+  private modelCallListeners: Array<(call: ModelCallObserved) => Promise<void> | void> = [];
+  private toolFinishedListeners: Array<(tool: ToolFinishedObserved) => Promise<void> | void> = [];
+  private turnStartListeners: Array<(turn: number) => Promise<void> | void> = [];
+  private agentEnds = 0;
+  private agentEndWaiters: Array<{ count: number; resolve: () => void }> = [];
+
+  constructor(
+    private readonly run: RunContext,
+    restored: { turns: number; finishedToolCalls: Iterable<string> } = {
+      turns: 0,
+      finishedToolCalls: [],
+    },
+  ) {
+    this.turn = restored.turns;
+    for (const id of restored.finishedToolCalls) this.finished.add(id);
+  }
+
+  /** The current turn number (0-based across the whole run, resumes included). */
+  get currentTurn(): number {
+    return Math.max(0, this.turn - 1);
+  }
+
+  onModelCall(listener: (call: ModelCallObserved) => Promise<void> | void): void {
+    this.modelCallListeners.push(listener);
+  }
+
+  onToolFinished(listener: (tool: ToolFinishedObserved) => Promise<void> | void): void {
+    this.toolFinishedListeners.push(listener);
+  }
+
+  onTurnStart(listener: (turn: number) => Promise<void> | void): void {
+    this.turnStartListeners.push(listener);
+  }
+
+  /** A policy or guard refused this call; its finish is reported as `blocked` by `ruleId`. */
+  markBlocked(toolCallId: string, ruleId: string): void {
+    this.blocked.set(toolCallId, ruleId);
+  }
+
+  noteCompactionReason(reason: string): void {
+    this.compactionReason = reason;
+  }
+
+  /** Resolves once the bridge has handled `count` agent_end events. */
+  agentEnded(count: number): Promise<void> {
+    if (this.agentEnds >= count) return Promise.resolve();
+    return new Promise((resolve) => this.agentEndWaiters.push({ count, resolve }));
+  }
+
+  /**
+   * Records a tool call that can no longer finish (the agent stopped mid-call): its finish is
+   * logged as an error so the run's record of calls is complete.
+   */
+  async interrupted(toolCallId: string, tool: string, message: string): Promise<void> {
+    await this.run.emitter.emit("tool_call_finished", {
+      tool_call_id: toolCallId,
+      tool,
+      status: "error",
+      result: null,
+      error_message: message,
+      error_type: "interrupted",
+      duration_ms: 0,
+      blocked_by: null,
+    });
+    this.markFinished(toolCallId);
+  }
+
+  hasFinished(toolCallId: string): boolean {
+    return this.finished.has(toolCallId);
+  }
+
+  extension(): ExtensionFactory {
+    return (pi: ExtensionAPI) => {
+      const builtins = () => {
+        if (this.builtinTools.size === 0)
+          for (const t of pi.getAllTools())
+            if (t.sourceInfo.source === "builtin") this.builtinTools.add(t.name);
+        return this.builtinTools;
+      };
+
+      pi.on("agent_start", async (_e, ctx) => {
+        await this.flush(ctx);
+      });
+
+      pi.on("turn_start", async (_e, ctx) => {
+        await this.flush(ctx);
+        const turn = this.turn++;
+        this.run.usage.turns = this.turn;
+        await this.run.emitter.emit("turn_started", { turn });
+        for (const listener of this.turnStartListeners) await listener(turn);
+      });
+
+      pi.on("context", async (event, ctx) => {
+        this.call = { startedAt: Date.now(), firstChunkAt: null, model: ctx.model?.id ?? null };
+        await this.toolResultsDurable(event.messages);
+        return undefined;
+      });
+
+      pi.on("message_start", async (event, ctx) => {
+        await this.flush(ctx);
+        if (event.message.role === "assistant" && this.call && this.call.firstChunkAt === null)
+          this.call.firstChunkAt = Date.now();
+      });
+
+      pi.on("message_end", async (event, ctx) => {
+        await this.flush(ctx);
+        if (contractRole(event.message) !== null) this.pending.push(event.message);
+        return undefined;
+      });
+
+      pi.on("turn_end", async (event, ctx) => {
+        await this.flush(ctx);
+        const message = event.message as AgentMessage;
+        const calls =
+          message.role === "assistant"
+            ? message.content.filter((c) => c.type === "toolCall").length
+            : 0;
+        await this.run.emitter.emit("turn_completed", {
+          turn: this.currentTurn,
+          tool_calls: calls,
+          stop_reason: message.role === "assistant" ? message.stopReason : null,
+        });
+      });
+
+      pi.on("agent_end", async (_e, ctx) => {
+        await this.flush(ctx);
+        this.agentEnds += 1;
+        this.agentEndWaiters = this.agentEndWaiters.filter((w) => {
+          if (w.count > this.agentEnds) return true;
+          w.resolve();
+          return false;
+        });
+      });
+
+      pi.on("tool_execution_start", async (event, ctx) => {
+        await this.flush(ctx);
+        const digest = argsDigest(event.args);
+        this.started.set(event.toolCallId, { at: Date.now(), tool: event.toolName, digest });
+        await this.run.emitter.emit("tool_call_started", {
+          tool_call_id: event.toolCallId,
+          tool: event.toolName,
+          tool_type: builtins().has(event.toolName) ? "function" : "extension",
+          arguments: truncateText(JSON.stringify(event.args ?? {}), LIMITS.toolPayloadChars),
+          args_digest: digest,
+        });
+      });
+
+      pi.on("tool_execution_update", async (event, ctx) => {
+        await this.flush(ctx);
+        const now = Date.now();
+        const last = this.lastProgress.get(event.toolCallId) ?? 0;
+        if (now - last < PROGRESS_INTERVAL_MS) return;
+        this.lastProgress.set(event.toolCallId, now);
+        const partial = resultText(event.partialResult);
+        if (!partial) return;
+        await this.run.emitter.emit("tool_call_progress", {
+          tool_call_id: event.toolCallId,
+          tool: event.toolName,
+          partial: tail(partial, LIMITS.toolPayloadChars),
+        });
+      });
+
+      pi.on("tool_execution_end", async (event, ctx) => {
+        await this.flush(ctx);
+        const start = this.started.get(event.toolCallId);
+        const blockedBy = this.blocked.get(event.toolCallId) ?? null;
+        const text = resultText(event.result);
+        const status = blockedBy ? "blocked" : event.isError ? "error" : "ok";
+        await this.run.emitter.emit("tool_call_finished", {
+          tool_call_id: event.toolCallId,
+          tool: event.toolName,
+          status,
+          result: status === "ok" ? truncateText(text, LIMITS.toolPayloadChars) : null,
+          error_message: status === "ok" ? null : truncateText(text || "tool failed", 4096),
+          error_type: blockedBy ? "policy_denied" : event.isError ? "tool_error" : null,
+          duration_ms: start ? Date.now() - start.at : 0,
+          blocked_by: blockedBy,
+        });
+        this.markFinished(event.toolCallId);
+        this.lastProgress.delete(event.toolCallId);
+        for (const listener of this.toolFinishedListeners)
+          await listener({
+            toolCallId: event.toolCallId,
+            tool: event.toolName,
+            digest: start?.digest ?? argsDigest(null),
+            status,
+          });
+      });
+
+      pi.on("session_compact", async (event, ctx) => {
+        await this.flush(ctx);
+        await this.run.emitter.emit("compaction", {
+          tokens_before: event.compactionEntry.tokensBefore,
+          reason: this.compactionReason ?? (event.fromExtension ? "extension" : "threshold"),
+          entry_id: event.compactionEntry.id,
+        });
+        this.compactionReason = null;
+      });
+    };
+  }
+
+  /** Emits the events of messages pi has persisted since the last call. */
+  private async flush(ctx: ExtensionContext): Promise<void> {
+    if (this.pending.length === 0) return;
+    const messages = this.pending.splice(0);
+    const entries = ctx.sessionManager.getEntries();
+    for (const message of messages) {
+      const entryId = this.entryOf(entries, message);
+      const role = contractRole(message)!;
+      await this.run.emitter.emit("message", {
+        role,
+        text: truncateText(messageText(message)),
+        entry_id: entryId,
+        turn: this.turn > 0 ? this.currentTurn : null,
+      });
+      if (message.role === "assistant") await this.modelCall(message, ctx.model);
+    }
+  }
+
+  private async modelCall(message: AssistantMessage, model: Model<Api> | undefined) {
+    const call = this.call;
+    this.call = null;
+    const now = Date.now();
+    const priced = model ? model.cost.input > 0 || model.cost.output > 0 : false;
+    const costUsd = priced ? message.usage.cost.total : null;
+    await this.run.emitter.emit("model_call", {
+      call_id: message.responseId ?? uuidv7(),
+      operation: "chat",
+      provider: message.provider,
+      request_model: call?.model ?? message.model,
+      response_model: message.model,
+      alias: message.provider === GATEWAY_PROVIDER ? (call?.model ?? message.model) : null,
+      response_id: message.responseId ?? null,
+      finish_reasons: [message.stopReason],
+      stream: true,
+      input_tokens: message.usage.input,
+      output_tokens: message.usage.output,
+      cache_read_tokens: message.usage.cacheRead,
+      cache_write_tokens: message.usage.cacheWrite,
+      cost_usd: costUsd,
+      latency_ms: call ? now - call.startedAt : 0,
+      ttft_ms: call?.firstChunkAt ? call.firstChunkAt - call.startedAt : null,
+      error_type:
+        message.stopReason === "error"
+          ? classifyError(message.errorMessage)
+          : message.stopReason === "aborted"
+            ? "aborted"
+            : null,
+      observer: "edge",
+      scripted: model?.api.startsWith("faux") ?? false,
+    });
+    this.run.usage.addModelCall({
+      input: message.usage.input,
+      output: message.usage.output,
+      cacheRead: message.usage.cacheRead,
+      cacheWrite: message.usage.cacheWrite,
+      costUsd,
+    });
+    if (message.stopReason === "error") {
+      await this.run.emitter.emit("error", {
+        category: "model",
+        code: classifyError(message.errorMessage),
+        message: truncateText(message.errorMessage || "the model call failed", 4096),
+        fatal: false,
+        detail: { provider: message.provider, model: message.model },
+      });
+    }
+    for (const listener of this.modelCallListeners) await listener({ message, costUsd });
+  }
+
+  private entryOf(
+    entries: ReturnType<ExtensionContext["sessionManager"]["getEntries"]>,
+    message: AgentMessage,
+  ): string | null {
+    for (let i = entries.length - 1, seen = 0; i >= 0 && seen < 64; i--, seen++) {
+      const entry = entries[i]!;
+      if (this.claimedEntries.has(entry.id)) continue;
+      const matches =
+        (entry.type === "message" && entry.message === message) ||
+        (entry.type === "custom_message" &&
+          message.role === "custom" &&
+          entry.customType === message.customType &&
+          entry.content === message.content);
+      if (matches) {
+        this.claimedEntries.add(entry.id);
+        return entry.id;
+      }
+    }
+    return null;
+  }
+
+  private markFinished(toolCallId: string): void {
+    this.finished.add(toolCallId);
+    for (const resolve of this.finishWaiters.get(toolCallId) ?? []) resolve();
+    this.finishWaiters.delete(toolCallId);
+  }
+
+  /**
+   * Waits until the results of the latest tool batch are durably logged. Only calls this bridge
+   * saw start are waited for: results restored from a resumed or forked session are history.
+   */
+  private async toolResultsDurable(messages: readonly AgentMessage[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const m = messages[i]!;
+      if (m.role !== "toolResult") break;
+      if (this.finished.has(m.toolCallId) || !this.started.has(m.toolCallId)) continue;
+      waits.push(
+        new Promise<void>((resolve) => {
+          const list = this.finishWaiters.get(m.toolCallId) ?? [];
+          list.push(resolve);
+          this.finishWaiters.set(m.toolCallId, list);
+        }),
+      );
+    }
+    if (waits.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(waits).then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), BARRIER_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      await this.run.emitter.emit("error", {
+        category: "internal",
+        code: "event_barrier_timeout",
+        message: "tool results were not logged before the next model call",
+        fatal: false,
+        detail: null,
+      });
+    }
+  }
+}
+
+function resultText(result: unknown): string {
+  const content = (result as { content?: unknown } | null)?.content;
+  if (!Array.isArray(content)) return "";
+  return content
+    .map((b: { type?: string; text?: string; mimeType?: string }) =>
+      b?.type === "text" ? (b.text ?? "") : b?.type === "image" ? `[image ${b.mimeType}]` : "",
+    )
+    .filter(Boolean)
+    .join("\n");
+}
+
+function tail(text: string, max: number): string {
+  return text.length <= max ? text : `…${text.slice(text.length - max + 1)}`;
+}
+
+/** A short, stable error_type for a failed model call. */
+export function classifyError(message: string | undefined): string {
+  const m = message ?? "";
+  const status = /\b(4\d\d|5\d\d)\b/.exec(m)?.[1];
+  if (status) return status;
+  if (/timed? ?out|timeout/i.test(m)) return "timeout";
+  if (
+    /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|fetch failed|network|socket hang up|connect/i.test(
+      m,
+    )
+  )
+    return "connection";
+  if (/abort/i.test(m)) return "aborted";
+  return "error";
+}

@@ -1,0 +1,10 @@
+export { EdgeAgent, type EdgeAgentOptions } from "./agent";
+export { AppFolderError, loadAppFolder } from "./config/app-folder";
+export { ModelConfigError, resolveModelSettings } from "./models/resolve";
+export { RpcClient, RpcError } from "./rpc/client";
+export { answers, SOCKET_NAME } from "./rpc/server";
+export { LocalRunRequest } from "./runs/local-intent";
+export type { RunRecord } from "./runs/run-record";
+export { EdgeRuntime, type EdgeRuntimeOptions } from "./runtime";
+export { SkillFolderError } from "./skills/app-skills";
+export { StateLockedError } from "./state-lock";

@@ -1,0 +1,87 @@
+import type { AuthStorage, ModelRegistry } from "@mariozechner/pi-coding-agent";
+import { HEADERS } from "../../contract";
+import { GATEWAY_PROVIDER, type ModelRef, type ModelSettings } from "./model-settings";
+
+export const FALLBACK_PROVIDER = "fallback";
+
+const UNPRICED = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+
+export interface Attribution {
+  runId: string;
+  agentId: string;
+  app: string;
+  intentType: string;
+}
+
+/**
+ * Registers the platform's providers with a run's model registry: central's model gateway as an
+ * OpenAI-compatible provider (base URL `<central>/v1`, the agent key as the credential, and
+ * attribution headers naming the run so the gateway can bill it), and the local fallback.
+ * Everything else (`anthropic/...`, `openai/...`) is pi's built-in catalogue, keys from env.
+ */
+export function registerPlatformProviders(
+  registry: ModelRegistry,
+  auth: AuthStorage,
+  settings: ModelSettings,
+  attribution: Attribution,
+): void {
+  if (settings.gateway) {
+    const alias = settings.primary.provider === GATEWAY_PROVIDER ? settings.primary.id : "auto";
+    auth.setRuntimeApiKey(GATEWAY_PROVIDER, settings.gateway.key);
+    registry.registerProvider(GATEWAY_PROVIDER, {
+      name: "Auraison gateway",
+      baseUrl: `${settings.gateway.url.replace(/\/+$/, "")}/v1`,
+      apiKey: settings.gateway.key,
+      api: "openai-completions",
+      headers: {
+        [HEADERS.run]: attribution.runId,
+        [HEADERS.agent]: attribution.agentId,
+        [HEADERS.app]: attribution.app,
+        [HEADERS.intentType]: attribution.intentType,
+      },
+      models: [model(alias, 128_000)],
+    });
+  }
+  if (settings.fallback) {
+    auth.setRuntimeApiKey(FALLBACK_PROVIDER, settings.fallback.apiKey);
+    registry.registerProvider(FALLBACK_PROVIDER, {
+      name: "Local fallback",
+      baseUrl: settings.fallback.baseUrl.replace(/\/+$/, ""),
+      apiKey: settings.fallback.apiKey,
+      api: "openai-completions",
+      models: [
+        {
+          ...model(settings.fallback.model, 128_000),
+          compat: { supportsDeveloperRole: false, supportsReasoningEffort: false },
+        },
+      ],
+    });
+  }
+}
+
+/**
+ * The model a run starts on: the primary, unless that is the gateway and central cannot be
+ * reached while a local fallback is configured.
+ */
+export function chooseModel(settings: ModelSettings, centralReachable: boolean): ModelRef {
+  if (settings.primary.provider === GATEWAY_PROVIDER && !centralReachable && settings.fallback)
+    return fallbackRef(settings);
+  return settings.primary;
+}
+
+export function fallbackRef(settings: ModelSettings): ModelRef {
+  if (!settings.fallback) throw new Error("no fallback model configured");
+  return { provider: FALLBACK_PROVIDER, id: settings.fallback.model };
+}
+
+function model(id: string, contextWindow: number) {
+  return {
+    id,
+    name: id,
+    reasoning: false,
+    input: ["text" as const],
+    cost: UNPRICED,
+    contextWindow,
+    maxTokens: 16_384,
+  };
+}

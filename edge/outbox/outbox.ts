@@ -1,0 +1,306 @@
+import { type FileHandle, mkdir, open, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { AgentEvent } from "../../contract";
+import { AckMark } from "./ack-mark";
+import {
+  listSegments,
+  readSegmentLines,
+  type SegmentRef,
+  segmentName,
+  syncDir,
+  truncateTornTail,
+} from "./segments";
+
+export interface OutboxOptions {
+  /** A new segment starts once the active one would pass this size. */
+  segmentBytes?: number;
+  /** Where the delivered-up-to position is kept (outside the segment directory). */
+  ackFile?: string;
+  /** Fully delivered segments older than this are deleted; 0 keeps everything. */
+  retainDeliveredMs?: number;
+}
+
+interface Pending {
+  line: string;
+  resolve: (position: number) => void;
+  reject: (error: Error) => void;
+}
+
+export interface OutboxRead {
+  events: AgentEvent[];
+  /** Position after the last line read; pass it back as `from` to continue. */
+  next: number;
+  /** Lines that were complete but not JSON (disk corruption); skipped, never re-read. */
+  corrupt: number;
+}
+
+const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The edge's durable event log. Every event is appended here, and fsync'd, before anything
+ * sends it anywhere. Appends are group-committed: whatever queued while one write+fdatasync was
+ * in flight goes out in the next single write+fdatasync, so throughput scales with concurrency
+ * while each caller still learns exactly when its event is durable.
+ */
+export class Outbox {
+  private segments: SegmentRef[];
+  private active: FileHandle;
+  private activeStart: number;
+  private activeLines: string[];
+  private activeBytes: number;
+  private durable: number;
+  private queue: Pending[] = [];
+  private writing: Promise<void> | null = null;
+  private cache: { start: number; lines: string[] } | null = null;
+  private listeners = new Set<() => void>();
+  private closed = false;
+  /** A failed write may have left a partial line; appending after it would corrupt the log. */
+  private broken: Error | null = null;
+
+  private constructor(
+    readonly dir: string,
+    private readonly mark: AckMark,
+    private readonly options: Required<Omit<OutboxOptions, "ackFile">>,
+    state: {
+      segments: SegmentRef[];
+      active: FileHandle;
+      activeLines: string[];
+      activeBytes: number;
+    },
+  ) {
+    this.segments = state.segments;
+    this.active = state.active;
+    this.activeStart = state.segments[state.segments.length - 1]!.start;
+    this.activeLines = state.activeLines;
+    this.activeBytes = state.activeBytes;
+    this.durable = this.activeStart + state.activeLines.length;
+  }
+
+  static async open(dir: string, options: OutboxOptions = {}): Promise<Outbox> {
+    await mkdir(dir, { recursive: true });
+    let segments = await listSegments(dir);
+    if (segments.length === 0) {
+      const first = join(dir, segmentName(0));
+      await (await open(first, "a")).close();
+      await syncDir(dir);
+      segments = [{ start: 0, path: first }];
+    }
+    const last = segments[segments.length - 1]!;
+    const { lines, bytes } = await truncateTornTail(last.path);
+    const active = await open(last.path, "a");
+    const mark = await AckMark.load(options.ackFile ?? `${dir}.acked`);
+    return new Outbox(
+      dir,
+      mark,
+      {
+        segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+        retainDeliveredMs: options.retainDeliveredMs ?? 0,
+      },
+      { segments, active, activeLines: lines, activeBytes: bytes },
+    );
+  }
+
+  /** Events durably appended so far (the position the next one gets). */
+  get size(): number {
+    return this.durable;
+  }
+
+  /** Events central has acknowledged: everything before this position. */
+  get delivered(): number {
+    return Math.min(this.mark.position, this.durable);
+  }
+
+  get pending(): number {
+    return this.durable - this.delivered;
+  }
+
+  /** Appends one event; resolves with its position once it is on disk. */
+  append(event: AgentEvent): Promise<number> {
+    if (this.broken) return Promise.reject(this.broken);
+    if (this.closed) return Promise.reject(new Error("outbox is closed"));
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ line: `${JSON.stringify(event)}\n`, resolve, reject });
+      this.writing ??= this.drain();
+    });
+  }
+
+  /** Resolves when everything appended so far is durable. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  /** Called (synchronously) after each durable group commit. */
+  onAppend(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0);
+        const text = batch.map((p) => p.line).join("");
+        const bytes = Buffer.byteLength(text);
+        try {
+          if (this.activeLines.length > 0 && this.activeBytes + bytes > this.options.segmentBytes) {
+            await this.rotate();
+          }
+          await this.active.write(text);
+          await this.active.datasync();
+        } catch (error) {
+          const failure = new Error(
+            `outbox write failed, refusing further appends: ${error instanceof Error ? error.message : String(error)}`,
+          );
+          this.broken = failure;
+          for (const p of [...batch, ...this.queue.splice(0)]) p.reject(failure);
+          return;
+        }
+        const first = this.durable;
+        for (const p of batch) this.activeLines.push(p.line.slice(0, -1));
+        this.activeBytes += bytes;
+        this.durable += batch.length;
+        batch.forEach((p, i) => {
+          p.resolve(first + i);
+        });
+        for (const listener of this.listeners) listener();
+      }
+    } finally {
+      this.writing = null;
+    }
+  }
+
+  private async rotate(): Promise<void> {
+    await this.active.close();
+    const start = this.durable;
+    const path = join(this.dir, segmentName(start));
+    this.active = await open(path, "a");
+    await syncDir(this.dir);
+    this.segments.push({ start, path });
+    this.activeStart = start;
+    this.activeLines = [];
+    this.activeBytes = 0;
+    await this.pruneDelivered();
+  }
+
+  /**
+   * Reads durable events from position `from`: at most `max` of them and, past the first, at
+   * most `maxChars` of JSON text.
+   */
+  async read(from: number, max: number, maxChars = Number.POSITIVE_INFINITY): Promise<OutboxRead> {
+    const events: AgentEvent[] = [];
+    let position = Math.max(from, this.firstRetained());
+    let corrupt = 0;
+    let chars = 0;
+    outer: while (events.length < max && position < this.durable) {
+      const segment = await this.linesOfSegmentAt(position);
+      const lines = segment.lines;
+      let i = position - segment.start;
+      if (i >= lines.length) break;
+      for (; i < lines.length && events.length < max; i++) {
+        const line = lines[i]!;
+        if (events.length > 0 && chars + line.length > maxChars) break outer;
+        chars += line.length;
+        position += 1;
+        try {
+          events.push(JSON.parse(line) as AgentEvent);
+        } catch {
+          corrupt += 1;
+        }
+      }
+    }
+    return { events, next: position, corrupt };
+  }
+
+  /**
+   * Every event of the given runs, newest segments first, stopping once each run's first event
+   * (seq 0) has been seen. Used to pick interrupted runs back up after a restart.
+   */
+  async eventsOfRuns(runIds: ReadonlySet<string>): Promise<Map<string, AgentEvent[]>> {
+    const found = new Map<string, AgentEvent[]>();
+    for (const id of runIds) found.set(id, []);
+    const open = new Set(runIds);
+    for (let i = this.segments.length - 1; i >= 0 && open.size > 0; i--) {
+      const segment = this.segments[i]!;
+      const lines =
+        segment.start === this.activeStart
+          ? this.activeLines
+          : await readSegmentLines(segment.path).catch(() => [] as string[]);
+      for (const line of lines) {
+        const id = /"run_id":"([0-9a-f-]{36})"/.exec(line)?.[1];
+        if (!id || !runIds.has(id)) continue;
+        try {
+          const event = JSON.parse(line) as AgentEvent;
+          found.get(id)!.push(event);
+          if (event.seq === 0) open.delete(id);
+        } catch {
+          // a corrupt line carries nothing usable
+        }
+      }
+    }
+    for (const events of found.values()) events.sort((a, b) => a.seq - b.seq);
+    return found;
+  }
+
+  /** The newest agent-level (run_id null) event, to continue its seq after a restart. */
+  async lastAgentEvent(): Promise<AgentEvent | null> {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const segment = this.segments[i]!;
+      const lines =
+        segment.start === this.activeStart
+          ? this.activeLines
+          : await readSegmentLines(segment.path).catch(() => [] as string[]);
+      for (let j = lines.length - 1; j >= 0; j--) {
+        if (!lines[j]!.includes('"run_id":null')) continue;
+        try {
+          return JSON.parse(lines[j]!) as AgentEvent;
+        } catch {
+          // skip corrupt line
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Records that central holds every event before `position`. */
+  async markDelivered(position: number): Promise<void> {
+    await this.mark.advance(Math.min(position, this.durable));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    await this.active.close();
+  }
+
+  private firstRetained(): number {
+    return this.segments[0]?.start ?? 0;
+  }
+
+  private async linesOfSegmentAt(position: number): Promise<{ start: number; lines: string[] }> {
+    if (position >= this.activeStart) return { start: this.activeStart, lines: this.activeLines };
+    let segment = this.segments[0]!;
+    for (const s of this.segments) {
+      if (s.start > position) break;
+      segment = s;
+    }
+    if (this.cache?.start !== segment.start) {
+      this.cache = { start: segment.start, lines: await readSegmentLines(segment.path) };
+    }
+    return this.cache;
+  }
+
+  private async pruneDelivered(): Promise<void> {
+    if (this.options.retainDeliveredMs <= 0) return;
+    const cutoff = Date.now() - this.options.retainDeliveredMs;
+    while (this.segments.length > 1) {
+      const [oldest, next] = this.segments as [SegmentRef, SegmentRef];
+      if (next.start > this.delivered) return;
+      const info = await stat(oldest.path);
+      if (info.mtimeMs > cutoff) return;
+      await rm(oldest.path, { force: true });
+      this.segments.shift();
+      if (this.cache?.start === oldest.start) this.cache = null;
+    }
+  }
+}

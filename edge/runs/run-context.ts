@@ -1,0 +1,19 @@
+import type { BudgetLimits } from "../../contract";
+import type { AppFolder } from "../config/app-folder";
+import type { Emitter } from "../events/emitter";
+import type { RunControl } from "./run-control";
+import type { RunRecord } from "./run-record";
+import type { RunUsage } from "./run-usage";
+
+/** What the platform extensions of one run share. */
+export interface RunContext {
+  record: RunRecord;
+  agentId: string;
+  app: AppFolder;
+  workdir: string;
+  emitter: Emitter;
+  usage: RunUsage;
+  control: RunControl;
+  /** The limits in force: the lower of the intent's and the app's per dimension. */
+  budget: BudgetLimits;
+}

@@ -1,0 +1,493 @@
+import type { AgentMessage } from "@mariozechner/pi-agent-core";
+import { type AssistantMessage, isContextOverflow } from "@mariozechner/pi-ai";
+import type { AgentSession, ExtensionFactory, SessionManager } from "@mariozechner/pi-coding-agent";
+import {
+  type AgentEvent,
+  intentPrompt,
+  nowTs,
+  type RunError,
+  type TreeRef,
+  truncateText,
+} from "../../contract";
+import type { ExecutionAdapter } from "../adapters/adapter";
+import type { AppFolder } from "../config/app-folder";
+import { Emitter } from "../events/emitter";
+import type { EventLog } from "../events/event-log";
+import { messageText } from "../events/message-text";
+import { adapterTools } from "../extensions/adapter-tools";
+import { BudgetGuard } from "../extensions/budget-guard";
+import { classifyError, EventBridge } from "../extensions/event-bridge";
+import { loopGuard } from "../extensions/loop-guard";
+import { policyGuard } from "../extensions/policy-guard";
+import {
+  formatModelRef,
+  GATEWAY_PROVIDER,
+  type ModelRef,
+  type ModelSettings,
+} from "../models/model-settings";
+import { chooseModel, fallbackRef } from "../models/providers";
+import { policyChain } from "../policy/chain";
+import {
+  type Continuation,
+  continuationOf,
+  INTERRUPTED_TEXT,
+  repairTranscript,
+} from "../session/continuation";
+import { createRunSession, SessionSetupError } from "../session/session-factory";
+import {
+  ForkError,
+  forkRunSession,
+  newRunSession,
+  reopenRunSession,
+  treeRefFile,
+} from "../session/session-files";
+import type { RunContext } from "./run-context";
+import { RunControl } from "./run-control";
+import type { RunRecord } from "./run-record";
+import type { RunStore } from "./run-store";
+import { RunUsage } from "./run-usage";
+
+export interface ExecutorDeps {
+  stateDir: string;
+  workdir: string;
+  agentId: string;
+  app: AppFolder;
+  adapters: readonly ExecutionAdapter[];
+  eventLog: EventLog;
+  store: RunStore;
+  models: ModelSettings;
+  centralReachable: () => boolean;
+  extensionPaths: readonly string[];
+  extensionFactories: readonly ExtensionFactory[];
+}
+
+/** How a run begins: fresh, picked up after a restart, or branched off another run. */
+export type RunStart =
+  | { kind: "new" }
+  | { kind: "resume"; events: AgentEvent[] }
+  /** `source` is null when this agent does not hold the run to fork from. */
+  | { kind: "fork"; sourceRunId: string; source: RunRecord | null; entryId: string | null };
+
+/**
+ * Executes one run as one pi session, from run_started to its terminal event. Everything that
+ * can stop a run early goes through `control`; the terminal event says why.
+ */
+export class RunExecution {
+  readonly control = new RunControl();
+  readonly done: Promise<RunRecord>;
+
+  constructor(
+    private readonly deps: ExecutorDeps,
+    private record: RunRecord,
+    private readonly start: RunStart,
+    /** Called when the run is over, before anyone awaiting `done` resumes. */
+    onEnd: (execution: RunExecution) => void = () => {},
+  ) {
+    this.done = this.execute().finally(() => onEnd(this));
+  }
+
+  get runId(): string {
+    return this.record.run_id;
+  }
+
+  private async execute(): Promise<RunRecord> {
+    const { deps, start } = this;
+    const previous =
+      start.kind === "resume" ? start.events.filter((e) => e.attempt === this.record.attempt) : [];
+    const emitter = new Emitter(
+      deps.eventLog,
+      {
+        tenant: this.record.intent.policy_ctx.tenant,
+        agent_id: deps.agentId,
+        run_id: this.record.run_id,
+        attempt: this.record.attempt,
+      },
+      previous.length > 0 ? Math.max(...previous.map((e) => e.seq)) + 1 : 0,
+    );
+    const usage = RunUsage.fromEvents(previous);
+    const run: RunContext = {
+      record: this.record,
+      agentId: deps.agentId,
+      app: deps.app,
+      workdir: deps.workdir,
+      emitter,
+      usage,
+      control: this.control,
+      budget: this.record.budget,
+    };
+    const bridge = new EventBridge(run, {
+      turns: usage.turns,
+      finishedToolCalls: previous.flatMap((e) =>
+        e.kind === "tool_call_finished" ? [e.payload.tool_call_id] : [],
+      ),
+    });
+    const startedAt =
+      start.kind === "resume" && this.record.started_at
+        ? Date.parse(this.record.started_at)
+        : Date.now();
+    const budget = new BudgetGuard(run, bridge, startedAt);
+    const platform: ExtensionFactory[] = [
+      bridge.extension(),
+      loopGuard(run, bridge, deps.app.config.policy.loop),
+      policyGuard(
+        run,
+        bridge,
+        policyChain(deps.app, () => usage.totals.tool_calls),
+        (decision) =>
+          decision.rule_id === "limits.max_tool_calls" ? budget.toolCallsExhausted() : undefined,
+      ),
+      budget.extension(),
+      adapterTools(deps.adapters),
+    ];
+
+    let opened: { manager: SessionManager; file: string; forkedFrom: RunRecord["forked_from"] };
+    try {
+      opened = await this.openSession();
+    } catch (error) {
+      if (error instanceof ForkError)
+        return this.fail(emitter, usage, null, {
+          category: "invalid_intent",
+          reason: "fork_point_not_found",
+          message: error.message,
+        });
+      throw error;
+    }
+    const treeRef = (): TreeRef => ({
+      session_file: treeRefFile(deps.stateDir, opened.file),
+      entry_id: opened.manager.getLeafId(),
+    });
+
+    let modelRef = chooseModel(deps.models, deps.centralReachable());
+    let session: AgentSession;
+    try {
+      session = await createRunSession({
+        stateDir: deps.stateDir,
+        workdir: deps.workdir,
+        sessionManager: opened.manager,
+        platformExtensions: platform,
+        extensionPaths: deps.extensionPaths,
+        extensionFactories: deps.extensionFactories,
+        skillsDir: deps.app.skillsDir,
+        systemPromptAppend: this.systemPromptAppend(),
+        models: deps.models,
+        model: modelRef,
+        attribution: {
+          runId: this.record.run_id,
+          agentId: deps.agentId,
+          app: deps.app.app,
+          intentType: this.record.intent.type,
+        },
+        onExtensionError: (e) =>
+          void emitter.emit("error", {
+            category: "internal",
+            code: "extension_error",
+            message: truncateText(`${e.extensionPath} (${e.event}): ${e.error}`, 4096),
+            fatal: false,
+            detail: null,
+          }),
+      });
+    } catch (error) {
+      if (error instanceof SessionSetupError)
+        return this.fail(emitter, usage, treeRef(), {
+          category: error.category,
+          reason: error.reason,
+          message: error.message,
+        });
+      throw error;
+    }
+
+    this.control.bindAbort(() => void session.abort());
+    const deadline = this.armDeadline();
+    budget.start();
+    this.record = await deps.store.update(this.record.run_id, {
+      tree_ref: treeRef(),
+      model: formatModelRef(modelRef),
+      started_at: this.record.started_at ?? nowTs(startedAt),
+      forked_from: opened.forkedFrom,
+    });
+    await emitter.emit("run_started", {
+      intent_id: this.record.intent.intent_id,
+      intent_type: this.record.intent.type,
+      app: deps.app.app,
+      attempt: this.record.attempt,
+      model: formatModelRef(modelRef),
+      tree_ref: treeRef(),
+      resumed: start.kind === "resume",
+      forked_from: opened.forkedFrom,
+    });
+
+    let agentEnds = 0;
+    const unsubscribeAgent = session.agent.subscribe((event) => {
+      if (event.type === "agent_end") agentEnds += 1;
+    });
+    let compactingForOverflow = false;
+    const unsubscribeSession = session.subscribe((event) => {
+      if (event.type === "compaction_start")
+        bridge.noteCompactionReason(compactingForOverflow ? "overflow" : event.reason);
+      if (event.type === "auto_retry_start")
+        void emitter.emit("error", {
+          category: "model",
+          code: "model_retry",
+          message: truncateText(
+            `retrying the model call (${event.attempt}/${event.maxAttempts}) in ${event.delayMs} ms after: ${event.errorMessage}`,
+            4096,
+          ),
+          fatal: false,
+          detail: null,
+        });
+    });
+    const settle = async () => {
+      for (;;) {
+        await session.agent.waitForIdle();
+        await bridge.agentEnded(agentEnds);
+        if (!session.isRetrying && !session.agent.state.isStreaming) return;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
+    let harnessError: RunError | null = null;
+    let doneResult: string | null = null;
+    try {
+      if (!this.control.stopped) {
+        const next = await this.continuation(session, bridge, emitter);
+        if (next.kind === "done") doneResult = next.result;
+        else {
+          if (next.kind === "prompt")
+            await session.prompt(intentPrompt(this.record.intent), {
+              expandPromptTemplates: false,
+            });
+          else await session.agent.continue();
+          await settle();
+          for (;;) {
+            if (this.control.stopped) break;
+            if (this.shouldFallBack(session, modelRef)) {
+              modelRef = fallbackRef(deps.models);
+              await this.switchToFallback(session, emitter, modelRef);
+            } else if (!compactingForOverflow && overflowed(session)) {
+              // Once per run: summarise the older context, then let the model go on.
+              compactingForOverflow = true;
+              await session.compact();
+              repairTranscript(session);
+            } else break;
+            await session.agent.continue();
+            await settle();
+          }
+        }
+      }
+    } catch (error) {
+      harnessError = {
+        category: "internal",
+        reason: "harness_error",
+        message: truncateText(error instanceof Error ? error.message : String(error), 4096),
+      };
+    } finally {
+      budget.dispose();
+      clearTimeout(deadline);
+      await settle().catch(() => undefined);
+      unsubscribeAgent();
+      unsubscribeSession();
+    }
+
+    const final = lastAssistant(session.agent.state.messages);
+    const tree = treeRef();
+    const stop = this.control.stopRequest;
+    try {
+      if (stop?.kind === "checkpoint") {
+        this.record = await deps.store.update(this.record.run_id, {
+          tree_ref: tree,
+          usage: usage.totals,
+        });
+        return this.record;
+      }
+      if (stop?.kind === "cancel") {
+        await emitter.emit("run_cancelled", {
+          reason: stop.reason,
+          by: stop.by,
+          usage: usage.totals,
+          tree_ref: tree,
+        });
+        return await this.finish("cancel", { tree_ref: tree, usage: usage.totals });
+      }
+      const error: RunError | null =
+        stop?.kind === "fail"
+          ? stop.error
+          : harnessError
+            ? harnessError
+            : doneResult !== null
+              ? null
+              : !final
+                ? { category: "internal", reason: "no_answer", message: "the agent gave no answer" }
+                : final.stopReason === "error"
+                  ? {
+                      category: "model",
+                      reason: "model_error",
+                      message: truncateText(final.errorMessage || "the model call failed", 4096),
+                    }
+                  : final.stopReason === "aborted"
+                    ? {
+                        category: "internal",
+                        reason: "aborted",
+                        message: "the session was aborted",
+                      }
+                    : null;
+      if (error) return await this.fail(emitter, usage, tree, error, startedAt);
+      const result = truncateText(doneResult ?? (final ? messageText(final) : ""));
+      await emitter.emit("run_completed", {
+        result,
+        usage: usage.totals,
+        duration_ms: Date.now() - startedAt,
+        tree_ref: tree,
+      });
+      return await this.finish("complete", { tree_ref: tree, usage: usage.totals, result });
+    } finally {
+      session.dispose();
+    }
+  }
+
+  private async openSession() {
+    const { stateDir, workdir } = this.deps;
+    switch (this.start.kind) {
+      case "new": {
+        const s = newRunSession(stateDir, `${this.record.run_id}-${this.record.attempt}`, workdir);
+        return { ...s, forkedFrom: null };
+      }
+      case "resume": {
+        const s = await reopenRunSession(stateDir, this.record.tree_ref, workdir);
+        return { ...s, forkedFrom: this.record.forked_from };
+      }
+      case "fork": {
+        const { source, sourceRunId, entryId } = this.start;
+        if (!source)
+          throw new ForkError(
+            `run ${sourceRunId} is not on this agent; a fork runs on the agent that holds the source's session`,
+          );
+        const s = forkRunSession(stateDir, source.tree_ref, entryId, workdir);
+        return {
+          manager: s.manager,
+          file: s.file,
+          forkedFrom: { run_id: sourceRunId, entry_id: s.entryId },
+        };
+      }
+    }
+  }
+
+  /** Repairs a restored transcript and decides how the run goes on. */
+  private async continuation(
+    session: AgentSession,
+    bridge: EventBridge,
+    emitter: Emitter,
+  ): Promise<Continuation> {
+    if (this.start.kind === "new") return { kind: "prompt" };
+    for (const call of repairTranscript(session)) {
+      if (!bridge.hasFinished(call.toolCallId))
+        await bridge.interrupted(call.toolCallId, call.tool, INTERRUPTED_TEXT);
+      await emitter.emit("message", {
+        role: "tool",
+        text: INTERRUPTED_TEXT,
+        entry_id: call.entryId,
+        turn: bridge.currentTurn,
+      });
+    }
+    const next = continuationOf(session.agent.state.messages);
+    // A fork that ends on a finished answer takes the intent's prompt as its next instruction.
+    if (this.start.kind === "fork" && next.kind === "done") return { kind: "prompt" };
+    return next;
+  }
+
+  /** The gateway went away mid-run and a local model is configured: carry on with that. */
+  private shouldFallBack(session: AgentSession, current: ModelRef): boolean {
+    if (current.provider !== GATEWAY_PROVIDER || !this.deps.models.fallback) return false;
+    const final = lastAssistant(session.agent.state.messages);
+    if (final?.stopReason !== "error") return false;
+    const kind = classifyError(final.errorMessage);
+    return kind === "connection" || kind === "timeout" || /^5\d\d$/.test(kind);
+  }
+
+  private async switchToFallback(session: AgentSession, emitter: Emitter, model: ModelRef) {
+    const messages = session.agent.state.messages;
+    if (messages.at(-1)?.role === "assistant") session.agent.state.messages = messages.slice(0, -1);
+    const found = session.modelRegistry.find(model.provider, model.id);
+    if (!found) throw new Error(`fallback model ${formatModelRef(model)} is not registered`);
+    await session.setModel(found);
+    this.record = await this.deps.store.update(this.record.run_id, {
+      model: formatModelRef(model),
+    });
+    await emitter.emit("error", {
+      category: "infrastructure",
+      code: "model_fallback",
+      message: `central's gateway is unreachable; continuing on the local fallback ${formatModelRef(model)}`,
+      fatal: false,
+      detail: null,
+    });
+  }
+
+  private systemPromptAppend(): string[] {
+    const { app, workdir } = this.deps;
+    const lines = [
+      `You are an Auraison edge agent for the app '${app.app}', running a '${this.record.intent.type}' intent.`,
+      `Your working directory is ${workdir}; file tools must stay inside it (skills may be read where they are).`,
+      "Every tool call is checked by policy; a refused call returns the reason instead of a result. Do not retry a refused call unchanged.",
+    ];
+    return app.config.instructions
+      ? [lines.join("\n"), app.config.instructions]
+      : [lines.join("\n")];
+  }
+
+  private armDeadline(): NodeJS.Timeout | undefined {
+    const deadline = this.record.intent.deadline;
+    if (!deadline) return undefined;
+    const stop = () =>
+      this.control.stop({
+        kind: "fail",
+        error: {
+          category: "timeout",
+          reason: "deadline_exceeded",
+          message: `the intent's deadline ${deadline} passed`,
+        },
+      });
+    const timer = setTimeout(stop, Math.max(0, Date.parse(deadline) - Date.now()));
+    timer.unref();
+    return timer;
+  }
+
+  private async fail(
+    emitter: Emitter,
+    usage: RunUsage,
+    tree: TreeRef | null,
+    error: RunError,
+    startedAt = Date.now(),
+  ): Promise<RunRecord> {
+    await emitter.emit("run_failed", {
+      error,
+      usage: usage.totals,
+      duration_ms: Date.now() - startedAt,
+      tree_ref: tree,
+    });
+    return this.finish("fail", { error, usage: usage.totals, ...(tree ? { tree_ref: tree } : {}) });
+  }
+
+  private async finish(
+    event: "complete" | "fail" | "cancel",
+    changes: Partial<Omit<RunRecord, "run_id" | "status">>,
+  ): Promise<RunRecord> {
+    this.record = await this.deps.store.transition(this.record.run_id, event, {
+      ...changes,
+      finished_at: nowTs(),
+    });
+    return this.record;
+  }
+}
+
+/** The last model call failed because the context no longer fits the model's window. */
+function overflowed(session: AgentSession): boolean {
+  const final = lastAssistant(session.agent.state.messages);
+  return final !== undefined && isContextOverflow(final, session.model?.contextWindow ?? 0);
+}
+
+function lastAssistant(messages: readonly AgentMessage[]): AssistantMessage | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role === "assistant") return m;
+  }
+  return undefined;
+}

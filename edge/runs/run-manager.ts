@@ -1,0 +1,218 @@
+import {
+  emptyUsage,
+  type Intent,
+  isTerminal,
+  nowTs,
+  type RunStatus,
+  runMachine,
+} from "../../contract";
+import type { Outbox } from "../outbox/outbox";
+import { effectiveBudget } from "../policy/chain";
+import { type ExecutorDeps, RunExecution, type RunStart } from "./run-executor";
+import type { RunRecord } from "./run-record";
+import type { RunStore } from "./run-store";
+
+export class CapacityError extends Error {
+  constructor(max: number) {
+    super(`the agent is running its maximum of ${max} run(s)`);
+    this.name = "CapacityError";
+  }
+}
+
+export class UnknownRunError extends Error {
+  constructor(runId: string) {
+    super(`no run ${runId} on this agent`);
+    this.name = "UnknownRunError";
+  }
+}
+
+export interface RunManagerDeps extends ExecutorDeps {
+  store: RunStore;
+  outbox: Outbox;
+  maxConcurrency: number;
+}
+
+/**
+ * The runs of one agent: admission (capacity, draining), their state machine up to `running`,
+ * execution, cancel, and after a restart the runs that were interrupted.
+ */
+export class RunManager {
+  private readonly active = new Map<string, RunExecution>();
+  private draining = false;
+  private readonly finishedListeners = new Set<(record: RunRecord) => void>();
+
+  constructor(private readonly deps: RunManagerDeps) {}
+
+  get running(): RunRecord[] {
+    return [...this.active.keys()].map((id) => this.deps.store.get(id)!).filter(Boolean);
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  get hasCapacity(): boolean {
+    return !this.draining && this.active.size < this.deps.maxConcurrency;
+  }
+
+  get(runId: string): RunRecord | undefined {
+    return this.deps.store.get(runId);
+  }
+
+  list(): RunRecord[] {
+    return this.deps.store.list();
+  }
+
+  isActive(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
+  onFinished(listener: (record: RunRecord) => void): () => void {
+    this.finishedListeners.add(listener);
+    return () => this.finishedListeners.delete(listener);
+  }
+
+  /**
+   * Records a run this agent was given (dispatched by central or started locally), moving it to
+   * `dispatched`. A re-dispatch of a run it still holds keeps the record and its session.
+   */
+  async admit(
+    intent: Intent,
+    runId: string,
+    attempt: number,
+    origin: RunRecord["origin"],
+  ): Promise<RunRecord> {
+    const existing = this.deps.store.get(runId);
+    if (existing && !isTerminal(runMachine, existing.status)) {
+      return this.deps.store.update(runId, { attempt, intent });
+    }
+    const record: RunRecord = {
+      run_id: runId,
+      intent,
+      attempt,
+      origin,
+      status: "pending" satisfies RunStatus,
+      tree_ref: { session_file: `sessions/${runId}-${attempt}.jsonl`, entry_id: null },
+      forked_from: intent.fork_of
+        ? { run_id: intent.fork_of.run_id, entry_id: intent.fork_of.entry_id ?? null }
+        : null,
+      budget: effectiveBudget(intent.policy_ctx.budget, this.deps.app.config.policy.budget),
+      model: null,
+      created_at: nowTs(),
+      started_at: null,
+      finished_at: null,
+      result: null,
+      error: null,
+      usage: emptyUsage(),
+    };
+    await this.deps.store.put(record);
+    return this.deps.store.transition(runId, "dispatch");
+  }
+
+  /** Takes an admitted run (central granted the claim, or it is local) and executes it. */
+  async begin(runId: string): Promise<RunExecution> {
+    const existing = this.active.get(runId);
+    if (existing) return existing;
+    if (!this.hasCapacity) throw new CapacityError(this.deps.maxConcurrency);
+    const record = this.deps.store.get(runId);
+    if (!record) throw new UnknownRunError(runId);
+    let start: RunStart = { kind: "new" };
+    if (record.status === "running") {
+      const events = await this.deps.outbox.eventsOfRuns(new Set([runId]));
+      start = { kind: "resume", events: events.get(runId) ?? [] };
+    } else {
+      await this.deps.store.transition(runId, "claim");
+      const fork = record.intent.fork_of;
+      if (fork) {
+        start = {
+          kind: "fork",
+          sourceRunId: fork.run_id,
+          source: this.deps.store.get(fork.run_id) ?? null,
+          entryId: fork.entry_id ?? null,
+        };
+      }
+    }
+    return this.execute(this.deps.store.get(runId)!, start);
+  }
+
+  /** Drops a run that was admitted but never started (central did not grant the claim). */
+  async abandon(runId: string, why: string): Promise<void> {
+    await this.deps.store.transition(runId, "cancel", {
+      finished_at: nowTs(),
+      error: { category: "cancelled", reason: "not_claimed", message: why },
+    });
+  }
+
+  /**
+   * Stops one run so it can be picked up again (central re-dispatched it under a new attempt);
+   * resolves once it stopped.
+   */
+  async checkpoint(runId: string, reason: string): Promise<void> {
+    const execution = this.active.get(runId);
+    if (!execution) return;
+    execution.control.stop({ kind: "checkpoint", reason });
+    await execution.done.catch(() => undefined);
+  }
+
+  /** Stops a run; it ends with run_cancelled. False when this agent is not running it. */
+  cancel(runId: string, reason: string, by: string | null): boolean {
+    const execution = this.active.get(runId);
+    if (!execution) return false;
+    return execution.control.stop({ kind: "cancel", reason, by });
+  }
+
+  /** Re-starts every run that was running when the agent last stopped, in creation order. */
+  async resumeInterrupted(): Promise<RunExecution[]> {
+    const interrupted = this.deps.store.interrupted().reverse();
+    const started: RunExecution[] = [];
+    for (const record of interrupted) {
+      if (this.active.size >= this.deps.maxConcurrency) break;
+      started.push(await this.begin(record.run_id));
+    }
+    return started;
+  }
+
+  /** Takes no new runs from now on. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /** Waits for the active runs to end, up to `timeoutMs`; true when they all did. */
+  async settle(timeoutMs: number): Promise<boolean> {
+    const all = Promise.all([...this.active.values()].map((e) => e.done.catch(() => undefined)));
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      all.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    return finished;
+  }
+
+  /** Stops the active runs so the next start resumes them, and waits until they stopped. */
+  async checkpointAll(reason: string): Promise<void> {
+    const executions = [...this.active.values()];
+    for (const e of executions) e.control.stop({ kind: "checkpoint", reason });
+    await Promise.all(executions.map((e) => e.done.catch(() => undefined)));
+  }
+
+  private execute(record: RunRecord, start: RunStart): RunExecution {
+    const execution = new RunExecution(this.deps, record, start, () =>
+      this.active.delete(record.run_id),
+    );
+    this.active.set(record.run_id, execution);
+    execution.done.then(
+      (final) => {
+        for (const listener of this.finishedListeners) listener(final);
+      },
+      (error: unknown) => {
+        process.stderr.write(
+          `auraison edge: run ${record.run_id} crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        );
+      },
+    );
+    return execution;
+  }
+}

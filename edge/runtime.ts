@@ -1,0 +1,151 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { ExtensionFactory } from "@mariozechner/pi-coding-agent";
+import { type AgentEvent, type Skill, uuidv7 } from "../contract";
+import type { AdapterFactory, ExecutionAdapter } from "./adapters/adapter";
+import { ADAPTER_KINDS } from "./adapters/kinds";
+import { loadAdapters } from "./adapters/load";
+import { type AppFolder, loadAppFolder } from "./config/app-folder";
+import { Emitter } from "./events/emitter";
+import { EventLog } from "./events/event-log";
+import type { ModelSettings } from "./models/model-settings";
+import { Outbox, type OutboxOptions } from "./outbox/outbox";
+import { type LocalRunRequest, localIntent } from "./runs/local-intent";
+import type { RunExecution } from "./runs/run-executor";
+import { CapacityError, RunManager } from "./runs/run-manager";
+import { RunStore } from "./runs/run-store";
+import { loadAppSkills } from "./skills/app-skills";
+import { StateLock } from "./state-lock";
+
+export interface EdgeRuntimeOptions {
+  app: string;
+  agentId: string;
+  /** The tenant events are attributed to (from the agent key; `local` without one). */
+  tenant: string;
+  stateDir: string;
+  /** Default: `<state>/work`. */
+  workdir?: string;
+  appDir?: string;
+  skillsDir?: string;
+  models: ModelSettings;
+  /** Extension modules (`--extension`), loaded into every run's session. */
+  extensionPaths?: string[];
+  /** In-process extensions, for embedding the edge (and its tests). */
+  extensionFactories?: ExtensionFactory[];
+  adapterKinds?: Readonly<Record<string, AdapterFactory>>;
+  outbox?: OutboxOptions;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * An edge agent's local machinery, with or without central: the app (skills, adapters,
+ * policy), the durable outbox and event log, the run records and the runs. `edge start` adds
+ * the central link and the local RPC around it; `edge run` without a running agent uses it
+ * directly.
+ */
+export class EdgeRuntime {
+  /** Whether central can be reached right now; the link updates it. */
+  centralReachable: () => boolean = () => false;
+
+  private constructor(
+    readonly options: EdgeRuntimeOptions & { workdir: string },
+    readonly app: AppFolder,
+    readonly skills: Skill[],
+    readonly adapters: ExecutionAdapter[],
+    readonly outbox: Outbox,
+    readonly eventLog: EventLog,
+    readonly runs: RunManager,
+    /** Emits agent-level events (run_id null). */
+    readonly agentEvents: Emitter,
+    private readonly lock: StateLock,
+  ) {}
+
+  static async open(options: EdgeRuntimeOptions): Promise<EdgeRuntime> {
+    const stateDir = resolve(options.stateDir);
+    const workdir = resolve(options.workdir ?? join(stateDir, "work"));
+    mkdirSync(stateDir, { recursive: true });
+    mkdirSync(workdir, { recursive: true });
+    const app = loadAppFolder({
+      app: options.app,
+      ...(options.appDir ? { appDir: options.appDir } : {}),
+      ...(options.skillsDir ? { skillsDir: options.skillsDir } : {}),
+    });
+    const skills = app.skillsDir ? loadAppSkills(app.skillsDir, options.app) : [];
+    const adapters = app.adaptersDir
+      ? loadAdapters(app.adaptersDir, options.adapterKinds ?? ADAPTER_KINDS, options.env)
+      : [];
+    const lock = StateLock.acquire(stateDir);
+    let outbox: Outbox;
+    try {
+      outbox = await Outbox.open(join(stateDir, "outbox"), options.outbox);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+    const eventLog = new EventLog(outbox);
+    const store = new RunStore(stateDir);
+    const last = await outbox.lastAgentEvent();
+    const agentEvents = new Emitter(
+      eventLog,
+      { tenant: options.tenant, agent_id: options.agentId, run_id: null, attempt: null },
+      last && last.agent_id === options.agentId ? last.seq + 1 : 0,
+    );
+    let runtime: EdgeRuntime | undefined;
+    const runs = new RunManager({
+      stateDir,
+      workdir,
+      agentId: options.agentId,
+      app,
+      adapters,
+      eventLog,
+      store,
+      outbox,
+      models: options.models,
+      centralReachable: () => runtime?.centralReachable() ?? false,
+      extensionPaths: (options.extensionPaths ?? []).map((p) => resolve(p)),
+      extensionFactories: options.extensionFactories ?? [],
+      maxConcurrency: app.config.max_concurrency,
+    });
+    runtime = new EdgeRuntime(
+      { ...options, stateDir, workdir },
+      app,
+      skills,
+      adapters,
+      outbox,
+      eventLog,
+      runs,
+      agentEvents,
+      lock,
+    );
+    return runtime;
+  }
+
+  get stateDir(): string {
+    return this.options.stateDir;
+  }
+
+  /** Starts a run on this agent alone (no central involved in choosing or dispatching it). */
+  async startLocal(request: LocalRunRequest): Promise<RunExecution> {
+    if (!this.runs.hasCapacity) throw new CapacityError(this.app.config.max_concurrency);
+    const intent = localIntent(request, {
+      tenant: this.options.tenant,
+      agentId: this.options.agentId,
+    });
+    const runId = uuidv7();
+    await this.runs.admit(intent, runId, 1, "local");
+    return this.runs.begin(runId);
+  }
+
+  /** The events of one run so far, in seq order. */
+  async eventsOf(runId: string): Promise<AgentEvent[]> {
+    return (await this.outbox.eventsOfRuns(new Set([runId]))).get(runId) ?? [];
+  }
+
+  /** Checkpoints whatever still runs (it resumes on the next open), then lets go of the state. */
+  async close(): Promise<void> {
+    await this.runs.checkpointAll("the agent closed");
+    await this.outbox.close();
+    for (const adapter of this.adapters) await adapter.close?.();
+    this.lock.release();
+  }
+}

@@ -1,0 +1,130 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type AgentSession,
+  AuthStorage,
+  createAgentSession,
+  DefaultResourceLoader,
+  type ExtensionFactory,
+  ModelRegistry,
+  type SessionManager,
+  SettingsManager,
+} from "@mariozechner/pi-coding-agent";
+import type { ModelRef, ModelSettings } from "../models/model-settings";
+import { type Attribution, registerPlatformProviders } from "../models/providers";
+
+/** pi's built-in tools; all are active, each scoped to the run's working directory by pi. */
+const BUILTIN_TOOLS = ["read", "bash", "edit", "write", "grep", "find", "ls"];
+
+export interface SessionSpec {
+  stateDir: string;
+  workdir: string;
+  sessionManager: SessionManager;
+  /** Platform extensions (bridge, guards, adapter tools), after the user's. */
+  platformExtensions: ExtensionFactory[];
+  /** Extension modules given with --extension, loaded as pi loads `-e` modules. */
+  extensionPaths: readonly string[];
+  /** In-process extension factories (embedding, tests), loaded like the modules. */
+  extensionFactories: readonly ExtensionFactory[];
+  skillsDir: string | null;
+  systemPromptAppend: string[];
+  models: ModelSettings;
+  model: ModelRef;
+  attribution: Attribution;
+  onExtensionError: (error: { extensionPath: string; event: string; error: string }) => void;
+}
+
+export class SessionSetupError extends Error {
+  constructor(
+    readonly category: "model" | "internal",
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "SessionSetupError";
+  }
+}
+
+/**
+ * Builds the pi session a run executes in, through pi's SDK: the app's skills, the user's and
+ * the platform's extensions, pi's built-in tools rooted at the workdir, and the chosen model.
+ * pi's own global configuration (~/.pi) is not consulted: the agent's pi directory lives in
+ * its state dir, so a lab host's personal pi setup never leaks into platform runs.
+ */
+export async function createRunSession(spec: SessionSpec): Promise<AgentSession> {
+  const agentDir = join(spec.stateDir, "pi");
+  mkdirSync(agentDir, { recursive: true });
+  mkdirSync(spec.workdir, { recursive: true });
+  // pi retries a failed model call twice; the HTTP client once more. Beyond that a run either
+  // falls back to the local model (gateway unreachable) or fails with the model's error.
+  // pi's automatic compaction runs after a prompt ends, which for a platform run is after the
+  // run ended; the executor compacts explicitly when the context overflows instead.
+  const settingsManager = SettingsManager.inMemory({
+    retry: { enabled: true, maxRetries: 2, baseDelayMs: 1_000, provider: { maxRetries: 1 } },
+    compaction: { enabled: false },
+  });
+  const loader = new DefaultResourceLoader({
+    cwd: spec.workdir,
+    agentDir,
+    settingsManager,
+    noExtensions: true,
+    noSkills: true,
+    noPromptTemplates: true,
+    noThemes: true,
+    additionalExtensionPaths: [...spec.extensionPaths],
+    additionalSkillPaths: spec.skillsDir ? [spec.skillsDir] : [],
+    extensionFactories: [...spec.extensionFactories, ...spec.platformExtensions],
+    appendSystemPrompt: spec.systemPromptAppend,
+  });
+  await loader.reload();
+  const loadErrors = loader.getExtensions().errors;
+  if (loadErrors.length > 0) {
+    throw new SessionSetupError(
+      "internal",
+      "extension_load_failed",
+      `extensions failed to load: ${loadErrors.map((e) => `${e.path}: ${e.error}`).join("; ")}`,
+    );
+  }
+
+  const authStorage = AuthStorage.inMemory();
+  const modelRegistry = ModelRegistry.inMemory(authStorage);
+  registerPlatformProviders(modelRegistry, authStorage, spec.models, spec.attribution);
+
+  const { session } = await createAgentSession({
+    cwd: spec.workdir,
+    agentDir,
+    authStorage,
+    modelRegistry,
+    resourceLoader: loader,
+    sessionManager: spec.sessionManager,
+    settingsManager,
+  });
+  await session.bindExtensions({ onError: spec.onExtensionError });
+  const extensionTools = session
+    .getAllTools()
+    .filter((t) => t.sourceInfo.source !== "builtin")
+    .map((t) => t.name);
+  session.setActiveToolsByName([...BUILTIN_TOOLS, ...extensionTools]);
+
+  // Providers registered by extensions exist only now, so the model is picked after creation.
+  const model = modelRegistry.find(spec.model.provider, spec.model.id);
+  if (!model) {
+    session.dispose();
+    throw new SessionSetupError(
+      "model",
+      "model_not_found",
+      `model ${spec.model.provider}/${spec.model.id} is not known to pi (built-in providers, --extension providers, the gateway and the fallback)`,
+    );
+  }
+  try {
+    await session.setModel(model);
+  } catch (error) {
+    session.dispose();
+    throw new SessionSetupError(
+      "model",
+      "model_unavailable",
+      `model ${spec.model.provider}/${spec.model.id} cannot be used: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return session;
+}

@@ -1,0 +1,59 @@
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { loadSkillsFromDir, parseFrontmatter } from "@mariozechner/pi-coding-agent";
+import { check, Skill, ToolName } from "../../contract";
+
+const DEFAULT_VERSION = "0.0.0";
+
+export class SkillFolderError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly problems: string[],
+  ) {
+    super(`skills in ${dir} are not valid:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "SkillFolderError";
+  }
+}
+
+/**
+ * Reads an app's skills the way pi does (a folder per skill with SKILL.md) and describes each
+ * as a contract Skill for registration with central. pi is lenient about the Agent Skills
+ * naming rules; central routes on these names, so here a violation stops the agent with the
+ * skill and the rule, rather than registering something central would refuse.
+ *
+ * From the frontmatter: `name`, `description`, `metadata.version` (semver, default 0.0.0) and
+ * `allowed-tools` (space-separated tool names the skill uses).
+ */
+export function loadAppSkills(dir: string, app: string): Skill[] {
+  const { skills, diagnostics } = loadSkillsFromDir({ dir, source: "app" });
+  const problems = diagnostics
+    .filter((d) => d.type === "error" || d.type === "warning")
+    .map((d) => `${d.path ? `${relative(dir, d.path)}: ` : ""}${d.message}`);
+  const result: Skill[] = [];
+  for (const skill of skills) {
+    const { frontmatter } = parseFrontmatter<Record<string, unknown>>(
+      readFileSync(skill.filePath, "utf8"),
+    );
+    const metadata = (frontmatter.metadata ?? {}) as Record<string, unknown>;
+    const tools = String(frontmatter["allowed-tools"] ?? "")
+      .split(/\s+/)
+      .filter(Boolean);
+    const badTools = tools.filter((t) => !check(ToolName, t).ok);
+    if (badTools.length > 0)
+      problems.push(`${skill.name}: allowed-tools has invalid names: ${badTools.join(", ")}`);
+    const parsed = check(Skill, {
+      name: skill.name,
+      description: skill.description,
+      app,
+      tools: tools.filter((t) => !badTools.includes(t)),
+      version: metadata.version === undefined ? DEFAULT_VERSION : String(metadata.version),
+    });
+    if (parsed.ok) result.push(parsed.value);
+    else
+      problems.push(
+        ...parsed.issues.map((i) => `${relative(dir, skill.filePath)}: ${i.path}: ${i.message}`),
+      );
+  }
+  if (problems.length > 0) throw new SkillFolderError(dir, [...new Set(problems)]);
+  return result.sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,60 @@
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+
+export class StateLockedError extends Error {
+  constructor(
+    readonly stateDir: string,
+    readonly pid: number,
+  ) {
+    super(`another edge agent (pid ${pid}) is using ${stateDir}`);
+    this.name = "StateLockedError";
+  }
+}
+
+/**
+ * One process per state dir: the outbox has a single writer, and two agents resuming the same
+ * runs would run them twice. A lock left by a killed process is taken over.
+ */
+export class StateLock {
+  private constructor(private readonly file: string) {}
+
+  static acquire(stateDir: string): StateLock {
+    const file = join(stateDir, "edge.lock");
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(file, "wx");
+        writeSync(fd, `${process.pid}\n`);
+        closeSync(fd);
+        return new StateLock(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        const pid = Number.parseInt(safeRead(file), 10);
+        if (Number.isInteger(pid) && pid !== process.pid && alive(pid))
+          throw new StateLockedError(stateDir, pid);
+        rmSync(file, { force: true });
+      }
+    }
+    throw new Error(`could not lock ${stateDir}`);
+  }
+
+  release(): void {
+    rmSync(this.file, { force: true });
+  }
+}
+
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

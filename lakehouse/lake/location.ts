@@ -1,0 +1,127 @@
+import { resolve } from "node:path";
+
+/**
+ * Where a lake's catalog lives. SQLite is the local default: several local processes can use it
+ * at once (a `memory sync --follow` writing while `memory sql` reads), which a DuckDB-file
+ * catalog cannot do (its file lock admits one process, even against READ_ONLY attaches).
+ * PostgreSQL serves several writers and readers on different hosts.
+ */
+export type CatalogSpec =
+  | { kind: "sqlite"; path: string }
+  | { kind: "duckdb"; path: string }
+  | { kind: "postgres"; connection: string };
+
+export interface LakeLocation {
+  catalog: CatalogSpec;
+  /** Parquet files: a local directory, or an `s3://` or `r2://` URL. */
+  dataPath: string;
+  /** True when the data path was given explicitly rather than derived from the lake directory. */
+  explicitDataPath: boolean;
+}
+
+export class LakeConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LakeConfigError";
+  }
+}
+
+export interface LakeSettings {
+  /** The lake directory (local catalog and data): flag, else AURAISON_LAKE, else the default. */
+  dir?: string;
+  /** `sqlite:<file>`, `duckdb:<file>` or `postgres:<libpq string>`: flag, else AURAISON_LAKE_CATALOG. */
+  catalog?: string;
+  /** Data path: flag, else AURAISON_LAKE_DATA. */
+  dataPath?: string;
+}
+
+const REMOTE = /^(s3|r2):\/\//;
+
+export function isRemotePath(path: string): boolean {
+  return REMOTE.test(path);
+}
+
+/** Resolves a lake location: explicit settings, then the environment, then `<defaultDir>`. */
+export function resolveLakeLocation(
+  settings: LakeSettings,
+  defaultDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): LakeLocation {
+  const dir = resolve(settings.dir || env.AURAISON_LAKE || defaultDir);
+  const catalogSpec = settings.catalog || env.AURAISON_LAKE_CATALOG;
+  const catalog = catalogSpec
+    ? parseCatalog(catalogSpec)
+    : { kind: "sqlite" as const, path: `${dir}/catalog.sqlite` };
+  const explicit = settings.dataPath || env.AURAISON_LAKE_DATA;
+  const dataPath = withSlash(explicit ? normaliseDataPath(explicit) : `${dir}/data`);
+  return { catalog, dataPath, explicitDataPath: Boolean(explicit) };
+}
+
+export function parseCatalog(spec: string): CatalogSpec {
+  const match = /^(sqlite|duckdb|postgres):(.+)$/.exec(spec.trim());
+  if (!match)
+    throw new LakeConfigError(
+      `catalog '${spec}' is not one of sqlite:<file>, duckdb:<file>, postgres:<connection string>`,
+    );
+  const [, kind, rest] = match;
+  if (kind === "postgres") return { kind, connection: rest! };
+  return { kind: kind as "sqlite" | "duckdb", path: resolve(rest!) };
+}
+
+function normaliseDataPath(path: string): string {
+  if (isRemotePath(path)) return path;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path))
+    throw new LakeConfigError(
+      `data path '${path}': only local paths, s3:// and r2:// are supported`,
+    );
+  return resolve(path);
+}
+
+function withSlash(path: string): string {
+  return path.endsWith("/") ? path : `${path}/`;
+}
+
+/** The DuckLake connection string after `ducklake:`. */
+export function catalogUri(catalog: CatalogSpec): string {
+  switch (catalog.kind) {
+    case "sqlite":
+      return `sqlite:${catalog.path}`;
+    case "duckdb":
+      return catalog.path;
+    case "postgres":
+      return `postgres:${catalog.connection}`;
+  }
+}
+
+/** The catalog for humans and logs, without a PostgreSQL password. */
+export function describeCatalog(catalog: CatalogSpec): string {
+  if (catalog.kind !== "postgres") return `${catalog.kind}:${catalog.path}`;
+  return `postgres:${catalog.connection.replace(/password=\S+/g, "password=***")}`;
+}
+
+export function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A snapshot to read: its id, or the lake as of a time. */
+export type SnapshotRef = { version: number } | { time: Date };
+
+export interface AttachOptions {
+  alias: string;
+  readOnly: boolean;
+  /** Pass DATA_PATH: for a new lake, or to insist on the configured one. */
+  withDataPath: boolean;
+  at?: SnapshotRef;
+}
+
+export function attachStatement(location: LakeLocation, options: AttachOptions): string {
+  const params: string[] = [];
+  if (options.withDataPath) params.push(`DATA_PATH ${sqlString(location.dataPath)}`);
+  if (options.readOnly) params.push("READ_ONLY");
+  if (options.at && "version" in options.at)
+    params.push(`SNAPSHOT_VERSION ${Math.trunc(options.at.version)}`);
+  if (options.at && "time" in options.at)
+    params.push(`SNAPSHOT_TIME ${sqlString(options.at.time.toISOString())}`);
+  const uri = sqlString(`ducklake:${catalogUri(location.catalog)}`);
+  return `ATTACH ${uri} AS ${options.alias}${params.length ? ` (${params.join(", ")})` : ""}`;
+}

@@ -1,0 +1,133 @@
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { type DuckDB, openDuckDB } from "../duckdb";
+import type { ExtensionName } from "../extensions";
+import { assertKnown, migrate, schemaVersion } from "../schema/migrations";
+import {
+  attachStatement,
+  describeCatalog,
+  isRemotePath,
+  LakeConfigError,
+  type LakeLocation,
+  type SnapshotRef,
+} from "./location";
+import { objectStoreSecret } from "./object-store";
+import { withRetry } from "./retry";
+import { enableWal } from "./sqlite-wal";
+
+/** The name the lake is attached under; every statement of the projection refers to it. */
+export const LAKE_ALIAS = "memory";
+
+export interface Lake {
+  readonly location: LakeLocation;
+  readonly readOnly: boolean;
+  readonly connection: DuckDBConnection;
+  readonly db: DuckDB;
+  close(): void;
+}
+
+export interface OpenLakeOptions {
+  /** Readers attach READ_ONLY and never create or migrate the lake. */
+  readOnly?: boolean;
+  /** Time travel: attach the lake as of this snapshot (read-only). */
+  at?: SnapshotRef;
+  env?: NodeJS.ProcessEnv;
+  /** Extra DuckDB settings, e.g. threads or memory_limit. */
+  config?: Record<string, string>;
+}
+
+export class LakeNotFoundError extends Error {
+  constructor(location: LakeLocation) {
+    super(
+      `no lake at ${describeCatalog(location.catalog)}: sync some events first (auraison memory sync)`,
+    );
+    this.name = "LakeNotFoundError";
+  }
+}
+
+const NEW_LAKE = /create a new ducklake instance|data_path is not set/i;
+
+/**
+ * Opens DuckDB with the lake attached as `memory`. Writers create the lake on first use and
+ * bring its schema up to date; readers attach it READ_ONLY (optionally at a snapshot) and refuse
+ * a lake that does not exist yet or was written by a newer schema.
+ */
+export async function openLake(
+  location: LakeLocation,
+  options: OpenLakeOptions = {},
+): Promise<Lake> {
+  const readOnly = options.readOnly === true || options.at !== undefined;
+  const extensions: ExtensionName[] = ["ducklake"];
+  if (location.catalog.kind === "sqlite") extensions.push("sqlite_scanner");
+  if (location.catalog.kind === "postgres") extensions.push("postgres_scanner");
+  const remote = isRemotePath(location.dataPath);
+  if (remote) extensions.push("httpfs");
+  const secret = objectStoreSecret(location.dataPath, options.env);
+
+  const localCatalog = location.catalog.kind === "postgres" ? null : location.catalog.path;
+  const exists = localCatalog ? existsSync(localCatalog) && statSync(localCatalog).size > 0 : null;
+  if (exists === false && readOnly) throw new LakeNotFoundError(location);
+
+  const db = await openDuckDB({ extensions, config: options.config });
+  const lake: Lake = {
+    location,
+    readOnly,
+    connection: db.connection,
+    db,
+    close: () => db.close(),
+  };
+  try {
+    const c = db.connection;
+    await c.run("SET TimeZone = 'UTC'");
+    if (secret) await c.run(secret.sql);
+    if (!readOnly) {
+      if (localCatalog) mkdirSync(dirname(localCatalog), { recursive: true });
+      if (!remote) mkdirSync(location.dataPath, { recursive: true });
+    }
+    const attach = (withDataPath: boolean) =>
+      withRetry(() =>
+        c.run(
+          attachStatement(location, {
+            alias: LAKE_ALIAS,
+            readOnly,
+            withDataPath,
+            at: options.at,
+          }),
+        ),
+      ).catch((error: unknown) => {
+        if (options.at && error instanceof Error && /no snapshot found/i.test(error.message))
+          throw new LakeConfigError(
+            `the lake has no snapshot ${"version" in options.at ? options.at.version : `at ${options.at.time.toISOString()}`}; list them with \`auraison memory snapshots\``,
+          );
+        throw error;
+      });
+    if (exists === false) {
+      await attach(true);
+      if (location.catalog.kind === "sqlite") {
+        await c.run(`DETACH ${LAKE_ALIAS}`);
+        enableWal(location.catalog.path);
+        await attach(false);
+      }
+    } else {
+      try {
+        await attach(location.explicitDataPath);
+      } catch (error) {
+        if (!(error instanceof Error && NEW_LAKE.test(error.message))) throw error;
+        if (readOnly) throw new LakeNotFoundError(location);
+        await attach(true);
+      }
+    }
+    if (readOnly) {
+      const version = await schemaVersion(c);
+      if (version === 0 && !options.at) throw new LakeNotFoundError(location);
+      assertKnown(version);
+    } else {
+      await migrate(c);
+    }
+    return lake;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

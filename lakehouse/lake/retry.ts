@@ -1,0 +1,33 @@
+/**
+ * Errors a catalog answers while another process holds it for a moment (SQLite's busy lock, a
+ * PostgreSQL serialization failure) or when a concurrent DuckLake commit touched the same data:
+ * redoing the whole transaction against the newer snapshot resolves them.
+ */
+const TRANSIENT =
+  /database is locked|database is busy|SQLITE_BUSY|conflict|could not serialize|deadlock detected/i;
+
+export function isTransient(error: unknown): boolean {
+  return error instanceof Error && TRANSIENT.test(error.message);
+}
+
+export interface RetryOptions {
+  attempts?: number;
+  baseMs?: number;
+  onRetry?: (error: unknown, attempt: number) => void;
+}
+
+/** Runs `fn`, again after a transient failure, with jittered exponential backoff. */
+export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const attempts = options.attempts ?? 8;
+  const base = options.baseMs ?? 50;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= attempts || !isTransient(error)) throw error;
+      options.onRetry?.(error, attempt);
+      const delay = Math.min(5_000, base * 2 ** (attempt - 1));
+      await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
+    }
+  }
+}

@@ -1,0 +1,158 @@
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { sqlString } from "../lake/location";
+import { withRetry } from "../lake/retry";
+import type { Cursor } from "../sources/source";
+import { deriveTouched } from "./derive-touched";
+import { STAGED_EVENTS, stageEvents, stageQuarantine } from "./stage";
+import type { QuarantinedRecord, ValidEvent } from "./validate";
+
+export interface BatchInput {
+  origin: string;
+  events: readonly ValidEvent[];
+  quarantined: readonly QuarantinedRecord[];
+  /** Where the source was read up to: written in the same transaction as the rows. */
+  cursors: readonly Cursor[];
+  /** Names this process in `sync_guard`. */
+  writer: string;
+}
+
+export interface BatchResult {
+  /** New events written to the log. */
+  events: number;
+  /** Events the lake (or the batch) already had, by event_id. */
+  duplicates: number;
+  quarantined: number;
+  /** Runs whose rows were derived (again). */
+  runs: number;
+  /** Commit attempts it took (more than one when another writer committed first). */
+  attempts: number;
+  /** Milliseconds appending the batch into the staging tables. */
+  stageMs: number;
+  /** Milliseconds in the lake transaction (all attempts): dedupe, derive, write, commit. */
+  transactionMs: number;
+}
+
+export const EVENT_COLUMNS =
+  "event_id, tenant, run_id, agent_id, source, seq, attempt, kind, ts, cursor, payload";
+
+/**
+ * Writes one batch in one lake transaction: the new events (deduplicated by event_id against
+ * the batch and the lake), the quarantined records, every derived row of the runs the batch
+ * touched, and the source cursors. A crash before COMMIT leaves the lake as it was, and the
+ * re-run reads the same batch again; a conflict with another writer redoes the transaction.
+ */
+export async function commitBatch(
+  connection: DuckDBConnection,
+  input: BatchInput,
+  /** Called once the batch is staged, before the transaction: the caller may read ahead now. */
+  onStaged?: () => void,
+): Promise<BatchResult> {
+  const started = performance.now();
+  const { low, high } = await stageEvents(connection, input.events);
+  await stageQuarantine(connection, input.quarantined);
+  const staged = performance.now();
+  onStaged?.();
+  let attempts = 0;
+  // Writers serialise on sync_guard, so under contention a batch may lose several races in a row.
+  return withRetry(
+    async () => {
+      attempts += 1;
+      await connection.run("BEGIN TRANSACTION");
+      try {
+        const result = await writeBatch(connection, input, low, high);
+        await connection.run("COMMIT");
+        return {
+          ...result,
+          attempts,
+          stageMs: staged - started,
+          transactionMs: performance.now() - staged,
+        };
+      } catch (error) {
+        await connection.run("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+    },
+    { attempts: 30 },
+  );
+}
+
+async function writeBatch(
+  c: DuckDBConnection,
+  input: BatchInput,
+  low: string | null,
+  high: string | null,
+): Promise<Omit<BatchResult, "attempts" | "stageMs" | "transactionMs">> {
+  await c.run(
+    "UPDATE memory.sync_guard SET batches = batches + 1, writer = $1, committed_at = now()",
+    [input.writer],
+  );
+  // Only the lake's events in the batch's id range can collide: UUIDv7 ids sort by time, so the
+  // range lets DuckLake skip the files whose min/max event_id lie outside it.
+  const inLake =
+    low === null
+      ? "SELECT NULL::UUID AS event_id WHERE false"
+      : `SELECT event_id FROM memory.events WHERE event_id BETWEEN ${sqlString(low)}::UUID AND ${sqlString(high!)}::UUID`;
+  await c.run(
+    `CREATE OR REPLACE TEMP TABLE batch AS
+     SELECT ${EVENT_COLUMNS}, $1 AS origin
+     FROM (${STAGED_EVENTS})
+     WHERE event_id NOT IN (${inLake})
+     QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ord) = 1`,
+    [input.origin],
+  );
+  const events = await count(c, "batch");
+
+  await c.run(`CREATE OR REPLACE TEMP TABLE existing AS
+    SELECT run_id, min(created_at) AS created_at FROM memory.runs
+    WHERE run_id IN (SELECT run_id FROM batch WHERE run_id IS NOT NULL)
+    GROUP BY run_id`);
+  // A literal, so DuckLake can skip the files of days before the oldest run touched.
+  const oldest = (
+    await c.runAndReadAll("SELECT strftime(min(created_at), '%Y-%m-%dT%H:%M:%S.%fZ') FROM existing")
+  ).getRows()[0]![0] as string | null;
+  const since = oldest === null ? null : `${sqlString(oldest)}::TIMESTAMPTZ`;
+  await c.run(`CREATE OR REPLACE TEMP TABLE run_events AS
+    SELECT ${EVENT_COLUMNS} FROM batch WHERE run_id IS NOT NULL
+    ${
+      since === null
+        ? ""
+        : `UNION ALL
+    SELECT ${EVENT_COLUMNS} FROM memory.events
+    WHERE run_id IN (SELECT run_id FROM existing) AND ts >= ${since}`
+    }`);
+  await c.run("INSERT INTO memory.events BY NAME SELECT * FROM batch");
+  await c.run(
+    `INSERT INTO memory.quarantine BY NAME
+     SELECT $1 AS origin, position, event_id, kind, reason, issues::JSON AS issues, raw
+     FROM stage_quarantine`,
+    [input.origin],
+  );
+  const runs = await deriveTouched(c, since);
+  await writeCursors(c, input.cursors);
+  return {
+    events,
+    duplicates: input.events.length - events,
+    quarantined: input.quarantined.length,
+    runs,
+  };
+}
+
+async function writeCursors(c: DuckDBConnection, cursors: readonly Cursor[]): Promise<void> {
+  if (cursors.length === 0) return;
+  // A batch comes from one source, so its cursors share one origin.
+  const files = cursors.map((k) => sqlString(k.file)).join(", ");
+  await c.run(
+    `DELETE FROM memory.sync_cursors WHERE origin = ${sqlString(cursors[0]!.origin)} AND file IN (${files})`,
+  );
+  const rows = cursors
+    .map(
+      (k) =>
+        `(${sqlString(k.origin)}, ${sqlString(k.file)}, ${k.position}, ${k.lines}, ${k.complete}, now())`,
+    )
+    .join(", ");
+  await c.run(`INSERT INTO memory.sync_cursors VALUES ${rows}`);
+}
+
+async function count(c: DuckDBConnection, table: string): Promise<number> {
+  return Number((await c.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRows()[0]![0]);
+}

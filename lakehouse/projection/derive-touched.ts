@@ -1,0 +1,39 @@
+import type { DuckDBConnection } from "@duckdb/node-api";
+import {
+  deleteTouched,
+  INSERT_INTENTS,
+  INSERT_MODEL_CALLS,
+  INSERT_POLICY_DECISIONS,
+  INSERT_PROJECTIONS,
+  INSERT_RUNS,
+  INSERT_TOOL_CALLS,
+  NEW_RUNS,
+} from "./derive";
+import { foldTouchedRuns } from "./fold-runs";
+
+/**
+ * Derives every row of the runs in `run_events` (and of the run-less events in `batch`). With
+ * `replace` (a SQL timestamp literal: the earliest `created_at` of the runs listed in
+ * `existing`), the rows those runs already have in the lake are replaced. Returns the number of
+ * runs derived.
+ */
+export async function deriveTouched(c: DuckDBConnection, replace: string | null): Promise<number> {
+  const runs = await foldTouchedRuns(c);
+  await c.run(NEW_RUNS);
+  if (replace !== null) {
+    await c.run(`CREATE OR REPLACE TEMP TABLE touched_intents AS
+      SELECT intent_id FROM memory.runs WHERE run_id IN (SELECT run_id FROM existing) AND intent_id IS NOT NULL
+      UNION SELECT intent_id FROM new_runs WHERE intent_id IS NOT NULL`);
+    for (const statement of deleteTouched(replace)) await c.run(statement);
+  }
+  for (const statement of [
+    INSERT_RUNS,
+    INSERT_INTENTS,
+    INSERT_TOOL_CALLS,
+    INSERT_MODEL_CALLS,
+    INSERT_POLICY_DECISIONS,
+    INSERT_PROJECTIONS,
+  ])
+    await c.run(statement);
+  return runs;
+}

@@ -1,0 +1,92 @@
+import type { Lake } from "../lake/open";
+import { withRetry } from "../lake/retry";
+import type { EventSource } from "../sources/source";
+import { EVENT_COLUMNS } from "./commit";
+import { deriveTouched } from "./derive-touched";
+import { type SyncOptions, type SyncReport, sync } from "./sync";
+
+/** The tables derived from the log; a rebuild empties and derives them again. */
+export const DERIVED_TABLES = [
+  "runs",
+  "intents",
+  "tool_calls",
+  "model_calls",
+  "policy_decisions",
+  "projections",
+] as const;
+
+export interface RebuildReport {
+  events: number;
+  runs: number;
+  seconds: number;
+}
+
+/** Runs derived per step; bounds the memory one step takes, not the transaction. */
+const RUNS_PER_STEP = 20_000;
+
+/**
+ * Drops the projection and replays the whole log the lake holds (its `events` table) in one
+ * transaction: readers see the old projection until the new one is complete.
+ */
+export async function rebuild(lake: Lake): Promise<RebuildReport> {
+  const started = performance.now();
+  const c = lake.connection;
+  return withRetry(async () => {
+    await c.run("BEGIN TRANSACTION");
+    try {
+      for (const table of DERIVED_TABLES) await c.run(`DELETE FROM memory.${table}`);
+      await c.run(`CREATE OR REPLACE TEMP TABLE rebuild_runs AS
+        SELECT run_id, (row_number() OVER (ORDER BY run_id) - 1) // ${RUNS_PER_STEP} AS step
+        FROM (SELECT DISTINCT run_id FROM memory.events WHERE run_id IS NOT NULL)`);
+      const steps = Number(
+        (
+          await c.runAndReadAll("SELECT coalesce(max(step) + 1, 0) FROM rebuild_runs")
+        ).getRows()[0]![0],
+      );
+      // Run-less model calls and policy decisions are derived once, with the first step.
+      await c.run(`CREATE OR REPLACE TEMP TABLE batch AS
+        SELECT ${EVENT_COLUMNS}, origin FROM memory.events
+        WHERE run_id IS NULL AND kind IN ('model_call', 'policy_decision')`);
+      let runs = 0;
+      for (let step = 0; step < Math.max(steps, 1); step++) {
+        await c.run(`CREATE OR REPLACE TEMP TABLE run_events AS
+          SELECT ${EVENT_COLUMNS} FROM memory.events
+          WHERE run_id IN (SELECT run_id FROM rebuild_runs WHERE step = ${step})`);
+        runs += await deriveTouched(c, null);
+        if (step === 0) await c.run("DELETE FROM batch");
+      }
+      const events = Number(
+        (await c.runAndReadAll("SELECT count(*) FROM memory.events")).getRows()[0]![0],
+      );
+      await c.run("COMMIT");
+      return { events, runs, seconds: (performance.now() - started) / 1000 };
+    } catch (error) {
+      await c.run("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/**
+ * Replaces the whole lake with a source's log: empties every table (events, quarantine and
+ * cursors included) in one transaction, then syncs the source from its beginning.
+ */
+export async function rebuildFrom(
+  lake: Lake,
+  source: EventSource,
+  options: SyncOptions = {},
+): Promise<SyncReport> {
+  const c = lake.connection;
+  await withRetry(async () => {
+    await c.run("BEGIN TRANSACTION");
+    try {
+      for (const table of [...DERIVED_TABLES, "events", "quarantine", "sync_cursors"])
+        await c.run(`DELETE FROM memory.${table}`);
+      await c.run("COMMIT");
+    } catch (error) {
+      await c.run("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+  });
+  return sync(lake, source, options);
+}

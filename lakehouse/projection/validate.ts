@@ -1,0 +1,92 @@
+import {
+  type AgentEvent,
+  AgentEvent as AgentEventSchema,
+  check,
+  type ValidationIssue,
+} from "../../contract";
+import type { RawRecord } from "../sources/source";
+
+/** A log entry that passed the contract. */
+export interface ValidEvent {
+  event: AgentEvent;
+  /** Central's cursor, when the entry was a StoredEvent. */
+  cursor: number | null;
+}
+
+/** A log entry that did not, kept with why and where instead of being dropped. */
+export interface QuarantinedRecord {
+  position: string;
+  event_id: string | null;
+  kind: string | null;
+  reason: string;
+  issues: ValidationIssue[];
+  raw: string;
+}
+
+export type Checked =
+  | { ok: true; value: ValidEvent }
+  | { ok: false; quarantined: QuarantinedRecord };
+
+/** Validates one entry as an AgentEvent (or a StoredEvent, when it carries a cursor). */
+export function checkRecord(record: RawRecord): Checked {
+  let value: unknown;
+  if ("text" in record) {
+    try {
+      value = JSON.parse(record.text);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return refuse(record, null, `not JSON: ${message}`, [
+        { path: "$", expected: "JSON", message, code: "invalid_json" },
+      ]);
+    }
+  } else {
+    value = record.value;
+  }
+  const cursor = (value as { cursor?: unknown } | null)?.cursor;
+  if (cursor !== undefined && !(Number.isInteger(cursor) && (cursor as number) > 0))
+    return refuse(record, value, "invalid cursor", [
+      {
+        path: "cursor",
+        expected: "integer > 0",
+        message: "not a positive integer",
+        code: "invalid_type",
+      },
+    ]);
+  const parsed = check(AgentEventSchema, value);
+  if (!parsed.ok) {
+    const first = parsed.issues[0]!;
+    return refuse(
+      record,
+      value,
+      `invalid AgentEvent at ${first.path}: ${first.message}`,
+      parsed.issues,
+    );
+  }
+  return {
+    ok: true,
+    value: { event: parsed.value, cursor: (cursor as number | undefined) ?? null },
+  };
+}
+
+function refuse(
+  record: RawRecord,
+  value: unknown,
+  reason: string,
+  issues: ValidationIssue[],
+): Checked {
+  const field = (name: string) => {
+    const v = (value as Record<string, unknown> | null)?.[name];
+    return typeof v === "string" ? v.slice(0, 128) : null;
+  };
+  return {
+    ok: false,
+    quarantined: {
+      position: record.position,
+      event_id: field("event_id"),
+      kind: field("kind"),
+      reason,
+      issues,
+      raw: "text" in record ? record.text : (JSON.stringify(record.value) ?? String(record.value)),
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
+import { constants, gunzipSync } from "node:zlib";
+import { completeLines } from "./lines";
+import type { Cursor, EventSource, RawRecord, SourceBatch } from "./source";
+
+/** Largest slice of a plain file read at once; lines are a few KB, so this holds thousands. */
+const CHUNK_BYTES = 16 * 1024 * 1024;
+
+export class SourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SourceError";
+  }
+}
+
+/**
+ * NDJSON logs in a directory (recursively): central's archive segments (`.ndjson.gz` or
+ * `.ndjson` of StoredEvents, e.g. an R2 archive copied down) and edge outboxes (`<seq>.ndjson`
+ * of AgentEvents). Files are read in path order, lines in file order; the cursor per file is the
+ * byte offset after the last complete line, so appends to an outbox segment are picked up and a
+ * line still being written is left for the next read.
+ */
+export class DirectorySource implements EventSource {
+  readonly origin: string;
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+    this.origin = `dir:${this.dir}`;
+  }
+
+  async next(cursors: readonly Cursor[], maxRecords: number): Promise<SourceBatch | null> {
+    const known = new Map(cursors.map((c) => [c.file, c]));
+    const records: RawRecord[] = [];
+    const updated: Cursor[] = [];
+    const notes: string[] = [];
+    for (const file of this.files()) {
+      if (records.length >= maxRecords) break;
+      const cursor = known.get(file) ?? {
+        origin: this.origin,
+        file,
+        position: 0,
+        lines: 0,
+        complete: false,
+      };
+      if (cursor.complete) continue;
+      const path = join(this.dir, file);
+      const read = file.endsWith(".gz")
+        ? this.readCompressed(path, file, cursor, maxRecords - records.length, records, notes)
+        : this.readPlain(path, file, cursor, maxRecords - records.length, records, notes);
+      if (read) updated.push(read);
+    }
+    return updated.length ? { records, cursors: updated, notes } : null;
+  }
+
+  /** A directory does not come back by itself: every failure is the operator's to fix. */
+  isOutage(): boolean {
+    return false;
+  }
+
+  /** Log files under the directory, by path (segment names are zero-padded, so path order is log order). */
+  files(): string[] {
+    if (!existsSync(this.dir) || !statSync(this.dir).isDirectory())
+      throw new SourceError(`${this.dir} is not a directory`);
+    const out: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (/\.ndjson(\.gz)?$/.test(entry.name))
+          out.push(relative(this.dir, path).split(sep).join("/"));
+      }
+    };
+    walk(this.dir);
+    return out.sort();
+  }
+
+  private readPlain(
+    path: string,
+    file: string,
+    cursor: Cursor,
+    max: number,
+    records: RawRecord[],
+    notes: string[],
+  ): Cursor | null {
+    const size = statSync(path).size;
+    if (size < cursor.position)
+      throw new SourceError(
+        `${path} shrank below what was already read (${size} < ${cursor.position} bytes); log files must be append-only`,
+      );
+    if (size === cursor.position) return null;
+    let position = cursor.position;
+    let lines = cursor.lines;
+    const fd = openSync(path, "r");
+    try {
+      while (position < size && max > 0) {
+        const length = Math.min(CHUNK_BYTES, size - position);
+        const buffer = Buffer.alloc(length);
+        const got = readSync(fd, buffer, 0, length, position);
+        const slice = completeLines(buffer.subarray(0, got), 0, lines + 1, max);
+        for (const { text, line } of slice.lines)
+          records.push({ position: `${file}:${line}`, text });
+        max -= slice.lines.length;
+        if (slice.end === 0) {
+          if (position + got >= size)
+            notes.push(`${file}: ignored ${size - position} bytes after the last complete line`);
+          else
+            throw new SourceError(
+              `${path}: a line at byte ${position} is longer than ${CHUNK_BYTES} bytes`,
+            );
+          break;
+        }
+        position += slice.end;
+        lines = slice.lastLine;
+        if (!slice.more && slice.tail > 0 && position + slice.tail >= size) {
+          notes.push(`${file}: ignored ${slice.tail} bytes after the last complete line`);
+          break;
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    if (position === cursor.position && lines === cursor.lines) return null;
+    return { ...cursor, position, lines };
+  }
+
+  private readCompressed(
+    path: string,
+    file: string,
+    cursor: Cursor,
+    max: number,
+    records: RawRecord[],
+    notes: string[],
+  ): Cursor | null {
+    const compressed = readFileSync(path);
+    let data: Buffer;
+    let whole = true;
+    try {
+      data = gunzipSync(compressed);
+    } catch {
+      // A segment still being copied in: take the complete lines that decompress so far.
+      data = gunzipSync(compressed, { finishFlush: constants.Z_SYNC_FLUSH });
+      whole = false;
+      notes.push(`${file}: gzip stream is truncated; read what decompresses so far`);
+    }
+    const slice = completeLines(data, cursor.position, cursor.lines + 1, max);
+    for (const { text, line } of slice.lines) records.push({ position: `${file}:${line}`, text });
+    if (whole && !slice.more && slice.tail > 0)
+      notes.push(`${file}: ignored ${slice.tail} bytes after the last complete line`);
+    const complete = whole && !slice.more;
+    if (slice.end === cursor.position && !complete) return null;
+    return { ...cursor, position: slice.end, lines: slice.lastLine, complete };
+  }
+}

@@ -1,0 +1,36 @@
+/** One log entry as a source delivered it, before validation. */
+export type RawRecord = { position: string; text: string } | { position: string; value: unknown };
+
+/** How far a source has been read: one row of `sync_cursors`. */
+export interface Cursor {
+  origin: string;
+  /** The file within a directory source; empty for central. */
+  file: string;
+  /** Central's cursor, or the byte offset (of the decompressed stream) after the last line read. */
+  position: number;
+  /** Lines read from the file (central: events read). */
+  lines: number;
+  /** A compressed file read to its end: immutable, never opened again. */
+  complete: boolean;
+}
+
+/** A slice of the log and the cursors that mark its end; committed together or not at all. */
+export interface SourceBatch {
+  records: RawRecord[];
+  cursors: Cursor[];
+  /** Things worth telling the operator that are not errors, e.g. an ignored torn line. */
+  notes: string[];
+}
+
+/**
+ * Where events come from: central's log or a directory of NDJSON files. A source resumes from
+ * the cursors stored in the lake and hands out batches in log order.
+ */
+export interface EventSource {
+  /** Names the source in `sync_cursors`, `events.origin` and quarantine rows. */
+  readonly origin: string;
+  /** Reads up to about `maxRecords` entries after `cursors`; null when there is nothing new. */
+  next(cursors: readonly Cursor[], maxRecords: number): Promise<SourceBatch | null>;
+  /** Whether a failure of `next` means the source is away for now (a follower waits it out). */
+  isOutage(error: unknown): boolean;
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { call, connectAgent, eventually, json, newKey, newTenant, putSettings } from "../support";
+
+describe("heartbeats and agent status", () => {
+  it("marks a silent agent degraded, then disconnected (closing its socket), then offline after the grace period; a heartbeat brings it back", async () => {
+    const { tenant, admin } = await newTenant("hb");
+    await putSettings(admin, {
+      heartbeat: {
+        interval_ms: 600,
+        degraded_after: 1,
+        disconnected_after: 3,
+        offline_grace_ms: 1_000,
+      },
+      dispatch: { lease_ms: 5_000 },
+    });
+    const key = (await newKey(admin, "agent")).key;
+    const agent = await connectAgent(key, tenant, "sleepy");
+    const status = async () =>
+      (
+        await json<{ agents: { status: string }[] }>(
+          await call("GET", "/v1/agents", { key: admin }),
+          200,
+        )
+      ).agents[0]!.status;
+    await eventually(async () => (await status()) === "degraded", 5_000, "degraded");
+    agent.send({ type: "heartbeat", status: "online", running: [], outbox_pending: 0 });
+    await eventually(async () => (await status()) === "online", 3_000, "back online");
+    await eventually(async () => (await status()) === "degraded", 5_000, "degraded again");
+    expect((await agent.waitClosed(6_000)).code).toBe(4008);
+    expect(await status()).toBe("disconnected");
+    await eventually(async () => (await status()) === "offline", 5_000, "offline");
+    await connectAgent(key, tenant, "sleepy");
+    expect(await status()).toBe("online");
+  });
+
+  it("tells the agent its timings in welcome", async () => {
+    const { tenant, admin } = await newTenant("hb");
+    await putSettings(admin, { heartbeat: { interval_ms: 1_500 }, dispatch: { lease_ms: 4_000 } });
+    const key = (await newKey(admin, "agent")).key;
+    const agent = await connectAgent(key, tenant, "x", { register: false });
+    agent.send({
+      type: "hello",
+      registration: (await import("../support")).registration("x"),
+      holding: [],
+    });
+    expect(await agent.next("welcome")).toMatchObject({
+      tenant,
+      agent_id: "x",
+      heartbeat_interval_ms: 1_500,
+      lease_ms: 4_000,
+    });
+  });
+});

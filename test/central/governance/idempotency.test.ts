@@ -1,0 +1,93 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, json, newKey, newTenant, secretOf } from "../support";
+
+describe("x-request-id replays", () => {
+  it("returns the first result with no second effect", async () => {
+    const { admin } = await newTenant();
+    const headers = { "x-request-id": "make-ci-key" };
+    const first = await call("POST", "/v1/keys", {
+      key: admin,
+      body: { role: "operator", name: "ci" },
+      headers,
+    });
+    const second = await call("POST", "/v1/keys", {
+      key: admin,
+      body: { role: "operator", name: "ci" },
+      headers,
+    });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.headers.get("x-idempotent-replay")).toBe("true");
+    expect(await second.json()).toEqual(await first.json());
+    const keys = await json<{ keys: unknown[] }>(
+      await call("GET", "/v1/keys", { key: admin }),
+      200,
+    );
+    expect(keys.keys).toHaveLength(2);
+  });
+
+  it("replays refusals too, and runs each call once per id for intents", async () => {
+    const { admin } = await newTenant();
+    const headers = { "x-request-id": "submit-1" };
+    const body = { params: { prompt: "p" }, targets: [{ app: "a" }] };
+    const a = await json<{ run: { run_id: string } }>(
+      await call("POST", "/v1/intents", { key: admin, body, headers }),
+      201,
+    );
+    const b = await json<{ run: { run_id: string } }>(
+      await call("POST", "/v1/intents", { key: admin, body, headers }),
+      201,
+    );
+    expect(b.run.run_id).toBe(a.run.run_id);
+    const runs = await json<{ runs: unknown[] }>(
+      await call("GET", "/v1/runs", { key: admin }),
+      200,
+    );
+    expect(runs.runs).toHaveLength(1);
+    const bad = { "x-request-id": "bad-1" };
+    expect(
+      (await call("POST", "/v1/intents", { key: admin, body: { targets: [] }, headers: bad }))
+        .status,
+    ).toBe(400);
+    expect((await call("POST", "/v1/intents", { key: admin, body, headers: bad })).status).toBe(
+      400,
+    );
+  });
+
+  it("refuses an id reused for a different call, and keeps ids per principal", async () => {
+    const { admin } = await newTenant();
+    const other = await newKey(admin, "admin");
+    const headers = { "x-request-id": "shared" };
+    expect(
+      (await call("POST", "/v1/keys", { key: admin, body: { role: "viewer", name: "v" }, headers }))
+        .status,
+    ).toBe(201);
+    const reused = await json<{ error: { code: string } }>(
+      await call("PUT", "/v1/settings", { key: admin, body: {}, headers }),
+      409,
+    );
+    expect(reused.error.code).toBe("conflict");
+    expect((await call("PUT", "/v1/settings", { key: other.key, body: {}, headers })).status).toBe(
+      200,
+    );
+  });
+
+  it("keeps stored replies sealed: a new key's secret is not readable in storage", async () => {
+    const { tenant, admin } = await newTenant();
+    const created = await json<{ key: string }>(
+      await call("POST", "/v1/keys", {
+        key: admin,
+        body: { role: "agent", name: "edge" },
+        headers: { "x-request-id": "k" },
+      }),
+      201,
+    );
+    const rows = await runInDurableObject(env.TENANT.getByName(tenant), (_a, state) =>
+      state.storage.sql.exec("SELECT * FROM idempotency").toArray(),
+    );
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain(secretOf(created.key));
+  });
+});

@@ -1,0 +1,155 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { syntheticEvents, writeSegments } from "../../bench/memory-synthetic";
+import { runCli } from "../helpers/cli";
+import { type FakeCentral, startFakeCentral } from "../lakehouse/fake-central";
+import { tempDir } from "../lakehouse/fixture";
+
+const home = tempDir("auraison-cli-memory-");
+const env = { AURAISON_HOME: home };
+const events = [...syntheticEvents({ events: 4_000, days: 2, seed: 41 })];
+const logDir = tempDir();
+writeSegments(logDir, events, { segment: 1_000 });
+const end = events.at(-1)!.ts;
+const dayBefore = new Date(Date.parse(end) - 86_400_000).toISOString();
+
+const cli = (args: string[], timeoutMs = 60_000) => runCli(["memory", ...args], { env, timeoutMs });
+const json = async (args: string[]) => {
+  const result = await cli([...args, "--json"]);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as Record<string, unknown>[];
+};
+
+beforeAll(async () => {
+  const result = await cli(["sync", "--from-dir", logDir, "--batch-size", "1500"]);
+  expect(result.code, result.stderr).toBe(0);
+  expect(result.stdout).toMatch(/^synced 4000 events from dir:.* in 3 batches/);
+  expect(result.stderr.match(/^batch: /gm)).toHaveLength(3);
+}, 120_000);
+
+describe("auraison memory", () => {
+  it("lists its commands", async () => {
+    const help = await cli(["--help"]);
+    expect(help.code).toBe(0);
+    for (const sub of [
+      "sync",
+      "rebuild",
+      "sql",
+      "runs",
+      "costs",
+      "slow-tools",
+      "denials",
+      "snapshots",
+      "status",
+      "compact",
+    ])
+      expect(help.stdout).toMatch(new RegExp(`^  ${sub}\\b`, "m"));
+  });
+
+  it("answers the named queries as a table, JSON or CSV", async () => {
+    const failed = await json(["runs", "--failed", "--since", dayBefore, "--limit", "1000"]);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((r) => typeof r.error_reason === "string")).toBe(true);
+    const [{ n }] = (await json([
+      "sql",
+      `SELECT count(*) AS n FROM runs WHERE status = 'failed' AND finished_at >= '${dayBefore}'`,
+    ])) as [{ n: number }];
+    expect(failed).toHaveLength(n);
+
+    const costs = await cli(["costs", "--csv"]);
+    expect(costs.code).toBe(0);
+    expect(costs.stdout.split("\r\n")[0]).toBe(
+      "app,provider,model,calls,tokens_in,tokens_out,cost_usd,unpriced_calls,fallbacks,cache_hits",
+    );
+
+    const tools = await cli(["slow-tools", "--limit", "3"]);
+    expect(tools.code).toBe(0);
+    const lines = tools.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^TOOL\s+CALLS\s+AVG_MS\s+MAX_MS\s+ERRORS\s+BLOCKED$/);
+    expect(lines).toHaveLength(4);
+
+    const denials = await json(["denials", "--app", "dea", "--limit", "5"]);
+    expect(denials.length).toBeGreaterThan(0);
+    expect(denials.every((d) => d.app === "dea" && typeof d.rule_id === "string")).toBe(true);
+  }, 120_000);
+
+  it("shows status and snapshots, and travels back to a snapshot", async () => {
+    const status = (await cli(["status", "--json"])) as { code: number; stdout: string };
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      events: 4_000,
+      schemaVersion: 2,
+      quarantined: 0,
+    });
+    const snapshots = await json(["snapshots"]);
+    const batches = snapshots
+      .filter((s) => JSON.stringify(s.changes).includes("tables_inserted_into"))
+      .map((s) => s.snapshot_id as number);
+    // The first batch (1500 events) went to Parquet; a small last one may be inlined instead.
+    expect(batches.length).toBeGreaterThanOrEqual(2);
+    const at = String(Math.min(...batches));
+    const [{ n }] = (await json(["sql", "SELECT count(*) AS n FROM events", "--at", at])) as [
+      { n: number },
+    ];
+    expect(n).toBe(1_500);
+  }, 60_000);
+
+  it("exits 2 for bad input and 5 for a lake that is not there", async () => {
+    const write = await cli(["sql", "DROP TABLE runs"]);
+    expect(write.code).toBe(2);
+    expect(write.stderr).toContain("read-only");
+    expect((await cli(["sql", "SELECT * FROM nowhere"])).code).toBe(2);
+    expect((await cli(["runs", "--since", "yesterday"])).code).toBe(2);
+    const noSnapshot = await cli(["sql", "SELECT 1", "--at", "999999"]);
+    expect(noSnapshot.code).toBe(2);
+    expect(noSnapshot.stderr).toContain("auraison memory snapshots");
+    expect((await cli(["sync", "--from-dir", logDir, "--from", "http://x"])).code).toBe(2);
+    expect((await cli(["sync", "--from-dir", join(logDir, "missing")])).code).toBe(2);
+    const missing = await runCli(["memory", "runs"], { env: { AURAISON_HOME: tempDir() } });
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toContain("no lake at");
+  }, 120_000);
+
+  it("rebuilds and compacts", async () => {
+    const rebuilt = await cli(["rebuild"]);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(rebuilt.stdout).toMatch(/^rebuilt \d+ runs from 4000 events/);
+    const compacted = await cli(["compact", "--json"]);
+    expect(compacted.code, compacted.stderr).toBe(0);
+    expect(JSON.parse(compacted.stdout)).toHaveProperty("after.files");
+  }, 120_000);
+});
+
+describe("auraison memory sync --from <central>", () => {
+  let central: FakeCentral;
+  beforeAll(async () => {
+    central = await startFakeCentral("aegean-lab", 200);
+    central.append(events.slice(0, 900).map(({ cursor: _c, ...e }) => e));
+  });
+  afterAll(async () => {
+    await central.close();
+  });
+
+  it("pages central's log with the key, then only what is new", async () => {
+    const own = { AURAISON_HOME: tempDir() };
+    const first = await runCli(
+      ["memory", "sync", "--from", central.url, "--key", central.key, "--json"],
+      { env: own, timeoutMs: 60_000 },
+    );
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      events: 900,
+      origin: `central:${central.url}#aegean-lab`,
+    });
+    const again = await runCli(["memory", "sync", "--json"], {
+      env: { ...own, AURAISON_URL: central.url, AURAISON_KEY: central.key },
+      timeoutMs: 60_000,
+    });
+    expect(JSON.parse(again.stdout)).toMatchObject({ events: 0, batches: 0 });
+    const denied = await runCli(
+      ["memory", "sync", "--from", central.url, "--key", "aur_admin_lab_x"],
+      { env: own },
+    );
+    expect(denied.code).toBe(4);
+  }, 120_000);
+});

@@ -1,0 +1,204 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ContractValidationError } from "../../../contract";
+import { httpJsonAdapter } from "../../../edge/adapters/http-json/adapter";
+import { ADAPTER_KINDS } from "../../../edge/adapters/kinds";
+import { loadAdapters } from "../../../edge/adapters/load";
+import type { EdgeRuntime } from "../../../edge/runtime";
+import { makeApp, ofKind, openRuntime, runTask } from "../helpers/runtime";
+
+const lab = new Hono();
+const seen: Array<{ method: string; path: string; auth: string | undefined; body: unknown }> = [];
+lab.use(async (c, next) => {
+  seen.push({
+    method: c.req.method,
+    path: c.req.path + (new URL(c.req.url).search || ""),
+    auth: c.req.header("authorization"),
+    body: c.req.method === "POST" ? await c.req.json() : undefined,
+  });
+  await next();
+});
+lab.get("/api/samples/:id", (c) =>
+  c.req.header("authorization") === "Bearer t0ken"
+    ? c.json({ id: c.req.param("id"), mass_g: 12.5, unit: c.req.query("unit") ?? "g" })
+    : c.json({ error: "unauthorised" }, 401),
+);
+lab.post("/api/samples", async (c) => c.json({ created: true, ...(await c.req.json()) }, 201));
+lab.get("/api/broken", (c) => c.text("upstream exploded", 500));
+lab.get("/api/shape", (c) => c.json({ id: 5 }));
+lab.get("/api/slow", async (c) => {
+  await new Promise((r) => setTimeout(r, 2_000));
+  return c.json({});
+});
+
+let server: ReturnType<typeof serve>;
+let baseUrl = "";
+beforeAll(async () => {
+  await new Promise<void>((resolve) => {
+    server = serve({ fetch: lab.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve());
+  });
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+let runtime: EdgeRuntime | undefined;
+afterEach(async () => {
+  await runtime?.close();
+  runtime = undefined;
+});
+
+const declaration = () => ({
+  kind: "http-json",
+  name: "lab-api",
+  base_url: baseUrl,
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the declaration's own ${NAME} syntax
+  headers: { authorization: "Bearer ${LAB_TOKEN}" },
+  timeout_ms: 500,
+  endpoints: [
+    {
+      tool: "lab_get_sample",
+      description: "Fetch one sample's measurements by id.",
+      method: "GET",
+      path: "/samples/{id}",
+      input_schema: {
+        type: "object",
+        properties: { id: { type: "string" }, unit: { type: "string", enum: ["g", "kg"] } },
+        required: ["id"],
+      },
+      output_schema: {
+        type: "object",
+        properties: { id: { type: "string" }, mass_g: { type: "number" } },
+        required: ["id", "mass_g"],
+      },
+    },
+    {
+      tool: "lab_register_sample",
+      description: "Register a new sample.",
+      method: "POST",
+      path: "/samples",
+      input_schema: {
+        type: "object",
+        properties: { label: { type: "string" } },
+        required: ["label"],
+      },
+    },
+    { tool: "lab_broken", description: "Always fails.", path: "/broken" },
+    {
+      tool: "lab_shape",
+      description: "Answers the wrong shape.",
+      path: "/shape",
+      output_schema: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+    },
+    { tool: "lab_slow", description: "Too slow.", path: "/slow" },
+  ],
+});
+
+const env = { LAB_TOKEN: "t0ken" };
+
+describe("HTTP/JSON adapter", () => {
+  it("turns each declared endpoint into a tool with its schemas", () => {
+    const adapter = httpJsonAdapter(declaration(), { file: "lab-api.json", env });
+    expect(adapter).toMatchObject({ kind: "http-json", name: "lab-api" });
+    expect(adapter.tools.map((t) => t.name)).toEqual([
+      "lab_get_sample",
+      "lab_register_sample",
+      "lab_broken",
+      "lab_shape",
+      "lab_slow",
+    ]);
+    expect(adapter.tools[0]!.input_schema).toMatchObject({ required: ["id"] });
+    expect(adapter.tools[0]!.output_schema).toMatchObject({ required: ["id", "mass_g"] });
+  });
+
+  it("calls the endpoint: path params, query, JSON body, headers from the environment", async () => {
+    const tools = httpJsonAdapter(declaration(), { file: "lab-api.json", env }).tools;
+    const get = await tools[0]!.execute({ id: "s/1", unit: "kg" }, {});
+    expect(get.output).toEqual({ id: "s/1", mass_g: 12.5, unit: "kg" });
+    expect(seen.at(-1)).toMatchObject({
+      method: "GET",
+      path: "/api/samples/s%2F1?unit=kg",
+      auth: "Bearer t0ken",
+    });
+    const post = await tools[1]!.execute({ label: "soil" }, {});
+    expect(post.output).toEqual({ created: true, label: "soil" });
+    expect(seen.at(-1)).toMatchObject({ method: "POST", body: { label: "soil" } });
+  });
+
+  it("fails with the status, a schema mismatch, or a timeout — never a silent result", async () => {
+    const tools = httpJsonAdapter(declaration(), { file: "lab-api.json", env }).tools;
+    await expect(tools[2]!.execute({}, {})).rejects.toThrow(/HTTP 500: upstream exploded/);
+    await expect(tools[3]!.execute({}, {})).rejects.toThrow(
+      /does not match output_schema: \/id must be string/,
+    );
+    await expect(tools[4]!.execute({}, {})).rejects.toThrow(/timed out after 500 ms/);
+  });
+
+  it("refuses bad declarations with the field at fault", () => {
+    const bad = (d: unknown) => {
+      try {
+        httpJsonAdapter(d, { file: "x.json", env });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ContractValidationError);
+        return (error as ContractValidationError).issues.map((i) => i.path);
+      }
+      throw new Error("accepted");
+    };
+    expect(bad({ ...declaration(), base_url: "ftp://x" })).toContain("base_url");
+    const d = declaration();
+    d.endpoints[0]!.path = "/samples/{sample}";
+    expect(bad(d)).toContain("endpoints[0].path");
+    const dup = declaration();
+    dup.endpoints[1]!.tool = "lab_get_sample";
+    expect(bad(dup)).toContain("endpoints[1].tool");
+    expect(() => httpJsonAdapter(declaration(), { file: "x.json", env: {} })).toThrow(
+      /LAB_TOKEN is not set/,
+    );
+  });
+
+  it("loads <app>/adapters/*.json and rejects unknown kinds and shadowed built-ins", () => {
+    const app = makeApp({ adapters: { "lab-api": declaration() } });
+    const adapters = loadAdapters(`${app.dir}/adapters`, ADAPTER_KINDS, env);
+    expect(adapters.map((a) => a.name)).toEqual(["lab-api"]);
+    const unknown = makeApp({ adapters: { ros: { kind: "ros2", name: "arm" } } });
+    expect(() => loadAdapters(`${unknown.dir}/adapters`, ADAPTER_KINDS, env)).toThrow(
+      /unknown adapter kind "ros2"/,
+    );
+    const shadow = declaration();
+    shadow.endpoints[0]!.tool = "bash";
+    const shadowing = makeApp({ adapters: { "lab-api": shadow } });
+    expect(() => loadAdapters(`${shadowing.dir}/adapters`, ADAPTER_KINDS, env)).toThrow(
+      /built-in pi tool/,
+    );
+  });
+
+  it("serves the tools to a run as pi tools, through the policy like any other", async () => {
+    const app = makeApp({ adapters: { "lab-api": declaration() } });
+    runtime = await openRuntime(
+      app,
+      [
+        { tool: "lab_get_sample", args: { id: "s-7" } },
+        { tool: "lab_get_sample", args: { unit: "kg" } },
+        { tool: "lab_register_sample", args: { label: "rock" } },
+        { text: "sample s-7 weighs 12.5 g" },
+      ],
+      { env },
+    );
+    const { record, events } = await runTask(runtime, "weigh s-7", {
+      allowed_tools: ["lab_get_*"],
+    });
+    expect(record.status).toBe("completed");
+    const started = ofKind(events, "tool_call_started").map((e) => e.payload);
+    expect(started.map((s) => [s.tool, s.tool_type])).toEqual([
+      ["lab_get_sample", "extension"],
+      ["lab_get_sample", "extension"],
+      ["lab_register_sample", "extension"],
+    ]);
+    const finished = ofKind(events, "tool_call_finished").map((e) => e.payload);
+    expect(finished.map((f) => f.status)).toEqual(["ok", "error", "blocked"]);
+    expect(JSON.parse(finished[0]!.result!)).toEqual({ id: "s-7", mass_g: 12.5, unit: "g" });
+    expect(finished[1]!.error_message).toMatch(/id/);
+    expect(finished[2]!.blocked_by).toBe("allowed_tools.intent");
+  });
+});

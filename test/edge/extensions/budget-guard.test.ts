@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { EdgeRuntime } from "../../../edge/runtime";
+import { kinds, makeApp, ofKind, openRuntime, runTask } from "../helpers/runtime";
+
+let runtime: EdgeRuntime | undefined;
+afterEach(async () => {
+  await runtime?.close();
+  runtime = undefined;
+});
+
+const busyWork = Array.from({ length: 20 }, (_, i) => ({
+  tool: "bash",
+  args: { command: `echo step ${i}` },
+}));
+
+describe("budget guard", () => {
+  it("stops a run at its token budget with run_failed budget_exceeded, after a warning", async () => {
+    runtime = await openRuntime(makeApp(), busyWork);
+    const { record, events } = await runTask(runtime, "work until stopped", {
+      budget: { max_tokens: 10_000 },
+    });
+    expect(record.status).toBe("failed");
+    expect(record.error).toMatchObject({ category: "budget_exceeded", reason: "budget_exceeded" });
+    const budget = ofKind(events, "budget").map((e) => e.payload);
+    expect(budget.map((b) => [b.dimension, b.state])).toEqual([
+      ["tokens", "warning"],
+      ["tokens", "exceeded"],
+    ]);
+    expect(budget[0]!.used).toBeGreaterThanOrEqual(8_000);
+    expect(budget[1]!.used).toBeGreaterThanOrEqual(10_000);
+    expect(budget[1]!.limit).toBe(10_000);
+    const failed = ofKind(events, "run_failed")[0]!.payload;
+    expect(failed.usage.tokens_in + failed.usage.tokens_out).toBeGreaterThanOrEqual(
+      budget[1]!.used,
+    );
+    expect(kinds(events).at(-1)).toBe("run_failed");
+    // Stopped promptly: after the budget was exceeded no model call completed and no tool ran.
+    const exceededAt = events.findIndex(
+      (e) => e.kind === "budget" && e.payload.state === "exceeded",
+    );
+    expect(
+      events
+        .slice(exceededAt)
+        .filter((e) => e.kind === "model_call" && e.payload.error_type !== "aborted"),
+    ).toHaveLength(0);
+    expect(
+      events
+        .slice(exceededAt)
+        .filter((e) => e.kind === "tool_call_finished" && e.payload.status === "ok"),
+    ).toHaveLength(0);
+  });
+
+  it("refuses the call past max_tool_calls and fails the run", async () => {
+    runtime = await openRuntime(makeApp(), busyWork);
+    const { record, events } = await runTask(runtime, "work", { budget: { max_tool_calls: 3 } });
+    expect(record.error?.reason).toBe("budget_exceeded");
+    const finished = ofKind(events, "tool_call_finished").map((e) => [
+      e.payload.status,
+      e.payload.blocked_by,
+    ]);
+    expect(finished).toEqual([
+      ["ok", null],
+      ["ok", null],
+      ["ok", null],
+      ["blocked", "limits.max_tool_calls"],
+    ]);
+    expect(ofKind(events, "budget").map((b) => [b.payload.dimension, b.payload.state])).toEqual([
+      ["tool_calls", "warning"],
+      ["tool_calls", "exceeded"],
+    ]);
+    expect(ofKind(events, "run_failed")[0]!.payload.usage.tool_calls).toBe(3);
+  });
+
+  it("stops at max_turns", async () => {
+    runtime = await openRuntime(makeApp(), busyWork);
+    const { record, events } = await runTask(runtime, "work", { budget: { max_turns: 2 } });
+    expect(record.error?.reason).toBe("budget_exceeded");
+    expect(record.error?.message).toContain("turns budget exceeded");
+    // The third model call is never made: the turn budget is checked before each call.
+    const calls = ofKind(events, "model_call").map((e) => e.payload);
+    expect(calls.filter((c) => c.error_type !== "aborted")).toHaveLength(2);
+    expect(calls.slice(2).every((c) => c.error_type === "aborted")).toBe(true);
+    expect(ofKind(events, "budget").map((b) => [b.payload.dimension, b.payload.state])).toEqual([
+      ["turns", "warning"],
+      ["turns", "exceeded"],
+    ]);
+  });
+
+  it("stops a slow run at its wall-time budget instead of leaving it hanging", async () => {
+    runtime = await openRuntime(makeApp(), [
+      { tool: "bash", args: { command: "sleep 30" } },
+      { text: "never" },
+    ]);
+    const began = Date.now();
+    const { record, events } = await runTask(runtime, "sleep", { budget: { max_wall_ms: 800 } });
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(record.error).toMatchObject({ category: "budget_exceeded" });
+    expect(ofKind(events, "budget").at(-1)!.payload).toMatchObject({
+      dimension: "wall_ms",
+      state: "exceeded",
+      limit: 800,
+    });
+    const sleep = ofKind(events, "tool_call_finished")[0]!.payload;
+    expect(sleep.status).toBe("error");
+    expect(ofKind(events, "run_failed")[0]!.payload.duration_ms).toBeGreaterThanOrEqual(800);
+  });
+
+  it("caps an intent's budget with the app's ceiling", async () => {
+    runtime = await openRuntime(
+      makeApp({ appJson: { policy: { budget: { max_tool_calls: 2 } } } }),
+      busyWork,
+    );
+    const { record } = await runTask(runtime, "work", { budget: { max_tool_calls: 10 } });
+    expect(record.budget).toEqual({ max_tool_calls: 2 });
+    expect(record.usage.tool_calls).toBe(2);
+    expect(record.error?.reason).toBe("budget_exceeded");
+  });
+});

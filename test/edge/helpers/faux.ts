@@ -1,0 +1,95 @@
+import type { Context } from "@mariozechner/pi-ai";
+import {
+  type AssistantMessage,
+  fauxAssistantMessage,
+  fauxText,
+  fauxToolCall,
+  getApiProvider,
+  registerFauxProvider,
+} from "@mariozechner/pi-ai";
+import type { ExtensionAPI, ExtensionFactory } from "@mariozechner/pi-coding-agent";
+
+/** One scripted model answer. */
+export type FauxStep =
+  | { text: string }
+  | { tool: string; args: Record<string, unknown> }
+  | { tools: Array<{ tool: string; args: Record<string, unknown> }>; text?: string }
+  | { error: string }
+  /** The same call for ever: for stuck-loop tests. */
+  | { repeat: { tool: string; args: Record<string, unknown> } }
+  | { delay_ms: number; then: FauxStep };
+
+export const FAUX_MODEL = "faux/faux-1";
+
+/**
+ * A pi extension registering a scripted model as provider `faux`. The answer is picked by how
+ * many assistant messages the context already holds, so a resumed or re-loaded session picks up
+ * the script where the transcript is, with no state in the extension.
+ */
+export function fauxProvider(
+  steps: FauxStep[] | ((context: Context) => FauxStep),
+  options: { tokensPerSecond?: number; contextWindow?: number } = {},
+): ExtensionFactory {
+  return (pi: ExtensionAPI) => {
+    const faux = registerFauxProvider({
+      provider: "faux",
+      ...(options.tokensPerSecond ? { tokensPerSecond: options.tokensPerSecond } : {}),
+    });
+    const respond = async (context: Context): Promise<AssistantMessage> => {
+      // pi's compaction asks the same model for a summary of the conversation.
+      if (context.systemPrompt?.startsWith("You are a context summarization assistant"))
+        return answer({ text: "## Goal\nSummary of the conversation so far." });
+      if (typeof steps === "function") return answer(steps(context));
+      const index = context.messages.filter(
+        (m) => m.role === "assistant" && m.stopReason !== "error" && m.stopReason !== "aborted",
+      ).length;
+      const last = steps.at(-1);
+      const step =
+        steps[index] ?? (last && "repeat" in last ? last : { text: "(script exhausted)" });
+      return answer(step);
+    };
+    faux.setResponses(Array.from({ length: 10_000 }, () => respond));
+    const stream = getApiProvider(faux.api)!.streamSimple;
+    pi.registerProvider("faux", {
+      api: faux.api,
+      baseUrl: "http://faux.invalid",
+      apiKey: "faux",
+      streamSimple: stream,
+      models: [
+        {
+          id: "faux-1",
+          name: "Faux",
+          reasoning: false,
+          input: ["text"],
+          cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+          contextWindow: options.contextWindow ?? 128_000,
+          maxTokens: 16_384,
+        },
+      ],
+    });
+  };
+}
+
+async function answer(step: FauxStep): Promise<AssistantMessage> {
+  if ("delay_ms" in step) {
+    await new Promise((resolve) => setTimeout(resolve, step.delay_ms));
+    return answer(step.then);
+  }
+  if ("error" in step)
+    return fauxAssistantMessage([], { stopReason: "error", errorMessage: step.error });
+  if ("repeat" in step)
+    return fauxAssistantMessage([fauxToolCall(step.repeat.tool, step.repeat.args)], {
+      stopReason: "toolUse",
+    });
+  if ("tool" in step)
+    return fauxAssistantMessage([fauxToolCall(step.tool, step.args)], { stopReason: "toolUse" });
+  if ("tools" in step)
+    return fauxAssistantMessage(
+      [
+        ...(step.text ? [fauxText(step.text)] : []),
+        ...step.tools.map((t) => fauxToolCall(t.tool, t.args)),
+      ],
+      { stopReason: "toolUse" },
+    );
+  return fauxAssistantMessage(step.text);
+}

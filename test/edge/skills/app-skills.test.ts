@@ -1,0 +1,70 @@
+import type { ExtensionAPI } from "@mariozechner/pi-coding-agent";
+import { afterEach, describe, expect, it } from "vitest";
+import type { EdgeRuntime } from "../../../edge/runtime";
+import { loadAppSkills, SkillFolderError } from "../../../edge/skills/app-skills";
+import { makeApp, openRuntime, runTask } from "../helpers/runtime";
+
+let runtime: EdgeRuntime | undefined;
+afterEach(async () => {
+  await runtime?.close();
+  runtime = undefined;
+});
+
+const skill = (name: string, extra = "") => `---
+name: ${name}
+description: Summarises the day's lab notes. Use when asked for a summary of notes.
+${extra}---
+# ${name}
+Run \`./scripts/summarise.sh notes/\`.
+`;
+
+describe("app skills", () => {
+  it("describes each skill folder as a contract Skill", () => {
+    const app = makeApp({
+      skills: {
+        "notes-summary": skill(
+          "notes-summary",
+          "allowed-tools: read bash\nmetadata:\n  version: 2.1.0\n",
+        ),
+        "plain-skill": skill("plain-skill"),
+      },
+    });
+    expect(loadAppSkills(`${app.dir}/skills`, "lab-notes")).toEqual([
+      {
+        name: "notes-summary",
+        description: "Summarises the day's lab notes. Use when asked for a summary of notes.",
+        app: "lab-notes",
+        tools: ["read", "bash"],
+        version: "2.1.0",
+      },
+      expect.objectContaining({ name: "plain-skill", tools: [], version: "0.0.0" }),
+    ]);
+  });
+
+  it("refuses skills central could not route on, naming the skill and the rule", () => {
+    const misnamed = makeApp({ skills: { "notes-summary": skill("Notes_Summary") } });
+    expect(() => loadAppSkills(`${misnamed.dir}/skills`, "lab-notes")).toThrow(SkillFolderError);
+    const badVersion = makeApp({
+      skills: { "x-skill": skill("x-skill", "metadata:\n  version: latest\n") },
+    });
+    expect(() => loadAppSkills(`${badVersion.dir}/skills`, "lab-notes")).toThrow(
+      /semantic version/,
+    );
+  });
+
+  it("loads the app's skills into every run's pi session", async () => {
+    const app = makeApp({ skills: { "notes-summary": skill("notes-summary") } });
+    let prompt = "";
+    const capture = (pi: ExtensionAPI) => {
+      pi.on("before_agent_start", (event) => {
+        prompt = event.systemPrompt;
+      });
+    };
+    runtime = await openRuntime(app, [{ text: "ok" }], {}, [capture]);
+    expect(runtime.skills.map((s) => s.name)).toEqual(["notes-summary"]);
+    await runTask(runtime, "summarise");
+    expect(prompt).toContain("notes-summary");
+    expect(prompt).toContain("lab notes. Use when asked");
+    expect(prompt).toContain(`working directory is ${app.workdir}`);
+  });
+});

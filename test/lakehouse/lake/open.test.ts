@@ -1,0 +1,123 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { syntheticEvents } from "../../../bench/memory-synthetic";
+import {
+  DirectorySource,
+  LakeNotFoundError,
+  LakeSchemaError,
+  MIGRATIONS,
+  migrate,
+  openLake,
+  resolveLakeLocation,
+  SCHEMA_VERSION,
+  sync,
+} from "../../../lakehouse";
+import { count, localLake, tempDir, withLake, writeLog } from "../fixture";
+
+describe("openLake", () => {
+  it("creates a local lake with a WAL-mode SQLite catalog and every migration applied", async () => {
+    const dir = tempDir();
+    const location = localLake(dir);
+    await withLake(location, async (lake) => {
+      const applied = (
+        await lake.connection.runAndReadAll(
+          "SELECT version, name FROM memory.schema_migrations ORDER BY version",
+        )
+      ).getRows();
+      expect(applied).toEqual(MIGRATIONS.map((m) => [m.version, m.name]));
+      const tables = (
+        await lake.connection.runAndReadAll(
+          "SELECT table_name FROM duckdb_tables() WHERE database_name = 'memory' ORDER BY 1",
+        )
+      )
+        .getRows()
+        .flat();
+      expect(tables).toEqual([
+        "events",
+        "intents",
+        "model_calls",
+        "policy_decisions",
+        "projections",
+        "quarantine",
+        "runs",
+        "schema_migrations",
+        "sync_cursors",
+        "sync_guard",
+        "tool_calls",
+      ]);
+      const views = (
+        await lake.connection.runAndReadAll(
+          "SELECT view_name FROM duckdb_views() WHERE database_name = 'memory' ORDER BY 1",
+        )
+      )
+        .getRows()
+        .flat();
+      expect(views).toEqual(["cost_by_app_model", "failed_runs", "policy_denials", "slow_tools"]);
+      expect(await migrate(lake.connection)).toEqual([]);
+    });
+    const header = readFileSync(join(dir, "catalog.sqlite")).subarray(18, 20);
+    expect([...header]).toEqual([2, 2]);
+    expect(existsSync(join(dir, "data"))).toBe(true);
+  });
+
+  it("keeps partitioning and the inlining limit in the lake, for every writer", async () => {
+    await withLake(localLake(), async (lake) => {
+      const partitions = await lake.connection.runAndReadAll(`
+        SELECT t.table_name, count(*)::INTEGER
+        FROM __ducklake_metadata_memory.ducklake_partition_column p
+        JOIN __ducklake_metadata_memory.ducklake_table t USING (table_id)
+        WHERE t.end_snapshot IS NULL GROUP BY 1 ORDER BY 1`);
+      expect(partitions.getRows()).toEqual([
+        ["events", 3],
+        ["intents", 3],
+        ["model_calls", 3],
+        ["policy_decisions", 3],
+        ["projections", 2],
+        ["runs", 3],
+        ["tool_calls", 3],
+      ]);
+      const limit = await lake.connection.runAndReadAll(
+        "SELECT value FROM ducklake_options('memory') WHERE option_name = 'data_inlining_row_limit'",
+      );
+      expect(limit.getRows()).toEqual([["1000"]]);
+    });
+  });
+
+  it("lets readers in only to a lake that exists and that they understand", async () => {
+    const dir = tempDir();
+    const location = localLake(dir);
+    await expect(openLake(location, { readOnly: true })).rejects.toBeInstanceOf(LakeNotFoundError);
+    expect(existsSync(join(dir, "catalog.sqlite"))).toBe(false);
+
+    await withLake(location, async (lake) => {
+      await lake.connection.run(
+        "INSERT INTO memory.schema_migrations VALUES ($1, 'from the future', now())",
+        [SCHEMA_VERSION + 1],
+      );
+    });
+    await expect(openLake(location, { readOnly: true })).rejects.toBeInstanceOf(LakeSchemaError);
+    await expect(openLake(location)).rejects.toThrow(/newer than this auraison knows/);
+  });
+
+  it("works with a DuckDB-file catalog for a single process", async () => {
+    const dir = tempDir();
+    const events = tempDir();
+    writeLog(join(events, "000000000001-000000000300.ndjson"), [
+      ...syntheticEvents({ events: 300, days: 1 }),
+    ]);
+    const location = resolveLakeLocation(
+      { catalog: `duckdb:${join(dir, "memory.ducklake")}` },
+      dir,
+      {},
+    );
+    await withLake(location, (lake) => sync(lake, new DirectorySource(events)));
+    await withLake(
+      location,
+      async (lake) => {
+        expect(await count(lake, "SELECT count(*) FROM memory.events")).toBe(300);
+      },
+      { readOnly: true },
+    );
+  });
+});

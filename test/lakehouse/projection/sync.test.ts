@@ -1,0 +1,734 @@
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { syntheticEvents } from "../../../bench/memory-synthetic";
+import { type AgentEvent, EVENT_KINDS, ProjectionEvent } from "../../../contract";
+import { DirectorySource, rebuild, rebuildFrom, sync } from "../../../lakehouse";
+import {
+  count,
+  LogBuilder,
+  localLake,
+  projectionDigest,
+  tableRows,
+  tempDir,
+  withCursors,
+  withLake,
+  writeLog,
+} from "../fixture";
+
+const usage = (tokens_in: number, tokens_out: number, cost_usd: number | null) => ({
+  tokens_in,
+  tokens_out,
+  cache_read_tokens: 0,
+  cache_write_tokens: 0,
+  cost_usd,
+  model_calls: 1,
+  tool_calls: 2,
+});
+const tree = (run: string) => ({ session_file: `sessions/${run}.jsonl`, entry_id: "e9" });
+
+/**
+ * A log with every event kind: one run that does everything, one that fails, one cancelled by
+ * central before it started, one whose lease expired and that completed on a second attempt,
+ * plus agent-level events outside any run.
+ */
+function everyKindLog() {
+  const log = new LogBuilder();
+  const runs = { full: log.id(), failed: log.id(), cancelled: log.id(), retried: log.id() };
+  const intents = { full: log.id(), failed: log.id(), cancelled: log.id(), retried: log.id() };
+  const r = (run_id: string, attempt = 1) => ({ run_id, attempt });
+  const central = (run_id: string, attempt: number | null = 1) => ({
+    run_id,
+    attempt,
+    agent_id: "central",
+  });
+
+  log.add(
+    "run_dispatched",
+    {
+      intent_id: intents.full,
+      agent_id: "lab-notes-1",
+      attempt: 1,
+      ack_deadline: "2026-06-01T10:01:00.000Z",
+    },
+    central(runs.full),
+  );
+  log.add(
+    "run_started",
+    {
+      intent_id: intents.full,
+      intent_type: "notes.summarize",
+      app: "lab-notes",
+      attempt: 1,
+      model: "anthropic/claude-sonnet-4-5",
+      tree_ref: { session_file: "s.jsonl", entry_id: null },
+      resumed: false,
+      forked_from: null,
+    },
+    r(runs.full),
+  );
+  log.add("turn_started", { turn: 1 }, r(runs.full));
+  log.add(
+    "message",
+    { role: "user", text: "summarise today's notes", entry_id: "e1", turn: 1 },
+    r(runs.full),
+  );
+  log.add(
+    "model_call",
+    {
+      call_id: "mc-1",
+      operation: "chat",
+      provider: "openai",
+      request_model: "claude-sonnet-4-5",
+      response_model: "gpt-4.1",
+      alias: "smart",
+      response_id: "resp-1",
+      finish_reasons: ["tool_calls"],
+      stream: true,
+      input_tokens: 1200,
+      output_tokens: 80,
+      cache_read_tokens: 600,
+      cache_write_tokens: 0,
+      cost_usd: 0.0031,
+      latency_ms: 900,
+      ttft_ms: 250,
+      cache_hit: false,
+      attempts: [
+        {
+          provider: "anthropic",
+          model: "claude-sonnet-4-5",
+          outcome: "error",
+          error_type: "429",
+          http_status: 429,
+          latency_ms: 40,
+        },
+        {
+          provider: "openai",
+          model: "gpt-4.1",
+          outcome: "ok",
+          error_type: null,
+          http_status: 200,
+          latency_ms: 850,
+        },
+      ],
+      error_type: null,
+      observer: "gateway",
+      scripted: false,
+    },
+    central(runs.full),
+  );
+  log.add(
+    "message",
+    { role: "assistant", text: "I will read the notes.", entry_id: "e2", turn: 1 },
+    r(runs.full),
+  );
+  log.add(
+    "tool_call_started",
+    {
+      tool_call_id: "t1",
+      tool: "read",
+      tool_type: "function",
+      arguments: '{"path":"notes.md"}',
+      args_digest: "0123456789abcdef",
+    },
+    r(runs.full),
+  );
+  log.add(
+    "policy_decision",
+    {
+      hook: "tool_call",
+      decision: { effect: "allow", rule_id: "default", reason: "no rule objected" },
+      tool: "read",
+      tool_call_id: "t1",
+      subject: "notes.md",
+    },
+    r(runs.full),
+  );
+  log.add(
+    "tool_call_progress",
+    { tool_call_id: "t1", tool: "read", partial: "# Notes" },
+    r(runs.full),
+  );
+  log.add(
+    "tool_call_finished",
+    {
+      tool_call_id: "t1",
+      tool: "read",
+      status: "ok",
+      result: "# Notes\n- calibrated",
+      error_message: null,
+      error_type: null,
+      duration_ms: 12,
+      blocked_by: null,
+    },
+    r(runs.full),
+  );
+  log.add(
+    "tool_call_started",
+    {
+      tool_call_id: "t2",
+      tool: "bash",
+      tool_type: "function",
+      arguments: '{"cmd":"cat /etc/passwd"}',
+      args_digest: "fedcba9876543210",
+    },
+    r(runs.full),
+  );
+  log.add(
+    "policy_decision",
+    {
+      hook: "tool_call",
+      decision: {
+        effect: "deny",
+        rule_id: "workdir",
+        reason: "/etc/passwd is outside the workdir",
+      },
+      tool: "bash",
+      tool_call_id: "t2",
+      subject: "/etc/passwd",
+    },
+    r(runs.full),
+  );
+  log.add(
+    "tool_call_finished",
+    {
+      tool_call_id: "t2",
+      tool: "bash",
+      status: "blocked",
+      result: null,
+      error_message: "outside the workdir",
+      error_type: "policy_denied",
+      duration_ms: 0,
+      blocked_by: "workdir",
+    },
+    r(runs.full),
+  );
+  log.add(
+    "loop_detected",
+    {
+      tool: "bash",
+      args_digest: "fedcba9876543210",
+      repeats: 3,
+      threshold: 3,
+      action: "steer",
+      failing: true,
+    },
+    r(runs.full),
+  );
+  log.add(
+    "budget",
+    { dimension: "tokens", used: 1280, limit: 1600, state: "warning", scope: "run" },
+    r(runs.full),
+  );
+  log.add(
+    "compaction",
+    { tokens_before: 90_000, reason: "threshold", entry_id: "e3" },
+    r(runs.full),
+  );
+  log.add("turn_completed", { turn: 1, tool_calls: 2, stop_reason: "stop" }, r(runs.full));
+  log.add(
+    "error",
+    {
+      category: "tool",
+      code: "tool_retry",
+      message: "bash was blocked once",
+      fatal: false,
+      detail: { tool: "bash" },
+    },
+    r(runs.full),
+  );
+  log.add(
+    "run_completed",
+    {
+      result: "Two notes, one calibration.",
+      usage: usage(1200, 80, 0.0031),
+      duration_ms: 1500,
+      tree_ref: tree(runs.full),
+    },
+    { ...r(runs.full), ms: 1000 },
+  );
+
+  log.add(
+    "run_dispatched",
+    {
+      intent_id: intents.failed,
+      agent_id: "lab-notes-2",
+      attempt: 1,
+      ack_deadline: "2026-06-01T10:02:00.000Z",
+    },
+    central(runs.failed),
+  );
+  log.add(
+    "run_started",
+    {
+      intent_id: intents.failed,
+      intent_type: "task",
+      app: "lab-notes",
+      attempt: 1,
+      model: null,
+      tree_ref: { session_file: "f.jsonl", entry_id: null },
+      resumed: false,
+      forked_from: null,
+    },
+    { ...r(runs.failed), agent_id: "lab-notes-2" },
+  );
+  log.add(
+    "run_failed",
+    {
+      error: {
+        category: "budget_exceeded",
+        reason: "budget_exceeded",
+        message: "token budget 1000 reached",
+      },
+      usage: usage(900, 100, null),
+      duration_ms: 700,
+      tree_ref: null,
+    },
+    { ...r(runs.failed), agent_id: "lab-notes-2", ms: 700 },
+  );
+
+  log.add(
+    "run_dispatched",
+    {
+      intent_id: intents.cancelled,
+      agent_id: "lab-notes-1",
+      attempt: 1,
+      ack_deadline: "2026-06-01T10:03:00.000Z",
+    },
+    central(runs.cancelled),
+  );
+  log.add(
+    "run_cancelled",
+    { reason: "cancelled by user", by: "key_1", usage: usage(0, 0, 0), tree_ref: null },
+    central(runs.cancelled),
+  );
+
+  log.add(
+    "run_dispatched",
+    {
+      intent_id: intents.retried,
+      agent_id: "lab-notes-1",
+      attempt: 1,
+      ack_deadline: "2026-06-01T10:04:00.000Z",
+    },
+    central(runs.retried),
+  );
+  log.add(
+    "run_started",
+    {
+      intent_id: intents.retried,
+      intent_type: "task",
+      app: "lab-notes",
+      attempt: 1,
+      model: null,
+      tree_ref: { session_file: "r.jsonl", entry_id: null },
+      resumed: false,
+      forked_from: null,
+    },
+    r(runs.retried),
+  );
+  log.add(
+    "lease_expired",
+    { agent_id: "lab-notes-1", attempt: 1, next: "retry", retry_at: "2026-06-01T10:05:00.000Z" },
+    central(runs.retried),
+  );
+  log.add(
+    "run_dispatched",
+    {
+      intent_id: intents.retried,
+      agent_id: "lab-notes-2",
+      attempt: 2,
+      ack_deadline: "2026-06-01T10:06:00.000Z",
+    },
+    central(runs.retried, 2),
+  );
+  log.add(
+    "run_started",
+    {
+      intent_id: intents.retried,
+      intent_type: "task",
+      app: "lab-notes",
+      attempt: 2,
+      model: null,
+      tree_ref: { session_file: "r2.jsonl", entry_id: null },
+      resumed: false,
+      forked_from: null,
+    },
+    { ...r(runs.retried, 2), agent_id: "lab-notes-2" },
+  );
+  log.add(
+    "run_completed",
+    { result: "done", usage: usage(300, 30, 0.001), duration_ms: 400, tree_ref: null },
+    { ...r(runs.retried, 2), agent_id: "lab-notes-2", ms: 400 },
+  );
+
+  log.add("heartbeat", {
+    status: "online",
+    running: [],
+    outbox_pending: 0,
+    load: { cpu: 0.1, rss_mb: 200 },
+  });
+  log.add("error", {
+    category: "infrastructure",
+    code: "central_unreachable",
+    message: "connection refused",
+    fatal: false,
+    detail: null,
+  });
+  log.add(
+    "model_call",
+    {
+      call_id: "mc-embed",
+      operation: "embeddings",
+      provider: "vllm",
+      request_model: "bge-m3",
+      response_model: null,
+      alias: null,
+      response_id: null,
+      finish_reasons: [],
+      stream: false,
+      input_tokens: 64,
+      output_tokens: 0,
+      cache_read_tokens: 0,
+      cache_write_tokens: 0,
+      cost_usd: null,
+      latency_ms: 30,
+      ttft_ms: null,
+      cache_hit: false,
+      attempts: [],
+      error_type: null,
+      observer: "gateway",
+      scripted: false,
+    },
+    { agent_id: "central" },
+  );
+  log.add(
+    "policy_decision",
+    {
+      hook: "intent",
+      decision: { effect: "deny", rule_id: "quota", reason: "tenant quota reached" },
+      tool: null,
+      tool_call_id: null,
+      subject: "notes.summarize",
+    },
+    { agent_id: "central" },
+  );
+  return { events: log.events, runs, intents };
+}
+
+describe("memory sync (projection)", () => {
+  it("projects every event kind into its table", async () => {
+    const { events, runs, intents } = everyKindLog();
+    expect(new Set(events.map((e) => e.kind))).toEqual(new Set(EVENT_KINDS));
+    const dir = tempDir();
+    writeLog(join(dir, "000000000001-000000000100.ndjson"), withCursors(events));
+    await withLake(localLake(), async (lake) => {
+      const report = await sync(lake, new DirectorySource(dir));
+      expect(report).toMatchObject({ events: events.length, duplicates: 0, quarantined: 0 });
+
+      const stored = await tableRows(lake, "events");
+      expect(stored).toHaveLength(events.length);
+      const byId = new Map(stored.map((row) => [row.event_id, row]));
+      events.forEach((e, i) => {
+        const row = byId.get(e.event_id)!;
+        expect(row).toMatchObject({
+          kind: e.kind,
+          tenant: "lab",
+          run_id: e.run_id,
+          agent_id: e.agent_id,
+          seq: e.seq,
+          cursor: i + 1,
+          ts: e.ts,
+        });
+        expect(JSON.parse(row.payload as string)).toEqual(e.payload);
+      });
+
+      const runRows = new Map((await tableRows(lake, "runs")).map((row) => [row.run_id, row]));
+      expect(runRows.size).toBe(4);
+      expect(runRows.get(runs.full)).toMatchObject({
+        intent_id: intents.full,
+        app: "lab-notes",
+        agent_id: "lab-notes-1",
+        intent_type: "notes.summarize",
+        model: "anthropic/claude-sonnet-4-5",
+        status: "completed",
+        attempts: 1,
+        tokens_in: 1200,
+        tokens_out: 80,
+        cost_usd: 0.0031,
+        model_calls: 1,
+        tool_calls: 2,
+        blocked_tool_calls: 1,
+        result: "Two notes, one calibration.",
+        error_reason: null,
+        events: 19,
+        anomalies: [],
+      });
+      const full = runRows.get(runs.full)!;
+      expect(full.duration_ms).toBe(
+        Date.parse(full.finished_at as string) - Date.parse(full.started_at as string),
+      );
+      expect(runRows.get(runs.failed)).toMatchObject({
+        status: "failed",
+        agent_id: "lab-notes-2",
+        error_category: "budget_exceeded",
+        error_reason: "budget_exceeded",
+        error_message: "token budget 1000 reached",
+        tokens_in: 900,
+        cost_usd: null,
+      });
+      expect(runRows.get(runs.cancelled)).toMatchObject({
+        status: "cancelled",
+        app: null,
+        started_at: null,
+        error_category: "cancelled",
+        error_message: "cancelled by user",
+      });
+      expect(runRows.get(runs.retried)).toMatchObject({
+        status: "completed",
+        attempts: 2,
+        agent_id: "lab-notes-2",
+      });
+
+      const intentRows = new Map(
+        (await tableRows(lake, "intents")).map((row) => [row.intent_id, row]),
+      );
+      expect(intentRows.get(intents.full)).toMatchObject({
+        status: "completed",
+        run_id: runs.full,
+        app: "lab-notes",
+      });
+      expect(intentRows.get(intents.failed)).toMatchObject({ status: "failed" });
+      expect(intentRows.get(intents.cancelled)).toMatchObject({ status: "cancelled" });
+      expect(intentRows.get(intents.retried)).toMatchObject({ status: "completed", attempts: 2 });
+
+      const tools = new Map(
+        (await tableRows(lake, "tool_calls")).map((row) => [row.tool_call_id, row]),
+      );
+      expect(tools.get("t1")).toMatchObject({
+        run_id: runs.full,
+        app: "lab-notes",
+        tool: "read",
+        tool_type: "function",
+        args_digest: "0123456789abcdef",
+        arguments: '{"path":"notes.md"}',
+        status: "ok",
+        ok: true,
+        blocked: false,
+        duration_ms: 12,
+        result: "# Notes\n- calibrated",
+        progress_events: 1,
+      });
+      expect(tools.get("t2")).toMatchObject({
+        tool: "bash",
+        status: "blocked",
+        ok: false,
+        blocked: true,
+        blocked_by: "workdir",
+        policy_reason: "/etc/passwd is outside the workdir",
+        error_type: "policy_denied",
+      });
+
+      const calls = await tableRows(lake, "model_calls");
+      expect(calls).toHaveLength(2);
+      expect(calls.find((c) => c.call_id === "mc-1")).toMatchObject({
+        run_id: runs.full,
+        app: "lab-notes",
+        provider: "openai",
+        request_model: "claude-sonnet-4-5",
+        model: "gpt-4.1",
+        alias: "smart",
+        input_tokens: 1200,
+        output_tokens: 80,
+        cache_read_tokens: 600,
+        cost_usd: 0.0031,
+        latency_ms: 900,
+        ttft_ms: 250,
+        cache_hit: false,
+        upstream_attempts: 2,
+        fallbacks: 1,
+        upstream_chain: ["anthropic/claude-sonnet-4-5", "openai/gpt-4.1"],
+        finish_reasons: ["tool_calls"],
+        observer: "gateway",
+      });
+      expect(calls.find((c) => c.call_id === "mc-embed")).toMatchObject({
+        run_id: null,
+        app: null,
+        cost_usd: null,
+        operation: "embeddings",
+        fallbacks: 0,
+      });
+
+      const decisions = await tableRows(lake, "policy_decisions");
+      expect(decisions.map((d) => [d.hook, d.effect, d.rule_id, d.tool_call_id, d.app])).toEqual(
+        expect.arrayContaining([
+          ["tool_call", "allow", "default", "t1", "lab-notes"],
+          ["tool_call", "deny", "workdir", "t2", "lab-notes"],
+          ["intent", "deny", "quota", null, null],
+        ]),
+      );
+
+      const projections = await tableRows(lake, "projections");
+      expect(projections).toHaveLength(4);
+      for (const p of projections) {
+        const event = ProjectionEvent.parse({ ...p, payload: JSON.parse(p.payload as string) });
+        expect(event).toMatchObject({ domain: "memory", projection: "memory.runs" });
+        expect(runRows.get(event.payload.run_id)?.settled_event_id).toBe(event.source_event_id);
+        expect(event.ts).toBe(runRows.get(event.payload.run_id)?.finished_at);
+      }
+      expect(await count(lake, "SELECT count(*) FROM memory.quarantine")).toBe(0);
+    });
+  });
+
+  it("syncs incrementally: a run that straddles two syncs is derived from all its events", async () => {
+    const { events, runs } = everyKindLog();
+    const outbox = tempDir();
+    const cut = events.findIndex((e) => e.kind === "tool_call_started");
+    const segment = join(outbox, "000000000000.ndjson");
+    writeLog(segment, events.slice(0, cut));
+    await withLake(localLake(), async (lake) => {
+      const first = await sync(lake, new DirectorySource(outbox));
+      expect(first.events).toBe(cut);
+      const running = (await tableRows(lake, "runs")).find((r) => r.run_id === runs.full)!;
+      expect(running).toMatchObject({
+        status: "running",
+        tokens_in: 1200,
+        cost_usd: 0.0031,
+        finished_at: null,
+      });
+
+      appendFileSync(
+        segment,
+        `${events
+          .slice(cut)
+          .map((e) => JSON.stringify(e))
+          .join("\n")}\n`,
+      );
+      const second = await sync(lake, new DirectorySource(outbox));
+      expect(second.events).toBe(events.length - cut);
+      expect(second.duplicates).toBe(0);
+      const done = (await tableRows(lake, "runs")).find((r) => r.run_id === runs.full)!;
+      expect(done).toMatchObject({ status: "completed", tool_calls: 2, events: 19 });
+      expect(await count(lake, "SELECT count(*) FROM memory.runs")).toBe(4);
+      expect(await count(lake, "SELECT count(*) FROM memory.projections")).toBe(4);
+    });
+  });
+
+  it("is idempotent: a re-run finds nothing new and commits nothing", async () => {
+    const dir = tempDir();
+    writeLog(join(dir, "000000000001-000000002000.ndjson"), [
+      ...syntheticEvents({ events: 2_000, days: 1, seed: 3 }),
+    ]);
+    await withLake(localLake(), async (lake) => {
+      await sync(lake, new DirectorySource(dir), { batchSize: 700 });
+      const before = await projectionDigest(lake);
+      const snapshot = await count(
+        lake,
+        "SELECT max(snapshot_id) FROM ducklake_snapshots('memory')",
+      );
+      const again = await sync(lake, new DirectorySource(dir), { batchSize: 700 });
+      expect(again).toMatchObject({ batches: 0, events: 0, duplicates: 0 });
+      expect(await count(lake, "SELECT max(snapshot_id) FROM ducklake_snapshots('memory')")).toBe(
+        snapshot,
+      );
+      expect(await projectionDigest(lake)).toEqual(before);
+    });
+  });
+
+  it("stores an event once when it arrives from central's archive and from an edge outbox", async () => {
+    const events = [...syntheticEvents({ events: 1_500, days: 1, seed: 5 })];
+    const archive = tempDir();
+    const outbox = tempDir();
+    writeLog(join(archive, "000000000001-000000001500.ndjson.gz"), events, { gzip: true });
+    writeLog(
+      join(outbox, "000000000000.ndjson"),
+      events.slice(500, 1_200).map(({ cursor: _c, ...e }) => e),
+    );
+    await withLake(localLake(), async (lake) => {
+      const fromOutbox = await sync(lake, new DirectorySource(outbox));
+      expect(fromOutbox.events).toBe(700);
+      const fromArchive = await sync(lake, new DirectorySource(archive));
+      expect(fromArchive).toMatchObject({ events: 800, duplicates: 700 });
+      expect(await count(lake, "SELECT count(DISTINCT event_id) FROM memory.events")).toBe(1_500);
+      expect(await count(lake, "SELECT count(*) FROM memory.events")).toBe(1_500);
+      // Same rows as a lake fed from the archive alone, whichever copy of an event came first.
+      const reference = await withLake(localLake(), async (other) => {
+        await sync(other, new DirectorySource(archive));
+        return projectionDigest(other);
+      });
+      const digest = await projectionDigest(lake);
+      for (const table of Object.keys(reference).filter((t) => t !== "events"))
+        expect(digest[table], table).toEqual(reference[table]);
+    });
+  });
+
+  it("rebuild derives exactly what incremental syncs derived, from the lake or from the source", async () => {
+    const dir = tempDir();
+    writeLog(join(dir, "000000000001-000000006000.ndjson"), [
+      ...syntheticEvents({ events: 6_000, days: 1, seed: 11 }),
+    ]);
+    await withLake(localLake(), async (lake) => {
+      await sync(lake, new DirectorySource(dir), { batchSize: 450, compact: false });
+      const incremental = await projectionDigest(lake);
+      expect(incremental.runs!.length).toBeGreaterThan(50);
+      const report = await rebuild(lake);
+      expect(report.events).toBe(6_000);
+      expect(await projectionDigest(lake)).toEqual(incremental);
+      const replay = await rebuildFrom(lake, new DirectorySource(dir), { batchSize: 6_000 });
+      expect(replay.events).toBe(6_000);
+      expect(await projectionDigest(lake)).toEqual(incremental);
+    });
+  });
+
+  it("quarantines what fails validation, with the reason and where it was, never dropping it", async () => {
+    const { events } = everyKindLog();
+    const good = withCursors(events.slice(0, 5));
+    const badPayload = {
+      ...good[1],
+      event_id: "019e82a0-3d00-7fff-8000-0000000000aa",
+      cursor: 6,
+      payload: { ...(good[1] as AgentEvent & { payload: object }).payload, app: "Lab Notes" },
+    };
+    const badCursor = { ...good[2], event_id: "019e82a0-3d00-7fff-8000-0000000000bb", cursor: -3 };
+    const dir = tempDir();
+    writeLog(
+      join(dir, "000000000001-000000000009.ndjson"),
+      [good[0], "{not json", badPayload, good[1], badCursor, "[1,2]", good[2], good[3], good[4]],
+      { tail: '{"event_id":"torn' },
+    );
+    await withLake(localLake(), async (lake) => {
+      const report = await sync(lake, new DirectorySource(dir));
+      expect(report).toMatchObject({ events: 5, quarantined: 4 });
+      expect(report.notes).toEqual([
+        "000000000001-000000000009.ndjson: ignored 17 bytes after the last complete line",
+      ]);
+      const rows = await tableRows(lake, "quarantine");
+      const byPosition = new Map(rows.map((r) => [r.position, r]));
+      expect([...byPosition.keys()].sort()).toEqual([
+        "000000000001-000000000009.ndjson:2",
+        "000000000001-000000000009.ndjson:3",
+        "000000000001-000000000009.ndjson:5",
+        "000000000001-000000000009.ndjson:6",
+      ]);
+      expect(byPosition.get("000000000001-000000000009.ndjson:2")).toMatchObject({
+        raw: "{not json",
+        event_id: null,
+      });
+      expect(byPosition.get("000000000001-000000000009.ndjson:2")!.reason).toMatch(/^not JSON/);
+      const invalid = byPosition.get("000000000001-000000000009.ndjson:3")!;
+      expect(invalid).toMatchObject({
+        event_id: badPayload.event_id,
+        kind: "run_started",
+        origin: `dir:${dir}`,
+      });
+      expect(invalid.reason).toMatch(/^invalid AgentEvent at payload\.app/);
+      expect(JSON.parse(invalid.issues as string)[0]).toMatchObject({ path: "payload.app" });
+      expect(JSON.parse(invalid.raw as string)).toEqual(badPayload);
+      expect(byPosition.get("000000000001-000000000009.ndjson:5")!.reason).toBe("invalid cursor");
+
+      const again = await sync(lake, new DirectorySource(dir));
+      expect(again.quarantined).toBe(0);
+      expect(await count(lake, "SELECT count(*) FROM memory.quarantine")).toBe(4);
+    });
+  });
+});

@@ -1,0 +1,75 @@
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { syntheticEvents } from "../../../bench/memory-synthetic";
+import {
+  costsSql,
+  DirectorySource,
+  denialsSql,
+  failedRunsSql,
+  type LakeLocation,
+  readQuery,
+  runsSql,
+  slowToolsSql,
+  sync,
+} from "../../../lakehouse";
+import { localLake, tempDir, withLake, writeLog } from "../fixture";
+
+let location: LakeLocation;
+const events = [...syntheticEvents({ events: 5_000, days: 2, seed: 13 })];
+const end = Date.parse(events.at(-1)!.ts);
+
+beforeAll(async () => {
+  const log = tempDir();
+  writeLog(join(log, "000000000001-000000005000.ndjson"), events);
+  location = localLake();
+  await withLake(location, (lake) => sync(lake, new DirectorySource(log)));
+});
+
+const read = (sql: string) =>
+  withLake(location, async (lake) => (await readQuery(lake.connection, sql)).rows, {
+    readOnly: true,
+  });
+
+describe("named queries", () => {
+  it("answers the named queries from the views, consistently with the tables", async () => {
+    const since = new Date(end - 86_400_000);
+    const failed = await read(failedRunsSql({ since, limit: 10_000 }));
+    const direct = await read(
+      `SELECT count(*) AS n FROM memory.runs WHERE status = 'failed' AND finished_at >= '${since.toISOString()}'::TIMESTAMPTZ`,
+    );
+    expect(failed.length).toBe(direct[0]!.n);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((r) => r.error_reason !== null)).toBe(true);
+
+    const costs = await read(costsSql({}));
+    const totals = await read(
+      "SELECT count(*) AS calls, sum(cost_usd) AS cost, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced FROM memory.model_calls",
+    );
+    expect(costs.reduce((s, r) => s + (r.calls as number), 0)).toBe(totals[0]!.calls);
+    expect(costs.reduce((s, r) => s + (r.unpriced_calls as number), 0)).toBe(totals[0]!.unpriced);
+    expect(costs.reduce((s, r) => s + ((r.cost_usd as number) ?? 0), 0)).toBeCloseTo(
+      totals[0]!.cost as number,
+      6,
+    );
+
+    const tools = await read(slowToolsSql({ limit: 3 }));
+    expect(tools).toHaveLength(3);
+    const exact = await read(
+      `SELECT round(avg(duration_ms))::BIGINT AS avg_ms FROM memory.tool_calls WHERE tool = '${tools[0]!.tool}' AND status IN ('ok', 'error')`,
+    );
+    expect(tools[0]!.avg_ms).toBe(exact[0]!.avg_ms);
+    expect(tools.map((t) => t.avg_ms as number)).toEqual(
+      tools.map((t) => t.avg_ms as number).sort((a, b) => b - a),
+    );
+
+    const denials = await read(denialsSql({ app: "dea", limit: 10_000 }));
+    const deny = await read(
+      "SELECT count(*) AS n FROM memory.policy_decisions WHERE effect = 'deny' AND app = 'dea'",
+    );
+    expect(denials.length).toBe(deny[0]!.n);
+
+    const recent = await read(runsSql({ status: "completed", limit: 5 }));
+    expect(recent).toHaveLength(5);
+    expect(recent.every((r) => r.status === "completed")).toBe(true);
+  });
+});

@@ -1,0 +1,124 @@
+import { appendFileSync, mkdirSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { type Cursor, DirectorySource, SourceError } from "../../../lakehouse";
+import { tempDir, writeLog } from "../fixture";
+
+function merge(cursors: Cursor[], updates: Cursor[]): Cursor[] {
+  const byFile = new Map(cursors.map((c) => [c.file, c]));
+  for (const u of updates) byFile.set(u.file, u);
+  return [...byFile.values()];
+}
+
+/** Reads the source to its end, `max` lines at a time; returns the texts and the cursors. */
+async function drain(source: DirectorySource, cursors: Cursor[] = [], max = 1_000) {
+  const texts: string[] = [];
+  const positions: string[] = [];
+  const notes: string[] = [];
+  for (;;) {
+    const batch = await source.next(cursors, max);
+    if (!batch) break;
+    for (const r of batch.records) {
+      texts.push("text" in r ? r.text : JSON.stringify(r.value));
+      positions.push(r.position);
+    }
+    notes.push(...batch.notes);
+    cursors = merge(cursors, batch.cursors);
+    if (batch.records.length === 0) break;
+  }
+  return { texts, positions, notes, cursors };
+}
+
+describe("DirectorySource", () => {
+  it("reads segments in path order, recursively, skipping other files", async () => {
+    const dir = tempDir();
+    writeLog(join(dir, "events/lab/000000000003-000000000004.ndjson.gz"), ["c", "d"], {
+      gzip: true,
+    });
+    writeLog(join(dir, "events/lab/000000000001-000000000002.ndjson"), ["a", "b"]);
+    writeLog(join(dir, "000000000000.ndjson"), ["0"]);
+    writeFileSync(join(dir, "README.md"), "not a log\n");
+    const source = new DirectorySource(dir);
+    expect(source.origin).toBe(`dir:${dir}`);
+    const { texts, positions } = await drain(source);
+    expect(texts).toEqual(["0", "a", "b", "c", "d"]);
+    expect(positions[1]).toBe("events/lab/000000000001-000000000002.ndjson:1");
+  });
+
+  it("resumes after the last line read, in batches of at most `max` lines", async () => {
+    const dir = tempDir();
+    writeLog(join(dir, "000000000001.ndjson"), ["1", "2", "3", "", "4", "5"]);
+    const source = new DirectorySource(dir);
+    const first = await source.next([], 2);
+    expect(first!.records.map((r) => r.position)).toEqual([
+      "000000000001.ndjson:1",
+      "000000000001.ndjson:2",
+    ]);
+    expect(first!.cursors).toEqual([
+      {
+        origin: source.origin,
+        file: "000000000001.ndjson",
+        position: 4,
+        lines: 2,
+        complete: false,
+      },
+    ]);
+    const rest = await drain(source, first!.cursors, 2);
+    expect(rest.texts).toEqual(["3", "4", "5"]);
+    expect(rest.positions.at(-1)).toBe("000000000001.ndjson:6");
+    expect(await source.next(rest.cursors, 2)).toBeNull();
+  });
+
+  it("leaves a line still being written for the next read, then picks it up", async () => {
+    const dir = tempDir();
+    const file = join(dir, "000000000001.ndjson");
+    writeLog(file, ["one"], { tail: '{"half' });
+    const source = new DirectorySource(dir);
+    const first = await drain(source);
+    expect(first.texts).toEqual(["one"]);
+    expect(first.notes).toEqual([
+      "000000000001.ndjson: ignored 6 bytes after the last complete line",
+    ]);
+    appendFileSync(file, ' line"}\ntwo\n');
+    const second = await drain(source, first.cursors);
+    expect(second.texts).toEqual(['{"half line"}', "two"]);
+    expect(second.notes).toEqual([]);
+  });
+
+  it("reads a compressed archive segment once, and what decompresses of one still being copied", async () => {
+    const dir = tempDir();
+    const whole = gzipSync(`${Array.from({ length: 500 }, (_, i) => `line ${i}`).join("\n")}\n`);
+    const file = join(dir, "000000000001-000000000500.ndjson.gz");
+    writeFileSync(file, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    const source = new DirectorySource(dir);
+    const partial = await drain(source);
+    expect(partial.notes[0]).toContain("gzip stream is truncated");
+    expect(partial.cursors[0]!.complete).toBe(false);
+    const got = partial.texts.length;
+    expect(got).toBeGreaterThan(0);
+    expect(got).toBeLessThan(500);
+    writeFileSync(file, whole);
+    const rest = await drain(source, partial.cursors);
+    expect([...partial.texts, ...rest.texts]).toEqual(
+      Array.from({ length: 500 }, (_, i) => `line ${i}`),
+    );
+    expect(rest.cursors[0]).toMatchObject({ complete: true, lines: 500 });
+    expect(await source.next(rest.cursors, 1_000)).toBeNull();
+  });
+
+  it("refuses a file that shrank and a directory that is not there", async () => {
+    const dir = tempDir();
+    const file = join(dir, "000000000001.ndjson");
+    writeLog(file, ["aaaa", "bbbb"]);
+    const source = new DirectorySource(dir);
+    const { cursors } = await drain(source);
+    truncateSync(file, 3);
+    await expect(source.next(cursors, 10)).rejects.toThrow(/shrank below what was already read/);
+    await expect(new DirectorySource(join(dir, "missing")).next([], 10)).rejects.toBeInstanceOf(
+      SourceError,
+    );
+    mkdirSync(join(dir, "empty"));
+    expect(await new DirectorySource(join(dir, "empty")).next([], 10)).toBeNull();
+  });
+});
