@@ -56,7 +56,7 @@ const runtime = await EdgeRuntime.open({
   tenant: "lab",
   stateDir: join(root, "state"),
   workdir,
-  models: { primary: parseModelRef("faux/faux-1"), gateway: null, fallback: null },
+  models: { primary: parseModelRef("faux/faux-1"), gateway: null, fallback: null, scripted: null },
   extensionFactories: [fauxProvider(steps), noopTool],
 });
 

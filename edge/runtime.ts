@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ExtensionFactory } from "@mariozechner/pi-coding-agent";
 import { type AgentEvent, type Skill, uuidv7 } from "../contract";
@@ -70,6 +70,8 @@ export class EdgeRuntime {
       ...(options.appDir ? { appDir: options.appDir } : {}),
       ...(options.skillsDir ? { skillsDir: options.skillsDir } : {}),
     });
+    if (app.workdirSeed && readdirSync(workdir).length === 0)
+      cpSync(app.workdirSeed, workdir, { recursive: true });
     const skills = app.skillsDir ? loadAppSkills(app.skillsDir, options.app) : [];
     const adapters = app.adaptersDir
       ? loadAdapters(app.adaptersDir, options.adapterKinds ?? ADAPTER_KINDS, options.env)

@@ -206,13 +206,13 @@ async function agentSetup(opts: EdgeFlags, command: Command) {
   const central = edgeCentral(globals(command));
   const { loadAppFolder, resolveModelSettings, ModelConfigError, AppFolderError } =
     await loadEdge();
-  let appModel: string | undefined;
+  let folder: ReturnType<typeof loadAppFolder>;
   try {
-    appModel = loadAppFolder({
+    folder = loadAppFolder({
       app,
       ...(opts.appDir ? { appDir: opts.appDir } : {}),
       ...(opts.skills ? { skillsDir: opts.skills } : {}),
-    }).config.model;
+    });
   } catch (error) {
     if (error instanceof AppFolderError) throw new CliError(error.message, EXIT.usage);
     throw error;
@@ -220,18 +220,29 @@ async function agentSetup(opts: EdgeFlags, command: Command) {
   let models: ReturnType<typeof resolveModelSettings>;
   try {
     models = resolveModelSettings({
-      model: opts.model,
-      appModel,
+      model: opts.model || process.env.AURAISON_MODEL || undefined,
+      appModel: folder.config.model,
+      app,
+      scripted: folder.scripted
+        ? { scenario: folder.scripted, skillsDir: folder.skillsDir ?? folder.root ?? "." }
+        : null,
       gateway: central,
       fallback: {
-        baseUrl: opts.fallbackBaseUrl,
-        model: opts.fallbackModel,
+        baseUrl: opts.fallbackBaseUrl || process.env.AURAISON_FALLBACK_BASE_URL || undefined,
+        model: opts.fallbackModel || process.env.AURAISON_FALLBACK_MODEL || undefined,
         apiKey: opts.fallbackKey ?? process.env.AURAISON_FALLBACK_KEY,
       },
     });
   } catch (error) {
     if (error instanceof ModelConfigError) throw new CliError(error.message, EXIT.usage);
     throw error;
+  }
+  if (models.scripted) {
+    process.stderr.write(
+      `MODEL: scripted/${app} is the app's fixed offline demo scenario, NOT a real model ` +
+        "(every model_call event says scripted: true); set ANTHROPIC_API_KEY, OPENAI_API_KEY, " +
+        "AURAISON_FALLBACK_BASE_URL or --model for real runs\n",
+    );
   }
   const stateDir = opts.state ?? defaultStateDir(app);
   return {

@@ -67,6 +67,8 @@ export const AppConfig = z
       .string()
       .regex(/^[^/\s]+\/\S+$/, "provider/model")
       .optional(),
+    /** A folder (relative to the app folder) copied into a new or empty workdir. */
+    workdir_seed: z.string().min(1).max(1024).optional(),
     /** Appended to the system prompt of every run. */
     instructions: z.string().max(32_768).optional(),
     policy: AppPolicy.default(AppPolicy.parse({})),

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ContractValidationError, parse } from "../../contract";
+import { loadScriptedScenario, type ScriptedScenario } from "../models/scripted";
 import { AppConfig } from "./app-config";
 
 /**
@@ -9,6 +10,8 @@ import { AppConfig } from "./app-config";
  *   <app>/app.json            optional settings (capabilities, model, policy, instructions)
  *   <app>/skills/<skill>/     pi Skills: SKILL.md plus scripts
  *   <app>/adapters/*.json     execution adapters (HTTP/JSON endpoints as tools, ...)
+ *   <app>/scripted-model.json optional offline demo scenario (the `scripted/<app>` model)
+ *   <app>/<workdir_seed>/     optional files a new, empty workdir starts with (app.json names it)
  *
  * `--skills` may point the skills somewhere else; without an app folder an agent runs with
  * defaults and only those skills.
@@ -21,6 +24,9 @@ export interface AppFolder {
   adaptersDir: string | null;
   /** Directories file tools may read besides the workdir (skills, policy.read_paths). */
   readRoots: string[];
+  scripted: ScriptedScenario | null;
+  /** Copied into the workdir when it is new or empty. */
+  workdirSeed: string | null;
 }
 
 /** The app folder or skills folder named on the command line is not there. */
@@ -65,7 +71,19 @@ export function loadAppFolder(options: {
     ...(skillsDir ? [skillsDir] : []),
     ...config.policy.read_paths.map((p) => resolve(root ?? ".", p)),
   ];
-  return { app: options.app, root, config, skillsDir, adaptersDir, readRoots };
+  const workdirSeed = config.workdir_seed ? resolve(root ?? ".", config.workdir_seed) : null;
+  if (workdirSeed && !isDir(workdirSeed))
+    throw new AppFolderError(`workdir_seed ${workdirSeed} (app.json) does not exist`);
+  return {
+    app: options.app,
+    root,
+    config,
+    skillsDir,
+    adaptersDir,
+    readRoots,
+    scripted: loadScriptedScenario(root),
+    workdirSeed,
+  };
 }
 
 function readJson(file: string): unknown {

@@ -9,6 +9,7 @@ import { LIMITS, truncateText, uuidv7 } from "../../contract";
 import { argsDigest } from "../events/digest";
 import { contractRole, messageText } from "../events/message-text";
 import { GATEWAY_PROVIDER } from "../models/model-settings";
+import { SCRIPTED_PROVIDER } from "../models/scripted";
 import type { RunContext } from "../runs/run-context";
 
 export interface ModelCallObserved {
@@ -272,7 +273,11 @@ export class EventBridge {
     const call = this.call;
     this.call = null;
     const now = Date.now();
-    const priced = model ? model.cost.input > 0 || model.cost.output > 0 : false;
+    // A scripted model is known to cost nothing; any other model without prices is unpriced.
+    const scripted = model
+      ? model.provider === SCRIPTED_PROVIDER || model.api.startsWith("faux")
+      : false;
+    const priced = scripted || (model ? model.cost.input > 0 || model.cost.output > 0 : false);
     const costUsd = priced ? message.usage.cost.total : null;
     await this.run.emitter.emit("model_call", {
       call_id: message.responseId ?? uuidv7(),
@@ -298,7 +303,7 @@ export class EventBridge {
             ? "aborted"
             : null,
       observer: "edge",
-      scripted: model?.api.startsWith("faux") ?? false,
+      scripted,
     });
     this.run.usage.addModelCall({
       input: message.usage.input,

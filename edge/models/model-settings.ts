@@ -1,3 +1,5 @@
+import type { ScriptedScenario } from "./scripted";
+
 /** The provider name under which central's model gateway is registered with pi. */
 export const GATEWAY_PROVIDER = "auraison";
 
@@ -33,4 +35,6 @@ export interface ModelSettings {
   /** Central's gateway, when this agent has a central. */
   gateway: { url: string; key: string } | null;
   fallback: FallbackModel | null;
+  /** The app's offline demo scenario, when runs use `scripted/<app>`. */
+  scripted: { scenario: ScriptedScenario; skillsDir: string } | null;
 }

@@ -1,6 +1,7 @@
 import type { AuthStorage, ModelRegistry } from "@mariozechner/pi-coding-agent";
 import { HEADERS } from "../../contract";
 import { GATEWAY_PROVIDER, type ModelRef, type ModelSettings } from "./model-settings";
+import { SCRIPTED_PROVIDER, scriptedStream } from "./scripted";
 
 export const FALLBACK_PROVIDER = "fallback";
 
@@ -42,6 +43,19 @@ export function registerPlatformProviders(
       models: [model(alias, 128_000)],
     });
   }
+  if (settings.scripted) {
+    const app = settings.primary.id;
+    const { api, streamSimple } = scriptedProvider(app, settings.scripted);
+    auth.setRuntimeApiKey(SCRIPTED_PROVIDER, "scripted");
+    registry.registerProvider(SCRIPTED_PROVIDER, {
+      name: "Scripted demo scenario (not a real model)",
+      baseUrl: "scripted://offline",
+      apiKey: "scripted",
+      api,
+      streamSimple,
+      models: [{ ...model(app, 128_000), name: `${app} scripted scenario` }],
+    });
+  }
   if (settings.fallback) {
     auth.setRuntimeApiKey(FALLBACK_PROVIDER, settings.fallback.apiKey);
     registry.registerProvider(FALLBACK_PROVIDER, {
@@ -72,6 +86,18 @@ export function chooseModel(settings: ModelSettings, centralReachable: boolean):
 export function fallbackRef(settings: ModelSettings): ModelRef {
   if (!settings.fallback) throw new Error("no fallback model configured");
   return { provider: FALLBACK_PROVIDER, id: settings.fallback.model };
+}
+
+const scriptedProviders = new Map<string, ReturnType<typeof scriptedStream>>();
+
+/** One scripted provider per app and process: it registers itself with pi-ai once. */
+function scriptedProvider(app: string, scripted: NonNullable<ModelSettings["scripted"]>) {
+  let provider = scriptedProviders.get(app);
+  if (!provider) {
+    provider = scriptedStream(scripted.scenario, app, { skills: scripted.skillsDir });
+    scriptedProviders.set(app, provider);
+  }
+  return provider;
 }
 
 function model(id: string, contextWindow: number) {

@@ -4,6 +4,13 @@ import {
   type ModelSettings,
   parseModelRef,
 } from "./model-settings";
+import { SCRIPTED_PROVIDER, type ScriptedScenario } from "./scripted";
+
+/** Provider keys pi reads from the environment, and the model used when one is present. */
+const ENV_PROVIDERS = [
+  { key: "ANTHROPIC_API_KEY", model: "anthropic/claude-sonnet-4-5" },
+  { key: "OPENAI_API_KEY", model: "openai/gpt-4.1" },
+] as const;
 
 export class ModelConfigError extends Error {
   constructor(message: string) {
@@ -13,9 +20,11 @@ export class ModelConfigError extends Error {
 }
 
 /**
- * What runs use: `--model`, else the app's model, else central's gateway (`auraison/auto`) when
- * the agent has a central, else the local fallback. The gateway needs central; the fallback
- * needs both its base URL and model.
+ * What runs use, first match: `--model`; the app's model; central's gateway (`auraison/auto`)
+ * when the agent has a central; the local fallback; a provider whose key is in the environment
+ * (ANTHROPIC_API_KEY, OPENAI_API_KEY); the app's scripted demo scenario. The gateway needs
+ * central; the fallback needs both its base URL and model; `scripted/<app>` needs the app's
+ * scripted-model.json.
  */
 export function resolveModelSettings(input: {
   model?: string | undefined;
@@ -26,6 +35,9 @@ export function resolveModelSettings(input: {
     model?: string | undefined;
     apiKey?: string | undefined;
   };
+  app: string;
+  scripted?: { scenario: ScriptedScenario; skillsDir: string } | null;
+  env?: NodeJS.ProcessEnv;
 }): ModelSettings {
   const { baseUrl, model, apiKey } = input.fallback;
   if ((baseUrl === undefined) !== (model === undefined))
@@ -39,6 +51,8 @@ export function resolveModelSettings(input: {
     }
     fallback = { baseUrl, model, apiKey: apiKey || "none" };
   }
+  const env = input.env ?? process.env;
+  const scripted = input.scripted ?? null;
   const chosen =
     input.model ??
     input.appModel ??
@@ -46,10 +60,11 @@ export function resolveModelSettings(input: {
       ? `${GATEWAY_PROVIDER}/auto`
       : fallback
         ? `fallback/${fallback.model}`
-        : undefined);
+        : (ENV_PROVIDERS.find((p) => env[p.key])?.model ??
+          (scripted ? `${SCRIPTED_PROVIDER}/${input.app}` : undefined)));
   if (!chosen)
     throw new ModelConfigError(
-      "no model: pass --model <provider/model> (e.g. anthropic/claude-sonnet-4-5), --central for the gateway, or --fallback-base-url and --fallback-model",
+      "no model: pass --model <provider/model> (e.g. anthropic/claude-sonnet-4-5), --central for the gateway, --fallback-base-url and --fallback-model, or set ANTHROPIC_API_KEY or OPENAI_API_KEY",
     );
   let primary: ReturnType<typeof parseModelRef>;
   try {
@@ -59,5 +74,14 @@ export function resolveModelSettings(input: {
   }
   if (primary.provider === GATEWAY_PROVIDER && !input.gateway)
     throw new ModelConfigError(`${chosen} is central's gateway, but no central is configured`);
-  return { primary, gateway: input.gateway, fallback };
+  if (primary.provider === SCRIPTED_PROVIDER && (!scripted || primary.id !== input.app))
+    throw new ModelConfigError(
+      `${chosen} is an app's scripted demo model, but app '${input.app}' has no scripted-model.json`,
+    );
+  return {
+    primary,
+    gateway: input.gateway,
+    fallback,
+    scripted: primary.provider === SCRIPTED_PROVIDER ? scripted : null,
+  };
 }

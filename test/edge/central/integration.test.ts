@@ -53,7 +53,7 @@ async function agent(app: TestApp, key: string, steps: FauxStep[]) {
     workdir: app.workdir,
     appDir: app.dir,
     central: { url: central.url, key },
-    models: { primary: parseModelRef(FAUX_MODEL), gateway: null, fallback: null },
+    models: { primary: parseModelRef(FAUX_MODEL), gateway: null, fallback: null, scripted: null },
     extensionFactories: [fauxProvider(steps)],
     drainTimeoutMs: 5_000,
     log: () => {},

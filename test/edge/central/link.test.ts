@@ -27,7 +27,7 @@ async function agent(app: TestApp, central: Server, steps: FauxStep[]) {
     workdir: app.workdir,
     appDir: app.dir,
     central: { url: central.url, key: "test-key" },
-    models: { primary: parseModelRef(FAUX_MODEL), gateway: null, fallback: null },
+    models: { primary: parseModelRef(FAUX_MODEL), gateway: null, fallback: null, scripted: null },
     extensionFactories: [fauxProvider(steps)],
     drainTimeoutMs: 2_000,
     log: () => {},

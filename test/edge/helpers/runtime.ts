@@ -54,7 +54,7 @@ export async function openRuntime(
     stateDir: app.stateDir,
     workdir: app.workdir,
     appDir: app.dir,
-    models: { primary: parseModelRef(FAUX_MODEL), gateway: null, fallback: null },
+    models: { primary: parseModelRef(FAUX_MODEL), gateway: null, fallback: null, scripted: null },
     extensionFactories: [fauxProvider(steps), ...extensions],
     ...overrides,
   });

@@ -20,6 +20,8 @@ describe("models", () => {
     const gateway = await openAiUpstream("hello from the gateway");
     closers.push(gateway.close);
     const models: ModelSettings = resolveModelSettings({
+      app: "lab",
+      env: {},
       gateway: { url: gateway.url, key: KEY },
       fallback: {},
     });
@@ -55,6 +57,8 @@ describe("models", () => {
     const fallback = await openAiUpstream("hello from the lab GPU");
     closers.push(fallback.close);
     const models = resolveModelSettings({
+      app: "lab",
+      env: {},
       gateway: { url: `http://127.0.0.1:${await closedPort()}`, key: KEY },
       fallback: { baseUrl: `${fallback.url}/v1`, model: "llama3.1:8b" },
     });
@@ -72,6 +76,8 @@ describe("models", () => {
     const fallback = await openAiUpstream("finished locally");
     closers.push(fallback.close);
     const models = resolveModelSettings({
+      app: "lab",
+      env: {},
       gateway: { url: `http://127.0.0.1:${await closedPort()}`, key: KEY },
       fallback: { baseUrl: `${fallback.url}/v1`, model: "qwen2.5" },
     });
@@ -96,23 +102,45 @@ describe("models", () => {
   }, 20_000);
 
   it("refuses model settings that cannot work", () => {
-    expect(() => resolveModelSettings({ gateway: null, fallback: {} })).toThrow(/no model/);
     expect(() =>
-      resolveModelSettings({ model: "auraison/fast", gateway: null, fallback: {} }),
+      resolveModelSettings({ app: "lab", env: {}, gateway: null, fallback: {} }),
+    ).toThrow(/no model/);
+    expect(() =>
+      resolveModelSettings({
+        app: "lab",
+        env: {},
+        model: "auraison/fast",
+        gateway: null,
+        fallback: {},
+      }),
     ).toThrow(/no central/);
     expect(() =>
-      resolveModelSettings({ gateway: null, fallback: { baseUrl: "http://x" } }),
+      resolveModelSettings({
+        app: "lab",
+        env: {},
+        gateway: null,
+        fallback: { baseUrl: "http://x" },
+      }),
     ).toThrow(/go together/);
     expect(
-      resolveModelSettings({ model: "anthropic/claude-sonnet-4-5", gateway: null, fallback: {} })
-        .primary,
+      resolveModelSettings({
+        app: "lab",
+        env: {},
+        model: "anthropic/claude-sonnet-4-5",
+        gateway: null,
+        fallback: {},
+      }).primary,
     ).toEqual({
       provider: "anthropic",
       id: "claude-sonnet-4-5",
     });
     expect(
-      resolveModelSettings({ gateway: null, fallback: { baseUrl: "http://x/v1", model: "m" } })
-        .primary,
+      resolveModelSettings({
+        app: "lab",
+        env: {},
+        gateway: null,
+        fallback: { baseUrl: "http://x/v1", model: "m" },
+      }).primary,
     ).toEqual({
       provider: "fallback",
       id: "m",
@@ -121,7 +149,13 @@ describe("models", () => {
 
   it("fails a run clearly when its model is unknown or has no key", async () => {
     runtime = await openRuntime(makeApp(), [], {
-      models: resolveModelSettings({ model: "nope/nothing", gateway: null, fallback: {} }),
+      models: resolveModelSettings({
+        app: "lab",
+        env: {},
+        model: "nope/nothing",
+        gateway: null,
+        fallback: {},
+      }),
     });
     const unknown = await runTask(runtime, "hi");
     expect(unknown.record.error).toMatchObject({ category: "model", reason: "model_not_found" });
@@ -131,6 +165,8 @@ describe("models", () => {
     try {
       runtime = await openRuntime(makeApp(), [], {
         models: resolveModelSettings({
+          app: "lab",
+          env: {},
           model: "anthropic/claude-sonnet-4-5",
           gateway: null,
           fallback: {},

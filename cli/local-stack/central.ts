@@ -1,0 +1,55 @@
+import { join } from "node:path";
+import { PROJECT_ROOT, wranglerBin } from "../wrangler";
+import { type ManagedProcess, spawnManaged, waitHealthy } from "./processes";
+
+export interface LocalCentralOptions {
+  port: number;
+  /** Durable Object and R2 state (`wrangler dev --persist-to`). */
+  persistDir: string;
+  /** Either a bootstrap key passed as a var, or env files wrangler reads it from. */
+  bootstrap: { key: string } | { envFiles: readonly string[] };
+  /** Echo wrangler's output with a `[central]` prefix. */
+  echo?: boolean;
+  /** Append wrangler's output to this file. */
+  logFile?: string;
+  logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
+  inspectorPort?: number;
+  startTimeoutMs?: number;
+}
+
+/** Central under `wrangler dev` on 127.0.0.1, healthy when this resolves. */
+export async function startLocalCentral(options: LocalCentralOptions): Promise<{
+  url: string;
+  process: ManagedProcess;
+}> {
+  const args = [
+    wranglerBin(),
+    "dev",
+    "--config",
+    join(PROJECT_ROOT, "wrangler.toml"),
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(options.port),
+    "--persist-to",
+    options.persistDir,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    options.logLevel ?? "log",
+  ];
+  if (options.inspectorPort !== undefined)
+    args.push("--inspector-port", String(options.inspectorPort));
+  if ("key" in options.bootstrap)
+    args.push("--var", `AURAISON_BOOTSTRAP_KEY:${options.bootstrap.key}`);
+  else for (const file of options.bootstrap.envFiles) args.push("--env-file", file);
+  const proc = spawnManaged("central", process.execPath, args, {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
+    echo: options.echo ?? false,
+    ...(options.logFile ? { logFile: options.logFile } : {}),
+  });
+  const url = `http://127.0.0.1:${options.port}`;
+  // The first build on a cold machine takes a while.
+  await waitHealthy(`${url}/health`, proc, options.startTimeoutMs ?? 120_000);
+  return { url, process: proc };
+}

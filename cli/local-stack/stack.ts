@@ -1,0 +1,221 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { AgentList, CentralClient, PATHS, TenantSettings } from "../../contract";
+import { CliError, EXIT } from "../errors";
+import { PROJECT_ROOT } from "../wrangler";
+import { resolveBootstrapKey } from "./bootstrap-key";
+import { startLocalCentral } from "./central";
+import { describePlan, localModelPlan } from "./models";
+import { type ManagedProcess, portFree, spawnManaged } from "./processes";
+import { ensureComponentKey, ensureLocalTenant } from "./tenant";
+
+export interface LocalStackOptions {
+  home: string;
+  port: number;
+  app: string;
+  appDir: string;
+  edge: boolean;
+  memory: boolean;
+  /** A TenantSettings JSON file applied to the local tenant at start. */
+  settingsFile?: string;
+}
+
+const BIN = join(PROJECT_ROOT, "bin", "auraison.js");
+
+/**
+ * `auraison dev`: central under wrangler dev, the local tenant and its admin key, one edge agent
+ * for the sample app and the memory projector following central's log — all on 127.0.0.1, all
+ * state under the state dir, so a second start resumes where the first stopped. Runs until
+ * SIGINT/SIGTERM (or until a component dies) and stops everything in order: the edge first (it
+ * drains and delivers its events), then memory, then central.
+ */
+export async function runLocalStack(options: LocalStackOptions): Promise<number> {
+  const { home, port, app } = options;
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  mkdirSync(join(home, "logs"), { recursive: true });
+  if (!(await portFree(port)))
+    throw new CliError(
+      `127.0.0.1:${port} is in use (another \`auraison dev\`?); pass --port <port>`,
+      EXIT.usage,
+    );
+  const settings = options.settingsFile ? readSettings(options.settingsFile) : null;
+
+  const bootstrap = resolveBootstrapKey(home);
+  if (bootstrap.source === "generated")
+    say(
+      `platform bootstrap key (shown once; saved 0600 in ${join(home, "bootstrap.env")}):\n  ${bootstrap.key}`,
+    );
+  say(
+    `starting central on 127.0.0.1:${port} (wrangler dev; log: ${join(home, "logs", "central.log")}) ...`,
+  );
+  const processes: ManagedProcess[] = [];
+  const logFile = (name: string) => join(home, "logs", `${name}.log`);
+  const stopAll = async () => {
+    for (const proc of [...processes].reverse())
+      await proc.stop(
+        proc.name === "central" ? "SIGINT" : "SIGTERM",
+        proc.name === "edge" ? 45_000 : 15_000,
+      );
+  };
+  try {
+    const central = await startLocalCentral({
+      port,
+      persistDir: join(home, "central"),
+      bootstrap: { envFiles: bootstrap.envFiles },
+      logFile: logFile("central"),
+    });
+    processes.push(central.process);
+    const tenant = await ensureLocalTenant(central.url, bootstrap.key, home);
+    const admin = new CentralClient({ url: central.url, key: tenant.settings.admin_key });
+    if (settings) await admin.request("PUT", PATHS.settings, TenantSettings, settings);
+
+    const plan = localModelPlan(app);
+    const childEnv = { ...process.env, AURAISON_HOME: home, AURAISON_URL: central.url };
+    if (options.edge) {
+      const agentKey = await ensureComponentKey(admin, home, `edge-${app}`, "agent", app);
+      const edge = spawnManaged(
+        "edge",
+        process.execPath,
+        [
+          BIN,
+          "edge",
+          "start",
+          "--app",
+          app,
+          "--app-dir",
+          options.appDir,
+          ...(plan.kind === "scripted" ? ["--model", `scripted/${app}`] : []),
+        ],
+        { env: { ...childEnv, AURAISON_KEY: agentKey }, logFile: logFile("edge") },
+      );
+      processes.push(edge);
+      await waitForAgent(admin, app, edge);
+    }
+    if (options.memory) {
+      const viewerKey = await ensureComponentKey(admin, home, "memory", "viewer");
+      processes.push(
+        spawnManaged(
+          "memory",
+          process.execPath,
+          [BIN, "memory", "sync", "--from", central.url, "--follow"],
+          {
+            env: { ...childEnv, AURAISON_KEY: viewerKey },
+            logFile: logFile("memory"),
+          },
+        ),
+      );
+    }
+    writeFileSync(
+      join(home, "dev.json"),
+      `${JSON.stringify(
+        {
+          url: central.url,
+          started_at: new Date().toISOString(),
+          pid: process.pid,
+          processes: Object.fromEntries(processes.map((p) => [p.name, p.child.pid])),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    say(summary(options, central.url, tenant.newAdminKey, describePlan(plan)));
+    return await superviseUntilStopped(processes, stopAll, say);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function readSettings(file: string) {
+  try {
+    return TenantSettings.parse(JSON.parse(readFileSync(file, "utf8")));
+  } catch (error) {
+    throw new CliError(
+      `--settings ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      EXIT.usage,
+    );
+  }
+}
+
+async function waitForAgent(
+  admin: CentralClient,
+  app: string,
+  edge: ManagedProcess,
+): Promise<void> {
+  const until = Date.now() + 90_000;
+  for (;;) {
+    const { agents } = await admin.request("GET", PATHS.agents, AgentList);
+    if (agents.some((a) => a.app === app && (a.status === "online" || a.status === "busy"))) return;
+    if (edge.child.exitCode !== null || edge.child.signalCode !== null)
+      throw new CliError(`the ${app} edge agent exited while starting:\n${edge.output()}`);
+    if (Date.now() > until)
+      throw new CliError(`the ${app} edge agent did not register within 90 s:\n${edge.output()}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function summary(
+  options: LocalStackOptions,
+  url: string,
+  newAdminKey: string | null,
+  model: string,
+): string {
+  const home = options.home;
+  const rel = (path: string) => relative(process.cwd(), path) || ".";
+  const lines = [
+    "",
+    "Auraison is running on 127.0.0.1:",
+    `  central  ${url}  (wrangler dev; Durable Object and R2 state in ${rel(join(home, "central"))})`,
+    `  tenant   local; admin key in ${rel(join(home, "local.json"))}`,
+  ];
+  if (newAdminKey) lines.push(`           admin key (shown once): ${newAdminKey}`);
+  if (options.edge) {
+    lines.push(
+      `  edge     ${options.app} agent (${rel(options.appDir)}), workdir ${rel(join(home, "edge", options.app, "work"))}`,
+      `  model    ${model}`,
+    );
+  }
+  if (options.memory)
+    lines.push(`  memory   DuckLake in ${rel(join(home, "lake"))}, following central's log`);
+  lines.push(
+    `  logs     ${rel(join(home, "logs"))}/`,
+    "",
+    "From another terminal (the CLI finds this stack by itself):",
+    `  npx auraison intent submit --app ${options.app} "summarise the notebook" --wait`,
+    "  npx auraison runs list",
+    "  npx auraison agents list",
+    '  npx auraison memory sql "select r.run_id, r.status, count(t.tool) as tools from runs r left join tool_calls t using (run_id) group by all"',
+    "",
+    "Ctrl-C stops everything; the next start resumes with the same state.",
+  );
+  return lines.join("\n");
+}
+
+/** Waits for a signal (clean stop, exit 0) or for a component to die (stop the rest, exit 1). */
+async function superviseUntilStopped(
+  processes: ManagedProcess[],
+  stopAll: () => Promise<void>,
+  say: (line: string) => void,
+): Promise<number> {
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  const died = Promise.race(processes.map((p) => p.exited.then((code) => ({ proc: p, code }))));
+  const first = await Promise.race([signalled.then((signal) => ({ signal })), died]);
+  if ("signal" in first) {
+    say(`${first.signal}: stopping the edge agent (it drains), memory, then central ...`);
+    await stopAll();
+    say("stopped.");
+    return EXIT.ok;
+  }
+  say(
+    `${first.proc.name} exited unexpectedly (${first.code}); stopping the rest. Its last output:\n${first.proc.output()}`,
+  );
+  await stopAll();
+  return EXIT.failure;
+}
+
+export function defaultAppDir(): string {
+  return resolve(PROJECT_ROOT, "examples", "apps", "lab-notes");
+}

@@ -1,0 +1,142 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type Api,
+  type AssistantMessage,
+  type Context,
+  fauxAssistantMessage,
+  fauxText,
+  fauxToolCall,
+  getApiProvider,
+  type Model,
+  registerFauxProvider,
+  type SimpleStreamOptions,
+} from "@mariozechner/pi-ai";
+import { z } from "zod";
+import { ContractValidationError, JsonObject, parse, ToolName } from "../../contract";
+
+/**
+ * The offline demo model. An app may ship `scripted-model.json`: a fixed scenario that drives
+ * the app's real tools so the whole platform can be seen working with no model provider. It is
+ * a provider of its own (`scripted/<app>`), printed as such when an agent starts and flagged
+ * `scripted: true` in every model_call event: a scripted answer never passes for a real model's.
+ */
+export const SCRIPTED_PROVIDER = "scripted";
+export const SCRIPTED_FILE = "scripted-model.json";
+
+const ScriptedStep = z
+  .strictObject({
+    /** Text the model "says" before its tool calls. */
+    say: z.string().max(4096).optional(),
+    /** Tool calls of this turn (run in parallel by pi, like a real model's). */
+    tools: z
+      .array(z.strictObject({ tool: ToolName, args: JsonObject }))
+      .min(1)
+      .max(16)
+      .optional(),
+    /** The final answer; ends the scenario. */
+    answer: z.string().max(16_384).optional(),
+    /** Thinking time before this step, so a demo (or a test) can catch a run mid-flight. */
+    delay_ms: z.number().int().min(0).max(60_000).default(0),
+  })
+  .refine((s) => (s.tools === undefined) !== (s.answer === undefined), {
+    message: "a step has either `tools` or `answer`",
+  });
+
+export const ScriptedScenario = z.strictObject({
+  description: z.string().min(1).max(1024),
+  steps: z.array(ScriptedStep).min(1).max(256),
+});
+export type ScriptedScenario = z.infer<typeof ScriptedScenario>;
+
+/** `<app>/scripted-model.json`, validated, or null when the app has none. */
+export function loadScriptedScenario(appRoot: string | null): ScriptedScenario | null {
+  if (!appRoot) return null;
+  const file = join(appRoot, SCRIPTED_FILE);
+  if (!existsSync(file)) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ContractValidationError(file, [
+      { path: "$", expected: "JSON", message: String(error), code: "invalid_json" },
+    ]);
+  }
+  return parse(ScriptedScenario, json, file);
+}
+
+export interface ScriptedVariables {
+  /** Absolute path of the app's skills folder, for scenarios that run skill scripts. */
+  skills: string;
+}
+
+/**
+ * A pi stream function playing the scenario. The step is chosen by how many answers the
+ * conversation already holds, so a resumed or forked session picks up where its transcript is.
+ * pi-ai's faux provider does the streaming (deltas, usage estimates); one response is queued
+ * per call, so the model serves any number of calls.
+ */
+export function scriptedStream(scenario: ScriptedScenario, app: string, vars: ScriptedVariables) {
+  const faux = registerFauxProvider({
+    api: `scripted-${app}`,
+    provider: SCRIPTED_PROVIDER,
+    models: [{ id: app, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } }],
+    tokensPerSecond: 400,
+  });
+  const inner = getApiProvider(faux.api)!.streamSimple;
+  const respond = async (context: Context): Promise<AssistantMessage> => {
+    // pi's compaction asks the model for a summary; the scenario has nothing to add.
+    if (context.systemPrompt?.startsWith("You are a context summarization assistant"))
+      return fauxAssistantMessage("Scripted scenario in progress.");
+    const answered = context.messages.filter(
+      (m) => m.role === "assistant" && m.stopReason !== "error" && m.stopReason !== "aborted",
+    ).length;
+    const step = scenario.steps[answered] ?? {
+      answer: "The scripted scenario is complete; there is nothing more it can do.",
+      delay_ms: 0,
+    };
+    if (step.delay_ms) await new Promise((resolve) => setTimeout(resolve, step.delay_ms));
+    const fill = (text: string) => substitute(text, { ...vars, prompt: promptOf(context) });
+    if (step.answer !== undefined) return fauxAssistantMessage(fill(step.answer));
+    return fauxAssistantMessage(
+      [
+        ...(step.say ? [fauxText(fill(step.say))] : []),
+        ...step.tools!.map((call) => fauxToolCall(call.tool, fillArgs(call.args, fill))),
+      ],
+      { stopReason: "toolUse" },
+    );
+  };
+  return {
+    api: faux.api,
+    streamSimple: (model: Model<Api>, context: Context, options?: SimpleStreamOptions) => {
+      faux.appendResponses([respond]);
+      return inner(model, context, options);
+    },
+  };
+}
+
+function promptOf(context: Context): string {
+  const first = context.messages.find((m) => m.role === "user");
+  if (!first) return "";
+  if (typeof first.content === "string") return first.content;
+  return first.content.map((part) => (part.type === "text" ? part.text : "")).join("");
+}
+
+function substitute(text: string, vars: Record<string, string>): string {
+  return text.replace(/\{\{(\w+)\}\}/g, (match, name: string) => vars[name] ?? match);
+}
+
+function fillArgs(
+  args: Record<string, unknown>,
+  fill: (text: string) => string,
+): Record<string, unknown> {
+  const walk = (value: unknown): unknown =>
+    typeof value === "string"
+      ? fill(value)
+      : Array.isArray(value)
+        ? value.map(walk)
+        : value && typeof value === "object"
+          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]))
+          : value;
+  return walk(args) as Record<string, unknown>;
+}

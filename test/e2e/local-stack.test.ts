@@ -1,0 +1,117 @@
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { type ManagedProcess, spawnManaged } from "../../cli/local-stack/processes";
+import { freePort } from "../helpers/central-dev";
+import { BIN, runCli } from "../helpers/cli";
+
+/**
+ * `npm start` from a clean state, driven like a user would from a second terminal: the stack
+ * comes up on its own (central, tenant, edge agent on the sample app, memory), the CLI finds it
+ * without flags, an intent runs on the scripted model through real tools, central has its
+ * events, memory has its rows, Ctrl-C stops everything, and a second start resumes.
+ */
+describe("npm start: the whole platform on one machine", () => {
+  const home = mkdtempSync(join(tmpdir(), "auraison-e2e-home-"));
+  const env = {
+    AURAISON_HOME: home,
+    ANTHROPIC_API_KEY: "",
+    OPENAI_API_KEY: "",
+    AURAISON_FALLBACK_BASE_URL: "",
+    AURAISON_BOOTSTRAP_KEY: "",
+  };
+  let stack: ManagedProcess | null = null;
+  let port = 0;
+
+  afterAll(async () => {
+    await stack?.stop("SIGKILL", 0);
+  });
+
+  async function start(): Promise<ManagedProcess> {
+    const proc = spawnManaged("dev", process.execPath, [BIN, "dev", "--port", String(port)], {
+      env: { ...process.env, ...env },
+    });
+    const until = Date.now() + 240_000;
+    while (!proc.output().includes("Ctrl-C stops everything")) {
+      if (proc.child.exitCode !== null) throw new Error(`auraison dev exited:\n${proc.output()}`);
+      if (Date.now() > until) throw new Error(`auraison dev did not come up:\n${proc.output()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return proc;
+  }
+
+  const cli = (args: string[]) => runCli(args, { env, timeoutMs: 120_000 });
+
+  it("comes up from a clean state and says what runs where, labelling the scripted model", async () => {
+    port = await freePort();
+    stack = await start();
+    const out = stack.output();
+    expect(out).toMatch(/central +http:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/admin key \(shown once\): aur_admin_local_/);
+    expect(out).toContain("scripted/lab-notes");
+    expect(out).toContain("NOT a real model");
+    expect(out).toContain("following central's log");
+    const saved = JSON.parse(readFileSync(join(home, "local.json"), "utf8"));
+    expect(saved).toMatchObject({ tenant: "local", url: `http://127.0.0.1:${port}` });
+  }, 300_000);
+
+  let runId = "";
+
+  it("runs an intent submitted from a second terminal, streaming its events to the end", async () => {
+    const submitted = await cli([
+      "intent",
+      "submit",
+      "--app",
+      "lab-notes",
+      "summarise the notebook",
+      "--wait",
+    ]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    expect(submitted.stdout).toContain("run_started");
+    expect(submitted.stdout).toContain("tool_call_finished bash ok");
+    expect(submitted.stdout).toContain("run_completed");
+    runId = /^run ([0-9a-f-]{36})/m.exec(submitted.stdout)![1]!;
+
+    const runs = JSON.parse((await cli(["--json", "runs", "list"])).stdout);
+    expect(runs.find((r: { run_id: string }) => r.run_id === runId)).toMatchObject({
+      status: "completed",
+      app: "lab-notes",
+      attempt: 1,
+    });
+    const agents = JSON.parse((await cli(["--json", "agents", "list"])).stdout);
+    expect(agents).toEqual([expect.objectContaining({ app: "lab-notes", status: "online" })]);
+    expect(existsSync(join(home, "edge/lab-notes/work/reports/notes-summary.md"))).toBe(true);
+  }, 180_000);
+
+  it("has the run, its tool calls and its (scripted) model calls in memory, queryable with SQL", async () => {
+    const query = `select r.status, r.app, count(distinct t.tool_call_id) as tools, count(distinct m.call_id) as model_calls,
+      bool_and(m.scripted) as scripted from runs r join tool_calls t using (run_id) join model_calls m using (run_id)
+      where r.run_id = '${runId}' group by all`;
+    let rows: Array<Record<string, unknown>> = [];
+    const until = Date.now() + 60_000;
+    while (Date.now() < until) {
+      const result = await cli(["--json", "memory", "sql", query]);
+      rows = result.code === 0 ? JSON.parse(result.stdout) : [];
+      if (rows.length > 0 && rows[0]!.status === "completed") break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    expect(rows).toEqual([
+      { status: "completed", app: "lab-notes", tools: 5, model_calls: 6, scripted: true },
+    ]);
+  }, 120_000);
+
+  it("stops cleanly on Ctrl-C and resumes with the same state on the next start", async () => {
+    const code = await stack!.stop("SIGINT", 60_000);
+    expect(code).toBe(0);
+    expect(stack!.output()).toContain("stopped.");
+    stack = await start();
+    expect(stack.output()).not.toContain("admin key (shown once)");
+    const runs = JSON.parse((await cli(["--json", "runs", "list"])).stdout);
+    expect(runs.map((r: { run_id: string }) => r.run_id)).toContain(runId);
+    const again = await cli(["intent", "submit", "--app", "lab-notes", "again", "--wait"]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await stack.stop("SIGINT", 60_000)).toBe(0);
+    stack = null;
+  }, 400_000);
+});
