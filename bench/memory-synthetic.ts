@@ -12,7 +12,15 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import type { AgentEvent, EventKind, EventPayload, StoredEvent } from "../contract";
+import type { AgentEventInput, EventKind } from "../contract";
+
+/**
+ * A StoredEvent as an emitter writes it: fields the contract defaults may be left out, exactly
+ * as on the wire (validation fills them in).
+ */
+export type SyntheticEvent = AgentEventInput & { cursor: number };
+type PayloadInput<K extends EventKind> = Extract<AgentEventInput, { kind: K }>["payload"];
+type Unstamped = Omit<AgentEventInput, "event_id" | "ts">;
 
 export interface SyntheticOptions {
   /** Exactly this many events (the last runs may be cut off mid-way, as in a live log). */
@@ -98,7 +106,7 @@ function prng(seed: number): () => number {
 interface Pending {
   ts: number;
   order: number;
-  event: Omit<AgentEvent, "event_id" | "ts">;
+  event: Unstamped;
 }
 
 /** A binary min-heap on (ts, order): events leave in time order, ties in creation order. */
@@ -148,7 +156,7 @@ function less(a: Pending, b: Pending): boolean {
 }
 
 /** Yields exactly `options.events` StoredEvents in cursor order; same seed, same log. */
-export function* syntheticEvents(options: SyntheticOptions): Generator<StoredEvent> {
+export function* syntheticEvents(options: SyntheticOptions): Generator<SyntheticEvent> {
   const rand = prng(options.seed ?? 42);
   const tenant = options.tenant ?? "aegean-lab";
   const start = Date.parse(options.start ?? "2026-06-01T00:00:00.000Z");
@@ -190,7 +198,7 @@ export function* syntheticEvents(options: SyntheticOptions): Generator<StoredEve
 
   const heap = new Heap();
   let order = 0;
-  const emit = (ts: number, event: Omit<AgentEvent, "event_id" | "ts">) => {
+  const emit = (ts: number, event: Unstamped) => {
     heap.push({ ts: Math.round(ts), order: order++, event });
   };
   const ev = <K extends EventKind>(
@@ -199,7 +207,7 @@ export function* syntheticEvents(options: SyntheticOptions): Generator<StoredEve
     run_id: string | null,
     seq: number,
     attempt: number | null,
-    payload: EventPayload<K>,
+    payload: PayloadInput<K>,
   ) =>
     ({
       tenant,
@@ -210,7 +218,7 @@ export function* syntheticEvents(options: SyntheticOptions): Generator<StoredEve
       attempt,
       kind,
       payload,
-    }) as Omit<AgentEvent, "event_id" | "ts">;
+    }) as Unstamped;
 
   // Agents heartbeat every 5 minutes; runs (about 33 events each) fill the rest of the span.
   const heartbeatEvery = 300_000;
@@ -535,7 +543,7 @@ export function* syntheticEvents(options: SyntheticOptions): Generator<StoredEve
         event_id: uuid7(next.ts),
         ts: new Date(next.ts).toISOString(),
       };
-      yield { ...(event as AgentEvent), cursor };
+      yield { ...(event as AgentEventInput), cursor };
       continue;
     }
     if (nextHeartbeat <= nextRun) {
@@ -607,7 +615,7 @@ export function* syntheticEvents(options: SyntheticOptions): Generator<StoredEve
  */
 export function writeSegments(
   dir: string,
-  events: Iterable<StoredEvent>,
+  events: Iterable<SyntheticEvent>,
   options: { segment?: number; gzip?: boolean } = {},
 ): string[] {
   const size = options.segment ?? 50_000;

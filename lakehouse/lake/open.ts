@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { type DuckDB, openDuckDB } from "../duckdb";
 import type { ExtensionName } from "../extensions";
 import { assertKnown, migrate, schemaVersion } from "../schema/migrations";
+import { catalogExists, createOnce } from "./creation-lock";
 import {
   attachStatement,
   describeCatalog,
@@ -13,7 +14,7 @@ import {
   type SnapshotRef,
 } from "./location";
 import { objectStoreSecret } from "./object-store";
-import { withRetry } from "./retry";
+import { isTransient, withRetry } from "./retry";
 import { enableWal } from "./sqlite-wal";
 
 /** The name the lake is attached under; every statement of the projection refers to it. */
@@ -49,6 +50,14 @@ export class LakeNotFoundError extends Error {
 const NEW_LAKE = /create a new ducklake instance|data_path is not set/i;
 
 /**
+ * Two writers creating the same new lake in PostgreSQL race on the catalog's tables; the loser
+ * fails with a duplicate type or table, and its retry finds the lake the winner created.
+ */
+const CREATION_RACE = /duplicate key value violates unique constraint|already exists/i;
+const attachRetry = (error: unknown) =>
+  isTransient(error) || (error instanceof Error && CREATION_RACE.test(error.message));
+
+/**
  * Opens DuckDB with the lake attached as `memory`. Writers create the lake on first use and
  * bring its schema up to date; readers attach it READ_ONLY (optionally at a snapshot) and refuse
  * a lake that does not exist yet or was written by a newer schema.
@@ -66,7 +75,7 @@ export async function openLake(
   const secret = objectStoreSecret(location.dataPath, options.env);
 
   const localCatalog = location.catalog.kind === "postgres" ? null : location.catalog.path;
-  const exists = localCatalog ? existsSync(localCatalog) && statSync(localCatalog).size > 0 : null;
+  const exists = localCatalog ? catalogExists(localCatalog) : null;
   if (exists === false && readOnly) throw new LakeNotFoundError(location);
 
   const db = await openDuckDB({ extensions, config: options.config });
@@ -86,15 +95,18 @@ export async function openLake(
       if (!remote) mkdirSync(location.dataPath, { recursive: true });
     }
     const attach = (withDataPath: boolean) =>
-      withRetry(() =>
-        c.run(
-          attachStatement(location, {
-            alias: LAKE_ALIAS,
-            readOnly,
-            withDataPath,
-            at: options.at,
-          }),
-        ),
+      withRetry(
+        () =>
+          c.run(
+            attachStatement(location, {
+              alias: LAKE_ALIAS,
+              readOnly,
+              withDataPath,
+              at: options.at,
+            }),
+          ),
+        // A lake being created by another writer may take a while on a busy machine.
+        { retryIf: attachRetry, attempts: 12 },
       ).catch((error: unknown) => {
         if (options.at && error instanceof Error && /no snapshot found/i.test(error.message))
           throw new LakeConfigError(
@@ -102,14 +114,17 @@ export async function openLake(
           );
         throw error;
       });
-    if (exists === false) {
-      await attach(true);
-      if (location.catalog.kind === "sqlite") {
-        await c.run(`DETACH ${LAKE_ALIAS}`);
-        enableWal(location.catalog.path);
-        await attach(false);
-      }
-    } else {
+    const created =
+      exists === false &&
+      (await createOnce(localCatalog!, async () => {
+        await attach(true);
+        if (location.catalog.kind === "sqlite") {
+          await c.run(`DETACH ${LAKE_ALIAS}`);
+          enableWal(location.catalog.path);
+          await attach(false);
+        }
+      }));
+    if (!created) {
       try {
         await attach(location.explicitDataPath);
       } catch (error) {

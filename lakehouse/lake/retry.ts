@@ -13,6 +13,8 @@ export function isTransient(error: unknown): boolean {
 export interface RetryOptions {
   attempts?: number;
   baseMs?: number;
+  /** Which failures are worth another try (default: isTransient). */
+  retryIf?: (error: unknown) => boolean;
   onRetry?: (error: unknown, attempt: number) => void;
 }
 
@@ -24,7 +26,7 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
     try {
       return await fn();
     } catch (error) {
-      if (attempt >= attempts || !isTransient(error)) throw error;
+      if (attempt >= attempts || !(options.retryIf ?? isTransient)(error)) throw error;
       options.onRetry?.(error, attempt);
       const delay = Math.min(5_000, base * 2 ** (attempt - 1));
       await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));

@@ -157,9 +157,12 @@ JOIN new_runs r USING (run_id)
 LEFT JOIN denials d USING (run_id, tool_call_id)`;
 
 const MODEL_CALL_FIELDS =
-  '{"call_id":"VARCHAR","operation":"VARCHAR","provider":"VARCHAR","request_model":"VARCHAR","response_model":"VARCHAR","alias":"VARCHAR","stream":"BOOLEAN","input_tokens":"BIGINT","output_tokens":"BIGINT","cache_read_tokens":"BIGINT","cache_write_tokens":"BIGINT","cost_usd":"DOUBLE","latency_ms":"BIGINT","ttft_ms":"BIGINT","cache_hit":"BOOLEAN","attempts":[{"provider":"VARCHAR","model":"VARCHAR","outcome":"VARCHAR"}],"finish_reasons":["VARCHAR"],"error_type":"VARCHAR","observer":"VARCHAR","scripted":"BOOLEAN"}';
+  '{"call_id":"VARCHAR","operation":"VARCHAR","provider":"VARCHAR","request_model":"VARCHAR","response_model":"VARCHAR","alias":"VARCHAR","stream":"BOOLEAN","input_tokens":"BIGINT","output_tokens":"BIGINT","cache_read_tokens":"BIGINT","cache_write_tokens":"BIGINT","cost_usd":"DOUBLE","latency_ms":"BIGINT","ttft_ms":"BIGINT","cache_hit":"BOOLEAN","attempts":[{"provider":"VARCHAR","model":"VARCHAR","outcome":"VARCHAR"}],"finish_reasons":["VARCHAR"],"error_type":"VARCHAR","observer":"VARCHAR","scripted":"BOOLEAN","app":"VARCHAR"}';
 
-/** Model calls of the touched runs, and the batch's calls that belong to no run. */
+/**
+ * Model calls of the touched runs, and the batch's calls that belong to no run (their app is the
+ * one the gateway attributed, when it did).
+ */
 export const INSERT_MODEL_CALLS = `
 INSERT INTO memory.model_calls BY NAME
 WITH calls AS (
@@ -170,7 +173,7 @@ WITH calls AS (
     SELECT * EXCLUDE (origin) FROM batch WHERE kind = 'model_call' AND run_id IS NULL
   )
 )
-SELECT c.event_id, c.run_id, c.tenant, r.app, c.agent_id, c.attempt, c.ts,
+SELECT c.event_id, c.run_id, c.tenant, coalesce(r.app, p.app) AS app, c.agent_id, c.attempt, c.ts,
   p.call_id, p.operation, p.provider, p.request_model, p.response_model,
   coalesce(p.response_model, p.request_model) AS model, p.alias, p.stream,
   p.input_tokens, p.output_tokens, p.cache_read_tokens, p.cache_write_tokens, p.cost_usd,

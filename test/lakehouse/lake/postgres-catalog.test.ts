@@ -1,7 +1,13 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheticEvents, writeSegments } from "../../../bench/memory-synthetic";
-import { DirectorySource, resolveLakeLocation, sync } from "../../../lakehouse";
+import {
+  DirectorySource,
+  MIGRATIONS,
+  openLake,
+  resolveLakeLocation,
+  sync,
+} from "../../../lakehouse";
 import { runCli } from "../../helpers/cli";
 import { count, localLake, projectionDigest, tempDir, withLake, writeLog } from "../fixture";
 import { startPostgres, type TestPostgres } from "../postgres";
@@ -59,4 +65,22 @@ describe("PostgreSQL catalog", () => {
     expect(read.code, read.stderr).toBe(0);
     expect(JSON.parse(read.stdout)).toHaveLength(3);
   }, 300_000);
+
+  it("lets writers that start at once create a new lake together", async () => {
+    const conninfo = await pg.database("fresh");
+    const location = resolveLakeLocation(
+      { catalog: `postgres:${conninfo}`, dataPath: tempDir() },
+      tempDir(),
+      {},
+    );
+    const lakes = await Promise.all([1, 2, 3, 4].map(() => openLake(location, { env: {} })));
+    try {
+      const applied = await lakes[0]!.connection.runAndReadAll(
+        "SELECT version FROM memory.schema_migrations ORDER BY version",
+      );
+      expect(applied.getRows().flat()).toEqual(MIGRATIONS.map((m) => m.version));
+    } finally {
+      for (const lake of lakes) lake.close();
+    }
+  }, 120_000);
 });

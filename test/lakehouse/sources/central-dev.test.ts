@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheticEvents } from "../../../bench/memory-synthetic";
-import { IngestResult, parse } from "../../../contract";
+import { AgentEvent, IngestResult, parse } from "../../../contract";
 import { resolveLakeLocation } from "../../../lakehouse";
 import {
   type CentralDev,
@@ -85,8 +85,11 @@ describe("memory sync --from a real central", () => {
           events.length,
         );
         const stored = new Map((await tableRows(l, "events")).map((r) => [r.event_id, r]));
+        // Stored as the contract reads it: defaults filled in.
         for (const e of events.slice(0, 200))
-          expect(JSON.parse(stored.get(e.event_id)!.payload as string)).toEqual(e.payload);
+          expect(JSON.parse(stored.get(e.event_id)!.payload as string)).toEqual(
+            parse(AgentEvent, e, "event").payload,
+          );
         const settled = await count(
           l,
           "SELECT count(*) FROM memory.runs WHERE status IN ('completed', 'failed') AND len(anomalies) = 0",
