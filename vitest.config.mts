@@ -19,6 +19,8 @@ export default defineConfig({
           cloudflareTest({
             main: "./central/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
+            // The AI binding is remote-only; tests run without a Cloudflare account.
+            remoteBindings: false,
           }),
         ],
         test: {

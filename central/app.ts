@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { HEADERS, PATHS } from "../contract";
 import { openApiJson } from "./api/document";
 import type { Env } from "./env";
+import { gateway } from "./gateway/app";
 import { ApiFailure, failureResponse } from "./http/errors";
 import { createLogger } from "./log";
 import { forwardToTenant } from "./worker/forward";
@@ -11,9 +12,8 @@ import { createTenant } from "./worker/tenants";
 const log = createLogger({ component: "worker" });
 
 /**
- * The Worker: `/health`, `/openapi.json` and tenant creation here; every other `/v1` route is
- * forwarded to the caller's tenant Durable Object. (The model gateway will mount its own
- * sub-app under /v1 ahead of the forward.)
+ * The Worker: `/health`, `/openapi.json`, tenant creation and the model gateway here; every
+ * other `/v1` route is forwarded to the caller's tenant Durable Object.
  */
 export const app = new Hono<{ Bindings: Env }>()
   .use(async (c, next) => {
@@ -31,6 +31,7 @@ export const app = new Hono<{ Bindings: Env }>()
   .route("/", health)
   .get(PATHS.openapi, (c) => c.body(openApiJson(), 200, { "content-type": "application/json" }))
   .post(PATHS.tenants, createTenant)
+  .route("/", gateway)
   .all("/v1/*", forwardToTenant)
   .notFound((c) =>
     c.json(

@@ -6,4 +6,8 @@ export interface Env {
   ARCHIVE: R2Bucket;
   /** The platform bootstrap key: it may create tenants and nothing else. */
   AURAISON_BOOTSTRAP_KEY?: string;
+  /** Workers AI, for the model gateway's `workers-ai` providers. */
+  AI?: Ai;
+  /** Seals provider keys stored through the gateway's admin API (AES-GCM); at least 32 chars. */
+  AURAISON_GATEWAY_KEK?: string;
 }

@@ -8,7 +8,7 @@ export const REDACTED = "[REDACTED]";
 const SECRET_VALUE = new RegExp(
   [
     String.raw`\baur_(?:admin|op|view|agent|boot)_[A-Za-z0-9_-]{43,}`,
-    String.raw`(?<![A-Za-z0-9])sk-(?:proj-|ant-[a-z0-9]{2,8}-)?[A-Za-z0-9_-]{20,}`,
+    "(?<![A-Za-z0-9])sk-(?:proj-|ant-[a-z0-9]{2,8}-)?[A-Za-z0-9_-]{20,}",
     String.raw`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`,
     String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`,
     String.raw`\bgh[pousr]_[A-Za-z0-9]{36,}\b`,

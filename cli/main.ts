@@ -4,6 +4,7 @@ import { registerAgents } from "./commands/agents";
 import { registerDeploy } from "./commands/deploy";
 import { registerDev } from "./commands/dev";
 import { registerEdge } from "./commands/edge";
+import { registerGateway } from "./commands/gateway";
 import { registerIntent } from "./commands/intent";
 import { registerKeys } from "./commands/keys";
 import { registerMemory } from "./commands/memory";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerRuns(program);
   registerAgents(program);
   registerKeys(program);
+  registerGateway(program);
   registerMemory(program);
   registerDeploy(program);
   for (const command of walk(program)) command.exitOverride();

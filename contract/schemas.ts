@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ApiError } from "./api/errors";
 import { EventsPage, IngestRequest, IngestResult } from "./api/events";
 import { AgentInfo, AgentList } from "./api/fleet";
+import { GatewayConfig, GatewayConfigView, GatewayStatus, LimitRefusal } from "./api/gateway";
 import {
   AuditEntry,
   AuditList,
@@ -60,6 +61,10 @@ export const PUBLISHED_SCHEMAS = {
   IngestRequest,
   TenantSettings,
   Health,
+  GatewayConfig,
+  GatewayConfigView,
+  GatewayStatus,
+  LimitRefusal,
 } as const satisfies Record<string, z.ZodType>;
 
 export type PublishedSchemaName = keyof typeof PUBLISHED_SCHEMAS;

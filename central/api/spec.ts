@@ -10,6 +10,9 @@ import {
   EventsPage,
   EventsQuery,
   ForkRequest,
+  GatewayConfig,
+  GatewayConfigView,
+  GatewayStatus,
   Health,
   IngestRequest,
   IngestResult,
@@ -32,6 +35,8 @@ import {
   TenantCreateRequest,
   TenantSettings,
 } from "../../contract";
+import { GATEWAY_ROUTES } from "../gateway/routes";
+import { GATEWAY_CONFIG_LIMIT } from "../gateway/tenant/admin-routes";
 import { DEFAULT_BODY_LIMIT } from "../http/body";
 
 /**
@@ -369,4 +374,42 @@ export const ROUTES: readonly RouteSpec[] = [
     },
     { action: "events.ingest", bodyLimit: 16 * DEFAULT_BODY_LIMIT },
   ),
+  spec("tenant", ADMIN, {
+    operationId: "getGatewayConfig",
+    method: "get",
+    path: PATHS.gatewayConfig,
+    tags: ["gateway"],
+    summary: "The model gateway's configuration (provider keys shown only by reference)",
+    responses: { 200: json(GatewayConfigView, "Configuration"), ...errors(401, 403) },
+  }),
+  spec(
+    "tenant",
+    ADMIN,
+    {
+      operationId: "putGatewayConfig",
+      method: "put",
+      path: PATHS.gatewayConfig,
+      tags: ["gateway"],
+      summary:
+        "Replace the model gateway's configuration: providers, aliases, rules, prices, limits, budgets",
+      description:
+        "Omitted sections take their defaults. A key given as `{ value }` is sealed and never shown again; `{ stored: true }` keeps the stored one.",
+      request: body(GatewayConfig),
+      responses: {
+        200: json(GatewayConfigView, "Configuration"),
+        ...errors(400, 401, 403, 409, 413, 415, 503),
+      },
+    },
+    { action: "gateway.config.update", bodyLimit: GATEWAY_CONFIG_LIMIT },
+  ),
+  spec("tenant", READERS, {
+    operationId: "getGatewayStatus",
+    method: "get",
+    path: PATHS.gatewayStatus,
+    tags: ["gateway"],
+    summary:
+      "Provider health and circuits, budgets, rate windows, the response cache, cost table versions",
+    responses: { 200: json(GatewayStatus, "Status"), ...errors(401, 403) },
+  }),
+  ...GATEWAY_ROUTES.map((r) => spec(r.served, r.access, r.route)),
 ];

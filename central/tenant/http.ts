@@ -3,6 +3,7 @@ import { HEADERS } from "../../contract";
 import { ROUTES, type RouteSpec } from "../api/spec";
 import { bearerToken } from "../auth/keys";
 import { hasRole } from "../auth/principal";
+import { gatewayHandlers } from "../gateway/tenant/admin-routes";
 import { ApiFailure, failureResponse } from "../http/errors";
 import { eventHandlers } from "./routes/events";
 import { fleetHandlers } from "./routes/fleet";
@@ -15,6 +16,7 @@ const HANDLERS: Handlers = {
   ...fleetHandlers,
   ...runHandlers,
   ...eventHandlers,
+  ...gatewayHandlers,
 };
 
 const TENANT_ROUTES = ROUTES.filter((r) => r.served === "tenant");

@@ -4,6 +4,7 @@ import type { Ingest } from "../events/ingest";
 import type { EventReader } from "../events/reader";
 import type { EventStreams } from "../events/stream";
 import type { AgentStore } from "../fleet/agent-store";
+import type { GatewayDesk } from "../gateway/tenant/desk";
 import type { AuditLog } from "../governance/audit-log";
 import type { IdempotencyStore } from "../governance/idempotency";
 import type { KeyStore } from "../governance/key-store";
@@ -25,6 +26,8 @@ export interface TenantServices {
   ingest: Ingest;
   reader: EventReader;
   streams: EventStreams;
+  /** The model gateway's admission, settlement, configuration and status. */
+  gateway: GatewayDesk;
   /** Closes every agent connection opened with this key (after it was revoked). */
   closeKeyConnections(keyId: string): void;
 }

@@ -21,6 +21,8 @@ import { EventStreams } from "../events/stream";
 import { AgentSocket, CLOSE, type SocketState } from "../fleet/agent-socket";
 import { AgentStore } from "../fleet/agent-store";
 import { Liveness } from "../fleet/liveness";
+import { GatewayDesk, type GatewayModels } from "../gateway/tenant/desk";
+import type { AdmitRequest, AdmitResult, SettleRequest } from "../gateway/ticket";
 import { AuditLog } from "../governance/audit-log";
 import { IdempotencyStore } from "../governance/idempotency";
 import { KeyStore } from "../governance/key-store";
@@ -126,10 +128,11 @@ export class TenantAgent extends Agent<Env> {
     this.liveness = new Liveness(context, agents);
     this.socket = new AgentSocket(context, agents, dispatcher, ingest, audit);
     this.timer = new Timer(this.db, this, () => this.nextDue(), log);
+    const keys = new KeyStore(this.db, tenant, now);
     this.services = {
       ctx: context,
       record,
-      keys: new KeyStore(this.db, tenant, now),
+      keys,
       audit,
       idempotency: new IdempotencyStore(this.db, now),
       agents,
@@ -139,6 +142,7 @@ export class TenantAgent extends Agent<Env> {
       ingest,
       reader,
       streams,
+      gateway: new GatewayDesk(context, keys, agents, runs, ingest, this.env),
       closeKeyConnections: (keyId) => {
         for (const connection of this.getConnections<SocketState>()) {
           if (connection.state?.keyId !== keyId) continue;
@@ -295,6 +299,21 @@ export class TenantAgent extends Agent<Env> {
   async recordCentralEvents(events: unknown[]): Promise<IngestResult> {
     const outcome = this.services.ingest.ingest(events, { kind: "central" });
     return { stored: outcome.stored, duplicates: outcome.duplicates, rejected: outcome.rejected };
+  }
+
+  /** The model gateway (in the Worker) asks to admit a call: key, route, limits, reservation. */
+  async gatewayAdmit(request: AdmitRequest): Promise<AdmitResult> {
+    return this.services.gateway.admit(request);
+  }
+
+  /** The model gateway reports a finished call: spend, provider health, cache, its event. */
+  async gatewaySettle(request: SettleRequest): Promise<void> {
+    this.services.gateway.settle(request);
+  }
+
+  /** The aliases and models a key of this tenant may ask the gateway for; null for a bad key. */
+  async gatewayModels(secret: string): Promise<GatewayModels | null> {
+    return this.services.gateway.models(secret);
   }
 
   /** Only agent keys of this tenant reach onConnect; everything else is answered here. */

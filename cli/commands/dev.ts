@@ -16,6 +16,10 @@ export function registerDev(program: Command): void {
     .option("--no-edge", "do not start an edge agent")
     .option("--no-memory", "do not start the memory projector")
     .option("--settings <file>", "tenant settings (TenantSettings JSON) to apply at start")
+    .option(
+      "--gateway-config <file>",
+      "a gateway config (as for `auraison gateway apply`) to apply at start; the edge then uses auraison/auto",
+    )
     .action(
       async (opts: {
         port: string;
@@ -24,6 +28,7 @@ export function registerDev(program: Command): void {
         edge: boolean;
         memory: boolean;
         settings?: string;
+        gatewayConfig?: string;
       }) => {
         const port = Number(opts.port);
         if (!Number.isInteger(port) || port <= 0 || port > 65535)
@@ -36,6 +41,7 @@ export function registerDev(program: Command): void {
           edge: opts.edge,
           memory: opts.memory,
           ...(opts.settings ? { settingsFile: resolve(opts.settings) } : {}),
+          ...(opts.gatewayConfig ? { gatewayFile: resolve(opts.gatewayConfig) } : {}),
         });
       },
     );

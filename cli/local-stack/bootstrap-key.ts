@@ -10,7 +10,7 @@ const MIN_LENGTH = 32;
 export interface BootstrapKey {
   key: string;
   source: "env" | "dev.vars" | "saved" | "generated";
-  /** Env files for `wrangler dev --env-file`, in order (later ones win); none: wrangler reads .dev.vars itself. */
+  /** Env files for `wrangler dev --env-file`, in order (later ones win). */
   envFiles: string[];
 }
 
@@ -35,7 +35,8 @@ export function resolveBootstrapKey(
   };
   const fromEnv = env[BOOTSTRAP_VAR];
   if (fromEnv) return withSaved(checked(fromEnv, "the environment"), "env");
-  if (fromDevVars) return { key: checked(fromDevVars, devVars), source: "dev.vars", envFiles: [] };
+  if (fromDevVars)
+    return { key: checked(fromDevVars, devVars), source: "dev.vars", envFiles: [devVars] };
   const fromSaved = existsSync(saved) ? readVar(readFileSync(saved, "utf8"), BOOTSTRAP_VAR) : null;
   if (fromSaved)
     return { key: checked(fromSaved, saved), source: "saved", envFiles: [...baseFiles, saved] };

@@ -15,6 +15,8 @@ export interface LocalCentralOptions {
   logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
   inspectorPort?: number;
   startTimeoutMs?: number;
+  /** More Worker vars and secrets (`--var NAME:value`), e.g. AURAISON_GATEWAY_KEK. */
+  vars?: Record<string, string>;
 }
 
 /** Central under `wrangler dev` on 127.0.0.1, healthy when this resolves. */
@@ -36,12 +38,17 @@ export async function startLocalCentral(options: LocalCentralOptions): Promise<{
     "--show-interactive-dev-session=false",
     "--log-level",
     options.logLevel ?? "log",
+    // The Workers AI binding is remote-only: --local keeps wrangler from needing a Cloudflare
+    // login for it (the binding is there, and answers only when deployed).
+    "--local",
   ];
   if (options.inspectorPort !== undefined)
     args.push("--inspector-port", String(options.inspectorPort));
   if ("key" in options.bootstrap)
     args.push("--var", `AURAISON_BOOTSTRAP_KEY:${options.bootstrap.key}`);
   else for (const file of options.bootstrap.envFiles) args.push("--env-file", file);
+  for (const [name, value] of Object.entries(options.vars ?? {}))
+    args.push("--var", `${name}:${value}`);
   const proc = spawnManaged("central", process.execPath, args, {
     cwd: PROJECT_ROOT,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },

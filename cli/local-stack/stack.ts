@@ -1,11 +1,12 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { AgentList, CentralClient, PATHS, TenantSettings } from "../../contract";
+import { AgentList, CentralClient, GatewayConfigView, PATHS, TenantSettings } from "../../contract";
+import { applyGatewayConfig, readGatewayConfigFile } from "../commands/gateway";
 import { CliError, EXIT } from "../errors";
 import { PROJECT_ROOT } from "../wrangler";
-import { resolveBootstrapKey } from "./bootstrap-key";
+import { resolveBootstrapKey, writeSecretFile } from "./bootstrap-key";
 import { startLocalCentral } from "./central";
-import { describePlan, localModelPlan } from "./models";
+import { describePlan, type LocalModelPlan, localModelPlan } from "./models";
 import { type ManagedProcess, portFree, spawnManaged } from "./processes";
 import { ensureComponentKey, ensureLocalTenant } from "./tenant";
 
@@ -18,6 +19,8 @@ export interface LocalStackOptions {
   memory: boolean;
   /** A TenantSettings JSON file applied to the local tenant at start. */
   settingsFile?: string;
+  /** A gateway config file (as for `auraison gateway apply`) applied at start. */
+  gatewayFile?: string;
 }
 
 const BIN = join(PROJECT_ROOT, "bin", "auraison.js");
@@ -39,6 +42,9 @@ export async function runLocalStack(options: LocalStackOptions): Promise<number>
       EXIT.usage,
     );
   const settings = options.settingsFile ? readSettings(options.settingsFile) : null;
+  const plan = localModelPlan(app, process.env, options.gatewayFile);
+  // A bad gateway file stops the start before anything runs.
+  if (plan.kind === "gateway-file") readGatewayConfigFile(plan.file);
 
   const bootstrap = resolveBootstrapKey(home);
   if (bootstrap.source === "generated")
@@ -61,15 +67,16 @@ export async function runLocalStack(options: LocalStackOptions): Promise<number>
     const central = await startLocalCentral({
       port,
       persistDir: join(home, "central"),
-      bootstrap: { envFiles: bootstrap.envFiles },
+      bootstrap: { envFiles: [...bootstrap.envFiles, ...providerKeysFile(home, plan)] },
       logFile: logFile("central"),
     });
     processes.push(central.process);
     const tenant = await ensureLocalTenant(central.url, bootstrap.key, home);
     const admin = new CentralClient({ url: central.url, key: tenant.settings.admin_key });
     if (settings) await admin.request("PUT", PATHS.settings, TenantSettings, settings);
-
-    const plan = localModelPlan(app);
+    if (plan.kind === "gateway")
+      await admin.request("PUT", PATHS.gatewayConfig, GatewayConfigView, plan.config);
+    else if (plan.kind === "gateway-file") await applyGatewayConfig(admin, plan.file);
     const childEnv = { ...process.env, AURAISON_HOME: home, AURAISON_URL: central.url };
     if (options.edge) {
       const agentKey = await ensureComponentKey(admin, home, `edge-${app}`, "agent", app);
@@ -124,6 +131,23 @@ export async function runLocalStack(options: LocalStackOptions): Promise<number>
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The provider keys the environment names, as Worker secrets for local central: a 0600 env file
+ * in the state dir, rewritten at every start (so the gateway config refers to them by name).
+ */
+function providerKeysFile(home: string, plan: LocalModelPlan): string[] {
+  const file = join(home, "provider-keys.env");
+  if (plan.kind !== "gateway" || Object.keys(plan.secrets).length === 0) {
+    rmSync(file, { force: true });
+    return [];
+  }
+  const lines = Object.entries(plan.secrets).map(
+    ([name, value]) => `${name}=${JSON.stringify(value)}`,
+  );
+  writeSecretFile(file, `${lines.join("\n")}\n`);
+  return [file];
 }
 
 function readSettings(file: string) {

@@ -21,6 +21,9 @@ export const PATHS = {
   chatCompletions: "/v1/chat/completions",
   messages: "/v1/messages",
   models: "/v1/models",
+  /** The gateway's per-tenant configuration (admin) and its live state. */
+  gatewayConfig: "/v1/gateway/config",
+  gatewayStatus: "/v1/gateway/status",
 } as const;
 
 /** Request headers understood by central. */
@@ -38,4 +41,9 @@ export const HEADERS = {
   cache: "x-auraison-cache",
   /** Response: time the gateway itself added, in ms (Server-Timing style value). */
   gatewayTime: "x-auraison-gateway-ms",
+  /** Response: the gateway's id for the call (the model_call event's `call_id`). */
+  callId: "x-auraison-call-id",
+  /** Response: the provider and model that answered. */
+  provider: "x-auraison-provider",
+  model: "x-auraison-model",
 } as const;

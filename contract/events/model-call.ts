@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { NonNegInt, NonNegNumber } from "../primitives";
+import { AppName, NonNegInt, NonNegNumber } from "../primitives";
+
+/**
+ * The provider name edge agents give central's gateway. A call through the gateway is observed
+ * twice: by the edge (`observer: "edge"`, this provider, the client side: no price) and by the
+ * gateway (`observer: "gateway"`, the real provider, model and cost). Cost rollups count the
+ * gateway's observation.
+ */
+export const GATEWAY_PROVIDER = "auraison";
 
 /** One upstream try within a model call: the retry and fallback chain, in order. */
 export const ModelAttempt = z.object({
@@ -11,6 +19,33 @@ export const ModelAttempt = z.object({
   latency_ms: NonNegInt,
 });
 export type ModelAttempt = z.infer<typeof ModelAttempt>;
+
+/** A candidate the gateway's router considered, and why it was kept or dropped. */
+export const RouteCandidate = z.object({
+  provider: z.string().min(1).max(100),
+  model: z.string().min(1).max(200),
+  kept: z.boolean(),
+  reason: z
+    .string()
+    .max(300)
+    .describe("e.g. `circuit open`, `est. $0.0021`, `over the run budget`"),
+  est_cost_usd: NonNegNumber.nullable().describe("upper bound for this call; null: unpriced"),
+  latency_ms: NonNegNumber.nullable().describe("observed moving average"),
+  error_rate: z.number().min(0).max(1).nullable(),
+});
+export type RouteCandidate = z.infer<typeof RouteCandidate>;
+
+/** How the gateway picked the model: the rule that matched, every candidate, the choice and why. */
+export const ModelRoute = z.object({
+  requested: z.string().max(200).describe("the model name the caller asked for"),
+  rule: z.string().max(64).nullable().describe("the routing rule that matched, if any"),
+  alias: z.string().max(100).nullable(),
+  strategy: z.enum(["ordered", "cost", "latency", "direct"]),
+  candidates: z.array(RouteCandidate).max(32),
+  chosen: z.object({ provider: z.string().max(100), model: z.string().max(200) }).nullable(),
+  reason: z.string().max(500),
+});
+export type ModelRoute = z.infer<typeof ModelRoute>;
 
 /**
  * One model invocation, shaped to map 1:1 onto an OpenTelemetry GenAI inference span
@@ -45,5 +80,18 @@ export const ModelCall = z.object({
     .boolean()
     .default(false)
     .describe("true for the offline scripted model: not a real model"),
+  route: ModelRoute.nullable().optional().describe("the gateway's routing decision"),
+  price_version: z.string().max(64).nullable().optional().describe("the cost table used"),
+  usage_estimated: z
+    .boolean()
+    .optional()
+    .describe("true: the provider reported no usage; tokens are the gateway's estimate"),
+  app: AppName.nullable().optional(),
+  intent_type: z.string().max(128).nullable().optional(),
+  tags: z.array(z.string().max(64)).max(32).optional(),
+  key_id: z.string().max(64).nullable().optional().describe("the API key that made the call"),
+  gateway_ms: NonNegNumber.nullable()
+    .optional()
+    .describe("time the gateway itself added (latency minus upstream waits)"),
 });
 export type ModelCall = z.infer<typeof ModelCall>;

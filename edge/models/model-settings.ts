@@ -1,7 +1,7 @@
 import type { ScriptedScenario } from "./scripted";
 
 /** The provider name under which central's model gateway is registered with pi. */
-export const GATEWAY_PROVIDER = "auraison";
+export { GATEWAY_PROVIDER } from "../../contract";
 
 /** `provider/model`, as `--model` and app.json spell it. */
 export interface ModelRef {

@@ -6,8 +6,11 @@
 const TRANSIENT =
   /database is locked|database is busy|SQLITE_BUSY|conflict|could not serialize|deadlock detected/i;
 
+/** A DuckDB-file catalog held by another process: it stays held while that process runs. */
+const FILE_LOCK = /could not set lock on file/i;
+
 export function isTransient(error: unknown): boolean {
-  return error instanceof Error && TRANSIENT.test(error.message);
+  return error instanceof Error && TRANSIENT.test(error.message) && !FILE_LOCK.test(error.message);
 }
 
 export interface RetryOptions {

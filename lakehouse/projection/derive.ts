@@ -7,6 +7,8 @@
  * rebuild produce the same rows.
  */
 
+import { GATEWAY_PROVIDER } from "../../contract";
+
 const TERMINAL = "('run_completed', 'run_failed', 'run_cancelled')";
 
 /** One row per touched run, ready for `memory.runs`. */
@@ -20,7 +22,8 @@ WITH facts AS (
     CASE WHEN kind = 'run_started' THEN (payload->>'model') END AS model,
     CASE kind WHEN 'run_started' THEN agent_id WHEN 'run_dispatched' THEN (payload->>'agent_id') END AS runner,
     CASE WHEN kind IN ${TERMINAL} THEN (payload->'usage') END AS usage,
-    CASE WHEN kind = 'model_call' THEN payload END AS call,
+    CASE WHEN kind = 'model_call' AND NOT ((payload->>'observer') = 'edge'
+      AND (payload->>'provider') = '${GATEWAY_PROVIDER}') THEN payload END AS call,
     CASE WHEN kind IN ('tool_call_started', 'tool_call_finished') THEN (payload->>'tool_call_id') END AS tool_call_id,
     kind = 'tool_call_finished' AND (payload->>'status') = 'blocked' AS blocked
   FROM run_events
@@ -71,9 +74,11 @@ SELECT a.run_id, a.tenant, a.intent_id::UUID AS intent_id, a.app, a.agent_id, a.
   CASE WHEN a.reports > 0 THEN a.reported_out ELSE a.called_out END AS tokens_out,
   CASE WHEN a.reports > 0 THEN a.reported_cache_read ELSE a.called_cache_read END AS cache_read_tokens,
   CASE WHEN a.reports > 0 THEN a.reported_cache_write ELSE a.called_cache_write END AS cache_write_tokens,
+  -- An edge cannot price calls through the gateway; the gateway's own model_calls can.
   CASE
-    WHEN a.reports > 0 THEN CASE WHEN a.reported_unpriced THEN NULL ELSE a.reported_cost END
-    ELSE CASE WHEN a.called_unpriced THEN NULL ELSE a.called_cost END
+    WHEN a.reports > 0 AND NOT a.reported_unpriced THEN a.reported_cost
+    WHEN a.called_unpriced OR (a.reports > 0 AND a.model_calls = 0) THEN NULL
+    ELSE a.called_cost
   END AS cost_usd,
   a.model_calls, a.tool_calls, a.blocked_tool_calls,
   l.error_category, l.error_reason, l.error_message, s.result,

@@ -1,3 +1,4 @@
+import { GATEWAY_PROVIDER } from "../../contract";
 import type { Migration } from "./migration";
 
 /**
@@ -17,7 +18,8 @@ export const views: Migration = {
       FROM memory.runs
       WHERE status = 'failed'`,
 
-    // cost_usd sums priced calls only; unpriced_calls says how many had no known price.
+    // cost_usd sums priced calls only; unpriced_calls says how many had no known price. A call
+    // through the gateway counts once, as the gateway saw it (the edge's view has no price).
     `CREATE VIEW memory.cost_by_app_model AS
       SELECT date_trunc('hour', ts) AS hour, app, provider, model,
              count(*) AS calls,
@@ -29,6 +31,7 @@ export const views: Migration = {
              sum(fallbacks) AS fallbacks,
              count(*) FILTER (WHERE cache_hit) AS cache_hits
       FROM memory.model_calls
+      WHERE NOT (observer = 'edge' AND provider = '${GATEWAY_PROVIDER}')
       GROUP BY ALL`,
 
     `CREATE VIEW memory.slow_tools AS

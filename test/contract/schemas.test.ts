@@ -19,6 +19,22 @@ import {
   usage,
 } from "./fixtures";
 
+const gatewayConfig = {
+  providers: [
+    { id: "openai", kind: "openai", models: ["gpt-4.1-mini"], key: { secret: "OPENAI_API_KEY" } },
+    {
+      id: "lab-vllm",
+      kind: "openai-compatible",
+      base_url: "http://gpu-1:8000/v1",
+      models: ["llama"],
+    },
+  ],
+  aliases: { fast: { candidates: ["lab-vllm/llama", "openai/gpt-4.1-mini"], strategy: "latency" } },
+  rules: [{ id: "notes-fast", when: { app: ["lab-notes"] }, use: { alias: "fast" } }],
+  prices: { version: "2026-06", models: { "openai/gpt-4.1-mini": { input: 0.4, output: 1.6 } } },
+  budgets: { tenant: { usd: 100, period: "month" }, run: { usd: 2 } },
+};
+
 const key = {
   id: "key_01",
   tenant: "acme",
@@ -392,6 +408,119 @@ const EXAMPLES: Record<PublishedSchemaName, Example> = {
   Health: {
     valid: [{ ok: true, contract: "1.0.0" }],
     invalid: [{ value: { ok: "yes", contract: "1.0.0" }, path: "ok" }],
+  },
+  GatewayConfig: {
+    valid: [{}, gatewayConfig],
+    invalid: [
+      {
+        value: { ...gatewayConfig, aliases: { fast: { candidates: ["openai/nope"] } } },
+        path: "aliases.fast.candidates[0]",
+      },
+      {
+        value: { providers: [{ id: "x", kind: "openai", models: ["m"], key: { value: "short" } }] },
+        path: "providers[0].key.value",
+      },
+      { value: { rules: [{ id: "r", use: { alias: "missing" } }] }, path: "rules[0].use.alias" },
+    ],
+  },
+  GatewayConfigView: {
+    valid: [
+      {
+        ...gatewayConfig,
+        providers: [
+          { ...gatewayConfig.providers[0], key: { stored: true, set_at: TS } },
+          gatewayConfig.providers[1],
+        ],
+        version: 3,
+        updated_at: TS,
+      },
+    ],
+    invalid: [
+      {
+        value: {
+          ...gatewayConfig,
+          providers: [
+            { ...gatewayConfig.providers[0], key: { value: "sk-never-shown-0123" } },
+            gatewayConfig.providers[1],
+          ],
+          version: 1,
+          updated_at: null,
+        },
+        path: "providers[0].key",
+      },
+    ],
+  },
+  GatewayStatus: {
+    valid: [
+      {
+        config_version: 1,
+        providers: [
+          {
+            id: "openai",
+            kind: "openai",
+            circuit: "open",
+            circuit_since: TS,
+            next_probe_at: TS,
+            consecutive_failures: 5,
+            latency_ms: 812.5,
+            ttft_ms: null,
+            error_rate: 0.4,
+            calls: 20,
+            failures: 8,
+            last_error: "500",
+            last_error_at: TS,
+          },
+        ],
+        budgets: [],
+        rates: [],
+        cache: { entries: 0, bytes: 0, hits: 0 },
+        prices: { version: "2026-06", versions: [{ version: "2026-06", created_at: TS }] },
+      },
+    ],
+    invalid: [
+      {
+        value: {
+          config_version: 1,
+          providers: [],
+          budgets: [],
+          rates: [],
+          cache: { entries: -1, bytes: 0, hits: 0 },
+          prices: { version: null, versions: [] },
+        },
+        path: "cache.entries",
+      },
+    ],
+  },
+  LimitRefusal: {
+    valid: [
+      {
+        kind: "budget",
+        scope: "app",
+        subject: "lab-notes",
+        dimension: "usd",
+        limit: 5,
+        used: 4.99,
+        requested: 0.05,
+        period: "day",
+        retry_after_ms: null,
+      },
+    ],
+    invalid: [
+      {
+        value: {
+          kind: "quota",
+          scope: "app",
+          subject: "x",
+          dimension: "usd",
+          limit: 1,
+          used: 1,
+          requested: 1,
+          period: null,
+          retry_after_ms: null,
+        },
+        path: "kind",
+      },
+    ],
   },
 };
 

@@ -253,10 +253,25 @@ describe("end to end: edge death and central outage", () => {
 
   it("has both runs in memory, the failed-over one with its two attempts", async () => {
     const query = `select run_id, status, attempts from runs where run_id = '${failedOver}'`;
-    const rows = await waitFor("memory to catch up", async () => {
-      const result = await runCli(["--json", "memory", "sql", "--lake", join(root, "lake"), query]);
-      const parsed = result.code === 0 ? JSON.parse(result.stdout) : [];
-      return parsed.length === 1 && parsed[0].status === "completed" ? parsed : null;
+    let last = "";
+    const rows = await waitFor(
+      "memory to catch up",
+      async () => {
+        const result = await runCli([
+          "--json",
+          "memory",
+          "sql",
+          "--lake",
+          join(root, "lake"),
+          query,
+        ]);
+        last = `${result.code} ${result.stdout} ${result.stderr}`;
+        const parsed = result.code === 0 ? JSON.parse(result.stdout) : [];
+        return parsed.length === 1 && parsed[0].status === "completed" ? parsed : null;
+      },
+      100_000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\nlast query: ${last}\nprojector:\n${memory?.output()}`);
     });
     expect(rows[0]).toMatchObject({ status: "completed", attempts: 2 });
   }, 120_000);

@@ -40,6 +40,8 @@ export interface CentralDevOptions {
   startTimeoutMs?: number;
   /** wrangler's log level; benchmarks use "warn" so printing logs does not compete for CPU. */
   logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
+  /** More Worker vars and secrets (`--var NAME:value`), e.g. AURAISON_GATEWAY_KEK. */
+  vars?: Record<string, string>;
 }
 
 export async function startCentralDev(options: CentralDevOptions = {}): Promise<CentralDev> {
@@ -57,6 +59,7 @@ export async function startCentralDev(options: CentralDevOptions = {}): Promise<
       inspectorPort: await freePort(),
       logLevel: options.logLevel ?? "log",
       startTimeoutMs: options.startTimeoutMs ?? 90_000,
+      ...(options.vars ? { vars: options.vars } : {}),
     });
     proc = central.process;
     last = proc;

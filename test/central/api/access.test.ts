@@ -81,6 +81,8 @@ async function requestFor(
       return { path: `/v1/keys/${(await newKey(owner.keys.admin, "viewer")).id}` };
     case "putSettings":
       return { path: "/v1/settings", body: { retry: { max_attempts: 4 } } };
+    case "putGatewayConfig":
+      return { path: "/v1/gateway/config", body: { cache: { ttl_s: 60 } } };
     case "getAgent":
       return { path: `/v1/agents/${owner.agentId}` };
     case "submitIntent":

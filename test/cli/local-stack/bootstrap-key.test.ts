@@ -32,7 +32,7 @@ describe("the local bootstrap key", () => {
     expect(fromDevVars).toEqual({
       key: `aur_boot_${"d".repeat(43)}`,
       source: "dev.vars",
-      envFiles: [],
+      envFiles: [join(project, ".dev.vars")],
     });
     const fromEnv = resolveBootstrapKey(
       home,

@@ -127,7 +127,7 @@ describe("event bridge", () => {
         request_model: "faux-1",
         observer: "edge",
         scripted: true,
-        cost_usd: null,
+        cost_usd: 0,
         stream: true,
       });
       expect(call.input_tokens).toBeGreaterThan(0);
@@ -158,7 +158,7 @@ describe("event bridge", () => {
     expect(completed.usage.model_calls).toBe(3);
     expect(completed.usage.tool_calls).toBe(3);
     expect(completed.usage.tokens_in).toBe(calls.reduce((n, c) => n + c.input_tokens, 0));
-    expect(completed.usage.cost_usd).toBeNull();
+    expect(completed.usage.cost_usd).toBe(0);
   });
 
   it("reports a failing model call as model_call + error, and the run as failed with the model's error", async () => {

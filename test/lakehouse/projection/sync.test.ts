@@ -680,6 +680,86 @@ describe("memory sync (projection)", () => {
     });
   });
 
+  it("counts a call through the gateway once, as the gateway saw it, in run costs and rollups", async () => {
+    const log = new LogBuilder();
+    const run = log.id();
+    const intent = log.id();
+    const r = { run_id: run, attempt: 1 };
+    log.add(
+      "run_started",
+      {
+        intent_id: intent,
+        intent_type: "task",
+        app: "lab-notes",
+        attempt: 1,
+        model: "auraison/auto",
+        tree_ref: tree(run),
+        resumed: false,
+        forked_from: null,
+      },
+      r,
+    );
+    const call = {
+      operation: "chat",
+      request_model: "auto",
+      alias: "auto",
+      response_id: "resp-9",
+      finish_reasons: ["stop"],
+      stream: true,
+      input_tokens: 500,
+      output_tokens: 40,
+      latency_ms: 700,
+      ttft_ms: 200,
+    };
+    log.add(
+      "model_call",
+      {
+        ...call,
+        call_id: "gw-1",
+        provider: "anthropic",
+        response_model: "claude-haiku-4-5",
+        cost_usd: 0.0007,
+        observer: "gateway",
+        attempts: [],
+      },
+      { ...r, agent_id: "central" },
+    );
+    log.add(
+      "model_call",
+      {
+        ...call,
+        call_id: "resp-9",
+        provider: "auraison",
+        response_model: "auto",
+        cost_usd: null,
+        observer: "edge",
+      },
+      r,
+    );
+    log.add(
+      "run_completed",
+      { result: "done", usage: usage(500, 40, null), tree_ref: tree(run), duration_ms: 800 },
+      r,
+    );
+    const dir = tempDir();
+    writeLog(join(dir, "000000000001.ndjson"), log.events);
+    await withLake(localLake(), async (lake) => {
+      await sync(lake, new DirectorySource(dir));
+      const [row] = await tableRows(lake, "runs");
+      expect(row).toMatchObject({
+        status: "completed",
+        tokens_in: 500,
+        cost_usd: 0.0007,
+        model_calls: 1,
+      });
+      expect(await count(lake, "SELECT count(*) FROM memory.model_calls")).toBe(2);
+      const rollup = await lake.connection.runAndReadAll(
+        "SELECT provider, calls::INTEGER, cost_usd, unpriced_calls::INTEGER FROM memory.cost_by_app_model",
+      );
+      expect(rollup.getRows()).toEqual([["anthropic", 1, 0.0007, 0]]);
+    });
+  });
+
   it("quarantines what fails validation, with the reason and where it was, never dropping it", async () => {
     const { events } = everyKindLog();
     const good = withCursors(events.slice(0, 5));

@@ -1,0 +1,399 @@
+/**
+ * The model gateway side by side with the gateways users would pick instead, in one run, with
+ * one load generator, against one mock provider (OpenAI-style, fixed token timing): Auraison's
+ * gateway (central under `wrangler dev`, local workerd), Portkey's open-source gateway (Node)
+ * and the LiteLLM proxy (Python), plus the mock called directly as the baseline. Measures the
+ * latency each adds to non-streamed calls at concurrency 1 and 32, the time to first token it
+ * adds to streamed calls, and requests/s at saturation.
+ *
+ *   bash bench/gateway-setup.sh       # once: installs the peers into bench/.peers/
+ *   npx tsx bench/gateway-comparison.ts [--requests 300] [--c32-requests 2000] [--stream-requests 200] [--saturation-s 10]
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Agent, request } from "undici";
+import { createKey, createTenant, freePort, startCentralDev } from "../test/helpers/central-dev";
+import { fmt, numberArg, percentile, writeResults } from "./central-report";
+import { startCentralWorkerd } from "./gateway-central-workerd";
+import { startMockUpstream } from "./gateway-mock-upstream";
+
+const PEERS = fileURLToPath(new URL("./.peers/", import.meta.url));
+const PORTKEY = join(PEERS, "portkey", "node_modules", "@portkey-ai", "gateway");
+const LITELLM = join(PEERS, "litellm", "bin", "litellm");
+if (!existsSync(PORTKEY) || !existsSync(LITELLM)) {
+  console.error("the peer gateways are not installed: run `bash bench/gateway-setup.sh` first");
+  process.exit(2);
+}
+
+const REQUESTS = numberArg("requests", 300);
+const C32_REQUESTS = numberArg("c32-requests", 2_000);
+const STREAM_REQUESTS = numberArg("stream-requests", 200);
+const SATURATION_S = numberArg("saturation-s", 10);
+const SATURATION_CONCURRENCY = 64;
+const TIMING = { firstTokenMs: 20, tokenMs: 2, tokens: 20 };
+const MODEL = "mock-model";
+
+interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  /** Samples of the gateway's own added time, when it reports one. */
+  selfReported?: number[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const children: ChildProcess[] = [];
+process.once("exit", () => {
+  for (const child of children)
+    if (child.pid)
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {}
+});
+
+function startProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; output: () => string } {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  children.push(child);
+  let output = "";
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-8_000);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  return { child, output: () => output };
+}
+
+async function waitUp(
+  url: string,
+  what: string,
+  output: () => string,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (r.status < 500) return;
+    } catch {}
+    if (Date.now() > until) throw new Error(`${what} did not come up at ${url}:\n${output()}`);
+    await sleep(250);
+  }
+}
+
+const agents = new Map<string, Agent>();
+function agentFor(target: Target, concurrency: number): Agent {
+  const key = `${target.name}/${concurrency}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = new Agent({
+      connections: concurrency,
+      keepAliveTimeout: 60_000,
+      keepAliveMaxTimeout: 60_000,
+    });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/** One call: total time (non-streamed) or time to the first content token (streamed), in ms. */
+async function call(target: Target, stream: boolean, agent: Agent): Promise<number> {
+  const started = performance.now();
+  const response = await request(`${target.url}/v1/chat/completions`, {
+    method: "POST",
+    dispatcher: agent,
+    headers: { "content-type": "application/json", ...target.headers },
+    body: JSON.stringify({
+      model: MODEL,
+      stream,
+      max_tokens: 64,
+      messages: [
+        { role: "system", content: "You are a benchmark." },
+        { role: "user", content: "Say twenty tokens." },
+      ],
+    }),
+  });
+  if (response.statusCode !== 200)
+    throw new Error(`${target.name}: HTTP ${response.statusCode}: ${await response.body.text()}`);
+  const own = response.headers["x-auraison-gateway-ms"];
+  if (typeof own === "string") target.selfReported?.push(Number(own));
+  if (!stream) {
+    const text = await response.body.text();
+    if (!text.includes("tok"))
+      throw new Error(`${target.name}: unexpected answer ${text.slice(0, 200)}`);
+    return performance.now() - started;
+  }
+  let seen = "";
+  let first: number | null = null;
+  for await (const chunk of response.body) {
+    if (first === null) {
+      seen += chunk.toString();
+      if (/"content":"\s?tok/.test(seen)) first = performance.now() - started;
+    }
+  }
+  if (first === null)
+    throw new Error(`${target.name}: no token in the stream: ${seen.slice(0, 300)}`);
+  return first;
+}
+
+async function measure(
+  target: Target,
+  n: number,
+  concurrency: number,
+  stream: boolean,
+): Promise<number[]> {
+  const agent = agentFor(target, concurrency);
+  const warm = Math.max(concurrency, Math.min(50, Math.ceil(n / 10)));
+  const run = async (count: number, out: number[] | null) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < count) {
+          next += 1;
+          const ms = await call(target, stream, agent);
+          out?.push(ms);
+        }
+      }),
+    );
+  };
+  await run(warm, null);
+  if (target.selfReported) target.selfReported.length = 0;
+  const samples: number[] = [];
+  await run(n, samples);
+  return samples.sort((a, b) => a - b);
+}
+
+async function saturation(target: Target): Promise<{ rps: number; errors: number }> {
+  const agent = agentFor(target, SATURATION_CONCURRENCY);
+  await measure(target, SATURATION_CONCURRENCY * 2, SATURATION_CONCURRENCY, false);
+  const until = performance.now() + SATURATION_S * 1000;
+  const started = performance.now();
+  let done = 0;
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: SATURATION_CONCURRENCY }, async () => {
+      while (performance.now() < until) {
+        try {
+          await call(target, false, agent);
+          done += 1;
+        } catch {
+          errors += 1;
+        }
+      }
+    }),
+  );
+  return { rps: done / ((performance.now() - started) / 1000), errors };
+}
+
+const versionOf = (file: string) =>
+  (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+const litellmVersion = spawnSync(
+  join(PEERS, "litellm", "bin", "python"),
+  ["-c", "import importlib.metadata as m; print(m.version('litellm'))"],
+  {
+    encoding: "utf8",
+  },
+).stdout.trim();
+
+// --- the four targets ---------------------------------------------------------------------
+const mock = await startMockUpstream(TIMING);
+console.log(
+  `mock provider at ${mock.url} (first token ${TIMING.firstTokenMs} ms, then ${TIMING.tokens - 1} more every ${TIMING.tokenMs} ms)`,
+);
+
+/** A tenant with one provider, the mock; returns an operator key. */
+async function benchTenant(url: string, bootstrapKey: string): Promise<string> {
+  const admin = await createTenant(url, bootstrapKey, "bench");
+  const operator = await createKey(url, admin, "operator", "bench");
+  const put = await fetch(`${url}/v1/gateway/config`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      providers: [
+        { id: "mock", kind: "openai-compatible", base_url: `${mock.url}/v1`, models: [MODEL] },
+      ],
+    }),
+  });
+  if (put.status !== 200) throw new Error(await put.text());
+  return operator;
+}
+const central = await startCentralDev({ logLevel: "warn" });
+const operator = await benchTenant(central.url, central.bootstrapKey);
+const workerdBootstrap = `aur_boot_${randomBytes(32).toString("base64url")}`;
+const workerd = await startCentralWorkerd({ AURAISON_BOOTSTRAP_KEY: workerdBootstrap });
+const workerdOperator = await benchTenant(workerd.url, workerdBootstrap);
+
+const portkeyPort = await freePort();
+const portkey = startProcess(
+  process.execPath,
+  [
+    "--import",
+    fileURLToPath(new URL("./gateway-portkey-shim.mjs", import.meta.url)),
+    join(PORTKEY, "build", "start-server.js"),
+    `--port=${portkeyPort}`,
+    "--headless",
+  ],
+  { NODE_ENV: "production" },
+);
+await waitUp(`http://127.0.0.1:${portkeyPort}/`, "Portkey gateway", portkey.output);
+
+const litellmPort = await freePort();
+const litellmDir = mkdtempSync(join(tmpdir(), "auraison-bench-litellm-"));
+const litellmConfig = join(litellmDir, "config.yaml");
+writeFileSync(
+  litellmConfig,
+  `model_list:\n  - model_name: ${MODEL}\n    litellm_params:\n      model: openai/${MODEL}\n      api_base: ${mock.url}/v1\n      api_key: sk-mock\nlitellm_settings:\n  telemetry: false\n`,
+);
+// Like Auraison's, LiteLLM's proxy checks a key on every call.
+const litellmKey = `sk-${randomBytes(32).toString("hex")}`;
+const litellm = startProcess(
+  LITELLM,
+  ["--config", litellmConfig, "--host", "127.0.0.1", "--port", String(litellmPort)],
+  {
+    LITELLM_MASTER_KEY: litellmKey,
+    LITELLM_LOCAL_MODEL_COST_MAP: "True",
+    LITELLM_LOG: "ERROR",
+    LITELLM_TELEMETRY: "False",
+  },
+);
+await waitUp(`http://127.0.0.1:${litellmPort}/health/liveliness`, "LiteLLM proxy", litellm.output);
+
+const targets: Target[] = [
+  { name: "mock, direct", url: mock.url, headers: { authorization: "Bearer sk-mock" } },
+  {
+    name: "Auraison gateway",
+    url: central.url,
+    headers: { authorization: `Bearer ${operator}` },
+    selfReported: [],
+  },
+  {
+    name: "Auraison gateway, workerd without wrangler's dev proxy",
+    url: workerd.url,
+    headers: { authorization: `Bearer ${workerdOperator}` },
+  },
+  {
+    name: "Portkey gateway",
+    url: `http://127.0.0.1:${portkeyPort}`,
+    headers: {
+      authorization: "Bearer sk-mock",
+      "x-portkey-provider": "openai",
+      "x-portkey-custom-host": `${mock.url}/v1`,
+    },
+  },
+  {
+    name: "LiteLLM proxy",
+    url: `http://127.0.0.1:${litellmPort}`,
+    headers: { authorization: `Bearer ${litellmKey}` },
+  },
+];
+const [direct, auraison, auraisonWorkerd] = targets as [Target, Target, Target, Target, Target];
+
+// --- measurements --------------------------------------------------------------------------
+interface Row {
+  c1: number[];
+  c32: number[];
+  ttft: number[];
+  rps: number;
+  errors: number;
+  own: number[];
+}
+const rows = new Map<Target, Row>(
+  targets.map((t) => [t, { c1: [], c32: [], ttft: [], rps: 0, errors: 0, own: [] }]),
+);
+for (const target of targets) {
+  const row = rows.get(target)!;
+  console.log(`${target.name}: non-streamed, concurrency 1 ...`);
+  row.c1 = await measure(target, REQUESTS, 1, false);
+  row.own = [...(target.selfReported ?? [])].sort((a, b) => a - b);
+  console.log(`${target.name}: non-streamed, concurrency 32 ...`);
+  row.c32 = await measure(target, C32_REQUESTS, 32, false);
+  console.log(`${target.name}: streamed, time to first token ...`);
+  row.ttft = await measure(target, STREAM_REQUESTS, 1, true);
+  console.log(
+    `${target.name}: saturation (${SATURATION_CONCURRENCY} concurrent, ${SATURATION_S} s) ...`,
+  );
+  Object.assign(row, await saturation(target));
+}
+
+// Where Auraison's time goes: the same environment's floor, with no gateway logic.
+const probe = async (path: string, headers: Record<string, string>) => {
+  const agent = agentFor({ name: `probe${path}`, url: central.url, headers }, 1);
+  const out: number[] = [];
+  for (let i = 0; i < REQUESTS + 20; i++) {
+    const t0 = performance.now();
+    const r = await request(`${central.url}${path}`, { dispatcher: agent, headers });
+    await r.body.text();
+    if (i >= 20) out.push(performance.now() - t0);
+  }
+  return out.sort((a, b) => a - b);
+};
+const workerOnly = await probe("/no-such-route", {});
+const workerAndObject = await probe("/v1/models", { authorization: `Bearer ${operator}` });
+
+// --- report --------------------------------------------------------------------------------
+const p = (xs: number[], q: number) => percentile(xs, q);
+const added = (xs: number[], base: number[], q: number) => p(xs, q) - p(base, q);
+const d = rows.get(direct)!;
+const lines = targets.map((t) => {
+  const r = rows.get(t)!;
+  const isDirect = t === direct;
+  const cell = (xs: number[], base: number[], q: number) =>
+    isDirect ? fmt(p(xs, q), 2) : `${fmt(p(xs, q), 2)} (+${fmt(added(xs, base, q), 2)})`;
+  return `| ${t.name} | ${cell(r.c1, d.c1, 50)} | ${cell(r.c1, d.c1, 99)} | ${cell(r.c32, d.c32, 50)} | ${cell(r.c32, d.c32, 99)} | ${cell(r.ttft, d.ttft, 50)} | ${cell(r.ttft, d.ttft, 99)} | ${fmt(r.rps, 0)}${r.errors ? ` (${r.errors} errors)` : ""} |`;
+});
+for (const line of lines) console.log(line);
+const a = rows.get(auraison)!;
+const peers = targets.slice(3);
+const ours = added(a.c1, d.c1, 50);
+const oursDirect = added(rows.get(auraisonWorkerd)!.c1, d.c1, 50);
+const best = Math.min(...peers.map((t) => added(rows.get(t)!.c1, d.c1, 50)));
+const met = (x: number) => (x < best && x < 5 ? "met" : "not met");
+const verdict = `Auraison's added p50 (concurrency 1): ${fmt(ours, 2)} ms under \`wrangler dev\`, ${fmt(oursDirect, 2)} ms in workerd without the dev proxy; the best peer's: ${fmt(best, 2)} ms. Target (lower than both peers and under 5 ms): ${met(ours)} under \`wrangler dev\`, ${met(oursDirect)} without its proxy.`;
+console.log(verdict);
+
+const file = writeResults(
+  "gateway-comparison",
+  "Model gateway: added latency and throughput, side by side",
+  `
+Versions: Auraison gateway (this repository; central in local workerd twice: under \`wrangler dev\`, as \`npm start\` runs it, and as the bundle \`wrangler deploy --dry-run\` builds, run by wrangler's own Miniflare without the dev proxy, a second workerd every \`wrangler dev\` request crosses and production does not have: bench/gateway-central-workerd.ts), Portkey gateway ${versionOf(join(PORTKEY, "package.json"))} (\`@portkey-ai/gateway\`, Node, one process; it cannot stream on Node 20 as published — "TypeError: immutable", Portkey-AI/gateway#1389, #1550 — so it runs with bench/gateway-portkey-shim.mjs, which re-wraps fetch() answers as the proposed fix does), LiteLLM proxy ${litellmVersion} (\`litellm[proxy]\`, Python, its default single worker). One Node load generator (undici, keep-alive), all five targets in one run, in that order, against the same mock provider: OpenAI-style, first token ${TIMING.firstTokenMs} ms after the request, then ${TIMING.tokens - 1} more tokens every ${TIMING.tokenMs} ms (a non-streamed answer arrives when its last token would have). Auraison's tenant has one \`openai-compatible\` provider for the mock and no limits or budgets; the request is not deterministic, so the response cache is not involved. Everything ran on the same two cores, the load generator and the mock included.
+
+Latency in ms; in brackets, what the gateway added to the mock called directly at the same percentile. ${REQUESTS} non-streamed calls at concurrency 1, ${C32_REQUESTS} at concurrency 32, ${STREAM_REQUESTS} streamed calls (time to the first content token) at concurrency 1, each after a warm-up; saturation: ${SATURATION_CONCURRENCY} concurrent non-streamed calls for ${SATURATION_S} s.
+
+| Target | c1 p50 | c1 p99 | c32 p50 | c32 p99 | TTFT p50 | TTFT p99 | requests/s at saturation |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${lines.join("\n")}
+
+${verdict}
+
+Where Auraison's time goes, measured in the same run (concurrency 1):
+
+| Path | p50 (ms) | p99 (ms) |
+| --- | ---: | ---: |
+| The gateway's own time, as its \`x-auraison-gateway-ms\` header reports it (non-streamed calls; workerd's clock moves only at I/O, so this is whole milliseconds between I/O events) | ${fmt(p(a.own, 50), 2)} | ${fmt(p(a.own, 99), 2)} |
+| A request to the Worker that reaches no Durable Object (a 404), through wrangler dev's proxy | ${fmt(p(workerOnly, 50), 2)} | ${fmt(p(workerOnly, 99), 2)} |
+| \`GET /v1/models\`: the Worker plus one RPC to the tenant object (key check) | ${fmt(p(workerAndObject, 50), 2)} | ${fmt(p(workerAndObject, 99), 2)} |
+
+A call through Auraison's gateway is one HTTP request through wrangler dev's proxy into the Worker, one RPC to the tenant Durable Object that authenticates the key and admits the call (route, rate limits, budget reservation, cache lookup; one synchronous SQLite step), and the upstream request from the Worker; the settlement RPC (spend, provider health, the \`model_call\` event) runs after the answer has been sent (\`waitUntil\`), so it adds nothing to latency. The stream is relayed by the Worker, not by the object, so the object's work per call does not grow with the answer's length.
+`,
+);
+console.log(`wrote ${file}`);
+
+await Promise.all([central.stop(), workerd.stop(), mock.close()]);
+for (const child of children)
+  if (child.pid)
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {}
+for (const agent of agents.values()) await agent.close();
+process.exit(0);

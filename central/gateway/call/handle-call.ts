@@ -1,0 +1,308 @@
+import type { Context } from "hono";
+import { HEADERS } from "../../../contract";
+import type { Env } from "../../env";
+import type { Logger } from "../../log";
+import { isDeterministic, requestHash } from "../cache/cache-key";
+import { type Dialect, errorResponse, GatewayFailure } from "../dialects/errors";
+import type { CachedAnswer, SettleRequest, Ticket, UpstreamCandidate } from "../ticket";
+import { estimatedUsage, jsonAnswer } from "./answer";
+import { Clock } from "./clock";
+import { type Inbound, readInbound } from "./inbound";
+import { relayStream } from "./relay-stream";
+import { type ChainLog, runChain } from "./upstream-chain";
+
+type GatewayContext = Context<{ Bindings: Env }>;
+
+/** Streams kept for the cache are capped here; the tenant's own limit applies on top. */
+const CAPTURE_LIMIT = 1_572_864;
+
+/**
+ * One model call, in the Worker: read and validate it; ask the tenant object to admit it (one
+ * RPC: key, attribution, route, limits, reservation, cache); answer from the cache or run the
+ * fallback chain; answer the caller in its own dialect; settle with the tenant object after
+ * the caller has its answer (`waitUntil`), so settlement adds nothing to the latency.
+ */
+export async function handleCall(
+  c: GatewayContext,
+  dialect: Dialect,
+  log: Logger,
+): Promise<Response> {
+  const clock = new Clock();
+  let inbound: Inbound;
+  try {
+    inbound = await readInbound(c.req.raw, dialect);
+  } catch (error) {
+    if (error instanceof GatewayFailure) return errorResponse(dialect, error, timing(clock));
+    throw error;
+  }
+  const stub = c.env.TENANT.getByName(inbound.tenant);
+  const hash =
+    isDeterministic(inbound.body) && inbound.cacheMode !== "no-store"
+      ? await requestHash(dialect, inbound.stream, inbound.body)
+      : null;
+  const admitted = await stub.gatewayAdmit({
+    secret: inbound.secret,
+    dialect,
+    requested: inbound.requested,
+    stream: inbound.stream,
+    attribution: inbound.attribution,
+    estimate: inbound.estimate,
+    cache: { hash, mode: inbound.cacheMode },
+  });
+  if (admitted.kind === "refused")
+    return errorResponse(
+      dialect,
+      new GatewayFailure(admitted.status, admitted.code, admitted.message, {
+        ...(admitted.limit ? { limit: admitted.limit } : {}),
+        ...(admitted.retryAfterMs !== undefined ? { retryAfterMs: admitted.retryAfterMs } : {}),
+      }),
+      timing(clock),
+    );
+  // The gateway's own time is what it took until the caller's answer started, so it is taken
+  // when the response is built, not when a stream ends.
+  let gatewayMs = clock.gatewayMs();
+  const settle = (request: Omit<SettleRequest, "ticket" | "stream" | "gatewayMs" | "latencyMs">) =>
+    c.executionCtx.waitUntil(
+      stub
+        .gatewaySettle({
+          ticket: admitted.ticket,
+          stream: inbound.stream,
+          gatewayMs,
+          latencyMs: clock.now(),
+          ...request,
+        })
+        .catch((error: unknown) =>
+          log.error("settling a model call failed", { error, call_id: admitted.ticket.callId }),
+        ),
+    );
+  if (admitted.kind === "cached") {
+    const response = replay(admitted.answer, inbound.stream, {
+      ...timing(clock),
+      ...callHeaders(admitted.ticket, admitted.answer.provider, admitted.answer.model),
+      [HEADERS.cache]: "hit",
+    });
+    settle({
+      outcome: "ok",
+      provider: admitted.answer.provider,
+      model: admitted.answer.model,
+      responseModel: admitted.answer.responseModel,
+      responseId: null,
+      finishReasons: [],
+      usage: admitted.answer.usage,
+      usageEstimated: false,
+      ttftMs: inbound.stream ? clock.now() : null,
+      attempts: [],
+      health: [],
+      errorType: null,
+      cacheHit: true,
+      store: null,
+    });
+    return response;
+  }
+
+  const cacheState =
+    inbound.cacheMode !== "default" ? "bypass" : admitted.cacheKey ? "miss" : "skip";
+  const record: ChainLog = { attempts: [], health: [] };
+  const result = await runChain(
+    inbound,
+    admitted.chain,
+    { outputCap: admitted.outputCap, defaultMaxTokens: admitted.defaultMaxTokens },
+    c.env,
+    clock,
+    record,
+  );
+  gatewayMs = clock.gatewayMs();
+  const base = { attempts: record.attempts, health: record.health, cacheHit: false } as const;
+
+  if (result.kind === "failed" || result.kind === "rejected") {
+    const last = record.attempts.at(-1);
+    const failure =
+      result.kind === "failed"
+        ? result.failure
+        : new GatewayFailure(
+            result.status,
+            "upstream_rejected",
+            `${result.candidate.provider.id}/${result.candidate.model} refused the request: ${errorText(result.text)}`,
+          );
+    const response =
+      result.kind === "rejected" && result.connection.dialect === dialect
+        ? new Response(result.text, {
+            status: result.status,
+            headers: {
+              "content-type": "application/json",
+              ...timing(clock),
+              ...callHeaders(admitted.ticket, result.candidate.provider.id, result.candidate.model),
+            },
+          })
+        : errorResponse(dialect, failure, {
+            ...timing(clock),
+            [HEADERS.callId]: admitted.ticket.callId,
+          });
+    settle({
+      ...base,
+      outcome: "error",
+      provider: last?.provider ?? null,
+      model: last?.model ?? null,
+      responseModel: null,
+      responseId: null,
+      finishReasons: [],
+      usage: null,
+      usageEstimated: false,
+      ttftMs: null,
+      errorType: failure.code,
+      store: null,
+    });
+    return response;
+  }
+
+  const { candidate, connection } = result;
+  const headers = {
+    ...callHeaders(admitted.ticket, candidate.provider.id, candidate.model),
+    [HEADERS.cache]: cacheState,
+  };
+  if (result.kind === "json") {
+    const answer = jsonAnswer(connection.dialect, dialect, result.text, result.json, Date.now());
+    const usage = answer.usage ?? estimatedUsage(inbound.bodyBytes, answer.outputChars);
+    const response = new Response(answer.body, {
+      headers: { "content-type": "application/json", ...timing(clock), ...headers },
+    });
+    settle({
+      ...base,
+      outcome: "ok",
+      provider: candidate.provider.id,
+      model: candidate.model,
+      responseModel: answer.responseModel,
+      responseId: answer.responseId,
+      finishReasons: answer.finishReasons,
+      usage,
+      usageEstimated: answer.usage === null,
+      ttftMs: null,
+      errorType: null,
+      store: admitted.cacheKey
+        ? {
+            key: admitted.cacheKey,
+            answer: cached(answer.body, candidate, answer.responseModel, usage),
+          }
+        : null,
+    });
+    return response;
+  }
+
+  const ttftMs = clock.now();
+  const relayed = relayStream(result.reader, result.observer, result.buffered, result.ended, {
+    upstream: connection.dialect,
+    client: dialect,
+    clientWantsUsage: inbound.clientWantsUsage,
+    idleTimeoutMs: candidate.provider.resilience.idle_timeout_ms,
+    captureLimit: admitted.cacheKey ? CAPTURE_LIMIT : null,
+  });
+  const response = new Response(relayed.body, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      ...timing(clock),
+      ...headers,
+    },
+  });
+  c.executionCtx.waitUntil(
+    relayed.ended.then((end) => {
+      const usage = end.usage ?? estimatedUsage(inbound.bodyBytes, end.outputChars);
+      if (end.outcome === "error") {
+        const last = record.attempts.at(-1);
+        if (last)
+          record.attempts[record.attempts.length - 1] = {
+            ...last,
+            outcome: "error",
+            error_type: end.errorType,
+          };
+        record.health.push({
+          provider: candidate.provider.id,
+          ok: false,
+          breakerFailure: true,
+          latencyMs: clock.now(),
+          ttftMs: null,
+          error: end.errorType,
+          probe: false,
+        });
+      }
+      settle({
+        ...base,
+        outcome: end.outcome,
+        provider: candidate.provider.id,
+        model: candidate.model,
+        responseModel: end.responseModel,
+        responseId: end.responseId,
+        finishReasons: end.finishReasons,
+        usage,
+        usageEstimated: end.usage === null,
+        ttftMs,
+        errorType: end.errorType,
+        store:
+          admitted.cacheKey && end.transcript !== null
+            ? {
+                key: admitted.cacheKey,
+                answer: cached(end.transcript, candidate, end.responseModel, usage),
+              }
+            : null,
+      });
+    }),
+  );
+  return response;
+}
+
+function cached(
+  body: string,
+  candidate: UpstreamCandidate,
+  responseModel: string | null,
+  usage: CachedAnswer["usage"],
+): CachedAnswer {
+  return { body, provider: candidate.provider.id, model: candidate.model, responseModel, usage };
+}
+
+function timing(clock: Clock): Record<string, string> {
+  const own = clock.gatewayMs();
+  const total = clock.now();
+  return {
+    [HEADERS.gatewayTime]: own.toFixed(2),
+    "server-timing": `gateway;dur=${own.toFixed(2)}, upstream;dur=${Math.max(0, total - own).toFixed(2)}`,
+  };
+}
+
+function callHeaders(ticket: Ticket, provider: string, model: string): Record<string, string> {
+  return { [HEADERS.callId]: ticket.callId, [HEADERS.provider]: provider, [HEADERS.model]: model };
+}
+
+/** A cached answer, replayed in the form it was given: JSON, or the same SSE events in order. */
+function replay(answer: CachedAnswer, stream: boolean, headers: Record<string, string>): Response {
+  if (!stream)
+    return new Response(answer.body, {
+      headers: { "content-type": "application/json", ...headers },
+    });
+  const events = answer.body.match(/[\s\S]*?(?:\r\n\r\n|\n\n|\r\r)/g) ?? [answer.body];
+  const encoder = new TextEncoder();
+  let i = 0;
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (i < events.length) controller.enqueue(encoder.encode(events[i++]!));
+        else controller.close();
+      },
+    }),
+    {
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        ...headers,
+      },
+    },
+  );
+}
+
+function errorText(text: string): string {
+  try {
+    const json = JSON.parse(text) as { error?: { message?: string } | string };
+    const message = typeof json.error === "string" ? json.error : json.error?.message;
+    if (message) return message.slice(0, 500);
+  } catch {}
+  return text.slice(0, 500) || "no details";
+}

@@ -1,0 +1,150 @@
+import type { z } from "zod";
+import { AgentId, AppName, check, HEADERS, RunId } from "../../../contract";
+import { bearerToken, parseKey } from "../../auth/keys";
+import { readJson } from "../../http/body";
+import { ApiFailure } from "../../http/errors";
+import { AnthropicMessagesRequest } from "../dialects/anthropic";
+import { type Dialect, GatewayFailure } from "../dialects/errors";
+import { OpenAiChatRequest } from "../dialects/openai";
+import type { AdmitRequest } from "../ticket";
+import { inputTokenBound } from "./estimate";
+
+/** Largest model request accepted (images travel inline as base64). */
+export const MODEL_BODY_LIMIT = 10 * 1024 * 1024;
+
+/** A model call as it came in: validated, attributed, sized. */
+export interface Inbound {
+  dialect: Dialect;
+  body: Record<string, unknown>;
+  bodyBytes: number;
+  secret: string;
+  tenant: string;
+  requested: string;
+  stream: boolean;
+  /** OpenAI callers get the usage chunk only when they ask for it. */
+  clientWantsUsage: boolean;
+  attribution: AdmitRequest["attribution"];
+  cacheMode: AdmitRequest["cache"]["mode"];
+  estimate: AdmitRequest["estimate"];
+  anthropicBeta: string | null;
+}
+
+const SCHEMAS: Record<Dialect, z.ZodType> = {
+  openai: OpenAiChatRequest,
+  anthropic: AnthropicMessagesRequest,
+};
+
+/** The caller's key: a bearer token, or `x-api-key` as Anthropic clients send it. */
+export function callerKey(headers: Headers): { secret: string; tenant: string } {
+  const secret =
+    bearerToken(headers.get("authorization")) ?? headers.get("x-api-key")?.trim() ?? null;
+  if (!secret)
+    throw new GatewayFailure(
+      401,
+      "missing_api_key",
+      "missing API key: send `Authorization: Bearer <key>` or `x-api-key`",
+    );
+  const parsed = parseKey(secret);
+  if (!parsed) throw new GatewayFailure(401, "invalid_api_key", "not an Auraison API key");
+  return { secret, tenant: parsed.tenant };
+}
+
+const TAG = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
+
+function header<S extends z.ZodType>(
+  headers: Headers,
+  name: string,
+  schema: S,
+): z.output<S> | null {
+  const value = headers.get(name)?.trim();
+  if (!value) return null;
+  const parsed = check(schema, value);
+  if (!parsed.ok)
+    throw new GatewayFailure(
+      400,
+      "invalid_header",
+      `header ${name}: ${parsed.issues[0]!.message}`,
+      { param: name },
+    );
+  return parsed.value;
+}
+
+/** Reads, size-checks and validates a model request (errors in the caller's dialect). */
+export async function readInbound(request: Request, dialect: Dialect): Promise<Inbound> {
+  const { secret, tenant } = callerKey(request.headers);
+  let body: Record<string, unknown>;
+  const bytes = Number(request.headers.get("content-length") ?? Number.NaN);
+  try {
+    body = (await readJson(request, SCHEMAS[dialect], { limit: MODEL_BODY_LIMIT })) as Record<
+      string,
+      unknown
+    >;
+  } catch (error) {
+    if (error instanceof ApiFailure) {
+      const path = error.issues?.[0]?.path;
+      throw new GatewayFailure(error.status, error.code, error.message, {
+        ...(error.issues ? { issues: error.issues } : {}),
+        ...(path ? { param: path } : {}),
+      });
+    }
+    throw error;
+  }
+  const headers = request.headers;
+  const tagsText = headers.get(HEADERS.tags)?.trim() ?? "";
+  const tags = tagsText
+    ? tagsText
+        .split(",")
+        .map((t) => t.trim().toLowerCase())
+        .filter(Boolean)
+    : [];
+  if (tags.length > 32 || tags.some((t) => !TAG.test(t)))
+    throw new GatewayFailure(
+      400,
+      "invalid_header",
+      `header ${HEADERS.tags}: up to 32 comma-separated lowercase tags`,
+      {
+        param: HEADERS.tags,
+      },
+    );
+  const intentType = headers.get(HEADERS.intentType)?.trim() || null;
+  if (intentType !== null && intentType.length > 128)
+    throw new GatewayFailure(
+      400,
+      "invalid_header",
+      `header ${HEADERS.intentType}: at most 128 characters`,
+    );
+  const cacheHeader = headers.get(HEADERS.cache)?.trim().toLowerCase() ?? "";
+  if (cacheHeader && cacheHeader !== "no-cache" && cacheHeader !== "no-store")
+    throw new GatewayFailure(
+      400,
+      "invalid_header",
+      `header ${HEADERS.cache}: no-cache or no-store`,
+    );
+  const size = Number.isFinite(bytes) ? bytes : JSON.stringify(body).length;
+  const output =
+    dialect === "anthropic"
+      ? (body.max_tokens as number)
+      : ((body.max_completion_tokens ?? body.max_tokens ?? null) as number | null);
+  const streamOptions = body.stream_options as { include_usage?: boolean } | null | undefined;
+  return {
+    dialect,
+    body,
+    bodyBytes: size,
+    secret,
+    tenant,
+    requested: String(body.model),
+    stream: body.stream === true,
+    clientWantsUsage: streamOptions?.include_usage === true,
+    attribution: {
+      run: header(headers, HEADERS.run, RunId),
+      agent: header(headers, HEADERS.agent, AgentId),
+      app: header(headers, HEADERS.app, AppName),
+      intentType,
+      tags,
+    },
+    cacheMode:
+      cacheHeader === "no-cache" ? "no-cache" : cacheHeader === "no-store" ? "no-store" : "default",
+    estimate: { inputTokens: inputTokenBound(size, body), outputTokens: output },
+    anthropicBeta: headers.get("anthropic-beta"),
+  };
+}

@@ -1,0 +1,54 @@
+import type { LimitRefusal, ValidationIssue } from "../../../contract";
+import { anthropicError, anthropicErrorType } from "./anthropic";
+import { openAiError, openAiErrorType } from "./openai";
+
+export type Dialect = "openai" | "anthropic";
+
+/**
+ * A call the gateway refuses or cannot complete. It is answered in the caller's own dialect
+ * (OpenAI's or Anthropic's error body), with the limit that refused it when there is one.
+ */
+export class GatewayFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly detail: {
+      limit?: LimitRefusal;
+      retryAfterMs?: number;
+      issues?: ValidationIssue[];
+      param?: string;
+    } = {},
+  ) {
+    super(message);
+    this.name = "GatewayFailure";
+  }
+}
+
+export function errorBody(dialect: Dialect, failure: GatewayFailure): unknown {
+  const extra: Record<string, unknown> = {};
+  if (failure.detail.limit) extra.limit = failure.detail.limit;
+  if (failure.detail.issues?.length) extra.issues = failure.detail.issues;
+  if (dialect === "anthropic")
+    return anthropicError(failure.message, anthropicErrorType(failure.status), {
+      code: failure.code,
+      ...extra,
+    });
+  const body = openAiError(failure.message, openAiErrorType(failure.status), failure.code, extra);
+  if (failure.detail.param) body.error.param = failure.detail.param as never;
+  return body;
+}
+
+export function errorResponse(
+  dialect: Dialect,
+  failure: GatewayFailure,
+  headers: Record<string, string> = {},
+): Response {
+  const out: Record<string, string> = { "content-type": "application/json", ...headers };
+  if (failure.detail.retryAfterMs !== undefined)
+    out["retry-after"] = String(Math.max(1, Math.ceil(failure.detail.retryAfterMs / 1000)));
+  return new Response(JSON.stringify(errorBody(dialect, failure)), {
+    status: failure.status,
+    headers: out,
+  });
+}

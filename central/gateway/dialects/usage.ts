@@ -1,0 +1,53 @@
+import type { AnthropicUsage } from "./anthropic";
+import type { OpenAiUsage } from "./openai";
+
+/** Token counts of one call, whatever the dialect: `input` includes cached input. */
+export interface CallUsage {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+const n = (v: unknown) =>
+  typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.round(v) : 0;
+
+/** OpenAI's prompt_tokens already include the cached ones. */
+export function usageFromOpenAi(u: OpenAiUsage): CallUsage {
+  return {
+    input: n(u.prompt_tokens),
+    output: n(u.completion_tokens),
+    cacheRead: n(u.prompt_tokens_details?.cached_tokens),
+    cacheWrite: 0,
+  };
+}
+
+/** Anthropic's input_tokens exclude cache reads and writes. */
+export function usageFromAnthropic(u: Partial<AnthropicUsage>): CallUsage {
+  const cacheRead = n(u.cache_read_input_tokens);
+  const cacheWrite = n(u.cache_creation_input_tokens);
+  return {
+    input: n(u.input_tokens) + cacheRead + cacheWrite,
+    output: n(u.output_tokens),
+    cacheRead,
+    cacheWrite,
+  };
+}
+
+export function usageToOpenAi(u: CallUsage): OpenAiUsage {
+  return {
+    prompt_tokens: u.input,
+    completion_tokens: u.output,
+    total_tokens: u.input + u.output,
+    ...(u.cacheRead ? { prompt_tokens_details: { cached_tokens: u.cacheRead } } : {}),
+  };
+}
+
+export function usageToAnthropic(u: CallUsage): AnthropicUsage {
+  return {
+    input_tokens: Math.max(0, u.input - u.cacheRead - u.cacheWrite),
+    output_tokens: u.output,
+    ...(u.cacheRead ? { cache_read_input_tokens: u.cacheRead } : {}),
+    ...(u.cacheWrite ? { cache_creation_input_tokens: u.cacheWrite } : {}),
+  };
+}

@@ -1,0 +1,40 @@
+/** What a failed attempt means for the call: retry here, move on, or give the caller the error. */
+export interface FailureVerdict {
+  /** Try the same provider again (after a backoff). */
+  retry: boolean;
+  /** Try the next candidate. False: the caller's request is at fault; answer it now. */
+  fallback: boolean;
+  /** Counts toward opening the provider's circuit. */
+  breaker: boolean;
+  /** The `error_type` recorded for the attempt. */
+  type: string;
+}
+
+/**
+ * By HTTP status: 429 and 5xx are transient (retry, then fall back; 5xx also trips the breaker,
+ * a rate limit does not); refused credentials are the provider's problem (fall back, trip); a
+ * missing model may exist elsewhere (fall back); any other 4xx is the request's fault.
+ */
+export function judgeStatus(status: number): FailureVerdict {
+  if (status === 429) return { retry: true, fallback: true, breaker: false, type: "429" };
+  if (status === 408) return { retry: true, fallback: true, breaker: true, type: "408" };
+  if (status >= 500) return { retry: true, fallback: true, breaker: true, type: String(status) };
+  if (status === 401 || status === 403)
+    return { retry: false, fallback: true, breaker: true, type: String(status) };
+  if (status === 404) return { retry: false, fallback: true, breaker: false, type: "404" };
+  return { retry: false, fallback: false, breaker: false, type: String(status) };
+}
+
+/** No answer at all (refused connection, DNS, reset) or no answer in time. */
+export const NETWORK_FAILURE: FailureVerdict = {
+  retry: true,
+  fallback: true,
+  breaker: true,
+  type: "network",
+};
+export const TIMEOUT_FAILURE: FailureVerdict = {
+  retry: true,
+  fallback: true,
+  breaker: true,
+  type: "timeout",
+};

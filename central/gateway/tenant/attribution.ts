@@ -1,0 +1,107 @@
+import type { BudgetLimits, Role } from "../../../contract";
+import { CENTRAL_AGENT_ID, HEADERS } from "../../../contract";
+import type { AgentStore } from "../../fleet/agent-store";
+import type { RunStore } from "../../runs/run-store";
+import type { AdmitRequest, Attribution } from "../ticket";
+
+export type Attributed =
+  | { ok: true; attribution: Attribution; intentBudget: BudgetLimits | null }
+  | { ok: false; status: 400 | 403; code: string; message: string };
+
+const refuse = (status: 400 | 403, message: string): Attributed => ({
+  ok: false,
+  status,
+  code: status === 400 ? "invalid_request" : "forbidden",
+  message,
+});
+
+/**
+ * Who a call is for. An agent key may attribute it to one of its tenant's edge agents (of the
+ * key's app, if the key has one) and to a run that agent holds; the run then brings its intent
+ * type and budget. Other keys call for themselves: run null, agent `central`.
+ */
+export function attribute(
+  key: { id: string; role: Role; app: string | null },
+  asked: AdmitRequest["attribution"],
+  agents: AgentStore,
+  runs: RunStore,
+): Attributed {
+  const base = { keyId: key.id, tags: asked.tags };
+  if (key.role !== "agent") {
+    if (asked.run !== null || asked.agent !== null)
+      return refuse(
+        403,
+        `${HEADERS.run} and ${HEADERS.agent} attribute a call to an edge run; only agent keys may send them`,
+      );
+    return {
+      ok: true,
+      intentBudget: null,
+      attribution: {
+        ...base,
+        runId: null,
+        agentId: CENTRAL_AGENT_ID,
+        attempt: null,
+        app: asked.app,
+        intentType: asked.intentType,
+      },
+    };
+  }
+  if (asked.agent === null) {
+    if (asked.run !== null) return refuse(400, `${HEADERS.run} needs ${HEADERS.agent}`);
+    if (key.app !== null && asked.app !== null && asked.app !== key.app)
+      return refuse(403, `this key is limited to app ${key.app}, not ${asked.app}`);
+    return {
+      ok: true,
+      intentBudget: null,
+      attribution: {
+        ...base,
+        runId: null,
+        agentId: CENTRAL_AGENT_ID,
+        attempt: null,
+        app: key.app ?? asked.app,
+        intentType: asked.intentType,
+      },
+    };
+  }
+  const agent = agents.get(asked.agent);
+  if (!agent) return refuse(403, `agent ${asked.agent} is not registered in this tenant`);
+  if (key.app !== null && agent.app !== key.app)
+    return refuse(
+      403,
+      `this key is limited to app ${key.app}; agent ${agent.agentId} serves ${agent.app}`,
+    );
+  if (asked.app !== null && asked.app !== agent.app)
+    return refuse(
+      403,
+      `${HEADERS.app} says ${asked.app}, but agent ${agent.agentId} serves ${agent.app}`,
+    );
+  let attempt: number | null = null;
+  let intentType = asked.intentType;
+  let intentBudget: BudgetLimits | null = null;
+  if (asked.run !== null) {
+    const run = runs.run(asked.run);
+    // A run central never dispatched (started on the edge host) is the agent's own to name.
+    if (run) {
+      if (run.agentId !== agent.agentId && run.leaseAgent !== agent.agentId)
+        return refuse(403, `run ${run.runId} is not held by agent ${agent.agentId}`);
+      attempt = run.attempt > 0 ? run.attempt : null;
+      const intent = runs.intent(run.intentId)?.intent;
+      if (intent) {
+        intentType = intent.type;
+        intentBudget = intent.policy_ctx.budget;
+      }
+    }
+  }
+  return {
+    ok: true,
+    intentBudget,
+    attribution: {
+      ...base,
+      runId: asked.run,
+      agentId: agent.agentId,
+      attempt,
+      app: agent.app,
+      intentType,
+    },
+  };
+}

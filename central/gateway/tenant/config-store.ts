@@ -1,0 +1,198 @@
+import { eq } from "drizzle-orm";
+import {
+  GatewayConfig,
+  type GatewayConfigView,
+  type ProviderKeyInput,
+  type ProviderKeyView,
+  type ValidationIssue,
+} from "../../../contract";
+import type { Database } from "../../db/database";
+import { ApiFailure } from "../../http/errors";
+import { iso, isoOrNull } from "../../tenant/context";
+import { keySlot } from "../keys/resolve";
+import { MIN_KEK_LENGTH, sealKey } from "../keys/sealed-keys";
+import type { Prices } from "../pricing/prices";
+import type { KeySource } from "../ticket";
+import {
+  gatewayConfig,
+  gatewayPrices,
+  type StoredGatewayConfig,
+  type StoredProvider,
+} from "./schema";
+
+export interface ConfigSnapshot {
+  config: StoredGatewayConfig;
+  version: number;
+  updatedAt: number | null;
+}
+
+const EMPTY: StoredGatewayConfig = GatewayConfig.parse({}) as StoredGatewayConfig;
+
+/**
+ * The tenant's gateway configuration: read on every call (kept in memory), replaced whole by
+ * an admin. Keys given as values are sealed before they are stored; cost table versions are
+ * kept forever and never change their prices.
+ */
+export class GatewayConfigStore {
+  private cached: ConfigSnapshot | null = null;
+  private cachedPrices: Prices | null | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly tenant: string,
+    private readonly now: () => number,
+    private readonly kek: () => string | undefined,
+  ) {}
+
+  current(): ConfigSnapshot {
+    if (!this.cached) {
+      const row = this.db.select().from(gatewayConfig).where(eq(gatewayConfig.id, 1)).get();
+      this.cached = row
+        ? { config: row.config, version: row.version, updatedAt: row.updatedAt }
+        : { config: EMPTY, version: 0, updatedAt: null };
+    }
+    return this.cached;
+  }
+
+  /** The active cost table, or null when none is configured (every model unpriced). */
+  prices(): Prices | null {
+    if (this.cachedPrices === undefined) {
+      const version = this.current().config.prices?.version;
+      const row = version
+        ? this.db.select().from(gatewayPrices).where(eq(gatewayPrices.version, version)).get()
+        : undefined;
+      this.cachedPrices = row ? { version: row.version, models: row.models } : null;
+    }
+    return this.cachedPrices;
+  }
+
+  priceVersions(): { version: string; created_at: string }[] {
+    return this.db
+      .select({ version: gatewayPrices.version, createdAt: gatewayPrices.createdAt })
+      .from(gatewayPrices)
+      .orderBy(gatewayPrices.createdAt)
+      .all()
+      .map((r) => ({ version: r.version, created_at: iso(r.createdAt) }));
+  }
+
+  view(): GatewayConfigView {
+    const { config, version, updatedAt } = this.current();
+    return {
+      ...config,
+      providers: config.providers.map((p) => viewOf(p)),
+      version,
+      updated_at: isoOrNull(updatedAt),
+    } as GatewayConfigView;
+  }
+
+  /**
+   * Replaces the configuration. Returns the ids of providers whose settings changed (their
+   * circuits start over). Refuses a `{ stored: true }` key with nothing stored, a key value
+   * without a key-encryption key, and a known price version with different prices.
+   */
+  async replace(next: GatewayConfig): Promise<{ view: GatewayConfigView; changed: string[] }> {
+    const before = this.current();
+    const previous = new Map(before.config.providers.map((p) => [p.id, p]));
+    const issues: ValidationIssue[] = [];
+    const providers: StoredProvider[] = [];
+    for (const [i, provider] of next.providers.entries()) {
+      const stored = { ...provider } as StoredProvider & Record<string, unknown>;
+      for (const which of ["key", "gateway_token"] as const) {
+        const input = (provider as Record<string, unknown>)[which] as ProviderKeyInput | undefined;
+        if (input === undefined) continue;
+        const kept = await this.keySource(input, provider.id, which, previous.get(provider.id));
+        if (typeof kept === "string")
+          issues.push({
+            path: `providers[${i}].${which}`,
+            expected: "a key",
+            message: kept,
+            code: "refused",
+          });
+        else stored[which] = kept;
+      }
+      providers.push(stored);
+    }
+    if (issues.length)
+      throw new ApiFailure(
+        400,
+        "invalid_request",
+        `invalid gateway config at ${issues[0]!.path}: ${issues[0]!.message}`,
+        issues,
+      );
+    const prices = next.prices;
+    if (prices) {
+      const known = this.db
+        .select()
+        .from(gatewayPrices)
+        .where(eq(gatewayPrices.version, prices.version))
+        .get();
+      if (known && JSON.stringify(known.models) !== JSON.stringify(prices.models))
+        throw new ApiFailure(
+          409,
+          "conflict",
+          `price table version ${prices.version} is already stored with other prices; give changed prices a new version`,
+        );
+    }
+    const config: StoredGatewayConfig = { ...next, providers };
+    const now = this.now();
+    const version = before.version + 1;
+    this.db.transaction((tx) => {
+      if (prices)
+        tx.insert(gatewayPrices)
+          .values({ version: prices.version, models: prices.models, createdAt: now })
+          .onConflictDoNothing()
+          .run();
+      tx.insert(gatewayConfig)
+        .values({ id: 1, version, config, updatedAt: now })
+        .onConflictDoUpdate({ target: gatewayConfig.id, set: { version, config, updatedAt: now } })
+        .run();
+    });
+    this.cached = { config, version, updatedAt: now };
+    this.cachedPrices = undefined;
+    const changed = providers
+      .filter((p) => JSON.stringify(previous.get(p.id)) !== JSON.stringify(p))
+      .map((p) => p.id);
+    return { view: this.view(), changed };
+  }
+
+  /** The stored form of one key input, or why it cannot be had. */
+  private async keySource(
+    input: ProviderKeyInput,
+    provider: string,
+    which: "key" | "gateway_token",
+    previous: StoredProvider | undefined,
+  ): Promise<KeySource | string> {
+    if ("secret" in input) return { secret: input.secret };
+    if ("stored" in input) {
+      const old = (previous as Record<string, unknown> | undefined)?.[which] as
+        | KeySource
+        | undefined;
+      if (old && "sealed" in old) return old;
+      return `no ${which === "key" ? "key" : "gateway token"} is stored for provider ${provider}; send { "value": "..." } once`;
+    }
+    const kek = this.kek();
+    if (!kek || kek.length < MIN_KEK_LENGTH)
+      throw new ApiFailure(
+        503,
+        "not_initialized",
+        `storing provider keys needs the AURAISON_GATEWAY_KEK secret (at least ${MIN_KEK_LENGTH} characters); or name a Worker secret with { "secret": "NAME" }`,
+      );
+    return {
+      sealed: await sealKey(kek, this.tenant, keySlot(provider, which), input.value),
+      set_at: this.now(),
+    };
+  }
+}
+
+function keyView(source: KeySource): ProviderKeyView {
+  return "secret" in source
+    ? { secret: source.secret }
+    : { stored: true, set_at: iso(source.set_at) };
+}
+
+function viewOf(provider: StoredProvider): unknown {
+  const out: Record<string, unknown> = { ...provider };
+  if (provider.key) out.key = keyView(provider.key);
+  if (provider.gateway_token) out.gateway_token = keyView(provider.gateway_token);
+  return out;
+}

@@ -1,0 +1,491 @@
+import type {
+  GatewayConfig,
+  GatewayConfigView,
+  GatewayStatus,
+  LimitRefusal,
+  ModelCall,
+  ModelRoute,
+  ResilienceSettings,
+} from "../../../contract";
+import type { Principal } from "../../auth/principal";
+import type { Env } from "../../env";
+import type { Ingest } from "../../events/ingest";
+import type { AgentStore } from "../../fleet/agent-store";
+import type { KeyStore } from "../../governance/key-store";
+import type { RunStore } from "../../runs/run-store";
+import type { TenantContext } from "../../tenant/context";
+import { costOf } from "../pricing/prices";
+import { type ProviderView, route } from "../routing/router";
+import type {
+  AdmitRequest,
+  AdmitResult,
+  Attribution,
+  ProviderTarget,
+  SettleRequest,
+  Ticket,
+  UpstreamCandidate,
+} from "../ticket";
+import { attribute } from "./attribution";
+import { BudgetLedger, type BudgetScope, budgetScopes } from "./budgets";
+import { CallEvents } from "./call-events";
+import { GatewayConfigStore } from "./config-store";
+import { ProviderHealthStore } from "./provider-health";
+import { RateLimiter, rateSubjects } from "./rate-limits";
+import { ResponseCache } from "./response-cache";
+import type { StoredProvider } from "./schema";
+
+/** A call that never settles (its Worker died) gives its reservation back after this. */
+const RESERVATION_TTL_MS = 3_600_000;
+/** Housekeeping (expired windows, reservations, cache entries) at most this often. */
+const PRUNE_EVERY_MS = 60_000;
+
+export interface GatewayModels {
+  aliases: { name: string; description: string | null }[];
+  models: { provider: string; model: string }[];
+}
+
+/**
+ * The model gateway's side of the tenant Durable Object: admits calls (key, attribution,
+ * routing, rate limits, the budget reservation, the cache), settles them (spend, provider
+ * health and circuits, the cache, the `model_call` event) and holds the configuration. Every
+ * decision that must be consistent for the tenant is made here, synchronously, so concurrent
+ * calls see each other's reservations; the calls themselves run in the Worker.
+ */
+export class GatewayDesk {
+  readonly config: GatewayConfigStore;
+  private readonly health: ProviderHealthStore;
+  private readonly rates: RateLimiter;
+  private readonly budgets: BudgetLedger;
+  private readonly cache: ResponseCache;
+  private readonly events: CallEvents;
+  private prunedAt = 0;
+
+  constructor(
+    private readonly ctx: TenantContext,
+    private readonly keys: KeyStore,
+    private readonly agents: AgentStore,
+    private readonly runs: RunStore,
+    ingest: Ingest,
+    private readonly env: Env,
+  ) {
+    const { db, now } = ctx;
+    this.config = new GatewayConfigStore(db, ctx.tenant, now, () => env.AURAISON_GATEWAY_KEK);
+    this.health = new ProviderHealthStore(db, now);
+    this.rates = new RateLimiter(now);
+    this.budgets = new BudgetLedger(db, ctx.storage, now, ctx.log.with({ component: "gateway" }));
+    this.cache = new ResponseCache(db, now);
+    this.events = new CallEvents(
+      ctx.tenant,
+      db,
+      ingest,
+      now,
+      ctx.log.with({ component: "gateway" }),
+    );
+  }
+
+  private async caller(secret: string): Promise<Principal | null> {
+    return this.keys.authenticate(secret);
+  }
+
+  async admit(req: AdmitRequest): Promise<AdmitResult> {
+    const key = await this.caller(req.secret);
+    // From here on nothing awaits: the checks and the reservation are one atomic step.
+    const role = key?.role;
+    if (!key || role === undefined || role === "bootstrap")
+      return {
+        kind: "refused",
+        status: 401,
+        code: "invalid_api_key",
+        message: "unknown or revoked API key",
+      };
+    if (role === "viewer")
+      return {
+        kind: "refused",
+        status: 403,
+        code: "forbidden",
+        message: "a viewer key may not call models",
+      };
+    const who = attribute(
+      { id: key.id, role, app: key.app },
+      req.attribution,
+      this.agents,
+      this.runs,
+    );
+    if (!who.ok)
+      return { kind: "refused", status: who.status, code: who.code, message: who.message };
+    const { attribution, intentBudget } = who;
+    const now = this.ctx.now();
+    this.housekeeping(now);
+    const { config } = this.config.current();
+    const prices = this.config.prices();
+    const outputTokens = req.estimate.outputTokens ?? config.max_output_tokens;
+    const scopes = budgetScopes(config.budgets, attribution.app, attribution.runId, intentBudget);
+    const byId = new Map(config.providers.map((p) => [p.id, p]));
+    const routed = route(
+      config,
+      prices,
+      {
+        requested: req.requested,
+        app: attribution.app,
+        intentType: attribution.intentType,
+        tags: attribution.tags,
+        inputTokens: req.estimate.inputTokens,
+        outputTokens,
+      },
+      (id) => this.providerView(byId.get(id)),
+      this.budgets.room(scopes),
+      now,
+    );
+    const ticket = (routeDecision: ModelRoute, alias: string | null): Ticket => ({
+      callId: crypto.randomUUID(),
+      admittedAt: now,
+      reservationId: null,
+      attribution,
+      route: routeDecision,
+      alias,
+      rateWindow: Math.floor(now / 60_000),
+      estimatedTokens: 0,
+      probes: [],
+    });
+    if (!routed.ok) {
+      if (routed.code === "budget_exceeded" && routed.route) {
+        // Name the budget: the one even the cheapest candidate would break.
+        const costs = routed.route.candidates.map((c) => c.est_cost_usd);
+        const cheapest = costs.every((c) => c === null)
+          ? null
+          : Math.min(...costs.filter((c) => c !== null));
+        const limit = this.budgets.check(scopes, {
+          tokens: req.estimate.inputTokens + outputTokens,
+          usd: cheapest,
+        });
+        if (limit)
+          return this.limited(
+            ticket(routed.route, routed.route.alias),
+            req,
+            limit,
+            scopes,
+            cheapest === null,
+          );
+      }
+      if (routed.route)
+        this.refusalEvent(ticket(routed.route, routed.route.alias), req, routed.code, scopes, null);
+      return {
+        kind: "refused",
+        status: routed.status,
+        code: routed.code,
+        message: routed.message,
+        ...(routed.retryAfterMs !== null ? { retryAfterMs: routed.retryAfterMs } : {}),
+      };
+    }
+    const admitted = ticket(routed.route, routed.alias);
+    const subjects = rateSubjects(config.limits, attribution.app, attribution.keyId);
+    const cacheKey =
+      req.cache.hash && config.cache.enabled
+        ? `${req.cache.hash}|${routed.route.rule ?? "-"}|${routed.alias ?? req.requested}`
+        : null;
+    if (cacheKey && req.cache.mode === "default") {
+      const answer = this.cache.get(cacheKey);
+      if (answer) {
+        const limited = this.rates.check(subjects, 0);
+        if (limited) return this.limited(admitted, req, limited, scopes, false);
+        admitted.rateWindow = this.rates.count(subjects, 0);
+        return { kind: "cached", ticket: admitted, answer };
+      }
+    }
+    const tokens = req.estimate.inputTokens + outputTokens;
+    const rateRefusal = this.rates.check(subjects, tokens);
+    if (rateRefusal) return this.limited(admitted, req, rateRefusal, scopes, false);
+    const costs = routed.chain.map((c) => c.estCostUsd);
+    const usd = costs.some((c) => c === null) ? null : Math.max(...(costs as number[]));
+    const budgetRefusal = this.budgets.check(scopes, { tokens, usd });
+    if (budgetRefusal) return this.limited(admitted, req, budgetRefusal, scopes, usd === null);
+    if (scopes.length) {
+      admitted.reservationId = crypto.randomUUID();
+      this.budgets.reserve(
+        admitted.reservationId,
+        attribution.app,
+        attribution.runId,
+        { tokens, usd: usd ?? 0 },
+        now + RESERVATION_TTL_MS,
+      );
+    }
+    admitted.rateWindow = this.rates.count(subjects, tokens);
+    admitted.estimatedTokens = tokens;
+    const chain: UpstreamCandidate[] = routed.chain.map((c) => {
+      const provider = byId.get(c.provider)!;
+      const target = targetOf(provider, config.resilience);
+      if (c.probe) {
+        const r = target.resilience;
+        this.health.takeProbe(
+          c.provider,
+          now + Math.max(r.timeout_ms, r.first_byte_timeout_ms) + 60_000,
+        );
+        admitted.probes.push(c.provider);
+      }
+      return { provider: target, model: c.model, probe: c.probe };
+    });
+    return {
+      kind: "proceed",
+      ticket: admitted,
+      chain,
+      cacheKey: cacheKey && req.cache.mode !== "no-store" ? cacheKey : null,
+      outputCap:
+        scopes.length && req.estimate.outputTokens === null ? config.max_output_tokens : null,
+      defaultMaxTokens: config.max_output_tokens,
+    };
+  }
+
+  settle(req: SettleRequest): void {
+    const { ticket } = req;
+    const { config } = this.config.current();
+    const byId = new Map(config.providers.map((p) => [p.id, p]));
+    for (const outcome of req.health) {
+      const provider = byId.get(outcome.provider);
+      if (provider) this.health.record(outcome, targetOf(provider, config.resilience).resilience);
+    }
+    for (const probe of ticket.probes)
+      if (!req.health.some((h) => h.provider === probe && h.probe)) this.health.skipProbe(probe);
+    if (ticket.reservationId) this.budgets.release(ticket.reservationId);
+    const prices = this.config.prices();
+    const usage = req.usage ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+    const tokens = req.cacheHit ? 0 : usage.input + usage.output;
+    const cost =
+      req.cacheHit || req.provider === null || req.model === null
+        ? 0
+        : costOf(prices, req.provider, req.model, usage);
+    const { attribution } = ticket;
+    const scopes = budgetScopes(
+      config.budgets,
+      attribution.app,
+      attribution.runId,
+      this.intentBudget(attribution),
+    );
+    if (!req.cacheHit && (tokens > 0 || cost === null))
+      for (const crossing of this.budgets.record(
+        attribution.app,
+        attribution.runId,
+        { tokens, usd: cost },
+        scopes,
+      ))
+        this.events.emit(attribution, "budget", crossing);
+    this.rates.correct(
+      rateSubjects(config.limits, attribution.app, attribution.keyId),
+      ticket.rateWindow,
+      tokens - ticket.estimatedTokens,
+    );
+    if (
+      req.store &&
+      req.outcome === "ok" &&
+      req.store.answer.body.length <= config.cache.max_entry_bytes
+    )
+      this.cache.put(req.store.key, req.store.answer, config.cache.ttl_s * 1000);
+    this.events.emit(attribution, "model_call", {
+      ...this.callPayload(ticket, req.stream, req.errorType),
+      provider: req.provider ?? ticket.route.chosen?.provider ?? "none",
+      request_model: req.model ?? ticket.route.chosen?.model ?? ticket.route.requested,
+      response_model: req.responseModel,
+      response_id: req.responseId,
+      finish_reasons: req.finishReasons.slice(0, 16),
+      input_tokens: usage.input,
+      output_tokens: usage.output,
+      cache_read_tokens: usage.cacheRead,
+      cache_write_tokens: usage.cacheWrite,
+      cost_usd: cost === null ? null : round(cost),
+      latency_ms: Math.round(req.latencyMs),
+      ttft_ms: req.ttftMs === null ? null : Math.round(req.ttftMs),
+      cache_hit: req.cacheHit,
+      attempts: req.attempts.slice(0, 32),
+      usage_estimated: req.usageEstimated,
+      gateway_ms: round(req.gatewayMs, 1e2),
+    });
+  }
+
+  /** Aliases and models a key may ask for (any role of this tenant may list them). */
+  async models(secretKey: string): Promise<GatewayModels | null> {
+    const key = await this.caller(secretKey);
+    if (!key || key.role === "bootstrap") return null;
+    const { config } = this.config.current();
+    return {
+      aliases: Object.entries(config.aliases).map(([name, a]) => ({
+        name,
+        description: a.description ?? null,
+      })),
+      models: config.providers.flatMap((p) => p.models.map((model) => ({ provider: p.id, model }))),
+    };
+  }
+
+  async putConfig(next: GatewayConfig): Promise<GatewayConfigView> {
+    const before = new Set(this.config.current().config.providers.map((p) => p.id));
+    const { view, changed } = await this.config.replace(next);
+    this.health.reset(changed);
+    const now = new Set(next.providers.map((p) => p.id));
+    for (const id of before) if (!now.has(id)) this.health.forget(id);
+    return view;
+  }
+
+  status(): GatewayStatus {
+    const { config, version } = this.config.current();
+    const subjects = new Map<string, BudgetScope>();
+    const add = (s: BudgetScope[]) => {
+      for (const scope of s) subjects.set(`${scope.scope}/${scope.subject}`, scope);
+    };
+    add(budgetScopes(config.budgets, null, null, null));
+    for (const app of Object.keys(config.budgets.apps))
+      add(budgetScopes(config.budgets, app, null, null));
+    const rateScopes = [
+      ...rateSubjects(config.limits, null, "-").filter((s) => s.scope === "tenant"),
+      ...Object.keys(config.limits.apps).map((app) => ({
+        scope: "app" as const,
+        subject: app,
+        limit: config.limits.apps[app],
+      })),
+      ...Object.keys(config.limits.keys).map((k) => ({
+        scope: "key" as const,
+        subject: k,
+        limit: config.limits.keys[k],
+      })),
+    ];
+    return {
+      config_version: version,
+      providers: this.health.status(config.providers.map((p) => ({ id: p.id, kind: p.kind }))),
+      budgets: [...subjects.values()].map((s) => this.budgets.usage(s)),
+      rates: this.rates.status(rateScopes),
+      cache: this.cache.stats(),
+      prices: {
+        version: this.config.prices()?.version ?? null,
+        versions: this.config.priceVersions(),
+      },
+    };
+  }
+
+  private providerView(provider: StoredProvider | undefined): ProviderView {
+    if (!provider)
+      return {
+        kind: "unknown",
+        circuit: "closed",
+        probeDue: false,
+        nextProbeAt: null,
+        latencyMs: null,
+        errorRate: null,
+        unusable: "not configured",
+      };
+    const unusable =
+      provider.kind === "workers-ai" && !this.env.AI ? "this deployment has no AI binding" : null;
+    return this.health.view(provider.id, provider.kind, unusable);
+  }
+
+  private intentBudget(attribution: Attribution) {
+    if (attribution.runId === null) return null;
+    const run = this.runs.run(attribution.runId);
+    return run ? (this.runs.intent(run.intentId)?.intent.policy_ctx.budget ?? null) : null;
+  }
+
+  private callPayload(
+    ticket: Ticket,
+    stream: boolean,
+    errorType: string | null,
+  ): Partial<ModelCall> {
+    const { attribution, route: decision } = ticket;
+    return {
+      call_id: ticket.callId,
+      operation: "chat",
+      alias: ticket.alias,
+      stream,
+      observer: "gateway",
+      error_type: errorType,
+      route: decision,
+      price_version: this.config.prices()?.version ?? null,
+      app: attribution.app,
+      intent_type: attribution.intentType,
+      tags: attribution.tags.slice(0, 32),
+      key_id: attribution.keyId,
+    };
+  }
+
+  /** A refused call is still a call: it gets a `model_call` event (no attempts, nothing spent). */
+  private refusalEvent(
+    ticket: Ticket,
+    req: AdmitRequest,
+    errorType: string,
+    scopes: BudgetScope[],
+    limit: LimitRefusal | null,
+  ): void {
+    if (limit?.kind === "budget") {
+      const scope = scopes.find((s) => s.scope === limit.scope);
+      if (scope)
+        this.events.emit(ticket.attribution, "budget", {
+          scope: limit.scope === "key" ? "tenant" : limit.scope,
+          dimension: limit.dimension === "usd" ? "cost_usd" : "tokens",
+          used: limit.used,
+          limit: limit.limit,
+          state: "exceeded",
+        });
+    }
+    this.events.emit(ticket.attribution, "model_call", {
+      ...this.callPayload(ticket, req.stream, errorType),
+      provider: ticket.route.chosen?.provider ?? "none",
+      request_model: ticket.route.chosen?.model ?? req.requested,
+      response_model: null,
+      response_id: null,
+      finish_reasons: [],
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_usd: 0,
+      latency_ms: 0,
+      ttft_ms: null,
+      cache_hit: false,
+      attempts: [],
+    });
+  }
+
+  private limited(
+    ticket: Ticket,
+    req: AdmitRequest,
+    limit: LimitRefusal,
+    scopes: BudgetScope[],
+    unpriced: boolean,
+  ): AdmitResult {
+    const code = limit.kind === "rate" ? "rate_limited" : "budget_exceeded";
+    this.refusalEvent(ticket, req, code, scopes, limit);
+    return {
+      kind: "refused",
+      status: 429,
+      code,
+      message: describeLimit(limit, unpriced),
+      limit,
+      ...(limit.retry_after_ms !== null ? { retryAfterMs: limit.retry_after_ms } : {}),
+    };
+  }
+
+  private housekeeping(now: number): void {
+    if (now - this.prunedAt < PRUNE_EVERY_MS) return;
+    this.prunedAt = now;
+    this.rates.prune();
+    this.budgets.prune();
+    this.cache.prune();
+  }
+}
+
+const round = (n: number, scale = 1e8) => Math.round(n * scale) / scale;
+
+/** A provider as the Worker needs it, with the tenant's resilience settings under its overrides. */
+function targetOf(provider: StoredProvider, defaults: ResilienceSettings): ProviderTarget {
+  const overrides = Object.fromEntries(
+    Object.entries(provider.resilience ?? {}).filter(([, v]) => v !== undefined),
+  );
+  return { ...provider, resilience: { ...defaults, ...overrides } } as ProviderTarget;
+}
+
+function describeLimit(limit: LimitRefusal, unpriced: boolean): string {
+  const who = limit.scope === "tenant" ? "the tenant" : `${limit.scope} ${limit.subject}`;
+  if (limit.kind === "rate") {
+    const what = limit.dimension === "requests_per_minute" ? "requests" : "tokens";
+    return `rate limit: ${who} may make ${limit.limit} ${what} per minute and has used ${limit.used} in the last minute (this call: ${limit.requested}); retry in ${Math.ceil((limit.retry_after_ms ?? 0) / 1000)} s`;
+  }
+  const period = limit.period === "total" ? "" : ` per ${limit.period}`;
+  if (limit.dimension === "usd")
+    return unpriced
+      ? `budget: ${who} has a USD budget of $${limit.limit}${period}, and the model for this call has no known price, so it cannot be held to it`
+      : `budget: ${who} has $${limit.limit}${period}; $${limit.used} is spent or reserved and this call may cost up to $${limit.requested}`;
+  return `budget: ${who} has ${limit.limit} tokens${period}; ${limit.used} are spent or reserved and this call may use up to ${limit.requested}`;
+}

@@ -1,0 +1,190 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ManagedProcess, spawnManaged } from "../../../cli/local-stack/processes";
+import {
+  AgentList,
+  CentralClient,
+  EventsPage,
+  IntentAccepted,
+  PATHS,
+  RunState,
+  type StoredEvent,
+} from "../../../contract";
+import { type CentralDev, createKey } from "../../helpers/central-dev";
+import { BIN } from "../../helpers/cli";
+import { type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
+import { gatewayTenant, SECRETS, startGatewayDev } from "./gateway-dev";
+
+const SAMPLE = resolve("examples/apps/lab-notes");
+
+/**
+ * Item 7 of the gateway issue: a real edge agent (`auraison edge start`, pi inside) uses central's
+ * gateway as its model provider by default, and the gateway routes its calls to a fake
+ * OpenAI-style provider. One intent runs end to end: the model asks for a tool, the agent runs
+ * it, the model answers; every model call is in central's log attributed to the run and agent.
+ */
+describe("an edge agent on the gateway, end to end", () => {
+  const root = mkdtempSync(join(tmpdir(), "auraison-gateway-edge-"));
+  let central: CentralDev;
+  let upstream: FakeUpstream;
+  let edge: ManagedProcess | null = null;
+  let admin: CentralClient;
+
+  beforeAll(async () => {
+    [central, upstream] = await Promise.all([startGatewayDev(), startFakeUpstream("openai")]);
+    const tenant = await gatewayTenant(central, {
+      providers: [
+        {
+          id: "lab-vllm",
+          kind: "openai-compatible",
+          base_url: `${upstream.url}/v1`,
+          key: { secret: "FAKE_OPENAI_KEY" },
+          models: ["qwen-notes"],
+        },
+      ],
+      aliases: { auto: { candidates: ["lab-vllm/qwen-notes"] } },
+      prices: { version: "test", models: { "qwen-notes": { input: 1, output: 2 } } },
+    });
+    admin = new CentralClient({ url: central.url, key: tenant.admin });
+    const agentKey = await createKey(central.url, tenant.admin, "agent", "lab host", "lab-notes");
+    edge = spawnManaged(
+      "edge",
+      process.execPath,
+      [
+        BIN,
+        "edge",
+        "start",
+        "--app",
+        "lab-notes",
+        "--app-dir",
+        SAMPLE,
+        "--agent-id",
+        "host-gw.lab-notes",
+        "--state",
+        join(root, "edge"),
+      ],
+      { env: { ...process.env, AURAISON_URL: central.url, AURAISON_KEY: agentKey } },
+    );
+    const until = Date.now() + 90_000;
+    for (;;) {
+      const { agents } = await admin.request("GET", PATHS.agents, AgentList);
+      if (agents.some((a) => a.agent_id === "host-gw.lab-notes" && a.status === "online")) break;
+      if (edge.child.exitCode !== null || Date.now() > until)
+        throw new Error(`the edge agent did not come up:\n${edge.output()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await edge?.stop("SIGTERM", 20_000);
+    await Promise.all([central?.stop(), upstream?.close()]);
+  });
+
+  it("runs an intent through the gateway: a streamed tool call, a tool run, an answer, all attributed", async () => {
+    upstream.script(
+      {
+        kind: "answer",
+        toolCalls: [{ id: "call_ls", name: "ls", arguments: '{"path":"notes"}' }],
+        usage: { input: 900, output: 20 },
+      },
+      {
+        kind: "answer",
+        text: "There are three notes: sample prep, spectrometer calibration and the group meeting.",
+        usage: { input: 1_100, output: 25 },
+      },
+    );
+    const accepted = await admin.request("POST", PATHS.intents, IntentAccepted, {
+      params: { prompt: "Which notes are in the notebook?" },
+      targets: [{ app: "lab-notes" }],
+    });
+    const runId = accepted.run.run_id;
+    let run = accepted.run;
+    const until = Date.now() + 90_000;
+    while (!["completed", "failed", "cancelled"].includes(run.status)) {
+      if (Date.now() > until) throw new Error(`run still ${run.status}:\n${edge!.output()}`);
+      await new Promise((r) => setTimeout(r, 250));
+      run = await admin.request("GET", `${PATHS.runs}/${runId}`, RunState);
+    }
+    expect(run.status, edge!.output()).toBe("completed");
+    expect(run.result).toContain("three notes");
+
+    // The agent called the gateway as an OpenAI-compatible provider; the gateway called the
+    // provider with its own key, streaming, for the alias's model.
+    expect(upstream.calls).toHaveLength(2);
+    for (const call of upstream.calls) {
+      expect(call.body).toMatchObject({
+        model: "qwen-notes",
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      expect(call.headers.authorization).toBe(`Bearer ${SECRETS.FAKE_OPENAI_KEY}`);
+    }
+    const second = upstream.calls[1]!.body.messages as {
+      role: string;
+      tool_call_id?: string;
+      content?: unknown;
+    }[];
+    const toolResult = second.find((m) => m.role === "tool");
+    expect(toolResult).toMatchObject({ tool_call_id: "call_ls" });
+    expect(JSON.stringify(toolResult!.content)).toContain("2026-11-18-sample-prep.md");
+
+    let events: StoredEvent[] = [];
+    for (let i = 0; i < 50; i++) {
+      events = (await admin.request("GET", `${PATHS.events}?run=${runId}&limit=1000`, EventsPage))
+        .events;
+      if (
+        events.filter((e) => e.kind === "model_call" && e.source === "central").length === 2 &&
+        events.some((e) => e.kind === "run_completed")
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const gatewayCalls = events.filter(
+      (e): e is Extract<StoredEvent, { kind: "model_call" }> =>
+        e.kind === "model_call" && e.source === "central",
+    );
+    expect(gatewayCalls).toHaveLength(2);
+    for (const call of gatewayCalls)
+      expect(call).toMatchObject({
+        run_id: runId,
+        agent_id: "host-gw.lab-notes",
+        attempt: 1,
+        payload: {
+          observer: "gateway",
+          provider: "lab-vllm",
+          request_model: "qwen-notes",
+          alias: "auto",
+          stream: true,
+          app: "lab-notes",
+          intent_type: "task",
+          error_type: null,
+          route: {
+            requested: "auto",
+            alias: "auto",
+            chosen: { provider: "lab-vllm", model: "qwen-notes" },
+          },
+        },
+      });
+    expect(
+      gatewayCalls.map((c) => [
+        c.payload.input_tokens,
+        c.payload.output_tokens,
+        c.payload.cost_usd,
+      ]),
+    ).toEqual([
+      [900, 20, 0.00094],
+      [1_100, 25, 0.00115],
+    ]);
+    expect(gatewayCalls.map((c) => c.payload.finish_reasons)).toEqual([["tool_calls"], ["stop"]]);
+    // The edge's own view of the same calls is there too, told apart by its observer.
+    const edgeCalls = events.filter((e) => e.kind === "model_call" && e.source === "edge");
+    expect(edgeCalls.map((e) => e.kind === "model_call" && e.payload.observer)).toEqual([
+      "edge",
+      "edge",
+    ]);
+    const tool = events.find((e) => e.kind === "tool_call_finished");
+    expect(tool).toMatchObject({ payload: { tool: "ls", status: "ok" } });
+  });
+});

@@ -1,0 +1,104 @@
+import { randomBytes } from "node:crypto";
+import { SseReader } from "../../../central/gateway/sse/reader";
+import type { StoredEvent } from "../../../contract";
+import { type CentralDev, createTenant, startCentralDev } from "../../helpers/central-dev";
+
+/** Provider credentials the tests hand central as Worker secrets, and a key-encryption key. */
+export const SECRETS = {
+  AURAISON_GATEWAY_KEK: randomBytes(32).toString("base64url"),
+  FAKE_OPENAI_KEY: `sk-proj-${randomBytes(24).toString("base64url")}`,
+  FAKE_ANTHROPIC_KEY: `sk-ant-api03-${randomBytes(24).toString("base64url")}`,
+};
+
+/** Central under wrangler dev with the gateway's secrets. */
+export function startGatewayDev(): Promise<CentralDev> {
+  return startCentralDev({ vars: SECRETS });
+}
+
+let tenants = 0;
+
+/** A fresh tenant with its gateway configured; returns the admin key. */
+export async function gatewayTenant(
+  central: CentralDev,
+  config: unknown,
+): Promise<{ tenant: string; admin: string }> {
+  tenants += 1;
+  const tenant = `gw-${tenants}-${randomBytes(3).toString("hex")}`;
+  const admin = await createTenant(central.url, central.bootstrapKey, tenant);
+  const put = await fetch(`${central.url}/v1/gateway/config`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+    body: JSON.stringify(config),
+  });
+  if (put.status !== 200)
+    throw new Error(`PUT /v1/gateway/config answered ${put.status}: ${await put.text()}`);
+  return { tenant, admin };
+}
+
+export function post(
+  central: CentralDev,
+  path: string,
+  key: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${central.url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+/** The raw SSE events of a response, as the client received them, with when each arrived. */
+export async function readEvents(
+  response: Response,
+): Promise<{ raw: string; data: string; at: number }[]> {
+  const reader = new SseReader(response.body!);
+  const out: { raw: string; data: string; at: number }[] = [];
+  for (;;) {
+    const event = await reader.next();
+    if (!event) return out;
+    out.push({ raw: event.raw, data: event.data, at: performance.now() });
+  }
+}
+
+/** The tenant's model_call events, once `count` of them are in the log (settling is asynchronous). */
+export async function modelCalls(
+  central: CentralDev,
+  admin: string,
+  count: number,
+  timeoutMs = 10_000,
+) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${central.url}/v1/events?kind=model_call&limit=1000`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const { events } = (await response.json()) as {
+      events: Extract<StoredEvent, { kind: "model_call" }>[];
+    };
+    if (events.length >= count) return events;
+    if (Date.now() > until)
+      throw new Error(`only ${events.length} of ${count} model_call events arrived`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Waits until the tenant's model_call events satisfy `done` (settling is asynchronous). */
+export async function waitForCalls(
+  central: CentralDev,
+  admin: string,
+  done: (events: Extract<StoredEvent, { kind: "model_call" }>[]) => boolean,
+  timeoutMs = 10_000,
+) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await modelCalls(central, admin, 0);
+    if (done(events)) return events;
+    if (Date.now() > until)
+      throw new Error(
+        `model_call events never matched: ${JSON.stringify(events.map((e) => e.payload.error_type))}`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

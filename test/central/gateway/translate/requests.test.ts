@@ -1,0 +1,255 @@
+import { describe, expect, it } from "vitest";
+import type { AnthropicMessagesRequest } from "../../../../central/gateway/dialects/anthropic";
+import type { OpenAiChatRequest } from "../../../../central/gateway/dialects/openai";
+import {
+  anthropicToOpenAi,
+  openAiToAnthropic,
+  UnsupportedRequest,
+} from "../../../../central/gateway/translate/requests";
+
+const tool = {
+  type: "function" as const,
+  function: {
+    name: "lab_get_sample",
+    description: "Fetch a sample",
+    parameters: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+  },
+};
+
+describe("OpenAI chat → Anthropic messages", () => {
+  it("moves system and developer prompts to `system`, tool calls to tool_use and results to tool_result", () => {
+    const req: OpenAiChatRequest = {
+      model: "auto",
+      stream: true,
+      temperature: 1.4,
+      stop: "END",
+      max_completion_tokens: 300,
+      tools: [tool],
+      tool_choice: "required",
+      parallel_tool_calls: false,
+      user: "lab-notes",
+      messages: [
+        { role: "system", content: "You are careful." },
+        { role: "developer", content: [{ type: "text", text: "Cite sources." }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Mass of S-1?" },
+            { type: "image_url", image_url: { url: "data:image/png;base64,iVBOR" } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            {
+              id: "call_1",
+              type: "function",
+              function: { name: "lab_get_sample", arguments: '{"id":"S-1"}' },
+            },
+          ],
+        },
+        { role: "tool", tool_call_id: "call_1", content: '{"mass_g":4.2}' },
+        { role: "user", content: "Thanks; in mg?" },
+      ],
+    };
+    expect(openAiToAnthropic(req, "claude-sonnet-4-5", 4096)).toEqual({
+      model: "claude-sonnet-4-5",
+      max_tokens: 300,
+      stream: true,
+      temperature: 1,
+      stop_sequences: ["END"],
+      system: "You are careful.\n\nCite sources.",
+      metadata: { user_id: "lab-notes" },
+      tools: [
+        {
+          name: "lab_get_sample",
+          description: "Fetch a sample",
+          input_schema: {
+            type: "object",
+            properties: { id: { type: "string" } },
+            required: ["id"],
+          },
+        },
+      ],
+      tool_choice: { type: "any", disable_parallel_tool_use: true },
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Mass of S-1?" },
+            { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBOR" } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "tool_use", id: "call_1", name: "lab_get_sample", input: { id: "S-1" } },
+          ],
+        },
+        {
+          role: "user",
+          content: [
+            { type: "tool_result", tool_use_id: "call_1", content: '{"mass_g":4.2}' },
+            { type: "text", text: "Thanks; in mg?" },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("gives Anthropic the default output cap when the request has none", () => {
+    const out = openAiToAnthropic(
+      { model: "x", messages: [{ role: "user", content: "hi" }] },
+      "m",
+      1234,
+    );
+    expect(out.max_tokens).toBe(1234);
+    expect(out).not.toHaveProperty("stream");
+  });
+
+  it("refuses what Anthropic cannot express, naming the field", () => {
+    const attempt = (req: Partial<OpenAiChatRequest>) => () =>
+      openAiToAnthropic(
+        { model: "x", messages: [{ role: "user", content: "hi" }], ...req } as OpenAiChatRequest,
+        "m",
+        10,
+      );
+    expect(attempt({ n: 2 })).toThrow(UnsupportedRequest);
+    expect(attempt({ response_format: { type: "json_schema" } } as never)).toThrow(
+      /response_format/,
+    );
+    expect(
+      attempt({
+        messages: [{ role: "user", content: [{ type: "input_audio", input_audio: {} }] }],
+      } as never),
+    ).toThrow(/messages\[0\]\.content\[0\]/);
+    expect(
+      attempt({
+        messages: [
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [
+              { id: "c", type: "function", function: { name: "f", arguments: "{oops" } },
+            ],
+          },
+        ],
+      }),
+    ).toThrow(/messages\[0\]\.tool_calls\[0\]\.function\.arguments/);
+  });
+});
+
+describe("Anthropic messages → OpenAI chat", () => {
+  it("turns tool_result blocks into tool messages ahead of the turn's text, tool_use into tool_calls", () => {
+    const req: AnthropicMessagesRequest = {
+      model: "auto",
+      max_tokens: 500,
+      stream: true,
+      system: [{ type: "text", text: "Be brief." }],
+      temperature: 0.2,
+      stop_sequences: ["##"],
+      tools: [
+        { name: "lab_get_sample", description: "Fetch a sample", input_schema: { type: "object" } },
+      ],
+      tool_choice: { type: "tool", name: "lab_get_sample", disable_parallel_tool_use: true },
+      metadata: { user_id: "u-1" },
+      messages: [
+        { role: "user", content: "Mass of S-1?" },
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", thinking: "…", signature: "s" },
+            { type: "text", text: "Let me look." },
+            { type: "tool_use", id: "toolu_1", name: "lab_get_sample", input: { id: "S-1" } },
+          ],
+        },
+        {
+          role: "user",
+          content: [
+            {
+              type: "tool_result",
+              tool_use_id: "toolu_1",
+              content: [{ type: "text", text: "4.2 g" }],
+            },
+            { type: "text", text: "And in mg?" },
+            { type: "image", source: { type: "url", url: "https://lab/x.png" } },
+          ],
+        },
+      ],
+    };
+    expect(
+      anthropicToOpenAi(req, "gpt-4.1-mini", {
+        maxTokensField: "max_completion_tokens",
+        usageInStream: true,
+      }),
+    ).toEqual({
+      model: "gpt-4.1-mini",
+      max_completion_tokens: 500,
+      stream: true,
+      stream_options: { include_usage: true },
+      temperature: 0.2,
+      stop: ["##"],
+      user: "u-1",
+      parallel_tool_calls: false,
+      tool_choice: { type: "function", function: { name: "lab_get_sample" } },
+      tools: [
+        {
+          type: "function",
+          function: {
+            name: "lab_get_sample",
+            description: "Fetch a sample",
+            parameters: { type: "object" },
+          },
+        },
+      ],
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Mass of S-1?" },
+        {
+          role: "assistant",
+          content: "Let me look.",
+          tool_calls: [
+            {
+              id: "toolu_1",
+              type: "function",
+              function: { name: "lab_get_sample", arguments: '{"id":"S-1"}' },
+            },
+          ],
+        },
+        { role: "tool", tool_call_id: "toolu_1", content: "4.2 g" },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "And in mg?" },
+            { type: "image_url", image_url: { url: "https://lab/x.png" } },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("uses max_tokens for servers that want it and leaves out stream usage when the server refuses it", () => {
+    const out = anthropicToOpenAi(
+      { model: "x", max_tokens: 9, stream: true, messages: [{ role: "user", content: "hi" }] },
+      "llama",
+      { maxTokensField: "max_tokens", usageInStream: false },
+    );
+    expect(out).toMatchObject({ max_tokens: 9, stream: true });
+    expect(out).not.toHaveProperty("stream_options");
+  });
+
+  it("refuses blocks OpenAI cannot take", () => {
+    expect(() =>
+      anthropicToOpenAi(
+        {
+          model: "x",
+          max_tokens: 9,
+          messages: [{ role: "user", content: [{ type: "document", source: {} }] }],
+        },
+        "m",
+        { maxTokensField: "max_tokens", usageInStream: true },
+      ),
+    ).toThrow(/messages\[0\]\.content\[0\]: OpenAI takes no document blocks/);
+  });
+});
