@@ -2,11 +2,9 @@ import type { AgentEvent } from "../contract";
 import type { RunRecord } from "../edge/index";
 import { formatEvent } from "./format-event";
 
-/** One event as a line for people (formatEvent shows no cursor, which outbox events lack). */
+/** One event as a line for people, or as JSON. */
 export function printEdgeEvent(event: AgentEvent, json: boolean): void {
-  process.stdout.write(
-    json ? `${JSON.stringify(event)}\n` : `${formatEvent({ ...event, cursor: 0 })}\n`,
-  );
+  process.stdout.write(json ? `${JSON.stringify(event)}\n` : `${formatEvent(event)}\n`);
 }
 
 /** How a run ended; with --json the events already said it, so nothing more is printed. */

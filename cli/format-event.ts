@@ -1,12 +1,12 @@
-import type { StoredEvent } from "../contract";
+import type { AgentEvent } from "../contract";
 
 /** One line per event, for people watching a run. */
-export function formatEvent(e: StoredEvent): string {
+export function formatEvent(e: AgentEvent): string {
   const time = e.ts.slice(11, 23);
   return `${time} ${e.agent_id.padEnd(14)} ${e.kind.padEnd(18)} ${summary(e)}`.trimEnd();
 }
 
-function summary(e: StoredEvent): string {
+function summary(e: AgentEvent): string {
   switch (e.kind) {
     case "run_dispatched":
       return `attempt ${e.payload.attempt} -> ${e.payload.agent_id}`;

@@ -123,6 +123,9 @@ export async function openLake(
           enableWal(location.catalog.path);
           await attach(false);
         }
+        // The schema is created under the lock too: a writer attaching mid-migration would
+        // cache the catalog's tables without the ones being created and fail on them.
+        await migrate(c);
       }));
     if (!created) {
       try {

@@ -10,8 +10,8 @@ import {
   type KeyCreated,
   type Role,
   type TenantCreated,
-  uuidv7,
 } from "../../contract";
+import { agentEvent } from "../helpers/agent-event";
 
 /** The Worker's secret, as `wrangler secret put` would provide it. */
 export const BOOTSTRAP_KEY = `aur_boot_${"B".repeat(43)}`;
@@ -177,18 +177,12 @@ export class TestAgent {
     payload: unknown,
     run: { run_id: string; attempt: number } | null = null,
   ): AgentEventInput {
-    return {
-      event_id: uuidv7(),
-      tenant: this.tenant,
-      run_id: run?.run_id ?? null,
-      agent_id: this.agentId,
-      source: "edge",
-      seq: this.seq++,
-      attempt: run?.attempt ?? null,
+    return agentEvent(
+      { tenant: this.tenant, agentId: this.agentId, seq: this.seq++ },
       kind,
       payload,
-      ts: new Date().toISOString(),
-    } as AgentEventInput;
+      run,
+    );
   }
 
   /** Sends heartbeats every `everyMs` (renewing the leases of `running`) until closed. */

@@ -7,6 +7,7 @@ import {
   type EdgeMessage,
   uuidv7,
 } from "../../contract";
+import { agentEvent } from "./agent-event";
 
 /**
  * A scripted edge agent over a real WebSocket (the `ws` package), speaking contract/wire.ts:
@@ -128,18 +129,12 @@ export class ScriptedAgent {
     payload: unknown,
     run: { run_id: string; attempt: number } | null = null,
   ): AgentEventInput {
-    return {
-      event_id: uuidv7(),
-      tenant: this.tenant,
-      run_id: run?.run_id ?? null,
-      agent_id: this.agentId,
-      source: "edge",
-      seq: this.seq++,
-      attempt: run?.attempt ?? null,
+    return agentEvent(
+      { tenant: this.tenant, agentId: this.agentId, seq: this.seq++ },
       kind,
       payload,
-      ts: new Date().toISOString(),
-    } as AgentEventInput;
+      run,
+    );
   }
 
   async emit(events: AgentEventInput[]) {

@@ -43,6 +43,10 @@ describe("resume after a restart", () => {
     });
     const runId = execution.runId;
     await waitFor(runtime, runId, (e) => ofKind(e, "tool_call_started").length === 2);
+    // The second command has begun once its first line is written: interrupt it in its sleep.
+    const log = join(app.workdir, "log.txt");
+    for (let i = 0; i < 200 && !readFileSync(log, "utf8").includes("two"); i++)
+      await new Promise((r) => setTimeout(r, 25));
     await runtime.runs.checkpointAll("test shutdown");
     const checkpointed = await execution.done;
     expect(checkpointed.status).toBe("running");
