@@ -78,7 +78,8 @@ const INTENT_EVENT: Record<RunEvent, IntentEvent | null> = {
  * central emits. An event the machine does not allow from the current status is reached along
  * the shortest path of transitions the log lacks (a `run_started` while pending implies the
  * dispatch). A failure followed by a later attempt was retried. What no path reaches (anything
- * after the run settled, other than a repeat of how it settled) is kept as an anomaly.
+ * after the run settled, other than a repeat of how it settled), and the end a superseded
+ * attempt reports, is kept as an anomaly.
  */
 export function foldRun(input: readonly LifecycleEvent[]): RunLifecycle {
   const maxAttempt = input.reduce((m, e) => Math.max(m, e.attempt ?? 0), 0);
@@ -110,6 +111,14 @@ export function foldRun(input: readonly LifecycleEvent[]): RunLifecycle {
     const eventAttempt = e.attempt ?? attempt;
     const retried = eventAttempt < maxAttempt;
     if (e.kind === "run_started" && status === "running" && eventAttempt === attempt) continue;
+    // An attempt whose lease expired and whose run went on elsewhere may still report how it
+    // ended (its agent came back, or central stopped it): that does not end the run.
+    if (retried && (e.kind === "run_completed" || e.kind === "run_cancelled")) {
+      result.anomalies.push(
+        `${e.kind} ${e.event_id} (attempt ${eventAttempt}) of an attempt superseded by attempt ${maxAttempt}: ignored`,
+      );
+      continue;
+    }
     const steps = runEventsOf(e, retried);
     if (isTerminal(runMachine, status)) {
       const last = steps[steps.length - 1]!;

@@ -103,6 +103,30 @@ describe("foldRun: a run's lifecycle through the run and intent machines", () =>
     expect(run.error?.message).toContain("attempt 3");
   });
 
+  it("does not let an attempt that lost its lease end the run the next attempt completed", () => {
+    const done = ev("run_completed", 2);
+    const stale = ev("run_cancelled", 1, { cancel_reason: "the run moved to another agent" });
+    const run = foldRun([
+      ev("run_dispatched", 1),
+      ev("run_started", 1),
+      ev("lease_expired", 1, { next: "retry" }),
+      ev("run_dispatched", 2),
+      ev("run_started", 2),
+      done,
+      stale,
+      ev("run_completed", 1),
+    ]);
+    expect(run).toMatchObject({
+      status: "completed",
+      intent_status: "completed",
+      attempts: 2,
+      settled_event_id: done.event_id,
+      error: null,
+    });
+    expect(run.anomalies).toHaveLength(2);
+    expect(run.anomalies[0]).toContain("superseded by attempt 2");
+  });
+
   it("fills in the transitions an edge outbox cannot hold (dispatch and lease expiry are central's)", () => {
     const run = foldRun([ev("run_started", 1), ev("run_started", 2), ev("run_completed", 2)]);
     expect(run).toMatchObject({ status: "completed", attempts: 2, anomalies: [] });
