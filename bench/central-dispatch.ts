@@ -1,18 +1,22 @@
 /**
  * Dispatch latency: from `POST /v1/intents` to the edge agent's claim being confirmed, through
- * one tenant Durable Object under `wrangler dev` (local workerd), one intent at a time.
+ * one tenant Durable Object in local workerd, one intent at a time: under `wrangler dev`, or
+ * with `--direct` the deployable bundle in workerd without wrangler's dev proxy
+ * (bench/central-workerd.ts; results in central-dispatch-workerd.md).
  *
- *   npx tsx bench/central-dispatch.ts [--intents 300]
+ *   npx tsx bench/central-dispatch.ts [--intents 300] [--direct]
  */
 import { CONTRACT_VERSION, type EdgeMessage } from "../contract";
-import { createKey, createTenant, startCentralDev } from "../test/helpers/central-dev";
+import { createKey, createTenant } from "../test/helpers/central-dev";
 import { ScriptedAgent } from "../test/helpers/scripted-agent";
 import { fmt, numberArg, percentile, writeResults } from "./central-report";
+import { startBenchCentral } from "./central-workerd";
 
 const intents = numberArg("intents", 300);
 const warmup = Math.min(20, intents);
 
-const central = await startCentralDev({ logLevel: "warn" });
+const central = await startBenchCentral();
+const { direct, where } = central;
 try {
   const admin = await createTenant(central.url, central.bootstrapKey, "bench");
   const agentKey = await createKey(central.url, admin, "agent", "bench");
@@ -121,9 +125,9 @@ try {
     row("WebSocket frame through the Durable Object and back, one row written", wsOneWrite),
   ].join("\n");
   const file = writeResults(
-    "central-dispatch",
+    direct ? "central-dispatch-workerd" : "central-dispatch",
     "Central: dispatch latency",
-    `${intents} intents (after ${warmup} warm-up), one at a time, to one connected edge agent (a scripted \`ws\` client) of one tenant Durable Object under \`wrangler dev\` (local workerd). Each run is completed before the next intent, so every dispatch finds the agent free.
+    `${intents} intents (after ${warmup} warm-up), one at a time, to one connected edge agent (a scripted \`ws\` client) of one tenant Durable Object ${where}. Each run is completed before the next intent, so every dispatch finds the agent free.
 
 | Interval | p50 (ms) | p99 (ms) | max (ms) |
 | --- | ---: | ---: | ---: |
@@ -137,7 +141,7 @@ Where the time goes: the same environment's baselines, measured in the same run.
 | --- | ---: | ---: | ---: |
 ${baselines}
 
-A dispatch is one HTTP request that commits the intent, the run and the \`run_dispatched\` event before the \`dispatch\` frame and the 201 leave (the Durable Object's output gate), then the ack and the claim, each a WebSocket round trip that commits a row or two before \`claimed\` leaves. Under \`wrangler dev\` every request and frame also passes through wrangler's dev proxy (a second workerd process), and each local storage commit costs a few milliseconds, so those baselines, not the dispatch logic, make up most of the figure; on a loaded machine they grow.`,
+A dispatch is one HTTP request that commits the intent, the run and the \`run_dispatched\` event before the \`dispatch\` frame and the 201 leave (the Durable Object's output gate), then the ack and the claim, each a WebSocket round trip that commits a row or two before \`claimed\` leaves. ${direct ? "Here requests and frames reach the Worker directly, as in production" : "Under `wrangler dev` every request and frame also passes through wrangler's dev proxy (a second workerd process)"}; each local storage commit costs a few milliseconds, so those baselines, not the dispatch logic, make up most of the figure; on a loaded machine they grow.`,
   );
   console.log(`wrote ${file}`);
   await agent.close();

@@ -1,14 +1,16 @@
 /**
- * Event ingest throughput into one tenant Durable Object in local workerd (wrangler dev):
- * batches of 100 AgentEvents over an agent's WebSocket and over POST /v1/events.
+ * Event ingest throughput into one tenant Durable Object in local workerd (wrangler dev, or
+ * with `--direct` without its dev proxy: results in central-events-workerd.md): batches of 100
+ * AgentEvents over an agent's WebSocket and over POST /v1/events.
  *
- *   npx tsx bench/central-events.ts [--batches 400] [--window 4] [--rounds 3]
+ *   npx tsx bench/central-events.ts [--batches 400] [--window 4] [--rounds 3] [--direct]
  */
 import { redact } from "../central/redact";
 import { AgentEvent, type AgentEventInput, check, uuidv7 } from "../contract";
-import { createKey, createTenant, startCentralDev } from "../test/helpers/central-dev";
+import { createKey, createTenant } from "../test/helpers/central-dev";
 import { ScriptedAgent } from "../test/helpers/scripted-agent";
 import { fmt, numberArg, writeResults } from "./central-report";
+import { startBenchCentral } from "./central-workerd";
 
 const BATCH = 100;
 const batches = numberArg("batches", 400);
@@ -183,7 +185,7 @@ function cpuPerEvent(
   ];
 }
 
-const central = await startCentralDev({ logLevel: "warn" });
+const central = await startBenchCentral();
 try {
   const admin = await createTenant(central.url, central.bootstrapKey, "bench");
   const agentKey = await createKey(central.url, admin, "agent", "bench");
@@ -234,9 +236,9 @@ try {
     console.log(`${r.what}: median ${fmt(r.median, 0)}, best ${fmt(r.best, 0)} events/s`);
   for (const [what, us] of cpu) console.log(`cpu ${what}: ${fmt(us, 2)} µs/event`);
   const file = writeResults(
-    "central-events",
+    central.direct ? "central-events-workerd" : "central-events",
     "Central: event ingest throughput",
-    `${batches} batches of ${BATCH} events (model_call, tool_call_started/finished, message) per measurement, ${window} batches in flight, into one tenant Durable Object under \`wrangler dev\` (local workerd), measured from the client's first send to the last acknowledgement; ${rounds} rounds over the four paths in turn.
+    `${batches} batches of ${BATCH} events (model_call, tool_call_started/finished, message) per measurement, ${window} batches in flight, into one tenant Durable Object ${central.where}, measured from the client's first send to the last acknowledgement; ${rounds} rounds over the four paths in turn.
 
 | Path | Events/s, median | Events/s, best |
 | --- | ---: | ---: |
@@ -251,7 +253,7 @@ Where the time goes. The CPU parts of ingest, measured on the same V8 in Node ov
 ${cpuTable}
 | **total** | **${fmt(cpuTotal, 2)}** |
 
-At the best rate above an event takes ${fmt(1e6 / best, 1)} µs end to end; the rest is SQLite (the insert into \`events\`, its unique \`event_id\` index and three lookup indexes, the run's row, one transaction per batch), the Durable Object's output gate (acknowledgements leave only after the batch is durable), the client, and wrangler's dev proxy, a second workerd process every local request and WebSocket frame passes through. HTTP batches pay per request what a socket pays once: the Worker-to-Durable-Object hop, key authentication, an audit row and the request log line. Numbers vary by tens of percent between runs on this shared 2-core machine.`,
+At the best rate above an event takes ${fmt(1e6 / best, 1)} µs end to end; the rest is SQLite (the insert into \`events\`, its unique \`event_id\` index and three lookup indexes, the run's row, one transaction per batch), the Durable Object's output gate (acknowledgements leave only after the batch is durable), the client${central.direct ? "" : ", and wrangler's dev proxy, a second workerd process every local request and WebSocket frame passes through"}. HTTP batches pay per request what a socket pays once: the Worker-to-Durable-Object hop, key authentication, an audit row and the request log line. Numbers vary by tens of percent between runs on this shared 2-core machine.`,
   );
   console.log(`wrote ${file}`);
   await agent.close();

@@ -1,15 +1,18 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROJECT_ROOT, wranglerBin } from "../cli/wrangler";
+import { startCentralDev } from "../test/helpers/central-dev";
 
 /**
  * Central in local workerd with nothing in front of it: the bundle `wrangler deploy --dry-run`
- * builds, run by the same Miniflare (and workerd) `wrangler dev` uses, but without wrangler's
- * dev proxy, a second workerd process every `wrangler dev` request passes through first and
- * production does not have. The benchmark runs central both ways.
+ * builds, run by the same Miniflare (and workerd) `wrangler dev` uses, with the Worker on a
+ * socket of its own, so requests cross neither wrangler's dev proxy (a second workerd process)
+ * nor Miniflare's entry worker, neither of which production has. The benchmarks run central
+ * both ways.
  */
 export async function startCentralWorkerd(
   vars: Record<string, string>,
@@ -32,7 +35,11 @@ export async function startCentralWorkerd(
   ) as {
     Miniflare: new (
       options: Record<string, unknown>,
-    ) => { ready: Promise<URL>; dispose(): Promise<void> };
+    ) => {
+      ready: Promise<URL>;
+      unsafeGetDirectURL(worker: string): Promise<URL>;
+      dispose(): Promise<void>;
+    };
   };
   const state = mkdtempSync(join(tmpdir(), "auraison-bench-state-"));
   const mf = new Miniflare({
@@ -57,9 +64,45 @@ export async function startCentralWorkerd(
         durableObjects: { TENANT: { className: "TenantAgent", useSQLite: true } },
         r2Buckets: ["ARCHIVE"],
         bindings: vars,
+        // The Worker on a socket of its own, as Cloudflare serves it: not behind Miniflare's
+        // entry worker, which routes every request to a worker by name first.
+        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       },
     ],
   });
-  const url = await mf.ready;
+  await mf.ready;
+  const url = await mf.unsafeGetDirectURL("auraison-central");
   return { url: url.origin, stop: () => mf.dispose() };
+}
+
+/**
+ * Central for a benchmark: under `wrangler dev` (as `npm start` runs it), or, when the command
+ * line has `--direct`, in workerd without the dev proxy. `where` says which, for the results.
+ */
+export async function startBenchCentral(): Promise<{
+  url: string;
+  bootstrapKey: string;
+  direct: boolean;
+  where: string;
+  stop(): Promise<void>;
+}> {
+  if (!process.argv.includes("--direct")) {
+    const central = await startCentralDev({ logLevel: "warn" });
+    return {
+      url: central.url,
+      bootstrapKey: central.bootstrapKey,
+      direct: false,
+      where: "under `wrangler dev` (local workerd)",
+      stop: () => central.stop(),
+    };
+  }
+  const bootstrapKey = `aur_boot_${randomBytes(32).toString("base64url")}`;
+  const central = await startCentralWorkerd({ AURAISON_BOOTSTRAP_KEY: bootstrapKey });
+  return {
+    ...central,
+    bootstrapKey,
+    direct: true,
+    where:
+      "in local workerd without wrangler's dev proxy (the bundle `wrangler deploy --dry-run` builds, run by wrangler's Miniflare with the Worker on a socket of its own: bench/central-workerd.ts)",
+  };
 }
