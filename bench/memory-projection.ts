@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import {
   compact,
   costsSql,
+  DERIVED_TABLES,
   DirectorySource,
   DUCKDB_VERSION,
   denialsSql,
@@ -214,16 +215,7 @@ async function main() {
       console.log(
         `query: ${q.name}: median ${fmt(q.medianMs)} ms, max ${fmt(q.maxMs)} ms, ${q.rows} rows`,
       );
-    for (const table of [
-      "events",
-      "runs",
-      "intents",
-      "tool_calls",
-      "model_calls",
-      "policy_decisions",
-      "projections",
-      "quarantine",
-    ])
+    for (const table of ["events", ...DERIVED_TABLES, "quarantine"])
       rowCounts[table] = Number(
         (
           await reader.connection.runAndReadAll(`SELECT count(*) FROM memory.${table}`)

@@ -6,44 +6,56 @@ type ProviderConfigInput = NonNullable<GatewayConfigInput["providers"]>[number];
 export type LocalModelPlan =
   | {
       kind: "gateway";
-      /** The gateway config the stack applies to the local tenant: `auto` over these providers. */
+      /** The gateway config the stack applies to the local tenant. */
       config: GatewayConfigInput;
       /** Provider keys, handed to central as Worker secrets (never in the config itself). */
       secrets: Record<string, string>;
+      /** The config file it came from; absent: built from the environment. */
+      file?: string;
     }
-  | { kind: "gateway-file"; file: string }
   | { kind: "scripted"; app: string };
+
+/** Hosted providers the environment can name by their key, in routing order. */
+const HOSTED = [
+  {
+    id: "anthropic",
+    kind: "anthropic",
+    key: "ANTHROPIC_API_KEY",
+    modelVar: "AURAISON_ANTHROPIC_MODEL",
+    model: "claude-sonnet-4-5",
+  },
+  {
+    id: "openai",
+    kind: "openai",
+    key: "OPENAI_API_KEY",
+    modelVar: "AURAISON_OPENAI_MODEL",
+    model: "gpt-4.1",
+  },
+] as const;
 
 /**
  * A provider the environment names becomes a gateway provider under the alias `auto` (in this
  * order: Anthropic, OpenAI, an OpenAI-compatible server such as a lab vLLM or Ollama), so the
- * edge's default model, `auraison/auto`, reaches it through central. Nothing named: the app's
- * scripted model, labelled as such.
+ * edge's default model, `auraison/auto`, reaches it through central. A gateway config file
+ * replaces all that. Nothing named: the app's scripted model, labelled as such.
  */
 export function localModelPlan(
   app: string,
   env: NodeJS.ProcessEnv = process.env,
-  gatewayFile?: string,
+  gatewayFile?: { file: string; config: GatewayConfigInput },
 ): LocalModelPlan {
-  if (gatewayFile) return { kind: "gateway-file", file: gatewayFile };
+  if (gatewayFile) return { kind: "gateway", secrets: {}, ...gatewayFile };
   const providers: ProviderConfigInput[] = [];
   const secrets: Record<string, string> = {};
-  if (env.ANTHROPIC_API_KEY) {
-    secrets.ANTHROPIC_API_KEY = env.ANTHROPIC_API_KEY;
+  for (const hosted of HOSTED) {
+    const key = env[hosted.key];
+    if (!key) continue;
+    secrets[hosted.key] = key;
     providers.push({
-      id: "anthropic",
-      kind: "anthropic",
-      models: [env.AURAISON_ANTHROPIC_MODEL || "claude-sonnet-4-5"],
-      key: { secret: "ANTHROPIC_API_KEY" },
-    });
-  }
-  if (env.OPENAI_API_KEY) {
-    secrets.OPENAI_API_KEY = env.OPENAI_API_KEY;
-    providers.push({
-      id: "openai",
-      kind: "openai",
-      models: [env.AURAISON_OPENAI_MODEL || "gpt-4.1"],
-      key: { secret: "OPENAI_API_KEY" },
+      id: hosted.id,
+      kind: hosted.kind,
+      models: [env[hosted.modelVar] || hosted.model],
+      key: { secret: hosted.key },
     });
   }
   if (env.AURAISON_FALLBACK_BASE_URL && env.AURAISON_FALLBACK_MODEL) {
@@ -66,12 +78,8 @@ export function localModelPlan(
 }
 
 export function describePlan(plan: LocalModelPlan): string {
-  switch (plan.kind) {
-    case "scripted":
-      return `scripted/${plan.app} — the app's fixed offline demo scenario, NOT a real model (set ANTHROPIC_API_KEY, OPENAI_API_KEY or AURAISON_FALLBACK_BASE_URL + AURAISON_FALLBACK_MODEL for real runs)`;
-    case "gateway-file":
-      return `central's gateway (auraison/auto), configured from ${plan.file}`;
-    case "gateway":
-      return `central's gateway (auraison/auto) routing to ${plan.config.aliases?.auto?.candidates.join(" -> ")} (unpriced until you add prices: auraison gateway apply)`;
-  }
+  if (plan.kind === "scripted")
+    return `scripted/${plan.app} — the app's fixed offline demo scenario, NOT a real model (set ANTHROPIC_API_KEY, OPENAI_API_KEY or AURAISON_FALLBACK_BASE_URL + AURAISON_FALLBACK_MODEL for real runs)`;
+  if (plan.file) return `central's gateway (auraison/auto), configured from ${plan.file}`;
+  return `central's gateway (auraison/auto) routing to ${plan.config.aliases?.auto?.candidates.join(" -> ")} (unpriced until you add prices: auraison gateway apply)`;
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { AgentList, CentralClient, GatewayConfigView, PATHS, TenantSettings } from "../../contract";
-import { applyGatewayConfig, readGatewayConfigFile } from "../commands/gateway";
+import { readGatewayConfigFile } from "../commands/gateway";
 import { CliError, EXIT } from "../errors";
 import { PROJECT_ROOT } from "../wrangler";
 import { resolveBootstrapKey, writeSecretFile } from "./bootstrap-key";
@@ -42,9 +42,11 @@ export async function runLocalStack(options: LocalStackOptions): Promise<number>
       EXIT.usage,
     );
   const settings = options.settingsFile ? readSettings(options.settingsFile) : null;
-  const plan = localModelPlan(app, process.env, options.gatewayFile);
   // A bad gateway file stops the start before anything runs.
-  if (plan.kind === "gateway-file") readGatewayConfigFile(plan.file);
+  const gatewayFile = options.gatewayFile
+    ? { file: options.gatewayFile, config: readGatewayConfigFile(options.gatewayFile) }
+    : undefined;
+  const plan = localModelPlan(app, process.env, gatewayFile);
 
   const bootstrap = resolveBootstrapKey(home);
   if (bootstrap.source === "generated")
@@ -76,7 +78,6 @@ export async function runLocalStack(options: LocalStackOptions): Promise<number>
     if (settings) await admin.request("PUT", PATHS.settings, TenantSettings, settings);
     if (plan.kind === "gateway")
       await admin.request("PUT", PATHS.gatewayConfig, GatewayConfigView, plan.config);
-    else if (plan.kind === "gateway-file") await applyGatewayConfig(admin, plan.file);
     const childEnv = { ...process.env, AURAISON_HOME: home, AURAISON_URL: central.url };
     if (options.edge) {
       const agentKey = await ensureComponentKey(admin, home, `edge-${app}`, "agent", app);

@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ManagedProcess, spawnManaged } from "../../cli/local-stack/processes";
 import {
@@ -16,8 +16,8 @@ import {
 } from "../../contract";
 import { type CentralDev, createKey, createTenant, startCentralDev } from "../helpers/central-dev";
 import { BIN, runCli } from "../helpers/cli";
+import { startSampleEdge } from "../helpers/platform-processes";
 
-const SAMPLE = resolve("examples/apps/lab-notes");
 const LEASE_MS = 4_000;
 
 /**
@@ -35,26 +35,13 @@ describe("end to end: edge death and central outage", () => {
   let memory: ManagedProcess | null = null;
 
   const startEdge = (name: string) => {
-    const edge = spawnManaged(
-      `edge-${name}`,
-      process.execPath,
-      [
-        BIN,
-        "edge",
-        "start",
-        "--app",
-        "lab-notes",
-        "--app-dir",
-        SAMPLE,
-        "--agent-id",
-        `host-${name}.lab-notes`,
-        "--state",
-        join(root, `edge-${name}`),
-        "--model",
-        "scripted/lab-notes",
-      ],
-      { env: { ...process.env, AURAISON_URL: central.url, AURAISON_KEY: agentKey } },
-    );
+    const edge = startSampleEdge({
+      name: `edge-${name}`,
+      agentId: `host-${name}.lab-notes`,
+      state: join(root, `edge-${name}`),
+      central: { url: central.url, key: agentKey },
+      model: "scripted/lab-notes",
+    });
     edges.set(name, edge);
     return edge;
   };

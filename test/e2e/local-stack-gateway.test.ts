@@ -2,10 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ManagedProcess, spawnManaged } from "../../cli/local-stack/processes";
+import type { ManagedProcess } from "../../cli/local-stack/processes";
 import { type FakeUpstream, startFakeUpstream } from "../central/gateway/fake-upstreams";
 import { freePort } from "../helpers/central-dev";
-import { BIN, runCli } from "../helpers/cli";
+import { runCli } from "../helpers/cli";
+import { startDevStack } from "../helpers/platform-processes";
 
 const LAB_KEY = "sk-lab-e2e-0123456789abcdef0123456789";
 
@@ -47,15 +48,7 @@ describe("npm start with a provider: the edge's model calls go through central's
       AURAISON_FALLBACK_KEY: LAB_KEY,
     };
     const port = await freePort();
-    stack = spawnManaged("dev", process.execPath, [BIN, "dev", "--port", String(port)], {
-      env: { ...process.env, ...env },
-    });
-    const until = Date.now() + 240_000;
-    while (!stack.output().includes("Ctrl-C stops everything")) {
-      if (stack.child.exitCode !== null) throw new Error(`auraison dev exited:\n${stack.output()}`);
-      if (Date.now() > until) throw new Error(`auraison dev did not come up:\n${stack.output()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    stack = await startDevStack(port, env);
     expect(stack.output()).toContain("central's gateway (auraison/auto) routing to lab/lab-llama");
     expect(stack.output()).not.toContain("scripted/");
 

@@ -2,9 +2,10 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type ManagedProcess, spawnManaged } from "../../cli/local-stack/processes";
+import type { ManagedProcess } from "../../cli/local-stack/processes";
 import { freePort } from "../helpers/central-dev";
-import { BIN, runCli } from "../helpers/cli";
+import { runCli } from "../helpers/cli";
+import { startDevStack } from "../helpers/platform-processes";
 
 /**
  * `npm start` from a clean state, driven like a user would from a second terminal: the stack
@@ -28,18 +29,7 @@ describe("npm start: the whole platform on one machine", () => {
     await stack?.stop("SIGKILL", 0);
   });
 
-  async function start(): Promise<ManagedProcess> {
-    const proc = spawnManaged("dev", process.execPath, [BIN, "dev", "--port", String(port)], {
-      env: { ...process.env, ...env },
-    });
-    const until = Date.now() + 240_000;
-    while (!proc.output().includes("Ctrl-C stops everything")) {
-      if (proc.child.exitCode !== null) throw new Error(`auraison dev exited:\n${proc.output()}`);
-      if (Date.now() > until) throw new Error(`auraison dev did not come up:\n${proc.output()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    return proc;
-  }
+  const start = () => startDevStack(port, env);
 
   const cli = (args: string[]) => runCli(args, { env, timeoutMs: 120_000 });
 

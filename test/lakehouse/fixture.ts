@@ -12,6 +12,7 @@ import {
   type StoredEvent,
 } from "../../contract";
 import {
+  DERIVED_TABLES,
   type Lake,
   type LakeLocation,
   type OpenLakeOptions,
@@ -78,15 +79,7 @@ export async function tableRows(
 export async function projectionDigest(lake: Lake): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
   out.events = await tableRows(lake, "events", ["origin"]);
-  for (const table of [
-    "runs",
-    "intents",
-    "tool_calls",
-    "model_calls",
-    "policy_decisions",
-    "projections",
-  ])
-    out[table] = await tableRows(lake, table);
+  for (const table of DERIVED_TABLES) out[table] = await tableRows(lake, table);
   return out;
 }
 

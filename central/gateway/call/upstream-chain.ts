@@ -148,6 +148,20 @@ export async function runChain(
         await clock.upstream(sleep(delay));
       }
       const started = clock.now();
+      /** A try that answered: logged as ok, for the call's event and the provider's health. */
+      const succeeded = (ttft: boolean) => {
+        const ms = clock.now() - started;
+        log.attempts.push(attempt(provider.id, model, "ok", null, status, ms));
+        log.health.push({
+          provider: provider.id,
+          ok: true,
+          breakerFailure: false,
+          latencyMs: ms,
+          ttftMs: ttft ? ms : null,
+          error: null,
+          probe: candidate.probe,
+        });
+      };
       const deadline = new Deadline();
       deadline.arm(inbound.stream ? settings.first_byte_timeout_ms : settings.timeout_ms);
       let verdict: FailureVerdict;
@@ -188,17 +202,7 @@ export async function runChain(
           deadline.clear();
           const json = parseObject(text);
           if (json) {
-            const ms = clock.now() - started;
-            log.attempts.push(attempt(provider.id, model, "ok", null, status, ms));
-            log.health.push({
-              provider: provider.id,
-              ok: true,
-              breakerFailure: false,
-              latencyMs: ms,
-              ttftMs: null,
-              error: null,
-              probe: candidate.probe,
-            });
+            succeeded(false);
             return { kind: "json", candidate, connection, text, json, firstTokenAt: null };
           }
           verdict = { retry: true, fallback: true, breaker: true, type: "bad_response" };
@@ -206,18 +210,8 @@ export async function runChain(
         } else {
           const opened = await openStream(response, connection.dialect, deadline, clock);
           if (opened.ok) {
-            const ms = clock.now() - started;
             deadline.clear();
-            log.attempts.push(attempt(provider.id, model, "ok", null, status, ms));
-            log.health.push({
-              provider: provider.id,
-              ok: true,
-              breakerFailure: false,
-              latencyMs: ms,
-              ttftMs: ms,
-              error: null,
-              probe: candidate.probe,
-            });
+            succeeded(true);
             return {
               kind: "stream",
               candidate,

@@ -161,16 +161,19 @@ function openAiStream(
   let tools = 0;
   let usage: OpenAiUsage | null = null;
   let done = false;
-  const chunk = (delta: OpenAiChunk["choices"][number]["delta"], finish: string | null = null) =>
+  const frame = (choices: OpenAiChunk["choices"], extra: Partial<OpenAiChunk> = {}) =>
     sseText(
       JSON.stringify({
         id,
         object: "chat.completion.chunk",
         created,
         model,
-        choices: [{ index: 0, delta, finish_reason: finish }],
+        choices,
+        ...extra,
       } satisfies OpenAiChunk),
     );
+  const chunk = (delta: OpenAiChunk["choices"][number]["delta"], finish: string | null = null) =>
+    frame([{ index: 0, delta, finish_reason: finish }]);
   return new ReadableStream<Uint8Array>({
     // A pull that enqueues nothing is not called again: read until there is output.
     async pull(controller) {
@@ -180,19 +183,7 @@ function openAiStream(
         if (!event || event.data.trim() === "[DONE]") {
           done = true;
           out.push(chunk({}, tools ? "tool_calls" : "stop"));
-          if (usage)
-            out.push(
-              sseText(
-                JSON.stringify({
-                  id,
-                  object: "chat.completion.chunk",
-                  created,
-                  model,
-                  choices: [],
-                  usage,
-                }),
-              ),
-            );
+          if (usage) out.push(frame([], { usage }));
           out.push(sseText("[DONE]"));
           controller.enqueue(encoder.encode(out.join("")));
           controller.close();

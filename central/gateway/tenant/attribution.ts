@@ -27,41 +27,32 @@ export function attribute(
   runs: RunStore,
 ): Attributed {
   const base = { keyId: key.id, tags: asked.tags };
+  /** A call made for the key itself, not for an edge run. */
+  const ownCall = (app: string | null): Attributed => ({
+    ok: true,
+    intentBudget: null,
+    attribution: {
+      ...base,
+      runId: null,
+      agentId: CENTRAL_AGENT_ID,
+      attempt: null,
+      app,
+      intentType: asked.intentType,
+    },
+  });
   if (key.role !== "agent") {
     if (asked.run !== null || asked.agent !== null)
       return refuse(
         403,
         `${HEADERS.run} and ${HEADERS.agent} attribute a call to an edge run; only agent keys may send them`,
       );
-    return {
-      ok: true,
-      intentBudget: null,
-      attribution: {
-        ...base,
-        runId: null,
-        agentId: CENTRAL_AGENT_ID,
-        attempt: null,
-        app: asked.app,
-        intentType: asked.intentType,
-      },
-    };
+    return ownCall(asked.app);
   }
   if (asked.agent === null) {
     if (asked.run !== null) return refuse(400, `${HEADERS.run} needs ${HEADERS.agent}`);
     if (key.app !== null && asked.app !== null && asked.app !== key.app)
       return refuse(403, `this key is limited to app ${key.app}, not ${asked.app}`);
-    return {
-      ok: true,
-      intentBudget: null,
-      attribution: {
-        ...base,
-        runId: null,
-        agentId: CENTRAL_AGENT_ID,
-        attempt: null,
-        app: key.app ?? asked.app,
-        intentType: asked.intentType,
-      },
-    };
+    return ownCall(key.app ?? asked.app);
   }
   const agent = agents.get(asked.agent);
   if (!agent) return refuse(403, `agent ${asked.agent} is not registered in this tenant`);

@@ -1,8 +1,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ManagedProcess, spawnManaged } from "../../../cli/local-stack/processes";
+import type { ManagedProcess } from "../../../cli/local-stack/processes";
 import {
   AgentList,
   CentralClient,
@@ -13,11 +13,9 @@ import {
   type StoredEvent,
 } from "../../../contract";
 import { type CentralDev, createKey } from "../../helpers/central-dev";
-import { BIN } from "../../helpers/cli";
+import { startSampleEdge } from "../../helpers/platform-processes";
 import { type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
 import { gatewayTenant, SECRETS, startGatewayDev } from "./gateway-dev";
-
-const SAMPLE = resolve("examples/apps/lab-notes");
 
 /**
  * Item 7 of the gateway issue: a real edge agent (`auraison edge start`, pi inside) uses central's
@@ -49,24 +47,11 @@ describe("an edge agent on the gateway, end to end", () => {
     });
     admin = new CentralClient({ url: central.url, key: tenant.admin });
     const agentKey = await createKey(central.url, tenant.admin, "agent", "lab host", "lab-notes");
-    edge = spawnManaged(
-      "edge",
-      process.execPath,
-      [
-        BIN,
-        "edge",
-        "start",
-        "--app",
-        "lab-notes",
-        "--app-dir",
-        SAMPLE,
-        "--agent-id",
-        "host-gw.lab-notes",
-        "--state",
-        join(root, "edge"),
-      ],
-      { env: { ...process.env, AURAISON_URL: central.url, AURAISON_KEY: agentKey } },
-    );
+    edge = startSampleEdge({
+      agentId: "host-gw.lab-notes",
+      state: join(root, "edge"),
+      central: { url: central.url, key: agentKey },
+    });
     const until = Date.now() + 90_000;
     for (;;) {
       const { agents } = await admin.request("GET", PATHS.agents, AgentList);

@@ -1,0 +1,59 @@
+import { resolve } from "node:path";
+import { type ManagedProcess, spawnManaged } from "../../cli/local-stack/processes";
+import { BIN } from "./cli";
+
+/** The sample app the repository ships, as the end-to-end tests run it. */
+export const SAMPLE_APP = resolve("examples/apps/lab-notes");
+
+/** A real `auraison edge start` for the sample app, connected to central with an agent key. */
+export function startSampleEdge(options: {
+  agentId: string;
+  state: string;
+  central: { url: string; key: string };
+  /** A pi model (`provider/id`); default: the edge's own resolution (central's gateway). */
+  model?: string;
+  name?: string;
+}): ManagedProcess {
+  return spawnManaged(
+    options.name ?? "edge",
+    process.execPath,
+    [
+      BIN,
+      "edge",
+      "start",
+      "--app",
+      "lab-notes",
+      "--app-dir",
+      SAMPLE_APP,
+      "--agent-id",
+      options.agentId,
+      "--state",
+      options.state,
+      ...(options.model ? ["--model", options.model] : []),
+    ],
+    {
+      env: {
+        ...process.env,
+        AURAISON_URL: options.central.url,
+        AURAISON_KEY: options.central.key,
+      },
+    },
+  );
+}
+
+/** `auraison dev` (what `npm start` runs), once it says it is up. */
+export async function startDevStack(
+  port: number,
+  env: Record<string, string>,
+): Promise<ManagedProcess> {
+  const proc = spawnManaged("dev", process.execPath, [BIN, "dev", "--port", String(port)], {
+    env: { ...process.env, ...env },
+  });
+  const until = Date.now() + 240_000;
+  while (!proc.output().includes("Ctrl-C stops everything")) {
+    if (proc.child.exitCode !== null) throw new Error(`auraison dev exited:\n${proc.output()}`);
+    if (Date.now() > until) throw new Error(`auraison dev did not come up:\n${proc.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return proc;
+}
