@@ -44,7 +44,8 @@ export function localModelPlan(
   env: NodeJS.ProcessEnv = process.env,
   gatewayFile?: { file: string; config: GatewayConfigInput },
 ): LocalModelPlan {
-  if (gatewayFile) return { kind: "gateway", secrets: {}, ...gatewayFile };
+  if (gatewayFile)
+    return { kind: "gateway", secrets: namedSecrets(gatewayFile.config, env), ...gatewayFile };
   const providers: ProviderConfigInput[] = [];
   const secrets: Record<string, string> = {};
   for (const hosted of HOSTED) {
@@ -75,6 +76,23 @@ export function localModelPlan(
     config: { providers, aliases: { auto: { candidates, strategy: "ordered" } } },
     secrets,
   };
+}
+
+/** The Worker secrets a config names (`{"secret": NAME}`) that the environment has values for. */
+function namedSecrets(config: GatewayConfigInput, env: NodeJS.ProcessEnv): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const provider of config.providers ?? []) {
+    const keys = [
+      "key" in provider ? provider.key : undefined,
+      "gateway_token" in provider ? provider.gateway_token : undefined,
+    ];
+    for (const key of keys) {
+      const name = key && "secret" in key ? key.secret : null;
+      const value = name ? env[name] : undefined;
+      if (name && value) secrets[name] = value;
+    }
+  }
+  return secrets;
 }
 
 export function describePlan(plan: LocalModelPlan): string {
