@@ -18,6 +18,8 @@ function summary(e: AgentEvent): string {
       return `${e.payload.error.reason}: ${oneLine(e.payload.error.message)}`;
     case "run_cancelled":
       return e.payload.reason;
+    case "run_retrying":
+      return `attempt ${e.payload.attempt} ${e.payload.cause}: ${e.payload.error.reason}, retry at ${e.payload.retry_at}`;
     case "lease_expired":
       return `${e.payload.agent_id} attempt ${e.payload.attempt}, next: ${e.payload.next}`;
     case "message":

@@ -22,6 +22,7 @@ export * from "./policy";
 export * from "./primitives";
 export * from "./projection-event";
 export * from "./run-state";
+export * from "./runs";
 export * from "./schemas";
 export * from "./skill";
 export * from "./tool-call";

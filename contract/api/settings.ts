@@ -47,6 +47,16 @@ export const DispatchSettings = z
       .max(DAY)
       .default(90_000)
       .describe("a claimed run's lease; the agent's events and heartbeats renew it"),
+    queue_timeout_ms: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(30 * DAY)
+      .nullable()
+      .default(HOUR)
+      .describe(
+        "a queued run that no online agent serves for this long fails (reason queue_timeout); null waits for ever",
+      ),
   })
   .meta({ id: "DispatchSettings" });
 export type DispatchSettings = z.output<typeof DispatchSettings>;

@@ -10,6 +10,7 @@ import {
   RunCompleted,
   RunDispatched,
   RunFailed,
+  RunRetrying,
   RunStarted,
 } from "./run";
 import { ToolCallFinished, ToolCallProgress, ToolCallStarted } from "./tool-call";
@@ -21,6 +22,7 @@ export const EVENT_PAYLOADS = {
   run_completed: RunCompleted,
   run_failed: RunFailed,
   run_cancelled: RunCancelled,
+  run_retrying: RunRetrying,
   lease_expired: LeaseExpired,
   message: Message,
   turn_started: TurnStarted,

@@ -90,6 +90,14 @@ export const ModelCall = z.object({
   intent_type: z.string().max(128).nullable().optional(),
   tags: z.array(z.string().max(64)).max(32).optional(),
   key_id: z.string().max(64).nullable().optional().describe("the API key that made the call"),
+  gateway_call_id: z
+    .string()
+    .max(128)
+    .nullable()
+    .optional()
+    .describe(
+      "on the edge's observation of a call through central's gateway: the gateway's call_id (its `x-auraison-call-id` answer header), which joins the two observations so the call counts once",
+    ),
   gateway_ms: NonNegNumber.nullable()
     .optional()
     .describe("time the gateway itself added (latency minus upstream waits)"),

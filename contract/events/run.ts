@@ -6,6 +6,7 @@ import { RunError, TreeRef } from "../run-state";
 export const RunDispatched = z.object({
   intent_id: IntentId,
   agent_id: AgentId,
+  app: AppName.nullable().optional().describe("the app of the agent it went to"),
   attempt: z.number().int().min(1),
   ack_deadline: Timestamp,
 });
@@ -22,6 +23,12 @@ export const RunStarted = z.object({
     .object({ run_id: RunId, entry_id: z.string().max(128).nullable() })
     .nullable()
     .default(null),
+  origin: z
+    .enum(["central", "local"])
+    .optional()
+    .describe(
+      "central: dispatched by central, which rules on its retries; local: started on the edge (`edge run`, or while central was away), which owns it",
+    ),
 });
 
 export const RunCompleted = z.object({
@@ -43,6 +50,18 @@ export const RunCancelled = z.object({
   by: z.string().max(200).nullable().describe("principal who cancelled, if known"),
   usage: Usage,
   tree_ref: TreeRef.nullable(),
+});
+
+/**
+ * Central sent a run back to the queue (emitted by central): its holder did not acknowledge the
+ * dispatch in time, refused it, or reported a failure the retry policy gives another attempt.
+ * A lease that ran out is recorded by `lease_expired` instead.
+ */
+export const RunRetrying = z.object({
+  attempt: z.number().int().min(1).describe("the attempt that ended"),
+  cause: z.enum(["ack_timeout", "refused", "failed"]),
+  error: RunError,
+  retry_at: Timestamp.describe("not dispatched again before this"),
 });
 
 /** Central saw an agent's lease run out (emitted by central). */

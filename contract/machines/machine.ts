@@ -91,3 +91,28 @@ export function isTerminal<S extends string, E extends string>(
 ): boolean {
   return m.terminal.includes(state);
 }
+
+/**
+ * The shortest sequence of events that takes `from` to a state where `on` is allowed, through
+ * non-terminal states only: [] when `on` is allowed already, null when no path exists. Replaying
+ * a partial log uses it to imply the transitions the log lacks (a run started that no log showed
+ * dispatched).
+ */
+export function pathTo<S extends string, E extends string>(
+  m: Machine<S, E>,
+  from: S,
+  on: E,
+): E[] | null {
+  const queue: { state: S; path: E[] }[] = [{ state: from, path: [] }];
+  const seen = new Set<S>([from]);
+  while (queue.length) {
+    const { state, path } = queue.shift()!;
+    if (transition(m, state, on).ok) return path;
+    for (const edge of m.edges) {
+      if (edge.from !== state || seen.has(edge.to) || isTerminal(m, edge.to)) continue;
+      seen.add(edge.to);
+      queue.push({ state: edge.to, path: [...path, edge.on] });
+    }
+  }
+  return null;
+}

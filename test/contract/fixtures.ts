@@ -43,6 +43,12 @@ export const PAYLOADS: { [K in EventKind]: unknown } = {
     tree_ref: treeRef,
   },
   run_cancelled: { reason: "cancelled by user", by: "key_123", usage, tree_ref: null },
+  run_retrying: {
+    attempt: 1,
+    cause: "failed",
+    error: { category: "infrastructure", reason: "tool_host_down", message: "host down" },
+    retry_at: TS,
+  },
   lease_expired: { agent_id: "notes-1", attempt: 1, next: "retry", retry_at: TS },
   message: { role: "assistant", text: "I will list the notes.", entry_id: "e1", turn: 1 },
   turn_started: { turn: 1 },
@@ -158,6 +164,10 @@ export const BAD_PAYLOADS: { [K in EventKind]: { payload: unknown; path: string 
     payload: { ...(PAYLOADS.run_cancelled as object), reason: "" },
     path: "payload.reason",
   },
+  run_retrying: {
+    payload: { ...(PAYLOADS.run_retrying as object), cause: "bored" },
+    path: "payload.cause",
+  },
   lease_expired: {
     payload: { ...(PAYLOADS.lease_expired as object), next: "later" },
     path: "payload.next",
@@ -214,7 +224,10 @@ export function event<K extends EventKind>(
     tenant: "acme",
     run_id: kind === "heartbeat" ? null : RUN_ID,
     agent_id: "notes-1",
-    source: kind === "run_dispatched" || kind === "lease_expired" ? "central" : "edge",
+    source:
+      kind === "run_dispatched" || kind === "lease_expired" || kind === "run_retrying"
+        ? "central"
+        : "edge",
     seq,
     kind,
     payload: payload as EventPayload<K>,
