@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Target } from "./intent";
 import { RunStatus } from "./machines/run";
 import {
   AgentId,
@@ -107,6 +108,23 @@ export const Lease = z
   .meta({ id: "Lease" });
 export type Lease = z.infer<typeof Lease>;
 
+/**
+ * Why a queued run has not gone out: no online agent serves its targets (it times out under the
+ * tenant's `dispatch.queue_timeout_ms`), the agents that do are at capacity, or a retry waits for
+ * its backoff.
+ */
+export const RunWaiting = z
+  .object({
+    targets: z.array(Target).describe("what the run waits for: its intent's targets"),
+    reason: z.enum(["no_agent", "at_capacity", "backoff"]),
+    since: Timestamp.nullable().describe("no_agent: since when no online agent serves it"),
+    until: Timestamp.nullable().describe(
+      "no_agent: when it times out (null: never); backoff: when it may go out again",
+    ),
+  })
+  .meta({ id: "RunWaiting" });
+export type RunWaiting = z.infer<typeof RunWaiting>;
+
 /** A run: one attempt-tracked execution of an intent by an edge agent. */
 export const RunState = z
   .object({
@@ -123,6 +141,9 @@ export const RunState = z
     usage: Usage,
     error: RunError.nullable(),
     result: z.string().max(32_768).nullable().describe("the agent's final answer, if any"),
+    waiting: RunWaiting.nullable()
+      .default(null)
+      .describe("set while the run is queued: what it waits for and why"),
   })
   .meta({ id: "RunState" });
 export type RunState = z.infer<typeof RunState>;

@@ -1,5 +1,5 @@
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { AgentInfo, Intent, RunError, TenantSettings, TreeRef, Usage } from "../../contract";
+import type { AgentInfo, Intent, RunLife, RunStatus, TenantSettings } from "../../contract";
 
 /**
  * The tenant Durable Object's relational state. Times are epoch milliseconds (timers compare
@@ -123,40 +123,34 @@ export const intents = sqliteTable(
   (t) => [index("intents_status").on(t.status)],
 );
 
+/**
+ * One row per run: its whole life (contract/runs, the fold) as JSON, and the columns the queue,
+ * the timer, the fleet and the list query select on, written from the life on every save.
+ */
 export const runs = sqliteTable(
   "runs",
   {
     runId: text("run_id").primaryKey(),
-    intentId: text("intent_id").notNull(),
-    status: text("status").notNull(),
+    intentId: text("intent_id"),
+    owner: text("owner").$type<RunLife["owner"]>().notNull(),
+    status: text("status").$type<RunStatus>().notNull(),
     app: text("app"),
     agentId: text("agent_id"),
-    attempt: integer("attempt").notNull(),
-    treeRef: text("tree_ref", { mode: "json" }).$type<TreeRef>(),
-    leaseAgent: text("lease_agent"),
-    leaseAttempt: integer("lease_attempt"),
-    leaseExpiresAt: integer("lease_expires_at"),
-    ackDeadline: integer("ack_deadline"),
-    acked: integer("acked", { mode: "boolean" }).notNull().default(false),
+    /** The agent holding the current attempt (dispatched to it or claimed), while one does. */
+    holder: text("holder"),
     retryAt: integer("retry_at"),
-    deadline: integer("deadline"),
+    /** When the owner must look at the run again (contract `nextDue`); null when nothing is due. */
+    dueAt: integer("due_at"),
     createdAt: integer("created_at").notNull(),
-    dispatchedAt: integer("dispatched_at"),
-    startedAt: integer("started_at"),
-    finishedAt: integer("finished_at"),
-    usagePrior: text("usage_prior", { mode: "json" }).$type<Usage>().notNull(),
-    usageAttempt: text("usage_attempt", { mode: "json" }).$type<Usage>().notNull(),
-    error: text("error", { mode: "json" }).$type<RunError>(),
-    result: text("result"),
-    /** Agents that already had an attempt; a retry prefers someone else. */
-    triedAgents: text("tried_agents", { mode: "json" }).$type<string[]>().notNull(),
-    /** Next `seq` for events central emits about this run. */
-    centralSeq: integer("central_seq").notNull().default(0),
+    life: text("life", { mode: "json" }).$type<RunLife>().notNull(),
   },
   (t) => [
     index("runs_intent").on(t.intentId),
-    index("runs_status").on(t.status, t.retryAt),
+    index("runs_queue").on(t.status, t.createdAt),
+    index("runs_holder").on(t.holder),
+    index("runs_due").on(t.dueAt),
     index("runs_agent").on(t.agentId, t.status),
+    index("runs_app").on(t.app, t.status),
   ],
 );
 

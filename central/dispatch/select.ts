@@ -46,3 +46,16 @@ export function selectAgent(
   }
   return null;
 }
+
+/**
+ * Whether any connected agent that takes work serves one of the intent's targets, busy or not:
+ * while none does, the run waits for an agent that may never come (the queue timeout runs).
+ */
+export function servedBy(intent: Pick<Intent, "targets">, agents: readonly AgentRow[]): boolean {
+  return agents.some(
+    (a) =>
+      DISPATCHABLE.has(a.status) &&
+      a.connectionId !== null &&
+      intent.targets.some((t) => matchesTarget(a, t)),
+  );
+}

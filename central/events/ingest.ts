@@ -2,15 +2,14 @@ import type { z } from "zod";
 import {
   AgentEvent,
   CENTRAL_AGENT_ID,
-  type CentralMessage,
   check,
   type RejectedEvent,
   uuidv7Time,
   type ValidationIssue,
 } from "../../contract";
-import type { Dispatcher } from "../dispatch/dispatcher";
 import type { AgentStore } from "../fleet/agent-store";
 import { redact } from "../redact";
+import type { Scheduler } from "../dispatch/scheduler";
 
 /** Secrets live in payloads; the envelope is ids, names and times the schema already pinned down. */
 function redactPayload(event: AgentEvent): AgentEvent {
@@ -38,22 +37,20 @@ export interface IngestOutcome {
   stored: number;
   duplicates: number;
   rejected: Rejected[];
-  /** Leases the new events renewed, to tell the agent. */
-  leases: CentralMessage[];
 }
 
 /**
  * The front door of the event log: each event is validated on its own (one bad event does not
  * sink its batch; it is reported with its field paths), checked against who sent it, stripped
- * of secrets, deduplicated by event_id and appended with the next cursor; new events then move
- * their run.
+ * of secrets, deduplicated by event_id and appended with the next cursor; new events then go
+ * to their run's fold, in the order they were appended.
  */
 export class Ingest {
   constructor(
     private readonly ctx: TenantContext,
     private readonly log: EventLog,
     private readonly agents: AgentStore,
-    private readonly dispatcher: Dispatcher,
+    private readonly runs: Scheduler,
   ) {}
 
   ingest(batch: readonly unknown[], source: IngestSource): IngestOutcome {
@@ -74,27 +71,20 @@ export class Ingest {
       accepted.push(redactPayload(parsed.value));
     });
     const { stored, duplicates } = this.log.append(accepted);
-    // Group new events by run attempt (in order), so each run is read and written once.
+    // Group new events by run (in log order), so each run is read and written once.
     const byRun = new Map<string, AgentEvent[]>();
     for (const { event } of stored) {
-      if (event.source !== "edge" || event.run_id === null || event.attempt === null) continue;
-      const key = `${event.agent_id}\u0000${event.run_id}\u0000${event.attempt}`;
-      const list = byRun.get(key);
+      if (event.run_id === null) continue;
+      const list = byRun.get(event.run_id);
       if (list) list.push(event);
-      else byRun.set(key, [event]);
+      else byRun.set(event.run_id, [event]);
     }
-    const leases: CentralMessage[] = [];
-    for (const [key, events] of byRun) {
-      const [agentId, runId, attempt] = key.split("\u0000") as [string, string, string];
-      const lease = this.dispatcher.onEdgeEvents(agentId, runId, Number(attempt), events);
-      if (lease) leases.push(lease);
-    }
+    for (const [runId, events] of byRun) this.runs.observe(runId, events);
     return {
       durable: [...stored.map((s) => s.event.event_id), ...duplicates.map((d) => d.event_id)],
       stored: stored.length,
       duplicates: duplicates.length,
       rejected,
-      leases,
     };
   }
 

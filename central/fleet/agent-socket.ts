@@ -8,7 +8,7 @@ import {
   EdgeMessage,
   isCompatibleContract,
 } from "../../contract";
-import type { Dispatcher } from "../dispatch/dispatcher";
+import type { Scheduler } from "../dispatch/scheduler";
 import type { Ingest } from "../events/ingest";
 import type { AuditLog } from "../governance/audit-log";
 import { iso, type TenantContext } from "../tenant/context";
@@ -35,13 +35,13 @@ type Msg<T extends EdgeMessage["type"]> = Extract<z.output<typeof EdgeMessage>, 
 /**
  * One edge agent's WebSocket: every frame is a contract/wire.ts message, validated; the first
  * must be `hello`. Registration, heartbeats, event batches, and the dispatch handshake
- * (ack, claim, refuse) are handled here and handed to the fleet, ingest and dispatcher.
+ * (ack, claim, refuse) are handled here and handed to the fleet, ingest and the scheduler.
  */
 export class AgentSocket {
   constructor(
     private readonly ctx: TenantContext,
     private readonly agents: AgentStore,
-    private readonly dispatcher: Dispatcher,
+    private readonly scheduler: Scheduler,
     private readonly ingest: Ingest,
     private readonly audit: AuditLog,
   ) {}
@@ -115,15 +115,13 @@ export class AgentSocket {
         this.events(connection, agent, message);
         break;
       case "ack":
-        this.dispatcher.ack(agent.agentId, message.run_id, message.attempt);
+        this.scheduler.ack(agent.agentId, message.run_id, message.attempt);
         break;
       case "claim":
-        this.reply(connection, [
-          this.dispatcher.claim(agent.agentId, message.run_id, message.attempt),
-        ]);
+        this.scheduler.claim(agent.agentId, message.run_id, message.attempt);
         break;
       case "refuse":
-        this.dispatcher.refuse(agent.agentId, message);
+        this.scheduler.refuse(agent.agentId, message);
         break;
       case "drain":
         if (!this.agents.apply(agent, "drain", this.ctx.now()))
@@ -205,10 +203,10 @@ export class AgentSocket {
         lease_ms: settings.dispatch.lease_ms,
         server_time: iso(now),
       },
-      ...this.dispatcher.resume(reg.agent_id, message.holding),
     ]);
+    this.scheduler.resume(reg.agent_id, message.holding);
     this.busyIfHolding(agent);
-    this.dispatcher.releaseIfIdle(reg.agent_id);
+    this.scheduler.releaseIfIdle(reg.agent_id);
     this.audit.record({
       principal: state.keyId,
       role: "agent",
@@ -224,7 +222,7 @@ export class AgentSocket {
       },
     });
     this.ctx.log.info("agent registered", { agent_id: reg.agent_id, app: reg.app });
-    this.dispatcher.drainQueue();
+    this.scheduler.drainQueue();
     this.ctx.rearm();
   }
 
@@ -238,7 +236,7 @@ export class AgentSocket {
     this.agents.save(agent);
     if (message.status === "draining" && agent.status !== "draining")
       this.agents.apply(agent, "drain", this.ctx.now());
-    this.reply(connection, this.dispatcher.renew(agent.agentId, message.running));
+    this.scheduler.renew(agent.agentId, message.running);
   }
 
   private events(
@@ -255,7 +253,6 @@ export class AgentSocket {
         duplicates: outcome.duplicates,
         rejected: outcome.rejected,
       },
-      ...outcome.leases,
     ]);
   }
 
@@ -281,13 +278,13 @@ export class AgentSocket {
       agent.lastSeenAt = now;
       if (this.agents.apply(agent, "heartbeat", now)) {
         this.busyIfHolding(agent);
-        this.dispatcher.drainQueue();
+        this.scheduler.drainQueue();
       }
     } else this.agents.touch(agent, now);
   }
 
   private busyIfHolding(agent: AgentRow): void {
-    if (agent.status === "online" && this.dispatcher.holds(agent.agentId))
+    if (agent.status === "online" && this.scheduler.holds(agent.agentId))
       this.agents.apply(agent, "assign", this.ctx.now());
   }
 

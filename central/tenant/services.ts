@@ -1,4 +1,4 @@
-import type { Dispatcher } from "../dispatch/dispatcher";
+import type { Scheduler } from "../dispatch/scheduler";
 import type { EventLog } from "../events/event-log";
 import type { Ingest } from "../events/ingest";
 import type { EventReader } from "../events/reader";
@@ -9,7 +9,8 @@ import type { AuditLog } from "../governance/audit-log";
 import type { IdempotencyStore } from "../governance/idempotency";
 import type { KeyStore } from "../governance/key-store";
 import type { TenantRecord } from "../governance/tenant-record";
-import type { RunStore } from "../runs/run-store";
+import type { RunOwner } from "../runs/run-owner";
+import type { RunTable } from "../runs/run-table";
 import type { TenantContext } from "./context";
 
 /** The tenant Durable Object's parts, as its HTTP routes see them. */
@@ -20,8 +21,9 @@ export interface TenantServices {
   audit: AuditLog;
   idempotency: IdempotencyStore;
   agents: AgentStore;
-  runs: RunStore;
-  dispatcher: Dispatcher;
+  runs: RunTable;
+  owner: RunOwner;
+  scheduler: Scheduler;
   log: EventLog;
   ingest: Ingest;
   reader: EventReader;

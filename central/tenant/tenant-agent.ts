@@ -10,10 +10,9 @@ import {
 import { bearerToken } from "../auth/keys";
 import { BOOTSTRAP_PRINCIPAL_ID, type Principal } from "../auth/principal";
 import { type Database, migrateDatabase, openDatabase } from "../db/database";
-import { Dispatcher } from "../dispatch/dispatcher";
+import { Scheduler } from "../dispatch/scheduler";
 import type { Env } from "../env";
 import { Archive } from "../events/archive";
-import { CentralEvents } from "../events/central-events";
 import { EventLog } from "../events/event-log";
 import { Ingest } from "../events/ingest";
 import { EventReader } from "../events/reader";
@@ -29,7 +28,8 @@ import { KeyStore } from "../governance/key-store";
 import { TenantRecord } from "../governance/tenant-record";
 import { ApiFailure, failureResponse } from "../http/errors";
 import { createLogger } from "../log";
-import { RunStore } from "../runs/run-store";
+import { RunOwner } from "../runs/run-owner";
+import { RunTable } from "../runs/run-table";
 import type { TenantContext } from "./context";
 import { tenantApp } from "./http";
 import type { TenantServices } from "./services";
@@ -111,22 +111,18 @@ export class TenantAgent extends Agent<Env> {
       rearm: () => this.timer.rearm(),
     };
     const eventLog = new EventLog(this.ctx.storage, now);
-    const runs = new RunStore(this.db, tenant);
+    const runs = new RunTable(this.db, tenant);
     const agents = new AgentStore(this.db);
     const audit = new AuditLog(this.db, now);
-    const dispatcher = new Dispatcher(
-      context,
-      runs,
-      agents,
-      new CentralEvents(tenant, eventLog, now),
-    );
-    const ingest = new Ingest(context, eventLog, agents, dispatcher);
+    const owner = new RunOwner(context, runs, agents, eventLog);
+    const scheduler = new Scheduler(context, runs, agents, owner);
+    const ingest = new Ingest(context, eventLog, agents, scheduler);
     this.archiveStore = new Archive(this.ctx.storage, this.env.ARCHIVE, tenant, eventLog, now, log);
     const reader = new EventReader(eventLog, this.archiveStore);
     const streams = new EventStreams(reader, log);
     eventLog.onAppend((records) => streams.publish(records));
     this.liveness = new Liveness(context, agents);
-    this.socket = new AgentSocket(context, agents, dispatcher, ingest, audit);
+    this.socket = new AgentSocket(context, agents, scheduler, ingest, audit);
     this.timer = new Timer(this.db, this, () => this.nextDue(), log);
     const keys = new KeyStore(this.db, tenant, now);
     this.services = {
@@ -137,7 +133,8 @@ export class TenantAgent extends Agent<Env> {
       idempotency: new IdempotencyStore(this.db, now),
       agents,
       runs,
-      dispatcher,
+      owner,
+      scheduler,
       log: eventLog,
       ingest,
       reader,
@@ -191,9 +188,9 @@ export class TenantAgent extends Agent<Env> {
   /** The tenant timer fired: everything due runs, then the next wake-up is set, whatever failed. */
   async tick(): Promise<void> {
     this.timer.fired();
-    const { dispatcher, idempotency, record, ctx } = this.services;
+    const { scheduler, idempotency, record, ctx } = this.services;
     try {
-      dispatcher.processDue();
+      scheduler.processDue();
       this.liveness.check();
       idempotency.prune();
       if (Date.now() >= this.archiveRetryAt) {
@@ -346,7 +343,7 @@ export class TenantAgent extends Agent<Env> {
     const settings = this.services.record.settings();
     const archive = this.archiveStore.nextDue(settings.archive);
     const due = [
-      this.services.runs.nextDue(Date.now()),
+      this.services.runs.nextDue(),
       this.liveness.nextDue(),
       archive === null ? null : Math.max(archive, this.archiveRetryAt),
     ].filter((d): d is number => d !== null);

@@ -8,6 +8,7 @@ export {
   type RunLife,
   type RunOwner,
   runStateOf,
+  type WaitingView,
 } from "./life";
 export { inLogOrder, replayRun } from "./replay";
 export { nextDue, type StepContext, type StepResult, stepRun } from "./step";

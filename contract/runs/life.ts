@@ -1,7 +1,7 @@
 import type { Target } from "../intent";
 import type { IntentStatus } from "../machines/intent";
 import type { RunStatus } from "../machines/run";
-import type { RunError, RunState, TreeRef } from "../run-state";
+import type { RunError, RunState, RunWaiting, TreeRef } from "../run-state";
 import { type Consumption, type CountedCall, noConsumption, usageOf } from "./usage";
 
 /**
@@ -146,10 +146,10 @@ export function blankRun(run_id: string, tenant: string, at: number): RunLife {
 }
 
 /**
- * The run as readers see it. A failure the holder reported and no owner has ruled on yet (a log
+ * The run as readers see it; with a view, a queued run says what it waits for. A failure the holder reported and no owner has ruled on yet (a log
  * that ends there) shows as failed with that error.
  */
-export function runStateOf(life: RunLife): RunState {
+export function runStateOf(life: RunLife, view: WaitingView | null = null): RunState {
   const pendingRuling = life.reported_failure;
   const status: RunStatus = pendingRuling && !isSettled(life) ? "failed" : life.status;
   const hold = life.hold;
@@ -179,7 +179,32 @@ export function runStateOf(life: RunLife): RunState {
     usage: usageOf(life.consumption),
     error: pendingRuling && !isSettled(life) ? pendingRuling.error : life.error,
     result: life.result,
+    waiting: view ? waitingOf(life, view) : null,
   };
+}
+
+/** What describing a queued run's wait needs: the time, and the tenant's queue timeout. */
+export interface WaitingView {
+  now: number;
+  queue_timeout_ms: number | null;
+}
+
+function waitingOf(life: RunLife, view: WaitingView): RunWaiting | null {
+  if (life.status !== "pending" || life.owner !== "central") return null;
+  const targets = life.targets;
+  if (life.unserved_since !== null)
+    return {
+      targets,
+      reason: "no_agent",
+      since: isoOrNull(life.unserved_since),
+      until:
+        view.queue_timeout_ms === null
+          ? null
+          : isoOrNull(life.unserved_since + view.queue_timeout_ms),
+    };
+  if (life.retry_at !== null && life.retry_at > view.now)
+    return { targets, reason: "backoff", since: null, until: isoOrNull(life.retry_at) };
+  return { targets, reason: "at_capacity", since: null, until: null };
 }
 
 export function isSettled(life: Pick<RunLife, "status">): boolean {

@@ -732,8 +732,11 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** The earliest time the owner must look at the run again (its timer), or null. */
-export function nextDue(life: RunLife, settings: RunSettings): number | null {
+/**
+ * The earliest time the owner must look at the run again (its timer), or null. A backoff that
+ * has already ended is not a timer: the run waits in the queue for an agent.
+ */
+export function nextDue(life: RunLife, settings: RunSettings, now: number): number | null {
   if (isSettled(life)) return null;
   const due: number[] = [];
   if (life.deadline !== null) due.push(life.deadline);
@@ -744,7 +747,7 @@ export function nextDue(life: RunLife, settings: RunSettings): number | null {
     if (hold.lease_expires_at !== null) due.push(hold.lease_expires_at);
   }
   if (life.status === "pending") {
-    if (life.retry_at !== null) due.push(life.retry_at);
+    if (life.retry_at !== null && life.retry_at > now) due.push(life.retry_at);
     const timeout = settings.dispatch.queue_timeout_ms;
     if (timeout !== null && life.unserved_since !== null) due.push(life.unserved_since + timeout);
   }

@@ -1,7 +1,7 @@
 import type { BudgetLimits, Role } from "../../../contract";
 import { CENTRAL_AGENT_ID, HEADERS } from "../../../contract";
 import type { AgentStore } from "../../fleet/agent-store";
-import type { RunStore } from "../../runs/run-store";
+import type { RunTable } from "../../runs/run-table";
 import type { AdmitRequest, Attribution } from "../ticket";
 
 export type Attributed =
@@ -24,7 +24,7 @@ export function attribute(
   key: { id: string; role: Role; app: string | null },
   asked: AdmitRequest["attribution"],
   agents: AgentStore,
-  runs: RunStore,
+  runs: RunTable,
 ): Attributed {
   const base = { keyId: key.id, tags: asked.tags };
   /** A call made for the key itself, not for an edge run. */
@@ -70,13 +70,13 @@ export function attribute(
   let intentType = asked.intentType;
   let intentBudget: BudgetLimits | null = null;
   if (asked.run !== null) {
-    const run = runs.run(asked.run);
+    const run = runs.get(asked.run);
     // A run central never dispatched (started on the edge host) is the agent's own to name.
     if (run) {
-      if (run.agentId !== agent.agentId && run.leaseAgent !== agent.agentId)
-        return refuse(403, `run ${run.runId} is not held by agent ${agent.agentId}`);
+      if (run.agent_id !== agent.agentId && run.hold?.agent_id !== agent.agentId)
+        return refuse(403, `run ${run.run_id} is not held by agent ${agent.agentId}`);
       attempt = run.attempt > 0 ? run.attempt : null;
-      const intent = runs.intent(run.intentId)?.intent;
+      const intent = run.intent_id ? runs.intent(run.intent_id)?.intent : undefined;
       if (intent) {
         intentType = intent.type;
         intentBudget = intent.policy_ctx.budget;

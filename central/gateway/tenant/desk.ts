@@ -12,7 +12,7 @@ import type { Env } from "../../env";
 import type { Ingest } from "../../events/ingest";
 import type { AgentStore } from "../../fleet/agent-store";
 import type { KeyStore } from "../../governance/key-store";
-import type { RunStore } from "../../runs/run-store";
+import type { RunTable } from "../../runs/run-table";
 import type { TenantContext } from "../../tenant/context";
 import { costOf } from "../pricing/prices";
 import { type ProviderView, route } from "../routing/router";
@@ -64,7 +64,7 @@ export class GatewayDesk {
     private readonly ctx: TenantContext,
     private readonly keys: KeyStore,
     private readonly agents: AgentStore,
-    private readonly runs: RunStore,
+    private readonly runs: RunTable,
     ingest: Ingest,
     private readonly env: Env,
   ) {
@@ -376,8 +376,9 @@ export class GatewayDesk {
 
   private intentBudget(attribution: Attribution) {
     if (attribution.runId === null) return null;
-    const run = this.runs.run(attribution.runId);
-    return run ? (this.runs.intent(run.intentId)?.intent.policy_ctx.budget ?? null) : null;
+    const run = this.runs.get(attribution.runId);
+    if (!run?.intent_id) return null;
+    return this.runs.intent(run.intent_id)?.intent.policy_ctx.budget ?? null;
   }
 
   private callPayload(

@@ -54,6 +54,7 @@ export const governanceHandlers: Handlers = {
   async putSettings(c) {
     const settings = await readJson(c.req.raw, TenantSettings);
     c.env.record.putSettings(settings);
+    c.env.runs.rearmAll(c.env.record.settings(), c.env.ctx.now());
     c.env.ctx.rearm();
     audited(c, "settings", settings as unknown as Record<string, unknown>);
     return c.json(settings);

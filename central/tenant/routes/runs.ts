@@ -9,7 +9,9 @@ import {
   LIMITS,
   RunId,
   RunsQuery,
+  runStateOf,
   uuidv7,
+  type WaitingView,
 } from "../../../contract";
 import type { Principal } from "../../auth/principal";
 import { readJson, readQuery } from "../../http/body";
@@ -39,7 +41,7 @@ export const runHandlers: Handlers = {
           code: "too_small",
         },
       ]);
-    if (request.fork_of !== undefined && !s.runs.run(request.fork_of.run_id))
+    if (request.fork_of !== undefined && !s.runs.get(request.fork_of.run_id))
       throw notFound(`run ${request.fork_of.run_id} (fork_of)`);
     const intent: Intent = {
       intent_id: uuidv7(),
@@ -65,18 +67,18 @@ export const runHandlers: Handlers = {
     const { reason } = await readJson(c.req.raw, CancelRequest, { empty: {} });
     const run = c.env.runs.runOfIntent(id);
     if (!run) throw notFound(`intent ${id}`);
-    return c.json(cancel(c, run.runId, reason));
+    return c.json(cancel(c, run.run_id, reason));
   },
 
   listRuns(c) {
-    return c.json(c.env.runs.list(readQuery(new URL(c.req.url), RunsQuery)));
+    return c.json(c.env.runs.list(readQuery(new URL(c.req.url), RunsQuery), waitingView(c.env)));
   },
 
   getRun(c) {
     const id = pathId(c, RunId, "run");
-    const run = c.env.runs.run(id);
+    const run = c.env.runs.get(id);
     if (!run) throw notFound(`run ${id}`);
-    return c.json(c.env.runs.state(run));
+    return c.json(runStateOf(run, waitingView(c.env)));
   },
 
   async cancelRun(c) {
@@ -89,10 +91,10 @@ export const runHandlers: Handlers = {
     const id = pathId(c, RunId, "run");
     const request = await readJson(c.req.raw, ForkRequest, { empty: {} });
     const s = c.env;
-    const original = s.runs.run(id);
+    const original = s.runs.get(id);
     if (!original) throw notFound(`run ${id}`);
-    const source = s.runs.intent(original.intentId)?.intent;
-    if (!original.agentId || !source)
+    const source = original.intent_id ? s.runs.intent(original.intent_id)?.intent : undefined;
+    if (!original.agent_id || !source)
       throw new ApiFailure(
         409,
         "conflict",
@@ -104,7 +106,7 @@ export const runHandlers: Handlers = {
       params: source.params,
       policy_ctx: { ...source.policy_ctx, principal: c.get("principal").id },
       // The session tree lives on the original agent's host.
-      targets: [{ agent_id: original.agentId }],
+      targets: [{ agent_id: original.agent_id }],
       fork_of: { run_id: id, ...(request.entry_id ? { entry_id: request.entry_id } : {}) },
       created_at: iso(s.ctx.now()),
     };
@@ -115,25 +117,31 @@ export const runHandlers: Handlers = {
 function submit(c: TenantContextHono, intent: Intent): IntentAccepted {
   const s = c.env;
   const principal: Principal = c.get("principal");
-  const run = s.runs.create(intent, principal.id, s.ctx.now(), uuidv7());
-  s.dispatcher.tryDispatch(run, intent);
-  audited(c, intent.intent_id, { run_id: run.runId, status: run.status });
-  return { intent, run: s.runs.state(run), duplicate: false };
+  const run = s.runs.create(intent, principal.id, s.ctx.now(), uuidv7(), s.ctx.settings());
+  s.scheduler.tryDispatch(run, intent);
+  const now = s.runs.get(run.run_id)!;
+  audited(c, intent.intent_id, { run_id: run.run_id, status: now.status });
+  return { intent, run: runStateOf(now, waitingView(s)), duplicate: false };
 }
 
 function accepted(s: TenantServices, intent: Intent, duplicate: boolean): IntentAccepted {
   const run = s.runs.runOfIntent(intent.intent_id)!;
-  return { intent, run: s.runs.state(run), duplicate };
+  return { intent, run: runStateOf(run, waitingView(s)), duplicate };
 }
 
 function cancel(c: TenantContextHono, runId: string, reason: string | undefined) {
   const s = c.env;
-  const run = s.runs.run(runId);
+  const run = s.runs.get(runId);
   if (!run) throw notFound(`run ${runId}`);
   const principal = c.get("principal");
-  s.dispatcher.cancel(run, reason ?? `cancelled by ${principal.id}`, principal.id);
+  s.scheduler.cancel(run, reason ?? `cancelled by ${principal.id}`, principal.id);
   audited(c, runId, { reason: reason ?? null });
-  return s.runs.state(s.runs.run(runId)!);
+  return runStateOf(s.runs.get(runId)!, waitingView(s));
+}
+
+/** What a queued run's `waiting` is told from: the time and the tenant's queue timeout. */
+function waitingView(s: TenantServices): WaitingView {
+  return { now: s.ctx.now(), queue_timeout_ms: s.ctx.settings().dispatch.queue_timeout_ms };
 }
 
 /** A path id that is not even well-formed cannot exist: 404, like any unknown id. */

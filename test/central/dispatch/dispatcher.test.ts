@@ -122,11 +122,13 @@ describe("dispatch and claim", () => {
       ),
     ]);
     const done = await runState(admin, run.run_id);
+    // The run's usage is its model calls, counted once each; the total the agent reports with
+    // its end is its own view and does not replace them (contract/runs/usage.ts).
     expect(done).toMatchObject({
       status: "completed",
       result: "all done",
       lease: null,
-      usage: { tokens_in: 21, tokens_out: 11 },
+      usage: { tokens_in: 20, tokens_out: 10, model_calls: 2 },
       tree_ref: { entry_id: "e9" },
     });
     expect(done.timings.finished_at).not.toBeNull();
@@ -186,8 +188,16 @@ describe("ack timeouts, leases and retries", () => {
     expect(second).toMatchObject({ run_id: accepted.run.run_id, attempt: 2 });
     expect((await silent.next("cancel")).run_id).toBe(accepted.run.run_id);
     const log = await events(admin, `&run=${accepted.run.run_id}`);
-    expect(log.events.map((e) => e.kind)).toEqual(["run_dispatched", "error", "run_dispatched"]);
-    expect(log.events[1]!.payload).toMatchObject({ code: "ack_timeout", category: "timeout" });
+    expect(log.events.map((e) => e.kind)).toEqual([
+      "run_dispatched",
+      "run_retrying",
+      "run_dispatched",
+    ]);
+    expect(log.events[1]!.payload).toMatchObject({
+      attempt: 1,
+      cause: "ack_timeout",
+      error: { category: "timeout", reason: "ack_timeout" },
+    });
     stopSilent();
     stopHelper();
   });
@@ -285,7 +295,7 @@ describe("ack timeouts, leases and retries", () => {
       status: "pending",
       attempt: 1,
       error: { reason: "gpu_lost" },
-      usage: { tokens_in: 5 },
+      waiting: { reason: "backoff", targets: [{ app: "lab-notes" }] },
     });
     const again = await agent.next("dispatch", () => true, 5_000);
     expect(again.attempt).toBe(2);

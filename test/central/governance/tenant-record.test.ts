@@ -18,7 +18,11 @@ describe("tenant settings", () => {
       ),
     );
     expect(put.heartbeat.interval_ms).toBe(1_000);
-    expect(put.dispatch).toEqual({ ack_timeout_ms: 10_000, lease_ms: 5_000 });
+    expect(put.dispatch).toEqual({
+      ack_timeout_ms: 10_000,
+      lease_ms: 5_000,
+      queue_timeout_ms: 3_600_000,
+    });
     expect(put.retry).toEqual(DEFAULT_TENANT_SETTINGS.retry);
     expect(await json(await call("GET", "/v1/settings", { key: admin }), 200)).toEqual(put);
   });

@@ -24,11 +24,11 @@ describe("a run's life: central as owner", () => {
       attempt: 1,
       ack_timeout_ms: 10_000,
     });
-    expect(nextDue(h.life, h.config)).toBe(T0 + 10_000);
+    expect(nextDue(h.life, h.config, h.now)).toBe(T0 + 10_000);
 
     h.advance(100).step({ type: "ack", agent_id: "a1", attempt: 1 });
     expect(h.life.hold).toMatchObject({ acked: true, ack_deadline: null });
-    expect(nextDue(h.life, h.config)).toBe(T0 + 100 + 90_000);
+    expect(nextDue(h.life, h.config, h.now)).toBe(T0 + 100 + 90_000);
 
     h.step({ type: "claim", agent_id: "a1", attempt: 1 });
     expect(h.life.status).toBe("running");
@@ -51,7 +51,7 @@ describe("a run's life: central as owner", () => {
     expect(h.life.finished_at).toBe(T0 + 1100);
     expect(h.life.started_at).toBe(T0 + 1100);
     expect(h.effects).toContainEqual({ type: "released", agent_id: "a1" });
-    expect(nextDue(h.life, h.config)).toBeNull();
+    expect(nextDue(h.life, h.config, h.now)).toBeNull();
   });
 
   it("renews the lease on the holder's events and answers with one lease per batch", () => {
@@ -157,7 +157,7 @@ describe("a run's life: central as owner", () => {
   it("does not retry past the intent's deadline, and fails the run when the deadline passes", () => {
     const h = new OwnerHarness(settings(), { deadline: new Date(T0 + 30_000).toISOString() });
     running(h);
-    expect(nextDue(h.life, h.config)).toBe(T0 + 30_000);
+    expect(nextDue(h.life, h.config, h.now)).toBe(T0 + 30_000);
     h.advance(30_000).step({ type: "tick" });
     expect(h.life.status).toBe("failed");
     expect(h.life.error?.reason).toBe("deadline_exceeded");
@@ -182,7 +182,7 @@ describe("a run's life: central as owner", () => {
     h.step({ type: "queue", served: false });
     h.advance(59_999).step({ type: "tick" });
     expect(h.life.status).toBe("pending");
-    expect(nextDue(h.life, h.config)).toBe(h.now + 1);
+    expect(nextDue(h.life, h.config, h.now)).toBe(h.now + 1);
     h.advance(1).step({ type: "tick" });
     expect(h.life.status).toBe("failed");
     expect(h.life.error).toMatchObject({ category: "timeout", reason: "queue_timeout" });
@@ -195,7 +195,7 @@ describe("a run's life: central as owner", () => {
     h.step({ type: "queue", served: false });
     h.advance(365 * 86_400_000).step({ type: "tick" });
     expect(h.life.status).toBe("pending");
-    expect(nextDue(h.life, h.config)).toBeNull();
+    expect(nextDue(h.life, h.config, h.now)).toBeNull();
   });
 
   it("fails an intent the agent refuses as invalid, and retries one refused for capacity", () => {

@@ -1,0 +1,134 @@
+import {
+  type AgentEvent,
+  blankRun,
+  type CentralMessage,
+  type Intent,
+  type RunEffect,
+  type RunInput,
+  type RunLife,
+  type StepContext,
+  type StepResult,
+  stepRun,
+  uuidv7,
+} from "../../contract";
+import type { EventLog } from "../events/event-log";
+import type { AgentRow, AgentStore } from "../fleet/agent-store";
+import type { TenantContext } from "../tenant/context";
+import type { RunTable } from "./run-table";
+
+/**
+ * Central as the owner of its runs. Whatever reaches a run — the scheduler's choice, a frame from
+ * its holder, events, the timer, a cancel — goes through the fold (contract/runs), and this does
+ * what the fold asks, in one synchronous step the Durable Object commits atomically: the run's
+ * row saved, the events central decided appended to the log, frames sent, agents marked busy or
+ * idle. Nothing here decides anything about a run.
+ */
+export class RunOwner {
+  constructor(
+    private readonly ctx: TenantContext,
+    private readonly table: RunTable,
+    private readonly agents: AgentStore,
+    private readonly log: EventLog,
+  ) {}
+
+  /** Applies one input to a run and carries out the result (unless the fold refused it). */
+  apply(life: RunLife, input: RunInput): StepResult {
+    const result = stepRun(life, input, this.context());
+    if (!result.refusal) this.carryOut(result.life, result.effects);
+    return result;
+  }
+
+  /**
+   * Sends a queued run's intent to `agent`. The step is kept only if the frame went out: when the
+   * agent's socket is already gone, nothing changed and the caller tries another agent.
+   */
+  dispatch(life: RunLife, intent: Intent, agent: AgentRow): boolean {
+    const result = stepRun(
+      life,
+      { type: "dispatch", agent_id: agent.agentId, app: agent.app },
+      this.context(),
+    );
+    const out = result.effects.find((e) => e.type === "dispatch");
+    if (result.refusal || !out || agent.connectionId === null) return false;
+    const sent = this.ctx.send(agent.connectionId, {
+      type: "dispatch",
+      run_id: life.run_id,
+      attempt: out.attempt,
+      intent,
+      ack_timeout_ms: out.ack_timeout_ms,
+    });
+    if (!sent) return false;
+    this.carryOut(
+      result.life,
+      result.effects.filter((e) => e !== out),
+    );
+    // The scheduler's snapshot orders its next picks; the row is re-read so no other field of a
+    // stale snapshot is written back.
+    agent.lastDispatchedAt = this.ctx.now();
+    const row = this.agents.get(agent.agentId);
+    if (row) this.agents.save({ ...row, lastDispatchedAt: agent.lastDispatchedAt });
+    return true;
+  }
+
+  /**
+   * New events of one run from the log. A run central has never seen was started on an edge
+   * (`edge run`, or while central was away): central follows it from its events from now on.
+   */
+  observe(runId: string, events: readonly AgentEvent[]): StepResult | null {
+    let life = this.table.get(runId);
+    if (!life) {
+      const first = events.find((e) => e.source === "edge");
+      if (!first) return null;
+      life = blankRun(runId, this.ctx.tenant, Date.parse(first.ts));
+    }
+    return this.apply(life, { type: "events", events });
+  }
+
+  private context(): StepContext {
+    const now = this.ctx.now();
+    return {
+      role: "owner",
+      now,
+      settings: this.ctx.settings(),
+      newEventId: () => uuidv7(now),
+    };
+  }
+
+  private carryOut(life: RunLife, effects: readonly RunEffect[]): void {
+    this.table.save(life, this.ctx.settings(), this.ctx.now());
+    const emitted = effects.flatMap((e) => (e.type === "emit" ? [e.event] : []));
+    if (emitted.length > 0) {
+      this.log.append(emitted);
+      for (const e of emitted)
+        this.ctx.log.info(e.kind.replace("_", " "), {
+          run_id: e.run_id,
+          attempt: e.attempt,
+          ...("agent_id" in e.payload ? { agent_id: e.payload.agent_id } : {}),
+          ...("error" in e.payload ? { reason: e.payload.error.reason } : {}),
+        });
+    }
+    for (const effect of effects) {
+      if (effect.type === "send") this.send(effect.agent_id, effect.message);
+      else if (effect.type === "holding") this.holding(effect.agent_id);
+      else if (effect.type === "released") this.releaseIfIdle(effect.agent_id);
+    }
+    this.ctx.rearm();
+  }
+
+  /** An agent that holds no run any more goes back from busy to online. */
+  releaseIfIdle(agentId: string): void {
+    const agent = this.agents.get(agentId);
+    if (agent?.status === "busy" && this.table.heldBy(agentId).length === 0)
+      this.agents.apply(agent, "idle", this.ctx.now());
+  }
+
+  private holding(agentId: string): void {
+    const agent = this.agents.get(agentId);
+    if (agent?.status === "online") this.agents.apply(agent, "assign", this.ctx.now());
+  }
+
+  private send(agentId: string, message: CentralMessage): void {
+    const connection = this.agents.get(agentId)?.connectionId;
+    if (connection) this.ctx.send(connection, message);
+  }
+}

@@ -1,0 +1,201 @@
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, min, or, sql } from "drizzle-orm";
+import {
+  type Intent,
+  nextDue,
+  queuedRun,
+  type RunLife,
+  type RunList,
+  type RunSettings,
+  type RunsQuery,
+  runStateOf,
+} from "../../contract";
+import type { Database } from "../db/database";
+import { intents, runs } from "../db/schema";
+
+export type IntentRow = typeof intents.$inferSelect;
+
+/**
+ * Intents and the lives of their runs in SQLite. A run's life is one JSON document the fold
+ * (contract/runs) produces; the columns beside it are written from it on every save, so the
+ * queue, the timer and the list query select on what the fold decided, never on a second copy
+ * of the rules.
+ */
+export class RunTable {
+  constructor(
+    private readonly db: Database,
+    private readonly tenant: string,
+  ) {}
+
+  /** Records a submitted intent and its queued run, atomically. */
+  create(
+    intent: Intent,
+    principal: string,
+    now: number,
+    runId: string,
+    settings: RunSettings,
+  ): RunLife {
+    const life = queuedRun({ run_id: runId, tenant: this.tenant, intent, now });
+    this.db.transaction((tx) => {
+      tx.insert(intents)
+        .values({
+          intentId: intent.intent_id,
+          status: life.intent_status,
+          intent,
+          idempotencyKey: intent.idempotency_key ?? null,
+          principal,
+          createdAt: now,
+        })
+        .run();
+      tx.insert(runs).values(this.row(life, settings, now)).run();
+    });
+    return life;
+  }
+
+  get(runId: string): RunLife | undefined {
+    return this.db.select({ life: runs.life }).from(runs).where(eq(runs.runId, runId)).get()?.life;
+  }
+
+  /** Writes the run's life and what is selected on; its intent follows the run's status. */
+  save(life: RunLife, settings: RunSettings, now: number): void {
+    const row = this.row(life, settings, now);
+    this.db
+      .insert(runs)
+      .values(row)
+      .onConflictDoUpdate({ target: runs.runId, set: { ...row, runId: undefined } })
+      .run();
+    if (life.intent_id !== null)
+      this.db
+        .update(intents)
+        .set({ status: life.intent_status })
+        .where(eq(intents.intentId, life.intent_id))
+        .run();
+  }
+
+  intent(intentId: string): IntentRow | undefined {
+    return this.db.select().from(intents).where(eq(intents.intentId, intentId)).get();
+  }
+
+  intentByKey(key: string): IntentRow | undefined {
+    return this.db.select().from(intents).where(eq(intents.idempotencyKey, key)).get();
+  }
+
+  runOfIntent(intentId: string): RunLife | undefined {
+    return this.db
+      .select({ life: runs.life })
+      .from(runs)
+      .where(eq(runs.intentId, intentId))
+      .orderBy(desc(runs.runId))
+      .get()?.life;
+  }
+
+  /** Queued runs central owns whose backoff has passed, oldest first: the dispatch queue. */
+  queue(now: number): RunLife[] {
+    return this.lives(
+      and(
+        eq(runs.status, "pending"),
+        eq(runs.owner, "central"),
+        or(isNull(runs.retryAt), lte(runs.retryAt, now)),
+      ),
+      asc(runs.createdAt),
+    );
+  }
+
+  /** Runs an agent holds (dispatched to it or claimed by it). */
+  heldBy(agentId: string): RunLife[] {
+    return this.lives(eq(runs.holder, agentId));
+  }
+
+  /** The ids of the runs each agent holds. */
+  heldRunIds(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    const rows = this.db
+      .select({ agent: runs.holder, run: runs.runId })
+      .from(runs)
+      .where(isNotNull(runs.holder))
+      .all();
+    for (const { agent, run } of rows) out.set(agent!, [...(out.get(agent!) ?? []), run]);
+    return out;
+  }
+
+  /** How many runs each agent holds. */
+  loads(): Map<string, number> {
+    const rows = this.db
+      .select({ agent: runs.holder, n: sql<number>`count(*)` })
+      .from(runs)
+      .where(isNotNull(runs.holder))
+      .groupBy(runs.holder)
+      .all();
+    return new Map(rows.map((r) => [r.agent!, r.n]));
+  }
+
+  /** Runs whose timer is at or before `now`. */
+  due(now: number): RunLife[] {
+    return this.lives(lte(runs.dueAt, now), asc(runs.dueAt));
+  }
+
+  /** The earliest run timer. */
+  nextDue(): number | null {
+    return this.db.select({ at: min(runs.dueAt) }).from(runs).get()?.at ?? null;
+  }
+
+  /** After the tenant's timings changed, every open run's timer is set again. */
+  rearmAll(settings: RunSettings, now: number): void {
+    for (const life of this.lives(inArray(runs.status, ["pending", "dispatched", "running"])))
+      this.save(life, settings, now);
+  }
+
+  list(query: RunsQuery, view: Parameters<typeof runStateOf>[1]): RunList {
+    const where = and(
+      query.status ? eq(runs.status, query.status) : undefined,
+      query.app ? eq(runs.app, query.app) : undefined,
+      query.agent ? eq(runs.agentId, query.agent) : undefined,
+      query.intent ? eq(runs.intentId, query.intent) : undefined,
+      query.before ? lt(runs.runId, query.before) : undefined,
+    );
+    const rows = this.db
+      .select({ life: runs.life })
+      .from(runs)
+      .where(where)
+      .orderBy(desc(runs.runId))
+      .limit(query.limit + 1)
+      .all();
+    const page = rows.slice(0, query.limit);
+    return {
+      runs: page.map((r) => runStateOf(r.life, view)),
+      next: rows.length > query.limit ? page.at(-1)!.life.run_id : null,
+    };
+  }
+
+  /** Lives with the given ids (one query). */
+  many(ids: readonly string[]): RunLife[] {
+    if (ids.length === 0) return [];
+    return this.lives(inArray(runs.runId, [...ids]));
+  }
+
+  private lives(where: ReturnType<typeof and>, order = asc(runs.runId)): RunLife[] {
+    return this.db
+      .select({ life: runs.life })
+      .from(runs)
+      .where(where)
+      .orderBy(order, asc(runs.runId))
+      .all()
+      .map((r) => r.life);
+  }
+
+  private row(life: RunLife, settings: RunSettings, now: number): typeof runs.$inferInsert {
+    const holding = life.status === "dispatched" || life.status === "running";
+    return {
+      runId: life.run_id,
+      intentId: life.intent_id,
+      owner: life.owner,
+      status: life.status,
+      app: life.app,
+      agentId: life.agent_id,
+      holder: holding ? (life.hold?.agent_id ?? null) : null,
+      retryAt: life.retry_at,
+      dueAt: nextDue(life, settings, now),
+      createdAt: life.created_at,
+      life,
+    };
+  }
+}
