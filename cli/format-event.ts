@@ -18,6 +18,16 @@ function summary(e: AgentEvent): string {
       return `${e.payload.error.reason}: ${oneLine(e.payload.error.message)}`;
     case "run_cancelled":
       return e.payload.reason;
+    case "plan_status":
+      return `plan ${e.payload.plan_id.slice(0, 13)} ${e.payload.status} (v${e.payload.version}): ${oneLine(e.payload.reason)}`;
+    case "plan_version":
+      return `plan ${e.payload.plan_id.slice(0, 13)} v${e.payload.version} (${e.payload.round}, ${e.payload.planner}): ${e.payload.steps.map((s) => s.id).join(", ")}`;
+    case "plan_step":
+      return `plan ${e.payload.plan_id.slice(0, 13)} step ${e.payload.step_id} ${e.payload.status}${e.payload.attempt ? ` (attempt ${e.payload.attempt})` : ""}${e.payload.error ? `: ${oneLine(e.payload.error.message)}` : ""}`;
+    case "approval_requested":
+      return `approval ${e.payload.approval_id} requested${e.payload.deadline ? ` (until ${e.payload.deadline})` : ""}`;
+    case "approval_decided":
+      return `approval ${e.payload.approval_id} ${e.payload.status}${e.payload.by ? ` by ${e.payload.by}` : ""}`;
     case "run_retrying":
       return `attempt ${e.payload.attempt} ${e.payload.cause}: ${e.payload.error.reason}, retry at ${e.payload.retry_at}`;
     case "lease_expired":

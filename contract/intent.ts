@@ -80,7 +80,7 @@ export const ForkRef = z
   .meta({ id: "ForkRef" });
 export type ForkRef = z.infer<typeof ForkRef>;
 
-const IntentType = z
+export const IntentType = z
   .string()
   .regex(
     /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$/,

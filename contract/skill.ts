@@ -19,6 +19,12 @@ export const Skill = z
     version: z
       .string()
       .regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, "a semantic version, e.g. 1.2.0"),
+    params: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        "JSON Schema of the params an intent for this skill takes; planners are shown it and plans are checked against it",
+      ),
   })
   .meta({ id: "Skill" });
 export type Skill = z.infer<typeof Skill>;

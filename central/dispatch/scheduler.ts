@@ -91,7 +91,8 @@ export class Scheduler {
   claim(agentId: string, runId: string, attempt: number): void {
     const life = this.table.get(runId);
     if (life) this.owner.apply(life, { type: "claim", agent_id: agentId, attempt });
-    else this.tell(agentId, { type: "claim_rejected", run_id: runId, attempt, reason: "unknown run" });
+    else
+      this.tell(agentId, { type: "claim_rejected", run_id: runId, attempt, reason: "unknown run" });
   }
 
   refuse(agentId: string, refusal: Refusal): void {
@@ -123,8 +124,10 @@ export class Scheduler {
 
   private renewOne(agentId: string, h: Held, reconnect: boolean): void {
     const life = this.table.get(h.run_id);
-    if (life) this.owner.apply(life, { type: "renew", agent_id: agentId, attempt: h.attempt, reconnect });
-    else if (reconnect) this.tell(agentId, { type: "cancel", run_id: h.run_id, reason: "unknown run" });
+    if (life)
+      this.owner.apply(life, { type: "renew", agent_id: agentId, attempt: h.attempt, reconnect });
+    else if (reconnect)
+      this.tell(agentId, { type: "cancel", run_id: h.run_id, reason: "unknown run" });
   }
 
   /** Cancels a run now; its holder is told to stop. 409 when it has already ended. */

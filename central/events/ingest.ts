@@ -7,9 +7,9 @@ import {
   uuidv7Time,
   type ValidationIssue,
 } from "../../contract";
+import type { Scheduler } from "../dispatch/scheduler";
 import type { AgentStore } from "../fleet/agent-store";
 import { redact } from "../redact";
-import type { Scheduler } from "../dispatch/scheduler";
 
 /** Secrets live in payloads; the envelope is ids, names and times the schema already pinned down. */
 function redactPayload(event: AgentEvent): AgentEvent {

@@ -104,7 +104,7 @@ export class RunOwner {
           run_id: e.run_id,
           attempt: e.attempt,
           ...("agent_id" in e.payload ? { agent_id: e.payload.agent_id } : {}),
-          ...("error" in e.payload ? { reason: e.payload.error.reason } : {}),
+          ...("error" in e.payload && e.payload.error ? { reason: e.payload.error.reason } : {}),
         });
     }
     for (const effect of effects) {

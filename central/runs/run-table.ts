@@ -46,7 +46,9 @@ export class RunTable {
           createdAt: now,
         })
         .run();
-      tx.insert(runs).values(this.row(life, settings, now)).run();
+      tx.insert(runs)
+        .values(this.row(life, settings, now))
+        .run();
     });
     return life;
   }
@@ -135,7 +137,12 @@ export class RunTable {
 
   /** The earliest run timer. */
   nextDue(): number | null {
-    return this.db.select({ at: min(runs.dueAt) }).from(runs).get()?.at ?? null;
+    return (
+      this.db
+        .select({ at: min(runs.dueAt) })
+        .from(runs)
+        .get()?.at ?? null
+    );
   }
 
   /** After the tenant's timings changed, every open run's timer is set again. */

@@ -5,6 +5,13 @@ import { Compaction, Message, TurnCompleted, TurnStarted } from "./conversation"
 import { BudgetEvent, LoopDetected, PolicyDecisionEvent } from "./governance";
 import { ModelCall } from "./model-call";
 import {
+  ApprovalDecided,
+  ApprovalRequested,
+  PlanStatusEvent,
+  PlanStepEvent,
+  PlanVersionEvent,
+} from "./plan";
+import {
   LeaseExpired,
   RunCancelled,
   RunCompleted,
@@ -37,6 +44,11 @@ export const EVENT_PAYLOADS = {
   loop_detected: LoopDetected,
   heartbeat: Heartbeat,
   error: ErrorEvent,
+  plan_status: PlanStatusEvent,
+  plan_version: PlanVersionEvent,
+  plan_step: PlanStepEvent,
+  approval_requested: ApprovalRequested,
+  approval_decided: ApprovalDecided,
 } as const;
 
 export type EventKind = keyof typeof EVENT_PAYLOADS;

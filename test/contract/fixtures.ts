@@ -9,6 +9,7 @@ import {
 export const TS = "2026-11-21T12:00:00.000Z";
 export const RUN_ID = uuidv7();
 export const INTENT_ID = uuidv7();
+export const PLAN_ID = uuidv7();
 
 export const usage = {
   ...emptyUsage(),
@@ -137,6 +138,53 @@ export const PAYLOADS: { [K in EventKind]: unknown } = {
     message: "connection refused",
     fatal: false,
   },
+  plan_status: {
+    plan_id: PLAN_ID,
+    status: "running",
+    version: 1,
+    reason: "version 1: 2 steps",
+    error: null,
+    usage,
+  },
+  plan_version: {
+    plan_id: PLAN_ID,
+    version: 1,
+    round: "initial",
+    planner: "model",
+    steps: [
+      {
+        id: "survey",
+        type: "task",
+        targets: [{ app: "lab-notes" }],
+        depends_on: [],
+        action: null,
+        requires_approval: false,
+      },
+    ],
+  },
+  plan_step: {
+    plan_id: PLAN_ID,
+    step_id: "survey",
+    version: 1,
+    status: "running",
+    attempt: 1,
+    run_id: RUN_ID,
+    error: null,
+  },
+  approval_requested: {
+    approval_id: "a-1",
+    plan_id: PLAN_ID,
+    step_id: "survey",
+    deadline: null,
+  },
+  approval_decided: {
+    approval_id: "a-1",
+    plan_id: PLAN_ID,
+    step_id: "survey",
+    status: "approved",
+    by: "key_1",
+    reason: null,
+  },
 };
 
 /** An invalid payload for every kind, and the path the error must name. */
@@ -212,6 +260,26 @@ export const BAD_PAYLOADS: { [K in EventKind]: { payload: unknown; path: string 
     path: "payload.status",
   },
   error: { payload: { ...(PAYLOADS.error as object), message: "" }, path: "payload.message" },
+  plan_status: {
+    payload: { ...(PAYLOADS.plan_status as object), status: "sleeping" },
+    path: "payload.status",
+  },
+  plan_version: {
+    payload: { ...(PAYLOADS.plan_version as object), round: "third" },
+    path: "payload.round",
+  },
+  plan_step: {
+    payload: { ...(PAYLOADS.plan_step as object), attempt: -1 },
+    path: "payload.attempt",
+  },
+  approval_requested: {
+    payload: { ...(PAYLOADS.approval_requested as object), deadline: "tomorrow" },
+    path: "payload.deadline",
+  },
+  approval_decided: {
+    payload: { ...(PAYLOADS.approval_decided as object), status: "maybe" },
+    path: "payload.status",
+  },
 };
 
 export function event<K extends EventKind>(
@@ -225,7 +293,11 @@ export function event<K extends EventKind>(
     run_id: kind === "heartbeat" ? null : RUN_ID,
     agent_id: "notes-1",
     source:
-      kind === "run_dispatched" || kind === "lease_expired" || kind === "run_retrying"
+      kind === "run_dispatched" ||
+      kind === "lease_expired" ||
+      kind === "run_retrying" ||
+      kind.startsWith("plan_") ||
+      kind.startsWith("approval_")
         ? "central"
         : "edge",
     seq,

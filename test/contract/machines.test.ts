@@ -2,13 +2,16 @@ import { describe, expect, it } from "vitest";
 import {
   agentMachine,
   allowedEvents,
+  approvalMachine,
   defineMachine,
   IllegalTransitionError,
   intentMachine,
   isTerminal,
   type Machine,
   mustTransition,
+  planMachine,
   runMachine,
+  stepMachine,
   transition,
 } from "../../contract";
 
@@ -68,6 +71,53 @@ queued fail failed
 queued cancel cancelled
 active cancel cancelled
 queued expire expired
+`;
+
+const PLAN_LEGAL = `
+planning planned running
+planning gate awaiting_approval
+awaiting_approval approve running
+awaiting_approval reject failed
+running pause paused
+paused resume running
+running repair replanning
+replanning replanned running
+running complete completed
+planning fail failed
+replanning fail failed
+running fail failed
+paused fail failed
+planning cancel cancelled
+awaiting_approval cancel cancelled
+running cancel cancelled
+paused cancel cancelled
+replanning cancel cancelled
+`;
+
+const STEP_LEGAL = `
+waiting unblock ready
+waiting gate awaiting_approval
+awaiting_approval approve ready
+awaiting_approval reject failed
+ready start running
+running complete completed
+running retry ready
+running fail failed
+ready fail failed
+waiting cancel cancelled
+awaiting_approval cancel cancelled
+ready cancel cancelled
+running cancel cancelled
+waiting supersede superseded
+awaiting_approval supersede superseded
+ready supersede superseded
+`;
+
+const APPROVAL_LEGAL = `
+pending approve approved
+pending reject rejected
+pending expire expired
+pending withdraw withdrawn
 `;
 
 function table(text: string): Map<string, string> {
@@ -139,6 +189,9 @@ function exhaustively<S extends string, E extends string>(
 exhaustively(runMachine, RUN_LEGAL);
 exhaustively(agentMachine, AGENT_LEGAL);
 exhaustively(intentMachine, INTENT_LEGAL);
+exhaustively(planMachine, PLAN_LEGAL);
+exhaustively(stepMachine, STEP_LEGAL);
+exhaustively(approvalMachine, APPROVAL_LEGAL);
 
 describe("defineMachine", () => {
   it("rejects a duplicate edge", () => {

@@ -1,0 +1,65 @@
+import { z } from "zod";
+import { Target } from "../intent";
+import { ApprovalStatus, PlanStatus, StepStatus } from "../machines/plan";
+import { NonNegInt, RunId, Timestamp, Usage } from "../primitives";
+import { RunError } from "../run-state";
+
+const PlanId = z.uuidv7();
+const StepId = z.string().min(1).max(64);
+
+/** A plan changed status (emitted by central; `run_id` is null, the plan is in the payload). */
+export const PlanStatusEvent = z.object({
+  plan_id: PlanId,
+  status: PlanStatus,
+  version: NonNegInt,
+  reason: z.string().max(1024),
+  error: RunError.nullable(),
+  usage: Usage.describe("the plan's consumption so far: planning calls and every run"),
+});
+
+/** A version of the plan's steps was made: the first, or a repair replacing the steps not done. */
+export const PlanVersionEvent = z.object({
+  plan_id: PlanId,
+  version: z.number().int().min(1),
+  round: z.enum(["initial", "repair"]),
+  planner: z.enum(["model", "pddl", "given"]),
+  steps: z
+    .array(
+      z.object({
+        id: StepId,
+        type: z.string().max(128),
+        targets: z.array(Target),
+        depends_on: z.array(StepId),
+        action: z.string().max(512).nullable(),
+        requires_approval: z.boolean(),
+      }),
+    )
+    .max(500),
+});
+
+/** A step changed status. */
+export const PlanStepEvent = z.object({
+  plan_id: PlanId,
+  step_id: StepId,
+  version: z.number().int().min(1),
+  status: StepStatus,
+  attempt: NonNegInt,
+  run_id: RunId.nullable(),
+  error: RunError.nullable(),
+});
+
+export const ApprovalRequested = z.object({
+  approval_id: z.string().min(1).max(128),
+  plan_id: PlanId,
+  step_id: StepId.nullable().describe("null: the plan as a whole"),
+  deadline: Timestamp.nullable(),
+});
+
+export const ApprovalDecided = z.object({
+  approval_id: z.string().min(1).max(128),
+  plan_id: PlanId,
+  step_id: StepId.nullable(),
+  status: ApprovalStatus,
+  by: z.string().max(200).nullable().describe("null when it expired or was withdrawn"),
+  reason: z.string().max(1024).nullable(),
+});

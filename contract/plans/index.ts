@@ -1,0 +1,11 @@
+export { checkPlanSteps, type FleetCatalogue } from "./check";
+export * from "./plan";
+export {
+  type PlanContext,
+  type PlanEffect,
+  type PlanInput,
+  type PlanStepResult,
+  planDue,
+  planUsage,
+  stepPlan,
+} from "./step-plan";

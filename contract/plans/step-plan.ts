@@ -1,0 +1,693 @@
+import type { AgentEvent, EventKind, EventPayload } from "../events/agent-event";
+import type { BudgetLimits, Target } from "../intent";
+import { isTerminal, mustTransition } from "../machines/machine";
+import {
+  type ApprovalEvent,
+  approvalMachine,
+  type PlanEvent,
+  type PlanStatus,
+  planMachine,
+  type StepEvent,
+  type StepStatus,
+  stepMachine,
+} from "../machines/plan";
+import type { RunStatus } from "../machines/run";
+import { addUsage, CENTRAL_AGENT_ID, emptyUsage, type JsonValue, type Usage } from "../primitives";
+import type { RunError, RunState } from "../run-state";
+import type { Approval, Plan, PlanStep, PlanStepSpec, StepRun } from "./plan";
+
+/** What moves a plan: its planner's answers, its steps' runs, people, and time. */
+export type PlanInput =
+  /** Ask for the first plan (or, after a restart, for the round that was under way). */
+  | { type: "start" }
+  /** The planner made a valid plan (checked with checkPlanSteps). */
+  | { type: "planned"; steps: readonly PlanStepSpec[]; usage: Usage }
+  /** The planner's answer was refused (bad JSON, a cycle, an unknown skill, ...), or it failed. */
+  | { type: "planning_failed"; error: string; usage: Usage }
+  | { type: "approve"; step_id: string | null; by: string; reason?: string | null }
+  | { type: "reject"; step_id: string | null; by: string; reason: string | null }
+  /** A step's intent was submitted and became this run. */
+  | { type: "submitted"; step_id: string; attempt: number; run_id: string; intent_id: string }
+  /** A step's intent could not be submitted. */
+  | { type: "submit_failed"; step_id: string; error: RunError }
+  /** One of the plan's runs changed (its usage, or how it ended). */
+  | { type: "run"; run: RunState }
+  | { type: "pause"; by: string }
+  | { type: "resume"; by: string }
+  | { type: "cancel"; by: string; reason: string }
+  /** Time passed: approval deadlines and the plan's wall-time budget. */
+  | { type: "tick" };
+
+/** What a plan step asks of central, which carries it out. */
+export type PlanEffect =
+  | { type: "emit"; event: AgentEvent }
+  /** Make a plan (round initial) or repair it (round repair); feedback says why the last was refused. */
+  | { type: "plan"; round: "initial" | "repair"; attempt: number; feedback: string | null }
+  /** Submit one attempt of a step as an intent, idempotent by plan, version, step and attempt. */
+  | {
+      type: "submit";
+      step_id: string;
+      attempt: number;
+      idempotency_key: string;
+      intent: {
+        type: string;
+        params: Record<string, JsonValue>;
+        targets: Target[];
+        budget: BudgetLimits;
+        deadline: string | null;
+      };
+    }
+  | { type: "cancel_run"; run_id: string; reason: string };
+
+export interface PlanContext {
+  now: number;
+  newEventId: () => string;
+}
+
+export interface PlanStepResult {
+  plan: Plan;
+  effects: PlanEffect[];
+  refusal: string | null;
+}
+
+/**
+ * A plan's life, as one pure function like a run's (contract/runs): `(Plan, input, context) ->
+ * (Plan', effects)`. It starts ready steps in parallel as far as the graph and the policy allow,
+ * hands results on to the steps that take them, retries a step within its attempts, asks for a
+ * repair when a step fails for good (a bounded number of times), holds approvals and the plan's
+ * budget, and says every change as an event.
+ */
+export function stepPlan(plan: Plan, input: PlanInput, context: PlanContext): PlanStepResult {
+  const fold = new PlanFold(structuredClone(plan), context);
+  fold.apply(input);
+  if (fold.refusal) return { plan, effects: [], refusal: fold.refusal };
+  return { plan: fold.plan, effects: fold.effects, refusal: null };
+}
+
+const OPEN_STEP: readonly StepStatus[] = ["waiting", "awaiting_approval", "ready"];
+const SETTLED_RUN: readonly RunStatus[] = ["completed", "failed", "cancelled"];
+
+class PlanFold {
+  readonly effects: PlanEffect[] = [];
+  refusal: string | null = null;
+  private seq: number;
+
+  constructor(
+    readonly plan: Plan,
+    private readonly context: PlanContext,
+  ) {
+    this.seq = plan.event_seq;
+  }
+
+  apply(input: PlanInput) {
+    const plan = this.plan;
+    const ended = isTerminal(planMachine, plan.status);
+    if (ended && input.type !== "run") {
+      this.refusal = `plan ${plan.plan_id} is already ${plan.status}`;
+      return;
+    }
+    switch (input.type) {
+      case "start":
+        this.askPlanner();
+        break;
+      case "planned":
+        this.planned(input.steps, input.usage);
+        break;
+      case "planning_failed":
+        this.planningFailed(input.error, input.usage);
+        break;
+      case "approve":
+        this.decide(input.step_id, "approve", input.by, input.reason ?? null);
+        break;
+      case "reject":
+        this.decide(input.step_id, "reject", input.by, input.reason);
+        break;
+      case "submitted":
+        this.submitted(input);
+        break;
+      case "submit_failed":
+        this.attemptEnded(input.step_id, input.error);
+        break;
+      case "run":
+        this.runChanged(input.run);
+        break;
+      case "pause":
+        if (plan.status !== "running") return this.refuse(`plan ${plan.plan_id} is ${plan.status}`);
+        plan.paused_by = input.by;
+        this.movePlan("pause", `paused by ${input.by}`);
+        break;
+      case "resume":
+        if (plan.status !== "paused") return this.refuse(`plan ${plan.plan_id} is ${plan.status}`);
+        plan.paused_by = null;
+        this.movePlan("resume", `resumed by ${input.by}`);
+        break;
+      case "cancel":
+        this.end("cancel", null, `cancelled by ${input.by}: ${input.reason}`);
+        break;
+      case "tick":
+        this.tick();
+        break;
+    }
+    if (!isTerminal(planMachine, plan.status)) {
+      this.checkBudget();
+      this.advance();
+    }
+    plan.event_seq = this.seq;
+  }
+
+  // --- planning ------------------------------------------------------------------------------
+
+  private askPlanner() {
+    const p = this.plan.planning;
+    if (p.attempts === 0) p.attempts = 1;
+    this.effects.push({ type: "plan", round: p.round, attempt: p.attempts, feedback: p.feedback });
+  }
+
+  private planned(specs: readonly PlanStepSpec[], usage: Usage) {
+    const plan = this.plan;
+    plan.planning.usage = addUsage(plan.planning.usage, usage);
+    if (plan.status !== "planning" && plan.status !== "replanning")
+      return this.refuse(`plan ${plan.plan_id} is not being planned (${plan.status})`);
+    const version = plan.version + 1;
+    const round = plan.planning.round;
+    const now = this.iso();
+    if (round === "repair") {
+      const kept = plan.steps.filter((s) => s.status === "completed" || s.status === "running");
+      const replaced = plan.steps.filter((s) => !kept.includes(s));
+      for (const step of replaced)
+        if (OPEN_STEP.includes(step.status)) this.moveStep(step, "supersede", null);
+      plan.history.push({
+        version: plan.version,
+        reason: plan.planning.feedback ?? "repair",
+        replaced_at: now,
+        steps: replaced,
+      });
+      plan.steps = kept;
+    }
+    plan.version = version;
+    for (const spec of specs)
+      plan.steps.push({
+        ...spec,
+        version,
+        status: "waiting",
+        attempt: 0,
+        runs: [],
+        result: null,
+        error: null,
+        approval: null,
+        started_at: null,
+        finished_at: null,
+      });
+    plan.planning = { ...plan.planning, attempts: 0, feedback: null };
+    this.emit("plan_version", {
+      plan_id: plan.plan_id,
+      version,
+      round,
+      planner: plan.planner,
+      steps: specs.map((s) => ({
+        id: s.id,
+        type: s.type,
+        targets: s.targets,
+        depends_on: s.depends_on,
+        action: s.action ?? null,
+        requires_approval: s.requires_approval,
+      })),
+    });
+    if (round === "repair")
+      return this.movePlan("replanned", `version ${version} replaces the steps not done`);
+    if (plan.policy.approve_before_start) {
+      plan.approval = this.request(null);
+      return this.movePlan("gate", "the plan waits for approval before it starts");
+    }
+    plan.started_at = now;
+    this.movePlan("planned", `version ${version}: ${specs.length} steps`);
+  }
+
+  private planningFailed(error: string, usage: Usage) {
+    const plan = this.plan;
+    plan.planning.usage = addUsage(plan.planning.usage, usage);
+    if (plan.status !== "planning" && plan.status !== "replanning")
+      return this.refuse(`plan ${plan.plan_id} is not being planned (${plan.status})`);
+    const p = plan.planning;
+    if (p.attempts < plan.policy.planning_attempts) {
+      p.attempts += 1;
+      p.feedback = error.slice(0, 8_192);
+      this.askPlanner();
+      return;
+    }
+    this.end(
+      "fail",
+      {
+        category: "model",
+        reason: "planning_failed",
+        message: `no valid plan after ${p.attempts} attempts: ${error}`.slice(0, 4096),
+      },
+      "planning failed",
+    );
+  }
+
+  /** A step failed for good: repair the rest if the policy allows another replan, else fail. */
+  private repairOrFail(step: PlanStep, error: RunError) {
+    const plan = this.plan;
+    const canRepair = plan.planner !== "given" && plan.planning.replans < plan.policy.max_replans;
+    if (!canRepair) {
+      this.end(
+        "fail",
+        {
+          category: error.category,
+          reason: "step_failed",
+          message: `step ${step.id} failed: ${error.message}`.slice(0, 4096),
+        },
+        `step ${step.id} failed`,
+      );
+      return;
+    }
+    plan.planning = {
+      ...plan.planning,
+      round: "repair",
+      attempts: 1,
+      replans: plan.planning.replans + 1,
+      feedback: `step ${step.id} failed (${error.reason}): ${error.message}`.slice(0, 8_192),
+    };
+    this.movePlan("repair", `step ${step.id} failed: replan ${plan.planning.replans}`);
+    this.askPlanner();
+  }
+
+  // --- approvals -----------------------------------------------------------------------------
+
+  private request(stepId: string | null): Approval {
+    const plan = this.plan;
+    const timeout = plan.policy.approval_timeout_ms;
+    const approval: Approval = {
+      approval_id: `${plan.plan_id}:${stepId ?? "plan"}:${plan.version}`,
+      plan_id: plan.plan_id,
+      step_id: stepId,
+      status: "pending",
+      requested_at: this.iso(),
+      deadline: timeout === null ? null : new Date(this.context.now + timeout).toISOString(),
+      decided_by: null,
+      decided_at: null,
+      reason: null,
+    };
+    this.emit("approval_requested", {
+      approval_id: approval.approval_id,
+      plan_id: plan.plan_id,
+      step_id: stepId,
+      deadline: approval.deadline,
+    });
+    return approval;
+  }
+
+  private decide(
+    stepId: string | null,
+    on: "approve" | "reject",
+    by: string,
+    reason: string | null,
+  ) {
+    const plan = this.plan;
+    const step = stepId === null ? null : this.step(stepId);
+    if (stepId !== null && !step) return this.refuse(`plan ${plan.plan_id} has no step ${stepId}`);
+    const approval = step ? step.approval : plan.approval;
+    if (approval?.status !== "pending")
+      return this.refuse(
+        `nothing awaits approval on ${step ? `step ${stepId}` : "the plan"} of plan ${plan.plan_id}`,
+      );
+    this.settleApproval(approval, on, by, reason);
+    if (!step) {
+      if (on === "approve") {
+        plan.started_at ??= this.iso();
+        return this.movePlan("approve", `approved by ${by}`);
+      }
+      return this.end(
+        "reject",
+        {
+          category: "policy",
+          reason: "plan_rejected",
+          message: `rejected by ${by}${reason ? `: ${reason}` : ""}`,
+        },
+        `rejected by ${by}`,
+      );
+    }
+    if (on === "approve") return this.moveStep(step, "approve", null);
+    this.stepRejected(step, `rejected by ${by}${reason ? `: ${reason}` : ""}`);
+  }
+
+  private stepRejected(step: PlanStep, message: string) {
+    const error: RunError = { category: "policy", reason: "step_rejected", message };
+    this.moveStep(step, "reject", error);
+    if (this.plan.policy.on_reject === "replan") this.repairOrFail(step, error);
+    else
+      this.end(
+        "fail",
+        { ...error, message: `step ${step.id} ${message}` },
+        `step ${step.id} rejected`,
+      );
+  }
+
+  private settleApproval(
+    approval: Approval,
+    on: ApprovalEvent,
+    by: string | null,
+    reason: string | null,
+  ) {
+    approval.status = mustTransition(approvalMachine, approval.status, on);
+    approval.decided_by = by;
+    approval.decided_at = this.iso();
+    approval.reason = reason;
+    this.emit("approval_decided", {
+      approval_id: approval.approval_id,
+      plan_id: this.plan.plan_id,
+      step_id: approval.step_id,
+      status: approval.status,
+      by,
+      reason,
+    });
+  }
+
+  // --- steps and their runs ------------------------------------------------------------------
+
+  /** Unblocks steps whose dependencies completed, starts ready ones, completes the plan. */
+  private advance() {
+    const plan = this.plan;
+    if (plan.status !== "running" && plan.status !== "paused") return;
+    const done = new Set(plan.steps.filter((s) => s.status === "completed").map((s) => s.id));
+    for (const step of plan.steps) {
+      if (step.status !== "waiting" || !step.depends_on.every((d) => done.has(d))) continue;
+      if (step.requires_approval) {
+        step.approval = this.request(step.id);
+        this.moveStep(step, "gate", null);
+      } else this.moveStep(step, "unblock", null);
+    }
+    if (plan.status === "paused") return;
+    let running = plan.steps.filter((s) => s.status === "running").length;
+    for (const step of plan.steps) {
+      if (plan.status !== "running") return;
+      if (step.status !== "ready") continue;
+      if (running >= plan.policy.max_parallel) break;
+      this.start(step);
+      if ((step.status as StepStatus) === "running") running += 1;
+    }
+    if (plan.steps.length > 0 && plan.steps.every((s) => s.status === "completed")) {
+      plan.finished_at = this.iso();
+      this.movePlan("complete", `all ${plan.steps.length} steps completed`);
+    }
+  }
+
+  private start(step: PlanStep) {
+    const plan = this.plan;
+    const params = this.params(step);
+    if ("error" in params) {
+      this.moveStep(step, "fail", params.error);
+      this.repairOrFail(step, params.error);
+      return;
+    }
+    step.attempt += 1;
+    step.started_at ??= this.iso();
+    this.moveStep(step, "start", null);
+    this.effects.push({
+      type: "submit",
+      step_id: step.id,
+      attempt: step.attempt,
+      idempotency_key: `plan:${plan.plan_id}:v${step.version}:${step.id}:${step.attempt}`,
+      intent: {
+        type: step.type,
+        params: params.value,
+        targets: step.targets,
+        budget: this.budgetFor(step),
+        deadline: plan.deadline,
+      },
+    });
+  }
+
+  /** The step's params with its inputs filled in from the results of the steps it took them from. */
+  private params(step: PlanStep): { value: Record<string, JsonValue> } | { error: RunError } {
+    const value: Record<string, JsonValue> = { ...step.params };
+    for (const [name, input] of Object.entries(step.inputs)) {
+      const from = this.step(input.step);
+      const fail = (message: string): { error: RunError } => ({
+        error: {
+          category: "invalid_intent",
+          reason: "step_input",
+          message: `input '${name}': ${message}`,
+        },
+      });
+      if (from?.status !== "completed" || from.result === null)
+        return fail(`step ${input.step} has no result`);
+      if (input.path === undefined) {
+        value[name] = from.result;
+        continue;
+      }
+      let parsed: JsonValue;
+      try {
+        parsed = JSON.parse(from.result) as JsonValue;
+      } catch {
+        return fail(`step ${input.step}'s result is not JSON, so it has no ${input.path}`);
+      }
+      const found = pointer(parsed, input.path);
+      if (found === undefined)
+        return fail(`step ${input.step}'s result has nothing at ${input.path}`);
+      value[name] = found;
+    }
+    return { value };
+  }
+
+  /** A step's run limits: its own, capped by what is left of the plan's budget. */
+  private budgetFor(step: PlanStep): BudgetLimits {
+    const plan = this.plan;
+    const used = planUsage(plan);
+    const out: BudgetLimits = { ...step.budget };
+    if (plan.budget.max_tokens !== undefined) {
+      const left = Math.max(0, plan.budget.max_tokens - used.tokens_in - used.tokens_out);
+      out.max_tokens = Math.min(out.max_tokens ?? left, left);
+    }
+    if (plan.budget.max_cost_usd !== undefined && used.cost_usd !== null) {
+      const left = Math.max(0, plan.budget.max_cost_usd - used.cost_usd);
+      out.max_cost_usd = Math.min(out.max_cost_usd ?? left, left);
+    }
+    return out;
+  }
+
+  private submitted(input: Extract<PlanInput, { type: "submitted" }>) {
+    const step = this.step(input.step_id);
+    if (!step || step.status !== "running" || step.attempt !== input.attempt) return;
+    if (step.runs.some((r) => r.run_id === input.run_id)) return;
+    step.runs.push({
+      run_id: input.run_id,
+      intent_id: input.intent_id,
+      attempt: input.attempt,
+      status: "pending",
+      usage: emptyUsage(),
+    });
+    this.emitStep(step);
+  }
+
+  private runChanged(run: RunState) {
+    const found = this.runOf(run.run_id);
+    if (!found) return;
+    const { step, entry } = found;
+    entry.usage = run.usage;
+    entry.status = run.status;
+    if (!SETTLED_RUN.includes(run.status)) return;
+    if (isTerminal(planMachine, this.plan.status)) return;
+    const current = step.runs.at(-1) === entry && step.status === "running";
+    if (!current) return;
+    if (run.status === "completed") {
+      step.result = run.result;
+      step.finished_at = this.iso();
+      this.moveStep(step, "complete", null);
+      return;
+    }
+    this.attemptEnded(
+      step.id,
+      run.error ?? { category: "internal", reason: run.status, message: `the run ${run.status}` },
+    );
+  }
+
+  /** An attempt of a running step failed: another attempt, or the step fails for good. */
+  private attemptEnded(stepId: string, error: RunError) {
+    const step = this.step(stepId);
+    if (step?.status !== "running") return;
+    step.error = error;
+    const again = step.attempt < step.max_attempts && error.category !== "invalid_intent";
+    if (again) return this.moveStep(step, "retry", error);
+    step.finished_at = this.iso();
+    this.moveStep(step, "fail", error);
+    this.repairOrFail(step, error);
+  }
+
+  // --- limits ----------------------------------------------------------------------------------
+
+  private tick() {
+    const plan = this.plan;
+    const now = this.context.now;
+    if (plan.deadline !== null && Date.parse(plan.deadline) <= now)
+      return this.end(
+        "fail",
+        {
+          category: "budget_exceeded",
+          reason: "budget_exceeded",
+          message: `the plan's wall-time budget of ${plan.budget.max_wall_ms} ms ran out`,
+        },
+        "wall-time budget exceeded",
+      );
+    const expired = (a: Approval | null) =>
+      a?.status === "pending" && a.deadline !== null && Date.parse(a.deadline) <= now;
+    if (expired(plan.approval)) {
+      this.settleApproval(plan.approval!, "expire", null, "no decision before the deadline");
+      return this.end(
+        "reject",
+        { category: "policy", reason: "approval_expired", message: "the plan's approval expired" },
+        "approval expired",
+      );
+    }
+    for (const step of plan.steps)
+      if (expired(step.approval)) {
+        this.settleApproval(step.approval!, "expire", null, "no decision before the deadline");
+        this.stepRejected(step, "was not approved before its deadline");
+        if (isTerminal(planMachine, plan.status)) return;
+      }
+  }
+
+  private checkBudget() {
+    const plan = this.plan;
+    const used = planUsage(plan);
+    const tokens = used.tokens_in + used.tokens_out;
+    const overTokens = plan.budget.max_tokens !== undefined && tokens > plan.budget.max_tokens;
+    const overCost =
+      plan.budget.max_cost_usd !== undefined &&
+      used.cost_usd !== null &&
+      used.cost_usd > plan.budget.max_cost_usd;
+    if (!overTokens && !overCost) return;
+    this.end(
+      "fail",
+      {
+        category: "budget_exceeded",
+        reason: "budget_exceeded",
+        message: overTokens
+          ? `the plan used ${tokens} tokens of its ${plan.budget.max_tokens}`
+          : `the plan spent $${used.cost_usd} of its $${plan.budget.max_cost_usd}`,
+      },
+      "budget exceeded",
+    );
+  }
+
+  // --- shared moves ----------------------------------------------------------------------------
+
+  /** Ends the plan: open steps are cancelled, running ones and their runs stopped. */
+  private end(on: "fail" | "cancel" | "reject", error: RunError | null, reason: string) {
+    const plan = this.plan;
+    for (const step of plan.steps) {
+      if (step.status === "running") {
+        const run = step.runs.at(-1);
+        if (run)
+          this.effects.push({ type: "cancel_run", run_id: run.run_id, reason: `plan ${reason}` });
+        this.moveStep(step, "cancel", null);
+      } else if (OPEN_STEP.includes(step.status)) this.moveStep(step, "cancel", null);
+      if (step.approval?.status === "pending")
+        this.settleApproval(step.approval, "withdraw", null, reason);
+    }
+    if (plan.approval?.status === "pending" && on !== "reject")
+      this.settleApproval(plan.approval, "withdraw", null, reason);
+    plan.error = error;
+    plan.finished_at = this.iso();
+    this.movePlan(on, reason);
+  }
+
+  private movePlan(on: PlanEvent, reason: string) {
+    const plan = this.plan;
+    plan.status = mustTransition(planMachine, plan.status, on) as PlanStatus;
+    this.emit("plan_status", {
+      plan_id: plan.plan_id,
+      status: plan.status,
+      version: plan.version,
+      reason: reason.slice(0, 1024),
+      error: plan.error,
+      usage: planUsage(plan),
+    });
+  }
+
+  private moveStep(step: PlanStep, on: StepEvent, error: RunError | null) {
+    step.status = mustTransition(stepMachine, step.status, on);
+    if (error) step.error = error;
+    this.emitStep(step);
+  }
+
+  private emitStep(step: PlanStep) {
+    this.emit("plan_step", {
+      plan_id: this.plan.plan_id,
+      step_id: step.id,
+      version: step.version,
+      status: step.status,
+      attempt: step.attempt,
+      run_id: step.runs.at(-1)?.run_id ?? null,
+      error: step.status === "completed" ? null : step.error,
+    });
+  }
+
+  private emit<K extends EventKind>(kind: K, payload: EventPayload<K>): void {
+    const event = {
+      event_id: this.context.newEventId(),
+      tenant: this.plan.tenant,
+      run_id: null,
+      agent_id: CENTRAL_AGENT_ID,
+      source: "central",
+      seq: this.seq++,
+      attempt: null,
+      kind,
+      payload,
+      ts: this.iso(),
+    } as AgentEvent;
+    this.effects.push({ type: "emit", event });
+  }
+
+  private step(id: string): PlanStep | undefined {
+    return this.plan.steps.find((s) => s.id === id);
+  }
+
+  private runOf(runId: string): { step: PlanStep; entry: StepRun } | null {
+    for (const steps of [this.plan.steps, ...this.plan.history.map((h) => h.steps)])
+      for (const step of steps) {
+        const entry = step.runs.find((r) => r.run_id === runId);
+        if (entry) return { step, entry };
+      }
+    return null;
+  }
+
+  private refuse(message: string) {
+    this.refusal = message;
+  }
+
+  private iso(): string {
+    return new Date(this.context.now).toISOString();
+  }
+}
+
+/** A plan's consumption: its planning calls and every run of every step, replaced ones included. */
+export function planUsage(plan: Pick<Plan, "planning" | "steps" | "history">): Usage {
+  let total = plan.planning.usage;
+  for (const steps of [plan.steps, ...plan.history.map((h) => h.steps)])
+    for (const step of steps) for (const run of step.runs) total = addUsage(total, run.usage);
+  return total;
+}
+
+/** The earliest time the plan must be looked at again (its deadline, an approval's), or null. */
+export function planDue(plan: Plan): number | null {
+  if (isTerminal(planMachine, plan.status)) return null;
+  const due: number[] = [];
+  if (plan.deadline !== null) due.push(Date.parse(plan.deadline));
+  for (const a of [plan.approval, ...plan.steps.map((s) => s.approval)])
+    if (a?.status === "pending" && a.deadline !== null) due.push(Date.parse(a.deadline));
+  return due.length ? Math.min(...due) : null;
+}
+
+/** RFC 6901 JSON pointer. */
+function pointer(value: JsonValue, path: string): JsonValue | undefined {
+  let at: JsonValue | undefined = value;
+  for (const raw of path.split("/").slice(1)) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (Array.isArray(at)) at = at[Number(key)];
+    else if (at !== null && typeof at === "object") at = (at as Record<string, JsonValue>)[key];
+    else return undefined;
+  }
+  return at;
+}

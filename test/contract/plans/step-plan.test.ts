@@ -1,0 +1,224 @@
+import { describe, expect, it } from "vitest";
+import { PlanSpec, planDue, planUsage } from "../../../contract";
+import { PlanHarness, spec, T0, tokens } from "./harness";
+
+const steps = (...s: Record<string, unknown>[]) => PlanSpec.parse({ steps: s }).steps;
+
+/** A plan through `start` and its planner's answer. */
+function planned(request: Record<string, unknown>, ...s: Record<string, unknown>[]): PlanHarness {
+  const h = new PlanHarness({ goal: "tidy the lab", ...request });
+  h.step({ type: "start" });
+  expect(h.effects).toContainEqual({ type: "plan", round: "initial", attempt: 1, feedback: null });
+  h.step({ type: "planned", steps: steps(...s), usage: tokens(100) });
+  return h;
+}
+
+describe("a plan's life", () => {
+  it("runs independent steps in parallel, then the step that takes their results", () => {
+    const h = planned(
+      {},
+      spec("survey"),
+      spec("inventory"),
+      spec("report", {
+        depends_on: ["survey", "inventory"],
+        inputs: { findings: { step: "survey" }, count: { step: "inventory", path: "/items/0" } },
+      }),
+    );
+    expect(h.plan.status).toBe("running");
+    expect(h.plan.version).toBe(1);
+    expect(h.submitted.map((s) => s.step_id)).toEqual(["survey", "inventory"]);
+    expect(h.submitted[0]).toMatchObject({
+      attempt: 1,
+      idempotency_key: `plan:${h.plan.plan_id}:v1:survey:1`,
+      intent: { type: "task", params: { prompt: "survey" }, targets: [{ app: "lab-notes" }] },
+    });
+    expect(h.status("report")).toBe("waiting");
+
+    h.run("survey", "completed");
+    expect(h.status("report")).toBe("waiting");
+    h.run("inventory", "completed", { result: JSON.stringify({ items: [42] }) });
+    expect(h.submitted.at(-1)).toMatchObject({
+      step_id: "report",
+      intent: { params: { prompt: "report", findings: "survey done", count: 42 } },
+    });
+    h.run("report", "completed");
+    expect(h.plan.status).toBe("completed");
+    expect(h.kinds()).toContain("plan_status");
+    expect(planDue(h.plan)).toBeNull();
+  });
+
+  it("retries a step within its attempts, then repairs the rest with a new version", () => {
+    const h = planned(
+      { policy: { max_replans: 1 } },
+      spec("fetch", { max_attempts: 2 }),
+      spec("analyse", { depends_on: ["fetch"] }),
+      spec("other"),
+    );
+    h.run("other", "completed");
+    h.run("fetch", "failed");
+    expect(h.status("fetch")).toBe("running");
+    expect(h.submitted.filter((s) => s.step_id === "fetch").map((s) => s.attempt)).toEqual([1, 2]);
+    h.run("fetch", "failed");
+    expect(h.plan.status).toBe("replanning");
+    const ask = h.effects.find((e) => e.type === "plan");
+    expect(ask).toMatchObject({ round: "repair", attempt: 1 });
+    expect(ask).toMatchObject({ feedback: expect.stringContaining("step fetch failed") });
+
+    h.step({
+      type: "planned",
+      steps: steps(
+        spec("fetch-mirror"),
+        spec("analyse2", { depends_on: ["fetch-mirror", "other"] }),
+      ),
+      usage: tokens(50),
+    });
+    expect(h.plan).toMatchObject({ status: "running", version: 2 });
+    expect(h.plan.steps.map((s) => [s.id, s.status, s.version])).toEqual([
+      ["other", "completed", 1],
+      ["fetch-mirror", "running", 2],
+      ["analyse2", "waiting", 2],
+    ]);
+    expect(h.plan.history[0]!.steps.map((s) => [s.id, s.status])).toEqual([
+      ["fetch", "failed"],
+      ["analyse", "superseded"],
+    ]);
+    h.run("fetch-mirror", "completed");
+    h.run("analyse2", "completed");
+    expect(h.plan.status).toBe("completed");
+  });
+
+  it("fails the plan with the reason when the replans run out", () => {
+    const h = planned({ policy: { max_replans: 0 } }, spec("only", { max_attempts: 1 }));
+    h.run("only", "failed");
+    expect(h.plan.status).toBe("failed");
+    expect(h.plan.error).toMatchObject({ reason: "step_failed" });
+    expect(h.plan.error!.message).toContain("step only failed");
+  });
+
+  it("a given plan is not replanned: a failed step fails it", () => {
+    const h = new PlanHarness({
+      goal: "g",
+      planner: "given",
+      steps: [spec("a", { max_attempts: 1 })],
+    });
+    h.step({ type: "start" });
+    h.step({ type: "planned", steps: steps(spec("a", { max_attempts: 1 })), usage: tokens(0) });
+    h.run("a", "failed");
+    expect(h.plan.status).toBe("failed");
+  });
+
+  it("retries a refused plan with the reason, a bounded number of times", () => {
+    const h = new PlanHarness({ goal: "g", policy: { planning_attempts: 2 } });
+    h.step({ type: "start" });
+    h.step({ type: "planning_failed", error: "steps.0.depends_on: a cycle", usage: tokens(10) });
+    expect(h.effects).toEqual([
+      { type: "plan", round: "initial", attempt: 2, feedback: "steps.0.depends_on: a cycle" },
+    ]);
+    h.step({ type: "planning_failed", error: "not JSON", usage: tokens(10) });
+    expect(h.plan.status).toBe("failed");
+    expect(h.plan.error).toMatchObject({ reason: "planning_failed" });
+    expect(planUsage(h.plan).tokens_in).toBe(20);
+  });
+
+  it("waits for approval before it starts; a rejection fails it", () => {
+    const approved = planned({ policy: { approve_before_start: true } }, spec("a"));
+    expect(approved.plan.status).toBe("awaiting_approval");
+    expect(approved.submitted).toEqual([]);
+    expect(approved.kinds()).toContain("approval_requested");
+    approved.step({ type: "approve", step_id: null, by: "key_op" });
+    expect(approved.plan.status).toBe("running");
+    expect(approved.plan.approval).toMatchObject({ status: "approved", decided_by: "key_op" });
+    expect(approved.submitted.map((s) => s.step_id)).toEqual(["a"]);
+
+    const rejected = planned({ policy: { approve_before_start: true } }, spec("a"));
+    rejected.step({ type: "reject", step_id: null, by: "key_op", reason: "not today" });
+    expect(rejected.plan.status).toBe("failed");
+    expect(rejected.plan.error!.message).toContain("not today");
+  });
+
+  it("holds a step for approval; an expired approval is a rejection, and may replan", () => {
+    const h = planned(
+      { policy: { approval_timeout_ms: 60_000, on_reject: "replan" } },
+      spec("arm", { requires_approval: true }),
+    );
+    expect(h.status("arm")).toBe("awaiting_approval");
+    expect(planDue(h.plan)).toBe(T0 + 60_000);
+    h.advance(59_999).step({ type: "tick" });
+    expect(h.status("arm")).toBe("awaiting_approval");
+    h.advance(1).step({ type: "tick" });
+    expect(h.plan.status).toBe("replanning");
+    expect(h.plan.steps[0]!.approval).toMatchObject({ status: "expired", decided_by: null });
+  });
+
+  it("an approved step starts", () => {
+    const h = planned({}, spec("arm", { requires_approval: true }));
+    h.step({ type: "approve", step_id: "arm", by: "key_op" });
+    expect(h.status("arm")).toBe("running");
+    h.step({ type: "approve", step_id: "arm", by: "key_op" });
+    expect(h.refusal).toMatch(/nothing awaits approval/);
+  });
+
+  it("stops at its budget: running runs are cancelled and the plan fails", () => {
+    const h = planned({ budget: { max_tokens: 1_000 } }, spec("a"), spec("b"));
+    expect(h.submitted[0]!.intent.budget).toEqual({ max_tokens: 900 });
+    h.run("a", "running", { usage: tokens(950) });
+    expect(h.plan.status).toBe("failed");
+    expect(h.plan.error).toMatchObject({ reason: "budget_exceeded" });
+    expect(h.effects.filter((e) => e.type === "cancel_run")).toHaveLength(2);
+    expect(h.plan.steps.map((s) => s.status)).toEqual(["cancelled", "cancelled"]);
+  });
+
+  it("stops at its wall-time budget", () => {
+    const h = planned({ budget: { max_wall_ms: 10_000 } }, spec("a"));
+    expect(h.submitted[0]!.intent.deadline).toBe(new Date(T0 + 10_000).toISOString());
+    h.advance(10_000).step({ type: "tick" });
+    expect(h.plan).toMatchObject({ status: "failed", error: { reason: "budget_exceeded" } });
+  });
+
+  it("starts no step while paused, and goes on when resumed", () => {
+    const h = planned({}, spec("a"), spec("b", { depends_on: ["a"] }));
+    h.step({ type: "pause", by: "key_op" });
+    h.run("a", "completed");
+    expect(h.status("b")).toBe("ready");
+    expect(h.submitted.map((s) => s.step_id)).toEqual(["a"]);
+    h.step({ type: "resume", by: "key_op" });
+    expect(h.submitted.map((s) => s.step_id)).toEqual(["a", "b"]);
+  });
+
+  it("never runs more steps at once than the policy allows", () => {
+    const h = planned({ policy: { max_parallel: 2 } }, spec("a"), spec("b"), spec("c"));
+    expect(h.submitted.map((s) => s.step_id)).toEqual(["a", "b"]);
+    h.run("b", "completed");
+    expect(h.submitted.map((s) => s.step_id)).toEqual(["a", "b", "c"]);
+  });
+
+  it("cancels its running runs when cancelled, and refuses anything after it ended", () => {
+    const h = planned({}, spec("a"));
+    h.step({ type: "cancel", by: "key_op", reason: "wrong goal" });
+    expect(h.plan.status).toBe("cancelled");
+    expect(h.effects).toContainEqual({
+      type: "cancel_run",
+      run_id: h.runs.get("a")!.run_id,
+      reason: expect.stringContaining("cancelled by key_op"),
+    });
+    h.step({ type: "pause", by: "key_op" });
+    expect(h.refusal).toMatch(/already cancelled/);
+  });
+
+  it("fails a step whose input is missing from the result it names", () => {
+    const h = planned(
+      { policy: { max_replans: 0 } },
+      spec("a"),
+      spec("b", { depends_on: ["a"], inputs: { x: { step: "a", path: "/nope" } } }),
+    );
+    h.run("a", "completed", { result: "{}" });
+    expect(h.status("b")).toBe("failed");
+    expect(h.plan.error!.message).toContain("has nothing at /nope");
+  });
+
+  it("counts planning and every run in its usage", () => {
+    const h = planned({}, spec("a"));
+    h.run("a", "completed", { usage: tokens(40) });
+    expect(planUsage(h.plan).tokens_in).toBe(140);
+  });
+});
