@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Target } from "./intent";
 import { RunStatus } from "./machines/run";
 import {
   AgentId,
@@ -115,6 +116,9 @@ export const RunState = z
     tenant: TenantId,
     app: AppName.nullable().describe("the app of the agent it was dispatched to"),
     agent_id: AgentId.nullable().describe("null until dispatched"),
+    targets: z
+      .array(Target)
+      .describe("where the intent asked to run, in order: what a pending run waits for"),
     tree_ref: TreeRef.nullable(),
     status: RunStatus,
     attempt: NonNegInt.describe("0 before the first dispatch"),

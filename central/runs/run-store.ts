@@ -3,7 +3,10 @@ import {
   addUsage,
   emptyUsage,
   type Intent,
+  type IntentInfo,
+  type IntentList,
   type IntentStatus,
+  type IntentsQuery,
   type RunList,
   type RunState,
   type RunStatus,
@@ -189,20 +192,54 @@ export class RunStore {
       query.before ? lt(runs.runId, query.before) : undefined,
     );
     const rows = this.db
-      .select()
+      .select({ run: runs, intent: intents.intent })
       .from(runs)
+      .innerJoin(intents, eq(runs.intentId, intents.intentId))
       .where(where)
       .orderBy(desc(runs.runId))
       .limit(query.limit + 1)
       .all();
     const page = rows.slice(0, query.limit);
     return {
-      runs: page.map((r) => this.state(r)),
-      next: rows.length > query.limit ? page.at(-1)!.runId : null,
+      runs: page.map((r) => this.state(r.run, r.intent)),
+      next: rows.length > query.limit ? page.at(-1)!.run.runId : null,
     };
   }
 
-  state(row: RunRow): RunState {
+  /** Intents, newest first, each with its run. */
+  listIntents(query: IntentsQuery): IntentList {
+    const rows = this.db
+      .select()
+      .from(intents)
+      .where(
+        and(
+          query.status ? eq(intents.status, query.status) : undefined,
+          query.before ? lt(intents.intentId, query.before) : undefined,
+        ),
+      )
+      .orderBy(desc(intents.intentId))
+      .limit(query.limit + 1)
+      .all();
+    const page = rows.slice(0, query.limit);
+    return {
+      intents: page.map((row) => this.intentInfo(row)),
+      next: rows.length > query.limit ? page.at(-1)!.intentId : null,
+    };
+  }
+
+  intentInfo(row: IntentRow): IntentInfo {
+    const run = this.runOfIntent(row.intentId);
+    return {
+      intent: row.intent,
+      status: row.status as IntentStatus,
+      principal: row.principal,
+      run: run ? this.state(run, row.intent) : null,
+    };
+  }
+
+  /** The run as the API shows it; `intent` saves a lookup when the caller has it. */
+  state(row: RunRow, intent?: Pick<Intent, "targets">): RunState {
+    const targets = (intent ?? this.intent(row.intentId)?.intent)?.targets ?? [];
     const holding =
       (row.status === "dispatched" || row.status === "running") &&
       row.leaseAgent !== null &&
@@ -213,6 +250,7 @@ export class RunStore {
       tenant: this.tenant,
       app: row.app,
       agent_id: row.agentId,
+      targets,
       tree_ref: row.treeRef,
       status: row.status as RunStatus,
       attempt: row.attempt,
