@@ -186,7 +186,11 @@ export class EdgeAgent {
     this.heartbeat = null;
     this.delivery?.disconnected();
     this.dispatcher?.disconnected();
-    this.options.log!(`lost central (${reason}); working on, events queue in the outbox`);
+    this.options.log!(
+      this.stopping
+        ? `left central (${reason})`
+        : `lost central (${reason}); working on, events queue in the outbox`,
+    );
   }
 
   private received(message: FromCentral): void {
