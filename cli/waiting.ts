@@ -21,7 +21,10 @@ export function describeTargets(targets: readonly Target[]): string {
  * when an agent could take it now (it is about to be dispatched, or waits out a retry backoff).
  */
 export async function whyPending(client: CentralClient, run: RunState): Promise<string | null> {
-  const { agents } = await client.request("GET", PATHS.agents, AgentList);
+  // A hint, never a failure: the intent is accepted whatever this finds out.
+  const listed = await client.request("GET", PATHS.agents, AgentList).catch(() => null);
+  if (!listed) return null;
+  const { agents } = listed;
   const wanted = describeTargets(run.targets);
   const matching = agents.filter((a) => run.targets.some((t) => targetMatches(t, a)));
   if (matching.length === 0) {

@@ -232,6 +232,7 @@ function summary(
     "  npx auraison runs list",
     "  npx auraison agents list",
     '  npx auraison memory sql "select r.run_id, r.status, count(t.tool) as tools from runs r left join tool_calls t using (run_id) group by all"',
+    "  npx auraison app init my-app && npx auraison edge start --app-dir my-app   # your own app, on this stack",
     "",
     "Ctrl-C stops everything; the next start resumes with the same state.",
   );
