@@ -230,8 +230,14 @@ async function agentSetup(
         `central: none; the local stack saved in ${homeDir()} does not answer at ${stack.url} (start it with \`auraison dev\`); running standalone`,
       );
   }
-  const { loadAppFolder, resolveModelSettings, ModelConfigError, AppFolderError } =
-    await loadEdge();
+  const {
+    loadAppFolder,
+    resolveModelSettings,
+    ModelConfigError,
+    AppFolderError,
+    PLACEHOLDER_SCENARIO,
+    SCRIPTED_PROVIDER,
+  } = await loadEdge();
   let folder: ReturnType<typeof loadAppFolder>;
   try {
     folder = loadAppFolder({
@@ -243,7 +249,6 @@ async function agentSetup(
     if (error instanceof AppFolderError) throw new CliError(error.message, EXIT.usage);
     throw error;
   }
-  const { PLACEHOLDER_SCENARIO, SCRIPTED_PROVIDER } = await loadEdge();
   const model = opts.model || process.env.AURAISON_MODEL || undefined;
   // The local stack without a provider cannot answer `auraison/auto`: run on the app's scripted
   // scenario (or a placeholder that says so), labelled like the stack's own sample app.
