@@ -10,6 +10,7 @@ import { health } from "./worker/health";
 import { createTenant } from "./worker/tenants";
 
 const log = createLogger({ component: "worker" });
+const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * The Worker: `/health`, `/openapi.json`, tenant creation and the model gateway here; every
@@ -19,6 +20,10 @@ export const app = new Hono<{ Bindings: Env }>()
   .use(async (c, next) => {
     const started = Date.now();
     await next();
+    // One line per change or failure. Successful reads (a memory projector polls the log
+    // every few seconds) are in the platform's own request logs already: Workers Logs'
+    // invocations when deployed, wrangler's request lines locally.
+    if (READS.has(c.req.method) && c.res.status < 400) return;
     const path = new URL(c.req.url).pathname;
     log.info("request", {
       method: c.req.method,

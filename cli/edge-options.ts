@@ -1,5 +1,6 @@
+import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { API_KEY_PATTERN, AppName, check } from "../contract";
 import { parseDuration } from "./durations";
@@ -8,7 +9,7 @@ import { stateDir } from "./settings";
 
 /** Flags `edge start` and `edge run` share. */
 export interface EdgeFlags {
-  app: string;
+  app?: string;
   agentId?: string;
   appDir?: string;
   skills?: string;
@@ -26,7 +27,10 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 export function addEdgeFlags(command: Command): Command {
   return command
-    .requiredOption("--app <name>", "the application this agent serves")
+    .option(
+      "--app <name>",
+      "the application this agent serves (default: the app folder's app.json `app`, else its name)",
+    )
     .option("--app-dir <dir>", "the app folder: app.json, skills/, adapters/")
     .option("--skills <dir>", "the app's skills folder (default: <app-dir>/skills)")
     .option("--workdir <dir>", "where runs work; file and shell tools stay inside it")
@@ -68,6 +72,34 @@ export function edgeCentral(
 /** The tenant named in an agent key (`aur_agent_<tenant>_...`). */
 export function keyTenant(key: string): string | null {
   return API_KEY_PATTERN.exec(key)?.[2] ?? null;
+}
+
+/** `--app`, else the app folder's `app.json` `app`, else the folder's name. */
+export function appOf(opts: { app?: string | undefined; appDir?: string | undefined }): string {
+  if (opts.app) return checkedApp(opts.app);
+  if (!opts.appDir)
+    throw new CliError(
+      "say which app: --app <name>, or --app-dir <dir> (its app.json `app`, else the folder's name)",
+      EXIT.usage,
+    );
+  const dir = resolve(opts.appDir);
+  const file = join(dir, "app.json");
+  let named: unknown;
+  try {
+    named = existsSync(file)
+      ? (JSON.parse(readFileSync(file, "utf8")) as { app?: unknown }).app
+      : undefined;
+  } catch {
+    // A broken app.json is reported with its field paths when the folder loads.
+  }
+  const app = typeof named === "string" ? named : basename(dir);
+  const parsed = check(AppName, app);
+  if (!parsed.ok)
+    throw new CliError(
+      `--app-dir ${opts.appDir}: '${app}' is not an app name (${parsed.issues[0]!.message}); pass --app <name>`,
+      EXIT.usage,
+    );
+  return app;
 }
 
 export function checkedApp(app: string): string {

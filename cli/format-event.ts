@@ -1,9 +1,27 @@
 import type { AgentEvent } from "../contract";
 
-/** One line per event, for people watching a run. */
+/**
+ * One line per event, for people watching a run. Events that point into the run's session
+ * tree show the entry in brackets, as `runs fork --at` takes it.
+ */
 export function formatEvent(e: AgentEvent): string {
   const time = e.ts.slice(11, 23);
-  return `${time} ${e.agent_id.padEnd(14)} ${e.kind.padEnd(18)} ${summary(e)}`.trimEnd();
+  const entry = entryOf(e);
+  return `${time} ${e.agent_id.padEnd(14)} ${e.kind.padEnd(18)} ${entry ? `[${entry}] ` : ""}${summary(e)}`.trimEnd();
+}
+
+function entryOf(e: AgentEvent): string | null {
+  switch (e.kind) {
+    case "message":
+    case "compaction":
+      return e.payload.entry_id;
+    case "run_completed":
+    case "run_failed":
+    case "run_cancelled":
+      return e.payload.tree_ref?.entry_id ?? null;
+    default:
+      return null;
+  }
 }
 
 function summary(e: AgentEvent): string {

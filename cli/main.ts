@@ -1,18 +1,22 @@
 import { Command, CommanderError } from "commander";
-import { CentralApiError, CentralUnreachableError, ContractValidationError } from "../contract";
 import { registerAgents } from "./commands/agents";
+import { registerApp } from "./commands/app";
+import { registerAudit } from "./commands/audit";
 import { registerDeploy } from "./commands/deploy";
 import { registerDev } from "./commands/dev";
 import { registerEdge } from "./commands/edge";
+import { registerEvents } from "./commands/events";
 import { registerGateway } from "./commands/gateway";
 import { registerIntent } from "./commands/intent";
 import { registerKeys } from "./commands/keys";
 import { registerMemory } from "./commands/memory";
 import { registerRuns } from "./commands/runs";
-import { CliError, EXIT } from "./errors";
+import { registerSettings } from "./commands/settings";
+import { EXIT } from "./errors";
+import { commanderFailure, failureOf, printFailure } from "./report";
 import { VERSION } from "./version";
 
-export function buildProgram(): Command {
+export function buildProgram(options: { json?: boolean } = {}): Command {
   const program = new Command("auraison")
     .description(
       "Run fleets of AI agents beside real systems: a central agent, edge agents, and memory.",
@@ -21,13 +25,19 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable JSON output")
     .option("--central <url>", "central's URL (else AURAISON_URL, else the local stack)")
     .option("--key <key>", "API key (else AURAISON_KEY, else the local stack's admin key)")
-    .showHelpAfterError("(run with --help for usage)");
+    .showHelpAfterError(!options.json && "(run with --help for usage)");
+  // With --json, commander's own refusals are printed by report() as JSON instead.
+  if (options.json) program.configureOutput({ outputError: () => {} });
   registerDev(program);
   registerEdge(program);
+  registerApp(program);
   registerIntent(program);
   registerRuns(program);
+  registerEvents(program);
   registerAgents(program);
   registerKeys(program);
+  registerAudit(program);
+  registerSettings(program);
   registerGateway(program);
   registerMemory(program);
   registerDeploy(program);
@@ -42,47 +52,48 @@ function* walk(command: Command): Generator<Command> {
 
 /** Runs the CLI and returns the exit code; never throws. */
 export async function run(argv: string[]): Promise<number> {
+  const json = jsonRequested(argv);
+  quietWhenPipeCloses();
   try {
-    await buildProgram().parseAsync(argv, { from: "user" });
+    await buildProgram({ json }).parseAsync(argv, { from: "user" });
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
   } catch (error) {
-    return report(error);
+    return report(error, json);
   }
 }
 
-function report(error: unknown): number {
+/** `--json` anywhere before `--` (it is a global option). */
+function jsonRequested(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).includes("--json");
+}
+
+/**
+ * `auraison ... | head`: once the reader has gone, the rest of the output has nowhere to go.
+ * Stop quietly, as Unix tools do, rather than die on an unhandled EPIPE.
+ */
+function quietWhenPipeCloses(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      process.exit(process.exitCode === undefined ? EXIT.ok : Number(process.exitCode));
+    });
+  }
+}
+
+function report(error: unknown, json: boolean): number {
   if (error instanceof CommanderError) {
-    // Commander already printed the message (or the help/version text).
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version")
+    // Commander already printed the help or version text, or (without --json) the refusal.
+    if (
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      error.code === "commander.help"
+    )
       return EXIT.ok;
-    if (error.code === "commander.help") return EXIT.ok;
+    if (json) printFailure(commanderFailure(error), true);
     return EXIT.usage;
   }
-  const fail = (message: string, code: number) => {
-    process.stderr.write(`auraison: ${message}\n`);
-    return code;
-  };
-  if (error instanceof CliError) return fail(error.message, error.code);
-  if (error instanceof ContractValidationError) {
-    return fail(
-      `invalid ${error.where}:\n${error.issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`,
-      EXIT.usage,
-    );
-  }
-  if (error instanceof CentralUnreachableError) return fail(error.message, EXIT.unreachable);
-  if (error instanceof CentralApiError) {
-    const code =
-      error.status === 401 || error.status === 403
-        ? EXIT.auth
-        : error.status === 404
-          ? EXIT.notFound
-          : error.status < 500
-            ? EXIT.usage
-            : EXIT.failure;
-    return fail(`central answered ${error.status} ${error.code}: ${error.message}`, code);
-  }
-  return fail(
-    `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-    EXIT.failure,
-  );
+  const failure = failureOf(error);
+  printFailure(failure, json);
+  return failure.exit;
 }

@@ -1,5 +1,15 @@
-/** Prints rows as an aligned text table, or as JSON when the user asked for --json. */
-export function printRows(rows: Record<string, unknown>[], columns: string[], json: boolean): void {
+/**
+ * Prints rows as an aligned text table, or as JSON when the user asked for --json. Headers are
+ * the column names in capitals unless `rawHeaders` keeps them as they are (a SQL result's
+ * columns are names the user wrote or DuckDB chose, such as `count_star()`, and a header
+ * should be what a query can refer to).
+ */
+export function printRows(
+  rows: Record<string, unknown>[],
+  columns: string[],
+  json: boolean,
+  options: { rawHeaders?: boolean } = {},
+): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
@@ -8,16 +18,17 @@ export function printRows(rows: Record<string, unknown>[], columns: string[], js
     process.stdout.write("(none)\n");
     return;
   }
+  const headers = options.rawHeaders ? columns : columns.map((c) => c.toUpperCase());
   const cells = rows.map((row) => columns.map((c) => cell(row[c])));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
+  const widths = headers.map((h, i) =>
+    cells.reduce((width, r) => Math.max(width, r[i]!.length), h.length),
+  );
   const line = (values: string[]) =>
     values
       .map((v, i) => v.padEnd(widths[i]!))
       .join("  ")
       .trimEnd();
-  process.stdout.write(
-    `${[line(columns.map((c) => c.toUpperCase())), ...cells.map(line)].join("\n")}\n`,
-  );
+  process.stdout.write(`${[line(headers), ...cells.map(line)].join("\n")}\n`);
 }
 
 export function printValue(value: unknown, json: boolean): void {

@@ -114,8 +114,10 @@ function errorFrom(status: number, json: unknown, what: string): CentralApiError
   const parsed = ApiError.safeParse(json);
   if (!parsed.success) return new CentralApiError(status, "http_error", `${what}: HTTP ${status}`);
   const { code, message, issues } = parsed.data.error;
-  const detail = issues?.length
-    ? ` (${issues.map((i) => `${i.path}: ${i.message}`).join("; ")})`
-    : "";
+  // Central's message often states the first issue already; say each thing once.
+  const unsaid = (issues ?? [])
+    .map((i) => `${i.path}: ${i.message}`)
+    .filter((text) => !message.includes(text));
+  const detail = unsaid.length ? ` (${unsaid.join("; ")})` : "";
   return new CentralApiError(status, code, `${message}${detail}`, issues ?? []);
 }

@@ -71,6 +71,36 @@ export function isAgentTarget(t: Target): t is z.infer<typeof AgentTarget> {
   return "agent_id" in t;
 }
 
+/** What a target is matched against: an agent's id, app, skills and capabilities. */
+export interface TargetCandidate {
+  agent_id: string;
+  app: string;
+  skills: readonly { name: string }[];
+  capabilities: readonly string[];
+}
+
+/** Whether `agent` is one `target` asks for (whatever its status: see dispatch for that). */
+export function targetMatches(target: Target, agent: TargetCandidate): boolean {
+  if (isAgentTarget(target)) return agent.agent_id === target.agent_id;
+  return (
+    (target.app === undefined || agent.app === target.app) &&
+    (target.skill === undefined || agent.skills.some((s) => s.name === target.skill)) &&
+    (target.capabilities ?? []).every((c) => agent.capabilities.includes(c))
+  );
+}
+
+/** A target in words: `agent lab-1`, `app lab-notes`, `app x, skill y, capabilities a+b`. */
+export function describeTarget(target: Target): string {
+  if (isAgentTarget(target)) return `agent ${target.agent_id}`;
+  return [
+    target.app !== undefined ? `app ${target.app}` : null,
+    target.skill !== undefined ? `skill ${target.skill}` : null,
+    target.capabilities?.length ? `capabilities ${target.capabilities.join("+")}` : null,
+  ]
+    .filter((part) => part !== null)
+    .join(", ");
+}
+
 /** Start a new run from a point in an earlier run's session tree. */
 export const ForkRef = z
   .strictObject({

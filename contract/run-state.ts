@@ -109,13 +109,12 @@ export const Lease = z
 export type Lease = z.infer<typeof Lease>;
 
 /**
- * Why a queued run has not gone out: no online agent serves its targets (it times out under the
+ * Why a queued run has not gone out: no online agent serves its `targets` (it times out under the
  * tenant's `dispatch.queue_timeout_ms`), the agents that do are at capacity, or a retry waits for
  * its backoff.
  */
 export const RunWaiting = z
   .object({
-    targets: z.array(Target).describe("what the run waits for: its intent's targets"),
     reason: z.enum(["no_agent", "at_capacity", "backoff"]),
     since: Timestamp.nullable().describe("no_agent: since when no online agent serves it"),
     until: Timestamp.nullable().describe(
@@ -133,6 +132,9 @@ export const RunState = z
     tenant: TenantId,
     app: AppName.nullable().describe("the app of the agent it was dispatched to"),
     agent_id: AgentId.nullable().describe("null until dispatched"),
+    targets: z
+      .array(Target)
+      .describe("where the intent asked to run, in order: what a pending run waits for"),
     tree_ref: TreeRef.nullable(),
     status: RunStatus,
     attempt: NonNegInt.describe("0 before the first dispatch"),

@@ -13,7 +13,14 @@ import {
   TenantCreated,
   TenantCreateRequest,
 } from "./api/governance";
-import { CancelRequest, ForkRequest, IntentAccepted, RunList } from "./api/runs";
+import {
+  CancelRequest,
+  ForkRequest,
+  IntentAccepted,
+  IntentInfo,
+  IntentList,
+  RunList,
+} from "./api/runs";
 import { TenantSettings } from "./api/settings";
 import { Health } from "./api/system";
 import { AgentEvent, StoredEvent } from "./events/agent-event";
@@ -55,6 +62,8 @@ export const PUBLISHED_SCHEMAS = {
   KeyList,
   AgentList,
   IntentAccepted,
+  IntentInfo,
+  IntentList,
   RunList,
   ForkRequest,
   CancelRequest,

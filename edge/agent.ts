@@ -103,7 +103,9 @@ export class EdgeAgent {
       agent_id: this.runtime.options.agentId,
       app: this.runtime.app.app,
       tenant: this.link?.session?.tenant ?? this.runtime.options.tenant,
-      status: this.status(),
+      // What central hears is the agent's own state; a person asking also needs to know the
+      // agent is on its own (the runs go on, their events wait in the outbox).
+      status: this.link?.connected || this.runtime.runs.isDraining ? this.status() : "degraded",
       pid: process.pid,
       central: {
         url: this.options.central?.url ?? null,
@@ -184,7 +186,11 @@ export class EdgeAgent {
     this.heartbeat = null;
     this.delivery?.disconnected();
     this.dispatcher?.disconnected();
-    this.options.log!(`lost central (${reason}); working on, events queue in the outbox`);
+    this.options.log!(
+      this.stopping
+        ? `left central (${reason})`
+        : `lost central (${reason}); working on, events queue in the outbox`,
+    );
   }
 
   private received(message: FromCentral): void {

@@ -5,21 +5,23 @@ export class StateLockedError extends Error {
   constructor(
     readonly stateDir: string,
     readonly pid: number,
+    holder = "edge agent",
   ) {
-    super(`another edge agent (pid ${pid}) is using ${stateDir}`);
+    super(`another ${holder} (pid ${pid}) is using ${stateDir}`);
     this.name = "StateLockedError";
   }
 }
 
 /**
  * One process per state dir: the outbox has a single writer, and two agents resuming the same
- * runs would run them twice. A lock left by a killed process is taken over.
+ * runs would run them twice (the local stack locks its state dir the same way). A lock left by
+ * a killed process is taken over.
  */
 export class StateLock {
   private constructor(private readonly file: string) {}
 
-  static acquire(stateDir: string): StateLock {
-    const file = join(stateDir, "edge.lock");
+  static acquire(stateDir: string, options: { file?: string; holder?: string } = {}): StateLock {
+    const file = join(stateDir, options.file ?? "edge.lock");
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(file, "wx");
@@ -30,7 +32,7 @@ export class StateLock {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
         const pid = Number.parseInt(safeRead(file), 10);
         if (Number.isInteger(pid) && pid !== process.pid && alive(pid))
-          throw new StateLockedError(stateDir, pid);
+          throw new StateLockedError(stateDir, pid, options.holder);
         rmSync(file, { force: true });
       }
     }

@@ -52,6 +52,16 @@ const CLAIMS: Claim[] = [
   },
   { pattern: /^auraison edge start/, test: "test/e2e/failover.test.ts", needle: "startSampleEdge" },
   {
+    pattern: /^auraison (app init|edge start --app-dir my-app)/,
+    test: "test/e2e/local-stack.test.ts",
+    needle: '"--app-dir"',
+  },
+  {
+    pattern: /^auraison (intent (list|show)|events|audit|settings|runs (events|fork))\b/,
+    test: "test/cli/commands/central-commands.test.ts",
+    needle: '"fork"',
+  },
+  {
     pattern: /^auraison edge (run|status|cancel)/,
     test: "test/cli/commands/edge.test.ts",
     needle: '"edge"',

@@ -1,16 +1,19 @@
-import { type Intent, isAgentTarget, type Target } from "../../contract";
+import {
+  type AgentStatus,
+  DISPATCHABLE_AGENT_STATUSES,
+  type Intent,
+  type Target,
+  targetMatches,
+} from "../../contract";
 import type { AgentRow } from "../fleet/agent-store";
 
-/** Statuses that take new work; degraded, draining, disconnected and offline agents do not. */
-const DISPATCHABLE = new Set(["online", "busy"]);
-
 export function matchesTarget(agent: AgentRow, target: Target): boolean {
-  if (isAgentTarget(target)) return agent.agentId === target.agent_id;
-  return (
-    (target.app === undefined || agent.app === target.app) &&
-    (target.skill === undefined || agent.skills.some((s) => s.name === target.skill)) &&
-    (target.capabilities ?? []).every((c) => agent.capabilities.includes(c))
-  );
+  return targetMatches(target, {
+    agent_id: agent.agentId,
+    app: agent.app,
+    skills: agent.skills,
+    capabilities: agent.capabilities,
+  });
 }
 
 /**
@@ -28,7 +31,7 @@ export function selectAgent(
   for (const target of intent.targets) {
     const eligible = agents.filter(
       (a) =>
-        DISPATCHABLE.has(a.status) &&
+        DISPATCHABLE_AGENT_STATUSES.has(a.status as AgentStatus) &&
         a.connectionId !== null &&
         load(a) < a.maxConcurrency &&
         matchesTarget(a, target),
@@ -54,7 +57,7 @@ export function selectAgent(
 export function servedBy(intent: Pick<Intent, "targets">, agents: readonly AgentRow[]): boolean {
   return agents.some(
     (a) =>
-      DISPATCHABLE.has(a.status) &&
+      DISPATCHABLE_AGENT_STATUSES.has(a.status as AgentStatus) &&
       a.connectionId !== null &&
       intent.targets.some((t) => matchesTarget(a, t)),
   );

@@ -122,6 +122,22 @@ export class EventLog {
       .toArray();
   }
 
+  /**
+   * Whether one of the run's live events names session entry `entryId` (messages, tree refs);
+   * null when none of the run's events are live any more (pruned to R2), so nobody can tell.
+   */
+  runNamesEntry(runId: string, entryId: string): boolean | null {
+    const row = this.sql
+      .exec<{ n: number; hit: number }>(
+        "SELECT count(*) AS n, coalesce(max(instr(body, ?) > 0), 0) AS hit FROM events WHERE run_id = ?",
+        `"entry_id":${JSON.stringify(entryId)}`,
+        runId,
+      )
+      .toArray()[0];
+    if (!row || row.n === 0) return null;
+    return row.hit === 1;
+  }
+
   /** Forget the cached prune watermark after the archive pruned more ids. */
   prunedIdsChanged(): void {
     this.prunedMaxId = undefined;

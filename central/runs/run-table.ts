@@ -1,6 +1,10 @@
 import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, min, or, sql } from "drizzle-orm";
 import {
   type Intent,
+  type IntentInfo,
+  type IntentList,
+  type IntentStatus,
+  type IntentsQuery,
   nextDue,
   queuedRun,
   type RunLife,
@@ -8,6 +12,7 @@ import {
   type RunSettings,
   type RunsQuery,
   runStateOf,
+  type WaitingView,
 } from "../../contract";
 import type { Database } from "../db/database";
 import { intents, runs } from "../db/schema";
@@ -151,7 +156,7 @@ export class RunTable {
       this.save(life, settings, now);
   }
 
-  list(query: RunsQuery, view: Parameters<typeof runStateOf>[1]): RunList {
+  list(query: RunsQuery, view: WaitingView): RunList {
     const where = and(
       query.status ? eq(runs.status, query.status) : undefined,
       query.app ? eq(runs.app, query.app) : undefined,
@@ -170,6 +175,37 @@ export class RunTable {
     return {
       runs: page.map((r) => runStateOf(r.life, view)),
       next: rows.length > query.limit ? page.at(-1)!.life.run_id : null,
+    };
+  }
+
+  /** Intents, newest first, each with its run. */
+  listIntents(query: IntentsQuery, view: WaitingView): IntentList {
+    const rows = this.db
+      .select()
+      .from(intents)
+      .where(
+        and(
+          query.status ? eq(intents.status, query.status) : undefined,
+          query.before ? lt(intents.intentId, query.before) : undefined,
+        ),
+      )
+      .orderBy(desc(intents.intentId))
+      .limit(query.limit + 1)
+      .all();
+    const page = rows.slice(0, query.limit);
+    return {
+      intents: page.map((row) => this.intentInfo(row, view)),
+      next: rows.length > query.limit ? page.at(-1)!.intentId : null,
+    };
+  }
+
+  intentInfo(row: IntentRow, view: WaitingView): IntentInfo {
+    const run = this.runOfIntent(row.intentId);
+    return {
+      intent: row.intent,
+      status: row.status as IntentStatus,
+      principal: row.principal,
+      run: run ? runStateOf(run, view) : null,
     };
   }
 

@@ -1,10 +1,11 @@
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { type AgentEvent, type BudgetLimits, parse } from "../../contract";
 import type { RunRecord } from "../../edge/index";
 import { globals } from "../context";
 import {
   addEdgeFlags,
+  appOf,
   checkedApp,
   defaultAgentId,
   defaultStateDir,
@@ -15,6 +16,8 @@ import {
 } from "../edge-options";
 import { printEdgeEvent, printRunOutcome } from "../edge-output";
 import { CliError, EXIT } from "../errors";
+import { findLocalStack, type LocalStack } from "../local-stack/discover";
+import { stateDir as homeDir } from "../settings";
 
 interface StartFlags extends EdgeFlags {
   drainTimeout?: string;
@@ -53,7 +56,7 @@ export function registerEdge(program: Command): void {
       "delete outbox segments central has acknowledged once older than this (default: keep all)",
     )
     .action(async (opts: StartFlags, command: Command) => {
-      const setup = await agentSetup(opts, command);
+      const setup = await agentSetup(opts, command, { findLocalStack: true });
       const { EdgeAgent } = await loadEdge();
       const agent = await startupErrors(() =>
         EdgeAgent.start({
@@ -101,7 +104,7 @@ export function registerEdge(program: Command): void {
     .option("--max-turns <n>", "turn budget")
     .option("--allow-tool <pattern>", "allow only these tools (repeatable, '*' wildcards)", collect)
     .action(async (prompt: string, opts: RunFlags, command: Command) => {
-      const app = checkedApp(opts.app);
+      const app = appOf(opts);
       const state = opts.state ?? defaultStateDir(app);
       const json = globals(command).json;
       const request = {
@@ -201,11 +204,40 @@ export function registerEdge(program: Command): void {
     );
 }
 
-async function agentSetup(opts: EdgeFlags, command: Command) {
-  const app = checkedApp(opts.app);
-  const central = edgeCentral(globals(command));
-  const { loadAppFolder, resolveModelSettings, ModelConfigError, AppFolderError } =
-    await loadEdge();
+/**
+ * What an agent runs with. `edge start` given no central (no --central/--key, no
+ * AURAISON_URL/AURAISON_KEY) joins the local stack when one runs from this state dir, with an
+ * agent key of its own, and runs on the scripted model when the stack has no model provider.
+ */
+async function agentSetup(
+  opts: EdgeFlags,
+  command: Command,
+  options: { findLocalStack?: boolean } = {},
+) {
+  const app = appOf(opts);
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  let central = edgeCentral(globals(command));
+  let stack: LocalStack = { kind: "none" };
+  if (!central && options.findLocalStack) {
+    stack = await findLocalStack(app, homeDir());
+    if (stack.kind === "running") {
+      central = { url: stack.url, key: stack.key };
+      say(
+        `central: the local stack at ${stack.url} (${relative(process.cwd(), join(homeDir(), "local.json")) || "local.json"}); agent key in ${relative(process.cwd(), stack.keyFile)}`,
+      );
+    } else if (stack.kind === "stopped")
+      say(
+        `central: none; the local stack saved in ${homeDir()} does not answer at ${stack.url} (start it with \`auraison dev\`); running standalone`,
+      );
+  }
+  const {
+    loadAppFolder,
+    resolveModelSettings,
+    ModelConfigError,
+    AppFolderError,
+    PLACEHOLDER_SCENARIO,
+    SCRIPTED_PROVIDER,
+  } = await loadEdge();
   let folder: ReturnType<typeof loadAppFolder>;
   try {
     folder = loadAppFolder({
@@ -217,15 +249,19 @@ async function agentSetup(opts: EdgeFlags, command: Command) {
     if (error instanceof AppFolderError) throw new CliError(error.message, EXIT.usage);
     throw error;
   }
+  const model = opts.model || process.env.AURAISON_MODEL || undefined;
+  // The local stack without a provider cannot answer `auraison/auto`: run on the app's scripted
+  // scenario (or a placeholder that says so), labelled like the stack's own sample app.
+  const noProvider =
+    stack.kind === "running" && !stack.hasProvider && !model && !folder.config.model;
+  const scenario = folder.scripted ?? (noProvider ? PLACEHOLDER_SCENARIO : null);
   let models: ReturnType<typeof resolveModelSettings>;
   try {
     models = resolveModelSettings({
-      model: opts.model || process.env.AURAISON_MODEL || undefined,
+      model: model ?? (noProvider ? `${SCRIPTED_PROVIDER}/${app}` : undefined),
       appModel: folder.config.model,
       app,
-      scripted: folder.scripted
-        ? { scenario: folder.scripted, skillsDir: folder.skillsDir ?? folder.root ?? "." }
-        : null,
+      scripted: scenario ? { scenario, skillsDir: folder.skillsDir ?? folder.root ?? "." } : null,
       gateway: central,
       fallback: {
         baseUrl: opts.fallbackBaseUrl || process.env.AURAISON_FALLBACK_BASE_URL || undefined,
@@ -238,10 +274,14 @@ async function agentSetup(opts: EdgeFlags, command: Command) {
     throw error;
   }
   if (models.scripted) {
-    process.stderr.write(
-      `MODEL: scripted/${app} is the app's fixed offline demo scenario, NOT a real model ` +
-        "(every model_call event says scripted: true); set ANTHROPIC_API_KEY, OPENAI_API_KEY, " +
-        "AURAISON_FALLBACK_BASE_URL or --model for real runs\n",
+    const what =
+      models.scripted.scenario === PLACEHOLDER_SCENARIO
+        ? "a placeholder that answers with a notice (the app has no scripted-model.json)"
+        : "the app's fixed offline demo scenario";
+    say(
+      `MODEL: scripted/${app} is ${what}, NOT a real model (every model_call event says scripted: true)` +
+        `${noProvider ? "; the local stack has no model provider" : ""}; set ANTHROPIC_API_KEY, OPENAI_API_KEY, ` +
+        "AURAISON_FALLBACK_BASE_URL or --model for real runs",
     );
   }
   const stateDir = opts.state ?? defaultStateDir(app);

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import {
   type CentralClient,
@@ -11,6 +10,7 @@ import {
 } from "../../contract";
 import { centralClient, globals } from "../context";
 import { CliError, EXIT } from "../errors";
+import { readJsonFile } from "../json-file";
 import { printRows, printValue } from "../output";
 
 /**
@@ -21,15 +21,7 @@ export function readGatewayConfigFile(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
 ): GatewayConfigInput {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new CliError(
-      `${file}: ${error instanceof Error ? error.message : String(error)}`,
-      EXIT.usage,
-    );
-  }
+  const raw = readJsonFile(file);
   const missing: string[] = [];
   const substitute = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(substitute);

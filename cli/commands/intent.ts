@@ -1,10 +1,22 @@
-import type { Command } from "commander";
-import { IntentAccepted, IntentRequest, parse, type Target } from "../../contract";
+import { type Command, Option } from "commander";
+import {
+  type CentralClient,
+  INTENT_STATUSES,
+  IntentAccepted,
+  IntentInfo,
+  IntentList,
+  IntentRequest,
+  PATHS,
+  parse,
+  type RunState,
+  type Target,
+} from "../../contract";
 import { centralClient, globals } from "../context";
 import { parseDeadline, parseDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
-import { followRun } from "../follow";
-import { printValue } from "../output";
+import { followRun, printRunEnd } from "../follow";
+import { printRows, printValue } from "../output";
+import { describeTargets, whyPending } from "../waiting";
 
 interface SubmitOptions {
   app?: string;
@@ -54,19 +66,82 @@ export function registerIntent(program: Command): void {
       const client = centralClient(command);
       const accepted = await client.request("POST", "/v1/intents", IntentAccepted, request);
       const json = globals(command).json;
+      const { run } = accepted;
       if (!opts.wait) {
         if (json) printValue(accepted, true);
-        else
+        else {
           process.stdout.write(
-            `${accepted.duplicate ? "already submitted" : "submitted"}: intent ${accepted.intent.intent_id}, run ${accepted.run.run_id} (${accepted.run.status})\n`,
+            `${accepted.duplicate ? "already submitted" : "submitted"}: intent ${accepted.intent.intent_id}, run ${run.run_id} (${run.status})\n`,
           );
+          await notePending(client, run, "it stays queued until one does");
+        }
         return;
       }
-      if (!json)
-        process.stdout.write(`run ${accepted.run.run_id} (intent ${accepted.intent.intent_id})\n`);
-      const final = await followRun(client, accepted.run.run_id, json);
+      if (!json) {
+        process.stdout.write(`run ${run.run_id} (intent ${accepted.intent.intent_id})\n`);
+        await notePending(
+          client,
+          run,
+          `waiting for one; Ctrl-C stops waiting, the run stays queued (auraison runs cancel ${run.run_id})`,
+        );
+      }
+      const final = await followRun(client, run.run_id, json);
+      printRunEnd(final, json);
       if (final.status !== "completed") process.exitCode = EXIT.failure;
     });
+
+  intent
+    .command("list")
+    .description("list intents, newest first, with their status and run")
+    .addOption(
+      new Option("--status <status>", "only intents in this status").choices(INTENT_STATUSES),
+    )
+    .option("--limit <n>", "at most this many", "50")
+    .action(async (opts: { status?: string; limit: string }, command: Command) => {
+      const query = new URLSearchParams({ limit: opts.limit });
+      if (opts.status) query.set("status", opts.status);
+      const { intents } = await centralClient(command).request(
+        "GET",
+        `${PATHS.intents}?${query}`,
+        IntentList,
+      );
+      if (globals(command).json) return printValue(intents, true);
+      printRows(
+        intents.map((i) => ({
+          intent_id: i.intent.intent_id,
+          status: i.status,
+          type: i.intent.type,
+          target: describeTargets(i.intent.targets),
+          run_id: i.run?.run_id ?? null,
+          run_status: i.run?.status ?? null,
+          created: i.intent.created_at,
+        })),
+        ["intent_id", "status", "type", "target", "run_id", "run_status", "created"],
+        false,
+      );
+    });
+
+  intent
+    .command("show")
+    .description("show one intent: the request, its status and its run")
+    .argument("<intent>", "intent id")
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      printValue(
+        await centralClient(command).request(
+          "GET",
+          `${PATHS.intents}/${encodeURIComponent(id)}`,
+          IntentInfo,
+        ),
+        true,
+      );
+    });
+}
+
+/** A run that did not start at once: say what it waits for (on stderr), and what to do. */
+async function notePending(client: CentralClient, run: RunState, then: string): Promise<void> {
+  if (run.status !== "pending") return;
+  const why = await whyPending(client, run);
+  if (why) process.stderr.write(`note: ${why}; ${then}\n`);
 }
 
 function buildRequest(prompt: string | undefined, opts: SubmitOptions): Record<string, unknown> {

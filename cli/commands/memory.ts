@@ -130,7 +130,7 @@ export function registerMemory(program: Command): void {
     .argument("<query>", 'e.g. "SELECT app, count(*) FROM runs GROUP BY app"')
     .action(async (sql: string, opts: QueryFlags, command: Command) => {
       const { runSql } = await import("../../lakehouse/query/sql");
-      await printQuery(command, opts, (lake) => runSql(lake, sql));
+      await printQuery(command, opts, (lake) => runSql(lake, sql), { rawHeaders: true });
     });
 
   query("runs", "recent runs; --failed for failures with their errors")
@@ -183,7 +183,13 @@ export function registerMemory(program: Command): void {
       const result = await withLake(command, { readOnly: true }, (lake) =>
         snapshots(lake, positive(opts.limit, "--limit")),
       );
-      printResult(result, format(command, opts.csv));
+      const shown = format(command, opts.csv);
+      if (shown !== "json")
+        for (const row of result.rows)
+          row.changes = Object.entries(row.changes as Record<string, string[]>)
+            .map(([change, what]) => `${change}: ${what.join(", ")}`)
+            .join("; ");
+      printResult(result, shown);
     });
 
   memory
@@ -217,13 +223,15 @@ export function registerMemory(program: Command): void {
       const expireBefore = opts.expireOlderThan
         ? new Date(Date.now() - parseDuration(opts.expireOlderThan, "--expire-older-than"))
         : undefined;
+      // Asked for by hand, it flushes every inlined row (a sync waits until there are many).
       const report = await withLake(command, {}, (lake) =>
-        compact(lake.connection, { expireBefore }),
+        compact(lake.connection, { expireBefore, flushInlinedAt: 0 }),
       );
       if (globals(command).json) printValue(report, true);
       else
         process.stdout.write(
-          `compacted ${report.before.files} -> ${report.after.files} files, ${report.before.inlinedRows} inlined rows flushed, in ${report.seconds.toFixed(1)} s\n`,
+          `compacted ${report.before.files} -> ${report.after.files} files, ${report.before.inlinedRows - report.after.inlinedRows} inlined rows flushed to Parquet` +
+            `${report.after.inlinedRows ? ` (${report.after.inlinedRows} still inlined)` : ""}, in ${report.seconds.toFixed(1)} s\n`,
         );
     });
 }
@@ -283,10 +291,14 @@ async function printQuery(
   command: Command,
   opts: QueryFlags,
   run: (lake: Lake) => Promise<QueryResult>,
+  print: { rawHeaders?: boolean } = {},
 ): Promise<void> {
   const at = opts.at ? parseAt(opts.at) : undefined;
-  const result = await withLake(command, { readOnly: true, at }, run);
-  printResult(result, format(command, opts.csv));
+  const result = await withLake(command, { readOnly: true, at }, (lake) => {
+    if (lake.note) process.stderr.write(`note: ${lake.note}\n`);
+    return run(lake);
+  });
+  printResult(result, format(command, opts.csv), print);
 }
 
 function format(command: Command, csv: boolean | undefined): ResultFormat {

@@ -1,17 +1,21 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import {
   EventsPage,
   ForkRequest,
   IntentAccepted,
+  PATHS,
   parse,
+  RUN_STATUSES,
   RunList,
   RunState,
   type StoredEvent,
 } from "../../contract";
 import { centralClient, globals } from "../context";
-import { followRun } from "../follow";
+import { EXIT } from "../errors";
+import { followRun, printRunEnd } from "../follow";
 import { formatEvent } from "../format-event";
 import { printRows, printValue } from "../output";
+import { describeTargets, whyPending } from "../waiting";
 
 export function registerRuns(program: Command): void {
   const runs = program.command("runs").description("inspect and control runs");
@@ -19,7 +23,7 @@ export function registerRuns(program: Command): void {
   runs
     .command("list")
     .description("list runs, newest first")
-    .option("--status <status>", "only runs in this status")
+    .addOption(new Option("--status <status>", "only runs in this status").choices(RUN_STATUSES))
     .option("--app <app>", "only runs of this app")
     .option("--limit <n>", "at most this many", "50")
     .action(async (opts: { status?: string; app?: string; limit: string }, command: Command) => {
@@ -33,6 +37,7 @@ export function registerRuns(program: Command): void {
       );
       const rows = list.map((r) => ({
         ...r,
+        target: describeTargets(r.targets),
         created: r.timings.created_at,
         tokens: r.usage.tokens_in + r.usage.tokens_out,
         cost_usd: r.usage.cost_usd,
@@ -44,6 +49,7 @@ export function registerRuns(program: Command): void {
           "run_id",
           "status",
           "app",
+          "target",
           "agent_id",
           "attempt",
           "created",
@@ -75,7 +81,16 @@ export function registerRuns(program: Command): void {
       const client = centralClient(command);
       const json = globals(command).json;
       if (opts.follow) {
-        await followRun(client, id, json);
+        const run = await client.request(
+          "GET",
+          `${PATHS.runs}/${encodeURIComponent(id)}`,
+          RunState,
+        );
+        const why = run.status === "pending" && !json ? await whyPending(client, run) : null;
+        if (why) process.stderr.write(`note: run ${id} is pending: ${why}; waiting for one\n`);
+        const final = await followRun(client, id, json);
+        printRunEnd(final, json);
+        if (final.status !== "completed") process.exitCode = EXIT.failure;
         return;
       }
       let after = 0;
@@ -114,19 +129,29 @@ export function registerRuns(program: Command): void {
     .command("fork")
     .description("start a new run from a point in an earlier run's session tree")
     .argument("<run>", "run id to fork")
-    .option("--at <entry>", "session tree entry id (default: the run's latest entry)")
-    .action(async (id: string, opts: { at?: string }, command: Command) => {
-      const body = parse(ForkRequest, opts.at ? { entry_id: opts.at } : {}, "fork request");
-      const accepted = await centralClient(command).request(
-        "POST",
-        `/v1/runs/${encodeURIComponent(id)}/fork`,
-        IntentAccepted,
-        body,
-      );
-      if (globals(command).json) printValue(accepted, true);
-      else
-        process.stdout.write(
-          `forked ${id} into run ${accepted.run.run_id} (intent ${accepted.intent.intent_id})\n`,
+    .argument("[prompt]", "the fork's instruction (default: the original intent's prompt)")
+    .option(
+      "--at <entry>",
+      "session tree entry id, as `runs events` shows them in [brackets] (default: the run's latest entry)",
+    )
+    .action(
+      async (id: string, prompt: string | undefined, opts: { at?: string }, command: Command) => {
+        const body = parse(
+          ForkRequest,
+          { ...(opts.at ? { entry_id: opts.at } : {}), ...(prompt ? { prompt } : {}) },
+          "fork request",
         );
-    });
+        const accepted = await centralClient(command).request(
+          "POST",
+          `/v1/runs/${encodeURIComponent(id)}/fork`,
+          IntentAccepted,
+          body,
+        );
+        if (globals(command).json) printValue(accepted, true);
+        else
+          process.stdout.write(
+            `forked ${id} into run ${accepted.run.run_id} (intent ${accepted.intent.intent_id})\n`,
+          );
+      },
+    );
 }

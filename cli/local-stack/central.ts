@@ -51,7 +51,15 @@ export async function startLocalCentral(options: LocalCentralOptions): Promise<{
     args.push("--var", `${name}:${value}`);
   const proc = spawnManaged("central", process.execPath, args, {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      // Miniflare otherwise fetches Request.cf from workers.cloudflare.com at every start
+      // (a stack trace in the log when offline); the placeholder it falls back to is enough.
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      CI: "true",
+      NO_COLOR: "1",
+    },
     echo: options.echo ?? false,
     ...(options.logFile ? { logFile: options.logFile } : {}),
   });

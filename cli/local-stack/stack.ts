@@ -1,8 +1,11 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { AgentList, CentralClient, GatewayConfigView, PATHS, TenantSettings } from "../../contract";
+import { StateLock, StateLockedError } from "../../edge/state-lock";
 import { readGatewayConfigFile } from "../commands/gateway";
+import { readSettingsFile } from "../commands/settings";
 import { CliError, EXIT } from "../errors";
+import { readLocalSettings, writeLocalSettings } from "../settings";
 import { PROJECT_ROOT } from "../wrangler";
 import { resolveBootstrapKey, writeSecretFile } from "./bootstrap-key";
 import { startLocalCentral } from "./central";
@@ -33,15 +36,43 @@ const BIN = join(PROJECT_ROOT, "bin", "auraison.js");
  * drains and delivers its events), then memory, then central.
  */
 export async function runLocalStack(options: LocalStackOptions): Promise<number> {
-  const { home, port, app } = options;
+  const { home } = options;
   const say = (line: string) => process.stderr.write(`${line}\n`);
   mkdirSync(join(home, "logs"), { recursive: true });
+  const lock = lockStateDir(home);
+  try {
+    return await runLocked(options, say);
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * One stack per state dir: a second one would run a second wrangler on the same Durable Object
+ * state and point local.json at itself. Refused before anything starts, naming the holder.
+ */
+function lockStateDir(home: string): StateLock {
+  try {
+    return StateLock.acquire(home, { file: "dev.lock", holder: "auraison dev" });
+  } catch (error) {
+    if (!(error instanceof StateLockedError)) throw error;
+    const url = readLocalSettings(home)?.url;
+    throw new CliError(
+      `${error.message}${url ? `, serving ${url}` : ""}. Use that stack (the CLI finds it by itself), or stop it first (Ctrl-C in its terminal, or kill -INT ${error.pid}); ` +
+        "a second stack needs a state dir of its own: AURAISON_HOME=<dir> auraison dev --port <port>",
+      EXIT.failure,
+    );
+  }
+}
+
+async function runLocked(options: LocalStackOptions, say: (line: string) => void): Promise<number> {
+  const { home, port, app } = options;
   if (!(await portFree(port)))
     throw new CliError(
-      `127.0.0.1:${port} is in use (another \`auraison dev\`?); pass --port <port>`,
+      `127.0.0.1:${port} is in use by another program; stop it or pass --port <port>`,
       EXIT.usage,
     );
-  const settings = options.settingsFile ? readSettings(options.settingsFile) : null;
+  const settings = options.settingsFile ? readSettingsFile(options.settingsFile) : null;
   // A bad gateway file stops the start before anything runs.
   const gatewayFile = options.gatewayFile
     ? { file: options.gatewayFile, config: readGatewayConfigFile(options.gatewayFile) }
@@ -126,6 +157,8 @@ export async function runLocalStack(options: LocalStackOptions): Promise<number>
         2,
       )}\n`,
     );
+    // Only now that everything is up does the CLI's way to this stack change.
+    writeLocalSettings({ ...tenant.settings, written_at: new Date().toISOString() }, home);
     say(summary(options, central.url, tenant.newAdminKey, describePlan(plan)));
     return await superviseUntilStopped(processes, stopAll, say);
   } catch (error) {
@@ -149,17 +182,6 @@ function providerKeysFile(home: string, plan: LocalModelPlan): string[] {
   );
   writeSecretFile(file, `${lines.join("\n")}\n`);
   return [file];
-}
-
-function readSettings(file: string) {
-  try {
-    return TenantSettings.parse(JSON.parse(readFileSync(file, "utf8")));
-  } catch (error) {
-    throw new CliError(
-      `--settings ${file}: ${error instanceof Error ? error.message : String(error)}`,
-      EXIT.usage,
-    );
-  }
 }
 
 async function waitForAgent(
@@ -210,6 +232,7 @@ function summary(
     "  npx auraison runs list",
     "  npx auraison agents list",
     '  npx auraison memory sql "select r.run_id, r.status, count(t.tool) as tools from runs r left join tool_calls t using (run_id) group by all"',
+    "  npx auraison app init my-app && npx auraison edge start --app-dir my-app   # your own app, on this stack",
     "",
     "Ctrl-C stops everything; the next start resumes with the same state.",
   );

@@ -18,7 +18,9 @@ export const LOCAL_TENANT = "local";
 
 /**
  * The local stack's tenant and admin key: created on the first start (the key is returned so it
- * can be printed once, and saved 0600 in local.json), reused on every later start.
+ * can be printed once, and saved 0600 in local.json at once, since it is shown only once),
+ * reused on every later start. A later start's new URL is not saved here: the stack saves it
+ * once everything is up, so a start that fails leaves local.json pointing where it did.
  */
 export async function ensureLocalTenant(
   url: string,
@@ -30,9 +32,7 @@ export async function ensureLocalTenant(
     const client = new CentralClient({ url, key: saved.admin_key });
     try {
       await client.request("GET", PATHS.keys, KeyList);
-      const settings = { ...saved, url };
-      writeLocalSettings(settings, home);
-      return { settings, newAdminKey: null };
+      return { settings: { ...saved, url }, newAdminKey: null };
     } catch (error) {
       if (!(error instanceof CentralApiError && error.status === 401)) throw error;
     }

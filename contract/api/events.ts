@@ -42,17 +42,29 @@ const kindList = z
   })
   .transform((s) => s.split(",") as EventKind[]);
 
-/** Query of `GET /v1/events` and `GET /v1/events/stream` (where `Last-Event-ID` overrides `after`). */
-export const EventsQuery = z.strictObject({
-  after: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .default(0)
-    .describe("return events with a cursor above this"),
-  limit: z.coerce.number().int().min(1).max(LIMITS.batchEvents).default(100),
+const eventFilter = {
   run: RunId.optional(),
   agent: AgentId.optional(),
   kind: kindList.optional().describe("comma-separated kinds, e.g. `run_started,run_completed`"),
+};
+const cursor = z.coerce.number().int().min(0);
+
+/** Query of `GET /v1/events`. */
+export const EventsQuery = z.strictObject({
+  after: cursor.default(0).describe("return events with a cursor above this"),
+  limit: z.coerce.number().int().min(1).max(LIMITS.batchEvents).default(100),
+  ...eventFilter,
 });
 export type EventsQuery = z.output<typeof EventsQuery>;
+
+/**
+ * Query of `GET /v1/events/stream`. Where it starts: `Last-Event-ID` (a reconnect), else
+ * `after`, else the end of the log (only what happens from now on).
+ */
+export const EventStreamQuery = z.strictObject({
+  after: cursor
+    .optional()
+    .describe("replay events with a cursor above this first; absent: only new events"),
+  ...eventFilter,
+});
+export type EventStreamQuery = z.output<typeof EventStreamQuery>;

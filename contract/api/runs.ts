@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Intent } from "../intent";
+import { IntentStatus } from "../machines/intent";
 import { RunStatus } from "../machines/run";
 import { AgentId, AppName, IntentId } from "../primitives";
 import { RunState } from "../run-state";
@@ -16,9 +17,25 @@ export const RunList = z
   .meta({ id: "RunList" });
 export type RunList = z.infer<typeof RunList>;
 
-/** `POST /v1/runs/{id}/fork` body: where in the run's session tree the new run starts. */
+/**
+ * `POST /v1/runs/{id}/fork` body: where in the run's session tree the new run starts, and
+ * optionally what it is asked next (default: the original intent's prompt).
+ */
 export const ForkRequest = z
-  .strictObject({ entry_id: z.string().min(1).max(128).optional() })
+  .strictObject({
+    entry_id: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe("an entry of the run's session tree (its events name them); default: the latest"),
+    prompt: z
+      .string()
+      .min(1)
+      .max(65_536)
+      .optional()
+      .describe("the fork's instruction; default: the original intent's prompt"),
+  })
   .meta({ id: "ForkRequest" });
 
 /** `POST /v1/runs/{id}/cancel` and `POST /v1/intents/{id}/cancel` body (may be empty). */
@@ -37,3 +54,28 @@ export const RunsQuery = z.strictObject({
   before: z.string().max(64).optional().describe("the `next` of the previous page"),
 });
 export type RunsQuery = z.output<typeof RunsQuery>;
+
+/** One intent as central holds it: the request, its status (intent machine) and its run. */
+export const IntentInfo = z
+  .object({
+    intent: Intent,
+    status: IntentStatus,
+    principal: z.string().describe("the key id that submitted it"),
+    run: RunState.nullable(),
+  })
+  .meta({ id: "IntentInfo" });
+export type IntentInfo = z.infer<typeof IntentInfo>;
+
+/** `GET /v1/intents`, newest first; pass `next` as `before` for the next page. */
+export const IntentList = z
+  .object({ intents: z.array(IntentInfo), next: z.string().nullable() })
+  .meta({ id: "IntentList" });
+export type IntentList = z.infer<typeof IntentList>;
+
+/** Query of `GET /v1/intents`. */
+export const IntentsQuery = z.strictObject({
+  status: IntentStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: z.string().max(64).optional().describe("the `next` of the previous page"),
+});
+export type IntentsQuery = z.output<typeof IntentsQuery>;

@@ -12,6 +12,9 @@ export const AGENT_STATUSES = [
 export const AgentStatus = z.enum(AGENT_STATUSES).meta({ id: "AgentStatus" });
 export type AgentStatus = z.infer<typeof AgentStatus>;
 
+/** Statuses that take new work; degraded, draining, disconnected and offline agents do not. */
+export const DISPATCHABLE_AGENT_STATUSES: ReadonlySet<AgentStatus> = new Set(["online", "busy"]);
+
 export const AGENT_EVENTS = [
   "connect",
   "assign",

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isAgentTarget, type Target } from "../intent";
+import { describeTarget, isAgentTarget, type Target, targetMatches } from "../intent";
 import type { Skill } from "../skill";
 import { formatPath, type ValidationIssue } from "../validation";
 import type { PlanStep, PlanStepSpec } from "./plan";
@@ -69,7 +69,7 @@ export function checkPlanSteps(
         add(
           path,
           "a target a registered agent serves",
-          `no registered agent serves ${describe(target)}`,
+          `no registered agent serves ${describeTarget(target)}`,
         );
         return;
       }
@@ -117,24 +117,8 @@ function checkParams(
     });
 }
 
-export function serves(agent: FleetCatalogue["agents"][number], target: Target): boolean {
-  if (isAgentTarget(target)) return agent.agent_id === target.agent_id;
-  return (
-    (target.app === undefined || agent.app === target.app) &&
-    (target.skill === undefined || agent.skills.some((s) => s.name === target.skill)) &&
-    (target.capabilities ?? []).every((c) => agent.capabilities.includes(c))
-  );
-}
-
-export function describe(target: Target): string {
-  if (isAgentTarget(target)) return `agent ${target.agent_id}`;
-  return [
-    target.app && `app ${target.app}`,
-    target.skill && `skill ${target.skill}`,
-    target.capabilities?.length && `capabilities ${target.capabilities.join(", ")}`,
-  ]
-    .filter(Boolean)
-    .join(" with ");
+function serves(agent: FleetCatalogue["agents"][number], target: Target): boolean {
+  return targetMatches(target, agent);
 }
 
 function findCycle(

@@ -159,6 +159,7 @@ export function runStateOf(life: RunLife, view: WaitingView | null = null): RunS
     tenant: life.tenant,
     app: life.app,
     agent_id: life.agent_id,
+    targets: life.targets,
     tree_ref: life.tree_ref,
     status,
     attempt: life.attempt,
@@ -191,10 +192,8 @@ export interface WaitingView {
 
 function waitingOf(life: RunLife, view: WaitingView): RunWaiting | null {
   if (life.status !== "pending" || life.owner !== "central") return null;
-  const targets = life.targets;
   if (life.unserved_since !== null)
     return {
-      targets,
       reason: "no_agent",
       since: isoOrNull(life.unserved_since),
       until:
@@ -203,8 +202,8 @@ function waitingOf(life: RunLife, view: WaitingView): RunWaiting | null {
           : isoOrNull(life.unserved_since + view.queue_timeout_ms),
     };
   if (life.retry_at !== null && life.retry_at > view.now)
-    return { targets, reason: "backoff", since: null, until: isoOrNull(life.retry_at) };
-  return { targets, reason: "at_capacity", since: null, until: null };
+    return { reason: "backoff", since: null, until: isoOrNull(life.retry_at) };
+  return { reason: "at_capacity", since: null, until: null };
 }
 
 export function isSettled(life: Pick<RunLife, "status">): boolean {

@@ -1,4 +1,5 @@
 import type { AgentEvent, AgentEventOf, EventKind, EventPayload } from "../events/agent-event";
+import { describeTarget } from "../intent";
 import { type IntentEvent, intentMachine } from "../machines/intent";
 import { isTerminal, mustTransition, pathTo, transition } from "../machines/machine";
 import { type RunEvent, type RunStatus, runMachine } from "../machines/run";
@@ -713,19 +714,7 @@ function holder(life: RunLife): string | null {
 
 function describeTargets(life: RunLife): string {
   if (life.targets.length === 0) return "the run";
-  return life.targets
-    .map((t) =>
-      "agent_id" in t
-        ? `agent ${t.agent_id}`
-        : [
-            t.app && `app ${t.app}`,
-            t.skill && `skill ${t.skill}`,
-            t.capabilities?.length && `capabilities ${t.capabilities.join(", ")}`,
-          ]
-            .filter(Boolean)
-            .join(" with "),
-    )
-    .join(" or ");
+  return life.targets.map(describeTarget).join(" or ");
 }
 
 function iso(ms: number): string {

@@ -81,25 +81,35 @@ export class CentralLink {
     this.lost(reason);
   }
 
-  /** Says goodbye (when connected) and closes for good. */
+  /**
+   * Says goodbye (when connected) and closes for good. Central closes the socket once it has
+   * recorded the goodbye, so that close is awaited first: closing at once could let the close
+   * overtake the goodbye on the way (through a proxy), and central would see a lost agent
+   * (degraded, then disconnected) instead of one that stopped.
+   */
   async stop(reason: string): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     const socket = this.socket;
     if (!socket) return;
-    if (this.connected) socket.send(JSON.stringify({ type: "goodbye", reason }));
-    await new Promise<void>((resolve) => {
-      if (socket.readyState === WebSocket.CLOSED) return resolve();
-      const force = setTimeout(() => {
-        socket.terminate();
-        resolve();
-      }, 2_000);
-      socket.once("close", () => {
-        clearTimeout(force);
-        resolve();
-      });
-      socket.close(1000, reason);
+    const closed = new Promise<void>((resolve) => {
+      if (socket.readyState === WebSocket.CLOSED) resolve();
+      else socket.once("close", () => resolve());
     });
+    const within = (ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        void closed.then(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    if (this.connected) {
+      socket.send(JSON.stringify({ type: "goodbye", reason }));
+      if (await within(2_000)) return;
+    }
+    socket.close(1000, reason);
+    if (!(await within(2_000))) socket.terminate();
   }
 
   private connect(): void {

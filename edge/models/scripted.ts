@@ -49,6 +49,25 @@ export const ScriptedScenario = z.strictObject({
 });
 export type ScriptedScenario = z.infer<typeof ScriptedScenario>;
 
+/**
+ * The scenario of an app that has no scripted-model.json, for a platform with no model
+ * provider at all (the local stack before a key is set): one answer that says so, so a new
+ * app's intents still run end to end and nobody mistakes the answer for a model's.
+ */
+export const PLACEHOLDER_SCENARIO: ScriptedScenario = {
+  description:
+    "No model provider is configured and the app has no scripted-model.json: answers with a notice instead of a model.",
+  steps: [
+    {
+      answer:
+        "[scripted placeholder] No model answered this: the platform has no model provider and this app has no scripted-model.json. " +
+        "Set ANTHROPIC_API_KEY, OPENAI_API_KEY or AURAISON_FALLBACK_BASE_URL + AURAISON_FALLBACK_MODEL and restart `auraison dev` for real runs. " +
+        "(Task received: {{prompt}})",
+      delay_ms: 0,
+    },
+  ],
+};
+
 /** `<app>/scripted-model.json`, validated, or null when the app has none. */
 export function loadScriptedScenario(appRoot: string | null): ScriptedScenario | null {
   if (!appRoot) return null;

@@ -17,7 +17,9 @@ export const AgentHealth = z.object({
   agent_id: AgentId,
   app: AppName,
   tenant: TenantId,
-  status: z.enum(["online", "busy", "draining"]),
+  status: z
+    .enum(["online", "busy", "draining", "degraded"])
+    .describe("degraded: working without central (unreachable, or none configured)"),
   pid: z.number().int(),
   central: z.object({
     url: z.string().nullable(),

@@ -2,6 +2,9 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { sqlString } from "./location";
 import { withRetry } from "./retry";
 
+/** Where DuckLake attaches the lake's catalog tables when the lake is attached as `memory`. */
+export const LAKE_METADATA = "__ducklake_metadata_memory";
+
 export interface LakeFiles {
   /** Data files in the current snapshot, and their bytes. */
   files: number;
@@ -36,14 +39,14 @@ export async function lakeFiles(connection: DuckDBConnection): Promise<LakeFiles
     FROM ducklake_table_info('memory')`);
   const [files, bytes, deletes] = info.getRows()[0]!.map(Number) as [number, number, number];
   const inlined = await connection.runAndReadAll(
-    "SELECT table_name FROM __ducklake_metadata_memory.ducklake_inlined_data_tables",
+    `SELECT table_name FROM ${LAKE_METADATA}.ducklake_inlined_data_tables`,
   );
   let inlinedRows = 0;
   for (const [table] of inlined.getRows())
     inlinedRows += Number(
       (
         await connection.runAndReadAll(
-          `SELECT count(*) FROM __ducklake_metadata_memory.${String(table)} WHERE end_snapshot IS NULL`,
+          `SELECT count(*) FROM ${LAKE_METADATA}.${String(table)} WHERE end_snapshot IS NULL`,
         )
       ).getRows()[0]![0],
     );

@@ -5,6 +5,7 @@ import { type DuckDB, openDuckDB } from "../duckdb";
 import type { ExtensionName } from "../extensions";
 import { assertKnown, migrate, schemaVersion } from "../schema/migrations";
 import { catalogExists, createOnce } from "./creation-lock";
+import { creationSnapshot } from "./creation-snapshot";
 import {
   attachStatement,
   describeCatalog,
@@ -25,6 +26,8 @@ export interface Lake {
   readonly readOnly: boolean;
   readonly connection: DuckDBConnection;
   readonly db: DuckDB;
+  /** Time travel answered from another snapshot than asked for, and why (for the user). */
+  note?: string;
   close(): void;
 }
 
@@ -57,15 +60,45 @@ const CREATION_RACE = /duplicate key value violates unique constraint|already ex
 const attachRetry = (error: unknown) =>
   isTransient(error) || (error instanceof Error && CREATION_RACE.test(error.message));
 
+/** `--at` names a snapshot the lake does not have. */
+export class NoSnapshotError extends LakeConfigError {
+  constructor(at: SnapshotRef) {
+    super(
+      `the lake has no snapshot ${"version" in at ? at.version : `at ${at.time.toISOString()}`}; list them with \`auraison memory snapshots\``,
+    );
+  }
+}
+
 /**
  * Opens DuckDB with the lake attached as `memory`. Writers create the lake on first use and
  * bring its schema up to date; readers attach it READ_ONLY (optionally at a snapshot) and refuse
- * a lake that does not exist yet or was written by a newer schema.
+ * a lake that does not exist yet or was written by a newer schema. A time before the lake was
+ * created is answered as of its creation (its tables, no rows): nothing had happened yet.
  */
 export async function openLake(
   location: LakeLocation,
   options: OpenLakeOptions = {},
 ): Promise<Lake> {
+  const at = options.at;
+  try {
+    return await attachLake(location, options);
+  } catch (error) {
+    if (!(error instanceof NoSnapshotError && at && "time" in at)) throw error;
+    const current = await attachLake(location, { ...options, at: undefined, readOnly: true });
+    let created: Awaited<ReturnType<typeof creationSnapshot>>;
+    try {
+      created = await creationSnapshot(current.connection);
+    } finally {
+      current.close();
+    }
+    if (!created || at.time >= created.time) throw error;
+    const lake = await attachLake(location, { ...options, at: { version: created.id } });
+    lake.note = `the lake was created at ${created.time.toISOString()}, after ${at.time.toISOString()}: answering as of its creation (no data yet)`;
+    return lake;
+  }
+}
+
+async function attachLake(location: LakeLocation, options: OpenLakeOptions): Promise<Lake> {
   const readOnly = options.readOnly === true || options.at !== undefined;
   const extensions: ExtensionName[] = ["ducklake"];
   if (location.catalog.kind === "sqlite") extensions.push("sqlite_scanner");
@@ -109,9 +142,7 @@ export async function openLake(
         { retryIf: attachRetry, attempts: 12 },
       ).catch((error: unknown) => {
         if (options.at && error instanceof Error && /no snapshot found/i.test(error.message))
-          throw new LakeConfigError(
-            `the lake has no snapshot ${"version" in options.at ? options.at.version : `at ${options.at.time.toISOString()}`}; list them with \`auraison memory snapshots\``,
-          );
+          throw new NoSnapshotError(options.at);
         throw error;
       });
     const created =

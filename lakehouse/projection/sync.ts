@@ -52,6 +52,9 @@ export interface SyncReport {
 /** Events validated between two yields to the event loop. */
 const VALIDATE_SLICE = 500;
 
+/** Longest a caught-up follower waits on a source's "something new" signal before asking. */
+const IDLE_WAIT_MS = 60_000;
+
 interface Prepared {
   batch: SourceBatch;
   events: ValidEvent[];
@@ -144,6 +147,13 @@ export async function sync(
         dirty = false;
       }
       await sleep(failures ? Math.min(30_000, poll * 2 ** failures) : poll, options.signal);
+      // Idle: rather than asking every `poll` (a request, and a log line, each time), wait
+      // for the source to say something new arrived, when it can.
+      if (!failures && source.waitForMore && !options.signal?.aborted)
+        await source.waitForMore(cursors, {
+          maxMs: IDLE_WAIT_MS,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
       if (options.signal?.aborted) break;
       pending = await next(cursors);
       continue;

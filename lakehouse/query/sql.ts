@@ -24,6 +24,12 @@ const READ_STATEMENTS = new Set([
 export async function runSql(lake: Lake, sql: string): Promise<QueryResult> {
   const c = lake.connection;
   await c.run("USE memory");
+  // Ids are UUID columns (16 bytes, not 36; DuckLake cannot retype a column in place), and
+  // DuckDB has no implicit UUID-to-text cast, so `run_id LIKE '01a2%'`, ILIKE, starts_with
+  // and friends fail to bind. Allowing implicit casts to VARCHAR makes them work and changes
+  // no query that already binds: an implicit cast to VARCHAR is the costliest candidate, so
+  // it is only chosen when nothing else fits.
+  await c.run("SET old_implicit_casting = true");
   let statements: Awaited<ReturnType<typeof c.extractStatements>>;
   try {
     statements = await c.extractStatements(sql);

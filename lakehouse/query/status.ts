@@ -1,5 +1,5 @@
 import { describeCatalog } from "../lake/location";
-import { type LakeFiles, lakeFiles } from "../lake/maintenance";
+import { LAKE_METADATA, type LakeFiles, lakeFiles } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
 import { schemaVersion } from "../schema/migrations";
 import { type QueryResult, readQuery } from "./result";
@@ -47,13 +47,42 @@ export async function lakeStatus(lake: Lake): Promise<LakeStatus> {
   };
 }
 
-/** The lake's snapshots, newest first: the versions `--at` can travel to. */
-export function snapshots(lake: Lake, limit = 20): Promise<QueryResult> {
-  return readQuery(
+/**
+ * The lake's snapshots, newest first: the versions `--at` can travel to. `changes` maps each
+ * kind of change to what it touched, tables by name (DuckLake's own record names some by its
+ * internal table ids).
+ */
+export async function snapshots(lake: Lake, limit = 20): Promise<QueryResult> {
+  const result = await readQuery(
     lake.connection,
     `SELECT snapshot_id, snapshot_time, changes
      FROM ducklake_snapshots('memory')
      ORDER BY snapshot_id DESC
      LIMIT ${Math.max(1, Math.trunc(limit))}`,
   );
+  const names = await tableNames(lake);
+  for (const row of result.rows) row.changes = namedChanges(row.changes, names);
+  return result;
+}
+
+/** DuckLake's table ids and the names they had (a renamed table keeps its id). */
+async function tableNames(lake: Lake): Promise<Map<string, string>> {
+  const { rows } = await readQuery(
+    lake.connection,
+    `SELECT table_id, table_name FROM ${LAKE_METADATA}.ducklake_table ORDER BY begin_snapshot`,
+  );
+  return new Map(rows.map((r) => [String(r.table_id), String(r.table_name)]));
+}
+
+/** `[{key, value: ["5", "16"]}]` → `{ key: ["events", "runs"] }`; names stay names. */
+function namedChanges(changes: unknown, names: Map<string, string>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const entries = Array.isArray(changes) ? (changes as { key: string; value: unknown }[]) : [];
+  for (const { key, value } of entries) {
+    const items = Array.isArray(value) ? value.map(String) : [String(value)];
+    out[key] = items.map((item) =>
+      /^\d+$/.test(item) ? (names.get(item) ?? `table ${item}`) : item.replace(/^main\./, ""),
+    );
+  }
+  return out;
 }

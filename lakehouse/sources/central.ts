@@ -32,8 +32,10 @@ export interface CentralSourceOptions {
 export class CentralSource implements EventSource {
   readonly origin: string;
   private readonly client: CentralClient;
+  private readonly options: CentralSourceOptions;
 
   constructor(options: CentralSourceOptions) {
+    this.options = options;
     this.client = new CentralClient({
       url: options.url,
       key: options.key,
@@ -48,6 +50,43 @@ export class CentralSource implements EventSource {
   isOutage(error: unknown): boolean {
     if (error instanceof CentralUnreachableError) return true;
     return error instanceof CentralApiError && (error.status >= 500 || error.status === 429);
+  }
+
+  /**
+   * Holds central's live event stream open from the cursor until its first event (the log
+   * grew) or `maxMs`: one request a minute while nothing happens, instead of one per poll.
+   */
+  async waitForMore(
+    cursors: readonly Cursor[],
+    options: { signal?: AbortSignal; maxMs: number },
+  ): Promise<void> {
+    const after = cursors.find((c) => c.file === "")?.position ?? 0;
+    const signals = [AbortSignal.timeout(options.maxMs)];
+    if (options.signal) signals.push(options.signal);
+    const signal = AbortSignal.any(signals);
+    try {
+      const response = await (this.options.fetch ?? fetch)(
+        `${this.client.url}${PATHS.eventStream}?after=${after}`,
+        {
+          headers: { authorization: `Bearer ${this.options.key}`, accept: "text/event-stream" },
+          signal,
+        },
+      );
+      if (!response.ok || !response.body) {
+        await response.body?.cancel();
+        return;
+      }
+      const decoder = new TextDecoder();
+      let text = "";
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+        if (/^event: event$/m.test(text)) break;
+        text = text.slice(-64);
+      }
+      await response.body.cancel().catch(() => {});
+    } catch {
+      // Timed out, aborted or central away: the caller asks `next` either way.
+    }
   }
 
   async next(cursors: readonly Cursor[], maxRecords: number): Promise<SourceBatch | null> {

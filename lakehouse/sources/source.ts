@@ -33,4 +33,13 @@ export interface EventSource {
   next(cursors: readonly Cursor[], maxRecords: number): Promise<SourceBatch | null>;
   /** Whether a failure of `next` means the source is away for now (a follower waits it out). */
   isOutage(error: unknown): boolean;
+  /**
+   * A follower that caught up waits here, when the source can say that something new arrived
+   * (rather than being asked again and again): resolves once there is, after `maxMs`, on
+   * abort, or at once on any failure (the next `next` reports it).
+   */
+  waitForMore?(
+    cursors: readonly Cursor[],
+    options: { signal?: AbortSignal; maxMs: number },
+  ): Promise<void>;
 }

@@ -96,9 +96,12 @@ describe("central under wrangler dev", () => {
         201,
       ),
     );
-    const stream = await fetch(`${central.url}/v1/events/stream?run=${accepted.run.run_id}`, {
-      headers: { authorization: `Bearer ${admin}` },
-    });
+    const stream = await fetch(
+      `${central.url}/v1/events/stream?run=${accepted.run.run_id}&after=0`,
+      {
+        headers: { authorization: `Bearer ${admin}` },
+      },
+    );
     const messages = readSse(stream.body!)[Symbol.asyncIterator]();
     const first = await messages.next();
     expect(StoredEvent.parse(JSON.parse(first.value!.data)).kind).toBe("run_dispatched");

@@ -18,12 +18,27 @@ describe("auraison CLI", () => {
   it("lays out every subcommand with help", async () => {
     const top = await runCli(["--help"], { env });
     expect(top.code).toBe(0);
-    for (const command of ["dev", "edge", "intent", "runs", "agents", "keys", "memory", "deploy"]) {
+    for (const command of [
+      "dev",
+      "edge",
+      "app",
+      "intent",
+      "runs",
+      "events",
+      "agents",
+      "keys",
+      "audit",
+      "settings",
+      "memory",
+      "deploy",
+    ]) {
       expect(top.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
     }
     const groups: Record<string, string[]> = {
       edge: ["start", "run"],
-      intent: ["submit"],
+      intent: ["submit", "list", "show"],
+      app: ["init"],
+      settings: ["show", "apply"],
       runs: ["list", "show", "events", "cancel", "fork"],
       agents: ["list"],
       keys: ["create", "list", "revoke"],
@@ -44,6 +59,46 @@ describe("auraison CLI", () => {
     const missing = await runCli(["keys", "create", "--name", "x"], { env });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--role");
+  });
+
+  it("with --json, says what went wrong as one JSON object on stderr, whoever refused", async () => {
+    const noCentral = await runCli(["--json", "agents", "list"], { env });
+    expect(noCentral.code).toBe(2);
+    expect(JSON.parse(noCentral.stderr)).toEqual({
+      error: { code: "usage", message: expect.stringContaining("no central URL"), exit_code: 2 },
+    });
+    const unknownOption = await runCli(["--json", "runs", "list", "--colour"], { env });
+    expect(unknownOption.code).toBe(2);
+    expect(JSON.parse(unknownOption.stderr)).toMatchObject({
+      error: { code: "unknown_option", exit_code: 2 },
+    });
+    const unreachable = await runCli(
+      ["--json", "agents", "list", "--central", "http://127.0.0.1:9", "--key", "k"],
+      { env },
+    );
+    expect(unreachable.code).toBe(3);
+    expect(JSON.parse(unreachable.stderr).error).toMatchObject({
+      code: "unreachable",
+      exit_code: 3,
+    });
+    const invalid = await runCli(["--json", "keys", "create", "--role", "root", "--name", "x"], {
+      env: { ...env, AURAISON_URL: "http://127.0.0.1:9", AURAISON_KEY: "k" },
+    });
+    expect(JSON.parse(invalid.stderr).error).toMatchObject({
+      code: "invalid_input",
+      issues: [expect.objectContaining({ path: "role" })],
+      exit_code: 2,
+    });
+  });
+
+  it("refuses a status that does not exist before asking central, saying it once", async () => {
+    const result = await runCli(
+      ["runs", "list", "--status", "bogus", "--central", "http://127.0.0.1:9", "--key", "k"],
+      { env },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr.match(/bogus/g)).toHaveLength(1);
+    expect(result.stderr).toContain("pending, dispatched, running, completed, failed, cancelled");
   });
 
   it("exits 2 and says how to connect when no central is configured", async () => {

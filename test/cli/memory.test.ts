@@ -1,7 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheticEvents, writeSegments } from "../../bench/memory-synthetic";
-import { runCli } from "../helpers/cli";
+import { BIN, runCli } from "../helpers/cli";
 import { type FakeCentral, startFakeCentral } from "../lakehouse/fake-central";
 import { tempDir } from "../lakehouse/fixture";
 
@@ -82,6 +83,12 @@ describe("auraison memory", () => {
       quarantined: 0,
     });
     const snapshots = await json(["snapshots"]);
+    // Tables by name, never by DuckLake's internal ids.
+    const changed = snapshots.flatMap((s) => Object.values(s.changes as Record<string, string[]>));
+    expect(changed.flat()).toContain("events");
+    expect(changed.flat().some((t) => /^\d+$/.test(t))).toBe(false);
+    const table = await cli(["snapshots"]);
+    expect(table.stdout).toMatch(/tables_inserted_into: [^;\n]*events/);
     const batches = snapshots
       .filter((s) => JSON.stringify(s.changes).includes("tables_inserted_into"))
       .map((s) => s.snapshot_id as number);
@@ -93,6 +100,38 @@ describe("auraison memory", () => {
     ];
     expect(n).toBe(1_500);
   }, 60_000);
+
+  it("answers SQL as a user writes it: headers as named, ids as text, times before the lake", async () => {
+    const counted = await cli(["sql", "SELECT count(*), count(*) AS n FROM runs"]);
+    expect(counted.code, counted.stderr).toBe(0);
+    expect(counted.stdout.split("\n")[0]).toMatch(/^count_star\(\) +n$/);
+    const [run] = (await json(["sql", "SELECT run_id FROM runs LIMIT 1"])) as [{ run_id: string }];
+    const prefix = run.run_id.slice(0, 6);
+    const [{ like, total }] = (await json([
+      "sql",
+      `SELECT count(*) FILTER (WHERE run_id LIKE '${prefix}%') AS "like", count(*) FILTER (WHERE starts_with(run_id, '${prefix}')) AS total FROM runs`,
+    ])) as [{ like: number; total: number }];
+    expect(like).toBeGreaterThan(0);
+    expect(like).toBe(total);
+    // The lake was created by this test's sync moments ago: an hour back, nothing had happened.
+    const before = await cli(["sql", "SELECT count(*) AS n FROM events", "--at", "1h", "--json"]);
+    expect(before.code, before.stderr).toBe(0);
+    expect(JSON.parse(before.stdout)).toEqual([{ n: 0 }]);
+    expect(before.stderr).toContain("answering as of its creation");
+  }, 120_000);
+
+  it("stops quietly when the reader of its output goes away (| head)", async () => {
+    const piped = spawnSync(
+      "bash",
+      [
+        "-c",
+        `node "${BIN}" memory sql "SELECT * FROM range(200000)" --csv | head -2; echo "exit \${PIPESTATUS[0]}" >&2`,
+      ],
+      { env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 },
+    );
+    expect(piped.stdout).toBe("range\r\n0\r\n");
+    expect(piped.stderr).toBe("exit 0\n");
+  }, 120_000);
 
   it("exits 2 for bad input and 5 for a lake that is not there", async () => {
     const write = await cli(["sql", "DROP TABLE runs"]);
@@ -117,6 +156,12 @@ describe("auraison memory", () => {
     const compacted = await cli(["compact", "--json"]);
     expect(compacted.code, compacted.stderr).toBe(0);
     expect(JSON.parse(compacted.stdout)).toHaveProperty("after.files");
+    // What compact says it flushed is what status no longer shows inlined.
+    const report = JSON.parse(compacted.stdout);
+    expect(report.before.inlinedRows).toBeGreaterThan(0);
+    expect(report.after.inlinedRows).toBe(0);
+    const status = JSON.parse((await cli(["status", "--json"])).stdout);
+    expect(status.files.inlinedRows).toBe(0);
   }, 120_000);
 });
 

@@ -337,6 +337,7 @@ export const runState = {
   tenant: "acme",
   app: "lab-notes",
   agent_id: "notes-1",
+  targets: [{ app: "lab-notes" }],
   tree_ref: treeRef,
   status: "running",
   attempt: 1,

@@ -162,6 +162,7 @@ const EXAMPLES: Record<PublishedSchemaName, Example> = {
     ],
     invalid: [
       { value: { ...runState, status: "paused" }, path: "status" },
+      { value: { ...runState, targets: [{}] }, path: "targets[0]" },
       { value: { ...runState, usage: { ...usage, tokens_in: -1 } }, path: "usage.tokens_in" },
     ],
   },
@@ -377,8 +378,24 @@ const EXAMPLES: Record<PublishedSchemaName, Example> = {
     ],
   },
   ForkRequest: {
-    valid: [{}, { entry_id: "e5" }],
-    invalid: [{ value: { entry_id: "" }, path: "entry_id" }],
+    valid: [{}, { entry_id: "e5" }, { entry_id: "e5", prompt: "try it another way" }],
+    invalid: [
+      { value: { entry_id: "" }, path: "entry_id" },
+      { value: { prompt: "" }, path: "prompt" },
+    ],
+  },
+  IntentInfo: {
+    valid: [
+      { intent, status: "active", principal: "key_01", run: runState },
+      { intent, status: "queued", principal: "key_01", run: null },
+    ],
+    invalid: [
+      { value: { intent, status: "paused", principal: "key_01", run: null }, path: "status" },
+    ],
+  },
+  IntentList: {
+    valid: [{ intents: [], next: null }],
+    invalid: [{ value: { intents: [{ intent }], next: null }, path: "intents[0].status" }],
   },
   CancelRequest: {
     valid: [{}, { reason: "no longer needed" }],

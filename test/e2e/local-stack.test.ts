@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { ManagedProcess } from "../../cli/local-stack/processes";
+import { type ManagedProcess, spawnManaged } from "../../cli/local-stack/processes";
+import { until } from "../edge/helpers/edge-process";
 import { freePort } from "../helpers/central-dev";
-import { runCli } from "../helpers/cli";
+import { BIN, runCli } from "../helpers/cli";
 import { startDevStack } from "../helpers/platform-processes";
 
 /**
@@ -90,6 +91,58 @@ describe("npm start: the whole platform on one machine", () => {
       { status: "completed", app: "lab-notes", tools: 5, model_calls: 6, scripted: true },
     ]);
   }, 120_000);
+
+  it("keeps central.log quiet on an offline laptop: no stack traces or charge warnings, little growth while idle", async () => {
+    const log = join(home, "logs", "central.log");
+    expect(readFileSync(log, "utf8")).not.toMatch(
+      /ENOTFOUND|workers\.cloudflare\.com|usage charges/,
+    );
+    // Memory follows the log; polling it every 2 s used to add about 10 KB a minute.
+    const before = statSync(log).size;
+    await new Promise((r) => setTimeout(r, 15_000));
+    expect(statSync(log).size - before).toBeLessThan(1_000);
+  }, 60_000);
+
+  it("refuses a second `auraison dev` on the same state dir up front, leaving the first one reachable", async () => {
+    const saved = readFileSync(join(home, "local.json"), "utf8");
+    const second = await cli(["dev", "--port", String(await freePort())]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `another auraison dev \\(pid ${stack!.child.pid}\\) is using .*serving http://127\\.0\\.0\\.1:${port}`,
+      ),
+    );
+    expect(readFileSync(join(home, "local.json"), "utf8")).toBe(saved);
+    expect((await cli(["agents", "list"])).code).toBe(0);
+  }, 120_000);
+
+  it("runs a new app folder on the stack: app init, edge start finds the stack and runs on the labelled scripted model; a clean stop is offline at once", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "auraison-e2e-app-")), "my-app");
+    expect((await cli(["app", "init", dir])).code).toBe(0);
+    const edge = spawnManaged(
+      "my-app",
+      process.execPath,
+      [BIN, "edge", "start", "--app-dir", dir],
+      {
+        env: { ...process.env, ...env, AURAISON_URL: "", AURAISON_KEY: "" },
+      },
+    );
+    try {
+      await until(() => edge.output().includes("connected to central"), 90_000);
+      expect(edge.output()).toContain(`central: the local stack at http://127.0.0.1:${port}`);
+      expect(edge.output()).toMatch(/scripted\/my-app .*NOT a real model.*no model provider/);
+      expect(existsSync(join(home, "keys", "edge-my-app.json"))).toBe(true);
+      const run = await cli(["intent", "submit", "--app", "my-app", "take an inventory", "--wait"]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain("tool_call_finished bash ok");
+      expect(run.stdout).toContain("(Task received: take an inventory)");
+      expect(await edge.stop("SIGINT", 60_000)).toBe(0);
+      const agents = JSON.parse((await cli(["--json", "agents", "list"])).stdout);
+      expect(agents).toContainEqual(expect.objectContaining({ app: "my-app", status: "offline" }));
+    } finally {
+      await edge.stop("SIGKILL", 0);
+    }
+  }, 240_000);
 
   it("stops cleanly on Ctrl-C and resumes with the same state on the next start", async () => {
     const code = await stack!.stop("SIGINT", 60_000);

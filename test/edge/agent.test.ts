@@ -54,7 +54,7 @@ describe("edge start", { timeout: 120_000 }, () => {
       agent_id: "host-1.lab-notes",
       app: "lab-notes",
       tenant: "local",
-      status: "online",
+      status: "degraded",
       central: { url: null, connected: false },
       model: "faux/faux-1",
     });

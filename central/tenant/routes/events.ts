@@ -1,4 +1,4 @@
-import { EventsQuery, IngestRequest } from "../../../contract";
+import { EventStreamQuery, EventsQuery, IngestRequest } from "../../../contract";
 import { ROUTES } from "../../api/spec";
 import { pageJson } from "../../events/reader";
 import { readJson, readQuery } from "../../http/body";
@@ -15,9 +15,10 @@ export const eventHandlers: Handlers = {
   },
 
   streamEvents(c) {
-    const q = readQuery(new URL(c.req.url), EventsQuery);
+    const q = readQuery(new URL(c.req.url), EventStreamQuery);
     const last = c.req.header("last-event-id");
-    let after = q.after;
+    // A stream asked for no history starts at the end of the log: only what happens next.
+    let after = q.after ?? c.env.log.peekCursor() - 1;
     if (last !== undefined && last !== "") {
       if (!/^\d+$/.test(last))
         throw new ApiFailure(400, "invalid_request", "Last-Event-ID must be an event cursor", [

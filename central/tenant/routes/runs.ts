@@ -6,6 +6,7 @@ import {
   type IntentAccepted,
   IntentId,
   IntentRequest,
+  IntentsQuery,
   LIMITS,
   RunId,
   RunsQuery,
@@ -70,6 +71,19 @@ export const runHandlers: Handlers = {
     return c.json(cancel(c, run.run_id, reason));
   },
 
+  listIntents(c) {
+    return c.json(
+      c.env.runs.listIntents(readQuery(new URL(c.req.url), IntentsQuery), waitingView(c.env)),
+    );
+  },
+
+  getIntent(c) {
+    const id = pathId(c, IntentId, "intent");
+    const row = c.env.runs.intent(id);
+    if (!row) throw notFound(`intent ${id}`);
+    return c.json(c.env.runs.intentInfo(row, waitingView(c.env)));
+  },
+
   listRuns(c) {
     return c.json(c.env.runs.list(readQuery(new URL(c.req.url), RunsQuery), waitingView(c.env)));
   },
@@ -100,10 +114,25 @@ export const runHandlers: Handlers = {
         "conflict",
         `run ${id} never reached an agent, so it has no session to fork`,
       );
+    // The agent would only find out after dispatch; refuse an entry the run never had now.
+    if (request.entry_id && s.log.runNamesEntry(id, request.entry_id) === false)
+      throw new ApiFailure(
+        400,
+        "invalid_request",
+        `run ${id} has no session entry ${request.entry_id} (its events name its entries: auraison runs events ${id})`,
+        [
+          {
+            path: "entry_id",
+            expected: `an entry of run ${id}'s session tree`,
+            message: "no such entry in this run",
+            code: "invalid_value",
+          },
+        ],
+      );
     const intent: Intent = {
       intent_id: uuidv7(),
       type: source.type,
-      params: source.params,
+      params: request.prompt ? { ...source.params, prompt: request.prompt } : source.params,
       policy_ctx: { ...source.policy_ctx, principal: c.get("principal").id },
       // The session tree lives on the original agent's host.
       targets: [{ agent_id: original.agent_id }],

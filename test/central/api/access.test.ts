@@ -23,8 +23,9 @@ interface Tenant {
   keys: Record<Role, string>;
   agent: TestAgent;
   agentId: string;
-  /** A run dispatched to the agent (so it can be forked). */
+  /** A run dispatched to the agent (so it can be forked), and its intent. */
   runId: string;
+  intentId: string;
 }
 
 const ROLES: Role[] = ["admin", "operator", "viewer", "agent"];
@@ -45,7 +46,7 @@ async function setup(name: string): Promise<Tenant> {
   const agent = await connectAgent(keys.agent, tenant, agentId, {
     registration: { max_concurrency: 64 },
   });
-  const accepted = await json<{ run: { run_id: string } }>(
+  const accepted = await json<{ run: { run_id: string }; intent: { intent_id: string } }>(
     await call("POST", "/v1/intents", {
       key: admin,
       body: { params: { prompt: "x" }, targets: [{ agent_id: agentId }] },
@@ -53,7 +54,14 @@ async function setup(name: string): Promise<Tenant> {
     201,
   );
   await agent.next("dispatch");
-  return { tenant, keys, agent, agentId, runId: accepted.run.run_id };
+  return {
+    tenant,
+    keys,
+    agent,
+    agentId,
+    runId: accepted.run.run_id,
+    intentId: accepted.intent.intent_id,
+  };
 }
 
 /** A fresh pending run of tenant `t` (not dispatched: no agent has its app). */
@@ -90,6 +98,8 @@ async function requestFor(
         path: "/v1/intents",
         body: { params: { prompt: "q" }, targets: [{ app: "nobody" }] },
       };
+    case "getIntent":
+      return { path: `/v1/intents/${owner.intentId}` };
     case "cancelIntent":
       return { path: `/v1/intents/${(await pendingRun(owner)).intent_id}/cancel`, body: {} };
     case "getRun":
@@ -226,6 +236,12 @@ describe("access matrix: other tenant's resources and foreign keys", () => {
         ).toBe(404);
       }
     }
+    const intents = await json<{ intents: { intent: { intent_id: string } }[] }>(
+      await call("GET", "/v1/intents?limit=500", { key: a.keys.viewer }),
+      200,
+    );
+    expect(intents.intents.map((i) => i.intent.intent_id)).toContain(a.intentId);
+    expect(intents.intents.map((i) => i.intent.intent_id)).not.toContain(b.intentId);
     const bRun = b.runId;
     const runs = await json<{ runs: { run_id: string; tenant: string }[] }>(
       await call("GET", "/v1/runs?limit=500", { key: a.keys.viewer }),

@@ -295,7 +295,8 @@ describe("ack timeouts, leases and retries", () => {
       status: "pending",
       attempt: 1,
       error: { reason: "gpu_lost" },
-      waiting: { reason: "backoff", targets: [{ app: "lab-notes" }] },
+      targets: [{ app: "lab-notes" }],
+      waiting: { reason: "backoff" },
     });
     const again = await agent.next("dispatch", () => true, 5_000);
     expect(again.attempt).toBe(2);
@@ -486,24 +487,34 @@ describe("cancel, deadlines, idempotency, fork", () => {
         run,
       ),
     ]);
+    // An entry the run's events never named is refused now, not by the agent after dispatch.
+    const unknown = await call("POST", `/v1/runs/${original.run.run_id}/fork`, {
+      key: admin,
+      body: { entry_id: "e3" },
+    });
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({
+      error: { code: "invalid_request", issues: [{ path: "entry_id" }] },
+    });
     const fork = await json<{
-      intent: { fork_of: unknown; targets: unknown };
+      intent: { fork_of: unknown; targets: unknown; params: unknown };
       run: { run_id: string; status: string };
     }>(
       await call("POST", `/v1/runs/${original.run.run_id}/fork`, {
         key: admin,
-        body: { entry_id: "e3" },
+        body: { entry_id: "e7", prompt: "try it another way" },
       }),
       201,
     );
     expect(fork.intent).toMatchObject({
-      fork_of: { run_id: original.run.run_id, entry_id: "e3" },
+      fork_of: { run_id: original.run.run_id, entry_id: "e7" },
       targets: [{ agent_id: "host-1" }],
+      params: { prompt: "try it another way" },
     });
     const dispatch = await agent.next("dispatch");
     expect(Intent.parse(dispatch.intent).fork_of).toEqual({
       run_id: original.run.run_id,
-      entry_id: "e3",
+      entry_id: "e7",
     });
     const never = await submit(admin, { targets: [{ app: "nobody" }] });
     expect((await call("POST", `/v1/runs/${never.run.run_id}/fork`, { key: admin })).status).toBe(

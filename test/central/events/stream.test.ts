@@ -36,7 +36,7 @@ describe("GET /v1/events/stream", () => {
     const agent = await connectAgent(agentKey, tenant, "streamer");
     const accepted = await submit(admin, { targets: [{ app: "lab-notes" }] });
     const run = await agent.take(await agent.next("dispatch"));
-    const live = await open(viewer, `?run=${run.run_id}`);
+    const live = await open(viewer, `?run=${run.run_id}&after=0`);
     const replayed = await take(live.messages, 1);
     expect(StoredEvent.parse(JSON.parse(replayed[0]!.data)).kind).toBe("run_dispatched");
     await agent.emit([
@@ -69,6 +69,23 @@ describe("GET /v1/events/stream", () => {
     expect(Number(rest[0]!.id)).toBeGreaterThan(Number(message!.id));
     await resumed.messages.return?.(undefined);
     expect(accepted.run.run_id).toBe(run.run_id);
+  });
+
+  it("asked for no history (no after, no Last-Event-ID), sends only what happens from now on", async () => {
+    const { tenant, admin } = await newTenant("sse");
+    const agent = await connectAgent((await newKey(admin, "agent")).key, tenant, "tail");
+    await submit(admin, { targets: [{ app: "lab-notes" }] });
+    const run = await agent.take(await agent.next("dispatch"));
+    await agent.emit([
+      agent.event("message", { role: "user", text: "before", entry_id: "e1", turn: 0 }, run),
+    ]);
+    const live = await open(admin, "");
+    await agent.emit([
+      agent.event("message", { role: "assistant", text: "after", entry_id: "e2", turn: 0 }, run),
+    ]);
+    const [first] = await take(live.messages, 1);
+    expect(JSON.parse(first!.data)).toMatchObject({ kind: "message", payload: { text: "after" } });
+    await live.messages.return?.(undefined);
   });
 
   it("filters by kind and refuses a malformed Last-Event-ID", async () => {

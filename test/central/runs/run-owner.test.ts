@@ -75,7 +75,8 @@ describe("a queued run waits for its target, and times out when none comes", () 
     const accepted = await submit(admin, { targets: [{ app: "labnotes-typo" }] });
     expect(accepted.run).toMatchObject({
       status: "pending",
-      waiting: { reason: "no_agent", targets: [{ app: "labnotes-typo" }] },
+      targets: [{ app: "labnotes-typo" }],
+      waiting: { reason: "no_agent" },
     });
     expect(Date.parse(accepted.run.waiting!.until!)).toBe(
       Date.parse(accepted.run.waiting!.since!) + 1_000,

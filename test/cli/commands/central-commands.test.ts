@@ -1,14 +1,16 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnManaged } from "../../../cli/local-stack/processes";
+import { until } from "../../edge/helpers/edge-process";
 import {
   type CentralDev,
   createKey,
   createTenant,
   startCentralDev,
 } from "../../helpers/central-dev";
-import { runCli } from "../../helpers/cli";
+import { BIN, runCli } from "../../helpers/cli";
 import { ScriptedAgent } from "../../helpers/scripted-agent";
 
 /** The CLI commands that talk to central, against the real central under wrangler dev. */
@@ -87,9 +89,11 @@ describe("auraison keys", () => {
 describe("auraison intent, runs and agents", () => {
   it("submits an intent and --wait streams its run to the end, exiting 0", async () => {
     const agent = await ScriptedAgent.connect(central.url, agentKey, "cli", "notes-1");
+    // Longer than an event line shows: --wait ends with the whole of it.
+    const answer = `3 notes summarised: ${"the spectrometer was recalibrated, ".repeat(6)}end.`;
     const working = agent
       .next("dispatch", () => true, 20_000)
-      .then((d) => agent.complete(d, "3 notes summarised"));
+      .then((d) => agent.complete(d, answer));
     const result = await cli([
       "intent",
       "submit",
@@ -103,7 +107,8 @@ describe("auraison intent, runs and agents", () => {
     expect(result.stdout).toMatch(/^run [0-9a-f-]{36} \(intent [0-9a-f-]{36}\)/);
     expect(result.stdout).toContain("run_dispatched");
     expect(result.stdout).toContain("run_completed");
-    expect(result.stdout).toContain("3 notes summarised");
+    expect(result.stdout).toMatch(/run_completed +\[e1\] .*…$/m);
+    expect(result.stdout.trimEnd().endsWith(`\n\n${answer}`)).toBe(true);
     const agents = await cli(["agents", "list"]);
     expect(agents.stdout).toMatch(/notes-1\s+lab-notes\s+online/);
     await agent.close();
@@ -142,7 +147,9 @@ describe("auraison intent, runs and agents", () => {
     const runId = accepted.run.run_id;
 
     const list = await cli(["runs", "list", "--app", "lab-notes-2"]);
-    expect(list.stdout).toMatch(new RegExp(`${runId}\\s+completed\\s+lab-notes-2\\s+notes-2`));
+    expect(list.stdout).toMatch(
+      new RegExp(`${runId}\\s+completed\\s+lab-notes-2\\s+app lab-notes-2\\s+notes-2`),
+    );
     const show = await cli(["runs", "show", runId]);
     expect(JSON.parse(show.stdout)).toMatchObject({
       run_id: runId,
@@ -160,12 +167,20 @@ describe("auraison intent, runs and agents", () => {
     expect(followed.code).toBe(0);
     expect(followed.stdout).toContain("run_completed");
 
-    const fork = await cli(["runs", "fork", runId, "--at", "e1"]);
+    // The entries `--at` takes are on the event lines; one the run never had is refused now.
+    expect(events.stdout).toMatch(/message +\[e1\] assistant: first done/);
+    const wrong = await cli(["runs", "fork", runId, "--at", "e9"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(`run ${runId} has no session entry e9`);
+    const fork = await cli(["runs", "fork", runId, "try it another way", "--at", "e1"]);
     expect(fork.code, fork.stderr).toBe(0);
     const forkRun = /into run ([0-9a-f-]{36})/.exec(fork.stdout)![1]!;
     const forked = await agent.next("dispatch");
     expect(forked.run_id).toBe(forkRun);
-    expect(forked.intent).toMatchObject({ fork_of: { run_id: runId, entry_id: "e1" } });
+    expect(forked.intent).toMatchObject({
+      fork_of: { run_id: runId, entry_id: "e1" },
+      params: { prompt: "try it another way" },
+    });
     await agent.take(forked);
     const cancelled = await cli(["runs", "cancel", forkRun, "--reason", "enough"]);
     expect(cancelled.code).toBe(0);
@@ -179,7 +194,7 @@ describe("auraison intent, runs and agents", () => {
     const missing = await cli(["runs", "show", "01900000-0000-7000-8000-000000000000"]);
     expect(missing.code).toBe(5);
     await agent.close();
-  });
+  }, 120_000);
 
   it("--wait exits 1 when the run fails", async () => {
     const agent = await ScriptedAgent.connect(central.url, agentKey, "cli", "notes-3", {
@@ -214,5 +229,144 @@ describe("auraison intent, runs and agents", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("tool_denied");
     await agent.close();
+  });
+});
+
+describe("the first hour: what a new user runs into", { timeout: 120_000 }, () => {
+  const env = () => ({
+    ...process.env,
+    AURAISON_HOME: home,
+    AURAISON_URL: central.url,
+    AURAISON_KEY: admin,
+  });
+
+  it("says at submit when nothing online serves the target and what does; pending runs show their target; --wait says what it waits for", async () => {
+    const agent = await ScriptedAgent.connect(central.url, agentKey, "cli", "notes-4", {
+      app: "lab-notes-4",
+    });
+    const typo = await cli(["intent", "submit", "--app", "lab-notes-44", "summarise"]);
+    expect(typo.code, typo.stderr).toBe(0);
+    expect(typo.stderr).toMatch(
+      /^note: nothing online serves app lab-notes-44 \(online: .*app lab-notes-4 on notes-4.*\); it stays queued until one does$/m,
+    );
+    const runId = /run ([0-9a-f-]{36}) \(pending\)/.exec(typo.stdout)![1]!;
+    const pending = JSON.parse(
+      (await cli(["--json", "runs", "list", "--status", "pending"])).stdout,
+    );
+    expect(pending.find((r: { run_id: string }) => r.run_id === runId)).toMatchObject({
+      app: null,
+      targets: [{ app: "lab-notes-44" }],
+    });
+    const table = await cli(["runs", "list", "--status", "pending"]);
+    expect(table.stdout).toMatch(new RegExp(`${runId}\\s+pending\\s+-\\s+app lab-notes-44\\s`));
+
+    const waiting = spawnManaged(
+      "wait",
+      process.execPath,
+      [BIN, "intent", "submit", "--app", "lab-notes-44", "again", "--wait"],
+      { env: env() },
+    );
+    try {
+      await until(() => waiting.output().includes("the run stays queued"), 30_000);
+      expect(waiting.output()).toMatch(
+        /note: nothing online serves app lab-notes-44 .*; waiting for one; Ctrl-C stops waiting/,
+      );
+    } finally {
+      await waiting.stop("SIGINT", 5_000);
+    }
+
+    const intentId = /intent ([0-9a-f-]{36})/.exec(typo.stdout)![1]!;
+    const intents = JSON.parse(
+      (await cli(["--json", "intent", "list", "--status", "queued"])).stdout,
+    );
+    expect(
+      intents.find((i: { intent: { intent_id: string } }) => i.intent.intent_id === intentId),
+    ).toMatchObject({ status: "queued", run: { run_id: runId, status: "pending" } });
+    const listed = await cli(["intent", "list"]);
+    expect(listed.stdout).toMatch(
+      new RegExp(`${intentId}\\s+queued\\s+task\\s+app lab-notes-44\\s+${runId}\\s+pending`),
+    );
+    const shown = await cli(["intent", "show", intentId]);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      intent: {
+        intent_id: intentId,
+        targets: [{ app: "lab-notes-44" }],
+        params: { prompt: "summarise" },
+      },
+      status: "queued",
+      run: { run_id: runId },
+    });
+    expect((await cli(["intent", "show", "01900000-0000-7000-8000-000000000000"])).code).toBe(5);
+    await agent.close();
+  });
+
+  it("prints the tenant's log, a page or live from now on", async () => {
+    const all = (await cli(["--json", "events", "--limit", "100000"])).stdout.trim().split("\n");
+    const last = JSON.parse(all.at(-1)!).cursor as number;
+    const page = await cli(["events", "--limit", "2"]);
+    expect(page.stdout.trim().split("\n")).toHaveLength(2);
+    expect(page.stdout).toMatch(/^ +1 [0-9a-f-]{36} /);
+    expect(page.stderr).toContain("more: auraison events --after 2");
+    const failures = await cli(["events", "--kind", "run_failed"]);
+    expect(
+      failures.stdout
+        .trim()
+        .split("\n")
+        .every((l) => l.includes("run_failed")),
+    ).toBe(true);
+
+    const agent = await ScriptedAgent.connect(central.url, agentKey, "cli", "notes-5", {
+      app: "lab-notes-5",
+    });
+    const follow = spawnManaged("events", process.execPath, [BIN, "events", "--follow"], {
+      env: env(),
+    });
+    try {
+      // Until the follower is connected, nudge the log: an agent-level event each time.
+      await until(async () => {
+        await agent.emit([
+          agent.event("heartbeat", {
+            status: "online",
+            running: [],
+            outbox_pending: 0,
+            load: null,
+          }),
+        ]);
+        if (follow.output().includes("heartbeat")) return true;
+        await new Promise((r) => setTimeout(r, 300));
+        return false;
+      }, 30_000);
+      const first = Number(follow.output().trim().split("\n")[0]!.trim().split(/\s+/)[0]);
+      expect(first).toBeGreaterThan(last);
+      expect(follow.output()).toMatch(/^ *\d+ - +\S+ notes-5 +heartbeat +online, 0 running/m);
+    } finally {
+      await follow.stop("SIGINT", 5_000);
+      await agent.close();
+    }
+  });
+
+  it("shows the audit log and the settings, and applies a settings file (admin)", async () => {
+    const audit = await cli(["audit", "--limit", "3"]);
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(audit.stdout).toMatch(/^ID +AT +PRINCIPAL +ROLE +ACTION +TARGET +OUTCOME +STATUS$/m);
+    expect(audit.stderr).toMatch(/older entries: auraison audit --before \d+/);
+    const entries = JSON.parse((await cli(["--json", "audit", "--limit", "500"])).stdout);
+    expect(entries.map((e: { action: string }) => e.action)).toEqual(
+      expect.arrayContaining(["intents.submit", "agents.register", "keys.create"]),
+    );
+    const viewer = await createKey(central.url, admin, "viewer", "auditor");
+    expect((await cli(["audit"], viewer)).code).toBe(4);
+
+    const file = join(home, "settings.json");
+    writeFileSync(file, JSON.stringify({ retry: { max_attempts: 5 } }));
+    const applied = await cli(["settings", "apply", file]);
+    expect(applied.code, applied.stderr).toBe(0);
+    const shown = JSON.parse((await cli(["settings", "show"])).stdout);
+    expect(shown).toMatchObject({ retry: { max_attempts: 5 }, heartbeat: { interval_ms: 30000 } });
+    writeFileSync(file, JSON.stringify({ retry: { max_attempts: "many" } }));
+    const bad = await cli(["settings", "apply", file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("retry.max_attempts");
+    expect((await cli(["settings", "show"], viewer)).code).toBe(4);
   });
 });

@@ -1,4 +1,5 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -10,6 +11,7 @@ import {
 } from "../../edge/helpers/edge-process";
 import type { FauxStep } from "../../edge/helpers/faux";
 import { makeApp, type TestApp } from "../../edge/helpers/runtime";
+import { freePort } from "../../helpers/central-dev";
 import { runCli } from "../../helpers/cli";
 
 const agents: EdgeProcess[] = [];
@@ -89,7 +91,7 @@ describe("auraison edge run", { timeout: 120_000 }, () => {
     expect(result.stdout.trimEnd().endsWith("answered by the agent")).toBe(true);
     const status = await runCli(["edge", "status", "--app", "lab-notes", "--state", app.stateDir]);
     expect(status.code).toBe(0);
-    expect(status.stdout).toContain("host-1.lab-notes (app lab-notes, tenant local) online");
+    expect(status.stdout).toContain("host-1.lab-notes (app lab-notes, tenant local) degraded");
     expect(status.stdout).toMatch(/completed\s+local/);
   });
 
@@ -202,9 +204,72 @@ describe("auraison edge start", { timeout: 120_000 }, () => {
     agents.push(a);
     const b = await startEdge(other, [], []);
     agents.push(b);
-    expect((await a.client.health()).status).toBe("online");
-    expect((await b.client.health()).status).toBe("online");
+    // Standalone agents work on their own: degraded, as `edge status` says.
+    expect((await a.client.health()).status).toBe("degraded");
+    expect((await b.client.health()).status).toBe("degraded");
     expect(await a.signal("SIGINT")).toBe(0);
-    expect((await b.client.health()).status).toBe("online");
+    expect((await b.client.health()).status).toBe("degraded");
+  });
+
+  it("says degraded while central is unreachable, and takes the app's name from its folder", async () => {
+    const app = makeApp({ appJson: { app: "lab-notes" } });
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const agent = await startEdge(app, [], ["--central", dead, "--key", "aur_agent_local_x"]);
+    agents.push(agent);
+    const status = await runCli(["edge", "status", "--app", "lab-notes", "--state", app.stateDir]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(
+      /^host-1\.lab-notes \(app lab-notes, tenant local\) degraded, pid \d+$/m,
+    );
+    expect(status.stdout).toContain(`central: ${dead} not connected`);
+
+    const named = await runCli(["edge", "run", "--app-dir", join(app.dir, "nope"), "hi"]);
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain("does not exist");
+  });
+});
+
+describe("auraison app init", { timeout: 120_000 }, () => {
+  it("scaffolds an app folder that runs: its skill's script through its scripted model", async () => {
+    const root = mkdtempSync(join(tmpdir(), "auraison-app-init-"));
+    const created = await runCli(["app", "init", join(root, "my-app")], { cwd: root });
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain("auraison edge start --app-dir my-app");
+    for (const file of [
+      "app.json",
+      "scripted-model.json",
+      "skills/inventory/SKILL.md",
+      "skills/inventory/scripts/inventory.sh",
+    ])
+      expect(existsSync(join(root, "my-app", file)), file).toBe(true);
+    writeFileSync(join(root, "notes.txt"), "not in the workdir\n");
+    // No --app: the name comes from app.json; the scripted model runs the skill's real script.
+    const run = await runCli(
+      [
+        "edge",
+        "run",
+        "--app-dir",
+        join(root, "my-app"),
+        "--state",
+        join(root, "state"),
+        "--model",
+        "scripted/my-app",
+        "take an inventory",
+      ],
+      { timeoutMs: 90_000 },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("NOT a real model");
+    expect(run.stdout).toMatch(/tool_call_finished bash ok/);
+    expect(run.stdout).toContain("(Task received: take an inventory)");
+    const outbox = readOutbox(join(root, "state"));
+    const finished = outbox.find((e) => e.kind === "tool_call_finished");
+    expect(JSON.stringify(finished?.payload)).toContain("0 file(s)");
+
+    const again = await runCli(["app", "init", join(root, "my-app")]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("not empty");
+    const badName = await runCli(["app", "init", join(root, "Bad Name")]);
+    expect(badName.code).toBe(2);
   });
 });

@@ -82,7 +82,7 @@ describe("checking a plan before it runs", () => {
       ["steps[0].targets[0]", "no registered agent serves app counter-uas"],
       ["steps[1].params.goal", expect.stringMatching(/expected string/)],
       ["steps[1].params.speed", expect.stringMatching(/<=1/)],
-      ["steps[2].targets[0]", "no registered agent serves app lab-notes with capabilities gpu"],
+      ["steps[2].targets[0]", "no registered agent serves app lab-notes, capabilities gpu"],
     ]);
   });
 

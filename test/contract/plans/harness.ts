@@ -73,6 +73,7 @@ export class PlanHarness {
         tenant: "lab",
         app: "lab-notes",
         agent_id: "a1",
+        targets: [{ app: "lab-notes" }],
         tree_ref: null,
         status,
         attempt: 1,

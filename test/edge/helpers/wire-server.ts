@@ -59,6 +59,8 @@ export async function wireServer(
             server_time: nowTs(),
           });
         }
+        // Like central: the goodbye recorded, the socket is closed from this side.
+        if (message.type === "goodbye") ws.close(1000, "goodbye");
         if (message.type === "events") {
           const ids: string[] = [];
           let duplicates = 0;

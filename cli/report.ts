@@ -1,0 +1,79 @@
+import type { CommanderError } from "commander";
+import {
+  CentralApiError,
+  CentralUnreachableError,
+  ContractValidationError,
+  type ValidationIssue,
+} from "../contract";
+import { CliError, EXIT } from "./errors";
+
+/** What went wrong, once, for people (`auraison: <message>`) or for scripts (`--json`). */
+export interface Failure {
+  exit: number;
+  code: string;
+  message: string;
+  status?: number;
+  issues?: ValidationIssue[];
+}
+
+const EXIT_CODES: Record<number, string> = {
+  [EXIT.failure]: "failure",
+  [EXIT.usage]: "usage",
+  [EXIT.unreachable]: "unreachable",
+  [EXIT.auth]: "unauthorized",
+  [EXIT.notFound]: "not_found",
+};
+
+/** Any error a command can end with, as a Failure; an unexpected one keeps its stack. */
+export function failureOf(error: unknown): Failure {
+  if (error instanceof CliError)
+    return { exit: error.code, code: EXIT_CODES[error.code] ?? "failure", message: error.message };
+  if (error instanceof ContractValidationError)
+    return {
+      exit: EXIT.usage,
+      code: "invalid_input",
+      message: `invalid ${error.where}:\n${error.issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`,
+      issues: error.issues,
+    };
+  if (error instanceof CentralUnreachableError)
+    return { exit: EXIT.unreachable, code: "unreachable", message: error.message };
+  if (error instanceof CentralApiError) {
+    const exit =
+      error.status === 401 || error.status === 403
+        ? EXIT.auth
+        : error.status === 404
+          ? EXIT.notFound
+          : error.status < 500
+            ? EXIT.usage
+            : EXIT.failure;
+    return {
+      exit,
+      code: error.code,
+      status: error.status,
+      message: `central answered ${error.status} ${error.code}: ${error.message}`,
+      ...(error.issues.length ? { issues: error.issues } : {}),
+    };
+  }
+  return {
+    exit: EXIT.failure,
+    code: "internal",
+    message: `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  };
+}
+
+/** Prints a failure on stderr: a line for people, or one JSON object with --json. */
+export function printFailure(failure: Failure, json: boolean): void {
+  if (json) {
+    const { exit, ...error } = failure;
+    process.stderr.write(`${JSON.stringify({ error: { ...error, exit_code: exit } })}\n`);
+  } else process.stderr.write(`auraison: ${failure.message}\n`);
+}
+
+/** Commander's own refusals (unknown option, missing argument), with the usage exit code. */
+export function commanderFailure(error: CommanderError): Failure {
+  return {
+    exit: EXIT.usage,
+    code: error.code.replace(/^commander\./, "").replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+    message: error.message.replace(/^error: /, ""),
+  };
+}
