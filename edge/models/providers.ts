@@ -1,4 +1,4 @@
-import type { AuthStorage, ModelRegistry } from "@mariozechner/pi-coding-agent";
+import type { ModelRuntime } from "@earendil-works/pi-coding-agent";
 import { HEADERS } from "../../contract";
 import { GATEWAY_PROVIDER, type ModelRef, type ModelSettings } from "./model-settings";
 import { SCRIPTED_PROVIDER, scriptedStream } from "./scripted";
@@ -20,15 +20,14 @@ export interface Attribution {
  * attribution headers naming the run so the gateway can bill it), and the local fallback.
  * Everything else (`anthropic/...`, `openai/...`) is pi's built-in catalogue, keys from env.
  */
-export function registerPlatformProviders(
-  registry: ModelRegistry,
-  auth: AuthStorage,
+export async function registerPlatformProviders(
+  registry: ModelRuntime,
   settings: ModelSettings,
   attribution: Attribution,
-): void {
+): Promise<void> {
   if (settings.gateway) {
     const alias = settings.primary.provider === GATEWAY_PROVIDER ? settings.primary.id : "auto";
-    auth.setRuntimeApiKey(GATEWAY_PROVIDER, settings.gateway.key);
+    await registry.setRuntimeApiKey(GATEWAY_PROVIDER, settings.gateway.key);
     registry.registerProvider(GATEWAY_PROVIDER, {
       name: "Auraison gateway",
       baseUrl: `${settings.gateway.url.replace(/\/+$/, "")}/v1`,
@@ -46,7 +45,7 @@ export function registerPlatformProviders(
   if (settings.scripted) {
     const app = settings.primary.id;
     const { api, streamSimple } = scriptedProvider(app, settings.scripted);
-    auth.setRuntimeApiKey(SCRIPTED_PROVIDER, "scripted");
+    await registry.setRuntimeApiKey(SCRIPTED_PROVIDER, "scripted");
     registry.registerProvider(SCRIPTED_PROVIDER, {
       name: "Scripted demo scenario (not a real model)",
       baseUrl: "scripted://offline",
@@ -57,7 +56,7 @@ export function registerPlatformProviders(
     });
   }
   if (settings.fallback) {
-    auth.setRuntimeApiKey(FALLBACK_PROVIDER, settings.fallback.apiKey);
+    await registry.setRuntimeApiKey(FALLBACK_PROVIDER, settings.fallback.apiKey);
     registry.registerProvider(FALLBACK_PROVIDER, {
       name: "Local fallback",
       baseUrl: settings.fallback.baseUrl.replace(/\/+$/, ""),

@@ -1,15 +1,15 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { InMemoryCredentialStore } from "@earendil-works/pi-ai";
 import {
   type AgentSession,
-  AuthStorage,
   createAgentSession,
   DefaultResourceLoader,
   type ExtensionFactory,
-  ModelRegistry,
+  ModelRuntime,
   type SessionManager,
   SettingsManager,
-} from "@mariozechner/pi-coding-agent";
+} from "@earendil-works/pi-coding-agent";
 import type { ModelRef, ModelSettings } from "../models/model-settings";
 import { type Attribution, registerPlatformProviders } from "../models/providers";
 
@@ -86,15 +86,18 @@ export async function createRunSession(spec: SessionSpec): Promise<AgentSession>
     );
   }
 
-  const authStorage = AuthStorage.inMemory();
-  const modelRegistry = ModelRegistry.inMemory(authStorage);
-  registerPlatformProviders(modelRegistry, authStorage, spec.models, spec.attribution);
+  // Credentials and the model catalogue live in memory: no auth.json or models.json is read or
+  // written, and pi fetches no catalogue over the network.
+  const modelRuntime = await ModelRuntime.create({
+    credentials: new InMemoryCredentialStore(),
+    modelsPath: null,
+  });
+  await registerPlatformProviders(modelRuntime, spec.models, spec.attribution);
 
   const { session } = await createAgentSession({
     cwd: spec.workdir,
     agentDir,
-    authStorage,
-    modelRegistry,
+    modelRuntime,
     resourceLoader: loader,
     sessionManager: spec.sessionManager,
     settingsManager,
@@ -107,7 +110,7 @@ export async function createRunSession(spec: SessionSpec): Promise<AgentSession>
   session.setActiveToolsByName([...BUILTIN_TOOLS, ...extensionTools]);
 
   // Providers registered by extensions exist only now, so the model is picked after creation.
-  const model = modelRegistry.find(spec.model.provider, spec.model.id);
+  const model = modelRuntime.getModel(spec.model.provider, spec.model.id);
   if (!model) {
     session.dispose();
     throw new SessionSetupError(
