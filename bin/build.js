@@ -141,8 +141,14 @@ function prune(/** @type {Set<string>} */ current) {
     if (!entry.isFile()) continue;
     const path = join(entry.parentPath, entry.name);
     const name = relative(DIST, path);
-    if (current.has(name)) utimesSync(path, now, now);
-    else if (now.getTime() - statSync(path).mtimeMs > PRUNE_AFTER_MS) rmSync(path, { force: true });
+    try {
+      if (current.has(name)) utimesSync(path, now, now);
+      else if (now.getTime() - statSync(path).mtimeMs > PRUNE_AFTER_MS)
+        rmSync(path, { force: true });
+    } catch (error) {
+      // Another build renamed its temp file away meanwhile.
+      if (/** @type {NodeJS.ErrnoException} */ (error).code !== "ENOENT") throw error;
+    }
   }
 }
 
