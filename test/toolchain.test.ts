@@ -20,6 +20,23 @@ function installed(name: string): string[] {
 }
 
 describe("the toolchain", () => {
+  it("runs on a Node the project supports, also for what npm scripts and tests start by name", () => {
+    const engines = (
+      JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as {
+        engines: { node: string };
+      }
+    ).engines.node;
+    expect(engines).toBe(">=22.19");
+    const supported = (version: string) => {
+      const [major, minor] = version.replace(/^v/, "").split(".").map(Number) as [number, number];
+      return major > 22 || (major === 22 && minor >= 19);
+    };
+    expect(supported(process.version), process.version).toBe(true);
+    // `node` on PATH: what npm itself, npm scripts (postinstall) and wrangler's shebang run on.
+    const onPath = execFileSync("node", ["--version"], { encoding: "utf8" }).trim();
+    expect(supported(onPath), `node on PATH is ${onPath}`).toBe(true);
+  });
+
   it("has one wrangler, one miniflare and one workerd for tests, dev, benchmarks and deploy", () => {
     for (const name of ["wrangler", "miniflare", "workerd"])
       expect(installed(name), name).toEqual([join(PROJECT_ROOT, "node_modules", name)]);
