@@ -27,9 +27,10 @@ describe("the toolchain", () => {
       }
     ).engines.node;
     expect(engines).toBe(">=22.19");
+    const [neededMajor, neededMinor] = engines.slice(2).split(".").map(Number) as [number, number];
     const supported = (version: string) => {
       const [major, minor] = version.replace(/^v/, "").split(".").map(Number) as [number, number];
-      return major > 22 || (major === 22 && minor >= 19);
+      return major > neededMajor || (major === neededMajor && minor >= neededMinor);
     };
     expect(supported(process.version), process.version).toBe(true);
     // `node` on PATH: what npm itself, npm scripts (postinstall) and wrangler's shebang run on.
