@@ -59,9 +59,14 @@ export async function createRunSession(spec: SessionSpec): Promise<AgentSession>
   // falls back to the local model (gateway unreachable) or fails with the model's error.
   // pi's automatic compaction runs after a prompt ends, which for a platform run is after the
   // run ended; the executor compacts explicitly when the context overflows instead.
+  // A run's model calls are the run's own: pi 1.x would otherwise keep prompt caches warm with
+  // calls of its own for up to 30 minutes after a prompt (billed, and after the run has ended),
+  // and add its install-telemetry attribution headers to provider requests.
   const settingsManager = SettingsManager.inMemory({
     retry: { enabled: true, maxRetries: 2, baseDelayMs: 1_000, provider: { maxRetries: 1 } },
     compaction: { enabled: false },
+    cacheWarming: "off",
+    enableInstallTelemetry: false,
   });
   const loader = new DefaultResourceLoader({
     cwd: spec.workdir,
