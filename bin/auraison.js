@@ -20,5 +20,15 @@ if (major < neededMajor || (major === neededMajor && minor < neededMinor)) {
 }
 module.enableCompileCache();
 const { builtEntry } = await import("./build.js");
-const { run } = await import(await builtEntry("cli"));
+let cli;
+try {
+  cli = await builtEntry("cli");
+} catch (error) {
+  process.stderr.write(
+    `auraison: a source changed and dist/ could not be rebuilt: ${error instanceof Error ? error.message : error}\n` +
+      "  Fix the source, or run `npm run build` as the checkout's owner.\n",
+  );
+  process.exit(1);
+}
+const { run } = await import(cli);
 process.exitCode = await run(process.argv.slice(2));

@@ -37,7 +37,7 @@ const PRUNE_AFTER_MS = 24 * 60 * 60 * 1000;
 const FORMAT = 1;
 
 /**
- * @typedef {{ format: number, esbuild: string, inputs: Record<string, number>, outputs: string[] }} Manifest
+ * @typedef {{ format: number, inputs: Record<string, number>, outputs: string[] }} Manifest
  */
 
 /** The file URL of a built entry point (`cli`, `duckdb-extensions`), rebuilding when stale. */
@@ -104,7 +104,7 @@ export async function build() {
     inputs[file] = mtime >= startedAt ? -1 : mtime;
   }
   /** @type {Manifest} */
-  const manifest = { format: FORMAT, esbuild: esbuild.version, inputs, outputs };
+  const manifest = { format: FORMAT, inputs, outputs };
   writeAtomic(MANIFEST, `${JSON.stringify(manifest, null, 1)}\n`);
   prune(new Set([...outputs, "manifest.json"]));
 }

@@ -59,6 +59,16 @@ describe("the auraison command's build (bin/build.js)", () => {
     expect(await version()).toEqual(results[0]);
   });
 
+  it("says what is wrong when an edited source does not build, and recovers once it does", async () => {
+    edit("cli/version.ts", "export const VERSION =", "export const VERSION ==");
+    const broken = await version();
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain("dist/ could not be rebuilt");
+    expect(broken.stderr).toContain("cli/version.ts");
+    edit("cli/version.ts", "export const VERSION ==", "export const VERSION =");
+    expect(await version()).toMatchObject({ code: 0, stderr: "" });
+  });
+
   it("builds the DuckDB extension installer that npm install runs without tsx", async () => {
     // Pointed at this checkout's binaries: the copy has none, and fetching them is not the point.
     const result = await node(["dist/duckdb-extensions.js"], {
