@@ -1,6 +1,6 @@
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../cli/wrangler";
 import { copyCheckout } from "../helpers/checkout";
 import { runNode } from "../helpers/cli";
@@ -10,6 +10,7 @@ let root = "";
 beforeAll(() => {
   root = copyCheckout({ nodeModules: "link" });
 });
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const node = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   runNode(args, { cwd: root, env, timeoutMs: 60_000 });

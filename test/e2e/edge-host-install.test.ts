@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -47,6 +47,7 @@ describe("an edge host's production install", () => {
   afterAll(async () => {
     await edge?.stop("SIGKILL", 0);
     await central?.stop();
+    if (root) rmSync(root, { recursive: true, force: true });
   });
 
   it("installs no central-only or development package, builds the CLI, keeps the lockfile", () => {
