@@ -1,6 +1,6 @@
 import { cpSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { ExtensionFactory } from "@mariozechner/pi-coding-agent";
+import type { ExtensionFactory } from "@earendil-works/pi-coding-agent";
 import { type AgentEvent, type Skill, uuidv7 } from "../contract";
 import type { AdapterFactory, ExecutionAdapter } from "./adapters/adapter";
 import { ADAPTER_KINDS } from "./adapters/kinds";

@@ -11,7 +11,6 @@ import { bearerToken } from "../auth/keys";
 import { BOOTSTRAP_PRINCIPAL_ID, type Principal } from "../auth/principal";
 import { type Database, migrateDatabase, openDatabase } from "../db/database";
 import { Dispatcher } from "../dispatch/dispatcher";
-import type { Env } from "../env";
 import { Archive } from "../events/archive";
 import { CentralEvents } from "../events/central-events";
 import { EventLog } from "../events/event-log";

@@ -1,6 +1,10 @@
-import type { AgentMessage } from "@mariozechner/pi-agent-core";
-import { type AssistantMessage, isContextOverflow } from "@mariozechner/pi-ai";
-import type { AgentSession, ExtensionFactory, SessionManager } from "@mariozechner/pi-coding-agent";
+import type { AgentMessage } from "@earendil-works/pi-agent-core";
+import { type AssistantMessage, isContextOverflow } from "@earendil-works/pi-ai";
+import type {
+  AgentSession,
+  ExtensionFactory,
+  SessionManager,
+} from "@earendil-works/pi-coding-agent";
 import {
   type AgentEvent,
   intentPrompt,
@@ -406,7 +410,7 @@ export class RunExecution {
   private async switchToFallback(session: AgentSession, emitter: Emitter, model: ModelRef) {
     const messages = session.agent.state.messages;
     if (messages.at(-1)?.role === "assistant") session.agent.state.messages = messages.slice(0, -1);
-    const found = session.modelRegistry.find(model.provider, model.id);
+    const found = session.modelRuntime.getModel(model.provider, model.id);
     if (!found) throw new Error(`fallback model ${formatModelRef(model)} is not registered`);
     await session.setModel(found);
     this.record = await this.deps.store.update(this.record.run_id, {
