@@ -1,7 +1,9 @@
 import type { AdapterFactory } from "./adapter";
 import { httpJsonAdapter } from "./http-json/adapter";
+import { rosbridgeAdapter } from "./rosbridge/adapter";
 
-/** Adapter kinds by the `kind` of their declaration. Add ROS, Ray, vLLM, Zenoh here. */
+/** Adapter kinds by the `kind` of their declaration. */
 export const ADAPTER_KINDS: Readonly<Record<string, AdapterFactory>> = {
   "http-json": httpJsonAdapter,
+  rosbridge: rosbridgeAdapter,
 };

@@ -137,7 +137,7 @@ export class RunExecution {
           decision.rule_id === "limits.max_tool_calls" ? budget.toolCallsExhausted() : undefined,
       ),
       budget.extension(),
-      adapterTools(deps.adapters),
+      adapterTools(run, deps.adapters),
     ];
 
     let opened: { manager: SessionManager; file: string; forkedFrom: RunRecord["forked_from"] };
