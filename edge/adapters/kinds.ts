@@ -1,9 +1,11 @@
 import type { AdapterFactory } from "./adapter";
 import { httpJsonAdapter } from "./http-json/adapter";
+import { openAiInferenceAdapter } from "./openai-inference/adapter";
 import { rosbridgeAdapter } from "./rosbridge/adapter";
 
 /** Adapter kinds by the `kind` of their declaration. */
 export const ADAPTER_KINDS: Readonly<Record<string, AdapterFactory>> = {
   "http-json": httpJsonAdapter,
+  "openai-inference": openAiInferenceAdapter,
   rosbridge: rosbridgeAdapter,
 };

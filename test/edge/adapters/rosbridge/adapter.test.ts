@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ContractValidationError } from "../../../../contract";
 import type { ExecutionAdapter } from "../../../../edge/adapters/adapter";
 import { rosbridgeAdapter } from "../../../../edge/adapters/rosbridge/adapter";
 import type { EdgeRuntime } from "../../../../edge/runtime";
 import { makeApp, ofKind, openRuntime } from "../../helpers/runtime";
-import { runAndCancelWhen } from "../run-helpers";
+import { declarationIssues, runAndCancelWhen, until } from "../helpers";
 import { FakeRosbridge } from "./fake-rosbridge";
 
 let ros: FakeRosbridge;
@@ -246,15 +245,7 @@ describe("rosbridge adapter (against a protocol-level rosbridge server)", () => 
   });
 
   it("refuses bad declarations with the field at fault", () => {
-    const issues = (d: unknown) => {
-      try {
-        rosbridgeAdapter(d, { file: "arm.json", env: {} });
-      } catch (error) {
-        expect(error).toBeInstanceOf(ContractValidationError);
-        return (error as ContractValidationError).issues.map((i) => i.path);
-      }
-      throw new Error("accepted");
-    };
+    const issues = (d: unknown) => declarationIssues(rosbridgeAdapter, d);
     expect(issues(declaration({ url: "http://x" }))).toEqual(["url"]);
     const d = declaration();
     (d.tools[6] as Record<string, unknown>).type = "example_interfaces/msg/Fibonacci";
@@ -299,11 +290,3 @@ describe("rosbridge adapter (against a protocol-level rosbridge server)", () => 
     expect(events.at(-1)!.kind).toBe("run_cancelled");
   });
 });
-
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

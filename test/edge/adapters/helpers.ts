@@ -1,4 +1,6 @@
-import type { AgentEvent } from "../../../contract";
+import { expect } from "vitest";
+import { type AgentEvent, ContractValidationError } from "../../../contract";
+import type { AdapterFactory } from "../../../edge/adapters/adapter";
 import type { RunRecord } from "../../../edge/runs/run-record";
 import type { EdgeRuntime } from "../../../edge/runtime";
 
@@ -28,4 +30,28 @@ export async function runAndCancelWhen(
   }
   const record = await execution.done;
   return { record, events: await runtime.eventsOf(record.run_id), cancelled };
+}
+
+/** The paths of the issues a factory reports for a bad declaration (fails if it is accepted). */
+export function declarationIssues(
+  factory: AdapterFactory,
+  declaration: unknown,
+  env: NodeJS.ProcessEnv = {},
+): string[] {
+  try {
+    factory(declaration, { file: "adapter.json", env });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ContractValidationError);
+    return (error as ContractValidationError).issues.map((i) => i.path);
+  }
+  throw new Error("the declaration was accepted");
+}
+
+/** Polls until `condition` holds (for effects seen by a server a little after the call). */
+export async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
