@@ -1,6 +1,7 @@
 import { type JsonValue, parse, truncateText } from "../../../contract";
 import type { AdapterFactory, AdapterTool } from "../adapter";
-import { CallDeadline, errorText, resultOf } from "../call";
+import { CallDeadline, resultOf } from "../call";
+import { collectingTool } from "../collect";
 import { resolveReferences } from "../references";
 import { GoalCancelled, RosbridgeClient } from "./client";
 import { RosbridgeDeclaration, type RosbridgeTool } from "./declaration";
@@ -39,63 +40,25 @@ function rosTool(t: RosbridgeTool, client: RosbridgeClient, d: RosbridgeDeclarat
         },
       };
     case "subscribe":
-      return {
-        name: t.tool,
+      return collectingTool<JsonValue>({
+        tool: t.tool,
         description: t.description,
-        input_schema: {
-          type: "object",
-          properties: {
-            count: {
-              type: "integer",
-              minimum: 1,
-              maximum: t.max_count,
-              description: `messages to collect (default ${t.count})`,
-            },
-          },
-        },
-        async execute(args, { signal, progress }) {
-          const count = typeof args.count === "number" ? args.count : t.count;
-          const deadline = new CallDeadline(
-            `waiting for ${count} message(s) on ${t.topic}`,
-            timeoutMs,
+        count: t.count,
+        max_count: t.max_count,
+        timeoutMs,
+        what: `message(s) on ${t.topic}`,
+        source: () => t.topic,
+        subscribe: (onItem, onError, signal) =>
+          client.subscribe(
+            t.topic,
+            t.type,
+            onItem,
+            onError,
             signal,
-          );
-          const messages: JsonValue[] = [];
-          let unsubscribe: (() => void) | undefined;
-          try {
-            await deadline.guard(
-              () =>
-                new Promise<void>((resolve, reject) => {
-                  client
-                    .subscribe(
-                      t.topic,
-                      t.type,
-                      (msg) => {
-                        if (messages.length >= count) return;
-                        messages.push(msg);
-                        progress?.(`${messages.length}/${count} from ${t.topic}`);
-                        if (messages.length >= count) resolve();
-                      },
-                      reject,
-                      deadline.signal,
-                      t.throttle_rate === undefined ? {} : { throttle_rate: t.throttle_rate },
-                    )
-                    .then((stop) => {
-                      unsubscribe = stop;
-                      if (deadline.aborted) stop();
-                    }, reject);
-                }),
-            );
-          } catch (error) {
-            if (deadline.timedOut)
-              throw new Error(`${errorText(error)} (got ${messages.length} of ${count})`);
-            throw error;
-          } finally {
-            unsubscribe?.();
-          }
-          return resultOf({ topic: t.topic, messages });
-        },
-      };
+            t.throttle_rate === undefined ? {} : { throttle_rate: t.throttle_rate },
+          ),
+        result: (messages) => resultOf({ topic: t.topic, messages }),
+      });
     case "service":
       return {
         name: t.tool,

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import { type AgentEvent, ContractValidationError } from "../../../contract";
-import type { AdapterFactory } from "../../../edge/adapters/adapter";
+import type { AdapterFactory, AdapterTool, ExecutionAdapter } from "../../../edge/adapters/adapter";
 import type { RunRecord } from "../../../edge/runs/run-record";
 import type { EdgeRuntime } from "../../../edge/runtime";
 
@@ -54,4 +54,20 @@ export async function until(condition: () => boolean, timeoutMs = 5_000): Promis
     if (Date.now() > end) throw new Error("condition not met in time");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** Builds adapters straight from declarations (no run) and closes them after each test. */
+export function adapterHarness(factory: AdapterFactory, env: NodeJS.ProcessEnv = {}) {
+  const opened: ExecutionAdapter[] = [];
+  return {
+    /** The adapter's tools by name. */
+    tools(declaration: unknown): Record<string, AdapterTool> {
+      const adapter = factory(declaration, { file: "adapter.json", env });
+      opened.push(adapter);
+      return Object.fromEntries(adapter.tools.map((t) => [t.name, t]));
+    },
+    async closeAll(): Promise<void> {
+      for (const adapter of opened.splice(0)) await adapter.close?.();
+    },
+  };
 }

@@ -1,9 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ExecutionAdapter } from "../../../../edge/adapters/adapter";
 import { rosbridgeAdapter } from "../../../../edge/adapters/rosbridge/adapter";
 import type { EdgeRuntime } from "../../../../edge/runtime";
 import { makeApp, ofKind, openRuntime } from "../../helpers/runtime";
-import { declarationIssues, runAndCancelWhen, until } from "../helpers";
+import { adapterHarness, declarationIssues, runAndCancelWhen, until } from "../helpers";
 import { FakeRosbridge } from "./fake-rosbridge";
 
 let ros: FakeRosbridge;
@@ -34,12 +33,12 @@ beforeAll(async () => {
 });
 afterAll(() => ros.close());
 
-const adapters: ExecutionAdapter[] = [];
+const harness = adapterHarness(rosbridgeAdapter);
 let runtime: EdgeRuntime | undefined;
 afterEach(async () => {
   await runtime?.close();
   runtime = undefined;
-  for (const a of adapters.splice(0)) await a.close?.();
+  await harness.closeAll();
 });
 
 const declaration = (overrides: Record<string, unknown> = {}) => ({
@@ -111,11 +110,7 @@ const declaration = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-function open(overrides: Record<string, unknown> = {}) {
-  const adapter = rosbridgeAdapter(declaration(overrides), { file: "arm.json", env: {} });
-  adapters.push(adapter);
-  return Object.fromEntries(adapter.tools.map((t) => [t.name, t]));
-}
+const open = (overrides: Record<string, unknown> = {}) => harness.tools(declaration(overrides));
 
 describe("rosbridge adapter (against a protocol-level rosbridge server)", () => {
   it("publishes (advertising first) and collects messages from a subscription", async () => {
