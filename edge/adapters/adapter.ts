@@ -1,4 +1,4 @@
-import type { JsonValue } from "../../contract";
+import type { JsonValue, PolicyHook } from "../../contract";
 
 /**
  * An execution adapter turns something next to the hardware (an HTTP service, a ROS graph, a Ray
@@ -15,6 +15,12 @@ export interface ExecutionAdapter {
    * in `start`; the loader checks names again once every adapter has started.
    */
   tools: AdapterTool[];
+  /**
+   * A rule the adapter adds to every run's tool_call policy chain, after the app's and the
+   * intent's allow-lists (an MCP server's own allow-list). It should answer null for tools that
+   * are not its own.
+   */
+  policy?: PolicyHook;
   /** Connects, or discovers tools, before the agent takes work; throw to refuse to start. */
   start?(): Promise<void>;
   /** Releases connections and child processes when the agent stops. */

@@ -132,7 +132,7 @@ export class RunExecution {
       policyGuard(
         run,
         bridge,
-        policyChain(deps.app, () => usage.totals.tool_calls),
+        policyChain(deps.app, () => usage.totals.tool_calls, deps.adapters),
         (decision) =>
           decision.rule_id === "limits.max_tool_calls" ? budget.toolCallsExhausted() : undefined,
       ),

@@ -16,6 +16,13 @@ export function requirePeer(path: string, what: string): string {
   return path;
 }
 
+/**
+ * `unshare` options for a peer that must not reach (or be reached from) the network: its own
+ * network namespace with only loopback, and its own PID namespace, so that everything it starts
+ * ends with it and nothing else on the host is touched.
+ */
+export const ISOLATED = ["--net", "--pid", "--fork", "--mount-proc", "--kill-child"] as const;
+
 /** Environment for Python peers: the project-local packages first. */
 export function pythonEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   requirePeer(PEERS_PYTHON, "the peers' Python packages");
@@ -80,5 +87,34 @@ export async function tcpToUnix(
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * Runs `command` (a peer that binds every interface) inside new network and PID namespaces and
+ * returns an http URL on 127.0.0.1 that reaches its `port` there (test/peers/in-netns.sh).
+ */
+export async function startInNetns(
+  name: string,
+  port: number,
+  command: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const { mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const socket = resolve(mkdtempSync(resolve(tmpdir(), `${name}-`)), "peer.sock");
+  const proc = await startPeer(
+    name,
+    "unshare",
+    [...ISOLATED, "bash", resolve("test/peers/in-netns.sh"), socket, String(port), ...command],
+    { env, ready: "bridge " },
+  );
+  const bridge = await tcpToUnix(socket);
+  return {
+    url: bridge.url,
+    async stop() {
+      await bridge.close();
+      await proc.stop();
+    },
   };
 }

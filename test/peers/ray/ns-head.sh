@@ -16,7 +16,7 @@ ray start --head --node-ip-address=127.0.0.1 --port=6379 --dashboard-host=127.0.
   --dashboard-port=8265 --num-cpus=2 --object-store-memory=100000000 \
   --temp-dir="$work/ray" --disable-usage-stats >"$work/ray-start.log" 2>&1 ||
   { cat "$work/ray-start.log"; exit 1; }
-node "$here/unix-bridge.mjs" "$socket" 127.0.0.1:8265 &
+node "$here/../unix-bridge.mjs" "$socket" 127.0.0.1:8265 &
 for _ in $(seq 1 300); do
   if python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8265/api/version", timeout=2)' 2>/dev/null; then
     echo "ray head ready"

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ManagedProcess } from "../../../../cli/local-stack/processes";
 import { rayAdapter } from "../../../../edge/adapters/ray/adapter";
 import type { EdgeRuntime } from "../../../../edge/runtime";
-import { PEERS_PYTHON, pythonEnv, startPeer, tcpToUnix } from "../../../helpers/peers";
+import { ISOLATED, PEERS_PYTHON, pythonEnv, startPeer, tcpToUnix } from "../../../helpers/peers";
 import { makeApp, ofKind, openRuntime } from "../../helpers/runtime";
 import { declarationIssues, runAndCancelWhen } from "../helpers";
 
@@ -23,17 +23,7 @@ beforeAll(async () => {
   head = await startPeer(
     "ray-head",
     "unshare",
-    [
-      "--net",
-      "--pid",
-      "--fork",
-      "--mount-proc",
-      "--kill-child",
-      "bash",
-      resolve("test/peers/ray/ns-head.sh"),
-      join(work, "w"),
-      socket,
-    ],
+    [...ISOLATED, "bash", resolve("test/peers/ray/ns-head.sh"), join(work, "w"), socket],
     {
       env: pythonEnv({ PATH: `${resolve(PEERS_PYTHON, "bin")}:${process.env.PATH}` }),
       ready: "ray head ready",

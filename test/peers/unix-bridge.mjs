@@ -1,4 +1,4 @@
-// Inside the Ray head's network namespace: accepts connections on a Unix socket (the file
+// Inside a network namespace of a test peer (Ray, an HTTP MCP server): accepts connections on a Unix socket (the file
 // system is shared with the test outside) and forwards each to a TCP address in the namespace.
 // Usage: node unix-bridge.mjs <socket path> <host:port>
 import { createConnection, createServer } from "node:net";
