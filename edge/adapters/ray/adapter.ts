@@ -39,25 +39,28 @@ function jobTool(t: RayJobTool, client: RayJobsClient, d: RayDeclaration): Adapt
         t.timeout_ms ?? d.timeout_ms,
         signal,
       );
-      await client.submit(
-        {
-          entrypoint: t.entrypoint,
-          submission_id: submissionId,
-          metadata: metadataOf(call, t.tool),
-          runtime_env: runtimeEnvOf(t, args),
-          ...(t.entrypoint_num_cpus === undefined
-            ? {}
-            : { entrypoint_num_cpus: t.entrypoint_num_cpus }),
-          ...(t.entrypoint_num_gpus === undefined
-            ? {}
-            : { entrypoint_num_gpus: t.entrypoint_num_gpus }),
-          ...(t.entrypoint_memory === undefined ? {} : { entrypoint_memory: t.entrypoint_memory }),
-          ...(t.entrypoint_resources === undefined
-            ? {}
-            : { entrypoint_resources: t.entrypoint_resources }),
-        },
-        deadline.signal,
-      );
+      try {
+        await client.submit(
+          {
+            entrypoint: t.entrypoint,
+            submission_id: submissionId,
+            metadata: metadataOf(call, t.tool),
+            runtime_env: runtimeEnvOf(t, args),
+            ...definedOnly({
+              entrypoint_num_cpus: t.entrypoint_num_cpus,
+              entrypoint_num_gpus: t.entrypoint_num_gpus,
+              entrypoint_memory: t.entrypoint_memory,
+              entrypoint_resources: t.entrypoint_resources,
+            }),
+          },
+          deadline.signal,
+        );
+      } catch (error) {
+        // Stopped while submitting: Ray may have taken the job before the answer was cut off.
+        if (deadline.aborted)
+          throw new Error(`${deadline.error().message}; ${await stopJob(client, submissionId, d)}`);
+        throw error;
+      }
       let info: RayJobInfo;
       let logs = "";
       try {
@@ -165,6 +168,12 @@ function lastJsonLine(logs: string): JsonValue {
     } catch {}
   }
   return null;
+}
+
+function definedOnly<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, v]) => v !== undefined),
+  ) as Partial<T>;
 }
 
 function tail(text: string, max: number): string {
