@@ -95,7 +95,8 @@ async function rayJob(id: string) {
   };
 }
 
-describe("ray adapter (real Ray head, Jobs API)", () => {
+// Jobs take seconds to start on a busy host; each test waits on real ones.
+describe("ray adapter (real Ray head, Jobs API)", { timeout: 180_000 }, () => {
   it("in a run: submits a job tied to the run and tool call, follows its logs, returns its result", async () => {
     const app = makeApp({ adapters: { cluster: declaration() } });
     runtime = await openRuntime(app, [

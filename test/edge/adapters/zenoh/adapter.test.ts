@@ -133,7 +133,7 @@ const declaration = (overrides: Record<string, unknown> = {}) => ({
 
 const open = (overrides: Record<string, unknown> = {}) => harness.tools(declaration(overrides));
 
-describe("zenoh adapter (real router and eclipse-zenoh peer)", () => {
+describe("zenoh adapter (real router and eclipse-zenoh peer)", { timeout: 60_000 }, () => {
   it("queries a queryable: the observation goes out as JSON, the model's action comes back", async () => {
     const tools = open();
     const progress: string[] = [];
