@@ -47,7 +47,7 @@ export interface AdapterTool {
 export interface AdapterCallContext {
   /** Aborts when the run stops; the adapter must stop the remote work it started. */
   signal?: AbortSignal;
-  /** Streams a progress note to the run's events (tool_call_progress); the latest wins. */
+  /** Streams a progress note to the run's events (tool_call_progress; at most one a second is logged). */
   progress?: (text: string) => void;
   /** Which run and tool call this is, to correlate remote work (job ids, metadata) with it. */
   call?: AdapterCallIdentity;
