@@ -25,9 +25,11 @@ export class ZenohClient {
   ) {}
 
   async put(keyExpr: string, value: JsonValue): Promise<void> {
-    const session = await this.open();
     const { Encoding } = await zenohTs();
-    await session.put(keyExpr, JSON.stringify(value), { encoding: Encoding.APPLICATION_JSON });
+    await this.use(async (session) => {
+      await session.put(keyExpr, JSON.stringify(value), { encoding: Encoding.APPLICATION_JSON });
+      await confirmed(session, "put");
+    });
   }
 
   /**
@@ -45,7 +47,6 @@ export class ZenohClient {
       onReply: (n: number, value: ZenohValue) => void;
     },
   ): Promise<ZenohValue[]> {
-    const session = await this.open();
     const { CancellationToken, ConsolidationMode, Duration, Encoding, QueryTarget } =
       await zenohTs();
     const targets = {
@@ -78,8 +79,8 @@ export class ZenohClient {
           settle(new Error(`the queryable answered an error: ${result.payload().toString()}`));
         }
       };
-      session
-        .get(keyExpr, {
+      this.use(async (session) => {
+        await session.get(keyExpr, {
           payload: JSON.stringify(payload),
           encoding: Encoding.APPLICATION_JSON,
           timeout: Duration.milliseconds.of(options.timeoutMs),
@@ -87,18 +88,20 @@ export class ZenohClient {
           consolidation: ConsolidationMode.NONE,
           cancellationToken: token,
           handler: [onReply, () => settle()],
-        })
-        .catch((error: unknown) =>
-          settle(error instanceof Error ? error : new Error(String(error))),
-        );
+        });
+        await confirmed(session, "query");
+      }).catch((error: unknown) =>
+        settle(error instanceof Error ? error : new Error(String(error))),
+      );
     });
   }
 
   async subscribe(keyExpr: string, onSample: (value: ZenohValue) => void): Promise<Subscriber> {
-    const session = await this.open();
-    return session.declareSubscriber(keyExpr, {
-      handler: (sample: Sample) => onSample(zenohValue(sample)),
-    });
+    return this.use((session) =>
+      session.declareSubscriber(keyExpr, {
+        handler: (sample: Sample) => onSample(zenohValue(sample)),
+      }),
+    );
   }
 
   async close(): Promise<void> {
@@ -106,6 +109,24 @@ export class ZenohClient {
     const session = await this.session?.catch(() => null);
     this.session = null;
     await session?.close().catch(() => undefined);
+  }
+
+  /**
+   * Runs one operation on the session. zenoh-ts does not notice a router that went away (its
+   * requests then time out), so a session an operation failed on is dropped and the next call
+   * opens a new one.
+   */
+  private async use<T>(operation: (session: Session) => Promise<T>): Promise<T> {
+    const session = await this.open();
+    try {
+      return await operation(session);
+    } catch (error) {
+      if (this.session && (await this.session.catch(() => null)) === session) {
+        this.session = null;
+        void session.close().catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   private async open(): Promise<Session> {
@@ -138,6 +159,21 @@ export class ZenohClient {
     });
     const { Config, open } = await zenohTs();
     return open(new Config(url, this.connectTimeoutMs));
+  }
+}
+
+/**
+ * zenoh-ts sends puts and queries without an answer, and a websocket that closed drops them
+ * without a word. A request that is answered, sent after them on the same ordered socket,
+ * confirms the router got them.
+ */
+async function confirmed(session: Session, what: string): Promise<void> {
+  try {
+    await session.info();
+  } catch (error) {
+    throw new Error(
+      `the zenoh router did not confirm the ${what}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 

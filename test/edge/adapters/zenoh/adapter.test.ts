@@ -17,26 +17,29 @@ let router: ManagedProcess;
 let peer: ManagedProcess;
 let vllm: Awaited<ReturnType<typeof fakeVllm>>;
 let locator = "";
+let [tcp, ws] = [0, 0];
+/** The router, on the same ports each time it is started. */
+const startRouter = () =>
+  startPeer(
+    "zenoh-router",
+    requirePeer(ZENOH_ROUTER, "the Zenoh router"),
+    [
+      JSON.stringify({
+        mode: "router",
+        listen: { endpoints: [`tcp/127.0.0.1:${tcp}`] },
+        scouting: { multicast: { enabled: false }, gossip: { enabled: false } },
+        plugins: { remote_api: { websocket_port: `127.0.0.1:${ws}` } },
+      }),
+    ],
+    { ready: "zenoh-router ready" },
+  );
 beforeAll(async () => {
   vllm = await fakeVllm((body) => {
     const obs = JSON.parse(String((body.messages as Array<{ content: string }>)[0]!.content));
     return { text: JSON.stringify({ dx: obs.gripper_open ? 0.05 : 0, gripper: "close" }) };
   });
-  const [tcp, ws] = [await freePort(), await freePort()];
-  const config = {
-    mode: "router",
-    listen: { endpoints: [`tcp/127.0.0.1:${tcp}`] },
-    scouting: { multicast: { enabled: false }, gossip: { enabled: false } },
-    plugins: { remote_api: { websocket_port: `127.0.0.1:${ws}` } },
-  };
-  router = await startPeer(
-    "zenoh-router",
-    requirePeer(ZENOH_ROUTER, "the Zenoh router"),
-    [JSON.stringify(config)],
-    {
-      ready: "zenoh-router ready",
-    },
-  );
+  [tcp, ws] = [await freePort(), await freePort()];
+  router = await startRouter();
   peer = await startPeer(
     "zenoh-peer",
     "python3",
@@ -242,5 +245,19 @@ describe("zenoh adapter (real router and eclipse-zenoh peer)", { timeout: 60_000
       /query on ai\/inference\/slow was stopped: the run is stopping/,
     );
     expect(finished[1]!.duration_ms).toBeLessThan(5_000);
+  });
+
+  it("says when the router did not take a put, and reconnects once it is back", async () => {
+    const tools = open({ connect_timeout_ms: 1_000 });
+    await tools.robot_cmd!.execute({ robot: "r1" }, {});
+    await router.stop();
+    await expect(tools.robot_cmd!.execute({ robot: "r1" }, {})).rejects.toThrow(
+      /the zenoh router did not confirm the put: Remote api request timeout/,
+    );
+    router = await startRouter();
+    expect((await tools.robot_cmd!.execute({ robot: "r1" }, {})).output).toEqual({
+      put: true,
+      key_expr: "robot/cmd/r1",
+    });
   });
 });
