@@ -136,12 +136,12 @@ export class RunExecution {
       policyGuard(
         run,
         bridge,
-        policyChain(deps.app, () => usage.totals.tool_calls),
+        policyChain(deps.app, () => usage.totals.tool_calls, deps.adapters),
         (decision) =>
           decision.rule_id === "limits.max_tool_calls" ? budget.toolCallsExhausted() : undefined,
       ),
       budget.extension(),
-      adapterTools(deps.adapters),
+      adapterTools(run, deps.adapters),
     ];
 
     let opened: { manager: SessionManager; file: string; forkedFrom: RunRecord["forked_from"] };
