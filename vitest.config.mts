@@ -1,4 +1,4 @@
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -10,6 +10,8 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           // test/central runs in workerd, except *.node.test.ts: those drive `wrangler dev` from Node.
           exclude: ["test/central/**/!(*.node).test.ts"],
+          // Tests spawn `node bin/auraison.js`, which runs dist/: built here once, up to date.
+          globalSetup: ["./test/helpers/build-dist.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

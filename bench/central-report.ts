@@ -5,13 +5,8 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
+/** An installed package's version (one wrangler and one workerd: test/toolchain.test.ts). */
 function version(pkg: string): string {
-  if (pkg === "workerd") {
-    // wrangler dev runs the workerd wrangler itself depends on, which may not be the top-level one.
-    try {
-      return version("wrangler/node_modules/workerd");
-    } catch {}
-  }
   return (
     JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")) as {
       version: string;

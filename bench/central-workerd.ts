@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,46 +30,50 @@ export async function startCentralWorkerd(
   if (built.status !== 0)
     throw new Error(`wrangler deploy --dry-run failed:\n${built.stdout}\n${built.stderr}`);
   // The Miniflare wrangler itself depends on, so workerd is the one `wrangler dev` runs.
-  const { Miniflare } = createRequire(createRequire(import.meta.url).resolve("wrangler"))(
-    "miniflare",
-  ) as {
+  const { Miniflare, convertV4MiniflareOptions } = createRequire(
+    createRequire(import.meta.url).resolve("wrangler"),
+  )("miniflare") as {
     Miniflare: new (
-      options: Record<string, unknown>,
+      options: unknown,
     ) => {
       ready: Promise<URL>;
       unsafeGetDirectURL(worker: string): Promise<URL>;
       dispose(): Promise<void>;
     };
+    // Miniflare 5 takes worker configs; this converts the per-worker options of Miniflare 4.
+    convertV4MiniflareOptions(options: Record<string, unknown>): unknown;
   };
   const state = mkdtempSync(join(tmpdir(), "auraison-bench-state-"));
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    // Central's request logs are dropped, as the `wrangler dev` run drops them below "warn".
-    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
-      stdout.resume();
-      stderr.resume();
-    },
-    durableObjectsPersist: join(state, "do"),
-    r2Persist: join(state, "r2"),
-    workers: [
-      {
-        name: "auraison-central",
-        modules: true,
-        scriptPath: join(out, "index.js"),
-        modulesRoot: out,
-        modulesRules: [{ type: "Text", include: ["**/*.sql"] }],
-        compatibilityDate: "2026-04-20",
-        compatibilityFlags: ["nodejs_compat"],
-        durableObjects: { TENANT: { className: "TenantAgent", useSQLite: true } },
-        r2Buckets: ["ARCHIVE"],
-        bindings: vars,
-        // The Worker on a socket of its own, as Cloudflare serves it: not behind Miniflare's
-        // entry worker, which routes every request to a worker by name first.
-        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-      },
-    ],
-  });
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: 0,
+      // Central's request logs are dropped, as the `wrangler dev` run drops them below "warn".
+      handleStructuredLogs() {},
+      resourcePersistencePath: state,
+      workers: [
+        {
+          name: "auraison-central",
+          // The bundle's modules: the entry first, then the SQL migrations it imports as text.
+          modules: [
+            { type: "ESModule", path: join(out, "index.js") },
+            ...readdirSync(out)
+              .filter((file) => file.endsWith(".sql"))
+              .map((file) => ({ type: "Text", path: join(out, file) })),
+          ],
+          modulesRoot: out,
+          compatibilityDate: "2026-04-20",
+          compatibilityFlags: ["nodejs_compat"],
+          durableObjects: { TENANT: { className: "TenantAgent", useSQLite: true } },
+          r2Buckets: ["ARCHIVE"],
+          bindings: vars,
+          // The Worker on a socket of its own, as Cloudflare serves it: not behind Miniflare's
+          // entry worker, which routes every request to a worker by name first.
+          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+        },
+      ],
+    }),
+  );
   await mf.ready;
   const url = await mf.unsafeGetDirectURL("auraison-central");
   return { url: url.origin, stop: () => mf.dispose() };

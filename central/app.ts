@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { HEADERS, PATHS } from "../contract";
 import { openApiJson } from "./api/document";
-import type { Env } from "./env";
 import { gateway } from "./gateway/app";
 import { ApiFailure, failureResponse } from "./http/errors";
 import { createLogger } from "./log";

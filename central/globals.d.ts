@@ -1,12 +1,17 @@
-// Types `exports` from "cloudflare:workers" (and ctx.exports) after the Worker's main module.
-type CentralEnv = import("./env").Env;
-
+// The Worker's bindings and the Workers runtime types come from wrangler.toml through
+// `npm run types` (worker-configuration.d.ts, generated, checked by CI). Secrets are declared
+// here instead: each is optional (set with `wrangler secret put`, or .dev.vars locally), which the
+// generated types cannot say, and the generator would otherwise type whatever a developer's
+// .dev.vars holds. Provider keys a gateway config names are read by name at run time.
+interface AuraisonSecrets {
+  /** The platform bootstrap key: it may create tenants and nothing else. */
+  AURAISON_BOOTSTRAP_KEY?: string;
+  /** Seals provider keys stored through the gateway's admin API (AES-GCM); at least 32 chars. */
+  AURAISON_GATEWAY_KEK?: string;
+}
+interface Env extends AuraisonSecrets {}
 declare namespace Cloudflare {
-  interface GlobalProps {
-    mainModule: typeof import("./index");
-    durableNamespaces: "TenantAgent";
-  }
-  interface Env extends CentralEnv {}
+  interface Env extends AuraisonSecrets {}
 }
 
 // drizzle-kit's generated migration bundle (see central/db/drizzle.config.ts).
@@ -16,8 +21,4 @@ declare module "*/migrations/migrations.js" {
     migrations: Record<string, string>;
   };
   export default migrations;
-}
-declare module "*.sql" {
-  const sql: string;
-  export default sql;
 }

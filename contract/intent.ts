@@ -14,7 +14,9 @@ import {
 /** Per-run ceilings; an absent field means no limit on that dimension. */
 export const BudgetLimits = z
   .strictObject({
-    max_tokens: NonNegInt.optional().describe("input + output tokens over the whole run"),
+    max_tokens: NonNegInt.optional().describe(
+      "input (cached prompt tokens included) + output tokens over the whole run",
+    ),
     max_cost_usd: NonNegNumber.optional(),
     max_wall_ms: z.number().int().positive().optional(),
     max_tool_calls: NonNegInt.optional(),

@@ -1,10 +1,10 @@
 import { cpSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { ExtensionFactory } from "@mariozechner/pi-coding-agent";
+import type { ExtensionFactory } from "@earendil-works/pi-coding-agent";
 import { type AgentEvent, type Skill, uuidv7 } from "../contract";
 import type { AdapterFactory, ExecutionAdapter } from "./adapters/adapter";
 import { ADAPTER_KINDS } from "./adapters/kinds";
-import { loadAdapters } from "./adapters/load";
+import { loadAdapters, startAdapters } from "./adapters/load";
 import { type AppFolder, loadAppFolder } from "./config/app-folder";
 import { Emitter } from "./events/emitter";
 import { EventLog } from "./events/event-log";
@@ -79,8 +79,15 @@ export class EdgeRuntime {
     const lock = StateLock.acquire(stateDir);
     let outbox: Outbox;
     try {
+      await startAdapters(adapters);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+    try {
       outbox = await Outbox.open(join(stateDir, "outbox"), options.outbox);
     } catch (error) {
+      await Promise.allSettled(adapters.map((a) => a.close?.()));
       lock.release();
       throw error;
     }

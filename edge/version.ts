@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { VERSION as PI_VERSION } from "@mariozechner/pi-coding-agent";
+import { VERSION as PI_VERSION } from "@earendil-works/pi-coding-agent";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
   version: string;

@@ -3,8 +3,11 @@
  * from the official binaries published as PyPI wheels (DuckDB's own downloads are unreachable
  * on offline hosts). A no-op when every binary is already there.
  *
- *   tsx scripts/duckdb-extensions.ts           install (fails loudly)
- *   tsx scripts/duckdb-extensions.ts --soft    warn instead of failing (npm postinstall)
+ * Built into dist/ (bin/build.js) so that it runs on an edge host's production install, which has
+ * no tsx:
+ *
+ *   npm run duckdb:extensions                  install (fails loudly)
+ *   node dist/duckdb-extensions.js --soft      warn instead of failing (npm postinstall)
  */
 import { execFileSync } from "node:child_process";
 import {

@@ -32,6 +32,21 @@ const CLAIMS: Claim[] = [
   },
   { pattern: /^(npm install && )?npm test\b/, test: ".ci/run", needle: "npm test" },
   { pattern: /^npm run /, script: true },
+  {
+    pattern: /^npm install --prefix \.node --no-save node@24$/,
+    test: ".ci/run",
+    needle: "--prefix .node",
+  },
+  {
+    pattern: /^export PATH="\$PWD\/\.node\/node_modules\/\.bin:\$PATH"$/,
+    test: ".ci/run",
+    needle: 'export PATH="$PWD/.node/node_modules/.bin:$PATH"',
+  },
+  {
+    pattern: /^npm install --omit=dev$/,
+    test: "test/e2e/edge-host-install.test.ts",
+    needle: '"--omit=dev"',
+  },
   { pattern: /^bash \.ci\/run/, test: ".ci/run", needle: "passed" },
   { pattern: /^auraison --help/, test: "test/cli/cli.test.ts", needle: "--help" },
   { pattern: /^auraison intent submit/, test: "test/e2e/local-stack.test.ts", needle: '"submit"' },

@@ -1,6 +1,5 @@
 import { type Context, Hono } from "hono";
 import { PATHS } from "../../contract";
-import type { Env } from "../env";
 import { createLogger } from "../log";
 import { handleCall } from "./call/handle-call";
 import { callerKey } from "./call/inbound";

@@ -11,7 +11,6 @@ import { bearerToken } from "../auth/keys";
 import { BOOTSTRAP_PRINCIPAL_ID, type Principal } from "../auth/principal";
 import { type Database, migrateDatabase, openDatabase } from "../db/database";
 import { Scheduler } from "../dispatch/scheduler";
-import type { Env } from "../env";
 import { Archive } from "../events/archive";
 import { EventLog } from "../events/event-log";
 import { Ingest } from "../events/ingest";

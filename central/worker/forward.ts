@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { isBootstrapKey } from "../auth/bootstrap";
 import { bearerToken, parseKey } from "../auth/keys";
-import type { Env } from "../env";
 import { ApiFailure } from "../http/errors";
 
 /**

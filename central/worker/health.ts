@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { CONTRACT_VERSION } from "../../contract";
-import type { Env } from "../env";
 
 export const health = new Hono<{ Bindings: Env }>().get("/health", async (c) => {
   // Reaching a Durable Object proves storage and the DO runtime are up, not just the Worker.

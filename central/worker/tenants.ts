@@ -3,7 +3,6 @@ import { HEADERS, TenantCreateRequest } from "../../contract";
 import { ROUTES } from "../api/spec";
 import { isBootstrapKey, MIN_BOOTSTRAP_KEY_LENGTH } from "../auth/bootstrap";
 import { bearerToken, parseKey } from "../auth/keys";
-import type { Env } from "../env";
 import { readJson } from "../http/body";
 import { ApiFailure } from "../http/errors";
 

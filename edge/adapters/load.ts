@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ContractValidationError } from "../../contract";
 import type { AdapterFactory, ExecutionAdapter } from "./adapter";
+import { errorText } from "./call";
 
 /** pi's built-in tools; an adapter tool may not shadow them. */
 const BUILTIN_TOOLS = new Set(["read", "bash", "edit", "write", "grep", "find", "ls"]);
@@ -13,7 +14,6 @@ export function loadAdapters(
   env: NodeJS.ProcessEnv = process.env,
 ): ExecutionAdapter[] {
   const adapters: ExecutionAdapter[] = [];
-  const owner = new Map<string, string>();
   for (const name of readdirSync(dir)
     .filter((n) => n.endsWith(".json"))
     .sort()) {
@@ -37,6 +37,41 @@ export function loadAdapters(
       );
     }
     const adapter = factory(declaration, { file, env });
+    files.set(adapter, file);
+    adapters.push(adapter);
+  }
+  checkToolNames(adapters);
+  return adapters;
+}
+
+const files = new WeakMap<ExecutionAdapter, string>();
+
+/**
+ * Starts every adapter that has to connect or discover its tools before the agent takes work
+ * (in parallel), then checks the tool names again, now that all of them are known. On any
+ * failure the adapters already started are closed.
+ */
+export async function startAdapters(adapters: readonly ExecutionAdapter[]): Promise<void> {
+  const results = await Promise.allSettled(adapters.map((a) => a.start?.()));
+  const failed = results.flatMap((r, i) =>
+    r.status === "rejected"
+      ? [`${adapters[i]!.name} (${adapters[i]!.kind}): ${errorText(r.reason)}`]
+      : [],
+  );
+  try {
+    if (failed.length > 0) throw new Error(`adapters failed to start: ${failed.join("; ")}`);
+    checkToolNames(adapters);
+  } catch (error) {
+    await Promise.allSettled(adapters.map((a) => a.close?.()));
+    throw error;
+  }
+}
+
+/** Tool names must be unique across the app and may not shadow pi's built-ins. */
+function checkToolNames(adapters: readonly ExecutionAdapter[]): void {
+  const owner = new Map<string, string>();
+  for (const adapter of adapters) {
+    const file = files.get(adapter) ?? adapter.name;
     for (const tool of adapter.tools) {
       if (BUILTIN_TOOLS.has(tool.name))
         throw invalid(file, "tool", "a new tool name", `'${tool.name}' is a built-in pi tool`);
@@ -50,9 +85,7 @@ export function loadAdapters(
         );
       owner.set(tool.name, file);
     }
-    adapters.push(adapter);
   }
-  return adapters;
 }
 
 function invalid(file: string, path: string, expected: string, message: string) {

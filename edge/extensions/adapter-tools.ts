@@ -1,9 +1,32 @@
-import type { ExtensionAPI, ExtensionFactory } from "@mariozechner/pi-coding-agent";
+import type { ExtensionAPI, ExtensionFactory } from "@earendil-works/pi-coding-agent";
 import { Type } from "typebox";
-import type { ExecutionAdapter } from "../adapters/adapter";
+import type { AdapterCallIdentity, ExecutionAdapter } from "../adapters/adapter";
+import type { RunContext } from "../runs/run-context";
 
-/** Registers every execution adapter's tools as pi tools. */
-export function adapterTools(adapters: readonly ExecutionAdapter[]): ExtensionFactory {
+/**
+ * Registers every execution adapter's tools as pi tools of one run. Calls reach them after the
+ * policy hook (pi's `tool_call`), and the event bridge logs them like any tool; each call learns
+ * which run and tool call it serves, pi's abort signal (the run stopping) and a progress channel
+ * (tool_call_progress events).
+ */
+export function adapterTools(
+  run: RunContext,
+  adapters: readonly ExecutionAdapter[],
+): ExtensionFactory {
+  const { record } = run;
+  const identity = (toolCallId: string): AdapterCallIdentity => ({
+    run_id: record.run_id,
+    attempt: record.attempt,
+    tool_call_id: toolCallId,
+    agent_id: run.agentId,
+    app: run.app.app,
+    tenant: record.intent.policy_ctx.tenant,
+    intent: {
+      intent_id: record.intent.intent_id,
+      type: record.intent.type,
+      params: record.intent.params,
+    },
+  });
   return (pi: ExtensionAPI) => {
     for (const adapter of adapters) {
       for (const tool of adapter.tools) {
@@ -13,10 +36,11 @@ export function adapterTools(adapters: readonly ExecutionAdapter[]): ExtensionFa
           description: tool.description,
           promptSnippet: tool.description.split("\n")[0],
           parameters: Type.Unsafe<Record<string, unknown>>(tool.input_schema),
-          async execute(_toolCallId, params, signal, onUpdate) {
+          async execute(toolCallId, params, signal, onUpdate) {
             const result = await tool.execute(params, {
               signal,
               progress: (text) => onUpdate?.({ content: [{ type: "text", text }], details: {} }),
+              call: identity(toolCallId),
             });
             return {
               content: [{ type: "text", text: result.text ?? JSON.stringify(result.output) }],

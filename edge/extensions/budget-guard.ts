@@ -1,4 +1,4 @@
-import type { ExtensionAPI, ExtensionFactory } from "@mariozechner/pi-coding-agent";
+import type { ExtensionAPI, ExtensionFactory } from "@earendil-works/pi-coding-agent";
 import type { EventPayload } from "../../contract";
 import type { RunContext } from "../runs/run-context";
 import type { EventBridge } from "./event-bridge";

@@ -1,4 +1,4 @@
-import type { ExtensionAPI, ExtensionFactory } from "@mariozechner/pi-coding-agent";
+import type { ExtensionAPI, ExtensionFactory } from "@earendil-works/pi-coding-agent";
 import type { LoopSettings } from "../config/app-config";
 import { argsDigest } from "../events/digest";
 import type { RunContext } from "../runs/run-context";

@@ -1,4 +1,4 @@
-import type { AuthStorage, ModelRegistry } from "@mariozechner/pi-coding-agent";
+import type { ModelRuntime } from "@earendil-works/pi-coding-agent";
 import { HEADERS } from "../../contract";
 import { GATEWAY_PROVIDER, type ModelRef, type ModelSettings } from "./model-settings";
 import { SCRIPTED_PROVIDER, scriptedStream } from "./scripted";
@@ -15,21 +15,20 @@ export interface Attribution {
 }
 
 /**
- * Registers the platform's providers with a run's model registry: central's model gateway as an
+ * Registers the platform's providers with a run's model runtime: central's model gateway as an
  * OpenAI-compatible provider (base URL `<central>/v1`, the agent key as the credential, and
  * attribution headers naming the run so the gateway can bill it), and the local fallback.
  * Everything else (`anthropic/...`, `openai/...`) is pi's built-in catalogue, keys from env.
  */
-export function registerPlatformProviders(
-  registry: ModelRegistry,
-  auth: AuthStorage,
+export async function registerPlatformProviders(
+  runtime: ModelRuntime,
   settings: ModelSettings,
   attribution: Attribution,
-): void {
+): Promise<void> {
   if (settings.gateway) {
     const alias = settings.primary.provider === GATEWAY_PROVIDER ? settings.primary.id : "auto";
-    auth.setRuntimeApiKey(GATEWAY_PROVIDER, settings.gateway.key);
-    registry.registerProvider(GATEWAY_PROVIDER, {
+    await runtime.setRuntimeApiKey(GATEWAY_PROVIDER, settings.gateway.key);
+    runtime.registerProvider(GATEWAY_PROVIDER, {
       name: "Auraison gateway",
       baseUrl: `${settings.gateway.url.replace(/\/+$/, "")}/v1`,
       apiKey: settings.gateway.key,
@@ -45,9 +44,11 @@ export function registerPlatformProviders(
   }
   if (settings.scripted) {
     const app = settings.primary.id;
-    const { api, streamSimple } = scriptedProvider(app, settings.scripted);
-    auth.setRuntimeApiKey(SCRIPTED_PROVIDER, "scripted");
-    registry.registerProvider(SCRIPTED_PROVIDER, {
+    const { api, streamSimple } = scriptedStream(settings.scripted.scenario, app, {
+      skills: settings.scripted.skillsDir,
+    });
+    await runtime.setRuntimeApiKey(SCRIPTED_PROVIDER, "scripted");
+    runtime.registerProvider(SCRIPTED_PROVIDER, {
       name: "Scripted demo scenario (not a real model)",
       baseUrl: "scripted://offline",
       apiKey: "scripted",
@@ -57,8 +58,8 @@ export function registerPlatformProviders(
     });
   }
   if (settings.fallback) {
-    auth.setRuntimeApiKey(FALLBACK_PROVIDER, settings.fallback.apiKey);
-    registry.registerProvider(FALLBACK_PROVIDER, {
+    await runtime.setRuntimeApiKey(FALLBACK_PROVIDER, settings.fallback.apiKey);
+    runtime.registerProvider(FALLBACK_PROVIDER, {
       name: "Local fallback",
       baseUrl: settings.fallback.baseUrl.replace(/\/+$/, ""),
       apiKey: settings.fallback.apiKey,
@@ -86,18 +87,6 @@ export function chooseModel(settings: ModelSettings, centralReachable: boolean):
 export function fallbackRef(settings: ModelSettings): ModelRef {
   if (!settings.fallback) throw new Error("no fallback model configured");
   return { provider: FALLBACK_PROVIDER, id: settings.fallback.model };
-}
-
-const scriptedProviders = new Map<string, ReturnType<typeof scriptedStream>>();
-
-/** One scripted provider per app and process: it registers itself with pi-ai once. */
-function scriptedProvider(app: string, scripted: NonNullable<ModelSettings["scripted"]>) {
-  let provider = scriptedProviders.get(app);
-  if (!provider) {
-    provider = scriptedStream(scripted.scenario, app, { skills: scripted.skillsDir });
-    scriptedProviders.set(app, provider);
-  }
-  return provider;
 }
 
 function model(id: string, contextWindow: number) {

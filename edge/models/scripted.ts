@@ -3,15 +3,16 @@ import { join } from "node:path";
 import {
   type Api,
   type AssistantMessage,
-  type Context,
+  createFauxCore,
   fauxAssistantMessage,
   fauxText,
   fauxToolCall,
-  getApiProvider,
+  getSystemMessageText,
   type Model,
-  registerFauxProvider,
+  type JsonObject as PiJsonObject,
   type SimpleStreamOptions,
-} from "@mariozechner/pi-ai";
+  type TranscriptContext,
+} from "@earendil-works/pi-ai";
 import { z } from "zod";
 import { ContractValidationError, JsonObject, parse, ToolName } from "../../contract";
 
@@ -96,17 +97,15 @@ export interface ScriptedVariables {
  * per call, so the model serves any number of calls.
  */
 export function scriptedStream(scenario: ScriptedScenario, app: string, vars: ScriptedVariables) {
-  const faux = registerFauxProvider({
+  const faux = createFauxCore({
     api: `scripted-${app}`,
     provider: SCRIPTED_PROVIDER,
     models: [{ id: app, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } }],
     tokensPerSecond: 400,
   });
-  const inner = getApiProvider(faux.api)!.streamSimple;
-  const respond = async (context: Context): Promise<AssistantMessage> => {
-    // pi's compaction asks the model for a summary; the scenario has nothing to add.
-    if (context.systemPrompt?.startsWith("You are a context summarization assistant"))
-      return fauxAssistantMessage("Scripted scenario in progress.");
+  const respond = async (context: TranscriptContext): Promise<AssistantMessage> => {
+    // The scenario has nothing to add to a compaction summary.
+    if (isSummaryRequest(context)) return fauxAssistantMessage("Scripted scenario in progress.");
     const answered = context.messages.filter(
       (m) => m.role === "assistant" && m.stopReason !== "error" && m.stopReason !== "aborted",
     ).length;
@@ -127,14 +126,30 @@ export function scriptedStream(scenario: ScriptedScenario, app: string, vars: Sc
   };
   return {
     api: faux.api,
-    streamSimple: (model: Model<Api>, context: Context, options?: SimpleStreamOptions) => {
+    streamSimple: (
+      model: Model<Api>,
+      context: TranscriptContext,
+      options?: SimpleStreamOptions,
+    ) => {
       faux.appendResponses([respond]);
-      return inner(model, context, options);
+      return faux.streamSimple(model, context, options);
     },
   };
 }
 
-function promptOf(context: Context): string {
+/**
+ * pi's compaction asks the session's model for a summary of the conversation, under its own
+ * system prompt (in pi-ai's transcript contexts, the leading system message).
+ */
+export function isSummaryRequest(context: TranscriptContext): boolean {
+  const first = context.messages[0];
+  return (
+    first?.role === "system" &&
+    getSystemMessageText(first).startsWith("You are a context summarization assistant")
+  );
+}
+
+function promptOf(context: TranscriptContext): string {
   const first = context.messages.find((m) => m.role === "user");
   if (!first) return "";
   if (typeof first.content === "string") return first.content;
@@ -145,10 +160,8 @@ function substitute(text: string, vars: Record<string, string>): string {
   return text.replace(/\{\{(\w+)\}\}/g, (match, name: string) => vars[name] ?? match);
 }
 
-function fillArgs(
-  args: Record<string, unknown>,
-  fill: (text: string) => string,
-): Record<string, unknown> {
+/** The scenario's arguments with variables filled in; they are JSON (the contract's JsonObject). */
+function fillArgs(args: Record<string, unknown>, fill: (text: string) => string): PiJsonObject {
   const walk = (value: unknown): unknown =>
     typeof value === "string"
       ? fill(value)
@@ -157,5 +170,5 @@ function fillArgs(
         : value && typeof value === "object"
           ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]))
           : value;
-  return walk(args) as Record<string, unknown>;
+  return walk(args) as PiJsonObject;
 }

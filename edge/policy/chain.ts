@@ -1,4 +1,5 @@
 import type { BudgetLimits, PolicyHook } from "../../contract";
+import type { ExecutionAdapter } from "../adapters/adapter";
 import type { AppFolder } from "../config/app-folder";
 import { allowedToolsRule } from "./allowed-tools";
 import { limitsRule } from "./limits";
@@ -6,13 +7,19 @@ import { pathGuardRule } from "./path-guard";
 import { BUILTIN_SHELL_DENY, shellGuardRule } from "./shell-guard";
 
 /**
- * The tool_call policy chain of a run, in evaluation order: allow-lists, per-run limits (which
- * may clamp a shell timeout), the path guard, the shell guard. The first deny wins.
+ * The tool_call policy chain of a run, in evaluation order: allow-lists (the app's and the
+ * intent's, then the adapters' own), per-run limits (which may clamp a shell timeout), the path
+ * guard, the shell guard. The first deny wins.
  */
-export function policyChain(app: AppFolder, toolCallsUsed: () => number): PolicyHook[] {
+export function policyChain(
+  app: AppFolder,
+  toolCallsUsed: () => number,
+  adapters: readonly ExecutionAdapter[] = [],
+): PolicyHook[] {
   const policy = app.config.policy;
   return [
     allowedToolsRule(policy.allowed_tools),
+    ...adapters.flatMap((a) => (a.policy ? [a.policy] : [])),
     limitsRule({ toolCallsUsed, maxBashTimeoutS: policy.max_bash_timeout_s }),
     pathGuardRule(app.readRoots),
     shellGuardRule({

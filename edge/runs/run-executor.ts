@@ -1,6 +1,10 @@
-import type { AgentMessage } from "@mariozechner/pi-agent-core";
-import { type AssistantMessage, isContextOverflow } from "@mariozechner/pi-ai";
-import type { AgentSession, ExtensionFactory, SessionManager } from "@mariozechner/pi-coding-agent";
+import type { AgentMessage } from "@earendil-works/pi-agent-core";
+import { type AssistantMessage, isContextOverflow } from "@earendil-works/pi-ai";
+import type {
+  AgentSession,
+  ExtensionFactory,
+  SessionManager,
+} from "@earendil-works/pi-coding-agent";
 import {
   type AgentEvent,
   intentPrompt,
@@ -132,12 +136,12 @@ export class RunExecution {
       policyGuard(
         run,
         bridge,
-        policyChain(deps.app, () => usage.totals.tool_calls),
+        policyChain(deps.app, () => usage.totals.tool_calls, deps.adapters),
         (decision) =>
           decision.rule_id === "limits.max_tool_calls" ? budget.toolCallsExhausted() : undefined,
       ),
       budget.extension(),
-      adapterTools(deps.adapters),
+      adapterTools(run, deps.adapters),
     ];
 
     let opened: { manager: SessionManager; file: string; forkedFrom: RunRecord["forked_from"] };
@@ -406,7 +410,7 @@ export class RunExecution {
   private async switchToFallback(session: AgentSession, emitter: Emitter, model: ModelRef) {
     const messages = session.agent.state.messages;
     if (messages.at(-1)?.role === "assistant") session.agent.state.messages = messages.slice(0, -1);
-    const found = session.modelRegistry.find(model.provider, model.id);
+    const found = session.modelRuntime.getModel(model.provider, model.id);
     if (!found) throw new Error(`fallback model ${formatModelRef(model)} is not registered`);
     await session.setModel(found);
     this.record = await this.deps.store.update(this.record.run_id, {

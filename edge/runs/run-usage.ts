@@ -8,8 +8,14 @@ export class RunUsage {
   totals: Usage = emptyUsage();
   turns = 0;
 
+  /**
+   * The tokens a budget counts: every prompt token and every output token. pi-ai reports cached
+   * prompt tokens apart from `input` (read from or written to the provider's cache), and a
+   * cached prompt is still a prompt the model processed.
+   */
   get tokens(): number {
-    return this.totals.tokens_in + this.totals.tokens_out;
+    const t = this.totals;
+    return t.tokens_in + t.cache_read_tokens + t.cache_write_tokens + t.tokens_out;
   }
 
   addModelCall(call: {

@@ -1,15 +1,15 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { InMemoryCredentialStore } from "@earendil-works/pi-ai";
 import {
   type AgentSession,
-  AuthStorage,
   createAgentSession,
   DefaultResourceLoader,
   type ExtensionFactory,
-  ModelRegistry,
+  ModelRuntime,
   type SessionManager,
   SettingsManager,
-} from "@mariozechner/pi-coding-agent";
+} from "@earendil-works/pi-coding-agent";
 import type { ModelRef, ModelSettings } from "../models/model-settings";
 import { type Attribution, registerPlatformProviders } from "../models/providers";
 
@@ -59,9 +59,14 @@ export async function createRunSession(spec: SessionSpec): Promise<AgentSession>
   // falls back to the local model (gateway unreachable) or fails with the model's error.
   // pi's automatic compaction runs after a prompt ends, which for a platform run is after the
   // run ended; the executor compacts explicitly when the context overflows instead.
+  // A run's model calls are the run's own: pi 1.x would otherwise keep prompt caches warm with
+  // calls of its own for up to 30 minutes after a prompt (billed, and after the run has ended),
+  // and add its install-telemetry attribution headers to provider requests.
   const settingsManager = SettingsManager.inMemory({
     retry: { enabled: true, maxRetries: 2, baseDelayMs: 1_000, provider: { maxRetries: 1 } },
     compaction: { enabled: false },
+    cacheWarming: "off",
+    enableInstallTelemetry: false,
   });
   const loader = new DefaultResourceLoader({
     cwd: spec.workdir,
@@ -86,15 +91,18 @@ export async function createRunSession(spec: SessionSpec): Promise<AgentSession>
     );
   }
 
-  const authStorage = AuthStorage.inMemory();
-  const modelRegistry = ModelRegistry.inMemory(authStorage);
-  registerPlatformProviders(modelRegistry, authStorage, spec.models, spec.attribution);
+  // Credentials and the model catalogue live in memory: no auth.json or models.json is read or
+  // written, and pi fetches no catalogue over the network.
+  const modelRuntime = await ModelRuntime.create({
+    credentials: new InMemoryCredentialStore(),
+    modelsPath: null,
+  });
+  await registerPlatformProviders(modelRuntime, spec.models, spec.attribution);
 
   const { session } = await createAgentSession({
     cwd: spec.workdir,
     agentDir,
-    authStorage,
-    modelRegistry,
+    modelRuntime,
     resourceLoader: loader,
     sessionManager: spec.sessionManager,
     settingsManager,
@@ -107,7 +115,7 @@ export async function createRunSession(spec: SessionSpec): Promise<AgentSession>
   session.setActiveToolsByName([...BUILTIN_TOOLS, ...extensionTools]);
 
   // Providers registered by extensions exist only now, so the model is picked after creation.
-  const model = modelRegistry.find(spec.model.provider, spec.model.id);
+  const model = modelRuntime.getModel(spec.model.provider, spec.model.id);
   if (!model) {
     session.dispose();
     throw new SessionSetupError(

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
-import { loadSkillsFromDir, parseFrontmatter } from "@mariozechner/pi-coding-agent";
+import { loadSkillsFromDir, parseFrontmatter } from "@earendil-works/pi-coding-agent";
 import { check, Skill, ToolName } from "../../contract";
 
 const DEFAULT_VERSION = "0.0.0";

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { validateToolArguments } from "@mariozechner/pi-ai";
+import { type JsonObject, validateToolArguments } from "@earendil-works/pi-ai";
 import { describe, expect, it } from "vitest";
 import {
   CONTRACT_VERSION,
@@ -65,7 +65,7 @@ describe("TypeBox conversion for pi tools", () => {
     type: "toolCall" as const,
     id: "c1",
     name: "submit",
-    arguments: args as Record<string, unknown>,
+    arguments: args as JsonObject,
   });
 
   it("pi accepts arguments the contract accepts", () => {

@@ -9,15 +9,26 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
 /** Runs the real `auraison` binary in a child process. */
-export function runCli(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
-): Promise<CliResult> {
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
+  return runNode([BIN, ...args], {
+    ...options,
+    env: { AURAISON_URL: "", AURAISON_KEY: "", ...options.env },
+  });
+}
+
+/** Runs `node <args>` (this Node) in a child process, with this environment plus `env`. */
+export function runNode(args: string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, args, {
       cwd: options.cwd,
-      env: { ...process.env, AURAISON_URL: "", AURAISON_KEY: "", ...options.env },
+      env: { ...process.env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -30,7 +41,7 @@ export function runCli(
     });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`auraison ${args.join(" ")} timed out\n${stdout}\n${stderr}`));
+      reject(new Error(`node ${args.join(" ")} timed out\n${stdout}\n${stderr}`));
     }, options.timeoutMs ?? 20_000);
     child.on("exit", (code) => {
       clearTimeout(timer);

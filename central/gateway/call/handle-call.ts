@@ -1,6 +1,5 @@
 import type { Context } from "hono";
 import { HEADERS } from "../../../contract";
-import type { Env } from "../../env";
 import type { Logger } from "../../log";
 import { isDeterministic, requestHash } from "../cache/cache-key";
 import { type Dialect, errorResponse, GatewayFailure } from "../dialects/errors";

@@ -1,5 +1,4 @@
 import type { ModelAttempt } from "../../../contract";
-import type { Env } from "../../env";
 import { REDACTED, redactString } from "../../redact";
 import type { AnthropicMessagesRequest } from "../dialects/anthropic";
 import { type Dialect, GatewayFailure } from "../dialects/errors";

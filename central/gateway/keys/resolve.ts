@@ -1,4 +1,3 @@
-import type { Env } from "../../env";
 import type { KeySource } from "../ticket";
 import { MIN_KEK_LENGTH, openKey } from "./sealed-keys";
 

@@ -1,4 +1,3 @@
-import type { Env } from "../../env";
 import type { Dialect } from "../dialects/errors";
 import { keySlot, resolveKey } from "../keys/resolve";
 import type { ProviderTarget } from "../ticket";

@@ -8,7 +8,6 @@ import type {
   ResilienceSettings,
 } from "../../../contract";
 import type { Principal } from "../../auth/principal";
-import type { Env } from "../../env";
 import type { Ingest } from "../../events/ingest";
 import type { AgentStore } from "../../fleet/agent-store";
 import type { KeyStore } from "../../governance/key-store";

@@ -1,19 +1,14 @@
 import { Compile } from "typebox/compile";
-import { ContractValidationError, type JsonValue, parse, truncateText } from "../../../contract";
+import { type JsonValue, parse, truncateText } from "../../../contract";
 import type { AdapterFactory, AdapterTool, ExecutionAdapter } from "../adapter";
+import { resultOf } from "../call";
+import { resolveReferenceMap } from "../references";
 import { type HttpEndpoint, HttpJsonDeclaration } from "./declaration";
-
-const MODEL_TEXT_CHARS = 50_000;
 
 /** Turns each declared endpoint of an HTTP/JSON service into a tool. */
 export const httpJsonAdapter: AdapterFactory = (declaration, { file, env }) => {
   const d = parse(HttpJsonDeclaration, declaration, file);
-  const headers = Object.fromEntries(
-    Object.entries(d.headers).map(([name, value]) => [
-      name,
-      interpolate(value, env, file, `headers.${name}`),
-    ]),
-  );
+  const headers = resolveReferenceMap(d.headers, env, file, "headers");
   const adapter: ExecutionAdapter = {
     kind: "http-json",
     name: d.name,
@@ -81,7 +76,7 @@ function endpointTool(endpoint: HttpEndpoint, connection: Connection): AdapterTo
           `${endpoint.method} ${url}: response does not match output_schema: ${problems}`,
         );
       }
-      return { output, text: truncateText(JSON.stringify(output, null, 2), MODEL_TEXT_CHARS) };
+      return resultOf(output);
     },
   };
 }
@@ -142,21 +137,4 @@ function parseBody(text: string, contentType: string | null): JsonValue {
     }
   }
   return text;
-}
-
-function interpolate(value: string, env: NodeJS.ProcessEnv, file: string, where: string): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
-    const found = env[name];
-    if (found === undefined) {
-      throw new ContractValidationError(file, [
-        {
-          path: where,
-          expected: `environment variable ${name}`,
-          message: `${name} is not set`,
-          code: "missing_env",
-        },
-      ]);
-    }
-    return found;
-  });
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { JsonObject, ToolName } from "../../../contract";
+import { AdapterName } from "../declaration";
 
 const PathTemplate = z
   .string()
@@ -20,7 +21,7 @@ export type HttpEndpoint = z.infer<typeof HttpEndpoint>;
 export const HttpJsonDeclaration = z
   .strictObject({
     kind: z.literal("http-json"),
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lowercase letters, digits, '_' and '-'"),
+    name: AdapterName,
     base_url: z.url({ protocol: /^https?$/ }),
     /** Values may reference the environment as ${NAME}, so secrets stay out of the file. */
     headers: z.record(z.string(), z.string()).default({}),

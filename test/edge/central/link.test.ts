@@ -1,3 +1,4 @@
+import { VERSION as PI_VERSION } from "@earendil-works/pi-coding-agent";
 import { afterEach, describe, expect, it } from "vitest";
 import { nowTs, uuidv7 } from "../../../contract";
 import { EdgeAgent } from "../../../edge/agent";
@@ -78,7 +79,7 @@ describe("central link", () => {
       agent_id: "host-1.lab-notes",
       app: "lab-notes",
       capabilities: ["scale", "gpu"],
-      harness: { name: "pi", version: "0.73.1" },
+      harness: { name: "pi", version: PI_VERSION },
       max_concurrency: 2,
       skills: [
         {

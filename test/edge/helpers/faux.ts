@@ -1,22 +1,23 @@
-import type { Context } from "@mariozechner/pi-ai";
 import {
   type AssistantMessage,
+  createFauxCore,
   fauxAssistantMessage,
   fauxText,
   fauxToolCall,
-  getApiProvider,
-  registerFauxProvider,
-} from "@mariozechner/pi-ai";
-import type { ExtensionAPI, ExtensionFactory } from "@mariozechner/pi-coding-agent";
+  type JsonObject,
+  type TranscriptContext,
+} from "@earendil-works/pi-ai";
+import type { ExtensionAPI, ExtensionFactory } from "@earendil-works/pi-coding-agent";
+import { isSummaryRequest } from "../../../edge/models/scripted";
 
 /** One scripted model answer. */
 export type FauxStep =
   | { text: string }
-  | { tool: string; args: Record<string, unknown> }
-  | { tools: Array<{ tool: string; args: Record<string, unknown> }>; text?: string }
+  | { tool: string; args: JsonObject }
+  | { tools: Array<{ tool: string; args: JsonObject }>; text?: string }
   | { error: string }
   /** The same call for ever: for stuck-loop tests. */
-  | { repeat: { tool: string; args: Record<string, unknown> } }
+  | { repeat: { tool: string; args: JsonObject } }
   | { delay_ms: number; then: FauxStep };
 
 export const FAUX_MODEL = "faux/faux-1";
@@ -27,17 +28,16 @@ export const FAUX_MODEL = "faux/faux-1";
  * the script where the transcript is, with no state in the extension.
  */
 export function fauxProvider(
-  steps: FauxStep[] | ((context: Context) => FauxStep),
+  steps: FauxStep[] | ((context: TranscriptContext) => FauxStep),
   options: { tokensPerSecond?: number; contextWindow?: number } = {},
 ): ExtensionFactory {
   return (pi: ExtensionAPI) => {
-    const faux = registerFauxProvider({
+    const faux = createFauxCore({
       provider: "faux",
       ...(options.tokensPerSecond ? { tokensPerSecond: options.tokensPerSecond } : {}),
     });
-    const respond = async (context: Context): Promise<AssistantMessage> => {
-      // pi's compaction asks the same model for a summary of the conversation.
-      if (context.systemPrompt?.startsWith("You are a context summarization assistant"))
+    const respond = async (context: TranscriptContext): Promise<AssistantMessage> => {
+      if (isSummaryRequest(context))
         return answer({ text: "## Goal\nSummary of the conversation so far." });
       if (typeof steps === "function") return answer(steps(context));
       const index = context.messages.filter(
@@ -49,12 +49,11 @@ export function fauxProvider(
       return answer(step);
     };
     faux.setResponses(Array.from({ length: 10_000 }, () => respond));
-    const stream = getApiProvider(faux.api)!.streamSimple;
     pi.registerProvider("faux", {
       api: faux.api,
       baseUrl: "http://faux.invalid",
       apiKey: "faux",
-      streamSimple: stream,
+      streamSimple: faux.streamSimple,
       models: [
         {
           id: "faux-1",

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ExtensionFactory } from "@mariozechner/pi-coding-agent";
+import type { ExtensionFactory } from "@earendil-works/pi-coding-agent";
 import { type AgentEvent, AgentEvent as AgentEventSchema } from "../../../contract";
 import { parseModelRef } from "../../../edge/models/model-settings";
 import type { RunRecord } from "../../../edge/runs/run-record";

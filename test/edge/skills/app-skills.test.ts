@@ -1,4 +1,4 @@
-import type { ExtensionAPI } from "@mariozechner/pi-coding-agent";
+import type { ExtensionAPI } from "@earendil-works/pi-coding-agent";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EdgeRuntime } from "../../../edge/runtime";
 import { loadAppSkills, SkillFolderError } from "../../../edge/skills/app-skills";

@@ -1,0 +1,184 @@
+import { dirname, resolve } from "node:path";
+import {
+  type CallToolResult,
+  createMcpToolName,
+  McpClient,
+  normalizeMcpInputSchema,
+  StdioTransport,
+  StreamableHttpTransport,
+  type Tool,
+  toLlmContent,
+} from "@earendil-works/pi-mcp";
+import {
+  type JsonValue,
+  type PolicyHook,
+  parse,
+  toolAllowed,
+  truncateText,
+} from "../../../contract";
+import { AGENT_VERSION } from "../../version";
+import type { AdapterFactory, AdapterTool, ExecutionAdapter } from "../adapter";
+import { CallDeadline, errorText, resultOf } from "../call";
+import { resolveReferenceMap } from "../references";
+import { McpDeclaration } from "./declaration";
+
+/**
+ * An MCP server (stdio or Streamable HTTP) as a source of tools, through pi's MCP client. The
+ * server's tools are listed at start; each call goes through the run's policy hook like any
+ * tool, with the server's allow-list as one more rule, and is logged as tool_call events.
+ */
+export const mcpAdapter: AdapterFactory = (declaration, { file, env }) => {
+  const d = parse(McpDeclaration, declaration, file);
+  const connect = transportOf(d, file, env);
+  let client: McpClient | null = null;
+  let connecting: Promise<McpClient> | null = null;
+  let closed = false;
+  /** Registered tool name -> the server's name for it. */
+  const serverNames = new Map<string, string>();
+
+  const session = (signal?: AbortSignal): Promise<McpClient> => {
+    if (closed) return Promise.reject(new Error(`MCP server ${d.name}: the adapter is closed`));
+    if (client) return Promise.resolve(client);
+    connecting ??= (async () => {
+      const next = new McpClient({ name: "auraison-edge", version: AGENT_VERSION });
+      const deadline = new CallDeadline(
+        `connecting to MCP server ${d.name}`,
+        d.connect_timeout_ms,
+        signal,
+      );
+      try {
+        await deadline.guard(() => next.connect(connect()));
+      } catch (error) {
+        await next.close().catch(() => undefined);
+        throw error;
+      }
+      next.onClose(() => {
+        if (client === next) client = null;
+      });
+      client = next;
+      return next;
+    })().finally(() => {
+      connecting = null;
+    });
+    return connecting;
+  };
+
+  const adapter: ExecutionAdapter = {
+    kind: "mcp",
+    name: d.name,
+    tools: [],
+    async start() {
+      const listed = await (await session()).listTools({ timeoutMs: d.connect_timeout_ms });
+      const taken = new Set<string>();
+      adapter.tools = listed.map((tool) => {
+        const name = createMcpToolName(d.name, tool.name, (n) => taken.has(n));
+        taken.add(name);
+        serverNames.set(name, tool.name);
+        return mcpTool(name, tool, d, session);
+      });
+    },
+    policy: allowListRule(d.name, d.allowed_tools, serverNames),
+    async close() {
+      closed = true;
+      const current = client ?? (await connecting?.catch(() => null)) ?? null;
+      client = null;
+      await current?.close().catch(() => undefined);
+    },
+  };
+  return adapter;
+};
+
+function mcpTool(
+  name: string,
+  tool: Tool,
+  d: McpDeclaration,
+  session: (signal?: AbortSignal) => Promise<McpClient>,
+): AdapterTool {
+  return {
+    name,
+    description: truncateText(
+      [tool.title && tool.title !== tool.name ? tool.title : "", tool.description ?? tool.name]
+        .filter(Boolean)
+        .join(": "),
+      1024,
+    ),
+    input_schema: normalizeMcpInputSchema(tool.inputSchema) as Record<string, unknown>,
+    async execute(args, { signal, progress }) {
+      const deadline = new CallDeadline(`MCP tool ${tool.name} of ${d.name}`, d.timeout_ms, signal);
+      let result: CallToolResult;
+      try {
+        result = await deadline.guard(async () =>
+          (await session(deadline.signal)).callTool(tool.name, args, {
+            signal: deadline.signal,
+            timeoutMs: d.timeout_ms,
+            onProgress: (p) =>
+              progress?.(
+                `${p.progress}${p.total === undefined ? "" : `/${p.total}`}${p.message ? ` ${p.message}` : ""}`,
+              ),
+          }),
+        );
+      } catch (error) {
+        throw new Error(errorText(error));
+      }
+      const text = toLlmContent(result)
+        .map((c) => (c.type === "text" ? c.text : `[${c.type} ${c.mimeType}]`))
+        .join("\n");
+      // MCP reports a tool's failure in its result rather than as a protocol error.
+      if (result.isError === true) throw new Error(text || `MCP tool ${tool.name} failed`);
+      const output = (result.structuredContent ?? text) as JsonValue;
+      return resultOf(output, text || JSON.stringify(output));
+    },
+  };
+}
+
+const INHERITED_ENV = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TMPDIR", "TZ"];
+
+/** The server's allow-list as a policy rule: it judges only this server's tools. */
+function allowListRule(
+  server: string,
+  allowed: readonly string[] | undefined,
+  serverNames: ReadonlyMap<string, string>,
+): PolicyHook | undefined {
+  if (allowed === undefined) return undefined;
+  return (request) => {
+    if (request.hook !== "tool_call") return null;
+    const tool = serverNames.get(request.tool);
+    if (tool === undefined) return null;
+    if (toolAllowed(tool, allowed))
+      return {
+        effect: "allow",
+        rule_id: "allowed_tools.mcp",
+        reason: `'${tool}' is on ${server}'s allow-list`,
+      };
+    return {
+      effect: "deny",
+      rule_id: "allowed_tools.mcp",
+      reason: `tool '${tool}' of MCP server '${server}' is not on its allow-list (allowed: ${allowed.length === 0 ? "none" : allowed.join(", ")})`,
+    };
+  };
+}
+
+function transportOf(d: McpDeclaration, file: string, env: NodeJS.ProcessEnv) {
+  if (d.transport === "http") {
+    const headers = resolveReferenceMap(d.headers, env, file, "headers");
+    return () => new StreamableHttpTransport({ url: d.url, headers });
+  }
+  // A minimal environment, as the MCP SDK gives stdio servers: the agent's own variables (its
+  // key, provider keys) are not the server's to read.
+  const serverEnv: Record<string, string> = {};
+  for (const name of INHERITED_ENV) {
+    const value = process.env[name];
+    if (value !== undefined) serverEnv[name] = value;
+  }
+  Object.assign(serverEnv, resolveReferenceMap(d.env, env, file, "env"));
+  const cwd = d.cwd ? resolve(dirname(file), d.cwd) : undefined;
+  return () =>
+    new StdioTransport({
+      command: d.command,
+      args: d.args,
+      env: serverEnv,
+      inheritEnv: false,
+      ...(cwd ? { cwd } : {}),
+      stderr: "pipe",
+    });
+}

@@ -1,0 +1,189 @@
+import OpenAI from "openai";
+import type {
+  ChatCompletionContentPart,
+  ChatCompletionMessageParam,
+} from "openai/resources/chat/completions";
+import { type JsonValue, parse, truncateText } from "../../../contract";
+import type { AdapterFactory, AdapterTool } from "../adapter";
+import { CallDeadline, errorText, resultOf } from "../call";
+import { resolveReferences } from "../references";
+import { type InferenceTool, OpenAiInferenceDeclaration } from "./declaration";
+
+const PROGRESS_CHARS = 2_000;
+
+/** Tools that ask a model on an OpenAI-compatible server (vLLM) and return its answer. */
+export const openAiInferenceAdapter: AdapterFactory = (declaration, { file, env }) => {
+  const d = parse(OpenAiInferenceDeclaration, declaration, file);
+  // The SDK's own retries would hide failures and stretch timeouts; a failed call is the
+  // model's to retry, with the reason in hand.
+  const client = new OpenAI({
+    baseURL: d.base_url,
+    apiKey: d.api_key ? resolveReferences(d.api_key, env, file, "api_key") : "unused",
+    maxRetries: 0,
+    timeout: 24 * 3_600_000,
+  });
+  return {
+    kind: "openai-inference",
+    name: d.name,
+    tools: d.tools.map((t) => inferenceTool(t, client, d)),
+  };
+};
+
+function inferenceTool(
+  t: InferenceTool,
+  client: OpenAI,
+  d: OpenAiInferenceDeclaration,
+): AdapterTool {
+  const model = t.model ?? d.model;
+  return {
+    name: t.tool,
+    description: t.description,
+    input_schema: t.input_schema ?? {
+      type: "object",
+      properties: {
+        [t.prompt_arg]: { type: "string", description: "what to ask the model" },
+        [t.images_arg]: {
+          type: "array",
+          items: { type: "string" },
+          description: "image URLs (http(s) or data:) for a vision model",
+        },
+      },
+      required: [t.prompt_arg],
+    },
+    async execute(args, { signal, progress }) {
+      const deadline = new CallDeadline(
+        `${model} at ${d.base_url}`,
+        t.timeout_ms ?? d.timeout_ms,
+        signal,
+      );
+      const request = {
+        model,
+        messages: messagesOf(t, args),
+        ...(t.max_tokens === undefined ? {} : { max_tokens: t.max_tokens }),
+        ...(t.temperature === undefined ? {} : { temperature: t.temperature }),
+        ...(t.json ? { response_format: { type: "json_object" as const } } : {}),
+        ...(t.extra_body ?? {}),
+      };
+      let answer: Answer;
+      try {
+        answer = await deadline.guard(() =>
+          d.stream
+            ? streamed(client, request, deadline, d.idle_timeout_ms, progress)
+            : whole(client, request, deadline),
+        );
+      } catch (error) {
+        throw new Error(describe(error, model));
+      }
+      const output = t.json ? parseJson(answer.text, model) : answer.text;
+      return resultOf(
+        { model, output, finish_reason: answer.finish, usage: answer.usage },
+        typeof output === "string" ? output : JSON.stringify(output, null, 2),
+      );
+    },
+  };
+}
+
+type Request = Omit<OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, "stream">;
+
+interface Answer {
+  text: string;
+  finish: string | null;
+  usage: JsonValue;
+}
+
+async function whole(client: OpenAI, request: Request, deadline: CallDeadline): Promise<Answer> {
+  const completion = await client.chat.completions.create(
+    { ...request, stream: false },
+    { signal: deadline.signal },
+  );
+  const choice = completion.choices[0];
+  return {
+    text: choice?.message.content ?? "",
+    finish: choice?.finish_reason ?? null,
+    usage: (completion.usage ?? null) as JsonValue,
+  };
+}
+
+/** Streams the answer; progress carries what has come so far, and a silent server times out. */
+async function streamed(
+  client: OpenAI,
+  request: Request,
+  deadline: CallDeadline,
+  idleTimeoutMs: number,
+  progress: ((text: string) => void) | undefined,
+): Promise<Answer> {
+  const idle = new AbortController();
+  let timer = setTimeout(() => idle.abort(), idleTimeoutMs);
+  const signal = AbortSignal.any([deadline.signal, idle.signal]);
+  try {
+    const stream = await client.chat.completions.create(
+      { ...request, stream: true, stream_options: { include_usage: true } },
+      { signal },
+    );
+    let text = "";
+    let finish: string | null = null;
+    let usage: JsonValue = null;
+    for await (const chunk of stream) {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(), idleTimeoutMs);
+      const choice = chunk.choices[0];
+      if (chunk.usage) usage = chunk.usage as unknown as JsonValue;
+      if (choice?.finish_reason) finish = choice.finish_reason;
+      const delta = choice?.delta?.content;
+      if (delta) {
+        text += delta;
+        progress?.(text.length <= PROGRESS_CHARS ? text : `…${text.slice(-PROGRESS_CHARS)}`);
+      }
+    }
+    // The SDK ends the iteration quietly when its signal aborts; so does a dropped connection.
+    if (idle.signal.aborted && !deadline.aborted)
+      throw new Error(`no data from the model for ${idleTimeoutMs} ms`);
+    if (deadline.aborted) throw deadline.error();
+    if (finish === null) throw new Error("the stream ended before the answer was complete");
+    return { text, finish, usage };
+  } catch (error) {
+    if (idle.signal.aborted && !deadline.aborted)
+      throw new Error(`no data from the model for ${idleTimeoutMs} ms`);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function messagesOf(t: InferenceTool, args: Record<string, unknown>): ChatCompletionMessageParam[] {
+  const { [t.prompt_arg]: prompt, [t.images_arg]: images, ...rest } = args;
+  const text = [
+    typeof prompt === "string" ? prompt : prompt === undefined ? "" : JSON.stringify(prompt),
+    Object.keys(rest).length > 0 ? JSON.stringify(rest) : "",
+  ]
+    .filter(Boolean)
+    .join("\n\n");
+  const imageUrls = Array.isArray(images)
+    ? images.filter((i): i is string => typeof i === "string")
+    : [];
+  const content: string | ChatCompletionContentPart[] =
+    imageUrls.length === 0
+      ? text
+      : [
+          { type: "text", text },
+          ...imageUrls.map((url) => ({ type: "image_url" as const, image_url: { url } })),
+        ];
+  return [
+    ...(t.system ? [{ role: "system" as const, content: t.system }] : []),
+    { role: "user", content },
+  ];
+}
+
+function parseJson(text: string, model: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    throw new Error(`${model} did not answer JSON: ${truncateText(text, 500)}`);
+  }
+}
+
+function describe(error: unknown, model: string): string {
+  if (error instanceof OpenAI.APIError && error.status !== undefined)
+    return `${model} answered HTTP ${error.status}: ${truncateText(error.message, 2_000)}`;
+  return errorText(error);
+}

@@ -1,0 +1,45 @@
+import { ContractValidationError } from "../../contract";
+
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * Resolves `${NAME}` references in a declaration's value, so secrets stay out of app folders.
+ * Every adapter kind resolves through this one function: where the values come from (today the
+ * host's environment) changes here and nowhere else.
+ */
+export function resolveReferences(
+  value: string,
+  env: NodeJS.ProcessEnv,
+  file: string,
+  where: string,
+): string {
+  return value.replace(REFERENCE, (_, name: string) => {
+    const found = env[name];
+    if (found === undefined) {
+      throw new ContractValidationError(file, [
+        {
+          path: where,
+          expected: `environment variable ${name}`,
+          message: `${name} is not set`,
+          code: "missing_env",
+        },
+      ]);
+    }
+    return found;
+  });
+}
+
+/** `resolveReferences` over each value of a string map (headers, environment variables). */
+export function resolveReferenceMap(
+  values: Readonly<Record<string, string>>,
+  env: NodeJS.ProcessEnv,
+  file: string,
+  where: string,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).map(([key, value]) => [
+      key,
+      resolveReferences(value, env, file, `${where}.${key}`),
+    ]),
+  );
+}

@@ -1,0 +1,327 @@
+import WebSocket from "ws";
+import type { JsonValue } from "../../../contract";
+import {
+  type ClientOp,
+  GOAL_STATUS,
+  GOAL_SUCCEEDED,
+  parseServerOp,
+  type ServerOp,
+} from "./protocol";
+
+export interface GoalOutcome {
+  status: string;
+  succeeded: boolean;
+  values: JsonValue;
+}
+
+interface Pending {
+  onMessage(message: ServerOp): void;
+  fail(error: Error): void;
+}
+
+/**
+ * A rosbridge v2 client over one WebSocket, shared by every call of an adapter.
+ *
+ * Written here rather than taken from roslib: roslib leaves calls pending forever when the
+ * socket drops, has no per-call timeout or abort for services and actions, and keeps a goal's
+ * handlers registered after its result. This client fails every pending call when the
+ * connection goes, takes an AbortSignal per call, and cleans up after each one; it reconnects
+ * on the next call.
+ */
+export class RosbridgeClient {
+  private socket: WebSocket | null = null;
+  private connecting: Promise<WebSocket> | null = null;
+  private readonly pending = new Map<string, Pending>();
+  private readonly subscriptions = new Map<
+    string,
+    { topic: string; onMessage: (msg: JsonValue) => void }
+  >();
+  private readonly advertised = new Set<string>();
+  private counter = 0;
+  private closed = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly connectTimeoutMs: number,
+  ) {}
+
+  async publish(topic: string, type: string, msg: JsonValue, signal: AbortSignal): Promise<void> {
+    const socket = await this.connection(signal);
+    if (!this.advertised.has(topic)) {
+      this.send(socket, { op: "advertise", id: this.id("advertise", topic), topic, type });
+      this.advertised.add(topic);
+    }
+    this.send(socket, { op: "publish", id: this.id("publish", topic), topic, msg });
+  }
+
+  /**
+   * Subscribes until the returned function is called. `onError` hears of a refusal by the
+   * server (a `status` error for this subscription) or the loss of the connection.
+   */
+  async subscribe(
+    topic: string,
+    type: string,
+    onMessage: (msg: JsonValue) => void,
+    onError: (error: Error) => void,
+    signal: AbortSignal,
+    options: { throttle_rate?: number; queue_length?: number } = {},
+  ): Promise<() => void> {
+    const socket = await this.connection(signal);
+    const id = this.id("subscribe", topic);
+    this.subscriptions.set(id, { topic, onMessage });
+    this.pending.set(id, {
+      onMessage: (message) => {
+        if (message.op === "status") onError(new Error(`subscribe ${topic}: ${message.msg}`));
+      },
+      fail: onError,
+    });
+    this.send(socket, { op: "subscribe", id, topic, type, ...options });
+    return () => {
+      if (!this.subscriptions.has(id)) return;
+      this.subscriptions.delete(id);
+      this.pending.delete(id);
+      if (this.socket === socket && socket.readyState === WebSocket.OPEN)
+        this.send(socket, { op: "unsubscribe", id, topic });
+    };
+  }
+
+  async callService(
+    service: string,
+    type: string | undefined,
+    args: JsonValue,
+    signal: AbortSignal,
+  ): Promise<JsonValue> {
+    const socket = await this.connection(signal);
+    const id = this.id("call_service", service);
+    return this.exchange(
+      id,
+      signal,
+      (message, resolve, reject) => {
+        if (message.op !== "service_response") return;
+        if (message.result) resolve(message.values ?? null);
+        else reject(new Error(`service ${service} failed: ${describeValues(message.values)}`));
+      },
+      () => this.send(socket, { op: "call_service", id, service, ...(type ? { type } : {}), args }),
+    );
+  }
+
+  /**
+   * Sends a goal and follows it to its result. When `signal` aborts, the goal is cancelled and
+   * its final result awaited for up to `cancelGraceMs`; either way the call then rejects.
+   */
+  async sendGoal(
+    action: string,
+    actionType: string,
+    goal: JsonValue,
+    onFeedback: (values: JsonValue) => void,
+    signal: AbortSignal,
+    cancelGraceMs: number,
+  ): Promise<GoalOutcome> {
+    const socket = await this.connection(signal);
+    const id = this.id("send_action_goal", action);
+    const outcome = new Promise<GoalOutcome>((resolve, reject) => {
+      this.pending.set(id, {
+        onMessage: (message) => {
+          if (message.op === "action_feedback") onFeedback(message.values);
+          else if (message.op === "action_result") {
+            this.pending.delete(id);
+            resolve({
+              status: GOAL_STATUS[message.status] ?? `status ${message.status}`,
+              succeeded: message.result && message.status === GOAL_SUCCEEDED,
+              values: message.values ?? null,
+            });
+          } else if (message.op === "status") {
+            this.pending.delete(id);
+            reject(new Error(`action ${action}: ${message.msg}`));
+          }
+        },
+        fail: (error) => {
+          this.pending.delete(id);
+          reject(error);
+        },
+      });
+    });
+    this.send(socket, {
+      op: "send_action_goal",
+      id,
+      action,
+      action_type: actionType,
+      args: goal,
+      feedback: true,
+    });
+    if (!signal.aborted) {
+      const stopped = await Promise.race([
+        outcome.then(
+          () => false,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) =>
+          signal.addEventListener("abort", () => resolve(true), { once: true }),
+        ),
+      ]);
+      if (!stopped) return outcome;
+    }
+    if (socket.readyState === WebSocket.OPEN)
+      this.send(socket, { op: "cancel_action_goal", id, action });
+    const grace = new Promise<"grace">((resolve) =>
+      setTimeout(() => resolve("grace"), cancelGraceMs).unref(),
+    );
+    const final = await Promise.race([outcome.catch(() => null), grace]);
+    this.pending.delete(id);
+    const after =
+      final === "grace"
+        ? `no result within ${cancelGraceMs} ms of the cancel`
+        : final
+          ? `the goal ended ${final.status}`
+          : "the connection was lost";
+    throw new GoalCancelled(`action ${action}: goal cancelled (${after})`);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const socket = this.socket;
+    this.socket = null;
+    if (socket && socket.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        socket.once("close", () => resolve());
+        socket.close();
+        setTimeout(() => {
+          socket.terminate();
+          resolve();
+        }, 1_000).unref();
+      });
+    }
+  }
+
+  private exchange<T>(
+    id: string,
+    signal: AbortSignal,
+    onMessage: (
+      message: ServerOp,
+      resolve: (value: T) => void,
+      reject: (error: Error) => void,
+    ) => void,
+    sendRequest: () => void,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const done = () => {
+        this.pending.delete(id);
+        signal.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        done();
+        reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
+      };
+      this.pending.set(id, {
+        onMessage: (message) => {
+          if (message.op === "status") {
+            done();
+            reject(new Error(message.msg));
+            return;
+          }
+          onMessage(
+            message,
+            (value) => {
+              done();
+              resolve(value);
+            },
+            (error) => {
+              done();
+              reject(error);
+            },
+          );
+        },
+        fail: (error) => {
+          done();
+          reject(error);
+        },
+      });
+      signal.addEventListener("abort", onAbort, { once: true });
+      sendRequest();
+    });
+  }
+
+  private connection(signal: AbortSignal): Promise<WebSocket> {
+    if (this.closed) return Promise.reject(new Error("the rosbridge adapter is closed"));
+    if (this.socket?.readyState === WebSocket.OPEN) return Promise.resolve(this.socket);
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = null;
+    });
+    return Promise.race([
+      this.connecting,
+      new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(new Error("aborted before connecting"));
+        signal.addEventListener("abort", () => reject(new Error("aborted while connecting")), {
+          once: true,
+        });
+      }),
+    ]);
+  }
+
+  private open(): Promise<WebSocket> {
+    return new Promise<WebSocket>((resolve, reject) => {
+      const socket = new WebSocket(this.url, { handshakeTimeout: this.connectTimeoutMs });
+      const failConnect = (error: Error) => {
+        socket.removeAllListeners();
+        socket.on("error", () => {});
+        socket.terminate();
+        reject(new Error(`cannot connect to rosbridge at ${this.url}: ${error.message}`));
+      };
+      socket.once("error", failConnect);
+      socket.once("open", () => {
+        socket.off("error", failConnect);
+        this.socket = socket;
+        this.advertised.clear();
+        socket.on("message", (data) => this.receive(String(data)));
+        socket.on("error", () => {});
+        socket.once("close", () => this.lost(socket));
+        resolve(socket);
+      });
+    });
+  }
+
+  private receive(text: string): void {
+    const message = parseServerOp(text);
+    if (!message) return;
+    if (message.op === "publish") {
+      for (const subscription of this.subscriptions.values())
+        if (subscription.topic === message.topic) subscription.onMessage(message.msg);
+      return;
+    }
+    if (message.op === "status" && message.level !== "error") return;
+    const id = "id" in message ? message.id : undefined;
+    if (id !== undefined) this.pending.get(id)?.onMessage(message);
+  }
+
+  private lost(socket: WebSocket): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    this.advertised.clear();
+    this.subscriptions.clear();
+    const error = new Error(`connection to rosbridge at ${this.url} was lost`);
+    for (const pending of [...this.pending.values()]) pending.fail(error);
+    this.pending.clear();
+  }
+
+  private send(socket: WebSocket, op: ClientOp): void {
+    socket.send(JSON.stringify(op));
+  }
+
+  private id(op: string, name: string): string {
+    this.counter += 1;
+    return `${op}:${name}:${this.counter}`;
+  }
+}
+
+/** The goal was cancelled because the call was stopped. */
+export class GoalCancelled extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "GoalCancelled";
+  }
+}
+
+function describeValues(values: JsonValue | undefined): string {
+  if (values === undefined || values === null) return "no details";
+  return typeof values === "string" ? values : JSON.stringify(values);
+}

@@ -1,0 +1,192 @@
+import type { Reply, Sample, Session, Subscriber } from "@eclipse-zenoh/zenoh-ts";
+import WebSocket from "ws";
+import type { JsonValue } from "../../../contract";
+import { zenohTs } from "./zenoh-ts";
+
+export interface ZenohValue {
+  key_expr: string;
+  encoding: string;
+  payload: JsonValue;
+}
+
+export type QueryTargetName = "best_matching" | "all" | "all_complete";
+
+/**
+ * One Zenoh session per adapter, through a router's remote-api plugin (zenoh-ts). Opened on
+ * first use; a session that fails is dropped and the next call opens another.
+ */
+export class ZenohClient {
+  private session: Promise<Session> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly locator: string,
+    private readonly connectTimeoutMs: number,
+  ) {}
+
+  async put(keyExpr: string, value: JsonValue): Promise<void> {
+    const { Encoding } = await zenohTs();
+    await this.use(async (session) => {
+      await session.put(keyExpr, JSON.stringify(value), { encoding: Encoding.APPLICATION_JSON });
+      await confirmed(session, "put");
+    });
+  }
+
+  /**
+   * Queries `keyExpr` and collects replies until the query ends, `maxReplies` arrived, or the
+   * signal aborts (which cancels the query). A reply that is an error fails the call.
+   */
+  async get(
+    keyExpr: string,
+    payload: JsonValue,
+    options: {
+      timeoutMs: number;
+      maxReplies: number;
+      target: QueryTargetName;
+      signal: AbortSignal;
+      onReply: (n: number, value: ZenohValue) => void;
+    },
+  ): Promise<ZenohValue[]> {
+    const { CancellationToken, ConsolidationMode, Duration, Encoding, QueryTarget } =
+      await zenohTs();
+    const targets = {
+      best_matching: QueryTarget.BEST_MATCHING,
+      all: QueryTarget.ALL,
+      all_complete: QueryTarget.ALL_COMPLETE,
+    };
+    const token = new CancellationToken();
+    const replies: ZenohValue[] = [];
+    return new Promise<ZenohValue[]>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        options.signal.removeEventListener("abort", onAbort);
+        if (!token.isCancelled()) token.cancel();
+        if (error) reject(error);
+        else resolve(replies);
+      };
+      const onAbort = () => settle(new Error("aborted"));
+      options.signal.addEventListener("abort", onAbort, { once: true });
+      const onReply = (reply: Reply) => {
+        if (settled) return;
+        const result = reply.result();
+        if ("kind" in result) {
+          replies.push(zenohValue(result));
+          options.onReply(replies.length, replies.at(-1)!);
+          if (replies.length >= options.maxReplies) settle();
+        } else {
+          settle(new Error(`the queryable answered an error: ${result.payload().toString()}`));
+        }
+      };
+      this.use(async (session) => {
+        await session.get(keyExpr, {
+          payload: JSON.stringify(payload),
+          encoding: Encoding.APPLICATION_JSON,
+          timeout: Duration.milliseconds.of(options.timeoutMs),
+          target: targets[options.target],
+          consolidation: ConsolidationMode.NONE,
+          cancellationToken: token,
+          handler: [onReply, () => settle()],
+        });
+        await confirmed(session, "query");
+      }).catch((error: unknown) =>
+        settle(error instanceof Error ? error : new Error(String(error))),
+      );
+    });
+  }
+
+  async subscribe(keyExpr: string, onSample: (value: ZenohValue) => void): Promise<Subscriber> {
+    return this.use((session) =>
+      session.declareSubscriber(keyExpr, {
+        handler: (sample: Sample) => onSample(zenohValue(sample)),
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const session = await this.session?.catch(() => null);
+    this.session = null;
+    await session?.close().catch(() => undefined);
+  }
+
+  /**
+   * Runs one operation on the session. zenoh-ts does not notice a router that went away (its
+   * requests then time out), so a session an operation failed on is dropped and the next call
+   * opens a new one.
+   */
+  private async use<T>(operation: (session: Session) => Promise<T>): Promise<T> {
+    const session = await this.open();
+    try {
+      return await operation(session);
+    } catch (error) {
+      if (this.session && (await this.session.catch(() => null)) === session) {
+        this.session = null;
+        void session.close().catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  private async open(): Promise<Session> {
+    if (this.closed) throw new Error("the zenoh adapter is closed");
+    const current = this.session ? await this.session.catch(() => null) : null;
+    if (current && !current.isClosed()) return current;
+    this.session = this.connect();
+    this.session.catch(() => {
+      this.session = null;
+    });
+    return this.session;
+  }
+
+  /**
+   * zenoh-ts retries a websocket that does not open for minutes; a router that is not there is
+   * found out first with one handshake bounded by the connect timeout.
+   */
+  private async connect(): Promise<Session> {
+    const url = this.locator.replace(/^(wss?)\//, "$1://");
+    await new Promise<void>((resolve, reject) => {
+      const probe = new WebSocket(url, { handshakeTimeout: this.connectTimeoutMs });
+      probe.once("open", () => {
+        probe.close();
+        resolve();
+      });
+      probe.once("error", (error) => {
+        probe.terminate();
+        reject(new Error(`cannot reach the zenoh router's remote-api at ${url}: ${error.message}`));
+      });
+    });
+    const { Config, open } = await zenohTs();
+    return open(new Config(url, this.connectTimeoutMs));
+  }
+}
+
+/**
+ * zenoh-ts sends puts and queries without an answer, and a websocket that closed drops them
+ * without a word. A request that is answered, sent after them on the same ordered socket,
+ * confirms the router got them.
+ */
+async function confirmed(session: Session, what: string): Promise<void> {
+  try {
+    await session.info();
+  } catch (error) {
+    throw new Error(
+      `the zenoh router did not confirm the ${what}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+function zenohValue(sample: Sample): ZenohValue {
+  const encoding = sample.encoding().toString();
+  const text = sample.payload().toString();
+  let payload: JsonValue = text;
+  if (encoding.startsWith("application/json") || /^\s*[[{"]/.test(text)) {
+    try {
+      payload = JSON.parse(text) as JsonValue;
+    } catch {
+      payload = text;
+    }
+  }
+  return { key_expr: sample.keyexpr().toString(), encoding, payload };
+}

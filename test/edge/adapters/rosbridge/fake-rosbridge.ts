@@ -1,0 +1,202 @@
+import type { AddressInfo } from "node:net";
+import { type WebSocket, WebSocketServer } from "ws";
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Frame = { op: string; id?: string; [key: string]: Json | undefined };
+
+export interface FakeAction {
+  /** Feedback messages sent one per `interval_ms` before the result. */
+  feedback: Json[];
+  interval_ms: number;
+  result: Json;
+  /** GoalStatus of the result: 4 succeeded (default), 6 aborted. */
+  status?: number;
+}
+
+/**
+ * A rosbridge v2 server at the protocol level, for tests: no ROS 2 graph behind it (ROS 2 does
+ * not install here), but the frames a ROS 2 rosbridge_server sends for topics, services and
+ * actions, including `status` errors, failed service responses and cancelled goals. Every frame
+ * a client sends is recorded so tests can assert the wire format.
+ */
+export class FakeRosbridge {
+  readonly received: Frame[] = [];
+  readonly services = new Map<
+    string,
+    (args: Json) => { result: boolean; values: Json } | "never"
+  >();
+  readonly actions = new Map<string, FakeAction>();
+  /** Message types this fake "knows"; subscribing to another type gets a status error. */
+  readonly knownTypes = new Set([
+    "sensor_msgs/msg/JointState",
+    "geometry_msgs/msg/Twist",
+    "std_msgs/msg/String",
+  ]);
+  private readonly server: WebSocketServer;
+  private readonly subscribers = new Map<WebSocket, Map<string, string>>();
+  private readonly goals = new Map<string, { timer: NodeJS.Timeout; socket: WebSocket }>();
+
+  private constructor(server: WebSocketServer) {
+    this.server = server;
+    server.on("connection", (socket) => {
+      this.subscribers.set(socket, new Map());
+      socket.on("message", (data) => this.handle(socket, JSON.parse(String(data)) as Frame));
+      socket.on("close", () => {
+        this.subscribers.delete(socket);
+        // rosbridge cancels the goals of a client that went away.
+        for (const [id, goal] of this.goals)
+          if (goal.socket === socket) {
+            clearInterval(goal.timer);
+            this.goals.delete(id);
+          }
+      });
+    });
+  }
+
+  static async start(): Promise<FakeRosbridge> {
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+    return new FakeRosbridge(server);
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Publishes as if a ROS node did, to every subscriber of the topic. */
+  publish(topic: string, msg: Json): void {
+    for (const [socket, subs] of this.subscribers)
+      if ([...subs.values()].includes(topic))
+        socket.send(JSON.stringify({ op: "publish", topic, msg }));
+  }
+
+  subscriberCount(topic: string): number {
+    let n = 0;
+    for (const subs of this.subscribers.values())
+      for (const t of subs.values()) if (t === topic) n++;
+    return n;
+  }
+
+  ops(op: string): Frame[] {
+    return this.received.filter((f) => f.op === op);
+  }
+
+  /** Drops every connection, as a crashing rosbridge would. */
+  dropConnections(): void {
+    for (const socket of this.subscribers.keys()) socket.terminate();
+  }
+
+  async close(): Promise<void> {
+    for (const goal of this.goals.values()) clearInterval(goal.timer);
+    this.dropConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(socket: WebSocket, frame: Frame): void {
+    this.received.push(frame);
+    const send = (f: Record<string, Json>) => socket.send(JSON.stringify(f));
+    switch (frame.op) {
+      case "advertise":
+        return;
+      case "publish":
+        this.publish(String(frame.topic), frame.msg ?? null);
+        return;
+      case "subscribe":
+        if (!this.knownTypes.has(String(frame.type))) {
+          send({
+            op: "status",
+            level: "error",
+            id: frame.id ?? null,
+            msg: `subscribe: Unable to import msg class ${String(frame.type)}`,
+          });
+          return;
+        }
+        this.subscribers.get(socket)?.set(String(frame.id), String(frame.topic));
+        return;
+      case "unsubscribe":
+        this.subscribers.get(socket)?.delete(String(frame.id));
+        return;
+      case "call_service": {
+        const handler = this.services.get(String(frame.service));
+        if (!handler) {
+          send({
+            op: "service_response",
+            id: frame.id ?? null,
+            service: String(frame.service),
+            values: `Service ${String(frame.service)} does not exist`,
+            result: false,
+          });
+          return;
+        }
+        const answer = handler(frame.args ?? null);
+        if (answer === "never") return;
+        send({
+          op: "service_response",
+          id: frame.id ?? null,
+          service: String(frame.service),
+          ...answer,
+        });
+        return;
+      }
+      case "send_action_goal": {
+        const action = this.actions.get(String(frame.action));
+        const id = String(frame.id);
+        if (!action) {
+          send({
+            op: "status",
+            level: "error",
+            id,
+            msg: `Action ${String(frame.action)} does not exist`,
+          });
+          return;
+        }
+        let sent = 0;
+        const timer = setInterval(() => {
+          if (sent < action.feedback.length) {
+            send({
+              op: "action_feedback",
+              id,
+              action: String(frame.action),
+              values: action.feedback[sent++]!,
+            });
+            return;
+          }
+          clearInterval(timer);
+          this.goals.delete(id);
+          const status = action.status ?? 4;
+          send({
+            op: "action_result",
+            id,
+            action: String(frame.action),
+            values: action.result,
+            status,
+            result: status === 4,
+          });
+        }, action.interval_ms);
+        this.goals.set(id, { timer, socket });
+        return;
+      }
+      case "cancel_action_goal": {
+        const id = String(frame.id);
+        const goal = this.goals.get(id);
+        if (!goal) return;
+        clearInterval(goal.timer);
+        this.goals.delete(id);
+        send({
+          op: "action_result",
+          id,
+          action: String(frame.action),
+          values: null,
+          status: 5,
+          result: true,
+        });
+        return;
+      }
+    }
+  }
+
+  /** Goals still running (neither finished nor cancelled). */
+  get activeGoals(): number {
+    return this.goals.size;
+  }
+}
