@@ -61,7 +61,9 @@ export const ModelCall = z.object({
   response_id: z.string().max(200).nullable(),
   finish_reasons: z.array(z.string().max(64)).max(16).default([]),
   stream: z.boolean(),
-  input_tokens: NonNegInt,
+  input_tokens: NonNegInt.describe(
+    "every prompt token, cached ones included; cache_read_tokens and cache_write_tokens say how many of them went through the provider's cache",
+  ),
   output_tokens: NonNegInt,
   cache_read_tokens: NonNegInt.default(0),
   cache_write_tokens: NonNegInt.default(0),

@@ -33,6 +33,8 @@ export class Emitter {
     private readonly log: EventLog,
     readonly identity: EmitterIdentity,
     nextSeq = 0,
+    /** Sees each event once it is logged (a run's view folds them in). */
+    private readonly observe: (event: AgentEvent) => void = () => {},
   ) {
     this.seq = nextSeq;
   }
@@ -69,6 +71,9 @@ export class Emitter {
             detail: { kind, issues: checked.issues.slice(0, 20).map((i) => ({ ...i })) },
           },
         }) as AgentEvent);
-    return this.log.append(event).then(() => event);
+    return this.log.append(event).then(() => {
+      this.observe(event);
+      return event;
+    });
   }
 }

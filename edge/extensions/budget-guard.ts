@@ -28,9 +28,9 @@ export class BudgetGuard {
   extension(): ExtensionFactory {
     const limits = this.run.budget;
     this.bridge.onModelCall(async ({ costUsd }) => {
-      const usage = this.run.usage;
+      const view = this.run.view;
       if (limits.max_tokens !== undefined)
-        await this.measure("tokens", usage.tokens, limits.max_tokens);
+        await this.measure("tokens", view.tokens, limits.max_tokens);
       if (limits.max_cost_usd !== undefined) {
         if (costUsd === null && !this.unpricedNoted) {
           this.unpricedNoted = true;
@@ -43,17 +43,17 @@ export class BudgetGuard {
             detail: null,
           });
         }
-        if (usage.totals.cost_usd !== null)
-          await this.measure("cost_usd", usage.totals.cost_usd, limits.max_cost_usd);
+        const cost = view.usage.cost_usd;
+        if (cost !== null) await this.measure("cost_usd", cost, limits.max_cost_usd);
       }
     });
     this.bridge.onToolFinished(async () => {
       if (limits.max_tool_calls !== undefined)
-        await this.warnOnly("tool_calls", this.run.usage.totals.tool_calls, limits.max_tool_calls);
+        await this.warnOnly("tool_calls", this.run.view.toolCallsAllowed, limits.max_tool_calls);
     });
     // `context` fires right before each model call (one per turn), so a run out of turns is
     // stopped before the call is made rather than after it was paid for.
-    let calls = this.run.usage.turns;
+    let calls = this.run.view.turns;
     return (pi: ExtensionAPI) => {
       pi.on("context", async () => {
         if (limits.max_turns === undefined) return undefined;
@@ -84,7 +84,7 @@ export class BudgetGuard {
   /** The policy refused a call for the tool-call budget. */
   async toolCallsExhausted(): Promise<void> {
     const max = this.run.budget.max_tool_calls;
-    if (max !== undefined) await this.exceed("tool_calls", this.run.usage.totals.tool_calls, max);
+    if (max !== undefined) await this.exceed("tool_calls", this.run.view.toolCallsAllowed, max);
   }
 
   dispose(): void {

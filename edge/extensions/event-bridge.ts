@@ -5,7 +5,7 @@ import type {
   ExtensionContext,
   ExtensionFactory,
 } from "@earendil-works/pi-coding-agent";
-import { LIMITS, truncateText, uuidv7 } from "../../contract";
+import { HEADERS, LIMITS, truncateText, uuidv7 } from "../../contract";
 import { argsDigest } from "../events/digest";
 import { contractRole, messageText } from "../events/message-text";
 import { GATEWAY_PROVIDER } from "../models/model-settings";
@@ -46,8 +46,18 @@ export class EventBridge {
   private finishWaiters = new Map<string, Array<() => void>>();
   private blocked = new Map<string, string>();
   private lastProgress = new Map<string, number>();
-  private call: { startedAt: number; firstChunkAt: number | null; model: string | null } | null =
-    null;
+  /**
+   * The model call under way: when it began, its first chunk, whether a request left for the
+   * provider at all (a call begun after the run was stopped never does), and the gateway's id
+   * for it (`x-auraison-call-id`), which joins the gateway's observation of the call to ours.
+   */
+  private call: {
+    startedAt: number;
+    firstChunkAt: number | null;
+    model: string | null;
+    requested: boolean;
+    gatewayCallId: string | null;
+  } | null = null;
   private builtinTools = new Set<string>();
   private compactionReason: string | null = null;
   private modelCallListeners: Array<(call: ModelCallObserved) => Promise<void> | void> = [];
@@ -137,15 +147,29 @@ export class EventBridge {
       pi.on("turn_start", async (_e, ctx) => {
         await this.flush(ctx);
         const turn = this.turn++;
-        this.run.usage.turns = this.turn;
         await this.run.emitter.emit("turn_started", { turn });
         for (const listener of this.turnStartListeners) await listener(turn);
       });
 
       pi.on("context", async (event, ctx) => {
-        this.call = { startedAt: Date.now(), firstChunkAt: null, model: ctx.model?.id ?? null };
+        this.call = {
+          startedAt: Date.now(),
+          firstChunkAt: null,
+          model: ctx.model?.id ?? null,
+          requested: false,
+          gatewayCallId: null,
+        };
         await this.toolResultsDurable(event.messages);
         return undefined;
+      });
+
+      pi.on("before_provider_request", () => {
+        if (this.call) this.call.requested = true;
+        return undefined;
+      });
+
+      pi.on("after_provider_response", (event) => {
+        if (this.call) this.call.gatewayCallId = event.headers[HEADERS.callId] ?? null;
       });
 
       pi.on("message_start", async (event, ctx) => {
@@ -272,6 +296,9 @@ export class EventBridge {
   private async modelCall(message: AssistantMessage, model: Model<Api> | undefined) {
     const call = this.call;
     this.call = null;
+    // Stopped before its request was sent (the run was cancelled or ran out of budget while a
+    // tool ran): the model was not called, so there is no call to record or to count.
+    if (message.stopReason === "aborted" && call && !call.requested) return;
     const now = Date.now();
     // A scripted model is known to cost nothing; any other model without prices is unpriced.
     const scripted = model
@@ -289,7 +316,8 @@ export class EventBridge {
       response_id: message.responseId ?? null,
       finish_reasons: [message.stopReason],
       stream: true,
-      input_tokens: message.usage.input,
+      // The contract counts every prompt token, cached ones included; pi-ai reports them apart.
+      input_tokens: message.usage.input + message.usage.cacheRead + message.usage.cacheWrite,
       output_tokens: message.usage.output,
       cache_read_tokens: message.usage.cacheRead,
       cache_write_tokens: message.usage.cacheWrite,
@@ -304,13 +332,7 @@ export class EventBridge {
             : null,
       observer: "edge",
       scripted,
-    });
-    this.run.usage.addModelCall({
-      input: message.usage.input,
-      output: message.usage.output,
-      cacheRead: message.usage.cacheRead,
-      cacheWrite: message.usage.cacheWrite,
-      costUsd,
+      gateway_call_id: message.provider === GATEWAY_PROVIDER ? (call?.gatewayCallId ?? null) : null,
     });
     if (message.stopReason === "error") {
       await this.run.emitter.emit("error", {

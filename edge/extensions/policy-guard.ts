@@ -62,7 +62,7 @@ export function policyGuard(
         return { block: true, reason: `blocked by policy (${final.rule_id}): ${final.reason}` };
       }
       if (final.effect === "modify") replaceInPlace(event.input, outcome.input);
-      run.usage.addToolCall();
+      run.view.toolCallsAllowed += 1;
       return undefined;
     });
   };

@@ -3,7 +3,7 @@ import type { AppFolder } from "../config/app-folder";
 import type { Emitter } from "../events/emitter";
 import type { RunControl } from "./run-control";
 import type { RunRecord } from "./run-record";
-import type { RunUsage } from "./run-usage";
+import type { RunView } from "./run-view";
 
 /** What the platform extensions of one run share. */
 export interface RunContext {
@@ -12,7 +12,8 @@ export interface RunContext {
   app: AppFolder;
   workdir: string;
   emitter: Emitter;
-  usage: RunUsage;
+  /** The run as its own events tell it: usage, turns, tool calls allowed. */
+  view: RunView;
   control: RunControl;
   /** The limits in force: the lower of the intent's and the app's per dimension. */
   budget: BudgetLimits;

@@ -49,7 +49,7 @@ import type { RunContext } from "./run-context";
 import { RunControl } from "./run-control";
 import type { RunRecord } from "./run-record";
 import type { RunStore } from "./run-store";
-import { RunUsage } from "./run-usage";
+import { RunView } from "./run-view";
 
 export interface ExecutorDeps {
   stateDir: string;
@@ -98,29 +98,26 @@ export class RunExecution {
     const { deps, start } = this;
     const previous =
       start.kind === "resume" ? start.events.filter((e) => e.attempt === this.record.attempt) : [];
+    const tenant = this.record.intent.policy_ctx.tenant;
+    const view = new RunView(this.record.run_id, tenant, previous);
     const emitter = new Emitter(
       deps.eventLog,
-      {
-        tenant: this.record.intent.policy_ctx.tenant,
-        agent_id: deps.agentId,
-        run_id: this.record.run_id,
-        attempt: this.record.attempt,
-      },
+      { tenant, agent_id: deps.agentId, run_id: this.record.run_id, attempt: this.record.attempt },
       previous.length > 0 ? Math.max(...previous.map((e) => e.seq)) + 1 : 0,
+      (event) => view.observe(event),
     );
-    const usage = RunUsage.fromEvents(previous);
     const run: RunContext = {
       record: this.record,
       agentId: deps.agentId,
       app: deps.app,
       workdir: deps.workdir,
       emitter,
-      usage,
+      view,
       control: this.control,
       budget: this.record.budget,
     };
     const bridge = new EventBridge(run, {
-      turns: usage.turns,
+      turns: view.turns,
       finishedToolCalls: previous.flatMap((e) =>
         e.kind === "tool_call_finished" ? [e.payload.tool_call_id] : [],
       ),
@@ -136,7 +133,7 @@ export class RunExecution {
       policyGuard(
         run,
         bridge,
-        policyChain(deps.app, () => usage.totals.tool_calls, deps.adapters),
+        policyChain(deps.app, () => view.toolCallsAllowed, deps.adapters),
         (decision) =>
           decision.rule_id === "limits.max_tool_calls" ? budget.toolCallsExhausted() : undefined,
       ),
@@ -149,7 +146,7 @@ export class RunExecution {
       opened = await this.openSession();
     } catch (error) {
       if (error instanceof ForkError)
-        return this.fail(emitter, usage, null, {
+        return this.fail(emitter, view, null, {
           category: "invalid_intent",
           reason: "fork_point_not_found",
           message: error.message,
@@ -192,7 +189,7 @@ export class RunExecution {
       });
     } catch (error) {
       if (error instanceof SessionSetupError)
-        return this.fail(emitter, usage, treeRef(), {
+        return this.fail(emitter, view, treeRef(), {
           category: error.category,
           reason: error.reason,
           message: error.message,
@@ -218,6 +215,7 @@ export class RunExecution {
       tree_ref: treeRef(),
       resumed: start.kind === "resume",
       forked_from: opened.forkedFrom,
+      origin: this.record.origin,
     });
 
     let agentEnds = 0;
@@ -299,7 +297,7 @@ export class RunExecution {
       if (stop?.kind === "checkpoint") {
         this.record = await deps.store.update(this.record.run_id, {
           tree_ref: tree,
-          usage: usage.totals,
+          usage: view.usage,
         });
         return this.record;
       }
@@ -307,10 +305,10 @@ export class RunExecution {
         await emitter.emit("run_cancelled", {
           reason: stop.reason,
           by: stop.by,
-          usage: usage.totals,
+          usage: view.usage,
           tree_ref: tree,
         });
-        return await this.finish("cancel", { tree_ref: tree, usage: usage.totals });
+        return await this.finish(view, { tree_ref: tree, usage: view.usage });
       }
       const error: RunError | null =
         stop?.kind === "fail"
@@ -334,15 +332,15 @@ export class RunExecution {
                         message: "the session was aborted",
                       }
                     : null;
-      if (error) return await this.fail(emitter, usage, tree, error, startedAt);
+      if (error) return await this.fail(emitter, view, tree, error, startedAt);
       const result = truncateText(doneResult ?? (final ? messageText(final) : ""));
       await emitter.emit("run_completed", {
         result,
-        usage: usage.totals,
+        usage: view.usage,
         duration_ms: Date.now() - startedAt,
         tree_ref: tree,
       });
-      return await this.finish("complete", { tree_ref: tree, usage: usage.totals, result });
+      return await this.finish(view, { tree_ref: tree, usage: view.usage, result });
     } finally {
       session.dispose();
     }
@@ -456,25 +454,26 @@ export class RunExecution {
 
   private async fail(
     emitter: Emitter,
-    usage: RunUsage,
+    view: RunView,
     tree: TreeRef | null,
     error: RunError,
     startedAt = Date.now(),
   ): Promise<RunRecord> {
     await emitter.emit("run_failed", {
       error,
-      usage: usage.totals,
+      usage: view.usage,
       duration_ms: Date.now() - startedAt,
       tree_ref: tree,
     });
-    return this.finish("fail", { error, usage: usage.totals, ...(tree ? { tree_ref: tree } : {}) });
+    return this.finish(view, { error, usage: view.usage, ...(tree ? { tree_ref: tree } : {}) });
   }
 
+  /** The run ended with the terminal event just emitted: its record says what the view says. */
   private async finish(
-    event: "complete" | "fail" | "cancel",
+    view: RunView,
     changes: Partial<Omit<RunRecord, "run_id" | "status">>,
   ): Promise<RunRecord> {
-    this.record = await this.deps.store.transition(this.record.run_id, event, {
+    this.record = await this.deps.store.settle(this.record.run_id, view.state.status, {
       ...changes,
       finished_at: nowTs(),
     });

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { join } from "node:path";
-import { check, mustTransition, type RunEvent, runMachine } from "../../contract";
+import { check, mustTransition, type RunEvent, type RunStatus, runMachine } from "../../contract";
 import { RunRecord } from "./run-record";
 
 /**
@@ -77,6 +77,20 @@ export class RunStore {
     const current = this.records.get(runId);
     if (!current) throw new Error(`no run ${runId} on this agent`);
     const status = mustTransition(runMachine, current.status, event);
+    return this.put({ ...current, ...changes, status });
+  }
+
+  /**
+   * Records how a run ended, as the run's view (its fold) says after its terminal event; the
+   * view moved it along the run machine, so the status is one the machine reached.
+   */
+  async settle(
+    runId: string,
+    status: RunStatus,
+    changes: Partial<Omit<RunRecord, "run_id" | "status">> = {},
+  ): Promise<RunRecord> {
+    const current = this.records.get(runId);
+    if (!current) throw new Error(`no run ${runId} on this agent`);
     return this.put({ ...current, ...changes, status });
   }
 

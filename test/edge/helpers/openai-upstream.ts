@@ -13,26 +13,51 @@ export interface UpstreamCall {
  * speak), streaming a fixed answer. It stands in for the model provider, which cannot be
  * reached from here.
  */
-export async function openAiUpstream(answer: string) {
+/** One answer of a scripted upstream: text, or a call of one tool. */
+export type UpstreamAnswer = string | { tool: string; args: Record<string, unknown> };
+
+export async function openAiUpstream(
+  answer: UpstreamAnswer | UpstreamAnswer[],
+  options: { callIds?: boolean } = {},
+) {
+  const answers = Array.isArray(answer) ? answer : [answer];
   const calls: UpstreamCall[] = [];
   const app = new Hono();
   app.post("*/chat/completions", async (c) => {
     const body = (await c.req.json()) as UpstreamCall["body"];
     calls.push({ path: c.req.path, headers: Object.fromEntries(c.req.raw.headers), body });
+    const next = answers[Math.min(calls.length - 1, answers.length - 1)]!;
     const chunk = (delta: object, finish: string | null, usage?: object) =>
       `data: ${JSON.stringify({
-        id: "chatcmpl-1",
+        id: `chatcmpl-${calls.length}`,
         object: "chat.completion.chunk",
         created: 1,
         model: body.model,
         choices: [{ index: 0, delta, finish_reason: finish }],
         ...(usage ? { usage } : {}),
       })}\n\n`;
+    const usage = { prompt_tokens: 42, completion_tokens: 7, total_tokens: 49 };
     const stream =
-      chunk({ role: "assistant", content: answer }, null) +
-      chunk({}, "stop", { prompt_tokens: 42, completion_tokens: 7, total_tokens: 49 }) +
-      "data: [DONE]\n\n";
-    return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+      typeof next === "string"
+        ? chunk({ role: "assistant", content: next }, null) + chunk({}, "stop", usage)
+        : chunk(
+            {
+              role: "assistant",
+              tool_calls: [
+                {
+                  index: 0,
+                  id: `call_${calls.length}`,
+                  type: "function",
+                  function: { name: next.tool, arguments: JSON.stringify(next.args) },
+                },
+              ],
+            },
+            null,
+          ) + chunk({}, "tool_calls", usage);
+    // Central's gateway names each call it served (x-auraison-call-id); a stand-in for it does too.
+    const headers: Record<string, string> = { "content-type": "text/event-stream" };
+    if (options.callIds) headers["x-auraison-call-id"] = `gw-call-${calls.length}`;
+    return new Response(`${stream}data: [DONE]\n\n`, { headers });
   });
   let server!: ReturnType<typeof serve>;
   await new Promise<void>((resolve) => {

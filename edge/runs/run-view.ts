@@ -1,0 +1,59 @@
+import {
+  type AgentEvent,
+  blankRun,
+  type RunLife,
+  type RunState,
+  runStateOf,
+  stepRun,
+  type Usage,
+  usageOf,
+} from "../../contract";
+
+/**
+ * The edge's view of one of its runs: the run's fold (contract/runs), followed over the events
+ * this agent emits for it, as memory and central follow the log. Usage and cost are counted by
+ * the one rule every runtime shares. Beside it, two counts the budget guard enforces that are
+ * not usage: turns begun, and tool calls policy let through (a call counts from the moment it
+ * is allowed, so a budget holds even while calls are in flight). Rebuilt from the attempt's own
+ * events when a run is resumed, so budgets hold across restarts.
+ */
+export class RunView {
+  private life: RunLife;
+  turns = 0;
+  toolCallsAllowed = 0;
+
+  constructor(runId: string, tenant: string, previous: readonly AgentEvent[] = []) {
+    this.life = blankRun(runId, tenant, Date.now());
+    const blocked = new Set(
+      previous.flatMap((e) =>
+        e.kind === "tool_call_finished" && e.payload.status === "blocked"
+          ? [e.payload.tool_call_id]
+          : [],
+      ),
+    );
+    for (const e of previous) {
+      this.observe(e);
+      if (e.kind === "tool_call_started" && !blocked.has(e.payload.tool_call_id))
+        this.toolCallsAllowed += 1;
+    }
+  }
+
+  /** Folds one of the run's events in (the emitter calls this for each event it logged). */
+  observe(event: AgentEvent): void {
+    if (event.kind === "turn_started") this.turns += 1;
+    this.life = stepRun(this.life, { type: "events", events: [event] }, { role: "follower" }).life;
+  }
+
+  get usage(): Usage {
+    return usageOf(this.life.consumption);
+  }
+
+  /** Every prompt token (cached ones included) and every output token. */
+  get tokens(): number {
+    return this.life.consumption.tokens_in + this.life.consumption.tokens_out;
+  }
+
+  get state(): RunState {
+    return runStateOf(this.life);
+  }
+}
