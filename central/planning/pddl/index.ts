@@ -1,0 +1,15 @@
+export { deorder, type PartialOrder } from "./deorder";
+export { ground } from "./ground";
+export type { LimitReason, Limits } from "./limits";
+export { simulate } from "./plan";
+export type { AdmissibleHeuristic } from "./search/astar";
+export {
+  type PlanStep,
+  type SolveOptions,
+  type SolveResult,
+  type SolveStats,
+  solve,
+  solveAsync,
+  solvePddl,
+} from "./solve";
+export type { Operator, Task } from "./task";

@@ -1,0 +1,46 @@
+/** Why a search stopped without an answer: distinct from "no plan exists". */
+export type LimitReason = "deadline" | "expansions" | "aborted";
+
+/** Bounds on a solve, so a Durable Object never blocks for long. */
+export interface Limits {
+  /** Stop at this time (ms since the epoch, on `now`'s clock). */
+  deadline?: number;
+  /** Stop after this many state expansions. */
+  maxExpansions?: number;
+  signal?: AbortSignal;
+  /** The clock; injected so tests need not wait. */
+  now?: () => number;
+}
+
+/** Thrown out of grounding and search when a limit is reached. */
+export class LimitReached extends Error {
+  constructor(readonly reason: LimitReason) {
+    super(`no plan within the limits (${reason})`);
+    this.name = "LimitReached";
+  }
+}
+
+/** Counts expansions and checks the clock and the signal now and then. */
+export class Budget {
+  expansions = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly limits: Limits = {}) {
+    this.now = limits.now ?? Date.now;
+  }
+
+  /** Called once per expansion; throws LimitReached when a limit is hit. */
+  expand(): void {
+    this.expansions++;
+    if (this.limits.maxExpansions !== undefined && this.expansions > this.limits.maxExpansions)
+      throw new LimitReached("expansions");
+    if ((this.expansions & 63) === 0) this.check();
+  }
+
+  /** Checks the deadline and the signal (cheap enough for every few hundred steps). */
+  check(): void {
+    if (this.limits.signal?.aborted) throw new LimitReached("aborted");
+    if (this.limits.deadline !== undefined && this.now() >= this.limits.deadline)
+      throw new LimitReached("deadline");
+  }
+}
