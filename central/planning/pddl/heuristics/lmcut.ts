@@ -32,6 +32,7 @@ export class LMCutHeuristic {
   private readonly hmaxFact: Float64Array;
   private readonly unsat: Int32Array;
   private readonly supporter: Int32Array;
+  private readonly supporterCost: Float64Array;
   private readonly zone: Uint8Array;
   private readonly seen: Uint8Array;
   private readonly heap = new MinHeap();
@@ -65,6 +66,7 @@ export class LMCutHeuristic {
     this.hmaxFact = new Float64Array(this.nFacts);
     this.unsat = new Int32Array(this.nOps);
     this.supporter = new Int32Array(this.nOps);
+    this.supporterCost = new Float64Array(this.nOps);
     this.zone = new Uint8Array(this.nFacts);
     this.seen = new Uint8Array(this.nFacts);
   }
@@ -87,7 +89,7 @@ export class LMCutHeuristic {
       for (const o of cut) if (this.cost[o]! < min) min = this.cost[o]!;
       h += min;
       for (const o of cut) this.cost[o]! -= min;
-      this.computeHmax(state);
+      this.updateHmax(cut);
     }
     return h;
   }
@@ -117,6 +119,7 @@ export class LMCutHeuristic {
         if (--unsat[o]! !== 0) continue;
         // The last precondition to be reached has the largest h_max: the supporter.
         supporter[o] = f;
+        this.supporterCost[o] = key;
         const c = key + cost[o]!;
         for (let j = this.addStart[o]!; j < this.addStart[o + 1]!; j++) {
           const g = this.add[j]!;
@@ -125,6 +128,67 @@ export class LMCutHeuristic {
             heap.push(c, g);
           }
         }
+      }
+    }
+  }
+
+  /**
+   * Among a zero-cost operator's equally costly preconditions, prefers as supporter one on the
+   * border of the goal zone (no zero-cost achiever) or already in it: the zone stays small and
+   * the cuts many (Fast Downward's goal-zone and border detection).
+   */
+  private breakTie(o: number): void {
+    for (let j = this.preStart[o]!; j < this.preStart[o + 1]!; j++) {
+      const p = this.pre[j]!;
+      if (this.hmaxFact[p] !== this.supporterCost[o]) continue;
+      if (this.zone[p] === 1 || !this.hasZeroCostAchiever(p)) {
+        this.supporter[o] = p;
+        return;
+      }
+    }
+  }
+
+  private hasZeroCostAchiever(f: number): boolean {
+    for (let i = this.achieversStart[f]!; i < this.achieversStart[f + 1]!; i++)
+      if (this.cost[this.achievers[i]!] === 0) return true;
+    return false;
+  }
+
+  /**
+   * Brings h_max up to date after the cut's operators got cheaper (as Fast Downward does):
+   * only what they reach can get cheaper, and a supporter changes only when another
+   * precondition becomes strictly costlier than it.
+   */
+  private updateHmax(cut: number[]): void {
+    const { hmaxFact, supporter, supporterCost, heap, cost } = this;
+    heap.clear();
+    for (const o of cut) this.lower(o, supporterCost[o]! + cost[o]!);
+    while (heap.size > 0) {
+      const key = heap.topKey();
+      const f = heap.pop();
+      if (key > hmaxFact[f]!) continue;
+      for (let i = this.usersStart[f]!; i < this.usersStart[f + 1]!; i++) {
+        const o = this.users[i]!;
+        if (supporter[o] !== f || supporterCost[o]! <= key) continue;
+        const old = supporterCost[o]!;
+        let best = f;
+        for (let j = this.preStart[o]!; j < this.preStart[o + 1]!; j++) {
+          const p = this.pre[j]!;
+          if (hmaxFact[p]! > hmaxFact[best]!) best = p;
+        }
+        supporter[o] = best;
+        supporterCost[o] = hmaxFact[best]!;
+        if (supporterCost[o]! < old) this.lower(o, supporterCost[o]! + cost[o]!);
+      }
+    }
+  }
+
+  private lower(o: number, c: number): void {
+    for (let j = this.addStart[o]!; j < this.addStart[o + 1]!; j++) {
+      const g = this.add[j]!;
+      if (c < this.hmaxFact[g]!) {
+        this.hmaxFact[g] = c;
+        this.heap.push(c, g);
       }
     }
   }
@@ -145,8 +209,10 @@ export class LMCutHeuristic {
       const f = stack.pop()!;
       for (let i = this.achieversStart[f]!; i < this.achieversStart[f + 1]!; i++) {
         const o = this.achievers[i]!;
+        if (cost[o] !== 0 || supporter[o]! < 0) continue;
+        this.breakTie(o);
         const s = supporter[o]!;
-        if (s >= 0 && cost[o] === 0 && zone[s] === 0) {
+        if (zone[s] === 0) {
           zone[s] = 1;
           stack.push(s);
         }
