@@ -8,6 +8,7 @@ import { registerGateway } from "./commands/gateway";
 import { registerIntent } from "./commands/intent";
 import { registerKeys } from "./commands/keys";
 import { registerMemory } from "./commands/memory";
+import { registerPlan } from "./commands/plan";
 import { registerRuns } from "./commands/runs";
 import { CliError, EXIT } from "./errors";
 import { VERSION } from "./version";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerGateway(program);
   registerMemory(program);
+  registerPlan(program);
   registerDeploy(program);
   for (const command of walk(program)) command.exitOverride();
   return program;

@@ -64,7 +64,7 @@ function define(text: string, kind: "domain" | "problem"): { name: string; secti
   const title = list(root.items[1], `(${kind} <name>)`, root.pos);
   if (head(title) !== kind)
     throw new PddlError(
-      `expected (${kind} <name)>, found (${head(title) ?? "..."} ...)`,
+      `expected (${kind} <name>), found (${head(title) ?? "..."} ...)`,
       title.pos,
     );
   const name = atom(title.items[1], `a ${kind} name`, title.pos);
@@ -75,17 +75,20 @@ function define(text: string, kind: "domain" | "problem"): { name: string; secti
   return { name, sections };
 }
 
+/** The declared requirements; every unsupported one is named in one error. */
 function requirements(section: SList): string[] {
   const out: string[] = [];
+  const refused: SAtom[] = [];
   for (const item of section.items.slice(1)) {
     const name = atom(item, "a requirement like :strips", section.pos);
-    if (!(SUPPORTED_REQUIREMENTS as readonly string[]).includes(name))
-      throw new PddlError(
-        `unsupported requirement ${name} (supported: ${SUPPORTED_REQUIREMENTS.join(" ")})`,
-        item.pos,
-      );
-    out.push(name);
+    if ((SUPPORTED_REQUIREMENTS as readonly string[]).includes(name)) out.push(name);
+    else refused.push(item as SAtom);
   }
+  if (refused.length > 0)
+    throw new PddlError(
+      `unsupported requirement${refused.length > 1 ? "s" : ""} ${refused.map((r) => r.value).join(" ")} (supported: ${SUPPORTED_REQUIREMENTS.join(" ")})`,
+      refused[0]!.pos,
+    );
   return out;
 }
 

@@ -31,9 +31,9 @@ export class Budget {
 
   /** Called once per expansion; throws LimitReached when a limit is hit. */
   expand(): void {
-    this.expansions++;
-    if (this.limits.maxExpansions !== undefined && this.expansions > this.limits.maxExpansions)
+    if (this.limits.maxExpansions !== undefined && this.expansions >= this.limits.maxExpansions)
       throw new LimitReached("expansions");
+    this.expansions++;
     if ((this.expansions & 63) === 0) this.check();
   }
 
