@@ -3,6 +3,7 @@ import {
   type ActionSchema,
   type CostExpr,
   type Domain,
+  emptyDomain,
   type FunctionValue,
   type Literal,
   type PredicateDecl,
@@ -240,15 +241,7 @@ function section(name: string, pos: Pos): never {
 /** Parses a PDDL domain; throws PddlError with the line and column of the first problem. */
 export function readDomain(text: string): Domain {
   const { name, sections } = define(text, "domain");
-  const domain: Domain = {
-    name,
-    requirements: [],
-    types: [],
-    constants: [],
-    predicates: [],
-    functions: [],
-    actions: [],
-  };
+  const domain = emptyDomain(name);
   const actionSections: SList[] = [];
   for (const s of sections) {
     const key = head(s)!;

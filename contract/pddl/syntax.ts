@@ -64,6 +64,18 @@ export interface Domain {
   actions: ActionSchema[];
 }
 
+export function emptyDomain(name: string): Domain {
+  return {
+    name,
+    requirements: [],
+    types: [],
+    constants: [],
+    predicates: [],
+    functions: [],
+    actions: [],
+  };
+}
+
 /** `(= (dist a b) 5)` in a problem's init. */
 export interface FunctionValue {
   name: string;

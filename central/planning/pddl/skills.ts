@@ -2,6 +2,7 @@ import type { Skill } from "../../../contract";
 import {
   type ActionSchema,
   type Domain,
+  emptyDomain,
   PddlError,
   type PredicateDecl,
   readDomain,
@@ -40,15 +41,7 @@ export function buildSkillsDomain(
   skills: readonly Pick<Skill, "name" | "pddl">[],
   name = "fleet",
 ): SkillsDomain {
-  const domain: Domain = {
-    name,
-    requirements: [],
-    types: [],
-    constants: [],
-    predicates: [],
-    functions: [],
-    actions: [],
-  };
+  const domain = emptyDomain(name);
   const skillsByAction = new Map<string, string[]>();
   const owners = new Map<string, { skill: string; shape: string }>();
   /** Adds a declaration unless another skill declared the same name differently. */
