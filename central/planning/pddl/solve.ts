@@ -110,7 +110,10 @@ function* solving(
   }
 }
 
-/** Solves synchronously: bounded by `deadline` and `maxExpansions`. */
+/**
+ * Solves synchronously: bounded by `deadline` and `maxExpansions`. In workerd the clock does
+ * not move during synchronous work, so there only `maxExpansions` bounds it: use solveAsync.
+ */
 export function solve(domain: Domain, problem: Problem, options: SolveOptions = {}): SolveResult {
   const run = solving(domain, problem, options);
   for (;;) {
@@ -119,9 +122,14 @@ export function solve(domain: Domain, problem: Problem, options: SolveOptions = 
   }
 }
 
+/** At most this many pauses (of a few hundred expansions each) between two yields. */
+const PAUSES_PER_SLICE = 16;
+
 /**
  * Solves in slices of about `sliceMs`, giving the event loop a turn between them, so a
- * Durable Object keeps answering and an AbortSignal can stop the solve.
+ * Durable Object keeps answering and an AbortSignal can stop the solve. Use this one in
+ * workerd: there the clock stands still during synchronous work, so a deadline is only seen
+ * to pass after a yield, and slices are also cut by count.
  */
 export async function solveAsync(
   domain: Domain,
@@ -132,12 +140,14 @@ export async function solveAsync(
   const slice = options.sliceMs ?? 50;
   const run = solving(domain, problem, options);
   let until = now() + slice;
+  let pauses = 0;
   for (;;) {
     const r = run.next();
     if (r.done) return r.value;
-    if (now() >= until) {
+    if (++pauses >= PAUSES_PER_SLICE || now() >= until) {
       await new Promise((resolve) => setTimeout(resolve, 0));
       until = now() + slice;
+      pauses = 0;
     }
   }
 }

@@ -58,7 +58,7 @@ export function* astarSearch(
   g[root] = 0;
   open.push(h[root]!, root, h[root]!);
   for (let n = 1; open.size > 0; n++) {
-    if (n % PAUSE_EVERY === 0) yield;
+    if (n % PAUSE_EVERY.astar === 0) yield;
     const f = open.topKey();
     const id = open.pop();
     if (closed[id] === 1 || f > g[id]! + h[id]!) continue;

@@ -84,7 +84,7 @@ export function* greedySearch(
   if (best === Number.POSITIVE_INFINITY) return { kind: "unsolvable" };
   expand(root, init, best);
   for (let n = 1; ; n++) {
-    if (n % PAUSE_EVERY === 0) yield;
+    if (n % PAUSE_EVERY.greedy === 0) yield;
     let queue: BucketQueue;
     if (preferred.size > 0 && (all.size === 0 || priority[1]! <= priority[0]!)) {
       queue = preferred;

@@ -4,8 +4,11 @@ import type { Task } from "../task";
 /** What a search ends with when no limit stopped it. */
 export type SearchOutcome = { kind: "plan"; ops: number[] } | { kind: "unsolvable" };
 
-/** Searches pause this often (in expansions) so a driver can check limits or yield. */
-export const PAUSE_EVERY = 256;
+/**
+ * Searches pause every so many expansions so a driver can check limits or yield: a greedy
+ * expansion evaluates one state, an A* expansion all its successors (with LM-cut, costlier).
+ */
+export const PAUSE_EVERY = { greedy: 128, astar: 8 } as const;
 
 /**
  * The states a search has met: interned bitsets plus, per state, how it was first (or best)
