@@ -1,6 +1,6 @@
 import { hasFact } from "../states";
 import type { Task } from "../task";
-import { MinHeap } from "./heap";
+import { type BucketQueue, explorationQueue, type MinHeap } from "./heap";
 import { RelaxedTask } from "./relaxed";
 
 /**
@@ -17,7 +17,7 @@ export class FFHeuristic {
   private readonly opMark: Int32Array;
   private readonly factMark: Int32Array;
   private readonly goalFact: Uint8Array;
-  private readonly heap = new MinHeap();
+  private readonly heap: MinHeap | BucketQueue;
   private stamp = 0;
   private readonly stack: number[] = [];
   /** The preferred operators of the last evaluated state. */
@@ -28,6 +28,7 @@ export class FFHeuristic {
     costs: "real" | "unit" = "unit",
   ) {
     this.r = new RelaxedTask(task, costs);
+    this.heap = explorationQueue(this.r.cost);
     this.factCost = new Float64Array(this.r.facts);
     this.supporter = new Int32Array(this.r.facts);
     this.unsat = new Int32Array(this.r.ops);

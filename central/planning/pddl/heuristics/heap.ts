@@ -81,3 +81,46 @@ export class MinHeap {
     return k < key || (k === key && this.ties[at]! < tie);
   }
 }
+
+/**
+ * A monotone priority queue for whole-number keys (Dial's buckets): O(1) push and amortised
+ * O(1) pop when keys never go below the last popped one, as in h_add/h_max explorations with
+ * integer action costs. Same interface as MinHeap's exploration use.
+ */
+export class BucketQueue {
+  private buckets: number[][] = [];
+  private current = 0;
+  private highest = -1;
+  size = 0;
+
+  clear(): void {
+    for (let k = 0; k <= this.highest; k++) this.buckets[k]!.length = 0;
+    this.current = 0;
+    this.highest = -1;
+    this.size = 0;
+  }
+
+  push(key: number, item: number): void {
+    while (this.buckets.length <= key) this.buckets.push([]);
+    this.buckets[key]!.push(item);
+    if (key > this.highest) this.highest = key;
+    if (key < this.current) this.current = key;
+    this.size++;
+  }
+
+  topKey(): number {
+    while (this.buckets[this.current]!.length === 0) this.current++;
+    return this.current;
+  }
+
+  pop(): number {
+    this.size--;
+    return this.buckets[this.topKey()]!.pop()!;
+  }
+}
+
+/** The queue an exploration needs: buckets when every cost is a whole number, else a heap. */
+export function explorationQueue(costs: ArrayLike<number>): MinHeap | BucketQueue {
+  for (let i = 0; i < costs.length; i++) if (!Number.isInteger(costs[i])) return new MinHeap();
+  return new BucketQueue();
+}

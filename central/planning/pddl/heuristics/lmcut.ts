@@ -1,6 +1,6 @@
 import { hasFact } from "../states";
 import type { Task } from "../task";
-import { MinHeap } from "./heap";
+import { type BucketQueue, explorationQueue, type MinHeap } from "./heap";
 import { RelaxedTask } from "./relaxed";
 
 const INF = Number.POSITIVE_INFINITY;
@@ -35,8 +35,10 @@ export class LMCutHeuristic {
   private readonly supporterCost: Float64Array;
   private readonly zone: Uint8Array;
   private readonly seen: Uint8Array;
-  private readonly heap = new MinHeap();
+  private readonly heap: MinHeap | BucketQueue;
   private readonly stack: number[] = [];
+  /** The evaluated state's facts and the artificial "state" fact. */
+  private readonly stateFacts: number[] = [];
 
   constructor(task: Task) {
     const r = new RelaxedTask(task, "real");
@@ -62,6 +64,7 @@ export class LMCutHeuristic {
     this.baseCost = new Float64Array(this.nOps);
     this.baseCost.set(r.cost);
     this.baseCost[goalOp] = 0;
+    this.heap = explorationQueue(this.baseCost);
     this.cost = new Float64Array(this.nOps);
     this.hmaxFact = new Float64Array(this.nFacts);
     this.unsat = new Int32Array(this.nOps);
@@ -84,7 +87,7 @@ export class LMCutHeuristic {
     if (this.hmaxFact[this.goalFact] === INF) return INF;
     let h = 0;
     while (this.hmaxFact[this.goalFact]! > 0) {
-      const cut = this.findCut(state);
+      const cut = this.findCut();
       let min = INF;
       for (const o of cut) if (this.cost[o]! < min) min = this.cost[o]!;
       h += min;
@@ -103,13 +106,13 @@ export class LMCutHeuristic {
       unsat[o] = this.preStart[o + 1]! - this.preStart[o]!;
       supporter[o] = -1;
     }
-    for (let f = 0; f < this.r.facts; f++)
-      if (hasFact(state, f)) {
-        hmaxFact[f] = 0;
-        heap.push(0, f);
-      }
-    hmaxFact[this.initFact] = 0;
-    heap.push(0, this.initFact);
+    this.stateFacts.length = 0;
+    for (let f = 0; f < this.r.facts; f++) if (hasFact(state, f)) this.stateFacts.push(f);
+    this.stateFacts.push(this.initFact);
+    for (const f of this.stateFacts) {
+      hmaxFact[f] = 0;
+      heap.push(0, f);
+    }
     while (heap.size > 0) {
       const key = heap.topKey();
       const f = heap.pop();
@@ -198,7 +201,7 @@ export class LMCutHeuristic {
    * justification graph; the cut is the operators whose supporter is reachable from the state
    * without entering the zone and that add a fact in it.
    */
-  private findCut(state: Uint32Array): number[] {
+  private findCut(): number[] {
     const { zone, seen, stack, supporter, cost } = this;
     zone.fill(0);
     seen.fill(0);
@@ -219,12 +222,10 @@ export class LMCutHeuristic {
       }
     }
     const cut: number[] = [];
-    for (let f = 0; f < this.r.facts; f++)
-      if (hasFact(state, f)) {
-        seen[f] = 1;
-        stack.push(f);
-      }
-    seen[this.initFact] = 1;
+    for (const f of this.stateFacts) {
+      seen[f] = 1;
+      stack.push(f);
+    }
     stack.push(this.initFact);
     while (stack.length > 0) {
       const f = stack.pop()!;

@@ -1,0 +1,123 @@
+/**
+ * Central's PDDL planner against Fast Downward on a size ladder of generated IPC instances:
+ * our greedy search vs FD lama-first, our A* with LM-cut vs FD astar(lmcut), solve time and
+ * plan cost side by side in one run. Medians of a few runs (the machine is shared).
+ *
+ *   npm run planning:python && npx tsx bench/pddl-planners.ts [--runs 3] [--limit 120]
+ */
+
+import { solve } from "../central/planning/pddl";
+import { readDomain, readProblem } from "../contract/pddl";
+import { fmt, numberArg, writeResults } from "./central-report";
+import { ipcDomain } from "./pddl/domains";
+import { type FdRun, hasPlanningPython, runFastDownward } from "./pddl/fast-downward";
+
+const RUNS = numberArg("runs", 3);
+const LIMIT_S = numberArg("limit", 120);
+
+const LADDER: { mode: "greedy" | "optimal"; domain: string; sizes: number[] }[] = [
+  { mode: "greedy", domain: "blocksworld", sizes: [10, 20, 40, 60] },
+  { mode: "greedy", domain: "gripper", sizes: [20, 40, 80] },
+  { mode: "greedy", domain: "logistics", sizes: [8, 16, 24, 32] },
+  { mode: "greedy", domain: "miconic", sizes: [20, 40, 60] },
+  { mode: "greedy", domain: "visitall", sizes: [6, 10, 14] },
+  { mode: "greedy", domain: "transport", sizes: [8, 12, 16, 20] },
+  { mode: "optimal", domain: "blocksworld", sizes: [6, 8, 10, 12] },
+  { mode: "optimal", domain: "gripper", sizes: [4, 6, 8] },
+  { mode: "optimal", domain: "logistics", sizes: [4, 6, 8] },
+  { mode: "optimal", domain: "miconic", sizes: [6, 8, 10, 12] },
+  { mode: "optimal", domain: "visitall", sizes: [4, 5, 6] },
+  { mode: "optimal", domain: "transport", sizes: [3, 4, 5, 6] },
+];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : s[Math.floor((s.length - 1) / 2)]!;
+};
+
+interface Ours {
+  ms: number;
+  cost: number | null;
+  expanded: number;
+  status: string;
+}
+
+function ours(domainText: string, problemText: string, optimal: boolean): Ours {
+  const started = performance.now();
+  const domain = readDomain(domainText);
+  const result = solve(domain, readProblem(problemText, domain), {
+    optimal,
+    deadline: Date.now() + LIMIT_S * 1000,
+  });
+  return {
+    ms: performance.now() - started,
+    cost: result.status === "solved" ? result.cost : null,
+    expanded: result.stats.expanded,
+    status: result.status === "limit" ? `limit (${result.reason})` : result.status,
+  };
+}
+
+if (!hasPlanningPython()) {
+  console.error("Fast Downward is missing: run `npm run planning:python` first");
+  process.exit(1);
+}
+
+const rows: string[][] = [];
+const totals = { greedy: { ours: 0, fd: 0 }, optimal: { ours: 0, fd: 0 } };
+for (const { mode, domain: name, sizes } of LADDER) {
+  const d = ipcDomain(name);
+  for (const size of sizes) {
+    const problem = d.problem(size, 1);
+    const our: Ours[] = [];
+    const fd: FdRun[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      our.push(ours(d.domain, problem, mode === "optimal"));
+      fd.push(
+        runFastDownward(
+          d.domain,
+          problem,
+          mode === "optimal" ? "astar(lmcut)" : "lama-first",
+          LIMIT_S,
+        ),
+      );
+      if (our[0]!.cost === null && fd[0]!.cost === null) break;
+    }
+    const ourMs = median(our.map((o) => o.ms));
+    const fdMs = median(fd.map((f) => f.plannerMs));
+    const fdWall = median(fd.map((f) => f.wallMs));
+    const time = (ms: number, solved: boolean) => (solved ? fmt(ms / 1000, 2) : `>${LIMIT_S}`);
+    rows.push([
+      mode === "optimal" ? "optimal" : "satisficing",
+      `${name} ${size}`,
+      time(ourMs, our[0]!.cost !== null),
+      our[0]!.cost === null ? our[0]!.status : String(our[0]!.cost),
+      String(our[0]!.expanded),
+      time(fdMs, fd[0]!.cost !== null),
+      time(fdWall, fd[0]!.cost !== null),
+      fd[0]!.cost === null ? "-" : String(fd[0]!.cost),
+    ]);
+    if (our[0]!.cost !== null && fd[0]!.cost !== null) {
+      totals[mode].ours += ourMs;
+      totals[mode].fd += fdMs;
+    }
+    console.log(rows[rows.length - 1]!.join("  "));
+  }
+}
+
+const table = [
+  "| Mode | Instance | Ours (s) | Our cost | Our expansions | FD planner (s) | FD wall (s) | FD cost |",
+  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ...rows.map((r) => `| ${r.join(" | ")} |`),
+].join("\n");
+
+const file = writeResults(
+  "pddl-planners",
+  "PDDL planning: central's planner vs Fast Downward",
+  `Generated instances (bench/pddl/domains.ts, seed 1) on a size ladder per domain. **Satisficing**: our lazy greedy best-first search with FF and preferred operators, then action elimination, vs Fast Downward's \`lama-first\`. **Optimal**: our A* with LM-cut vs Fast Downward's \`astar(lmcut())\`. Our time is parse + ground + search + deorder in one Node process (the same code runs in workerd); FD's *planner* time is what its driver reports for translate + search, *wall* adds the Python driver's start-up. Medians of ${RUNS} runs; limit ${LIMIT_S} s per run; Fast Downward from \`up-fast-downward\` 1.0.0 (PyPI).
+
+${table}
+
+Summed over instances both solved: satisficing ours ${fmt(totals.greedy.ours / 1000, 2)} s vs FD ${fmt(totals.greedy.fd / 1000, 2)} s; optimal ours ${fmt(totals.optimal.ours / 1000, 2)} s vs FD ${fmt(totals.optimal.fd / 1000, 2)} s.
+`,
+);
+console.log(`wrote ${file}`);
