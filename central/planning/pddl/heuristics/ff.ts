@@ -1,4 +1,3 @@
-import { hasFact } from "../states";
 import type { Task } from "../task";
 import { type BucketQueue, explorationQueue, type MinHeap } from "./heap";
 import { RelaxedTask } from "./relaxed";
@@ -20,13 +19,11 @@ export class FFHeuristic {
   private readonly heap: MinHeap | BucketQueue;
   private stamp = 0;
   private readonly stack: number[] = [];
+  private readonly stateFacts: number[] = [];
   /** The preferred operators of the last evaluated state. */
   readonly preferred: number[] = [];
 
-  constructor(
-    private readonly task: Task,
-    costs: "real" | "unit" = "unit",
-  ) {
+  constructor(task: Task, costs: "real" | "unit" = "unit") {
     this.r = new RelaxedTask(task, costs);
     this.heap = explorationQueue(this.r.cost);
     this.factCost = new Float64Array(this.r.facts);
@@ -47,11 +44,10 @@ export class FFHeuristic {
     factCost.fill(Number.POSITIVE_INFINITY);
     supporter.fill(-1);
     heap.clear();
-    for (let f = 0; f < r.facts; f++)
-      if (hasFact(state, f)) {
-        factCost[f] = 0;
-        heap.push(0, f);
-      }
+    for (const f of r.stateFacts(state, this.stateFacts)) {
+      factCost[f] = 0;
+      heap.push(0, f);
+    }
     for (let o = 0; o < r.ops; o++) {
       unsat[o] = r.preStart[o + 1]! - r.preStart[o]!;
       opCost[o] = 0;
@@ -70,7 +66,7 @@ export class FFHeuristic {
       }
     }
     for (const g of r.goal) if (factCost[g] === Number.POSITIVE_INFINITY) return Infinity;
-    return this.relaxedPlan(state);
+    return this.relaxedPlan();
   }
 
   private apply(o: number, cost: number): void {
@@ -85,7 +81,7 @@ export class FFHeuristic {
     }
   }
 
-  private relaxedPlan(state: Uint32Array): number {
+  private relaxedPlan(): number {
     const r = this.r;
     const stamp = ++this.stamp;
     const stack = this.stack;
@@ -108,8 +104,7 @@ export class FFHeuristic {
           stack.push(p);
         }
       }
-      if (applicable && this.task.operators[o]!.preNeg.every((n) => !hasFact(state, n)))
-        this.preferred.push(o);
+      if (applicable) this.preferred.push(o);
     }
     return h;
   }

@@ -1,4 +1,3 @@
-import { hasFact } from "../states";
 import type { Task } from "../task";
 import { type BucketQueue, explorationQueue, type MinHeap } from "./heap";
 import { RelaxedTask } from "./relaxed";
@@ -55,7 +54,7 @@ export class LMCutHeuristic {
       preLists.push(pre.length === 0 ? [this.initFact] : pre);
       addLists.push(Array.from(r.add.subarray(r.addStart[o]!, r.addStart[o + 1]!)));
     }
-    preLists.push(task.goal.length === 0 ? [this.initFact] : [...task.goal]);
+    preLists.push(r.goal.length === 0 ? [this.initFact] : Array.from(r.goal));
     addLists.push([this.goalFact]);
     [this.preStart, this.pre] = rows(preLists);
     [this.addStart, this.add] = rows(addLists);
@@ -106,9 +105,7 @@ export class LMCutHeuristic {
       unsat[o] = this.preStart[o + 1]! - this.preStart[o]!;
       supporter[o] = -1;
     }
-    this.stateFacts.length = 0;
-    for (let f = 0; f < this.r.facts; f++) if (hasFact(state, f)) this.stateFacts.push(f);
-    this.stateFacts.push(this.initFact);
+    this.r.stateFacts(state, this.stateFacts).push(this.initFact);
     for (const f of this.stateFacts) {
       hmaxFact[f] = 0;
       heap.push(0, f);
