@@ -223,7 +223,6 @@ export class LMCutHeuristic {
       seen[f] = 1;
       stack.push(f);
     }
-    stack.push(this.initFact);
     while (stack.length > 0) {
       const f = stack.pop()!;
       for (let i = this.usersStart[f]!; i < this.usersStart[f + 1]!; i++) {

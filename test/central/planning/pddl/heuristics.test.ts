@@ -102,3 +102,18 @@ describe("heuristics", () => {
     expect(lmcut.evaluate(done)).toBe(0);
   });
 });
+
+describe("negative conditions in the heuristics", () => {
+  it("count: a fact that must become false costs the cheapest way to delete it", () => {
+    const task = taskOf(
+      `(define (domain d) (:requirements :negative-preconditions :action-costs)
+        (:predicates (p) (q)) (:functions (total-cost) - number)
+        (:action clear-p :parameters () :precondition (q) :effect (and (not (p)) (increase (total-cost) 5)))
+        (:action make-q :parameters () :effect (and (q) (increase (total-cost) 1))))`,
+      `(define (problem x) (:domain d) (:init (p)) (:goal (not (p))) (:metric minimize (total-cost)))`,
+    );
+    const init = bitsetOf(task.init, words(task));
+    expect(new LMCutHeuristic(task).evaluate(init)).toBe(6);
+    expect(new FFHeuristic(task, "real").evaluate(init)).toBe(6);
+  });
+});
