@@ -37,10 +37,6 @@ export class StateRegistry {
     out.set(this.pool.subarray(id * this.words, (id + 1) * this.words));
   }
 
-  has(id: number, fact: number): boolean {
-    return ((this.pool[id * this.words + (fact >>> 5)]! >>> (fact & 31)) & 1) === 1;
-  }
-
   private add(state: Uint32Array, h: number): number {
     const id = this.size++;
     if ((id + 1) * this.words > this.pool.length) {

@@ -1,4 +1,4 @@
-import { bitsetOf, hasFact, StateRegistry } from "../states";
+import { bitsetOf, StateRegistry } from "../states";
 import type { Task } from "../task";
 
 /** What a search ends with when no limit stopped it. */
@@ -78,5 +78,3 @@ export class SearchSpace {
     this.via = via;
   }
 }
-
-export { hasFact };
