@@ -20,7 +20,7 @@ export interface FdRun {
   /** Plan cost, or null when no plan was found. */
   cost: number | null;
   actions: string[];
-  /** The driver's own "Planner time" (translate + search), in ms. */
+  /** The driver's own "Planner time" (the CPU time of translate + search), in ms. */
   plannerMs: number;
   /** CPU time (user + system) of the driver's children: translate and search, in ms. */
   cpuMs: number;
