@@ -32,6 +32,10 @@ export class LMCutHeuristic {
   private readonly unsat: Int32Array;
   private readonly supporter: Int32Array;
   private readonly supporterCost: Float64Array;
+  /** Per fact, the first operator it supports; per operator, its neighbours in that list. */
+  private readonly supportedHead: Int32Array;
+  private readonly supportedNext: Int32Array;
+  private readonly supportedPrev: Int32Array;
   private readonly zone: Uint8Array;
   private readonly seen: Uint8Array;
   private readonly heap: MinHeap | BucketQueue;
@@ -69,6 +73,9 @@ export class LMCutHeuristic {
     this.unsat = new Int32Array(this.nOps);
     this.supporter = new Int32Array(this.nOps);
     this.supporterCost = new Float64Array(this.nOps);
+    this.supportedHead = new Int32Array(this.nFacts);
+    this.supportedNext = new Int32Array(this.nOps);
+    this.supportedPrev = new Int32Array(this.nOps);
     this.zone = new Uint8Array(this.nFacts);
     this.seen = new Uint8Array(this.nFacts);
   }
@@ -105,6 +112,7 @@ export class LMCutHeuristic {
       unsat[o] = this.preStart[o + 1]! - this.preStart[o]!;
       supporter[o] = -1;
     }
+    this.supportedHead.fill(-1);
     this.r.stateFacts(state, this.stateFacts).push(this.initFact);
     for (const f of this.stateFacts) {
       hmaxFact[f] = 0;
@@ -118,7 +126,7 @@ export class LMCutHeuristic {
         const o = this.users[i]!;
         if (--unsat[o]! !== 0) continue;
         // The last precondition to be reached has the largest h_max: the supporter.
-        supporter[o] = f;
+        this.setSupporter(o, f);
         this.supporterCost[o] = key;
         const c = key + cost[o]!;
         for (let j = this.addStart[o]!; j < this.addStart[o + 1]!; j++) {
@@ -133,6 +141,28 @@ export class LMCutHeuristic {
   }
 
   /**
+   * Makes `f` the supporter of `o`, keeping for each fact the list of operators it supports,
+   * so the cut search visits only those.
+   */
+  private setSupporter(o: number, f: number): void {
+    const old = this.supporter[o]!;
+    if (old === f) return;
+    if (old >= 0) {
+      const prev = this.supportedPrev[o]!;
+      const next = this.supportedNext[o]!;
+      if (prev >= 0) this.supportedNext[prev] = next;
+      else this.supportedHead[old] = next;
+      if (next >= 0) this.supportedPrev[next] = prev;
+    }
+    this.supporter[o] = f;
+    const head = this.supportedHead[f]!;
+    this.supportedPrev[o] = -1;
+    this.supportedNext[o] = head;
+    if (head >= 0) this.supportedPrev[head] = o;
+    this.supportedHead[f] = o;
+  }
+
+  /**
    * Among a zero-cost operator's equally costly preconditions, prefers as supporter one on the
    * border of the goal zone (no zero-cost achiever) or already in it: the zone stays small and
    * the cuts many (Fast Downward's goal-zone and border detection).
@@ -142,7 +172,7 @@ export class LMCutHeuristic {
       const p = this.pre[j]!;
       if (this.hmaxFact[p] !== this.supporterCost[o]) continue;
       if (this.zone[p] === 1 || !this.hasZeroCostAchiever(p)) {
-        this.supporter[o] = p;
+        this.setSupporter(o, p);
         return;
       }
     }
@@ -176,7 +206,7 @@ export class LMCutHeuristic {
           const p = this.pre[j]!;
           if (hmaxFact[p]! > hmaxFact[best]!) best = p;
         }
-        supporter[o] = best;
+        this.setSupporter(o, best);
         supporterCost[o] = hmaxFact[best]!;
         if (supporterCost[o]! < old) this.lower(o, supporterCost[o]! + cost[o]!);
       }
@@ -225,12 +255,13 @@ export class LMCutHeuristic {
     }
     while (stack.length > 0) {
       const f = stack.pop()!;
-      for (let i = this.usersStart[f]!; i < this.usersStart[f + 1]!; i++) {
-        const o = this.users[i]!;
-        if (supporter[o] !== f) continue;
+      for (let o = this.supportedHead[f]!; o >= 0; o = this.supportedNext[o]!) {
         let crosses = false;
         for (let j = this.addStart[o]!; j < this.addStart[o + 1]!; j++)
-          if (zone[this.add[j]!] === 1) crosses = true;
+          if (zone[this.add[j]!] === 1) {
+            crosses = true;
+            break;
+          }
         if (crosses) {
           cut.push(o);
           continue;
