@@ -387,6 +387,15 @@ export function readProblem(text: string, domain: Domain): Problem {
     } else if (key === ":metric") problem.minimizeTotalCost = metric(s);
     else section(key, s.pos);
   }
+  // A problem may list a domain constant again among its objects, with the same type.
+  const constants = new Map(domain.constants.map((c) => [c.name, c.types.join(" ")]));
+  problem.objects = problem.objects.filter((o) => {
+    const type = constants.get(o.name);
+    if (type === undefined) return true;
+    if (type !== o.types.join(" "))
+      throw new PddlError(`object '${o.name}' is a constant of another type`, o.pos);
+    return false;
+  });
   unique([...domain.constants, ...problem.objects], "object");
   for (const o of problem.objects) scope.constants.add(o.name);
   for (const e of init) {

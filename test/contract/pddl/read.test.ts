@@ -183,6 +183,20 @@ describe("PDDL reader", () => {
       ),
     ).toMatch(/needs :numeric-fluents/);
     expect(readProblem(problem("(:init) (:goal (and))"), d).goal).toEqual([]);
+    expect(
+      error(() => readProblem(problem("(:init) (:goal (p o1))").replace("o1 o2", "o1 o1"), d)),
+    ).toMatch(/object 'o1' is declared twice/);
+    const withConstant = readDomain(DOMAIN);
+    const again = PROBLEM.replace("a b - station", "a b hub - station");
+    expect(readProblem(again, withConstant).objects.map((o) => o.name)).toEqual([
+      "s1",
+      "r1",
+      "a",
+      "b",
+    ]);
+    expect(
+      error(() => readProblem(PROBLEM.replace("s1 - sample", "s1 hub - sample"), withConstant)),
+    ).toMatch(/object 'hub' is a constant of another type/);
   });
 });
 
