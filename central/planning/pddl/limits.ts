@@ -1,5 +1,5 @@
 /** Why a search stopped without an answer: distinct from "no plan exists". */
-export type LimitReason = "deadline" | "expansions" | "aborted";
+export type LimitReason = "deadline" | "expansions" | "states" | "aborted";
 
 /** Bounds on a solve, so a Durable Object never blocks for long. */
 export interface Limits {
@@ -7,6 +7,11 @@ export interface Limits {
   deadline?: number;
   /** Stop after this many state expansions. */
   maxExpansions?: number;
+  /**
+   * Stop once this many states are stored: a state takes about (facts / 8 + 16) bytes, and a
+   * Durable Object has 128 MB for everything.
+   */
+  maxStates?: number;
   signal?: AbortSignal;
   /** The clock; injected so tests need not wait. */
   now?: () => number;
@@ -29,10 +34,12 @@ export class Budget {
     this.now = limits.now ?? Date.now;
   }
 
-  /** Called once per expansion; throws LimitReached when a limit is hit. */
-  expand(): void {
+  /** Called once per expansion with the states stored; throws LimitReached at a limit. */
+  expand(stored: number): void {
     if (this.limits.maxExpansions !== undefined && this.expansions >= this.limits.maxExpansions)
       throw new LimitReached("expansions");
+    if (this.limits.maxStates !== undefined && stored > this.limits.maxStates)
+      throw new LimitReached("states");
     this.expansions++;
     if ((this.expansions & 63) === 0) this.check();
   }

@@ -65,7 +65,7 @@ export function* astarSearch(
     closed[id] = 1;
     space.registry.read(id, state);
     if (space.isGoal(state)) return { kind: "plan", ops: space.path(id) };
-    budget.expand();
+    budget.expand(space.registry.size);
     for (const op of successors.applicable(state, applicable)) {
       space.successor(id, op, child);
       const cost = g[id]! + task.operators[op]!.cost;

@@ -98,7 +98,7 @@ export function* greedySearch(
     space.successor(parent, op, state);
     const { id, fresh } = space.intern(state, parent, op);
     if (!fresh) continue;
-    budget.expand();
+    budget.expand(space.registry.size);
     if (space.isGoal(state)) return { kind: "plan", ops: space.path(id) };
     const h = ff.evaluate(state);
     if (h === Number.POSITIVE_INFINITY) continue;

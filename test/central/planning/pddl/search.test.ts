@@ -99,6 +99,10 @@ describe("search", () => {
       reason: "expansions",
       stats: { expanded: 5 },
     });
+    expect(solve(domain, problem, { maxStates: 50 })).toMatchObject({
+      status: "limit",
+      reason: "states",
+    });
     let clock = 0;
     const now = () => (clock += 1000);
     expect(solve(domain, problem, { optimal: true, deadline: 5_000, now })).toMatchObject({
