@@ -5,6 +5,7 @@ import {
   PddlError,
   type Problem,
 } from "../../../contract/pddl";
+import { LimitReached } from "./limits";
 import { append } from "./multimap";
 import type { Operator, Task } from "./task";
 
@@ -70,9 +71,16 @@ interface Compiled {
  * positive preconditions can be reached ignoring deletes, found by a semi-naive join of each
  * newly reached atom with those reached before it. Static predicates (in no effect) are
  * decided from the initial state and vanish from the task; negative preconditions on atoms
- * that can never be true are dropped. A generator: it pauses every few thousand instances.
+ * that can never be true are dropped. A generator: it pauses between atoms; inside one
+ * atom's joins, `check` is called every few thousand steps (it may throw to stop), and more
+ * than `maxActions` ground actions stop it with LimitReached("ground-actions").
  */
-export function* ground(domain: Domain, problem: Problem): Generator<void, Task> {
+export function* ground(
+  domain: Domain,
+  problem: Problem,
+  check: () => void = () => {},
+  maxActions = Number.POSITIVE_INFINITY,
+): Generator<void, Task> {
   const byType = objectsByType(domain, problem);
   const fluent = new Set(domain.actions.flatMap((a) => a.effect.map((e) => e.predicate)));
   const initKeys = new Set(problem.init.map((l) => key(l.predicate, l.args)));
@@ -138,6 +146,7 @@ export function* ground(domain: Domain, problem: Problem): Generator<void, Task>
     const id = `${c.schema.name} ${args.join(" ")}`;
     if (instances.has(id)) return;
     instances.set(id, { c, args: args.slice() });
+    if (instances.size > maxActions) throw new LimitReached("ground-actions");
     for (const e of c.schema.effect)
       if (!e.negated)
         reach(
@@ -147,7 +156,7 @@ export function* ground(domain: Domain, problem: Problem): Generator<void, Task>
   };
   /** Binds the remaining joins from position `at`, then the parameters no join binds. */
   function join(c: Compiled, skip: Literal | undefined, at: number): void {
-    steps++;
+    if (++steps % YIELD_EVERY === 0) check();
     if (at === c.joins.length) {
       free(c, 0);
       return;
@@ -177,6 +186,7 @@ export function* ground(domain: Domain, problem: Problem): Generator<void, Task>
     }
   }
   function free(c: Compiled, from: number): void {
+    if (++steps % YIELD_EVERY === 0) check();
     let p = from;
     while (p < c.domains.length && binding[p] !== undefined) p++;
     if (p === c.domains.length) {

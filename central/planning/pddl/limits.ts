@@ -1,5 +1,5 @@
 /** Why a search stopped without an answer: distinct from "no plan exists". */
-export type LimitReason = "deadline" | "expansions" | "states" | "aborted";
+export type LimitReason = "deadline" | "expansions" | "states" | "ground-actions" | "aborted";
 
 /** Bounds on a solve, so a Durable Object never blocks for long. */
 export interface Limits {
@@ -12,6 +12,8 @@ export interface Limits {
    * Durable Object has 128 MB for everything.
    */
   maxStates?: number;
+  /** Stop grounding past this many ground actions (a schema with many free parameters). */
+  maxGroundActions?: number;
   signal?: AbortSignal;
   /** The clock; injected so tests need not wait. */
   now?: () => number;

@@ -72,7 +72,9 @@ function* solving(
   };
   try {
     budget.check();
-    const task: Task = yield* checked(ground(domain, problem));
+    const task: Task = yield* checked(
+      ground(domain, problem, () => budget.check(), options.maxGroundActions),
+    );
     stats.facts = task.facts.length;
     stats.operators = task.operators.length;
     stats.groundMs = now() - started;

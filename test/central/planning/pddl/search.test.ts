@@ -103,6 +103,10 @@ describe("search", () => {
       status: "limit",
       reason: "states",
     });
+    expect(solve(domain, problem, { maxGroundActions: 100 })).toMatchObject({
+      status: "limit",
+      reason: "ground-actions",
+    });
     let clock = 0;
     const now = () => (clock += 1000);
     expect(solve(domain, problem, { optimal: true, deadline: 5_000, now })).toMatchObject({
