@@ -10,6 +10,7 @@ import { registerGateway } from "./commands/gateway";
 import { registerIntent } from "./commands/intent";
 import { registerKeys } from "./commands/keys";
 import { registerMemory } from "./commands/memory";
+import { registerPlan } from "./commands/plan";
 import { registerRuns } from "./commands/runs";
 import { registerSettings } from "./commands/settings";
 import { EXIT } from "./errors";
@@ -40,6 +41,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   registerSettings(program);
   registerGateway(program);
   registerMemory(program);
+  registerPlan(program);
   registerDeploy(program);
   for (const command of walk(program)) command.exitOverride();
   return program;

@@ -119,6 +119,11 @@ const CLAIMS: Claim[] = [
     test: "test/cli/commands/gateway.test.ts",
     needle: '"gateway"',
   },
+  {
+    pattern: /^auraison plan pddl /,
+    test: "test/cli/commands/plan.test.ts",
+    needle: '"pddl"',
+  },
   { pattern: /^auraison deploy --dry-run/, test: ".ci/run", needle: "deploy --dry-run" },
   {
     pattern: /^auraison deploy\s*$/,
@@ -307,6 +312,7 @@ print("sql rows", len(result.fetchall()))
       "keys",
       "gateway",
       "memory",
+      "plan",
       "deploy",
     ])
       expect(help.stdout).toContain(name);

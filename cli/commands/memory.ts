@@ -9,6 +9,7 @@ import { CliError, EXIT } from "../errors";
 import { asCliError, withLake } from "../memory/lake";
 import { printResult, type ResultFormat } from "../memory/print";
 import { parseAt, parseSince } from "../memory/time";
+import { positive } from "../numbers";
 import { printRows, printValue } from "../output";
 import { resolveConnection } from "../settings";
 
@@ -304,11 +305,4 @@ async function printQuery(
 function format(command: Command, csv: boolean | undefined): ResultFormat {
   if (csv) return "csv";
   return globals(command).json ? "json" : "table";
-}
-
-function positive(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new CliError(`${flag}: '${text}' is not a positive whole number`, EXIT.usage);
-  return n;
 }

@@ -1,9 +1,11 @@
-import { readFileSync } from "node:fs";
-import { relative } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { loadSkillsFromDir, parseFrontmatter } from "@earendil-works/pi-coding-agent";
 import { check, Skill, ToolName } from "../../contract";
 
 const DEFAULT_VERSION = "0.0.0";
+/** A skill's PDDL action declarations, beside its SKILL.md. */
+const PDDL_FILE = "domain.pddl";
 
 export class SkillFolderError extends Error {
   constructor(
@@ -22,7 +24,8 @@ export class SkillFolderError extends Error {
  * skill and the rule, rather than registering something central would refuse.
  *
  * From the frontmatter: `name`, `description`, `metadata.version` (semver, default 0.0.0) and
- * `allowed-tools` (space-separated tool names the skill uses).
+ * `allowed-tools` (space-separated tool names the skill uses). A `domain.pddl` beside SKILL.md
+ * declares the PDDL actions the skill performs, for central's planner.
  */
 export function loadAppSkills(dir: string, app: string): Skill[] {
   const { skills, diagnostics } = loadSkillsFromDir({ dir, source: "app" });
@@ -41,17 +44,24 @@ export function loadAppSkills(dir: string, app: string): Skill[] {
     const badTools = tools.filter((t) => !check(ToolName, t).ok);
     if (badTools.length > 0)
       problems.push(`${skill.name}: allowed-tools has invalid names: ${badTools.join(", ")}`);
+    const pddlFile = join(dirname(skill.filePath), PDDL_FILE);
+    const pddl = existsSync(pddlFile) ? readFileSync(pddlFile, "utf8") : undefined;
     const parsed = check(Skill, {
       name: skill.name,
       description: skill.description,
       app,
       tools: tools.filter((t) => !badTools.includes(t)),
       version: metadata.version === undefined ? DEFAULT_VERSION : String(metadata.version),
+      ...(pddl === undefined ? {} : { pddl }),
     });
     if (parsed.ok) result.push(parsed.value);
     else
       problems.push(
-        ...parsed.issues.map((i) => `${relative(dir, skill.filePath)}: ${i.path}: ${i.message}`),
+        ...parsed.issues.map((i) =>
+          i.path === "pddl"
+            ? `${relative(dir, pddlFile)}: ${i.message}`
+            : `${relative(dir, skill.filePath)}: ${i.path}: ${i.message}`,
+        ),
       );
   }
   if (problems.length > 0) throw new SkillFolderError(dir, [...new Set(problems)]);

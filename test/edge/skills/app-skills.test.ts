@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { ExtensionAPI } from "@earendil-works/pi-coding-agent";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EdgeRuntime } from "../../../edge/runtime";
@@ -50,6 +52,29 @@ describe("app skills", () => {
     expect(() => loadAppSkills(`${badVersion.dir}/skills`, "lab-notes")).toThrow(
       /semantic version/,
     );
+  });
+
+  it("reads a skill's PDDL actions from domain.pddl, refusing bad PDDL with the file and line", () => {
+    const app = makeApp({
+      skills: { "arm-move": skill("arm-move"), "bad-pddl": skill("bad-pddl") },
+    });
+    const domain = `(define (domain arm)
+  (:requirements :strips :typing)
+  (:types block)
+  (:predicates (clear ?b - block))
+  (:action touch :parameters (?b - block) :precondition (clear ?b) :effect (not (clear ?b))))
+`;
+    writeFileSync(join(app.dir, "skills", "arm-move", "domain.pddl"), domain);
+    writeFileSync(
+      join(app.dir, "skills", "bad-pddl", "domain.pddl"),
+      "(define (domain arm)\n  (:requirements :adl))",
+    );
+    expect(() => loadAppSkills(`${app.dir}/skills`, "lab-notes")).toThrow(
+      /bad-pddl\/domain\.pddl: PDDL domain: line 2, column 18: unsupported requirement :adl/,
+    );
+    writeFileSync(join(app.dir, "skills", "bad-pddl", "domain.pddl"), domain);
+    const skills = loadAppSkills(`${app.dir}/skills`, "lab-notes");
+    expect(skills.map((s) => s.pddl)).toEqual([domain, domain]);
   });
 
   it("loads the app's skills into every run's pi session", async () => {

@@ -1,0 +1,16 @@
+export { deorder, type PartialOrder } from "./deorder";
+export { ground } from "./ground";
+export type { LimitReason, Limits } from "./limits";
+export { simulate } from "./plan";
+export type { AdmissibleHeuristic } from "./search/astar";
+export { buildSkillsDomain, SkillDomainError, type SkillsDomain, skillsForSteps } from "./skills";
+export {
+  type PlanStep,
+  type SolveOptions,
+  type SolveResult,
+  type SolveStats,
+  solve,
+  solveAsync,
+  solvePddl,
+} from "./solve";
+export type { Operator, Task } from "./task";
