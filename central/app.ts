@@ -3,6 +3,7 @@ import { HEADERS, PATHS } from "../contract";
 import { openApiJson } from "./api/document";
 import type { Env } from "./env";
 import { gateway } from "./gateway/app";
+import { settleBodyAfter } from "./http/body";
 import { ApiFailure, failureResponse } from "./http/errors";
 import { createLogger } from "./log";
 import { forwardToTenant } from "./worker/forward";
@@ -28,6 +29,7 @@ export const app = new Hono<{ Bindings: Env }>()
       request_id: c.req.header(HEADERS.requestId) ?? c.req.header("cf-ray") ?? null,
     });
   })
+  .use(settleBodyAfter)
   .route("/", health)
   .get(PATHS.openapi, (c) => c.body(openApiJson(), 200, { "content-type": "application/json" }))
   .post(PATHS.tenants, createTenant)

@@ -98,10 +98,36 @@ async function readText(request: Request, limit: number): Promise<string> {
 }
 
 /**
- * A refused body is read to its end (up to a bound) before answering: answering while the
- * client is still sending breaks some HTTP proxies, wrangler dev's among them.
+ * How much of a body is read to its end before answering; past that it is cancelled. Answering
+ * while the client is still sending breaks the next request on the same connection in some
+ * HTTP proxies (wrangler dev's among them: its next POST gets 503, its next GET hangs), and
+ * cancelling is not enough there: the bytes must be consumed.
  */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Consumes whatever of `request`'s body nothing read: every path that answers calls this
+ * before its answer leaves (the Worker's and the tenant object's outermost middleware, the
+ * WebSocket gate), so a refusal (401, 403, 404, 415, ...) never leaves bytes on the wire.
+ */
+export async function settleBody(request: Request): Promise<void> {
+  const body = request.body;
+  if (!body || request.bodyUsed || body.locked) return;
+  try {
+    await discard(body, DRAIN_LIMIT);
+  } catch {
+    // The client went away mid-body: nothing is left to protect.
+  }
+}
+
+/** Hono middleware: the answer waits until the request body is consumed (see settleBody). */
+export async function settleBodyAfter(
+  c: { req: { raw: Request } },
+  next: () => Promise<void>,
+): Promise<void> {
+  await next();
+  await settleBody(c.req.raw);
+}
 
 async function discard(body: ReadableStream<Uint8Array> | null, budget: number): Promise<void> {
   if (!body) return;

@@ -4,6 +4,7 @@ import { ROUTES, type RouteSpec } from "../api/spec";
 import { bearerToken } from "../auth/keys";
 import { hasRole } from "../auth/principal";
 import { gatewayHandlers } from "../gateway/tenant/admin-routes";
+import { settleBodyAfter } from "../http/body";
 import { ApiFailure, failureResponse } from "../http/errors";
 import { eventHandlers } from "./routes/events";
 import { fleetHandlers } from "./routes/fleet";
@@ -31,6 +32,7 @@ const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
 export function tenantApp(): Hono<TenantEnv> {
   const app = new Hono<TenantEnv>();
 
+  app.use(settleBodyAfter);
   app.use(async (c, next) => {
     c.set("requestId", c.req.header(HEADERS.requestId)?.slice(0, 200) ?? null);
     const secret = bearerToken(c.req.header("authorization"));

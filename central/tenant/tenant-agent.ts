@@ -27,6 +27,7 @@ import { AuditLog } from "../governance/audit-log";
 import { IdempotencyStore } from "../governance/idempotency";
 import { KeyStore } from "../governance/key-store";
 import { TenantRecord } from "../governance/tenant-record";
+import { settleBody } from "../http/body";
 import { ApiFailure, failureResponse } from "../http/errors";
 import { createLogger } from "../log";
 import { RunStore } from "../runs/run-store";
@@ -319,7 +320,10 @@ export class TenantAgent extends Agent<Env> {
   /** Only agent keys of this tenant reach onConnect; everything else is answered here. */
   private async gate(request: Request): Promise<Response | undefined> {
     const url = new URL(request.url);
-    const refuse = (failure: ApiFailure) => failureResponse(failure);
+    const refuse = async (failure: ApiFailure) => {
+      await settleBody(request);
+      return failureResponse(failure);
+    };
     if (url.pathname !== PATHS.agentConnect)
       return refuse(new ApiFailure(404, "not_found", `no WebSocket at ${url.pathname}`));
     // The SDK would let a client pick its connection id or another transport: not here.
