@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { startCentralDev } from "../test/helpers/central-dev";
 import { startCentralWorkerd } from "../test/helpers/central-workerd";
+import { platformSecrets } from "../test/helpers/platform-secrets";
 
 /**
  * Central for a benchmark: under `wrangler dev` (as `npm start` runs it), or, when the command
@@ -23,11 +23,11 @@ export async function startBenchCentral(): Promise<{
       stop: () => central.stop(),
     };
   }
-  const bootstrapKey = `aur_boot_${randomBytes(32).toString("base64url")}`;
-  const central = await startCentralWorkerd({ AURAISON_BOOTSTRAP_KEY: bootstrapKey });
+  const secrets = platformSecrets();
+  const central = await startCentralWorkerd(secrets);
   return {
     ...central,
-    bootstrapKey,
+    bootstrapKey: secrets.AURAISON_BOOTSTRAP_KEY,
     direct: true,
     where:
       "in local workerd without wrangler's dev proxy (the bundle `wrangler deploy --dry-run` builds, run by wrangler's Miniflare with the Worker on a socket of its own: test/helpers/central-workerd.ts)",

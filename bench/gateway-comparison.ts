@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
 import { createKey, createTenant, freePort, startCentralDev } from "../test/helpers/central-dev";
 import { startCentralWorkerd } from "../test/helpers/central-workerd";
+import { platformSecrets } from "../test/helpers/platform-secrets";
 import { fmt, numberArg, percentile, writeResults } from "./central-report";
 import { startMockUpstream } from "./gateway-mock-upstream";
 
@@ -234,11 +235,13 @@ async function benchTenant(url: string, bootstrapKey: string): Promise<string> {
   if (put.status !== 200) throw new Error(await put.text());
   return operator;
 }
-const central = await startCentralDev({ logLevel: "warn" });
+// The mock provider lives on 127.0.0.1, which only a local or lab platform may call.
+const PRIVATE_UPSTREAMS = { AURAISON_PRIVATE_UPSTREAMS: "allow" };
+const central = await startCentralDev({ logLevel: "warn", vars: PRIVATE_UPSTREAMS });
 const operator = await benchTenant(central.url, central.bootstrapKey);
-const workerdBootstrap = `aur_boot_${randomBytes(32).toString("base64url")}`;
-const workerd = await startCentralWorkerd({ AURAISON_BOOTSTRAP_KEY: workerdBootstrap });
-const workerdOperator = await benchTenant(workerd.url, workerdBootstrap);
+const workerdSecrets = platformSecrets();
+const workerd = await startCentralWorkerd({ ...workerdSecrets, ...PRIVATE_UPSTREAMS });
+const workerdOperator = await benchTenant(workerd.url, workerdSecrets.AURAISON_BOOTSTRAP_KEY);
 
 const portkeyPort = await freePort();
 const portkey = startProcess(

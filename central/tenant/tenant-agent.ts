@@ -7,7 +7,7 @@ import {
   type Role,
   type TenantCreated,
 } from "../../contract";
-import { bearerToken } from "../auth/keys";
+import { bearerToken, configuredKeySecret } from "../auth/keys";
 import { BOOTSTRAP_PRINCIPAL_ID, type Principal } from "../auth/principal";
 import { type Database, migrateDatabase, openDatabase } from "../db/database";
 import { Dispatcher } from "../dispatch/dispatcher";
@@ -129,7 +129,7 @@ export class TenantAgent extends Agent<Env> {
     this.liveness = new Liveness(context, agents);
     this.socket = new AgentSocket(context, agents, dispatcher, ingest, audit);
     this.timer = new Timer(this.db, this, () => this.nextDue(), log);
-    const keys = new KeyStore(this.db, tenant, now);
+    const keys = new KeyStore(this.db, tenant, now, () => configuredKeySecret(this.env));
     this.services = {
       ctx: context,
       record,

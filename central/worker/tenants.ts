@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { HEADERS, TenantCreateRequest } from "../../contract";
 import { ROUTES } from "../api/spec";
 import { isBootstrapKey, MIN_BOOTSTRAP_KEY_LENGTH } from "../auth/bootstrap";
-import { bearerToken, parseKey } from "../auth/keys";
+import { bearerToken, configuredKeySecret, KEY_SECRET_MISSING, parseKey } from "../auth/keys";
 import type { Env } from "../env";
 import { readJson } from "../http/body";
 import { ApiFailure } from "../http/errors";
@@ -19,6 +19,7 @@ export async function createTenant(c: Context<{ Bindings: Env }>): Promise<Respo
       "not_initialized",
       `no platform bootstrap key is configured: set the AURAISON_BOOTSTRAP_KEY secret (at least ${MIN_BOOTSTRAP_KEY_LENGTH} characters)`,
     );
+  if (!configuredKeySecret(c.env)) throw new ApiFailure(503, "not_initialized", KEY_SECRET_MISSING);
   if (!secret)
     throw new ApiFailure(401, "unauthorized", "missing `Authorization: Bearer <bootstrap key>`");
   if (!(await isBootstrapKey(secret, configured))) {

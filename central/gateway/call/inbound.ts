@@ -1,6 +1,13 @@
 import type { z } from "zod";
 import { AgentId, AppName, check, HEADERS, RunId } from "../../../contract";
-import { bearerToken, parseKey } from "../../auth/keys";
+import {
+  bearerToken,
+  configuredKeySecret,
+  KEY_SECRET_MISSING,
+  parseKey,
+  verifyKey,
+} from "../../auth/keys";
+import type { Env } from "../../env";
 import { readJson } from "../../http/body";
 import { ApiFailure } from "../../http/errors";
 import { AnthropicMessagesRequest } from "../dialects/anthropic";
@@ -35,7 +42,10 @@ const SCHEMAS: Record<Dialect, z.ZodType> = {
 };
 
 /** The caller's key: a bearer token, or `x-api-key` as Anthropic clients send it. */
-export function callerKey(headers: Headers): { secret: string; tenant: string } {
+export async function callerKey(
+  headers: Headers,
+  env: Env,
+): Promise<{ secret: string; tenant: string }> {
   const secret =
     bearerToken(headers.get("authorization")) ?? headers.get("x-api-key")?.trim() ?? null;
   if (!secret)
@@ -44,8 +54,14 @@ export function callerKey(headers: Headers): { secret: string; tenant: string } 
       "missing_api_key",
       "missing API key: send `Authorization: Bearer <key>` or `x-api-key`",
     );
-  const parsed = parseKey(secret);
-  if (!parsed) throw new GatewayFailure(401, "invalid_api_key", "not an Auraison API key");
+  const keySecret = configuredKeySecret(env);
+  if (!keySecret) throw new GatewayFailure(503, "not_initialized", KEY_SECRET_MISSING);
+  // A key central did not mint never reaches (or creates) a tenant's Durable Object.
+  const parsed = await verifyKey(secret, keySecret);
+  if (!parsed)
+    throw parseKey(secret)
+      ? new GatewayFailure(401, "invalid_api_key", "unknown or revoked API key")
+      : new GatewayFailure(401, "invalid_api_key", "not an Auraison API key");
   return { secret, tenant: parsed.tenant };
 }
 
@@ -70,8 +86,8 @@ function header<S extends z.ZodType>(
 }
 
 /** Reads, size-checks and validates a model request (errors in the caller's dialect). */
-export async function readInbound(request: Request, dialect: Dialect): Promise<Inbound> {
-  const { secret, tenant } = callerKey(request.headers);
+export async function readInbound(request: Request, dialect: Dialect, env: Env): Promise<Inbound> {
+  const { secret, tenant } = await callerKey(request.headers, env);
   let body: Record<string, unknown>;
   const bytes = Number(request.headers.get("content-length") ?? Number.NaN);
   try {

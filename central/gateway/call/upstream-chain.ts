@@ -6,6 +6,7 @@ import { type Dialect, GatewayFailure } from "../dialects/errors";
 import type { OpenAiChatRequest } from "../dialects/openai";
 import { KeyUnavailable } from "../keys/resolve";
 import { type Connection, connectionOf, sendUpstream } from "../providers/upstream";
+import { UpstreamRefused } from "../providers/upstream-url";
 import { retryAfterMs, retryDelayMs } from "../resilience/backoff";
 import {
   type FailureVerdict,
@@ -225,8 +226,9 @@ export async function runChain(
         }
       } catch (error) {
         deadline.clear();
-        if (error instanceof KeyUnavailable) {
-          log.attempts.push(attempt(provider.id, model, "skipped", "missing_key", null, 0));
+        if (error instanceof KeyUnavailable || error instanceof UpstreamRefused) {
+          const reason = error instanceof KeyUnavailable ? "missing_key" : "refused_upstream";
+          log.attempts.push(attempt(provider.id, model, "skipped", reason, null, 0));
           failures.push(`${label}: ${error.message}`);
           lastVerdict = null;
           break;

@@ -37,8 +37,7 @@ async function exercise(target: Target): Promise<void> {
     { method: "DELETE", path: "/v1/runs", key: attacker, status: 405 },
     { method: "POST", path: "/v1/intents", key: "not-a-key", status: 401 },
     { method: "POST", path: "/v1/intents", key: target.bootstrap, status: 403 },
-    // The gateway reads and checks the body before the key.
-    { method: "POST", path: "/v1/chat/completions", key: forged, status: 400 },
+    { method: "POST", path: "/v1/chat/completions", key: forged, status: 401 },
     { method: "PUT", path: "/v1/settings", key: viewer, status: 403 },
   ];
   const failures: string[] = [];
