@@ -136,3 +136,16 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown, where: str
   if (!result.ok) throw new ContractValidationError(where, result.issues);
   return result.value;
 }
+
+/** JSON with object keys sorted at every level: equal values give equal text (for digests). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === "object" && !Array.isArray(inner)
+      ? Object.fromEntries(
+          Object.keys(inner)
+            .sort()
+            .map((k) => [k, (inner as Record<string, unknown>)[k]]),
+        )
+      : inner,
+  );
+}

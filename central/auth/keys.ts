@@ -97,6 +97,11 @@ export async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
+/** SHA-256 of a request body, hex: how replays and idempotency keys tell one body from another. */
+export async function digestOf(text: string): Promise<string> {
+  return toHex(await sha256(text));
+}
+
 /** Constant-time equality of two digests (workerd's timingSafeEqual needs equal lengths). */
 export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;

@@ -16,11 +16,29 @@ export async function readJson<S extends z.ZodType>(
   schema: S,
   options: { limit?: number; empty?: unknown } = {},
 ): Promise<z.output<S>> {
-  const limit = options.limit ?? DEFAULT_BODY_LIMIT;
   const type = request.headers.get("content-type");
+  checkJsonType(type);
+  return parseJson(
+    await readBodyText(request, options.limit ?? DEFAULT_BODY_LIMIT),
+    type,
+    schema,
+    options,
+  );
+}
+
+function checkJsonType(type: string | null): void {
   if (type && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type))
     throw new ApiFailure(415, "unsupported_media_type", `expected application/json, got ${type}`);
-  const text = await readText(request, limit);
+}
+
+/** Validates a body already read (readBodyText) as JSON against `schema`, as readJson does. */
+export function parseJson<S extends z.ZodType>(
+  text: string,
+  type: string | null,
+  schema: S,
+  options: { empty?: unknown } = {},
+): z.output<S> {
+  checkJsonType(type);
   let value: unknown;
   if (text.trim() === "") {
     if (options.empty === undefined)
@@ -67,7 +85,8 @@ export function readQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S>
   return parsed.value;
 }
 
-async function readText(request: Request, limit: number): Promise<string> {
+/** The body as text, at most `limit` bytes (413 past it, counted while streaming). */
+export async function readBodyText(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) {
     await discard(request.body, DRAIN_LIMIT);

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { HEADERS } from "../../contract";
 import { ROUTES, type RouteSpec } from "../api/spec";
-import { bearerToken } from "../auth/keys";
+import { bearerToken, digestOf } from "../auth/keys";
 import { hasRole } from "../auth/principal";
 import { gatewayHandlers } from "../gateway/tenant/admin-routes";
-import { settleBodyAfter } from "../http/body";
+import { DEFAULT_BODY_LIMIT, readBodyText, settleBodyAfter } from "../http/body";
 import { ApiFailure, failureResponse } from "../http/errors";
 import { eventHandlers } from "./routes/events";
 import { fleetHandlers } from "./routes/fleet";
@@ -109,12 +109,17 @@ async function serve(c: TenantContextHono, spec: RouteSpec, handler: Handler): P
     );
   }
   if (!spec.action) return handler(c);
+  // The body is read once, within the route's limit, before anything acts on it: a replay is
+  // matched against it, and the handler parses it from here.
+  const body = await readBodyText(c.req.raw, spec.bodyLimit ?? DEFAULT_BODY_LIMIT);
+  c.set("body", body);
   if (requestId) {
     const begun = await c.env.idempotency.begin(
       principal,
       requestId,
       c.req.method,
       new URL(c.req.url).pathname,
+      await digestOf(body),
     );
     if (begun.kind === "replay") return begun.response;
   }

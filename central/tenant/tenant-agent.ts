@@ -7,7 +7,7 @@ import {
   type Role,
   type TenantCreated,
 } from "../../contract";
-import { bearerToken, configuredKeySecret } from "../auth/keys";
+import { bearerToken, configuredKeySecret, digestOf } from "../auth/keys";
 import { BOOTSTRAP_PRINCIPAL_ID, type Principal } from "../auth/principal";
 import { type Database, migrateDatabase, openDatabase } from "../db/database";
 import { Dispatcher } from "../dispatch/dispatcher";
@@ -228,6 +228,8 @@ export class TenantAgent extends Agent<Env> {
     requestId: string | null,
     bootstrapSecret: string,
   ): Promise<RpcResponse> {
+    // A replay must repeat the request: the same tenant and name.
+    const bodyDigest = await digestOf(JSON.stringify([input.tenant, input.name]));
     const { record, keys, audit, idempotency, ctx } = this.services;
     const principal: Principal = {
       id: BOOTSTRAP_PRINCIPAL_ID,
@@ -237,7 +239,7 @@ export class TenantAgent extends Agent<Env> {
     };
     const path = PATHS.tenants;
     if (requestId) {
-      const begun = await idempotency.begin(principal, requestId, "POST", path);
+      const begun = await idempotency.begin(principal, requestId, "POST", path, bodyDigest);
       if (begun.kind === "replay")
         return { status: begun.response.status, body: await begun.response.text() };
     }

@@ -1,30 +1,38 @@
 import {
   CancelRequest,
+  canonicalJson,
   check,
   ForkRequest,
   type Intent,
   type IntentAccepted,
   IntentId,
   IntentRequest,
-  LIMITS,
   RunId,
   RunsQuery,
   uuidv7,
 } from "../../../contract";
+import { digestOf } from "../../auth/keys";
 import type { Principal } from "../../auth/principal";
-import { readJson, readQuery } from "../../http/body";
+import { readQuery } from "../../http/body";
 import { ApiFailure, notFound } from "../../http/errors";
 import { iso } from "../context";
 import type { TenantServices } from "../services";
-import { audited, type Handlers, type TenantContextHono } from "./types";
+import { audited, bodyJson, type Handlers, type TenantContextHono } from "./types";
 
 export const runHandlers: Handlers = {
   async submitIntent(c) {
-    const request = await readJson(c.req.raw, IntentRequest, { limit: LIMITS.intentBytes });
+    const request = bodyJson(c, IntentRequest);
     const s = c.env;
+    const digest = await digestOf(canonicalJson(request));
     if (request.idempotency_key !== undefined) {
       const earlier = s.runs.intentByKey(request.idempotency_key);
       if (earlier) {
+        if (earlier.requestDigest !== null && earlier.requestDigest !== digest)
+          throw new ApiFailure(
+            409,
+            "conflict",
+            `idempotency_key '${request.idempotency_key}' was already used for a different intent (${earlier.intentId}); a retry must send the same request`,
+          );
         audited(c, earlier.intentId, { duplicate: true });
         return c.json(accepted(s, earlier.intent, true), 200);
       }
@@ -57,12 +65,12 @@ export const runHandlers: Handlers = {
       ...(request.fork_of ? { fork_of: request.fork_of } : {}),
       created_at: iso(now),
     };
-    return c.json(submit(c, intent), 201);
+    return c.json(submit(c, intent, digest), 201);
   },
 
   async cancelIntent(c) {
     const id = pathId(c, IntentId, "intent");
-    const { reason } = await readJson(c.req.raw, CancelRequest, { empty: {} });
+    const { reason } = bodyJson(c, CancelRequest, { empty: {} });
     const run = c.env.runs.runOfIntent(id);
     if (!run) throw notFound(`intent ${id}`);
     return c.json(cancel(c, run.runId, reason));
@@ -81,13 +89,13 @@ export const runHandlers: Handlers = {
 
   async cancelRun(c) {
     const id = pathId(c, RunId, "run");
-    const { reason } = await readJson(c.req.raw, CancelRequest, { empty: {} });
+    const { reason } = bodyJson(c, CancelRequest, { empty: {} });
     return c.json(cancel(c, id, reason));
   },
 
   async forkRun(c) {
     const id = pathId(c, RunId, "run");
-    const request = await readJson(c.req.raw, ForkRequest, { empty: {} });
+    const request = bodyJson(c, ForkRequest, { empty: {} });
     const s = c.env;
     const original = s.runs.run(id);
     if (!original) throw notFound(`run ${id}`);
@@ -112,10 +120,14 @@ export const runHandlers: Handlers = {
   },
 };
 
-function submit(c: TenantContextHono, intent: Intent): IntentAccepted {
+function submit(
+  c: TenantContextHono,
+  intent: Intent,
+  requestDigest: string | null = null,
+): IntentAccepted {
   const s = c.env;
   const principal: Principal = c.get("principal");
-  const run = s.runs.create(intent, principal.id, s.ctx.now(), uuidv7());
+  const run = s.runs.create(intent, principal.id, s.ctx.now(), uuidv7(), requestDigest);
   s.dispatcher.tryDispatch(run, intent);
   audited(c, intent.intent_id, { run_id: run.runId, status: run.status });
   return { intent, run: s.runs.state(run), duplicate: false };
