@@ -20,7 +20,14 @@ export function buildProgram(): Command {
     .version(VERSION, "-V, --version")
     .option("--json", "machine-readable JSON output")
     .option("--central <url>", "central's URL (else AURAISON_URL, else the local stack)")
-    .option("--key <key>", "API key (else AURAISON_KEY, else the local stack's admin key)")
+    .option(
+      "--key-file <path>",
+      "file holding the API key (else AURAISON_KEY, else the local stack's admin key)",
+    )
+    .option(
+      "--key <key>",
+      "API key on the command line (visible in ps: prefer --key-file or AURAISON_KEY)",
+    )
     .showHelpAfterError("(run with --help for usage)");
   registerDev(program);
   registerEdge(program);

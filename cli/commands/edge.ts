@@ -15,6 +15,7 @@ import {
 } from "../edge-options";
 import { printEdgeEvent, printRunOutcome } from "../edge-output";
 import { CliError, EXIT } from "../errors";
+import { flagKey } from "../settings";
 
 interface StartFlags extends EdgeFlags {
   drainTimeout?: string;
@@ -230,7 +231,9 @@ async function agentSetup(opts: EdgeFlags, command: Command) {
       fallback: {
         baseUrl: opts.fallbackBaseUrl || process.env.AURAISON_FALLBACK_BASE_URL || undefined,
         model: opts.fallbackModel || process.env.AURAISON_FALLBACK_MODEL || undefined,
-        apiKey: opts.fallbackKey ?? process.env.AURAISON_FALLBACK_KEY,
+        apiKey:
+          flagKey(opts.fallbackKey, opts.fallbackKeyFile, "--fallback-key") ??
+          process.env.AURAISON_FALLBACK_KEY,
       },
     });
   } catch (error) {

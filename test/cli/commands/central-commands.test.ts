@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -214,5 +214,29 @@ describe("auraison intent, runs and agents", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("tool_denied");
     await agent.close();
+  });
+});
+
+describe("keys from a file", () => {
+  it("--key-file authenticates every command without the key on the command line", async () => {
+    const file = join(home, "viewer.key");
+    writeFileSync(file, `${await createKey(central.url, admin, "viewer", "from-file")}\n`, {
+      mode: 0o600,
+    });
+    const listed = await runCli(["--json", "agents", "list", "--key-file", file], {
+      env: { AURAISON_HOME: home, AURAISON_URL: central.url, AURAISON_KEY: "" },
+      timeoutMs: 30_000,
+    });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toBeInstanceOf(Array);
+    // A viewer key it is: it may not create keys.
+    const refused = await runCli(
+      ["keys", "create", "--role", "viewer", "--name", "x", "--key-file", file],
+      {
+        env: { AURAISON_HOME: home, AURAISON_URL: central.url, AURAISON_KEY: admin },
+        timeoutMs: 30_000,
+      },
+    );
+    expect(refused.code).toBe(4);
   });
 });
