@@ -1,6 +1,6 @@
 import type { ModelAttempt } from "../../../contract";
+import { REDACTED, redactString } from "../../../contract";
 import type { Env } from "../../env";
-import { REDACTED, redactString } from "../../redact";
 import type { AnthropicMessagesRequest } from "../dialects/anthropic";
 import { type Dialect, GatewayFailure } from "../dialects/errors";
 import type { OpenAiChatRequest } from "../dialects/openai";

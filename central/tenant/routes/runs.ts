@@ -9,6 +9,7 @@ import {
   IntentRequest,
   RunId,
   RunsQuery,
+  redact,
   uuidv7,
 } from "../../../contract";
 import { digestOf } from "../../auth/keys";
@@ -52,7 +53,9 @@ export const runHandlers: Handlers = {
     const intent: Intent = {
       intent_id: uuidv7(),
       type: request.type,
-      params: request.params,
+      // Stored, echoed and dispatched redacted: secrets reach a lab host through its own
+      // environment, never through central's records.
+      params: redact(request.params),
       policy_ctx: {
         tenant: s.ctx.tenant,
         principal: c.get("principal").id,
