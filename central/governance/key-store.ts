@@ -38,7 +38,7 @@ export class KeyStore {
       id: newKeyId(),
       role: request.role,
       name: request.name,
-      app: request.app ?? null,
+      app: ("app" in request ? request.app : undefined) ?? null,
       prefix: parsed.prefix,
       hash: toHex(await sha256(key)),
       createdAt: this.now(),

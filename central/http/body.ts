@@ -58,9 +58,12 @@ export function parseJson<S extends z.ZodType>(
   const parsed = check(schema, value);
   if (!parsed.ok) {
     const first = parsed.issues[0]!;
+    // A rule between fields (a refinement) is not in the published schema: the body matches
+    // the document and is still refused, which is a 422; anything the document rules out, 400.
+    const semantic = parsed.issues.every((i) => i.code === "custom");
     throw new ApiFailure(
-      400,
-      "invalid_request",
+      semantic ? 422 : 400,
+      semantic ? "unprocessable" : "invalid_request",
       `invalid request body at ${first.path}: ${first.message}`,
       parsed.issues,
     );

@@ -5,7 +5,7 @@ import { bearerToken, digestOf } from "../auth/keys";
 import { hasRole } from "../auth/principal";
 import { gatewayHandlers } from "../gateway/tenant/admin-routes";
 import { DEFAULT_BODY_LIMIT, readBodyText, settleBodyAfter } from "../http/body";
-import { ApiFailure, failureResponse } from "../http/errors";
+import { ApiFailure, failureResponse, requestIdOf } from "../http/errors";
 import { eventHandlers } from "./routes/events";
 import { fleetHandlers } from "./routes/fleet";
 import { governanceHandlers } from "./routes/governance";
@@ -34,7 +34,8 @@ export function tenantApp(): Hono<TenantEnv> {
 
   app.use(settleBodyAfter);
   app.use(async (c, next) => {
-    c.set("requestId", c.req.header(HEADERS.requestId)?.slice(0, 200) ?? null);
+    c.set("requestId", null);
+    c.set("requestId", requestIdOf(c.req.header(HEADERS.requestId)));
     const secret = bearerToken(c.req.header("authorization"));
     if (!secret) throw new ApiFailure(401, "unauthorized", "missing `Authorization: Bearer <key>`");
     const principal = c.env.record.exists() ? await c.env.keys.authenticate(secret) : null;

@@ -239,7 +239,16 @@ export class TenantAgent extends Agent<Env> {
     };
     const path = PATHS.tenants;
     if (requestId) {
-      const begun = await idempotency.begin(principal, requestId, "POST", path, bodyDigest);
+      // A refusal here (a reused id, one still in flight) is answered, not thrown: an error
+      // crossing the RPC boundary would reach the Worker as a bare 500.
+      let begun: Awaited<ReturnType<typeof idempotency.begin>>;
+      try {
+        begun = await idempotency.begin(principal, requestId, "POST", path, bodyDigest);
+      } catch (error) {
+        if (!(error instanceof ApiFailure)) throw error;
+        const refused = failureResponse(error, requestId);
+        return { status: refused.status, body: await refused.text() };
+      }
       if (begun.kind === "replay")
         return { status: begun.response.status, body: await begun.response.text() };
     }

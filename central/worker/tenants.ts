@@ -5,7 +5,7 @@ import { isBootstrapKey, MIN_BOOTSTRAP_KEY_LENGTH } from "../auth/bootstrap";
 import { bearerToken, configuredKeySecret, KEY_SECRET_MISSING, parseKey } from "../auth/keys";
 import type { Env } from "../env";
 import { readJson } from "../http/body";
-import { ApiFailure } from "../http/errors";
+import { ApiFailure, requestIdOf } from "../http/errors";
 
 const spec = ROUTES.find((r) => r.route.operationId === "createTenant")!;
 
@@ -28,7 +28,7 @@ export async function createTenant(c: Context<{ Bindings: Env }>): Promise<Respo
     throw new ApiFailure(401, "unauthorized", "not the bootstrap key");
   }
   const request = await readJson(c.req.raw, TenantCreateRequest, { limit: spec.bodyLimit });
-  const requestId = c.req.header(HEADERS.requestId)?.slice(0, 200) ?? null;
+  const requestId = requestIdOf(c.req.header(HEADERS.requestId));
   const answer = await c.env.TENANT.getByName(request.tenant).createTenant(
     { tenant: request.tenant, name: request.name ?? null },
     requestId,

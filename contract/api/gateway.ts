@@ -1,6 +1,14 @@
 import { z } from "zod";
 import { BreakerState } from "../machines/breaker";
-import { AppName, NonNegInt, NonNegNumber, TenantId, Timestamp } from "../primitives";
+import {
+  AgentId,
+  AppName,
+  NonNegInt,
+  NonNegNumber,
+  RunId,
+  TenantId,
+  Timestamp,
+} from "../primitives";
 
 /**
  * The model gateway's per-tenant configuration (`GET`/`PUT /v1/gateway/config`, admin; `auraison
@@ -234,7 +242,8 @@ export const AliasConfig = z
   .meta({ id: "AliasConfig" });
 export type AliasConfig = z.output<typeof AliasConfig>;
 
-const Tag = z.string().regex(/^[a-z0-9][a-z0-9._:-]{0,63}$/, "a lowercase tag");
+const TAG_TEXT = "[a-z0-9][a-z0-9._:-]{0,63}";
+const Tag = z.string().regex(new RegExp(`^${TAG_TEXT}$`), "a lowercase tag");
 
 export const RouteRule = z
   .strictObject({
@@ -526,3 +535,31 @@ export const LimitRefusal = z
   })
   .meta({ id: "LimitRefusal" });
 export type LimitRefusal = z.infer<typeof LimitRefusal>;
+
+/**
+ * The headers a model call may carry to attribute and route it (the edge sends them on every
+ * run's calls). What central accepts is exactly what is published: a malformed header is a 400.
+ */
+export const AttributionHeaders = z.object({
+  // Agent keys: the edge run this call belongs to, and the agent making it. (Left undescribed,
+  // so the document refers to the named schemas with their exact patterns.)
+  "x-auraison-run": RunId.optional(),
+  "x-auraison-agent": AgentId.optional(),
+  /** The app, for routing rules, limits and budgets. */
+  "x-auraison-app": AppName.optional(),
+  "x-auraison-intent-type": z.string().min(1).max(128).optional(),
+  "x-auraison-tags": z
+    .string()
+    .regex(
+      new RegExp(`^${TAG_TEXT}(?:,${TAG_TEXT}){0,31}$`),
+      "up to 32 comma-separated lowercase tags",
+    )
+    .optional()
+    .describe("comma-separated routing tags"),
+  "x-auraison-cache": z
+    .enum(["no-cache", "no-store"])
+    .optional()
+    .describe(
+      "no-cache: do not answer from the cache (the fresh answer is stored); no-store: neither",
+    ),
+});

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Intent } from "../intent";
 import { RunStatus } from "../machines/run";
-import { AgentId, AppName, IntentId } from "../primitives";
+import { AgentId, AppName, IntentId, queryInt, RunId } from "../primitives";
 import { RunState } from "../run-state";
 
 /** Answer to `POST /v1/intents` (201 new, 200 when the idempotency key matched an earlier one). */
@@ -33,7 +33,8 @@ export const RunsQuery = z.strictObject({
   app: AppName.optional(),
   agent: AgentId.optional(),
   intent: IntentId.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  before: z.string().max(64).optional().describe("the `next` of the previous page"),
+  limit: queryInt(1, 500).default(50),
+  /** The `next` of the previous page. */
+  before: RunId.optional(),
 });
 export type RunsQuery = z.output<typeof RunsQuery>;

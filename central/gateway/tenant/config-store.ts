@@ -138,10 +138,11 @@ export class GatewayConfigStore {
       }
       providers.push(stored);
     }
+    // Well-formed, but refused by this platform's policy or the tenant's stored keys: 422.
     if (issues.length)
       throw new ApiFailure(
-        400,
-        "invalid_request",
+        422,
+        "unprocessable",
         `invalid gateway config at ${issues[0]!.path}: ${issues[0]!.message}`,
         issues,
       );

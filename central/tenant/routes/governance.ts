@@ -6,15 +6,6 @@ import { audited, bodyJson, type Handlers } from "./types";
 export const governanceHandlers: Handlers = {
   async createKey(c) {
     const request = bodyJson(c, KeyCreateRequest);
-    if (request.app !== undefined && request.role !== "agent")
-      throw new ApiFailure(400, "invalid_request", "`app` restricts agent keys only", [
-        {
-          path: "app",
-          expected: "absent unless role is agent",
-          message: "only agent keys are app-scoped",
-          code: "refused",
-        },
-      ]);
     const created = await c.env.keys.create(request, c.get("principal").id);
     audited(c, created.id, { role: created.role, name: created.name, app: created.app });
     return c.json(created, 201);

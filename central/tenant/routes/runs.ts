@@ -40,7 +40,7 @@ export const runHandlers: Handlers = {
     }
     const now = s.ctx.now();
     if (request.deadline !== undefined && Date.parse(request.deadline) <= now)
-      throw new ApiFailure(400, "invalid_request", "the deadline has already passed", [
+      throw new ApiFailure(422, "unprocessable", "the deadline has already passed", [
         {
           path: "deadline",
           expected: `a time after ${iso(now)}`,

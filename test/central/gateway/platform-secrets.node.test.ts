@@ -107,7 +107,9 @@ describe("platform secrets through the gateway configuration", () => {
         const body = (await response.json()) as {
           error: { code: string; issues?: { path: string; message: string }[] };
         };
-        expect(response.status, `${name} as ${provider.kind} ${path}`).toBe(400);
+        expect(response.status, `${name} as ${provider.kind} ${path}`).toBe(
+          name.startsWith("AURAISON_") ? 400 : 422,
+        );
         expect(body.error.issues?.[0]?.path).toMatch(
           /^providers\[0\]\.(key|gateway_token)(\.secret)?$/,
         );
@@ -136,7 +138,7 @@ describe("platform secrets through the gateway configuration", () => {
         },
       ],
     });
-    expect(refused.status).toBe(400);
+    expect(refused.status).toBe(422);
     expect(await refused.text()).toContain("may be sent only to 127.0.0.1");
     const accepted = await put(admin, {
       providers: [
@@ -163,7 +165,7 @@ describe("platform secrets through the gateway configuration", () => {
       const response = await put(admin, {
         providers: [{ id: "p", kind: "openai-compatible", base_url, models: ["m"] }],
       });
-      expect(response.status, base_url).toBe(400);
+      expect(response.status, base_url).toBe(422);
       expect(
         ((await response.json()) as { error: { issues: { path: string }[] } }).error.issues[0]!
           .path,

@@ -56,7 +56,7 @@ describe("bad inputs get the right 4xx and change nothing", () => {
 
     const past = await json<Err>(
       await post({ body: { targets: [{ app: "a" }], deadline: "2020-01-01T00:00:00.000Z" } }),
-      400,
+      422,
     );
     expect(past.error.issues![0]!.path).toBe("deadline");
 
