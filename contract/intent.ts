@@ -53,7 +53,7 @@ export const SelectorTarget = z
     skill: z.string().min(1).max(64).optional(),
     capabilities: z.array(z.string().min(1).max(64)).min(1).max(32).optional(),
   })
-  .refine((s) => Object.keys(s).length > 0, {
+  .refine((s) => Object.values(s).some((v) => v !== undefined), {
     message: "a selector needs at least one of app, skill, capabilities",
   })
   .meta({
