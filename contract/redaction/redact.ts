@@ -277,9 +277,27 @@ function judgeName(name: string): boolean {
   return parts.length >= 2 && SECRET_NAME_PAIRS.has(`${parts.at(-2)}_${last}`);
 }
 
+/**
+ * Verdicts on short strings, which events repeat (providers, models, tools, statuses): looked
+ * up instead of scanned again. Bounded; emptied when full.
+ */
+const shortVerdicts = new Map<string, string>();
+const SHORT = 96;
+
 /** Masks secret-looking substrings of one string. */
 export function redactString(text: string): string {
   if (text.length < 8) return text;
+  if (text.length > SHORT) return redactText(text);
+  let verdict = shortVerdicts.get(text);
+  if (verdict === undefined) {
+    verdict = redactText(text);
+    if (shortVerdicts.size >= 10_000) shortVerdicts.clear();
+    shortVerdicts.set(text, verdict);
+  }
+  return verdict;
+}
+
+function redactText(text: string): string {
   return maskSpans(text, tokenSpans(text))
     .replace(PLATFORM_VALUE, REDACTED)
     .replace(BEARER, (_m, scheme: string) => `${scheme} ${REDACTED}`)
