@@ -21,6 +21,7 @@ export * from "./machines/run";
 export * from "./policy";
 export * from "./primitives";
 export * from "./projection-event";
+export * from "./redaction/redact";
 export * from "./run-state";
 export * from "./schemas";
 export * from "./skill";

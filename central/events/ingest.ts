@@ -5,12 +5,12 @@ import {
   type CentralMessage,
   check,
   type RejectedEvent,
+  redact,
   uuidv7Time,
   type ValidationIssue,
 } from "../../contract";
 import type { Dispatcher } from "../dispatch/dispatcher";
 import type { AgentStore } from "../fleet/agent-store";
-import { redact } from "../redact";
 
 /** Secrets live in payloads; the envelope is ids, names and times the schema already pinned down. */
 function redactPayload(event: AgentEvent): AgentEvent {

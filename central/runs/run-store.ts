@@ -28,7 +28,14 @@ export class RunStore {
     private readonly tenant: string,
   ) {}
 
-  create(intent: Intent, principal: string, now: number, runId: string): RunRow {
+  /** `requestDigest`: the submitted request's digest, which a repeated idempotency_key must match. */
+  create(
+    intent: Intent,
+    principal: string,
+    now: number,
+    runId: string,
+    requestDigest: string | null = null,
+  ): RunRow {
     const run: RunRow = {
       runId,
       intentId: intent.intent_id,
@@ -62,6 +69,7 @@ export class RunStore {
           status: "queued",
           intent,
           idempotencyKey: intent.idempotency_key ?? null,
+          requestDigest,
           principal,
           createdAt: now,
         })
