@@ -23,6 +23,13 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // The AI binding is remote-only; tests run without a Cloudflare account.
             remoteBindings: false,
+            // Platform settings as a local stack has them (the bootstrap key is set per request).
+            miniflare: {
+              bindings: {
+                AURAISON_KEY_SECRET: "test-key-signing-secret-0123456789abcdef",
+                AURAISON_PRIVATE_UPSTREAMS: "allow",
+              },
+            },
           }),
         ],
         test: {

@@ -2,7 +2,7 @@
  * Dispatch latency: from `POST /v1/intents` to the edge agent's claim being confirmed, through
  * one tenant Durable Object in local workerd, one intent at a time: under `wrangler dev`, or
  * with `--direct` the deployable bundle in workerd without wrangler's dev proxy
- * (bench/central-workerd.ts; results in central-dispatch-workerd.md).
+ * (test/helpers/central-workerd.ts; results in central-dispatch-workerd.md).
  *
  *   npx tsx bench/central-dispatch.ts [--intents 300] [--direct]
  */

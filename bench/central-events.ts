@@ -5,8 +5,7 @@
  *
  *   npx tsx bench/central-events.ts [--batches 400] [--window 4] [--rounds 3] [--direct]
  */
-import { redact } from "../central/redact";
-import { AgentEvent, type AgentEventInput, check, uuidv7 } from "../contract";
+import { AgentEvent, type AgentEventInput, check, redact, uuidv7 } from "../contract";
 import { createKey, createTenant } from "../test/helpers/central-dev";
 import { ScriptedAgent } from "../test/helpers/scripted-agent";
 import { fmt, numberArg, writeResults } from "./central-report";

@@ -17,8 +17,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
 import { createKey, createTenant, freePort, startCentralDev } from "../test/helpers/central-dev";
+import { startCentralWorkerd } from "../test/helpers/central-workerd";
+import { platformSecrets } from "../test/helpers/platform-secrets";
 import { fmt, numberArg, percentile, writeResults } from "./central-report";
-import { startCentralWorkerd } from "./central-workerd";
 import { startMockUpstream } from "./gateway-mock-upstream";
 
 const PEERS = fileURLToPath(new URL("./.peers/", import.meta.url));
@@ -234,11 +235,13 @@ async function benchTenant(url: string, bootstrapKey: string): Promise<string> {
   if (put.status !== 200) throw new Error(await put.text());
   return operator;
 }
-const central = await startCentralDev({ logLevel: "warn" });
+// The mock provider lives on 127.0.0.1, which only a local or lab platform may call.
+const PRIVATE_UPSTREAMS = { AURAISON_PRIVATE_UPSTREAMS: "allow" };
+const central = await startCentralDev({ logLevel: "warn", vars: PRIVATE_UPSTREAMS });
 const operator = await benchTenant(central.url, central.bootstrapKey);
-const workerdBootstrap = `aur_boot_${randomBytes(32).toString("base64url")}`;
-const workerd = await startCentralWorkerd({ AURAISON_BOOTSTRAP_KEY: workerdBootstrap });
-const workerdOperator = await benchTenant(workerd.url, workerdBootstrap);
+const workerdSecrets = platformSecrets();
+const workerd = await startCentralWorkerd({ ...workerdSecrets, ...PRIVATE_UPSTREAMS });
+const workerdOperator = await benchTenant(workerd.url, workerdSecrets.AURAISON_BOOTSTRAP_KEY);
 
 const portkeyPort = await freePort();
 const portkey = startProcess(
@@ -390,7 +393,7 @@ const file = writeResults(
   "gateway-comparison",
   "Model gateway: added latency and throughput, side by side",
   `
-Versions: Auraison gateway (this repository; central in local workerd twice: under \`wrangler dev\`, as \`npm start\` runs it, and as the bundle \`wrangler deploy --dry-run\` builds, run by wrangler's own Miniflare with the Worker on a socket of its own, without the dev proxy, a second workerd every \`wrangler dev\` request crosses and production does not have: bench/central-workerd.ts), Portkey gateway ${versionOf(join(PORTKEY, "package.json"))} (\`@portkey-ai/gateway\`, Node, one process; it cannot stream on Node 20 as published — "TypeError: immutable", Portkey-AI/gateway#1389, #1550 — so it runs with bench/gateway-portkey-shim.mjs, which re-wraps fetch() answers as the proposed fix does), LiteLLM proxy ${litellmVersion} (\`litellm[proxy]\`, Python, its default single worker). One Node load generator (undici, keep-alive), all five targets in one run against the same mock provider: OpenAI-style, first token ${TIMING.firstTokenMs} ms after the request, then ${TIMING.tokens - 1} more tokens every ${TIMING.tokenMs} ms (a non-streamed answer arrives when its last token would have). Auraison's tenant has one \`openai-compatible\` provider for the mock and no limits or budgets; the request is not deterministic, so the response cache is not involved. Everything ran on the same two cores, the load generator and the mock included.
+Versions: Auraison gateway (this repository; central in local workerd twice: under \`wrangler dev\`, as \`npm start\` runs it, and as the bundle \`wrangler deploy --dry-run\` builds, run by wrangler's own Miniflare with the Worker on a socket of its own, without the dev proxy, a second workerd every \`wrangler dev\` request crosses and production does not have: test/helpers/central-workerd.ts), Portkey gateway ${versionOf(join(PORTKEY, "package.json"))} (\`@portkey-ai/gateway\`, Node, one process; it cannot stream on Node 20 as published — "TypeError: immutable", Portkey-AI/gateway#1389, #1550 — so it runs with bench/gateway-portkey-shim.mjs, which re-wraps fetch() answers as the proposed fix does), LiteLLM proxy ${litellmVersion} (\`litellm[proxy]\`, Python, its default single worker). One Node load generator (undici, keep-alive), all five targets in one run against the same mock provider: OpenAI-style, first token ${TIMING.firstTokenMs} ms after the request, then ${TIMING.tokens - 1} more tokens every ${TIMING.tokenMs} ms (a non-streamed answer arrives when its last token would have). Auraison's tenant has one \`openai-compatible\` provider for the mock and no limits or budgets; the request is not deterministic, so the response cache is not involved. Everything ran on the same two cores, the load generator and the mock included.
 
 Latency in ms; in brackets, what the gateway added to the mock called directly at the same percentile. ${share(REQUESTS) * ROUNDS} non-streamed calls at concurrency 1, ${share(C32_REQUESTS) * ROUNDS} at concurrency 32, ${share(STREAM_REQUESTS) * ROUNDS} streamed calls (time to the first content token) at concurrency 1; saturation: ${SATURATION_CONCURRENCY} concurrent non-streamed calls for ${SATURATION_S} s in all. Each is split over ${ROUNDS} rounds that take the targets in turn (each part after a warm-up), so load from elsewhere on the shared machine falls on all targets alike.
 

@@ -1,7 +1,9 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { HEADERS, PATHS } from "../contract";
 import { openApiJson } from "./api/document";
+import { ROUTES } from "./api/spec";
 import { gateway } from "./gateway/app";
+import { settleBodyAfter } from "./http/body";
 import { ApiFailure, failureResponse } from "./http/errors";
 import { createLogger } from "./log";
 import { forwardToTenant } from "./worker/forward";
@@ -10,6 +12,24 @@ import { createTenant } from "./worker/tenants";
 
 const log = createLogger({ component: "worker" });
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** Any other method on a path the Worker serves itself (tenant routes answer 405 in the object). */
+function methodNotAllowed(c: Context): Response {
+  const path = new URL(c.req.url).pathname;
+  const allow = ROUTES.filter((r) => r.served === "worker" && r.route.path === path)
+    .map((r) => r.route.method.toUpperCase())
+    .join(", ");
+  return c.json(
+    {
+      error: {
+        code: "method_not_allowed",
+        message: `${c.req.method} is not allowed here; use ${allow}`,
+      },
+    },
+    405,
+    { allow },
+  );
+}
 
 /**
  * The Worker: `/health`, `/openapi.json`, tenant creation and the model gateway here; every
@@ -32,10 +52,14 @@ export const app = new Hono<{ Bindings: Env }>()
       request_id: c.req.header(HEADERS.requestId) ?? c.req.header("cf-ray") ?? null,
     });
   })
+  .use(settleBodyAfter)
   .route("/", health)
   .get(PATHS.openapi, (c) => c.body(openApiJson(), 200, { "content-type": "application/json" }))
   .post(PATHS.tenants, createTenant)
   .route("/", gateway)
+  .all(PATHS.health, methodNotAllowed)
+  .all(PATHS.openapi, methodNotAllowed)
+  .all(PATHS.tenants, methodNotAllowed)
   .all("/v1/*", forwardToTenant)
   .notFound((c) =>
     c.json(

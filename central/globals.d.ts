@@ -6,8 +6,14 @@
 interface AuraisonSecrets {
   /** The platform bootstrap key: it may create tenants and nothing else. */
   AURAISON_BOOTSTRAP_KEY?: string;
+  /** Signs every API key central mints, so the Worker refuses forged keys before any tenant object is touched. */
+  AURAISON_KEY_SECRET?: string;
   /** Seals provider keys stored through the gateway's admin API (AES-GCM); at least 32 chars. */
   AURAISON_GATEWAY_KEK?: string;
+  /** JSON ProviderSecretOffers: the Worker secrets tenants may name as provider keys, and where each may go. */
+  AURAISON_PROVIDER_SECRETS?: string;
+  /** `allow`: providers on loopback and private addresses, and plain http (local and lab stacks). */
+  AURAISON_PRIVATE_UPSTREAMS?: string;
 }
 interface Env extends AuraisonSecrets {}
 declare namespace Cloudflare {

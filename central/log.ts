@@ -1,4 +1,4 @@
-import { redact } from "./redact";
+import { redact } from "../contract";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

@@ -6,16 +6,21 @@ export interface GlobalOptions {
   json: boolean;
   central?: string;
   key?: string;
+  keyFile?: string;
 }
 
 export function globals(command: Command): GlobalOptions {
-  const opts = command.optsWithGlobals<{ json?: boolean; central?: string; key?: string }>();
-  return { json: opts.json === true, central: opts.central, key: opts.key };
+  const opts = command.optsWithGlobals<{
+    json?: boolean;
+    central?: string;
+    key?: string;
+    keyFile?: string;
+  }>();
+  return { json: opts.json === true, central: opts.central, key: opts.key, keyFile: opts.keyFile };
 }
 
 /** A client for the central this command talks to, resolved from flags, env or local state. */
 export function centralClient(command: Command): CentralClient {
-  const { central, key } = globals(command);
-  const connection = resolveConnection({ central, key });
+  const connection = resolveConnection(globals(command));
   return new CentralClient({ url: connection.url, key: connection.key });
 }

@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { API_KEY_PATTERN, AppName, check } from "../contract";
 import { parseDuration } from "./durations";
 import { CliError, EXIT } from "./errors";
-import { stateDir } from "./settings";
+import { flagKey, stateDir } from "./settings";
 
 /** Flags `edge start` and `edge run` share. */
 export interface EdgeFlags {
@@ -19,6 +19,7 @@ export interface EdgeFlags {
   fallbackBaseUrl?: string;
   fallbackModel?: string;
   fallbackKey?: string;
+  fallbackKeyFile?: string;
   extension?: string[];
   tenant?: string;
 }
@@ -41,7 +42,11 @@ export function addEdgeFlags(command: Command): Command {
     )
     .option("--fallback-base-url <url>", "OpenAI-compatible server used while central is away")
     .option("--fallback-model <id>", "model id on the fallback server")
-    .option("--fallback-key <key>", "fallback API key (else AURAISON_FALLBACK_KEY)")
+    .option(
+      "--fallback-key-file <path>",
+      "file holding the fallback API key (else AURAISON_FALLBACK_KEY)",
+    )
+    .option("--fallback-key <key>", "fallback API key on the command line (visible in ps)")
     .option("--extension <path>", "load a pi extension module (repeatable)", collect)
     .option("--agent-id <id>", "this agent's id (default: <hostname>-<app>)")
     .option("--tenant <tenant>", "tenant for events when no agent key says it (default: local)");
@@ -49,16 +54,16 @@ export function addEdgeFlags(command: Command): Command {
 
 /** Central for an edge agent: flags, then env. Never the local stack's admin key. */
 export function edgeCentral(
-  globals: { central?: string; key?: string },
+  globals: { central?: string; key?: string; keyFile?: string },
   env: NodeJS.ProcessEnv = process.env,
 ): { url: string; key: string } | null {
   const url = globals.central || env.AURAISON_URL;
-  const key = globals.key || env.AURAISON_KEY;
+  const key = flagKey(globals.key, globals.keyFile) || env.AURAISON_KEY;
   if (!url && !key) return null;
-  if (!url) throw new CliError("--key given without --central <url> (or AURAISON_URL)", EXIT.usage);
+  if (!url) throw new CliError("a key given without --central <url> (or AURAISON_URL)", EXIT.usage);
   if (!key)
     throw new CliError(
-      `no agent key for ${url}: pass --key <agent key> or set AURAISON_KEY (create one with \`auraison keys create --role agent\`)`,
+      `no agent key for ${url}: pass --key-file <path> or set AURAISON_KEY (create one with \`auraison keys create --role agent\`)`,
       EXIT.usage,
     );
   try {

@@ -25,7 +25,14 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
     .version(VERSION, "-V, --version")
     .option("--json", "machine-readable JSON output")
     .option("--central <url>", "central's URL (else AURAISON_URL, else the local stack)")
-    .option("--key <key>", "API key (else AURAISON_KEY, else the local stack's admin key)")
+    .option(
+      "--key-file <path>",
+      "file holding the API key (else AURAISON_KEY, else the local stack's admin key)",
+    )
+    .option(
+      "--key <key>",
+      "API key on the command line (visible in ps: prefer --key-file or AURAISON_KEY)",
+    )
     .showHelpAfterError(!options.json && "(run with --help for usage)");
   // With --json, commander's own refusals are printed by report() as JSON instead.
   if (options.json) program.configureOutput({ outputError: () => {} });

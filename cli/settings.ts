@@ -47,17 +47,42 @@ export interface Connection {
 }
 
 /**
- * The one place connection settings resolve, first match wins:
- * flags (--central, --key), then AURAISON_URL / AURAISON_KEY, then the local stack's saved settings.
+ * A key given on the command line: `--key-file <path>` (the file's first line), or `--key`,
+ * which `ps` shows every user of the host (kept for scripts; prefer the file or the environment).
+ */
+export function flagKey(
+  key: string | undefined,
+  keyFile: string | undefined,
+  flag = "--key",
+): string | undefined {
+  if (key && keyFile) throw new CliError(`give ${flag} or ${flag}-file, not both`, EXIT.usage);
+  if (!keyFile) return key;
+  let text: string;
+  try {
+    text = readFileSync(keyFile, "utf8");
+  } catch (error) {
+    throw new CliError(
+      `${flag}-file ${keyFile}: ${error instanceof Error ? error.message : String(error)}`,
+      EXIT.usage,
+    );
+  }
+  const value = text.split(/\r?\n/)[0]!.trim();
+  if (!value) throw new CliError(`${flag}-file ${keyFile} is empty`, EXIT.usage);
+  return value;
+}
+
+/**
+ * The one place connection settings resolve, first match wins: flags (--central; --key-file or
+ * --key), then AURAISON_URL / AURAISON_KEY, then the local stack's saved settings.
  */
 export function resolveConnection(
-  flags: { central?: string | undefined; key?: string | undefined },
+  flags: { central?: string | undefined; key?: string | undefined; keyFile?: string | undefined },
   env: NodeJS.ProcessEnv = process.env,
   home: string = stateDir(env),
 ): Connection {
   const saved = readLocalSettings(home);
   const url = pick(flags.central, env.AURAISON_URL, saved?.url);
-  const key = pick(flags.key, env.AURAISON_KEY, saved?.admin_key);
+  const key = pick(flagKey(flags.key, flags.keyFile), env.AURAISON_KEY, saved?.admin_key);
   if (!url) {
     throw new CliError(
       "no central URL: pass --central <url>, set AURAISON_URL, or start the local stack with `npm start`",
@@ -66,7 +91,7 @@ export function resolveConnection(
   }
   if (!key) {
     throw new CliError(
-      "no API key: pass --key <key>, set AURAISON_KEY, or start the local stack with `npm start`",
+      "no API key: pass --key-file <path>, set AURAISON_KEY, or start the local stack with `npm start`",
       EXIT.usage,
     );
   }

@@ -23,6 +23,7 @@ export * from "./plans";
 export * from "./policy";
 export * from "./primitives";
 export * from "./projection-event";
+export * from "./redaction/redact";
 export * from "./run-state";
 export * from "./runs";
 export * from "./schemas";

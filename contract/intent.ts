@@ -53,17 +53,16 @@ export const SelectorTarget = z
   .strictObject({
     app: AppName.optional(),
     skill: z.string().min(1).max(64).optional(),
-    capabilities: z.array(z.string().min(1).max(64)).max(32).optional(),
+    capabilities: z.array(z.string().min(1).max(64)).min(1).max(32).optional(),
   })
-  .refine(
-    (s) => s.app !== undefined || s.skill !== undefined || (s.capabilities?.length ?? 0) > 0,
-    {
-      message: "a selector needs at least one of app, skill, capabilities",
-    },
-  )
+  .refine((s) => Object.values(s).some((v) => v !== undefined), {
+    message: "a selector needs at least one of app, skill, capabilities",
+  })
   .meta({
     id: "SelectorTarget",
     description: "Any online agent with this app, skill and all these capabilities.",
+    // The refinement above, as JSON Schema says it.
+    minProperties: 1,
   });
 
 export const Target = z.union([AgentTarget, SelectorTarget]).meta({ id: "Target" });

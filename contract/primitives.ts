@@ -81,6 +81,29 @@ export const JsonObject: z.ZodType<{ [key: string]: JsonValue }> = z
   .meta({ id: "JsonObject" });
 
 export const NonNegInt = z.number().int().nonnegative();
+
+/**
+ * An integer query parameter, written in plain decimal (`after=16`, never `0x10`, `1e1` or
+ * `-0`), between `min` and `max`. What the document publishes (a string of digits) is exactly
+ * what central accepts.
+ */
+export function queryInt(min: number, max: number = Number.MAX_SAFE_INTEGER) {
+  return (
+    z
+      .string()
+      .regex(/^(?:0|[1-9][0-9]{0,15})$/, "a non-negative decimal integer")
+      .transform(Number)
+      .pipe(z.number().int().min(min).max(max))
+      // Published as the integer it is: a query parameter is serialised in decimal.
+      .meta({ type: "integer", minimum: min, maximum: max })
+  );
+}
+
+/** `x-request-id`: names a mutating call so a retry replays it (1-200 printable ASCII characters). */
+export const RequestId = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/, "1-200 printable ASCII characters, no spaces")
+  .describe("replaying a mutating call with the same id and body returns the first result, once");
 export const NonNegNumber = z.number().nonnegative();
 
 /** Tokens and money consumed, as totals. `cost_usd` is null when some call had no known price. */

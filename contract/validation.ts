@@ -72,8 +72,58 @@ export function toIssues(error: z.core.$ZodError): ValidationIssue[] {
   }));
 }
 
+/**
+ * Deepest nesting of arrays and objects any input may have. Validating a recursive schema (a
+ * JSON value) recurses once per level, so an input nested thousands deep would overflow the
+ * stack; it is refused before validation instead, at every boundary (`check`).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Where `input` first nests deeper than `limit`, or null; walks iteratively, never recursing. */
+export function depthIssue(input: unknown, limit: number = MAX_JSON_DEPTH): ValidationIssue | null {
+  if (input === null || typeof input !== "object") return null;
+  interface Frame {
+    value: object;
+    depth: number;
+    key: PropertyKey | null;
+    parent: Frame | null;
+  }
+  const stack: Frame[] = [{ value: input, depth: 1, key: null, parent: null }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    if (frame.depth > limit) {
+      const path: PropertyKey[] = [];
+      for (let f: Frame | null = frame; f?.key != null; f = f.parent) path.unshift(f.key);
+      return {
+        path: formatPath(path),
+        expected: `JSON nested at most ${limit} levels deep`,
+        message: `nested deeper than ${limit} levels`,
+        code: "too_deep",
+      };
+    }
+    const depth = frame.depth + 1;
+    if (Array.isArray(frame.value)) {
+      for (let i = 0; i < frame.value.length; i++) {
+        const value: unknown = frame.value[i];
+        if (value !== null && typeof value === "object")
+          stack.push({ value, depth, key: i, parent: frame });
+      }
+    } else {
+      const object = frame.value as Record<string, unknown>;
+      for (const key of Object.keys(object)) {
+        const value = object[key];
+        if (value !== null && typeof value === "object")
+          stack.push({ value, depth, key, parent: frame });
+      }
+    }
+  }
+  return null;
+}
+
 /** Validates without throwing; the boundary decides how to answer. */
 export function check<S extends z.ZodType>(schema: S, input: unknown): Parsed<z.output<S>> {
+  const tooDeep = depthIssue(input);
+  if (tooDeep) return { ok: false, issues: [tooDeep] };
   const result = schema.safeParse(input);
   return result.success
     ? { ok: true, value: result.data }
@@ -85,4 +135,17 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown, where: str
   const result = check(schema, input);
   if (!result.ok) throw new ContractValidationError(where, result.issues);
   return result.value;
+}
+
+/** JSON with object keys sorted at every level: equal values give equal text (for digests). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === "object" && !Array.isArray(inner)
+      ? Object.fromEntries(
+          Object.keys(inner)
+            .sort()
+            .map((k) => [k, (inner as Record<string, unknown>)[k]]),
+        )
+      : inner,
+  );
 }

@@ -15,6 +15,7 @@ import type { RunExecution } from "./runs/run-executor";
 import { CapacityError, RunManager } from "./runs/run-manager";
 import { RunStore } from "./runs/run-store";
 import { loadAppSkills } from "./skills/app-skills";
+import { privateDir } from "./state-files";
 import { StateLock } from "./state-lock";
 
 export interface EdgeRuntimeOptions {
@@ -63,7 +64,7 @@ export class EdgeRuntime {
   static async open(options: EdgeRuntimeOptions): Promise<EdgeRuntime> {
     const stateDir = resolve(options.stateDir);
     const workdir = resolve(options.workdir ?? join(stateDir, "work"));
-    mkdirSync(stateDir, { recursive: true });
+    privateDir(stateDir);
     mkdirSync(workdir, { recursive: true });
     const app = loadAppFolder({
       app: options.app,

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { PRIVATE_FILE_MODE } from "./state-files";
 
 export class StateLockedError extends Error {
   constructor(
@@ -24,7 +25,7 @@ export class StateLock {
     const file = join(stateDir, options.file ?? "edge.lock");
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const fd = openSync(file, "wx");
+        const fd = openSync(file, "wx", PRIVATE_FILE_MODE);
         writeSync(fd, `${process.pid}\n`);
         closeSync(fd);
         return new StateLock(file);

@@ -29,6 +29,7 @@ import {
   KeyList,
   LIMITS,
   PATHS,
+  RequestId,
   type Role,
   RunId,
   RunList,
@@ -80,9 +81,10 @@ const ERROR_TEXT: Record<number, string> = {
   401: "Missing, malformed, unknown or revoked API key",
   403: "The key's role may not call this route",
   404: "No such resource in this tenant",
-  409: "Conflicts with the current state (or a request id replayed while still in flight)",
+  409: "Conflicts with the current state, or an x-request-id replayed with another body or while still in flight",
   413: "Request body over the size limit",
   415: "Request body is not JSON",
+  422: "Matches the schema, but refused: a rule between fields, a deadline already past, a provider URL or secret this platform does not allow",
   503: "Not configured",
 };
 const errors = (...codes: number[]) =>
@@ -90,13 +92,7 @@ const errors = (...codes: number[]) =>
 
 const id = (schema: z.ZodType) => z.object({ id: schema });
 const keyId = z.string().min(1).max(64);
-const requestIdHeader = z.object({
-  "x-request-id": z
-    .string()
-    .max(200)
-    .optional()
-    .describe("replaying a mutating call with the same id returns the first result, once"),
-});
+const requestIdHeader = z.object({ "x-request-id": RequestId.optional() });
 
 function spec(
   served: RouteSpec["served"],
@@ -111,8 +107,11 @@ function spec(
       : access === "bootstrap"
         ? "Platform bootstrap key only."
         : `Roles: ${roles.join(", ")}.`;
+  // A mutating route takes x-request-id: a malformed one is a 400, a reused one may be a 409.
+  const responses = extra.action ? { ...errors(400, 409), ...route.responses } : route.responses;
   const decorated = createRoute({
     ...route,
+    responses,
     description: `${route.description ?? ""}${route.description ? "\n\n" : ""}${who}`,
     ...(access === "public" ? { security: [] } : { security: [{ bearer: [] }] }),
     "x-auraison-roles": roles,
@@ -269,7 +268,7 @@ export const ROUTES: readonly RouteSpec[] = [
       responses: {
         201: json(IntentAccepted, "Accepted"),
         200: json(IntentAccepted, "Already submitted with this idempotency_key"),
-        ...errors(400, 401, 403, 404, 409, 413, 415),
+        ...errors(400, 401, 403, 404, 409, 413, 415, 422),
       },
     },
     { action: "intents.submit", bodyLimit: LIMITS.intentBytes },
@@ -420,7 +419,7 @@ export const ROUTES: readonly RouteSpec[] = [
       request: body(GatewayConfig),
       responses: {
         200: json(GatewayConfigView, "Configuration"),
-        ...errors(400, 401, 403, 409, 413, 415, 503),
+        ...errors(400, 401, 403, 409, 413, 415, 422, 503),
       },
     },
     { action: "gateway.config.update", bodyLimit: GATEWAY_CONFIG_LIMIT },

@@ -1,16 +1,73 @@
 import { API_KEY_PATTERN, ROLE_KEY_PREFIX, type Role } from "../../contract";
-import { toBase64Url, toHex } from "../bytes";
+import { fromBase64Url, toBase64Url, toHex } from "../bytes";
 
 /** Characters of the secret kept in clear as the key's public prefix (36 bits). */
 const PREFIX_SECRET_CHARS = 6;
 
-function randomSecret(): string {
-  return toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+/** The 32 bytes after the tenant: 24 random bytes, then an 8-byte tag over the rest of the key. */
+const RANDOM_BYTES = 24;
+const TAG_BYTES = 8;
+
+/** Shortest AURAISON_KEY_SECRET accepted. */
+export const MIN_KEY_SECRET_LENGTH = 32;
+
+const signingKeys = new Map<string, Promise<CryptoKey>>();
+
+function signingKey(keySecret: string): Promise<CryptoKey> {
+  let key = signingKeys.get(keySecret);
+  if (!key) {
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(`auraison-api-keys\u0000${keySecret}`),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    signingKeys.set(keySecret, key);
+  }
+  return key;
 }
 
-/** A new API key: `aur_<role>_<tenant>_<32 random bytes, base64url>`. */
-export function mintKey(role: Role, tenant: string): string {
-  return `aur_${ROLE_KEY_PREFIX[role]}_${tenant}_${randomSecret()}`;
+async function tag(
+  keySecret: string,
+  rolePrefix: string,
+  tenant: string,
+  random: Uint8Array,
+): Promise<Uint8Array> {
+  const message = new TextEncoder().encode(
+    `${rolePrefix}\u0000${tenant}\u0000${toBase64Url(random)}`,
+  );
+  const mac = await crypto.subtle.sign("HMAC", await signingKey(keySecret), message);
+  return new Uint8Array(mac, 0, TAG_BYTES);
+}
+
+/**
+ * A new API key: `aur_<role>_<tenant>_<secret>`, the secret 24 random bytes and a tag (HMAC
+ * under AURAISON_KEY_SECRET) over role, tenant and those bytes, base64url. The Worker checks
+ * the tag before it routes a key anywhere, so a forged key never reaches (or creates) a
+ * tenant's Durable Object; the tenant object still checks the key against its own records.
+ */
+export async function mintKey(role: Role, tenant: string, keySecret: string): Promise<string> {
+  const random = crypto.getRandomValues(new Uint8Array(RANDOM_BYTES));
+  const rolePrefix = ROLE_KEY_PREFIX[role];
+  const bytes = new Uint8Array(RANDOM_BYTES + TAG_BYTES);
+  bytes.set(random);
+  bytes.set(await tag(keySecret, rolePrefix, tenant, random), RANDOM_BYTES);
+  return `aur_${rolePrefix}_${tenant}_${toBase64Url(bytes)}`;
+}
+
+/** The parts of a key central minted (its tag checks out under `keySecret`); null for anything else. */
+export async function verifyKey(key: string, keySecret: string): Promise<ParsedKey | null> {
+  const parsed = parseKey(key);
+  if (!parsed) return null;
+  const bytes = fromBase64Url(key.slice(-43));
+  const expected = await tag(
+    keySecret,
+    parsed.rolePrefix,
+    parsed.tenant,
+    bytes.subarray(0, RANDOM_BYTES),
+  );
+  return crypto.subtle.timingSafeEqual(expected, bytes.subarray(RANDOM_BYTES)) ? parsed : null;
 }
 
 /** A short random id for a key record (never derived from the secret). */
@@ -40,6 +97,11 @@ export async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }
 
+/** SHA-256 of a request body, hex: how replays and idempotency keys tell one body from another. */
+export async function digestOf(text: string): Promise<string> {
+  return toHex(await sha256(text));
+}
+
 /** Constant-time equality of two digests (workerd's timingSafeEqual needs equal lengths). */
 export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
@@ -52,3 +114,11 @@ export function bearerToken(header: string | null | undefined): string | null {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match ? match[1]! : null;
 }
+
+/** AURAISON_KEY_SECRET when it is set and long enough; null means no key can be minted or routed. */
+export function configuredKeySecret(env: { AURAISON_KEY_SECRET?: string }): string | null {
+  const value = env.AURAISON_KEY_SECRET;
+  return value && value.length >= MIN_KEY_SECRET_LENGTH ? value : null;
+}
+
+export const KEY_SECRET_MISSING = `no key-signing secret is configured: set the AURAISON_KEY_SECRET secret (at least ${MIN_KEY_SECRET_LENGTH} characters)`;

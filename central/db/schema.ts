@@ -74,6 +74,8 @@ export const idempotency = sqliteTable(
     status: integer("status"),
     /** base64 of IV + AES-GCM ciphertext of the first response. */
     sealed: text("sealed"),
+    /** SHA-256 (hex) of the first request's body: a replay must send the same one. */
+    bodyDigest: text("body_digest"),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
   },
@@ -117,6 +119,8 @@ export const intents = sqliteTable(
     status: text("status").notNull(),
     intent: text("intent", { mode: "json" }).$type<Intent>().notNull(),
     idempotencyKey: text("idempotency_key").unique(),
+    /** SHA-256 (hex) of the submitted request: a repeated idempotency_key must repeat it. */
+    requestDigest: text("request_digest"),
     principal: text("principal").notNull(),
     createdAt: integer("created_at").notNull(),
   },

@@ -4,12 +4,12 @@ import {
   CENTRAL_AGENT_ID,
   check,
   type RejectedEvent,
+  redact,
   uuidv7Time,
   type ValidationIssue,
 } from "../../contract";
 import type { Scheduler } from "../dispatch/scheduler";
 import type { AgentStore } from "../fleet/agent-store";
-import { redact } from "../redact";
 
 /** Secrets live in payloads; the envelope is ids, names and times the schema already pinned down. */
 function redactPayload(event: AgentEvent): AgentEvent {

@@ -45,7 +45,7 @@ async function listModels(c: GatewayContext): Promise<Response> {
   return guarded(
     dialect,
     async () => {
-      const { secret, tenant } = callerKey(c.req.raw.headers);
+      const { secret, tenant } = await callerKey(c.req.raw.headers, c.env);
       const models = await c.env.TENANT.getByName(tenant).gatewayModels(secret);
       if (!models) throw new GatewayFailure(401, "invalid_api_key", "unknown or revoked API key");
       const ids = [

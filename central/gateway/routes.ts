@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { HEADERS, LimitRefusal, PATHS, type Role } from "../../contract";
+import { AttributionHeaders, HEADERS, LimitRefusal, PATHS, type Role } from "../../contract";
 import type { RouteSpec } from "../api/spec";
 import { AnthropicMessagesRequest } from "./dialects/anthropic";
 import { OpenAiChatRequest } from "./dialects/openai";
@@ -58,20 +58,6 @@ function errors(schema: z.ZodType, ...codes: number[]) {
   );
 }
 
-const attributionHeaders = z.object({
-  [HEADERS.run]: z.string().optional().describe("agent keys: the edge run this call belongs to"),
-  [HEADERS.agent]: z.string().optional().describe("agent keys: the edge agent making the call"),
-  [HEADERS.app]: z.string().optional().describe("the app, for routing rules, limits and budgets"),
-  [HEADERS.intentType]: z.string().optional(),
-  [HEADERS.tags]: z.string().optional().describe("comma-separated routing tags"),
-  [HEADERS.cache]: z
-    .enum(["no-cache", "no-store"])
-    .optional()
-    .describe(
-      "no-cache: do not answer from the cache (the fresh answer is stored); no-store: neither",
-    ),
-});
-
 const CALL_CODES = [400, 401, 403, 404, 413, 415, 429, 502, 503, 504];
 
 const responseHeaders = {
@@ -105,7 +91,7 @@ export const GATEWAY_ROUTES: Pick<RouteSpec, "route" | "access" | "served">[] = 
       description:
         "`model` is an alias (routed by the tenant's rules) or a provider's model. Any provider can answer: Anthropic ones are translated both ways, tool calls and streams included. The key may also come as `x-api-key`.",
       request: {
-        headers: attributionHeaders,
+        headers: AttributionHeaders,
         body: { required: true, content: { "application/json": { schema: OpenAiChatRequest } } },
       },
       responses: {
@@ -140,7 +126,7 @@ export const GATEWAY_ROUTES: Pick<RouteSpec, "route" | "access" | "served">[] = 
       description:
         "Any provider can answer: OpenAI-style ones are translated both ways. The key may come as `x-api-key` (what Anthropic clients send) or as a bearer token.",
       request: {
-        headers: attributionHeaders,
+        headers: AttributionHeaders,
         body: {
           required: true,
           content: { "application/json": { schema: AnthropicMessagesRequest } },

@@ -12,7 +12,8 @@ export type Begin = { kind: "new" } | { kind: "replay"; response: Response };
 
 /**
  * `x-request-id` on a mutating call: the first response is stored under (principal, request id)
- * and a replay returns it with no second effect. Responses are sealed with AES-GCM under a key
+ * and a replay with the same body returns it with no second effect; the same id with another
+ * body is refused (409), never answered with the first result. Responses are sealed with AES-GCM under a key
  * derived from the caller's own API key, so a stored reply (which may hold a new key's secret)
  * is useless to anyone reading the database.
  */
@@ -27,6 +28,7 @@ export class IdempotencyStore {
     requestId: string,
     method: string,
     path: string,
+    bodyDigest: string,
   ): Promise<Begin> {
     const where = and(
       eq(idempotency.principal, principal.id),
@@ -39,6 +41,12 @@ export class IdempotencyStore {
           409,
           "conflict",
           `x-request-id '${requestId}' was already used for ${row.method} ${row.path}`,
+        );
+      if (row.bodyDigest !== null && row.bodyDigest !== bodyDigest)
+        throw new ApiFailure(
+          409,
+          "conflict",
+          `x-request-id '${requestId}' was already used with a different body; a retry must send the same body, a new request a new id`,
         );
       if (row.state === "pending" || !row.sealed)
         throw new ApiFailure(409, "conflict", `request '${requestId}' is still in progress`);
@@ -63,6 +71,7 @@ export class IdempotencyStore {
       state: "pending" as const,
       status: null,
       sealed: null,
+      bodyDigest,
       createdAt: now,
       expiresAt: now + REPLAY_WINDOW_MS,
     };

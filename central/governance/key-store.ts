@@ -1,10 +1,18 @@
 import { and, desc, eq, isNull } from "drizzle-orm";
 import type { KeyCreated, KeyCreateRequest, KeyInfo } from "../../contract";
-import { digestsEqual, mintKey, newKeyId, parseKey, sha256 } from "../auth/keys";
+import {
+  digestsEqual,
+  KEY_SECRET_MISSING,
+  mintKey,
+  newKeyId,
+  parseKey,
+  sha256,
+} from "../auth/keys";
 import type { Principal } from "../auth/principal";
 import { fromHex, toHex } from "../bytes";
 import type { Database } from "../db/database";
 import { apiKeys } from "../db/schema";
+import { ApiFailure } from "../http/errors";
 import { iso, isoOrNull } from "../tenant/context";
 
 type KeyRow = typeof apiKeys.$inferSelect;
@@ -18,16 +26,19 @@ export class KeyStore {
     private readonly db: Database,
     private readonly tenant: string,
     private readonly now: () => number,
+    private readonly keySecret: () => string | null,
   ) {}
 
   async create(request: KeyCreateRequest, createdBy: string | null): Promise<KeyCreated> {
-    const key = mintKey(request.role, this.tenant);
+    const keySecret = this.keySecret();
+    if (!keySecret) throw new ApiFailure(503, "not_initialized", KEY_SECRET_MISSING);
+    const key = await mintKey(request.role, this.tenant, keySecret);
     const parsed = parseKey(key)!;
     const row: KeyRow = {
       id: newKeyId(),
       role: request.role,
       name: request.name,
-      app: request.app ?? null,
+      app: ("app" in request ? request.app : undefined) ?? null,
       prefix: parsed.prefix,
       hash: toHex(await sha256(key)),
       createdAt: this.now(),

@@ -16,11 +16,29 @@ export async function readJson<S extends z.ZodType>(
   schema: S,
   options: { limit?: number; empty?: unknown } = {},
 ): Promise<z.output<S>> {
-  const limit = options.limit ?? DEFAULT_BODY_LIMIT;
   const type = request.headers.get("content-type");
+  checkJsonType(type);
+  return parseJson(
+    await readBodyText(request, options.limit ?? DEFAULT_BODY_LIMIT),
+    type,
+    schema,
+    options,
+  );
+}
+
+function checkJsonType(type: string | null): void {
   if (type && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type))
     throw new ApiFailure(415, "unsupported_media_type", `expected application/json, got ${type}`);
-  const text = await readText(request, limit);
+}
+
+/** Validates a body already read (readBodyText) as JSON against `schema`, as readJson does. */
+export function parseJson<S extends z.ZodType>(
+  text: string,
+  type: string | null,
+  schema: S,
+  options: { empty?: unknown } = {},
+): z.output<S> {
+  checkJsonType(type);
   let value: unknown;
   if (text.trim() === "") {
     if (options.empty === undefined)
@@ -40,9 +58,12 @@ export async function readJson<S extends z.ZodType>(
   const parsed = check(schema, value);
   if (!parsed.ok) {
     const first = parsed.issues[0]!;
+    // A rule between fields (a refinement) is not in the published schema: the body matches
+    // the document and is still refused, which is a 422; anything the document rules out, 400.
+    const semantic = parsed.issues.every((i) => i.code === "custom");
     throw new ApiFailure(
-      400,
-      "invalid_request",
+      semantic ? 422 : 400,
+      semantic ? "unprocessable" : "invalid_request",
       `invalid request body at ${first.path}: ${first.message}`,
       parsed.issues,
     );
@@ -67,7 +88,8 @@ export function readQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S>
   return parsed.value;
 }
 
-async function readText(request: Request, limit: number): Promise<string> {
+/** The body as text, at most `limit` bytes (413 past it, counted while streaming). */
+export async function readBodyText(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) {
     await discard(request.body, DRAIN_LIMIT);
@@ -98,10 +120,36 @@ async function readText(request: Request, limit: number): Promise<string> {
 }
 
 /**
- * A refused body is read to its end (up to a bound) before answering: answering while the
- * client is still sending breaks some HTTP proxies, wrangler dev's among them.
+ * How much of a body is read to its end before answering; past that it is cancelled. Answering
+ * while the client is still sending breaks the next request on the same connection in some
+ * HTTP proxies (wrangler dev's among them: its next POST gets 503, its next GET hangs), and
+ * cancelling is not enough there: the bytes must be consumed.
  */
 const DRAIN_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Consumes whatever of `request`'s body nothing read: every path that answers calls this
+ * before its answer leaves (the Worker's and the tenant object's outermost middleware, the
+ * WebSocket gate), so a refusal (401, 403, 404, 415, ...) never leaves bytes on the wire.
+ */
+export async function settleBody(request: Request): Promise<void> {
+  const body = request.body;
+  if (!body || request.bodyUsed || body.locked) return;
+  try {
+    await discard(body, DRAIN_LIMIT);
+  } catch {
+    // The client went away mid-body: nothing is left to protect.
+  }
+}
+
+/** Hono middleware: the answer waits until the request body is consumed (see settleBody). */
+export async function settleBodyAfter(
+  c: { req: { raw: Request } },
+  next: () => Promise<void>,
+): Promise<void> {
+  await next();
+  await settleBody(c.req.raw);
+}
 
 async function discard(body: ReadableStream<Uint8Array> | null, budget: number): Promise<void> {
   if (!body) return;

@@ -1,4 +1,4 @@
-import type { ApiError, ValidationIssue } from "../../contract";
+import { type ApiError, check, RequestId, type ValidationIssue } from "../../contract";
 
 export type ErrorCode =
   | "invalid_request"
@@ -10,6 +10,7 @@ export type ErrorCode =
   | "method_not_allowed"
   | "conflict"
   | "payload_too_large"
+  | "unprocessable"
   | "upgrade_required"
   | "not_initialized"
   | "internal";
@@ -17,7 +18,7 @@ export type ErrorCode =
 /** A refusal with an HTTP status, answered as the contract's ApiError body. */
 export class ApiFailure extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 426 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 426 | 500 | 503,
     readonly code: ErrorCode,
     message: string,
     readonly issues?: ValidationIssue[],
@@ -50,3 +51,17 @@ export function failureResponse(failure: ApiFailure, requestId?: string | null):
 }
 
 export const notFound = (what: string) => new ApiFailure(404, "not_found", `${what} not found`);
+
+/** The `x-request-id` of a request, checked against the contract (400 naming the header if bad). */
+export function requestIdOf(header: string | undefined | null): string | null {
+  if (header === undefined || header === null) return null;
+  const parsed = check(RequestId, header);
+  if (!parsed.ok)
+    throw new ApiFailure(
+      400,
+      "invalid_request",
+      `invalid header x-request-id: ${parsed.issues[0]!.message}`,
+      [{ ...parsed.issues[0]!, path: "x-request-id" }],
+    );
+  return parsed.value;
+}

@@ -31,13 +31,16 @@ export class RunTable {
     private readonly tenant: string,
   ) {}
 
-  /** Records a submitted intent and its queued run, atomically. */
+  /**
+   * Records a submitted intent and its queued run, atomically. `requestDigest`: the submitted
+   * request's digest, which a repeated idempotency_key must match.
+   */
   create(
     intent: Intent,
     principal: string,
     now: number,
     runId: string,
-    settings: RunSettings,
+    options: { settings: RunSettings; requestDigest: string | null },
   ): RunLife {
     const life = queuedRun({ run_id: runId, tenant: this.tenant, intent, now });
     this.db.transaction((tx) => {
@@ -47,12 +50,13 @@ export class RunTable {
           status: life.intent_status,
           intent,
           idempotencyKey: intent.idempotency_key ?? null,
+          requestDigest: options.requestDigest,
           principal,
           createdAt: now,
         })
         .run();
       tx.insert(runs)
-        .values(this.row(life, settings, now))
+        .values(this.row(life, options.settings, now))
         .run();
     });
     return life;

@@ -1,10 +1,11 @@
 import { Hono } from "hono";
 import { HEADERS } from "../../contract";
 import { ROUTES, type RouteSpec } from "../api/spec";
-import { bearerToken } from "../auth/keys";
+import { bearerToken, digestOf } from "../auth/keys";
 import { hasRole } from "../auth/principal";
 import { gatewayHandlers } from "../gateway/tenant/admin-routes";
-import { ApiFailure, failureResponse } from "../http/errors";
+import { DEFAULT_BODY_LIMIT, readBodyText, settleBodyAfter } from "../http/body";
+import { ApiFailure, failureResponse, requestIdOf } from "../http/errors";
 import { eventHandlers } from "./routes/events";
 import { fleetHandlers } from "./routes/fleet";
 import { governanceHandlers } from "./routes/governance";
@@ -31,8 +32,10 @@ const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
 export function tenantApp(): Hono<TenantEnv> {
   const app = new Hono<TenantEnv>();
 
+  app.use(settleBodyAfter);
   app.use(async (c, next) => {
-    c.set("requestId", c.req.header(HEADERS.requestId)?.slice(0, 200) ?? null);
+    c.set("requestId", null);
+    c.set("requestId", requestIdOf(c.req.header(HEADERS.requestId)));
     const secret = bearerToken(c.req.header("authorization"));
     if (!secret) throw new ApiFailure(401, "unauthorized", "missing `Authorization: Bearer <key>`");
     const principal = c.env.record.exists() ? await c.env.keys.authenticate(secret) : null;
@@ -107,12 +110,17 @@ async function serve(c: TenantContextHono, spec: RouteSpec, handler: Handler): P
     );
   }
   if (!spec.action) return handler(c);
+  // The body is read once, within the route's limit, before anything acts on it: a replay is
+  // matched against it, and the handler parses it from here.
+  const body = await readBodyText(c.req.raw, spec.bodyLimit ?? DEFAULT_BODY_LIMIT);
+  c.set("body", body);
   if (requestId) {
     const begun = await c.env.idempotency.begin(
       principal,
       requestId,
       c.req.method,
       new URL(c.req.url).pathname,
+      await digestOf(body),
     );
     if (begun.kind === "replay") return begun.response;
   }

@@ -7,7 +7,7 @@ import {
   type Role,
   type TenantCreated,
 } from "../../contract";
-import { bearerToken } from "../auth/keys";
+import { bearerToken, configuredKeySecret, digestOf } from "../auth/keys";
 import { BOOTSTRAP_PRINCIPAL_ID, type Principal } from "../auth/principal";
 import { type Database, migrateDatabase, openDatabase } from "../db/database";
 import { Scheduler } from "../dispatch/scheduler";
@@ -25,6 +25,7 @@ import { AuditLog } from "../governance/audit-log";
 import { IdempotencyStore } from "../governance/idempotency";
 import { KeyStore } from "../governance/key-store";
 import { TenantRecord } from "../governance/tenant-record";
+import { settleBody } from "../http/body";
 import { ApiFailure, failureResponse } from "../http/errors";
 import { createLogger } from "../log";
 import { RunOwner } from "../runs/run-owner";
@@ -123,7 +124,7 @@ export class TenantAgent extends Agent<Env> {
     this.liveness = new Liveness(context, agents);
     this.socket = new AgentSocket(context, agents, scheduler, ingest, audit);
     this.timer = new Timer(this.db, this, () => this.nextDue(), log);
-    const keys = new KeyStore(this.db, tenant, now);
+    const keys = new KeyStore(this.db, tenant, now, () => configuredKeySecret(this.env));
     this.services = {
       ctx: context,
       record,
@@ -223,6 +224,8 @@ export class TenantAgent extends Agent<Env> {
     requestId: string | null,
     bootstrapSecret: string,
   ): Promise<RpcResponse> {
+    // A replay must repeat the request: the same tenant and name.
+    const bodyDigest = await digestOf(JSON.stringify([input.tenant, input.name]));
     const { record, keys, audit, idempotency, ctx } = this.services;
     const principal: Principal = {
       id: BOOTSTRAP_PRINCIPAL_ID,
@@ -232,7 +235,16 @@ export class TenantAgent extends Agent<Env> {
     };
     const path = PATHS.tenants;
     if (requestId) {
-      const begun = await idempotency.begin(principal, requestId, "POST", path);
+      // A refusal here (a reused id, one still in flight) is answered, not thrown: an error
+      // crossing the RPC boundary would reach the Worker as a bare 500.
+      let begun: Awaited<ReturnType<typeof idempotency.begin>>;
+      try {
+        begun = await idempotency.begin(principal, requestId, "POST", path, bodyDigest);
+      } catch (error) {
+        if (!(error instanceof ApiFailure)) throw error;
+        const refused = failureResponse(error, requestId);
+        return { status: refused.status, body: await refused.text() };
+      }
       if (begun.kind === "replay")
         return { status: begun.response.status, body: await begun.response.text() };
     }
@@ -315,7 +327,10 @@ export class TenantAgent extends Agent<Env> {
   /** Only agent keys of this tenant reach onConnect; everything else is answered here. */
   private async gate(request: Request): Promise<Response | undefined> {
     const url = new URL(request.url);
-    const refuse = (failure: ApiFailure) => failureResponse(failure);
+    const refuse = async (failure: ApiFailure) => {
+      await settleBody(request);
+      return failureResponse(failure);
+    };
     if (url.pathname !== PATHS.agentConnect)
       return refuse(new ApiFailure(404, "not_found", `no WebSocket at ${url.pathname}`));
     // The SDK would let a client pick its connection id or another transport: not here.

@@ -2,9 +2,9 @@ import type { Context } from "hono";
 import { HEADERS, TenantCreateRequest } from "../../contract";
 import { ROUTES } from "../api/spec";
 import { isBootstrapKey, MIN_BOOTSTRAP_KEY_LENGTH } from "../auth/bootstrap";
-import { bearerToken, parseKey } from "../auth/keys";
+import { bearerToken, configuredKeySecret, KEY_SECRET_MISSING, parseKey } from "../auth/keys";
 import { readJson } from "../http/body";
-import { ApiFailure } from "../http/errors";
+import { ApiFailure, requestIdOf } from "../http/errors";
 
 const spec = ROUTES.find((r) => r.route.operationId === "createTenant")!;
 
@@ -18,6 +18,7 @@ export async function createTenant(c: Context<{ Bindings: Env }>): Promise<Respo
       "not_initialized",
       `no platform bootstrap key is configured: set the AURAISON_BOOTSTRAP_KEY secret (at least ${MIN_BOOTSTRAP_KEY_LENGTH} characters)`,
     );
+  if (!configuredKeySecret(c.env)) throw new ApiFailure(503, "not_initialized", KEY_SECRET_MISSING);
   if (!secret)
     throw new ApiFailure(401, "unauthorized", "missing `Authorization: Bearer <bootstrap key>`");
   if (!(await isBootstrapKey(secret, configured))) {
@@ -26,7 +27,7 @@ export async function createTenant(c: Context<{ Bindings: Env }>): Promise<Respo
     throw new ApiFailure(401, "unauthorized", "not the bootstrap key");
   }
   const request = await readJson(c.req.raw, TenantCreateRequest, { limit: spec.bodyLimit });
-  const requestId = c.req.header(HEADERS.requestId)?.slice(0, 200) ?? null;
+  const requestId = requestIdOf(c.req.header(HEADERS.requestId));
   const answer = await c.env.TENANT.getByName(request.tenant).createTenant(
     { tenant: request.tenant, name: request.name ?? null },
     requestId,

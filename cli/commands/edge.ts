@@ -17,7 +17,7 @@ import {
 import { printEdgeEvent, printRunOutcome } from "../edge-output";
 import { CliError, EXIT } from "../errors";
 import { findLocalStack, type LocalStack } from "../local-stack/discover";
-import { stateDir as homeDir } from "../settings";
+import { flagKey, stateDir as homeDir } from "../settings";
 
 interface StartFlags extends EdgeFlags {
   drainTimeout?: string;
@@ -266,7 +266,9 @@ async function agentSetup(
       fallback: {
         baseUrl: opts.fallbackBaseUrl || process.env.AURAISON_FALLBACK_BASE_URL || undefined,
         model: opts.fallbackModel || process.env.AURAISON_FALLBACK_MODEL || undefined,
-        apiKey: opts.fallbackKey ?? process.env.AURAISON_FALLBACK_KEY,
+        apiKey:
+          flagKey(opts.fallbackKey, opts.fallbackKeyFile, "--fallback-key") ??
+          process.env.AURAISON_FALLBACK_KEY,
       },
     });
   } catch (error) {

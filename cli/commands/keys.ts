@@ -15,7 +15,7 @@ export function registerKeys(program: Command): void {
     .action(async (opts: { role: string; name: string; app?: string }, command: Command) => {
       const body = parse(
         KeyCreateRequest,
-        { role: opts.role, name: opts.name, app: opts.app },
+        { role: opts.role, name: opts.name, ...(opts.app === undefined ? {} : { app: opts.app }) },
         "key request",
       );
       const created = await centralClient(command).request("POST", "/v1/keys", KeyCreated, body);

@@ -244,8 +244,8 @@ async function openSource(command: Command, opts: SourceFlags): Promise<EventSou
     const { DirectorySource } = await import("../../lakehouse/sources/directory");
     return new DirectorySource(opts.fromDir);
   }
-  const { central, key } = globals(command);
-  const connection = resolveConnection({ central: opts.from ?? central, key });
+  const flags = globals(command);
+  const connection = resolveConnection({ ...flags, central: opts.from ?? flags.central });
   const { CentralSource } = await import("../../lakehouse/sources/central");
   return new CentralSource({ url: connection.url, key: connection.key });
 }

@@ -23,30 +23,61 @@ export function resolveBootstrapKey(
   env: NodeJS.ProcessEnv = process.env,
   projectRoot: string = PROJECT_ROOT,
 ): BootstrapKey {
-  const devVars = join(projectRoot, ".dev.vars");
-  const fromDevVars = existsSync(devVars)
-    ? readVar(readFileSync(devVars, "utf8"), BOOTSTRAP_VAR)
-    : null;
-  const saved = join(home, "bootstrap.env");
-  const baseFiles = existsSync(devVars) ? [devVars] : [];
-  const withSaved = (key: string, source: BootstrapKey["source"]): BootstrapKey => {
-    writeSecretFile(saved, `${BOOTSTRAP_VAR}=${key}\n`);
-    return { key, source, envFiles: [...baseFiles, saved] };
-  };
-  const fromEnv = env[BOOTSTRAP_VAR];
-  if (fromEnv) return withSaved(checked(fromEnv, "the environment"), "env");
-  if (fromDevVars)
-    return { key: checked(fromDevVars, devVars), source: "dev.vars", envFiles: [devVars] };
-  const fromSaved = existsSync(saved) ? readVar(readFileSync(saved, "utf8"), BOOTSTRAP_VAR) : null;
-  if (fromSaved)
-    return { key: checked(fromSaved, saved), source: "saved", envFiles: [...baseFiles, saved] };
-  return withSaved(`aur_boot_${randomBytes(32).toString("base64url")}`, "generated");
+  return resolveLocalSecret(
+    BOOTSTRAP_VAR,
+    "bootstrap.env",
+    home,
+    env,
+    projectRoot,
+    () => `aur_boot_${randomBytes(32).toString("base64url")}`,
+  );
 }
 
-function checked(key: string, where: string): string {
+/** AURAISON_KEY_SECRET (signs the API keys central mints), found or made like the bootstrap key. */
+export function resolveKeySecret(
+  home: string,
+  env: NodeJS.ProcessEnv = process.env,
+  projectRoot: string = PROJECT_ROOT,
+): BootstrapKey {
+  return resolveLocalSecret("AURAISON_KEY_SECRET", "key-secret.env", home, env, projectRoot, () =>
+    randomBytes(32).toString("base64url"),
+  );
+}
+
+function resolveLocalSecret(
+  name: string,
+  fileName: string,
+  home: string,
+  env: NodeJS.ProcessEnv,
+  projectRoot: string,
+  generate: () => string,
+): BootstrapKey {
+  const devVars = join(projectRoot, ".dev.vars");
+  const fromDevVars = existsSync(devVars) ? readVar(readFileSync(devVars, "utf8"), name) : null;
+  const saved = join(home, fileName);
+  const baseFiles = existsSync(devVars) ? [devVars] : [];
+  const withSaved = (key: string, source: BootstrapKey["source"]): BootstrapKey => {
+    writeSecretFile(saved, `${name}=${key}\n`);
+    return { key, source, envFiles: [...baseFiles, saved] };
+  };
+  const fromEnv = env[name];
+  if (fromEnv) return withSaved(checked(name, fromEnv, "the environment"), "env");
+  if (fromDevVars)
+    return { key: checked(name, fromDevVars, devVars), source: "dev.vars", envFiles: [devVars] };
+  const fromSaved = existsSync(saved) ? readVar(readFileSync(saved, "utf8"), name) : null;
+  if (fromSaved)
+    return {
+      key: checked(name, fromSaved, saved),
+      source: "saved",
+      envFiles: [...baseFiles, saved],
+    };
+  return withSaved(generate(), "generated");
+}
+
+function checked(name: string, key: string, where: string): string {
   if (key.length < MIN_LENGTH)
     throw new CliError(
-      `${BOOTSTRAP_VAR} from ${where} is shorter than ${MIN_LENGTH} characters`,
+      `${name} from ${where} is shorter than ${MIN_LENGTH} characters`,
       EXIT.usage,
     );
   return key;
@@ -58,6 +89,19 @@ function readVar(text: string, name: string): string | null {
     if (match?.[1] === name) return match[2]!.replace(/^(['"])(.*)\1$/, "$2") || null;
   }
   return null;
+}
+
+/**
+ * `NAME='value'` lines for wrangler's `--env-file` (dotenv): single quotes keep a value literal,
+ * so JSON values survive; a value holding a quote or a newline cannot be written safely.
+ */
+export function envFileText(values: Record<string, string>): string {
+  const lines = Object.entries(values).map(([name, value]) => {
+    if (/['\r\n]/.test(value))
+      throw new CliError(`${name}: a value with a quote or newline cannot go in an env file`);
+    return `${name}='${value}'`;
+  });
+  return `${lines.join("\n")}\n`;
 }
 
 export function writeSecretFile(path: string, text: string): void {

@@ -1,12 +1,14 @@
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT, wranglerBin } from "../wrangler";
+import { envFileText, writeSecretFile } from "./bootstrap-key";
 import { type ManagedProcess, spawnManaged, waitHealthy } from "./processes";
 
 export interface LocalCentralOptions {
   port: number;
   /** Durable Object and R2 state (`wrangler dev --persist-to`). */
   persistDir: string;
-  /** Either a bootstrap key passed as a var, or env files wrangler reads it from. */
+  /** Either the bootstrap key itself, or env files wrangler reads it from. */
   bootstrap: { key: string } | { envFiles: readonly string[] };
   /** Echo wrangler's output with a `[central]` prefix. */
   echo?: boolean;
@@ -15,7 +17,7 @@ export interface LocalCentralOptions {
   logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
   inspectorPort?: number;
   startTimeoutMs?: number;
-  /** More Worker vars and secrets (`--var NAME:value`), e.g. AURAISON_GATEWAY_KEK. */
+  /** More Worker vars and secrets, e.g. AURAISON_GATEWAY_KEK. */
   vars?: Record<string, string>;
 }
 
@@ -44,11 +46,16 @@ export async function startLocalCentral(options: LocalCentralOptions): Promise<{
   ];
   if (options.inspectorPort !== undefined)
     args.push("--inspector-port", String(options.inspectorPort));
-  if ("key" in options.bootstrap)
-    args.push("--var", `AURAISON_BOOTSTRAP_KEY:${options.bootstrap.key}`);
+  // Secrets reach wrangler in 0600 env files, never as arguments (which `ps` shows everyone).
+  const secrets: Record<string, string> = { ...options.vars };
+  if ("key" in options.bootstrap) secrets.AURAISON_BOOTSTRAP_KEY = options.bootstrap.key;
   else for (const file of options.bootstrap.envFiles) args.push("--env-file", file);
-  for (const [name, value] of Object.entries(options.vars ?? {}))
-    args.push("--var", `${name}:${value}`);
+  if (Object.keys(secrets).length > 0) {
+    mkdirSync(options.persistDir, { recursive: true, mode: 0o700 });
+    const file = join(options.persistDir, "worker-secrets.env");
+    writeSecretFile(file, envFileText(secrets));
+    args.push("--env-file", file);
+  }
   const proc = spawnManaged("central", process.execPath, args, {
     cwd: PROJECT_ROOT,
     env: {

@@ -1,4 +1,4 @@
-import type { GatewayConfigInput } from "../../contract";
+import { GatewayConfig, type GatewayConfigInput, type ProviderSecretOffers } from "../../contract";
 
 type ProviderConfigInput = NonNullable<GatewayConfigInput["providers"]>[number];
 
@@ -10,6 +10,8 @@ export type LocalModelPlan =
       config: GatewayConfigInput;
       /** Provider keys, handed to central as Worker secrets (never in the config itself). */
       secrets: Record<string, string>;
+      /** Central's offer of those secrets to the local tenant, each for its provider's host. */
+      offers: ProviderSecretOffers;
       /** The config file it came from; absent: built from the environment. */
       file?: string;
     }
@@ -44,8 +46,15 @@ export function localModelPlan(
   env: NodeJS.ProcessEnv = process.env,
   gatewayFile?: { file: string; config: GatewayConfigInput },
 ): LocalModelPlan {
-  if (gatewayFile)
-    return { kind: "gateway", secrets: namedSecrets(gatewayFile.config, env), ...gatewayFile };
+  if (gatewayFile) {
+    const secrets = namedSecrets(gatewayFile.config, env);
+    return {
+      kind: "gateway",
+      secrets,
+      offers: offersFor(gatewayFile.config, secrets),
+      ...gatewayFile,
+    };
+  }
   const providers: ProviderConfigInput[] = [];
   const secrets: Record<string, string> = {};
   for (const hosted of HOSTED) {
@@ -60,22 +69,49 @@ export function localModelPlan(
     });
   }
   if (env.AURAISON_FALLBACK_BASE_URL && env.AURAISON_FALLBACK_MODEL) {
-    if (env.AURAISON_FALLBACK_KEY) secrets.AURAISON_FALLBACK_KEY = env.AURAISON_FALLBACK_KEY;
+    if (env.AURAISON_FALLBACK_KEY) secrets[FALLBACK_SECRET] = env.AURAISON_FALLBACK_KEY;
     providers.push({
       id: "lab",
       kind: "openai-compatible",
       base_url: env.AURAISON_FALLBACK_BASE_URL,
       models: [env.AURAISON_FALLBACK_MODEL],
-      ...(env.AURAISON_FALLBACK_KEY ? { key: { secret: "AURAISON_FALLBACK_KEY" } } : {}),
+      ...(env.AURAISON_FALLBACK_KEY ? { key: { secret: FALLBACK_SECRET } } : {}),
     });
   }
   if (providers.length === 0) return { kind: "scripted", app };
   const candidates = providers.map((p) => `${p.id}/${p.models[0]}`);
-  return {
-    kind: "gateway",
-    config: { providers, aliases: { auto: { candidates, strategy: "ordered" } } },
-    secrets,
+  const config: GatewayConfigInput = {
+    providers,
+    aliases: { auto: { candidates, strategy: "ordered" } },
   };
+  return { kind: "gateway", config, secrets, offers: offersFor(config, secrets) };
+}
+
+/** The Worker secret the lab's fallback key becomes (AURAISON_* names are the platform's own). */
+const FALLBACK_SECRET = "LAB_FALLBACK_KEY";
+
+/**
+ * Each secret the local stack hands central, offered to the local tenant for the hosts of the
+ * providers that name it (their base URLs, defaults included), and nowhere else.
+ */
+function offersFor(
+  config: GatewayConfigInput,
+  secrets: Record<string, string>,
+): ProviderSecretOffers {
+  const parsed = GatewayConfig.safeParse(config);
+  if (!parsed.success) return {};
+  const offers: ProviderSecretOffers = {};
+  for (const provider of parsed.data.providers) {
+    if (!("base_url" in provider)) continue;
+    const host = new URL(provider.base_url).hostname;
+    const keys = [provider.key, "gateway_token" in provider ? provider.gateway_token : undefined];
+    for (const key of keys) {
+      if (!key || !("secret" in key) || !(key.secret in secrets)) continue;
+      const hosts = offers[key.secret]?.hosts ?? [];
+      offers[key.secret] = { hosts: hosts.includes(host) ? hosts : [...hosts, host] };
+    }
+  }
+  return offers;
 }
 
 /** The Worker secrets a config names (`{"secret": NAME}`) that the environment has values for. */

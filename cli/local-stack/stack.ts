@@ -7,7 +7,12 @@ import { readSettingsFile } from "../commands/settings";
 import { CliError, EXIT } from "../errors";
 import { readLocalSettings, writeLocalSettings } from "../settings";
 import { PROJECT_ROOT } from "../wrangler";
-import { resolveBootstrapKey, writeSecretFile } from "./bootstrap-key";
+import {
+  envFileText,
+  resolveBootstrapKey,
+  resolveKeySecret,
+  writeSecretFile,
+} from "./bootstrap-key";
 import { startLocalCentral } from "./central";
 import { describePlan, type LocalModelPlan, localModelPlan } from "./models";
 import { type ManagedProcess, portFree, spawnManaged } from "./processes";
@@ -100,7 +105,15 @@ async function runLocked(options: LocalStackOptions, say: (line: string) => void
     const central = await startLocalCentral({
       port,
       persistDir: join(home, "central"),
-      bootstrap: { envFiles: [...bootstrap.envFiles, ...providerKeysFile(home, plan)] },
+      bootstrap: {
+        envFiles: [
+          ...bootstrap.envFiles,
+          ...resolveKeySecret(home).envFiles,
+          ...providerKeysFile(home, plan),
+        ],
+      },
+      // The local stack's providers live on this machine or the lab's network.
+      vars: { AURAISON_PRIVATE_UPSTREAMS: "allow" },
       logFile: logFile("central"),
     });
     processes.push(central.process);
@@ -168,8 +181,9 @@ async function runLocked(options: LocalStackOptions, say: (line: string) => void
 }
 
 /**
- * The provider keys the environment names, as Worker secrets for local central: a 0600 env file
- * in the state dir, rewritten at every start (so the gateway config refers to them by name).
+ * The provider keys the environment names, as Worker secrets for local central, with their
+ * offer to the local tenant: a 0600 env file in the state dir, rewritten at every start (so the
+ * gateway config refers to them by name).
  */
 function providerKeysFile(home: string, plan: LocalModelPlan): string[] {
   const file = join(home, "provider-keys.env");
@@ -177,10 +191,10 @@ function providerKeysFile(home: string, plan: LocalModelPlan): string[] {
     rmSync(file, { force: true });
     return [];
   }
-  const lines = Object.entries(plan.secrets).map(
-    ([name, value]) => `${name}=${JSON.stringify(value)}`,
+  writeSecretFile(
+    file,
+    envFileText({ ...plan.secrets, AURAISON_PROVIDER_SECRETS: JSON.stringify(plan.offers) }),
   );
-  writeSecretFile(file, `${lines.join("\n")}\n`);
   return [file];
 }
 

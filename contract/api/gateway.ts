@@ -1,6 +1,14 @@
 import { z } from "zod";
 import { BreakerState } from "../machines/breaker";
-import { AppName, NonNegInt, NonNegNumber, Timestamp } from "../primitives";
+import {
+  AgentId,
+  AppName,
+  NonNegInt,
+  NonNegNumber,
+  RunId,
+  TenantId,
+  Timestamp,
+} from "../primitives";
 
 /**
  * The model gateway's per-tenant configuration (`GET`/`PUT /v1/gateway/config`, admin; `auraison
@@ -36,9 +44,47 @@ export const Candidate = z
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\/\S+$/, "provider/model, e.g. openai/gpt-4.1-mini")
   .max(265);
 
+/**
+ * A Worker secret holding a provider key. `AURAISON_*` names are the platform's own secrets and
+ * settings (the bootstrap key, the key-encryption key, ...): no tenant configuration may name
+ * one, and the gateway reads only the secrets the operator offers as provider keys
+ * (`AURAISON_PROVIDER_SECRETS`).
+ */
 export const SecretName = z
   .string()
-  .regex(/^[A-Z][A-Z0-9_]{0,63}$/, "an upper-case Worker secret name, e.g. OPENAI_API_KEY");
+  .regex(
+    /^(?!AURAISON_)[A-Z][A-Z0-9_]{0,63}$/,
+    "an upper-case Worker secret name outside the platform's AURAISON_* names, e.g. OPENAI_API_KEY",
+  );
+
+const Hostname = z
+  .string()
+  .regex(
+    /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$|^\[[0-9a-f:.]+\]$/,
+    "a lower-case host name or IP address, e.g. api.openai.com",
+  );
+
+/**
+ * The operator's offer of provider keys to tenants (the Worker var `AURAISON_PROVIDER_SECRETS`,
+ * JSON): which Worker secrets a gateway config may name, the hosts each may be sent to, and
+ * optionally which tenants may use it. A secret not offered here, or a provider URL on another
+ * host, is refused, so no tenant can send a platform-held key to a server of its choosing.
+ */
+export const ProviderSecretOffers = z
+  .record(
+    SecretName,
+    z.strictObject({
+      hosts: z.array(Hostname).min(1).max(64).describe("the only hosts this key is sent to"),
+      tenants: z
+        .array(TenantId)
+        .min(1)
+        .max(1000)
+        .optional()
+        .describe("the tenants that may name it (default: every tenant)"),
+    }),
+  )
+  .meta({ id: "ProviderSecretOffers" });
+export type ProviderSecretOffers = z.infer<typeof ProviderSecretOffers>;
 
 /** How a PUT gives a provider key: by Worker secret name, as a value to seal, or keep the stored one. */
 export const ProviderKeyInput = z.union([
@@ -196,7 +242,8 @@ export const AliasConfig = z
   .meta({ id: "AliasConfig" });
 export type AliasConfig = z.output<typeof AliasConfig>;
 
-const Tag = z.string().regex(/^[a-z0-9][a-z0-9._:-]{0,63}$/, "a lowercase tag");
+const TAG_TEXT = "[a-z0-9][a-z0-9._:-]{0,63}";
+const Tag = z.string().regex(new RegExp(`^${TAG_TEXT}$`), "a lowercase tag");
 
 export const RouteRule = z
   .strictObject({
@@ -488,3 +535,31 @@ export const LimitRefusal = z
   })
   .meta({ id: "LimitRefusal" });
 export type LimitRefusal = z.infer<typeof LimitRefusal>;
+
+/**
+ * The headers a model call may carry to attribute and route it (the edge sends them on every
+ * run's calls). What central accepts is exactly what is published: a malformed header is a 400.
+ */
+export const AttributionHeaders = z.object({
+  // Agent keys: the edge run this call belongs to, and the agent making it. (Left undescribed,
+  // so the document refers to the named schemas with their exact patterns.)
+  "x-auraison-run": RunId.optional(),
+  "x-auraison-agent": AgentId.optional(),
+  /** The app, for routing rules, limits and budgets. */
+  "x-auraison-app": AppName.optional(),
+  "x-auraison-intent-type": z.string().min(1).max(128).optional(),
+  "x-auraison-tags": z
+    .string()
+    .regex(
+      new RegExp(`^${TAG_TEXT}(?:,${TAG_TEXT}){0,31}$`),
+      "up to 32 comma-separated lowercase tags",
+    )
+    .optional()
+    .describe("comma-separated routing tags"),
+  "x-auraison-cache": z
+    .enum(["no-cache", "no-store"])
+    .optional()
+    .describe(
+      "no-cache: do not answer from the cache (the fresh answer is stored); no-store: neither",
+    ),
+});

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppName, JsonObject, TenantId, Timestamp } from "../primitives";
+import { AppName, JsonObject, queryInt, TenantId, Timestamp } from "../primitives";
 
 export const Role = z.enum(["admin", "operator", "viewer", "agent"]).meta({ id: "Role" });
 export type Role = z.infer<typeof Role>;
@@ -24,12 +24,17 @@ export const TenantCreateRequest = z
   .strictObject({ tenant: TenantId, name: z.string().min(1).max(200).optional() })
   .meta({ id: "TenantCreateRequest" });
 
+const KeyName = z.string().min(1).max(200);
+/** Only an agent key may be restricted to one app. */
 export const KeyCreateRequest = z
-  .strictObject({
-    role: Role,
-    name: z.string().min(1).max(200),
-    app: AppName.optional().describe("agent keys: restrict the key to agents of this app"),
-  })
+  .discriminatedUnion("role", [
+    z.strictObject({
+      role: z.literal("agent"),
+      name: KeyName,
+      app: AppName.optional().describe("restrict the key to agents of this app"),
+    }),
+    z.strictObject({ role: z.enum(["admin", "operator", "viewer"]), name: KeyName }),
+  ])
   .meta({ id: "KeyCreateRequest" });
 export type KeyCreateRequest = z.infer<typeof KeyCreateRequest>;
 
@@ -89,7 +94,7 @@ export type AuditList = z.infer<typeof AuditList>;
 
 /** Query of `GET /v1/audit`, newest first; pass `next` as `before` for the next page. */
 export const AuditQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.coerce.number().int().min(1).optional(),
+  limit: queryInt(1, 500).default(100),
+  before: queryInt(1).optional().describe("the `next` of the previous page"),
 });
 export type AuditQuery = z.output<typeof AuditQuery>;

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Intent } from "../intent";
 import { IntentStatus } from "../machines/intent";
 import { RunStatus } from "../machines/run";
-import { AgentId, AppName, IntentId } from "../primitives";
+import { AgentId, AppName, IntentId, queryInt, RunId } from "../primitives";
 import { RunState } from "../run-state";
 
 /** Answer to `POST /v1/intents` (201 new, 200 when the idempotency key matched an earlier one). */
@@ -50,8 +50,9 @@ export const RunsQuery = z.strictObject({
   app: AppName.optional(),
   agent: AgentId.optional(),
   intent: IntentId.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  before: z.string().max(64).optional().describe("the `next` of the previous page"),
+  limit: queryInt(1, 500).default(50),
+  /** The `next` of the previous page. */
+  before: RunId.optional(),
 });
 export type RunsQuery = z.output<typeof RunsQuery>;
 
@@ -75,7 +76,8 @@ export type IntentList = z.infer<typeof IntentList>;
 /** Query of `GET /v1/intents`. */
 export const IntentsQuery = z.strictObject({
   status: IntentStatus.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  before: z.string().max(64).optional().describe("the `next` of the previous page"),
+  limit: queryInt(1, 500).default(50),
+  /** The `next` of the previous page. */
+  before: IntentId.optional(),
 });
 export type IntentsQuery = z.output<typeof IntentsQuery>;

@@ -5,6 +5,7 @@ import {
   type EVENT_PAYLOADS,
   type EventKind,
   nowTs,
+  redact,
   truncateText,
   uuidv7,
 } from "../../contract";
@@ -22,7 +23,8 @@ export interface EmitterIdentity {
 
 /**
  * Stamps events for one emitter (one run attempt, or the agent itself) with ids, time and a
- * gap-free seq, checks them against the contract, and appends them to the event log. An event
+ * gap-free seq, checks them against the contract, redacts secrets, and appends them to the
+ * event log. An event
  * that would not validate is a bug here; it is replaced by an `error` event naming the problem,
  * so nothing is silently dropped and central never sees a malformed event.
  */
@@ -55,8 +57,9 @@ export class Emitter {
       ts: nowTs(),
     };
     const checked = check(AgentEvent, { ...envelope, kind, payload });
+    // Secrets are masked here, before the event is written anywhere (outbox, followers, central).
     const event: AgentEvent = checked.ok
-      ? checked.value
+      ? redact(checked.value)
       : (AgentEvent.parse({
           ...envelope,
           kind: "error",

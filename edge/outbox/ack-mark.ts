@@ -1,4 +1,5 @@
 import { readFile, rename, writeFile } from "node:fs/promises";
+import { PRIVATE_FILE_MODE } from "../state-files";
 
 /**
  * How far central has acknowledged the outbox. Losing an update only means re-sending events
@@ -42,7 +43,9 @@ export class AckMark {
     this.value = position;
     this.writing = this.writing.then(async () => {
       const tmp = `${this.file}.tmp`;
-      await writeFile(tmp, `${JSON.stringify({ delivered: this.value })}\n`);
+      await writeFile(tmp, `${JSON.stringify({ delivered: this.value })}\n`, {
+        mode: PRIVATE_FILE_MODE,
+      });
       await rename(tmp, this.file);
     });
     return this.writing;

@@ -1,6 +1,7 @@
-import { type FileHandle, mkdir, open, rm, stat } from "node:fs/promises";
+import { type FileHandle, open, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { AgentEvent } from "../../contract";
+import { PRIVATE_FILE_MODE, privateDir } from "../state-files";
 import { AckMark } from "./ack-mark";
 import {
   listSegments,
@@ -77,17 +78,17 @@ export class Outbox {
   }
 
   static async open(dir: string, options: OutboxOptions = {}): Promise<Outbox> {
-    await mkdir(dir, { recursive: true });
+    privateDir(dir);
     let segments = await listSegments(dir);
     if (segments.length === 0) {
       const first = join(dir, segmentName(0));
-      await (await open(first, "a")).close();
+      await (await open(first, "a", PRIVATE_FILE_MODE)).close();
       await syncDir(dir);
       segments = [{ start: 0, path: first }];
     }
     const last = segments[segments.length - 1]!;
     const { lines, bytes } = await truncateTornTail(last.path);
-    const active = await open(last.path, "a");
+    const active = await open(last.path, "a", PRIVATE_FILE_MODE);
     const mark = await AckMark.load(options.ackFile ?? `${dir}.acked`);
     return new Outbox(
       dir,
@@ -173,7 +174,7 @@ export class Outbox {
     await this.active.close();
     const start = this.durable;
     const path = join(this.dir, segmentName(start));
-    this.active = await open(path, "a");
+    this.active = await open(path, "a", PRIVATE_FILE_MODE);
     await syncDir(this.dir);
     this.segments.push({ start, path });
     this.activeStart = start;

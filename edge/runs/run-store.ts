@@ -1,11 +1,19 @@
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { join } from "node:path";
-import { check, mustTransition, type RunEvent, type RunStatus, runMachine } from "../../contract";
+import {
+  check,
+  mustTransition,
+  type RunEvent,
+  type RunStatus,
+  redact,
+  runMachine,
+} from "../../contract";
+import { PRIVATE_FILE_MODE, privateDir } from "../state-files";
 import { RunRecord } from "./run-record";
 
 /**
- * Run records on disk, one JSON file per run, replaced atomically and fsync'd: a record that
+ * Run records on disk, one JSON file per run (redacted, 0600), replaced atomically and fsync'd: a record that
  * says a run is running must survive the crash that interrupts it, or it could not be resumed.
  * Status only changes through the run state machine.
  */
@@ -16,8 +24,7 @@ export class RunStore {
   private readonly writes = new Map<string, Promise<unknown>>();
 
   constructor(stateDir: string) {
-    this.dir = join(stateDir, "runs");
-    mkdirSync(this.dir, { recursive: true });
+    this.dir = privateDir(join(stateDir, "runs"));
     for (const name of readdirSync(this.dir)) {
       if (!name.endsWith(".json")) continue;
       const parsed = check(RunRecord, safeJson(readFileSync(join(this.dir, name), "utf8")));
@@ -58,9 +65,10 @@ export class RunStore {
   private async write(record: RunRecord): Promise<void> {
     const file = join(this.dir, `${record.run_id}.json`);
     const tmp = `${file}.tmp`;
-    const handle = await open(tmp, "w");
+    const handle = await open(tmp, "w", PRIVATE_FILE_MODE);
     try {
-      await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`);
+      // On disk the record is redacted (the intent's params, the result); in memory it is not.
+      await handle.writeFile(`${JSON.stringify(redact(record), null, 2)}\n`);
       await handle.sync();
     } finally {
       await handle.close();

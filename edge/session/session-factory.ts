@@ -12,6 +12,7 @@ import {
 } from "@earendil-works/pi-coding-agent";
 import type { ModelRef, ModelSettings } from "../models/model-settings";
 import { type Attribution, registerPlatformProviders } from "../models/providers";
+import { privateDir } from "../state-files";
 
 /** pi's built-in tools; all are active, each scoped to the run's working directory by pi. */
 const BUILTIN_TOOLS = ["read", "bash", "edit", "write", "grep", "find", "ls"];
@@ -53,7 +54,7 @@ export class SessionSetupError extends Error {
  */
 export async function createRunSession(spec: SessionSpec): Promise<AgentSession> {
   const agentDir = join(spec.stateDir, "pi");
-  mkdirSync(agentDir, { recursive: true });
+  privateDir(agentDir);
   mkdirSync(spec.workdir, { recursive: true });
   // pi retries a failed model call twice; the HTTP client once more. Beyond that a run either
   // falls back to the local model (gateway unreachable) or fails with the model's error.

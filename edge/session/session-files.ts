@@ -3,6 +3,8 @@ import { isAbsolute, join, relative } from "node:path";
 import { SessionManager } from "@earendil-works/pi-coding-agent";
 import type { TreeRef } from "../../contract";
 import { truncateTornTail } from "../outbox/segments";
+import { privateDir } from "../state-files";
+import { privateSession } from "./private-session";
 
 /** pi's JSONL session trees live here, one file per run (forks get their own). */
 export function sessionsDir(stateDir: string): string {
@@ -14,9 +16,14 @@ export function treeRefFile(stateDir: string, file: string): string {
   return isAbsolute(file) ? relative(stateDir, file) : file;
 }
 
+/** A run's session, redacted and private on disk (private-session.ts). */
+function openSession(file: string, stateDir: string, workdir: string): SessionManager {
+  return privateSession(SessionManager.open(file, privateDir(sessionsDir(stateDir)), workdir));
+}
+
 export function newRunSession(stateDir: string, runId: string, workdir: string) {
   const file = join(sessionsDir(stateDir), `${runId}.jsonl`);
-  return { manager: SessionManager.open(file, sessionsDir(stateDir), workdir), file };
+  return { manager: openSession(file, stateDir, workdir), file };
 }
 
 /**
@@ -26,7 +33,7 @@ export function newRunSession(stateDir: string, runId: string, workdir: string) 
 export async function reopenRunSession(stateDir: string, tree: TreeRef, workdir: string) {
   const file = join(stateDir, tree.session_file);
   if (existsSync(file)) await truncateTornTail(file);
-  return { manager: SessionManager.open(file, sessionsDir(stateDir), workdir), file };
+  return { manager: openSession(file, stateDir, workdir), file };
 }
 
 export class ForkError extends Error {
@@ -52,13 +59,13 @@ export function forkRunSession(
   if (!existsSync(sourceFile)) {
     if (entryId)
       throw new ForkError(`entry ${entryId} not found: the source run has no session yet`);
-    const fresh = SessionManager.create(workdir, sessionsDir(stateDir));
+    const fresh = privateSession(SessionManager.create(workdir, privateDir(sessionsDir(stateDir))));
     return { manager: fresh, file: fresh.getSessionFile()!, entryId: null };
   }
-  const manager = SessionManager.open(sourceFile, sessionsDir(stateDir), workdir);
+  const manager = openSession(sourceFile, stateDir, workdir);
   const target = entryId ?? manager.getLeafId();
   if (target === null) {
-    const fresh = SessionManager.create(workdir, sessionsDir(stateDir));
+    const fresh = privateSession(SessionManager.create(workdir, privateDir(sessionsDir(stateDir))));
     return { manager: fresh, file: fresh.getSessionFile()!, entryId: null };
   }
   const entry = manager.getEntry(target);
@@ -72,7 +79,7 @@ export function forkRunSession(
     point = entry.parentId;
   }
   if (point === null) {
-    const fresh = SessionManager.create(workdir, sessionsDir(stateDir));
+    const fresh = privateSession(SessionManager.create(workdir, privateDir(sessionsDir(stateDir))));
     return { manager: fresh, file: fresh.getSessionFile()!, entryId: target };
   }
   const file = manager.createBranchedSession(point);

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -45,6 +45,23 @@ describe("resolveConnection", () => {
       url: "state",
       key: "flag",
     });
+  });
+
+  it("reads a key from --key-file (its first line), ahead of the environment, never with --key too", () => {
+    const home = homeWithStack();
+    const file = join(home, "agent.key");
+    writeFileSync(file, "file-key\n", { mode: 0o600 });
+    const env = { AURAISON_URL: "http://env:1", AURAISON_KEY: "env-key" };
+    expect(resolveConnection({ keyFile: file }, env, home)).toMatchObject({
+      key: "file-key",
+      source: { key: "flag" },
+    });
+    expect(() => resolveConnection({ key: "k", keyFile: file }, env, home)).toThrow(/not both/);
+    expect(() => resolveConnection({ keyFile: join(home, "missing") }, env, home)).toThrow(
+      /--key-file .*missing/,
+    );
+    writeFileSync(file, "\n");
+    expect(() => resolveConnection({ keyFile: file }, env, home)).toThrow(/is empty/);
   });
 
   it("fails with a usage error naming all three ways when nothing is set", () => {

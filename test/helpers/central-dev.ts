@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +10,7 @@ import {
   type Role,
   TenantCreated,
 } from "../../contract";
+import { platformSecrets } from "./platform-secrets";
 
 export { freePort };
 
@@ -40,13 +40,14 @@ export interface CentralDevOptions {
   startTimeoutMs?: number;
   /** wrangler's log level; benchmarks use "warn" so printing logs does not compete for CPU. */
   logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
-  /** More Worker vars and secrets (`--var NAME:value`), e.g. AURAISON_GATEWAY_KEK. */
+  /** More Worker vars and secrets, e.g. AURAISON_GATEWAY_KEK. */
   vars?: Record<string, string>;
 }
 
 export async function startCentralDev(options: CentralDevOptions = {}): Promise<CentralDev> {
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "auraison-central-"));
-  const bootstrapKey = options.bootstrapKey ?? `aur_boot_${randomBytes(32).toString("base64url")}`;
+  const platform = platformSecrets();
+  const bootstrapKey = options.bootstrapKey ?? platform.AURAISON_BOOTSTRAP_KEY;
   const port = await freePort();
   let proc: ManagedProcess | null = null;
   let last: ManagedProcess | null = null;
@@ -59,7 +60,7 @@ export async function startCentralDev(options: CentralDevOptions = {}): Promise<
       inspectorPort: await freePort(),
       logLevel: options.logLevel ?? "log",
       startTimeoutMs: options.startTimeoutMs ?? 90_000,
-      ...(options.vars ? { vars: options.vars } : {}),
+      vars: { AURAISON_KEY_SECRET: platform.AURAISON_KEY_SECRET, ...options.vars },
     });
     proc = central.process;
     last = proc;

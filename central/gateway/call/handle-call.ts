@@ -29,7 +29,7 @@ export async function handleCall(
   const clock = new Clock();
   let inbound: Inbound;
   try {
-    inbound = await readInbound(c.req.raw, dialect);
+    inbound = await readInbound(c.req.raw, dialect, c.env);
   } catch (error) {
     if (error instanceof GatewayFailure) return errorResponse(dialect, error, timing(clock));
     throw error;

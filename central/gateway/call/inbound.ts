@@ -1,6 +1,12 @@
 import type { z } from "zod";
-import { AgentId, AppName, check, HEADERS, RunId } from "../../../contract";
-import { bearerToken, parseKey } from "../../auth/keys";
+import { AttributionHeaders, check, HEADERS } from "../../../contract";
+import {
+  bearerToken,
+  configuredKeySecret,
+  KEY_SECRET_MISSING,
+  parseKey,
+  verifyKey,
+} from "../../auth/keys";
 import { readJson } from "../../http/body";
 import { ApiFailure } from "../../http/errors";
 import { AnthropicMessagesRequest } from "../dialects/anthropic";
@@ -35,7 +41,10 @@ const SCHEMAS: Record<Dialect, z.ZodType> = {
 };
 
 /** The caller's key: a bearer token, or `x-api-key` as Anthropic clients send it. */
-export function callerKey(headers: Headers): { secret: string; tenant: string } {
+export async function callerKey(
+  headers: Headers,
+  env: Env,
+): Promise<{ secret: string; tenant: string }> {
   const secret =
     bearerToken(headers.get("authorization")) ?? headers.get("x-api-key")?.trim() ?? null;
   if (!secret)
@@ -44,20 +53,25 @@ export function callerKey(headers: Headers): { secret: string; tenant: string } 
       "missing_api_key",
       "missing API key: send `Authorization: Bearer <key>` or `x-api-key`",
     );
-  const parsed = parseKey(secret);
-  if (!parsed) throw new GatewayFailure(401, "invalid_api_key", "not an Auraison API key");
+  const keySecret = configuredKeySecret(env);
+  if (!keySecret) throw new GatewayFailure(503, "not_initialized", KEY_SECRET_MISSING);
+  // A key central did not mint never reaches (or creates) a tenant's Durable Object.
+  const parsed = await verifyKey(secret, keySecret);
+  if (!parsed)
+    throw parseKey(secret)
+      ? new GatewayFailure(401, "invalid_api_key", "unknown or revoked API key")
+      : new GatewayFailure(401, "invalid_api_key", "not an Auraison API key");
   return { secret, tenant: parsed.tenant };
 }
-
-const TAG = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
 
 function header<S extends z.ZodType>(
   headers: Headers,
   name: string,
   schema: S,
 ): z.output<S> | null {
-  const value = headers.get(name)?.trim();
-  if (!value) return null;
+  // Exactly what the document publishes: an empty or malformed header is refused, not ignored.
+  const value = headers.get(name);
+  if (value === null) return null;
   const parsed = check(schema, value);
   if (!parsed.ok)
     throw new GatewayFailure(
@@ -70,8 +84,8 @@ function header<S extends z.ZodType>(
 }
 
 /** Reads, size-checks and validates a model request (errors in the caller's dialect). */
-export async function readInbound(request: Request, dialect: Dialect): Promise<Inbound> {
-  const { secret, tenant } = callerKey(request.headers);
+export async function readInbound(request: Request, dialect: Dialect, env: Env): Promise<Inbound> {
+  const { secret, tenant } = await callerKey(request.headers, env);
   let body: Record<string, unknown>;
   const bytes = Number(request.headers.get("content-length") ?? Number.NaN);
   try {
@@ -90,36 +104,10 @@ export async function readInbound(request: Request, dialect: Dialect): Promise<I
     throw error;
   }
   const headers = request.headers;
-  const tagsText = headers.get(HEADERS.tags)?.trim() ?? "";
-  const tags = tagsText
-    ? tagsText
-        .split(",")
-        .map((t) => t.trim().toLowerCase())
-        .filter(Boolean)
-    : [];
-  if (tags.length > 32 || tags.some((t) => !TAG.test(t)))
-    throw new GatewayFailure(
-      400,
-      "invalid_header",
-      `header ${HEADERS.tags}: up to 32 comma-separated lowercase tags`,
-      {
-        param: HEADERS.tags,
-      },
-    );
-  const intentType = headers.get(HEADERS.intentType)?.trim() || null;
-  if (intentType !== null && intentType.length > 128)
-    throw new GatewayFailure(
-      400,
-      "invalid_header",
-      `header ${HEADERS.intentType}: at most 128 characters`,
-    );
-  const cacheHeader = headers.get(HEADERS.cache)?.trim().toLowerCase() ?? "";
-  if (cacheHeader && cacheHeader !== "no-cache" && cacheHeader !== "no-store")
-    throw new GatewayFailure(
-      400,
-      "invalid_header",
-      `header ${HEADERS.cache}: no-cache or no-store`,
-    );
+  const shape = AttributionHeaders.shape;
+  const tags = header(headers, HEADERS.tags, shape[HEADERS.tags].unwrap())?.split(",") ?? [];
+  const intentType = header(headers, HEADERS.intentType, shape[HEADERS.intentType].unwrap());
+  const cacheHeader = header(headers, HEADERS.cache, shape[HEADERS.cache].unwrap());
   const size = Number.isFinite(bytes) ? bytes : JSON.stringify(body).length;
   const output =
     dialect === "anthropic"
@@ -136,14 +124,13 @@ export async function readInbound(request: Request, dialect: Dialect): Promise<I
     stream: body.stream === true,
     clientWantsUsage: streamOptions?.include_usage === true,
     attribution: {
-      run: header(headers, HEADERS.run, RunId),
-      agent: header(headers, HEADERS.agent, AgentId),
-      app: header(headers, HEADERS.app, AppName),
+      run: header(headers, HEADERS.run, shape[HEADERS.run].unwrap()),
+      agent: header(headers, HEADERS.agent, shape[HEADERS.agent].unwrap()),
+      app: header(headers, HEADERS.app, shape[HEADERS.app].unwrap()),
       intentType,
       tags,
     },
-    cacheMode:
-      cacheHeader === "no-cache" ? "no-cache" : cacheHeader === "no-store" ? "no-store" : "default",
+    cacheMode: cacheHeader ?? "default",
     estimate: { inputTokens: inputTokenBound(size, body), outputTokens: output },
     anthropicBeta: headers.get("anthropic-beta"),
   };

@@ -1,10 +1,11 @@
 import type { ModelAttempt } from "../../../contract";
-import { REDACTED, redactString } from "../../redact";
+import { REDACTED, redactString } from "../../../contract";
 import type { AnthropicMessagesRequest } from "../dialects/anthropic";
 import { type Dialect, GatewayFailure } from "../dialects/errors";
 import type { OpenAiChatRequest } from "../dialects/openai";
 import { KeyUnavailable } from "../keys/resolve";
 import { type Connection, connectionOf, sendUpstream } from "../providers/upstream";
+import { UpstreamRefused } from "../providers/upstream-url";
 import { retryAfterMs, retryDelayMs } from "../resilience/backoff";
 import {
   type FailureVerdict,
@@ -224,8 +225,9 @@ export async function runChain(
         }
       } catch (error) {
         deadline.clear();
-        if (error instanceof KeyUnavailable) {
-          log.attempts.push(attempt(provider.id, model, "skipped", "missing_key", null, 0));
+        if (error instanceof KeyUnavailable || error instanceof UpstreamRefused) {
+          const reason = error instanceof KeyUnavailable ? "missing_key" : "refused_upstream";
+          log.attempts.push(attempt(provider.id, model, "skipped", reason, null, 0));
           failures.push(`${label}: ${error.message}`);
           lastVerdict = null;
           break;

@@ -1,4 +1,5 @@
 import type { KeySource } from "../ticket";
+import { secretRefusal } from "./offers";
 import { MIN_KEK_LENGTH, openKey } from "./sealed-keys";
 
 /** A provider credential that cannot be had right now (a missing secret, a wrong KEK). */
@@ -12,15 +13,22 @@ export class KeyUnavailable extends Error {
 /** The slot a sealed key is bound to: the provider id, and which of its keys. */
 export const keySlot = (provider: string, which: "key" | "gateway_token") => `${provider}#${which}`;
 
-/** The plain key behind a reference: a Worker secret by name, or a sealed key opened with the KEK. */
+/**
+ * The plain key behind a reference, for a call to `host`: a Worker secret the operator offers
+ * to this tenant for that host (checked again here, at call time, so a config stored before an
+ * offer changed cannot reach it), or the tenant's own key sealed under the KEK.
+ */
 export async function resolveKey(
   source: KeySource | undefined,
   env: Env,
   tenant: string,
   slot: string,
+  host: string,
 ): Promise<string | null> {
   if (!source) return null;
   if ("secret" in source) {
+    const refused = secretRefusal(source.secret, tenant, host, env);
+    if (refused) throw new KeyUnavailable(refused);
     const value = (env as unknown as Record<string, unknown>)[source.secret];
     if (typeof value !== "string" || value === "")
       throw new KeyUnavailable(`the Worker secret ${source.secret} is not set`);

@@ -2,6 +2,7 @@ import type { Dialect } from "../dialects/errors";
 import { keySlot, resolveKey } from "../keys/resolve";
 import type { ProviderTarget } from "../ticket";
 import type { MaxTokensField } from "../translate/requests";
+import { privateUpstreamsAllowed, UpstreamRefused, upstreamUrlProblem } from "./upstream-url";
 import { callWorkersAi } from "./workers-ai";
 
 /** How to talk to a provider: its wire dialect and the OpenAI-style quirks it has. */
@@ -58,8 +59,9 @@ const trim = (url: string) => url.replace(/\/+$/, "");
 
 /**
  * Sends one attempt to a provider and returns its raw answer, in the provider's dialect, with
- * the credentials it used (so nothing the provider echoes back can carry them further). Keys
- * are resolved here, at call time, and go only into the outgoing request's headers.
+ * the credentials it used (so nothing the provider echoes back can carry them further). The URL
+ * and keys are checked and resolved here, at call time, and keys go only into the outgoing
+ * request's headers, to the host their offer names.
  */
 export async function sendUpstream(
   provider: ProviderTarget,
@@ -71,7 +73,10 @@ export async function sendUpstream(
     if (!env.AI) throw new Error("this Worker has no AI binding");
     return { response: await callWorkersAi(env.AI, request.body, request.signal), secrets: [] };
   }
-  const key = await resolveKey(provider.key, env, tenant, keySlot(provider.id, "key"));
+  const problem = upstreamUrlProblem(provider.base_url, privateUpstreamsAllowed(env));
+  if (problem) throw new UpstreamRefused(`base_url ${problem}`);
+  const host = new URL(provider.base_url).hostname;
+  const key = await resolveKey(provider.key, env, tenant, keySlot(provider.id, "key"), host);
   const headers: Record<string, string> = {
     "content-type": "application/json",
     ...(request.stream ? { accept: "text/event-stream" } : { accept: "application/json" }),
@@ -87,6 +92,7 @@ export async function sendUpstream(
       env,
       tenant,
       keySlot(provider.id, "gateway_token"),
+      host,
     );
     if (token) {
       headers["cf-aig-authorization"] = `Bearer ${token}`;

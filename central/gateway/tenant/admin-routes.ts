@@ -1,6 +1,5 @@
 import { GatewayConfig } from "../../../contract";
-import { readJson } from "../../http/body";
-import { audited, type Handlers } from "../../tenant/routes/types";
+import { audited, bodyJson, type Handlers } from "../../tenant/routes/types";
 
 /** The gateway's admin API, served by the tenant object like every platform route. */
 export const gatewayHandlers: Handlers = {
@@ -9,7 +8,7 @@ export const gatewayHandlers: Handlers = {
   },
 
   async putGatewayConfig(c) {
-    const config = await readJson(c.req.raw, GatewayConfig, { limit: GATEWAY_CONFIG_LIMIT });
+    const config = bodyJson(c, GatewayConfig);
     const view = await c.env.gateway.putConfig(config);
     audited(c, "gateway", {
       version: view.version,

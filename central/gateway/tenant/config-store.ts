@@ -9,9 +9,11 @@ import {
 import type { Database } from "../../db/database";
 import { ApiFailure } from "../../http/errors";
 import { iso, isoOrNull } from "../../tenant/context";
+import { secretRefusal } from "../keys/offers";
 import { keySlot } from "../keys/resolve";
 import { MIN_KEK_LENGTH, sealKey } from "../keys/sealed-keys";
 import type { Prices } from "../pricing/prices";
+import { privateUpstreamsAllowed, upstreamUrlProblem } from "../providers/upstream-url";
 import type { KeySource } from "../ticket";
 import {
   gatewayConfig,
@@ -41,7 +43,7 @@ export class GatewayConfigStore {
     private readonly db: Database,
     private readonly tenant: string,
     private readonly now: () => number,
-    private readonly kek: () => string | undefined,
+    private readonly env: Env,
   ) {}
 
   current(): ConfigSnapshot {
@@ -95,11 +97,34 @@ export class GatewayConfigStore {
     const previous = new Map(before.config.providers.map((p) => [p.id, p]));
     const issues: ValidationIssue[] = [];
     const providers: StoredProvider[] = [];
+    const refuse = (path: string, message: string) =>
+      issues.push({
+        path,
+        expected: "a URL and keys this platform allows",
+        message,
+        code: "refused",
+      });
     for (const [i, provider] of next.providers.entries()) {
       const stored = { ...provider } as StoredProvider & Record<string, unknown>;
+      const baseUrl = "base_url" in provider ? provider.base_url : null;
+      const urlProblem =
+        baseUrl === null ? null : upstreamUrlProblem(baseUrl, privateUpstreamsAllowed(this.env));
+      if (urlProblem) refuse(`providers[${i}].base_url`, `base_url ${urlProblem}`);
       for (const which of ["key", "gateway_token"] as const) {
         const input = (provider as Record<string, unknown>)[which] as ProviderKeyInput | undefined;
         if (input === undefined) continue;
+        if ("secret" in input && baseUrl !== null && !urlProblem) {
+          const refused = secretRefusal(
+            input.secret,
+            this.tenant,
+            new URL(baseUrl).hostname,
+            this.env,
+          );
+          if (refused) {
+            refuse(`providers[${i}].${which}`, refused);
+            continue;
+          }
+        }
         const kept = await this.keySource(input, provider.id, which, previous.get(provider.id));
         if (typeof kept === "string")
           issues.push({
@@ -112,10 +137,11 @@ export class GatewayConfigStore {
       }
       providers.push(stored);
     }
+    // Well-formed, but refused by this platform's policy or the tenant's stored keys: 422.
     if (issues.length)
       throw new ApiFailure(
-        400,
-        "invalid_request",
+        422,
+        "unprocessable",
         `invalid gateway config at ${issues[0]!.path}: ${issues[0]!.message}`,
         issues,
       );
@@ -170,7 +196,7 @@ export class GatewayConfigStore {
       if (old && "sealed" in old) return old;
       return `no ${which === "key" ? "key" : "gateway token"} is stored for provider ${provider}; send { "value": "..." } once`;
     }
-    const kek = this.kek();
+    const kek = this.env.AURAISON_GATEWAY_KEK;
     if (!kek || kek.length < MIN_KEK_LENGTH)
       throw new ApiFailure(
         503,

@@ -68,7 +68,7 @@ export class GatewayDesk {
     private readonly env: Env,
   ) {
     const { db, now } = ctx;
-    this.config = new GatewayConfigStore(db, ctx.tenant, now, () => env.AURAISON_GATEWAY_KEK);
+    this.config = new GatewayConfigStore(db, ctx.tenant, now, env);
     this.health = new ProviderHealthStore(db, now);
     this.rates = new RateLimiter(now);
     this.budgets = new BudgetLedger(db, ctx.storage, now, ctx.log.with({ component: "gateway" }));

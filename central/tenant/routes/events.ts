@@ -1,11 +1,8 @@
 import { EventStreamQuery, EventsQuery, IngestRequest } from "../../../contract";
-import { ROUTES } from "../../api/spec";
 import { pageJson } from "../../events/reader";
-import { readJson, readQuery } from "../../http/body";
+import { readQuery } from "../../http/body";
 import { ApiFailure } from "../../http/errors";
-import { audited, type Handlers } from "./types";
-
-const ingestLimit = ROUTES.find((r) => r.route.operationId === "ingestEvents")?.bodyLimit;
+import { audited, bodyJson, type Handlers } from "./types";
 
 export const eventHandlers: Handlers = {
   async listEvents(c) {
@@ -35,7 +32,7 @@ export const eventHandlers: Handlers = {
   },
 
   async ingestEvents(c) {
-    const { events } = await readJson(c.req.raw, IngestRequest, { limit: ingestLimit });
+    const { events } = bodyJson(c, IngestRequest);
     const outcome = c.env.ingest.ingest(events, { kind: "http", keyApp: c.get("principal").app });
     audited(c, null, {
       stored: outcome.stored,

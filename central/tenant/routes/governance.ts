@@ -1,20 +1,11 @@
 import { AuditQuery, KeyCreateRequest, TenantSettings } from "../../../contract";
-import { readJson, readQuery } from "../../http/body";
+import { readQuery } from "../../http/body";
 import { ApiFailure, notFound } from "../../http/errors";
-import { audited, type Handlers } from "./types";
+import { audited, bodyJson, type Handlers } from "./types";
 
 export const governanceHandlers: Handlers = {
   async createKey(c) {
-    const request = await readJson(c.req.raw, KeyCreateRequest);
-    if (request.app !== undefined && request.role !== "agent")
-      throw new ApiFailure(400, "invalid_request", "`app` restricts agent keys only", [
-        {
-          path: "app",
-          expected: "absent unless role is agent",
-          message: "only agent keys are app-scoped",
-          code: "refused",
-        },
-      ]);
+    const request = bodyJson(c, KeyCreateRequest);
     const created = await c.env.keys.create(request, c.get("principal").id);
     audited(c, created.id, { role: created.role, name: created.name, app: created.app });
     return c.json(created, 201);
@@ -52,7 +43,7 @@ export const governanceHandlers: Handlers = {
   },
 
   async putSettings(c) {
-    const settings = await readJson(c.req.raw, TenantSettings);
+    const settings = bodyJson(c, TenantSettings);
     c.env.record.putSettings(settings);
     c.env.runs.rearmAll(c.env.record.settings(), c.env.ctx.now());
     c.env.ctx.rearm();

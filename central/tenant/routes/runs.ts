@@ -1,5 +1,6 @@
 import {
   CancelRequest,
+  canonicalJson,
   check,
   ForkRequest,
   type Intent,
@@ -7,34 +8,42 @@ import {
   IntentId,
   IntentRequest,
   IntentsQuery,
-  LIMITS,
   RunId,
   RunsQuery,
+  redact,
   runStateOf,
   uuidv7,
   type WaitingView,
 } from "../../../contract";
+import { digestOf } from "../../auth/keys";
 import type { Principal } from "../../auth/principal";
-import { readJson, readQuery } from "../../http/body";
+import { readQuery } from "../../http/body";
 import { ApiFailure, notFound } from "../../http/errors";
 import { iso } from "../context";
 import type { TenantServices } from "../services";
-import { audited, type Handlers, type TenantContextHono } from "./types";
+import { audited, bodyJson, type Handlers, type TenantContextHono } from "./types";
 
 export const runHandlers: Handlers = {
   async submitIntent(c) {
-    const request = await readJson(c.req.raw, IntentRequest, { limit: LIMITS.intentBytes });
+    const request = bodyJson(c, IntentRequest);
     const s = c.env;
+    const digest = await digestOf(canonicalJson(request));
     if (request.idempotency_key !== undefined) {
       const earlier = s.runs.intentByKey(request.idempotency_key);
       if (earlier) {
+        if (earlier.requestDigest !== null && earlier.requestDigest !== digest)
+          throw new ApiFailure(
+            409,
+            "conflict",
+            `idempotency_key '${request.idempotency_key}' was already used for a different intent (${earlier.intentId}); a retry must send the same request`,
+          );
         audited(c, earlier.intentId, { duplicate: true });
         return c.json(accepted(s, earlier.intent, true), 200);
       }
     }
     const now = s.ctx.now();
     if (request.deadline !== undefined && Date.parse(request.deadline) <= now)
-      throw new ApiFailure(400, "invalid_request", "the deadline has already passed", [
+      throw new ApiFailure(422, "unprocessable", "the deadline has already passed", [
         {
           path: "deadline",
           expected: `a time after ${iso(now)}`,
@@ -47,7 +56,9 @@ export const runHandlers: Handlers = {
     const intent: Intent = {
       intent_id: uuidv7(),
       type: request.type,
-      params: request.params,
+      // Stored, echoed and dispatched redacted: secrets reach a lab host through its own
+      // environment, never through central's records.
+      params: redact(request.params),
       policy_ctx: {
         tenant: s.ctx.tenant,
         principal: c.get("principal").id,
@@ -60,12 +71,12 @@ export const runHandlers: Handlers = {
       ...(request.fork_of ? { fork_of: request.fork_of } : {}),
       created_at: iso(now),
     };
-    return c.json(submit(c, intent), 201);
+    return c.json(submit(c, intent, digest), 201);
   },
 
   async cancelIntent(c) {
     const id = pathId(c, IntentId, "intent");
-    const { reason } = await readJson(c.req.raw, CancelRequest, { empty: {} });
+    const { reason } = bodyJson(c, CancelRequest, { empty: {} });
     const run = c.env.runs.runOfIntent(id);
     if (!run) throw notFound(`intent ${id}`);
     return c.json(cancel(c, run.run_id, reason));
@@ -97,13 +108,13 @@ export const runHandlers: Handlers = {
 
   async cancelRun(c) {
     const id = pathId(c, RunId, "run");
-    const { reason } = await readJson(c.req.raw, CancelRequest, { empty: {} });
+    const { reason } = bodyJson(c, CancelRequest, { empty: {} });
     return c.json(cancel(c, id, reason));
   },
 
   async forkRun(c) {
     const id = pathId(c, RunId, "run");
-    const request = await readJson(c.req.raw, ForkRequest, { empty: {} });
+    const request = bodyJson(c, ForkRequest, { empty: {} });
     const s = c.env;
     const original = s.runs.get(id);
     if (!original) throw notFound(`run ${id}`);
@@ -143,10 +154,17 @@ export const runHandlers: Handlers = {
   },
 };
 
-function submit(c: TenantContextHono, intent: Intent): IntentAccepted {
+function submit(
+  c: TenantContextHono,
+  intent: Intent,
+  requestDigest: string | null = null,
+): IntentAccepted {
   const s = c.env;
   const principal: Principal = c.get("principal");
-  const run = s.runs.create(intent, principal.id, s.ctx.now(), uuidv7(), s.ctx.settings());
+  const run = s.runs.create(intent, principal.id, s.ctx.now(), uuidv7(), {
+    settings: s.ctx.settings(),
+    requestDigest,
+  });
   s.scheduler.tryDispatch(run, intent);
   const now = s.runs.get(run.run_id)!;
   audited(c, intent.intent_id, { run_id: run.run_id, status: now.status });

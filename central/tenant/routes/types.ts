@@ -1,5 +1,7 @@
 import type { Context } from "hono";
+import type { z } from "zod";
 import type { Principal } from "../../auth/principal";
+import { parseJson } from "../../http/body";
 import type { TenantServices } from "../services";
 
 export type TenantEnv = {
@@ -9,6 +11,8 @@ export type TenantEnv = {
     requestId: string | null;
     auditTarget: string | null;
     auditDetail: Record<string, unknown> | null;
+    /** A mutating route's body, read (within its limit) before anything else looks at it. */
+    body: string;
   };
 };
 
@@ -26,4 +30,13 @@ export function audited(
 ): void {
   c.set("auditTarget", target);
   c.set("auditDetail", detail);
+}
+
+/** The mutating call's body as JSON, validated against `schema` (400/415 as readJson). */
+export function bodyJson<S extends z.ZodType>(
+  c: TenantContextHono,
+  schema: S,
+  options: { empty?: unknown } = {},
+): z.output<S> {
+  return parseJson(c.get("body"), c.req.header("content-type") ?? null, schema, options);
 }

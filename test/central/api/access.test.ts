@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROUTES, type RouteSpec } from "../../../central/api/spec";
+import { PLATFORM_ENV } from "../../../central/env";
 import { type Role, uuidv7 } from "../../../contract";
 import {
   BOOTSTRAP_KEY,
@@ -284,10 +285,14 @@ describe("access matrix: other tenant's resources and foreign keys", () => {
     expect(result.rejected[0]!.issues[0]!.path).toBe("tenant");
   });
 
-  it("refuses an agent WebSocket for keys that are not this tenant's agent keys", async () => {
+  it("refuses an agent WebSocket for keys that are not this tenant's live agent keys", async () => {
+    const revoked = await newKey(a.keys.admin, "agent");
+    await json(await call("DELETE", `/v1/keys/${revoked.id}`, { key: a.keys.admin }), 200);
     for (const [key, status] of [
       [a.keys.admin, 403],
+      [a.keys.operator, 403],
       [a.keys.viewer, 403],
+      [revoked.key, 401],
       [`aur_agent_${a.tenant}_${"Z".repeat(43)}`, 401],
       [`aur_agent_${b.tenant}_${secretOf(a.keys.agent)}`, 401],
       [BOOTSTRAP_KEY, 403],
@@ -296,5 +301,65 @@ describe("access matrix: other tenant's resources and foreign keys", () => {
         `upgrade answered ${status}`,
       );
     }
+    // An agent key connects to its own tenant only: the agent it registers is nowhere else.
+    const visitor = await connectAgent(a.keys.agent, a.tenant, "a-visitor");
+    const listed = async (t: Tenant) =>
+      (
+        await json<{ agents: { agent_id: string }[] }>(
+          await call("GET", "/v1/agents", { key: t.keys.admin }),
+          200,
+        )
+      ).agents.map((x) => x.agent_id);
+    expect(await listed(a)).toContain("a-visitor");
+    expect(await listed(b)).not.toContain("a-visitor");
+    visitor.close();
+  });
+});
+
+describe("access matrix: the gateway configuration never reaches a platform secret", () => {
+  const provider = (name: string, slot: "key" | "gateway_token") =>
+    slot === "key"
+      ? {
+          id: "p",
+          kind: "openai",
+          base_url: "https://api.openai.com/v1",
+          key: { secret: name },
+          models: ["m"],
+        }
+      : {
+          id: "p",
+          kind: "ai-gateway",
+          account_id: "acct",
+          gateway_id: "gw",
+          upstream: "openai",
+          key: { secret: name },
+          gateway_token: { secret: name },
+          models: ["m"],
+        };
+
+  it("every binding and secret the Worker holds, in every key slot: refused for admins, 403 for every other role, config unchanged", async () => {
+    const before = await json<{ version: number }>(
+      await call("GET", "/v1/gateway/config", { key: a.keys.admin }),
+      200,
+    );
+    for (const name of PLATFORM_ENV) {
+      for (const slot of ["key", "gateway_token"] as const) {
+        const body = { providers: [provider(name, slot)] };
+        for (const role of ROLES) {
+          const response = await call("PUT", "/v1/gateway/config", { key: a.keys[role], body });
+          const text = await response.text();
+          expect(response.status, `${role} ${name} ${slot}: ${text}`).toBe(
+            // AURAISON_* names fail the schema (400); the bindings fail the operator's offer (422).
+            role !== "admin" ? 403 : name.startsWith("AURAISON_") ? 400 : 422,
+          );
+          if (role === "admin") expect(text).toContain(`providers[0].${slot}`);
+        }
+      }
+    }
+    const after = await json<{ version: number }>(
+      await call("GET", "/v1/gateway/config", { key: a.keys.admin }),
+      200,
+    );
+    expect(after.version).toBe(before.version);
   });
 });

@@ -61,3 +61,39 @@ describe("GET /openapi.json", () => {
     expect((await json<{ error: { code: string } }>(wrong)).error.code).toBe("method_not_allowed");
   });
 });
+
+describe("the document and the answers agree", () => {
+  it("publishes nullable timestamps and JSON objects so real nulls validate", async () => {
+    const doc = await json<{ components: { schemas: Record<string, Record<string, unknown>> } }>(
+      await call("GET", "/openapi.json"),
+      200,
+    );
+    const keyInfo = doc.components.schemas.KeyInfo as { properties: Record<string, unknown> };
+    expect(keyInfo.properties.last_used_at).toEqual({
+      anyOf: [{ $ref: "#/components/schemas/Timestamp" }, { type: "null" }],
+    });
+    expect(doc.components.schemas.JsonObject).toMatchObject({
+      type: "object",
+      additionalProperties: { $ref: "#/components/schemas/JsonValue" },
+    });
+    expect(JSON.stringify(doc)).not.toContain('"allOf":[{"$ref":"#/components/schemas/Timestamp"}');
+  });
+
+  it("refuses what the document rules out: long request ids, non-decimal integers, bad cursors", async () => {
+    const { admin } = await newTenant();
+    const longId = await json<{ error: { issues: { path: string }[] } }>(
+      await call("POST", "/v1/keys", {
+        key: admin,
+        body: { role: "viewer", name: "v" },
+        headers: { "x-request-id": "r".repeat(201) },
+      }),
+      400,
+    );
+    expect(longId.error.issues[0]!.path).toBe("x-request-id");
+    for (const query of ["after=0x10", "after=1e1", "after=-1", "after=%2016", "limit=0"])
+      expect((await call("GET", `/v1/events?${query}`, { key: admin })).status, query).toBe(400);
+    await json(await call("GET", "/v1/events?after=16", { key: admin }), 200);
+    for (const path of ["/v1/runs?before=-1", "/v1/audit?before=-1", "/v1/audit?before=0x10"])
+      expect((await call("GET", path, { key: admin })).status, path).toBe(400);
+  });
+});

@@ -1,19 +1,33 @@
 import { describe, expect, it } from "vitest";
-import { digestsEqual, mintKey, parseKey, sha256 } from "../../../central/auth/keys";
+import { digestsEqual, mintKey, parseKey, sha256, verifyKey } from "../../../central/auth/keys";
 import { API_KEY_PATTERN } from "../../../contract";
 
+const SIGNING = "s".repeat(40);
+
 describe("key format", () => {
-  it("mints aur_<role>_<tenant>_<43 base64url chars> keys that parse back to their tenant", () => {
+  it("mints aur_<role>_<tenant>_<43 base64url chars> keys that parse back to their tenant", async () => {
     const keys = new Set<string>();
     for (const role of ["admin", "operator", "viewer", "agent"] as const) {
-      const key = mintKey(role, "acme-lab");
+      const key = await mintKey(role, "acme-lab", SIGNING);
       expect(key).toMatch(API_KEY_PATTERN);
       expect(parseKey(key)?.tenant).toBe("acme-lab");
+      expect((await verifyKey(key, SIGNING))?.tenant).toBe("acme-lab");
       keys.add(key);
     }
     expect(keys.size).toBe(4);
     expect(parseKey(`aur_root_acme_${"a".repeat(43)}`)).toBeNull();
     expect(parseKey(`aur_admin_acme_${"a".repeat(42)}`)).toBeNull();
+  });
+
+  it("verifies only keys minted under the same secret, for the tenant and role they name", async () => {
+    const key = await mintKey("admin", "acme-lab", SIGNING);
+    const secret = key.slice(-43);
+    expect(await verifyKey(key, `${SIGNING}x`)).toBeNull();
+    expect(await verifyKey(`aur_admin_other-lab_${secret}`, SIGNING)).toBeNull();
+    expect(await verifyKey(`aur_view_acme-lab_${secret}`, SIGNING)).toBeNull();
+    expect(await verifyKey(`aur_admin_acme-lab_${"A".repeat(43)}`, SIGNING)).toBeNull();
+    const flipped = `${secret.slice(0, 10)}${secret[10] === "A" ? "B" : "A"}${secret.slice(11)}`;
+    expect(await verifyKey(`aur_admin_acme-lab_${flipped}`, SIGNING)).toBeNull();
   });
 
   it("compares digests in constant time and by value", async () => {

@@ -439,20 +439,15 @@ describe("cancel, deadlines, idempotency, fork", () => {
     expect((await agent.next("cancel")).run_id).toBe(running.run.run_id);
   });
 
-  it("honours idempotency_key: the same key returns the first intent, with 200", async () => {
+  it("honours idempotency_key: the same key and request returns the first intent, with 200", async () => {
     const { admin } = await fleet({});
-    const first = await submit(admin, {
+    const request = {
       targets: [{ app: "x" }],
+      params: { prompt: "nightly" },
       idempotency_key: "nightly-2026-11-21",
-    });
-    const again = await call("POST", "/v1/intents", {
-      key: admin,
-      body: {
-        targets: [{ app: "x" }],
-        params: { prompt: "other" },
-        idempotency_key: "nightly-2026-11-21",
-      },
-    });
+    };
+    const first = await submit(admin, request);
+    const again = await call("POST", "/v1/intents", { key: admin, body: request });
     const body = await json<{
       duplicate: boolean;
       intent: { intent_id: string };

@@ -200,3 +200,25 @@ describe("event ingest", () => {
     ).not.toContain(openai);
   });
 });
+
+describe("intent params", () => {
+  it("are redacted before they are stored, echoed or dispatched", async () => {
+    const { admin } = await newTenant();
+    const token = `glpat-${crypto.randomUUID().replace(/-/g, "").slice(0, 20)}`;
+    const accepted = await json<{ intent: { intent_id: string; params: Record<string, unknown> } }>(
+      await call("POST", "/v1/intents", {
+        key: admin,
+        body: {
+          targets: [{ app: "nobody" }],
+          params: { prompt: `clone with ${token}`, api_key: "x" },
+        },
+      }),
+      201,
+    );
+    expect(JSON.stringify(accepted)).not.toContain(token);
+    expect(accepted.intent.params).toEqual({
+      prompt: "clone with [REDACTED]",
+      api_key: "[REDACTED]",
+    });
+  });
+});

@@ -10,9 +10,21 @@ export const SECRETS = {
   FAKE_ANTHROPIC_KEY: `sk-ant-api03-${randomBytes(24).toString("base64url")}`,
 };
 
-/** Central under wrangler dev with the gateway's secrets. */
+/** The provider secrets offered to every tenant, for the fake upstreams on this machine. */
+export const OFFERS = {
+  FAKE_OPENAI_KEY: { hosts: ["127.0.0.1"] },
+  FAKE_ANTHROPIC_KEY: { hosts: ["127.0.0.1"] },
+};
+
+/** Central under wrangler dev with the gateway's secrets, allowed to call providers on 127.0.0.1. */
 export function startGatewayDev(): Promise<CentralDev> {
-  return startCentralDev({ vars: SECRETS });
+  return startCentralDev({
+    vars: {
+      ...SECRETS,
+      AURAISON_PROVIDER_SECRETS: JSON.stringify(OFFERS),
+      AURAISON_PRIVATE_UPSTREAMS: "allow",
+    },
+  });
 }
 
 let tenants = 0;

@@ -51,9 +51,41 @@ describe("x-request-id replays", () => {
       (await call("POST", "/v1/intents", { key: admin, body: { targets: [] }, headers: bad }))
         .status,
     ).toBe(400);
-    expect((await call("POST", "/v1/intents", { key: admin, body, headers: bad })).status).toBe(
-      400,
+    expect(
+      (
+        await call("POST", "/v1/intents", { key: admin, body: { targets: [] }, headers: bad })
+      ).headers.get("x-idempotent-replay"),
+    ).toBe("true");
+    // The same id with another body is refused, never answered with the first result.
+    const other = await json<{ error: { message: string } }>(
+      await call("POST", "/v1/intents", { key: admin, body, headers: bad }),
+      409,
     );
+    expect(other.error.message).toContain("different body");
+  });
+
+  it("refuses an x-request-id reused with another body on every mutating route", async () => {
+    const { admin } = await newTenant();
+    const headers = { "x-request-id": "settings-1" };
+    await json(
+      await call("PUT", "/v1/settings", {
+        key: admin,
+        body: { retry: { max_attempts: 2 } },
+        headers,
+      }),
+      200,
+    );
+    const changed = await call("PUT", "/v1/settings", {
+      key: admin,
+      body: { retry: { max_attempts: 9 } },
+      headers,
+    });
+    expect(changed.status).toBe(409);
+    const settings = await json<{ retry: { max_attempts: number } }>(
+      await call("GET", "/v1/settings", { key: admin }),
+      200,
+    );
+    expect(settings.retry.max_attempts).toBe(2);
   });
 
   it("refuses an id reused for a different call, and keeps ids per principal", async () => {
@@ -89,5 +121,42 @@ describe("x-request-id replays", () => {
     );
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain(secretOf(created.key));
+  });
+});
+
+describe("intent idempotency keys", () => {
+  it("replay the same request to any caller, and refuse another request under the same key", async () => {
+    const { admin } = await newTenant();
+    const operator = (await newKey(admin, "operator")).key;
+    const body = { params: { prompt: "p" }, targets: [{ app: "a" }], idempotency_key: "nightly-1" };
+    const first = await json<{ intent: { intent_id: string }; duplicate: boolean }>(
+      await call("POST", "/v1/intents", { key: admin, body }),
+      201,
+    );
+    // Same request (keys in another order): the first intent, marked as a duplicate.
+    const reordered = {
+      idempotency_key: "nightly-1",
+      targets: [{ app: "a" }],
+      params: { prompt: "p" },
+    };
+    const again = await json<{ intent: { intent_id: string }; duplicate: boolean }>(
+      await call("POST", "/v1/intents", { key: operator, body: reordered }),
+      200,
+    );
+    expect(again).toMatchObject({ duplicate: true, intent: { intent_id: first.intent.intent_id } });
+    // Another request under the same key: refused, saying so, and nothing new is created.
+    const conflict = await json<{ error: { code: string; message: string } }>(
+      await call("POST", "/v1/intents", {
+        key: operator,
+        body: { ...body, params: { prompt: "something else" } },
+      }),
+      409,
+    );
+    expect(conflict.error.message).toContain("idempotency_key 'nightly-1' was already used");
+    const runs = await json<{ runs: unknown[] }>(
+      await call("GET", "/v1/runs", { key: admin }),
+      200,
+    );
+    expect(runs.runs).toHaveLength(1);
   });
 });

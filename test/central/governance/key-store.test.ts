@@ -95,14 +95,17 @@ describe("API keys", () => {
     const { admin } = await newTenant();
     const scoped = await newKey(admin, "agent", "lab-notes");
     expect(scoped.app).toBe("lab-notes");
-    const refused = await json<{ error: { issues: { path: string }[] } }>(
+    const refused = await json<{ error: { issues: { expected: string; code: string }[] } }>(
       await call("POST", "/v1/keys", {
         key: admin,
         body: { role: "viewer", name: "v", app: "lab-notes" },
       }),
       400,
     );
-    expect(refused.error.issues[0]!.path).toBe("app");
+    expect(refused.error.issues[0]).toMatchObject({
+      code: "unrecognized_keys",
+      expected: 'no key "app"',
+    });
     const bad = await json<{ error: { issues: { path: string }[] } }>(
       await call("POST", "/v1/keys", { key: admin, body: { role: "root", name: "x" } }),
       400,

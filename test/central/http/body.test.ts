@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { LIMITS } from "../../../contract";
-import { call, json, newTenant } from "../support";
+import { LIMITS, MAX_JSON_DEPTH } from "../../../contract";
+import { call, connectAgent, json, newKey, newTenant } from "../support";
 
 type Err = {
   error: {
@@ -56,7 +56,7 @@ describe("bad inputs get the right 4xx and change nothing", () => {
 
     const past = await json<Err>(
       await post({ body: { targets: [{ app: "a" }], deadline: "2020-01-01T00:00:00.000Z" } }),
-      400,
+      422,
     );
     expect(past.error.issues![0]!.path).toBe("deadline");
 
@@ -102,5 +102,64 @@ describe("bad inputs get the right 4xx and change nothing", () => {
       } as RequestInit),
     );
     expect(streamed.status).toBe(413);
+  });
+});
+
+/** `{"a":{"a":...1}}`, `levels` objects deep, as text (JSON.stringify itself recurses). */
+const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}`;
+
+/** `value` as JSON with the `"@DEEP@"` placeholder replaced by raw JSON text. */
+const withRaw = (value: unknown, raw: string) => JSON.stringify(value).replace('"@DEEP@"', raw);
+
+describe("deeply nested JSON is refused with the limit and where, never a stack overflow", () => {
+  it("intent params nested 3,000 deep", async () => {
+    const { admin } = await newTenant();
+    const refused = await json<Err>(
+      await call("POST", "/v1/intents", {
+        key: admin,
+        raw: withRaw({ targets: [{ app: "a" }], params: { deep: "@DEEP@" } }, nested(3_000)),
+      }),
+      400,
+    );
+    expect(refused.error.code).toBe("invalid_request");
+    expect(refused.error.message).toContain(`deeper than ${MAX_JSON_DEPTH} levels`);
+    const issue = refused.error.issues![0]!;
+    expect(issue.code).toBe("too_deep");
+    expect(issue.path).toBe(`params.deep${".a".repeat(MAX_JSON_DEPTH - 2)}`);
+  });
+
+  it("an event payload nested 10,000 deep, over HTTP and over the agent socket", async () => {
+    const { tenant, admin } = await newTenant();
+    const agentKey = (await newKey(admin, "agent")).key;
+    const agent = await connectAgent(agentKey, tenant, "deep");
+    const event = agent.event("message", { role: "assistant", text: "x", deep: "@DEEP@" });
+    const deep = nested(10_000);
+    const refused = await json<Err>(
+      await call("POST", "/v1/events", { key: agentKey, raw: withRaw({ events: [event] }, deep) }),
+      400,
+    );
+    expect(refused.error.issues![0]).toMatchObject({ code: "too_deep" });
+    expect(refused.error.issues![0]!.path).toMatch(/^events\[0\]\.payload\.deep\.a/);
+    agent.ws.send(withRaw({ type: "events", batch_id: "deep", events: [event] }, deep));
+    const error = await agent.next("error");
+    expect(error.message).toContain(`deeper than ${MAX_JSON_DEPTH} levels`);
+    // The socket is still served.
+    const ack = await agent.emit([
+      agent.event("heartbeat", { status: "online", running: [], outbox_pending: 0, load: null }),
+    ]);
+    expect(ack.stored).toHaveLength(1);
+  });
+
+  it("the gateway refuses a deep request the same way", async () => {
+    const { admin } = await newTenant();
+    const refused = await call("POST", "/v1/chat/completions", {
+      key: admin,
+      raw: withRaw(
+        { model: "auto", messages: [{ role: "user", content: "hi" }], metadata: "@DEEP@" },
+        nested(5_000),
+      ),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain(`deeper than ${MAX_JSON_DEPTH} levels`);
   });
 });

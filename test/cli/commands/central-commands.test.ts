@@ -370,3 +370,27 @@ describe("the first hour: what a new user runs into", { timeout: 120_000 }, () =
     expect((await cli(["settings", "show"], viewer)).code).toBe(4);
   });
 });
+
+describe("keys from a file", () => {
+  it("--key-file authenticates every command without the key on the command line", async () => {
+    const file = join(home, "viewer.key");
+    writeFileSync(file, `${await createKey(central.url, admin, "viewer", "from-file")}\n`, {
+      mode: 0o600,
+    });
+    const listed = await runCli(["--json", "agents", "list", "--key-file", file], {
+      env: { AURAISON_HOME: home, AURAISON_URL: central.url, AURAISON_KEY: "" },
+      timeoutMs: 30_000,
+    });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toBeInstanceOf(Array);
+    // A viewer key it is: it may not create keys.
+    const refused = await runCli(
+      ["keys", "create", "--role", "viewer", "--name", "x", "--key-file", file],
+      {
+        env: { AURAISON_HOME: home, AURAISON_URL: central.url, AURAISON_KEY: admin },
+        timeoutMs: 30_000,
+      },
+    );
+    expect(refused.code).toBe(4);
+  });
+});

@@ -17,7 +17,13 @@ const dir = mkdtempSync(join(tmpdir(), "auraison-cli-gateway-"));
 const KEY_IN_ENV = "sk-lab-0123456789abcdefghijkl";
 
 beforeAll(async () => {
-  central = await startCentralDev({ vars: { AURAISON_GATEWAY_KEK: "k".repeat(43) } });
+  central = await startCentralDev({
+    vars: {
+      AURAISON_GATEWAY_KEK: "k".repeat(43),
+      AURAISON_PROVIDER_SECRETS: JSON.stringify({ OPENAI_API_KEY: { hosts: ["api.openai.com"] } }),
+      AURAISON_PRIVATE_UPSTREAMS: "allow",
+    },
+  });
   admin = await createTenant(central.url, central.bootstrapKey, "cli-gw");
 }, 120_000);
 afterAll(async () => {

@@ -18,6 +18,7 @@ describe("the local stack's model plan", () => {
       AURAISON_ANTHROPIC_MODEL: "claude-haiku-4-5",
       AURAISON_FALLBACK_BASE_URL: "http://127.0.0.1:11434/v1",
       AURAISON_FALLBACK_MODEL: "llama3.1:8b",
+      AURAISON_FALLBACK_KEY: "lab-key-0123456789",
     });
     expect(plan.kind).toBe("gateway");
     if (plan.kind !== "gateway") return;
@@ -29,8 +30,16 @@ describe("the local stack's model plan", () => {
     expect(plan.secrets).toEqual({
       ANTHROPIC_API_KEY: "sk-ant-test-0123456789",
       OPENAI_API_KEY: "sk-openai-test-0123456789",
+      LAB_FALLBACK_KEY: "lab-key-0123456789",
+    });
+    // Each key is offered to the local tenant for its own provider's host only.
+    expect(plan.offers).toEqual({
+      ANTHROPIC_API_KEY: { hosts: ["api.anthropic.com"] },
+      OPENAI_API_KEY: { hosts: ["api.openai.com"] },
+      LAB_FALLBACK_KEY: { hosts: ["127.0.0.1"] },
     });
     expect(JSON.stringify(plan.config)).not.toContain("sk-");
+    expect(JSON.stringify(plan.config)).not.toContain("lab-key");
   });
 
   it("with a gateway config file, hands central the secrets the file names that the environment has", () => {
@@ -44,6 +53,7 @@ describe("the local stack's model plan", () => {
       kind: "gateway",
       file,
       secrets: { OPENAI_API_KEY: "sk-openai-test-0123456789" },
+      offers: { OPENAI_API_KEY: { hosts: ["api.openai.com"] } },
     });
     if (plan.kind === "gateway") expect(Object.keys(plan.secrets)).toEqual(["OPENAI_API_KEY"]);
     expect(describePlan(plan)).toContain(`configured from ${file}`);

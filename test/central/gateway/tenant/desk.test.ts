@@ -437,7 +437,7 @@ describe("gateway admin API", () => {
         key: admin,
         body: { providers: PROVIDERS, aliases: { fast: { candidates: ["lab/gpt-9"] } } },
       }),
-      400,
+      422,
     );
     expect(bad.error.issues.map((i) => i.path)).toEqual(["aliases.fast.candidates[0]"]);
     await configure(admin);
@@ -476,7 +476,7 @@ describe("gateway admin API", () => {
         key: admin,
         body: { providers: [{ ...provider, key: { stored: true } }] },
       }),
-      400,
+      422,
     );
     expect(nothingStored.error.issues).toMatchObject([
       {

@@ -1,0 +1,20 @@
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+
+/**
+ * The edge's state (outbox, run records, sessions, the lock) holds what runs saw and did: it is
+ * the agent user's alone. Directories are 0700 and files 0600, whatever the umask; an existing
+ * directory is tightened, so a state dir made by hand or by an older version is covered too.
+ */
+export const PRIVATE_FILE_MODE = 0o600;
+const PRIVATE_DIR_MODE = 0o700;
+
+export function privateDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  chmodSync(dir, PRIVATE_DIR_MODE);
+  return dir;
+}
+
+/** Tightens a file something else created (pi's session files). */
+export function privateFile(file: string): void {
+  if (existsSync(file)) chmodSync(file, PRIVATE_FILE_MODE);
+}

@@ -1,0 +1,201 @@
+import { describe, expect, it } from "vitest";
+import {
+  isSecretName,
+  REDACTED,
+  redact,
+  redactString,
+  TOKEN_RULE_IDS,
+  TOKEN_RULES_SOURCE,
+} from "../../contract";
+
+describe("redaction", () => {
+  it("masks key- and token-shaped values wherever they appear in a string", () => {
+    const cases = [
+      `aur_agent_acme_${"k".repeat(43)}`,
+      `aur_boot_${"b".repeat(43)}`,
+      `sk-${"a".repeat(40)}`,
+      `sk-proj-${"Ab9".repeat(15)}`,
+      `sk-ant-api03-${"x".repeat(40)}`,
+      "AKIAIOSFODNN7EXAMPLE",
+      `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhYmMifQ.${"c".repeat(30)}`,
+      `ghp_${"g".repeat(36)}`,
+      `xoxb-${"1".repeat(12)}-abc`,
+      `AIza${"z".repeat(35)}`,
+    ];
+    for (const secret of cases) {
+      const masked = redactString(`before ${secret} after`);
+      expect(masked, secret).toBe(`before ${REDACTED} after`);
+    }
+    expect(redactString(`Authorization: Bearer ${"t".repeat(30)}`)).toBe(
+      `Authorization: Bearer ${REDACTED}`,
+    );
+    expect(redactString('{"api_key":"abcd1234","x":1}')).toBe(`{"api_key":"${REDACTED}","x":1}`);
+    expect(redactString("psql --password=s3cr3tpw --host db")).toBe(
+      `psql --password=${REDACTED} --host db`,
+    );
+    expect(
+      redactString("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"),
+    ).toBe(REDACTED);
+  });
+
+  it("leaves ordinary text and ids that merely contain a secret-like substring alone", () => {
+    for (const text of [
+      "task-sk-1",
+      "call_sk-abc",
+      "tokens_in=5 max_tokens: 10",
+      "a normal sentence about tokens",
+      "run 01a1ffe0-dac5-76b3",
+    ])
+      expect(redactString(text)).toBe(text);
+  });
+
+  it("blanks fields named like secrets, but not counts or ids", () => {
+    for (const name of [
+      "password",
+      "apiKey",
+      "api_key",
+      "API-KEY",
+      "client_secret",
+      "authorization",
+      "github_token",
+      "token",
+      "private_key",
+      "Cookie",
+    ])
+      expect(isSecretName(name), name).toBe(true);
+    for (const name of [
+      "tokens_in",
+      "token_count",
+      "max_tokens",
+      "input_tokens",
+      "tool_call_id",
+      "secret_id",
+      "password_hash_algo",
+      "keyboard",
+    ])
+      expect(isSecretName(name), name).toBe(false);
+    const value = {
+      detail: { password: "pw", nested: [{ token: 5, tokens_in: 5 }] },
+      ok: true,
+      n: 1,
+    };
+    expect(redact(value)).toEqual({
+      detail: { password: REDACTED, nested: [{ token: REDACTED, tokens_in: 5 }] },
+      ok: true,
+      n: 1,
+    });
+    const clean = { a: "plain", b: [1, 2] };
+    expect(redact(clean)).toBe(clean);
+  });
+});
+
+/** Random characters from `alphabet`, so no real-looking secret is committed to the repository. */
+function random(alphabet: string, length: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}
+const LOWER = "abcdefghijklmnopqrstuvwxyz";
+const ALNUM = `${LOWER}${LOWER.toUpperCase()}0123456789`;
+const HEX = "0123456789abcdef";
+const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/** Tokens of the families lab hosts carry, each built at run time in its family's shape. */
+const FAMILIES: Record<string, () => string> = {
+  "Hugging Face": () => `hf_${random(`${LOWER}${LOWER.toUpperCase()}`, 34)}`,
+  "Hugging Face org": () => `api_org_${random(`${LOWER}${LOWER.toUpperCase()}`, 34)}`,
+  "GitLab personal": () => `glpat-${random(`${ALNUM}_-`, 20)}`,
+  "GitLab runner": () => `glrt-${random(`${ALNUM}_-`, 20)}`,
+  "Stripe live": () => `${"sk"}_live_${random(ALNUM, 24)}`,
+  "Stripe restricted": () => `${"rk"}_live_${random(ALNUM, 24)}`,
+  npm: () => `npm_${random(`${LOWER}0123456789`, 36)}`,
+  "PyPI upload": () => `pypi-AgEIcHlwaS5vcmc${random(`${ALNUM}-_`, 60)}`,
+  "AWS access key": () => `AKIA${random(B32, 16)}`,
+  "Slack bot": () =>
+    `xoxb-${random("0123456789", 12)}-${random("0123456789", 12)}-${random(ALNUM, 24)}`,
+  "Slack app": () =>
+    `xapp-1-A${random("0123456789ABCDEFGHJK", 10)}-${random("0123456789", 13)}-${random(HEX, 64)}`,
+  "Slack webhook": () => `https://hooks.slack.com/services/${random(`${ALNUM}`, 44)}`,
+  "GitHub classic": () => `ghp_${random(ALNUM, 36)}`,
+  "GitHub fine-grained": () => `github_pat_${random(ALNUM, 22)}_${random(ALNUM, 59)}`,
+  OpenAI: () => `sk-proj-${random(`${ALNUM}_-`, 74)}T3BlbkFJ${random(`${ALNUM}_-`, 74)}`,
+  Anthropic: () => `sk-ant-api03-${random(`${ALNUM}_-`, 93)}AA`,
+  "Google API": () => `AIza${random(`${ALNUM}_-`, 35)}`,
+  DigitalOcean: () => `dop_v1_${random(HEX, 64)}`,
+  Databricks: () => `dapi${random(HEX, 32)}`,
+  "Grafana service account": () => `glsa_${random(ALNUM, 32)}_${random(HEX, 8)}`,
+  SendGrid: () => `SG.${random(`${ALNUM}_-`, 22)}.${random(`${ALNUM}_-`, 43)}`,
+  "age secret key": () => `AGE-SECRET-KEY-1${random("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58)}`,
+  JWT: () => `eyJ${random(ALNUM, 20)}.eyJ${random(ALNUM, 30)}.${random(`${ALNUM}_-`, 43)}`,
+  Auraison: () => `aur_agent_lab_${random(`${ALNUM}_-`, 43)}`,
+};
+
+describe("token families from the maintained rule set", () => {
+  it("comes from gitleaks' rules, all of them compiled", () => {
+    expect(TOKEN_RULES_SOURCE).toMatch(/^gitleaks v8\./);
+    expect(TOKEN_RULE_IDS.length).toBeGreaterThan(200);
+    for (const id of [
+      "huggingface-access-token",
+      "gitlab-pat",
+      "stripe-access-token",
+      "npm-access-token",
+      "aws-access-token",
+      "slack-bot-token",
+      "generic-api-key",
+    ])
+      expect(TOKEN_RULE_IDS).toContain(id);
+    // Every rule compiles and runs (a string with every keyword wakes them all).
+    expect(() => redactString(`probe ${"x".repeat(10)}`)).not.toThrow();
+  });
+
+  for (const [family, make] of Object.entries(FAMILIES)) {
+    it(`masks ${family} tokens in prose, in commands and after NAME_ assignments`, () => {
+      const token = make();
+      for (const text of [
+        `here it is: ${token} (keep it safe)`,
+        `curl -s "https://example.test/api?x=1" ${token}`,
+        `export LAB_SECRET_TOKEN=${token}`,
+        JSON.stringify({ output: `stdout: ${token}\n` }),
+      ]) {
+        const masked = redactString(text);
+        expect(masked, `${family}: ${text}`).not.toContain(token);
+        expect(masked).toContain(REDACTED);
+      }
+    });
+  }
+
+  it("masks values named like keys after an underscore (HF_TOKEN=, WANDB_API_KEY=, GITLAB_TOKEN=)", () => {
+    const wandb = random(HEX, 40);
+    for (const [text, secret] of [
+      [`WANDB_API_KEY=${wandb}`, wandb],
+      [`wandb_api_key: "${wandb}"`, wandb],
+      [`HF_TOKEN=${random(ALNUM, 30)}`, null],
+      ["MY_SERVICE_PASSWORD=hunter2hunter2", "hunter2hunter2"],
+    ] as const) {
+      const masked = redactString(text);
+      expect(masked, text).toContain(REDACTED);
+      if (secret) expect(masked).not.toContain(secret);
+    }
+  });
+
+  it("leaves ordinary event text alone", () => {
+    for (const text of [
+      "tokens_in=1200 tokens_out=340 cost_usd=0.0031",
+      "run 01a1ffe0-dac5-76b3-9c2e-5b1b5b87211e finished in 1234 ms",
+      "the keyboard shortcut for access is ctrl-k",
+      "commit 3f7c457a9e1d2c4b5a6f7e8d9c0b1a2f3e4d5c6b merged",
+      "model gpt-4.1-mini answered with 12 tokens",
+    ])
+      expect(redactString(text)).toBe(text);
+  });
+});
+
+describe("cost on hostile input", () => {
+  it("redacts a 32 KB run of keywords in bounded time (no regex backtracking blow-up)", () => {
+    redactString("warm up the rules once");
+    for (const text of ["key".repeat(11_000), "key=".repeat(8_000), `ey${"A".repeat(32_000)}`]) {
+      const started = performance.now();
+      redactString(text);
+      expect(performance.now() - started, text.slice(0, 12)).toBeLessThan(150);
+    }
+  });
+});
