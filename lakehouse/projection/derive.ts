@@ -8,8 +8,11 @@
  */
 
 import { GATEWAY_PROVIDER } from "../../contract";
+import { lifecycleDefaults } from "./fold-runs";
 
 const TERMINAL = "('run_completed', 'run_failed', 'run_cancelled')";
+
+const idle = lifecycleDefaults();
 
 /** One row per touched run, ready for `memory.runs`. */
 export const NEW_RUNS = `
@@ -67,7 +70,8 @@ settled AS (
   WHERE kind IN ${TERMINAL}
 )
 SELECT a.run_id, a.tenant, a.intent_id::UUID AS intent_id, a.app, a.agent_id, a.intent_type, a.model,
-  l.status, l.attempts, a.created_at, a.dispatched_at, a.started_at, s.finished_at, a.last_event_at,
+  coalesce(l.status, ${idle.status}) AS status, coalesce(l.attempts, ${idle.attempts}) AS attempts,
+  a.created_at, a.dispatched_at, a.started_at, s.finished_at, a.last_event_at,
   coalesce(date_diff('millisecond', a.started_at, s.finished_at), s.duration_ms) AS duration_ms,
   -- What the agents reported when the run ended; while it runs, what its model calls add up to.
   CASE WHEN a.reports > 0 THEN a.reported_in ELSE a.called_in END AS tokens_in,
@@ -82,10 +86,10 @@ SELECT a.run_id, a.tenant, a.intent_id::UUID AS intent_id, a.app, a.agent_id, a.
   END AS cost_usd,
   a.model_calls, a.tool_calls, a.blocked_tool_calls,
   l.error_category, l.error_reason, l.error_message, s.result,
-  a.events, l.settled_event_id, l.anomalies,
-  l.intent_status, l.settled_projection_id
+  a.events, l.settled_event_id, coalesce(l.anomalies, []::VARCHAR[]) AS anomalies,
+  coalesce(l.intent_status, ${idle.intent_status}) AS intent_status, l.settled_projection_id
 FROM agg a
-JOIN lifecycle l USING (run_id)
+LEFT JOIN lifecycle l USING (run_id)
 LEFT JOIN settled s ON s.event_id = l.settled_event_id`;
 
 export const INSERT_RUNS = `

@@ -1,77 +1,102 @@
-import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import type { QuarantinedRecord, ValidEvent } from "./validate";
 
+/** The database DuckDB opens for the lake's process (see openDuckDB): native, in memory. */
+const DB = "auraison";
+
 /**
- * Validated events go into a native temporary table through DuckDB's appender (which cannot
- * write into DuckLake tables), and from there into the lake with one INSERT ... SELECT per
- * table: large batches, never row by row. Each event is staged as its normalised JSON (what the
- * contract's schema returned, defaults filled in), which DuckDB splits into columns in one
- * parse: three appender calls per event instead of one per column.
+ * Where a batch waits before its lake transaction. Validated events go through DuckDB's appender
+ * (which cannot write DuckLake tables) into native tables, one column per envelope field and the
+ * payload as JSON text, and from there into the lake with one INSERT ... SELECT per table: large
+ * batches, never row by row.
+ *
+ * Two slots, each with its own tables in DuckDB's in-memory database (shared by the instance's
+ * connections, unlike TEMP tables), appended through a connection of its own: the next batch is
+ * staged into one slot while the lake transaction reads the other.
  */
-export async function createStage(connection: DuckDBConnection): Promise<void> {
-  await connection.run(
-    "CREATE OR REPLACE TEMP TABLE stage_events (ord INTEGER, cursor BIGINT, event VARCHAR)",
-  );
-  await connection.run(`CREATE OR REPLACE TEMP TABLE stage_quarantine (
-    position VARCHAR, event_id VARCHAR, kind VARCHAR, reason VARCHAR, issues VARCHAR, raw VARCHAR)`);
-}
+export class Stage {
+  private constructor(private readonly connection: DuckDBConnection) {}
 
-/** The staged events' typed columns, one JSON parse per event. */
-export const STAGED_EVENTS = `
-  SELECT ord, cursor, e.event_id::UUID AS event_id, e.tenant, e.run_id::UUID AS run_id,
-    e.agent_id, e.source, e.seq, e.attempt, e.kind, e.ts::TIMESTAMPTZ AS ts, e.payload
-  FROM (
-    SELECT ord, cursor, from_json(event, '{"event_id":"VARCHAR","tenant":"VARCHAR","run_id":"VARCHAR","agent_id":"VARCHAR","source":"VARCHAR","seq":"BIGINT","attempt":"INTEGER","kind":"VARCHAR","ts":"VARCHAR","payload":"JSON"}') AS e
-    FROM stage_events
-  )`;
-
-/** Stages the events; returns the lowest and highest event_id (null for none). */
-export async function stageEvents(
-  connection: DuckDBConnection,
-  events: readonly ValidEvent[],
-): Promise<{ low: string | null; high: string | null }> {
-  await connection.run("TRUNCATE stage_events");
-  let low: string | null = null;
-  let high: string | null = null;
-  const appender = await connection.createAppender("stage_events", null, "temp");
-  try {
-    events.forEach(({ event, cursor }, ord) => {
-      // Lowercase hex sorts like the UUID values DuckDB compares.
-      const id = event.event_id.toLowerCase();
-      if (low === null || id < low) low = id;
-      if (high === null || id > high) high = id;
-      appender.appendInteger(ord);
-      if (cursor === null) appender.appendNull();
-      else appender.appendBigInt(BigInt(cursor));
-      appender.appendVarchar(JSON.stringify(event));
-      appender.endRow();
-    });
-  } finally {
-    appender.closeSync();
-  }
-  return { low, high };
-}
-
-export async function stageQuarantine(
-  connection: DuckDBConnection,
-  records: readonly QuarantinedRecord[],
-): Promise<void> {
-  await connection.run("TRUNCATE stage_quarantine");
-  if (records.length === 0) return;
-  const appender = await connection.createAppender("stage_quarantine", null, "temp");
-  try {
-    for (const q of records) {
-      appender.appendVarchar(q.position);
-      text(appender, q.event_id);
-      text(appender, q.kind);
-      appender.appendVarchar(q.reason);
-      appender.appendVarchar(JSON.stringify(q.issues));
-      appender.appendVarchar(q.raw);
-      appender.endRow();
+  static async open(instance: DuckDBInstance): Promise<Stage> {
+    const connection = await instance.connect();
+    for (const slot of [0, 1]) {
+      await connection.run(`CREATE OR REPLACE TABLE ${DB}.main.stage_events_${slot} (
+        ord INTEGER, cursor DOUBLE, event_id VARCHAR, tenant VARCHAR, run_id VARCHAR,
+        agent_id VARCHAR, source VARCHAR, seq DOUBLE, attempt INTEGER, kind VARCHAR, ts VARCHAR,
+        payload VARCHAR)`);
+      await connection.run(`CREATE OR REPLACE TABLE ${DB}.main.stage_quarantine_${slot} (
+        position VARCHAR, event_id VARCHAR, kind VARCHAR, reason VARCHAR, issues VARCHAR,
+        raw VARCHAR)`);
     }
-  } finally {
-    appender.closeSync();
+    return new Stage(connection);
   }
+
+  close(): void {
+    this.connection.closeSync();
+  }
+
+  async clear(slot: number): Promise<void> {
+    await this.connection.run(`TRUNCATE ${DB}.main.stage_events_${slot}`);
+    await this.connection.run(`TRUNCATE ${DB}.main.stage_quarantine_${slot}`);
+  }
+
+  /** Appends events; `ord` numbers them in log order from `first`. */
+  async appendEvents(slot: number, events: readonly ValidEvent[], first: number): Promise<void> {
+    if (events.length === 0) return;
+    const a = await this.connection.createAppender(`stage_events_${slot}`, "main", DB);
+    try {
+      events.forEach(({ event, cursor }, i) => {
+        a.appendInteger(first + i);
+        // Cursors and seq are safe integers (the contract says so), exact as doubles.
+        if (cursor === null) a.appendNull();
+        else a.appendDouble(cursor);
+        a.appendVarchar(event.event_id);
+        a.appendVarchar(event.tenant);
+        text(a, event.run_id);
+        a.appendVarchar(event.agent_id);
+        a.appendVarchar(event.source);
+        a.appendDouble(event.seq);
+        if (event.attempt === null) a.appendNull();
+        else a.appendInteger(event.attempt);
+        a.appendVarchar(event.kind);
+        a.appendVarchar(event.ts);
+        a.appendVarchar(JSON.stringify(event.payload));
+        a.endRow();
+      });
+    } finally {
+      a.closeSync();
+    }
+  }
+
+  async appendQuarantine(slot: number, records: readonly QuarantinedRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const a = await this.connection.createAppender(`stage_quarantine_${slot}`, "main", DB);
+    try {
+      for (const q of records) {
+        a.appendVarchar(q.position);
+        text(a, q.event_id);
+        text(a, q.kind);
+        a.appendVarchar(q.reason);
+        a.appendVarchar(JSON.stringify(q.issues));
+        a.appendVarchar(q.raw);
+        a.endRow();
+      }
+    } finally {
+      a.closeSync();
+    }
+  }
+}
+
+/** A slot's staged events, typed as the lake's `events` columns. */
+export function stagedEvents(slot: number): string {
+  return `
+  SELECT ord, cursor::BIGINT AS cursor, event_id::UUID AS event_id, tenant, run_id::UUID AS run_id,
+    agent_id, source, seq::BIGINT AS seq, attempt, kind, ts::TIMESTAMPTZ AS ts, payload::JSON AS payload
+  FROM ${DB}.main.stage_events_${slot}`;
+}
+
+export function stagedQuarantine(slot: number): string {
+  return `${DB}.main.stage_quarantine_${slot}`;
 }
 
 function text(appender: DuckDBAppender, value: string | null): void {

@@ -5,6 +5,7 @@ import {
   type ValidationIssue,
 } from "../../contract";
 import type { RawRecord } from "../sources/source";
+import { isPlainAgentEvent } from "./fast-check/agent-event";
 
 /** A log entry that passed the contract. */
 export interface ValidEvent {
@@ -27,7 +28,11 @@ export type Checked =
   | { ok: true; value: ValidEvent }
   | { ok: false; quarantined: QuarantinedRecord };
 
-/** Validates one entry as an AgentEvent (or a StoredEvent, when it carries a cursor). */
+/**
+ * Validates one entry as an AgentEvent (or a StoredEvent, when it carries a cursor). Most entries
+ * are exactly what the contract's parser returns, which a check compiled from the contract's JSON
+ * Schema confirms without zod; zod judges the rest, and names the fields of what it refuses.
+ */
 export function checkRecord(record: RawRecord): Checked {
   let value: unknown;
   if ("text" in record) {
@@ -42,8 +47,19 @@ export function checkRecord(record: RawRecord): Checked {
   } else {
     value = record.value;
   }
+  // The event keeps its cursor property: staging reads the event's fields one by one.
+  if (isPlainAgentEvent(value))
+    return {
+      ok: true,
+      value: { event: value as AgentEvent, cursor: (value as { cursor?: number }).cursor ?? null },
+    };
+  return checkWithZod(record, value);
+}
+
+/** The contract's zod schema: the reference every fast accept agrees with. */
+export function checkWithZod(record: RawRecord, value: unknown): Checked {
   const cursor = (value as { cursor?: unknown } | null)?.cursor;
-  if (cursor !== undefined && !(Number.isInteger(cursor) && (cursor as number) > 0))
+  if (cursor !== undefined && !(Number.isSafeInteger(cursor) && (cursor as number) > 0))
     return refuse(record, value, "invalid cursor", [
       {
         path: "cursor",
