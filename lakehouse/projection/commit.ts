@@ -88,7 +88,7 @@ async function writeBatch(
   await c.run(
     `CREATE OR REPLACE TEMP TABLE batch AS
      SELECT ${EVENT_COLUMNS}, $1 AS origin
-     FROM (${stagedEvents(input.slot)}) s
+     FROM ${stagedEvents(input.slot)} s
      WHERE NOT EXISTS (SELECT 1 FROM memory.events e WHERE ${range} AND e.event_id = s.event_id)`,
     [input.origin],
   );

@@ -4,26 +4,35 @@ import type { QuarantinedRecord, ValidEvent } from "./validate";
 /** The database DuckDB opens for the lake's process (see openDuckDB): native, in memory. */
 const DB = "auraison";
 
+const EVENT_JSON =
+  '{"event_id":"UUID","tenant":"VARCHAR","run_id":"UUID","agent_id":"VARCHAR","source":"VARCHAR","seq":"BIGINT","attempt":"INTEGER","kind":"VARCHAR","ts":"TIMESTAMPTZ","payload":"JSON","cursor":"BIGINT"}';
+
 /**
  * Where a batch waits before its lake transaction. Validated events go through DuckDB's appender
- * (which cannot write DuckLake tables) into native tables, one column per envelope field and the
- * payload as JSON text, and from there into the lake with one INSERT ... SELECT per table: large
- * batches, never row by row.
+ * (which cannot write DuckLake tables) as their JSON text, a slice at a time; DuckDB splits each
+ * slice into typed columns (one parse, on its own threads) while JavaScript validates the next
+ * slice, and the lake transaction moves the batch into the lake with one INSERT ... SELECT per
+ * table: large batches, never row by row.
  *
  * Two slots, each with its own tables in DuckDB's in-memory database (shared by the instance's
- * connections, unlike TEMP tables), appended through a connection of its own: the next batch is
+ * connections, unlike TEMP tables), written through a connection of its own: the next batch is
  * staged into one slot while the lake transaction reads the other.
  */
 export class Stage {
+  /** The conversion of the last slice appended, still running. */
+  private converting: Promise<unknown> = Promise.resolve();
+
   private constructor(private readonly connection: DuckDBConnection) {}
 
   static async open(instance: DuckDBInstance): Promise<Stage> {
     const connection = await instance.connect();
+    await connection.run(
+      `CREATE OR REPLACE TABLE ${DB}.main.stage_lines (ord INTEGER, event VARCHAR)`,
+    );
     for (const slot of [0, 1]) {
       await connection.run(`CREATE OR REPLACE TABLE ${DB}.main.stage_events_${slot} (
-        ord INTEGER, cursor DOUBLE, event_id VARCHAR, tenant VARCHAR, run_id VARCHAR,
-        agent_id VARCHAR, source VARCHAR, seq DOUBLE, attempt INTEGER, kind VARCHAR, ts VARCHAR,
-        payload VARCHAR)`);
+        ord INTEGER, cursor BIGINT, event_id UUID, tenant VARCHAR, run_id UUID, agent_id VARCHAR,
+        source VARCHAR, seq BIGINT, attempt INTEGER, kind VARCHAR, ts TIMESTAMPTZ, payload JSON)`);
       await connection.run(`CREATE OR REPLACE TABLE ${DB}.main.stage_quarantine_${slot} (
         position VARCHAR, event_id VARCHAR, kind VARCHAR, reason VARCHAR, issues VARCHAR,
         raw VARCHAR)`);
@@ -36,36 +45,44 @@ export class Stage {
   }
 
   async clear(slot: number): Promise<void> {
+    await this.converting;
     await this.connection.run(`TRUNCATE ${DB}.main.stage_events_${slot}`);
     await this.connection.run(`TRUNCATE ${DB}.main.stage_quarantine_${slot}`);
   }
 
-  /** Appends events; `ord` numbers them in log order from `first`. */
+  /**
+   * Appends a slice of events (`ord` numbers them in log order from `first`) and starts typing
+   * them; `flush` waits until they are.
+   */
   async appendEvents(slot: number, events: readonly ValidEvent[], first: number): Promise<void> {
+    await this.converting;
     if (events.length === 0) return;
-    const a = await this.connection.createAppender(`stage_events_${slot}`, "main", DB);
+    const a = await this.connection.createAppender("stage_lines", "main", DB);
     try {
-      events.forEach(({ event, cursor }, i) => {
+      events.forEach(({ line }, i) => {
         a.appendInteger(first + i);
-        // Cursors and seq are safe integers (the contract says so), exact as doubles.
-        if (cursor === null) a.appendNull();
-        else a.appendDouble(cursor);
-        a.appendVarchar(event.event_id);
-        a.appendVarchar(event.tenant);
-        text(a, event.run_id);
-        a.appendVarchar(event.agent_id);
-        a.appendVarchar(event.source);
-        a.appendDouble(event.seq);
-        if (event.attempt === null) a.appendNull();
-        else a.appendInteger(event.attempt);
-        a.appendVarchar(event.kind);
-        a.appendVarchar(event.ts);
-        a.appendVarchar(JSON.stringify(event.payload));
+        a.appendVarchar(line);
         a.endRow();
       });
     } finally {
       a.closeSync();
     }
+    const c = this.connection;
+    this.converting = c
+      .run(
+        `INSERT INTO ${DB}.main.stage_events_${slot}
+         SELECT ord, e.cursor, e.event_id, e.tenant, e.run_id, e.agent_id, e.source, e.seq,
+           e.attempt, e.kind, e.ts, e.payload
+         FROM (SELECT ord, from_json(event, '${EVENT_JSON}') AS e FROM ${DB}.main.stage_lines)`,
+      )
+      .finally(() => c.run(`TRUNCATE ${DB}.main.stage_lines`));
+    // Observed here; `flush` (or the next append) reports a failure.
+    this.converting.catch(() => undefined);
+  }
+
+  /** Waits until every slice appended is typed. */
+  async flush(): Promise<void> {
+    await this.converting;
   }
 
   async appendQuarantine(slot: number, records: readonly QuarantinedRecord[]): Promise<void> {
@@ -89,10 +106,7 @@ export class Stage {
 
 /** A slot's staged events, typed as the lake's `events` columns. */
 export function stagedEvents(slot: number): string {
-  return `
-  SELECT ord, cursor::BIGINT AS cursor, event_id::UUID AS event_id, tenant, run_id::UUID AS run_id,
-    agent_id, source, seq::BIGINT AS seq, attempt, kind, ts::TIMESTAMPTZ AS ts, payload::JSON AS payload
-  FROM ${DB}.main.stage_events_${slot}`;
+  return `${DB}.main.stage_events_${slot}`;
 }
 
 export function stagedQuarantine(slot: number): string {

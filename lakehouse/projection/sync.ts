@@ -169,6 +169,9 @@ export async function sync(
         // A short read means the source caught up.
         if (batch.records.length < want) break;
       }
+      const flushing = performance.now();
+      await stage.flush();
+      t.stage += performance.now() - flushing;
       if (read.size === 0) return null;
       out.read = [...read.values()];
       out.full = entries >= size;

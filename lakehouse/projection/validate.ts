@@ -5,13 +5,19 @@ import {
   type ValidationIssue,
 } from "../../contract";
 import type { RawRecord } from "../sources/source";
-import { isPlainAgentEvent } from "./fast-check/agent-event";
+import { plainAgentEventKeys } from "./fast-check/agent-event";
+import { keysInText } from "./fast-check/json-text";
 
 /** A log entry that passed the contract. */
 export interface ValidEvent {
   event: AgentEvent;
   /** Central's cursor, when the entry was a StoredEvent. */
   cursor: number | null;
+  /**
+   * The event as JSON text (with its cursor, if any), equal as JSON to what the contract's
+   * parser returns: the entry's own text when that already is, else the parser's output.
+   */
+  line: string;
 }
 
 /** A log entry that did not, kept with why and where instead of being dropped. */
@@ -47,12 +53,14 @@ export function checkRecord(record: RawRecord): Checked {
   } else {
     value = record.value;
   }
-  // The event keeps its cursor property: staging reads the event's fields one by one.
-  if (isPlainAgentEvent(value))
-    return {
-      ok: true,
-      value: { event: value as AgentEvent, cursor: (value as { cursor?: number }).cursor ?? null },
-    };
+  // As many keys in the value as the text spells out: no key repeats (DuckDB would read the
+  // first of repeated keys, JSON.parse keeps the last), so DuckDB reads the text as zod would.
+  const keys = plainAgentEventKeys(value);
+  if (keys >= 0 && (!("text" in record) || keysInText(record.text) === keys)) {
+    const event = value as AgentEvent & { cursor?: number };
+    const line = "text" in record ? record.text : JSON.stringify(value);
+    return { ok: true, value: { event, cursor: event.cursor ?? null, line } };
+  }
   return checkWithZod(record, value);
 }
 
@@ -78,9 +86,14 @@ export function checkWithZod(record: RawRecord, value: unknown): Checked {
       parsed.issues,
     );
   }
+  const stored = cursor === undefined ? parsed.value : { ...parsed.value, cursor };
   return {
     ok: true,
-    value: { event: parsed.value, cursor: (cursor as number | undefined) ?? null },
+    value: {
+      event: parsed.value,
+      cursor: (cursor as number | undefined) ?? null,
+      line: JSON.stringify(stored),
+    },
   };
 }
 

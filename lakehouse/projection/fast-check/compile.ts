@@ -57,31 +57,49 @@ export interface CompileOptions {
   extraRootKeys?: readonly string[];
 }
 
-/** Compiles `schema` into `(value) => boolean` (see the module comment). */
+/**
+ * Compiles `schema` into `(value) => number`: -1 for "ask zod", else the number of object keys
+ * the value holds, at every depth (see the module comment). A caller that has the JSON text can
+ * compare it with the keys the text spells out: JSON.parse keeps one of repeated keys, so fewer
+ * keys in the value than in the text means the text repeats a key.
+ */
 export function compileFastCheck(
   schema: JsonSchema,
   options: CompileOptions = {},
-): (value: unknown) => boolean {
+): (value: unknown) => number {
   const generator = new Generator((schema.$defs ?? {}) as Record<string, JsonSchema>);
   const body = generator.check(schema, "v", "$", options.extraRootKeys ?? []);
   const factory = new Function(
     "patterns",
-    "isJson",
-    `return function check(v) {\n${body}\nreturn true;\n}`,
+    "jsonKeys",
+    `return function check(v) {\nlet keys = 0;\n${body}\nreturn keys;\n}`,
   );
-  return factory(generator.patterns, isJson) as (value: unknown) => boolean;
+  return factory(generator.patterns, jsonKeys) as (value: unknown) => number;
 }
 
-/** A JSON value zod's JsonValue accepts: JSON.parse yields nothing else but Infinity (1e400). */
-function isJson(value: unknown): boolean {
-  if (typeof value === "number") return Number.isFinite(value);
-  if (value === null || typeof value !== "object") return true;
-  if (Array.isArray(value)) return value.every(isJson);
-  for (const key in value) {
-    if (key === "__proto__") return false;
-    if (!isJson((value as Record<string, unknown>)[key])) return false;
+/**
+ * The keys in a value zod's JsonValue accepts, or -1: of what JSON.parse returns, it refuses
+ * only Infinity (from 1e400).
+ */
+function jsonKeys(value: unknown): number {
+  if (typeof value === "number") return Number.isFinite(value) ? 0 : -1;
+  if (value === null || typeof value !== "object") return 0;
+  let keys = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const inner = jsonKeys(item);
+      if (inner < 0) return -1;
+      keys += inner;
+    }
+    return keys;
   }
-  return true;
+  for (const key in value) {
+    if (key === "__proto__") return -1;
+    const inner = jsonKeys((value as Record<string, unknown>)[key]);
+    if (inner < 0) return -1;
+    keys += inner + 1;
+  }
+  return keys;
 }
 
 class Generator {
@@ -108,14 +126,14 @@ class Generator {
     return `x${this.vars}`;
   }
 
-  /** Statements that `return false` unless the value in variable `x` passes. */
+  /** Statements that `return -1` unless the value in variable `x` passes, and count its keys. */
   check(input: JsonSchema, x: string, at: string, extraKeys: readonly string[] = []): string {
     const s = this.resolve(input, at);
     if (Array.isArray(s.anyOf)) return this.anyOf(s.anyOf as JsonSchema[], x, at);
     if (Array.isArray(s.oneOf)) return this.oneOf(s.oneOf as JsonSchema[], x, at, extraKeys);
-    if (s.const !== undefined) return `if (${x} !== ${JSON.stringify(s.const)}) return false;`;
+    if (s.const !== undefined) return `if (${x} !== ${JSON.stringify(s.const)}) return -1;`;
     if (Array.isArray(s.enum))
-      return `if (!(${s.enum.map((e) => `${x} === ${JSON.stringify(e)}`).join(" || ")})) return false;`;
+      return `if (!(${s.enum.map((e) => `${x} === ${JSON.stringify(e)}`).join(" || ")})) return -1;`;
     switch (s.type) {
       case "object":
         return this.object(s, x, at, extraKeys);
@@ -127,12 +145,12 @@ class Generator {
       case "number":
         return this.number(s, x);
       case "boolean":
-        return `if (typeof ${x} !== "boolean") return false;`;
+        return `if (typeof ${x} !== "boolean") return -1;`;
       case "null":
-        return `if (${x} !== null) return false;`;
+        return `if (${x} !== null) return -1;`;
       case undefined:
         // `{}`: anything, or a rule zod could not express in JSON Schema; zod decides.
-        return "return false;";
+        return "return -1;";
       default:
         throw new SchemaCompileError(at, `type ${JSON.stringify(s.type)}`);
     }
@@ -147,7 +165,7 @@ class Generator {
       this.patterns.push(new RegExp(s.pattern));
       fails.push(`!patterns[${this.patterns.length - 1}].test(${x})`);
     }
-    return `if (${fails.join(" || ")}) return false;`;
+    return `if (${fails.join(" || ")}) return -1;`;
   }
 
   private number(s: JsonSchema, x: string): string {
@@ -159,7 +177,7 @@ class Generator {
     if (typeof s.maximum === "number") fails.push(`${x} > ${s.maximum}`);
     if (typeof s.exclusiveMinimum === "number") fails.push(`${x} <= ${s.exclusiveMinimum}`);
     if (typeof s.exclusiveMaximum === "number") fails.push(`${x} >= ${s.exclusiveMaximum}`);
-    return `if (${fails.join(" || ")}) return false;`;
+    return `if (${fails.join(" || ")}) return -1;`;
   }
 
   private anyOf(options: JsonSchema[], x: string, at: string): string {
@@ -168,7 +186,8 @@ class Generator {
     if (resolved.length === 2 && nonNull.length === 1)
       return `if (${x} !== null) {\n${this.check(nonNull[0]!, x, at)}\n}`;
     // Any JSON value (JsonValue): whatever JSON.parse returned, but Infinity.
-    return `if (!isJson(${x})) return false;`;
+    const k = this.fresh();
+    return `const ${k} = jsonKeys(${x});\nif (${k} < 0) return -1;\nkeys += ${k};`;
   }
 
   /** A discriminated union: object options told apart by one `const` property. */
@@ -188,13 +207,13 @@ class Generator {
       const value = this.resolve(props[i]![tag]!, at).const as string;
       return `case ${JSON.stringify(value)}: {\n${this.object(o, x, at, extraKeys)}\nbreak;\n}`;
     });
-    return `if (typeof ${x} !== "object" || ${x} === null) return false;\nswitch (${x}[${JSON.stringify(tag)}]) {\n${cases.join("\n")}\ndefault: return false;\n}`;
+    return `if (typeof ${x} !== "object" || ${x} === null) return -1;\nswitch (${x}[${JSON.stringify(tag)}]) {\n${cases.join("\n")}\ndefault: return -1;\n}`;
   }
 
   private object(s: JsonSchema, x: string, at: string, extraKeys: readonly string[]): string {
     const properties = (s.properties ?? {}) as Record<string, JsonSchema>;
     const lines = [
-      `if (typeof ${x} !== "object" || ${x} === null || Array.isArray(${x})) return false;`,
+      `if (typeof ${x} !== "object" || ${x} === null || Array.isArray(${x})) return -1;`,
     ];
     if (s.additionalProperties !== undefined) {
       if (Object.keys(properties).length > 0)
@@ -203,7 +222,7 @@ class Generator {
       const k = this.fresh();
       const e = this.fresh();
       lines.push(
-        `for (const ${k} in ${x}) {\nif (${k} === "__proto__") return false;\nconst ${e} = ${x}[${k}];\n${this.check(value, e, `${at}.*`)}\n}`,
+        `for (const ${k} in ${x}) {\nif (${k} === "__proto__") return -1;\nkeys++;\nconst ${e} = ${x}[${k}];\n${this.check(value, e, `${at}.*`)}\n}`,
       );
       return lines.join("\n");
     }
@@ -220,7 +239,7 @@ class Generator {
       lines.push(`const ${v} = ${read};`);
       // A defaulted key left out is valid, but zod would add it: not returned unchanged.
       const absent =
-        required.has(key) || this.resolve(child, at).default !== undefined ? "return false;" : "";
+        required.has(key) || this.resolve(child, at).default !== undefined ? "return -1;" : "";
       lines.push(
         `if (${v} === undefined) {${absent}} else {\n${count}++;\n${this.check(child, v, `${at}.${key}`)}\n}`,
       );
@@ -228,7 +247,7 @@ class Generator {
     for (const key of extraKeys)
       lines.push(`if (${x}[${JSON.stringify(key)}] !== undefined) ${count}++;`);
     // Unknown keys: zod would strip them.
-    lines.push(`if (Object.keys(${x}).length !== ${count}) return false;`);
+    lines.push(`if (Object.keys(${x}).length !== ${count}) return -1;\nkeys += ${count};`);
     return lines.join("\n");
   }
 
@@ -239,6 +258,6 @@ class Generator {
     if (s.items === undefined) throw new SchemaCompileError(at, "array without items");
     const i = this.fresh();
     const e = this.fresh();
-    return `if (${fails.join(" || ")}) return false;\nfor (let ${i} = 0; ${i} < ${x}.length; ${i}++) {\nconst ${e} = ${x}[${i}];\n${this.check(s.items as JsonSchema, e, `${at}[*]`)}\n}`;
+    return `if (${fails.join(" || ")}) return -1;\nfor (let ${i} = 0; ${i} < ${x}.length; ${i}++) {\nconst ${e} = ${x}[${i}];\n${this.check(s.items as JsonSchema, e, `${at}[*]`)}\n}`;
   }
 }
