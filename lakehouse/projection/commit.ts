@@ -3,13 +3,12 @@ import { sqlString } from "../lake/location";
 import { withRetry } from "../lake/retry";
 import type { Cursor } from "../sources/source";
 import { deriveTouched } from "./derive-touched";
-import { stagedEvents, stagedQuarantine } from "./stage";
 
 /** A batch staged in a slot of the Stage, ready for its lake transaction. */
 export interface BatchInput {
   origin: string;
-  /** The stage slot holding the batch. */
-  slot: number;
+  /** The tables holding the staged batch: events typed as the lake's, quarantined entries. */
+  staged: { events: string; quarantine: string };
   /** Valid entries of the batch, repeats included. */
   valid: number;
   quarantined: number;
@@ -69,7 +68,11 @@ export async function commitBatch(
   );
 }
 
-async function writeBatch(
+/**
+ * The statements of `commitBatch` without its transaction, for a caller that holds one open
+ * (a rebuild writes the whole log in one transaction).
+ */
+export async function writeBatch(
   c: DuckDBConnection,
   input: BatchInput,
 ): Promise<Omit<BatchResult, "attempts" | "transactionMs">> {
@@ -88,7 +91,7 @@ async function writeBatch(
   await c.run(
     `CREATE OR REPLACE TEMP TABLE batch AS
      SELECT ${EVENT_COLUMNS}, $1 AS origin
-     FROM ${stagedEvents(input.slot)} s
+     FROM ${input.staged.events} s
      WHERE NOT EXISTS (SELECT 1 FROM memory.events e WHERE ${range} AND e.event_id = s.event_id)`,
     [input.origin],
   );
@@ -116,7 +119,7 @@ async function writeBatch(
   await c.run(
     `INSERT INTO memory.quarantine BY NAME
      SELECT $1 AS origin, position, event_id, kind, reason, issues::JSON AS issues, raw
-     FROM ${stagedQuarantine(input.slot)}`,
+     FROM ${input.staged.quarantine}`,
     [input.origin],
   );
   const runs = await deriveTouched(c, since);

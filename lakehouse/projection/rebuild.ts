@@ -1,3 +1,4 @@
+import { compact } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
 import { withRetry } from "../lake/retry";
 import type { EventSource } from "../sources/source";
@@ -68,8 +69,11 @@ export async function rebuild(lake: Lake): Promise<RebuildReport> {
 }
 
 /**
- * Replaces the whole lake with a source's log: empties every table (events, quarantine and
- * cursors included) in one transaction, then syncs the source from its beginning.
+ * Replaces the whole lake with a source's log, atomically: one lake transaction empties every
+ * table (events, quarantine and cursors included) and syncs the source from its beginning, so
+ * readers see the previous lake until the new one is complete, and a rebuild that fails (or is
+ * killed) leaves the previous lake exactly as it was. The Parquet files of a failed rebuild are
+ * referenced by no snapshot; compaction deletes them.
  */
 export async function rebuildFrom(
   lake: Lake,
@@ -77,16 +81,23 @@ export async function rebuildFrom(
   options: SyncOptions = {},
 ): Promise<SyncReport> {
   const c = lake.connection;
-  await withRetry(async () => {
+  const report = await withRetry(async () => {
     await c.run("BEGIN TRANSACTION");
     try {
       for (const table of [...DERIVED_TABLES, "events", "quarantine", "sync_cursors"])
         await c.run(`DELETE FROM memory.${table}`);
+      const replayed = await sync(lake, source, { ...options, follow: false, inTransaction: true });
       await c.run("COMMIT");
+      return replayed;
     } catch (error) {
       await c.run("ROLLBACK").catch(() => undefined);
       throw error;
     }
   });
-  return sync(lake, source, options);
+  if (options.compact !== false && report.events + report.quarantined > 0) {
+    const done = await compact(c);
+    report.compactions.push(done);
+    report.timings.compact += done.seconds * 1000;
+  }
+  return report;
 }

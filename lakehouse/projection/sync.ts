@@ -3,7 +3,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { type CompactionReport, compact } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
 import type { Cursor, EventSource } from "../sources/source";
-import { type BatchResult, commitBatch } from "./commit";
+import { type BatchInput, type BatchResult, commitBatch, writeBatch } from "./commit";
 import { Stage } from "./stage";
 import { checkRecord, type QuarantinedRecord, type ValidEvent } from "./validate";
 
@@ -18,6 +18,11 @@ export interface SyncOptions {
   compactEveryMs?: number;
   /** Skip compaction (tests that count files, callers that compact themselves). */
   compact?: boolean;
+  /**
+   * Write every batch inside the transaction the caller holds open on the lake's connection,
+   * committing none (a rebuild: all of it or nothing). Implies no compaction.
+   */
+  inTransaction?: boolean;
   signal?: AbortSignal;
   onBatch?: (batch: BatchResult & { notes: string[] }) => void;
   /** Follow: the source is away (central down); the sync waits, backing off, and carries on. */
@@ -104,7 +109,7 @@ export async function sync(
     t.compact += done.seconds * 1000;
   };
   const notes = new Set<string>();
-  const stage = await Stage.open(lake.db.instance);
+  const stage = await Stage.open(lake.db.instance, options.inTransaction ? c : undefined);
   try {
     let cursors = await readCursors(c, source.origin);
     let lastCompaction = Date.now();
@@ -215,14 +220,22 @@ export async function sync(
       // Stage the next batch (into the other slot) while DuckDB commits this one, but only when
       // there is surely more: a batch short of its size means the source caught up.
       let readAhead: Promise<Prepared | null | undefined> = Promise.resolve(undefined);
-      if (batch.full) {
+      // (Not inside a caller's transaction: the stage shares its connection then.)
+      if (batch.full && !options.inTransaction) {
         readAhead = next(1 - slot, batch.after);
         // Handled here so a failed commit does not leave it unobserved; awaited below.
         readAhead.catch(() => undefined);
       }
-      const result = await commitBatch(c, {
+      const commit = options.inTransaction
+        ? async (input: BatchInput): Promise<BatchResult> => {
+            const writing = performance.now();
+            const written = await writeBatch(c, input);
+            return { ...written, attempts: 1, transactionMs: performance.now() - writing };
+          }
+        : (input: BatchInput) => commitBatch(c, input);
+      const result = await commit({
         origin: source.origin,
-        slot: batch.slot,
+        staged: { events: stage.events(batch.slot), quarantine: stage.quarantine(batch.slot) },
         valid: batch.valid,
         quarantined: batch.quarantined,
         low: batch.low,
@@ -247,7 +260,8 @@ export async function sync(
       const ahead = await readAhead;
       pending = ahead === undefined ? await next(slot, cursors) : ahead;
     }
-    if (dirty && options.compact !== false && !options.signal?.aborted) await runCompaction();
+    if (dirty && options.compact !== false && !options.inTransaction && !options.signal?.aborted)
+      await runCompaction();
   } finally {
     stage.close();
   }
