@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { withCompactionLease } from "./guard";
 import { sqlString } from "./location";
 import { withRetry } from "./retry";
 
@@ -64,10 +65,15 @@ export async function compact(
   const started = performance.now();
   const before = await lakeFiles(connection);
   const step = (sql: string) => withRetry(() => connection.run(sql));
-  if (before.inlinedRows > 0 && before.inlinedRows >= (options.flushInlinedAt ?? 20_000))
-    await step("CALL ducklake_flush_inlined_data('memory')");
-  await step("CALL ducklake_rewrite_data_files('memory', delete_threshold => 0)");
-  await step("CALL ducklake_merge_adjacent_files('memory')");
+  // Steps that move rows to other files hold the lease, so no batch commits meanwhile.
+  await withRetry(() =>
+    withCompactionLease(connection, async () => {
+      if (before.inlinedRows > 0 && before.inlinedRows >= (options.flushInlinedAt ?? 20_000))
+        await step("CALL ducklake_flush_inlined_data('memory')");
+      await step("CALL ducklake_rewrite_data_files('memory', delete_threshold => 0)");
+      await step("CALL ducklake_merge_adjacent_files('memory')");
+    }),
+  );
   if (options.expireBefore) {
     const at = sqlString(options.expireBefore.toISOString());
     await step(`CALL ducklake_expire_snapshots('memory', older_than => ${at}::TIMESTAMPTZ)`);

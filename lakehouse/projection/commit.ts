@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { assertNotCompacting, claimGuard } from "../lake/guard";
 import { sqlString } from "../lake/location";
-import { withRetry } from "../lake/retry";
+import { withTransaction } from "../lake/retry";
 import type { Cursor } from "../sources/source";
 import { deriveTouched } from "./derive-touched";
 
@@ -51,21 +52,15 @@ export async function commitBatch(
   const started = performance.now();
   let attempts = 0;
   // Writers serialise on sync_guard, so under contention a batch may lose several races in a row.
-  return withRetry(
-    async () => {
+  const result = await withTransaction(
+    connection,
+    () => {
       attempts += 1;
-      await connection.run("BEGIN TRANSACTION");
-      try {
-        const result = await writeBatch(connection, input);
-        await connection.run("COMMIT");
-        return { ...result, attempts, transactionMs: performance.now() - started };
-      } catch (error) {
-        await connection.run("ROLLBACK").catch(() => undefined);
-        throw error;
-      }
+      return writeBatch(connection, input);
     },
-    { attempts: 30 },
+    { attempts: 60 },
   );
+  return { ...result, attempts, transactionMs: performance.now() - started };
 }
 
 /**
@@ -77,10 +72,8 @@ export async function writeBatch(
   input: BatchInput,
 ): Promise<Omit<BatchResult, "attempts" | "transactionMs">> {
   const { low, high } = input;
-  await c.run(
-    "UPDATE memory.sync_guard SET batches = batches + 1, writer = $1, committed_at = now()",
-    [input.writer],
-  );
+  await assertNotCompacting(c);
+  await claimGuard(c, input.writer);
   // The batch repeats no event_id (staging dropped repeats). Only the lake's events in the
   // batch's id range can collide: UUIDv7 ids sort by time, so the range lets DuckLake skip the
   // files whose min/max event_id lie outside it.

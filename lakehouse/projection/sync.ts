@@ -1,5 +1,5 @@
-import { hostname } from "node:os";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { writerName } from "../lake/guard";
 import { type CompactionReport, compact } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
 import type { Cursor, EventSource } from "../sources/source";
@@ -89,7 +89,7 @@ export async function sync(
   const started = performance.now();
   const c = lake.connection;
   const size = options.batchSize ?? 1_000_000;
-  const writer = `${hostname()}:${process.pid}`;
+  const writer = writerName();
   const report: SyncReport = {
     origin: source.origin,
     batches: 0,

@@ -15,6 +15,8 @@ export interface TestS3 {
   bucket(name: string): Promise<string>;
   /** Keys of the objects under a prefix of a bucket (ListObjectsV2, every page). */
   list(bucket: string, prefix?: string): Promise<string[]>;
+  /** The requests the server answered so far, as `METHOD /path?query STATUS`. */
+  requests(): string[];
   stop(): Promise<void>;
 }
 
@@ -31,7 +33,8 @@ export async function startS3(): Promise<TestS3> {
     env: { ...process.env, PYTHONPATH: MOTO_DIR, PYTHONDONTWRITEBYTECODE: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const endpoint = await listening(child);
+  const log: string[] = [];
+  const endpoint = await listening(child, log);
   const env = {
     S3_ACCESS_KEY_ID: "auraison-test",
     S3_SECRET_ACCESS_KEY: "auraison-test-secret",
@@ -62,13 +65,26 @@ export async function startS3(): Promise<TestS3> {
       } while (token);
       return keys;
     },
+    requests: () => [...log],
     stop: () => stop(child),
   };
 }
 
-function listening(child: ChildProcess): Promise<string> {
+/** Resolves with the server's URL; from then on, appends each request it logs to `log`. */
+function listening(child: ChildProcess, log: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     let output = "";
+    let pending = "";
+    // werkzeug logs each request: 127.0.0.1 - - [date] "PUT /bucket/key?partNumber=1 HTTP/1.1" 200 -
+    const record = (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) {
+        const match = /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d+)/.exec(line);
+        if (match) log.push(`${match[1]} ${match[2]} ${match[3]}`);
+      }
+    };
     const timer = setTimeout(() => fail(new Error("moto did not start in 60 s")), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -77,9 +93,9 @@ function listening(child: ChildProcess): Promise<string> {
       clearTimeout(timer);
       child.stdout!.off("data", onData);
       child.stderr!.off("data", onData);
-      // Keep draining its request log, so a full pipe never blocks the server.
-      child.stdout!.resume();
-      child.stderr!.resume();
+      // Keep reading its request log, so a full pipe never blocks the server.
+      child.stdout!.on("data", record);
+      child.stderr!.on("data", record);
       resolve(match[1]!);
     };
     const fail = (error: Error) => {
