@@ -29,16 +29,21 @@ export interface CompactOptions {
   flushInlinedAt?: number;
 }
 
-/** The current snapshot's files: what a query has to open. */
+/**
+ * The current snapshot's files: what a query has to open. The guard row is left out: every commit
+ * rewrites it (compaction too), so it always lives inlined, or leaves a file behind.
+ */
 export async function lakeFiles(connection: DuckDBConnection): Promise<LakeFiles> {
   const info = await connection.runAndReadAll(`
     SELECT coalesce(sum(file_count), 0)::BIGINT, coalesce(sum(file_size_bytes), 0)::BIGINT,
       coalesce(sum(delete_file_count), 0)::BIGINT
-    FROM ducklake_table_info('memory')`);
+    FROM ducklake_table_info('memory') WHERE table_name <> 'sync_guard'`);
   const [files, bytes, deletes] = info.getRows()[0]!.map(Number) as [number, number, number];
-  const inlined = await connection.runAndReadAll(
-    "SELECT table_name FROM __ducklake_metadata_memory.ducklake_inlined_data_tables",
-  );
+  const inlined = await connection.runAndReadAll(`
+    SELECT i.table_name FROM __ducklake_metadata_memory.ducklake_inlined_data_tables i
+    JOIN __ducklake_metadata_memory.ducklake_table t
+      ON t.table_id = i.table_id AND t.end_snapshot IS NULL
+    WHERE t.table_name <> 'sync_guard'`);
   let inlinedRows = 0;
   for (const [table] of inlined.getRows())
     inlinedRows += Number(
