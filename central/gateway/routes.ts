@@ -43,6 +43,7 @@ const ERRORS: Record<number, string> = {
   404: "No alias or model of that name in this tenant",
   413: "Request body over the size limit",
   415: "Request body is not JSON",
+  422: "Valid headers and body that break a rule together (x-auraison-run without x-auraison-agent)",
   429: "A rate limit or budget refused the call (see `limit`), or every provider rate-limited it",
   502: "Every candidate provider failed (the message lists each attempt)",
   503: "No provider can take the call now (circuits open)",
@@ -58,7 +59,7 @@ function errors(schema: z.ZodType, ...codes: number[]) {
   );
 }
 
-const CALL_CODES = [400, 401, 403, 404, 413, 415, 429, 502, 503, 504];
+const CALL_CODES = [400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504];
 
 const responseHeaders = {
   [HEADERS.gatewayTime]: {

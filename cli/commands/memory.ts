@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { Lake } from "../../lakehouse/lake/open";
+import type { BatchResult } from "../../lakehouse/projection/commit";
 import type { SyncReport } from "../../lakehouse/projection/sync";
 import type { QueryResult } from "../../lakehouse/query/result";
 import type { EventSource } from "../../lakehouse/sources/source";
@@ -50,7 +51,7 @@ export function registerMemory(program: Command): void {
     .option(
       "--batch-size <n>",
       "events per lake transaction (more is faster and takes more memory)",
-      "100000",
+      BATCH_SIZE,
     )
     .action(
       async (
@@ -71,12 +72,7 @@ export function registerMemory(program: Command): void {
               pollMs: parseDuration(opts.poll, "--poll"),
               batchSize: positive(opts.batchSize, "--batch-size"),
               signal: stop.signal,
-              onBatch: (b) => {
-                if (!json)
-                  process.stderr.write(
-                    `batch: +${b.events} events, ${b.duplicates} duplicates, ${b.quarantined} quarantined, ${b.runs} runs${b.attempts > 1 ? ` (committed on attempt ${b.attempts}: another writer committed first)` : ""}\n`,
-                  );
-              },
+              onBatch: json ? undefined : printBatch,
             }),
           );
           printSync(report, json);
@@ -96,14 +92,26 @@ export function registerMemory(program: Command): void {
     )
     .option("--from <url>", "replay central's log from its beginning")
     .option("--from-dir <dir>", "replay a directory of NDJSON segments from its beginning")
-    .action(async (opts: SourceFlags, command: Command) => {
+    .option(
+      "--batch-size <n>",
+      "with --from/--from-dir: events per batch (all batches are one lake transaction)",
+      BATCH_SIZE,
+    )
+    .action(async (opts: SourceFlags & { batchSize: string }, command: Command) => {
       const json = globals(command).json;
       const replay = opts.from !== undefined || opts.fromDir !== undefined;
       const source = replay ? await openSource(command, opts) : null;
       const { rebuild, rebuildFrom } = await import("../../lakehouse/projection/rebuild");
       try {
         if (source) {
-          printSync(await withLake(command, {}, (lake) => rebuildFrom(lake, source)), json);
+          const batchSize = positive(opts.batchSize, "--batch-size");
+          const onBatch = json ? undefined : printBatch;
+          printSync(
+            await withLake(command, {}, (lake) =>
+              rebuildFrom(lake, source, { batchSize, onBatch }),
+            ),
+            json,
+          );
           return;
         }
         const report = await withLake(command, {}, (lake) => rebuild(lake));
@@ -248,6 +256,14 @@ async function openSource(command: Command, opts: SourceFlags): Promise<EventSou
   const connection = resolveConnection({ ...flags, central: opts.from ?? flags.central });
   const { CentralSource } = await import("../../lakehouse/sources/central");
   return new CentralSource({ url: connection.url, key: connection.key });
+}
+
+const BATCH_SIZE = "1000000";
+
+function printBatch(b: BatchResult): void {
+  process.stderr.write(
+    `batch: +${b.events} events, ${b.duplicates} duplicates, ${b.quarantined} quarantined, ${b.runs} runs${b.attempts > 1 ? ` (committed on attempt ${b.attempts}: another writer committed first)` : ""}\n`,
+  );
 }
 
 function printSync(report: SyncReport, json: boolean): void {

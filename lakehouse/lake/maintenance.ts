@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { withCompactionLease } from "./guard";
 import { sqlString } from "./location";
 import { withRetry } from "./retry";
 
@@ -31,16 +32,21 @@ export interface CompactOptions {
   flushInlinedAt?: number;
 }
 
-/** The current snapshot's files: what a query has to open. */
+/**
+ * The current snapshot's files: what a query has to open. The guard row is left out: every commit
+ * rewrites it (compaction too), so it always lives inlined, or leaves a file behind.
+ */
 export async function lakeFiles(connection: DuckDBConnection): Promise<LakeFiles> {
   const info = await connection.runAndReadAll(`
     SELECT coalesce(sum(file_count), 0)::BIGINT, coalesce(sum(file_size_bytes), 0)::BIGINT,
       coalesce(sum(delete_file_count), 0)::BIGINT
-    FROM ducklake_table_info('memory')`);
+    FROM ducklake_table_info('memory') WHERE table_name <> 'sync_guard'`);
   const [files, bytes, deletes] = info.getRows()[0]!.map(Number) as [number, number, number];
-  const inlined = await connection.runAndReadAll(
-    `SELECT table_name FROM ${LAKE_METADATA}.ducklake_inlined_data_tables`,
-  );
+  const inlined = await connection.runAndReadAll(`
+    SELECT i.table_name FROM ${LAKE_METADATA}.ducklake_inlined_data_tables i
+    JOIN ${LAKE_METADATA}.ducklake_table t
+      ON t.table_id = i.table_id AND t.end_snapshot IS NULL
+    WHERE t.table_name <> 'sync_guard'`);
   let inlinedRows = 0;
   for (const [table] of inlined.getRows())
     inlinedRows += Number(
@@ -67,10 +73,15 @@ export async function compact(
   const started = performance.now();
   const before = await lakeFiles(connection);
   const step = (sql: string) => withRetry(() => connection.run(sql));
-  if (before.inlinedRows > 0 && before.inlinedRows >= (options.flushInlinedAt ?? 20_000))
-    await step("CALL ducklake_flush_inlined_data('memory')");
-  await step("CALL ducklake_rewrite_data_files('memory', delete_threshold => 0)");
-  await step("CALL ducklake_merge_adjacent_files('memory')");
+  // Steps that move rows to other files hold the lease, so no batch commits meanwhile.
+  await withRetry(() =>
+    withCompactionLease(connection, async () => {
+      if (before.inlinedRows > 0 && before.inlinedRows >= (options.flushInlinedAt ?? 20_000))
+        await step("CALL ducklake_flush_inlined_data('memory')");
+      await step("CALL ducklake_rewrite_data_files('memory', delete_threshold => 0)");
+      await step("CALL ducklake_merge_adjacent_files('memory')");
+    }),
+  );
   if (options.expireBefore) {
     const at = sqlString(options.expireBefore.toISOString());
     await step(`CALL ducklake_expire_snapshots('memory', older_than => ${at}::TIMESTAMPTZ)`);

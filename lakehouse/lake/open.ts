@@ -69,6 +69,15 @@ export class NoSnapshotError extends LakeConfigError {
   }
 }
 
+/** The data path the lake's catalog holds (null for a lake not created yet). */
+async function storedDataPath(c: DuckDBConnection): Promise<string | null> {
+  const read = await c.runAndReadAll(
+    `SELECT value FROM __ducklake_metadata_${LAKE_ALIAS}.ducklake_metadata WHERE key = 'data_path'`,
+  );
+  const value = read.getRows()[0]?.[0];
+  return typeof value === "string" ? value : null;
+}
+
 /**
  * Opens DuckDB with the lake attached as `memory`. Writers create the lake on first use and
  * bring its schema up to date; readers attach it READ_ONLY (optionally at a snapshot) and refuse
@@ -166,6 +175,13 @@ async function attachLake(location: LakeLocation, options: OpenLakeOptions): Pro
         if (readOnly) throw new LakeNotFoundError(location);
         await attach(true);
       }
+    }
+    // A lake attached without its data path (say a reader given only the PostgreSQL catalog)
+    // keeps its data where the catalog says; on object storage, that needs the secret too.
+    if (!secret) {
+      const stored = await storedDataPath(c);
+      const needed = stored && isRemotePath(stored) ? objectStoreSecret(stored, options.env) : null;
+      if (needed) await c.run(needed.sql);
     }
     if (readOnly) {
       const version = await schemaVersion(c);

@@ -1,3 +1,5 @@
+import type { DuckDBConnection } from "@duckdb/node-api";
+
 /**
  * Errors a catalog answers while another process holds it for a moment (SQLite's busy lock, a
  * PostgreSQL serialization failure) or when a concurrent DuckLake commit touched the same data:
@@ -35,4 +37,26 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
       await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * (delay / 2)));
     }
   }
+}
+
+/**
+ * Runs `work` in one transaction on `connection` (rolled back if it throws), and all of it again
+ * after a transient failure (a conflict with another writer's commit, a busy catalog).
+ */
+export function withTransaction<T>(
+  connection: DuckDBConnection,
+  work: () => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  return withRetry(async () => {
+    await connection.run("BEGIN TRANSACTION");
+    try {
+      const result = await work();
+      await connection.run("COMMIT");
+      return result;
+    } catch (error) {
+      await connection.run("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
+  }, options);
 }

@@ -1,15 +1,21 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { assertNotCompacting, claimGuard } from "../lake/guard";
 import { sqlString } from "../lake/location";
-import { withRetry } from "../lake/retry";
+import { withTransaction } from "../lake/retry";
 import type { Cursor } from "../sources/source";
 import { deriveTouched } from "./derive-touched";
-import { STAGED_EVENTS, stageEvents, stageQuarantine } from "./stage";
-import type { QuarantinedRecord, ValidEvent } from "./validate";
 
+/** A batch staged in a slot of the Stage, ready for its lake transaction. */
 export interface BatchInput {
   origin: string;
-  events: readonly ValidEvent[];
-  quarantined: readonly QuarantinedRecord[];
+  /** The tables holding the staged batch: events typed as the lake's, quarantined entries. */
+  staged: { events: string; quarantine: string };
+  /** Valid entries of the batch, repeats included. */
+  valid: number;
+  quarantined: number;
+  /** Lowest and highest staged event_id (lowercase), null for none. */
+  low: string | null;
+  high: string | null;
   /** Where the source was read up to: written in the same transaction as the rows. */
   cursors: readonly Cursor[];
   /** Names this process in `sync_guard`. */
@@ -26,8 +32,6 @@ export interface BatchResult {
   runs: number;
   /** Commit attempts it took (more than one when another writer committed first). */
   attempts: number;
-  /** Milliseconds appending the batch into the staging tables. */
-  stageMs: number;
   /** Milliseconds in the lake transaction (all attempts): dedupe, derive, write, commit. */
   transactionMs: number;
 }
@@ -44,60 +48,44 @@ export const EVENT_COLUMNS =
 export async function commitBatch(
   connection: DuckDBConnection,
   input: BatchInput,
-  /** Called once the batch is staged, before the transaction: the caller may read ahead now. */
-  onStaged?: () => void,
 ): Promise<BatchResult> {
   const started = performance.now();
-  const { low, high } = await stageEvents(connection, input.events);
-  await stageQuarantine(connection, input.quarantined);
-  const staged = performance.now();
-  onStaged?.();
   let attempts = 0;
   // Writers serialise on sync_guard, so under contention a batch may lose several races in a row.
-  return withRetry(
-    async () => {
+  const result = await withTransaction(
+    connection,
+    () => {
       attempts += 1;
-      await connection.run("BEGIN TRANSACTION");
-      try {
-        const result = await writeBatch(connection, input, low, high);
-        await connection.run("COMMIT");
-        return {
-          ...result,
-          attempts,
-          stageMs: staged - started,
-          transactionMs: performance.now() - staged,
-        };
-      } catch (error) {
-        await connection.run("ROLLBACK").catch(() => undefined);
-        throw error;
-      }
+      return writeBatch(connection, input);
     },
-    { attempts: 30 },
+    { attempts: 60 },
   );
+  return { ...result, attempts, transactionMs: performance.now() - started };
 }
 
-async function writeBatch(
+/**
+ * The statements of `commitBatch` without its transaction, for a caller that holds one open
+ * (a rebuild writes the whole log in one transaction).
+ */
+export async function writeBatch(
   c: DuckDBConnection,
   input: BatchInput,
-  low: string | null,
-  high: string | null,
-): Promise<Omit<BatchResult, "attempts" | "stageMs" | "transactionMs">> {
-  await c.run(
-    "UPDATE memory.sync_guard SET batches = batches + 1, writer = $1, committed_at = now()",
-    [input.writer],
-  );
-  // Only the lake's events in the batch's id range can collide: UUIDv7 ids sort by time, so the
-  // range lets DuckLake skip the files whose min/max event_id lie outside it.
-  const inLake =
+): Promise<Omit<BatchResult, "attempts" | "transactionMs">> {
+  const { low, high } = input;
+  await assertNotCompacting(c);
+  await claimGuard(c, input.writer);
+  // The batch repeats no event_id (staging dropped repeats). Only the lake's events in the
+  // batch's id range can collide: UUIDv7 ids sort by time, so the range lets DuckLake skip the
+  // files whose min/max event_id lie outside it.
+  const range =
     low === null
-      ? "SELECT NULL::UUID AS event_id WHERE false"
-      : `SELECT event_id FROM memory.events WHERE event_id BETWEEN ${sqlString(low)}::UUID AND ${sqlString(high!)}::UUID`;
+      ? "false"
+      : `e.event_id BETWEEN ${sqlString(low)}::UUID AND ${sqlString(high!)}::UUID`;
   await c.run(
     `CREATE OR REPLACE TEMP TABLE batch AS
      SELECT ${EVENT_COLUMNS}, $1 AS origin
-     FROM (${STAGED_EVENTS})
-     WHERE event_id NOT IN (${inLake})
-     QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ord) = 1`,
+     FROM ${input.staged.events} s
+     WHERE NOT EXISTS (SELECT 1 FROM memory.events e WHERE ${range} AND e.event_id = s.event_id)`,
     [input.origin],
   );
   const events = await count(c, "batch");
@@ -124,17 +112,12 @@ async function writeBatch(
   await c.run(
     `INSERT INTO memory.quarantine BY NAME
      SELECT $1 AS origin, position, event_id, kind, reason, issues::JSON AS issues, raw
-     FROM stage_quarantine`,
+     FROM ${input.staged.quarantine}`,
     [input.origin],
   );
   const runs = await deriveTouched(c, since);
   await writeCursors(c, input.cursors);
-  return {
-    events,
-    duplicates: input.events.length - events,
-    quarantined: input.quarantined.length,
-    runs,
-  };
+  return { events, duplicates: input.valid - events, quarantined: input.quarantined, runs };
 }
 
 async function writeCursors(c: DuckDBConnection, cursors: readonly Cursor[]): Promise<void> {

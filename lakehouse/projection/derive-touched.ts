@@ -18,8 +18,9 @@ import { foldTouchedRuns } from "./fold-runs";
  * runs derived.
  */
 export async function deriveTouched(c: DuckDBConnection, replace: string | null): Promise<number> {
-  const runs = await foldTouchedRuns(c);
+  await foldTouchedRuns(c);
   await c.run(NEW_RUNS);
+  const runs = Number((await c.runAndReadAll("SELECT count(*) FROM new_runs")).getRows()[0]![0]);
   if (replace !== null) {
     await c.run(`CREATE OR REPLACE TEMP TABLE touched_intents AS
       SELECT intent_id FROM memory.runs WHERE run_id IN (SELECT run_id FROM existing) AND intent_id IS NOT NULL

@@ -8,25 +8,43 @@
  */
 
 import { GATEWAY_PROVIDER } from "../../contract";
+import { lifecycleDefaults } from "./fold-runs";
 
 const TERMINAL = "('run_completed', 'run_failed', 'run_cancelled')";
 
+const idle = lifecycleDefaults();
+
 /** One row per touched run, ready for `memory.runs`. */
+/**
+ * What the runs table reads of a payload, parsed once per event (not once per field), and only
+ * for the kinds that have it.
+ */
+const RUN_FACTS = `{"intent_id":"VARCHAR","app":"VARCHAR","intent_type":"VARCHAR","model":"VARCHAR","agent_id":"VARCHAR","usage":{"tokens_in":"BIGINT","tokens_out":"BIGINT","cache_read_tokens":"BIGINT","cache_write_tokens":"BIGINT","cost_usd":"DOUBLE"},"observer":"VARCHAR","provider":"VARCHAR","input_tokens":"BIGINT","output_tokens":"BIGINT","cache_read_tokens":"BIGINT","cache_write_tokens":"BIGINT","cost_usd":"DOUBLE","tool_call_id":"VARCHAR","status":"VARCHAR","result":"VARCHAR","duration_ms":"BIGINT"}`;
+
 export const NEW_RUNS = `
 CREATE OR REPLACE TEMP TABLE new_runs AS
-WITH facts AS (
-  SELECT run_id, tenant, kind, ts,
-    CASE WHEN kind IN ('run_dispatched', 'run_started') THEN (payload->>'intent_id') END AS intent_id,
-    CASE WHEN kind = 'run_started' THEN (payload->>'app') END AS app,
-    CASE WHEN kind = 'run_started' THEN (payload->>'intent_type') END AS intent_type,
-    CASE WHEN kind = 'run_started' THEN (payload->>'model') END AS model,
-    CASE kind WHEN 'run_started' THEN agent_id WHEN 'run_dispatched' THEN (payload->>'agent_id') END AS runner,
-    CASE WHEN kind IN ${TERMINAL} THEN (payload->'usage') END AS usage,
-    CASE WHEN kind = 'model_call' AND NOT ((payload->>'observer') = 'edge'
-      AND (payload->>'provider') = '${GATEWAY_PROVIDER}') THEN payload END AS call,
-    CASE WHEN kind IN ('tool_call_started', 'tool_call_finished') THEN (payload->>'tool_call_id') END AS tool_call_id,
-    kind = 'tool_call_finished' AND (payload->>'status') = 'blocked' AS blocked
+WITH parsed AS (
+  SELECT run_id, tenant, kind, ts, agent_id, event_id,
+    CASE WHEN kind IN ('run_dispatched', 'run_started', 'run_completed', 'run_failed', 'run_cancelled',
+      'model_call', 'tool_call_started', 'tool_call_finished')
+    THEN from_json(payload, '${RUN_FACTS}') END AS p
   FROM run_events
+),
+facts AS (
+  SELECT run_id, tenant, kind, ts, event_id,
+    CASE WHEN kind IN ('run_dispatched', 'run_started') THEN p.intent_id END AS intent_id,
+    CASE WHEN kind = 'run_started' THEN p.app END AS app,
+    CASE WHEN kind = 'run_started' THEN p.intent_type END AS intent_type,
+    CASE WHEN kind = 'run_started' THEN p.model END AS model,
+    CASE kind WHEN 'run_started' THEN agent_id WHEN 'run_dispatched' THEN p.agent_id END AS runner,
+    CASE WHEN kind IN ${TERMINAL} THEN p.usage END AS usage,
+    CASE WHEN kind = 'model_call' AND NOT (p.observer = 'edge'
+      AND p.provider = '${GATEWAY_PROVIDER}') THEN p END AS call,
+    CASE WHEN kind IN ('tool_call_started', 'tool_call_finished') THEN p.tool_call_id END AS tool_call_id,
+    kind = 'tool_call_finished' AND p.status = 'blocked' AS blocked,
+    CASE WHEN kind IN ${TERMINAL} THEN p.result END AS result,
+    CASE WHEN kind IN ${TERMINAL} THEN p.duration_ms END AS duration_ms
+  FROM parsed
 ),
 agg AS (
   SELECT run_id,
@@ -41,19 +59,19 @@ agg AS (
     min(ts) FILTER (WHERE kind = 'run_started') AS started_at,
     max(ts) AS last_event_at,
     count(usage) AS reports,
-    sum((usage->>'tokens_in')::BIGINT) AS reported_in,
-    sum((usage->>'tokens_out')::BIGINT) AS reported_out,
-    sum(coalesce((usage->>'cache_read_tokens')::BIGINT, 0)) AS reported_cache_read,
-    sum(coalesce((usage->>'cache_write_tokens')::BIGINT, 0)) AS reported_cache_write,
-    sum((usage->>'cost_usd')::DOUBLE) AS reported_cost,
-    bool_or(usage IS NOT NULL AND (usage->>'cost_usd') IS NULL) AS reported_unpriced,
+    sum(usage.tokens_in) AS reported_in,
+    sum(usage.tokens_out) AS reported_out,
+    sum(coalesce(usage.cache_read_tokens, 0)) AS reported_cache_read,
+    sum(coalesce(usage.cache_write_tokens, 0)) AS reported_cache_write,
+    sum(usage.cost_usd) AS reported_cost,
+    bool_or(usage IS NOT NULL AND usage.cost_usd IS NULL) AS reported_unpriced,
     count(call) AS model_calls,
-    coalesce(sum((call->>'input_tokens')::BIGINT), 0) AS called_in,
-    coalesce(sum((call->>'output_tokens')::BIGINT), 0) AS called_out,
-    coalesce(sum((call->>'cache_read_tokens')::BIGINT), 0) AS called_cache_read,
-    coalesce(sum((call->>'cache_write_tokens')::BIGINT), 0) AS called_cache_write,
-    coalesce(sum((call->>'cost_usd')::DOUBLE), 0) AS called_cost,
-    coalesce(bool_or(call IS NOT NULL AND (call->>'cost_usd') IS NULL), false) AS called_unpriced,
+    coalesce(sum(call.input_tokens), 0) AS called_in,
+    coalesce(sum(call.output_tokens), 0) AS called_out,
+    coalesce(sum(call.cache_read_tokens), 0) AS called_cache_read,
+    coalesce(sum(call.cache_write_tokens), 0) AS called_cache_write,
+    coalesce(sum(call.cost_usd), 0) AS called_cost,
+    coalesce(bool_or(call IS NOT NULL AND call.cost_usd IS NULL), false) AS called_unpriced,
     count(DISTINCT tool_call_id) AS tool_calls,
     count(*) FILTER (WHERE blocked) AS blocked_tool_calls,
     count(*) AS events
@@ -61,13 +79,11 @@ agg AS (
   GROUP BY run_id
 ),
 settled AS (
-  SELECT event_id, ts AS finished_at, (payload->>'result') AS result,
-    (payload->>'duration_ms')::BIGINT AS duration_ms
-  FROM run_events
-  WHERE kind IN ${TERMINAL}
+  SELECT event_id, ts AS finished_at, result, duration_ms FROM facts WHERE kind IN ${TERMINAL}
 )
 SELECT a.run_id, a.tenant, a.intent_id::UUID AS intent_id, a.app, a.agent_id, a.intent_type, a.model,
-  l.status, l.attempts, a.created_at, a.dispatched_at, a.started_at, s.finished_at, a.last_event_at,
+  coalesce(l.status, ${idle.status}) AS status, coalesce(l.attempts, ${idle.attempts}) AS attempts,
+  a.created_at, a.dispatched_at, a.started_at, s.finished_at, a.last_event_at,
   coalesce(date_diff('millisecond', a.started_at, s.finished_at), s.duration_ms) AS duration_ms,
   -- What the agents reported when the run ended; while it runs, what its model calls add up to.
   CASE WHEN a.reports > 0 THEN a.reported_in ELSE a.called_in END AS tokens_in,
@@ -82,10 +98,10 @@ SELECT a.run_id, a.tenant, a.intent_id::UUID AS intent_id, a.app, a.agent_id, a.
   END AS cost_usd,
   a.model_calls, a.tool_calls, a.blocked_tool_calls,
   l.error_category, l.error_reason, l.error_message, s.result,
-  a.events, l.settled_event_id, l.anomalies,
-  l.intent_status, l.settled_projection_id
+  a.events, l.settled_event_id, coalesce(l.anomalies, []::VARCHAR[]) AS anomalies,
+  coalesce(l.intent_status, ${idle.intent_status}) AS intent_status, l.settled_projection_id
 FROM agg a
-JOIN lifecycle l USING (run_id)
+LEFT JOIN lifecycle l USING (run_id)
 LEFT JOIN settled s ON s.event_id = l.settled_event_id`;
 
 export const INSERT_RUNS = `
@@ -140,13 +156,18 @@ calls AS (
   FROM steps
   GROUP BY run_id, p.tool_call_id
 ),
-denials AS (
-  SELECT run_id, (payload->>'tool_call_id') AS tool_call_id,
-    arg_max((payload->'decision'->>'rule_id'), ts) AS rule_id,
-    arg_max((payload->'decision'->>'reason'), ts) AS reason
+decisions AS (
+  SELECT run_id, ts,
+    from_json(payload, '{"tool_call_id":"VARCHAR","decision":{"effect":"VARCHAR","rule_id":"VARCHAR","reason":"VARCHAR"}}') AS p
   FROM run_events
-  WHERE kind = 'policy_decision' AND (payload->'decision'->>'effect') = 'deny'
-    AND (payload->>'tool_call_id') IS NOT NULL
+  WHERE kind = 'policy_decision'
+),
+denials AS (
+  SELECT run_id, p.tool_call_id AS tool_call_id,
+    arg_max(p.decision.rule_id, ts) AS rule_id,
+    arg_max(p.decision.reason, ts) AS reason
+  FROM decisions
+  WHERE p.decision.effect = 'deny' AND p.tool_call_id IS NOT NULL
   GROUP BY ALL
 )
 SELECT c.run_id, c.tool_call_id, c.tenant, r.app, c.agent_id, c.attempt, c.tool, c.tool_type,

@@ -1,18 +1,17 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { sqlString } from "../lake/location";
 import { derivedId } from "./derived-id";
 import { foldRun, LIFECYCLE_KINDS, type LifecycleEvent, type LifecycleKind } from "./lifecycle";
 
 const KINDS = LIFECYCLE_KINDS.map((k) => `'${k}'`).join(", ");
 
 /**
- * Replays every touched run (in `run_events`) through the run machine and writes the outcome to
- * the temporary table `lifecycle`, one row per run, for the SQL that derives the tables.
+ * Replays every touched run (in `run_events`) that has lifecycle events through the run machine
+ * and writes the outcome to the temporary table `lifecycle`, one row per run, for the SQL that
+ * derives the tables. A run without any (its start is in a later batch) is what `foldRun([])`
+ * returns: `lifecycleDefaults()` gives the SQL for it.
  */
-export async function foldTouchedRuns(connection: DuckDBConnection): Promise<number> {
-  // A result without rows has no columns at all.
-  const ids = ((
-    await connection.runAndReadAll("SELECT DISTINCT run_id::VARCHAR FROM run_events")
-  ).getColumns()[0] ?? []) as string[];
+export async function foldTouchedRuns(connection: DuckDBConnection): Promise<void> {
   const read = await connection.runAndReadAll(`
     SELECT run_id::VARCHAR, event_id::VARCHAR, kind, epoch_ms(ts)::DOUBLE,
       coalesce(attempt, TRY_CAST(payload->>'attempt' AS INTEGER)),
@@ -35,9 +34,14 @@ export async function foldTouchedRuns(connection: DuckDBConnection): Promise<num
     (string | null)[],
     (string | null)[],
   ];
-  const byRun = new Map<string, LifecycleEvent[]>(ids.map((id) => [id, []]));
+  const byRun = new Map<string, LifecycleEvent[]>();
   for (let i = 0; i < runIds.length; i++) {
-    byRun.get(runIds[i]!)!.push({
+    let events = byRun.get(runIds[i]!);
+    if (!events) {
+      events = [];
+      byRun.set(runIds[i]!, events);
+    }
+    events.push({
       event_id: eventIds[i]!,
       kind: kinds[i]!,
       ts: ts[i]!,
@@ -81,5 +85,14 @@ export async function foldTouchedRuns(connection: DuckDBConnection): Promise<num
       error_category, error_reason, error_message,
       from_json(anomalies, '["VARCHAR"]') AS anomalies
     FROM lifecycle_rows`);
-  return byRun.size;
+}
+
+/** SQL values of the lifecycle of a run without lifecycle events, by column of `lifecycle`. */
+export function lifecycleDefaults(): Record<"status" | "intent_status" | "attempts", string> {
+  const run = foldRun([]);
+  return {
+    status: sqlString(run.status),
+    intent_status: sqlString(run.intent_status),
+    attempts: String(run.attempts),
+  };
 }

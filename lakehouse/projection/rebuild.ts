@@ -1,5 +1,7 @@
+import { assertNotCompacting, claimGuard, writerName } from "../lake/guard";
+import { compact } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
-import { withRetry } from "../lake/retry";
+import { withTransaction } from "../lake/retry";
 import type { EventSource } from "../sources/source";
 import { EVENT_COLUMNS } from "./commit";
 import { deriveTouched } from "./derive-touched";
@@ -31,45 +33,43 @@ const RUNS_PER_STEP = 20_000;
 export async function rebuild(lake: Lake): Promise<RebuildReport> {
   const started = performance.now();
   const c = lake.connection;
-  return withRetry(async () => {
-    await c.run("BEGIN TRANSACTION");
-    try {
-      for (const table of DERIVED_TABLES) await c.run(`DELETE FROM memory.${table}`);
-      await c.run(`CREATE OR REPLACE TEMP TABLE rebuild_runs AS
+  return withTransaction(c, async () => {
+    await assertNotCompacting(c);
+    await claimGuard(c, `${writerName()} rebuild`);
+    for (const table of DERIVED_TABLES) await c.run(`DELETE FROM memory.${table}`);
+    await c.run(`CREATE OR REPLACE TEMP TABLE rebuild_runs AS
         SELECT run_id, (row_number() OVER (ORDER BY run_id) - 1) // ${RUNS_PER_STEP} AS step
         FROM (SELECT DISTINCT run_id FROM memory.events WHERE run_id IS NOT NULL)`);
-      const steps = Number(
-        (
-          await c.runAndReadAll("SELECT coalesce(max(step) + 1, 0) FROM rebuild_runs")
-        ).getRows()[0]![0],
-      );
-      // Run-less model calls and policy decisions are derived once, with the first step.
-      await c.run(`CREATE OR REPLACE TEMP TABLE batch AS
+    const steps = Number(
+      (
+        await c.runAndReadAll("SELECT coalesce(max(step) + 1, 0) FROM rebuild_runs")
+      ).getRows()[0]![0],
+    );
+    // Run-less model calls and policy decisions are derived once, with the first step.
+    await c.run(`CREATE OR REPLACE TEMP TABLE batch AS
         SELECT ${EVENT_COLUMNS}, origin FROM memory.events
         WHERE run_id IS NULL AND kind IN ('model_call', 'policy_decision')`);
-      let runs = 0;
-      for (let step = 0; step < Math.max(steps, 1); step++) {
-        await c.run(`CREATE OR REPLACE TEMP TABLE run_events AS
+    let runs = 0;
+    for (let step = 0; step < Math.max(steps, 1); step++) {
+      await c.run(`CREATE OR REPLACE TEMP TABLE run_events AS
           SELECT ${EVENT_COLUMNS} FROM memory.events
           WHERE run_id IN (SELECT run_id FROM rebuild_runs WHERE step = ${step})`);
-        runs += await deriveTouched(c, null);
-        if (step === 0) await c.run("DELETE FROM batch");
-      }
-      const events = Number(
-        (await c.runAndReadAll("SELECT count(*) FROM memory.events")).getRows()[0]![0],
-      );
-      await c.run("COMMIT");
-      return { events, runs, seconds: (performance.now() - started) / 1000 };
-    } catch (error) {
-      await c.run("ROLLBACK").catch(() => undefined);
-      throw error;
+      runs += await deriveTouched(c, null);
+      if (step === 0) await c.run("DELETE FROM batch");
     }
+    const events = Number(
+      (await c.runAndReadAll("SELECT count(*) FROM memory.events")).getRows()[0]![0],
+    );
+    return { events, runs, seconds: (performance.now() - started) / 1000 };
   });
 }
 
 /**
- * Replaces the whole lake with a source's log: empties every table (events, quarantine and
- * cursors included) in one transaction, then syncs the source from its beginning.
+ * Replaces the whole lake with a source's log, atomically: one lake transaction empties every
+ * table (events, quarantine and cursors included) and syncs the source from its beginning, so
+ * readers see the previous lake until the new one is complete, and a rebuild that fails (or is
+ * killed) leaves the previous lake exactly as it was. The Parquet files of a failed rebuild are
+ * referenced by no snapshot; compaction deletes them.
  */
 export async function rebuildFrom(
   lake: Lake,
@@ -77,16 +77,17 @@ export async function rebuildFrom(
   options: SyncOptions = {},
 ): Promise<SyncReport> {
   const c = lake.connection;
-  await withRetry(async () => {
-    await c.run("BEGIN TRANSACTION");
-    try {
-      for (const table of [...DERIVED_TABLES, "events", "quarantine", "sync_cursors"])
-        await c.run(`DELETE FROM memory.${table}`);
-      await c.run("COMMIT");
-    } catch (error) {
-      await c.run("ROLLBACK").catch(() => undefined);
-      throw error;
-    }
+  const report = await withTransaction(c, async () => {
+    await assertNotCompacting(c);
+    await claimGuard(c, `${writerName()} rebuild`);
+    for (const table of [...DERIVED_TABLES, "events", "quarantine", "sync_cursors"])
+      await c.run(`DELETE FROM memory.${table}`);
+    return sync(lake, source, { ...options, follow: false, inTransaction: true });
   });
-  return sync(lake, source, options);
+  if (options.compact !== false && report.events + report.quarantined > 0) {
+    const done = await compact(c);
+    report.compactions.push(done);
+    report.timings.compact += done.seconds * 1000;
+  }
+  return report;
 }

@@ -1,14 +1,14 @@
-import { hostname } from "node:os";
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { writerName } from "../lake/guard";
 import { type CompactionReport, compact } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
-import type { Cursor, EventSource, SourceBatch } from "../sources/source";
-import { type BatchResult, commitBatch } from "./commit";
-import { createStage } from "./stage";
+import type { Cursor, EventSource } from "../sources/source";
+import { type BatchInput, type BatchResult, commitBatch, writeBatch } from "./commit";
+import { Stage } from "./stage";
 import { checkRecord, type QuarantinedRecord, type ValidEvent } from "./validate";
 
 export interface SyncOptions {
-  /** Log entries per batch (one lake transaction each). */
+  /** Log entries per batch (one lake transaction each; default 1,000,000). */
   batchSize?: number;
   /** Keep polling the source for new events until `signal` aborts. */
   follow?: boolean;
@@ -18,6 +18,11 @@ export interface SyncOptions {
   compactEveryMs?: number;
   /** Skip compaction (tests that count files, callers that compact themselves). */
   compact?: boolean;
+  /**
+   * Write every batch inside the transaction the caller holds open on the lake's connection,
+   * committing none (a rebuild: all of it or nothing). Implies no compaction.
+   */
+  inTransaction?: boolean;
   signal?: AbortSignal;
   onBatch?: (batch: BatchResult & { notes: string[] }) => void;
   /** Follow: the source is away (central down); the sync waits, backing off, and carries on. */
@@ -49,21 +54,35 @@ export interface SyncReport {
   seconds: number;
 }
 
-/** Events validated between two yields to the event loop. */
-const VALIDATE_SLICE = 500;
+/** Entries validated between two yields to the event loop. */
+const VALIDATE_SLICE = 1_000;
+/** Entries read from the source at once: bounds the memory a batch takes in JavaScript. */
+const READ_SLICE = 20_000;
 
 /** Longest a caught-up follower waits on a source's "something new" signal before asking. */
 const IDLE_WAIT_MS = 60_000;
 
+/** A batch staged in a slot, waiting for its lake transaction. */
 interface Prepared {
-  batch: SourceBatch;
-  events: ValidEvent[];
-  quarantined: QuarantinedRecord[];
+  slot: number;
+  /** The cursors of the files (or central) the batch read, where it ended. */
+  read: Cursor[];
+  /** All cursors after the batch. */
+  after: Cursor[];
+  notes: string[];
+  valid: number;
+  staged: number;
+  quarantined: number;
+  low: string | null;
+  high: string | null;
+  /** The batch stopped at its size, not because the source ran out. */
+  full: boolean;
 }
 
 /**
  * Projects a source into the lake, batch by batch, from where the lake's cursors say it was
- * read up to. While DuckDB commits one batch, the next is read and validated.
+ * read up to. A batch is read, validated and staged in slices; while DuckDB commits one batch,
+ * the next is staged into the other slot.
  */
 export async function sync(
   lake: Lake,
@@ -72,8 +91,8 @@ export async function sync(
 ): Promise<SyncReport> {
   const started = performance.now();
   const c = lake.connection;
-  const size = options.batchSize ?? 100_000;
-  const writer = `${hostname()}:${process.pid}`;
+  const size = options.batchSize ?? 1_000_000;
+  const writer = writerName();
   const report: SyncReport = {
     origin: source.origin,
     batches: 0,
@@ -93,110 +112,169 @@ export async function sync(
     t.compact += done.seconds * 1000;
   };
   const notes = new Set<string>();
-  await createStage(c);
-  let cursors = await readCursors(c, source.origin);
-  let lastCompaction = Date.now();
-  let dirty = false;
+  const stage = await Stage.open(lake.db.instance, options.inTransaction ? c : undefined);
+  try {
+    let cursors = await readCursors(c, source.origin);
+    let lastCompaction = Date.now();
+    let dirty = false;
 
-  const prepare = async (from: Cursor[]): Promise<Prepared | null> => {
-    const reading = performance.now();
-    const batch = await source.next(from, size);
-    t.read += performance.now() - reading;
-    if (!batch) return null;
-    const events: ValidEvent[] = [];
-    const quarantined: QuarantinedRecord[] = [];
-    for (let i = 0; i < batch.records.length; i += VALIDATE_SLICE) {
-      // Yield between slices, so the statements of the batch being committed keep DuckDB busy.
-      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-      const validating = performance.now();
-      for (const record of batch.records.slice(i, i + VALIDATE_SLICE)) {
-        const checked = checkRecord(record);
-        if (checked.ok) events.push(checked.value);
-        else quarantined.push(checked.quarantined);
+    const prepare = async (slot: number, from: Cursor[]): Promise<Prepared | null> => {
+      await stage.clear(slot);
+      const seen = new Set<string>();
+      const read = new Map<string, Cursor>();
+      const out: Prepared = {
+        slot,
+        read: [],
+        after: from,
+        notes: [],
+        valid: 0,
+        staged: 0,
+        quarantined: 0,
+        low: null,
+        high: null,
+        full: false,
+      };
+      let entries = 0;
+      while (entries < size) {
+        const want = Math.min(READ_SLICE, size - entries);
+        const reading = performance.now();
+        const batch = await source.next(out.after, want);
+        t.read += performance.now() - reading;
+        if (!batch) break;
+        const events: ValidEvent[] = [];
+        const quarantined: QuarantinedRecord[] = [];
+        for (let i = 0; i < batch.records.length; i += VALIDATE_SLICE) {
+          // Yield between slices, so the statements of the batch being committed keep DuckDB busy.
+          await new Promise((resolve) => setImmediate(resolve));
+          const validating = performance.now();
+          for (const record of batch.records.slice(i, i + VALIDATE_SLICE)) {
+            const checked = checkRecord(record);
+            if (!checked.ok) {
+              quarantined.push(checked.quarantined);
+              continue;
+            }
+            out.valid += 1;
+            // Lowercase hex sorts like the UUID values DuckDB compares.
+            const id = checked.value.event.event_id.toLowerCase();
+            if (seen.has(id)) continue;
+            seen.add(id);
+            if (out.low === null || id < out.low) out.low = id;
+            if (out.high === null || id > out.high) out.high = id;
+            events.push(checked.value);
+          }
+          t.validate += performance.now() - validating;
+        }
+        const staging = performance.now();
+        await stage.appendEvents(slot, events, out.staged);
+        await stage.appendQuarantine(slot, quarantined);
+        t.stage += performance.now() - staging;
+        out.staged += events.length;
+        out.quarantined += quarantined.length;
+        entries += batch.records.length;
+        out.after = mergeCursors(out.after, batch.cursors);
+        for (const cursor of batch.cursors) read.set(cursor.file, cursor);
+        out.notes.push(...batch.notes);
+        // A short read means the source caught up.
+        if (batch.records.length < want) break;
       }
-      t.validate += performance.now() - validating;
-    }
-    return { batch, events, quarantined };
-  };
+      const flushing = performance.now();
+      await stage.flush();
+      t.stage += performance.now() - flushing;
+      if (read.size === 0) return null;
+      out.read = [...read.values()];
+      out.full = entries >= size;
+      return out;
+    };
 
-  // Under --follow an outage of the source is waited out; a one-shot sync reports it.
-  let failures = 0;
-  const next = async (from: Cursor[]): Promise<Prepared | null> => {
-    try {
-      const prepared = await prepare(from);
-      failures = 0;
-      return prepared;
-    } catch (error) {
-      if (!options.follow || !source.isOutage(error)) throw error;
-      failures += 1;
-      options.onOutage?.(error, failures);
-      return null;
-    }
-  };
-  const poll = options.pollMs ?? 2_000;
-
-  let pending = await next(cursors);
-  for (;;) {
-    if (options.signal?.aborted) break;
-    if (!pending) {
-      if (!options.follow) break;
-      const due = options.compactEveryMs ?? 300_000;
-      if (dirty && options.compact !== false && Date.now() - lastCompaction >= due) {
-        await runCompaction();
-        lastCompaction = Date.now();
-        dirty = false;
+    // Under --follow an outage of the source is waited out; a one-shot sync reports it.
+    let failures = 0;
+    const next = async (slot: number, from: Cursor[]): Promise<Prepared | null> => {
+      try {
+        const prepared = await prepare(slot, from);
+        failures = 0;
+        return prepared;
+      } catch (error) {
+        if (!options.follow || !source.isOutage(error)) throw error;
+        failures += 1;
+        options.onOutage?.(error, failures);
+        return null;
       }
-      await sleep(failures ? Math.min(30_000, poll * 2 ** failures) : poll, options.signal);
-      // Idle: rather than asking every `poll` (a request, and a log line, each time), wait
-      // for the source to say something new arrived, when it can.
-      if (!failures && source.waitForMore && !options.signal?.aborted)
-        await source.waitForMore(cursors, {
-          maxMs: IDLE_WAIT_MS,
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
+    };
+    const poll = options.pollMs ?? 2_000;
+
+    let slot = 0;
+    let pending = await next(slot, cursors);
+    for (;;) {
       if (options.signal?.aborted) break;
-      pending = await next(cursors);
-      continue;
-    }
-    const after = mergeCursors(cursors, pending.batch.cursors);
-    // Read ahead (while DuckDB runs the transaction) only when there is surely more: a short
-    // batch means the source caught up.
-    const more = pending.batch.records.length >= size;
-    let readAhead: Promise<Prepared | null | undefined> = Promise.resolve(undefined);
-    const result = await commitBatch(
-      c,
-      {
-        origin: source.origin,
-        events: pending.events,
-        quarantined: pending.quarantined,
-        cursors: pending.batch.cursors,
-        writer,
-      },
-      () => {
-        if (!more) return;
-        readAhead = next(after);
+      if (!pending) {
+        if (!options.follow) break;
+        const due = options.compactEveryMs ?? 300_000;
+        if (dirty && options.compact !== false && Date.now() - lastCompaction >= due) {
+          await runCompaction();
+          lastCompaction = Date.now();
+          dirty = false;
+        }
+        await sleep(failures ? Math.min(30_000, poll * 2 ** failures) : poll, options.signal);
+        // Idle: rather than asking every `poll` (a request, and a log line, each time), wait
+        // for the source to say something new arrived, when it can.
+        if (!failures && source.waitForMore && !options.signal?.aborted)
+          await source.waitForMore(cursors, {
+            maxMs: IDLE_WAIT_MS,
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+        if (options.signal?.aborted) break;
+        pending = await next(slot, cursors);
+        continue;
+      }
+      const batch = pending;
+      // Stage the next batch (into the other slot) while DuckDB commits this one, but only when
+      // there is surely more: a batch short of its size means the source caught up.
+      let readAhead: Promise<Prepared | null | undefined> = Promise.resolve(undefined);
+      // (Not inside a caller's transaction: the stage shares its connection then.)
+      if (batch.full && !options.inTransaction) {
+        readAhead = next(1 - slot, batch.after);
         // Handled here so a failed commit does not leave it unobserved; awaited below.
         readAhead.catch(() => undefined);
-      },
-    ).catch(async (error: unknown) => {
-      await readAhead.catch(() => undefined);
-      throw error;
-    });
-    cursors = after;
-    dirty ||= result.events + result.quarantined > 0;
-    report.batches += 1;
-    report.events += result.events;
-    report.duplicates += result.duplicates;
-    report.quarantined += result.quarantined;
-    report.runs += result.runs;
-    t.stage += result.stageMs;
-    t.transaction += result.transactionMs;
-    for (const note of pending.batch.notes) notes.add(note);
-    options.onBatch?.({ ...result, notes: pending.batch.notes });
-    const ahead = await readAhead;
-    pending = ahead === undefined ? await next(cursors) : ahead;
+      }
+      const commit = options.inTransaction
+        ? async (input: BatchInput): Promise<BatchResult> => {
+            const writing = performance.now();
+            const written = await writeBatch(c, input);
+            return { ...written, attempts: 1, transactionMs: performance.now() - writing };
+          }
+        : (input: BatchInput) => commitBatch(c, input);
+      const result = await commit({
+        origin: source.origin,
+        staged: { events: stage.events(batch.slot), quarantine: stage.quarantine(batch.slot) },
+        valid: batch.valid,
+        quarantined: batch.quarantined,
+        low: batch.low,
+        high: batch.high,
+        cursors: batch.read,
+        writer,
+      }).catch(async (error: unknown) => {
+        await readAhead.catch(() => undefined);
+        throw error;
+      });
+      cursors = batch.after;
+      dirty ||= result.events + result.quarantined > 0;
+      report.batches += 1;
+      report.events += result.events;
+      report.duplicates += result.duplicates;
+      report.quarantined += result.quarantined;
+      report.runs += result.runs;
+      t.transaction += result.transactionMs;
+      for (const note of batch.notes) notes.add(note);
+      options.onBatch?.({ ...result, notes: batch.notes });
+      slot = 1 - slot;
+      const ahead = await readAhead;
+      pending = ahead === undefined ? await next(slot, cursors) : ahead;
+    }
+    if (dirty && options.compact !== false && !options.inTransaction && !options.signal?.aborted)
+      await runCompaction();
+  } finally {
+    stage.close();
   }
-  if (dirty && options.compact !== false && !options.signal?.aborted) await runCompaction();
   report.notes = [...notes];
   report.seconds = (performance.now() - started) / 1000;
   return report;

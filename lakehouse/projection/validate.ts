@@ -5,12 +5,19 @@ import {
   type ValidationIssue,
 } from "../../contract";
 import type { RawRecord } from "../sources/source";
+import { plainAgentEventKeys } from "./fast-check/agent-event";
+import { keysInText } from "./fast-check/json-text";
 
 /** A log entry that passed the contract. */
 export interface ValidEvent {
   event: AgentEvent;
   /** Central's cursor, when the entry was a StoredEvent. */
   cursor: number | null;
+  /**
+   * The event as JSON text (with its cursor, if any), equal as JSON to what the contract's
+   * parser returns: the entry's own text when that already is, else the parser's output.
+   */
+  line: string;
 }
 
 /** A log entry that did not, kept with why and where instead of being dropped. */
@@ -27,7 +34,11 @@ export type Checked =
   | { ok: true; value: ValidEvent }
   | { ok: false; quarantined: QuarantinedRecord };
 
-/** Validates one entry as an AgentEvent (or a StoredEvent, when it carries a cursor). */
+/**
+ * Validates one entry as an AgentEvent (or a StoredEvent, when it carries a cursor). Most entries
+ * are exactly what the contract's parser returns, which a check compiled from the contract's JSON
+ * Schema confirms without zod; zod judges the rest, and names the fields of what it refuses.
+ */
 export function checkRecord(record: RawRecord): Checked {
   let value: unknown;
   if ("text" in record) {
@@ -42,8 +53,21 @@ export function checkRecord(record: RawRecord): Checked {
   } else {
     value = record.value;
   }
+  // As many keys in the value as the text spells out: no key repeats (DuckDB would read the
+  // first of repeated keys, JSON.parse keeps the last), so DuckDB reads the text as zod would.
+  const keys = plainAgentEventKeys(value);
+  if (keys >= 0 && (!("text" in record) || keysInText(record.text) === keys)) {
+    const event = value as AgentEvent & { cursor?: number };
+    const line = "text" in record ? record.text : JSON.stringify(value);
+    return { ok: true, value: { event, cursor: event.cursor ?? null, line } };
+  }
+  return checkWithZod(record, value);
+}
+
+/** The contract's zod schema: the reference every fast accept agrees with. */
+export function checkWithZod(record: RawRecord, value: unknown): Checked {
   const cursor = (value as { cursor?: unknown } | null)?.cursor;
-  if (cursor !== undefined && !(Number.isInteger(cursor) && (cursor as number) > 0))
+  if (cursor !== undefined && !(Number.isSafeInteger(cursor) && (cursor as number) > 0))
     return refuse(record, value, "invalid cursor", [
       {
         path: "cursor",
@@ -62,9 +86,14 @@ export function checkRecord(record: RawRecord): Checked {
       parsed.issues,
     );
   }
+  const stored = cursor === undefined ? parsed.value : { ...parsed.value, cursor };
   return {
     ok: true,
-    value: { event: parsed.value, cursor: (cursor as number | undefined) ?? null },
+    value: {
+      event: parsed.value,
+      cursor: (cursor as number | undefined) ?? null,
+      line: JSON.stringify(stored),
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { withRetry } from "../lake/retry";
+import { withTransaction } from "../lake/retry";
 import { tables } from "./0001-tables";
 import { views } from "./0002-views";
 import type { Migration } from "./migration";
@@ -33,29 +33,22 @@ export async function schemaVersion(connection: DuckDBConnection): Promise<numbe
  * Returns the versions applied.
  */
 export async function migrate(connection: DuckDBConnection): Promise<number[]> {
-  return withRetry(async () => {
-    await connection.run("BEGIN TRANSACTION");
-    try {
-      const current = await schemaVersion(connection);
-      assertKnown(current);
-      const pending = MIGRATIONS.filter((m) => m.version > current);
-      if (current === 0)
-        await connection.run(
-          "CREATE TABLE memory.schema_migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
-        );
-      for (const migration of pending) {
-        for (const statement of migration.statements) await connection.run(statement);
-        await connection.run("INSERT INTO memory.schema_migrations VALUES ($1, $2, now())", [
-          migration.version,
-          migration.name,
-        ]);
-      }
-      await connection.run("COMMIT");
-      return pending.map((m) => m.version);
-    } catch (error) {
-      await connection.run("ROLLBACK").catch(() => undefined);
-      throw error;
+  return withTransaction(connection, async () => {
+    const current = await schemaVersion(connection);
+    assertKnown(current);
+    const pending = MIGRATIONS.filter((m) => m.version > current);
+    if (current === 0)
+      await connection.run(
+        "CREATE TABLE memory.schema_migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)",
+      );
+    for (const migration of pending) {
+      for (const statement of migration.statements) await connection.run(statement);
+      await connection.run("INSERT INTO memory.schema_migrations VALUES ($1, $2, now())", [
+        migration.version,
+        migration.name,
+      ]);
     }
+    return pending.map((m) => m.version);
   });
 }
 

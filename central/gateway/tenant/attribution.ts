@@ -6,12 +6,12 @@ import type { AdmitRequest, Attribution } from "../ticket";
 
 export type Attributed =
   | { ok: true; attribution: Attribution; intentBudget: BudgetLimits | null }
-  | { ok: false; status: 400 | 403; code: string; message: string };
+  | { ok: false; status: 403 | 422; code: string; message: string };
 
-const refuse = (status: 400 | 403, message: string): Attributed => ({
+const refuse = (status: 403 | 422, message: string): Attributed => ({
   ok: false,
   status,
-  code: status === 400 ? "invalid_request" : "forbidden",
+  code: status === 422 ? "unprocessable" : "forbidden",
   message,
 });
 
@@ -49,7 +49,8 @@ export function attribute(
     return ownCall(asked.app);
   }
   if (asked.agent === null) {
-    if (asked.run !== null) return refuse(400, `${HEADERS.run} needs ${HEADERS.agent}`);
+    // Each header is valid on its own; together they break a rule no schema can state: 422.
+    if (asked.run !== null) return refuse(422, `${HEADERS.run} needs ${HEADERS.agent}`);
     if (key.app !== null && asked.app !== null && asked.app !== key.app)
       return refuse(403, `this key is limited to app ${key.app}, not ${asked.app}`);
     return ownCall(key.app ?? asked.app);

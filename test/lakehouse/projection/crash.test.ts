@@ -1,33 +1,10 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { syntheticEvents, writeSegments } from "../../../bench/memory-synthetic";
 import { DirectorySource, resolveLakeLocation, sync } from "../../../lakehouse";
-import { BIN, runCli } from "../../helpers/cli";
+import { runCli } from "../../helpers/cli";
 import { count, localLake, projectionDigest, tempDir, withLake } from "../fixture";
-
-/** Starts `auraison memory sync` and SIGKILLs it once it has committed `after` batches. */
-function syncAndKill(args: string[], env: NodeJS.ProcessEnv, after: number) {
-  return new Promise<{ signal: NodeJS.Signals | null; batches: number }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let batches = 0;
-    let stderr = "";
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-      batches = (stderr.match(/^batch: /gm) ?? []).length;
-      if (batches >= after) child.kill("SIGKILL");
-    });
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      if (signal === null)
-        reject(new Error(`sync exited (${code}) before it was killed:\n${stderr}`));
-      else resolve({ signal, batches });
-    });
-  });
-}
+import { runAndKill } from "../kill";
 
 describe("a sync killed mid-way", () => {
   it("re-runs to exactly the rows of a clean run: no duplicates, nothing lost", async () => {
@@ -39,7 +16,7 @@ describe("a sync killed mid-way", () => {
     const env = { AURAISON_HOME: home };
     const args = ["memory", "sync", "--from-dir", logDir, "--batch-size", "2500"];
 
-    const killed = await syncAndKill(args, env, 3);
+    const killed = await runAndKill(args, env, 3);
     expect(killed.signal).toBe("SIGKILL");
     const lake = resolveLakeLocation({}, join(home, "lake"), {});
     await withLake(

@@ -678,7 +678,7 @@ describe("memory sync (projection)", () => {
       expect(replay.events).toBe(6_000);
       expect(await projectionDigest(lake)).toEqual(incremental);
     });
-  });
+  }, 120_000);
 
   it("counts a call through the gateway once, as the gateway saw it, in run costs and rollups", async () => {
     const log = new LogBuilder();
