@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import type { z } from "zod";
 import { type AgentRegistration, CONTRACT_VERSION, type HeartbeatMessage } from "../contract";
-import { EventDelivery } from "./central/delivery";
-import { Dispatcher } from "./central/dispatcher";
-import { CentralLink, type FromCentral, type Welcome } from "./central/link";
+import { EventDelivery } from "./fleet/delivery";
+import { DispatchHandler } from "./fleet/dispatch-handler";
+import { CentralLink, type FromCentral, type Welcome } from "./fleet/link";
 import { formatModelRef } from "./models/model-settings";
 import { rpcApp } from "./rpc/app";
 import type { AgentHealth } from "./rpc/schemas";
@@ -34,7 +34,7 @@ export class EdgeAgent {
     readonly runtime: EdgeRuntime,
     readonly link: CentralLink | null,
     private readonly delivery: EventDelivery | null,
-    private readonly dispatcher: Dispatcher | null,
+    private readonly dispatcher: DispatchHandler | null,
     private readonly rpc: { close(): Promise<void> },
     readonly socketPath: string,
     private readonly options: EdgeAgentOptions,
@@ -62,7 +62,7 @@ export class EdgeAgent {
         })
       : null;
     const delivery = link ? new EventDelivery(runtime.outbox, link, { log }) : null;
-    const dispatcher = link ? new Dispatcher(runtime, link, log) : null;
+    const dispatcher = link ? new DispatchHandler(runtime, link, log) : null;
     let rpc: { close(): Promise<void> };
     try {
       rpc = await serveRpc(

@@ -7,13 +7,13 @@ import { ADAPTER_KINDS } from "./adapters/kinds";
 import { loadAdapters, startAdapters } from "./adapters/load";
 import { type AppFolder, loadAppFolder } from "./config/app-folder";
 import { Emitter } from "./events/emitter";
-import { EventLog } from "./events/event-log";
+import { EventSink } from "./events/event-sink";
 import type { ModelSettings } from "./models/model-settings";
 import { Outbox, type OutboxOptions } from "./outbox/outbox";
 import { type LocalRunRequest, localIntent } from "./runs/local-intent";
 import type { RunExecution } from "./runs/run-executor";
 import { CapacityError, RunManager } from "./runs/run-manager";
-import { RunStore } from "./runs/run-store";
+import { RunRecords } from "./runs/run-records";
 import { loadAppSkills } from "./skills/app-skills";
 import { privateDir } from "./state-files";
 import { StateLock } from "./state-lock";
@@ -54,7 +54,7 @@ export class EdgeRuntime {
     readonly skills: Skill[],
     readonly adapters: ExecutionAdapter[],
     readonly outbox: Outbox,
-    readonly eventLog: EventLog,
+    readonly eventSink: EventSink,
     readonly runs: RunManager,
     /** Emits agent-level events (run_id null). */
     readonly agentEvents: Emitter,
@@ -92,11 +92,11 @@ export class EdgeRuntime {
       lock.release();
       throw error;
     }
-    const eventLog = new EventLog(outbox);
-    const store = new RunStore(stateDir);
+    const eventSink = new EventSink(outbox);
+    const store = new RunRecords(stateDir);
     const last = await outbox.lastAgentEvent();
     const agentEvents = new Emitter(
-      eventLog,
+      eventSink,
       { tenant: options.tenant, agent_id: options.agentId, run_id: null, attempt: null },
       last && last.agent_id === options.agentId ? last.seq + 1 : 0,
     );
@@ -107,7 +107,7 @@ export class EdgeRuntime {
       agentId: options.agentId,
       app,
       adapters,
-      eventLog,
+      eventSink,
       store,
       outbox,
       models: options.models,
@@ -122,7 +122,7 @@ export class EdgeRuntime {
       skills,
       adapters,
       outbox,
-      eventLog,
+      eventSink,
       runs,
       agentEvents,
       lock,

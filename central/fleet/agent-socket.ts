@@ -109,7 +109,7 @@ export class AgentSocket {
         );
         break;
       case "heartbeat":
-        this.heartbeat(connection, agent, message);
+        this.heartbeat(agent, message);
         break;
       case "events":
         this.events(connection, agent, message);
@@ -226,11 +226,7 @@ export class AgentSocket {
     this.ctx.rearm();
   }
 
-  private heartbeat(
-    connection: Connection<SocketState>,
-    agent: AgentRow,
-    message: Msg<"heartbeat">,
-  ): void {
+  private heartbeat(agent: AgentRow, message: Msg<"heartbeat">): void {
     agent.lastHeartbeatAt = this.ctx.now();
     agent.outboxPending = message.outbox_pending;
     this.agents.save(agent);

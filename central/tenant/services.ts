@@ -4,7 +4,7 @@ import type { Ingest } from "../events/ingest";
 import type { EventReader } from "../events/reader";
 import type { EventStreams } from "../events/stream";
 import type { AgentStore } from "../fleet/agent-store";
-import type { GatewayDesk } from "../gateway/tenant/desk";
+import type { TenantGateway } from "../gateway/tenant/tenant-gateway";
 import type { AuditLog } from "../governance/audit-log";
 import type { IdempotencyStore } from "../governance/idempotency";
 import type { KeyStore } from "../governance/key-store";
@@ -29,7 +29,7 @@ export interface TenantServices {
   reader: EventReader;
   streams: EventStreams;
   /** The model gateway's admission, settlement, configuration and status. */
-  gateway: GatewayDesk;
+  gateway: TenantGateway;
   /** Closes every agent connection opened with this key (after it was revoked). */
   closeKeyConnections(keyId: string): void;
 }

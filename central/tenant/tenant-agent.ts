@@ -19,8 +19,8 @@ import { EventStreams } from "../events/stream";
 import { AgentSocket, CLOSE, type SocketState } from "../fleet/agent-socket";
 import { AgentStore } from "../fleet/agent-store";
 import { Liveness } from "../fleet/liveness";
-import { GatewayDesk, type GatewayModels } from "../gateway/tenant/desk";
-import type { AdmitRequest, AdmitResult, SettleRequest } from "../gateway/ticket";
+import type { AdmitRequest, AdmitResult, SettleRequest } from "../gateway/admission";
+import { type GatewayModels, TenantGateway } from "../gateway/tenant/tenant-gateway";
 import { AuditLog } from "../governance/audit-log";
 import { IdempotencyStore } from "../governance/idempotency";
 import { KeyStore } from "../governance/key-store";
@@ -139,7 +139,7 @@ export class TenantAgent extends Agent<Env> {
       ingest,
       reader,
       streams,
-      gateway: new GatewayDesk(context, keys, agents, runs, ingest, this.env),
+      gateway: new TenantGateway(context, keys, agents, runs, ingest, this.env),
       closeKeyConnections: (keyId) => {
         for (const connection of this.getConnections<SocketState>()) {
           if (connection.state?.keyId !== keyId) continue;

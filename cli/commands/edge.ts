@@ -319,7 +319,7 @@ async function runInProcess(
       process.stderr.write(
         `no running agent for ${setup.app}: running here${setup.central ? (reachable ? "" : " (central unreachable)") : " (no central)"}; events go to ${setup.stateDir}/outbox\n`,
       );
-    const unsubscribe = runtime.eventLog.subscribe((e: AgentEvent) => {
+    const unsubscribe = runtime.eventSink.subscribe((e: AgentEvent) => {
       if (e.run_id) printEdgeEvent(e, json);
     });
     const execution = await runtime.startLocal(run);

@@ -469,7 +469,7 @@ class PlanFold {
 
   private submitted(input: Extract<PlanInput, { type: "submitted" }>) {
     const step = this.step(input.step_id);
-    if (!step || step.status !== "running" || step.attempt !== input.attempt) return;
+    if (step?.status !== "running" || step.attempt !== input.attempt) return;
     if (step.runs.some((r) => r.run_id === input.run_id)) return;
     step.runs.push({
       run_id: input.run_id,

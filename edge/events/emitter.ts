@@ -9,7 +9,7 @@ import {
   truncateText,
   uuidv7,
 } from "../../contract";
-import type { EventLog } from "./event-log";
+import type { EventSink } from "./event-sink";
 
 export type PayloadInput<K extends EventKind> = z.input<(typeof EVENT_PAYLOADS)[K]>;
 
@@ -32,7 +32,7 @@ export class Emitter {
   private seq: number;
 
   constructor(
-    private readonly log: EventLog,
+    private readonly log: EventSink,
     readonly identity: EmitterIdentity,
     nextSeq = 0,
     /** Sees each event once it is logged (a run's view folds them in). */

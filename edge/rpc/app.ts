@@ -114,7 +114,7 @@ function eventStream(runtime: EdgeRuntime, runId: string, follow: boolean): Read
         if (isRunTerminalKind(event.kind)) done = true;
       };
       if (follow)
-        unsubscribe = runtime.eventLog.subscribe((event) => {
+        unsubscribe = runtime.eventSink.subscribe((event) => {
           if (event.run_id !== runId) return;
           live.push(event);
           wake?.();

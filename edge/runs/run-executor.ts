@@ -16,7 +16,7 @@ import {
 import type { ExecutionAdapter } from "../adapters/adapter";
 import type { AppFolder } from "../config/app-folder";
 import { Emitter } from "../events/emitter";
-import type { EventLog } from "../events/event-log";
+import type { EventSink } from "../events/event-sink";
 import { messageText } from "../events/message-text";
 import { adapterTools } from "../extensions/adapter-tools";
 import { BudgetGuard } from "../extensions/budget-guard";
@@ -48,7 +48,7 @@ import {
 import type { RunContext } from "./run-context";
 import { RunControl } from "./run-control";
 import type { RunRecord } from "./run-record";
-import type { RunStore } from "./run-store";
+import type { RunRecords } from "./run-records";
 import { RunView } from "./run-view";
 
 export interface ExecutorDeps {
@@ -57,8 +57,8 @@ export interface ExecutorDeps {
   agentId: string;
   app: AppFolder;
   adapters: readonly ExecutionAdapter[];
-  eventLog: EventLog;
-  store: RunStore;
+  eventSink: EventSink;
+  store: RunRecords;
   models: ModelSettings;
   centralReachable: () => boolean;
   extensionPaths: readonly string[];
@@ -101,7 +101,7 @@ export class RunExecution {
     const tenant = this.record.intent.policy_ctx.tenant;
     const view = new RunView(this.record.run_id, tenant, previous);
     const emitter = new Emitter(
-      deps.eventLog,
+      deps.eventSink,
       { tenant, agent_id: deps.agentId, run_id: this.record.run_id, attempt: this.record.attempt },
       previous.length > 0 ? Math.max(...previous.map((e) => e.seq)) + 1 : 0,
       (event) => view.observe(event),

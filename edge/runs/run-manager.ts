@@ -10,7 +10,7 @@ import type { Outbox } from "../outbox/outbox";
 import { effectiveBudget } from "../policy/chain";
 import { type ExecutorDeps, RunExecution, type RunStart } from "./run-executor";
 import type { RunRecord } from "./run-record";
-import type { RunStore } from "./run-store";
+import type { RunRecords } from "./run-records";
 
 export class CapacityError extends Error {
   constructor(max: number) {
@@ -27,7 +27,7 @@ export class UnknownRunError extends Error {
 }
 
 export interface RunManagerDeps extends ExecutorDeps {
-  store: RunStore;
+  store: RunRecords;
   outbox: Outbox;
   maxConcurrency: number;
 }

@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import { HEADERS } from "../../../contract";
 import type { Logger } from "../../log";
+import type { CachedAnswer, SettleRequest, Ticket, UpstreamCandidate } from "../admission";
 import { isDeterministic, requestHash } from "../cache/cache-key";
 import { type Dialect, errorResponse, GatewayFailure } from "../dialects/errors";
-import type { CachedAnswer, SettleRequest, Ticket, UpstreamCandidate } from "../ticket";
 import { estimatedUsage, jsonAnswer } from "./answer";
 import { Clock } from "./clock";
 import { type Inbound, readInbound } from "./inbound";

@@ -9,10 +9,10 @@ import {
 } from "../../auth/keys";
 import { readJson } from "../../http/body";
 import { ApiFailure } from "../../http/errors";
+import type { AdmitRequest } from "../admission";
 import { AnthropicMessagesRequest } from "../dialects/anthropic";
 import { type Dialect, GatewayFailure } from "../dialects/errors";
 import { OpenAiChatRequest } from "../dialects/openai";
-import type { AdmitRequest } from "../ticket";
 import { inputTokenBound } from "./estimate";
 
 /** Largest model request accepted (images travel inline as base64). */

@@ -1,5 +1,6 @@
 import type { ModelAttempt } from "../../../contract";
 import { REDACTED, redactString } from "../../../contract";
+import type { ProviderOutcome, UpstreamCandidate } from "../admission";
 import type { AnthropicMessagesRequest } from "../dialects/anthropic";
 import { type Dialect, GatewayFailure } from "../dialects/errors";
 import type { OpenAiChatRequest } from "../dialects/openai";
@@ -14,7 +15,6 @@ import {
   TIMEOUT_FAILURE,
 } from "../resilience/failures";
 import { type SseEvent, SseReader } from "../sse/reader";
-import type { ProviderOutcome, UpstreamCandidate } from "../ticket";
 import { anthropicToOpenAi, openAiToAnthropic, UnsupportedRequest } from "../translate/requests";
 import { type Observation, StreamObserver } from "../translate/streams";
 import type { Clock } from "./clock";

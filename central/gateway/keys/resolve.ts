@@ -1,4 +1,4 @@
-import type { KeySource } from "../ticket";
+import type { KeySource } from "../admission";
 import { secretRefusal } from "./offers";
 import { MIN_KEK_LENGTH, openKey } from "./sealed-keys";
 

@@ -1,6 +1,6 @@
+import type { ProviderTarget } from "../admission";
 import type { Dialect } from "../dialects/errors";
 import { keySlot, resolveKey } from "../keys/resolve";
-import type { ProviderTarget } from "../ticket";
 import type { MaxTokensField } from "../translate/requests";
 import { privateUpstreamsAllowed, UpstreamRefused, upstreamUrlProblem } from "./upstream-url";
 import { callWorkersAi } from "./workers-ai";

@@ -2,7 +2,7 @@ import type { BudgetLimits, Role } from "../../../contract";
 import { CENTRAL_AGENT_ID, HEADERS } from "../../../contract";
 import type { AgentStore } from "../../fleet/agent-store";
 import type { RunTable } from "../../runs/run-table";
-import type { AdmitRequest, Attribution } from "../ticket";
+import type { AdmitRequest, Attribution } from "../admission";
 
 export type Attributed =
   | { ok: true; attribution: Attribution; intentBudget: BudgetLimits | null }

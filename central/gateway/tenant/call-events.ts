@@ -4,7 +4,7 @@ import type { Database } from "../../db/database";
 import type { Ingest } from "../../events/ingest";
 import type { Logger } from "../../log";
 import { iso } from "../../tenant/context";
-import type { Attribution } from "../ticket";
+import type { Attribution } from "../admission";
 import { gatewaySeq } from "./schema";
 
 /**

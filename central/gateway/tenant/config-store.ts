@@ -9,12 +9,12 @@ import {
 import type { Database } from "../../db/database";
 import { ApiFailure } from "../../http/errors";
 import { iso, isoOrNull } from "../../tenant/context";
+import type { KeySource } from "../admission";
 import { secretRefusal } from "../keys/offers";
 import { keySlot } from "../keys/resolve";
 import { MIN_KEK_LENGTH, sealKey } from "../keys/sealed-keys";
 import type { Prices } from "../pricing/prices";
 import { privateUpstreamsAllowed, upstreamUrlProblem } from "../providers/upstream-url";
-import type { KeySource } from "../ticket";
 import {
   gatewayConfig,
   gatewayPrices,

@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import type { ProviderHealth as HealthView } from "../../../contract";
 import type { Database } from "../../db/database";
 import { iso, isoOrNull } from "../../tenant/context";
+import type { ProviderOutcome } from "../admission";
 import {
   type Circuit,
   type CircuitSettings,
@@ -14,7 +15,6 @@ import {
   takeProbe,
 } from "../resilience/circuit";
 import type { ProviderView } from "../routing/router";
-import type { ProviderOutcome } from "../ticket";
 import { gatewayHealth } from "./schema";
 
 /** Weight of the newest observation in the moving averages. */

@@ -1,6 +1,6 @@
 import { eq, lte, sql, sum } from "drizzle-orm";
 import type { Database } from "../../db/database";
-import type { CachedAnswer } from "../ticket";
+import type { CachedAnswer } from "../admission";
 import { gatewayCache } from "./schema";
 
 /**

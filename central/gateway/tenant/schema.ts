@@ -1,6 +1,6 @@
 import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { BreakerState, GatewayConfig, ModelPrice, ProviderConfig } from "../../../contract";
-import type { CachedAnswer, KeySource } from "../ticket";
+import type { CachedAnswer, KeySource } from "../admission";
 
 /**
  * The model gateway's state in the tenant Durable Object (migrations with central's, see

@@ -8,7 +8,7 @@ export type EventListener = (event: AgentEvent) => void;
  * listeners (the central link's delivery, local RPC followers). Nothing sees an event that a
  * crash could still take back.
  */
-export class EventLog {
+export class EventSink {
   private listeners = new Set<EventListener>();
 
   constructor(readonly outbox: Outbox) {}

@@ -13,8 +13,6 @@ import type { AgentStore } from "../../fleet/agent-store";
 import type { KeyStore } from "../../governance/key-store";
 import type { RunTable } from "../../runs/run-table";
 import type { TenantContext } from "../../tenant/context";
-import { costOf } from "../pricing/prices";
-import { type ProviderView, route } from "../routing/router";
 import type {
   AdmitRequest,
   AdmitResult,
@@ -23,7 +21,9 @@ import type {
   SettleRequest,
   Ticket,
   UpstreamCandidate,
-} from "../ticket";
+} from "../admission";
+import { costOf } from "../pricing/prices";
+import { type ProviderView, route } from "../routing/router";
 import { attribute } from "./attribution";
 import { BudgetLedger, type BudgetScope, budgetScopes } from "./budgets";
 import { CallEvents } from "./call-events";
@@ -50,7 +50,7 @@ export interface GatewayModels {
  * decision that must be consistent for the tenant is made here, synchronously, so concurrent
  * calls see each other's reservations; the calls themselves run in the Worker.
  */
-export class GatewayDesk {
+export class TenantGateway {
   readonly config: GatewayConfigStore;
   private readonly health: ProviderHealthStore;
   private readonly rates: RateLimiter;

@@ -27,7 +27,7 @@ const CLAIM_TIMEOUT_MS = 30_000;
  * the claim, run. A dispatch this agent will not run is refused with the reason, and a malformed
  * intent also leaves an `error` event for the run, and the agent keeps serving.
  */
-export class Dispatcher {
+export class DispatchHandler {
   private readonly claims = new Map<
     string,
     { resolve: (granted: Claimed | null, reason?: string) => void; timer: NodeJS.Timeout }
@@ -168,7 +168,7 @@ export class Dispatcher {
     const seq = this.refusalSeq.get(key) ?? 0;
     this.refusalSeq.set(key, seq + 1);
     const emitter = new Emitter(
-      this.runtime.eventLog,
+      this.runtime.eventSink,
       { tenant, agent_id: this.runtime.options.agentId, run_id, attempt },
       seq,
     );

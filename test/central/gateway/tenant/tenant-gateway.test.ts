@@ -1,6 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { AdmitRequest, AdmitResult, SettleRequest } from "../../../../central/gateway/ticket";
+import type {
+  AdmitRequest,
+  AdmitResult,
+  SettleRequest,
+} from "../../../../central/gateway/admission";
 import type { GatewayStatus, StoredEvent } from "../../../../contract";
 import { call, connectAgent, events, json, newKey, newTenant, submit } from "../../support";
 

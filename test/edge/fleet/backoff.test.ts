@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Backoff, websocketUrl } from "../../../edge/central/backoff";
+import { Backoff, websocketUrl } from "../../../edge/fleet/backoff";
 
 describe("backoff", () => {
   it("grows exponentially to its cap, with full jitter, and resets", () => {

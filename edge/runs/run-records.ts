@@ -17,7 +17,7 @@ import { RunRecord } from "./run-record";
  * says a run is running must survive the crash that interrupts it, or it could not be resumed.
  * Status only changes through the run state machine.
  */
-export class RunStore {
+export class RunRecords {
   private readonly dir: string;
   private readonly records = new Map<string, RunRecord>();
   /** Writes of one run's file happen one after another. */
