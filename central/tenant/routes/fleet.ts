@@ -1,5 +1,5 @@
-import { AgentId, AgentInfo, AgentList, check, PATHS } from "../../../contract";
-import { errors, id, json, READERS } from "../../api/route";
+import { AgentId, AgentInfo, AgentList, ApiError, check, Failure, PATHS } from "../../../contract";
+import { AGENT, errors, id, json, READERS } from "../../api/route";
 import { notFound } from "../../http/errors";
 import { type TenantRoute, tenantRoute } from "./types";
 
@@ -19,6 +19,31 @@ export const fleetRoutes: TenantRoute[] = [
       return c.json({
         agents: c.env.agents.list().map((a) => c.env.agents.info(a, held.get(a.agentId) ?? [])),
       });
+    },
+  ),
+  tenantRoute(
+    AGENT,
+    {
+      operationId: "connectAgent",
+      method: "get",
+      path: PATHS.agentConnect,
+      tags: ["agents"],
+      summary: "WebSocket for an edge agent (messages: contract/wire.ts; the first is `hello`)",
+      description:
+        "Upgrade with `Authorization: Bearer <agent key>`. An app-scoped key registers only agents of its app.",
+      responses: {
+        101: { description: "Switching protocols" },
+        426: json(ApiError, "Not a WebSocket upgrade"),
+        ...errors(401, 403),
+      },
+    },
+    // The upgrade itself is taken by the Durable Object before routing; a plain GET lands here.
+    () => {
+      throw new Failure(
+        426,
+        "upgrade_required",
+        "this is the edge agents' WebSocket: send a WebSocket upgrade (Upgrade: websocket)",
+      );
     },
   ),
   tenantRoute(
