@@ -30,7 +30,8 @@ function methodNotAllowed(c: WorkerContext, allow: string): Response {
 
 /**
  * The Worker: `/health`, `/openapi.json`, tenant creation and the model gateway here
- * (worker/routes.ts); every other `/v1` route is forwarded to the caller's tenant Durable Object.
+ * (worker/routes.ts); every other `/v1` route, and `/metrics`, is forwarded to the caller's
+ * tenant Durable Object.
  */
 export const app = new Hono<{ Bindings: Env }>()
   .use(async (c, next) => {
@@ -59,6 +60,11 @@ for (const path of new Set(WORKER_ROUTES.map((r) => r.route.path))) {
   const refuse: NonNullable<WorkerRoute["refuse"]> = routes[0]!.refuse ?? methodNotAllowed;
   app.all(honoPath(path), (c) => refuse(c, allow));
 }
+
+// The tenant routes outside /v1 (GET /metrics, where scrapers look) go to the tenant object too.
+const tenantPaths = ROUTES.filter((r) => r.served === "tenant").map((r) => r.route.path);
+for (const path of new Set(tenantPaths.filter((p) => !p.startsWith("/v1/"))))
+  app.all(honoPath(path), forwardToTenant);
 
 app
   .all("/v1/*", forwardToTenant)

@@ -4,6 +4,10 @@ import { defineConfig } from "drizzle-kit";
 export default defineConfig({
   dialect: "sqlite",
   driver: "durable-sqlite",
-  schema: ["./central/db/schema.ts", "./central/gateway/tenant/schema.ts"],
+  schema: [
+    "./central/db/schema.ts",
+    "./central/gateway/tenant/schema.ts",
+    "./central/metrics/schema.ts",
+  ],
   out: "./central/db/migrations",
 });

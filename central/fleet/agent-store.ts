@@ -1,4 +1,4 @@
-import { eq, ne } from "drizzle-orm";
+import { eq, ne, sql } from "drizzle-orm";
 import {
   type AgentInfo,
   type AgentLifecycleEvent,
@@ -23,6 +23,15 @@ export class AgentStore {
 
   list(): AgentRow[] {
     return this.db.select().from(agents).orderBy(agents.agentId).all();
+  }
+
+  /** How many agents of each app are in each status. */
+  statusCounts(): { app: string; status: AgentStatus; agents: number }[] {
+    return this.db
+      .select({ app: agents.app, status: agents.status, agents: sql<number>`count(*)` })
+      .from(agents)
+      .groupBy(agents.app, agents.status)
+      .all();
   }
 
   /** Agents that may still change status on their own (everything but offline). */

@@ -13,6 +13,8 @@ import {
 } from "../../contract";
 import type { EventLog } from "../events/event-log";
 import type { AgentRow, AgentStore } from "../fleet/agent-store";
+import { DISPATCH_LATENCY } from "../metrics/instruments";
+import type { MetricRecorder } from "../metrics/recorder";
 import type { TenantContext } from "../tenant/context";
 import type { RunTable } from "./run-table";
 
@@ -29,6 +31,7 @@ export class RunOwner {
     private readonly table: RunTable,
     private readonly agents: AgentStore,
     private readonly log: EventLog,
+    private readonly metrics: MetricRecorder,
   ) {}
 
   /** Applies one input to a run and carries out the result (unless the fold refused it). */
@@ -62,9 +65,12 @@ export class RunOwner {
       result.life,
       result.effects.filter((e) => e !== out),
     );
+    const now = this.ctx.now();
+    if (out.attempt === 1)
+      this.metrics.observe(DISPATCH_LATENCY, { app: agent.app }, (now - life.created_at) / 1000);
     // The scheduler's snapshot orders its next picks; the row is re-read so no other field of a
     // stale snapshot is written back.
-    agent.lastDispatchedAt = this.ctx.now();
+    agent.lastDispatchedAt = now;
     const row = this.agents.get(agent.agentId);
     if (row) this.agents.save({ ...row, lastDispatchedAt: agent.lastDispatchedAt });
     return true;

@@ -111,6 +111,25 @@ export class RunTable {
     );
   }
 
+  /** How many runs are in each status, per app (null before a run has one). */
+  statusCounts(): { status: string; app: string | null; runs: number }[] {
+    return this.db
+      .select({ status: runs.status, app: runs.app, runs: sql<number>`count(*)` })
+      .from(runs)
+      .groupBy(runs.status, runs.app)
+      .all();
+  }
+
+  /** Runs waiting in central's queue (ready or in a retry's backoff), and the oldest one's age. */
+  queueDepth(): { runs: number; oldestCreatedAt: number | null } {
+    const row = this.db
+      .select({ runs: sql<number>`count(*)`, oldest: min(runs.createdAt) })
+      .from(runs)
+      .where(and(eq(runs.status, "pending"), eq(runs.owner, "central")))
+      .get();
+    return { runs: row?.runs ?? 0, oldestCreatedAt: row?.oldest ?? null };
+  }
+
   /** Runs an agent holds (dispatched to it or claimed by it). */
   heldBy(agentId: string): RunLife[] {
     return this.lives(eq(runs.holder, agentId));

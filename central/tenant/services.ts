@@ -9,6 +9,7 @@ import type { AuditLog } from "../governance/audit-log";
 import type { IdempotencyStore } from "../governance/idempotency";
 import type { KeyStore } from "../governance/key-store";
 import type { TenantRecord } from "../governance/tenant-record";
+import type { MetricRecorder } from "../metrics/recorder";
 import type { RunOwner } from "../runs/run-owner";
 import type { RunTable } from "../runs/run-table";
 import type { TenantContext } from "./context";
@@ -30,6 +31,8 @@ export interface TenantServices {
   streams: EventStreams;
   /** The model gateway's admission, settlement, configuration and status. */
   gateway: TenantGateway;
+  /** Counters and histograms recorded as things happen (the rest of /metrics is read from state). */
+  metrics: MetricRecorder;
   /** Closes every agent connection opened with this key (after it was revoked). */
   closeKeyConnections(keyId: string): void;
 }

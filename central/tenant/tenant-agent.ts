@@ -29,6 +29,7 @@ import { TenantRecord } from "../governance/tenant-record";
 import { settleBody } from "../http/body";
 import { failureResponse } from "../http/errors";
 import { createLogger } from "../log";
+import { MetricRecorder } from "../metrics/recorder";
 import { RunOwner } from "../runs/run-owner";
 import { RunTable } from "../runs/run-table";
 import type { TenantContext } from "./context";
@@ -115,7 +116,8 @@ export class TenantAgent extends Agent<Env> {
     const runs = new RunTable(this.db, tenant);
     const agents = new AgentStore(this.db);
     const audit = new AuditLog(this.db, now);
-    const owner = new RunOwner(context, runs, agents, eventLog);
+    const metrics = new MetricRecorder(this.db);
+    const owner = new RunOwner(context, runs, agents, eventLog, metrics);
     const scheduler = new Scheduler(context, runs, agents, owner);
     const ingest = new Ingest(context, eventLog, agents, scheduler);
     this.archiveStore = new Archive(this.ctx.storage, this.env.ARCHIVE, tenant, eventLog, now, log);
@@ -140,7 +142,8 @@ export class TenantAgent extends Agent<Env> {
       ingest,
       reader,
       streams,
-      gateway: new TenantGateway(context, keys, agents, runs, ingest, this.env),
+      gateway: new TenantGateway(context, keys, agents, runs, ingest, metrics, this.env),
+      metrics,
       closeKeyConnections: (keyId) => {
         for (const connection of this.getConnections<SocketState>()) {
           if (connection.state?.keyId !== keyId) continue;

@@ -5,6 +5,8 @@
 export const PATHS = {
   health: "/health",
   openapi: "/openapi.json",
+  /** The caller's tenant in the Prometheus text format (authenticated like the API). */
+  metrics: "/metrics",
   tenants: "/v1/tenants",
   keys: "/v1/keys",
   audit: "/v1/audit",

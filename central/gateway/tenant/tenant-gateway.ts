@@ -11,6 +11,7 @@ import type { Principal } from "../../auth/principal";
 import type { Ingest } from "../../events/ingest";
 import type { AgentStore } from "../../fleet/agent-store";
 import type { KeyStore } from "../../governance/key-store";
+import type { MetricRecorder } from "../../metrics/recorder";
 import type { RunTable } from "../../runs/run-table";
 import type { TenantContext } from "../../tenant/context";
 import type {
@@ -27,6 +28,7 @@ import { type ProviderView, route } from "../routing/router";
 import { attribute } from "./attribution";
 import { BudgetLedger, type BudgetScope, budgetScopes } from "./budgets";
 import { CallEvents } from "./call-events";
+import { CallMetrics } from "./call-metrics";
 import { GatewayConfigStore } from "./config-store";
 import { ProviderHealthStore } from "./provider-health";
 import { RateLimiter, rateSubjects } from "./rate-limits";
@@ -57,6 +59,7 @@ export class TenantGateway {
   private readonly budgets: BudgetLedger;
   private readonly cache: ResponseCache;
   private readonly events: CallEvents;
+  private readonly callMetrics: CallMetrics;
   private prunedAt = 0;
 
   constructor(
@@ -65,6 +68,7 @@ export class TenantGateway {
     private readonly agents: AgentStore,
     private readonly runs: RunTable,
     ingest: Ingest,
+    metrics: MetricRecorder,
     private readonly env: Env,
   ) {
     const { db, now } = ctx;
@@ -73,6 +77,7 @@ export class TenantGateway {
     this.rates = new RateLimiter(now);
     this.budgets = new BudgetLedger(db, ctx.storage, now, ctx.log.with({ component: "gateway" }));
     this.cache = new ResponseCache(db, now);
+    this.callMetrics = new CallMetrics(metrics);
     this.events = new CallEvents(
       ctx.tenant,
       db,
@@ -278,6 +283,11 @@ export class TenantGateway {
       req.store.answer.body.length <= config.cache.max_entry_bytes
     )
       this.cache.put(req.store.key, req.store.answer, config.cache.ttl_s * 1000);
+    this.callMetrics.settled(
+      req,
+      req.provider === null ? null : (byId.get(req.provider)?.kind ?? null),
+      cost,
+    );
     this.events.emit(attribution, "model_call", {
       ...this.callPayload(ticket, req.stream, req.errorType),
       provider: req.provider ?? ticket.route.chosen?.provider ?? "none",
@@ -421,6 +431,11 @@ export class TenantGateway {
           state: "exceeded",
         });
     }
+    this.callMetrics.refused(
+      ticket.route.chosen?.provider ?? null,
+      ticket.route.chosen?.model ?? null,
+      errorType,
+    );
     this.events.emit(ticket.attribution, "model_call", {
       ...this.callPayload(ticket, req.stream, errorType),
       provider: ticket.route.chosen?.provider ?? "none",

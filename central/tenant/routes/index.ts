@@ -2,6 +2,7 @@ import { gatewayAdminRoutes } from "../../gateway/tenant/admin-routes";
 import { eventRoutes } from "./events";
 import { fleetRoutes } from "./fleet";
 import { governanceRoutes } from "./governance";
+import { metricsRoutes } from "./metrics";
 import { runRoutes } from "./runs";
 import type { TenantRoute } from "./types";
 
@@ -12,4 +13,5 @@ export const TENANT_ROUTES: readonly TenantRoute[] = [
   ...runRoutes,
   ...eventRoutes,
   ...gatewayAdminRoutes,
+  ...metricsRoutes,
 ];
