@@ -110,6 +110,11 @@ const CLAIMS: Claim[] = [
   },
   { pattern: /^export AURAISON_URL=/, test: "test/cli/settings.test.ts", needle: "AURAISON_URL" },
   {
+    pattern: /^curl .*\/metrics" \| promtool check metrics$/,
+    test: "test/central/tenant/metrics.node.test.ts",
+    needle: '["check", "metrics"]',
+  },
+  {
     pattern: /^curl .*\/v1\/chat\/completions/,
     test: "test/central/gateway/streaming.node.test.ts",
     needle: "chat/completions",
