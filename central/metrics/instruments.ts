@@ -40,11 +40,11 @@ const GEN_AI_LABELS = [
   "provider",
 ] as const;
 
-export const DISPATCH_LATENCY: HistogramSpec<"app"> = {
+export const DISPATCH_LATENCY: HistogramSpec<"app" | "dispatch"> = {
   kind: "histogram",
   name: "auraison_run_dispatch_latency_seconds",
-  help: "Time from a run being queued to central's first dispatch of it to an edge agent.",
-  labels: ["app"],
+  help: "Time a run waited in central's queue until it was dispatched to an edge agent: a first attempt from its creation, a retry from the end of its backoff.",
+  labels: ["app", "dispatch"],
   bounds: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
 };
 

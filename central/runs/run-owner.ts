@@ -66,8 +66,16 @@ export class RunOwner {
       result.effects.filter((e) => e !== out),
     );
     const now = this.ctx.now();
-    if (out.attempt === 1)
-      this.metrics.observe(DISPATCH_LATENCY, { app: agent.app }, (now - life.created_at) / 1000);
+    // A first attempt waited from its creation, a retry from the end of its backoff (a lease
+    // that ran out with no retry_at sent it back at a moment no field keeps: not measured).
+    const first = out.attempt === 1;
+    const eligibleAt = first ? life.created_at : life.retry_at;
+    if (eligibleAt !== null)
+      this.metrics.observe(
+        DISPATCH_LATENCY,
+        { app: agent.app, dispatch: first ? "first" : "retry" },
+        Math.max(0, now - eligibleAt) / 1000,
+      );
     // The scheduler's snapshot orders its next picks; the row is re-read so no other field of a
     // stale snapshot is written back.
     agent.lastDispatchedAt = now;

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { AdmitRequest, SettleRequest } from "../../../central/gateway/admission";
 import { AGENT_STATUSES, RUN_STATUSES } from "../../../contract";
 import { parseExposition, sampleValue } from "../../helpers/prometheus-text";
-import { call, connectAgent, json, newKey, newTenant, submit } from "../support";
+import { call, connectAgent, FAST, json, newKey, newTenant, putSettings, submit } from "../support";
 
 /**
  * GET /metrics through the real Worker and tenant object in workerd: who may read it, and that
@@ -93,9 +93,10 @@ describe("GET /metrics", () => {
     expect(sampleValue(samples, "auraison_run_queue_depth")).toBe(1);
     expect(sampleValue(samples, "auraison_agents", { app: "lab-notes", status: "busy" })).toBe(1);
     const latency = "auraison_run_dispatch_latency_seconds";
-    expect(sampleValue(samples, `${latency}_count`, { app: "lab-notes" })).toBe(1);
-    expect(sampleValue(samples, `${latency}_bucket`, { app: "lab-notes", le: "+Inf" })).toBe(1);
-    expect(sampleValue(samples, `${latency}_sum`, { app: "lab-notes" })).toBeGreaterThan(0);
+    const firstDispatch = { app: "lab-notes", dispatch: "first" };
+    expect(sampleValue(samples, `${latency}_count`, firstDispatch)).toBe(1);
+    expect(sampleValue(samples, `${latency}_bucket`, { ...firstDispatch, le: "+Inf" })).toBe(1);
+    expect(sampleValue(samples, `${latency}_sum`, firstDispatch)).toBeGreaterThan(0);
     // Buckets are cumulative.
     const buckets = samples.filter((s) => s.name === `${latency}_bucket`).map((s) => s.value);
     expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
@@ -107,6 +108,32 @@ describe("GET /metrics", () => {
     );
     expect(ingested).toBe(log.events.length);
     agent.close();
+  });
+
+  it("measures a retry's dispatch from the end of its backoff", async () => {
+    const { tenant, admin } = await newTenant("metretry");
+    await putSettings(admin, FAST);
+    const agentKey = (await newKey(admin, "agent")).key;
+    const silent = await connectAgent(agentKey, tenant, "silent");
+    const stopSilent = silent.keepAlive();
+    await submit(admin, { targets: [{ app: "lab-notes" }] });
+    await silent.next("dispatch");
+    // The silent agent never acknowledges: after the ack timeout the run goes to the helper.
+    const helper = await connectAgent(agentKey, tenant, "helper");
+    const stopHelper = helper.keepAlive();
+    expect(await helper.next("dispatch", () => true, 6_000)).toMatchObject({ attempt: 2 });
+    const { samples } = await scrape(admin);
+    const latency = "auraison_run_dispatch_latency_seconds";
+    for (const dispatch of ["first", "retry"])
+      expect(sampleValue(samples, `${latency}_count`, { app: "lab-notes", dispatch })).toBe(1);
+    // The retry had no backoff (FAST) and an agent waiting: it went out within the second.
+    expect(
+      sampleValue(samples, `${latency}_bucket`, { app: "lab-notes", dispatch: "retry", le: "1" }),
+    ).toBe(1);
+    stopSilent();
+    stopHelper();
+    silent.close();
+    helper.close();
   });
 
   it("shows the gateway's calls, GenAI durations and tokens, cost, circuits and budgets", async () => {
