@@ -17,6 +17,7 @@ import { RunRecords } from "./runs/run-records";
 import { loadAppSkills } from "./skills/app-skills";
 import { privateDir } from "./state-files";
 import { StateLock } from "./state-lock";
+import { EdgeTracing } from "./telemetry/tracing";
 
 export interface EdgeRuntimeOptions {
   app: string;
@@ -59,6 +60,8 @@ export class EdgeRuntime {
     /** Emits agent-level events (run_id null). */
     readonly agentEvents: Emitter,
     private readonly lock: StateLock,
+    /** OpenTelemetry traces, when an OTLP endpoint is configured (README, Traces). */
+    readonly tracing: EdgeTracing | null,
   ) {}
 
   static async open(options: EdgeRuntimeOptions): Promise<EdgeRuntime> {
@@ -101,6 +104,11 @@ export class EdgeRuntime {
       last && last.agent_id === options.agentId ? last.seq + 1 : 0,
     );
     let runtime: EdgeRuntime | undefined;
+    const tracing = EdgeTracing.fromEnv(options.env ?? process.env, {
+      agentId: options.agentId,
+      app: options.app,
+      tenant: options.tenant,
+    });
     const runs = new RunManager({
       stateDir,
       workdir,
@@ -115,6 +123,7 @@ export class EdgeRuntime {
       extensionPaths: (options.extensionPaths ?? []).map((p) => resolve(p)),
       extensionFactories: options.extensionFactories ?? [],
       maxConcurrency: app.config.max_concurrency,
+      tracing,
     });
     runtime = new EdgeRuntime(
       { ...options, stateDir, workdir },
@@ -126,6 +135,7 @@ export class EdgeRuntime {
       runs,
       agentEvents,
       lock,
+      tracing,
     );
     return runtime;
   }
@@ -156,6 +166,7 @@ export class EdgeRuntime {
     await this.runs.checkpointAll("the agent closed");
     await this.outbox.close();
     for (const adapter of this.adapters) await adapter.close?.();
+    await this.tracing?.shutdown().catch(() => undefined);
     this.lock.release();
   }
 }

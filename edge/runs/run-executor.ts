@@ -45,6 +45,7 @@ import {
   reopenRunSession,
   treeRefFile,
 } from "../session/session-files";
+import type { EdgeTracing } from "../telemetry/tracing";
 import type { RunContext } from "./run-context";
 import { RunControl } from "./run-control";
 import type { RunRecord } from "./run-record";
@@ -63,6 +64,8 @@ export interface ExecutorDeps {
   centralReachable: () => boolean;
   extensionPaths: readonly string[];
   extensionFactories: readonly ExtensionFactory[];
+  /** OpenTelemetry traces of the runs, when an OTLP endpoint is configured. */
+  tracing?: EdgeTracing | null;
 }
 
 /** How a run begins: fresh, picked up after a restart, or branched off another run. */
@@ -100,11 +103,15 @@ export class RunExecution {
       start.kind === "resume" ? start.events.filter((e) => e.attempt === this.record.attempt) : [];
     const tenant = this.record.intent.policy_ctx.tenant;
     const view = new RunView(this.record.run_id, tenant, previous);
+    const spans = deps.tracing?.run({ agentId: deps.agentId, app: deps.app.app }) ?? null;
     const emitter = new Emitter(
       deps.eventSink,
       { tenant, agent_id: deps.agentId, run_id: this.record.run_id, attempt: this.record.attempt },
       previous.length > 0 ? Math.max(...previous.map((e) => e.seq)) + 1 : 0,
-      (event) => view.observe(event),
+      (event) => {
+        view.observe(event);
+        spans?.observe(event);
+      },
     );
     const run: RunContext = {
       record: this.record,
@@ -139,6 +146,7 @@ export class RunExecution {
       ),
       budget.extension(),
       adapterTools(run, deps.adapters),
+      ...(spans ? [spans.extension()] : []),
     ];
 
     let opened: { manager: SessionManager; file: string; forkedFrom: RunRecord["forked_from"] };
