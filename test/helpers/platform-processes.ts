@@ -13,6 +13,8 @@ export function startSampleEdge(options: {
   /** A pi model (`provider/id`); default: the edge's own resolution (central's gateway). */
   model?: string;
   name?: string;
+  /** More environment, e.g. OTEL_EXPORTER_OTLP_ENDPOINT. */
+  env?: Record<string, string>;
 }): ManagedProcess {
   return spawnManaged(
     options.name ?? "edge",
@@ -36,6 +38,7 @@ export function startSampleEdge(options: {
         ...process.env,
         AURAISON_URL: options.central.url,
         AURAISON_KEY: options.central.key,
+        ...options.env,
       },
     },
   );

@@ -12,6 +12,7 @@ import type { AdmitRequest } from "../admission";
 import { AnthropicMessagesRequest } from "../dialects/anthropic";
 import type { Dialect } from "../dialects/errors";
 import { OpenAiChatRequest } from "../dialects/openai";
+import { type TraceHeaders, traceHeaders } from "../trace/trace-context";
 import { inputTokenBound } from "./estimate";
 
 /** Largest model request accepted (images travel inline as base64). */
@@ -32,6 +33,8 @@ export interface Inbound {
   cacheMode: AdmitRequest["cache"]["mode"];
   estimate: AdmitRequest["estimate"];
   anthropicBeta: string | null;
+  /** The caller's W3C trace context, forwarded to the provider. */
+  trace: TraceHeaders | null;
 }
 
 const SCHEMAS: Record<Dialect, z.ZodType> = {
@@ -129,5 +132,6 @@ export async function readInbound(request: Request, dialect: Dialect, env: Env):
     cacheMode: cacheHeader ?? "default",
     estimate: { inputTokens: inputTokenBound(size, body), outputTokens: output },
     anthropicBeta: headers.get("anthropic-beta"),
+    trace: traceHeaders(headers),
   };
 }

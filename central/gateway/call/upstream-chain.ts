@@ -176,6 +176,7 @@ export async function runChain(
               stream: inbound.stream,
               signal: deadline.controller.signal,
               anthropicBeta: inbound.anthropicBeta,
+              trace: inbound.trace,
             },
             env,
             inbound.tenant,

@@ -13,6 +13,7 @@ import {
   type StoredEvent,
 } from "../../../contract";
 import { type CentralDev, createKey } from "../../helpers/central-dev";
+import { decodeOtlpTraces, otlpReceiver } from "../../helpers/otlp-receiver";
 import { startSampleEdge } from "../../helpers/platform-processes";
 import { type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
 import { gatewayTenant, SECRETS, startGatewayDev } from "./gateway-dev";
@@ -21,7 +22,8 @@ import { gatewayTenant, SECRETS, startGatewayDev } from "./gateway-dev";
  * Item 7 of the gateway issue: a real edge agent (`auraison edge start`, pi inside) uses central's
  * gateway as its model provider by default, and the gateway routes its calls to a fake
  * OpenAI-style provider. One intent runs end to end: the model asks for a tool, the agent runs
- * it, the model answers; every model call is in central's log attributed to the run and agent.
+ * it, the model answers; every model call is in central's log attributed to the run and agent,
+ * and the provider's requests carry the edge's trace (the agent exports it over OTLP).
  */
 describe("an edge agent on the gateway, end to end", () => {
   const root = mkdtempSync(join(tmpdir(), "auraison-gateway-edge-"));
@@ -29,9 +31,14 @@ describe("an edge agent on the gateway, end to end", () => {
   let upstream: FakeUpstream;
   let edge: ManagedProcess | null = null;
   let admin: CentralClient;
+  let traces: Awaited<ReturnType<typeof otlpReceiver>>;
 
   beforeAll(async () => {
-    [central, upstream] = await Promise.all([startGatewayDev(), startFakeUpstream("openai")]);
+    [central, upstream, traces] = await Promise.all([
+      startGatewayDev(),
+      startFakeUpstream("openai"),
+      otlpReceiver(),
+    ]);
     const tenant = await gatewayTenant(central, {
       providers: [
         {
@@ -51,6 +58,7 @@ describe("an edge agent on the gateway, end to end", () => {
       agentId: "host-gw.lab-notes",
       state: join(root, "edge"),
       central: { url: central.url, key: agentKey },
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: traces.url },
     });
     const until = Date.now() + 90_000;
     for (;;) {
@@ -64,7 +72,7 @@ describe("an edge agent on the gateway, end to end", () => {
 
   afterAll(async () => {
     await edge?.stop("SIGTERM", 20_000);
-    await Promise.all([central?.stop(), upstream?.close()]);
+    await Promise.all([central?.stop(), upstream?.close(), traces?.close()]);
   });
 
   it("runs an intent through the gateway: a streamed tool call, a tool run, an answer, all attributed", async () => {
@@ -171,5 +179,22 @@ describe("an edge agent on the gateway, end to end", () => {
     ]);
     const tool = events.find((e) => e.kind === "tool_call_finished");
     expect(tool).toMatchObject({ payload: { tool: "ls", status: "ok" } });
+
+    // One trace from the edge's run to the provider: each request the gateway sent upstream
+    // carries the edge's `chat` span of that call as its parent.
+    let spans: ReturnType<typeof decodeOtlpTraces> = [];
+    for (let i = 0; i < 50 && !spans.some((s) => s.name.startsWith("invoke_agent")); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      spans = decodeOtlpTraces(traces.bodies);
+    }
+    const runSpan = spans.find((s) => s.attributes["auraison.run_id"] === runId)!;
+    expect(runSpan, JSON.stringify(spans.map((s) => s.name))).toBeDefined();
+    const chats = spans.filter(
+      (s) => s.trace_id === runSpan.trace_id && s.attributes["gen_ai.operation.name"] === "chat",
+    );
+    expect(chats).toHaveLength(2);
+    expect(upstream.calls.map((c) => c.headers.traceparent)).toEqual(
+      chats.map((c) => `00-${runSpan.trace_id}-${c.span_id}-01`),
+    );
   });
 });

@@ -1,11 +1,7 @@
-import { spawnSync } from "node:child_process";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../../cli/wrangler";
 import { resolveModelSettings } from "../../../edge/models/resolve";
 import type { EdgeRuntime } from "../../../edge/runtime";
+import { decodeOtlpTraces, otlpReceiver } from "../../helpers/otlp-receiver";
 import { openAiUpstream, type UpstreamAnswer } from "../helpers/openai-upstream";
 import { makeApp, ofKind, openRuntime, runTask } from "../helpers/runtime";
 
@@ -17,87 +13,6 @@ import { makeApp, ofKind, openRuntime, runTask } from "../helpers/runtime";
  */
 
 const KEY = `aur_agent_lab_${"k".repeat(43)}`;
-const PYTHONPATH = join(PROJECT_ROOT, ".otlp", "python");
-
-interface DecodedSpan {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string;
-  name: string;
-  kind: string;
-  start: number;
-  end: number;
-  status: string;
-  attributes: Record<string, unknown>;
-  resource: Record<string, unknown>;
-}
-
-/** ExportTraceServiceRequest bytes → spans, by opentelemetry-proto's generated classes. */
-const DECODE = `
-import sys, json
-from google.protobuf.json_format import MessageToDict
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
-def value(v):
-    d = MessageToDict(v)
-    (k, x), = d.items()
-    if k == "arrayValue": return [value_of(e) for e in x.get("values", [])]
-    return int(x) if k == "intValue" else x
-def value_of(e):
-    (k, x), = e.items()
-    return int(x) if k == "intValue" else x
-out = []
-for body in json.load(sys.stdin):
-    req = ExportTraceServiceRequest.FromString(bytes.fromhex(body))
-    for rs in req.resource_spans:
-        resource = {a.key: value(a.value) for a in rs.resource.attributes}
-        for ss in rs.scope_spans:
-            for s in ss.spans:
-                out.append({
-                    "trace_id": s.trace_id.hex(), "span_id": s.span_id.hex(),
-                    "parent_span_id": s.parent_span_id.hex(), "name": s.name,
-                    "kind": Span.SpanKind.Name(s.kind), "start": s.start_time_unix_nano,
-                    "end": s.end_time_unix_nano, "status": Status.StatusCode.Name(s.status.code),
-                    "attributes": {a.key: value(a.value) for a in s.attributes},
-                    "resource": resource,
-                })
-print(json.dumps(out))
-`;
-
-function decode(bodies: Buffer[]): DecodedSpan[] {
-  const result = spawnSync("python3", ["-c", DECODE], {
-    input: JSON.stringify(bodies.map((b) => b.toString("hex"))),
-    encoding: "utf8",
-    env: { ...process.env, PYTHONPATH },
-  });
-  expect(result.status, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as DecodedSpan[];
-}
-
-/** An OTLP/HTTP receiver: what it was sent, as raw request bodies. */
-async function otlpReceiver() {
-  const bodies: Buffer[] = [];
-  const types: string[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      if (req.method === "POST" && req.url === "/v1/traces") {
-        bodies.push(Buffer.concat(chunks));
-        types.push(`${req.headers["content-type"]}; x-team=${req.headers["x-team"]}`);
-        res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
-      } else res.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    bodies,
-    types,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 let runtime: EdgeRuntime | null = null;
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -138,8 +53,9 @@ describe("edge traces (OpenTelemetry GenAI spans over OTLP)", () => {
     await agent.tracing!.flush();
 
     // Protobuf, with the collector's header from OTEL_EXPORTER_OTLP_HEADERS.
-    expect(new Set(receiver.types)).toEqual(new Set(["application/x-protobuf; x-team=lab"]));
-    const spans = decode(receiver.bodies);
+    for (const h of receiver.headers)
+      expect(h).toMatchObject({ "content-type": "application/x-protobuf", "x-team": "lab" });
+    const spans = decodeOtlpTraces(receiver.bodies);
     const run = spans.find((s) => s.name === "invoke_agent lab-notes")!;
     expect(run).toMatchObject({
       parent_span_id: "",
