@@ -30,6 +30,7 @@ export * from "./runs";
 export * from "./schemas";
 export * from "./skill";
 export * from "./tool-call";
+export * from "./trace-context";
 export * from "./typebox";
 export * from "./validation";
 export * from "./version";

@@ -10,6 +10,7 @@ import {
   TenantId,
   Timestamp,
 } from "./primitives";
+import { TraceContext } from "./trace-context";
 
 /** Per-run ceilings; an absent field means no limit on that dimension. */
 export const BudgetLimits = z
@@ -132,6 +133,9 @@ export const Intent = z
     idempotency_key: z.string().min(1).max(200).optional(),
     deadline: Timestamp.optional(),
     fork_of: ForkRef.optional(),
+    trace: TraceContext.optional().describe(
+      "the W3C trace context the intent was submitted in (its `traceparent` header): the run's spans continue that trace",
+    ),
     created_at: Timestamp,
   })
   .meta({ id: "Intent" });

@@ -103,7 +103,12 @@ export class RunExecution {
       start.kind === "resume" ? start.events.filter((e) => e.attempt === this.record.attempt) : [];
     const tenant = this.record.intent.policy_ctx.tenant;
     const view = new RunView(this.record.run_id, tenant, previous);
-    const spans = deps.tracing?.run({ agentId: deps.agentId, app: deps.app.app }) ?? null;
+    const spans =
+      deps.tracing?.run({
+        agentId: deps.agentId,
+        app: deps.app.app,
+        parent: this.record.intent.trace ?? null,
+      }) ?? null;
     const emitter = new Emitter(
       deps.eventSink,
       { tenant, agent_id: deps.agentId, run_id: this.record.run_id, attempt: this.record.attempt },

@@ -2,6 +2,7 @@ import type { ExtensionFactory } from "@earendil-works/pi-coding-agent";
 import {
   type Attributes,
   context,
+  ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -9,7 +10,12 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import type { AgentEvent, AgentEventOf } from "../../contract";
+import {
+  type AgentEvent,
+  type AgentEventOf,
+  type TraceContext,
+  traceHeadersOf,
+} from "../../contract";
 
 const w3c = new W3CTraceContextPropagator();
 
@@ -28,7 +34,7 @@ export class RunSpans {
 
   constructor(
     private readonly tracer: Tracer,
-    private readonly who: { agentId: string; app: string },
+    private readonly who: { agentId: string; app: string; parent: TraceContext | null },
   ) {}
 
   observe(event: AgentEvent): void {
@@ -68,6 +74,15 @@ export class RunSpans {
     return this.run?.spanContext().traceId ?? null;
   }
 
+  /** The intent's trace (from central's dispatch), or a new trace. */
+  private intentContext() {
+    if (!this.who.parent) return ROOT_CONTEXT;
+    return w3c.extract(ROOT_CONTEXT, traceHeadersOf(this.who.parent), {
+      get: (carrier: Record<string, string>, key) => carrier[key],
+      keys: (carrier: Record<string, string>) => Object.keys(carrier),
+    });
+  }
+
   private inRun() {
     return this.run ? trace.setSpan(context.active(), this.run) : context.active();
   }
@@ -94,7 +109,7 @@ export class RunSpans {
           "auraison.resumed": p.resumed,
         },
       },
-      context.active(),
+      this.intentContext(),
     );
   }
 

@@ -1,6 +1,7 @@
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import type { TraceContext } from "../../contract";
 import { AGENT_VERSION } from "../version";
 import { RunSpans } from "./run-spans";
 
@@ -43,8 +44,8 @@ export class EdgeTracing {
     return new EdgeTracing(provider);
   }
 
-  /** The spans of one run attempt, made from its events. */
-  run(who: { agentId: string; app: string }): RunSpans {
+  /** The spans of one run attempt, made from its events, under the intent's trace if it has one. */
+  run(who: { agentId: string; app: string; parent: TraceContext | null }): RunSpans {
     return new RunSpans(this.provider.getTracer("auraison-edge"), who);
   }
 

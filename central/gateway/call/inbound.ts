@@ -1,5 +1,12 @@
 import type { z } from "zod";
-import { AttributionHeaders, check, Failure, HEADERS } from "../../../contract";
+import {
+  AttributionHeaders,
+  check,
+  Failure,
+  HEADERS,
+  type TraceContext,
+  traceContextOf,
+} from "../../../contract";
 import {
   bearerToken,
   configuredKeySecret,
@@ -12,7 +19,6 @@ import type { AdmitRequest } from "../admission";
 import { AnthropicMessagesRequest } from "../dialects/anthropic";
 import type { Dialect } from "../dialects/errors";
 import { OpenAiChatRequest } from "../dialects/openai";
-import { type TraceHeaders, traceHeaders } from "../trace/trace-context";
 import { inputTokenBound } from "./estimate";
 
 /** Largest model request accepted (images travel inline as base64). */
@@ -33,8 +39,12 @@ export interface Inbound {
   cacheMode: AdmitRequest["cache"]["mode"];
   estimate: AdmitRequest["estimate"];
   anthropicBeta: string | null;
-  /** The caller's W3C trace context, forwarded to the provider. */
-  trace: TraceHeaders | null;
+  /**
+   * The caller's W3C trace context (an edge agent sends its `chat` span), passed on unchanged to
+   * the provider: the gateway records no spans of its own, and a parent id of one would point
+   * at nothing.
+   */
+  trace: TraceContext | null;
 }
 
 const SCHEMAS: Record<Dialect, z.ZodType> = {
@@ -132,6 +142,6 @@ export async function readInbound(request: Request, dialect: Dialect, env: Env):
     cacheMode: cacheHeader ?? "default",
     estimate: { inputTokens: inputTokenBound(size, body), outputTokens: output },
     anthropicBeta: headers.get("anthropic-beta"),
-    trace: traceHeaders(headers),
+    trace: traceContextOf(headers),
   };
 }

@@ -1,7 +1,7 @@
+import { type TraceContext, traceHeadersOf } from "../../../contract";
 import type { ProviderTarget } from "../admission";
 import type { Dialect } from "../dialects/errors";
 import { keySlot, resolveKey } from "../keys/resolve";
-import { type TraceHeaders, traceRequestHeaders } from "../trace/trace-context";
 import type { MaxTokensField } from "../translate/requests";
 import { privateUpstreamsAllowed, UpstreamRefused, upstreamUrlProblem } from "./upstream-url";
 import { callWorkersAi } from "./workers-ai";
@@ -47,8 +47,8 @@ export interface UpstreamRequest {
   signal: AbortSignal;
   /** Anthropic beta flags the client asked for, forwarded to Anthropic providers. */
   anthropicBeta: string | null;
-  /** The caller's W3C trace context. */
-  trace: TraceHeaders | null;
+  /** The caller's W3C trace context, passed on unchanged (README, Traces). */
+  trace: TraceContext | null;
 }
 
 const AI_GATEWAY_PATHS = {
@@ -84,7 +84,7 @@ export async function sendUpstream(
     "content-type": "application/json",
     ...(request.stream ? { accept: "text/event-stream" } : { accept: "application/json" }),
     ...provider.headers,
-    ...traceRequestHeaders(request.trace),
+    ...traceHeadersOf(request.trace),
   };
   const secrets = key ? [key] : [];
   let url: string;

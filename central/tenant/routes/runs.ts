@@ -19,6 +19,7 @@ import {
   RunsQuery,
   redact,
   runStateOf,
+  traceContextOf,
   uuidv7,
   type WaitingView,
 } from "../../../contract";
@@ -270,10 +271,13 @@ export const runRoutes: TenantRoute[] = [
 
 function submit(
   c: TenantContextHono,
-  intent: Intent,
+  submitted: Intent,
   requestDigest: string | null = null,
 ): IntentAccepted {
   const s = c.env;
+  // The caller's W3C trace, if it sent one (`traceparent`): the run's spans continue it.
+  const trace = traceContextOf(c.req.raw.headers);
+  const intent: Intent = trace ? { ...submitted, trace } : submitted;
   const principal: Principal = c.get("principal");
   const run = s.runs.create(intent, principal.id, s.ctx.now(), uuidv7(), {
     settings: s.ctx.settings(),

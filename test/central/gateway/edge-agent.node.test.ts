@@ -25,12 +25,16 @@ import { gatewayTenant, SECRETS, startGatewayDev } from "./gateway-dev";
  * it, the model answers; every model call is in central's log attributed to the run and agent,
  * and the provider's requests carry the edge's trace (the agent exports it over OTLP).
  */
+const CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_SPAN = "00f067aa0ba902b7";
+
 describe("an edge agent on the gateway, end to end", () => {
   const root = mkdtempSync(join(tmpdir(), "auraison-gateway-edge-"));
   let central: CentralDev;
   let upstream: FakeUpstream;
   let edge: ManagedProcess | null = null;
   let admin: CentralClient;
+  let adminKey: string;
   let traces: Awaited<ReturnType<typeof otlpReceiver>>;
 
   beforeAll(async () => {
@@ -53,6 +57,7 @@ describe("an edge agent on the gateway, end to end", () => {
       prices: { version: "test", models: { "qwen-notes": { input: 1, output: 2 } } },
     });
     admin = new CentralClient({ url: central.url, key: tenant.admin });
+    adminKey = tenant.admin;
     const agentKey = await createKey(central.url, tenant.admin, "agent", "lab host", "lab-notes");
     edge = startSampleEdge({
       agentId: "host-gw.lab-notes",
@@ -88,10 +93,21 @@ describe("an edge agent on the gateway, end to end", () => {
         usage: { input: 1_100, output: 25 },
       },
     );
-    const accepted = await admin.request("POST", PATHS.intents, IntentAccepted, {
-      params: { prompt: "Which notes are in the notebook?" },
-      targets: [{ app: "lab-notes" }],
+    // Submitted within a trace of the caller's (an orchestrator's, say): the run continues it.
+    const submitted = await fetch(`${central.url}${PATHS.intents}`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${adminKey}`,
+        "content-type": "application/json",
+        traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01`,
+      },
+      body: JSON.stringify({
+        params: { prompt: "Which notes are in the notebook?" },
+        targets: [{ app: "lab-notes" }],
+      }),
     });
+    expect(submitted.status).toBe(201);
+    const accepted = IntentAccepted.parse(await submitted.json());
     const runId = accepted.run.run_id;
     let run = accepted.run;
     const until = Date.now() + 90_000;
@@ -180,15 +196,19 @@ describe("an edge agent on the gateway, end to end", () => {
     const tool = events.find((e) => e.kind === "tool_call_finished");
     expect(tool).toMatchObject({ payload: { tool: "ls", status: "ok" } });
 
-    // One trace from the edge's run to the provider: each request the gateway sent upstream
-    // carries the edge's `chat` span of that call as its parent.
+    // One trace from the caller through the edge's run to the provider: the run's span is a
+    // child of the caller's, and each request the gateway sent upstream carries the edge's
+    // `chat` span of that call as its parent.
     let spans: ReturnType<typeof decodeOtlpTraces> = [];
     for (let i = 0; i < 50 && !spans.some((s) => s.name.startsWith("invoke_agent")); i++) {
       await new Promise((r) => setTimeout(r, 200));
       spans = decodeOtlpTraces(traces.bodies);
     }
     const runSpan = spans.find((s) => s.attributes["auraison.run_id"] === runId)!;
-    expect(runSpan, JSON.stringify(spans.map((s) => s.name))).toBeDefined();
+    expect(runSpan, JSON.stringify(spans.map((s) => s.name))).toMatchObject({
+      trace_id: CALLER_TRACE,
+      parent_span_id: CALLER_SPAN,
+    });
     const chats = spans.filter(
       (s) => s.trace_id === runSpan.trace_id && s.attributes["gen_ai.operation.name"] === "chat",
     );
