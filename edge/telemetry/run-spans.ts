@@ -69,11 +69,6 @@ export class RunSpans {
     };
   }
 
-  /** The run's trace id (32 hex), once it started. */
-  get traceId(): string | null {
-    return this.run?.spanContext().traceId ?? null;
-  }
-
   /** The intent's trace (from central's dispatch), or a new trace. */
   private intentContext() {
     if (!this.who.parent) return ROOT_CONTEXT;
