@@ -142,6 +142,8 @@ const OK_STATUS: Record<string, number> = {
   submitIntent: 201,
   forkRun: 201,
   connectAgent: 426,
+  createSession: 201,
+  deleteSession: 204,
 };
 
 async function send(
