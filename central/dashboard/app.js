@@ -89,7 +89,7 @@ function view() {
 }
 
 function render(...children) {
-  view().replaceChildren(...children);
+  view().replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined));
 }
 
 function showSignIn(message = "") {
@@ -274,7 +274,7 @@ function describeEvent(e) {
     case "tool_call_finished":
       return `${p.tool} ${p.status}${p.error_message ? `: ${p.error_message}` : ""}`;
     case "model_call":
-      return `${p.provider}/${p.model} in ${p.input_tokens} out ${p.output_tokens} ${usd(p.cost_usd)}`;
+      return `${p.provider}/${p.response_model ?? p.request_model} in ${p.input_tokens} out ${p.output_tokens} ${usd(p.cost_usd)}`;
     case "message":
       return `${p.role}: ${String(p.text ?? "").slice(0, 300)}`;
     case "run_failed":
@@ -388,7 +388,11 @@ async function runView(id) {
         h(
           "tr",
           {},
-          h("td", {}, `${e.payload.provider}/${e.payload.model}`),
+          h(
+            "td",
+            {},
+            `${e.payload.provider}/${e.payload.response_model ?? e.payload.request_model}`,
+          ),
           h("td", {}, e.payload.input_tokens),
           h("td", {}, e.payload.output_tokens),
           h("td", {}, usd(e.payload.cost_usd)),
@@ -454,7 +458,11 @@ async function gatewayView() {
             {},
             h("td", {}, when(e.ts)),
             h("td", {}, h("a", { href: `#/runs/${e.run_id}` }, e.run_id.slice(-8))),
-            h("td", {}, `${e.payload.provider}/${e.payload.model}`),
+            h(
+              "td",
+              {},
+              `${e.payload.provider}/${e.payload.response_model ?? e.payload.request_model}`,
+            ),
             h("td", {}, e.payload.input_tokens + e.payload.output_tokens),
             h("td", {}, usd(e.payload.cost_usd)),
           ),

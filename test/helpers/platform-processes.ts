@@ -13,6 +13,8 @@ export function startSampleEdge(options: {
   /** A pi model (`provider/id`); default: the edge's own resolution (central's gateway). */
   model?: string;
   name?: string;
+  /** Another copy of the app folder (default: examples/apps/lab-notes). */
+  appDir?: string;
 }): ManagedProcess {
   return spawnManaged(
     options.name ?? "edge",
@@ -24,7 +26,7 @@ export function startSampleEdge(options: {
       "--app",
       "lab-notes",
       "--app-dir",
-      SAMPLE_APP,
+      options.appDir ?? SAMPLE_APP,
       "--agent-id",
       options.agentId,
       "--state",
