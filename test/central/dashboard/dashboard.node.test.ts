@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,12 +118,20 @@ describe("dashboard (chromium, wrangler dev, a real edge agent)", { timeout: 120
       .poll(() => page.locator('tr[data-agent="host-1.lab-notes"] .status').textContent())
       .toBe("online");
     expect(await page.locator("#who").textContent()).toBe("lab · admin");
-    const kept = await page.evaluate(() => ({
-      cookie: document.cookie,
-      local: JSON.stringify(localStorage),
-      session: JSON.stringify(sessionStorage),
-      input: (document.getElementById("key") as HTMLInputElement | null)?.value ?? "",
-    }));
+    // Runs in the page: what a script there could read after signing in.
+    const kept = await page.evaluate(() => {
+      const w = globalThis as unknown as {
+        document: { cookie: string; getElementById(id: string): { value: string } | null };
+        localStorage: object;
+        sessionStorage: object;
+      };
+      return {
+        cookie: w.document.cookie,
+        local: JSON.stringify(w.localStorage),
+        session: JSON.stringify(w.sessionStorage),
+        input: w.document.getElementById("key")?.value ?? "",
+      };
+    });
     expect(kept).toEqual({ cookie: "", local: "{}", session: "{}", input: "" });
     await shot(page, "fleet");
     const phone = await signedIn(adminKey, { width: 390, height: 844 });
