@@ -94,6 +94,21 @@ function jobTool(t: RayJobTool, client: RayJobsClient, d: RayDeclaration): Adapt
         );
       return resultOf({ ...outcome, result: lastJsonLine(logs) });
     },
+    // The submission id is the call's identity, so the job a crashed agent left is found again.
+    async interrupted(_args, call) {
+      const submissionId = submissionIdOf(call);
+      let info: RayJobInfo;
+      try {
+        info = await client.info(submissionId);
+      } catch (error) {
+        if (/answered HTTP 404/.test(errorText(error)))
+          return `Ray has no job ${submissionId}: it was never submitted.`;
+        throw error;
+      }
+      if (TERMINAL.has(info.status))
+        return `The Ray job ${submissionId} had already ended (${info.status}).`;
+      return `The Ray job ${submissionId} it started was still ${info.status}; ${await stopJob(client, submissionId, d)}.`;
+    },
   };
 }
 

@@ -3,10 +3,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type ManagedProcess } from "../../../../cli/local-stack/processes";
 import { zenohAdapter } from "../../../../edge/adapters/zenoh/adapter";
 import type { EdgeRuntime } from "../../../../edge/runtime";
+import { fakeVllm } from "../../../helpers/fake-vllm";
 import { pythonEnv, requirePeer, startPeer, ZENOH_ROUTER } from "../../../helpers/peers";
 import { makeApp, ofKind, openRuntime } from "../../helpers/runtime";
 import { adapterHarness, declarationIssues, runAndCancelWhen } from "../helpers";
-import { fakeVllm } from "../openai-inference/fake-vllm";
 
 /**
  * Against real Zenoh: a router (the zenoh runtime with the official remote-api plugin, built

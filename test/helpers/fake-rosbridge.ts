@@ -18,6 +18,10 @@ export interface FakeAction {
  * not install here), but the frames a ROS 2 rosbridge_server sends for topics, services and
  * actions, including `status` errors, failed service responses and cancelled goals. Every frame
  * a client sends is recorded so tests can assert the wire format.
+ *
+ * Goals behave as rosbridge_library's SendActionGoal handles them: one table of goals by id
+ * for all clients, so `cancel_action_goal` from any connection cancels a goal, and a goal goes
+ * on when the client that sent it goes away (its feedback and result then reach nobody).
  */
 export class FakeRosbridge {
   readonly received: Frame[] = [];
@@ -41,15 +45,7 @@ export class FakeRosbridge {
     server.on("connection", (socket) => {
       this.subscribers.set(socket, new Map());
       socket.on("message", (data) => this.handle(socket, JSON.parse(String(data)) as Frame));
-      socket.on("close", () => {
-        this.subscribers.delete(socket);
-        // rosbridge cancels the goals of a client that went away.
-        for (const [id, goal] of this.goals)
-          if (goal.socket === socket) {
-            clearInterval(goal.timer);
-            this.goals.delete(id);
-          }
-      });
+      socket.on("close", () => this.subscribers.delete(socket));
     });
   }
 
@@ -81,20 +77,23 @@ export class FakeRosbridge {
     return this.received.filter((f) => f.op === op);
   }
 
-  /** Drops every connection, as a crashing rosbridge would. */
+  /** Drops every connection, as a crashing rosbridge would: its action clients end with it. */
   dropConnections(): void {
+    for (const goal of this.goals.values()) clearInterval(goal.timer);
+    this.goals.clear();
     for (const socket of this.subscribers.keys()) socket.terminate();
   }
 
   async close(): Promise<void> {
-    for (const goal of this.goals.values()) clearInterval(goal.timer);
     this.dropConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private handle(socket: WebSocket, frame: Frame): void {
     this.received.push(frame);
-    const send = (f: Record<string, Json>) => socket.send(JSON.stringify(f));
+    const send = (f: Record<string, Json>, to = socket) => {
+      if (to.readyState === to.OPEN) to.send(JSON.stringify(f));
+    };
     switch (frame.op) {
       case "advertise":
         return;
@@ -182,14 +181,17 @@ export class FakeRosbridge {
         if (!goal) return;
         clearInterval(goal.timer);
         this.goals.delete(id);
-        send({
-          op: "action_result",
-          id,
-          action: String(frame.action),
-          values: null,
-          status: 5,
-          result: true,
-        });
+        send(
+          {
+            op: "action_result",
+            id,
+            action: String(frame.action),
+            values: null,
+            status: 5,
+            result: true,
+          },
+          goal.socket,
+        );
         return;
       }
     }
