@@ -1,11 +1,12 @@
 import { ContractValidationError } from "../../contract";
 
-const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
  * Resolves `${NAME}` references in a declaration's value, so secrets stay out of app folders.
- * Every adapter kind resolves through this one function: where the values come from (today the
- * host's environment) changes here and nowhere else.
+ * `${NAME:-default}` falls back to the default when NAME is unset (an endpoint that is usually
+ * on the lab host, never a secret). Every adapter kind resolves through this one function:
+ * where the values come from (today the host's environment) changes here and nowhere else.
  */
 export function resolveReferences(
   value: string,
@@ -13,8 +14,8 @@ export function resolveReferences(
   file: string,
   where: string,
 ): string {
-  return value.replace(REFERENCE, (_, name: string) => {
-    const found = env[name];
+  return value.replace(REFERENCE, (_, name: string, fallback: string | undefined) => {
+    const found = env[name] ?? fallback;
     if (found === undefined) {
       throw new ContractValidationError(file, [
         {
