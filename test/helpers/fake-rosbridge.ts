@@ -11,6 +11,8 @@ export interface FakeAction {
   result: Json;
   /** GoalStatus of the result: 4 succeeded (default), 6 aborted. */
   status?: number;
+  /** Called when the result is sent (not when the goal is cancelled): the robot got there. */
+  onResult?: () => void;
 }
 
 /**
@@ -29,7 +31,8 @@ export class FakeRosbridge {
     string,
     (args: Json) => { result: boolean; values: Json } | "never"
   >();
-  readonly actions = new Map<string, FakeAction>();
+  /** Action servers by name: a fixed behaviour, or one made from each goal's arguments. */
+  readonly actions = new Map<string, FakeAction | ((goal: Json) => FakeAction)>();
   /** Message types this fake "knows"; subscribing to another type gets a status error. */
   readonly knownTypes = new Set([
     "sensor_msgs/msg/JointState",
@@ -138,9 +141,9 @@ export class FakeRosbridge {
         return;
       }
       case "send_action_goal": {
-        const action = this.actions.get(String(frame.action));
+        const server = this.actions.get(String(frame.action));
         const id = String(frame.id);
-        if (!action) {
+        if (!server) {
           send({
             op: "status",
             level: "error",
@@ -149,6 +152,7 @@ export class FakeRosbridge {
           });
           return;
         }
+        const action = typeof server === "function" ? server(frame.args ?? null) : server;
         let sent = 0;
         const timer = setInterval(() => {
           if (sent < action.feedback.length) {
@@ -163,6 +167,7 @@ export class FakeRosbridge {
           clearInterval(timer);
           this.goals.delete(id);
           const status = action.status ?? 4;
+          action.onResult?.();
           send({
             op: "action_result",
             id,
