@@ -44,3 +44,39 @@ export function resolveReferenceMap(
     ]),
   );
 }
+
+/** Every `${NAME}` or `${NAME:-default}` in a value, for checks made before resolution. */
+export function withoutReferences(value: string, standIn = "reference"): string {
+  return value.replace(REFERENCE, standIn);
+}
+
+/**
+ * An http(s) URL field (a service's base URL, a dashboard's address) with its references
+ * resolved, and checked again once they are.
+ */
+export function resolveUrl(
+  value: string,
+  env: NodeJS.ProcessEnv,
+  file: string,
+  where: string,
+): string {
+  const url = resolveReferences(value, env, file, where);
+  if (!isHttpUrl(url))
+    throw new ContractValidationError(file, [
+      {
+        path: where,
+        expected: "an http:// or https:// URL",
+        message: `${JSON.stringify(url)} (resolved from ${JSON.stringify(value)}) is not an http(s) URL`,
+        code: "invalid_format",
+      },
+    ]);
+  return url;
+}
+
+export function isHttpUrl(value: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}

@@ -19,7 +19,7 @@ import {
 import { AGENT_VERSION } from "../../version";
 import type { AdapterFactory, AdapterTool, ExecutionAdapter } from "../adapter";
 import { CallDeadline, errorText, resultOf } from "../call";
-import { resolveReferenceMap } from "../references";
+import { resolveReferenceMap, resolveUrl } from "../references";
 import { McpDeclaration } from "./declaration";
 
 /**
@@ -161,7 +161,8 @@ function allowListRule(
 function transportOf(d: McpDeclaration, file: string, env: NodeJS.ProcessEnv) {
   if (d.transport === "http") {
     const headers = resolveReferenceMap(d.headers, env, file, "headers");
-    return () => new StreamableHttpTransport({ url: d.url, headers });
+    const url = resolveUrl(d.url, env, file, "url");
+    return () => new StreamableHttpTransport({ url, headers });
   }
   // A minimal environment, as the MCP SDK gives stdio servers: the agent's own variables (its
   // key, provider keys) are not the server's to read.

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ToolPattern } from "../../../contract";
-import { AdapterName, TimeoutMs } from "../declaration";
+import { AdapterName, HttpUrl, TimeoutMs } from "../declaration";
 
 const Common = {
   kind: z.literal("mcp"),
@@ -34,7 +34,7 @@ const Stdio = z.strictObject({
 const Http = z.strictObject({
   ...Common,
   transport: z.literal("http"),
-  url: z.url({ protocol: /^https?$/ }),
+  url: HttpUrl,
   /** Values may be ${NAME} references (a bearer token). */
   headers: z.record(z.string(), z.string()).default({}),
 });

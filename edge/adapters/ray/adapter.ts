@@ -1,7 +1,7 @@
 import { type JsonValue, parse, truncateText } from "../../../contract";
 import type { AdapterCallIdentity, AdapterFactory, AdapterTool } from "../adapter";
 import { CallDeadline, errorText, resultOf } from "../call";
-import { resolveReferenceMap } from "../references";
+import { resolveReferenceMap, resolveUrl } from "../references";
 import {
   type RayDeclaration,
   RayDeclaration as RayDeclarationSchema,
@@ -16,7 +16,7 @@ const METADATA_VALUE_CHARS = 4_000;
 export const rayAdapter: AdapterFactory = (declaration, { file, env }) => {
   const d = parse(RayDeclarationSchema, declaration, file);
   const client = new RayJobsClient(
-    d.address,
+    resolveUrl(d.address, env, file, "address"),
     resolveReferenceMap(d.headers, env, file, "headers"),
     d.request_timeout_ms,
   );

@@ -1,7 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the declarations' own ${NAME} syntax
 import { describe, expect, it } from "vitest";
 import { ContractValidationError } from "../../../contract";
-import { resolveReferences } from "../../../edge/adapters/references";
+import { httpJsonAdapter } from "../../../edge/adapters/http-json/adapter";
+import { resolveReferences, resolveUrl } from "../../../edge/adapters/references";
+import { declarationIssues } from "./helpers";
 
 describe("${NAME} references in adapter declarations", () => {
   const resolve = (value: string, env: NodeJS.ProcessEnv) =>
@@ -32,5 +34,24 @@ describe("${NAME} references in adapter declarations", () => {
       ]);
       expect(String(error)).toContain("arm.json");
     }
+  });
+});
+
+describe("URL fields with references", () => {
+  it("resolve, then must still be http(s) URLs, else the agent stops naming the field", () => {
+    expect(resolveUrl("http://${VLLM:-127.0.0.1:8000}/v1", {}, "vla.json", "base_url")).toBe(
+      "http://127.0.0.1:8000/v1",
+    );
+    expect(() =>
+      resolveUrl("${VLLM_URL}", { VLLM_URL: "ftp://x" }, "vla.json", "base_url"),
+    ).toThrow(/base_url.*"ftp:\/\/x" \(resolved from "\$\{VLLM_URL\}"\) is not an http\(s\) URL/s);
+    expect(
+      declarationIssues(httpJsonAdapter, {
+        kind: "http-json",
+        name: "x",
+        base_url: "x://${H}",
+        endpoints: [],
+      }),
+    ).toContain("base_url");
   });
 });
