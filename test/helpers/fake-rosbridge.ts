@@ -113,11 +113,20 @@ export class FakeRosbridge {
           });
           return;
         }
-        this.subscribers.get(socket)?.set(String(frame.id), String(frame.topic));
+        // rosbridge keys a client's subscriptions by topic and id; the id is optional.
+        this.subscribers.get(socket)?.set(`${frame.topic} ${frame.id ?? ""}`, String(frame.topic));
         return;
-      case "unsubscribe":
-        this.subscribers.get(socket)?.delete(String(frame.id));
+      case "unsubscribe": {
+        // Without an id, every subscription of this client to the topic ends.
+        const subs = this.subscribers.get(socket);
+        for (const key of subs?.keys() ?? [])
+          if (
+            key === `${frame.topic} ${frame.id}` ||
+            (frame.id === undefined && subs!.get(key) === frame.topic)
+          )
+            subs!.delete(key);
         return;
+      }
       case "call_service": {
         const handler = this.services.get(String(frame.service));
         if (!handler) {

@@ -5,12 +5,14 @@ import type { EdgeRuntime } from "../../../edge/runtime";
 import { ofKind, runTask } from "../../edge/helpers/runtime";
 import { expectScriptedRun, openExampleApp, planExampleApp } from "../../helpers/example-app";
 import { FakeRosbridge } from "../../helpers/fake-rosbridge";
+import { ROS_MCP_PYTHONPATH, requirePeer } from "../../helpers/peers";
 
 /**
  * The turtlebot-maze reference app, offline: its scripted model drives its real skills (the
- * route and goal scripts over the seeded maze) and its rosbridge adapter against the
- * protocol-level rosbridge server (labelled: ROS 2 does not install here), which plays Nav2's
- * NavigateToPose action server and a robot whose AMCL pose follows the goals it reaches.
+ * route and goal scripts over the seeded maze), the real ros-mcp-server (ros-mcp from PyPI, over
+ * MCP stdio) and its rosbridge adapter, both against the protocol-level rosbridge server
+ * (labelled: ROS 2 does not install here), which plays rosapi, Nav2's NavigateToPose action
+ * server and a robot whose AMCL pose follows the goals it reaches.
  */
 type Point = { x: number; y: number };
 let ros: FakeRosbridge;
@@ -23,6 +25,22 @@ let skills = "";
 beforeAll(async () => {
   ros = await FakeRosbridge.start();
   ros.knownTypes.add("geometry_msgs/msg/PoseWithCovarianceStamped").add("nav_msgs/msg/Odometry");
+  // rosapi's answers on a TurtleBot running Nav2 (ros-mcp-server asks rosapi about the graph).
+  const topics = {
+    "/amcl_pose": "geometry_msgs/msg/PoseWithCovarianceStamped",
+    "/cmd_vel": "geometry_msgs/msg/Twist",
+    "/map": "nav_msgs/msg/OccupancyGrid",
+    "/odom": "nav_msgs/msg/Odometry",
+    "/scan": "sensor_msgs/msg/LaserScan",
+  };
+  ros.services.set("/rosapi/topics", () => ({
+    result: true,
+    values: { topics: Object.keys(topics), types: Object.values(topics) },
+  }));
+  ros.services.set("/rosapi/action_servers", () => ({
+    result: true,
+    values: { action_servers: ["/navigate_to_pose", "/follow_waypoints", "/spin"] },
+  }));
   ros.actions.set("/navigate_to_pose", (goal) => {
     const target = (goal as { pose: { pose: { position: Point } } }).pose.pose.position;
     const distance = Math.hypot(target.x - robot.x, target.y - robot.y);
@@ -47,7 +65,9 @@ beforeAll(async () => {
     25,
   );
   const app = await openExampleApp("turtlebot-maze", {
-    TURTLEBOT_ROSBRIDGE: ros.url.slice("ws://".length),
+    TURTLEBOT_ROSBRIDGE_HOST: "127.0.0.1",
+    TURTLEBOT_ROSBRIDGE_PORT: new URL(ros.url).port,
+    ROS_MCP_PYTHONPATH: requirePeer(ROS_MCP_PYTHONPATH, "ros-mcp"),
   });
   runtime = app.runtime;
   workdir = app.workdir;
@@ -59,12 +79,12 @@ afterAll(async () => {
   await ros?.close();
 });
 
-describe("examples/apps/turtlebot-maze (scripted model, protocol-level rosbridge)", () => {
+describe("examples/apps/turtlebot-maze (scripted model; ros-mcp-server and protocol-level rosbridge)", () => {
   it("routes start to exit and drives it with one Nav2 NavigateToPose goal per corridor", async () => {
     const { record, events } = await runTask(runtime, "drive to the exit");
     expect(record.status).toBe("completed");
     expectScriptedRun(events, [
-      ["nav_pose", "read"],
+      ["mcp__ros__get_topics", "mcp__ros__get_actions", "mcp__ros__subscribe_once", "read"],
       ["bash"],
       ["bash"],
       ["nav_navigate_to_pose"],
@@ -90,10 +110,18 @@ describe("examples/apps/turtlebot-maze (scripted model, protocol-level rosbridge
         .map((line) => JSON.parse(line)),
     );
     expect(robot).toEqual({ x: 4, y: 4 });
-    expect(ros.ops("subscribe").map((f) => [f.topic, f.type])).toEqual([
-      ["/amcl_pose", "geometry_msgs/msg/PoseWithCovarianceStamped"],
-      ["/amcl_pose", "geometry_msgs/msg/PoseWithCovarianceStamped"],
+    // ros-mcp-server asked rosapi about the graph and took one pose (no subscription id), the
+    // rosbridge adapter took the others.
+    expect(ros.ops("call_service").map((f) => [f.service, f.type])).toEqual([
+      ["/rosapi/topics", "rosapi_msgs/srv/Topics"],
+      ["/rosapi/action_servers", "rosapi_msgs/srv/ActionServers"],
     ]);
+    const pose = "geometry_msgs/msg/PoseWithCovarianceStamped";
+    expect(ros.ops("subscribe").map((f) => [f.topic, f.type, f.id === undefined])).toEqual([
+      ["/amcl_pose", pose, true],
+      ["/amcl_pose", pose, false],
+    ]);
+    expect(ros.ops("unsubscribe").map((f) => f.topic)).toEqual(["/amcl_pose", "/amcl_pose"]);
     expect(ros.ops("publish")).toEqual([
       expect.objectContaining({
         topic: "/cmd_vel",
@@ -112,6 +140,10 @@ describe("examples/apps/turtlebot-maze (scripted model, protocol-level rosbridge
       y: 4,
       z: 0,
     });
+    const graph = (tool: string) => JSON.parse(finished.find((f) => f.tool === tool)!.result!);
+    expect(graph("mcp__ros__get_topics")).toMatchObject({ topic_count: 5 });
+    expect(graph("mcp__ros__get_actions").actions).toContain("/navigate_to_pose");
+    expect(graph("mcp__ros__subscribe_once").msg.pose.pose.position).toEqual({ x: 0, y: 0, z: 0 });
     const route = finished.find((f) => f.tool === "bash")!;
     expect(route.result).toContain("d\ne\nf\nexit\nlength_m 8");
     expect(record.result).toContain("not from a model");
