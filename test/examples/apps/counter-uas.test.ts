@@ -1,9 +1,15 @@
-import { resolve } from "node:path";
+import { execFileSync } from "node:child_process";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ManagedProcess } from "../../../cli/local-stack/processes";
 import type { EdgeRuntime } from "../../../edge/runtime";
 import { ofKind, runTask } from "../../edge/helpers/runtime";
-import { expectScriptedRun, openExampleApp, outputOf } from "../../helpers/example-app";
+import {
+  EXAMPLE_APPS,
+  expectScriptedRun,
+  openExampleApp,
+  outputOf,
+} from "../../helpers/example-app";
 import { fakeVllm } from "../../helpers/fake-vllm";
 import { startZenohPython, startZenohRouter } from "../../helpers/zenoh";
 
@@ -29,6 +35,7 @@ let vllm: Awaited<ReturnType<typeof fakeVllm>>;
 let router: Awaited<ReturnType<typeof startZenohRouter>>;
 let tracker: ManagedProcess;
 let runtime: EdgeRuntime;
+let workdir = "";
 
 beforeAll(async () => {
   vllm = await fakeVllm((body) => {
@@ -41,13 +48,13 @@ beforeAll(async () => {
     "--router",
     router.endpoint,
   ]);
-  runtime = (
-    await openExampleApp("counter-uas", {
-      CUAS_PERCEPTION: new URL(vllm.url).host,
-      CUAS_PERCEPTION_KEY: "k-site-1",
-      CUAS_ZENOH: router.locator.slice("ws/".length),
-    })
-  ).runtime;
+  const app = await openExampleApp("counter-uas", {
+    CUAS_PERCEPTION: new URL(vllm.url).host,
+    CUAS_PERCEPTION_KEY: "k-site-1",
+    CUAS_ZENOH: router.locator.slice("ws/".length),
+  });
+  runtime = app.runtime;
+  workdir = app.workdir;
 }, 60_000);
 afterAll(async () => {
   await runtime?.close();
@@ -72,12 +79,26 @@ describe("examples/apps/counter-uas (scripted model; vLLM stand-in, real Zenoh t
       ["track_updates"],
     ]);
 
-    // The perception model got each frame as the detect skill's script encodes it.
+    // The perception model got each frame as the detect skill's script encodes it (the two
+    // scripts ran in parallel: either may have finished first).
     expect(vllm.requests).toHaveLength(2);
-    const frames = ofKind(events, "tool_call_finished")
-      .filter((e) => e.payload.tool === "bash")
-      .map((e) => e.payload.result!.trim());
+    const frames = ["frames/cam1-0001.png", "frames/cam1-0002.png"].map((frame) =>
+      execFileSync(
+        "bash",
+        [join(EXAMPLE_APPS, "counter-uas/skills/detect/scripts/frame-url.sh"), frame],
+        {
+          cwd: workdir,
+          encoding: "utf8",
+        },
+      ).trim(),
+    );
     expect(frames.every((f) => f.startsWith("data:image/png;base64,iVBORw0KGgo"))).toBe(true);
+    expect(
+      ofKind(events, "tool_call_finished")
+        .filter((e) => e.payload.tool === "bash")
+        .map((e) => e.payload.result!.trim())
+        .sort(),
+    ).toEqual([...frames].sort());
     for (const [i, request] of vllm.requests.entries()) {
       expect(request.authorization).toBe("Bearer k-site-1");
       expect(request.body).toMatchObject({
