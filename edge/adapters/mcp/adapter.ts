@@ -46,11 +46,12 @@ export const mcpAdapter: AdapterFactory = (declaration, { file, env }) => {
         d.connect_timeout_ms,
         signal,
       );
+      const transport = connect();
       try {
-        await deadline.guard(() => next.connect(connect()));
+        await deadline.guard(() => next.connect(transport));
       } catch (error) {
         await next.close().catch(() => undefined);
-        throw error;
+        throw withServerOutput(error, transport);
       }
       next.onClose(() => {
         if (client === next) client = null;
@@ -129,6 +130,17 @@ function mcpTool(
       return resultOf(output, text || JSON.stringify(output));
     },
   };
+}
+
+/**
+ * A stdio server that dies while connecting says why on its stderr (a missing module, a bad
+ * flag): its last lines go into the error, which "MCP connection closed" alone does not tell.
+ */
+function withServerOutput(error: unknown, transport: StdioTransport | StreamableHttpTransport) {
+  const stderr = transport instanceof StdioTransport ? transport.stderr.trim() : "";
+  if (stderr === "") return error;
+  const tail = stderr.split("\n").slice(-5).join("\n");
+  return new Error(`${errorText(error)}; the server's stderr ends:\n${truncateText(tail, 1_000)}`);
 }
 
 const INHERITED_ENV = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TMPDIR", "TZ"];

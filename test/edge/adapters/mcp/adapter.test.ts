@@ -108,6 +108,19 @@ describe("mcp adapter (@modelcontextprotocol/server-everything)", () => {
     await expect(startAdapters([down])).rejects.toThrow(
       /adapters failed to start: everything \(mcp\)/,
     );
+    // A server that dies while connecting: its last stderr lines say why.
+    const dies = mcpAdapter(
+      stdio({
+        args: [
+          "-e",
+          "console.error('loading'); console.error('No module named fastmcp'); process.exit(1)",
+        ],
+      }),
+      { file: "x.json", env },
+    );
+    await expect(startAdapters([dies])).rejects.toThrow(
+      /everything \(mcp\): .*; the server's stderr ends:\nloading\nNo module named fastmcp$/,
+    );
     expect(declarationIssues(mcpAdapter, stdio({ transport: "ws" }), env)).toEqual(["transport"]);
     expect(declarationIssues(mcpAdapter, stdio({ allowed_tools: ["bad name!"] }), env)).toEqual([
       "allowed_tools[0]",
