@@ -19,7 +19,7 @@ import {
 import { AGENT_VERSION } from "../../version";
 import type { AdapterFactory, AdapterTool, ExecutionAdapter } from "../adapter";
 import { CallDeadline, errorText, resultOf } from "../call";
-import { resolveReferenceMap, resolveUrl } from "../references";
+import { resolveReferenceMap, resolveReferences, resolveUrl } from "../references";
 import { McpDeclaration } from "./declaration";
 
 /**
@@ -184,10 +184,11 @@ function transportOf(d: McpDeclaration, file: string, env: NodeJS.ProcessEnv) {
     if (value !== undefined) serverEnv[name] = value;
   }
   Object.assign(serverEnv, resolveReferenceMap(d.env, env, file, "env"));
+  const command = resolveReferences(d.command, env, file, "command");
   const cwd = d.cwd ? resolve(dirname(file), d.cwd) : undefined;
   return () =>
     new StdioTransport({
-      command: d.command,
+      command,
       args: d.args,
       env: serverEnv,
       inheritEnv: false,

@@ -22,6 +22,7 @@ const Common = {
 const Stdio = z.strictObject({
   ...Common,
   transport: z.literal("stdio"),
+  /** May be a ${NAME} reference: the interpreter or binary differs between hosts. */
   command: z.string().min(1),
   args: z.array(z.string()).max(256).default([]),
   /** Added to a minimal environment (PATH, HOME, ...); values may be ${NAME} references. */
