@@ -42,6 +42,15 @@ export interface AdapterTool {
    * close the stream — and then throw.
    */
   execute(args: Record<string, unknown>, context: AdapterCallContext): Promise<AdapterResult>;
+  /**
+   * A call of this tool was cut off by a crash of the agent (SIGKILL, a power cut): nothing
+   * stopped the remote work it started. When the run resumes, before the model goes on, this
+   * is called with the call's arguments and identity (the attempt it ran under) so the tool
+   * can find that work and stop it: stop the Ray job by its submission id, cancel the ROS goal
+   * by its id. Resolve with what was done, in words for the event log and the model, or null
+   * when the call leaves nothing running; throw when stopping failed.
+   */
+  interrupted?(args: Record<string, unknown>, call: AdapterCallIdentity): Promise<string | null>;
 }
 
 export interface AdapterCallContext {

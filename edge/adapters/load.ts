@@ -46,6 +46,14 @@ export function loadAdapters(
 
 const files = new WeakMap<ExecutionAdapter, string>();
 
+/** Adapters that could not start (a peer down, a server that exits): which, and why. */
+export class AdapterStartError extends Error {
+  constructor(readonly failures: string[]) {
+    super(`adapters failed to start: ${failures.join("; ")}`);
+    this.name = "AdapterStartError";
+  }
+}
+
 /**
  * Starts every adapter that has to connect or discover its tools before the agent takes work
  * (in parallel), then checks the tool names again, now that all of them are known. On any
@@ -59,7 +67,7 @@ export async function startAdapters(adapters: readonly ExecutionAdapter[]): Prom
       : [],
   );
   try {
-    if (failed.length > 0) throw new Error(`adapters failed to start: ${failed.join("; ")}`);
+    if (failed.length > 0) throw new AdapterStartError(failed);
     checkToolNames(adapters);
   } catch (error) {
     await Promise.allSettled(adapters.map((a) => a.close?.()));

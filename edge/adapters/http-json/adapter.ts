@@ -2,19 +2,20 @@ import { Compile } from "typebox/compile";
 import { type JsonValue, parse, truncateText } from "../../../contract";
 import type { AdapterFactory, AdapterTool, ExecutionAdapter } from "../adapter";
 import { resultOf } from "../call";
-import { resolveReferenceMap } from "../references";
+import { resolveReferenceMap, resolveUrl } from "../references";
 import { type HttpEndpoint, HttpJsonDeclaration } from "./declaration";
 
 /** Turns each declared endpoint of an HTTP/JSON service into a tool. */
 export const httpJsonAdapter: AdapterFactory = (declaration, { file, env }) => {
   const d = parse(HttpJsonDeclaration, declaration, file);
   const headers = resolveReferenceMap(d.headers, env, file, "headers");
+  const baseUrl = resolveUrl(d.base_url, env, file, "base_url");
   const adapter: ExecutionAdapter = {
     kind: "http-json",
     name: d.name,
     tools: d.endpoints.map((endpoint) =>
       endpointTool(endpoint, {
-        baseUrl: d.base_url.replace(/\/+$/, ""),
+        baseUrl: baseUrl.replace(/\/+$/, ""),
         headers,
         timeoutMs: d.timeout_ms,
         maxBytes: d.max_response_bytes,

@@ -6,14 +6,15 @@ import type {
 import { type JsonValue, parse, truncateText } from "../../../contract";
 import type { AdapterFactory, AdapterTool } from "../adapter";
 import { CallDeadline, errorText, resultOf } from "../call";
-import { resolveReferences } from "../references";
+import { resolveReferences, resolveUrl } from "../references";
 import { type InferenceTool, OpenAiInferenceDeclaration } from "./declaration";
 
 const PROGRESS_CHARS = 2_000;
 
 /** Tools that ask a model on an OpenAI-compatible server (vLLM) and return its answer. */
 export const openAiInferenceAdapter: AdapterFactory = (declaration, { file, env }) => {
-  const d = parse(OpenAiInferenceDeclaration, declaration, file);
+  const parsed = parse(OpenAiInferenceDeclaration, declaration, file);
+  const d = { ...parsed, base_url: resolveUrl(parsed.base_url, env, file, "base_url") };
   // The SDK's own retries would hide failures and stretch timeouts; a failed call is the
   // model's to retry, with the reason in hand.
   const client = new OpenAI({

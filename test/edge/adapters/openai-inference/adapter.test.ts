@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openAiInferenceAdapter } from "../../../../edge/adapters/openai-inference/adapter";
 import type { EdgeRuntime } from "../../../../edge/runtime";
+import { fakeVllm } from "../../../helpers/fake-vllm";
 import { makeApp, ofKind, openRuntime } from "../../helpers/runtime";
 import { declarationIssues, runAndCancelWhen, until } from "../helpers";
-import { fakeVllm } from "./fake-vllm";
 
 const ACTION = JSON.stringify({ dx: 0.01, dy: -0.02, dz: 0, gripper: "close" });
 
