@@ -11,6 +11,7 @@ import {
 import type { Scheduler } from "../dispatch/scheduler";
 import type { Ingest } from "../events/ingest";
 import type { AuditLog } from "../governance/audit-log";
+import type { SecretStore } from "../governance/secret-store";
 import { iso, type TenantContext } from "../tenant/context";
 import type { AgentRow, AgentStore } from "./agent-store";
 
@@ -44,6 +45,7 @@ export class AgentSocket {
     private readonly scheduler: Scheduler,
     private readonly ingest: Ingest,
     private readonly audit: AuditLog,
+    private readonly secrets: SecretStore,
   ) {}
 
   message(connection: Connection<SocketState>, raw: string | ArrayBuffer): void {
@@ -122,6 +124,9 @@ export class AgentSocket {
         break;
       case "refuse":
         this.scheduler.refuse(agent.agentId, message);
+        break;
+      case "redeem_secrets":
+        void this.redeem(connection, agent, message);
         break;
       case "drain":
         if (!this.agents.apply(agent, "drain", this.ctx.now()))
@@ -249,6 +254,57 @@ export class AgentSocket {
         duplicates: outcome.duplicates,
         rejected: outcome.rejected,
       },
+    ]);
+  }
+
+  /**
+   * Hands the holder of a run attempt the secrets its claim's handle covers, once. The values go
+   * into this one frame and nowhere else: the audit entry names the secrets, not their values.
+   */
+  private async redeem(
+    connection: Connection<SocketState>,
+    agent: AgentRow,
+    message: Msg<"redeem_secrets">,
+  ): Promise<void> {
+    const { run_id, attempt } = message;
+    const outcome = this.scheduler.holds(agent.agentId, run_id, attempt)
+      ? await this.secrets.redeem({ ...message, agent_id: agent.agentId, app: agent.app })
+      : { ok: false as const, reason: "this agent does not hold this run attempt" };
+    this.audit.record({
+      principal: connection.state?.keyId ?? agent.agentId,
+      role: "agent",
+      action: "secrets.redeem",
+      target: run_id,
+      outcome: outcome.ok ? "ok" : "denied",
+      status: outcome.ok ? 200 : 403,
+      requestId: null,
+      detail: outcome.ok
+        ? {
+            agent_id: agent.agentId,
+            attempt,
+            names: Object.keys(outcome.values),
+            missing: outcome.missing,
+          }
+        : { agent_id: agent.agentId, attempt, reason: outcome.reason },
+    });
+    this.reply(connection, [
+      outcome.ok
+        ? {
+            type: "secrets",
+            run_id,
+            attempt,
+            values: outcome.values,
+            missing: outcome.missing,
+            refused: null,
+          }
+        : {
+            type: "secrets",
+            run_id,
+            attempt,
+            values: {},
+            missing: [...message.names],
+            refused: outcome.reason,
+          },
     ]);
   }
 

@@ -8,6 +8,8 @@ export const PATHS = {
   tenants: "/v1/tenants",
   keys: "/v1/keys",
   audit: "/v1/audit",
+  /** Tenant secrets for adapters (admin sets and removes; values are never returned). */
+  secrets: "/v1/secrets",
   /** Per-tenant timings, retry policy and archive settings (admin). */
   settings: "/v1/settings",
   agents: "/v1/agents",

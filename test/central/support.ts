@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { app } from "../../central/app";
@@ -73,6 +74,16 @@ export async function newKey(admin: string, role: Role, app?: string): Promise<K
     }),
     201,
   );
+}
+
+/**
+ * The local workerd runs without AURAISON_GATEWAY_KEK; this gives one tenant's object a KEK (as
+ * `wrangler secret put` gives a deployed Worker), or takes it away with `undefined`.
+ */
+export async function giveKek(tenant: string, kek: string | undefined): Promise<void> {
+  await runInDurableObject(env.TENANT.getByName(tenant), (agent) => {
+    (agent as unknown as { env: { AURAISON_GATEWAY_KEK?: string } }).env.AURAISON_GATEWAY_KEK = kek;
+  });
 }
 
 export async function putSettings(admin: string, settings: unknown): Promise<void> {
