@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppName, Timestamp } from "../primitives";
+import { WITHHELD_MIN_LENGTH } from "../redaction/redact";
 
 /**
  * A tenant secret's name: what an adapter declaration references as `${NAME}` and an app lists
@@ -13,15 +14,14 @@ export type TenantSecretName = z.infer<typeof TenantSecretName>;
 
 /** Largest secret value (a private key or a service-account JSON fits). */
 export const SECRET_VALUE_MAX = 16 * 1024;
-/**
- * Shortest secret value: every value is masked wherever it appears in what the edge writes, and
- * masking a two-letter value would mask ordinary words.
- */
-export const SECRET_VALUE_MIN = 8;
 
 export const SecretSetRequest = z
   .strictObject({
-    value: z.string().min(SECRET_VALUE_MIN).max(SECRET_VALUE_MAX),
+    value: z
+      .string()
+      // Every value is masked wherever it appears in what the edge writes (withholdValues).
+      .min(WITHHELD_MIN_LENGTH)
+      .max(SECRET_VALUE_MAX),
     apps: z
       .array(AppName)
       .min(1)

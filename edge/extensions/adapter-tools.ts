@@ -41,6 +41,7 @@ export function adapterTools(
               signal,
               progress: (text) => onUpdate?.({ content: [{ type: "text", text }], details: {} }),
               call: identity(toolCallId),
+              secrets: run.secrets,
             });
             return {
               content: [{ type: "text", text: result.text ?? JSON.stringify(result.output) }],
