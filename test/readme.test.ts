@@ -65,6 +65,11 @@ const CLAIMS: Claim[] = [
     test: "test/cli/commands/central-commands.test.ts",
     needle: '"create"',
   },
+  {
+    pattern: /^auraison secrets (set|list|rm)\b/,
+    test: "test/e2e/run-secrets.test.ts",
+    needle: '"secrets"',
+  },
   { pattern: /^auraison edge start/, test: "test/e2e/failover.test.ts", needle: "startSampleEdge" },
   {
     pattern: /^auraison (app init|edge start --app-dir my-app)/,
