@@ -8,8 +8,9 @@ export type ReferenceValues = Readonly<Record<string, string | undefined>>;
 /**
  * Resolves `${NAME}` references in a declaration's value, so secrets stay out of app folders.
  * Every adapter kind resolves through this one function. Kinds that connect when the agent
- * starts resolve from the host's environment; kinds that resolve per call (http-json's headers)
- * resolve from `runValues`: the run's tenant secrets first, then the environment.
+ * starts resolve from the host's environment; what is resolved per call (http-json's headers,
+ * openai-inference's api_key) resolves from `runValues`: the run's tenant secrets first, then
+ * the environment.
  */
 export function resolveReferences(
   value: string,
@@ -52,6 +53,18 @@ export function runValues(
  * app declares (app.json `secrets`) or be set in the environment, so a typo fails the start, not
  * a run.
  */
+export function checkReferences(
+  value: string,
+  env: ReferenceValues,
+  declared: readonly string[],
+  file: string,
+  where: string,
+): void {
+  for (const [, name] of value.matchAll(REFERENCE))
+    if (env[name!] === undefined && !declared.includes(name!)) throw missing(file, where, name!);
+}
+
+/** `checkReferences` over each value of a string map. */
 export function checkReferenceMap(
   values: Readonly<Record<string, string>>,
   env: ReferenceValues,
@@ -60,9 +73,7 @@ export function checkReferenceMap(
   where: string,
 ): void {
   for (const [key, value] of Object.entries(values))
-    for (const [, name] of value.matchAll(REFERENCE))
-      if (env[name!] === undefined && !declared.includes(name!))
-        throw missing(file, `${where}.${key}`, name!);
+    checkReferences(value, env, declared, file, `${where}.${key}`);
 }
 
 function missing(file: string, where: string, name: string): ContractValidationError {
