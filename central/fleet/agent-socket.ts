@@ -126,7 +126,12 @@ export class AgentSocket {
         this.scheduler.refuse(agent.agentId, message);
         break;
       case "redeem_secrets":
-        void this.redeem(connection, agent, message);
+        this.redeem(connection, agent, message).catch((error: unknown) => {
+          this.ctx.log.error("secrets redemption failed", { run_id: message.run_id, error });
+          this.reply(connection, [
+            { ...secretsAnswer(message), refused: "central could not redeem the handle" },
+          ]);
+        });
         break;
       case "drain":
         if (!this.agents.apply(agent, "drain", this.ctx.now()))
@@ -290,21 +295,12 @@ export class AgentSocket {
     this.reply(connection, [
       outcome.ok
         ? {
-            type: "secrets",
-            run_id,
-            attempt,
+            ...secretsAnswer(message),
             values: outcome.values,
             missing: outcome.missing,
             refused: null,
           }
-        : {
-            type: "secrets",
-            run_id,
-            attempt,
-            values: {},
-            missing: [...message.names],
-            refused: outcome.reason,
-          },
+        : { ...secretsAnswer(message), refused: outcome.reason },
     ]);
   }
 
@@ -352,4 +348,12 @@ export class AgentSocket {
   ): void {
     this.reply(connection, [{ type: "error", code, message: message.slice(0, 4096), fatal }]);
   }
+}
+
+/** A `secrets` answer to `message` that hands over nothing yet. */
+function secretsAnswer(
+  message: Msg<"redeem_secrets">,
+): Extract<CentralMessage, { type: "secrets" }> {
+  const { run_id, attempt, names } = message;
+  return { type: "secrets", run_id, attempt, values: {}, missing: [...names], refused: null };
 }

@@ -102,9 +102,11 @@ export class SecretStore {
         .run();
     });
     this.minting.set(runId, write);
-    void write.finally(() => {
+    // A failed write surfaces to a redemption waiting on it; once settled, no row means no handle.
+    const settled = () => {
       if (this.minting.get(runId) === write) this.minting.delete(runId);
-    });
+    };
+    write.then(settled, settled);
     return handle;
   }
 
