@@ -83,7 +83,7 @@ export class TenantAgent extends Agent<Env> {
     this.db = openDatabase(this.ctx.storage);
     await migrateDatabase(this.db);
     const record = new TenantRecord(this.db);
-    const now = () => Date.now();
+    const now = () => this.now();
     const context: TenantContext = {
       tenant,
       db: this.db,
@@ -189,6 +189,15 @@ export class TenantAgent extends Agent<Env> {
     this.socket.closed(connection);
   }
 
+  /**
+   * The clock every timed duty reads (leases, deadlines, heartbeats, backoff, archive sealing).
+   * Overridden only by the workers tests' entry (test/central/test-worker.ts) to cross a deadline
+   * without waiting for it.
+   */
+  protected now(): number {
+    return Date.now();
+  }
+
   /** The tenant timer fired: everything due runs, then the next wake-up is set, whatever failed. */
   async tick(): Promise<void> {
     this.timer.fired();
@@ -197,13 +206,13 @@ export class TenantAgent extends Agent<Env> {
       scheduler.processDue();
       this.liveness.check();
       idempotency.prune();
-      if (Date.now() >= this.archiveRetryAt) {
+      if (this.now() >= this.archiveRetryAt) {
         const archive = record.settings().archive;
         try {
           await this.archiveStore.seal(archive);
           this.archiveStore.prune(archive);
         } catch (error) {
-          this.archiveRetryAt = Date.now() + ARCHIVE_RETRY_MS;
+          this.archiveRetryAt = this.now() + ARCHIVE_RETRY_MS;
           ctx.log.error("archive pass failed", { error });
         }
       }

@@ -13,6 +13,7 @@ import {
   type TenantCreated,
 } from "../../contract";
 import { agentEvent } from "../helpers/agent-event";
+import type { TenantAgent } from "./test-worker";
 
 /** The Worker's secret, as `wrangler secret put` would provide it. */
 export const BOOTSTRAP_KEY = `aur_boot_${"B".repeat(43)}`;
@@ -315,6 +316,16 @@ export async function events(admin: string, query = "", limit = 1000) {
     next_cursor: number;
     has_more: boolean;
   }>(await call("GET", `/v1/events?limit=${limit}${query}`, { key: admin }), 200);
+}
+
+/**
+ * Turns the tenant's clock forward by `ms` and runs its timer, as its schedule would have fired
+ * then: a test crosses an ack deadline, a lease, a deadline or a heartbeat without waiting.
+ */
+export async function advanceClock(tenant: string, ms: number): Promise<void> {
+  await runInDurableObject(env.TENANT.getByName(tenant), (agent: TenantAgent) =>
+    agent.advanceClock(ms),
+  );
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

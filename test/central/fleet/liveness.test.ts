@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { call, connectAgent, eventually, json, newKey, newTenant, putSettings } from "../support";
+import {
+  advanceClock,
+  call,
+  connectAgent,
+  eventually,
+  json,
+  newKey,
+  newTenant,
+  putSettings,
+} from "../support";
 
 describe("heartbeats and agent status", () => {
   it("marks a silent agent degraded, then disconnected (closing its socket), then offline after the grace period; a heartbeat brings it back", async () => {
@@ -22,13 +31,21 @@ describe("heartbeats and agent status", () => {
           200,
         )
       ).agents[0]!.status;
-    await eventually(async () => (await status()) === "degraded", 5_000, "degraded");
+    await advanceClock(tenant, 500);
+    expect(await status()).toBe("online");
+    await advanceClock(tenant, 200);
+    expect(await status()).toBe("degraded");
     agent.send({ type: "heartbeat", status: "online", running: [], outbox_pending: 0 });
     await eventually(async () => (await status()) === "online", 3_000, "back online");
-    await eventually(async () => (await status()) === "degraded", 5_000, "degraded again");
-    expect((await agent.waitClosed(6_000)).code).toBe(4008);
+    await advanceClock(tenant, 700);
+    expect(await status()).toBe("degraded");
+    await advanceClock(tenant, 1_200);
+    expect((await agent.waitClosed()).code).toBe(4008);
     expect(await status()).toBe("disconnected");
-    await eventually(async () => (await status()) === "offline", 5_000, "offline");
+    await advanceClock(tenant, 900);
+    expect(await status()).toBe("disconnected");
+    await advanceClock(tenant, 200);
+    expect(await status()).toBe("offline");
     await connectAgent(key, tenant, "sleepy");
     expect(await status()).toBe("online");
   });
