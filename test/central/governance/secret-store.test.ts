@@ -1,8 +1,20 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { SECRETS_HANDLE_TTL_MS } from "../../../central/governance/secret-store";
 import { SecretInfo, SecretList } from "../../../contract";
-import { call, connectAgent, events, giveKek, json, newKey, newTenant, submit } from "../support";
+import {
+  advanceClock,
+  call,
+  connectAgent,
+  events,
+  giveKek,
+  json,
+  newKey,
+  newTenant,
+  putSettings,
+  submit,
+} from "../support";
 
 const KEK = "secrets-kek-".repeat(4);
 const VALUE = "lab-token-7f3a9c1e5b2d4068";
@@ -173,6 +185,37 @@ describe("tenant secrets", () => {
       expect((await agent.next("secrets")).refused).toMatch(/does not belong/);
       agent.send({ ...base, attempt: 1, handle: secrets_handle });
       expect(await agent.next("secrets")).toMatchObject({ values: {}, missing: ["LAB_TOKEN"] });
+    } finally {
+      await giveKek(tenant, undefined);
+    }
+  });
+
+  it("a handle left unredeemed past its time is void", async () => {
+    const { tenant, admin } = await newTenant("sec");
+    await giveKek(tenant, KEK);
+    try {
+      await json(await put(admin, "LAB_TOKEN", { value: VALUE }), 200);
+      // The agent and its lease outlast the turn of the clock; only the handle does not.
+      await putSettings(admin, {
+        heartbeat: { degraded_after: 99, disconnected_after: 100 },
+        dispatch: { lease_ms: 600_000 },
+      });
+      const agent = await connectAgent((await newKey(admin, "agent")).key, tenant, "notes-1");
+      await submit(admin, { targets: [{ agent_id: "notes-1" }] });
+      const dispatch = await agent.next("dispatch");
+      agent.send({ type: "ack", run_id: dispatch.run_id, attempt: 1 });
+      agent.send({ type: "claim", run_id: dispatch.run_id, attempt: 1 });
+      const { secrets_handle } = await agent.next("claimed");
+      await advanceClock(tenant, SECRETS_HANDLE_TTL_MS + 1_000);
+      agent.send({
+        type: "redeem_secrets",
+        run_id: dispatch.run_id,
+        attempt: 1,
+        handle: secrets_handle,
+        names: ["LAB_TOKEN"],
+      });
+      const late = await agent.next("secrets");
+      expect(late).toMatchObject({ values: {}, refused: "the handle expired" });
     } finally {
       await giveKek(tenant, undefined);
     }
