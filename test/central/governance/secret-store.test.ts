@@ -25,6 +25,17 @@ const stub = (tenant: string) => env.TENANT.getByName(tenant);
 const put = (key: string, name: string, body: unknown) =>
   call("PUT", `/v1/secrets/${name}`, { key, body });
 
+/** An agent that took a run and holds its claim (and the claim's secrets handle). */
+async function claimOne(tenant: string, admin: string) {
+  const agent = await connectAgent((await newKey(admin, "agent")).key, tenant, "notes-1");
+  await submit(admin, { targets: [{ agent_id: "notes-1" }] });
+  const dispatch = await agent.next("dispatch");
+  agent.send({ type: "ack", run_id: dispatch.run_id, attempt: 1 });
+  agent.send({ type: "claim", run_id: dispatch.run_id, attempt: 1 });
+  const { secrets_handle } = await agent.next("claimed");
+  return { agent, dispatch, secrets_handle };
+}
+
 describe("tenant secrets", () => {
   it("are set and removed by admins only, listed without values, sealed at rest, audited without values", async () => {
     const { tenant, admin } = await newTenant("sec");
@@ -174,12 +185,7 @@ describe("tenant secrets", () => {
     await giveKek(tenant, KEK);
     try {
       await json(await put(admin, "LAB_TOKEN", { value: VALUE }), 200);
-      const agent = await connectAgent((await newKey(admin, "agent")).key, tenant, "notes-1");
-      await submit(admin, { targets: [{ agent_id: "notes-1" }] });
-      const dispatch = await agent.next("dispatch");
-      agent.send({ type: "ack", run_id: dispatch.run_id, attempt: 1 });
-      agent.send({ type: "claim", run_id: dispatch.run_id, attempt: 1 });
-      const { secrets_handle } = await agent.next("claimed");
+      const { agent, dispatch, secrets_handle } = await claimOne(tenant, admin);
       const base = { type: "redeem_secrets", run_id: dispatch.run_id, names: ["LAB_TOKEN"] };
       agent.send({ ...base, attempt: 1, handle: `${secrets_handle}x` });
       expect((await agent.next("secrets")).refused).toMatch(/does not belong/);
@@ -200,12 +206,7 @@ describe("tenant secrets", () => {
         heartbeat: { degraded_after: 99, disconnected_after: 100 },
         dispatch: { lease_ms: 600_000 },
       });
-      const agent = await connectAgent((await newKey(admin, "agent")).key, tenant, "notes-1");
-      await submit(admin, { targets: [{ agent_id: "notes-1" }] });
-      const dispatch = await agent.next("dispatch");
-      agent.send({ type: "ack", run_id: dispatch.run_id, attempt: 1 });
-      agent.send({ type: "claim", run_id: dispatch.run_id, attempt: 1 });
-      const { secrets_handle } = await agent.next("claimed");
+      const { agent, dispatch, secrets_handle } = await claimOne(tenant, admin);
       await advanceClock(tenant, SECRETS_HANDLE_TTL_MS + 1_000);
       agent.send({
         type: "redeem_secrets",
