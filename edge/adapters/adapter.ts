@@ -60,6 +60,12 @@ export interface AdapterCallContext {
   progress?: (text: string) => void;
   /** Which run and tool call this is, to correlate remote work (job ids, metadata) with it. */
   call?: AdapterCallIdentity;
+  /**
+   * The tenant secrets central handed this run, by name (the app declares them in app.json
+   * `secrets`). `${NAME}` references resolved per call take them before the host's environment
+   * (`runValues` in references.ts). Never put them in a result or a progress note.
+   */
+  secrets?: Readonly<Record<string, string>>;
 }
 
 /** Who is calling, as a remote system should record it. */
@@ -85,6 +91,8 @@ export interface AdapterFactoryContext {
   file: string;
   /** Where `${NAME}` references in the declaration resolve (see `references.ts`). */
   env: NodeJS.ProcessEnv;
+  /** The tenant secrets the app declares: references resolved per call may name them. */
+  secrets?: readonly string[];
 }
 
 /** Builds an adapter from its declaration file; throws ContractValidationError when it is wrong. */

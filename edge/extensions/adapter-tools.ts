@@ -27,6 +27,7 @@ export function adapterTools(
               signal,
               progress: (text) => onUpdate?.({ content: [{ type: "text", text }], details: {} }),
               call: callIdentity(run, toolCallId),
+              secrets: run.secrets,
             });
             return {
               content: [{ type: "text", text: result.text ?? JSON.stringify(result.output) }],

@@ -86,6 +86,8 @@ export class RunExecution {
     private readonly deps: ExecutorDeps,
     private record: RunRecord,
     private readonly start: RunStart,
+    /** The tenant secrets central handed this attempt, for its adapters' calls. */
+    private readonly secrets: Readonly<Record<string, string>>,
     /** Called when the run is over, before anyone awaiting `done` resumes. */
     onEnd: (execution: RunExecution) => void = () => {},
   ) {
@@ -117,6 +119,7 @@ export class RunExecution {
       view,
       control: this.control,
       budget: this.record.budget,
+      secrets: this.secrets,
     };
     const bridge = new EventBridge(run, {
       turns: view.turns,

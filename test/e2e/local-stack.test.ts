@@ -116,6 +116,19 @@ describe("npm start: the whole platform on one machine", () => {
     expect((await cli(["agents", "list"])).code).toBe(0);
   }, 120_000);
 
+  it("keeps tenant secrets: the stack has its own key-encryption key", async () => {
+    const set = await runCli(["secrets", "set", "LAB_TOKEN"], {
+      env,
+      input: "local-lab-token-0123",
+      timeoutMs: 60_000,
+    });
+    expect(set.code, set.stderr).toBe(0);
+    const list = await cli(["--json", "secrets", "list"]);
+    expect(JSON.parse(list.stdout)).toMatchObject([{ name: "LAB_TOKEN", apps: null }]);
+    expect(list.stdout).not.toContain("local-lab-token-0123");
+    expect(statSync(join(home, "gateway-kek.env")).mode & 0o777).toBe(0o600);
+  }, 60_000);
+
   it("runs a new app folder on the stack: app init, edge start finds the stack and runs on the labelled scripted model; a clean stop is offline at once", async () => {
     const dir = join(mkdtempSync(join(tmpdir(), "auraison-e2e-app-")), "my-app");
     expect((await cli(["app", "init", dir])).code).toBe(0);
