@@ -13,6 +13,7 @@ import {
 } from "../../contract";
 import type { EventLog } from "../events/event-log";
 import type { AgentRow, AgentStore } from "../fleet/agent-store";
+import type { SecretStore } from "../governance/secret-store";
 import { DISPATCH_LATENCY } from "../metrics/instruments";
 import type { MetricRecorder } from "../metrics/recorder";
 import type { TenantContext } from "../tenant/context";
@@ -32,6 +33,7 @@ export class RunOwner {
     private readonly agents: AgentStore,
     private readonly log: EventLog,
     private readonly metrics: MetricRecorder,
+    private readonly secrets: SecretStore,
   ) {}
 
   /** Applies one input to a run and carries out the result (unless the fold refused it). */
@@ -143,6 +145,13 @@ export class RunOwner {
 
   private send(agentId: string, message: CentralMessage): void {
     const connection = this.agents.get(agentId)?.connectionId;
-    if (connection) this.ctx.send(connection, message);
+    if (!connection) return;
+    // A granted claim carries the run's one-time secrets handle, for this agent and attempt.
+    if (message.type === "claimed")
+      message = {
+        ...message,
+        secrets_handle: this.secrets.mint(message.run_id, message.attempt, agentId),
+      };
+    this.ctx.send(connection, message);
   }
 }

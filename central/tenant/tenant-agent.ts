@@ -25,6 +25,7 @@ import { type GatewayModels, TenantGateway } from "../gateway/tenant/tenant-gate
 import { AuditLog } from "../governance/audit-log";
 import { IdempotencyStore } from "../governance/idempotency";
 import { KeyStore } from "../governance/key-store";
+import { SecretStore } from "../governance/secret-store";
 import { TenantRecord } from "../governance/tenant-record";
 import { settleBody } from "../http/body";
 import { failureResponse } from "../http/errors";
@@ -117,7 +118,8 @@ export class TenantAgent extends Agent<Env> {
     const agents = new AgentStore(this.db);
     const audit = new AuditLog(this.db, now);
     const metrics = new MetricRecorder(this.db);
-    const owner = new RunOwner(context, runs, agents, eventLog, metrics);
+    const secrets = new SecretStore(this.db, tenant, now, () => this.env.AURAISON_GATEWAY_KEK);
+    const owner = new RunOwner(context, runs, agents, eventLog, metrics, secrets);
     const scheduler = new Scheduler(context, runs, agents, owner);
     const ingest = new Ingest(context, eventLog, agents, scheduler);
     this.archiveStore = new Archive(this.ctx.storage, this.env.ARCHIVE, tenant, eventLog, now, log);
@@ -125,13 +127,14 @@ export class TenantAgent extends Agent<Env> {
     const streams = new EventStreams(reader, log);
     eventLog.onAppend((records) => streams.publish(records));
     this.liveness = new Liveness(context, agents);
-    this.socket = new AgentSocket(context, agents, scheduler, ingest, audit);
+    this.socket = new AgentSocket(context, agents, scheduler, ingest, audit, secrets);
     this.timer = new Timer(this.db, this, () => this.nextDue(), log);
     const keys = new KeyStore(this.db, tenant, now, () => configuredKeySecret(this.env));
     this.services = {
       ctx: context,
       record,
       keys,
+      secrets,
       audit,
       idempotency: new IdempotencyStore(this.db, now),
       agents,

@@ -77,6 +77,16 @@ export async function newKey(admin: string, role: Role, app?: string): Promise<K
   );
 }
 
+/**
+ * The local workerd runs without AURAISON_GATEWAY_KEK; this gives one tenant's object a KEK (as
+ * `wrangler secret put` gives a deployed Worker), or takes it away with `undefined`.
+ */
+export async function giveKek(tenant: string, kek: string | undefined): Promise<void> {
+  await runInDurableObject(env.TENANT.getByName(tenant), (agent) => {
+    (agent as unknown as { env: { AURAISON_GATEWAY_KEK?: string } }).env.AURAISON_GATEWAY_KEK = kek;
+  });
+}
+
 export async function putSettings(admin: string, settings: unknown): Promise<void> {
   await json(await call("PUT", "/v1/settings", { key: admin, body: settings }), 200);
 }

@@ -17,12 +17,19 @@ import {
 } from "../support";
 
 /**
- * FAST, with agents that stay online however far a test turns the clock: these tests cross ack
- * deadlines, leases and backoff with `advanceClock`, and heartbeats are not what they test.
+ * Timings these tests cross with `advanceClock` rather than by waiting: long enough that the real
+ * time a loaded machine spends between two steps never crosses them on its own, and agents that
+ * stay online however far the clock turns (heartbeats are not what these tests test).
  */
 const STEADY = {
   ...FAST,
-  heartbeat: { ...FAST.heartbeat, degraded_after: 99, disconnected_after: 100 },
+  heartbeat: {
+    ...FAST.heartbeat,
+    interval_ms: 10_000,
+    degraded_after: 99,
+    disconnected_after: 100,
+  },
+  dispatch: { ack_timeout_ms: 30_000, lease_ms: 60_000 },
 };
 
 async function fleet(settings: unknown = FAST) {
@@ -192,9 +199,9 @@ describe("ack timeouts, leases and retries", () => {
     const accepted = await submit(admin, { targets: [{ app: "lab-notes" }] });
     await silent.next("dispatch");
     const helper = await connectAgent(agentKey, tenant, "helper");
-    await advanceClock(tenant, STEADY.dispatch.ack_timeout_ms - 100);
+    await advanceClock(tenant, STEADY.dispatch.ack_timeout_ms - 10_000);
     expect((await runState(admin, accepted.run.run_id)).agent_id).toBe("silent");
-    await advanceClock(tenant, 200);
+    await advanceClock(tenant, 10_100);
     const second = await helper.next("dispatch");
     expect(second).toMatchObject({ run_id: accepted.run.run_id, attempt: 2 });
     expect((await silent.next("cancel")).run_id).toBe(accepted.run.run_id);
@@ -299,9 +306,9 @@ describe("ack timeouts, leases and retries", () => {
       targets: [{ app: "lab-notes" }],
       waiting: { reason: "backoff" },
     });
-    await advanceClock(tenant, 59_000);
+    await advanceClock(tenant, 50_000);
     expect((await runState(admin, flaky.run.run_id)).status).toBe("pending");
-    await advanceClock(tenant, 1_100);
+    await advanceClock(tenant, 10_100);
     const again = await agent.next("dispatch");
     expect(again.attempt).toBe(2);
 

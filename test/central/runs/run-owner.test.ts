@@ -81,9 +81,9 @@ describe("a queued run waits for its target, and times out when none comes", () 
     expect(Date.parse(accepted.run.waiting!.until!)).toBe(
       Date.parse(accepted.run.waiting!.since!) + 60_000,
     );
-    await advanceClock(tenant, 59_000);
+    await advanceClock(tenant, 50_000);
     expect((await runState(admin, accepted.run.run_id)).status).toBe("pending");
-    await advanceClock(tenant, 1_100);
+    await advanceClock(tenant, 10_100);
     const failed = await runState(admin, accepted.run.run_id);
     expect(failed.status).toBe("failed");
     expect(failed.error).toMatchObject({ category: "timeout", reason: "queue_timeout" });
