@@ -209,7 +209,9 @@ describe("cost on hostile input", () => {
     for (const text of ["key".repeat(11_000), "key=".repeat(8_000), `ey${"A".repeat(32_000)}`]) {
       const started = performance.now();
       redactString(text);
-      expect(performance.now() - started, text.slice(0, 12)).toBeLessThan(150);
+      // Linear work takes milliseconds; backtracking over 32 KB takes seconds. The bound leaves
+      // room for a loaded machine (150 ms was crossed at 162 under load).
+      expect(performance.now() - started, text.slice(0, 12)).toBeLessThan(1_000);
     }
   });
 });
