@@ -31,13 +31,14 @@ export function jsonAnswer(
   if (upstream === "openai") {
     const completion = json as unknown as OpenAiCompletion;
     const usage = completion.usage ? usageFromOpenAi(completion.usage as OpenAiUsage) : null;
-    const finishReasons = (completion.choices ?? [])
-      .map((c) => c.finish_reason)
-      .filter((r): r is string => !!r);
+    const finishReasons = (completion.choices ?? []).map((c) => c.finish_reason).filter((r) => !!r);
     const message = completion.choices?.[0]?.message;
     const outputChars =
       (message?.content?.length ?? 0) +
-      (message?.tool_calls ?? []).reduce((n, c) => n + (c.function?.arguments?.length ?? 0), 0);
+      (message?.tool_calls ?? []).reduce(
+        (n, c) => n + (c.type === "custom" ? c.custom.input : c.function.arguments).length,
+        0,
+      );
     const body =
       client === "openai" ? text : JSON.stringify(openAiToAnthropicResponse(completion).body);
     return { body, usage, responseModel: model, responseId: id, finishReasons, outputChars };

@@ -1,7 +1,7 @@
 import type { AnthropicUsage } from "../dialects/anthropic";
 import { anthropicError } from "../dialects/anthropic";
 import type { Dialect } from "../dialects/errors";
-import type { OpenAiChunk, OpenAiUsage } from "../dialects/openai";
+import type { OpenAiChunk, OpenAiFinish, OpenAiUsage } from "../dialects/openai";
 import { openAiError } from "../dialects/openai";
 import {
   type CallUsage,
@@ -170,7 +170,7 @@ class AnthropicToOpenAi implements Relay {
   private model = "";
   private readonly created: number;
   private readonly tools = new Map<number, number>();
-  private finish: string | null = null;
+  private finish: OpenAiFinish | null = null;
   private usage: Partial<AnthropicUsage> = {};
 
   constructor(
@@ -182,7 +182,7 @@ class AnthropicToOpenAi implements Relay {
 
   private chunk(
     delta: OpenAiChunk["choices"][number]["delta"],
-    finish: string | null = null,
+    finish: OpenAiFinish | null = null,
   ): string {
     const chunk: OpenAiChunk = {
       id: this.id,
