@@ -1,0 +1,264 @@
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CentralDev } from "../../helpers/central-dev";
+import { type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
+import { gatewayTenant, startGatewayDev } from "./gateway-dev";
+
+/**
+ * The official `openai` and `@anthropic-ai/sdk` clients, unchanged, drive the gateway in the
+ * real Worker under wrangler dev, against local fake providers: both dialects, to a provider of
+ * the same dialect and across, streamed and not, with tools; with their own retries, which the
+ * gateway's answers must steer (a spent budget is not retried, a failed provider is).
+ */
+
+let central: CentralDev;
+let openaiUpstream: FakeUpstream;
+let anthropicUpstream: FakeUpstream;
+let admin: string;
+
+const TOOL = { id: "call_S1", name: "lab_get_sample", arguments: '{"id":"S-1"}' };
+const PARAMETERS = { type: "object", properties: { id: { type: "string" } }, required: ["id"] };
+const CACHE = { type: "ephemeral" };
+
+const config = (extra: Record<string, unknown> = {}) => ({
+  providers: [
+    {
+      id: "oa",
+      kind: "openai",
+      base_url: `${openaiUpstream.url}/v1`,
+      key: { secret: "FAKE_OPENAI_KEY" },
+      models: ["gpt-4.1-mini"],
+    },
+    {
+      id: "an",
+      kind: "anthropic",
+      base_url: anthropicUpstream.url,
+      key: { secret: "FAKE_ANTHROPIC_KEY" },
+      models: ["claude-sonnet-4-5"],
+    },
+  ],
+  aliases: {
+    gpt: { candidates: ["oa/gpt-4.1-mini"] },
+    claude: { candidates: ["an/claude-sonnet-4-5"] },
+  },
+  resilience: { max_retries: 0 },
+  ...extra,
+});
+
+/** A fetch that counts the requests an SDK makes (its retries included). */
+function counting(): { fetch: typeof fetch; count: () => number } {
+  let n = 0;
+  return {
+    fetch: (input, init) => {
+      n += 1;
+      return fetch(input, init);
+    },
+    count: () => n,
+  };
+}
+
+const openaiClient = (key: string, f: typeof fetch = fetch) =>
+  new OpenAI({ apiKey: key, baseURL: `${central.url}/v1`, maxRetries: 2, fetch: f });
+const anthropicClient = (key: string, f: typeof fetch = fetch) =>
+  new Anthropic({ apiKey: key, baseURL: central.url, maxRetries: 2, fetch: f });
+
+beforeAll(async () => {
+  [central, openaiUpstream, anthropicUpstream] = await Promise.all([
+    startGatewayDev(),
+    startFakeUpstream("openai"),
+    startFakeUpstream("anthropic"),
+  ]);
+  ({ admin } = await gatewayTenant(central, config()));
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([central?.stop(), openaiUpstream?.close(), anthropicUpstream?.close()]);
+});
+
+describe("the official openai client", () => {
+  it("calls an OpenAI provider with function and custom tools, allowed_tools, reasoning effort and a json_schema format", async () => {
+    openaiUpstream.script({ kind: "answer", toolCalls: [TOOL] });
+    const tools: OpenAI.Chat.ChatCompletionTool[] = [
+      { type: "function", function: { name: TOOL.name, parameters: PARAMETERS } },
+      { type: "custom", custom: { name: "apply_patch", format: { type: "text" } } },
+    ];
+    const toolChoice: OpenAI.Chat.ChatCompletionToolChoiceOption = {
+      type: "allowed_tools",
+      allowed_tools: { mode: "auto", tools: [{ type: "function", function: { name: TOOL.name } }] },
+    };
+    const format: OpenAI.ResponseFormatJSONSchema = {
+      type: "json_schema",
+      json_schema: { name: "sample", schema: { type: "object" }, strict: true },
+    };
+    const completion = await openaiClient(admin).chat.completions.create({
+      model: "gpt",
+      messages: [{ role: "user", content: "Mass of S-1?" }],
+      tools,
+      tool_choice: toolChoice,
+      reasoning_effort: "low",
+      response_format: format,
+    });
+    const call = completion.choices[0]!.message.tool_calls![0]!;
+    expect(call.type === "function" && call.function).toEqual({
+      name: TOOL.name,
+      arguments: TOOL.arguments,
+    });
+    expect(openaiUpstream.calls.at(-1)!.body).toMatchObject({
+      model: "gpt-4.1-mini",
+      tools,
+      tool_choice: toolChoice,
+      reasoning_effort: "low",
+      response_format: format,
+    });
+  });
+
+  it("streams a tool call from an Anthropic provider, its prompt caching and effort kept", async () => {
+    anthropicUpstream.script({
+      kind: "answer",
+      toolCalls: [TOOL],
+      usage: { input: 4_000, output: 9, cacheRead: 3_900 },
+    });
+    const stream = await openaiClient(admin).chat.completions.create({
+      model: "claude",
+      stream: true,
+      stream_options: { include_usage: true },
+      reasoning_effort: "high",
+      messages: [
+        {
+          role: "system",
+          // cache_control is Anthropic's; OpenAI-dialect callers (the edge) mark parts with it.
+          content: [{ type: "text", text: "You run the lab.", cache_control: CACHE } as never],
+        },
+        { role: "user", content: "Mass of S-1?" },
+      ],
+      tools: [{ type: "function", function: { name: TOOL.name, parameters: PARAMETERS } }],
+    });
+    let args = "";
+    let name = "";
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? []) {
+        name += call.function?.name ?? "";
+        args += call.function?.arguments ?? "";
+      }
+      usage ??= chunk.usage;
+    }
+    expect({ name, args }).toEqual({ name: TOOL.name, args: TOOL.arguments });
+    expect(usage?.prompt_tokens_details?.cached_tokens).toBe(3_900);
+    expect(anthropicUpstream.calls.at(-1)!.body).toMatchObject({
+      system: [{ type: "text", text: "You run the lab.", cache_control: CACHE }],
+      thinking: { type: "adaptive" },
+      output_config: { effort: "high" },
+      tools: [{ name: TOOL.name, input_schema: PARAMETERS }],
+    });
+  });
+
+  it("gets an Anthropic provider's answer as a chat completion", async () => {
+    anthropicUpstream.script({ kind: "answer", text: "4.2 g" });
+    const completion = await openaiClient(admin).chat.completions.create({
+      model: "claude",
+      messages: [{ role: "user", content: "Mass of S-1?" }],
+    });
+    expect(completion.choices[0]!.message.content).toBe("4.2 g");
+    expect(completion.choices[0]!.finish_reason).toBe("stop");
+  });
+});
+
+describe("the official @anthropic-ai/sdk client", () => {
+  it("calls an Anthropic provider with tools, unchanged", async () => {
+    anthropicUpstream.script({ kind: "answer", text: "Looking.", toolCalls: [TOOL] });
+    const message = await anthropicClient(admin).messages.create({
+      model: "claude",
+      max_tokens: 300,
+      system: [{ type: "text", text: "You run the lab.", cache_control: { type: "ephemeral" } }],
+      messages: [{ role: "user", content: "Mass of S-1?" }],
+      tools: [{ name: TOOL.name, input_schema: { type: "object", properties: {} } }],
+    });
+    expect(message.stop_reason).toBe("tool_use");
+    expect(message.content.find((b) => b.type === "tool_use")).toMatchObject({
+      name: TOOL.name,
+      input: { id: "S-1" },
+    });
+    expect(anthropicUpstream.calls.at(-1)!.body.system).toEqual([
+      { type: "text", text: "You run the lab.", cache_control: { type: "ephemeral" } },
+    ]);
+  });
+
+  it("calls an OpenAI provider, translated, and streams its tool call back as Messages events", async () => {
+    openaiUpstream.script({ kind: "answer", text: "Looking.", toolCalls: [TOOL] });
+    const stream = anthropicClient(admin).messages.stream({
+      model: "gpt",
+      max_tokens: 300,
+      messages: [{ role: "user", content: "Mass of S-1?" }],
+      tools: [{ name: TOOL.name, input_schema: { type: "object", properties: {} } }],
+      output_config: { effort: "medium" },
+    });
+    const message = await stream.finalMessage();
+    expect(message.content.map((b) => b.type)).toEqual(["text", "tool_use"]);
+    expect(message.content[1]).toMatchObject({ name: TOOL.name, input: { id: "S-1" } });
+    expect(message.stop_reason).toBe("tool_use");
+    expect(openaiUpstream.calls.at(-1)!.body).toMatchObject({
+      reasoning_effort: "medium",
+      tools: [{ type: "function", function: { name: TOOL.name } }],
+    });
+  });
+});
+
+describe("the clients' own retries", () => {
+  it("do not retry a spent budget (x-should-retry: false), in either dialect", async () => {
+    const { admin: broke } = await gatewayTenant(
+      central,
+      config({
+        budgets: { tenant: { usd: 0.000001, period: "day" } },
+        prices: {
+          version: "2026-06",
+          models: {
+            "gpt-4.1-mini": { input: 2, output: 8 },
+            "claude-sonnet-4-5": { input: 3, output: 15 },
+          },
+        },
+      }),
+    );
+    const before = openaiUpstream.calls.length + anthropicUpstream.calls.length;
+    const viaOpenAi = counting();
+    const refused = await openaiClient(broke, viaOpenAi.fetch)
+      .chat.completions.create({ model: "gpt", messages: [{ role: "user", content: "hi" }] })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((refused as InstanceType<typeof OpenAI.RateLimitError>).code).toBe("budget_exceeded");
+    expect(viaOpenAi.count()).toBe(1);
+    const viaAnthropic = counting();
+    const refusedToo = await anthropicClient(broke, viaAnthropic.fetch)
+      .messages.create({
+        model: "claude",
+        max_tokens: 100,
+        messages: [{ role: "user", content: "hi" }],
+      })
+      .catch((error: unknown) => error);
+    expect(refusedToo).toBeInstanceOf(Anthropic.RateLimitError);
+    expect(viaAnthropic.count()).toBe(1);
+    expect(openaiUpstream.calls.length + anthropicUpstream.calls.length).toBe(before);
+  });
+
+  it("retry a call every provider failed, and the retry succeeds", async () => {
+    openaiUpstream.script({ kind: "status", status: 500 });
+    const viaOpenAi = counting();
+    const completion = await openaiClient(admin, viaOpenAi.fetch).chat.completions.create({
+      model: "gpt",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(completion.choices[0]!.message.content).toBe("Hello from the fake provider.");
+    expect(viaOpenAi.count()).toBe(2);
+
+    anthropicUpstream.script({ kind: "status", status: 529 });
+    const viaAnthropic = counting();
+    const message = await anthropicClient(admin, viaAnthropic.fetch).messages.create({
+      model: "claude",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(message.content[0]).toMatchObject({ type: "text" });
+    expect(viaAnthropic.count()).toBe(2);
+  });
+});
