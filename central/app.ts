@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { Failure, HEADERS } from "../contract";
 import { honoPath } from "./api/route";
 import { ROUTES } from "./api/routes";
+import { unknownModelPath } from "./gateway/routes";
 import { settleBodyAfter } from "./http/body";
 import { failureResponse } from "./http/errors";
 import { createLogger } from "./log";
@@ -59,6 +60,8 @@ for (const path of new Set(WORKER_ROUTES.map((r) => r.route.path))) {
   const refuse: NonNullable<WorkerRoute["refuse"]> = routes[0]!.refuse ?? methodNotAllowed;
   app.all(honoPath(path), (c) => refuse(c, allow));
 }
+
+for (const pattern of unknownModelPath.patterns) app.all(pattern, unknownModelPath.handle);
 
 app
   .all("/v1/*", forwardToTenant)

@@ -9,11 +9,10 @@ import {
 } from "../../contract";
 import { createLogger } from "../log";
 import { type WorkerContext, type WorkerRoute, workerRoute } from "../worker/route";
+import { ENDPOINTS, type Endpoint } from "./call/endpoints";
 import { handleCall } from "./call/handle-call";
 import { callerKey } from "./call/inbound";
-import { AnthropicMessagesRequest } from "./dialects/anthropic";
 import { type Dialect, errorResponse } from "./dialects/errors";
-import { OpenAiChatRequest } from "./dialects/openai";
 
 /**
  * The model gateway's API, served by the Worker itself: OpenAI's chat completions, Anthropic's
@@ -72,6 +71,105 @@ function errors(schema: z.ZodType, ...codes: number[]) {
 }
 
 const CALL_CODES = [400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504];
+
+/** A model call's route: its endpoint's schema, answered by `handleCall`, errors in its dialect. */
+function callRoute(
+  endpoint: Endpoint,
+  config: {
+    operationId: string;
+    path: string;
+    summary: string;
+    description: string;
+    ok: { description: string; schema: z.ZodType; streams: boolean };
+  },
+): WorkerRoute {
+  const { dialect, schema } = ENDPOINTS[endpoint];
+  const ok = config.ok;
+  return workerRoute(
+    CALLERS,
+    {
+      operationId: config.operationId,
+      method: "post",
+      path: config.path,
+      tags: ["models"],
+      summary: config.summary,
+      description: config.description,
+      request: {
+        headers: AttributionHeaders,
+        body: { required: true, content: { "application/json": { schema } } },
+      },
+      responses: {
+        200: {
+          description: ok.description,
+          headers: responseHeaders,
+          content: {
+            "application/json": { schema: ok.schema },
+            ...(ok.streams ? { "text/event-stream": { schema: z.string() } } : {}),
+          },
+        },
+        ...errors(dialect === "openai" ? OpenAiError : AnthropicError, ...CALL_CODES),
+      },
+    },
+    (c) => guarded(dialect, () => handleCall(c, endpoint, log), c),
+    { refuse: refuseIn(dialect) },
+  );
+}
+
+/**
+ * The providers' own API namespaces: a path under one that the gateway does not serve is
+ * answered 404 in the caller's dialect (an SDK then reports it as NotFoundError), not by the
+ * platform's API.
+ */
+const MODEL_NAMESPACES = [
+  "/v1/chat/*",
+  "/v1/completions",
+  "/v1/complete",
+  "/v1/messages/*",
+  "/v1/responses/*",
+  "/v1/embeddings/*",
+  "/v1/models/*",
+  "/v1/audio/*",
+  "/v1/images/*",
+  "/v1/moderations",
+  "/v1/files",
+  "/v1/files/*",
+  "/v1/uploads/*",
+  "/v1/batches",
+  "/v1/batches/*",
+  "/v1/fine_tuning/*",
+  "/v1/assistants",
+  "/v1/assistants/*",
+  "/v1/threads",
+  "/v1/threads/*",
+  "/v1/vector_stores",
+  "/v1/vector_stores/*",
+  "/v1/conversations",
+  "/v1/conversations/*",
+  "/v1/realtime/*",
+];
+
+/** Anthropic's paths, or a caller that says it speaks Anthropic's API, get Anthropic's error. */
+function callerDialect(c: WorkerContext): Dialect {
+  const path = new URL(c.req.url).pathname;
+  return c.req.header("anthropic-version") !== undefined ||
+    path.startsWith("/v1/messages") ||
+    path === "/v1/complete"
+    ? "anthropic"
+    : "openai";
+}
+
+export const unknownModelPath = {
+  patterns: MODEL_NAMESPACES,
+  handle: (c: WorkerContext) =>
+    errorResponse(
+      callerDialect(c),
+      new Failure(
+        404,
+        "unknown_url",
+        `the gateway serves no ${c.req.method} ${new URL(c.req.url).pathname}`,
+      ),
+    ),
+};
 
 const log = createLogger({ component: "gateway" });
 
@@ -151,81 +249,68 @@ const responseHeaders = {
 };
 
 export const GATEWAY_ROUTES: readonly WorkerRoute[] = [
-  workerRoute(
-    CALLERS,
-    {
-      operationId: "chatCompletions",
-      method: "post",
-      path: PATHS.chatCompletions,
-      tags: ["models"],
-      summary:
-        "OpenAI-compatible chat completions through the model gateway (streaming with `stream: true`)",
-      description:
-        "`model` is an alias (routed by the tenant's rules) or a provider's model. Any provider can answer: Anthropic ones are translated both ways, tool calls and streams included. The key may also come as `x-api-key`.",
-      request: {
-        headers: AttributionHeaders,
-        body: { required: true, content: { "application/json": { schema: OpenAiChatRequest } } },
-      },
-      responses: {
-        200: {
-          description: "A chat.completion, or a text/event-stream of chat.completion.chunk events",
-          headers: responseHeaders,
-          content: {
-            "application/json": {
-              schema: z.looseObject({
-                id: z.string(),
-                object: z.string(),
-                choices: z.array(z.unknown()),
-              }),
-            },
-            "text/event-stream": { schema: z.string() },
-          },
-        },
-        ...errors(OpenAiError, ...CALL_CODES),
-      },
+  callRoute("chat", {
+    operationId: "chatCompletions",
+    path: PATHS.chatCompletions,
+    summary:
+      "OpenAI-compatible chat completions through the model gateway (streaming with `stream: true`)",
+    description:
+      "`model` is an alias (routed by the tenant's rules) or a provider's model. Any provider can answer: Anthropic ones are translated both ways, tool calls, streams, `cache_control` breakpoints, `reasoning_effort` (as adaptive thinking at that effort) and `json_schema` response formats (as structured output) included; custom tools and `allowed_tools` go to OpenAI providers unchanged. The key may also come as `x-api-key`.",
+    ok: {
+      description: "A chat.completion, or a text/event-stream of chat.completion.chunk events",
+      schema: z.looseObject({ id: z.string(), object: z.string(), choices: z.array(z.unknown()) }),
+      streams: true,
     },
-    (c) => guarded("openai", () => handleCall(c, "openai", log), c),
-    { refuse: refuseIn("openai") },
-  ),
-  workerRoute(
-    CALLERS,
-    {
-      operationId: "messages",
-      method: "post",
-      path: PATHS.messages,
-      tags: ["models"],
-      summary:
-        "Anthropic-compatible Messages through the model gateway (streaming with `stream: true`)",
-      description:
-        "Any provider can answer: OpenAI-style ones are translated both ways. The key may come as `x-api-key` (what Anthropic clients send) or as a bearer token.",
-      request: {
-        headers: AttributionHeaders,
-        body: {
-          required: true,
-          content: { "application/json": { schema: AnthropicMessagesRequest } },
-        },
-      },
-      responses: {
-        200: {
-          description: "A message, or a text/event-stream of Messages stream events",
-          headers: responseHeaders,
-          content: {
-            "application/json": {
-              schema: z.looseObject({
-                id: z.string(),
-                type: z.string(),
-                content: z.array(z.unknown()),
-              }),
-            },
-            "text/event-stream": { schema: z.string() },
-          },
-        },
-        ...errors(AnthropicError, ...CALL_CODES),
-      },
+  }),
+  callRoute("messages", {
+    operationId: "messages",
+    path: PATHS.messages,
+    summary:
+      "Anthropic-compatible Messages through the model gateway (streaming with `stream: true`)",
+    description:
+      "Any provider can answer: OpenAI-style ones are translated both ways (`output_config` effort and format included). The key may come as `x-api-key` (what Anthropic clients send) or as a bearer token.",
+    ok: {
+      description: "A message, or a text/event-stream of Messages stream events",
+      schema: z.looseObject({ id: z.string(), type: z.string(), content: z.array(z.unknown()) }),
+      streams: true,
     },
-    (c) => guarded("anthropic", () => handleCall(c, "anthropic", log), c),
-    { refuse: refuseIn("anthropic") },
-  ),
+  }),
+  callRoute("count_tokens", {
+    operationId: "countTokens",
+    path: PATHS.countTokens,
+    summary: "Anthropic's token count for a Messages request (what Claude Code calls)",
+    description:
+      "Routed like a message to the same model; only Anthropic providers answer (others in the chain are skipped). Admitted, rate-limited and logged like any call (operation `count_tokens`), and costs nothing.",
+    ok: {
+      description: "The request's input tokens",
+      schema: z.looseObject({ input_tokens: z.number().int() }),
+      streams: false,
+    },
+  }),
+  callRoute("responses", {
+    operationId: "responses",
+    path: PATHS.responses,
+    summary: "OpenAI's Responses API through the model gateway (streaming with `stream: true`)",
+    description:
+      "For clients that speak only Responses (Codex). Only OpenAI-style providers answer, unchanged (others in the chain are skipped); answers are never served from the response cache. A response stored at one provider (`previous_response_id`) exists only there: keep such chains on an alias with one candidate.",
+    ok: {
+      description: "A response object, or a text/event-stream of Responses events",
+      schema: z.looseObject({ id: z.string(), object: z.string(), output: z.array(z.unknown()) }),
+      streams: true,
+    },
+  }),
+  callRoute("embeddings", {
+    operationId: "embeddings",
+    path: PATHS.embeddings,
+    summary: "OpenAI-compatible embeddings through the model gateway",
+    description:
+      "Only OpenAI-style providers answer (others in the chain are skipped); input tokens are priced at the model's input price and counted against budgets like any call (operation `embeddings`).",
+    ok: {
+      description: "A list of embeddings",
+      schema: z.looseObject({ object: z.literal("list"), data: z.array(z.unknown()) }),
+      streams: false,
+    },
+  }),
   workerRoute(
     READERS,
     {

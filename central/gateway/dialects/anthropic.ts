@@ -1,5 +1,6 @@
 import type {
   Message,
+  MessageCountTokensParams,
   MessageCreateParams,
   TextBlock,
   ToolUseBlock,
@@ -104,4 +105,23 @@ export function anthropicErrorType(status: number): string {
 export type AnthropicSdkRequest = Fits<
   z.input<typeof AnthropicMessagesRequest>,
   MessageCreateParams
+>;
+
+/**
+ * Anthropic's token count (`/v1/messages/count_tokens`, which Claude Code calls): a Messages
+ * request without the fields that shape generation. Only Anthropic providers take it.
+ */
+export const AnthropicCountTokensRequest = AnthropicMessagesRequest.omit({
+  max_tokens: true,
+  stream: true,
+  temperature: true,
+  top_p: true,
+  top_k: true,
+  stop_sequences: true,
+  metadata: true,
+}).meta({ id: "AnthropicCountTokensRequest", description: "Anthropic token count request" });
+
+export type AnthropicSdkCountTokensRequest = Fits<
+  z.input<typeof AnthropicCountTokensRequest>,
+  MessageCountTokensParams
 >;

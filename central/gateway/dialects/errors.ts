@@ -4,6 +4,9 @@ import { openAiError, openAiErrorType } from "./openai";
 
 export type Dialect = "openai" | "anthropic";
 
+/** What a stream's events look like: a dialect's, or OpenAI's Responses events. */
+export type Wire = Dialect | "responses";
+
 export function errorBody(dialect: Dialect, failure: Failure): unknown {
   const extra: Record<string, unknown> = {};
   if (failure.detail.limit) extra.limit = failure.detail.limit;

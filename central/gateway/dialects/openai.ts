@@ -4,6 +4,8 @@ import type {
   ChatCompletionCreateParams,
 } from "openai/resources/chat/completions";
 import type { CompletionUsage } from "openai/resources/completions";
+import type { EmbeddingCreateParams } from "openai/resources/embeddings";
+import type { ResponseCreateParams } from "openai/resources/responses/responses";
 import { z } from "zod";
 import type { Fits } from "./sdk-fit";
 
@@ -156,3 +158,49 @@ export function openAiErrorType(status: number): string {
  * that the gateway refuses nothing the SDK may send (a field the SDK adds must be accepted).
  */
 export type OpenAiSdkRequest = Fits<z.input<typeof OpenAiChatRequest>, ChatCompletionCreateParams>;
+
+/**
+ * OpenAI Responses (`/v1/responses`), as the gateway accepts it: only OpenAI providers take it,
+ * unchanged. `model` is required, since it is what the gateway routes on.
+ */
+export const OpenAiResponsesRequest = z
+  .looseObject({
+    model: z.string().min(1).max(200),
+    input: z.union([z.string(), z.array(z.looseObject({})).max(100_000)]).optional(),
+    instructions: z.string().nullable().optional(),
+    stream: z.boolean().nullable().optional(),
+    max_output_tokens: PositiveInt.nullable().optional(),
+    tools: z
+      .array(z.looseObject({ type: z.string().min(1) }))
+      .max(1024)
+      .optional(),
+    temperature: z.number().min(0).max(2).nullable().optional(),
+    top_p: z.number().min(0).max(1).nullable().optional(),
+  })
+  .meta({ id: "OpenAiResponsesRequest", description: "OpenAI Responses request" });
+
+export type OpenAiSdkResponsesRequest = Fits<
+  z.input<typeof OpenAiResponsesRequest>,
+  ResponseCreateParams & { model: string }
+>;
+
+/** OpenAI Embeddings (`/v1/embeddings`): OpenAI-style providers take it, unchanged. */
+export const OpenAiEmbeddingsRequest = z
+  .looseObject({
+    model: z.string().min(1).max(200),
+    input: z.union([
+      z.string(),
+      z.array(z.string()).min(1).max(2048),
+      z.array(z.number().int()).min(1),
+      z.array(z.array(z.number().int()).min(1)).min(1).max(2048),
+    ]),
+    dimensions: PositiveInt.optional(),
+    encoding_format: z.enum(["float", "base64"]).optional(),
+    user: z.string().max(512).optional(),
+  })
+  .meta({ id: "OpenAiEmbeddingsRequest", description: "OpenAI Embeddings request" });
+
+export type OpenAiSdkEmbeddingsRequest = Fits<
+  z.input<typeof OpenAiEmbeddingsRequest>,
+  EmbeddingCreateParams
+>;

@@ -1,3 +1,5 @@
+import type { CreateEmbeddingResponse } from "openai/resources/embeddings";
+import type { ResponseUsage } from "openai/resources/responses/responses";
 import type { AnthropicUsage } from "./anthropic";
 import type { OpenAiUsage } from "./openai";
 
@@ -21,6 +23,24 @@ export function usageFromOpenAi(u: OpenAiUsage): CallUsage {
     cacheWrite: 0,
   };
 }
+
+/** OpenAI Responses: input_tokens include the cached ones. */
+export function usageFromResponses(u: Partial<ResponseUsage>): CallUsage {
+  return {
+    input: n(u.input_tokens),
+    output: n(u.output_tokens),
+    cacheRead: n(u.input_tokens_details?.cached_tokens),
+    cacheWrite: 0,
+  };
+}
+
+/** OpenAI Embeddings: input only. */
+export function usageFromEmbeddings(u: Partial<CreateEmbeddingResponse.Usage>): CallUsage {
+  return { input: n(u.prompt_tokens), output: 0, cacheRead: 0, cacheWrite: 0 };
+}
+
+/** What counting tokens spends: nothing. */
+export const NO_USAGE: CallUsage = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
 
 /** Anthropic's input_tokens exclude cache reads and writes. */
 export function usageFromAnthropic(u: Partial<AnthropicUsage>): CallUsage {

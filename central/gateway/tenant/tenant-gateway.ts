@@ -137,6 +137,7 @@ export class TenantGateway {
     );
     const ticket = (routeDecision: ModelRoute, alias: string | null): Ticket => ({
       callId: crypto.randomUUID(),
+      operation: req.operation,
       admittedAt: now,
       reservationId: null,
       attribution,
@@ -388,7 +389,7 @@ export class TenantGateway {
     const { attribution, route: decision } = ticket;
     return {
       call_id: ticket.callId,
-      operation: "chat",
+      operation: ticket.operation,
       alias: ticket.alias,
       stream,
       observer: "gateway",

@@ -1,15 +1,19 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HEADERS } from "../../../contract";
 import type { CentralDev } from "../../helpers/central-dev";
-import { type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
-import { gatewayTenant, startGatewayDev } from "./gateway-dev";
+import type { FakeUpstream } from "./fake-upstreams";
+import { gatewayTenant, modelCalls, post, readEvents, startGatewayWithFakes } from "./gateway-dev";
 
 /**
  * The official `openai` and `@anthropic-ai/sdk` clients, unchanged, drive the gateway in the
  * real Worker under wrangler dev, against local fake providers: both dialects, to a provider of
  * the same dialect and across, streamed and not, with tools; with their own retries, which the
- * gateway's answers must steer (a spent budget is not retried, a failed provider is).
+ * gateway's answers must steer (a spent budget is not retried, a failed provider is); and the
+ * endpoints users' tools call besides chat: `/v1/responses` (Codex), `/v1/messages/count_tokens`
+ * (Claude Code) and `/v1/embeddings`, each admitted, limited, priced and logged like a chat call;
+ * an unknown model path is a 404 in the caller's dialect.
  */
 
 let central: CentralDev;
@@ -28,7 +32,7 @@ const config = (extra: Record<string, unknown> = {}) => ({
       kind: "openai",
       base_url: `${openaiUpstream.url}/v1`,
       key: { secret: "FAKE_OPENAI_KEY" },
-      models: ["gpt-4.1-mini"],
+      models: ["gpt-4.1-mini", "gpt-5", "text-embedding-3-small"],
     },
     {
       id: "an",
@@ -41,6 +45,18 @@ const config = (extra: Record<string, unknown> = {}) => ({
   aliases: {
     gpt: { candidates: ["oa/gpt-4.1-mini"] },
     claude: { candidates: ["an/claude-sonnet-4-5"] },
+    codex: { candidates: ["an/claude-sonnet-4-5", "oa/gpt-5"] },
+    embed: { candidates: ["oa/text-embedding-3-small"] },
+  },
+  // USD per million tokens.
+  prices: {
+    version: "2026-12",
+    models: {
+      "gpt-4.1-mini": { input: 2, output: 8 },
+      "gpt-5": { input: 2, output: 8 },
+      "text-embedding-3-small": { input: 0.02, output: 0 },
+      "claude-sonnet-4-5": { input: 3, output: 15 },
+    },
   },
   resilience: { max_retries: 0 },
   ...extra,
@@ -63,18 +79,17 @@ const openaiClient = (key: string, f: typeof fetch = fetch) =>
 const anthropicClient = (key: string, f: typeof fetch = fetch) =>
   new Anthropic({ apiKey: key, baseURL: central.url, maxRetries: 2, fetch: f });
 
+let stop: (() => Promise<void>) | undefined;
+
 beforeAll(async () => {
-  [central, openaiUpstream, anthropicUpstream] = await Promise.all([
-    startGatewayDev(),
-    startFakeUpstream("openai"),
-    startFakeUpstream("anthropic"),
-  ]);
+  const started = await startGatewayWithFakes();
+  ({ central, stop } = started);
+  openaiUpstream = started.openai;
+  anthropicUpstream = started.anthropic;
   ({ admin } = await gatewayTenant(central, config()));
 }, 180_000);
 
-afterAll(async () => {
-  await Promise.all([central?.stop(), openaiUpstream?.close(), anthropicUpstream?.close()]);
-});
+afterAll(() => stop?.());
 
 describe("the official openai client", () => {
   it("calls an OpenAI provider with function and custom tools, allowed_tools, reasoning effort and a json_schema format", async () => {
@@ -211,13 +226,6 @@ describe("the clients' own retries", () => {
       central,
       config({
         budgets: { tenant: { usd: 0.000001, period: "day" } },
-        prices: {
-          version: "2026-06",
-          models: {
-            "gpt-4.1-mini": { input: 2, output: 8 },
-            "claude-sonnet-4-5": { input: 3, output: 15 },
-          },
-        },
       }),
     );
     const before = openaiUpstream.calls.length + anthropicUpstream.calls.length;
@@ -260,5 +268,164 @@ describe("the clients' own retries", () => {
     });
     expect(message.content[0]).toMatchObject({ type: "text" });
     expect(viaAnthropic.count()).toBe(2);
+  });
+});
+
+/** The model_call event of a call, by the id the gateway answered with. */
+async function callEvent(callId: string | null, key = admin) {
+  expect(callId).toBeTruthy();
+  for (let i = 0; i < 100; i++) {
+    const found = (await modelCalls(central, key, 0)).find((e) => e.payload.call_id === callId);
+    if (found) return found.payload;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no model_call event for ${callId}`);
+}
+
+describe("/v1/responses", () => {
+  it("answers the openai client's Responses call from an OpenAI provider, skipping an Anthropic one, priced and logged", async () => {
+    openaiUpstream.script({
+      kind: "answer",
+      text: "S-1 weighs 4.2 g.",
+      usage: { input: 30, output: 8 },
+    });
+    const { data, response } = await openaiClient(admin)
+      .responses.create({ model: "codex", input: "Mass of S-1?", instructions: "Be brief." })
+      .withResponse();
+    expect(data.output_text).toBe("S-1 weighs 4.2 g.");
+    expect(openaiUpstream.calls.at(-1)).toMatchObject({
+      path: "/v1/responses",
+      body: { model: "gpt-5", input: "Mass of S-1?", instructions: "Be brief." },
+    });
+    const event = await callEvent(response.headers.get(HEADERS.callId));
+    expect(event).toMatchObject({
+      operation: "chat",
+      provider: "oa",
+      request_model: "gpt-5",
+      input_tokens: 30,
+      output_tokens: 8,
+      stream: false,
+    });
+    expect(event.cost_usd).toBeCloseTo(30 * 2e-6 + 8 * 8e-6, 12);
+    expect(event.attempts?.map((a) => a.outcome)).toEqual(["skipped", "ok"]);
+  });
+
+  it("streams Responses events as the provider sends them, with a function call", async () => {
+    openaiUpstream.script({
+      kind: "answer",
+      text: "Looking.",
+      toolCalls: [TOOL],
+      eventDelayMs: 20,
+    });
+    const response = await post(central, "/v1/responses", admin, {
+      model: "codex",
+      input: "Mass of S-1?",
+      stream: true,
+      tools: [{ type: "function", name: TOOL.name, parameters: { type: "object" } }],
+    });
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const events = await readEvents(response);
+    expect(events.map((e) => e.raw)).toEqual(openaiUpstream.sent.at(-1));
+    const event = await callEvent(response.headers.get(HEADERS.callId));
+    expect(event).toMatchObject({ stream: true, input_tokens: 12, output_tokens: 5 });
+    expect(event.finish_reasons).toEqual(["completed"]);
+    expect(event.ttft_ms).not.toBeNull();
+
+    openaiUpstream.script({ kind: "answer", text: "4.2 g" });
+    const stream = openaiClient(admin).responses.stream({ model: "codex", input: "Mass of S-1?" });
+    const final = await stream.finalResponse();
+    expect(final.output_text).toBe("4.2 g");
+  });
+
+  it("refuses, in OpenAI's dialect, a Responses call no candidate can take", async () => {
+    const refused = await openaiClient(admin)
+      .responses.create({ model: "claude", input: "hi" })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).code).toBe(
+      "unsupported_request",
+    );
+  });
+});
+
+describe("/v1/embeddings", () => {
+  it("embeds through an OpenAI provider: priced at its input price, logged as embeddings", async () => {
+    openaiUpstream.script({ kind: "answer", usage: { input: 7, output: 0 } });
+    const { data, response } = await openaiClient(admin)
+      .embeddings.create({ model: "embed", input: ["sample S-1", "sample S-2"] })
+      .withResponse();
+    expect(data.data[0]!.embedding).toEqual([0.25, -0.5, 0.125]);
+    expect(openaiUpstream.calls.at(-1)!.body).toEqual({
+      model: "text-embedding-3-small",
+      input: ["sample S-1", "sample S-2"],
+      encoding_format: "base64",
+    });
+    const event = await callEvent(response.headers.get(HEADERS.callId));
+    expect(event).toMatchObject({ operation: "embeddings", input_tokens: 7, output_tokens: 0 });
+    expect(event.cost_usd).toBeCloseTo(7 * 0.02e-6, 14);
+  });
+
+  it("is held to the same rate limits as chat", async () => {
+    const { admin: limited } = await gatewayTenant(
+      central,
+      config({ limits: { tenant: { requests_per_minute: 1 } } }),
+    );
+    await openaiClient(limited).embeddings.create({ model: "embed", input: "a" });
+    const refused = await openaiClient(limited)
+      .embeddings.create({ model: "embed", input: "b" }, { maxRetries: 0 })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
+  });
+});
+
+describe("/v1/messages/count_tokens", () => {
+  it("counts through an Anthropic provider for the anthropic client, costs nothing, and is logged", async () => {
+    anthropicUpstream.script({ kind: "answer", usage: { input: 1_234, output: 0 } });
+    const { data, response } = await anthropicClient(admin)
+      .messages.countTokens({
+        model: "claude",
+        system: "You run the lab.",
+        messages: [{ role: "user", content: "Mass of S-1?" }],
+        tools: [{ name: TOOL.name, input_schema: { type: "object" } }],
+      })
+      .withResponse();
+    expect(data.input_tokens).toBe(1_234);
+    const upstream = anthropicUpstream.calls.at(-1)!;
+    expect(upstream.path).toBe("/v1/messages/count_tokens");
+    expect(upstream.body.model).toBe("claude-sonnet-4-5");
+    expect(upstream.headers["anthropic-version"]).toBeTruthy();
+    const event = await callEvent(response.headers.get(HEADERS.callId));
+    expect(event).toMatchObject({
+      operation: "count_tokens",
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_usd: 0,
+    });
+  });
+});
+
+describe("unknown model paths", () => {
+  it("answer 404 in the caller's dialect, which each client reports as not found", async () => {
+    const viaOpenAi = await openaiClient(admin)
+      .completions.create({ model: "codex", prompt: "hi" })
+      .catch((error: unknown) => error);
+    expect(viaOpenAi).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((viaOpenAi as InstanceType<typeof OpenAI.NotFoundError>).error).toMatchObject({
+      type: "not_found_error",
+      code: "unknown_url",
+    });
+    const viaAnthropic = await anthropicClient(admin)
+      .messages.batches.list()
+      .catch((error: unknown) => error);
+    expect(viaAnthropic).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((viaAnthropic as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({
+      type: "error",
+      error: { type: "not_found_error" },
+    });
+    const speech = await post(central, "/v1/audio/speech", admin, { input: "hi" });
+    expect(speech.status).toBe(404);
+    expect(((await speech.json()) as { error: { type: string } }).error.type).toBe(
+      "not_found_error",
+    );
   });
 });
