@@ -1,3 +1,4 @@
+import type { ModelInfo } from "@anthropic-ai/sdk/resources/models";
 import { z } from "zod";
 import {
   AttributionHeaders,
@@ -207,24 +208,40 @@ async function listModels(c: WorkerContext): Promise<Response> {
       const models = await c.env.TENANT.getByName(tenant).gatewayModels(secret);
       if (!models) throw new Failure(401, "invalid_api_key", "unknown or revoked API key");
       const ids = [
-        ...models.aliases.map((a) => ({ id: a.name, owner: "auraison" })),
-        ...models.models.map((m) => ({ id: `${m.provider}/${m.model}`, owner: m.provider })),
+        ...models.aliases.map((a) => ({ ...a, id: a.name, owner: "auraison" })),
+        ...models.models.map((m) => ({ ...m, id: `${m.provider}/${m.model}`, owner: m.provider })),
       ];
       if (anthropic)
         return c.json({
-          data: ids.map((m) => ({
-            type: "model",
-            id: m.id,
-            display_name: m.id,
-            created_at: "1970-01-01T00:00:00Z",
-          })),
+          data: ids.map(
+            (m): ModelInfo => ({
+              type: "model",
+              id: m.id,
+              display_name: m.id,
+              created_at: "1970-01-01T00:00:00Z",
+              max_input_tokens: m.contextWindow,
+              max_tokens: m.maxOutputTokens,
+              capabilities: null,
+              deprecated_at: null,
+              lifecycle: "active",
+              line: null,
+              retires_at: null,
+            }),
+          ),
           has_more: false,
           first_id: ids[0]?.id ?? null,
           last_id: ids.at(-1)?.id ?? null,
         });
       return c.json({
         object: "list",
-        data: ids.map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.owner })),
+        data: ids.map((m) => ({
+          id: m.id,
+          object: "model",
+          created: 0,
+          owned_by: m.owner,
+          context_window: m.contextWindow,
+          max_output_tokens: m.maxOutputTokens,
+        })),
       });
     },
     c,
@@ -333,6 +350,14 @@ export const GATEWAY_ROUTES: readonly WorkerRoute[] = [
                     object: z.literal("model"),
                     created: z.number(),
                     owned_by: z.string(),
+                    context_window: z
+                      .number()
+                      .int()
+                      .nullable()
+                      .describe(
+                        "input tokens the model takes (an alias: the least of its candidates'); null: not in the price table",
+                      ),
+                    max_output_tokens: z.number().int().nullable(),
                   }),
                 ),
               }),

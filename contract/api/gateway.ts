@@ -275,13 +275,30 @@ export const RouteRule = z
   .meta({ id: "RouteRule" });
 export type RouteRule = z.output<typeof RouteRule>;
 
-/** USD per million tokens. Cache prices default to the input price (an upper bound). */
+const PositiveInt = z.number().int().min(1);
+
+const Rates = {
+  input: NonNegNumber,
+  output: NonNegNumber,
+  cache_read: NonNegNumber.optional(),
+  cache_write: NonNegNumber.optional().describe("five-minute cache writes"),
+  cache_write_1h: NonNegNumber.optional().describe("one-hour cache writes; default cache_write"),
+};
+
+/**
+ * USD per million tokens. Cache prices default to the input price (an upper bound). A tier
+ * (long-context pricing) applies to every token of a call whose input is above its `above`.
+ */
 export const ModelPrice = z
   .strictObject({
-    input: NonNegNumber,
-    output: NonNegNumber,
-    cache_read: NonNegNumber.optional(),
-    cache_write: NonNegNumber.optional(),
+    ...Rates,
+    tiers: z
+      .array(z.strictObject({ above: PositiveInt.describe("input tokens"), ...Rates }))
+      .max(8)
+      .optional()
+      .describe("long-context prices: a call's input above `above` tokens is priced so, whole"),
+    context_window: PositiveInt.optional().describe("input tokens the model takes at most"),
+    max_output_tokens: PositiveInt.optional(),
   })
   .meta({ id: "ModelPrice" });
 export type ModelPrice = z.infer<typeof ModelPrice>;

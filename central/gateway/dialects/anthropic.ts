@@ -72,7 +72,9 @@ export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequest>;
 // so a name or a value the SDK does not know fails to compile. (The SDK's full types also list
 // fields only Anthropic's servers fill in, such as citations and inference_geo.)
 export type AnthropicUsage = Pick<Usage, "input_tokens" | "output_tokens"> &
-  Partial<Pick<Usage, "cache_read_input_tokens" | "cache_creation_input_tokens">>;
+  Partial<
+    Pick<Usage, "cache_read_input_tokens" | "cache_creation_input_tokens" | "cache_creation">
+  >;
 export type AnthropicBlock =
   | Pick<TextBlock, "type" | "text">
   | Pick<ToolUseBlock, "type" | "id" | "name" | "input">

@@ -9,6 +9,8 @@ export interface CallUsage {
   output: number;
   cacheRead: number;
   cacheWrite: number;
+  /** Of the cache writes, those to the one-hour cache (priced apart). */
+  cacheWrite1h?: number;
 }
 
 const n = (v: unknown) =>
@@ -46,11 +48,13 @@ export const NO_USAGE: CallUsage = { input: 0, output: 0, cacheRead: 0, cacheWri
 export function usageFromAnthropic(u: Partial<AnthropicUsage>): CallUsage {
   const cacheRead = n(u.cache_read_input_tokens);
   const cacheWrite = n(u.cache_creation_input_tokens);
+  const hour = Math.min(cacheWrite, n(u.cache_creation?.ephemeral_1h_input_tokens));
   return {
     input: n(u.input_tokens) + cacheRead + cacheWrite,
     output: n(u.output_tokens),
     cacheRead,
     cacheWrite,
+    ...(hour ? { cacheWrite1h: hour } : {}),
   };
 }
 
