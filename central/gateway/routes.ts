@@ -3,6 +3,7 @@ import { z } from "zod";
 import {
   AttributionHeaders,
   Failure,
+  GatewayModelList,
   HEADERS,
   LimitRefusal,
   PATHS,
@@ -234,7 +235,7 @@ async function listModels(c: WorkerContext): Promise<Response> {
         });
       return c.json({
         object: "list",
-        data: ids.map((m) => ({
+        data: ids.map((m): GatewayModelList["data"][number] => ({
           id: m.id,
           object: "model",
           created: 0,
@@ -336,31 +337,13 @@ export const GATEWAY_ROUTES: readonly WorkerRoute[] = [
       path: PATHS.models,
       tags: ["models"],
       summary:
-        "The aliases and models this tenant may ask for (OpenAI's list format; Anthropic's with `anthropic-version`)",
+        "The aliases and models this tenant may ask for, with their context windows and output limits (OpenAI's list format; Anthropic's, with `max_input_tokens` and `max_tokens`, with `anthropic-version`)",
       responses: {
         200: {
           description: "Models",
           content: {
             "application/json": {
-              schema: z.object({
-                object: z.literal("list"),
-                data: z.array(
-                  z.object({
-                    id: z.string(),
-                    object: z.literal("model"),
-                    created: z.number(),
-                    owned_by: z.string(),
-                    context_window: z
-                      .number()
-                      .int()
-                      .nullable()
-                      .describe(
-                        "input tokens the model takes (an alias: the least of its candidates'); null: not in the price table",
-                      ),
-                    max_output_tokens: z.number().int().nullable(),
-                  }),
-                ),
-              }),
+              schema: GatewayModelList,
             },
           },
         },

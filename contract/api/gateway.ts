@@ -538,6 +538,29 @@ export const GatewayStatus = z
 export type GatewayStatus = z.infer<typeof GatewayStatus>;
 
 /** Which limit refused a call (in the 429 body, beside the provider-format error). */
+/**
+ * `GET /v1/models` in OpenAI's list format, with each model's limits from the tenant's price
+ * table (edge agents size their context by it).
+ */
+export const GatewayModelList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(
+      z.object({
+        id: z.string(),
+        object: z.literal("model"),
+        created: z.number(),
+        owned_by: z.string(),
+        context_window: PositiveInt.nullable().describe(
+          "input tokens the model takes (an alias: the least of its candidates'); null: not in the price table",
+        ),
+        max_output_tokens: PositiveInt.nullable(),
+      }),
+    ),
+  })
+  .meta({ id: "GatewayModelList" });
+export type GatewayModelList = z.infer<typeof GatewayModelList>;
+
 export const LimitRefusal = z
   .object({
     kind: z.enum(["rate", "budget"]),

@@ -55,7 +55,12 @@ const config = (extra: Record<string, unknown> = {}) => ({
       "gpt-4.1-mini": { input: 2, output: 8 },
       "gpt-5": { input: 2, output: 8 },
       "text-embedding-3-small": { input: 0.02, output: 0 },
-      "claude-sonnet-4-5": { input: 3, output: 15 },
+      "claude-sonnet-4-5": {
+        input: 3,
+        output: 15,
+        context_window: 200_000,
+        max_output_tokens: 64_000,
+      },
     },
   },
   resilience: { max_retries: 0 },
@@ -427,5 +432,24 @@ describe("unknown model paths", () => {
     expect(((await speech.json()) as { error: { type: string } }).error.type).toBe(
       "not_found_error",
     );
+  });
+});
+
+describe("the model list", () => {
+  it("gives each client its own format, with the context windows and output limits the price table knows", async () => {
+    const openaiModels = await openaiClient(admin).models.list();
+    const claude = openaiModels.data.find((m) => m.id === "claude") as unknown as {
+      context_window: number | null;
+      max_output_tokens: number | null;
+    };
+    expect(claude).toMatchObject({ context_window: 200_000, max_output_tokens: 64_000 });
+    const anthropicModels = await anthropicClient(admin).models.list();
+    expect(anthropicModels.data.find((m) => m.id === "an/claude-sonnet-4-5")).toMatchObject({
+      type: "model",
+      max_input_tokens: 200_000,
+      max_tokens: 64_000,
+    });
+    // An alias one of whose candidates has no known window promises none.
+    expect(anthropicModels.data.find((m) => m.id === "codex")?.max_input_tokens).toBeNull();
   });
 });
