@@ -194,6 +194,12 @@ function providerSchemas<K extends z.ZodType>(key: K) {
       kind: z.literal("openai-compatible"),
       base_url: z.url().describe("e.g. http://gpu-1.lab:8000/v1 (vLLM), http://127.0.0.1:11434/v1"),
       key: key.optional(),
+      key_header: z
+        .enum(["authorization", "api-key"])
+        .default("authorization")
+        .describe(
+          "how the key is sent: `Authorization: Bearer <key>`, or `api-key: <key>` (Azure OpenAI, base_url https://<resource>.openai.azure.com/openai/v1)",
+        ),
       usage_in_stream: z
         .boolean()
         .default(true)

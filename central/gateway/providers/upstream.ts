@@ -138,7 +138,9 @@ export async function sendUpstream(
     if (key) headers["x-api-key"] = key;
     headers["anthropic-version"] = provider.kind === "anthropic" ? provider.version : "2023-06-01";
     if (request.anthropicBeta) headers["anthropic-beta"] = request.anthropicBeta;
-  } else if (key) headers.authorization = `Bearer ${key}`;
+  } else if (key && provider.kind === "openai-compatible" && provider.key_header === "api-key")
+    headers["api-key"] = key;
+  else if (key) headers.authorization = `Bearer ${key}`;
   const response = await fetch(url, {
     method: "POST",
     headers,

@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HEADERS } from "../../../contract";
 import type { CentralDev } from "../../helpers/central-dev";
 import type { FakeUpstream } from "./fake-upstreams";
-import { gatewayTenant, modelCalls, post, readEvents, startGatewayWithFakes } from "./gateway-dev";
+import {
+  gatewayTenant,
+  modelCalls,
+  post,
+  readEvents,
+  SECRETS,
+  startGatewayWithFakes,
+} from "./gateway-dev";
 
 /**
  * The official `openai` and `@anthropic-ai/sdk` clients, unchanged, drive the gateway in the
@@ -33,6 +40,15 @@ const config = (extra: Record<string, unknown> = {}) => ({
       base_url: `${openaiUpstream.url}/v1`,
       key: { secret: "FAKE_OPENAI_KEY" },
       models: ["gpt-4.1-mini", "gpt-5", "text-embedding-3-small"],
+    },
+    {
+      // Azure OpenAI's layout: /openai/v1 and the key in `api-key`.
+      id: "az",
+      kind: "openai-compatible",
+      base_url: `${openaiUpstream.url}/openai/v1`,
+      key: { secret: "FAKE_OPENAI_KEY" },
+      key_header: "api-key",
+      models: ["gpt-4o"],
     },
     {
       id: "an",
@@ -451,5 +467,20 @@ describe("the model list", () => {
     });
     // An alias one of whose candidates has no known window promises none.
     expect(anthropicModels.data.find((m) => m.id === "codex")?.max_input_tokens).toBeNull();
+  });
+});
+
+describe("Azure OpenAI", () => {
+  it("gets the key in its api-key header, not as a bearer token", async () => {
+    openaiUpstream.script({ kind: "answer", text: "from Azure" });
+    const completion = await openaiClient(admin).chat.completions.create({
+      model: "az/gpt-4o",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(completion.choices[0]!.message.content).toBe("from Azure");
+    const call = openaiUpstream.calls.at(-1)!;
+    expect(call.path).toBe("/openai/v1/chat/completions");
+    expect(call.headers["api-key"]).toBe(SECRETS.FAKE_OPENAI_KEY);
+    expect(call.headers.authorization).toBeUndefined();
   });
 });
