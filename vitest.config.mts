@@ -19,7 +19,8 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest({
-            main: "./central/index.ts",
+            // The platform's Worker with a tenant clock tests can turn forward (no sleeping to a deadline).
+            main: "./test/central/test-worker.ts",
             wrangler: { configPath: "./wrangler.toml" },
             // The AI binding is remote-only; tests run without a Cloudflare account.
             remoteBindings: false,

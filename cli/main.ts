@@ -12,6 +12,7 @@ import { registerKeys } from "./commands/keys";
 import { registerMemory } from "./commands/memory";
 import { registerPlan } from "./commands/plan";
 import { registerRuns } from "./commands/runs";
+import { registerSecrets } from "./commands/secrets";
 import { registerSettings } from "./commands/settings";
 import { EXIT } from "./errors";
 import { commanderFailure, failureOf, printFailure } from "./report";
@@ -44,6 +45,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   registerEvents(program);
   registerAgents(program);
   registerKeys(program);
+  registerSecrets(program);
   registerAudit(program);
   registerSettings(program);
   registerGateway(program);

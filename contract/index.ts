@@ -5,6 +5,7 @@ export * from "./api/gateway";
 export * from "./api/governance";
 export * from "./api/paths";
 export * from "./api/runs";
+export * from "./api/secrets";
 export * from "./api/settings";
 export * from "./api/system";
 export * from "./client";

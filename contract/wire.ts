@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { RejectedEvent } from "./api/events";
+import { TenantSecretName } from "./api/secrets";
 import { AgentStatus } from "./machines/agent";
 import { AgentId, AppName, LIMITS, NonNegInt, RunId, TenantId, Timestamp } from "./primitives";
 import { Skill } from "./skill";
@@ -67,6 +68,17 @@ export const RefuseMessage = z.object({
   message: z.string().min(1).max(4096),
 });
 
+/**
+ * Redeems the handle a `claimed` frame carried, once, for the app's declared secrets. Central
+ * answers `secrets` with the values it may hand this agent for this run attempt.
+ */
+export const RedeemSecretsMessage = z.object({
+  type: z.literal("redeem_secrets"),
+  ...RunAttempt,
+  handle: z.string().min(1).max(128),
+  names: z.array(TenantSecretName).min(1).max(64),
+});
+
 export const DrainMessage = z.object({ type: z.literal("drain") });
 export const GoodbyeMessage = z.object({ type: z.literal("goodbye"), reason: z.string().max(256) });
 
@@ -78,6 +90,7 @@ export const EdgeMessage = z
     AckMessage,
     ClaimMessage,
     RefuseMessage,
+    RedeemSecretsMessage,
     DrainMessage,
     GoodbyeMessage,
   ])
@@ -108,6 +121,11 @@ export const ClaimedMessage = z.object({
   type: z.literal("claimed"),
   ...RunAttempt,
   lease_expires_at: Timestamp,
+  /**
+   * A one-time handle for the tenant secrets the app declares, good for this run attempt on this
+   * agent only, for a short time (`redeem_secrets`).
+   */
+  secrets_handle: z.string().min(1).max(128).optional(),
 });
 
 export const ClaimRejectedMessage = z.object({
@@ -132,6 +150,18 @@ export const EventsAckMessage = z.object({
   rejected: z.array(RejectedEvent).max(LIMITS.batchEvents),
 });
 
+/**
+ * The answer to `redeem_secrets`: the values of the declared secrets this agent may have for the
+ * run (`missing` names the rest), or why nothing was handed over. Never logged or stored.
+ */
+export const SecretsMessage = z.object({
+  type: z.literal("secrets"),
+  ...RunAttempt,
+  values: z.record(TenantSecretName, z.string()),
+  missing: z.array(TenantSecretName).max(64),
+  refused: z.string().max(256).nullable(),
+});
+
 export const CancelMessage = z.object({
   type: z.literal("cancel"),
   run_id: RunId,
@@ -153,6 +183,7 @@ export const CentralMessage = z
     ClaimRejectedMessage,
     LeaseMessage,
     EventsAckMessage,
+    SecretsMessage,
     CancelMessage,
     ErrorMessage,
   ])

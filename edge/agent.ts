@@ -212,6 +212,9 @@ export class EdgeAgent {
       case "claim_rejected":
         dispatcher.claimRejected(message);
         break;
+      case "secrets":
+        dispatcher.secrets(message);
+        break;
       case "lease":
         // Central owns lease expiry; events and heartbeats renew it, nothing to do here.
         break;

@@ -1,3 +1,4 @@
+export { AdapterStartError } from "./adapters/load";
 export { EdgeAgent, type EdgeAgentOptions } from "./agent";
 export { AppFolderError, loadAppFolder } from "./config/app-folder";
 export { ModelConfigError, resolveModelSettings } from "./models/resolve";

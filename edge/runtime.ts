@@ -75,7 +75,12 @@ export class EdgeRuntime {
       cpSync(app.workdirSeed, workdir, { recursive: true });
     const skills = app.skillsDir ? loadAppSkills(app.skillsDir, options.app) : [];
     const adapters = app.adaptersDir
-      ? loadAdapters(app.adaptersDir, options.adapterKinds ?? ADAPTER_KINDS, options.env)
+      ? loadAdapters(
+          app.adaptersDir,
+          options.adapterKinds ?? ADAPTER_KINDS,
+          options.env,
+          app.config.secrets,
+        )
       : [];
     const lock = StateLock.acquire(stateDir);
     let outbox: Outbox;

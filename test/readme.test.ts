@@ -65,6 +65,16 @@ const CLAIMS: Claim[] = [
     test: "test/cli/commands/central-commands.test.ts",
     needle: '"create"',
   },
+  {
+    pattern: /^auraison edge start --app-dir examples\/apps\/dea$/,
+    test: "test/e2e/local-stack.test.ts",
+    needle: '"examples", "apps", "dea"',
+  },
+  {
+    pattern: /^auraison secrets (set|list|rm)\b/,
+    test: "test/e2e/run-secrets.test.ts",
+    needle: '"secrets"',
+  },
   { pattern: /^auraison edge start/, test: "test/e2e/failover.test.ts", needle: "startSampleEdge" },
   {
     pattern: /^auraison (app init|edge start --app-dir my-app)/,

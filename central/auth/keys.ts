@@ -13,19 +13,37 @@ export const MIN_KEY_SECRET_LENGTH = 32;
 
 const signingKeys = new Map<string, Promise<CryptoKey>>();
 
-function signingKey(keySecret: string): Promise<CryptoKey> {
-  let key = signingKeys.get(keySecret);
+/** What a MAC under AURAISON_KEY_SECRET authenticates; each purpose gets a key of its own. */
+export type SigningPurpose = "auraison-api-keys" | "auraison-sessions";
+
+function signingKey(keySecret: string, purpose: SigningPurpose): Promise<CryptoKey> {
+  const id = `${purpose}\u0000${keySecret}`;
+  let key = signingKeys.get(id);
   if (!key) {
     key = crypto.subtle.importKey(
       "raw",
-      new TextEncoder().encode(`auraison-api-keys\u0000${keySecret}`),
+      new TextEncoder().encode(id),
       { name: "HMAC", hash: "SHA-256" },
       false,
       ["sign"],
     );
-    signingKeys.set(keySecret, key);
+    signingKeys.set(id, key);
   }
   return key;
+}
+
+/** HMAC-SHA-256 of `message` under AURAISON_KEY_SECRET, for one purpose. */
+export async function sign(
+  keySecret: string,
+  purpose: SigningPurpose,
+  message: string,
+): Promise<Uint8Array> {
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    await signingKey(keySecret, purpose),
+    new TextEncoder().encode(message),
+  );
+  return new Uint8Array(mac);
 }
 
 async function tag(
@@ -34,11 +52,12 @@ async function tag(
   tenant: string,
   random: Uint8Array,
 ): Promise<Uint8Array> {
-  const message = new TextEncoder().encode(
+  const mac = await sign(
+    keySecret,
+    "auraison-api-keys",
     `${rolePrefix}\u0000${tenant}\u0000${toBase64Url(random)}`,
   );
-  const mac = await crypto.subtle.sign("HMAC", await signingKey(keySecret), message);
-  return new Uint8Array(mac, 0, TAG_BYTES);
+  return mac.subarray(0, TAG_BYTES);
 }
 
 /**

@@ -7,8 +7,10 @@ export interface Principal {
   role: Role | "bootstrap";
   /** Agent keys may be restricted to one app. */
   app: string | null;
-  /** The bearer secret, held only for the request: it seals idempotent replays. */
+  /** The bearer secret (or session token), held only for the request: it seals idempotent replays. */
   secret: string;
+  /** Set when the caller signed in through the dashboard's session cookie rather than a key. */
+  session?: { expiresAt: number };
 }
 
 export const BOOTSTRAP_PRINCIPAL_ID = "bootstrap";

@@ -193,3 +193,28 @@ export const segments = sqliteTable("segments", {
   bytes: integer("bytes").notNull(),
   sealedAt: integer("sealed_at").notNull(),
 });
+
+/** Tenant secrets for adapters: values sealed with AES-GCM under AURAISON_GATEWAY_KEK. */
+export const secrets = sqliteTable("secrets", {
+  name: text("name").primaryKey(),
+  /** base64(IV ‖ AES-GCM ciphertext), bound to the tenant and the name. */
+  sealed: text("sealed").notNull(),
+  /** Apps whose agents may receive it; null: any app that declares it. */
+  apps: text("apps", { mode: "json" }).$type<string[]>(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  updatedBy: text("updated_by"),
+});
+
+/**
+ * The one outstanding secrets handle of a run: minted when its holder's claim is granted,
+ * redeemed once (the row goes) by that agent for that attempt, before it expires. Only the
+ * handle's hash is kept.
+ */
+export const secretHandles = sqliteTable("secret_handles", {
+  runId: text("run_id").primaryKey(),
+  attempt: integer("attempt").notNull(),
+  agentId: text("agent_id").notNull(),
+  hash: text("hash").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});

@@ -138,9 +138,13 @@ export class Scheduler {
     this.drainQueue();
   }
 
-  /** Whether the agent holds any run (dispatched to it or claimed). */
-  holds(agentId: string): boolean {
-    return this.table.heldBy(agentId).length > 0;
+  /** Whether the agent holds any run (dispatched to it or claimed), or this run attempt, claimed. */
+  holds(agentId: string, runId?: string, attempt?: number): boolean {
+    if (runId === undefined) return this.table.heldBy(agentId).length > 0;
+    const life = this.table.get(runId);
+    return (
+      life?.status === "running" && life.hold?.agent_id === agentId && life.hold.attempt === attempt
+    );
   }
 
   releaseIfIdle(agentId: string): void {

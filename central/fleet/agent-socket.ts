@@ -11,6 +11,7 @@ import {
 import type { Scheduler } from "../dispatch/scheduler";
 import type { Ingest } from "../events/ingest";
 import type { AuditLog } from "../governance/audit-log";
+import type { SecretStore } from "../governance/secret-store";
 import { iso, type TenantContext } from "../tenant/context";
 import type { AgentRow, AgentStore } from "./agent-store";
 
@@ -44,6 +45,7 @@ export class AgentSocket {
     private readonly scheduler: Scheduler,
     private readonly ingest: Ingest,
     private readonly audit: AuditLog,
+    private readonly secrets: SecretStore,
   ) {}
 
   message(connection: Connection<SocketState>, raw: string | ArrayBuffer): void {
@@ -122,6 +124,14 @@ export class AgentSocket {
         break;
       case "refuse":
         this.scheduler.refuse(agent.agentId, message);
+        break;
+      case "redeem_secrets":
+        this.redeem(connection, agent, message).catch((error: unknown) => {
+          this.ctx.log.error("secrets redemption failed", { run_id: message.run_id, error });
+          this.reply(connection, [
+            { ...secretsAnswer(message), refused: "central could not redeem the handle" },
+          ]);
+        });
         break;
       case "drain":
         if (!this.agents.apply(agent, "drain", this.ctx.now()))
@@ -252,6 +262,48 @@ export class AgentSocket {
     ]);
   }
 
+  /**
+   * Hands the holder of a run attempt the secrets its claim's handle covers, once. The values go
+   * into this one frame and nowhere else: the audit entry names the secrets, not their values.
+   */
+  private async redeem(
+    connection: Connection<SocketState>,
+    agent: AgentRow,
+    message: Msg<"redeem_secrets">,
+  ): Promise<void> {
+    const { run_id, attempt } = message;
+    const outcome = this.scheduler.holds(agent.agentId, run_id, attempt)
+      ? await this.secrets.redeem({ ...message, agent_id: agent.agentId, app: agent.app })
+      : { ok: false as const, reason: "this agent does not hold this run attempt" };
+    this.audit.record({
+      principal: connection.state?.keyId ?? agent.agentId,
+      role: "agent",
+      action: "secrets.redeem",
+      target: run_id,
+      outcome: outcome.ok ? "ok" : "denied",
+      status: outcome.ok ? 200 : 403,
+      requestId: null,
+      detail: outcome.ok
+        ? {
+            agent_id: agent.agentId,
+            attempt,
+            names: Object.keys(outcome.values),
+            missing: outcome.missing,
+          }
+        : { agent_id: agent.agentId, attempt, reason: outcome.reason },
+    });
+    this.reply(connection, [
+      outcome.ok
+        ? {
+            ...secretsAnswer(message),
+            values: outcome.values,
+            missing: outcome.missing,
+            refused: null,
+          }
+        : { ...secretsAnswer(message), refused: outcome.reason },
+    ]);
+  }
+
   private goodbye(connection: Connection<SocketState>, agent: AgentRow, reason: string): void {
     const now = this.ctx.now();
     agent.connectionId = null;
@@ -296,4 +348,12 @@ export class AgentSocket {
   ): void {
     this.reply(connection, [{ type: "error", code, message: message.slice(0, 4096), fatal }]);
   }
+}
+
+/** A `secrets` answer to `message` that hands over nothing yet. */
+function secretsAnswer(
+  message: Msg<"redeem_secrets">,
+): Extract<CentralMessage, { type: "secrets" }> {
+  const { run_id, attempt, names } = message;
+  return { type: "secrets", run_id, attempt, values: {}, missing: [...names], refused: null };
 }

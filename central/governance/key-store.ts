@@ -10,6 +10,7 @@ import {
   sha256,
 } from "../auth/keys";
 import type { Principal } from "../auth/principal";
+import { mintSession, SESSION_TTL_MS, verifySession } from "../auth/session";
 import { fromHex, toHex } from "../bytes";
 import type { Database } from "../db/database";
 import { apiKeys } from "../db/schema";
@@ -73,6 +74,42 @@ export class KeyStore {
       this.db.update(apiKeys).set({ revokedAt: row.revokedAt }).where(eq(apiKeys.id, id)).run();
     }
     return this.info(row);
+  }
+
+  /** A dashboard session for the key behind `principal` (the key itself is never handed back). */
+  async openSession(principal: Principal): Promise<{ token: string; expiresAt: number }> {
+    const keySecret = this.keySecret();
+    if (!keySecret) throw new Failure(503, "not_initialized", KEY_SECRET_MISSING);
+    const expiresAt = this.now() + SESSION_TTL_MS;
+    const token = await mintSession(
+      { tenant: this.tenant, keyId: principal.id, expiresAt },
+      keySecret,
+    );
+    return { token, expiresAt };
+  }
+
+  /**
+   * The principal a session token stands for: minted here, not expired, for this tenant, and its
+   * key still live (revoking a key ends its sessions). Agent keys never get one.
+   */
+  async authenticateSession(token: string): Promise<Principal | null> {
+    const keySecret = this.keySecret();
+    if (!keySecret) return null;
+    const session = await verifySession(token, keySecret, this.now());
+    if (!session || session.tenant !== this.tenant) return null;
+    const row = this.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.id, session.keyId), isNull(apiKeys.revokedAt)))
+      .get();
+    if (!row || row.role === "agent") return null;
+    return {
+      id: row.id,
+      role: row.role,
+      app: row.app,
+      secret: token,
+      session: { expiresAt: session.expiresAt },
+    };
   }
 
   /** The principal a bearer secret stands for, or null (malformed, other tenant, unknown, revoked). */

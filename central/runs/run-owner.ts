@@ -13,6 +13,7 @@ import {
 } from "../../contract";
 import type { EventLog } from "../events/event-log";
 import type { AgentRow, AgentStore } from "../fleet/agent-store";
+import type { SecretStore } from "../governance/secret-store";
 import type { TenantContext } from "../tenant/context";
 import type { RunTable } from "./run-table";
 
@@ -29,6 +30,7 @@ export class RunOwner {
     private readonly table: RunTable,
     private readonly agents: AgentStore,
     private readonly log: EventLog,
+    private readonly secrets: SecretStore,
   ) {}
 
   /** Applies one input to a run and carries out the result (unless the fold refused it). */
@@ -129,6 +131,13 @@ export class RunOwner {
 
   private send(agentId: string, message: CentralMessage): void {
     const connection = this.agents.get(agentId)?.connectionId;
-    if (connection) this.ctx.send(connection, message);
+    if (!connection) return;
+    // A granted claim carries the run's one-time secrets handle, for this agent and attempt.
+    if (message.type === "claimed")
+      message = {
+        ...message,
+        secrets_handle: this.secrets.mint(message.run_id, message.attempt, agentId),
+      };
+    this.ctx.send(connection, message);
   }
 }

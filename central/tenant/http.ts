@@ -1,8 +1,10 @@
 import { Hono } from "hono";
+import { getCookie } from "hono/cookie";
 import { Failure, HEADERS } from "../../contract";
 import { honoPath, type RouteSpec } from "../api/route";
 import { bearerToken, digestOf } from "../auth/keys";
-import { hasRole } from "../auth/principal";
+import { hasRole, type Principal } from "../auth/principal";
+import { SESSION_COOKIE } from "../auth/session";
 import { DEFAULT_BODY_LIMIT, readBodyText, settleBodyAfter } from "../http/body";
 import { failureResponse, requestIdOf } from "../http/errors";
 import { TENANT_ROUTES } from "./routes";
@@ -19,11 +21,7 @@ export function tenantApp(): Hono<TenantEnv> {
   app.use(async (c, next) => {
     c.set("requestId", null);
     c.set("requestId", requestIdOf(c.req.header(HEADERS.requestId)));
-    const secret = bearerToken(c.req.header("authorization"));
-    if (!secret) throw new Failure(401, "unauthorized", "missing `Authorization: Bearer <key>`");
-    const principal = c.env.record.exists() ? await c.env.keys.authenticate(secret) : null;
-    if (!principal) throw new Failure(401, "unauthorized", "unknown or revoked API key");
-    c.set("principal", principal);
+    c.set("principal", await authenticate(c));
     c.set("auditTarget", null);
     c.set("auditDetail", null);
     await next();
@@ -63,6 +61,38 @@ export function tenantApp(): Hono<TenantEnv> {
   });
 
   return app;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Who calls: a bearer key, or else the dashboard's session cookie. A change carried by the
+ * cookie must come from the API's own origin (the cookie is SameSite=Strict as well): another
+ * site cannot make a signed-in browser act.
+ */
+async function authenticate(c: TenantContextHono): Promise<Principal> {
+  const secret = bearerToken(c.req.header("authorization"));
+  if (secret) {
+    const principal = c.env.record.exists() ? await c.env.keys.authenticate(secret) : null;
+    if (!principal) throw new Failure(401, "unauthorized", "unknown or revoked API key");
+    return principal;
+  }
+  const token = getCookie(c, SESSION_COOKIE);
+  if (!token) throw new Failure(401, "unauthorized", "missing `Authorization: Bearer <key>`");
+  const principal = c.env.record.exists() ? await c.env.keys.authenticateSession(token) : null;
+  if (!principal)
+    throw new Failure(
+      401,
+      "unauthorized",
+      "the session expired or its key was revoked: sign in again",
+    );
+  if (!SAFE_METHODS.has(c.req.method) && c.req.header("origin") !== new URL(c.req.url).origin)
+    throw new Failure(
+      403,
+      "forbidden",
+      "a change made with a session cookie must come from the dashboard's own origin",
+    );
+  return principal;
 }
 
 async function serve(c: TenantContextHono, spec: RouteSpec, handler: Handler): Promise<Response> {

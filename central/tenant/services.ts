@@ -8,6 +8,7 @@ import type { TenantGateway } from "../gateway/tenant/tenant-gateway";
 import type { AuditLog } from "../governance/audit-log";
 import type { IdempotencyStore } from "../governance/idempotency";
 import type { KeyStore } from "../governance/key-store";
+import type { SecretStore } from "../governance/secret-store";
 import type { TenantRecord } from "../governance/tenant-record";
 import type { RunOwner } from "../runs/run-owner";
 import type { RunTable } from "../runs/run-table";
@@ -18,6 +19,8 @@ export interface TenantServices {
   ctx: TenantContext;
   record: TenantRecord;
   keys: KeyStore;
+  /** Tenant secrets for adapters (sealed; handed out only through claim handles). */
+  secrets: SecretStore;
   audit: AuditLog;
   idempotency: IdempotencyStore;
   agents: AgentStore;

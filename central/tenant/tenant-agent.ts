@@ -25,6 +25,7 @@ import { type GatewayModels, TenantGateway } from "../gateway/tenant/tenant-gate
 import { AuditLog } from "../governance/audit-log";
 import { IdempotencyStore } from "../governance/idempotency";
 import { KeyStore } from "../governance/key-store";
+import { SecretStore } from "../governance/secret-store";
 import { TenantRecord } from "../governance/tenant-record";
 import { settleBody } from "../http/body";
 import { failureResponse } from "../http/errors";
@@ -82,7 +83,7 @@ export class TenantAgent extends Agent<Env> {
     this.db = openDatabase(this.ctx.storage);
     await migrateDatabase(this.db);
     const record = new TenantRecord(this.db);
-    const now = () => Date.now();
+    const now = () => this.now();
     const context: TenantContext = {
       tenant,
       db: this.db,
@@ -115,7 +116,8 @@ export class TenantAgent extends Agent<Env> {
     const runs = new RunTable(this.db, tenant);
     const agents = new AgentStore(this.db);
     const audit = new AuditLog(this.db, now);
-    const owner = new RunOwner(context, runs, agents, eventLog);
+    const secrets = new SecretStore(this.db, tenant, now, () => this.env.AURAISON_GATEWAY_KEK);
+    const owner = new RunOwner(context, runs, agents, eventLog, secrets);
     const scheduler = new Scheduler(context, runs, agents, owner);
     const ingest = new Ingest(context, eventLog, agents, scheduler);
     this.archiveStore = new Archive(this.ctx.storage, this.env.ARCHIVE, tenant, eventLog, now, log);
@@ -123,13 +125,14 @@ export class TenantAgent extends Agent<Env> {
     const streams = new EventStreams(reader, log);
     eventLog.onAppend((records) => streams.publish(records));
     this.liveness = new Liveness(context, agents);
-    this.socket = new AgentSocket(context, agents, scheduler, ingest, audit);
+    this.socket = new AgentSocket(context, agents, scheduler, ingest, audit, secrets);
     this.timer = new Timer(this.db, this, () => this.nextDue(), log);
     const keys = new KeyStore(this.db, tenant, now, () => configuredKeySecret(this.env));
     this.services = {
       ctx: context,
       record,
       keys,
+      secrets,
       audit,
       idempotency: new IdempotencyStore(this.db, now),
       agents,
@@ -186,6 +189,15 @@ export class TenantAgent extends Agent<Env> {
     this.socket.closed(connection);
   }
 
+  /**
+   * The clock every timed duty reads (leases, deadlines, heartbeats, backoff, archive sealing).
+   * Overridden only by the workers tests' entry (test/central/test-worker.ts) to cross a deadline
+   * without waiting for it.
+   */
+  protected now(): number {
+    return Date.now();
+  }
+
   /** The tenant timer fired: everything due runs, then the next wake-up is set, whatever failed. */
   async tick(): Promise<void> {
     this.timer.fired();
@@ -194,13 +206,13 @@ export class TenantAgent extends Agent<Env> {
       scheduler.processDue();
       this.liveness.check();
       idempotency.prune();
-      if (Date.now() >= this.archiveRetryAt) {
+      if (this.now() >= this.archiveRetryAt) {
         const archive = record.settings().archive;
         try {
           await this.archiveStore.seal(archive);
           this.archiveStore.prune(archive);
         } catch (error) {
-          this.archiveRetryAt = Date.now() + ARCHIVE_RETRY_MS;
+          this.archiveRetryAt = this.now() + ARCHIVE_RETRY_MS;
           ctx.log.error("archive pass failed", { error });
         }
       }

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
 import { Failure } from "../../contract";
 import { isBootstrapKey } from "../auth/bootstrap";
 import {
@@ -8,6 +9,7 @@ import {
   parseKey,
   verifyKey,
 } from "../auth/keys";
+import { SESSION_COOKIE, verifySession } from "../auth/session";
 
 /**
  * Every tenant-scoped request goes to its tenant's Durable Object, found from the key itself
@@ -17,9 +19,18 @@ import {
  */
 export async function forwardToTenant(c: Context<{ Bindings: Env }>): Promise<Response> {
   const secret = bearerToken(c.req.header("authorization"));
-  if (!secret) throw new Failure(401, "unauthorized", "missing `Authorization: Bearer <key>`");
+  const session = secret ? undefined : getCookie(c, SESSION_COOKIE);
+  if (!secret && !session)
+    throw new Failure(401, "unauthorized", "missing `Authorization: Bearer <key>`");
   const keySecret = configuredKeySecret(c.env);
   if (!keySecret) throw new Failure(503, "not_initialized", KEY_SECRET_MISSING);
+  if (!secret) {
+    // The dashboard's session: routed like a key, by its tenant once its tag checks out.
+    const verified = await verifySession(session!, keySecret, Date.now());
+    if (!verified)
+      throw new Failure(401, "unauthorized", "the session expired or is not valid: sign in again");
+    return c.env.TENANT.getByName(verified.tenant).fetch(c.req.raw);
+  }
   const key = await verifyKey(secret, keySecret);
   if (!key) {
     if (parseKey(secret)) throw new Failure(401, "unauthorized", "unknown or revoked API key");

@@ -339,13 +339,15 @@ async function runInProcess(
 
 /** Problems with the app, its skills or the state dir are the user's to fix: say so, exit 2/1. */
 async function startupErrors<T>(start: () => Promise<T>): Promise<T> {
-  const { AppFolderError, SkillFolderError, StateLockedError } = await loadEdge();
+  const { AdapterStartError, AppFolderError, SkillFolderError, StateLockedError } =
+    await loadEdge();
   try {
     return await start();
   } catch (error) {
     if (error instanceof AppFolderError || error instanceof SkillFolderError)
       throw new CliError(error.message, EXIT.usage);
-    if (error instanceof StateLockedError) throw new CliError(error.message, EXIT.failure);
+    if (error instanceof StateLockedError || error instanceof AdapterStartError)
+      throw new CliError(error.message, EXIT.failure);
     throw error;
   }
 }

@@ -44,6 +44,20 @@ export function resolveKeySecret(
   );
 }
 
+/**
+ * AURAISON_GATEWAY_KEK (seals tenant secrets and provider keys given by value), found or made like
+ * the bootstrap key, so `auraison secrets set` works on the local stack.
+ */
+export function resolveGatewayKek(
+  home: string,
+  env: NodeJS.ProcessEnv = process.env,
+  projectRoot: string = PROJECT_ROOT,
+): BootstrapKey {
+  return resolveLocalSecret("AURAISON_GATEWAY_KEK", "gateway-kek.env", home, env, projectRoot, () =>
+    randomBytes(32).toString("base64url"),
+  );
+}
+
 function resolveLocalSecret(
   name: string,
   fileName: string,

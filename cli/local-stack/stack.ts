@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from "../wrangler";
 import {
   envFileText,
   resolveBootstrapKey,
+  resolveGatewayKek,
   resolveKeySecret,
   writeSecretFile,
 } from "./bootstrap-key";
@@ -109,6 +110,7 @@ async function runLocked(options: LocalStackOptions, say: (line: string) => void
         envFiles: [
           ...bootstrap.envFiles,
           ...resolveKeySecret(home).envFiles,
+          ...resolveGatewayKek(home).envFiles,
           ...providerKeysFile(home, plan),
         ],
       },

@@ -54,6 +54,17 @@ export const KeyInfo = z
   .meta({ id: "KeyInfo" });
 export type KeyInfo = z.infer<typeof KeyInfo>;
 
+/** Who a dashboard session (or a key) signs in as; `expires_at` is null for a bearer key. */
+export const SessionInfo = z
+  .object({
+    tenant: TenantId,
+    key_id: z.string(),
+    role: Role,
+    expires_at: Timestamp.nullable(),
+  })
+  .meta({ id: "SessionInfo" });
+export type SessionInfo = z.infer<typeof SessionInfo>;
+
 /** Returned once, at creation; central keeps only a hash. */
 export const KeyCreated = KeyInfo.extend({ key: z.string().regex(API_KEY_PATTERN) }).meta({
   id: "KeyCreated",

@@ -8,6 +8,10 @@ export const PATHS = {
   tenants: "/v1/tenants",
   keys: "/v1/keys",
   audit: "/v1/audit",
+  /** The dashboard's sign-in: a key exchanged for an HttpOnly session cookie. */
+  session: "/v1/session",
+  /** Tenant secrets for adapters (admin sets and removes; values are never returned). */
+  secrets: "/v1/secrets",
   /** Per-tenant timings, retry policy and archive settings (admin). */
   settings: "/v1/settings",
   agents: "/v1/agents",

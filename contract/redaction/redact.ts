@@ -13,7 +13,9 @@ import TOKEN_RULES from "./token-rules.json" with { type: "json" };
  *   style values too short for an entropy rule, and broad shapes of the providers the gateway
  *   talks to (which also catch test and example keys gitleaks allows);
  * - field names: a field named like a secret (`password`, `api_key`, `authorization`, ...)
- *   loses its value, whatever it is (`tokens_in`, `token_count`, `tool_call_id` survive).
+ *   loses its value, whatever it is (`tokens_in`, `token_count`, `tool_call_id` survive);
+ * - values known to be secret, whatever they look like: the tenant secrets an edge agent was
+ *   handed for its runs (`withholdValues`), masked wherever they appear.
  */
 export const REDACTED = "[REDACTED]";
 
@@ -277,6 +279,28 @@ function judgeName(name: string): boolean {
   return parts.length >= 2 && SECRET_NAME_PAIRS.has(`${parts.at(-2)}_${last}`);
 }
 
+/** Exact values to mask (see `withholdValues`), longest first so none is masked only in part. */
+let withheld: string[] = [];
+/** Shortest value `withholdValues` accepts: shorter ones would mask ordinary words. */
+export const WITHHELD_MIN_LENGTH = 8;
+
+/**
+ * Masks these exact values from now on, in this process, wherever `redact` runs: the values of
+ * tenant secrets an edge agent received for a run, which no pattern would recognise. They stay
+ * masked after the run ends (a later run, a fork or a resumed session may still carry them).
+ */
+export function withholdValues(values: Iterable<string>): void {
+  const next = new Set(withheld);
+  for (const value of values) {
+    if (value.length < WITHHELD_MIN_LENGTH)
+      throw new RangeError(`a withheld value needs at least ${WITHHELD_MIN_LENGTH} characters`);
+    next.add(value);
+  }
+  if (next.size === withheld.length) return;
+  withheld = [...next].sort((a, b) => b.length - a.length);
+  shortVerdicts.clear();
+}
+
 /**
  * Verdicts on short strings, which events repeat (providers, models, tools, statuses): looked
  * up instead of scanned again. Bounded; emptied when full.
@@ -298,6 +322,7 @@ export function redactString(text: string): string {
 }
 
 function redactText(text: string): string {
+  for (const value of withheld) if (text.includes(value)) text = text.split(value).join(REDACTED);
   return maskSpans(text, tokenSpans(text))
     .replace(PLATFORM_VALUE, REDACTED)
     .replace(BEARER, (_m, scheme: string) => `${scheme} ${REDACTED}`)

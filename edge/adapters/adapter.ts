@@ -42,6 +42,15 @@ export interface AdapterTool {
    * close the stream — and then throw.
    */
   execute(args: Record<string, unknown>, context: AdapterCallContext): Promise<AdapterResult>;
+  /**
+   * A call of this tool was cut off by a crash of the agent (SIGKILL, a power cut): nothing
+   * stopped the remote work it started. When the run resumes, before the model goes on, this
+   * is called with the call's arguments and identity (the attempt it ran under) so the tool
+   * can find that work and stop it: stop the Ray job by its submission id, cancel the ROS goal
+   * by its id. Resolve with what was done, in words for the event log and the model, or null
+   * when the call leaves nothing running; throw when stopping failed.
+   */
+  interrupted?(args: Record<string, unknown>, call: AdapterCallIdentity): Promise<string | null>;
 }
 
 export interface AdapterCallContext {
@@ -51,6 +60,12 @@ export interface AdapterCallContext {
   progress?: (text: string) => void;
   /** Which run and tool call this is, to correlate remote work (job ids, metadata) with it. */
   call?: AdapterCallIdentity;
+  /**
+   * The tenant secrets central handed this run, by name (the app declares them in app.json
+   * `secrets`). `${NAME}` references resolved per call take them before the host's environment
+   * (`runValues` in references.ts). Never put them in a result or a progress note.
+   */
+  secrets?: Readonly<Record<string, string>>;
 }
 
 /** Who is calling, as a remote system should record it. */
@@ -76,6 +91,8 @@ export interface AdapterFactoryContext {
   file: string;
   /** Where `${NAME}` references in the declaration resolve (see `references.ts`). */
   env: NodeJS.ProcessEnv;
+  /** The tenant secrets the app declares: references resolved per call may name them. */
+  secrets?: readonly string[];
 }
 
 /** Builds an adapter from its declaration file; throws ContractValidationError when it is wrong. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { JsonObject, ToolName } from "../../contract";
+import { isHttpUrl, withoutReferences } from "./references";
 
 /** The pieces every adapter declaration shares, so each kind reads and fails the same way. */
 
@@ -33,3 +34,12 @@ export function uniqueTools(
     seen.add(t.tool);
   });
 }
+
+/**
+ * An http(s) URL that may hold `${NAME}` references (`http://${VLLM_HOST:-127.0.0.1:8000}/v1`);
+ * the adapter resolves them with `resolveUrl`, which checks the result again.
+ */
+export const HttpUrl = z
+  .string()
+  .max(2048)
+  .refine((v) => isHttpUrl(withoutReferences(v)), "an http:// or https:// URL");

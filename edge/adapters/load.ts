@@ -7,11 +7,15 @@ import { errorText } from "./call";
 /** pi's built-in tools; an adapter tool may not shadow them. */
 const BUILTIN_TOOLS = new Set(["read", "bash", "edit", "write", "grep", "find", "ls"]);
 
-/** Builds every adapter declared in `<app>/adapters/*.json`, in file name order. */
+/**
+ * Builds every adapter declared in `<app>/adapters/*.json`, in file name order. `secrets` are the
+ * tenant secrets the app declares (app.json), which per-call references may name.
+ */
 export function loadAdapters(
   dir: string,
   kinds: Readonly<Record<string, AdapterFactory>>,
   env: NodeJS.ProcessEnv = process.env,
+  secrets: readonly string[] = [],
 ): ExecutionAdapter[] {
   const adapters: ExecutionAdapter[] = [];
   for (const name of readdirSync(dir)
@@ -36,7 +40,7 @@ export function loadAdapters(
         `unknown adapter kind ${JSON.stringify(kind)}`,
       );
     }
-    const adapter = factory(declaration, { file, env });
+    const adapter = factory(declaration, { file, env, secrets });
     files.set(adapter, file);
     adapters.push(adapter);
   }
@@ -45,6 +49,14 @@ export function loadAdapters(
 }
 
 const files = new WeakMap<ExecutionAdapter, string>();
+
+/** Adapters that could not start (a peer down, a server that exits): which, and why. */
+export class AdapterStartError extends Error {
+  constructor(readonly failures: string[]) {
+    super(`adapters failed to start: ${failures.join("; ")}`);
+    this.name = "AdapterStartError";
+  }
+}
 
 /**
  * Starts every adapter that has to connect or discover its tools before the agent takes work
@@ -59,7 +71,7 @@ export async function startAdapters(adapters: readonly ExecutionAdapter[]): Prom
       : [],
   );
   try {
-    if (failed.length > 0) throw new Error(`adapters failed to start: ${failed.join("; ")}`);
+    if (failed.length > 0) throw new AdapterStartError(failed);
     checkToolNames(adapters);
   } catch (error) {
     await Promise.allSettled(adapters.map((a) => a.close?.()));

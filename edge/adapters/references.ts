@@ -1,30 +1,27 @@
 import { ContractValidationError } from "../../contract";
 
-const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Where `${NAME}` references resolve: the host's environment, or a run's view of it. */
+export type ReferenceValues = Readonly<Record<string, string | undefined>>;
 
 /**
  * Resolves `${NAME}` references in a declaration's value, so secrets stay out of app folders.
- * Every adapter kind resolves through this one function: where the values come from (today the
- * host's environment) changes here and nowhere else.
+ * `${NAME:-default}` falls back to the default when NAME is unset (an endpoint that is usually
+ * on the lab host, never a secret). Every adapter kind resolves through this one function.
+ * Kinds that connect when the agent starts resolve from the host's environment; what is resolved
+ * per call (http-json's headers, openai-inference's api_key) resolves from `runValues`: the
+ * run's tenant secrets first, then the environment.
  */
 export function resolveReferences(
   value: string,
-  env: NodeJS.ProcessEnv,
+  values: ReferenceValues,
   file: string,
   where: string,
 ): string {
-  return value.replace(REFERENCE, (_, name: string) => {
-    const found = env[name];
-    if (found === undefined) {
-      throw new ContractValidationError(file, [
-        {
-          path: where,
-          expected: `environment variable ${name}`,
-          message: `${name} is not set`,
-          code: "missing_env",
-        },
-      ]);
-    }
+  return value.replace(REFERENCE, (_, name: string, fallback: string | undefined) => {
+    const found = values[name] ?? fallback;
+    if (found === undefined) throw missing(file, where, name);
     return found;
   });
 }
@@ -32,14 +29,98 @@ export function resolveReferences(
 /** `resolveReferences` over each value of a string map (headers, environment variables). */
 export function resolveReferenceMap(
   values: Readonly<Record<string, string>>,
-  env: NodeJS.ProcessEnv,
+  from: ReferenceValues,
   file: string,
   where: string,
 ): Record<string, string> {
   return Object.fromEntries(
     Object.entries(values).map(([key, value]) => [
       key,
-      resolveReferences(value, env, file, `${where}.${key}`),
+      resolveReferences(value, from, file, `${where}.${key}`),
     ]),
   );
+}
+
+/** Every `${NAME}` or `${NAME:-default}` in a value, for checks made before resolution. */
+export function withoutReferences(value: string, standIn = "reference"): string {
+  return value.replace(REFERENCE, standIn);
+}
+
+/**
+ * An http(s) URL field (a service's base URL, a dashboard's address) with its references
+ * resolved, and checked again once they are.
+ */
+export function resolveUrl(
+  value: string,
+  values: ReferenceValues,
+  file: string,
+  where: string,
+): string {
+  const url = resolveReferences(value, values, file, where);
+  if (!isHttpUrl(url))
+    throw new ContractValidationError(file, [
+      {
+        path: where,
+        expected: "an http:// or https:// URL",
+        message: `${JSON.stringify(url)} (resolved from ${JSON.stringify(value)}) is not an http(s) URL`,
+        code: "invalid_format",
+      },
+    ]);
+  return url;
+}
+
+export function isHttpUrl(value: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** What a call of a run resolves from: the tenant secrets central handed the run, then the host's environment. */
+export function runValues(
+  env: ReferenceValues,
+  secrets: Readonly<Record<string, string>> | undefined,
+): ReferenceValues {
+  return secrets && Object.keys(secrets).length > 0 ? { ...env, ...secrets } : env;
+}
+
+/**
+ * Checks, when the agent starts, references that resolve per call: each must name a secret the
+ * app declares (app.json `secrets`), be set in the environment or have a default, so a typo
+ * fails the start, not a run.
+ */
+export function checkReferences(
+  value: string,
+  env: ReferenceValues,
+  declared: readonly string[],
+  file: string,
+  where: string,
+): void {
+  for (const [, name, fallback] of value.matchAll(REFERENCE))
+    if (env[name!] === undefined && fallback === undefined && !declared.includes(name!))
+      throw missing(file, where, name!);
+}
+
+/** `checkReferences` over each value of a string map. */
+export function checkReferenceMap(
+  values: Readonly<Record<string, string>>,
+  env: ReferenceValues,
+  declared: readonly string[],
+  file: string,
+  where: string,
+): void {
+  for (const [key, value] of Object.entries(values))
+    checkReferences(value, env, declared, file, `${where}.${key}`);
+}
+
+function missing(file: string, where: string, name: string): ContractValidationError {
+  return new ContractValidationError(file, [
+    {
+      path: where,
+      expected: `a secret the app declares or an environment variable ${name}`,
+      message: `${name} is not set`,
+      code: "missing_env",
+    },
+  ]);
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppName, BudgetLimits, ToolPattern } from "../../contract";
+import { AppName, BudgetLimits, TenantSecretName, ToolPattern } from "../../contract";
 
 const RegexSource = z
   .string()
@@ -72,6 +72,11 @@ export const AppConfig = z
     /** Appended to the system prompt of every run. */
     instructions: z.string().max(32_768).optional(),
     policy: AppPolicy.default(AppPolicy.parse({})),
+    /**
+     * Tenant secrets (`auraison secrets set`) this app's adapters reference as `${NAME}`: central
+     * hands them to the agent for each run it claims, and they resolve before the environment.
+     */
+    secrets: z.array(TenantSecretName).max(64).default([]),
   })
   .meta({ id: "EdgeAppConfig" });
 export type AppConfig = z.infer<typeof AppConfig>;

@@ -13,20 +13,6 @@ export function adapterTools(
   run: RunContext,
   adapters: readonly ExecutionAdapter[],
 ): ExtensionFactory {
-  const { record } = run;
-  const identity = (toolCallId: string): AdapterCallIdentity => ({
-    run_id: record.run_id,
-    attempt: record.attempt,
-    tool_call_id: toolCallId,
-    agent_id: run.agentId,
-    app: run.app.app,
-    tenant: record.intent.policy_ctx.tenant,
-    intent: {
-      intent_id: record.intent.intent_id,
-      type: record.intent.type,
-      params: record.intent.params,
-    },
-  });
   return (pi: ExtensionAPI) => {
     for (const adapter of adapters) {
       for (const tool of adapter.tools) {
@@ -40,7 +26,8 @@ export function adapterTools(
             const result = await tool.execute(params, {
               signal,
               progress: (text) => onUpdate?.({ content: [{ type: "text", text }], details: {} }),
-              call: identity(toolCallId),
+              call: callIdentity(run, toolCallId),
+              secrets: run.secrets,
             });
             return {
               content: [{ type: "text", text: result.text ?? JSON.stringify(result.output) }],
@@ -50,5 +37,31 @@ export function adapterTools(
         });
       }
     }
+  };
+}
+
+/**
+ * Who a tool call is, as remote systems record it (a Ray job's submission id and metadata, a
+ * ROS goal's id): the run, the attempt the call ran under (the run's current one unless said),
+ * the call, the agent and the intent.
+ */
+export function callIdentity(
+  run: RunContext,
+  toolCallId: string,
+  attempt = run.record.attempt,
+): AdapterCallIdentity {
+  const { record } = run;
+  return {
+    run_id: record.run_id,
+    attempt,
+    tool_call_id: toolCallId,
+    agent_id: run.agentId,
+    app: run.app.app,
+    tenant: record.intent.policy_ctx.tenant,
+    intent: {
+      intent_id: record.intent.intent_id,
+      type: record.intent.type,
+      params: record.intent.params,
+    },
   };
 }

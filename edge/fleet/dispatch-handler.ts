@@ -8,7 +8,9 @@ import {
   Intent,
   isAgentTarget,
   type JsonValue,
+  type SecretsMessage,
   truncateText,
+  withholdValues,
 } from "../../contract";
 import { Emitter } from "../events/emitter";
 import type { EdgeRuntime } from "../runtime";
@@ -18,8 +20,10 @@ type Dispatch = z.output<typeof DispatchMessage>;
 type Claimed = z.output<typeof ClaimedMessage>;
 type ClaimRejected = z.output<typeof ClaimRejectedMessage>;
 type Cancel = z.output<typeof CancelMessage>;
+type Secrets = z.output<typeof SecretsMessage>;
 
 const CLAIM_TIMEOUT_MS = 30_000;
+const REDEEM_TIMEOUT_MS = 30_000;
 
 /**
  * Central's side of a run, on the edge: a dispatch is checked (the intent again, against the
@@ -31,6 +35,10 @@ export class DispatchHandler {
   private readonly claims = new Map<
     string,
     { resolve: (granted: Claimed | null, reason?: string) => void; timer: NodeJS.Timeout }
+  >();
+  private readonly redemptions = new Map<
+    string,
+    { resolve: (answer: Secrets | null) => void; timer: NodeJS.Timeout }
   >();
   /** Seq of refusal events per run attempt this agent never ran. */
   private readonly refusalSeq = new Map<string, number>();
@@ -86,7 +94,49 @@ export class DispatchHandler {
       this.log(`claim of run ${run_id} (attempt ${attempt}) not granted: ${claimed.reason}`);
       return;
     }
-    await runs.begin(run_id);
+    await runs.begin(run_id, await this.redeem(claimed.granted));
+  }
+
+  /**
+   * The tenant secrets the app declares, for this run attempt: the claim's handle redeemed once.
+   * Their values are masked in everything this process writes from now on, before the run
+   * starts. What central withholds (or a lost connection) leaves the environment to resolve
+   * references, or the adapter call to fail saying which name is not set.
+   */
+  private async redeem(claimed: Claimed): Promise<Record<string, string>> {
+    const names = this.runtime.app.config.secrets;
+    const { run_id, attempt, secrets_handle: handle } = claimed;
+    if (names.length === 0 || !handle) return {};
+    const key = `${run_id}/${attempt}`;
+    const answer = await new Promise<Secrets | null>((resolve) => {
+      const timer = setTimeout(() => this.answered(key, null), REDEEM_TIMEOUT_MS);
+      this.redemptions.set(key, { resolve, timer });
+      if (!this.link.send({ type: "redeem_secrets", run_id, attempt, handle, names: [...names] }))
+        this.answered(key, null);
+    });
+    if (!answer || answer.refused !== null)
+      this.log(
+        `run ${run_id}: central handed over no secrets (${answer?.refused ?? "no answer"}); references fall back to the environment`,
+      );
+    else if (answer.missing.length > 0)
+      this.log(
+        `run ${run_id}: central has no secret ${answer.missing.join(", ")} for app ${this.runtime.app.app}; those fall back to the environment`,
+      );
+    const values = answer?.values ?? {};
+    withholdValues(Object.values(values));
+    return values;
+  }
+
+  secrets(message: Secrets): void {
+    this.answered(`${message.run_id}/${message.attempt}`, message);
+  }
+
+  private answered(key: string, answer: Secrets | null): void {
+    const pending = this.redemptions.get(key);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.redemptions.delete(key);
+    pending.resolve(answer);
   }
 
   claimed(message: Claimed): void {
@@ -105,12 +155,13 @@ export class DispatchHandler {
       await runs.abandon(message.run_id, message.reason || "cancelled by central");
   }
 
-  /** Pending claims fail when the connection they were made on is gone. */
+  /** Pending claims and redemptions fail when the connection they were made on is gone. */
   disconnected(): void {
     for (const [key] of this.claims) {
       const [runId, attempt] = key.split("/");
       this.settle(runId!, Number(attempt), null, "connection to central lost");
     }
+    for (const [key] of this.redemptions) this.answered(key, null);
   }
 
   private claim(

@@ -17,4 +17,6 @@ export interface RunContext {
   control: RunControl;
   /** The limits in force: the lower of the intent's and the app's per dimension. */
   budget: BudgetLimits;
+  /** The tenant secrets central handed this run attempt (for adapters only; never written). */
+  secrets: Readonly<Record<string, string>>;
 }

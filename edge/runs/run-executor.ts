@@ -14,11 +14,12 @@ import {
   truncateText,
 } from "../../contract";
 import type { ExecutionAdapter } from "../adapters/adapter";
+import { errorText } from "../adapters/call";
 import type { AppFolder } from "../config/app-folder";
 import { Emitter } from "../events/emitter";
 import type { EventSink } from "../events/event-sink";
 import { messageText } from "../events/message-text";
-import { adapterTools } from "../extensions/adapter-tools";
+import { adapterTools, callIdentity } from "../extensions/adapter-tools";
 import { BudgetGuard } from "../extensions/budget-guard";
 import { classifyError, EventBridge } from "../extensions/event-bridge";
 import { loopGuard } from "../extensions/loop-guard";
@@ -34,7 +35,8 @@ import { policyChain } from "../policy/chain";
 import {
   type Continuation,
   continuationOf,
-  INTERRUPTED_TEXT,
+  interruptedText,
+  pendingCalls,
   repairTranscript,
 } from "../session/continuation";
 import { createRunSession, SessionSetupError } from "../session/session-factory";
@@ -84,6 +86,8 @@ export class RunExecution {
     private readonly deps: ExecutorDeps,
     private record: RunRecord,
     private readonly start: RunStart,
+    /** The tenant secrets central handed this attempt, for its adapters' calls. */
+    private readonly secrets: Readonly<Record<string, string>>,
     /** Called when the run is over, before anyone awaiting `done` resumes. */
     onEnd: (execution: RunExecution) => void = () => {},
   ) {
@@ -115,6 +119,7 @@ export class RunExecution {
       view,
       control: this.control,
       budget: this.record.budget,
+      secrets: this.secrets,
     };
     const bridge = new EventBridge(run, {
       turns: view.turns,
@@ -251,7 +256,7 @@ export class RunExecution {
     let doneResult: string | null = null;
     try {
       if (!this.control.stopped) {
-        const next = await this.continuation(session, bridge, emitter);
+        const next = await this.continuation(session, run, bridge);
         if (next.kind === "done") doneResult = next.result;
         else {
           if (next.kind === "prompt")
@@ -376,16 +381,22 @@ export class RunExecution {
   /** Repairs a restored transcript and decides how the run goes on. */
   private async continuation(
     session: AgentSession,
+    run: RunContext,
     bridge: EventBridge,
-    emitter: Emitter,
   ): Promise<Continuation> {
     if (this.start.kind === "new") return { kind: "prompt" };
-    for (const call of repairTranscript(session)) {
+    // A fork's copied calls belong to the run it was forked from, which may still be running.
+    const notes =
+      this.start.kind === "resume"
+        ? await this.stopInterruptedWork(session, run, this.start.events)
+        : new Map<string, string>();
+    for (const call of repairTranscript(session, notes)) {
+      const text = interruptedText(notes.get(call.toolCallId));
       if (!bridge.hasFinished(call.toolCallId))
-        await bridge.interrupted(call.toolCallId, call.tool, INTERRUPTED_TEXT);
-      await emitter.emit("message", {
+        await bridge.interrupted(call.toolCallId, call.tool, text);
+      await run.emitter.emit("message", {
         role: "tool",
-        text: INTERRUPTED_TEXT,
+        text,
         entry_id: call.entryId,
         turn: bridge.currentTurn,
       });
@@ -394,6 +405,49 @@ export class RunExecution {
     // A fork that ends on a finished answer takes the intent's prompt as its next instruction.
     if (this.start.kind === "fork" && next.kind === "done") return { kind: "prompt" };
     return next;
+  }
+
+  /**
+   * A crash (SIGKILL, power) cuts tool calls off without stopping what they started remotely:
+   * a Ray job, a ROS goal. Before the model goes on, each adapter tool that can find such work
+   * from the call's identity (with the attempt the call ran under) stops it. Returns what was
+   * done, by tool call id, for the interrupted results.
+   */
+  private async stopInterruptedWork(
+    session: AgentSession,
+    run: RunContext,
+    events: readonly AgentEvent[],
+  ): Promise<Map<string, string>> {
+    const startedUnder = new Map<string, number>();
+    const finished = new Set<string>();
+    for (const e of events) {
+      if (e.kind === "tool_call_started" && e.attempt !== null)
+        startedUnder.set(e.payload.tool_call_id, e.attempt);
+      if (e.kind === "tool_call_finished") finished.add(e.payload.tool_call_id);
+    }
+    const tools = new Map(this.deps.adapters.flatMap((a) => a.tools).map((t) => [t.name, t]));
+    const notes = new Map<string, string>();
+    await Promise.all(
+      pendingCalls(session).map(async (call) => {
+        const attempt = startedUnder.get(call.toolCallId);
+        const tool = tools.get(call.tool);
+        // A call whose start is not logged never ran (its start is on disk before it runs).
+        if (attempt === undefined || finished.has(call.toolCallId) || !tool?.interrupted) return;
+        try {
+          const note = await tool.interrupted(
+            call.args,
+            callIdentity(run, call.toolCallId, attempt),
+          );
+          if (note) notes.set(call.toolCallId, note);
+        } catch (error) {
+          notes.set(
+            call.toolCallId,
+            `Stopping the remote work it started failed: ${truncateText(errorText(error), 2_000)}`,
+          );
+        }
+      }),
+    );
+    return notes;
   }
 
   /** The gateway went away mid-run and a local model is configured: carry on with that. */

@@ -109,8 +109,14 @@ export class RunManager {
     return this.deps.store.transition(runId, "dispatch");
   }
 
-  /** Takes an admitted run (central granted the claim, or it is local) and executes it. */
-  async begin(runId: string): Promise<RunExecution> {
+  /**
+   * Takes an admitted run (central granted the claim, or it is local) and executes it, with the
+   * tenant secrets central handed it for its adapters (none for a local run).
+   */
+  async begin(
+    runId: string,
+    secrets: Readonly<Record<string, string>> = {},
+  ): Promise<RunExecution> {
     const existing = this.active.get(runId);
     if (existing) return existing;
     if (!this.hasCapacity) throw new CapacityError(this.deps.maxConcurrency);
@@ -132,7 +138,7 @@ export class RunManager {
         };
       }
     }
-    return this.execute(this.deps.store.get(runId)!, start);
+    return this.execute(this.deps.store.get(runId)!, start, secrets);
   }
 
   /** Drops a run that was admitted but never started (central did not grant the claim). */
@@ -198,8 +204,12 @@ export class RunManager {
     await Promise.all(executions.map((e) => e.done.catch(() => undefined)));
   }
 
-  private execute(record: RunRecord, start: RunStart): RunExecution {
-    const execution = new RunExecution(this.deps, record, start, () =>
+  private execute(
+    record: RunRecord,
+    start: RunStart,
+    secrets: Readonly<Record<string, string>>,
+  ): RunExecution {
+    const execution = new RunExecution(this.deps, record, start, secrets, () =>
       this.active.delete(record.run_id),
     );
     this.active.set(record.run_id, execution);

@@ -1,11 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { loadSkillsFromDir, parseFrontmatter } from "@earendil-works/pi-coding-agent";
+import { z } from "zod";
 import { check, Skill, ToolName } from "../../contract";
 
 const DEFAULT_VERSION = "0.0.0";
 /** A skill's PDDL action declarations, beside its SKILL.md. */
 const PDDL_FILE = "domain.pddl";
+/** The JSON Schema of the params an intent for the skill takes, beside its SKILL.md. */
+const PARAMS_FILE = "params.schema.json";
 
 export class SkillFolderError extends Error {
   constructor(
@@ -25,7 +28,8 @@ export class SkillFolderError extends Error {
  *
  * From the frontmatter: `name`, `description`, `metadata.version` (semver, default 0.0.0) and
  * `allowed-tools` (space-separated tool names the skill uses). A `domain.pddl` beside SKILL.md
- * declares the PDDL actions the skill performs, for central's planner.
+ * declares the PDDL actions the skill performs, for central's planner; a `params.schema.json`
+ * the params its intents take (a JSON Schema planners are shown and plans are checked against).
  */
 export function loadAppSkills(dir: string, app: string): Skill[] {
   const { skills, diagnostics } = loadSkillsFromDir({ dir, source: "app" });
@@ -46,6 +50,9 @@ export function loadAppSkills(dir: string, app: string): Skill[] {
       problems.push(`${skill.name}: allowed-tools has invalid names: ${badTools.join(", ")}`);
     const pddlFile = join(dirname(skill.filePath), PDDL_FILE);
     const pddl = existsSync(pddlFile) ? readFileSync(pddlFile, "utf8") : undefined;
+    const paramsFile = join(dirname(skill.filePath), PARAMS_FILE);
+    const params = existsSync(paramsFile) ? readParamsSchema(paramsFile) : undefined;
+    if (typeof params === "string") problems.push(`${relative(dir, paramsFile)}: ${params}`);
     const parsed = check(Skill, {
       name: skill.name,
       description: skill.description,
@@ -53,6 +60,7 @@ export function loadAppSkills(dir: string, app: string): Skill[] {
       tools: tools.filter((t) => !badTools.includes(t)),
       version: metadata.version === undefined ? DEFAULT_VERSION : String(metadata.version),
       ...(pddl === undefined ? {} : { pddl }),
+      ...(params === undefined || typeof params === "string" ? {} : { params }),
     });
     if (parsed.ok) result.push(parsed.value);
     else
@@ -66,4 +74,22 @@ export function loadAppSkills(dir: string, app: string): Skill[] {
   }
   if (problems.length > 0) throw new SkillFolderError(dir, [...new Set(problems)]);
   return result.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The schema, or what is wrong with it: it must be a JSON Schema object zod can check with. */
+function readParamsSchema(file: string): Record<string, unknown> | string {
+  let schema: unknown;
+  try {
+    schema = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    return `not JSON: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  if (!schema || typeof schema !== "object" || Array.isArray(schema))
+    return "a JSON Schema object is expected";
+  try {
+    z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+  } catch (error) {
+    return `not a JSON Schema planners can check params with: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return schema as Record<string, unknown>;
 }

@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { app } from "../../central/app";
@@ -12,6 +13,7 @@ import {
   type TenantCreated,
 } from "../../contract";
 import { agentEvent } from "../helpers/agent-event";
+import type { TenantAgent } from "./test-worker";
 
 /** The Worker's secret, as `wrangler secret put` would provide it. */
 export const BOOTSTRAP_KEY = `aur_boot_${"B".repeat(43)}`;
@@ -73,6 +75,16 @@ export async function newKey(admin: string, role: Role, app?: string): Promise<K
     }),
     201,
   );
+}
+
+/**
+ * The local workerd runs without AURAISON_GATEWAY_KEK; this gives one tenant's object a KEK (as
+ * `wrangler secret put` gives a deployed Worker), or takes it away with `undefined`.
+ */
+export async function giveKek(tenant: string, kek: string | undefined): Promise<void> {
+  await runInDurableObject(env.TENANT.getByName(tenant), (agent) => {
+    (agent as unknown as { env: { AURAISON_GATEWAY_KEK?: string } }).env.AURAISON_GATEWAY_KEK = kek;
+  });
 }
 
 export async function putSettings(admin: string, settings: unknown): Promise<void> {
@@ -304,6 +316,16 @@ export async function events(admin: string, query = "", limit = 1000) {
     next_cursor: number;
     has_more: boolean;
   }>(await call("GET", `/v1/events?limit=${limit}${query}`, { key: admin }), 200);
+}
+
+/**
+ * Turns the tenant's clock forward by `ms` and runs its timer, as its schedule would have fired
+ * then: a test crosses an ack deadline, a lease, a deadline or a heartbeat without waiting.
+ */
+export async function advanceClock(tenant: string, ms: number): Promise<void> {
+  await runInDurableObject(env.TENANT.getByName(tenant), (agent: TenantAgent) =>
+    agent.advanceClock(ms),
+  );
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,6 +6,7 @@ import {
   redactString,
   TOKEN_RULE_IDS,
   TOKEN_RULES_SOURCE,
+  withholdValues,
 } from "../../contract";
 
 describe("redaction", () => {
@@ -128,6 +129,19 @@ const FAMILIES: Record<string, () => string> = {
   JWT: () => `eyJ${random(ALNUM, 20)}.eyJ${random(ALNUM, 30)}.${random(`${ALNUM}_-`, 43)}`,
   Auraison: () => `aur_agent_lab_${random(`${ALNUM}_-`, 43)}`,
 };
+
+describe("withheld values", () => {
+  it("masks values handed to a run wherever they appear, whatever their shape, from then on", () => {
+    const value = "plain-words-9931";
+    const text = `header ${value}; again:${value}.`;
+    expect(redactString(text)).toBe(text);
+    withholdValues([value, "plain-words-9931-longer"]);
+    expect(redactString(text)).toBe(`header ${REDACTED}; again:${REDACTED}.`);
+    expect(redactString("plain-words-9931-longer!")).toBe(`${REDACTED}!`);
+    expect(redact({ deep: [{ echo: value }] })).toEqual({ deep: [{ echo: REDACTED }] });
+    expect(() => withholdValues(["short"])).toThrow(/at least 8/);
+  });
+});
 
 describe("token families from the maintained rule set", () => {
   it("comes from gitleaks' rules, all of them compiled", () => {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ManagedProcess, spawnManaged } from "../../cli/local-stack/processes";
+import { PROJECT_ROOT } from "../../cli/wrangler";
 import { until } from "../edge/helpers/edge-process";
 import { freePort } from "../helpers/central-dev";
 import { BIN, runCli } from "../helpers/cli";
@@ -34,6 +35,13 @@ describe("npm start: the whole platform on one machine", () => {
 
   const cli = (args: string[]) => runCli(args, { env, timeoutMs: 120_000 });
 
+  /** `auraison intent submit --app <app> <task> --wait`, which must succeed. */
+  const submit = async (app: string, task: string) => {
+    const run = await cli(["intent", "submit", "--app", app, task, "--wait"]);
+    expect(run.code, run.stderr).toBe(0);
+    return run;
+  };
+
   it("comes up from a clean state and says what runs where, labelling the scripted model", async () => {
     port = await freePort();
     stack = await start();
@@ -50,15 +58,7 @@ describe("npm start: the whole platform on one machine", () => {
   let runId = "";
 
   it("runs an intent submitted from a second terminal, streaming its events to the end", async () => {
-    const submitted = await cli([
-      "intent",
-      "submit",
-      "--app",
-      "lab-notes",
-      "summarise the notebook",
-      "--wait",
-    ]);
-    expect(submitted.code, submitted.stderr).toBe(0);
+    const submitted = await submit("lab-notes", "summarise the notebook");
     expect(submitted.stdout).toContain("run_started");
     expect(submitted.stdout).toContain("tool_call_finished bash ok");
     expect(submitted.stdout).toContain("run_completed");
@@ -116,6 +116,19 @@ describe("npm start: the whole platform on one machine", () => {
     expect((await cli(["agents", "list"])).code).toBe(0);
   }, 120_000);
 
+  it("keeps tenant secrets: the stack has its own key-encryption key", async () => {
+    const set = await runCli(["secrets", "set", "LAB_TOKEN"], {
+      env,
+      input: "local-lab-token-0123",
+      timeoutMs: 60_000,
+    });
+    expect(set.code, set.stderr).toBe(0);
+    const list = await cli(["--json", "secrets", "list"]);
+    expect(JSON.parse(list.stdout)).toMatchObject([{ name: "LAB_TOKEN", apps: null }]);
+    expect(list.stdout).not.toContain("local-lab-token-0123");
+    expect(statSync(join(home, "gateway-kek.env")).mode & 0o777).toBe(0o600);
+  }, 60_000);
+
   it("runs a new app folder on the stack: app init, edge start finds the stack and runs on the labelled scripted model; a clean stop is offline at once", async () => {
     const dir = join(mkdtempSync(join(tmpdir(), "auraison-e2e-app-")), "my-app");
     expect((await cli(["app", "init", dir])).code).toBe(0);
@@ -132,13 +145,43 @@ describe("npm start: the whole platform on one machine", () => {
       expect(edge.output()).toContain(`central: the local stack at http://127.0.0.1:${port}`);
       expect(edge.output()).toMatch(/scripted\/my-app .*NOT a real model.*no model provider/);
       expect(existsSync(join(home, "keys", "edge-my-app.json"))).toBe(true);
-      const run = await cli(["intent", "submit", "--app", "my-app", "take an inventory", "--wait"]);
-      expect(run.code, run.stderr).toBe(0);
+      const run = await submit("my-app", "take an inventory");
       expect(run.stdout).toContain("tool_call_finished bash ok");
       expect(run.stdout).toContain("(Task received: take an inventory)");
       expect(await edge.stop("SIGINT", 60_000)).toBe(0);
       const agents = JSON.parse((await cli(["--json", "agents", "list"])).stdout);
       expect(agents).toContainEqual(expect.objectContaining({ app: "my-app", status: "offline" }));
+    } finally {
+      await edge.stop("SIGKILL", 0);
+    }
+  }, 240_000);
+
+  it("runs a reference application on the stack: edge start --app-dir examples/apps/dea joins it, its roles answer on the scripted model", async () => {
+    const edge = spawnManaged(
+      "dea",
+      process.execPath,
+      [BIN, "edge", "start", "--app-dir", join(PROJECT_ROOT, "examples", "apps", "dea")],
+      {
+        env: {
+          ...process.env,
+          ...env,
+          AURAISON_URL: "",
+          AURAISON_KEY: "",
+          // No judge model here: its one call fails and the scenario goes on.
+          DEA_JUDGE: `127.0.0.1:${await freePort()}`,
+        },
+      },
+    );
+    try {
+      await until(() => edge.output().includes("connected to central"), 90_000);
+      expect(edge.output()).toMatch(/scripted\/dea .*NOT a real model/);
+      const run = await submit("dea", "Is REQ-002 (holding force) met, and what is the evidence?");
+      expect(run.stdout).toContain("tool_call_finished bash ok");
+      expect(run.stdout).toContain("tool_call_finished judge_claim error");
+      expect(run.stdout).toContain("tool_call_finished write ok");
+      const report = join(home, "edge", "dea", "work", "reports", "REQ-002.md");
+      expect(readFileSync(report, "utf8")).toContain("Verdict: partly met");
+      expect(await edge.stop("SIGINT", 60_000)).toBe(0);
     } finally {
       await edge.stop("SIGKILL", 0);
     }

@@ -13,6 +13,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   timeoutMs?: number;
+  /** Written to the child's stdin, which is then closed (empty by default). */
+  input?: string;
 }
 
 /** Runs the real `auraison` binary in a child process. */
@@ -29,8 +31,9 @@ export function runNode(args: string[], options: RunOptions = {}): Promise<CliRe
     const child = spawn(process.execPath, args, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
     });
+    child.stdin.end(options.input ?? "");
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => {

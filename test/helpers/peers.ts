@@ -4,10 +4,12 @@ import { type ManagedProcess, spawnManaged } from "../../cli/local-stack/process
 
 /**
  * Real peers the adapter tests run against, installed by `npm run peers` (CI runs it) into
- * `.peers/`: Python packages (Ray, eclipse-zenoh) and the Zenoh router binary.
+ * `.peers/`: Python packages (Ray, eclipse-zenoh; ros-mcp apart) and the Zenoh router binary.
  */
 export const PEERS = resolve(".peers");
 export const PEERS_PYTHON = resolve(PEERS, "python");
+/** ros-mcp (ros-mcp-server) and FastMCP, for PYTHONPATH: apart from Ray's pins. */
+export const ROS_MCP_PYTHONPATH = resolve(PEERS, "ros-mcp");
 export const ZENOH_ROUTER = resolve(PEERS, "bin", "zenoh-router");
 
 export function requirePeer(path: string, what: string): string {

@@ -1,5 +1,13 @@
 import { resolve } from "node:path";
 import { type ManagedProcess, spawnManaged } from "../../cli/local-stack/processes";
+import {
+  AgentList,
+  type CentralClient,
+  isTerminal,
+  PATHS,
+  RunState,
+  runMachine,
+} from "../../contract";
 import { BIN } from "./cli";
 
 /** The sample app the repository ships, as the end-to-end tests run it. */
@@ -13,6 +21,8 @@ export function startSampleEdge(options: {
   /** A pi model (`provider/id`); default: the edge's own resolution (central's gateway). */
   model?: string;
   name?: string;
+  /** Another copy of the app folder (default: examples/apps/lab-notes). */
+  appDir?: string;
 }): ManagedProcess {
   return spawnManaged(
     options.name ?? "edge",
@@ -24,7 +34,7 @@ export function startSampleEdge(options: {
       "--app",
       "lab-notes",
       "--app-dir",
-      SAMPLE_APP,
+      options.appDir ?? SAMPLE_APP,
       "--agent-id",
       options.agentId,
       "--state",
@@ -56,4 +66,35 @@ export async function startDevStack(
     await new Promise((r) => setTimeout(r, 250));
   }
   return proc;
+}
+
+/** Waits until central lists the agent online (90 s), or fails with the agent's output. */
+export async function agentOnline(
+  admin: CentralClient,
+  agentId: string,
+  edge: ManagedProcess,
+): Promise<void> {
+  const until = Date.now() + 90_000;
+  for (;;) {
+    const { agents } = await admin.request("GET", PATHS.agents, AgentList);
+    if (agents.some((a) => a.agent_id === agentId && a.status === "online")) return;
+    if (edge.child.exitCode !== null || Date.now() > until)
+      throw new Error(`the edge agent did not come up:\n${edge.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Polls central until the run has ended (90 s), or fails with the agent's output. */
+export async function runEnded(
+  admin: CentralClient,
+  run: RunState,
+  edge: ManagedProcess,
+): Promise<RunState> {
+  const until = Date.now() + 90_000;
+  while (!isTerminal(runMachine, run.status)) {
+    if (Date.now() > until) throw new Error(`run still ${run.status}:\n${edge.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+    run = await admin.request("GET", `${PATHS.runs}/${run.run_id}`, RunState);
+  }
+  return run;
 }

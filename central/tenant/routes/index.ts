@@ -3,11 +3,15 @@ import { eventRoutes } from "./events";
 import { fleetRoutes } from "./fleet";
 import { governanceRoutes } from "./governance";
 import { runRoutes } from "./runs";
+import { sessionRoutes } from "./session";
+import { secretRoutes } from "./secrets";
 import type { TenantRoute } from "./types";
 
 /** Every route the tenant Durable Object serves. */
 export const TENANT_ROUTES: readonly TenantRoute[] = [
   ...governanceRoutes,
+  ...sessionRoutes,
+  ...secretRoutes,
   ...fleetRoutes,
   ...runRoutes,
   ...eventRoutes,

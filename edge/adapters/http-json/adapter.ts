@@ -2,20 +2,23 @@ import { Compile } from "typebox/compile";
 import { type JsonValue, parse, truncateText } from "../../../contract";
 import type { AdapterFactory, AdapterTool, ExecutionAdapter } from "../adapter";
 import { resultOf } from "../call";
-import { resolveReferenceMap } from "../references";
+import { checkReferenceMap, resolveReferenceMap, resolveUrl, runValues } from "../references";
 import { type HttpEndpoint, HttpJsonDeclaration } from "./declaration";
 
 /** Turns each declared endpoint of an HTTP/JSON service into a tool. */
-export const httpJsonAdapter: AdapterFactory = (declaration, { file, env }) => {
+export const httpJsonAdapter: AdapterFactory = (declaration, { file, env, secrets }) => {
   const d = parse(HttpJsonDeclaration, declaration, file);
-  const headers = resolveReferenceMap(d.headers, env, file, "headers");
+  const baseUrl = resolveUrl(d.base_url, env, file, "base_url");
+  // Headers resolve per call, so a run's tenant secrets reach them; checked now for typos.
+  checkReferenceMap(d.headers, env, secrets ?? [], file, "headers");
   const adapter: ExecutionAdapter = {
     kind: "http-json",
     name: d.name,
     tools: d.endpoints.map((endpoint) =>
       endpointTool(endpoint, {
-        baseUrl: d.base_url.replace(/\/+$/, ""),
-        headers,
+        baseUrl: baseUrl.replace(/\/+$/, ""),
+        headers: (runSecrets) =>
+          resolveReferenceMap(d.headers, runValues(env, runSecrets), file, "headers"),
         timeoutMs: d.timeout_ms,
         maxBytes: d.max_response_bytes,
       }),
@@ -26,7 +29,8 @@ export const httpJsonAdapter: AdapterFactory = (declaration, { file, env }) => {
 
 interface Connection {
   baseUrl: string;
-  headers: Record<string, string>;
+  /** The declared headers with their references resolved for one call. */
+  headers: (runSecrets: Readonly<Record<string, string>> | undefined) => Record<string, string>;
   timeoutMs: number;
   maxBytes: number;
 }
@@ -38,8 +42,9 @@ function endpointTool(endpoint: HttpEndpoint, connection: Connection): AdapterTo
     description: endpoint.description,
     input_schema: endpoint.input_schema,
     ...(endpoint.output_schema ? { output_schema: endpoint.output_schema } : {}),
-    async execute(args, { signal }) {
+    async execute(args, { signal, secrets }) {
       const { url, body } = buildRequest(endpoint, connection.baseUrl, args);
+      const headers = connection.headers(secrets);
       const timeout = AbortSignal.timeout(connection.timeoutMs);
       let response: Response;
       try {
@@ -48,7 +53,7 @@ function endpointTool(endpoint: HttpEndpoint, connection: Connection): AdapterTo
           headers: {
             accept: "application/json",
             ...(body === undefined ? {} : { "content-type": "application/json" }),
-            ...connection.headers,
+            ...headers,
           },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: signal ? AbortSignal.any([signal, timeout]) : timeout,

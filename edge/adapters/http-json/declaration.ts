@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { JsonObject, ToolName } from "../../../contract";
-import { AdapterName } from "../declaration";
+import { AdapterName, HttpUrl } from "../declaration";
 
 const PathTemplate = z
   .string()
@@ -22,7 +22,7 @@ export const HttpJsonDeclaration = z
   .strictObject({
     kind: z.literal("http-json"),
     name: AdapterName,
-    base_url: z.url({ protocol: /^https?$/ }),
+    base_url: HttpUrl,
     /** Values may reference the environment as ${NAME}, so secrets stay out of the file. */
     headers: z.record(z.string(), z.string()).default({}),
     timeout_ms: z.number().int().positive().max(600_000).default(30_000),

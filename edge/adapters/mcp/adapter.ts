@@ -19,7 +19,7 @@ import {
 import { AGENT_VERSION } from "../../version";
 import type { AdapterFactory, AdapterTool, ExecutionAdapter } from "../adapter";
 import { CallDeadline, errorText, resultOf } from "../call";
-import { resolveReferenceMap } from "../references";
+import { resolveReferenceMap, resolveReferences, resolveUrl } from "../references";
 import { McpDeclaration } from "./declaration";
 
 /**
@@ -46,11 +46,12 @@ export const mcpAdapter: AdapterFactory = (declaration, { file, env }) => {
         d.connect_timeout_ms,
         signal,
       );
+      const transport = connect();
       try {
-        await deadline.guard(() => next.connect(connect()));
+        await deadline.guard(() => next.connect(transport));
       } catch (error) {
         await next.close().catch(() => undefined);
-        throw error;
+        throw withServerOutput(error, transport);
       }
       next.onClose(() => {
         if (client === next) client = null;
@@ -131,6 +132,17 @@ function mcpTool(
   };
 }
 
+/**
+ * A stdio server that dies while connecting says why on its stderr (a missing module, a bad
+ * flag): its last lines go into the error, which "MCP connection closed" alone does not tell.
+ */
+function withServerOutput(error: unknown, transport: StdioTransport | StreamableHttpTransport) {
+  const stderr = transport instanceof StdioTransport ? transport.stderr.trim() : "";
+  if (stderr === "") return error;
+  const tail = stderr.split("\n").slice(-5).join("\n");
+  return new Error(`${errorText(error)}; the server's stderr ends:\n${truncateText(tail, 1_000)}`);
+}
+
 const INHERITED_ENV = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TMPDIR", "TZ"];
 
 /** The server's allow-list as a policy rule: it judges only this server's tools. */
@@ -161,7 +173,8 @@ function allowListRule(
 function transportOf(d: McpDeclaration, file: string, env: NodeJS.ProcessEnv) {
   if (d.transport === "http") {
     const headers = resolveReferenceMap(d.headers, env, file, "headers");
-    return () => new StreamableHttpTransport({ url: d.url, headers });
+    const url = resolveUrl(d.url, env, file, "url");
+    return () => new StreamableHttpTransport({ url, headers });
   }
   // A minimal environment, as the MCP SDK gives stdio servers: the agent's own variables (its
   // key, provider keys) are not the server's to read.
@@ -171,10 +184,11 @@ function transportOf(d: McpDeclaration, file: string, env: NodeJS.ProcessEnv) {
     if (value !== undefined) serverEnv[name] = value;
   }
   Object.assign(serverEnv, resolveReferenceMap(d.env, env, file, "env"));
+  const command = resolveReferences(d.command, env, file, "command");
   const cwd = d.cwd ? resolve(dirname(file), d.cwd) : undefined;
   return () =>
     new StdioTransport({
-      command: d.command,
+      command,
       args: d.args,
       env: serverEnv,
       inheritEnv: false,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ToolPattern } from "../../../contract";
-import { AdapterName, TimeoutMs } from "../declaration";
+import { AdapterName, HttpUrl, TimeoutMs } from "../declaration";
 
 const Common = {
   kind: z.literal("mcp"),
@@ -22,6 +22,7 @@ const Common = {
 const Stdio = z.strictObject({
   ...Common,
   transport: z.literal("stdio"),
+  /** May be a ${NAME} reference: the interpreter or binary differs between hosts. */
   command: z.string().min(1),
   args: z.array(z.string()).max(256).default([]),
   /** Added to a minimal environment (PATH, HOME, ...); values may be ${NAME} references. */
@@ -34,7 +35,7 @@ const Stdio = z.strictObject({
 const Http = z.strictObject({
   ...Common,
   transport: z.literal("http"),
-  url: z.url({ protocol: /^https?$/ }),
+  url: HttpUrl,
   /** Values may be ${NAME} references (a bearer token). */
   headers: z.record(z.string(), z.string()).default({}),
 });

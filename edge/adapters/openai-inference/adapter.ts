@@ -6,32 +6,41 @@ import type {
 import { type JsonValue, parse, truncateText } from "../../../contract";
 import type { AdapterFactory, AdapterTool } from "../adapter";
 import { CallDeadline, errorText, resultOf } from "../call";
-import { resolveReferences } from "../references";
+import { checkReferences, resolveReferences, resolveUrl, runValues } from "../references";
 import { type InferenceTool, OpenAiInferenceDeclaration } from "./declaration";
 
 const PROGRESS_CHARS = 2_000;
 
 /** Tools that ask a model on an OpenAI-compatible server (vLLM) and return its answer. */
-export const openAiInferenceAdapter: AdapterFactory = (declaration, { file, env }) => {
-  const d = parse(OpenAiInferenceDeclaration, declaration, file);
-  // The SDK's own retries would hide failures and stretch timeouts; a failed call is the
-  // model's to retry, with the reason in hand.
-  const client = new OpenAI({
-    baseURL: d.base_url,
-    apiKey: d.api_key ? resolveReferences(d.api_key, env, file, "api_key") : "unused",
-    maxRetries: 0,
-    timeout: 24 * 3_600_000,
-  });
+export const openAiInferenceAdapter: AdapterFactory = (declaration, { file, env, secrets }) => {
+  const parsed = parse(OpenAiInferenceDeclaration, declaration, file);
+  const d = { ...parsed, base_url: resolveUrl(parsed.base_url, env, file, "base_url") };
+  // The key resolves per call, so a run's tenant secrets reach it; checked now for typos.
+  if (d.api_key) checkReferences(d.api_key, env, secrets ?? [], file, "api_key");
+  // A client per call holds that call's key (the SDK only builds requests; fetch pools the
+  // connections). Its own retries would hide failures and stretch timeouts; a failed call is
+  // the model's to retry, with the reason in hand.
+  const clientFor: ClientFor = (runSecrets) =>
+    new OpenAI({
+      baseURL: d.base_url,
+      apiKey: d.api_key
+        ? resolveReferences(d.api_key, runValues(env, runSecrets), file, "api_key")
+        : "unused",
+      maxRetries: 0,
+      timeout: 24 * 3_600_000,
+    });
   return {
     kind: "openai-inference",
     name: d.name,
-    tools: d.tools.map((t) => inferenceTool(t, client, d)),
+    tools: d.tools.map((t) => inferenceTool(t, clientFor, d)),
   };
 };
 
+type ClientFor = (runSecrets: Readonly<Record<string, string>> | undefined) => OpenAI;
+
 function inferenceTool(
   t: InferenceTool,
-  client: OpenAI,
+  clientFor: ClientFor,
   d: OpenAiInferenceDeclaration,
 ): AdapterTool {
   const model = t.model ?? d.model;
@@ -50,7 +59,8 @@ function inferenceTool(
       },
       required: [t.prompt_arg],
     },
-    async execute(args, { signal, progress }) {
+    async execute(args, { signal, progress, secrets }) {
+      const client = clientFor(secrets);
       const deadline = new CallDeadline(
         `${model} at ${d.base_url}`,
         t.timeout_ms ?? d.timeout_ms,

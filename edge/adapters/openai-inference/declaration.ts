@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { JsonObject } from "../../../contract";
-import { AdapterName, DeclaredTool, InputSchema, TimeoutMs, uniqueTools } from "../declaration";
+import {
+  AdapterName,
+  DeclaredTool,
+  HttpUrl,
+  InputSchema,
+  TimeoutMs,
+  uniqueTools,
+} from "../declaration";
 
 const InferenceTool = z.strictObject({
   ...DeclaredTool,
@@ -34,7 +41,7 @@ export const OpenAiInferenceDeclaration = z
   .strictObject({
     kind: z.literal("openai-inference"),
     name: AdapterName,
-    base_url: z.url({ protocol: /^https?$/ }),
+    base_url: HttpUrl,
     /** Sent as the bearer token; write it as ${NAME}. */
     api_key: z.string().min(1).optional(),
     model: z.string().min(1).max(256),

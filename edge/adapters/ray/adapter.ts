@@ -1,7 +1,7 @@
 import { type JsonValue, parse, truncateText } from "../../../contract";
 import type { AdapterCallIdentity, AdapterFactory, AdapterTool } from "../adapter";
 import { CallDeadline, errorText, resultOf } from "../call";
-import { resolveReferenceMap } from "../references";
+import { resolveReferenceMap, resolveUrl } from "../references";
 import {
   type RayDeclaration,
   RayDeclaration as RayDeclarationSchema,
@@ -16,7 +16,7 @@ const METADATA_VALUE_CHARS = 4_000;
 export const rayAdapter: AdapterFactory = (declaration, { file, env }) => {
   const d = parse(RayDeclarationSchema, declaration, file);
   const client = new RayJobsClient(
-    d.address,
+    resolveUrl(d.address, env, file, "address"),
     resolveReferenceMap(d.headers, env, file, "headers"),
     d.request_timeout_ms,
   );
@@ -93,6 +93,21 @@ function jobTool(t: RayJobTool, client: RayJobsClient, d: RayDeclaration): Adapt
           `Ray job ${submissionId} ${info.status}${info.message ? `: ${truncateText(info.message, 2_000)}` : ""}${logs ? `\nlogs:\n${tail(logs, 2_000)}` : ""}`,
         );
       return resultOf({ ...outcome, result: lastJsonLine(logs) });
+    },
+    // The submission id is the call's identity, so the job a crashed agent left is found again.
+    async interrupted(_args, call) {
+      const submissionId = submissionIdOf(call);
+      let info: RayJobInfo;
+      try {
+        info = await client.info(submissionId);
+      } catch (error) {
+        if (/answered HTTP 404/.test(errorText(error)))
+          return `Ray has no job ${submissionId}: it was never submitted.`;
+        throw error;
+      }
+      if (TERMINAL.has(info.status))
+        return `The Ray job ${submissionId} had already ended (${info.status}).`;
+      return `The Ray job ${submissionId} it started was still ${info.status}; ${await stopJob(client, submissionId, d)}.`;
     },
   };
 }

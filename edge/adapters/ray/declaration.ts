@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { JsonObject } from "../../../contract";
-import { AdapterName, DeclaredTool, InputSchema, TimeoutMs, uniqueTools } from "../declaration";
+import {
+  AdapterName,
+  DeclaredTool,
+  HttpUrl,
+  InputSchema,
+  TimeoutMs,
+  uniqueTools,
+} from "../declaration";
 
 const RayJobTool = z.strictObject({
   ...DeclaredTool,
@@ -32,7 +39,7 @@ export const RayDeclaration = z
     kind: z.literal("ray"),
     name: AdapterName,
     /** The dashboard, e.g. http://127.0.0.1:8265. */
-    address: z.url({ protocol: /^https?$/ }),
+    address: HttpUrl,
     /** Sent with every request (a proxy's bearer token); values may be ${NAME} references. */
     headers: z.record(z.string(), z.string()).default({}),
     /** One REST request. */

@@ -3,7 +3,7 @@ import type { AdapterFactory, AdapterTool } from "../adapter";
 import { CallDeadline, resultOf } from "../call";
 import { collectingTool } from "../collect";
 import { resolveReferences } from "../references";
-import { GoalCancelled, RosbridgeClient } from "./client";
+import { GoalCancelled, goalIdOf, RosbridgeClient } from "./client";
 import { RosbridgeDeclaration, type RosbridgeTool } from "./declaration";
 
 const PROGRESS_CHARS = 2_000;
@@ -77,7 +77,7 @@ function rosTool(t: RosbridgeTool, client: RosbridgeClient, d: RosbridgeDeclarat
         name: t.tool,
         description: t.description,
         input_schema: t.input_schema,
-        async execute(args, { signal, progress }) {
+        async execute(args, { signal, progress, call }) {
           const deadline = new CallDeadline(`action ${t.action}`, timeoutMs, signal);
           let outcome: Awaited<ReturnType<RosbridgeClient["sendGoal"]>>;
           try {
@@ -88,6 +88,7 @@ function rosTool(t: RosbridgeTool, client: RosbridgeClient, d: RosbridgeDeclarat
               (feedback) => progress?.(truncateText(JSON.stringify(feedback), PROGRESS_CHARS)),
               deadline.signal,
               d.cancel_grace_ms,
+              call && goalIdOf(t.action, call),
             );
           } catch (error) {
             if (error instanceof GoalCancelled && deadline.aborted)
@@ -99,6 +100,11 @@ function rosTool(t: RosbridgeTool, client: RosbridgeClient, d: RosbridgeDeclarat
               `action ${t.action}: the goal ended ${outcome.status}${outcome.values === null ? "" : `: ${truncateText(JSON.stringify(outcome.values), 2_000)}`}`,
             );
           return resultOf({ status: outcome.status, result: outcome.values });
+        },
+        async interrupted(_args, call) {
+          const goalId = goalIdOf(t.action, call);
+          await client.cancelGoal(t.action, goalId, AbortSignal.timeout(d.connect_timeout_ms));
+          return `Asked rosbridge to cancel the goal it sent to ${t.action} (${goalId}).`;
         },
       };
   }

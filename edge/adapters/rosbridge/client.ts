@@ -1,5 +1,6 @@
 import WebSocket from "ws";
 import type { JsonValue } from "../../../contract";
+import type { AdapterCallIdentity } from "../adapter";
 import {
   type ClientOp,
   GOAL_STATUS,
@@ -108,6 +109,8 @@ export class RosbridgeClient {
   /**
    * Sends a goal and follows it to its result. When `signal` aborts, the goal is cancelled and
    * its final result awaited for up to `cancelGraceMs`; either way the call then rejects.
+   * `goalId` (see `goalIdOf`) names the goal so that it can be cancelled later by another
+   * connection; without it the goal gets the next id of this client.
    */
   async sendGoal(
     action: string,
@@ -116,9 +119,10 @@ export class RosbridgeClient {
     onFeedback: (values: JsonValue) => void,
     signal: AbortSignal,
     cancelGraceMs: number,
+    goalId?: string,
   ): Promise<GoalOutcome> {
     const socket = await this.connection(signal);
-    const id = this.id("send_action_goal", action);
+    const id = goalId ?? this.id("send_action_goal", action);
     const outcome = new Promise<GoalOutcome>((resolve, reject) => {
       this.pending.set(id, {
         onMessage: (message) => {
@@ -175,6 +179,17 @@ export class RosbridgeClient {
           ? `the goal ended ${final.status}`
           : "the connection was lost";
     throw new GoalCancelled(`action ${action}: goal cancelled (${after})`);
+  }
+
+  /**
+   * Asks rosbridge to cancel a goal by its id, whichever connection sent it: rosbridge keeps
+   * the goals of every client in one table (`SendActionGoal.client_handler_list`) and leaves a
+   * goal running when its client goes away. The cancelled goal's result goes to the connection
+   * that sent it, so nothing comes back here.
+   */
+  async cancelGoal(action: string, goalId: string, signal: AbortSignal): Promise<void> {
+    const socket = await this.connection(signal);
+    this.send(socket, { op: "cancel_action_goal", id: goalId, action });
   }
 
   async close(): Promise<void> {
@@ -311,6 +326,16 @@ export class RosbridgeClient {
     this.counter += 1;
     return `${op}:${name}:${this.counter}`;
   }
+}
+
+/**
+ * The id of the goal a tool call sends, from the call's identity (run, attempt, tool call), in
+ * roslibjs's `<op>:<name>:<n>` form: the same call always names the same goal, so a restarted
+ * agent can cancel the goal a crashed one left running.
+ */
+export function goalIdOf(action: string, call: AdapterCallIdentity): string {
+  const tool = call.tool_call_id.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
+  return `send_action_goal:${action}:auraison-${call.run_id}-${call.attempt}-${tool}`;
 }
 
 /** The goal was cancelled because the call was stopped. */

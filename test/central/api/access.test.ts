@@ -7,6 +7,7 @@ import {
   BOOTSTRAP_KEY,
   call,
   connectAgent,
+  giveKek,
   json,
   newKey,
   newTenant,
@@ -44,6 +45,7 @@ async function setup(name: string): Promise<Tenant> {
     viewer: (await newKey(admin, "viewer")).key,
     agent: (await newKey(admin, "agent")).key,
   };
+  await giveKek(tenant, "matrix-kek-".repeat(4));
   const agentId = `${name}-agent`;
   const agent = await connectAgent(keys.agent, tenant, agentId, {
     registration: { max_concurrency: 64 },
@@ -93,6 +95,17 @@ async function requestFor(
       return { path: "/v1/settings", body: { retry: { max_attempts: 4 } } };
     case "putGatewayConfig":
       return { path: "/v1/gateway/config", body: { cache: { ttl_s: 60 } } };
+    case "setSecret":
+      return { path: "/v1/secrets/MATRIX_TOKEN", body: { value: "matrix-value-0123" } };
+    case "removeSecret":
+      await json(
+        await call("PUT", "/v1/secrets/DOOMED", {
+          key: owner.keys.admin,
+          body: { value: "doomed-value-0123" },
+        }),
+        200,
+      );
+      return { path: "/v1/secrets/DOOMED" };
     case "getAgent":
       return { path: `/v1/agents/${owner.agentId}` };
     case "submitIntent":
@@ -142,6 +155,8 @@ const OK_STATUS: Record<string, number> = {
   submitIntent: 201,
   forkRun: 201,
   connectAgent: 426,
+  createSession: 201,
+  deleteSession: 204,
 };
 
 async function send(

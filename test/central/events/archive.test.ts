@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { gunzip } from "../../../central/events/archive";
 import { StoredEvent, uuidv7 } from "../../../contract";
-import { call, events, eventually, json, newKey, newTenant, putSettings } from "../support";
+import { advanceClock, call, events, json, newKey, newTenant, putSettings } from "../support";
 
 async function ingest(
   tenant: string,
@@ -44,13 +44,9 @@ describe("R2 archive", () => {
     });
     const stub = env.TENANT.getByName(tenant);
     // The timer seals every segment and prunes SQLite down to what is unsealed.
-    const keys = await eventually(
-      async () => {
-        const listed = await env.ARCHIVE.list({ prefix: `events/${tenant}/` });
-        return listed.objects.length === 3 ? listed.objects.map((o) => o.key) : undefined;
-      },
-      8_000,
-      "three sealed segments",
+    await advanceClock(tenant, 0);
+    const keys = (await env.ARCHIVE.list({ prefix: `events/${tenant}/` })).objects.map(
+      (o) => o.key,
     );
     expect(keys).toEqual([
       `events/${tenant}/000000000001-000000000010.ndjson.gz`,
@@ -62,17 +58,11 @@ describe("R2 archive", () => {
     expect(lines).toHaveLength(10);
     const first = StoredEvent.parse(JSON.parse(lines[0]!));
     expect(first).toMatchObject({ cursor: 1, event_id: sent[0]!.event_id });
-    await eventually(
-      async () => {
-        const live = await runInDurableObject(
-          stub,
-          (_a, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM events").one().n,
-        );
-        return live === 0;
-      },
-      8_000,
-      "pruning",
+    const live = await runInDurableObject(
+      stub,
+      (_a, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM events").one().n,
     );
+    expect(live).toBe(0);
 
     // New events stay in SQLite; the cursor API reads R2 then SQLite without a gap.
     await putSettings(admin, {

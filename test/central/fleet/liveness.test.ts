@@ -1,17 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { call, connectAgent, eventually, json, newKey, newTenant, putSettings } from "../support";
+import {
+  advanceClock,
+  call,
+  connectAgent,
+  eventually,
+  json,
+  newKey,
+  newTenant,
+  putSettings,
+} from "../support";
 
 describe("heartbeats and agent status", () => {
   it("marks a silent agent degraded, then disconnected (closing its socket), then offline after the grace period; a heartbeat brings it back", async () => {
     const { tenant, admin } = await newTenant("hb");
     await putSettings(admin, {
       heartbeat: {
-        interval_ms: 600,
+        interval_ms: 60_000,
         degraded_after: 1,
         disconnected_after: 3,
-        offline_grace_ms: 1_000,
+        offline_grace_ms: 100_000,
       },
-      dispatch: { lease_ms: 5_000 },
+      dispatch: { lease_ms: 120_000 },
     });
     const key = (await newKey(admin, "agent")).key;
     const agent = await connectAgent(key, tenant, "sleepy");
@@ -22,13 +31,22 @@ describe("heartbeats and agent status", () => {
           200,
         )
       ).agents[0]!.status;
-    await eventually(async () => (await status()) === "degraded", 5_000, "degraded");
+    // Each step leaves a margin of seconds to the next threshold: real time passes too.
+    await advanceClock(tenant, 50_000);
+    expect(await status()).toBe("online");
+    await advanceClock(tenant, 20_000);
+    expect(await status()).toBe("degraded");
     agent.send({ type: "heartbeat", status: "online", running: [], outbox_pending: 0 });
     await eventually(async () => (await status()) === "online", 3_000, "back online");
-    await eventually(async () => (await status()) === "degraded", 5_000, "degraded again");
-    expect((await agent.waitClosed(6_000)).code).toBe(4008);
+    await advanceClock(tenant, 70_000);
+    expect(await status()).toBe("degraded");
+    await advanceClock(tenant, 120_000);
+    expect((await agent.waitClosed()).code).toBe(4008);
     expect(await status()).toBe("disconnected");
-    await eventually(async () => (await status()) === "offline", 5_000, "offline");
+    await advanceClock(tenant, 90_000);
+    expect(await status()).toBe("disconnected");
+    await advanceClock(tenant, 20_000);
+    expect(await status()).toBe("offline");
     await connectAgent(key, tenant, "sleepy");
     expect(await status()).toBe("online");
   });

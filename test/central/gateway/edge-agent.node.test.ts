@@ -4,16 +4,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ManagedProcess } from "../../../cli/local-stack/processes";
 import {
-  AgentList,
   CentralClient,
   EventsPage,
   IntentAccepted,
   PATHS,
-  RunState,
   type StoredEvent,
 } from "../../../contract";
 import { type CentralDev, createKey } from "../../helpers/central-dev";
-import { startSampleEdge } from "../../helpers/platform-processes";
+import { agentOnline, runEnded, startSampleEdge } from "../../helpers/platform-processes";
 import { type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
 import { gatewayTenant, SECRETS, startGatewayDev } from "./gateway-dev";
 
@@ -52,14 +50,7 @@ describe("an edge agent on the gateway, end to end", () => {
       state: join(root, "edge"),
       central: { url: central.url, key: agentKey },
     });
-    const until = Date.now() + 90_000;
-    for (;;) {
-      const { agents } = await admin.request("GET", PATHS.agents, AgentList);
-      if (agents.some((a) => a.agent_id === "host-gw.lab-notes" && a.status === "online")) break;
-      if (edge.child.exitCode !== null || Date.now() > until)
-        throw new Error(`the edge agent did not come up:\n${edge.output()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await agentOnline(admin, "host-gw.lab-notes", edge);
   }, 180_000);
 
   afterAll(async () => {
@@ -85,13 +76,7 @@ describe("an edge agent on the gateway, end to end", () => {
       targets: [{ app: "lab-notes" }],
     });
     const runId = accepted.run.run_id;
-    let run = accepted.run;
-    const until = Date.now() + 90_000;
-    while (!["completed", "failed", "cancelled"].includes(run.status)) {
-      if (Date.now() > until) throw new Error(`run still ${run.status}:\n${edge!.output()}`);
-      await new Promise((r) => setTimeout(r, 250));
-      run = await admin.request("GET", `${PATHS.runs}/${runId}`, RunState);
-    }
+    const run = await runEnded(admin, accepted.run, edge!);
     expect(run.status, edge!.output()).toBe("completed");
     expect(run.result).toContain("three notes");
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { type RunList, uuidv7 } from "../../../contract";
 import {
+  advanceClock,
   call,
   connectAgent,
-  eventually,
   FAST,
   json,
   newKey,
@@ -70,8 +70,8 @@ describe("central follows a run an edge started", () => {
 
 describe("a queued run waits for its target, and times out when none comes", () => {
   it("says what it waits for, and fails with queue_timeout under the tenant's settings", async () => {
-    const { admin } = await newTenant("wait");
-    await putSettings(admin, { ...FAST, dispatch: { ...FAST.dispatch, queue_timeout_ms: 1_000 } });
+    const { tenant, admin } = await newTenant("wait");
+    await putSettings(admin, { ...FAST, dispatch: { ...FAST.dispatch, queue_timeout_ms: 60_000 } });
     const accepted = await submit(admin, { targets: [{ app: "labnotes-typo" }] });
     expect(accepted.run).toMatchObject({
       status: "pending",
@@ -79,12 +79,13 @@ describe("a queued run waits for its target, and times out when none comes", () 
       waiting: { reason: "no_agent" },
     });
     expect(Date.parse(accepted.run.waiting!.until!)).toBe(
-      Date.parse(accepted.run.waiting!.since!) + 1_000,
+      Date.parse(accepted.run.waiting!.since!) + 60_000,
     );
-    const failed = await eventually(async () => {
-      const run = await runState(admin, accepted.run.run_id);
-      return run.status === "failed" ? run : undefined;
-    }, 6_000);
+    await advanceClock(tenant, 50_000);
+    expect((await runState(admin, accepted.run.run_id)).status).toBe("pending");
+    await advanceClock(tenant, 10_100);
+    const failed = await runState(admin, accepted.run.run_id);
+    expect(failed.status).toBe("failed");
     expect(failed.error).toMatchObject({ category: "timeout", reason: "queue_timeout" });
     expect(failed.error!.message).toContain("app labnotes-typo");
     expect(failed.waiting).toBeNull();

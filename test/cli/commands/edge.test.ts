@@ -80,6 +80,28 @@ describe("auraison edge run", { timeout: 120_000 }, () => {
     });
   });
 
+  it("exits 1 naming an adapter that cannot start and why, without a stack trace", async () => {
+    const app = makeApp({
+      adapters: {
+        ros: {
+          kind: "mcp",
+          name: "ros",
+          transport: "stdio",
+          command: process.execPath,
+          args: [
+            "-e",
+            "console.error(\"ModuleNotFoundError: No module named 'fastmcp'\"); process.exit(1)",
+          ],
+        },
+      },
+    });
+    const result = await edgeRun(app, [{ text: "never" }], ["hi"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^auraison: adapters failed to start: ros \(mcp\): .*; the server's stderr ends:\nModuleNotFoundError: No module named 'fastmcp'\n$/,
+    );
+  });
+
   it("goes through the running agent's socket when there is one", async () => {
     const app = makeApp();
     const steps: FauxStep[] = [{ text: "answered by the agent" }];

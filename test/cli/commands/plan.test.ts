@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -93,5 +93,45 @@ describe("auraison plan pddl", () => {
     );
     expect(limited.code).toBe(1);
     expect(limited.stderr).toContain("no plan within the limits (expansions) after 3 expansions");
+  });
+
+  it("plans over an app's skills with --skills: their domains merged, each step with the skills that do it", async () => {
+    const app = join(PROJECT_ROOT, "examples", "apps", "ar4-physical-ai");
+    const r = await plan(
+      "--skills",
+      join(app, "skills"),
+      "--problem",
+      join(app, "pddl", "problem.pddl"),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^plan: 4 actions, cost 4\n\s+1\. \(pick blue red\) {2}\[pick\]\n\s+2\. \(place blue pad3\) {2}\[place\]/,
+    );
+
+    const skills = join(dir, "skills");
+    const skill = (name: string, pddl: string) => file(join("skills", name, "domain.pddl"), pddl);
+    mkdirSync(join(skills, "a"), { recursive: true });
+    mkdirSync(join(skills, "b"), { recursive: true });
+    skill(
+      "a",
+      "(define (domain d) (:predicates (p ?x)) (:action a :parameters (?x) :precondition (p ?x) :effect (not (p ?x))))",
+    );
+    skill(
+      "b",
+      "(define (domain d) (:predicates (p ?x ?y)) (:action b :parameters () :precondition () :effect ()))",
+    );
+    const problem = file(
+      "d-problem.pddl",
+      "(define (problem q) (:domain d) (:objects o) (:init (p o)) (:goal (not (p o))))",
+    );
+    const disagree = await plan("--skills", skills, "--problem", problem);
+    expect(disagree.code).toBe(2);
+    expect(disagree.stderr).toContain("skills 'a' and 'b' declare predicate 'p' differently");
+    const neither = await plan("--problem", problem);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain("give one of --domain <file> or --skills <dir>");
+    const empty = await plan("--skills", join(dir, "nope"), "--problem", problem);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/cannot read .*nope/);
   });
 });

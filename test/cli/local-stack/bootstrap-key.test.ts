@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { resolveBootstrapKey } from "../../../cli/local-stack/bootstrap-key";
+import { resolveBootstrapKey, resolveGatewayKek } from "../../../cli/local-stack/bootstrap-key";
 
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `auraison-dev-${name}-`));
 
@@ -44,5 +44,17 @@ describe("the local bootstrap key", () => {
     expect(() => resolveBootstrapKey(home, { AURAISON_BOOTSTRAP_KEY: "short" }, project)).toThrow(
       /shorter than 32/,
     );
+  });
+
+  it("has a key-encryption key beside it for tenant secrets, generated once and reused", () => {
+    const home = temp("home");
+    const project = temp("project");
+    const kek = resolveGatewayKek(home, {}, project);
+    expect(kek.source).toBe("generated");
+    expect(kek.key.length).toBeGreaterThanOrEqual(32);
+    const saved = join(home, "gateway-kek.env");
+    expect(statSync(saved).mode & 0o777).toBe(0o600);
+    expect(readFileSync(saved, "utf8")).toBe(`AURAISON_GATEWAY_KEK=${kek.key}\n`);
+    expect(resolveGatewayKek(home, {}, project)).toMatchObject({ source: "saved", key: kek.key });
   });
 });

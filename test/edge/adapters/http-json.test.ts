@@ -157,6 +157,32 @@ describe("HTTP/JSON adapter", () => {
     );
   });
 
+  it("resolves headers per call: a run's tenant secrets before the environment", async () => {
+    const tools = httpJsonAdapter(declaration(), {
+      file: "lab-api.json",
+      env: { LAB_TOKEN: "from-host" },
+      secrets: ["LAB_TOKEN"],
+    }).tools;
+    const got = await tools[0]!.execute({ id: "s-1" }, { secrets: { LAB_TOKEN: "t0ken" } });
+    expect(got.output).toMatchObject({ id: "s-1" });
+    expect(seen.at(-1)?.auth).toBe("Bearer t0ken");
+    // Without a run secret of that name, the host's environment answers.
+    await expect(tools[0]!.execute({ id: "s-1" }, {})).rejects.toThrow(/HTTP 401/);
+    expect(seen.at(-1)?.auth).toBe("Bearer from-host");
+    // A declared secret that neither the run nor the host has fails the call, naming it.
+    const declaredOnly = httpJsonAdapter(declaration(), {
+      file: "lab-api.json",
+      env: {},
+      secrets: ["LAB_TOKEN"],
+    }).tools;
+    await expect(declaredOnly[0]!.execute({ id: "s-1" }, {})).rejects.toThrow(
+      /LAB_TOKEN is not set/,
+    );
+    expect(
+      await declaredOnly[0]!.execute({ id: "s-2" }, { secrets: { LAB_TOKEN: "t0ken" } }),
+    ).toMatchObject({ output: { id: "s-2" } });
+  });
+
   it("loads <app>/adapters/*.json and rejects unknown kinds and shadowed built-ins", () => {
     const app = makeApp({ adapters: { "lab-api": declaration() } });
     const adapters = loadAdapters(`${app.dir}/adapters`, ADAPTER_KINDS, env);

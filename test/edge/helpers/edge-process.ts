@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 import type { AgentEvent } from "../../../contract";
 import { RpcClient } from "../../../edge/rpc/client";
 import { answers } from "../../../edge/rpc/server";
@@ -114,5 +115,37 @@ export async function until<T>(
     if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error("timed out");
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * A crash mid-run on the real `edge start`: starts a run, SIGKILLs the agent once `cutWhen`
+ * holds (a tool call's remote work is under way), runs `afterCrash` (to look at what the crash
+ * left), then starts the agent again on the same state and waits for the resumed run to end.
+ * Returns the run's id and every event of it.
+ */
+export async function crashMidRun(
+  app: TestApp,
+  steps: FauxStep[],
+  cutWhen: (events: AgentEvent[]) => boolean | Promise<boolean>,
+  afterCrash: (events: AgentEvent[]) => Promise<void> = async () => {},
+): Promise<{ runId: string; events: AgentEvent[] }> {
+  const first = await startEdge(app, steps);
+  let second: EdgeProcess | undefined;
+  try {
+    const { run_id } = await first.client.startRun({ prompt: "crash in the middle" });
+    const ofRun = () => readOutbox(app.stateDir).filter((e) => e.run_id === run_id);
+    await until(() => cutWhen(ofRun()), 60_000);
+    await first.signal("SIGKILL");
+    await afterCrash(ofRun());
+    second = await startEdge(app, steps);
+    const resumed = second;
+    await until(async () => (await resumed.client.run(run_id)).finished_at !== null, 60_000);
+    expect(await resumed.signal("SIGTERM")).toBe(0);
+    return { runId: run_id, events: ofRun() };
+  } finally {
+    for (const edge of [first, second])
+      if (edge && edge.child.exitCode === null && edge.child.signalCode === null)
+        await edge.signal("SIGKILL");
   }
 }

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ContractValidationError } from "../../../contract";
-import { loadAppFolder } from "../../../edge/config/app-folder";
 import { resolveModelSettings } from "../../../edge/models/resolve";
 import { loadScriptedScenario } from "../../../edge/models/scripted";
 import { EdgeRuntime } from "../../../edge/runtime";
+import { openExampleApp } from "../../helpers/example-app";
 import { ofKind, runTask } from "../helpers/runtime";
 
 const SAMPLE = resolve("examples/apps/lab-notes");
@@ -18,26 +18,9 @@ describe("the scripted demo model", () => {
   });
 
   async function sampleRuntime() {
-    const root = mkdtempSync(join(tmpdir(), "edge-scripted-"));
-    const folder = loadAppFolder({ app: "lab-notes", appDir: SAMPLE });
-    const models = resolveModelSettings({
-      app: "lab-notes",
-      gateway: null,
-      fallback: {},
-      env: {},
-      scripted: { scenario: folder.scripted!, skillsDir: folder.skillsDir! },
-    });
-    const runtime = await EdgeRuntime.open({
-      app: "lab-notes",
-      agentId: "host-1.lab-notes",
-      tenant: "lab",
-      stateDir: join(root, "state"),
-      workdir: join(root, "work"),
-      appDir: SAMPLE,
-      models,
-    });
-    open.push(runtime);
-    return { runtime, models, workdir: join(root, "work") };
+    const app = await openExampleApp("lab-notes");
+    open.push(app.runtime);
+    return app;
   }
 
   it("is what the sample app runs on when no provider is configured", async () => {

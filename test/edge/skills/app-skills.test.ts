@@ -77,6 +77,34 @@ describe("app skills", () => {
     expect(skills.map((s) => s.pddl)).toEqual([domain, domain]);
   });
 
+  it("reads the params a skill's intents take from params.schema.json, refusing one that is no schema", () => {
+    const app = makeApp({ skills: { "trace-req": skill("trace-req"), odd: skill("odd") } });
+    const schema = {
+      type: "object",
+      properties: { requirement: { type: "string", pattern: "^REQ-\\d+$" } },
+      required: ["requirement"],
+      additionalProperties: false,
+    };
+    writeFileSync(
+      join(app.dir, "skills", "trace-req", "params.schema.json"),
+      JSON.stringify(schema),
+    );
+    writeFileSync(join(app.dir, "skills", "odd", "params.schema.json"), "[1, 2]");
+    expect(() => loadAppSkills(`${app.dir}/skills`, "lab-notes")).toThrow(
+      /odd\/params\.schema\.json: a JSON Schema object is expected/,
+    );
+    writeFileSync(join(app.dir, "skills", "odd", "params.schema.json"), "{ not json");
+    expect(() => loadAppSkills(`${app.dir}/skills`, "lab-notes")).toThrow(
+      /odd\/params\.schema\.json: not JSON/,
+    );
+    writeFileSync(join(app.dir, "skills", "odd", "params.schema.json"), "{}");
+    const skills = loadAppSkills(`${app.dir}/skills`, "lab-notes");
+    expect(skills.map((s) => [s.name, s.params])).toEqual([
+      ["odd", {}],
+      ["trace-req", schema],
+    ]);
+  });
+
   it("loads the app's skills into every run's pi session", async () => {
     const app = makeApp({ skills: { "notes-summary": skill("notes-summary") } });
     let prompt = "";

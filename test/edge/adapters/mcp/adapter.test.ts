@@ -108,11 +108,31 @@ describe("mcp adapter (@modelcontextprotocol/server-everything)", () => {
     await expect(startAdapters([down])).rejects.toThrow(
       /adapters failed to start: everything \(mcp\)/,
     );
+    // A server that dies while connecting (its command a reference, resolved at start): its
+    // last stderr lines say why.
+    const dies = mcpAdapter(
+      stdio({
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the declaration's own ${NAME} syntax
+        command: "${MCP_NODE:-/nonexistent/node}",
+        args: [
+          "-e",
+          "console.error('loading'); console.error('No module named fastmcp'); process.exit(1)",
+        ],
+      }),
+      { file: "x.json", env: { ...env, MCP_NODE: process.execPath } },
+    );
+    await expect(startAdapters([dies])).rejects.toThrow(
+      /everything \(mcp\): .*; the server's stderr ends:\nloading\nNo module named fastmcp$/,
+    );
     expect(declarationIssues(mcpAdapter, stdio({ transport: "ws" }), env)).toEqual(["transport"]);
     expect(declarationIssues(mcpAdapter, stdio({ allowed_tools: ["bad name!"] }), env)).toEqual([
       "allowed_tools[0]",
     ]);
     expect(() => mcpAdapter(stdio(), { file: "x.json", env: {} })).toThrow(/LAB_MARKER is not set/);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the declaration's own ${NAME} syntax
+    expect(declarationIssues(mcpAdapter, stdio({ command: "${MCP_NODE}" }), env)).toEqual([
+      "command",
+    ]);
   });
 
   it("in a run: calls are tool_call events through the policy hook; the allow-list blocks; cancel stops a call", async () => {

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openAiInferenceAdapter } from "../../../../edge/adapters/openai-inference/adapter";
 import type { EdgeRuntime } from "../../../../edge/runtime";
+import { fakeVllm } from "../../../helpers/fake-vllm";
 import { makeApp, ofKind, openRuntime } from "../../helpers/runtime";
 import { declarationIssues, runAndCancelWhen, until } from "../helpers";
-import { fakeVllm } from "./fake-vllm";
 
 const ACTION = JSON.stringify({ dx: 0.01, dy: -0.02, dz: 0, gripper: "close" });
 
@@ -95,6 +95,29 @@ describe("openai-inference adapter (an OpenAI-compatible server standing in for 
         },
       ],
     });
+  });
+
+  it("takes its key per call: a run's tenant secret before the host's variable", async () => {
+    const vla = openAiInferenceAdapter(declaration({ stream: false }), {
+      file: "vla.json",
+      env,
+      secrets: ["VLLM_KEY"],
+    }).tools[0]!;
+    await vla.execute({ prompt: "pick" }, { secrets: { VLLM_KEY: "k-from-central" } });
+    expect(vllm.requests.at(-1)!.authorization).toBe("Bearer k-from-central");
+    await vla.execute({ prompt: "pick" }, {});
+    expect(vllm.requests.at(-1)!.authorization).toBe("Bearer k-123");
+    const declaredOnly = openAiInferenceAdapter(declaration(), {
+      file: "vla.json",
+      env: {},
+      secrets: ["VLLM_KEY"],
+    }).tools[0]!;
+    await expect(declaredOnly.execute({ prompt: "pick" }, {})).rejects.toThrow(
+      /VLLM_KEY is not set/,
+    );
+    expect(() => openAiInferenceAdapter(declaration(), { file: "vla.json", env: {} })).toThrow(
+      /VLLM_KEY is not set/,
+    );
   });
 
   it("answers without streaming when the declaration says so", async () => {

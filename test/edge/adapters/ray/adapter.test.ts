@@ -6,6 +6,7 @@ import type { ManagedProcess } from "../../../../cli/local-stack/processes";
 import { rayAdapter } from "../../../../edge/adapters/ray/adapter";
 import type { EdgeRuntime } from "../../../../edge/runtime";
 import { ISOLATED, PEERS_PYTHON, pythonEnv, startPeer, tcpToUnix } from "../../../helpers/peers";
+import { crashMidRun } from "../../helpers/edge-process";
 import { makeApp, ofKind, openRuntime } from "../../helpers/runtime";
 import { declarationIssues, runAndCancelWhen } from "../helpers";
 
@@ -176,6 +177,40 @@ describe("ray adapter (real Ray head, Jobs API)", { timeout: 180_000 }, () => {
     await expect(t.ray_long!.execute({}, {})).rejects.toThrow(
       /Ray job auraison-\S+ timed out after 6000 ms; the job was stopped \(STOPPED\)/,
     );
+  });
+
+  it("after a crash (SIGKILL) mid-job, the restarted agent stops the job the call left running", async () => {
+    const app = makeApp({ adapters: { cluster: declaration() } });
+    let id = "";
+    const { events } = await crashMidRun(
+      app,
+      [{ tool: "ray_long", args: {} }, { text: "the sweep was interrupted" }],
+      async (evs) => {
+        const started = ofKind(evs, "tool_call_started")[0];
+        if (!started) return false;
+        id = `auraison-${started.run_id}-${started.attempt}-${started.payload.tool_call_id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+        return ofKind(evs, "tool_call_progress").some((e) => /step \d/.test(e.payload.partial));
+      },
+      async () => {
+        // Nothing stopped the job: the agent died with the call.
+        await new Promise((r) => setTimeout(r, 1_000));
+        expect((await rayJob(id)).status).toBe("RUNNING");
+      },
+    );
+    expect((await rayJob(id)).status).toBe("STOPPED");
+    const interrupted = ofKind(events, "tool_call_finished").map((e) => e.payload);
+    expect(interrupted).toHaveLength(1);
+    expect(interrupted[0]).toMatchObject({ tool: "ray_long", error_type: "interrupted" });
+    expect(interrupted[0]!.error_message).toContain(
+      `The Ray job ${id} it started was still RUNNING; the job was stopped (STOPPED).`,
+    );
+    // The model is told too, in the call's result.
+    expect(
+      ofKind(events, "message").some(
+        (e) => e.payload.role === "tool" && e.payload.text.includes("the job was stopped"),
+      ),
+    ).toBe(true);
+    expect(ofKind(events, "run_completed")).toHaveLength(1);
   });
 
   it("refuses bad declarations with the field at fault, and names an unreachable dashboard", async () => {

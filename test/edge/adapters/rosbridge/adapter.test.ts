@@ -1,9 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { rosbridgeAdapter } from "../../../../edge/adapters/rosbridge/adapter";
 import type { EdgeRuntime } from "../../../../edge/runtime";
+import { FakeRosbridge } from "../../../helpers/fake-rosbridge";
+import { crashMidRun } from "../../helpers/edge-process";
 import { makeApp, ofKind, openRuntime } from "../../helpers/runtime";
 import { adapterHarness, declarationIssues, runAndCancelWhen, until } from "../helpers";
-import { FakeRosbridge } from "./fake-rosbridge";
 
 let ros: FakeRosbridge;
 beforeAll(async () => {
@@ -255,6 +256,38 @@ describe("rosbridge adapter (against a protocol-level rosbridge server)", () => 
         env: {},
       }),
     ).toThrow(/ROS_HOST is not set/);
+  });
+
+  it("after a crash (SIGKILL) mid-goal, the restarted agent cancels the goal the call left running", async () => {
+    const app = makeApp({ adapters: { arm: declaration({ timeout_ms: 60_000 }) } });
+    const { events } = await crashMidRun(
+      app,
+      [{ tool: "ros_navigate", args: { pose: { x: 3 } } }, { text: "navigation interrupted" }],
+      (evs) => ofKind(evs, "tool_call_progress").some((e) => e.payload.tool === "ros_navigate"),
+      async () => {
+        // rosbridge keeps a goal whose client went away.
+        await new Promise((r) => setTimeout(r, 300));
+        expect(ros.activeGoals).toBe(1);
+      },
+    );
+    const goal = ros.ops("send_action_goal").at(-1)!;
+    const started = ofKind(events, "tool_call_started")[0]!;
+    expect(goal.id).toBe(
+      `send_action_goal:/navigate:auraison-${started.run_id}-${started.attempt}-${started.payload.tool_call_id.replace(/[^A-Za-z0-9_-]/g, "_")}`,
+    );
+    expect(ros.ops("cancel_action_goal").at(-1)).toEqual({
+      op: "cancel_action_goal",
+      id: goal.id,
+      action: "/navigate",
+    });
+    expect(ros.activeGoals).toBe(0);
+    const finished = ofKind(events, "tool_call_finished").map((e) => e.payload);
+    expect(finished).toHaveLength(1);
+    expect(finished[0]).toMatchObject({ tool: "ros_navigate", error_type: "interrupted" });
+    expect(finished[0]!.error_message).toContain(
+      `Asked rosbridge to cancel the goal it sent to /navigate (${goal.id}).`,
+    );
+    expect(ofKind(events, "run_completed")).toHaveLength(1);
   });
 
   it("in a run: feedback becomes tool_call_progress, and cancelling the run cancels the goal", async () => {

@@ -3,60 +3,37 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type ManagedProcess } from "../../../../cli/local-stack/processes";
 import { zenohAdapter } from "../../../../edge/adapters/zenoh/adapter";
 import type { EdgeRuntime } from "../../../../edge/runtime";
-import { pythonEnv, requirePeer, startPeer, ZENOH_ROUTER } from "../../../helpers/peers";
+import { fakeVllm } from "../../../helpers/fake-vllm";
+import { startZenohPython, startZenohRouter } from "../../../helpers/zenoh";
 import { makeApp, ofKind, openRuntime } from "../../helpers/runtime";
 import { adapterHarness, declarationIssues, runAndCancelWhen } from "../helpers";
-import { fakeVllm } from "../openai-inference/fake-vllm";
 
 /**
  * Against real Zenoh: a router (the zenoh runtime with the official remote-api plugin, built
  * from crates by `npm run peers`) and a Python peer on eclipse-zenoh serving queryables (one in
  * front of an OpenAI-compatible server standing in for vLLM), a subscriber and a publisher.
  */
-let router: ManagedProcess;
+let router: Awaited<ReturnType<typeof startZenohRouter>>;
 let peer: ManagedProcess;
 let vllm: Awaited<ReturnType<typeof fakeVllm>>;
 let locator = "";
-let [tcp, ws] = [0, 0];
-/** The router, on the same ports each time it is started. */
-const startRouter = () =>
-  startPeer(
-    "zenoh-router",
-    requirePeer(ZENOH_ROUTER, "the Zenoh router"),
-    [
-      JSON.stringify({
-        mode: "router",
-        listen: { endpoints: [`tcp/127.0.0.1:${tcp}`] },
-        scouting: { multicast: { enabled: false }, gossip: { enabled: false } },
-        plugins: { remote_api: { websocket_port: `127.0.0.1:${ws}` } },
-      }),
-    ],
-    { ready: "zenoh-router ready" },
-  );
 beforeAll(async () => {
   vllm = await fakeVllm((body) => {
     const obs = JSON.parse(String((body.messages as Array<{ content: string }>)[0]!.content));
     return { text: JSON.stringify({ dx: obs.gripper_open ? 0.05 : 0, gripper: "close" }) };
   });
-  [tcp, ws] = [await freePort(), await freePort()];
-  router = await startRouter();
-  peer = await startPeer(
-    "zenoh-peer",
-    "python3",
-    [
-      resolve("test/peers/zenoh/vla_queryable.py"),
-      "--router",
-      `tcp/127.0.0.1:${tcp}`,
-      "--vllm",
-      vllm.url,
-    ],
-    { env: pythonEnv(), ready: /^ready$/m },
-  );
-  locator = `ws/127.0.0.1:${ws}`;
+  router = await startZenohRouter();
+  peer = await startZenohPython("zenoh-peer", resolve("test/peers/zenoh/vla_queryable.py"), [
+    "--router",
+    router.endpoint,
+    "--vllm",
+    vllm.url,
+  ]);
+  locator = router.locator;
 }, 60_000);
 afterAll(async () => {
   await peer?.stop();
-  await router?.stop();
+  await router?.proc.stop();
   await vllm?.close();
 });
 
@@ -250,11 +227,11 @@ describe("zenoh adapter (real router and eclipse-zenoh peer)", { timeout: 60_000
   it("says when the router did not take a put, and reconnects once it is back", async () => {
     const tools = open({ connect_timeout_ms: 1_000 });
     await tools.robot_cmd!.execute({ robot: "r1" }, {});
-    await router.stop();
+    await router.proc.stop();
     await expect(tools.robot_cmd!.execute({ robot: "r1" }, {})).rejects.toThrow(
       /the zenoh router did not confirm the put: Remote api request timeout/,
     );
-    router = await startRouter();
+    router = await startZenohRouter(router.ports);
     expect((await tools.robot_cmd!.execute({ robot: "r1" }, {})).output).toEqual({
       put: true,
       key_expr: "robot/cmd/r1",

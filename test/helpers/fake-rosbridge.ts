@@ -11,6 +11,8 @@ export interface FakeAction {
   result: Json;
   /** GoalStatus of the result: 4 succeeded (default), 6 aborted. */
   status?: number;
+  /** Called when the result is sent (not when the goal is cancelled): the robot got there. */
+  onResult?: () => void;
 }
 
 /**
@@ -18,6 +20,10 @@ export interface FakeAction {
  * not install here), but the frames a ROS 2 rosbridge_server sends for topics, services and
  * actions, including `status` errors, failed service responses and cancelled goals. Every frame
  * a client sends is recorded so tests can assert the wire format.
+ *
+ * Goals behave as rosbridge_library's SendActionGoal handles them: one table of goals by id
+ * for all clients, so `cancel_action_goal` from any connection cancels a goal, and a goal goes
+ * on when the client that sent it goes away (its feedback and result then reach nobody).
  */
 export class FakeRosbridge {
   readonly received: Frame[] = [];
@@ -25,7 +31,8 @@ export class FakeRosbridge {
     string,
     (args: Json) => { result: boolean; values: Json } | "never"
   >();
-  readonly actions = new Map<string, FakeAction>();
+  /** Action servers by name: a fixed behaviour, or one made from each goal's arguments. */
+  readonly actions = new Map<string, FakeAction | ((goal: Json) => FakeAction)>();
   /** Message types this fake "knows"; subscribing to another type gets a status error. */
   readonly knownTypes = new Set([
     "sensor_msgs/msg/JointState",
@@ -41,15 +48,7 @@ export class FakeRosbridge {
     server.on("connection", (socket) => {
       this.subscribers.set(socket, new Map());
       socket.on("message", (data) => this.handle(socket, JSON.parse(String(data)) as Frame));
-      socket.on("close", () => {
-        this.subscribers.delete(socket);
-        // rosbridge cancels the goals of a client that went away.
-        for (const [id, goal] of this.goals)
-          if (goal.socket === socket) {
-            clearInterval(goal.timer);
-            this.goals.delete(id);
-          }
-      });
+      socket.on("close", () => this.subscribers.delete(socket));
     });
   }
 
@@ -81,20 +80,23 @@ export class FakeRosbridge {
     return this.received.filter((f) => f.op === op);
   }
 
-  /** Drops every connection, as a crashing rosbridge would. */
+  /** Drops every connection, as a crashing rosbridge would: its action clients end with it. */
   dropConnections(): void {
+    for (const goal of this.goals.values()) clearInterval(goal.timer);
+    this.goals.clear();
     for (const socket of this.subscribers.keys()) socket.terminate();
   }
 
   async close(): Promise<void> {
-    for (const goal of this.goals.values()) clearInterval(goal.timer);
     this.dropConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
   private handle(socket: WebSocket, frame: Frame): void {
     this.received.push(frame);
-    const send = (f: Record<string, Json>) => socket.send(JSON.stringify(f));
+    const send = (f: Record<string, Json>, to = socket) => {
+      if (to.readyState === to.OPEN) to.send(JSON.stringify(f));
+    };
     switch (frame.op) {
       case "advertise":
         return;
@@ -111,11 +113,20 @@ export class FakeRosbridge {
           });
           return;
         }
-        this.subscribers.get(socket)?.set(String(frame.id), String(frame.topic));
+        // rosbridge keys a client's subscriptions by topic and id; the id is optional.
+        this.subscribers.get(socket)?.set(`${frame.topic} ${frame.id ?? ""}`, String(frame.topic));
         return;
-      case "unsubscribe":
-        this.subscribers.get(socket)?.delete(String(frame.id));
+      case "unsubscribe": {
+        // Without an id, every subscription of this client to the topic ends.
+        const subs = this.subscribers.get(socket);
+        for (const key of subs?.keys() ?? [])
+          if (
+            key === `${frame.topic} ${frame.id}` ||
+            (frame.id === undefined && subs!.get(key) === frame.topic)
+          )
+            subs!.delete(key);
         return;
+      }
       case "call_service": {
         const handler = this.services.get(String(frame.service));
         if (!handler) {
@@ -139,9 +150,9 @@ export class FakeRosbridge {
         return;
       }
       case "send_action_goal": {
-        const action = this.actions.get(String(frame.action));
+        const server = this.actions.get(String(frame.action));
         const id = String(frame.id);
-        if (!action) {
+        if (!server) {
           send({
             op: "status",
             level: "error",
@@ -150,6 +161,7 @@ export class FakeRosbridge {
           });
           return;
         }
+        const action = typeof server === "function" ? server(frame.args ?? null) : server;
         let sent = 0;
         const timer = setInterval(() => {
           if (sent < action.feedback.length) {
@@ -164,6 +176,7 @@ export class FakeRosbridge {
           clearInterval(timer);
           this.goals.delete(id);
           const status = action.status ?? 4;
+          action.onResult?.();
           send({
             op: "action_result",
             id,
@@ -182,14 +195,17 @@ export class FakeRosbridge {
         if (!goal) return;
         clearInterval(goal.timer);
         this.goals.delete(id);
-        send({
-          op: "action_result",
-          id,
-          action: String(frame.action),
-          values: null,
-          status: 5,
-          result: true,
-        });
+        send(
+          {
+            op: "action_result",
+            id,
+            action: String(frame.action),
+            values: null,
+            status: 5,
+            result: true,
+          },
+          goal.socket,
+        );
         return;
       }
     }

@@ -1,0 +1,57 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the declarations' own ${NAME} syntax
+import { describe, expect, it } from "vitest";
+import { ContractValidationError } from "../../../contract";
+import { httpJsonAdapter } from "../../../edge/adapters/http-json/adapter";
+import { resolveReferences, resolveUrl } from "../../../edge/adapters/references";
+import { declarationIssues } from "./helpers";
+
+describe("${NAME} references in adapter declarations", () => {
+  const resolve = (value: string, env: NodeJS.ProcessEnv) =>
+    resolveReferences(value, env, "arm.json", "url");
+
+  it("take values from the environment, or the default after :- when the name is unset", () => {
+    expect(resolve("ws://${ROS_HOST}:9090", { ROS_HOST: "10.0.0.7" })).toBe("ws://10.0.0.7:9090");
+    expect(resolve("${ROS_URL:-ws://127.0.0.1:9090}", {})).toBe("ws://127.0.0.1:9090");
+    expect(resolve("${ROS_URL:-ws://127.0.0.1:9090}", { ROS_URL: "ws://robot:9090" })).toBe(
+      "ws://robot:9090",
+    );
+    expect(resolve("${EMPTY:-}x", {})).toBe("x");
+  });
+
+  it("stop the agent naming the file, field and variable when a name without default is unset", () => {
+    try {
+      resolve("Bearer ${LAB_TOKEN}", {});
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ContractValidationError);
+      expect((error as ContractValidationError).issues).toEqual([
+        {
+          path: "url",
+          expected: "environment variable LAB_TOKEN",
+          message: "LAB_TOKEN is not set",
+          code: "missing_env",
+        },
+      ]);
+      expect(String(error)).toContain("arm.json");
+    }
+  });
+});
+
+describe("URL fields with references", () => {
+  it("resolve, then must still be http(s) URLs, else the agent stops naming the field", () => {
+    expect(resolveUrl("http://${VLLM:-127.0.0.1:8000}/v1", {}, "vla.json", "base_url")).toBe(
+      "http://127.0.0.1:8000/v1",
+    );
+    expect(() =>
+      resolveUrl("${VLLM_URL}", { VLLM_URL: "ftp://x" }, "vla.json", "base_url"),
+    ).toThrow(/base_url.*"ftp:\/\/x" \(resolved from "\$\{VLLM_URL\}"\) is not an http\(s\) URL/s);
+    expect(
+      declarationIssues(httpJsonAdapter, {
+        kind: "http-json",
+        name: "x",
+        base_url: "x://${H}",
+        endpoints: [],
+      }),
+    ).toContain("base_url");
+  });
+});
