@@ -273,7 +273,7 @@ export const GATEWAY_ROUTES: readonly WorkerRoute[] = [
     summary:
       "OpenAI-compatible chat completions through the model gateway (streaming with `stream: true`)",
     description:
-      "`model` is an alias (routed by the tenant's rules) or a provider's model. Any provider can answer: Anthropic ones are translated both ways, tool calls, streams, `cache_control` breakpoints, `reasoning_effort` (as adaptive thinking at that effort) and `json_schema` response formats (as structured output) included; custom tools and `allowed_tools` go to OpenAI providers unchanged. The key may also come as `x-api-key`.",
+      "`model` is an alias (routed by the tenant's rules) or a provider's model. Any provider can answer: Anthropic ones are translated both ways, tool calls, streams, `cache_control` breakpoints, `reasoning_effort` (as a thinking budget) and `json_schema` response formats (as structured output) included; custom tools and `allowed_tools` go to OpenAI providers unchanged. The key may also come as `x-api-key`.",
     ok: {
       description: "A chat.completion, or a text/event-stream of chat.completion.chunk events",
       schema: z.looseObject({ id: z.string(), object: z.string(), choices: z.array(z.unknown()) }),
@@ -286,7 +286,7 @@ export const GATEWAY_ROUTES: readonly WorkerRoute[] = [
     summary:
       "Anthropic-compatible Messages through the model gateway (streaming with `stream: true`)",
     description:
-      "Any provider can answer: OpenAI-style ones are translated both ways (`output_config` effort and format included). The key may come as `x-api-key` (what Anthropic clients send) or as a bearer token.",
+      "Any provider can answer: OpenAI-style ones are translated both ways (thinking budgets and `output_config` effort as `reasoning_effort`, its format as `response_format`). The key may come as `x-api-key` (what Anthropic clients send) or as a bearer token.",
     ok: {
       description: "A message, or a text/event-stream of Messages stream events",
       schema: z.looseObject({ id: z.string(), type: z.string(), content: z.array(z.unknown()) }),

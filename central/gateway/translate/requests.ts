@@ -52,15 +52,28 @@ function parseArguments(text: string, path: string): unknown {
   }
 }
 
-/** OpenAI's reasoning effort as Anthropic's output effort (Anthropic has no "minimal"). */
-const TO_ANTHROPIC_EFFORT: Record<Exclude<ReasoningEffort, "none">, string> = {
-  minimal: "low",
-  low: "low",
-  medium: "medium",
-  high: "high",
-  xhigh: "xhigh",
-  max: "max",
+/**
+ * OpenAI's reasoning effort as an Anthropic thinking budget. Budgeted thinking is what every
+ * thinking Claude model takes (adaptive thinking and `output_config.effort` only the newest).
+ */
+const THINKING_BUDGET: Record<Exclude<ReasoningEffort, "none">, number> = {
+  minimal: 1_024,
+  low: 2_048,
+  medium: 8_192,
+  high: 16_384,
+  xhigh: 32_768,
+  max: 65_536,
 };
+/** Anthropic's smallest thinking budget. */
+const MIN_THINKING = 1_024;
+
+/** An Anthropic thinking setting as OpenAI's reasoning effort (the nearest budget). */
+function effortOf(thinking: { type: string; budget_tokens?: unknown }): ReasoningEffort | null {
+  if (thinking.type === "adaptive") return "medium";
+  if (thinking.type !== "enabled" || typeof thinking.budget_tokens !== "number") return null;
+  const budget = thinking.budget_tokens;
+  return budget < 4_096 ? "low" : budget < 16_384 ? "medium" : "high";
+}
 
 /** The names of the tools an `allowed_tools` choice lets the model call. */
 function allowedNames(tools: Record<string, unknown>[]): Set<string> {
@@ -76,7 +89,7 @@ function allowedNames(tools: Record<string, unknown>[]): Set<string> {
  * OpenAI Chat Completions → Anthropic Messages. System and developer messages become `system`
  * blocks and every part's `cache_control` is kept, so prompt caching works for OpenAI-dialect
  * callers (the edge) too; tool results become `tool_result` blocks in a user turn; consecutive
- * turns of one role merge. `reasoning_effort` becomes adaptive thinking at that effort and a
+ * turns of one role merge. `reasoning_effort` becomes a thinking budget for that effort and a
  * `json_schema` response format becomes Anthropic's structured output.
  */
 export function openAiToAnthropic(
@@ -218,8 +231,19 @@ export function openAiToAnthropic(
   const effort = req.reasoning_effort;
   if (effort === "none") out.thinking = { type: "disabled" };
   else if (effort) {
-    out.thinking = { type: "adaptive" };
-    config.effort = TO_ANTHROPIC_EFFORT[effort];
+    const maxTokens = out.max_tokens as number;
+    if (maxTokens <= MIN_THINKING)
+      throw new UnsupportedRequest(
+        "reasoning_effort",
+        `Anthropic thinks with at least ${MIN_THINKING} tokens: max_tokens must be above that`,
+      );
+    out.thinking = {
+      type: "enabled",
+      budget_tokens: Math.min(THINKING_BUDGET[effort], maxTokens - 1),
+    };
+    // A thinking Claude takes no sampling settings (temperature 1 and top_p from 0.95 only).
+    delete out.temperature;
+    delete out.top_p;
   }
   const format = req.response_format;
   if (format?.type === "json_schema")
@@ -384,7 +408,8 @@ export function anthropicToOpenAi(
   }
   if (req.metadata?.user_id) out.user = req.metadata.user_id;
   const config = req.output_config;
-  if (config?.effort) out.reasoning_effort = config.effort;
+  const effort = config?.effort ?? (req.thinking ? effortOf(req.thinking) : null);
+  if (effort) out.reasoning_effort = effort;
   if (config?.format)
     out.response_format = {
       type: "json_schema",

@@ -160,6 +160,7 @@ describe("the official openai client", () => {
       stream: true,
       stream_options: { include_usage: true },
       reasoning_effort: "high",
+      max_completion_tokens: 20_000,
       messages: [
         {
           role: "system",
@@ -184,8 +185,7 @@ describe("the official openai client", () => {
     expect(usage?.prompt_tokens_details?.cached_tokens).toBe(3_900);
     expect(anthropicUpstream.calls.at(-1)!.body).toMatchObject({
       system: [{ type: "text", text: "You run the lab.", cache_control: CACHE }],
-      thinking: { type: "adaptive" },
-      output_config: { effort: "high" },
+      thinking: { type: "enabled", budget_tokens: 16_384 },
       tools: [{ name: TOOL.name, input_schema: PARAMETERS }],
     });
   });

@@ -153,23 +153,37 @@ describe("OpenAI chat → Anthropic messages", () => {
     expect(out.tools?.[0]).toMatchObject({ name: "lab_get_sample", cache_control: mark });
   });
 
-  it("passes reasoning effort as adaptive thinking and a json_schema format as structured output", () => {
+  it("passes reasoning effort as a thinking budget and a json_schema format as structured output", () => {
     const schema = { type: "object", properties: { mass_g: { type: "number" } } };
     const out = openAiToAnthropic(
       {
         model: "auto",
         messages: [{ role: "user", content: "Mass?" }],
-        reasoning_effort: "minimal",
+        reasoning_effort: "medium",
+        temperature: 0.2,
         response_format: { type: "json_schema", json_schema: { name: "mass", schema } },
       },
       "claude-sonnet-4-5",
-      2048,
+      20_000,
     );
-    expect(out.thinking).toEqual({ type: "adaptive" });
-    expect(out.output_config).toEqual({
-      effort: "low",
-      format: { type: "json_schema", schema },
-    });
+    expect(out.thinking).toEqual({ type: "enabled", budget_tokens: 8_192 });
+    // A thinking Claude takes no temperature.
+    expect(out).not.toHaveProperty("temperature");
+    expect(out.output_config).toEqual({ format: { type: "json_schema", schema } });
+    // The budget stays under the output cap, and a cap too small to think in is refused.
+    const capped = openAiToAnthropic(
+      { model: "auto", messages: [{ role: "user", content: "Mass?" }], reasoning_effort: "high" },
+      "m",
+      4_000,
+    );
+    expect(capped.thinking).toEqual({ type: "enabled", budget_tokens: 3_999 });
+    expect(() =>
+      openAiToAnthropic(
+        { model: "auto", messages: [{ role: "user", content: "Mass?" }], reasoning_effort: "low" },
+        "m",
+        1_000,
+      ),
+    ).toThrow(/reasoning_effort/);
     const off = openAiToAnthropic(
       { model: "auto", messages: [{ role: "user", content: "Mass?" }], reasoning_effort: "none" },
       "m",
@@ -365,6 +379,17 @@ describe("Anthropic messages → OpenAI chat", () => {
       { role: "system", content: "Answer in JSON." },
     ]);
     expect(out.reasoning_effort).toBe("high");
+    const budgeted = anthropicToOpenAi(
+      {
+        model: "claude",
+        max_tokens: 20_000,
+        messages: [{ role: "user", content: "Check S-1." }],
+        thinking: { type: "enabled", budget_tokens: 10_000 },
+      },
+      "gpt-5",
+      { maxTokensField: "max_completion_tokens", usageInStream: true },
+    );
+    expect(budgeted.reasoning_effort).toBe("medium");
     expect(out.response_format).toEqual({
       type: "json_schema",
       json_schema: { name: "output", schema, strict: true },
