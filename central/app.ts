@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { Failure, HEADERS } from "../contract";
 import { honoPath } from "./api/route";
 import { ROUTES } from "./api/routes";
+import { unknownModelPath } from "./gateway/routes";
 import { settleBodyAfter } from "./http/body";
 import { failureResponse } from "./http/errors";
 import { createLogger } from "./log";
@@ -65,6 +66,7 @@ for (const path of new Set(WORKER_ROUTES.map((r) => r.route.path))) {
 const tenantPaths = ROUTES.filter((r) => r.served === "tenant").map((r) => r.route.path);
 for (const path of new Set(tenantPaths.filter((p) => !p.startsWith("/v1/"))))
   app.all(honoPath(path), forwardToTenant);
+for (const pattern of unknownModelPath.patterns) app.all(pattern, unknownModelPath.handle);
 
 app
   .all("/v1/*", forwardToTenant)

@@ -130,7 +130,7 @@ const CLAIMS: Claim[] = [
     needle: "chat/completions",
   },
   {
-    pattern: /^auraison gateway (apply|show|status)/,
+    pattern: /^auraison gateway (apply|show|status|prices)/,
     test: "test/cli/commands/gateway.test.ts",
     needle: '"gateway"',
   },

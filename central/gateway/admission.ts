@@ -1,6 +1,7 @@
 import type {
   LimitRefusal,
   ModelAttempt,
+  ModelCall,
   ModelRoute,
   ProviderConfig,
   ResilienceSettings,
@@ -37,6 +38,8 @@ export interface UpstreamCandidate {
 export interface AdmitRequest {
   secret: string;
   dialect: Dialect;
+  /** What the call does, for its event: chat (completions, messages, responses), embeddings... */
+  operation: ModelCall["operation"];
   /** The model name the caller asked for. */
   requested: string;
   stream: boolean;
@@ -65,6 +68,7 @@ export interface Attribution {
 
 export interface Ticket {
   callId: string;
+  operation: ModelCall["operation"];
   admittedAt: number;
   reservationId: string | null;
   attribution: Attribution;

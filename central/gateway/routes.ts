@@ -1,7 +1,9 @@
+import type { ModelInfo } from "@anthropic-ai/sdk/resources/models";
 import { z } from "zod";
 import {
   AttributionHeaders,
   Failure,
+  GatewayModelList,
   HEADERS,
   LimitRefusal,
   PATHS,
@@ -9,11 +11,10 @@ import {
 } from "../../contract";
 import { createLogger } from "../log";
 import { type WorkerContext, type WorkerRoute, workerRoute } from "../worker/route";
+import { ENDPOINTS, type Endpoint } from "./call/endpoints";
 import { handleCall } from "./call/handle-call";
 import { callerKey } from "./call/inbound";
-import { AnthropicMessagesRequest } from "./dialects/anthropic";
 import { type Dialect, errorResponse } from "./dialects/errors";
-import { OpenAiChatRequest } from "./dialects/openai";
 
 /**
  * The model gateway's API, served by the Worker itself: OpenAI's chat completions, Anthropic's
@@ -73,6 +74,105 @@ function errors(schema: z.ZodType, ...codes: number[]) {
 
 const CALL_CODES = [400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504];
 
+/** A model call's route: its endpoint's schema, answered by `handleCall`, errors in its dialect. */
+function callRoute(
+  endpoint: Endpoint,
+  config: {
+    operationId: string;
+    path: string;
+    summary: string;
+    description: string;
+    ok: { description: string; schema: z.ZodType; streams: boolean };
+  },
+): WorkerRoute {
+  const { dialect, schema } = ENDPOINTS[endpoint];
+  const ok = config.ok;
+  return workerRoute(
+    CALLERS,
+    {
+      operationId: config.operationId,
+      method: "post",
+      path: config.path,
+      tags: ["models"],
+      summary: config.summary,
+      description: config.description,
+      request: {
+        headers: AttributionHeaders,
+        body: { required: true, content: { "application/json": { schema } } },
+      },
+      responses: {
+        200: {
+          description: ok.description,
+          headers: responseHeaders,
+          content: {
+            "application/json": { schema: ok.schema },
+            ...(ok.streams ? { "text/event-stream": { schema: z.string() } } : {}),
+          },
+        },
+        ...errors(dialect === "openai" ? OpenAiError : AnthropicError, ...CALL_CODES),
+      },
+    },
+    (c) => guarded(dialect, () => handleCall(c, endpoint, log), c),
+    { refuse: refuseIn(dialect) },
+  );
+}
+
+/**
+ * The providers' own API namespaces: a path under one that the gateway does not serve is
+ * answered 404 in the caller's dialect (an SDK then reports it as NotFoundError), not by the
+ * platform's API.
+ */
+const MODEL_NAMESPACES = [
+  "/v1/chat/*",
+  "/v1/completions",
+  "/v1/complete",
+  "/v1/messages/*",
+  "/v1/responses/*",
+  "/v1/embeddings/*",
+  "/v1/models/*",
+  "/v1/audio/*",
+  "/v1/images/*",
+  "/v1/moderations",
+  "/v1/files",
+  "/v1/files/*",
+  "/v1/uploads/*",
+  "/v1/batches",
+  "/v1/batches/*",
+  "/v1/fine_tuning/*",
+  "/v1/assistants",
+  "/v1/assistants/*",
+  "/v1/threads",
+  "/v1/threads/*",
+  "/v1/vector_stores",
+  "/v1/vector_stores/*",
+  "/v1/conversations",
+  "/v1/conversations/*",
+  "/v1/realtime/*",
+];
+
+/** Anthropic's paths, or a caller that says it speaks Anthropic's API, get Anthropic's error. */
+function callerDialect(c: WorkerContext): Dialect {
+  const path = new URL(c.req.url).pathname;
+  return c.req.header("anthropic-version") !== undefined ||
+    path.startsWith("/v1/messages") ||
+    path === "/v1/complete"
+    ? "anthropic"
+    : "openai";
+}
+
+export const unknownModelPath = {
+  patterns: MODEL_NAMESPACES,
+  handle: (c: WorkerContext) =>
+    errorResponse(
+      callerDialect(c),
+      new Failure(
+        404,
+        "unknown_url",
+        `the gateway serves no ${c.req.method} ${new URL(c.req.url).pathname}`,
+      ),
+    ),
+};
+
 const log = createLogger({ component: "gateway" });
 
 /** Any failure inside a call is still answered in the caller's dialect. */
@@ -109,24 +209,40 @@ async function listModels(c: WorkerContext): Promise<Response> {
       const models = await c.env.TENANT.getByName(tenant).gatewayModels(secret);
       if (!models) throw new Failure(401, "invalid_api_key", "unknown or revoked API key");
       const ids = [
-        ...models.aliases.map((a) => ({ id: a.name, owner: "auraison" })),
-        ...models.models.map((m) => ({ id: `${m.provider}/${m.model}`, owner: m.provider })),
+        ...models.aliases.map((a) => ({ ...a, id: a.name, owner: "auraison" })),
+        ...models.models.map((m) => ({ ...m, id: `${m.provider}/${m.model}`, owner: m.provider })),
       ];
       if (anthropic)
         return c.json({
-          data: ids.map((m) => ({
-            type: "model",
-            id: m.id,
-            display_name: m.id,
-            created_at: "1970-01-01T00:00:00Z",
-          })),
+          data: ids.map(
+            (m): ModelInfo => ({
+              type: "model",
+              id: m.id,
+              display_name: m.id,
+              created_at: "1970-01-01T00:00:00Z",
+              max_input_tokens: m.contextWindow,
+              max_tokens: m.maxOutputTokens,
+              capabilities: null,
+              deprecated_at: null,
+              lifecycle: "active",
+              line: null,
+              retires_at: null,
+            }),
+          ),
           has_more: false,
           first_id: ids[0]?.id ?? null,
           last_id: ids.at(-1)?.id ?? null,
         });
       return c.json({
         object: "list",
-        data: ids.map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.owner })),
+        data: ids.map((m): GatewayModelList["data"][number] => ({
+          id: m.id,
+          object: "model",
+          created: 0,
+          owned_by: m.owner,
+          context_window: m.contextWindow,
+          max_output_tokens: m.maxOutputTokens,
+        })),
       });
     },
     c,
@@ -151,81 +267,68 @@ const responseHeaders = {
 };
 
 export const GATEWAY_ROUTES: readonly WorkerRoute[] = [
-  workerRoute(
-    CALLERS,
-    {
-      operationId: "chatCompletions",
-      method: "post",
-      path: PATHS.chatCompletions,
-      tags: ["models"],
-      summary:
-        "OpenAI-compatible chat completions through the model gateway (streaming with `stream: true`)",
-      description:
-        "`model` is an alias (routed by the tenant's rules) or a provider's model. Any provider can answer: Anthropic ones are translated both ways, tool calls and streams included. The key may also come as `x-api-key`.",
-      request: {
-        headers: AttributionHeaders,
-        body: { required: true, content: { "application/json": { schema: OpenAiChatRequest } } },
-      },
-      responses: {
-        200: {
-          description: "A chat.completion, or a text/event-stream of chat.completion.chunk events",
-          headers: responseHeaders,
-          content: {
-            "application/json": {
-              schema: z.looseObject({
-                id: z.string(),
-                object: z.string(),
-                choices: z.array(z.unknown()),
-              }),
-            },
-            "text/event-stream": { schema: z.string() },
-          },
-        },
-        ...errors(OpenAiError, ...CALL_CODES),
-      },
+  callRoute("chat", {
+    operationId: "chatCompletions",
+    path: PATHS.chatCompletions,
+    summary:
+      "OpenAI-compatible chat completions through the model gateway (streaming with `stream: true`)",
+    description:
+      "`model` is an alias (routed by the tenant's rules) or a provider's model. Any provider can answer: Anthropic ones are translated both ways, tool calls, streams, `cache_control` breakpoints, `reasoning_effort` (as a thinking budget) and `json_schema` response formats (as structured output) included; custom tools and `allowed_tools` go to OpenAI providers unchanged. The key may also come as `x-api-key`.",
+    ok: {
+      description: "A chat.completion, or a text/event-stream of chat.completion.chunk events",
+      schema: z.looseObject({ id: z.string(), object: z.string(), choices: z.array(z.unknown()) }),
+      streams: true,
     },
-    (c) => guarded("openai", () => handleCall(c, "openai", log), c),
-    { refuse: refuseIn("openai") },
-  ),
-  workerRoute(
-    CALLERS,
-    {
-      operationId: "messages",
-      method: "post",
-      path: PATHS.messages,
-      tags: ["models"],
-      summary:
-        "Anthropic-compatible Messages through the model gateway (streaming with `stream: true`)",
-      description:
-        "Any provider can answer: OpenAI-style ones are translated both ways. The key may come as `x-api-key` (what Anthropic clients send) or as a bearer token.",
-      request: {
-        headers: AttributionHeaders,
-        body: {
-          required: true,
-          content: { "application/json": { schema: AnthropicMessagesRequest } },
-        },
-      },
-      responses: {
-        200: {
-          description: "A message, or a text/event-stream of Messages stream events",
-          headers: responseHeaders,
-          content: {
-            "application/json": {
-              schema: z.looseObject({
-                id: z.string(),
-                type: z.string(),
-                content: z.array(z.unknown()),
-              }),
-            },
-            "text/event-stream": { schema: z.string() },
-          },
-        },
-        ...errors(AnthropicError, ...CALL_CODES),
-      },
+  }),
+  callRoute("messages", {
+    operationId: "messages",
+    path: PATHS.messages,
+    summary:
+      "Anthropic-compatible Messages through the model gateway (streaming with `stream: true`)",
+    description:
+      "Any provider can answer: OpenAI-style ones are translated both ways (thinking budgets and `output_config` effort as `reasoning_effort`, its format as `response_format`). The key may come as `x-api-key` (what Anthropic clients send) or as a bearer token.",
+    ok: {
+      description: "A message, or a text/event-stream of Messages stream events",
+      schema: z.looseObject({ id: z.string(), type: z.string(), content: z.array(z.unknown()) }),
+      streams: true,
     },
-    (c) => guarded("anthropic", () => handleCall(c, "anthropic", log), c),
-    { refuse: refuseIn("anthropic") },
-  ),
+  }),
+  callRoute("count_tokens", {
+    operationId: "countTokens",
+    path: PATHS.countTokens,
+    summary: "Anthropic's token count for a Messages request (what Claude Code calls)",
+    description:
+      "Routed like a message to the same model; only Anthropic providers answer (others in the chain are skipped). Admitted, rate-limited and logged like any call (operation `count_tokens`), and costs nothing.",
+    ok: {
+      description: "The request's input tokens",
+      schema: z.looseObject({ input_tokens: z.number().int() }),
+      streams: false,
+    },
+  }),
+  callRoute("responses", {
+    operationId: "responses",
+    path: PATHS.responses,
+    summary: "OpenAI's Responses API through the model gateway (streaming with `stream: true`)",
+    description:
+      "For clients that speak only Responses (Codex). Only OpenAI-style providers answer, unchanged (others in the chain are skipped); answers are never served from the response cache. A response stored at one provider (`previous_response_id`) exists only there: keep such chains on an alias with one candidate.",
+    ok: {
+      description: "A response object, or a text/event-stream of Responses events",
+      schema: z.looseObject({ id: z.string(), object: z.string(), output: z.array(z.unknown()) }),
+      streams: true,
+    },
+  }),
+  callRoute("embeddings", {
+    operationId: "embeddings",
+    path: PATHS.embeddings,
+    summary: "OpenAI-compatible embeddings through the model gateway",
+    description:
+      "Only OpenAI-style providers answer (others in the chain are skipped); input tokens are priced at the model's input price and counted against budgets like any call (operation `embeddings`).",
+    ok: {
+      description: "A list of embeddings",
+      schema: z.looseObject({ object: z.literal("list"), data: z.array(z.unknown()) }),
+      streams: false,
+    },
+  }),
   workerRoute(
     READERS,
     {
@@ -234,23 +337,13 @@ export const GATEWAY_ROUTES: readonly WorkerRoute[] = [
       path: PATHS.models,
       tags: ["models"],
       summary:
-        "The aliases and models this tenant may ask for (OpenAI's list format; Anthropic's with `anthropic-version`)",
+        "The aliases and models this tenant may ask for, with their context windows and output limits (OpenAI's list format; Anthropic's, with `max_input_tokens` and `max_tokens`, with `anthropic-version`)",
       responses: {
         200: {
           description: "Models",
           content: {
             "application/json": {
-              schema: z.object({
-                object: z.literal("list"),
-                data: z.array(
-                  z.object({
-                    id: z.string(),
-                    object: z.literal("model"),
-                    created: z.number(),
-                    owned_by: z.string(),
-                  }),
-                ),
-              }),
+              schema: GatewayModelList,
             },
           },
         },

@@ -1,4 +1,6 @@
+import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
+import { pricesFromLiteLlm } from "../../central/gateway/pricing/litellm";
 import {
   type CentralClient,
   GatewayConfig,
@@ -6,6 +8,8 @@ import {
   GatewayConfigView,
   GatewayStatus,
   PATHS,
+  type PriceTable,
+  type ProviderConfig,
   parse,
 } from "../../contract";
 import { centralClient, globals } from "../context";
@@ -46,6 +50,52 @@ export function readGatewayConfigFile(
     );
   parse(GatewayConfig, config, file);
   return config as GatewayConfigInput;
+}
+
+/** The catalogue's prefix for a provider's models, where LiteLLM lists them under one. */
+function cataloguePrefix(provider: ProviderConfig): string | null {
+  switch (provider.kind) {
+    case "openai":
+    case "anthropic":
+      return provider.kind;
+    case "workers-ai":
+      return "cloudflare";
+    case "ai-gateway":
+      return provider.upstream === "openai" || provider.upstream === "anthropic"
+        ? provider.upstream
+        : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Prices a gateway config file's models from a LiteLLM catalogue and writes them into the file
+ * as its `prices` (a new version), leaving everything else, `${NAME}` placeholders included, as
+ * it was. Returns the table and the models the catalogue does not price.
+ */
+export function priceGatewayConfigFile(
+  catalogueFile: string,
+  configFile: string,
+  version: string,
+): { prices: PriceTable; missing: string[] } {
+  const catalogue = readJsonFile(catalogueFile);
+  if (!catalogue || typeof catalogue !== "object" || Array.isArray(catalogue))
+    throw new CliError(`${catalogueFile}: not a LiteLLM catalogue (a JSON object)`, EXIT.usage);
+  const raw = readJsonFile(configFile) as Record<string, unknown>;
+  const config = parse(GatewayConfig, raw, configFile);
+  const served = config.providers.flatMap((provider) =>
+    provider.models.map((model) => ({
+      provider: provider.id,
+      catalogue: cataloguePrefix(provider),
+      model,
+    })),
+  );
+  const priced = pricesFromLiteLlm(catalogue as Record<string, unknown>, version, served);
+  const updated = { ...raw, prices: priced.prices };
+  parse(GatewayConfig, updated, configFile);
+  writeFileSync(configFile, `${JSON.stringify(updated, null, 2)}\n`);
+  return priced;
 }
 
 /** Applies a gateway config file to the tenant; the answer shows keys only by reference. */
@@ -95,6 +145,27 @@ export function registerGateway(program: Command): void {
       const view = await applyGatewayConfig(centralClient(command), file);
       printValue(globals(command).json ? view : summary(view), globals(command).json);
     });
+
+  gateway
+    .command("prices")
+    .description(
+      "price a gateway config file's models from a LiteLLM catalogue (model_prices_and_context_window.json), written into the file as a new price version",
+    )
+    .argument("<catalogue>", "LiteLLM's model_prices_and_context_window.json")
+    .argument("<config>", "the GatewayConfig JSON file to update (then `gateway apply` it)")
+    .option("--price-version <name>", "the price table's version (default: litellm-<UTC minute>)")
+    .action(
+      (catalogue: string, config: string, opts: { priceVersion?: string }, command: Command) => {
+        const version = opts.priceVersion ?? `litellm-${new Date().toISOString().slice(0, 16)}`;
+        const { prices, missing } = priceGatewayConfigFile(catalogue, config, version);
+        if (globals(command).json) return printValue({ prices, missing }, true);
+        const lines = [
+          `${config}: prices ${prices.version}, ${Object.keys(prices.models).length} models priced`,
+          ...missing.map((m) => `  not in the catalogue (unpriced): ${m}`),
+        ];
+        printValue(lines.join("\n"), false);
+      },
+    );
 
   gateway
     .command("show")

@@ -194,6 +194,12 @@ function providerSchemas<K extends z.ZodType>(key: K) {
       kind: z.literal("openai-compatible"),
       base_url: z.url().describe("e.g. http://gpu-1.lab:8000/v1 (vLLM), http://127.0.0.1:11434/v1"),
       key: key.optional(),
+      key_header: z
+        .enum(["authorization", "api-key"])
+        .default("authorization")
+        .describe(
+          "how the key is sent: `Authorization: Bearer <key>`, or `api-key: <key>` (Azure OpenAI, base_url https://<resource>.openai.azure.com/openai/v1)",
+        ),
       usage_in_stream: z
         .boolean()
         .default(true)
@@ -275,13 +281,30 @@ export const RouteRule = z
   .meta({ id: "RouteRule" });
 export type RouteRule = z.output<typeof RouteRule>;
 
-/** USD per million tokens. Cache prices default to the input price (an upper bound). */
+const PositiveInt = z.number().int().min(1);
+
+const Rates = {
+  input: NonNegNumber,
+  output: NonNegNumber,
+  cache_read: NonNegNumber.optional(),
+  cache_write: NonNegNumber.optional().describe("five-minute cache writes"),
+  cache_write_1h: NonNegNumber.optional().describe("one-hour cache writes; default cache_write"),
+};
+
+/**
+ * USD per million tokens. Cache prices default to the input price (an upper bound). A tier
+ * (long-context pricing) applies to every token of a call whose input is above its `above`.
+ */
 export const ModelPrice = z
   .strictObject({
-    input: NonNegNumber,
-    output: NonNegNumber,
-    cache_read: NonNegNumber.optional(),
-    cache_write: NonNegNumber.optional(),
+    ...Rates,
+    tiers: z
+      .array(z.strictObject({ above: PositiveInt.describe("input tokens"), ...Rates }))
+      .max(8)
+      .optional()
+      .describe("long-context prices: a call's input above `above` tokens is priced so, whole"),
+    context_window: PositiveInt.optional().describe("input tokens the model takes at most"),
+    max_output_tokens: PositiveInt.optional(),
   })
   .meta({ id: "ModelPrice" });
 export type ModelPrice = z.infer<typeof ModelPrice>;
@@ -521,6 +544,29 @@ export const GatewayStatus = z
 export type GatewayStatus = z.infer<typeof GatewayStatus>;
 
 /** Which limit refused a call (in the 429 body, beside the provider-format error). */
+/**
+ * `GET /v1/models` in OpenAI's list format, with each model's limits from the tenant's price
+ * table (edge agents size their context by it).
+ */
+export const GatewayModelList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(
+      z.object({
+        id: z.string(),
+        object: z.literal("model"),
+        created: z.number(),
+        owned_by: z.string(),
+        context_window: PositiveInt.nullable().describe(
+          "input tokens the model takes (an alias: the least of its candidates'); null: not in the price table",
+        ),
+        max_output_tokens: PositiveInt.nullable(),
+      }),
+    ),
+  })
+  .meta({ id: "GatewayModelList" });
+export type GatewayModelList = z.infer<typeof GatewayModelList>;
+
 export const LimitRefusal = z
   .object({
     kind: z.enum(["rate", "budget"]),

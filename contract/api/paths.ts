@@ -26,6 +26,9 @@ export const PATHS = {
   /** The model gateway (OpenAI- and Anthropic-compatible). */
   chatCompletions: "/v1/chat/completions",
   messages: "/v1/messages",
+  countTokens: "/v1/messages/count_tokens",
+  responses: "/v1/responses",
+  embeddings: "/v1/embeddings",
   models: "/v1/models",
   /** The gateway's per-tenant configuration (admin) and its live state. */
   gatewayConfig: "/v1/gateway/config",

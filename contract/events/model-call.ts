@@ -53,7 +53,9 @@ export type ModelRoute = z.infer<typeof ModelRoute>;
  */
 export const ModelCall = z.object({
   call_id: z.string().min(1).max(128),
-  operation: z.enum(["chat", "text_completion", "generate_content", "embeddings"]).default("chat"),
+  operation: z
+    .enum(["chat", "text_completion", "generate_content", "embeddings", "count_tokens"])
+    .default("chat"),
   provider: z.string().min(1).max(100),
   request_model: z.string().min(1).max(200),
   response_model: z.string().max(200).nullable(),

@@ -1,5 +1,6 @@
 import type { ModelRuntime } from "@earendil-works/pi-coding-agent";
 import { HEADERS } from "../../contract";
+import { DEFAULT_LIMITS, gatewayLimits } from "./gateway-limits";
 import { GATEWAY_PROVIDER, type ModelRef, type ModelSettings } from "./model-settings";
 import { SCRIPTED_PROVIDER, scriptedStream } from "./scripted";
 
@@ -27,6 +28,7 @@ export async function registerPlatformProviders(
 ): Promise<void> {
   if (settings.gateway) {
     const alias = settings.primary.provider === GATEWAY_PROVIDER ? settings.primary.id : "auto";
+    const limits = await gatewayLimits(settings.gateway, alias);
     await runtime.setRuntimeApiKey(GATEWAY_PROVIDER, settings.gateway.key);
     runtime.registerProvider(GATEWAY_PROVIDER, {
       name: "Auraison gateway",
@@ -39,7 +41,7 @@ export async function registerPlatformProviders(
         [HEADERS.app]: attribution.app,
         [HEADERS.intentType]: attribution.intentType,
       },
-      models: [model(alias, 128_000)],
+      models: [{ ...model(alias, limits.contextWindow), maxTokens: limits.maxTokens }],
     });
   }
   if (settings.scripted) {
@@ -54,7 +56,7 @@ export async function registerPlatformProviders(
       apiKey: "scripted",
       api,
       streamSimple,
-      models: [{ ...model(app, 128_000), name: `${app} scripted scenario` }],
+      models: [{ ...model(app, DEFAULT_LIMITS.contextWindow), name: `${app} scripted scenario` }],
     });
   }
   if (settings.fallback) {
@@ -66,7 +68,7 @@ export async function registerPlatformProviders(
       api: "openai-completions",
       models: [
         {
-          ...model(settings.fallback.model, 128_000),
+          ...model(settings.fallback.model, DEFAULT_LIMITS.contextWindow),
           compat: { supportsDeveloperRole: false, supportsReasoningEffort: false },
         },
       ],
@@ -97,6 +99,6 @@ function model(id: string, contextWindow: number) {
     input: ["text" as const],
     cost: UNPRICED,
     contextWindow,
-    maxTokens: 16_384,
+    maxTokens: DEFAULT_LIMITS.maxTokens,
   };
 }

@@ -1,8 +1,16 @@
 import type { AnthropicResponse, AnthropicUsage } from "../dialects/anthropic";
 import type { Dialect } from "../dialects/errors";
 import type { OpenAiCompletion, OpenAiUsage } from "../dialects/openai";
-import { type CallUsage, usageFromAnthropic, usageFromOpenAi } from "../dialects/usage";
+import {
+  type CallUsage,
+  NO_USAGE,
+  usageFromAnthropic,
+  usageFromEmbeddings,
+  usageFromOpenAi,
+  usageFromResponses,
+} from "../dialects/usage";
 import { anthropicToOpenAiResponse, openAiToAnthropicResponse } from "../translate/responses";
+import { ENDPOINTS, type Endpoint } from "./endpoints";
 
 /** A complete (non-streamed) answer, in the caller's dialect, with what the event needs. */
 export interface JsonAnswer {
@@ -20,24 +28,28 @@ export interface JsonAnswer {
  * translated. Usage is read from the provider's own fields before any translation.
  */
 export function jsonAnswer(
+  endpoint: Endpoint,
   upstream: Dialect,
-  client: Dialect,
   text: string,
   json: Record<string, unknown>,
   now: number,
 ): JsonAnswer {
   const model = typeof json.model === "string" ? json.model : null;
   const id = typeof json.id === "string" ? json.id : null;
+  if (endpoint === "responses" || endpoint === "embeddings" || endpoint === "count_tokens")
+    return { body: text, ...nativeAnswer(endpoint, json), responseModel: model, responseId: id };
+  const client = ENDPOINTS[endpoint].dialect;
   if (upstream === "openai") {
     const completion = json as unknown as OpenAiCompletion;
     const usage = completion.usage ? usageFromOpenAi(completion.usage as OpenAiUsage) : null;
-    const finishReasons = (completion.choices ?? [])
-      .map((c) => c.finish_reason)
-      .filter((r): r is string => !!r);
+    const finishReasons = (completion.choices ?? []).map((c) => c.finish_reason).filter((r) => !!r);
     const message = completion.choices?.[0]?.message;
     const outputChars =
       (message?.content?.length ?? 0) +
-      (message?.tool_calls ?? []).reduce((n, c) => n + (c.function?.arguments?.length ?? 0), 0);
+      (message?.tool_calls ?? []).reduce(
+        (n, c) => n + (c.type === "custom" ? c.custom.input : c.function.arguments).length,
+        0,
+      );
     const body =
       client === "openai" ? text : JSON.stringify(openAiToAnthropicResponse(completion).body);
     return { body, usage, responseModel: model, responseId: id, finishReasons, outputChars };
@@ -63,6 +75,23 @@ export function jsonAnswer(
     responseId: id,
     finishReasons: message.stop_reason ? [message.stop_reason] : [],
     outputChars,
+  };
+}
+
+/** What an answer of an endpoint only its own dialect serves says about usage and its end. */
+function nativeAnswer(
+  endpoint: "responses" | "embeddings" | "count_tokens",
+  json: Record<string, unknown>,
+): Pick<JsonAnswer, "usage" | "finishReasons" | "outputChars"> {
+  const usage = json.usage as Record<string, never> | undefined;
+  if (endpoint === "count_tokens") return { usage: NO_USAGE, finishReasons: [], outputChars: 0 };
+  if (endpoint === "embeddings")
+    return { usage: usage ? usageFromEmbeddings(usage) : null, finishReasons: [], outputChars: 0 };
+  const status = typeof json.status === "string" ? [json.status] : [];
+  return {
+    usage: usage ? usageFromResponses(usage) : null,
+    finishReasons: status,
+    outputChars: JSON.stringify(json.output ?? []).length,
   };
 }
 

@@ -3,9 +3,10 @@ import { Failure, HEADERS } from "../../../contract";
 import type { Logger } from "../../log";
 import type { CachedAnswer, SettleRequest, Ticket, UpstreamCandidate } from "../admission";
 import { isDeterministic, requestHash } from "../cache/cache-key";
-import { type Dialect, errorResponse } from "../dialects/errors";
+import { errorResponse } from "../dialects/errors";
 import { estimatedUsage, jsonAnswer } from "./answer";
 import { Clock } from "./clock";
+import { ENDPOINTS, type Endpoint } from "./endpoints";
 import { type Inbound, readInbound } from "./inbound";
 import { relayStream } from "./relay-stream";
 import { type ChainLog, runChain } from "./upstream-chain";
@@ -23,25 +24,28 @@ const CAPTURE_LIMIT = 1_572_864;
  */
 export async function handleCall(
   c: GatewayContext,
-  dialect: Dialect,
+  endpoint: Endpoint,
   log: Logger,
 ): Promise<Response> {
   const clock = new Clock();
+  const spec = ENDPOINTS[endpoint];
+  const dialect = spec.dialect;
   let inbound: Inbound;
   try {
-    inbound = await readInbound(c.req.raw, dialect, c.env);
+    inbound = await readInbound(c.req.raw, endpoint, c.env);
   } catch (error) {
     if (error instanceof Failure) return errorResponse(dialect, error, timing(clock));
     throw error;
   }
   const stub = c.env.TENANT.getByName(inbound.tenant);
   const hash =
-    isDeterministic(inbound.body) && inbound.cacheMode !== "no-store"
+    spec.cacheable && isDeterministic(inbound.body) && inbound.cacheMode !== "no-store"
       ? await requestHash(dialect, inbound.stream, inbound.body)
       : null;
   const admitted = await stub.gatewayAdmit({
     secret: inbound.secret,
     dialect,
+    operation: spec.operation,
     requested: inbound.requested,
     stream: inbound.stream,
     attribution: inbound.attribution,
@@ -160,7 +164,7 @@ export async function handleCall(
     [HEADERS.cache]: cacheState,
   };
   if (result.kind === "json") {
-    const answer = jsonAnswer(connection.dialect, dialect, result.text, result.json, Date.now());
+    const answer = jsonAnswer(endpoint, connection.dialect, result.text, result.json, Date.now());
     const usage = answer.usage ?? estimatedUsage(inbound.bodyBytes, answer.outputChars);
     const response = new Response(answer.body, {
       headers: { "content-type": "application/json", ...timing(clock), ...headers },
@@ -189,8 +193,8 @@ export async function handleCall(
 
   const ttftMs = clock.now();
   const relayed = relayStream(result.reader, result.observer, result.buffered, result.ended, {
-    upstream: connection.dialect,
-    client: dialect,
+    upstream: spec.native === null ? connection.dialect : spec.wire,
+    client: spec.wire,
     clientWantsUsage: inbound.clientWantsUsage,
     idleTimeoutMs: candidate.provider.resilience.idle_timeout_ms,
     captureLimit: admitted.cacheKey ? CAPTURE_LIMIT : null,

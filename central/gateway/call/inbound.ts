@@ -16,9 +16,8 @@ import {
 } from "../../auth/keys";
 import { readJson } from "../../http/body";
 import type { AdmitRequest } from "../admission";
-import { AnthropicMessagesRequest } from "../dialects/anthropic";
 import type { Dialect } from "../dialects/errors";
-import { OpenAiChatRequest } from "../dialects/openai";
+import { ENDPOINTS, type Endpoint } from "./endpoints";
 import { inputTokenBound } from "./estimate";
 
 /** Largest model request accepted (images travel inline as base64). */
@@ -26,6 +25,7 @@ export const MODEL_BODY_LIMIT = 10 * 1024 * 1024;
 
 /** A model call as it came in: validated, attributed, sized. */
 export interface Inbound {
+  endpoint: Endpoint;
   dialect: Dialect;
   body: Record<string, unknown>;
   bodyBytes: number;
@@ -46,11 +46,6 @@ export interface Inbound {
    */
   trace: TraceContext | null;
 }
-
-const SCHEMAS: Record<Dialect, z.ZodType> = {
-  openai: OpenAiChatRequest,
-  anthropic: AnthropicMessagesRequest,
-};
 
 /** The caller's key: a bearer token, or `x-api-key` as Anthropic clients send it. */
 export async function callerKey(
@@ -93,12 +88,17 @@ function header<S extends z.ZodType>(
 }
 
 /** Reads, size-checks and validates a model request (errors in the caller's dialect). */
-export async function readInbound(request: Request, dialect: Dialect, env: Env): Promise<Inbound> {
+export async function readInbound(
+  request: Request,
+  endpoint: Endpoint,
+  env: Env,
+): Promise<Inbound> {
+  const spec = ENDPOINTS[endpoint];
   const { secret, tenant } = await callerKey(request.headers, env);
   let body: Record<string, unknown>;
   const bytes = Number(request.headers.get("content-length") ?? Number.NaN);
   try {
-    body = (await readJson(request, SCHEMAS[dialect], { limit: MODEL_BODY_LIMIT })) as Record<
+    body = (await readJson(request, spec.schema, { limit: MODEL_BODY_LIMIT })) as Record<
       string,
       unknown
     >;
@@ -118,19 +118,25 @@ export async function readInbound(request: Request, dialect: Dialect, env: Env):
   const intentType = header(headers, HEADERS.intentType, shape[HEADERS.intentType].unwrap());
   const cacheHeader = header(headers, HEADERS.cache, shape[HEADERS.cache].unwrap());
   const size = Number.isFinite(bytes) ? bytes : JSON.stringify(body).length;
+  // An endpoint that generates nothing (embeddings, token counts) reserves no output.
   const output =
-    dialect === "anthropic"
-      ? (body.max_tokens as number)
-      : ((body.max_completion_tokens ?? body.max_tokens ?? null) as number | null);
+    spec.outputField === null
+      ? 0
+      : spec.outputField === "max_output_tokens"
+        ? ((body.max_output_tokens ?? null) as number | null)
+        : spec.dialect === "anthropic"
+          ? (body.max_tokens as number)
+          : ((body.max_completion_tokens ?? body.max_tokens ?? null) as number | null);
   const streamOptions = body.stream_options as { include_usage?: boolean } | null | undefined;
   return {
-    dialect,
+    endpoint,
+    dialect: spec.dialect,
     body,
     bodyBytes: size,
     secret,
     tenant,
     requested: String(body.model),
-    stream: body.stream === true,
+    stream: body.stream === true && spec.outputField !== null,
     clientWantsUsage: streamOptions?.include_usage === true,
     attribution: {
       run: header(headers, HEADERS.run, shape[HEADERS.run].unwrap()),

@@ -1,4 +1,4 @@
-import type { Dialect } from "../dialects/errors";
+import type { Wire } from "../dialects/errors";
 import type { CallUsage } from "../dialects/usage";
 import type { SseEvent, SseReader } from "../sse/reader";
 import { type Observation, relayFor, type StreamObserver } from "../translate/streams";
@@ -17,8 +17,8 @@ export interface StreamEnd {
 }
 
 export interface RelayOptions {
-  upstream: Dialect;
-  client: Dialect;
+  upstream: Wire;
+  client: Wire;
   clientWantsUsage: boolean;
   idleTimeoutMs: number;
   /** Keep what the client receives (for the cache), up to this many characters. */

@@ -2,10 +2,10 @@ import type { ModelAttempt } from "../../../contract";
 import { Failure, REDACTED, redactString } from "../../../contract";
 import type { ProviderOutcome, UpstreamCandidate } from "../admission";
 import type { AnthropicMessagesRequest } from "../dialects/anthropic";
-import type { Dialect } from "../dialects/errors";
+import type { Wire } from "../dialects/errors";
 import type { OpenAiChatRequest } from "../dialects/openai";
 import { KeyUnavailable } from "../keys/resolve";
-import { type Connection, connectionOf, sendUpstream } from "../providers/upstream";
+import { type Connection, connectionOf, sendUpstream, upstreamPath } from "../providers/upstream";
 import { UpstreamRefused } from "../providers/upstream-url";
 import { retryAfterMs, retryDelayMs } from "../resilience/backoff";
 import {
@@ -18,6 +18,7 @@ import { type SseEvent, SseReader } from "../sse/reader";
 import { anthropicToOpenAi, openAiToAnthropic, UnsupportedRequest } from "../translate/requests";
 import { type Observation, StreamObserver } from "../translate/streams";
 import type { Clock } from "./clock";
+import { ENDPOINTS } from "./endpoints";
 import type { Inbound } from "./inbound";
 
 /** A candidate that answered: its connection and what it sent. */
@@ -76,13 +77,32 @@ class Deadline {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Where a candidate takes the call, and the body in its dialect, for its model. */
+function upstreamRequest(
+  inbound: Inbound,
+  { provider, model }: UpstreamCandidate,
+  connection: Connection,
+  caps: { outputCap: number | null; defaultMaxTokens: number },
+): { path: string; body: Record<string, unknown> } {
+  const path = upstreamPath(provider, inbound.endpoint);
+  if (path === null)
+    throw new UnsupportedRequest("model", `${provider.id} does not serve ${inbound.endpoint}`);
+  return { path, body: upstreamBody(inbound, connection, model, caps) };
+}
+
 /** The request body in the provider's dialect, for this model. */
-export function upstreamBody(
+function upstreamBody(
   inbound: Inbound,
   connection: Connection,
   model: string,
   caps: { outputCap: number | null; defaultMaxTokens: number },
 ): Record<string, unknown> {
+  if (ENDPOINTS[inbound.endpoint].native !== null) {
+    const body: Record<string, unknown> = { ...inbound.body, model };
+    if (inbound.endpoint === "responses" && caps.outputCap !== null)
+      body.max_output_tokens ??= caps.outputCap;
+    return body;
+  }
   if (inbound.dialect === connection.dialect) {
     const body: Record<string, unknown> = { ...inbound.body, model };
     if (connection.dialect === "openai") {
@@ -129,8 +149,9 @@ export async function runChain(
     const settings = provider.resilience;
     const label = `${provider.id}/${model}`;
     let body: Record<string, unknown>;
+    let path: string;
     try {
-      body = upstreamBody(inbound, connection, model, caps);
+      ({ path, body } = upstreamRequest(inbound, candidate, connection, caps));
     } catch (error) {
       if (!(error instanceof UnsupportedRequest)) throw error;
       unsupported ??= error;
@@ -172,6 +193,7 @@ export async function runChain(
           sendUpstream(
             provider,
             {
+              path,
               body,
               stream: inbound.stream,
               signal: deadline.controller.signal,
@@ -209,7 +231,9 @@ export async function runChain(
           verdict = { retry: true, fallback: true, breaker: true, type: "bad_response" };
           detail = "the answer was not a JSON object";
         } else {
-          const opened = await openStream(response, connection.dialect, deadline, clock);
+          const spec = ENDPOINTS[inbound.endpoint];
+          const wire = spec.native ? spec.wire : connection.dialect;
+          const opened = await openStream(response, wire, deadline, clock);
           if (opened.ok) {
             deadline.clear();
             succeeded(true);
@@ -282,7 +306,7 @@ export async function runChain(
 /** Reads a stream until its first token (or its end): the commit point of a streamed attempt. */
 async function openStream(
   response: Response,
-  dialect: Dialect,
+  dialect: Wire,
   deadline: Deadline,
   clock: Clock,
 ): Promise<

@@ -4,6 +4,9 @@ import { openAiError, openAiErrorType } from "./openai";
 
 export type Dialect = "openai" | "anthropic";
 
+/** What a stream's events look like: a dialect's, or OpenAI's Responses events. */
+export type Wire = Dialect | "responses";
+
 export function errorBody(dialect: Dialect, failure: Failure): unknown {
   const extra: Record<string, unknown> = {};
   if (failure.detail.limit) extra.limit = failure.detail.limit;
@@ -26,6 +29,8 @@ export function errorResponse(
   const out: Record<string, string> = { "content-type": "application/json", ...headers };
   if (failure.detail.retryAfterMs !== undefined)
     out["retry-after"] = String(Math.max(1, Math.ceil(failure.detail.retryAfterMs / 1000)));
+  // A spent budget stays spent: the official SDKs honour this header and do not retry a 429.
+  if (failure.detail.limit?.kind === "budget") out["x-should-retry"] = "false";
   return new Response(JSON.stringify(errorBody(dialect, failure)), {
     status: failure.status,
     headers: out,

@@ -1,3 +1,5 @@
+import type { CreateEmbeddingResponse } from "openai/resources/embeddings";
+import type { ResponseUsage } from "openai/resources/responses/responses";
 import type { AnthropicUsage } from "./anthropic";
 import type { OpenAiUsage } from "./openai";
 
@@ -7,6 +9,8 @@ export interface CallUsage {
   output: number;
   cacheRead: number;
   cacheWrite: number;
+  /** Of the cache writes, those to the one-hour cache (priced apart). */
+  cacheWrite1h?: number;
 }
 
 const n = (v: unknown) =>
@@ -22,15 +26,35 @@ export function usageFromOpenAi(u: OpenAiUsage): CallUsage {
   };
 }
 
+/** OpenAI Responses: input_tokens include the cached ones. */
+export function usageFromResponses(u: Partial<ResponseUsage>): CallUsage {
+  return {
+    input: n(u.input_tokens),
+    output: n(u.output_tokens),
+    cacheRead: n(u.input_tokens_details?.cached_tokens),
+    cacheWrite: 0,
+  };
+}
+
+/** OpenAI Embeddings: input only. */
+export function usageFromEmbeddings(u: Partial<CreateEmbeddingResponse.Usage>): CallUsage {
+  return { input: n(u.prompt_tokens), output: 0, cacheRead: 0, cacheWrite: 0 };
+}
+
+/** What counting tokens spends: nothing. */
+export const NO_USAGE: CallUsage = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+
 /** Anthropic's input_tokens exclude cache reads and writes. */
 export function usageFromAnthropic(u: Partial<AnthropicUsage>): CallUsage {
   const cacheRead = n(u.cache_read_input_tokens);
   const cacheWrite = n(u.cache_creation_input_tokens);
+  const hour = Math.min(cacheWrite, n(u.cache_creation?.ephemeral_1h_input_tokens));
   return {
     input: n(u.input_tokens) + cacheRead + cacheWrite,
     output: n(u.output_tokens),
     cacheRead,
     cacheWrite,
+    ...(hour ? { cacheWrite1h: hour } : {}),
   };
 }
 

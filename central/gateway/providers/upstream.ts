@@ -1,5 +1,6 @@
 import { type TraceContext, traceHeadersOf } from "../../../contract";
 import type { ProviderTarget } from "../admission";
+import { ENDPOINTS, type Endpoint } from "../call/endpoints";
 import type { Dialect } from "../dialects/errors";
 import { keySlot, resolveKey } from "../keys/resolve";
 import type { MaxTokensField } from "../translate/requests";
@@ -41,6 +42,8 @@ export function connectionOf(provider: ProviderTarget): Connection {
 }
 
 export interface UpstreamRequest {
+  /** Where, after the provider's base URL (from `upstreamPath`). */
+  path: string;
   /** The body in the provider's dialect, its `model` set. */
   body: Record<string, unknown>;
   stream: boolean;
@@ -59,6 +62,39 @@ const AI_GATEWAY_PATHS = {
 } as const;
 
 const trim = (url: string) => url.replace(/\/+$/, "");
+
+/** Where the endpoints only one dialect serves are, after an OpenAI or Anthropic base. */
+const NATIVE_PATHS: Record<Exclude<Endpoint, "chat" | "messages">, string> = {
+  responses: "/responses",
+  embeddings: "/embeddings",
+  count_tokens: "/v1/messages/count_tokens",
+};
+
+/**
+ * The path a provider takes an endpoint's calls at, after its base URL; null when it cannot
+ * take them (an endpoint of the other dialect, or one Workers AI and the compat routes lack).
+ * Chat completions and messages go to whichever of the two the provider speaks.
+ */
+export function upstreamPath(provider: ProviderTarget, endpoint: Endpoint): string | null {
+  const native = ENDPOINTS[endpoint].native;
+  if (native !== null && native !== connectionOf(provider).dialect) return null;
+  const path = endpoint === "chat" || endpoint === "messages" ? null : NATIVE_PATHS[endpoint];
+  switch (provider.kind) {
+    case "workers-ai":
+      return path === null ? "" : null;
+    case "ai-gateway": {
+      const at = `/${provider.account_id}/${provider.gateway_id}/${provider.upstream}`;
+      if (path === null) return `${at}${AI_GATEWAY_PATHS[provider.upstream]}`;
+      return provider.upstream === "openai" || provider.upstream === "anthropic"
+        ? `${at}${path}`
+        : null;
+    }
+    case "anthropic":
+      return path ?? "/v1/messages";
+    default:
+      return path ?? "/chat/completions";
+  }
+}
 
 /**
  * Sends one attempt to a provider and returns its raw answer, in the provider's dialect, with
@@ -87,10 +123,9 @@ export async function sendUpstream(
     ...traceHeadersOf(request.trace),
   };
   const secrets = key ? [key] : [];
-  let url: string;
+  const url = `${trim(provider.base_url)}${request.path}`;
   const dialect = connectionOf(provider).dialect;
   if (provider.kind === "ai-gateway") {
-    url = `${trim(provider.base_url)}/${provider.account_id}/${provider.gateway_id}/${provider.upstream}${AI_GATEWAY_PATHS[provider.upstream]}`;
     const token = await resolveKey(
       provider.gateway_token,
       env,
@@ -102,13 +137,14 @@ export async function sendUpstream(
       headers["cf-aig-authorization"] = `Bearer ${token}`;
       secrets.push(token);
     }
-  } else if (provider.kind === "anthropic") url = `${trim(provider.base_url)}/v1/messages`;
-  else url = `${trim(provider.base_url)}/chat/completions`;
+  }
   if (dialect === "anthropic") {
     if (key) headers["x-api-key"] = key;
     headers["anthropic-version"] = provider.kind === "anthropic" ? provider.version : "2023-06-01";
     if (request.anthropicBeta) headers["anthropic-beta"] = request.anthropicBeta;
-  } else if (key) headers.authorization = `Bearer ${key}`;
+  } else if (key && provider.kind === "openai-compatible" && provider.key_header === "api-key")
+    headers["api-key"] = key;
+  else if (key) headers.authorization = `Bearer ${key}`;
   const response = await fetch(url, {
     method: "POST",
     headers,

@@ -1,4 +1,4 @@
-import type { OpenAiChunk, OpenAiCompletion, OpenAiUsage } from "../dialects/openai";
+import type { OpenAiChunk, OpenAiCompletion, OpenAiFinish, OpenAiUsage } from "../dialects/openai";
 import { SseReader, sseText } from "../sse/reader";
 
 /** The part of the Workers AI binding the gateway uses. */
@@ -113,6 +113,7 @@ export function completionOf(
   model: string,
   created: number,
 ): OpenAiCompletion {
+  const usage = usageOf(output.usage);
   if (Array.isArray(output.choices))
     return {
       id,
@@ -139,12 +140,14 @@ export function completionOf(
         message: {
           role: "assistant",
           content: text,
+          refusal: null,
           ...(calls.length ? { tool_calls: calls } : {}),
         },
+        logprobs: null,
         finish_reason: calls.length ? "tool_calls" : "stop",
       },
     ],
-    usage: usageOf(output.usage),
+    ...(usage ? { usage } : {}),
   };
 }
 
@@ -172,8 +175,10 @@ function openAiStream(
         ...extra,
       } satisfies OpenAiChunk),
     );
-  const chunk = (delta: OpenAiChunk["choices"][number]["delta"], finish: string | null = null) =>
-    frame([{ index: 0, delta, finish_reason: finish }]);
+  const chunk = (
+    delta: OpenAiChunk["choices"][number]["delta"],
+    finish: OpenAiFinish | null = null,
+  ) => frame([{ index: 0, delta, finish_reason: finish }]);
   return new ReadableStream<Uint8Array>({
     // A pull that enqueues nothing is not called again: read until there is output.
     async pull(controller) {

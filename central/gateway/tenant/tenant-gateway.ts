@@ -23,7 +23,7 @@ import type {
   Ticket,
   UpstreamCandidate,
 } from "../admission";
-import { costOf } from "../pricing/prices";
+import { costOf, priceOf } from "../pricing/prices";
 import { type ProviderView, route } from "../routing/router";
 import { attribute } from "./attribution";
 import { BudgetLedger, type BudgetScope, budgetScopes } from "./budgets";
@@ -40,9 +40,15 @@ const RESERVATION_TTL_MS = 3_600_000;
 /** Housekeeping (expired windows, reservations, cache entries) at most this often. */
 const PRUNE_EVERY_MS = 60_000;
 
+/** What the price table knows of a model's limits (an alias: the least of its candidates'). */
+export interface ModelLimits {
+  contextWindow: number | null;
+  maxOutputTokens: number | null;
+}
+
 export interface GatewayModels {
-  aliases: { name: string; description: string | null }[];
-  models: { provider: string; model: string }[];
+  aliases: ({ name: string; description: string | null } & ModelLimits)[];
+  models: ({ provider: string; model: string } & ModelLimits)[];
 }
 
 /**
@@ -142,6 +148,7 @@ export class TenantGateway {
     );
     const ticket = (routeDecision: ModelRoute, alias: string | null): Ticket => ({
       callId: crypto.randomUUID(),
+      operation: req.operation,
       admittedAt: now,
       reservationId: null,
       attribution,
@@ -314,12 +321,33 @@ export class TenantGateway {
     const key = await this.caller(secretKey);
     if (!key || key.role === "bootstrap") return null;
     const { config } = this.config.current();
+    const prices = this.config.prices();
+    const limits = (provider: string, model: string): ModelLimits => {
+      const price = priceOf(prices, provider, model);
+      return {
+        contextWindow: price?.context_window ?? null,
+        maxOutputTokens: price?.max_output_tokens ?? null,
+      };
+    };
+    // An alias may be answered by any candidate: it promises only what every one of them takes.
+    const least = (values: (number | null)[]) =>
+      values.length && values.every((v) => v !== null) ? Math.min(...(values as number[])) : null;
     return {
-      aliases: Object.entries(config.aliases).map(([name, a]) => ({
-        name,
-        description: a.description ?? null,
-      })),
-      models: config.providers.flatMap((p) => p.models.map((model) => ({ provider: p.id, model }))),
+      aliases: Object.entries(config.aliases).map(([name, a]) => {
+        const each = a.candidates.map((c) => {
+          const slash = c.indexOf("/");
+          return limits(c.slice(0, slash), c.slice(slash + 1));
+        });
+        return {
+          name,
+          description: a.description ?? null,
+          contextWindow: least(each.map((l) => l.contextWindow)),
+          maxOutputTokens: least(each.map((l) => l.maxOutputTokens)),
+        };
+      }),
+      models: config.providers.flatMap((p) =>
+        p.models.map((model) => ({ provider: p.id, model, ...limits(p.id, model) })),
+      ),
     };
   }
 
@@ -398,7 +426,7 @@ export class TenantGateway {
     const { attribution, route: decision } = ticket;
     return {
       call_id: ticket.callId,
-      operation: "chat",
+      operation: ticket.operation,
       alias: ticket.alias,
       stream,
       observer: "gateway",

@@ -1,5 +1,5 @@
 import type { AnthropicMessagesRequest } from "../dialects/anthropic";
-import type { OpenAiChatRequest, OpenAiMessage } from "../dialects/openai";
+import type { OpenAiChatRequest, OpenAiMessage, ReasoningEffort } from "../dialects/openai";
 
 /** A request one provider's dialect cannot express; another candidate may still take it. */
 export class UnsupportedRequest extends Error {
@@ -18,16 +18,21 @@ type Block = Json & { type: string };
 /** Which field an OpenAI-style provider takes the output cap in. */
 export type MaxTokensField = "max_tokens" | "max_completion_tokens";
 
-function textOf(content: OpenAiMessage["content"], path: string): string {
-  if (content === undefined || content === null) return "";
-  if (typeof content === "string") return content;
-  return content
-    .map((part, i) => {
-      if (part.type !== "text")
-        throw new UnsupportedRequest(`${path}[${i}]`, `a ${part.type} part cannot go here`);
-      return (part as { text: string }).text;
-    })
-    .join("");
+/** A part's `cache_control` (OpenAI-dialect callers of Anthropic models mark cache breakpoints so). */
+function cacheOf(part: object): Json {
+  const mark = (part as { cache_control?: unknown }).cache_control;
+  return mark === undefined || mark === null ? {} : { cache_control: mark };
+}
+
+/** Content as Anthropic text blocks, each part's cache breakpoint kept. */
+function textBlocks(content: OpenAiMessage["content"], path: string): Block[] {
+  if (content === undefined || content === null) return [];
+  if (typeof content === "string") return content ? [{ type: "text", text: content }] : [];
+  return content.map((part, i) => {
+    if (part.type !== "text")
+      throw new UnsupportedRequest(`${path}[${i}]`, `a ${part.type} part cannot go here`);
+    return { type: "text", text: (part as { text: string }).text, ...cacheOf(part) };
+  });
 }
 
 function imageBlock(url: string, path: string): Block {
@@ -48,8 +53,44 @@ function parseArguments(text: string, path: string): unknown {
 }
 
 /**
- * OpenAI Chat Completions → Anthropic Messages. System and developer messages become `system`;
- * tool results become `tool_result` blocks in a user turn; consecutive turns of one role merge.
+ * OpenAI's reasoning effort as an Anthropic thinking budget. Budgeted thinking is what every
+ * thinking Claude model takes (adaptive thinking and `output_config.effort` only the newest).
+ */
+const THINKING_BUDGET: Record<Exclude<ReasoningEffort, "none">, number> = {
+  minimal: 1_024,
+  low: 2_048,
+  medium: 8_192,
+  high: 16_384,
+  xhigh: 32_768,
+  max: 65_536,
+};
+/** Anthropic's smallest thinking budget. */
+const MIN_THINKING = 1_024;
+
+/** An Anthropic thinking setting as OpenAI's reasoning effort (the nearest budget). */
+function effortOf(thinking: { type: string; budget_tokens?: unknown }): ReasoningEffort | null {
+  if (thinking.type === "adaptive") return "medium";
+  if (thinking.type !== "enabled" || typeof thinking.budget_tokens !== "number") return null;
+  const budget = thinking.budget_tokens;
+  return budget < 4_096 ? "low" : budget < 16_384 ? "medium" : "high";
+}
+
+/** The names of the tools an `allowed_tools` choice lets the model call. */
+function allowedNames(tools: Record<string, unknown>[]): Set<string> {
+  return new Set(
+    tools.map((tool) => {
+      const named = (tool.function ?? tool.custom ?? tool) as { name?: unknown };
+      return String(named.name ?? "");
+    }),
+  );
+}
+
+/**
+ * OpenAI Chat Completions → Anthropic Messages. System and developer messages become `system`
+ * blocks and every part's `cache_control` is kept, so prompt caching works for OpenAI-dialect
+ * callers (the edge) too; tool results become `tool_result` blocks in a user turn; consecutive
+ * turns of one role merge. `reasoning_effort` becomes a thinking budget for that effort and a
+ * `json_schema` response format becomes Anthropic's structured output.
  */
 export function openAiToAnthropic(
   req: OpenAiChatRequest,
@@ -57,7 +98,7 @@ export function openAiToAnthropic(
   defaultMaxTokens: number,
 ): AnthropicMessagesRequest {
   if ((req.n ?? 1) > 1) throw new UnsupportedRequest("n", "Anthropic returns one choice per call");
-  const system: string[] = [];
+  const system: Block[] = [];
   const turns: { role: "user" | "assistant"; content: Block[] }[] = [];
   const push = (role: "user" | "assistant", blocks: Block[]) => {
     if (blocks.length === 0) return;
@@ -70,7 +111,7 @@ export function openAiToAnthropic(
     switch (message.role) {
       case "system":
       case "developer":
-        system.push(textOf(message.content, `${path}.content`));
+        system.push(...textBlocks(message.content, `${path}.content`));
         return;
       case "user": {
         const content = message.content;
@@ -82,12 +123,15 @@ export function openAiToAnthropic(
           "user",
           content.map((part, j) => {
             if (part.type === "text")
-              return { type: "text", text: (part as { text: string }).text };
+              return { type: "text", text: (part as { text: string }).text, ...cacheOf(part) };
             if (part.type === "image_url")
-              return imageBlock(
-                (part as { image_url: { url: string } }).image_url.url,
-                `${path}.content[${j}]`,
-              );
+              return {
+                ...imageBlock(
+                  (part as { image_url: { url: string } }).image_url.url,
+                  `${path}.content[${j}]`,
+                ),
+                ...cacheOf(part),
+              };
             throw new UnsupportedRequest(
               `${path}.content[${j}]`,
               `Anthropic takes no ${part.type} parts`,
@@ -97,10 +141,15 @@ export function openAiToAnthropic(
         return;
       }
       case "assistant": {
-        const blocks: Block[] = [];
-        const text = textOf(message.content, `${path}.content`);
-        if (text) blocks.push({ type: "text", text });
-        for (const [j, call] of (message.tool_calls ?? []).entries())
+        const blocks: Block[] = textBlocks(message.content, `${path}.content`).filter(
+          (block) => block.text !== "",
+        );
+        for (const [j, call] of (message.tool_calls ?? []).entries()) {
+          if (call.type !== "function")
+            throw new UnsupportedRequest(
+              `${path}.tool_calls[${j}]`,
+              "Anthropic has no custom (free-form) tools",
+            );
           blocks.push({
             type: "tool_use",
             id: call.id,
@@ -110,20 +159,26 @@ export function openAiToAnthropic(
               `${path}.tool_calls[${j}].function.arguments`,
             ),
           });
+        }
         push("assistant", blocks.length ? blocks : [{ type: "text", text: "" }]);
         return;
       }
-      case "tool":
+      case "tool": {
         if (!message.tool_call_id)
           throw new UnsupportedRequest(`${path}.tool_call_id`, "a tool message needs tool_call_id");
+        const content = message.content;
         push("user", [
           {
             type: "tool_result",
             tool_use_id: message.tool_call_id,
-            content: textOf(message.content, `${path}.content`),
+            content:
+              typeof content === "string" || !content
+                ? (content ?? "")
+                : textBlocks(content, `${path}.content`),
           },
         ]);
         return;
+      }
       default:
         throw new UnsupportedRequest(`${path}.role`, `role ${message.role} is not supported`);
     }
@@ -133,33 +188,75 @@ export function openAiToAnthropic(
     messages: turns,
     max_tokens: req.max_completion_tokens ?? req.max_tokens ?? defaultMaxTokens,
   };
-  if (system.length) out.system = system.join("\n\n");
+  if (system.length) out.system = system;
   if (req.stream) out.stream = true;
   // Anthropic's temperature tops out at 1.
   if (typeof req.temperature === "number") out.temperature = Math.min(1, req.temperature);
   if (typeof req.top_p === "number") out.top_p = req.top_p;
   if (req.stop !== undefined && req.stop !== null)
     out.stop_sequences = typeof req.stop === "string" ? [req.stop] : req.stop;
-  if (req.tools?.length)
-    out.tools = req.tools.map((tool) => ({
-      name: tool.function.name,
-      ...(tool.function.description ? { description: tool.function.description } : {}),
-      input_schema: tool.function.parameters ?? { type: "object", properties: {} },
-    }));
+  let tools = req.tools ?? [];
   let choice: Json | null = null;
-  if (req.tool_choice === "auto") choice = { type: "auto" };
-  else if (req.tool_choice === "none") choice = { type: "none" };
-  else if (req.tool_choice === "required") choice = { type: "any" };
-  else if (req.tool_choice) choice = { type: "tool", name: req.tool_choice.function.name };
-  if (req.parallel_tool_calls === false && req.tools?.length)
+  const picked = req.tool_choice;
+  if (picked === "auto") choice = { type: "auto" };
+  else if (picked === "none") choice = { type: "none" };
+  else if (picked === "required") choice = { type: "any" };
+  else if (picked?.type === "function") choice = { type: "tool", name: picked.function.name };
+  else if (picked?.type === "custom")
+    throw new UnsupportedRequest("tool_choice", "Anthropic has no custom (free-form) tools");
+  else if (picked?.type === "allowed_tools") {
+    // Anthropic has no allow-list beside the tool list: the list itself is narrowed.
+    const names = allowedNames(picked.allowed_tools.tools);
+    tools = tools.filter((tool) =>
+      names.has(tool.type === "function" ? tool.function.name : tool.custom.name),
+    );
+    choice = { type: picked.allowed_tools.mode === "required" ? "any" : "auto" };
+  }
+  if (tools.length)
+    out.tools = tools.map((tool, i) => {
+      if (tool.type !== "function")
+        throw new UnsupportedRequest(`tools[${i}]`, "Anthropic has no custom (free-form) tools");
+      return {
+        name: tool.function.name,
+        ...(tool.function.description ? { description: tool.function.description } : {}),
+        input_schema: tool.function.parameters ?? { type: "object", properties: {} },
+        ...cacheOf(tool),
+      };
+    });
+  if (req.parallel_tool_calls === false && tools.length)
     choice = { ...(choice ?? { type: "auto" }), disable_parallel_tool_use: true };
   if (choice) out.tool_choice = choice;
   if (req.user) out.metadata = { user_id: req.user };
-  if (req.response_format !== undefined && req.response_format !== null) {
-    const format = (req.response_format as { type?: string }).type;
-    if (format !== "text")
-      throw new UnsupportedRequest("response_format", `Anthropic has no ${format} response format`);
+  const config: Json = {};
+  const effort = req.reasoning_effort;
+  if (effort === "none") out.thinking = { type: "disabled" };
+  else if (effort) {
+    const maxTokens = out.max_tokens as number;
+    if (maxTokens <= MIN_THINKING)
+      throw new UnsupportedRequest(
+        "reasoning_effort",
+        `Anthropic thinks with at least ${MIN_THINKING} tokens: max_tokens must be above that`,
+      );
+    out.thinking = {
+      type: "enabled",
+      budget_tokens: Math.min(THINKING_BUDGET[effort], maxTokens - 1),
+    };
+    // A thinking Claude takes no sampling settings (temperature 1 and top_p from 0.95 only).
+    delete out.temperature;
+    delete out.top_p;
   }
+  const format = req.response_format;
+  if (format?.type === "json_schema")
+    config.format = {
+      type: "json_schema",
+      schema: format.json_schema.schema ?? { type: "object" },
+    };
+  else if (format?.type === "json_object")
+    throw new UnsupportedRequest(
+      "response_format",
+      "Anthropic has no json_object format; send a json_schema one",
+    );
+  if (Object.keys(config).length) out.output_config = config;
   return out as AnthropicMessagesRequest;
 }
 
@@ -210,24 +307,29 @@ export function anthropicToOpenAi(
   options: { maxTokensField: MaxTokensField; usageInStream: boolean },
 ): OpenAiChatRequest {
   const messages: Json[] = [];
+  const systemText = (system: string | Block[], path: string) =>
+    typeof system === "string"
+      ? system
+      : system
+          .map((block, i) => {
+            if (block.type !== "text")
+              throw new UnsupportedRequest(
+                `${path}[${i}]`,
+                `a ${block.type} block cannot be a system prompt`,
+              );
+            return String(block.text ?? "");
+          })
+          .join("\n\n");
   if (req.system !== undefined) {
-    const system =
-      typeof req.system === "string"
-        ? req.system
-        : req.system
-            .map((block, i) => {
-              if (block.type !== "text")
-                throw new UnsupportedRequest(
-                  `system[${i}]`,
-                  `a ${block.type} block cannot be a system prompt`,
-                );
-              return String((block as Block).text ?? "");
-            })
-            .join("\n\n");
+    const system = systemText(req.system as string | Block[], "system");
     if (system) messages.push({ role: "system", content: system });
   }
   req.messages.forEach((message, i) => {
     const path = `messages[${i}].content`;
+    if (message.role === "system") {
+      messages.push({ role: "system", content: systemText(message.content as Block[], path) });
+      return;
+    }
     const blocks = blocksOf(message.content);
     if (message.role === "assistant") {
       const text: string[] = [];
@@ -281,14 +383,21 @@ export function anthropicToOpenAi(
   if (req.top_p !== undefined) out.top_p = req.top_p;
   if (req.stop_sequences?.length) out.stop = req.stop_sequences;
   if (req.tools?.length)
-    out.tools = req.tools.map((tool) => ({
-      type: "function",
-      function: {
-        name: tool.name,
-        ...(tool.description ? { description: tool.description } : {}),
-        parameters: tool.input_schema ?? { type: "object", properties: {} },
-      },
-    }));
+    out.tools = req.tools.map((tool, i) => {
+      if (!tool.name || (tool.type != null && tool.type !== "custom"))
+        throw new UnsupportedRequest(
+          `tools[${i}]`,
+          `OpenAI runs no Anthropic ${tool.type ?? "server"} tools`,
+        );
+      return {
+        type: "function",
+        function: {
+          name: tool.name,
+          ...(tool.description ? { description: tool.description } : {}),
+          parameters: tool.input_schema ?? { type: "object", properties: {} },
+        },
+      };
+    });
   const choice = req.tool_choice;
   if (choice) {
     if (choice.type === "auto") out.tool_choice = "auto";
@@ -298,5 +407,13 @@ export function anthropicToOpenAi(
     if (choice.disable_parallel_tool_use && req.tools?.length) out.parallel_tool_calls = false;
   }
   if (req.metadata?.user_id) out.user = req.metadata.user_id;
+  const config = req.output_config;
+  const effort = config?.effort ?? (req.thinking ? effortOf(req.thinking) : null);
+  if (effort) out.reasoning_effort = effort;
+  if (config?.format)
+    out.response_format = {
+      type: "json_schema",
+      json_schema: { name: "output", schema: config.format.schema, strict: true },
+    };
   return out as OpenAiChatRequest;
 }

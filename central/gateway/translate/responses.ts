@@ -1,5 +1,6 @@
+import type { StopReason } from "@anthropic-ai/sdk/resources/messages";
 import type { AnthropicBlock, AnthropicResponse } from "../dialects/anthropic";
-import type { OpenAiCompletion } from "../dialects/openai";
+import type { OpenAiCompletion, OpenAiFinish } from "../dialects/openai";
 import {
   type CallUsage,
   usageFromAnthropic,
@@ -8,7 +9,7 @@ import {
   usageToOpenAi,
 } from "../dialects/usage";
 
-const TO_OPENAI_FINISH: Record<string, string> = {
+const TO_OPENAI_FINISH: Record<string, OpenAiFinish> = {
   end_turn: "stop",
   stop_sequence: "stop",
   max_tokens: "length",
@@ -17,7 +18,7 @@ const TO_OPENAI_FINISH: Record<string, string> = {
   pause_turn: "stop",
 };
 
-const TO_ANTHROPIC_STOP: Record<string, string> = {
+const TO_ANTHROPIC_STOP: Record<string, StopReason> = {
   stop: "end_turn",
   length: "max_tokens",
   tool_calls: "tool_use",
@@ -25,9 +26,9 @@ const TO_ANTHROPIC_STOP: Record<string, string> = {
   content_filter: "refusal",
 };
 
-export const toOpenAiFinish = (reason: string | null | undefined): string | null =>
+export const toOpenAiFinish = (reason: string | null | undefined): OpenAiFinish | null =>
   reason ? (TO_OPENAI_FINISH[reason] ?? "stop") : null;
-export const toAnthropicStop = (reason: string | null | undefined): string | null =>
+export const toAnthropicStop = (reason: string | null | undefined): StopReason | null =>
   reason ? (TO_ANTHROPIC_STOP[reason] ?? "end_turn") : null;
 
 /** Anthropic message → OpenAI chat completion (text joined, tool_use blocks as tool_calls). */
@@ -63,9 +64,11 @@ export function anthropicToOpenAiResponse(
           message: {
             role: "assistant",
             content: text || (calls.length ? null : ""),
+            refusal: null,
             ...(calls.length ? { tool_calls: calls } : {}),
           },
-          finish_reason: toOpenAiFinish(message.stop_reason),
+          logprobs: null,
+          finish_reason: toOpenAiFinish(message.stop_reason) ?? "stop",
         },
       ],
       usage: usageToOpenAi(usage),
@@ -82,6 +85,8 @@ export function openAiToAnthropicResponse(completion: OpenAiCompletion): {
   const content: AnthropicBlock[] = [];
   if (choice?.message?.content) content.push({ type: "text", text: choice.message.content });
   for (const call of choice?.message?.tool_calls ?? []) {
+    // Custom tools exist only in OpenAI's dialect: a translated request never offers them.
+    if (call.type !== "function") continue;
     let input: unknown = {};
     try {
       input = call.function.arguments ? JSON.parse(call.function.arguments) : {};

@@ -1,12 +1,13 @@
 import type { AnthropicUsage } from "../dialects/anthropic";
 import { anthropicError } from "../dialects/anthropic";
-import type { Dialect } from "../dialects/errors";
-import type { OpenAiChunk, OpenAiUsage } from "../dialects/openai";
+import type { Wire } from "../dialects/errors";
+import type { OpenAiChunk, OpenAiFinish, OpenAiUsage } from "../dialects/openai";
 import { openAiError } from "../dialects/openai";
 import {
   type CallUsage,
   usageFromAnthropic,
   usageFromOpenAi,
+  usageFromResponses,
   usageToAnthropic,
   usageToOpenAi,
 } from "../dialects/usage";
@@ -40,10 +41,11 @@ export class StreamObserver {
   outputChars = 0;
   private anthropicUsage: Partial<AnthropicUsage> = {};
 
-  constructor(readonly dialect: Dialect) {}
+  constructor(readonly dialect: Wire) {}
 
   observe(event: SseEvent): Observation {
     if (!event.hasData) return { json: null, token: false, terminal: false, error: null };
+    if (this.dialect === "responses") return this.observeResponses(event);
     if (this.dialect === "openai") {
       if (event.data.trim() === "[DONE]") {
         this.ended = true;
@@ -105,6 +107,39 @@ export class StreamObserver {
         (json.content_block as { type?: string } | undefined)?.type === "tool_use");
     return { json, token, terminal: false, error: null };
   }
+
+  /** OpenAI Responses events: typed deltas, and a last event that carries the whole response. */
+  private observeResponses(event: SseEvent): Observation {
+    const json = parseJson(event.data);
+    if (!json) return { json: null, token: false, terminal: false, error: "unparseable event" };
+    const type = String(json.type ?? event.event ?? "");
+    const response = json.response as
+      | { id?: string; model?: string; status?: string; usage?: object; error?: unknown }
+      | undefined;
+    if (response) {
+      this.responseId ??= response.id ?? null;
+      this.responseModel ??= response.model ?? null;
+    }
+    if (type === "error") return { json, token: false, terminal: false, error: messageOf(json) };
+    if (type === "response.failed")
+      return { json, token: false, terminal: false, error: messageOf(response?.error) };
+    if (type === "response.completed" || type === "response.incomplete") {
+      if (response?.usage) this.usage = usageFromResponses(response.usage);
+      if (response?.status) this.finish.push(response.status);
+      this.ended = true;
+      return { json, token: false, terminal: true, error: null };
+    }
+    const delta = typeof json.delta === "string" ? json.delta : null;
+    if (delta !== null && type.endsWith(".delta")) {
+      this.outputChars += delta.length;
+      return { json, token: delta.length > 0, terminal: false, error: null };
+    }
+    const item = json.item as { type?: string } | undefined;
+    const token =
+      type === "response.output_item.added" &&
+      (item?.type === "function_call" || item?.type === "custom_tool_call");
+    return { json, token, terminal: false, error: null };
+  }
 }
 
 /** Turns upstream events into what the client receives, in the client's dialect. */
@@ -117,18 +152,21 @@ export interface Relay {
 }
 
 export function relayFor(
-  upstream: Dialect,
-  client: Dialect,
+  upstream: Wire,
+  client: Wire,
   options: { clientWantsUsage: boolean; now: number },
 ): Relay {
   if (upstream === client) return new Passthrough(client, options.clientWantsUsage);
+  // Responses streams are served to Responses callers only, so they are never translated.
   return upstream === "anthropic"
     ? new AnthropicToOpenAi(options.clientWantsUsage, options.now)
     : new OpenAiToAnthropic();
 }
 
-export function streamError(dialect: Dialect, message: string, code: string): string {
-  return dialect === "openai"
+export function streamError(wire: Wire, message: string, code: string): string {
+  if (wire === "responses")
+    return sseText(JSON.stringify({ type: "error", code, message, param: null }), "error");
+  return wire === "openai"
     ? sseText(JSON.stringify(openAiError(message, "server_error", code)))
     : sseText(JSON.stringify(anthropicError(message, "api_error", { code })), "error");
 }
@@ -139,7 +177,7 @@ export function streamError(dialect: Dialect, message: string, code: string): st
  */
 class Passthrough implements Relay {
   constructor(
-    private readonly dialect: Dialect,
+    private readonly dialect: Wire,
     private readonly clientWantsUsage: boolean,
   ) {}
 
@@ -170,7 +208,7 @@ class AnthropicToOpenAi implements Relay {
   private model = "";
   private readonly created: number;
   private readonly tools = new Map<number, number>();
-  private finish: string | null = null;
+  private finish: OpenAiFinish | null = null;
   private usage: Partial<AnthropicUsage> = {};
 
   constructor(
@@ -182,7 +220,7 @@ class AnthropicToOpenAi implements Relay {
 
   private chunk(
     delta: OpenAiChunk["choices"][number]["delta"],
-    finish: string | null = null,
+    finish: OpenAiFinish | null = null,
   ): string {
     const chunk: OpenAiChunk = {
       id: this.id,

@@ -236,6 +236,113 @@ function anthropicMessage(
   };
 }
 
+/** OpenAI Responses events: text deltas, function calls with argument deltas, then the response. */
+function responsesEvents(
+  body: Record<string, unknown>,
+  b: Extract<Behaviour, { kind: "answer" }>,
+): string[] {
+  const response = responsesObject(body, b);
+  let seq = 0;
+  const ev = (type: string, data: object) =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
+  const events = [
+    ev("response.created", { response: { ...response, status: "in_progress", output: [] } }),
+  ];
+  if (b.text) {
+    events.push(
+      ev("response.output_item.added", {
+        output_index: 0,
+        item: { type: "message", id: "msg_fake", role: "assistant", content: [] },
+      }),
+      ev("response.content_part.added", {
+        item_id: "msg_fake",
+        output_index: 0,
+        content_index: 0,
+        part: { type: "output_text", text: "", annotations: [] },
+      }),
+    );
+    for (const part of pieces(b.text, 4))
+      events.push(
+        ev("response.output_text.delta", {
+          item_id: "msg_fake",
+          output_index: 0,
+          content_index: 0,
+          delta: part,
+        }),
+      );
+  }
+  for (const [i, call] of (b.toolCalls ?? []).entries()) {
+    const index = (b.text ? 1 : 0) + i;
+    events.push(
+      ev("response.output_item.added", {
+        output_index: index,
+        item: {
+          type: "function_call",
+          id: `fc_${call.id}`,
+          call_id: call.id,
+          name: call.name,
+          arguments: "",
+        },
+      }),
+    );
+    for (const part of pieces(call.arguments, 7))
+      events.push(
+        ev("response.function_call_arguments.delta", {
+          item_id: `fc_${call.id}`,
+          output_index: index,
+          delta: part,
+        }),
+      );
+  }
+  events.push(ev("response.completed", { response }));
+  return events;
+}
+
+function responsesObject(body: Record<string, unknown>, b: Extract<Behaviour, { kind: "answer" }>) {
+  const usage = b.usage ?? { input: 12, output: 5 };
+  return {
+    id: "resp_fake",
+    object: "response",
+    created_at: 1700000000,
+    status: "completed",
+    model: String(body.model),
+    output: [
+      ...(b.text
+        ? [
+            {
+              type: "message",
+              id: "msg_fake",
+              status: "completed",
+              role: "assistant",
+              content: [{ type: "output_text", text: b.text, annotations: [] }],
+            },
+          ]
+        : []),
+      ...(b.toolCalls ?? []).map((c) => ({
+        type: "function_call",
+        id: `fc_${c.id}`,
+        call_id: c.id,
+        name: c.name,
+        arguments: c.arguments,
+        status: "completed",
+      })),
+    ],
+    usage: {
+      input_tokens: usage.input,
+      input_tokens_details: { cached_tokens: usage.cacheRead ?? 0 },
+      output_tokens: usage.output,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: usage.input + usage.output,
+    },
+  };
+}
+
+/** The paths each fake serves: generation, and the endpoints only its own dialect has. */
+const PATHS = {
+  openai: ["/chat/completions", "/responses", "/embeddings"],
+  anthropic: ["/v1/messages", "/v1/messages/count_tokens"],
+};
+
 export async function startFakeUpstream(style: "openai" | "anthropic"): Promise<FakeUpstream> {
   const calls: RecordedCall[] = [];
   const sent: string[][] = [];
@@ -243,10 +350,9 @@ export async function startFakeUpstream(style: "openai" | "anthropic"): Promise<
   let fallback: Behaviour = { kind: "answer", text: "Hello from the fake provider." };
   const hung: (() => void)[] = [];
   const app = new Hono<{ Bindings: { incoming: IncomingMessage } }>();
-  const suffix = style === "openai" ? "/chat/completions" : "/v1/messages";
   app.post("*", async (c) => {
-    if (!c.req.path.endsWith(suffix))
-      return c.json({ error: { message: `no route ${c.req.path}` } }, 404);
+    const served = PATHS[style].find((p) => c.req.path.endsWith(p));
+    if (!served) return c.json({ error: { message: `no route ${c.req.path}` } }, 404);
     const body = (await c.req.json()) as Record<string, unknown>;
     calls.push({
       path: c.req.path,
@@ -278,9 +384,29 @@ export async function startFakeUpstream(style: "openai" | "anthropic"): Promise<
             };
       return c.json(error, b.status as 400, b.retryAfter ? { "retry-after": b.retryAfter } : {});
     }
+    const usage = b.usage ?? { input: 12, output: 5 };
+    if (served === "/embeddings")
+      return c.json({
+        object: "list",
+        model: String(body.model),
+        data: [{ object: "embedding", index: 0, embedding: [0.25, -0.5, 0.125] }],
+        usage: { prompt_tokens: usage.input, total_tokens: usage.input },
+      });
+    if (served === "/v1/messages/count_tokens") return c.json({ input_tokens: usage.input });
     if (body.stream !== true)
-      return c.json(style === "openai" ? openAiCompletion(body, b) : anthropicMessage(body, b));
-    const events = style === "openai" ? openAiEvents(body, b) : anthropicEvents(body, b);
+      return c.json(
+        served === "/responses"
+          ? responsesObject(body, b)
+          : style === "openai"
+            ? openAiCompletion(body, b)
+            : anthropicMessage(body, b),
+      );
+    const events =
+      served === "/responses"
+        ? responsesEvents(body, b)
+        : style === "openai"
+          ? openAiEvents(body, b)
+          : anthropicEvents(body, b);
     const record: string[] = [];
     sent.push(record);
     const socket = c.env.incoming.socket;

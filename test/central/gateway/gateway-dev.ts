@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { SseReader } from "../../../central/gateway/sse/reader";
 import type { StoredEvent } from "../../../contract";
 import { type CentralDev, createTenant, startCentralDev } from "../../helpers/central-dev";
+import { type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
 
 /** Provider credentials the tests hand central as Worker secrets, and a key-encryption key. */
 export const SECRETS = {
@@ -25,6 +26,28 @@ export function startGatewayDev(): Promise<CentralDev> {
       AURAISON_PRIVATE_UPSTREAMS: "allow",
     },
   });
+}
+
+/** Central under wrangler dev and a fake provider of each dialect, started together. */
+export async function startGatewayWithFakes(): Promise<{
+  central: CentralDev;
+  openai: FakeUpstream;
+  anthropic: FakeUpstream;
+  stop: () => Promise<void>;
+}> {
+  const [central, openai, anthropic] = await Promise.all([
+    startGatewayDev(),
+    startFakeUpstream("openai"),
+    startFakeUpstream("anthropic"),
+  ]);
+  return {
+    central,
+    openai,
+    anthropic,
+    stop: async () => {
+      await Promise.all([central.stop(), openai.close(), anthropic.close()]);
+    },
+  };
 }
 
 let tenants = 0;

@@ -439,7 +439,13 @@ describe("bad requests", () => {
     expect(anthropicList).toMatchObject({
       has_more: false,
       data: expect.arrayContaining([
-        { type: "model", id: "auto", display_name: "auto", created_at: expect.any(String) },
+        expect.objectContaining({
+          type: "model",
+          id: "auto",
+          display_name: "auto",
+          created_at: expect.any(String),
+          max_input_tokens: null,
+        }),
       ]),
     });
     const events = await readEvents(await chat(agent.key, { stream: true }));

@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LITELLM_SAMPLE } from "../../central/gateway/pricing/catalogue";
 import {
   type CentralDev,
   createKey,
@@ -10,7 +11,7 @@ import {
 } from "../../helpers/central-dev";
 import { runCli } from "../../helpers/cli";
 
-/** `auraison gateway apply | show | status` against the real central under wrangler dev. */
+/** `auraison gateway apply | show | status | prices` against the real central under wrangler dev. */
 let central: CentralDev;
 let admin: string;
 const dir = mkdtempSync(join(tmpdir(), "auraison-cli-gateway-"));
@@ -115,5 +116,49 @@ describe("auraison gateway", () => {
     const denied = await cli(["gateway", "show"], {}, operator);
     expect(denied.code).toBe(4);
     expect(denied.stderr).toContain("central answered 403 forbidden");
+  });
+
+  it("prices a config file's models from a LiteLLM catalogue, and /v1/models reports their context windows", async () => {
+    const configFile = file("priced.json", CONFIG);
+    const catalogue = file("litellm.json", LITELLM_SAMPLE);
+    const priced = await cli([
+      "gateway",
+      "prices",
+      catalogue,
+      configFile,
+      "--price-version",
+      "ll-1",
+    ]);
+    expect(priced.code, priced.stderr).toBe(0);
+    expect(priced.stdout).toBe(
+      [
+        `${configFile}: prices ll-1, 1 models priced`,
+        "  not in the catalogue (unpriced): lab/llama",
+        "",
+      ].join("\n"),
+    );
+    const written = JSON.parse(readFileSync(configFile, "utf8"));
+    // Everything else is as it was, the key's placeholder included.
+    expect({ ...written, prices: CONFIG.prices }).toEqual(CONFIG);
+    expect(written.prices).toEqual({
+      version: "ll-1",
+      models: {
+        "gpt-4.1-mini": {
+          input: 0.4,
+          output: 1.6,
+          cache_read: 0.1,
+          context_window: 1_047_576,
+          max_output_tokens: 32_768,
+        },
+      },
+    });
+    const applied = await cli(["gateway", "apply", configFile], { LAB_VLLM_KEY: KEY_IN_ENV });
+    expect(applied.code, applied.stderr).toBe(0);
+    const models = (await (
+      await fetch(`${central.url}/v1/models`, { headers: { authorization: `Bearer ${admin}` } })
+    ).json()) as { data: { id: string; context_window: number | null }[] };
+    const window = Object.fromEntries(models.data.map((m) => [m.id, m.context_window]));
+    // The alias may be answered by llama, whose window is unknown.
+    expect(window).toEqual({ auto: null, "openai/gpt-4.1-mini": 1_047_576, "lab/llama": null });
   });
 });

@@ -52,6 +52,7 @@ function ask(secret: string, over: Partial<AdmitRequest> = {}): AdmitRequest {
   return {
     secret,
     dialect: "openai",
+    operation: "chat",
     requested: "auto",
     stream: false,
     attribution: { run: null, agent: null, app: null, intentType: null, tags: [] },

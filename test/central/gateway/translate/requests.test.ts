@@ -59,7 +59,10 @@ describe("OpenAI chat → Anthropic messages", () => {
       stream: true,
       temperature: 1,
       stop_sequences: ["END"],
-      system: "You are careful.\n\nCite sources.",
+      system: [
+        { type: "text", text: "You are careful." },
+        { type: "text", text: "Cite sources." },
+      ],
       metadata: { user_id: "lab-notes" },
       tools: [
         {
@@ -98,6 +101,120 @@ describe("OpenAI chat → Anthropic messages", () => {
     });
   });
 
+  it("keeps every part's cache_control and the system prompt's blocks, so prompt caching survives", () => {
+    const mark = { type: "ephemeral" };
+    const out = openAiToAnthropic(
+      {
+        model: "auto",
+        messages: [
+          {
+            role: "system",
+            content: [
+              { type: "text", text: "You run the lab.", cache_control: mark },
+              { type: "text", text: "Today is Sunday." },
+            ],
+          },
+          {
+            role: "user",
+            content: [{ type: "text", text: "Mass of S-1?", cache_control: mark }],
+          },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [
+              { id: "c1", type: "function", function: { name: "lab_get", arguments: "{}" } },
+            ],
+          },
+          {
+            role: "tool",
+            tool_call_id: "c1",
+            content: [{ type: "text", text: '{"mass_g":4.2}', cache_control: mark }],
+          },
+        ],
+        tools: [{ ...tool, cache_control: mark }],
+      },
+      "claude-sonnet-4-5",
+      100,
+    );
+    expect(out.system).toEqual([
+      { type: "text", text: "You run the lab.", cache_control: mark },
+      { type: "text", text: "Today is Sunday." },
+    ]);
+    expect(out.messages[0]!.content).toEqual([
+      { type: "text", text: "Mass of S-1?", cache_control: mark },
+    ]);
+    expect(out.messages[2]!.content).toEqual([
+      {
+        type: "tool_result",
+        tool_use_id: "c1",
+        content: [{ type: "text", text: '{"mass_g":4.2}', cache_control: mark }],
+      },
+    ]);
+    expect(out.tools?.[0]).toMatchObject({ name: "lab_get_sample", cache_control: mark });
+  });
+
+  it("passes reasoning effort as a thinking budget and a json_schema format as structured output", () => {
+    const schema = { type: "object", properties: { mass_g: { type: "number" } } };
+    const out = openAiToAnthropic(
+      {
+        model: "auto",
+        messages: [{ role: "user", content: "Mass?" }],
+        reasoning_effort: "medium",
+        temperature: 0.2,
+        response_format: { type: "json_schema", json_schema: { name: "mass", schema } },
+      },
+      "claude-sonnet-4-5",
+      20_000,
+    );
+    expect(out.thinking).toEqual({ type: "enabled", budget_tokens: 8_192 });
+    // A thinking Claude takes no temperature.
+    expect(out).not.toHaveProperty("temperature");
+    expect(out.output_config).toEqual({ format: { type: "json_schema", schema } });
+    // The budget stays under the output cap, and a cap too small to think in is refused.
+    const capped = openAiToAnthropic(
+      { model: "auto", messages: [{ role: "user", content: "Mass?" }], reasoning_effort: "high" },
+      "m",
+      4_000,
+    );
+    expect(capped.thinking).toEqual({ type: "enabled", budget_tokens: 3_999 });
+    expect(() =>
+      openAiToAnthropic(
+        { model: "auto", messages: [{ role: "user", content: "Mass?" }], reasoning_effort: "low" },
+        "m",
+        1_000,
+      ),
+    ).toThrow(/reasoning_effort/);
+    const off = openAiToAnthropic(
+      { model: "auto", messages: [{ role: "user", content: "Mass?" }], reasoning_effort: "none" },
+      "m",
+      10,
+    );
+    expect(off.thinking).toEqual({ type: "disabled" });
+    expect(off).not.toHaveProperty("output_config");
+  });
+
+  it("narrows the tool list to an allowed_tools choice, which Anthropic has no field for", () => {
+    const other = { type: "function" as const, function: { name: "lab_move_arm" } };
+    const out = openAiToAnthropic(
+      {
+        model: "auto",
+        messages: [{ role: "user", content: "Mass?" }],
+        tools: [tool, other],
+        tool_choice: {
+          type: "allowed_tools",
+          allowed_tools: {
+            mode: "required",
+            tools: [{ type: "function", function: { name: "lab_move_arm" } }],
+          },
+        },
+      },
+      "m",
+      10,
+    );
+    expect(out.tools?.map((t) => t.name)).toEqual(["lab_move_arm"]);
+    expect(out.tool_choice).toEqual({ type: "any" });
+  });
+
   it("gives Anthropic the default output cap when the request has none", () => {
     const out = openAiToAnthropic(
       { model: "x", messages: [{ role: "user", content: "hi" }] },
@@ -116,9 +233,12 @@ describe("OpenAI chat → Anthropic messages", () => {
         10,
       );
     expect(attempt({ n: 2 })).toThrow(UnsupportedRequest);
-    expect(attempt({ response_format: { type: "json_schema" } } as never)).toThrow(
-      /response_format/,
-    );
+    expect(attempt({ response_format: { type: "json_object" } })).toThrow(/response_format/);
+    expect(
+      attempt({
+        tools: [{ type: "custom", custom: { name: "apply_patch" } }],
+      }),
+    ).toThrow(/tools\[0\]/);
     expect(
       attempt({
         messages: [{ role: "user", content: [{ type: "input_audio", input_audio: {} }] }],
@@ -237,6 +357,43 @@ describe("Anthropic messages → OpenAI chat", () => {
     );
     expect(out).toMatchObject({ max_tokens: 9, stream: true });
     expect(out).not.toHaveProperty("stream_options");
+  });
+
+  it("passes system turns, output effort and a structured output format on", () => {
+    const schema = { type: "object", properties: { ok: { type: "boolean" } } };
+    const out = anthropicToOpenAi(
+      {
+        model: "claude",
+        max_tokens: 50,
+        messages: [
+          { role: "user", content: "Check S-1." },
+          { role: "system", content: [{ type: "text", text: "Answer in JSON." }] },
+        ],
+        output_config: { effort: "high", format: { type: "json_schema", schema } },
+      },
+      "gpt-5",
+      { maxTokensField: "max_completion_tokens", usageInStream: true },
+    );
+    expect(out.messages).toEqual([
+      { role: "user", content: "Check S-1." },
+      { role: "system", content: "Answer in JSON." },
+    ]);
+    expect(out.reasoning_effort).toBe("high");
+    const budgeted = anthropicToOpenAi(
+      {
+        model: "claude",
+        max_tokens: 20_000,
+        messages: [{ role: "user", content: "Check S-1." }],
+        thinking: { type: "enabled", budget_tokens: 10_000 },
+      },
+      "gpt-5",
+      { maxTokensField: "max_completion_tokens", usageInStream: true },
+    );
+    expect(budgeted.reasoning_effort).toBe("medium");
+    expect(out.response_format).toEqual({
+      type: "json_schema",
+      json_schema: { name: "output", schema, strict: true },
+    });
   });
 
   it("refuses blocks OpenAI cannot take", () => {

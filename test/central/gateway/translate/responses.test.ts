@@ -34,6 +34,7 @@ describe("complete responses", () => {
           message: {
             role: "assistant",
             content: "Looking.",
+            refusal: null,
             tool_calls: [
               {
                 id: "toolu_1",
@@ -42,6 +43,7 @@ describe("complete responses", () => {
               },
             ],
           },
+          logprobs: null,
           finish_reason: "tool_calls",
         },
       ],
@@ -61,10 +63,12 @@ describe("complete responses", () => {
           message: {
             role: "assistant",
             content: "Done.",
+            refusal: null,
             tool_calls: [
               { id: "call_1", type: "function", function: { name: "f", arguments: '{"a":1}' } },
             ],
           },
+          logprobs: null,
           finish_reason: "length",
         },
       ],

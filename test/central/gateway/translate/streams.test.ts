@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Dialect } from "../../../../central/gateway/dialects/errors";
+import type { Wire } from "../../../../central/gateway/dialects/errors";
 import { SseReader } from "../../../../central/gateway/sse/reader";
 import { relayFor, StreamObserver } from "../../../../central/gateway/translate/streams";
 
@@ -8,12 +8,7 @@ const sse = (data: object | string, event?: string) =>
   `${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`;
 
 /** Runs upstream events through the observer and a relay; returns the client's text and the observer. */
-async function relay(
-  upstream: Dialect,
-  client: Dialect,
-  events: string[],
-  clientWantsUsage = true,
-) {
+async function relay(upstream: Wire, client: Wire, events: string[], clientWantsUsage = true) {
   const reader = new SseReader(
     new ReadableStream({
       start(c) {
@@ -332,6 +327,65 @@ describe("streams", () => {
     expect(anthropic.startsWith("event: error\n")).toBe(true);
     expect(payloads(anthropic)).toEqual([
       { type: "error", error: { type: "api_error", message: "broke", code: "upstream_error" } },
+    ]);
+  });
+});
+
+describe("OpenAI Responses streams", () => {
+  const response = (status: string, usage?: object) => ({
+    id: "resp_1",
+    object: "response",
+    model: "gpt-5",
+    status,
+    output: [],
+    ...(usage ? { usage } : {}),
+  });
+  const events = [
+    sse({ type: "response.created", response: response("in_progress") }, "response.created"),
+    sse(
+      { type: "response.output_item.added", item: { type: "message", content: [] } },
+      "response.output_item.added",
+    ),
+    sse({ type: "response.output_text.delta", delta: "4.2 g" }, "response.output_text.delta"),
+    sse(
+      {
+        type: "response.completed",
+        response: response("completed", {
+          input_tokens: 40,
+          input_tokens_details: { cached_tokens: 30 },
+          output_tokens: 3,
+        }),
+      },
+      "response.completed",
+    ),
+  ];
+
+  it("pass through unchanged: the first delta is the first token, usage and status come at the end", async () => {
+    const { out, observer, firstToken } = await relay("responses", "responses", events);
+    expect(out).toBe(events.join(""));
+    expect(firstToken).toBe(2);
+    expect(observer.ended).toBe(true);
+    expect(observer.usage).toEqual({ input: 40, output: 3, cacheRead: 30, cacheWrite: 0 });
+    expect(observer.finish).toEqual(["completed"]);
+    expect(observer.responseId).toBe("resp_1");
+    expect(observer.responseModel).toBe("gpt-5");
+  });
+
+  it("take a function call's start as its first token, and report failures and errors", async () => {
+    const observer = new StreamObserver("responses");
+    const seen = (data: object) =>
+      observer.observe({ event: null, data: JSON.stringify(data), raw: "", hasData: true });
+    expect(
+      seen({ type: "response.output_item.added", item: { type: "function_call", name: "f" } })
+        .token,
+    ).toBe(true);
+    expect(seen({ type: "error", message: "overloaded" }).error).toBe("overloaded");
+    expect(
+      seen({ type: "response.failed", response: { error: { message: "server error" } } }).error,
+    ).toBe("server error");
+    const broken = relayFor("responses", "responses", { clientWantsUsage: false, now: 0 });
+    expect(broken.fail("the stream broke", "upstream_stream_interrupted")).toEqual([
+      `event: error\ndata: ${JSON.stringify({ type: "error", code: "upstream_stream_interrupted", message: "the stream broke", param: null })}\n\n`,
     ]);
   });
 });
