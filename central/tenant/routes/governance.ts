@@ -117,7 +117,10 @@ export const governanceRoutes: TenantRoute[] = [
       tags: ["settings"],
       summary: "Replace the settings (omitted fields take their defaults)",
       request: body(TenantSettings),
-      responses: { 200: json(TenantSettings, "Settings"), ...errors(400, 401, 403, 413, 415) },
+      responses: {
+        200: json(TenantSettings, "Settings"),
+        ...errors(400, 401, 403, 413, 415, 422),
+      },
     },
     { action: "settings.update" },
     async (c) => {

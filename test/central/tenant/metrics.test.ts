@@ -36,6 +36,7 @@ function ask(secret: string, requested: string): AdmitRequest {
     dialect: "openai",
     requested,
     stream: true,
+    operation: "chat",
     attribution: { run: null, agent: null, app: null, intentType: null, tags: [] },
     estimate: { inputTokens: 1_000, outputTokens: 1_000 },
     cache: { hash: null, mode: "default" },
