@@ -24,12 +24,19 @@ import type { RunTable } from "./run-table";
  * idle. Nothing here decides anything about a run.
  */
 export class RunOwner {
+  private readonly listeners: ((life: RunLife) => void)[] = [];
+
   constructor(
     private readonly ctx: TenantContext,
     private readonly table: RunTable,
     private readonly agents: AgentStore,
     private readonly log: EventLog,
   ) {}
+
+  /** Called after every saved change of a run (plans follow their steps' runs this way). */
+  onChange(listener: (life: RunLife) => void): void {
+    this.listeners.push(listener);
+  }
 
   /** Applies one input to a run and carries out the result (unless the fold refused it). */
   apply(life: RunLife, input: RunInput): StepResult {
@@ -113,6 +120,7 @@ export class RunOwner {
       else if (effect.type === "released") this.releaseIfIdle(effect.agent_id);
     }
     this.ctx.rearm();
+    for (const listener of this.listeners) listener(life);
   }
 
   /** An agent that holds no run any more goes back from busy to online. */

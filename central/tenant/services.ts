@@ -9,6 +9,8 @@ import type { AuditLog } from "../governance/audit-log";
 import type { IdempotencyStore } from "../governance/idempotency";
 import type { KeyStore } from "../governance/key-store";
 import type { TenantRecord } from "../governance/tenant-record";
+import type { PlanOwner } from "../plans/plan-owner";
+import type { PlanTable } from "../plans/plan-table";
 import type { RunOwner } from "../runs/run-owner";
 import type { RunTable } from "../runs/run-table";
 import type { TenantContext } from "./context";
@@ -24,6 +26,9 @@ export interface TenantServices {
   runs: RunTable;
   owner: RunOwner;
   scheduler: Scheduler;
+  plans: PlanTable;
+  /** Carries out what the plan fold decides (contract/plans). */
+  planOwner: PlanOwner;
   log: EventLog;
   ingest: Ingest;
   reader: EventReader;

@@ -29,6 +29,9 @@ import { TenantRecord } from "../governance/tenant-record";
 import { settleBody } from "../http/body";
 import { failureResponse } from "../http/errors";
 import { createLogger } from "../log";
+import { PlanOwner } from "../plans/plan-owner";
+import { PlanTable } from "../plans/plan-table";
+import { PddlPlanner } from "../plans/planners/pddl";
 import { RunOwner } from "../runs/run-owner";
 import { RunTable } from "../runs/run-table";
 import type { TenantContext } from "./context";
@@ -117,6 +120,11 @@ export class TenantAgent extends Agent<Env> {
     const audit = new AuditLog(this.db, now);
     const owner = new RunOwner(context, runs, agents, eventLog);
     const scheduler = new Scheduler(context, runs, agents, owner);
+    const plans = new PlanTable(this.db);
+    const planOwner = new PlanOwner(context, plans, runs, agents, scheduler, eventLog, {
+      pddl: new PddlPlanner(),
+    });
+    owner.onChange((life) => planOwner.runChanged(life));
     const ingest = new Ingest(context, eventLog, agents, scheduler);
     this.archiveStore = new Archive(this.ctx.storage, this.env.ARCHIVE, tenant, eventLog, now, log);
     const reader = new EventReader(eventLog, this.archiveStore);
@@ -136,6 +144,8 @@ export class TenantAgent extends Agent<Env> {
       runs,
       owner,
       scheduler,
+      plans,
+      planOwner,
       log: eventLog,
       ingest,
       reader,
@@ -150,6 +160,7 @@ export class TenantAgent extends Agent<Env> {
       },
     };
     await this.timer.recover();
+    planOwner.recover();
     this.timer.rearm();
   }
 
@@ -191,6 +202,9 @@ export class TenantAgent extends Agent<Env> {
     this.timer.fired();
     const { scheduler, idempotency, record, ctx } = this.services;
     try {
+      // Plans first: a plan whose wall time ran out ends (and stops its runs) for that reason,
+      // not for its runs' deadlines, which are the plan's.
+      this.services.planOwner.processDue();
       scheduler.processDue();
       this.liveness.check();
       idempotency.prune();
@@ -358,6 +372,7 @@ export class TenantAgent extends Agent<Env> {
     const archive = this.archiveStore.nextDue(settings.archive);
     const due = [
       this.services.runs.nextDue(),
+      this.services.plans.nextDue(),
       this.liveness.nextDue(),
       archive === null ? null : Math.max(archive, this.archiveRetryAt),
     ].filter((d): d is number => d !== null);

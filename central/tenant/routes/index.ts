@@ -2,6 +2,7 @@ import { gatewayAdminRoutes } from "../../gateway/tenant/admin-routes";
 import { eventRoutes } from "./events";
 import { fleetRoutes } from "./fleet";
 import { governanceRoutes } from "./governance";
+import { planRoutes } from "./plans";
 import { runRoutes } from "./runs";
 import type { TenantRoute } from "./types";
 
@@ -10,6 +11,7 @@ export const TENANT_ROUTES: readonly TenantRoute[] = [
   ...governanceRoutes,
   ...fleetRoutes,
   ...runRoutes,
+  ...planRoutes,
   ...eventRoutes,
   ...gatewayAdminRoutes,
 ];
