@@ -8,6 +8,7 @@ import {
   type Role,
   type TenantCreated,
 } from "../../contract";
+import { app as workerApp } from "../app";
 import { bearerToken, configuredKeySecret, digestOf } from "../auth/keys";
 import { BOOTSTRAP_PRINCIPAL_ID, type Principal } from "../auth/principal";
 import { type Database, migrateDatabase, openDatabase } from "../db/database";
@@ -31,6 +32,8 @@ import { failureResponse } from "../http/errors";
 import { createLogger } from "../log";
 import { PlanOwner } from "../plans/plan-owner";
 import { PlanTable } from "../plans/plan-table";
+import { gatewayCall } from "../plans/planners/gateway-call";
+import { ModelPlanner } from "../plans/planners/model";
 import { PddlPlanner } from "../plans/planners/pddl";
 import { RunOwner } from "../runs/run-owner";
 import { RunTable } from "../runs/run-table";
@@ -120,12 +123,24 @@ export class TenantAgent extends Agent<Env> {
     const audit = new AuditLog(this.db, now);
     const owner = new RunOwner(context, runs, agents, eventLog);
     const scheduler = new Scheduler(context, runs, agents, owner);
+    const ingest = new Ingest(context, eventLog, agents, scheduler);
+    const keys = new KeyStore(this.db, tenant, now, () => configuredKeySecret(this.env));
     const plans = new PlanTable(this.db);
+    const gateway = new TenantGateway(context, keys, agents, runs, ingest, this.env);
+    // Central's planner calls its own gateway through the Worker's handler, in this isolate.
+    const fetchGateway = (request: Request) =>
+      Promise.resolve(
+        workerApp.fetch(request, this.env, {
+          waitUntil: (promise: Promise<unknown>) => this.ctx.waitUntil(promise),
+          passThroughOnException: () => {},
+          props: {},
+        }),
+      );
     const planOwner = new PlanOwner(context, plans, runs, agents, scheduler, eventLog, {
       pddl: new PddlPlanner(),
+      model: new ModelPlanner(gatewayCall(fetchGateway, () => gateway.centralKey())),
     });
     owner.onChange((life) => planOwner.runChanged(life));
-    const ingest = new Ingest(context, eventLog, agents, scheduler);
     this.archiveStore = new Archive(this.ctx.storage, this.env.ARCHIVE, tenant, eventLog, now, log);
     const reader = new EventReader(eventLog, this.archiveStore);
     const streams = new EventStreams(reader, log);
@@ -133,7 +148,6 @@ export class TenantAgent extends Agent<Env> {
     this.liveness = new Liveness(context, agents);
     this.socket = new AgentSocket(context, agents, scheduler, ingest, audit);
     this.timer = new Timer(this.db, this, () => this.nextDue(), log);
-    const keys = new KeyStore(this.db, tenant, now, () => configuredKeySecret(this.env));
     this.services = {
       ctx: context,
       record,
@@ -150,7 +164,7 @@ export class TenantAgent extends Agent<Env> {
       ingest,
       reader,
       streams,
-      gateway: new TenantGateway(context, keys, agents, runs, ingest, this.env),
+      gateway,
       closeKeyConnections: (keyId) => {
         for (const connection of this.getConnections<SocketState>()) {
           if (connection.state?.keyId !== keyId) continue;
