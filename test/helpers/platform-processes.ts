@@ -2,11 +2,16 @@ import { resolve } from "node:path";
 import { type ManagedProcess, spawnManaged } from "../../cli/local-stack/processes";
 import { BIN } from "./cli";
 
-/** The sample app the repository ships, as the end-to-end tests run it. */
+/** The sample apps the repository ships, as the end-to-end tests run them. */
 export const SAMPLE_APP = resolve("examples/apps/lab-notes");
+export const SAMPLE_APPS = {
+  "lab-notes": SAMPLE_APP,
+  "sim-bench": resolve("examples/apps/sim-bench"),
+};
 
-/** A real `auraison edge start` for the sample app, connected to central with an agent key. */
+/** A real `auraison edge start` for a sample app (lab-notes unless `app` says), connected to central. */
 export function startSampleEdge(options: {
+  app?: keyof typeof SAMPLE_APPS;
   agentId: string;
   state: string;
   central: { url: string; key: string };
@@ -22,9 +27,9 @@ export function startSampleEdge(options: {
       "edge",
       "start",
       "--app",
-      "lab-notes",
+      options.app ?? "lab-notes",
       "--app-dir",
-      SAMPLE_APP,
+      SAMPLE_APPS[options.app ?? "lab-notes"],
       "--agent-id",
       options.agentId,
       "--state",
