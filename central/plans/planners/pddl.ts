@@ -1,5 +1,17 @@
-import { emptyUsage, type JsonValue, type Plan, type PlanStepSpec } from "../../../contract";
-import { PddlError, readProblem } from "../../../contract/pddl";
+import {
+  emptyUsage,
+  type JsonValue,
+  type Plan,
+  type PlanStep,
+  type PlanStepSpec,
+} from "../../../contract";
+import {
+  type Domain,
+  type Literal,
+  PddlError,
+  type Problem,
+  readProblem,
+} from "../../../contract/pddl";
 import {
   buildSkillsDomain,
   SkillDomainError,
@@ -44,7 +56,7 @@ export class PddlPlanner implements Planner {
     const pddl = ask.plan.pddl;
     if (!pddl) return { ok: false, error: "the plan has no PDDL problem", usage };
     let fleet: SkillsDomain;
-    let problem: ReturnType<typeof readProblem>;
+    let problem: Problem;
     try {
       fleet = fleetDomain(ask.fleet);
       problem = readProblem(pddl.problem, fleet.domain);
@@ -53,6 +65,14 @@ export class PddlPlanner implements Planner {
         return { ok: false, error: error.message, usage };
       throw error;
     }
+    // A repair plans from where the plan stands: the actions done (and under way) applied.
+    const kept =
+      ask.round === "repair"
+        ? ask.plan.steps.filter((s) => s.status === "completed" || s.status === "running")
+        : [];
+    const applied = advance(fleet.domain, problem, kept);
+    if (typeof applied === "string") return { ok: false, error: applied, usage };
+    problem = applied;
     const result = await solveAsync(fleet.domain, problem, {
       optimal: pddl.optimal,
       deadline: Date.now() + SOLVE_LIMITS.timeoutMs,
@@ -67,7 +87,10 @@ export class PddlPlanner implements Planner {
       return { ok: false, error: "the goal already holds: nothing to do", usage };
     const preds = result.steps.map(() => [] as number[]);
     for (const [i, j] of result.order) preds[j]!.push(i);
-    const id = (i: number) => `a${i + 1}`;
+    // Ids of a repair's steps name its version, so they never clash with the steps kept.
+    const prefix = ask.round === "repair" ? `v${ask.plan.version + 1}-` : "";
+    const id = (i: number) => `${prefix}a${i + 1}`;
+    const running = kept.filter((s) => s.status === "running").map((s) => s.id);
     const steps: PlanStepSpec[] = result.steps.map((step, i) => {
       const schema = fleet.domain.actions.find((a) => a.name === step.schema)!;
       const args = step.action.slice(1, -1).split(/\s+/).slice(1);
@@ -81,7 +104,9 @@ export class PddlPlanner implements Planner {
         type: "task",
         params,
         targets: (fleet.skillsByAction.get(step.schema) ?? []).map((skill) => ({ skill })),
-        depends_on: preds[i]!.map(id),
+        // A new step with nothing before it waits for the kept steps still running: their
+        // effects were assumed.
+        depends_on: preds[i]!.length ? preds[i]!.map(id) : running,
         inputs: {},
         max_attempts: 2,
         requires_approval: false,
@@ -90,4 +115,31 @@ export class PddlPlanner implements Planner {
     });
     return { ok: true, steps, usage };
   }
+}
+
+/**
+ * The problem with the kept steps' actions applied to its initial state, in the order they
+ * finished (running ones last, their effects assumed), or why an action cannot be applied.
+ */
+function advance(domain: Domain, problem: Problem, kept: readonly PlanStep[]): Problem | string {
+  if (kept.length === 0) return problem;
+  const key = (l: Pick<Literal, "predicate" | "args">) => `${l.predicate} ${l.args.join(" ")}`;
+  const init = new Map(problem.init.map((l) => [key(l), l]));
+  const order = [...kept].sort((a, b) =>
+    (a.finished_at ?? "~").localeCompare(b.finished_at ?? "~"),
+  );
+  for (const step of order) {
+    if (!step.action) return `step ${step.id} has no PDDL action to carry into the repair`;
+    const [name, ...args] = step.action.slice(1, -1).trim().split(/\s+/);
+    const schema = domain.actions.find((a) => a.name === name);
+    if (!schema || schema.params.length !== args.length)
+      return `step ${step.id}'s action ${step.action} is not an action of the fleet's domain`;
+    const bound = new Map(schema.params.map((p, i) => [p.name, args[i]!]));
+    for (const effect of schema.effect) {
+      const ground = { ...effect, args: effect.args.map((a) => bound.get(a) ?? a), negated: false };
+      if (effect.negated) init.delete(key(ground));
+      else init.set(key(ground), ground);
+    }
+  }
+  return { ...problem, init: [...init.values()] };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ARM, SCANNER } from "../planning/pddl/fleet-domains";
 import { call, connectAgent, json } from "../support";
-import { complete, getPlan, planned, planTenant, submitPlan, takeNext } from "./support";
+import { complete, fail, getPlan, planned, planTenant, submitPlan, takeNext } from "./support";
 
 const PROBLEM = `(define (problem two-samples) (:domain fleet)
   (:objects s1 s2 - sample shelf - station)
@@ -60,6 +60,34 @@ describe("plans by PDDL over the fleet's skills", () => {
     expect(scans.map((s) => s.intent.params.action).sort()).toEqual(["(scan s1)", "(scan s2)"]);
     for (const s of scans) await complete(scanner, s.run, "scanned");
     expect((await getPlan(admin, plan.plan_id)).status).toBe("completed");
+  });
+
+  it("repairs from where the plan stands: a scan that failed for good is planned again from the state the done actions left", async () => {
+    const { admin, arm, scanner } = await fleet();
+    const { plan } = await submitPlan(admin, {
+      goal: "scan both samples",
+      planner: "pddl",
+      pddl: { problem: PROBLEM, optimal: true },
+    });
+    await planned(admin, plan.plan_id);
+    for (const carry of [await takeNext(arm), await takeNext(arm)])
+      await complete(arm, carry.run, "carried");
+    const scans = [await takeNext(scanner), await takeNext(scanner)];
+    const [ok, broken] =
+      scans[0]!.intent.params.action === "(scan s1)" ? scans : [scans[1]!, scans[0]!];
+    await complete(scanner, ok!.run, "scanned");
+    await fail(scanner, broken!.run, "lid stuck");
+    const retry = await takeNext(scanner);
+    expect(retry.intent.params.action).toBe("(scan s2)");
+    await fail(scanner, retry.run, "lid stuck again");
+    // Replanned from the state after both carries and the first scan: only the second scan.
+    const repaired = await takeNext(scanner);
+    expect(repaired.intent.params.action).toBe("(scan s2)");
+    expect(repaired.intent.idempotency_key).toMatch(/:v2:v2-a1:1$/);
+    await complete(scanner, repaired.run, "scanned at last");
+    const done = await getPlan(admin, plan.plan_id);
+    expect(done).toMatchObject({ status: "completed", version: 2 });
+    expect(done.steps.filter((s) => s.version === 2).map((s) => s.action)).toEqual(["(scan s2)"]);
   });
 
   it("refuses a problem that does not read over the fleet's domain (422, with where)", async () => {
