@@ -2,11 +2,13 @@ import {
   checkPlanSteps,
   emptyUsage,
   Failure,
+  isTerminal,
   type Plan,
   type PlanEffect,
   type PlanInput,
   type PlanStepSpec,
   type RunLife,
+  runMachine,
   runStateOf,
   stepPlan,
   uuidv7,
@@ -36,6 +38,8 @@ export class PlanOwner {
   private draining = false;
   /** Steps a client gave for a plan being submitted in this turn (planner `given`). */
   private readonly given = new Map<string, readonly PlanStepSpec[]>();
+  /** What each open run of a plan last told it (see runChanged). */
+  private readonly heard = new Map<string, string>();
   /** Plans whose planner is at work in this object's memory. */
   private readonly planning = new Set<string>();
 
@@ -82,10 +86,20 @@ export class PlanOwner {
     return first ?? null;
   }
 
-  /** A run was saved: the plan it belongs to (if any) hears how it stands. */
+  /**
+   * A run was saved: the plan it belongs to (if any) hears how it stands when that matters to
+   * it: the run ended, or its consumption moved (the plan's budget). A run is saved several
+   * times on its way (dispatched, acknowledged, claimed), and folding a large plan for each
+   * of those would cost more than the step itself.
+   */
   runChanged(life: RunLife): void {
+    const c = life.consumption;
+    const mark = `${isTerminal(runMachine, life.status)}|${c.tokens_in}|${c.tokens_out}|${c.priced_usd}|${c.unpriced_calls}`;
+    if (this.heard.get(life.run_id) === mark) return;
     const planId = this.table.planOfRun(life.run_id);
     if (!planId) return;
+    if (isTerminal(runMachine, life.status)) this.heard.delete(life.run_id);
+    else this.heard.set(life.run_id, mark);
     const view = {
       now: this.ctx.now(),
       queue_timeout_ms: this.ctx.settings().dispatch.queue_timeout_ms,
