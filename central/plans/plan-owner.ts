@@ -104,17 +104,33 @@ export class PlanOwner {
       now: this.ctx.now(),
       queue_timeout_ms: this.ctx.settings().dispatch.queue_timeout_ms,
     };
-    this.apply(planId, { type: "run", run: runStateOf(life, view) });
+    this.applyQuietly(planId, { type: "run", run: runStateOf(life, view) });
+  }
+
+  /**
+   * Applies an input that no request waits for (a run's change, the timer, a planner's answer):
+   * a failure is logged against the plan, never thrown into the run, timer or socket path that
+   * caused it.
+   */
+  private applyQuietly(planId: string, input: PlanInput): void {
+    try {
+      const refusal = this.apply(planId, input);
+      if (refusal && input.type !== "run")
+        this.ctx.log.warn("plan input refused", { plan_id: planId, input: input.type, refusal });
+    } catch (error) {
+      this.ctx.log.error("plan step failed", { plan_id: planId, input: input.type, error });
+    }
   }
 
   /** Timer work: deadlines of plans and approvals. */
   processDue(): void {
-    for (const plan of this.table.due(this.ctx.now())) this.apply(plan.plan_id, { type: "tick" });
+    for (const plan of this.table.due(this.ctx.now()))
+      this.applyQuietly(plan.plan_id, { type: "tick" });
   }
 
   /** After a restart: planning rounds that were under way in memory are asked for again. */
   recover(): void {
-    for (const plan of this.table.planning()) this.apply(plan.plan_id, { type: "start" });
+    for (const plan of this.table.planning()) this.applyQuietly(plan.plan_id, { type: "start" });
   }
 
   /** Whether plans may ask for this planner here. */
@@ -266,7 +282,7 @@ export class PlanOwner {
       );
     void answered.then((input) => {
       this.planning.delete(planId);
-      this.apply(planId, input);
+      this.applyQuietly(planId, input);
     });
   }
 }
