@@ -9,7 +9,7 @@
 import { CONTRACT_VERSION, type EdgeMessage } from "../contract";
 import { createKey, createTenant } from "../test/helpers/central-dev";
 import { ScriptedAgent } from "../test/helpers/scripted-agent";
-import { fmt, numberArg, percentile, writeResults } from "./central-report";
+import { latencyRow, numberArg, writeResults } from "./central-report";
 import { startBenchCentral } from "./central-workerd";
 
 const intents = numberArg("intents", 300);
@@ -50,27 +50,9 @@ try {
       postAnswer.push(answered - t0);
     }
     const run = { run_id: d.run_id, attempt: d.attempt };
-    await agent.emit([
-      agent.event(
-        "run_completed",
-        {
-          result: "ok",
-          usage: { tokens_in: 0, tokens_out: 0, cost_usd: 0 },
-          duration_ms: 0,
-          tree_ref: null,
-        },
-        run,
-      ),
-    ]);
+    await agent.emit([agent.completed(run)]);
   }
-  const row = (name: string, values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const line = `| ${name} | ${fmt(percentile(sorted, 50), 2)} | ${fmt(percentile(sorted, 99), 2)} | ${fmt(sorted.at(-1)!, 2)} |`;
-    console.log(
-      `${name}: p50 ${fmt(percentile(sorted, 50), 2)} ms, p99 ${fmt(percentile(sorted, 99), 2)} ms`,
-    );
-    return line;
-  };
+  const row = latencyRow;
   // Baselines of this environment, to see where the time goes.
   const probe = async (n: number, once: () => Promise<unknown>) => {
     const out: number[] = [];

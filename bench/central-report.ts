@@ -43,6 +43,15 @@ export function percentile(sorted: readonly number[], p: number): number {
 export const fmt = (n: number, digits = 1) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** A latency table's row (p50, p99, max in ms), printed as it is made. */
+export function latencyRow(name: string, values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  console.log(
+    `${name}: p50 ${fmt(percentile(sorted, 50), 2)} ms, p99 ${fmt(percentile(sorted, 99), 2)} ms`,
+  );
+  return `| ${name} | ${fmt(percentile(sorted, 50), 2)} | ${fmt(percentile(sorted, 99), 2)} | ${fmt(sorted.at(-1)!, 2)} |`;
+}
+
 /** Resident memory (KiB) of every process in a process group, by /proc (Linux). */
 export function groupRssKiB(pgid: number): { pid: number; comm: string; rssKiB: number }[] {
   const out: { pid: number; comm: string; rssKiB: number }[] = [];

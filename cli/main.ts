@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { registerAgents } from "./commands/agents";
 import { registerApp } from "./commands/app";
+import { registerApprovals } from "./commands/approvals";
 import { registerAudit } from "./commands/audit";
 import { registerDeploy } from "./commands/deploy";
 import { registerDev } from "./commands/dev";
@@ -51,6 +52,7 @@ export function buildProgram(options: { json?: boolean } = {}): Command {
   registerGateway(program);
   registerMemory(program);
   registerPlan(program);
+  registerApprovals(program);
   registerDeploy(program);
   for (const command of walk(program)) command.exitOverride();
   return program;

@@ -4,6 +4,7 @@ export * from "./api/fleet";
 export * from "./api/gateway";
 export * from "./api/governance";
 export * from "./api/paths";
+export * from "./api/plans";
 export * from "./api/runs";
 export * from "./api/secrets";
 export * from "./api/settings";

@@ -135,6 +135,11 @@ const CLAIMS: Claim[] = [
     needle: '"gateway"',
   },
   {
+    pattern: /^auraison (plan (submit|show|list|pause)|approvals (list|approve))\b/,
+    test: "test/cli/commands/central-commands.test.ts",
+    needle: '"approvals"',
+  },
+  {
     pattern: /^auraison plan pddl /,
     test: "test/cli/commands/plan.test.ts",
     needle: '"pddl"',

@@ -14,6 +14,8 @@ export interface Principal {
 }
 
 export const BOOTSTRAP_PRINCIPAL_ID = "bootstrap";
+/** Central itself, when it calls its own gateway (its planner's model calls). */
+export const CENTRAL_PRINCIPAL = "central";
 
 export function hasRole(principal: Principal, roles: readonly string[]): boolean {
   return roles.includes(principal.role);

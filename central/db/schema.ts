@@ -1,5 +1,15 @@
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { AgentInfo, Intent, RunLife, RunStatus, TenantSettings } from "../../contract";
+import type {
+  AgentInfo,
+  Approval,
+  ApprovalStatus,
+  Intent,
+  Plan,
+  PlanStatus,
+  RunLife,
+  RunStatus,
+  TenantSettings,
+} from "../../contract";
 
 /**
  * The tenant Durable Object's relational state. Times are epoch milliseconds (timers compare
@@ -155,6 +165,53 @@ export const runs = sqliteTable(
     index("runs_due").on(t.dueAt),
     index("runs_agent").on(t.agentId, t.status),
     index("runs_app").on(t.app, t.status),
+  ],
+);
+
+/**
+ * One row per plan: the whole plan (contract/plans, the fold) as JSON, and the columns the list,
+ * the timer and idempotent submission select on, written from it on every save.
+ */
+export const plans = sqliteTable(
+  "plans",
+  {
+    planId: text("plan_id").primaryKey(),
+    status: text("status").$type<PlanStatus>().notNull(),
+    /** When the plan must be looked at again (contract `planDue`); null when nothing is due. */
+    dueAt: integer("due_at"),
+    idempotencyKey: text("idempotency_key").unique(),
+    /** SHA-256 (hex) of the submitted request: a repeated idempotency_key must repeat it. */
+    requestDigest: text("request_digest"),
+    createdAt: integer("created_at").notNull(),
+    plan: text("plan", { mode: "json" }).$type<Plan>().notNull(),
+  },
+  (t) => [index("plans_status").on(t.status), index("plans_due").on(t.dueAt)],
+);
+
+/** Which plan step each run of a plan belongs to, so a run's change finds its plan. */
+export const planRuns = sqliteTable(
+  "plan_runs",
+  {
+    runId: text("run_id").primaryKey(),
+    planId: text("plan_id").notNull(),
+    stepId: text("step_id").notNull(),
+  },
+  (t) => [index("plan_runs_plan").on(t.planId)],
+);
+
+/** Every approval a plan asked for, written from the plan on each save, for listing them. */
+export const approvals = sqliteTable(
+  "approvals",
+  {
+    approvalId: text("approval_id").primaryKey(),
+    planId: text("plan_id").notNull(),
+    status: text("status").$type<ApprovalStatus>().notNull(),
+    requestedAt: text("requested_at").notNull(),
+    approval: text("approval", { mode: "json" }).$type<Approval>().notNull(),
+  },
+  (t) => [
+    index("approvals_status").on(t.status, t.approvalId),
+    index("approvals_plan").on(t.planId),
   ],
 );
 

@@ -27,6 +27,8 @@ import type { RunTable } from "./run-table";
  * idle. Nothing here decides anything about a run.
  */
 export class RunOwner {
+  private readonly listeners: ((life: RunLife) => void)[] = [];
+
   constructor(
     private readonly ctx: TenantContext,
     private readonly table: RunTable,
@@ -35,6 +37,11 @@ export class RunOwner {
     private readonly metrics: MetricRecorder,
     private readonly secrets: SecretStore,
   ) {}
+
+  /** Called after every saved change of a run (plans follow their steps' runs this way). */
+  onChange(listener: (life: RunLife) => void): void {
+    this.listeners.push(listener);
+  }
 
   /** Applies one input to a run and carries out the result (unless the fold refused it). */
   apply(life: RunLife, input: RunInput): StepResult {
@@ -129,6 +136,7 @@ export class RunOwner {
       else if (effect.type === "released") this.releaseIfIdle(effect.agent_id);
     }
     this.ctx.rearm();
+    for (const listener of this.listeners) listener(life);
   }
 
   /** An agent that holds no run any more goes back from busy to online. */

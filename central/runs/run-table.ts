@@ -15,6 +15,7 @@ import {
   type WaitingView,
 } from "../../contract";
 import type { Database } from "../db/database";
+import { page } from "../db/page";
 import { intents, runs } from "../db/schema";
 
 export type IntentRow = typeof intents.$inferSelect;
@@ -194,11 +195,8 @@ export class RunTable {
       .orderBy(desc(runs.runId))
       .limit(query.limit + 1)
       .all();
-    const page = rows.slice(0, query.limit);
-    return {
-      runs: page.map((r) => runStateOf(r.life, view)),
-      next: rows.length > query.limit ? page.at(-1)!.life.run_id : null,
-    };
+    const shown = page(rows, query.limit, (r) => r.life.run_id);
+    return { runs: shown.rows.map((r) => runStateOf(r.life, view)), next: shown.next };
   }
 
   /** Intents, newest first, each with its run. */
@@ -215,11 +213,8 @@ export class RunTable {
       .orderBy(desc(intents.intentId))
       .limit(query.limit + 1)
       .all();
-    const page = rows.slice(0, query.limit);
-    return {
-      intents: page.map((row) => this.intentInfo(row, view)),
-      next: rows.length > query.limit ? page.at(-1)!.intentId : null,
-    };
+    const shown = page(rows, query.limit, (r) => r.intentId);
+    return { intents: shown.rows.map((row) => this.intentInfo(row, view)), next: shown.next };
   }
 
   intentInfo(row: IntentRow, view: WaitingView): IntentInfo {

@@ -11,6 +11,8 @@ import type { KeyStore } from "../governance/key-store";
 import type { SecretStore } from "../governance/secret-store";
 import type { TenantRecord } from "../governance/tenant-record";
 import type { MetricRecorder } from "../metrics/recorder";
+import type { PlanOwner } from "../plans/plan-owner";
+import type { PlanTable } from "../plans/plan-table";
 import type { RunOwner } from "../runs/run-owner";
 import type { RunTable } from "../runs/run-table";
 import type { TenantContext } from "./context";
@@ -28,6 +30,9 @@ export interface TenantServices {
   runs: RunTable;
   owner: RunOwner;
   scheduler: Scheduler;
+  plans: PlanTable;
+  /** Carries out what the plan fold decides (contract/plans). */
+  planOwner: PlanOwner;
   log: EventLog;
   ingest: Ingest;
   reader: EventReader;

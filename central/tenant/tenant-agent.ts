@@ -8,6 +8,7 @@ import {
   type Role,
   type TenantCreated,
 } from "../../contract";
+import { app as workerApp } from "../app";
 import { bearerToken, configuredKeySecret, digestOf } from "../auth/keys";
 import { BOOTSTRAP_PRINCIPAL_ID, type Principal } from "../auth/principal";
 import { type Database, migrateDatabase, openDatabase } from "../db/database";
@@ -31,6 +32,11 @@ import { settleBody } from "../http/body";
 import { failureResponse } from "../http/errors";
 import { createLogger } from "../log";
 import { MetricRecorder } from "../metrics/recorder";
+import { PlanOwner } from "../plans/plan-owner";
+import { PlanTable } from "../plans/plan-table";
+import { gatewayCall } from "../plans/planners/gateway-call";
+import { ModelPlanner } from "../plans/planners/model";
+import { PddlPlanner } from "../plans/planners/pddl";
 import { RunOwner } from "../runs/run-owner";
 import { RunTable } from "../runs/run-table";
 import type { TenantContext } from "./context";
@@ -122,6 +128,23 @@ export class TenantAgent extends Agent<Env> {
     const owner = new RunOwner(context, runs, agents, eventLog, metrics, secrets);
     const scheduler = new Scheduler(context, runs, agents, owner);
     const ingest = new Ingest(context, eventLog, agents, scheduler);
+    const keys = new KeyStore(this.db, tenant, now, () => configuredKeySecret(this.env));
+    const plans = new PlanTable(this.db);
+    const gateway = new TenantGateway(context, keys, agents, runs, ingest, metrics, this.env);
+    // Central's planner calls its own gateway through the Worker's handler, in this isolate.
+    const fetchGateway = (request: Request) =>
+      Promise.resolve(
+        workerApp.fetch(request, this.env, {
+          waitUntil: (promise: Promise<unknown>) => this.ctx.waitUntil(promise),
+          passThroughOnException: () => {},
+          props: {},
+        }),
+      );
+    const planOwner = new PlanOwner(context, plans, runs, agents, scheduler, eventLog, {
+      pddl: new PddlPlanner(),
+      model: new ModelPlanner(gatewayCall(fetchGateway, () => gateway.centralKey())),
+    });
+    owner.onChange((life) => planOwner.runChanged(life));
     this.archiveStore = new Archive(this.ctx.storage, this.env.ARCHIVE, tenant, eventLog, now, log);
     const reader = new EventReader(eventLog, this.archiveStore);
     const streams = new EventStreams(reader, log);
@@ -129,7 +152,6 @@ export class TenantAgent extends Agent<Env> {
     this.liveness = new Liveness(context, agents);
     this.socket = new AgentSocket(context, agents, scheduler, ingest, audit, secrets);
     this.timer = new Timer(this.db, this, () => this.nextDue(), log);
-    const keys = new KeyStore(this.db, tenant, now, () => configuredKeySecret(this.env));
     this.services = {
       ctx: context,
       record,
@@ -141,11 +163,13 @@ export class TenantAgent extends Agent<Env> {
       runs,
       owner,
       scheduler,
+      plans,
+      planOwner,
       log: eventLog,
       ingest,
       reader,
       streams,
-      gateway: new TenantGateway(context, keys, agents, runs, ingest, metrics, this.env),
+      gateway,
       metrics,
       closeKeyConnections: (keyId) => {
         for (const connection of this.getConnections<SocketState>()) {
@@ -156,6 +180,7 @@ export class TenantAgent extends Agent<Env> {
       },
     };
     await this.timer.recover();
+    planOwner.recover();
     this.timer.rearm();
   }
 
@@ -206,6 +231,9 @@ export class TenantAgent extends Agent<Env> {
     this.timer.fired();
     const { scheduler, idempotency, record, ctx } = this.services;
     try {
+      // Plans first: a plan whose wall time ran out ends (and stops its runs) for that reason,
+      // not for its runs' deadlines, which are the plan's.
+      this.services.planOwner.processDue();
       scheduler.processDue();
       this.liveness.check();
       idempotency.prune();
@@ -373,6 +401,7 @@ export class TenantAgent extends Agent<Env> {
     const archive = this.archiveStore.nextDue(settings.archive);
     const due = [
       this.services.runs.nextDue(),
+      this.services.plans.nextDue(),
       this.liveness.nextDue(),
       archive === null ? null : Math.max(archive, this.archiveRetryAt),
     ].filter((d): d is number => d !== null);

@@ -14,6 +14,7 @@ import { globals } from "../context";
 import { parseDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
 import { positive } from "../numbers";
+import { registerCentralPlanCommands } from "./plan-central";
 
 interface PddlFlags {
   domain?: string;
@@ -25,11 +26,14 @@ interface PddlFlags {
 }
 
 export function registerPlan(program: Command): void {
-  const plan = program.command("plan").description("make plans locally, without dispatching");
+  const plan = program
+    .command("plan")
+    .description("plans: goals central plans and runs across the fleet, or PDDL solved locally");
+  registerCentralPlanCommands(plan);
   plan
     .command("pddl")
     .description(
-      "solve a PDDL problem with central's planner (STRIPS, :typing, :negative-preconditions, :equality, :action-costs)",
+      "solve a PDDL problem locally with central's planner, without dispatching (STRIPS, :typing, :negative-preconditions, :equality, :action-costs)",
     )
     .option("--domain <file>", "PDDL domain file")
     .option(

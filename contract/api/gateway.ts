@@ -211,6 +211,31 @@ function providerSchemas<K extends z.ZodType>(key: K) {
       ...common,
       kind: z.literal("workers-ai"),
     }),
+    z
+      .strictObject({
+        ...common,
+        kind: z.literal("scripted"),
+        script: z
+          .array(
+            z.strictObject({
+              when: z
+                .string()
+                .min(1)
+                .max(1024)
+                .optional()
+                .describe(
+                  "answer this way when the conversation's text contains this; absent: always",
+                ),
+              answer: z.string().max(65_536),
+            }),
+          )
+          .min(1)
+          .max(64)
+          .describe("the first rule whose `when` matches answers (OpenAI dialect, no network)"),
+      })
+      .describe(
+        "A scripted model, labelled as such: canned answers for offline use and tests (central's planner, a demo), never a real model",
+      ),
     z.strictObject({
       ...common,
       kind: z.literal("ai-gateway"),

@@ -21,6 +21,10 @@ export const PATHS = {
   agentConnect: "/v1/agents/connect",
   intents: "/v1/intents",
   runs: "/v1/runs",
+  /** Plans: goals made into graphs of intents, run and repaired by central. */
+  plans: "/v1/plans",
+  /** Approvals plans and their steps wait for. */
+  approvals: "/v1/approvals",
   events: "/v1/events",
   eventStream: "/v1/events/stream",
   /** The model gateway (OpenAI- and Anthropic-compatible). */

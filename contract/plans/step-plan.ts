@@ -152,6 +152,7 @@ class PlanFold {
       this.checkBudget();
       this.advance();
     }
+    plan.usage = planUsage(plan);
     plan.event_seq = this.seq;
   }
 

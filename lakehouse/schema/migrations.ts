@@ -2,10 +2,11 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { withTransaction } from "../lake/retry";
 import { tables } from "./0001-tables";
 import { views } from "./0002-views";
+import { planViews } from "./0003-plan-views";
 import type { Migration } from "./migration";
 
 /** The lake's schema history, in order. */
-export const MIGRATIONS: readonly Migration[] = [tables, views];
+export const MIGRATIONS: readonly Migration[] = [tables, views, planViews];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 export class LakeSchemaError extends Error {

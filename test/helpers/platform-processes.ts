@@ -10,11 +10,16 @@ import {
 } from "../../contract";
 import { BIN } from "./cli";
 
-/** The sample app the repository ships, as the end-to-end tests run it. */
+/** The sample apps the repository ships, as the end-to-end tests run them. */
 export const SAMPLE_APP = resolve("examples/apps/lab-notes");
+export const SAMPLE_APPS = {
+  "lab-notes": SAMPLE_APP,
+  "sim-bench": resolve("examples/apps/sim-bench"),
+};
 
-/** A real `auraison edge start` for the sample app, connected to central with an agent key. */
+/** A real `auraison edge start` for a sample app (lab-notes unless `app` says), connected to central. */
 export function startSampleEdge(options: {
+  app?: keyof typeof SAMPLE_APPS;
   agentId: string;
   state: string;
   central: { url: string; key: string };
@@ -23,7 +28,7 @@ export function startSampleEdge(options: {
   name?: string;
   /** More environment, e.g. OTEL_EXPORTER_OTLP_ENDPOINT. */
   env?: Record<string, string>;
-  /** Another copy of the app folder (default: examples/apps/lab-notes). */
+  /** Another copy of the app's folder (default: the one the repository ships). */
   appDir?: string;
 }): ManagedProcess {
   return spawnManaged(
@@ -34,9 +39,9 @@ export function startSampleEdge(options: {
       "edge",
       "start",
       "--app",
-      "lab-notes",
+      options.app ?? "lab-notes",
       "--app-dir",
-      options.appDir ?? SAMPLE_APP,
+      options.appDir ?? SAMPLE_APPS[options.app ?? "lab-notes"],
       "--agent-id",
       options.agentId,
       "--state",

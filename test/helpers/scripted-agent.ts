@@ -144,6 +144,20 @@ export class ScriptedAgent {
     return this.next("events_ack", (m) => m.batch_id === batch);
   }
 
+  /** A run's `run_completed` with nothing consumed (for benchmarks that only time central). */
+  completed(run: { run_id: string; attempt: number }, result = "ok"): AgentEventInput {
+    return this.event(
+      "run_completed",
+      {
+        result,
+        usage: { tokens_in: 0, tokens_out: 0, cost_usd: 0 },
+        duration_ms: 0,
+        tree_ref: null,
+      },
+      run,
+    );
+  }
+
   /** Runs a dispatched task start to finish: started, a message, completed with `result`. */
   async complete(
     dispatch: { run_id: string; attempt: number; intent: unknown },

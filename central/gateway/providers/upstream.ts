@@ -4,6 +4,7 @@ import { ENDPOINTS, type Endpoint } from "../call/endpoints";
 import type { Dialect } from "../dialects/errors";
 import { keySlot, resolveKey } from "../keys/resolve";
 import type { MaxTokensField } from "../translate/requests";
+import { scriptedAnswer } from "./scripted";
 import { privateUpstreamsAllowed, UpstreamRefused, upstreamUrlProblem } from "./upstream-url";
 import { callWorkersAi } from "./workers-ai";
 
@@ -29,6 +30,7 @@ export function connectionOf(provider: ProviderTarget): Connection {
         usageInStream: provider.usage_in_stream,
       };
     case "workers-ai":
+    case "scripted":
       return { dialect: "openai", maxTokensField: "max_tokens", usageInStream: true };
     case "ai-gateway":
       return provider.upstream === "anthropic"
@@ -108,6 +110,8 @@ export async function sendUpstream(
   env: Env,
   tenant: string,
 ): Promise<{ response: Response; secrets: string[] }> {
+  if (provider.kind === "scripted")
+    return { response: scriptedAnswer(provider, request.body, request.stream), secrets: [] };
   if (provider.kind === "workers-ai") {
     if (!env.AI) throw new Error("this Worker has no AI binding");
     return { response: await callWorkersAi(env.AI, request.body, request.signal), secrets: [] };

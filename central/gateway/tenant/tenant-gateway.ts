@@ -1,13 +1,15 @@
-import type {
-  GatewayConfig,
-  GatewayConfigView,
-  GatewayStatus,
-  LimitRefusal,
-  ModelCall,
-  ModelRoute,
-  ResilienceSettings,
+import {
+  Failure,
+  type GatewayConfig,
+  type GatewayConfigView,
+  type GatewayStatus,
+  type LimitRefusal,
+  type ModelCall,
+  type ModelRoute,
+  type ResilienceSettings,
 } from "../../../contract";
-import type { Principal } from "../../auth/principal";
+import { configuredKeySecret, mintKey } from "../../auth/keys";
+import { CENTRAL_PRINCIPAL, type Principal } from "../../auth/principal";
 import type { Ingest } from "../../events/ingest";
 import type { AgentStore } from "../../fleet/agent-store";
 import type { KeyStore } from "../../governance/key-store";
@@ -67,6 +69,7 @@ export class TenantGateway {
   private readonly events: CallEvents;
   private readonly callMetrics: CallMetrics;
   private prunedAt = 0;
+  private central: string | null = null;
 
   constructor(
     private readonly ctx: TenantContext,
@@ -93,7 +96,27 @@ export class TenantGateway {
     );
   }
 
+  /**
+   * A key for central's own model calls (its planner), so they pass the same admission, routing,
+   * budgets, cache and `model_call` events as anyone's. Minted under the platform's key secret
+   * for this object's life, held in memory only, and known only here (no key record to steal).
+   */
+  async centralKey(): Promise<string> {
+    if (this.central) return this.central;
+    const keySecret = configuredKeySecret(this.env);
+    if (!keySecret)
+      throw new Failure(
+        503,
+        "not_configured",
+        "AURAISON_KEY_SECRET is not set: central cannot call its gateway",
+      );
+    this.central = await mintKey("operator", this.ctx.tenant, keySecret);
+    return this.central;
+  }
+
   private async caller(secret: string): Promise<Principal | null> {
+    if (this.central !== null && secret === this.central)
+      return { id: CENTRAL_PRINCIPAL, role: "operator", app: null, secret };
     return this.keys.authenticate(secret);
   }
 

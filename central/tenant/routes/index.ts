@@ -3,6 +3,7 @@ import { eventRoutes } from "./events";
 import { fleetRoutes } from "./fleet";
 import { governanceRoutes } from "./governance";
 import { metricsRoutes } from "./metrics";
+import { planRoutes } from "./plans";
 import { runRoutes } from "./runs";
 import { secretRoutes } from "./secrets";
 import { sessionRoutes } from "./session";
@@ -15,6 +16,7 @@ export const TENANT_ROUTES: readonly TenantRoute[] = [
   ...secretRoutes,
   ...fleetRoutes,
   ...runRoutes,
+  ...planRoutes,
   ...eventRoutes,
   ...gatewayAdminRoutes,
   ...metricsRoutes,

@@ -17,7 +17,6 @@ import {
   RunList,
   RunState,
   RunsQuery,
-  redact,
   runStateOf,
   traceContextOf,
   uuidv7,
@@ -28,6 +27,7 @@ import { digestOf } from "../../auth/keys";
 import type { Principal } from "../../auth/principal";
 import { readQuery } from "../../http/body";
 import { notFound } from "../../http/errors";
+import { newIntent } from "../../runs/new-intent";
 import { iso } from "../context";
 import type { TenantServices } from "../services";
 import { audited, bodyJson, type TenantContextHono, type TenantRoute, tenantRoute } from "./types";
@@ -82,24 +82,21 @@ export const runRoutes: TenantRoute[] = [
         });
       if (request.fork_of !== undefined && !s.runs.get(request.fork_of.run_id))
         throw notFound(`run ${request.fork_of.run_id} (fork_of)`);
-      const intent: Intent = {
-        intent_id: uuidv7(),
-        type: request.type,
-        // Stored, echoed and dispatched redacted: secrets reach a lab host through its own
-        // environment, never through central's records.
-        params: redact(request.params),
-        policy_ctx: {
-          tenant: s.ctx.tenant,
-          principal: c.get("principal").id,
-          budget: request.budget ?? {},
-          ...(request.allowed_tools ? { allowed_tools: request.allowed_tools } : {}),
+      const intent = newIntent(
+        {
+          type: request.type,
+          params: request.params,
+          targets: request.targets,
+          budget: request.budget,
+          allowed_tools: request.allowed_tools,
+          idempotency_key: request.idempotency_key,
+          deadline: request.deadline,
+          fork_of: request.fork_of,
         },
-        targets: request.targets,
-        ...(request.idempotency_key ? { idempotency_key: request.idempotency_key } : {}),
-        ...(request.deadline ? { deadline: request.deadline } : {}),
-        ...(request.fork_of ? { fork_of: request.fork_of } : {}),
-        created_at: iso(now),
-      };
+        s.ctx.tenant,
+        c.get("principal").id,
+        now,
+      );
       return c.json(submit(c, intent, digest), 201);
     },
   ),

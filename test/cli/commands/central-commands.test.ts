@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnManaged } from "../../../cli/local-stack/processes";
+import type { Approval } from "../../../contract";
 import { until } from "../../edge/helpers/edge-process";
 import {
   type CentralDev,
@@ -31,7 +32,7 @@ afterAll(async () => {
 const cli = (args: string[], key = admin) =>
   runCli(args, {
     env: { AURAISON_HOME: home, AURAISON_URL: central.url, AURAISON_KEY: key },
-    timeoutMs: 30_000,
+    timeoutMs: 60_000,
   });
 
 describe("auraison keys", () => {
@@ -392,5 +393,128 @@ describe("keys from a file", () => {
       },
     );
     expect(refused.code).toBe(4);
+  });
+});
+
+describe("auraison plan and approvals", () => {
+  it("submits a cross-app plan behind an approval, --wait follows it to the end; show draws the graph", async () => {
+    const notes = await ScriptedAgent.connect(central.url, agentKey, "cli", "plan-notes-1", {
+      app: "plan-notes",
+    });
+    const sim = await ScriptedAgent.connect(central.url, agentKey, "cli", "plan-sim-1", {
+      app: "plan-sim",
+    });
+    const steps = join(home, "steps.json");
+    writeFileSync(
+      steps,
+      JSON.stringify([
+        { id: "measure", targets: [{ app: "plan-notes" }], params: { prompt: "measure" } },
+        { id: "simulate", targets: [{ app: "plan-sim" }], params: { prompt: "simulate" } },
+        {
+          id: "compare",
+          targets: [{ app: "plan-sim" }],
+          params: { prompt: "compare" },
+          depends_on: ["measure", "simulate"],
+          inputs: { measured: { step: "measure" } },
+        },
+      ]),
+    );
+    const waiting = cli([
+      "plan",
+      "submit",
+      "measure and compare",
+      "--steps",
+      steps,
+      "--approve-before-start",
+      "--wait",
+    ]);
+    const pending = await until(async () => {
+      const listed = await cli(["--json", "approvals", "list"]);
+      return (JSON.parse(listed.stdout) as Approval[])[0];
+    });
+    expect(pending).toMatchObject({ status: "pending", step_id: null });
+    const approved = await cli(["approvals", "approve", pending.approval_id, "--reason", "go"]);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toMatch(/approved/);
+    await notes.complete(await notes.next("dispatch", () => true, 20_000), "42");
+    await sim.complete(await sim.next("dispatch", () => true, 20_000), "41.5");
+    const compare = await sim.next("dispatch", () => true, 20_000);
+    expect((compare.intent as { params: unknown }).params).toEqual({
+      prompt: "compare",
+      measured: "42",
+    });
+    await sim.complete(compare, "close");
+    const done = await waiting;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toContain(`auraison approvals approve ${pending.approval_id}`);
+    expect(done.stdout).toMatch(/plan awaiting_approval/);
+    expect(done.stdout).toMatch(/step compare completed/);
+    expect(done.stdout).toMatch(/layer 1 \(2 in parallel\)/);
+    const planId = /^plan ([0-9a-f-]{36})$/m.exec(done.stdout)![1]!;
+    const shown = await cli(["plan", "show", planId]);
+    expect(shown.stdout).toContain(`plan ${planId}  completed  (given, version 1)`);
+    expect(shown.stdout).toMatch(
+      /layer 2\n {2}✓ compare +completed +app plan-sim +after measure, simulate +takes measured<-measure/,
+    );
+    expect(shown.stdout).toContain("= close");
+    const list = await cli(["plan", "list"]);
+    expect(list.stdout).toMatch(new RegExp(`${planId}\\s+completed\\s+given\\s+1\\s+3/3`));
+    const audit = await cli(["--json", "audit", "--limit", "20"]);
+    expect(audit.stdout).toContain("approvals.approve");
+    await notes.close();
+    await sim.close();
+  });
+
+  it("pauses, resumes and cancels a plan; rejects an approval; refuses bad input with exit 2", async () => {
+    const notes = await ScriptedAgent.connect(central.url, agentKey, "cli", "plan-notes-2", {
+      app: "plan-notes-2",
+    });
+    const steps = join(home, "two.json");
+    writeFileSync(
+      steps,
+      JSON.stringify([
+        { id: "one", targets: [{ app: "plan-notes-2" }] },
+        { id: "two", targets: [{ app: "plan-notes-2" }], depends_on: ["one"] },
+      ]),
+    );
+    const submitted = await cli(["plan", "submit", "two steps", "--steps", steps]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const planId = /plan ([0-9a-f-]{36}) \(running\)/.exec(submitted.stdout)![1]!;
+    expect((await cli(["plan", "pause", planId])).stdout).toMatch(/paused/);
+    const again = await cli(["plan", "pause", planId]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain("409");
+    expect((await cli(["plan", "resume", planId])).stdout).toMatch(/running/);
+    expect((await cli(["plan", "cancel", planId, "--reason", "enough"])).stdout).toMatch(
+      /cancelled/,
+    );
+    const gated = await cli([
+      "--json",
+      "plan",
+      "submit",
+      "gated",
+      "--steps",
+      steps,
+      "--approve-before-start",
+    ]);
+    const approval = (JSON.parse(gated.stdout) as { plan: { approval: Approval } }).plan.approval;
+    const rejected = await cli(["approvals", "reject", approval.approval_id, "--reason", "no"]);
+    expect(rejected.stdout).toMatch(/rejected/);
+    const decided = await cli(["approvals", "list", "--status", "rejected"]);
+    expect(decided.stdout).toContain(approval.approval_id);
+    const bad = await cli(["plan", "submit", "x", "--steps", steps, "--pddl-problem", steps]);
+    expect(bad.code).toBe(2);
+    const cycle = join(home, "cycle.json");
+    writeFileSync(
+      cycle,
+      JSON.stringify([
+        { id: "a", targets: [{ app: "plan-notes-2" }], depends_on: ["b"] },
+        { id: "b", targets: [{ app: "plan-notes-2" }], depends_on: ["a"] },
+      ]),
+    );
+    const refused = await cli(["plan", "submit", "loop", "--steps", cycle]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/cycle/);
+    await notes.close();
   });
 });

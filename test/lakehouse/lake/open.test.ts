@@ -53,7 +53,15 @@ describe("openLake", () => {
       )
         .getRows()
         .flat();
-      expect(views).toEqual(["cost_by_app_model", "failed_runs", "policy_denials", "slow_tools"]);
+      expect(views).toEqual([
+        "cost_by_app_model",
+        "failed_runs",
+        "plan_costs",
+        "plan_steps",
+        "plans",
+        "policy_denials",
+        "slow_tools",
+      ]);
       expect(await migrate(lake.connection)).toEqual([]);
     });
     const header = readFileSync(join(dir, "catalog.sqlite")).subarray(18, 20);

@@ -6,19 +6,7 @@ import {
   solve,
 } from "../../../../central/planning/pddl";
 import { readProblem } from "../../../../contract/pddl";
-
-const ARM = `(define (domain arm) (:requirements :strips :typing)
-  (:types sample station)
-  (:predicates (at ?s - sample ?t - station) (scanned ?s - sample))
-  (:action carry :parameters (?s - sample ?from ?to - station)
-    :precondition (at ?s ?from) :effect (and (not (at ?s ?from)) (at ?s ?to))))`;
-
-const SCANNER = `(define (domain scanner) (:requirements :strips :typing)
-  (:types sample station)
-  (:constants scan-bay - station)
-  (:predicates (at ?s - sample ?t - station) (scanned ?s - sample))
-  (:action scan :parameters (?s - sample)
-    :precondition (at ?s scan-bay) :effect (scanned ?s)))`;
+import { ARM, SCANNER } from "./fleet-domains";
 
 const skill = (name: string, pddl?: string) => ({ name, pddl });
 

@@ -1,0 +1,145 @@
+import {
+  emptyUsage,
+  type JsonValue,
+  type Plan,
+  type PlanStep,
+  type PlanStepSpec,
+} from "../../../contract";
+import {
+  type Domain,
+  type Literal,
+  PddlError,
+  type Problem,
+  readProblem,
+} from "../../../contract/pddl";
+import {
+  buildSkillsDomain,
+  SkillDomainError,
+  type SkillsDomain,
+  solveAsync,
+} from "../../planning/pddl";
+import type { Planner, PlanningAnswer, PlanningAsk, PlanningFleet } from "./planner";
+
+/** How long (and how far) central's own solver may search for one plan. */
+const SOLVE_LIMITS = { timeoutMs: 20_000, maxExpansions: 2_000_000, maxStates: 1_000_000 };
+
+/** The fleet's PDDL domain: every registered skill's declaration, combined. */
+export function fleetDomain(fleet: PlanningFleet): SkillsDomain {
+  return buildSkillsDomain(fleet.agents.flatMap((a) => a.skills));
+}
+
+/**
+ * Checks a plan request's PDDL problem against the fleet's domain: null when it reads, else
+ * what is wrong (with line and column).
+ */
+export function problemError(fleet: PlanningFleet, pddl: NonNullable<Plan["pddl"]>): string | null {
+  try {
+    const { domain } = fleetDomain(fleet);
+    if (domain.actions.length === 0) return "no registered skill declares PDDL actions";
+    readProblem(pddl.problem, domain);
+    return null;
+  } catch (error) {
+    if (error instanceof PddlError || error instanceof SkillDomainError) return error.message;
+    throw error;
+  }
+}
+
+/**
+ * Plans with central's own PDDL solver over the domain the fleet's skills declare. The
+ * sequential plan is deordered by its causal links, so independent actions become steps without
+ * a path between them and run in parallel; each step goes to an agent with a skill that declared
+ * the action, with the action's arguments as params by the schema's parameter names.
+ */
+export class PddlPlanner implements Planner {
+  async plan(ask: PlanningAsk): Promise<PlanningAnswer> {
+    const usage = emptyUsage();
+    const pddl = ask.plan.pddl;
+    if (!pddl) return { ok: false, error: "the plan has no PDDL problem", usage };
+    let fleet: SkillsDomain;
+    let problem: Problem;
+    try {
+      fleet = fleetDomain(ask.fleet);
+      problem = readProblem(pddl.problem, fleet.domain);
+    } catch (error) {
+      if (error instanceof PddlError || error instanceof SkillDomainError)
+        return { ok: false, error: error.message, usage };
+      throw error;
+    }
+    // A repair plans from where the plan stands: the actions done (and under way) applied.
+    const kept =
+      ask.round === "repair"
+        ? ask.plan.steps.filter((s) => s.status === "completed" || s.status === "running")
+        : [];
+    const applied = advance(fleet.domain, problem, kept);
+    if (typeof applied === "string") return { ok: false, error: applied, usage };
+    problem = applied;
+    const result = await solveAsync(fleet.domain, problem, {
+      optimal: pddl.optimal,
+      deadline: Date.now() + SOLVE_LIMITS.timeoutMs,
+      maxExpansions: SOLVE_LIMITS.maxExpansions,
+      maxStates: SOLVE_LIMITS.maxStates,
+    });
+    if (result.status === "unsolvable")
+      return { ok: false, error: `no plan exists: ${result.reason}`, usage };
+    if (result.status === "limit")
+      return { ok: false, error: `no plan within the solver's limits (${result.reason})`, usage };
+    if (result.steps.length === 0)
+      return { ok: false, error: "the goal already holds: nothing to do", usage };
+    const preds = result.steps.map(() => [] as number[]);
+    for (const [i, j] of result.order) preds[j]!.push(i);
+    // Ids of a repair's steps name its version, so they never clash with the steps kept.
+    const prefix = ask.round === "repair" ? `v${ask.plan.version + 1}-` : "";
+    const id = (i: number) => `${prefix}a${i + 1}`;
+    const running = kept.filter((s) => s.status === "running").map((s) => s.id);
+    const steps: PlanStepSpec[] = result.steps.map((step, i) => {
+      const schema = fleet.domain.actions.find((a) => a.name === step.schema)!;
+      const args = step.action.slice(1, -1).split(/\s+/).slice(1);
+      const params: Record<string, JsonValue> = { action: step.action };
+      schema.params.forEach((p, k) => {
+        params[p.name.replace(/^\?/, "").replace(/-/g, "_")] = args[k] ?? null;
+      });
+      return {
+        id: id(i),
+        title: step.action,
+        type: "task",
+        params,
+        targets: (fleet.skillsByAction.get(step.schema) ?? []).map((skill) => ({ skill })),
+        // A new step with nothing before it waits for the kept steps still running: their
+        // effects were assumed.
+        depends_on: preds[i]!.length ? preds[i]!.map(id) : running,
+        inputs: {},
+        max_attempts: 2,
+        requires_approval: false,
+        action: step.action,
+      };
+    });
+    return { ok: true, steps, usage };
+  }
+}
+
+/**
+ * The problem with the kept steps' actions applied to its initial state, in the order they
+ * finished (running ones last, their effects assumed), or why an action cannot be applied.
+ */
+function advance(domain: Domain, problem: Problem, kept: readonly PlanStep[]): Problem | string {
+  if (kept.length === 0) return problem;
+  const key = (l: Pick<Literal, "predicate" | "args">) => `${l.predicate} ${l.args.join(" ")}`;
+  const init = new Map(problem.init.map((l) => [key(l), l]));
+  const order = [...kept].sort((a, b) =>
+    (a.finished_at ?? "~").localeCompare(b.finished_at ?? "~"),
+  );
+  for (const step of order) {
+    if (!step.action) return `step ${step.id} has no PDDL action to carry into the repair`;
+    const [name, ...args] = step.action.slice(1, -1).trim().split(/\s+/);
+    const schema = domain.actions.find((a) => a.name === name);
+    if (!schema || schema.params.length !== args.length)
+      return `step ${step.id}'s action ${step.action} is not an action of the fleet's domain`;
+    const bound = new Map(schema.params.map((p, i) => [p.name, args[i]!]));
+    for (const effect of schema.effect) {
+      const ground = { ...effect, args: effect.args.map((a) => bound.get(a) ?? a), negated: false };
+      if (effect.negated) init.delete(key(ground));
+      else init.set(key(ground), ground);
+    }
+  }
+  return { ...problem, init: [...init.values()] };
+}

@@ -1,0 +1,367 @@
+import { evictDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Approval, AuditList, Plan, PlanList } from "../../../contract";
+import { call, connectAgent, eventually, json, putSettings, runState } from "../support";
+import {
+  complete,
+  fail,
+  getPlan,
+  noDispatch,
+  PLAN_SETTINGS,
+  planEvents,
+  planTenant,
+  stepOf,
+  submitPlan,
+  takeNext,
+} from "./support";
+
+const notes = { app: "lab-notes" };
+const sim = { app: "sim" };
+
+describe("a given plan across two apps", () => {
+  it("runs independent steps in parallel, hands one app's result to the other's step, completes", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    const a = await connectAgent(agentKey, tenant, "notes-1", { app: "lab-notes" });
+    const b = await connectAgent(agentKey, tenant, "sim-1", { app: "sim" });
+    const { plan } = await submitPlan(admin, {
+      goal: "measure, simulate, compare",
+      planner: "given",
+      steps: [
+        { id: "measure", targets: [notes], params: { prompt: "measure" } },
+        { id: "simulate", targets: [sim], params: { prompt: "simulate" } },
+        {
+          id: "compare",
+          targets: [sim],
+          params: { prompt: "compare" },
+          depends_on: ["measure", "simulate"],
+          inputs: {
+            measured: { step: "measure", path: "/value" },
+            simulated: { step: "simulate" },
+          },
+        },
+      ],
+    });
+    expect(plan).toMatchObject({ status: "running", version: 1, planner: "given" });
+    expect(plan.steps.map((s) => [s.id, s.status])).toEqual([
+      ["measure", "running"],
+      ["simulate", "running"],
+      ["compare", "waiting"],
+    ]);
+    // Both independent steps are out before either finished.
+    const measure = await takeNext(a);
+    const simulate = await takeNext(b);
+    expect(measure.intent.params).toEqual({ prompt: "measure" });
+    expect(measure.intent.idempotency_key).toBe(`plan:${plan.plan_id}:v1:measure:1`);
+    await complete(a, measure.run, JSON.stringify({ value: 42 }), 10);
+    expect(stepOf(await getPlan(admin, plan.plan_id), "compare").status).toBe("waiting");
+    await complete(b, simulate.run, "41.5", 5);
+    const compare = await takeNext(b);
+    expect(compare.intent.params).toEqual({ prompt: "compare", measured: 42, simulated: "41.5" });
+    await complete(b, compare.run, "close enough", 1);
+    const done = await getPlan(admin, plan.plan_id);
+    expect(done).toMatchObject({ status: "completed", error: null });
+    expect(stepOf(done, "compare")).toMatchObject({ status: "completed", result: "close enough" });
+    expect(done.usage.tokens_in).toBe(16);
+    const kinds = (await planEvents(admin, plan.plan_id)).map((e) => e.kind);
+    expect(kinds[0]).toBe("plan_version");
+    expect(kinds).toContain("plan_step");
+    expect(kinds.at(-1)).toBe("plan_status");
+    const list = await json<PlanList>(await call("GET", "/v1/plans", { key: admin }), 200);
+    expect(list.plans[0]).toMatchObject({
+      plan_id: plan.plan_id,
+      status: "completed",
+      steps: 3,
+      steps_completed: 3,
+    });
+  });
+
+  it("refuses steps that cannot run: a cycle, a target nobody serves, bad inputs (422 with paths)", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    await connectAgent(agentKey, tenant, "notes-1");
+    const refused = await json<{ error: { issues: { path: string; message: string }[] } }>(
+      await call("POST", "/v1/plans", {
+        key: admin,
+        body: {
+          goal: "loop",
+          planner: "given",
+          steps: [
+            { id: "x", targets: [notes], depends_on: ["y"] },
+            { id: "y", targets: [{ app: "nobody" }], depends_on: ["x"] },
+          ],
+        },
+      }),
+      422,
+    );
+    const messages = refused.error.issues.map((i) => `${i.path}: ${i.message}`).join("\n");
+    expect(messages).toMatch(/cycle: x -> y -> x|cycle: y -> x -> y/);
+    expect(messages).toMatch(/steps\[1\]\.targets\[0\]: no registered agent serves app nobody/);
+    const list = await json<PlanList>(await call("GET", "/v1/plans", { key: admin }), 200);
+    expect(list.plans).toEqual([]);
+    await json(
+      await call("POST", "/v1/plans", { key: admin, body: { goal: "g", planner: "given" } }),
+      422,
+    );
+  });
+
+  it("is idempotent by key: the same request answers the first plan, another one 409", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    await connectAgent(agentKey, tenant, "notes-1");
+    const body = {
+      goal: "once",
+      planner: "given",
+      idempotency_key: "plan-once",
+      steps: [{ id: "s", targets: [notes] }],
+    };
+    const first = await submitPlan(admin, body);
+    const again = await submitPlan(admin, body, 200);
+    expect(again).toMatchObject({ duplicate: true, plan: { plan_id: first.plan.plan_id } });
+    await json(
+      await call("POST", "/v1/plans", { key: admin, body: { ...body, goal: "other" } }),
+      409,
+    );
+  });
+});
+
+describe("a step's retries", () => {
+  it("submits another attempt (a new run) after a failure, and fails the plan past max_attempts", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    const a = await connectAgent(agentKey, tenant, "notes-1");
+    const { plan } = await submitPlan(admin, {
+      goal: "flaky",
+      planner: "given",
+      steps: [{ id: "flaky", targets: [notes], max_attempts: 2 }],
+    });
+    const first = await takeNext(a);
+    await fail(a, first.run, "first try broke");
+    const second = await takeNext(a);
+    expect(second.run.run_id).not.toBe(first.run.run_id);
+    expect(second.intent.idempotency_key).toBe(`plan:${plan.plan_id}:v1:flaky:2`);
+    await fail(a, second.run, "second try broke");
+    const failed = await getPlan(admin, plan.plan_id);
+    expect(failed).toMatchObject({
+      status: "failed",
+      error: { reason: "step_failed", message: "step flaky failed: second try broke" },
+    });
+    expect(stepOf(failed, "flaky").runs.map((r) => [r.attempt, r.status])).toEqual([
+      [1, "failed"],
+      [2, "failed"],
+    ]);
+  });
+});
+
+describe("cancel, pause and resume", () => {
+  it("a paused plan starts no step; resumed it goes on; cancelled it stops its running run", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    const a = await connectAgent(agentKey, tenant, "notes-1", {
+      registration: { max_concurrency: 4 },
+    });
+    const { plan } = await submitPlan(admin, {
+      goal: "two in a row",
+      planner: "given",
+      steps: [
+        { id: "one", targets: [notes] },
+        { id: "two", targets: [notes], depends_on: ["one"] },
+      ],
+    });
+    const one = await takeNext(a);
+    const paused = await json<Plan>(
+      await call("POST", `/v1/plans/${plan.plan_id}/pause`, { key: admin, body: {} }),
+      200,
+    );
+    expect(paused).toMatchObject({ status: "paused", paused_by: expect.any(String) });
+    await json(await call("POST", `/v1/plans/${plan.plan_id}/pause`, { key: admin }), 409);
+    await complete(a, one.run, "1");
+    expect(stepOf(await getPlan(admin, plan.plan_id), "two").status).toBe("ready");
+    await noDispatch(a);
+    await json(await call("POST", `/v1/plans/${plan.plan_id}/resume`, { key: admin }), 200);
+    const two = await takeNext(a);
+    const cancelled = await json<Plan>(
+      await call("POST", `/v1/plans/${plan.plan_id}/cancel`, {
+        key: admin,
+        body: { reason: "enough" },
+      }),
+      200,
+    );
+    expect(cancelled).toMatchObject({ status: "cancelled" });
+    expect(stepOf(cancelled, "two").status).toBe("cancelled");
+    expect(await a.next("cancel")).toMatchObject({ run_id: two.run.run_id });
+    await json(await call("POST", `/v1/plans/${plan.plan_id}/resume`, { key: admin }), 409);
+    const audit = await json<AuditList>(
+      await call("GET", "/v1/audit?limit=50", { key: admin }),
+      200,
+    );
+    expect(audit.entries.map((e) => e.action)).toEqual(
+      expect.arrayContaining(["plans.submit", "plans.pause", "plans.resume", "plans.cancel"]),
+    );
+  });
+});
+
+describe("a plan's budget", () => {
+  it("stops the plan once its runs used more tokens than it may, cancelling what still runs", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    const a = await connectAgent(agentKey, tenant, "notes-1");
+    const b = await connectAgent(agentKey, tenant, "sim-1", { app: "sim" });
+    const { plan } = await submitPlan(admin, {
+      goal: "spend",
+      planner: "given",
+      budget: { max_tokens: 100 },
+      steps: [
+        { id: "big", targets: [notes] },
+        { id: "slow", targets: [sim] },
+      ],
+    });
+    const big = await takeNext(a);
+    const slow = await takeNext(b);
+    expect(big.intent.policy_ctx.budget).toEqual({ max_tokens: 100 });
+    await complete(a, big.run, "spent", 150);
+    expect((await runState(admin, big.run.run_id)).usage.tokens_in).toBe(150);
+    const stopped = await getPlan(admin, plan.plan_id);
+    expect(stopped).toMatchObject({ status: "failed", error: { reason: "budget_exceeded" } });
+    expect(await b.next("cancel")).toMatchObject({ run_id: slow.run.run_id });
+  });
+
+  it("fails the plan when its wall time runs out, even across a restart", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    await connectAgent(agentKey, tenant, "notes-1");
+    const { plan } = await submitPlan(admin, {
+      goal: "too slow",
+      planner: "given",
+      budget: { max_wall_ms: 1_500 },
+      steps: [{ id: "forever", targets: [notes] }],
+    });
+    await evictDurableObject(env.TENANT.getByName(tenant));
+    const failed = await eventually(
+      async () => {
+        const p = await getPlan(admin, plan.plan_id);
+        return p.status === "failed" ? p : undefined;
+      },
+      8_000,
+      "the plan's deadline",
+    );
+    expect(failed.error).toMatchObject({ reason: "budget_exceeded" });
+  });
+});
+
+describe("a plan across a restart", () => {
+  it("goes on from SQLite: a step completed after the object was evicted starts its dependents", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    const a = await connectAgent(agentKey, tenant, "notes-1");
+    const { plan } = await submitPlan(admin, {
+      goal: "survive",
+      planner: "given",
+      steps: [
+        { id: "one", targets: [notes] },
+        { id: "two", targets: [notes], depends_on: ["one"], inputs: { before: { step: "one" } } },
+      ],
+    });
+    const one = await takeNext(a);
+    await evictDurableObject(env.TENANT.getByName(tenant));
+    await complete(a, one.run, "first");
+    const two = await takeNext(a);
+    expect(two.intent.params).toMatchObject({ before: "first" });
+    await evictDurableObject(env.TENANT.getByName(tenant));
+    await complete(a, two.run, "second");
+    expect((await getPlan(admin, plan.plan_id)).status).toBe("completed");
+    expect((await runState(admin, two.run.run_id)).status).toBe("completed");
+  });
+});
+
+describe("approvals", () => {
+  it("holds a plan before it starts until approved, with who and when in the audit log", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    const a = await connectAgent(agentKey, tenant, "notes-1");
+    const { plan } = await submitPlan(admin, {
+      goal: "careful",
+      planner: "given",
+      policy: { approve_before_start: true },
+      steps: [{ id: "go", targets: [notes] }],
+    });
+    expect(plan).toMatchObject({ status: "awaiting_approval", approval: { status: "pending" } });
+    await noDispatch(a);
+    const pending = await json<{ approvals: Approval[] }>(
+      await call("GET", "/v1/approvals", { key: admin }),
+      200,
+    );
+    expect(pending.approvals).toMatchObject([{ plan_id: plan.plan_id, step_id: null }]);
+    const id = pending.approvals[0]!.approval_id;
+    const approved = await json<Approval>(
+      await call("POST", `/v1/approvals/${id}/approve`, { key: admin, body: { reason: "ok" } }),
+      200,
+    );
+    expect(approved).toMatchObject({
+      status: "approved",
+      reason: "ok",
+      decided_by: expect.any(String),
+    });
+    await json(await call("POST", `/v1/approvals/${id}/approve`, { key: admin }), 409);
+    const go = await takeNext(a);
+    await complete(a, go.run, "done");
+    expect((await getPlan(admin, plan.plan_id)).status).toBe("completed");
+    const audit = await json<AuditList>(
+      await call("GET", "/v1/audit?limit=50", { key: admin }),
+      200,
+    );
+    expect(
+      audit.entries
+        .filter((e) => e.action === "approvals.approve")
+        .map((e) => [e.target, e.outcome, e.status]),
+    ).toEqual([
+      [id, "error", 409],
+      [id, "ok", 200],
+    ]);
+    const kinds = (await planEvents(admin, plan.plan_id)).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(["approval_requested", "approval_decided"]));
+  });
+
+  it("holds a step until approved; a rejected step fails the plan", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    const a = await connectAgent(agentKey, tenant, "notes-1");
+    const { plan } = await submitPlan(admin, {
+      goal: "gate a step",
+      planner: "given",
+      steps: [
+        { id: "look", targets: [notes] },
+        { id: "act", targets: [notes], depends_on: ["look"], requires_approval: true },
+      ],
+    });
+    await complete(a, (await takeNext(a)).run, "seen");
+    const gated = await getPlan(admin, plan.plan_id);
+    expect(stepOf(gated, "act")).toMatchObject({
+      status: "awaiting_approval",
+      approval: { status: "pending", step_id: "act" },
+    });
+    const id = stepOf(gated, "act").approval!.approval_id;
+    await json(
+      await call("POST", `/v1/approvals/${id}/reject`, { key: admin, body: { reason: "no" } }),
+      200,
+    );
+    const failed = await getPlan(admin, plan.plan_id);
+    expect(failed).toMatchObject({ status: "failed", error: { reason: "step_rejected" } });
+    const decided = await json<{ approvals: Approval[] }>(
+      await call("GET", "/v1/approvals?status=rejected", { key: admin }),
+      200,
+    );
+    expect(decided.approvals.map((x) => x.approval_id)).toEqual([id]);
+  });
+
+  it("expires an approval past its deadline", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    await putSettings(admin, PLAN_SETTINGS);
+    await connectAgent(agentKey, tenant, "notes-1");
+    const { plan } = await submitPlan(admin, {
+      goal: "nobody answers",
+      planner: "given",
+      policy: { approve_before_start: true, approval_timeout_ms: 1_000 },
+      steps: [{ id: "go", targets: [notes] }],
+    });
+    const failed = await eventually(async () => {
+      const p = await getPlan(admin, plan.plan_id);
+      return p.status === "failed" ? p : undefined;
+    });
+    expect(failed).toMatchObject({
+      approval: { status: "expired" },
+      error: { reason: "approval_expired" },
+    });
+  });
+});
