@@ -409,6 +409,182 @@ async function runView(id) {
   };
 }
 
+/** The steps in layers: each after every step it depends on, so the graph reads left to right. */
+function layers(steps) {
+  const depth = new Map();
+  const byId = new Map(steps.map((step) => [step.id, step]));
+  const depthOf = (step) => {
+    if (!depth.has(step.id)) {
+      depth.set(step.id, 0);
+      const parents = step.depends_on.map((id) => byId.get(id)).filter(Boolean);
+      depth.set(step.id, parents.length ? 1 + Math.max(...parents.map(depthOf)) : 0);
+    }
+    return depth.get(step.id);
+  };
+  const out = [];
+  for (const step of steps) {
+    const at = depthOf(step);
+    out[at] = [...(out[at] ?? []), step];
+  }
+  return out;
+}
+
+function decide(approval, redraw) {
+  if (!can(WRITERS) || approval.status !== "pending") return null;
+  const act = (on) => async (event) => {
+    event.target.disabled = true;
+    await api("POST", `/v1/approvals/${approval.approval_id}/${on}`, {
+      reason: `${on === "approve" ? "approved" : "rejected"} from the dashboard`,
+    }).catch(showError);
+    redraw();
+  };
+  return h(
+    "span",
+    { class: "actions" },
+    h("button", { type: "button", class: "approve", onclick: act("approve") }, "Approve"),
+    h("button", { type: "button", class: "reject", onclick: act("reject") }, "Reject"),
+  );
+}
+
+async function plansView() {
+  const [{ plans }, { approvals }] = await Promise.all([
+    api("GET", "/v1/plans"),
+    api("GET", "/v1/approvals"),
+  ]);
+  const redraw = () => plansView().catch(showError);
+  render(
+    h("h1", {}, "Plans"),
+    h("h2", {}, "Waiting for approval"),
+    table(
+      ["Plan", "Step", "Asked", "Deadline", ""],
+      approvals.map((a) =>
+        h(
+          "tr",
+          { "data-approval": a.approval_id },
+          h("td", {}, h("a", { href: `#/plans/${a.plan_id}` }, a.plan_id.slice(-8))),
+          h("td", {}, a.step_id ?? "the whole plan"),
+          h("td", {}, when(a.requested_at)),
+          h("td", {}, when(a.deadline)),
+          h("td", {}, decide(a, redraw)),
+        ),
+      ),
+      "Nothing waits for approval.",
+    ),
+    h("h2", {}, "Plans"),
+    table(
+      ["Plan", "Goal", "Planner", "Status", "Steps", "Cost", "Created"],
+      plans.map((p) =>
+        h(
+          "tr",
+          { "data-plan": p.plan_id },
+          h("td", {}, h("a", { href: `#/plans/${p.plan_id}` }, p.plan_id.slice(-8))),
+          h("td", {}, p.goal),
+          h("td", { class: "hide-narrow" }, p.planner),
+          h("td", {}, statusOf(p.status)),
+          h("td", {}, `${p.steps_completed}/${p.steps}`),
+          h("td", {}, usd(p.usage.cost_usd)),
+          h("td", { class: "hide-narrow" }, when(p.created_at)),
+        ),
+      ),
+      "No plans.",
+    ),
+  );
+}
+
+async function planView(id) {
+  const plan = await api("GET", `/v1/plans/${id}`);
+  const redraw = () => planView(id).catch(showError);
+  const action = (name) =>
+    h(
+      "button",
+      {
+        type: "button",
+        id: `${name}-plan`,
+        onclick: async (event) => {
+          event.target.disabled = true;
+          await api("POST", `/v1/plans/${id}/${name}`, {}).catch(showError);
+          redraw();
+        },
+      },
+      name[0].toUpperCase() + name.slice(1),
+    );
+  const open = !["completed", "failed", "cancelled"].includes(plan.status);
+  const graph = h(
+    "div",
+    { class: "graph", id: "plan-graph" },
+    layers(plan.steps).map((layer) =>
+      h(
+        "div",
+        { class: "layer" },
+        layer.map((step) =>
+          h(
+            "div",
+            { class: "step", "data-step": step.id },
+            h("strong", {}, step.title ?? step.id),
+            h("div", {}, statusOf(step.status)),
+            h(
+              "div",
+              { class: "muted" },
+              step.targets.map((t) => t.app ?? t.skill ?? t.agent_id).join(", "),
+            ),
+            step.depends_on.length
+              ? h("div", { class: "muted" }, `after ${step.depends_on.join(", ")}`)
+              : null,
+            step.runs.length
+              ? h(
+                  "a",
+                  { href: `#/runs/${step.runs.at(-1).run_id}` },
+                  `run ${step.runs.at(-1).run_id.slice(-8)}`,
+                )
+              : null,
+            step.approval ? decide(step.approval, redraw) : null,
+          ),
+        ),
+      ),
+    ),
+  );
+  render(
+    h("h1", {}, "Plan ", h("code", {}, id)),
+    h(
+      "dl",
+      {},
+      h("dt", {}, "Goal"),
+      h("dd", {}, plan.goal),
+      h("dt", {}, "Status"),
+      h("dd", { id: "plan-status" }, statusOf(plan.status)),
+      h("dt", {}, "Planner"),
+      h(
+        "dd",
+        {},
+        `${plan.planner}, version ${plan.history.length + 1}, ${plan.planning.replans} replans`,
+      ),
+      h("dt", {}, "Error"),
+      h("dd", {}, plan.error ? `${plan.error.reason}: ${plan.error.message}` : "-"),
+    ),
+    plan.approval
+      ? h("p", {}, "This plan waits for approval before it starts: ", decide(plan.approval, redraw))
+      : null,
+    h(
+      "div",
+      { class: "actions" },
+      can(WRITERS) && open && plan.status !== "paused" ? action("pause") : null,
+      can(WRITERS) && plan.status === "paused" ? action("resume") : null,
+      can(WRITERS) && open ? action("cancel") : null,
+    ),
+    h("h2", {}, "Steps"),
+    graph,
+  );
+  const throttledRedraw = throttled(() => planView(id));
+  rerender = (event) => {
+    if (
+      event.kind.startsWith("plan_") ||
+      event.kind.startsWith("approval_") ||
+      event.kind.startsWith("run_")
+    )
+      throttledRedraw();
+  };
+}
+
 async function gatewayView() {
   const status = await api("GET", "/v1/gateway/status");
   const calls = await api("GET", "/v1/events?kind=model_call&limit=1000");
@@ -548,6 +724,11 @@ async function route() {
     if (parts[0] === "runs") {
       rerender = throttled(() => runsView(params));
       return await runsView(params);
+    }
+    if (parts[0] === "plans" && parts[1]) return await planView(parts[1]);
+    if (parts[0] === "plans") {
+      rerender = throttled(plansView);
+      return await plansView();
     }
     if (parts[0] === "gateway") return await gatewayView();
     if (parts[0] === "keys") return await keysView();

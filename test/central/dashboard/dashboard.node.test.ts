@@ -11,6 +11,8 @@ import {
   EventsPage,
   IntentAccepted,
   PATHS,
+  Plan,
+  PlanAccepted,
   RunState,
 } from "../../../contract";
 import {
@@ -199,6 +201,47 @@ describe("dashboard (chromium, wrangler dev, a real edge agent)", { timeout: 120
       accepted.run.run_id,
     );
     expect(forced).toBe(403);
+    await page.context().close();
+  });
+
+  it("holds a plan for approval until it is approved from the page, then shows its steps live", async () => {
+    const { plan } = await admin.request("POST", PATHS.plans, PlanAccepted, {
+      goal: "summarise the notebook, then check the summary",
+      planner: "given",
+      steps: [
+        { id: "summarise", targets: [{ app: "lab-notes" }], params: { prompt: "summarise" } },
+        {
+          id: "check",
+          targets: [{ app: "lab-notes" }],
+          params: { prompt: "check it" },
+          depends_on: ["summarise"],
+        },
+      ],
+      policy: { approve_before_start: true },
+    });
+    const page = await signedIn(adminKey);
+    await page.goto(`${central.url}/#/plans`);
+    const pending = page.locator("tr[data-approval]", { hasText: plan.plan_id.slice(-8) });
+    await pending.waitFor();
+    expect((await admin.request("GET", `${PATHS.plans}/${plan.plan_id}`, Plan)).status).toBe(
+      "awaiting_approval",
+    );
+    await pending.getByRole("button", { name: "Approve" }).click();
+    await page.goto(`${central.url}/#/plans/${plan.plan_id}`);
+    await page.locator('#plan-graph [data-step="check"]').waitFor();
+    await expect
+      .poll(() => page.locator("#plan-status .status").textContent(), { timeout: 60_000 })
+      .toBe("completed");
+    expect(await page.locator("[data-step] .status").allTextContents()).toEqual([
+      "completed",
+      "completed",
+    ]);
+    await shot(page, "plan");
+    const audit = await admin.request("GET", `${PATHS.audit}?limit=50`, AuditList);
+    expect(audit.entries.find((e) => e.action === "approvals.approve")).toMatchObject({
+      outcome: "ok",
+      role: "admin",
+    });
     await page.context().close();
   });
 
