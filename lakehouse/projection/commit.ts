@@ -4,6 +4,7 @@ import { sqlString } from "../lake/location";
 import { withTransaction } from "../lake/retry";
 import type { Cursor } from "../sources/source";
 import { deriveTouched } from "./derive-touched";
+import { type Steps, timed } from "./steps";
 
 /** A batch staged in a slot of the Stage, ready for its lake transaction. */
 export interface BatchInput {
@@ -34,6 +35,8 @@ export interface BatchResult {
   attempts: number;
   /** Milliseconds in the lake transaction (all attempts): dedupe, derive, write, commit. */
   transactionMs: number;
+  /** The same, by step (the last attempt); `commit` is the rest: COMMIT and retries. */
+  steps: Steps;
 }
 
 export const EVENT_COLUMNS =
@@ -60,7 +63,10 @@ export async function commitBatch(
     },
     { attempts: 60 },
   );
-  return { ...result, attempts, transactionMs: performance.now() - started };
+  const transactionMs = performance.now() - started;
+  const written = Object.values(result.steps).reduce((sum, ms) => sum + ms, 0);
+  result.steps.commit = transactionMs - written;
+  return { ...result, attempts, transactionMs };
 }
 
 /**
@@ -72,8 +78,11 @@ export async function writeBatch(
   input: BatchInput,
 ): Promise<Omit<BatchResult, "attempts" | "transactionMs">> {
   const { low, high } = input;
-  await assertNotCompacting(c);
-  await claimGuard(c, input.writer);
+  const steps: Steps = {};
+  await timed(steps, "guard", async () => {
+    await assertNotCompacting(c);
+    await claimGuard(c, input.writer);
+  });
   // The batch repeats no event_id (staging dropped repeats). Only the lake's events in the
   // batch's id range can collide: UUIDv7 ids sort by time, so the range lets DuckLake skip the
   // files whose min/max event_id lie outside it.
@@ -81,15 +90,18 @@ export async function writeBatch(
     low === null
       ? "false"
       : `e.event_id BETWEEN ${sqlString(low)}::UUID AND ${sqlString(high!)}::UUID`;
-  await c.run(
-    `CREATE OR REPLACE TEMP TABLE batch AS
-     SELECT ${EVENT_COLUMNS}, $1 AS origin
-     FROM ${input.staged.events} s
-     WHERE NOT EXISTS (SELECT 1 FROM memory.events e WHERE ${range} AND e.event_id = s.event_id)`,
-    [input.origin],
+  await timed(steps, "dedupe", () =>
+    c.run(
+      `CREATE OR REPLACE TEMP TABLE batch AS
+       SELECT ${EVENT_COLUMNS}, $1 AS origin
+       FROM ${input.staged.events} s
+       WHERE NOT EXISTS (SELECT 1 FROM memory.events e WHERE ${range} AND e.event_id = s.event_id)`,
+      [input.origin],
+    ),
   );
   const events = await count(c, "batch");
 
+  const touched = performance.now();
   await c.run(`CREATE OR REPLACE TEMP TABLE existing AS
     SELECT run_id, min(created_at) AS created_at FROM memory.runs
     WHERE run_id IN (SELECT run_id FROM batch WHERE run_id IS NOT NULL)
@@ -108,16 +120,21 @@ export async function writeBatch(
     SELECT ${EVENT_COLUMNS} FROM memory.events
     WHERE run_id IN (SELECT run_id FROM existing) AND ts >= ${since}`
     }`);
-  await c.run("INSERT INTO memory.events BY NAME SELECT * FROM batch");
-  await c.run(
-    `INSERT INTO memory.quarantine BY NAME
-     SELECT $1 AS origin, position, event_id, kind, reason, issues::JSON AS issues, raw
-     FROM ${input.staged.quarantine}`,
-    [input.origin],
+  steps["touched runs' events"] = performance.now() - touched;
+  await timed(steps, "events", () =>
+    c.run("INSERT INTO memory.events BY NAME SELECT * FROM batch"),
   );
-  const runs = await deriveTouched(c, since);
-  await writeCursors(c, input.cursors);
-  return { events, duplicates: input.valid - events, quarantined: input.quarantined, runs };
+  await timed(steps, "quarantine", () =>
+    c.run(
+      `INSERT INTO memory.quarantine BY NAME
+       SELECT $1 AS origin, position, event_id, kind, reason, issues::JSON AS issues, raw
+       FROM ${input.staged.quarantine}`,
+      [input.origin],
+    ),
+  );
+  const runs = await deriveTouched(c, since, steps);
+  await timed(steps, "cursors", () => writeCursors(c, input.cursors));
+  return { events, duplicates: input.valid - events, quarantined: input.quarantined, runs, steps };
 }
 
 async function writeCursors(c: DuckDBConnection, cursors: readonly Cursor[]): Promise<void> {

@@ -1,108 +1,81 @@
 /**
- * The SQL that derives the projection's tables, for the runs a batch touched. It reads three
- * temporary tables the commit prepares: `batch` (the batch's new events, typed), `run_events`
- * (every event of the touched runs: the batch's and those already in the lake) and `lifecycle`
- * (each touched run replayed through the run and intent machines). Deriving whole runs from
- * their events, rather than patching rows, is what makes a re-run, an incremental sync and a
- * rebuild produce the same rows.
+ * The SQL that derives the projection's tables, for the runs a batch touched. It reads temporary
+ * tables the commit prepares: `batch` (the batch's new events, typed), `run_events` (every event
+ * of the touched runs: the batch's and those already in the lake), `run_facts` (per run, below),
+ * and what the fold made of each run (`fold-runs.ts`: `folded_events`, the events it read with
+ * their payloads parsed, and `folded_rows`). Deriving whole runs from their events, rather than
+ * patching rows, is what makes a re-run, an incremental sync and a rebuild produce the same rows.
  */
 
-import { GATEWAY_PROVIDER } from "../../contract";
-import { lifecycleDefaults } from "./fold-runs";
+import { sqlString } from "../lake/location";
+import { blankRunState } from "./fold-runs";
 
-const TERMINAL = "('run_completed', 'run_failed', 'run_cancelled')";
+/** Per touched run, what needs no payload: tenant, first and last event, how many events. */
+export const RUN_FACTS = `
+CREATE OR REPLACE TEMP TABLE run_facts AS
+SELECT run_id, any_value(tenant) AS tenant, min(ts) AS created_at, max(ts) AS last_event_at,
+  count(*) AS events, bool_and(cursor IS NOT NULL) AS cursored
+FROM run_events
+GROUP BY run_id`;
 
-const idle = lifecycleDefaults();
+/** A run with no event the fold reads yet (its start is in a later batch) is the blank run. */
+const blank = (() => {
+  const { life, state } = blankRunState();
+  const u = state.usage;
+  return {
+    status: sqlString(state.status),
+    intent_status: sqlString(life.intent_status),
+    attempts: String(life.attempt),
+    cost_usd: u.cost_usd === null ? "NULL" : String(u.cost_usd),
+    count: (field: Exclude<keyof typeof u, "cost_usd">) => String(u[field]),
+  };
+})();
 
-/** One row per touched run, ready for `memory.runs`. */
+/** Epoch milliseconds (as the fold keeps times) as a timestamp. */
+const instant = (column: string) => `make_timestamptz((${column} * 1000)::BIGINT)`;
+
 /**
- * What the runs table reads of a payload, parsed once per event (not once per field), and only
- * for the kinds that have it.
+ * One row per touched run, ready for `memory.runs`: its status, attempts, times, usage, error
+ * and result are the fold's (`folded_rows`, as `runStateOf` gives them); the model a start
+ * names, blocked tool calls, event counts and the duration an end reports are read here.
  */
-const RUN_FACTS = `{"intent_id":"VARCHAR","app":"VARCHAR","intent_type":"VARCHAR","model":"VARCHAR","agent_id":"VARCHAR","usage":{"tokens_in":"BIGINT","tokens_out":"BIGINT","cache_read_tokens":"BIGINT","cache_write_tokens":"BIGINT","cost_usd":"DOUBLE"},"observer":"VARCHAR","provider":"VARCHAR","input_tokens":"BIGINT","output_tokens":"BIGINT","cache_read_tokens":"BIGINT","cache_write_tokens":"BIGINT","cost_usd":"DOUBLE","tool_call_id":"VARCHAR","status":"VARCHAR","result":"VARCHAR","duration_ms":"BIGINT"}`;
-
 export const NEW_RUNS = `
 CREATE OR REPLACE TEMP TABLE new_runs AS
-WITH parsed AS (
-  SELECT run_id, tenant, kind, ts, agent_id, event_id,
-    CASE WHEN kind IN ('run_dispatched', 'run_started', 'run_completed', 'run_failed', 'run_cancelled',
-      'model_call', 'tool_call_started', 'tool_call_finished')
-    THEN from_json(payload, '${RUN_FACTS}') END AS p
-  FROM run_events
-),
-facts AS (
-  SELECT run_id, tenant, kind, ts, event_id,
-    CASE WHEN kind IN ('run_dispatched', 'run_started') THEN p.intent_id END AS intent_id,
-    CASE WHEN kind = 'run_started' THEN p.app END AS app,
-    CASE WHEN kind = 'run_started' THEN p.intent_type END AS intent_type,
-    CASE WHEN kind = 'run_started' THEN p.model END AS model,
-    CASE kind WHEN 'run_started' THEN agent_id WHEN 'run_dispatched' THEN p.agent_id END AS runner,
-    CASE WHEN kind IN ${TERMINAL} THEN p.usage END AS usage,
-    CASE WHEN kind = 'model_call' AND NOT (p.observer = 'edge'
-      AND p.provider = '${GATEWAY_PROVIDER}') THEN p END AS call,
-    CASE WHEN kind IN ('tool_call_started', 'tool_call_finished') THEN p.tool_call_id END AS tool_call_id,
-    kind = 'tool_call_finished' AND p.status = 'blocked' AS blocked,
-    CASE WHEN kind IN ${TERMINAL} THEN p.result END AS result,
-    CASE WHEN kind IN ${TERMINAL} THEN p.duration_ms END AS duration_ms
-  FROM parsed
-),
-agg AS (
+WITH taken AS (
   SELECT run_id,
-    any_value(tenant) AS tenant,
-    arg_max(intent_id, ts) FILTER (WHERE intent_id IS NOT NULL) AS intent_id,
-    arg_max(app, ts) FILTER (WHERE app IS NOT NULL) AS app,
-    arg_max(intent_type, ts) FILTER (WHERE intent_type IS NOT NULL) AS intent_type,
-    arg_max(model, ts) FILTER (WHERE model IS NOT NULL) AS model,
-    arg_max(runner, ts) FILTER (WHERE runner IS NOT NULL) AS agent_id,
-    min(ts) AS created_at,
-    min(ts) FILTER (WHERE kind = 'run_dispatched') AS dispatched_at,
-    min(ts) FILTER (WHERE kind = 'run_started') AS started_at,
-    max(ts) AS last_event_at,
-    count(usage) AS reports,
-    sum(usage.tokens_in) AS reported_in,
-    sum(usage.tokens_out) AS reported_out,
-    sum(coalesce(usage.cache_read_tokens, 0)) AS reported_cache_read,
-    sum(coalesce(usage.cache_write_tokens, 0)) AS reported_cache_write,
-    sum(usage.cost_usd) AS reported_cost,
-    bool_or(usage IS NOT NULL AND usage.cost_usd IS NULL) AS reported_unpriced,
-    count(call) AS model_calls,
-    coalesce(sum(call.input_tokens), 0) AS called_in,
-    coalesce(sum(call.output_tokens), 0) AS called_out,
-    coalesce(sum(call.cache_read_tokens), 0) AS called_cache_read,
-    coalesce(sum(call.cache_write_tokens), 0) AS called_cache_write,
-    coalesce(sum(call.cost_usd), 0) AS called_cost,
-    coalesce(bool_or(call IS NOT NULL AND call.cost_usd IS NULL), false) AS called_unpriced,
-    count(DISTINCT tool_call_id) AS tool_calls,
-    count(*) FILTER (WHERE blocked) AS blocked_tool_calls,
-    count(*) AS events
-  FROM facts
+    arg_max(p.model, ts) FILTER (WHERE kind = 'run_started' AND p.model IS NOT NULL) AS model,
+    count(*) FILTER (WHERE kind = 'tool_call_finished' AND p.status = 'blocked') AS blocked_tool_calls
+  FROM folded_events
   GROUP BY run_id
 ),
-settled AS (
-  SELECT event_id, ts AS finished_at, result, duration_ms FROM facts WHERE kind IN ${TERMINAL}
+folded AS (
+  SELECT * REPLACE (run_id::UUID AS run_id, settled_event_id::UUID AS settled_event_id,
+    ${instant("dispatched_at")} AS dispatched_at, ${instant("started_at")} AS started_at,
+    ${instant("finished_at")} AS finished_at)
+  FROM folded_rows
 )
-SELECT a.run_id, a.tenant, a.intent_id::UUID AS intent_id, a.app, a.agent_id, a.intent_type, a.model,
-  coalesce(l.status, ${idle.status}) AS status, coalesce(l.attempts, ${idle.attempts}) AS attempts,
-  a.created_at, a.dispatched_at, a.started_at, s.finished_at, a.last_event_at,
-  coalesce(date_diff('millisecond', a.started_at, s.finished_at), s.duration_ms) AS duration_ms,
-  -- What the agents reported when the run ended; while it runs, what its model calls add up to.
-  CASE WHEN a.reports > 0 THEN a.reported_in ELSE a.called_in END AS tokens_in,
-  CASE WHEN a.reports > 0 THEN a.reported_out ELSE a.called_out END AS tokens_out,
-  CASE WHEN a.reports > 0 THEN a.reported_cache_read ELSE a.called_cache_read END AS cache_read_tokens,
-  CASE WHEN a.reports > 0 THEN a.reported_cache_write ELSE a.called_cache_write END AS cache_write_tokens,
-  -- An edge cannot price calls through the gateway; the gateway's own model_calls can.
-  CASE
-    WHEN a.reports > 0 AND NOT a.reported_unpriced THEN a.reported_cost
-    WHEN a.called_unpriced OR (a.reports > 0 AND a.model_calls = 0) THEN NULL
-    ELSE a.called_cost
-  END AS cost_usd,
-  a.model_calls, a.tool_calls, a.blocked_tool_calls,
-  l.error_category, l.error_reason, l.error_message, s.result,
-  a.events, l.settled_event_id, coalesce(l.anomalies, []::VARCHAR[]) AS anomalies,
-  coalesce(l.intent_status, ${idle.intent_status}) AS intent_status, l.settled_projection_id
-FROM agg a
-LEFT JOIN lifecycle l USING (run_id)
-LEFT JOIN settled s ON s.event_id = l.settled_event_id`;
+SELECT r.run_id, r.tenant, f.intent_id::UUID AS intent_id, f.app, f.agent_id, f.intent_type,
+  t.model,
+  coalesce(f.status, ${blank.status}) AS status, coalesce(f.attempts, ${blank.attempts}) AS attempts,
+  r.created_at, f.dispatched_at, f.started_at, f.finished_at, r.last_event_at,
+  coalesce(date_diff('millisecond', f.started_at, f.finished_at), s.p.duration_ms) AS duration_ms,
+  coalesce(f.tokens_in, ${blank.count("tokens_in")})::BIGINT AS tokens_in,
+  coalesce(f.tokens_out, ${blank.count("tokens_out")})::BIGINT AS tokens_out,
+  coalesce(f.cache_read_tokens, ${blank.count("cache_read_tokens")})::BIGINT AS cache_read_tokens,
+  coalesce(f.cache_write_tokens, ${blank.count("cache_write_tokens")})::BIGINT AS cache_write_tokens,
+  CASE WHEN f.run_id IS NULL THEN ${blank.cost_usd} ELSE f.cost_usd END AS cost_usd,
+  coalesce(f.model_calls, ${blank.count("model_calls")}) AS model_calls,
+  coalesce(f.tool_calls, ${blank.count("tool_calls")}) AS tool_calls,
+  coalesce(t.blocked_tool_calls, 0) AS blocked_tool_calls,
+  f.error_category, f.error_reason, f.error_message, f.result,
+  r.events, f.settled_event_id,
+  coalesce(from_json(f.anomalies, '["VARCHAR"]'), []::VARCHAR[]) AS anomalies,
+  coalesce(f.intent_status, ${blank.intent_status}) AS intent_status,
+  f.settled_projection_id::UUID AS settled_projection_id
+FROM run_facts r
+LEFT JOIN folded f USING (run_id)
+LEFT JOIN taken t USING (run_id)
+LEFT JOIN folded_events s ON s.event_id = f.settled_event_id`;
 
 export const INSERT_RUNS = `
 INSERT INTO memory.runs BY NAME

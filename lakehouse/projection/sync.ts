@@ -5,6 +5,7 @@ import type { Lake } from "../lake/open";
 import type { Cursor, EventSource } from "../sources/source";
 import { type BatchInput, type BatchResult, commitBatch, writeBatch } from "./commit";
 import { Stage } from "./stage";
+import type { Steps } from "./steps";
 import { checkRecord, type QuarantinedRecord, type ValidEvent } from "./validate";
 
 export interface SyncOptions {
@@ -38,6 +39,8 @@ export interface SyncTimings {
   validate: number;
   stage: number;
   transaction: number;
+  /** The transactions' time by step (see `BatchResult.steps`). */
+  steps: Steps;
   compact: number;
 }
 
@@ -102,7 +105,7 @@ export async function sync(
     runs: 0,
     notes: [],
     compactions: [],
-    timings: { read: 0, validate: 0, stage: 0, transaction: 0, compact: 0 },
+    timings: { read: 0, validate: 0, stage: 0, transaction: 0, steps: {}, compact: 0 },
     seconds: 0,
   };
   const t = report.timings;
@@ -264,6 +267,8 @@ export async function sync(
       report.quarantined += result.quarantined;
       report.runs += result.runs;
       t.transaction += result.transactionMs;
+      for (const [step, ms] of Object.entries(result.steps))
+        t.steps[step] = (t.steps[step] ?? 0) + ms;
       for (const note of batch.notes) notes.add(note);
       options.onBatch?.({ ...result, notes: batch.notes });
       slot = 1 - slot;

@@ -15,7 +15,7 @@ import {
 import { type CentralDev, createKey } from "../../helpers/central-dev";
 import { startSampleEdge } from "../../helpers/platform-processes";
 import { type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
-import { gatewayTenant, SECRETS, startGatewayDev } from "./gateway-dev";
+import { gatewayTenant, oneProviderConfig, SECRETS, startGatewayDev } from "./gateway-dev";
 
 /**
  * Item 7 of the gateway issue: a real edge agent (`auraison edge start`, pi inside) uses central's
@@ -32,19 +32,7 @@ describe("an edge agent on the gateway, end to end", () => {
 
   beforeAll(async () => {
     [central, upstream] = await Promise.all([startGatewayDev(), startFakeUpstream("openai")]);
-    const tenant = await gatewayTenant(central, {
-      providers: [
-        {
-          id: "lab-vllm",
-          kind: "openai-compatible",
-          base_url: `${upstream.url}/v1`,
-          key: { secret: "FAKE_OPENAI_KEY" },
-          models: ["qwen-notes"],
-        },
-      ],
-      aliases: { auto: { candidates: ["lab-vllm/qwen-notes"] } },
-      prices: { version: "test", models: { "qwen-notes": { input: 1, output: 2 } } },
-    });
+    const tenant = await gatewayTenant(central, oneProviderConfig(upstream.url));
     admin = new CentralClient({ url: central.url, key: tenant.admin });
     const agentKey = await createKey(central.url, tenant.admin, "agent", "lab host", "lab-notes");
     edge = startSampleEdge({
