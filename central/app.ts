@@ -1,24 +1,21 @@
-import { type Context, Hono } from "hono";
-import { HEADERS, PATHS } from "../contract";
-import { openApiJson } from "./api/document";
-import { ROUTES } from "./api/spec";
-import { gateway } from "./gateway/app";
+import { Hono } from "hono";
+import { Failure, HEADERS } from "../contract";
+import { honoPath } from "./api/route";
+import { ROUTES } from "./api/routes";
 import { settleBodyAfter } from "./http/body";
-import { ApiFailure, failureResponse } from "./http/errors";
+import { failureResponse } from "./http/errors";
 import { createLogger } from "./log";
 import { forwardToTenant } from "./worker/forward";
-import { health } from "./worker/health";
-import { createTenant } from "./worker/tenants";
+import type { WorkerContext, WorkerRoute } from "./worker/route";
+import { WORKER_ROUTES } from "./worker/routes";
 
 const log = createLogger({ component: "worker" });
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+const API = { routes: ROUTES };
+
 /** Any other method on a path the Worker serves itself (tenant routes answer 405 in the object). */
-function methodNotAllowed(c: Context): Response {
-  const path = new URL(c.req.url).pathname;
-  const allow = ROUTES.filter((r) => r.served === "worker" && r.route.path === path)
-    .map((r) => r.route.method.toUpperCase())
-    .join(", ");
+function methodNotAllowed(c: WorkerContext, allow: string): Response {
   return c.json(
     {
       error: {
@@ -32,8 +29,8 @@ function methodNotAllowed(c: Context): Response {
 }
 
 /**
- * The Worker: `/health`, `/openapi.json`, tenant creation and the model gateway here; every
- * other `/v1` route is forwarded to the caller's tenant Durable Object.
+ * The Worker: `/health`, `/openapi.json`, tenant creation and the model gateway here
+ * (worker/routes.ts); every other `/v1` route is forwarded to the caller's tenant Durable Object.
  */
 export const app = new Hono<{ Bindings: Env }>()
   .use(async (c, next) => {
@@ -52,14 +49,18 @@ export const app = new Hono<{ Bindings: Env }>()
       request_id: c.req.header(HEADERS.requestId) ?? c.req.header("cf-ray") ?? null,
     });
   })
-  .use(settleBodyAfter)
-  .route("/", health)
-  .get(PATHS.openapi, (c) => c.body(openApiJson(), 200, { "content-type": "application/json" }))
-  .post(PATHS.tenants, createTenant)
-  .route("/", gateway)
-  .all(PATHS.health, methodNotAllowed)
-  .all(PATHS.openapi, methodNotAllowed)
-  .all(PATHS.tenants, methodNotAllowed)
+  .use(settleBodyAfter);
+
+for (const route of WORKER_ROUTES)
+  app.on(route.route.method.toUpperCase(), honoPath(route.route.path), (c) => route.handle(c, API));
+for (const path of new Set(WORKER_ROUTES.map((r) => r.route.path))) {
+  const routes = WORKER_ROUTES.filter((r) => r.route.path === path);
+  const allow = routes.map((r) => r.route.method.toUpperCase()).join(", ");
+  const refuse: NonNullable<WorkerRoute["refuse"]> = routes[0]!.refuse ?? methodNotAllowed;
+  app.all(honoPath(path), (c) => refuse(c, allow));
+}
+
+app
   .all("/v1/*", forwardToTenant)
   .notFound((c) =>
     c.json(
@@ -73,7 +74,7 @@ export const app = new Hono<{ Bindings: Env }>()
     ),
   )
   .onError((error, c) => {
-    if (error instanceof ApiFailure) return failureResponse(error, c.req.header(HEADERS.requestId));
+    if (error instanceof Failure) return failureResponse(error, c.req.header(HEADERS.requestId));
     log.error("unhandled error", { error, path: new URL(c.req.url).pathname });
-    return failureResponse(new ApiFailure(500, "internal", "internal error"));
+    return failureResponse(new Failure(500, "internal", "internal error"));
   });

@@ -1,7 +1,7 @@
 import {
   ApiError,
-  CentralApiError,
   type CentralClient,
+  Failure,
   isRunTerminalKind,
   isTerminal,
   PATHS,
@@ -78,7 +78,7 @@ export async function followEvents(
         }
       }
     } catch (error) {
-      if (error instanceof CentralApiError) throw error;
+      if (error instanceof Failure) throw error;
       failures += 1;
       if (failures > MAX_FAILURES) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.min(8_000, 250 * 2 ** failures)));
@@ -97,13 +97,9 @@ export function printRunEnd(run: RunState, json: boolean): void {
   process.stderr.write(`run ${run.run_id} ${run.status}: ${why}\n`);
 }
 
-async function refusal(response: Response): Promise<CentralApiError> {
+async function refusal(response: Response): Promise<Failure> {
   const body = ApiError.safeParse(await response.json().catch(() => null));
   return body.success
-    ? new CentralApiError(response.status, body.data.error.code, body.data.error.message)
-    : new CentralApiError(
-        response.status,
-        "http_error",
-        `event stream answered HTTP ${response.status}`,
-      );
+    ? new Failure(response.status, body.data.error.code, body.data.error.message)
+    : new Failure(response.status, "http_error", `event stream answered HTTP ${response.status}`);
 }

@@ -1,14 +1,14 @@
 import type { CommanderError } from "commander";
 import {
-  CentralApiError,
   CentralUnreachableError,
   ContractValidationError,
+  Failure,
   type ValidationIssue,
 } from "../contract";
 import { CliError, EXIT } from "./errors";
 
 /** What went wrong, once, for people (`auraison: <message>`) or for scripts (`--json`). */
-export interface Failure {
+export interface Outcome {
   exit: number;
   code: string;
   message: string;
@@ -24,8 +24,8 @@ const EXIT_CODES: Record<number, string> = {
   [EXIT.notFound]: "not_found",
 };
 
-/** Any error a command can end with, as a Failure; an unexpected one keeps its stack. */
-export function failureOf(error: unknown): Failure {
+/** Any error a command can end with, as an Outcome; an unexpected one keeps its stack. */
+export function failureOf(error: unknown): Outcome {
   if (error instanceof CliError)
     return { exit: error.code, code: EXIT_CODES[error.code] ?? "failure", message: error.message };
   if (error instanceof ContractValidationError)
@@ -37,7 +37,7 @@ export function failureOf(error: unknown): Failure {
     };
   if (error instanceof CentralUnreachableError)
     return { exit: EXIT.unreachable, code: "unreachable", message: error.message };
-  if (error instanceof CentralApiError) {
+  if (error instanceof Failure) {
     const exit =
       error.status === 401 || error.status === 403
         ? EXIT.auth
@@ -62,7 +62,7 @@ export function failureOf(error: unknown): Failure {
 }
 
 /** Prints a failure on stderr: a line for people, or one JSON object with --json. */
-export function printFailure(failure: Failure, json: boolean): void {
+export function printFailure(failure: Outcome, json: boolean): void {
   if (json) {
     const { exit, ...error } = failure;
     process.stderr.write(`${JSON.stringify({ error: { ...error, exit_code: exit } })}\n`);
@@ -70,7 +70,7 @@ export function printFailure(failure: Failure, json: boolean): void {
 }
 
 /** Commander's own refusals (unknown option, missing argument), with the usage exit code. */
-export function commanderFailure(error: CommanderError): Failure {
+export function commanderFailure(error: CommanderError): Outcome {
   return {
     exit: EXIT.usage,
     code: error.code.replace(/^commander\./, "").replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),

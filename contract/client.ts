@@ -1,19 +1,7 @@
 import type { z } from "zod";
 import { ApiError } from "./api/errors";
-import { check, type ValidationIssue } from "./validation";
-
-/** A non-2xx answer from central, carrying its structured error. */
-export class CentralApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly issues: ValidationIssue[] = [],
-  ) {
-    super(message);
-    this.name = "CentralApiError";
-  }
-}
+import { Failure } from "./failure";
+import { check } from "./validation";
 
 /** Central could not be reached at all (refused, DNS, timeout). */
 export class CentralUnreachableError extends Error {
@@ -37,7 +25,7 @@ export interface CentralClientOptions {
 
 /**
  * A thin client for central's platform API: bearer auth, JSON in and out, errors turned into
- * CentralApiError, and every response validated against the contract schema the caller names.
+ * Failure, and every response validated against the contract schema the caller names.
  */
 export class CentralClient {
   readonly url: string;
@@ -65,7 +53,7 @@ export class CentralClient {
     try {
       json = text ? JSON.parse(text) : null;
     } catch {
-      throw new CentralApiError(
+      throw new Failure(
         response.status,
         "invalid_response",
         `${method} ${path}: response is not JSON`,
@@ -75,11 +63,11 @@ export class CentralClient {
     const parsed = check(schema, json);
     if (!parsed.ok) {
       const first = parsed.issues[0]!;
-      throw new CentralApiError(
+      throw new Failure(
         response.status,
         "invalid_response",
         `${method} ${path}: response does not match the contract at ${first.path}: ${first.message}`,
-        parsed.issues,
+        { issues: parsed.issues },
       );
     }
     return parsed.value;
@@ -110,14 +98,14 @@ export class CentralClient {
   }
 }
 
-function errorFrom(status: number, json: unknown, what: string): CentralApiError {
+function errorFrom(status: number, json: unknown, what: string): Failure {
   const parsed = ApiError.safeParse(json);
-  if (!parsed.success) return new CentralApiError(status, "http_error", `${what}: HTTP ${status}`);
+  if (!parsed.success) return new Failure(status, "http_error", `${what}: HTTP ${status}`);
   const { code, message, issues } = parsed.data.error;
   // Central's message often states the first issue already; say each thing once.
   const unsaid = (issues ?? [])
     .map((i) => `${i.path}: ${i.message}`)
     .filter((text) => !message.includes(text));
   const detail = unsaid.length ? ` (${unsaid.join("; ")})` : "";
-  return new CentralApiError(status, code, `${message}${detail}`, issues ?? []);
+  return new Failure(status, code, `${message}${detail}`, issues?.length ? { issues } : {});
 }

@@ -11,6 +11,7 @@ export * from "./client";
 export * from "./events/agent-event";
 export type { ModelAttempt, ModelCall, ModelRoute, RouteCandidate } from "./events/model-call";
 export { GATEWAY_PROVIDER } from "./events/model-call";
+export * from "./failure";
 export * from "./ids";
 export * from "./intent";
 export * from "./machines/agent";

@@ -2,7 +2,7 @@ export { EdgeAgent, type EdgeAgentOptions } from "./agent";
 export { AppFolderError, loadAppFolder } from "./config/app-folder";
 export { ModelConfigError, resolveModelSettings } from "./models/resolve";
 export { PLACEHOLDER_SCENARIO, SCRIPTED_PROVIDER } from "./models/scripted";
-export { RpcClient, RpcError } from "./rpc/client";
+export { RpcClient } from "./rpc/client";
 export { answers, SOCKET_NAME } from "./rpc/server";
 export { LocalRunRequest } from "./runs/local-intent";
 export type { RunRecord } from "./runs/run-record";

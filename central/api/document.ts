@@ -1,11 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { CONTRACT_VERSION, openApiComponents } from "../../contract";
-import { ROUTES } from "./spec";
+import type { RouteSpec } from "./route";
 
-let cached: string | null = null;
+const cache = new WeakMap<readonly RouteSpec[], string>();
 
-/** The OpenAPI 3.1 document of every route in ROUTES (contract schemas as components), as JSON. */
-export function openApiJson(): string {
+/** The OpenAPI 3.1 document of these routes (contract schemas as components), as JSON. */
+export function openApiJson(routes: readonly RouteSpec[]): string {
+  const cached = cache.get(routes);
   if (cached) return cached;
   const app = new OpenAPIHono();
   const registry = app.openAPIRegistry;
@@ -15,7 +16,7 @@ export function openApiJson(): string {
     description:
       "An API key `aur_<role>_<tenant>_<secret>` (admin, operator, viewer or agent), or the platform bootstrap key for POST /v1/tenants.",
   });
-  for (const { route } of ROUTES) registry.registerPath(route);
+  for (const { route } of routes) registry.registerPath(route);
   const document = app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
@@ -33,6 +34,7 @@ export function openApiJson(): string {
     ...document.components,
     schemas: { ...document.components?.schemas, ...openApiComponents() },
   };
-  cached = JSON.stringify(document);
-  return cached;
+  const json = JSON.stringify(document);
+  cache.set(routes, json);
+  return json;
 }

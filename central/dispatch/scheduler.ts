@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { AgentEvent, Intent, RefuseMessage, RunLife, StepResult } from "../../contract";
+import { Failure } from "../../contract";
 import type { AgentRow, AgentStore } from "../fleet/agent-store";
-import { ApiFailure } from "../http/errors";
 import type { RunOwner } from "../runs/run-owner";
 import type { RunTable } from "../runs/run-table";
 import type { TenantContext } from "../tenant/context";
@@ -133,7 +133,7 @@ export class Scheduler {
   /** Cancels a run now; its holder is told to stop. 409 when it has already ended. */
   cancel(life: RunLife, reason: string, by: string | null): void {
     const result = this.owner.apply(life, { type: "cancel", reason, by });
-    if (result.refusal) throw new ApiFailure(409, "conflict", result.refusal.message);
+    if (result.refusal) throw new Failure(409, "conflict", result.refusal.message);
     this.ctx.log.info("run cancel requested", { run_id: life.run_id, by });
     this.drainQueue();
   }

@@ -1,12 +1,24 @@
 import { z } from "zod";
-import { AttributionHeaders, HEADERS, LimitRefusal, PATHS, type Role } from "../../contract";
-import type { RouteSpec } from "../api/spec";
+import {
+  AttributionHeaders,
+  Failure,
+  HEADERS,
+  LimitRefusal,
+  PATHS,
+  type Role,
+} from "../../contract";
+import { createLogger } from "../log";
+import { type WorkerContext, type WorkerRoute, workerRoute } from "../worker/route";
+import { handleCall } from "./call/handle-call";
+import { callerKey } from "./call/inbound";
 import { AnthropicMessagesRequest } from "./dialects/anthropic";
+import { type Dialect, errorResponse } from "./dialects/errors";
 import { OpenAiChatRequest } from "./dialects/openai";
 
 /**
- * The model API's routes, for central's route table and /openapi.json. They are served by the
- * Worker (central/gateway/app.ts); errors come in the provider's own format, not ApiError.
+ * The model gateway's API, served by the Worker itself: OpenAI's chat completions, Anthropic's
+ * messages and the model list. The calls and their streams run here, not in the tenant object,
+ * which only admits and settles them; errors come in the caller's own dialect, not ApiError.
  */
 
 const CALLERS = ["admin", "operator", "agent"] as const satisfies readonly Role[];
@@ -61,6 +73,66 @@ function errors(schema: z.ZodType, ...codes: number[]) {
 
 const CALL_CODES = [400, 401, 403, 404, 413, 415, 422, 429, 502, 503, 504];
 
+const log = createLogger({ component: "gateway" });
+
+/** Any failure inside a call is still answered in the caller's dialect. */
+async function guarded(
+  dialect: Dialect,
+  run: () => Promise<Response>,
+  c: WorkerContext,
+): Promise<Response> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof Failure) return errorResponse(dialect, error);
+    log.error("model call failed", { error, path: new URL(c.req.url).pathname });
+    return errorResponse(dialect, new Failure(500, "internal", "internal error in the gateway"));
+  }
+}
+
+/** A method the path does not take, refused in the caller's dialect. */
+const refuseIn = (dialect: Dialect) => (c: WorkerContext, allow: string) =>
+  errorResponse(
+    dialect,
+    new Failure(405, "method_not_allowed", `${c.req.method} is not allowed here; use ${allow}`),
+    { allow },
+  );
+
+/** `GET /v1/models`: OpenAI's list format, or Anthropic's when the caller sends anthropic-version. */
+async function listModels(c: WorkerContext): Promise<Response> {
+  const anthropic = c.req.header("anthropic-version") !== undefined;
+  const dialect: Dialect = anthropic ? "anthropic" : "openai";
+  return guarded(
+    dialect,
+    async () => {
+      const { secret, tenant } = await callerKey(c.req.raw.headers, c.env);
+      const models = await c.env.TENANT.getByName(tenant).gatewayModels(secret);
+      if (!models) throw new Failure(401, "invalid_api_key", "unknown or revoked API key");
+      const ids = [
+        ...models.aliases.map((a) => ({ id: a.name, owner: "auraison" })),
+        ...models.models.map((m) => ({ id: `${m.provider}/${m.model}`, owner: m.provider })),
+      ];
+      if (anthropic)
+        return c.json({
+          data: ids.map((m) => ({
+            type: "model",
+            id: m.id,
+            display_name: m.id,
+            created_at: "1970-01-01T00:00:00Z",
+          })),
+          has_more: false,
+          first_id: ids[0]?.id ?? null,
+          last_id: ids.at(-1)?.id ?? null,
+        });
+      return c.json({
+        object: "list",
+        data: ids.map((m) => ({ id: m.id, object: "model", created: 0, owned_by: m.owner })),
+      });
+    },
+    c,
+  );
+}
+
 const responseHeaders = {
   [HEADERS.gatewayTime]: {
     schema: { type: "string" as const },
@@ -78,11 +150,10 @@ const responseHeaders = {
   [HEADERS.cache]: { schema: { type: "string" as const }, description: "hit, miss or bypass" },
 };
 
-export const GATEWAY_ROUTES: Pick<RouteSpec, "route" | "access" | "served">[] = [
-  {
-    served: "worker",
-    access: CALLERS,
-    route: {
+export const GATEWAY_ROUTES: readonly WorkerRoute[] = [
+  workerRoute(
+    CALLERS,
+    {
       operationId: "chatCompletions",
       method: "post",
       path: PATHS.chatCompletions,
@@ -113,11 +184,12 @@ export const GATEWAY_ROUTES: Pick<RouteSpec, "route" | "access" | "served">[] = 
         ...errors(OpenAiError, ...CALL_CODES),
       },
     },
-  },
-  {
-    served: "worker",
-    access: CALLERS,
-    route: {
+    (c) => guarded("openai", () => handleCall(c, "openai", log), c),
+    { refuse: refuseIn("openai") },
+  ),
+  workerRoute(
+    CALLERS,
+    {
       operationId: "messages",
       method: "post",
       path: PATHS.messages,
@@ -151,11 +223,12 @@ export const GATEWAY_ROUTES: Pick<RouteSpec, "route" | "access" | "served">[] = 
         ...errors(AnthropicError, ...CALL_CODES),
       },
     },
-  },
-  {
-    served: "worker",
-    access: READERS,
-    route: {
+    (c) => guarded("anthropic", () => handleCall(c, "anthropic", log), c),
+    { refuse: refuseIn("anthropic") },
+  ),
+  workerRoute(
+    READERS,
+    {
       operationId: "listModels",
       method: "get",
       path: PATHS.models,
@@ -184,5 +257,7 @@ export const GATEWAY_ROUTES: Pick<RouteSpec, "route" | "access" | "served">[] = 
         ...errors(OpenAiError, 401, 403),
       },
     },
-  },
+    listModels,
+    { refuse: refuseIn("openai") },
+  ),
 ];

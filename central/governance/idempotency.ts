@@ -1,9 +1,9 @@
 import { and, eq, lt } from "drizzle-orm";
+import { Failure } from "../../contract";
 import type { Principal } from "../auth/principal";
 import { fromBase64, toBase64 } from "../bytes";
 import type { Database } from "../db/database";
 import { idempotency } from "../db/schema";
-import { ApiFailure } from "../http/errors";
 
 /** How long a first response is kept for replays. */
 export const REPLAY_WINDOW_MS = 24 * 3_600_000;
@@ -37,19 +37,19 @@ export class IdempotencyStore {
     const row = this.db.select().from(idempotency).where(where).get();
     if (row && row.expiresAt > this.now()) {
       if (row.method !== method || row.path !== path)
-        throw new ApiFailure(
+        throw new Failure(
           409,
           "conflict",
           `x-request-id '${requestId}' was already used for ${row.method} ${row.path}`,
         );
       if (row.bodyDigest !== null && row.bodyDigest !== bodyDigest)
-        throw new ApiFailure(
+        throw new Failure(
           409,
           "conflict",
           `x-request-id '${requestId}' was already used with a different body; a retry must send the same body, a new request a new id`,
         );
       if (row.state === "pending" || !row.sealed)
-        throw new ApiFailure(409, "conflict", `request '${requestId}' is still in progress`);
+        throw new Failure(409, "conflict", `request '${requestId}' is still in progress`);
       const stored = JSON.parse(await open(principal.secret, requestId, row.sealed)) as {
         status: number;
         type: string | null;

@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull } from "drizzle-orm";
 import type { KeyCreated, KeyCreateRequest, KeyInfo } from "../../contract";
+import { Failure } from "../../contract";
 import {
   digestsEqual,
   KEY_SECRET_MISSING,
@@ -12,7 +13,6 @@ import type { Principal } from "../auth/principal";
 import { fromHex, toHex } from "../bytes";
 import type { Database } from "../db/database";
 import { apiKeys } from "../db/schema";
-import { ApiFailure } from "../http/errors";
 import { iso, isoOrNull } from "../tenant/context";
 
 type KeyRow = typeof apiKeys.$inferSelect;
@@ -31,7 +31,7 @@ export class KeyStore {
 
   async create(request: KeyCreateRequest, createdBy: string | null): Promise<KeyCreated> {
     const keySecret = this.keySecret();
-    if (!keySecret) throw new ApiFailure(503, "not_initialized", KEY_SECRET_MISSING);
+    if (!keySecret) throw new Failure(503, "not_initialized", KEY_SECRET_MISSING);
     const key = await mintKey(request.role, this.tenant, keySecret);
     const parsed = parseKey(key)!;
     const row: KeyRow = {

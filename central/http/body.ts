@@ -1,6 +1,5 @@
 import type { z } from "zod";
-import { check } from "../../contract";
-import { ApiFailure } from "./errors";
+import { check, Failure } from "../../contract";
 
 /** Default cap on a JSON request body. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -28,7 +27,7 @@ export async function readJson<S extends z.ZodType>(
 
 function checkJsonType(type: string | null): void {
   if (type && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type))
-    throw new ApiFailure(415, "unsupported_media_type", `expected application/json, got ${type}`);
+    throw new Failure(415, "unsupported_media_type", `expected application/json, got ${type}`);
 }
 
 /** Validates a body already read (readBodyText) as JSON against `schema`, as readJson does. */
@@ -42,13 +41,13 @@ export function parseJson<S extends z.ZodType>(
   let value: unknown;
   if (text.trim() === "") {
     if (options.empty === undefined)
-      throw new ApiFailure(400, "invalid_request", "the request body is empty; expected JSON");
+      throw new Failure(400, "invalid_request", "the request body is empty; expected JSON");
     value = options.empty;
   } else {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new ApiFailure(
+      throw new Failure(
         400,
         "malformed_json",
         `the request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
@@ -61,11 +60,11 @@ export function parseJson<S extends z.ZodType>(
     // A rule between fields (a refinement) is not in the published schema: the body matches
     // the document and is still refused, which is a 422; anything the document rules out, 400.
     const semantic = parsed.issues.every((i) => i.code === "custom");
-    throw new ApiFailure(
+    throw new Failure(
       semantic ? 422 : 400,
       semantic ? "unprocessable" : "invalid_request",
       `invalid request body at ${first.path}: ${first.message}`,
-      parsed.issues,
+      { issues: parsed.issues },
     );
   }
   return parsed.value;
@@ -78,11 +77,11 @@ export function readQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S>
   const parsed = check(schema, raw);
   if (!parsed.ok) {
     const first = parsed.issues[0]!;
-    throw new ApiFailure(
+    throw new Failure(
       400,
       "invalid_request",
       `invalid query parameter ${first.path}: ${first.message}`,
-      parsed.issues,
+      { issues: parsed.issues },
     );
   }
   return parsed.value;
@@ -166,6 +165,6 @@ async function discard(body: ReadableStream<Uint8Array> | null, budget: number):
   }
 }
 
-function tooLarge(limit: number): ApiFailure {
-  return new ApiFailure(413, "payload_too_large", `the request body is over ${limit} bytes`);
+function tooLarge(limit: number): Failure {
+  return new Failure(413, "payload_too_large", `the request body is over ${limit} bytes`);
 }

@@ -1,32 +1,15 @@
 import { Hono } from "hono";
-import { HEADERS } from "../../contract";
-import { ROUTES, type RouteSpec } from "../api/spec";
+import { Failure, HEADERS } from "../../contract";
+import { honoPath, type RouteSpec } from "../api/route";
 import { bearerToken, digestOf } from "../auth/keys";
 import { hasRole } from "../auth/principal";
-import { gatewayHandlers } from "../gateway/tenant/admin-routes";
 import { DEFAULT_BODY_LIMIT, readBodyText, settleBodyAfter } from "../http/body";
-import { ApiFailure, failureResponse, requestIdOf } from "../http/errors";
-import { eventHandlers } from "./routes/events";
-import { fleetHandlers } from "./routes/fleet";
-import { governanceHandlers } from "./routes/governance";
-import { runHandlers } from "./routes/runs";
-import type { Handler, Handlers, TenantContextHono, TenantEnv } from "./routes/types";
-
-const HANDLERS: Handlers = {
-  ...governanceHandlers,
-  ...fleetHandlers,
-  ...runHandlers,
-  ...eventHandlers,
-  ...gatewayHandlers,
-};
-
-const TENANT_ROUTES = ROUTES.filter((r) => r.served === "tenant");
-
-/** `/v1/runs/{id}/cancel` → `/v1/runs/:id/cancel` */
-const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ":$1");
+import { failureResponse, requestIdOf } from "../http/errors";
+import { TENANT_ROUTES } from "./routes";
+import type { Handler, TenantContextHono, TenantEnv } from "./routes/types";
 
 /**
- * The tenant API inside the Durable Object: every route of api/spec.ts served here gets key
+ * The tenant API inside the Durable Object: every route in routes/ gets key
  * authentication, its role check, `x-request-id` replay and an audit entry if it mutates.
  */
 export function tenantApp(): Hono<TenantEnv> {
@@ -37,22 +20,19 @@ export function tenantApp(): Hono<TenantEnv> {
     c.set("requestId", null);
     c.set("requestId", requestIdOf(c.req.header(HEADERS.requestId)));
     const secret = bearerToken(c.req.header("authorization"));
-    if (!secret) throw new ApiFailure(401, "unauthorized", "missing `Authorization: Bearer <key>`");
+    if (!secret) throw new Failure(401, "unauthorized", "missing `Authorization: Bearer <key>`");
     const principal = c.env.record.exists() ? await c.env.keys.authenticate(secret) : null;
-    if (!principal) throw new ApiFailure(401, "unauthorized", "unknown or revoked API key");
+    if (!principal) throw new Failure(401, "unauthorized", "unknown or revoked API key");
     c.set("principal", principal);
     c.set("auditTarget", null);
     c.set("auditDetail", null);
     await next();
   });
 
-  for (const spec of TENANT_ROUTES) {
-    const handler = HANDLERS[spec.route.operationId];
-    if (!handler) throw new Error(`no handler for route ${spec.route.operationId}`);
-    app.on(spec.route.method.toUpperCase(), honoPath(spec.route.path), (c) =>
-      serve(c, spec, handler),
+  for (const route of TENANT_ROUTES)
+    app.on(route.route.method.toUpperCase(), honoPath(route.route.path), (c) =>
+      serve(c, route, route.handle),
     );
-  }
 
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
@@ -77,9 +57,9 @@ export function tenantApp(): Hono<TenantEnv> {
   });
 
   app.onError((error, c) => {
-    if (error instanceof ApiFailure) return failureResponse(error, c.get("requestId"));
+    if (error instanceof Failure) return failureResponse(error, c.get("requestId"));
     c.env.ctx.log.error("unhandled error", { error, path: new URL(c.req.url).pathname });
-    return failureResponse(new ApiFailure(500, "internal", "internal error"), c.get("requestId"));
+    return failureResponse(new Failure(500, "internal", "internal error"), c.get("requestId"));
   });
 
   return app;
@@ -103,7 +83,7 @@ async function serve(c: TenantContextHono, spec: RouteSpec, handler: Handler): P
     });
   if (!hasRole(principal, roles)) {
     audit("denied", 403);
-    throw new ApiFailure(
+    throw new Failure(
       403,
       "forbidden",
       `a ${principal.role} key may not ${spec.route.method.toUpperCase()} ${spec.route.path} (allowed: ${roles.join(", ")})`,
@@ -128,10 +108,10 @@ async function serve(c: TenantContextHono, spec: RouteSpec, handler: Handler): P
   try {
     response = await handler(c);
   } catch (error) {
-    const status = error instanceof ApiFailure ? error.status : 500;
+    const status = error instanceof Failure ? error.status : 500;
     audit(status === 401 || status === 403 ? "denied" : "error", status);
     if (requestId) {
-      if (error instanceof ApiFailure && status < 500)
+      if (error instanceof Failure && status < 500)
         await c.env.idempotency.finish(principal, requestId, failureResponse(error, requestId));
       else c.env.idempotency.abandon(principal, requestId);
     }

@@ -1,6 +1,7 @@
 import { Agent, type Connection, type ConnectionContext, type WSMessage } from "agents";
 import {
   CONTRACT_VERSION,
+  Failure,
   type IngestResult,
   type KeyCreated,
   PATHS,
@@ -26,7 +27,7 @@ import { IdempotencyStore } from "../governance/idempotency";
 import { KeyStore } from "../governance/key-store";
 import { TenantRecord } from "../governance/tenant-record";
 import { settleBody } from "../http/body";
-import { ApiFailure, failureResponse } from "../http/errors";
+import { failureResponse } from "../http/errors";
 import { createLogger } from "../log";
 import { RunOwner } from "../runs/run-owner";
 import { RunTable } from "../runs/run-table";
@@ -241,7 +242,7 @@ export class TenantAgent extends Agent<Env> {
       try {
         begun = await idempotency.begin(principal, requestId, "POST", path, bodyDigest);
       } catch (error) {
-        if (!(error instanceof ApiFailure)) throw error;
+        if (!(error instanceof Failure)) throw error;
         const refused = failureResponse(error, requestId);
         return { status: refused.status, body: await refused.text() };
       }
@@ -251,11 +252,11 @@ export class TenantAgent extends Agent<Env> {
     let response: Response;
     if (input.tenant !== this.name) {
       response = failureResponse(
-        new ApiFailure(400, "invalid_request", "tenant does not match this object"),
+        new Failure(400, "invalid_request", "tenant does not match this object"),
       );
     } else if (record.exists()) {
       response = failureResponse(
-        new ApiFailure(409, "conflict", `tenant ${input.tenant} already exists`),
+        new Failure(409, "conflict", `tenant ${input.tenant} already exists`),
       );
     } else {
       const now = ctx.now();
@@ -327,21 +328,20 @@ export class TenantAgent extends Agent<Env> {
   /** Only agent keys of this tenant reach onConnect; everything else is answered here. */
   private async gate(request: Request): Promise<Response | undefined> {
     const url = new URL(request.url);
-    const refuse = async (failure: ApiFailure) => {
+    const refuse = async (failure: Failure) => {
       await settleBody(request);
       return failureResponse(failure);
     };
     if (url.pathname !== PATHS.agentConnect)
-      return refuse(new ApiFailure(404, "not_found", `no WebSocket at ${url.pathname}`));
+      return refuse(new Failure(404, "not_found", `no WebSocket at ${url.pathname}`));
     // The SDK would let a client pick its connection id or another transport: not here.
     if (url.searchParams.has("_pk") || url.searchParams.has("__agents_transport"))
-      return refuse(new ApiFailure(400, "invalid_request", "unexpected query parameters"));
+      return refuse(new Failure(400, "invalid_request", "unexpected query parameters"));
     const principal = await this.authenticate(request);
-    if (!principal)
-      return refuse(new ApiFailure(401, "unauthorized", "unknown or revoked API key"));
+    if (!principal) return refuse(new Failure(401, "unauthorized", "unknown or revoked API key"));
     if (principal.role !== "agent")
       return refuse(
-        new ApiFailure(403, "forbidden", `a ${principal.role} key may not connect as an agent`),
+        new Failure(403, "forbidden", `a ${principal.role} key may not connect as an agent`),
       );
     this.upgrades.set(request, principal);
     return undefined;

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { Failure } from "../../contract";
 import { isBootstrapKey } from "../auth/bootstrap";
 import {
   bearerToken,
@@ -7,7 +8,6 @@ import {
   parseKey,
   verifyKey,
 } from "../auth/keys";
-import { ApiFailure } from "../http/errors";
 
 /**
  * Every tenant-scoped request goes to its tenant's Durable Object, found from the key itself
@@ -17,19 +17,19 @@ import { ApiFailure } from "../http/errors";
  */
 export async function forwardToTenant(c: Context<{ Bindings: Env }>): Promise<Response> {
   const secret = bearerToken(c.req.header("authorization"));
-  if (!secret) throw new ApiFailure(401, "unauthorized", "missing `Authorization: Bearer <key>`");
+  if (!secret) throw new Failure(401, "unauthorized", "missing `Authorization: Bearer <key>`");
   const keySecret = configuredKeySecret(c.env);
-  if (!keySecret) throw new ApiFailure(503, "not_initialized", KEY_SECRET_MISSING);
+  if (!keySecret) throw new Failure(503, "not_initialized", KEY_SECRET_MISSING);
   const key = await verifyKey(secret, keySecret);
   if (!key) {
-    if (parseKey(secret)) throw new ApiFailure(401, "unauthorized", "unknown or revoked API key");
+    if (parseKey(secret)) throw new Failure(401, "unauthorized", "unknown or revoked API key");
     if (await isBootstrapKey(secret, c.env.AURAISON_BOOTSTRAP_KEY))
-      throw new ApiFailure(
+      throw new Failure(
         403,
         "forbidden",
         "the bootstrap key may only create tenants (POST /v1/tenants)",
       );
-    throw new ApiFailure(401, "unauthorized", "not an Auraison API key");
+    throw new Failure(401, "unauthorized", "not an Auraison API key");
   }
   return c.env.TENANT.getByName(key.tenant).fetch(c.req.raw);
 }

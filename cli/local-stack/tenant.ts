@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import {
-  CentralApiError,
   CentralClient,
+  Failure,
   KeyCreated,
   KeyList,
   PATHS,
@@ -34,7 +34,7 @@ export async function ensureLocalTenant(
       await client.request("GET", PATHS.keys, KeyList);
       return { settings: { ...saved, url }, newAdminKey: null };
     } catch (error) {
-      if (!(error instanceof CentralApiError && error.status === 401)) throw error;
+      if (!(error instanceof Failure && error.status === 401)) throw error;
     }
   }
   const bootstrap = new CentralClient({ url, key: bootstrapKey });
@@ -44,7 +44,7 @@ export async function ensureLocalTenant(
       tenant: LOCAL_TENANT,
     });
   } catch (error) {
-    if (error instanceof CentralApiError && error.status === 409)
+    if (error instanceof Failure && error.status === 409)
       throw new CliError(
         `tenant '${LOCAL_TENANT}' exists in central's local state but ${join(home, "local.json")} holds no working admin key for it; ` +
           `to start over, stop auraison and remove ${home}`,

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { Target } from "../intent";
 import { ApprovalStatus, PlanStatus, StepStatus } from "../machines/plan";
 import { NonNegInt, RunId, Timestamp, Usage } from "../primitives";
 import { RunError } from "../run-state";
@@ -28,7 +27,9 @@ export const PlanVersionEvent = z.object({
       z.object({
         id: StepId,
         type: z.string().max(128),
-        targets: z.array(Target),
+        targets: z
+          .array(z.string().max(256))
+          .describe("each target in words, e.g. `app turtlebot-maze, skill navigate`"),
         depends_on: z.array(StepId),
         action: z.string().max(512).nullable(),
         requires_approval: z.boolean(),

@@ -1,5 +1,5 @@
 import type { AgentEvent, EventKind, EventPayload } from "../events/agent-event";
-import type { BudgetLimits, Target } from "../intent";
+import { type BudgetLimits, describeTarget, type Target } from "../intent";
 import { isTerminal, mustTransition } from "../machines/machine";
 import {
   type ApprovalEvent,
@@ -207,7 +207,7 @@ class PlanFold {
       steps: specs.map((s) => ({
         id: s.id,
         type: s.type,
-        targets: s.targets,
+        targets: s.targets.map(describeTarget),
         depends_on: s.depends_on,
         action: s.action ?? null,
         requires_approval: s.requires_approval,

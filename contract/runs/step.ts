@@ -247,7 +247,9 @@ class Fold {
       }
     }
     life.attempt = p.attempt;
-    life.app = p.app;
+    // The app the dispatch named (central's registry of the agent) stands; a run the log shows no
+    // dispatch of takes the app the edge reports.
+    life.app ??= p.app;
     life.agent_id = e.agent_id;
     life.tree_ref = p.tree_ref;
     life.forked_from = p.forked_from ?? life.forked_from;

@@ -45,7 +45,8 @@ export class EventBridge {
   private finished = new Set<string>();
   private finishWaiters = new Map<string, Array<() => void>>();
   private blocked = new Map<string, string>();
-  private lastProgress = new Map<string, number>();
+  /** Per tool call: when progress was last logged, and the newest note held back since then. */
+  private lastProgress = new Map<string, { at: number; held: string | null }>();
   /**
    * The model call under way: when it began, its first chunk, whether a request left for the
    * provider at all (a call begun after the run was stopped never does), and the gateway's id
@@ -223,21 +224,23 @@ export class EventBridge {
 
       pi.on("tool_execution_update", async (event, ctx) => {
         await this.flush(ctx);
-        const now = Date.now();
-        const last = this.lastProgress.get(event.toolCallId) ?? 0;
-        if (now - last < PROGRESS_INTERVAL_MS) return;
-        this.lastProgress.set(event.toolCallId, now);
         const partial = resultText(event.partialResult);
         if (!partial) return;
-        await this.run.emitter.emit("tool_call_progress", {
-          tool_call_id: event.toolCallId,
-          tool: event.toolName,
-          partial: tail(partial, LIMITS.toolPayloadChars),
-        });
+        const now = Date.now();
+        const last = this.lastProgress.get(event.toolCallId);
+        // Throttled, not dropped: the newest note held back is logged when the call ends.
+        if (last && now - last.at < PROGRESS_INTERVAL_MS) {
+          last.held = partial;
+          return;
+        }
+        this.lastProgress.set(event.toolCallId, { at: now, held: null });
+        await this.emitProgress(event.toolCallId, event.toolName, partial);
       });
 
       pi.on("tool_execution_end", async (event, ctx) => {
         await this.flush(ctx);
+        const held = this.lastProgress.get(event.toolCallId)?.held;
+        if (held) await this.emitProgress(event.toolCallId, event.toolName, held);
         const start = this.started.get(event.toolCallId);
         const blockedBy = this.blocked.get(event.toolCallId) ?? null;
         const text = resultText(event.result);
@@ -276,6 +279,14 @@ export class EventBridge {
   }
 
   /** Emits the events of messages pi has persisted since the last call. */
+  private async emitProgress(toolCallId: string, tool: string, partial: string): Promise<void> {
+    await this.run.emitter.emit("tool_call_progress", {
+      tool_call_id: toolCallId,
+      tool,
+      partial: tail(partial, LIMITS.toolPayloadChars),
+    });
+  }
+
   private async flush(ctx: ExtensionContext): Promise<void> {
     if (this.pending.length === 0) return;
     const messages = this.pending.splice(0);

@@ -2,8 +2,9 @@ import { Hono } from "hono";
 import type { z } from "zod";
 import {
   type AgentEvent,
-  type ApiError,
+  apiErrorBody,
   check,
+  Failure,
   isRunTerminalKind,
   type ValidationIssue,
 } from "../../contract";
@@ -57,7 +58,10 @@ export function rpcApp(runtime: EdgeRuntime, health: () => AgentHealth): Hono {
     if (!parsed.ok) return invalid(c.json.bind(c), parsed.issues);
     if (!runtime.runs.get(id)) return notFound(c.json.bind(c), id);
     if (!runtime.runs.cancel(id, parsed.value.reason ?? "cancelled locally", "local"))
-      return error(c.json.bind(c), 409, "not_running", `run ${id} is not running on this agent`);
+      return answer(
+        c.json.bind(c),
+        new Failure(409, "not_running", `run ${id} is not running on this agent`),
+      );
     return c.json(runtime.runs.get(id));
   });
 
@@ -88,7 +92,7 @@ export function rpcApp(runtime: EdgeRuntime, health: () => AgentHealth): Hono {
   });
 
   app.notFound((c) =>
-    error(c.json.bind(c), 404, "not_found", `no route ${c.req.method} ${c.req.path}`),
+    answer(c.json.bind(c), new Failure(404, "not_found", `no route ${c.req.method} ${c.req.path}`)),
   );
   app.onError((err, c) => failure(c.json.bind(c), err));
   return app;
@@ -176,28 +180,27 @@ async function body<S extends z.ZodType>(
 }
 
 function invalid(json: Json, issues: ValidationIssue[]): Response {
-  const body: ApiError = {
-    error: {
-      code: "invalid_request",
-      message: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
-      issues,
-    },
-  };
-  return json(body, 400);
+  const message = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+  return answer(json, new Failure(400, "invalid_request", message, { issues }));
 }
 
 function notFound(json: Json, id: string): Response {
-  return error(json, 404, "not_found", `no run ${id} on this agent`);
+  return answer(json, new Failure(404, "not_found", `no run ${id} on this agent`));
 }
 
-function error(json: Json, status: number, code: string, message: string): Response {
-  const body: ApiError = { error: { code, message } };
-  return json(body, status);
+/** A Failure in the platform's dialect, as central answers it (the contract's ApiError). */
+function answer(json: Json, failure: Failure): Response {
+  return json(apiErrorBody(failure), failure.status);
 }
 
 function failure(json: Json, err: unknown): Response {
-  if (err instanceof CapacityError) return error(json, 429, "no_capacity", err.message);
+  if (err instanceof CapacityError)
+    return answer(json, new Failure(429, "no_capacity", err.message));
+  if (err instanceof Failure) return answer(json, err);
   const issues = (err as { issues?: ValidationIssue[] }).issues;
   if (Array.isArray(issues)) return invalid(json, issues);
-  return error(json, 500, "internal", err instanceof Error ? err.message : String(err));
+  return answer(
+    json,
+    new Failure(500, "internal", err instanceof Error ? err.message : String(err)),
+  );
 }

@@ -1,18 +1,7 @@
 import { request } from "node:http";
-import { type AgentEvent, ApiError, check } from "../../contract";
+import { type AgentEvent, ApiError, check, Failure } from "../../contract";
 import { RunRecord } from "../runs/run-record";
 import { AgentHealth, RunRecordList } from "./schemas";
-
-export class RpcError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "RpcError";
-  }
-}
 
 /** A client for a running agent's local RPC over its Unix socket. */
 export class RpcClient {
@@ -94,7 +83,7 @@ export class RpcClient {
             try {
               resolve(JSON.parse(text));
             } catch {
-              reject(new RpcError(status, "invalid_response", `${method} ${path}: not JSON`));
+              reject(new Failure(status, "invalid_response", `${method} ${path}: not JSON`));
             }
           }, reject);
         },
@@ -118,15 +107,14 @@ function collect(stream: NodeJS.ReadableStream): Promise<string> {
   });
 }
 
-function errorOf(status: number, text: string): RpcError {
+function errorOf(status: number, text: string): Failure {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return new RpcError(status, "http_error", `HTTP ${status}`);
+    return new Failure(status, "http_error", `HTTP ${status}`);
   }
   const parsed = check(ApiError, json);
-  if (!parsed.ok) return new RpcError(status, "http_error", `HTTP ${status}`);
-  const { code, message } = parsed.value.error;
-  return new RpcError(status, code, message);
+  if (!parsed.ok) return new Failure(status, "http_error", `HTTP ${status}`);
+  return Failure.fromBody(status, parsed.value);
 }

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import {
   API_KEY_PATTERN,
-  CentralApiError,
   CentralClient,
   CentralUnreachableError,
   EventsPage,
+  Failure,
   PATHS,
 } from "../../contract";
 import type { Cursor, EventSource, RawRecord, SourceBatch } from "./source";
@@ -49,7 +49,7 @@ export class CentralSource implements EventSource {
   /** Central unreachable, overloaded or failing: a follower retries; a bad key or request does not. */
   isOutage(error: unknown): boolean {
     if (error instanceof CentralUnreachableError) return true;
-    return error instanceof CentralApiError && (error.status >= 500 || error.status === 429);
+    return error instanceof Failure && (error.status >= 500 || error.status === 429);
   }
 
   /**

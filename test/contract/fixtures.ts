@@ -155,7 +155,7 @@ export const PAYLOADS: { [K in EventKind]: unknown } = {
       {
         id: "survey",
         type: "task",
-        targets: [{ app: "lab-notes" }],
+        targets: ["app lab-notes"],
         depends_on: [],
         action: null,
         requires_approval: false,

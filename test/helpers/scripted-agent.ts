@@ -26,6 +26,7 @@ export class ScriptedAgent {
     readonly ws: WebSocket,
     readonly tenant: string,
     readonly agentId: string,
+    readonly app: string,
   ) {
     ws.on("message", (data) => {
       const message = JSON.parse(String(data)) as CentralMessage;
@@ -62,8 +63,8 @@ export class ScriptedAgent {
       );
       ws.once("error", reject);
     });
-    const agent = new ScriptedAgent(ws, tenant, agentId);
     const app = options.app ?? "lab-notes";
+    const agent = new ScriptedAgent(ws, tenant, agentId, app);
     agent.send({
       type: "hello",
       registration: {
@@ -165,7 +166,7 @@ export class ScriptedAgent {
         {
           intent_id: intent.intent_id,
           intent_type: intent.type,
-          app: "lab-notes",
+          app: this.app,
           attempt: run.attempt,
           model: "scripted/echo",
           tree_ref: { session_file: `sessions/${run.run_id}.jsonl`, entry_id: null },

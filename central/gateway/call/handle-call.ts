@@ -1,9 +1,9 @@
 import type { Context } from "hono";
-import { HEADERS } from "../../../contract";
+import { Failure, HEADERS } from "../../../contract";
 import type { Logger } from "../../log";
 import type { CachedAnswer, SettleRequest, Ticket, UpstreamCandidate } from "../admission";
 import { isDeterministic, requestHash } from "../cache/cache-key";
-import { type Dialect, errorResponse, GatewayFailure } from "../dialects/errors";
+import { type Dialect, errorResponse } from "../dialects/errors";
 import { estimatedUsage, jsonAnswer } from "./answer";
 import { Clock } from "./clock";
 import { type Inbound, readInbound } from "./inbound";
@@ -31,7 +31,7 @@ export async function handleCall(
   try {
     inbound = await readInbound(c.req.raw, dialect, c.env);
   } catch (error) {
-    if (error instanceof GatewayFailure) return errorResponse(dialect, error, timing(clock));
+    if (error instanceof Failure) return errorResponse(dialect, error, timing(clock));
     throw error;
   }
   const stub = c.env.TENANT.getByName(inbound.tenant);
@@ -51,7 +51,7 @@ export async function handleCall(
   if (admitted.kind === "refused")
     return errorResponse(
       dialect,
-      new GatewayFailure(admitted.status, admitted.code, admitted.message, {
+      new Failure(admitted.status, admitted.code, admitted.message, {
         ...(admitted.limit ? { limit: admitted.limit } : {}),
         ...(admitted.retryAfterMs !== undefined ? { retryAfterMs: admitted.retryAfterMs } : {}),
       }),
@@ -118,7 +118,7 @@ export async function handleCall(
     const failure =
       result.kind === "failed"
         ? result.failure
-        : new GatewayFailure(
+        : new Failure(
             result.status,
             "upstream_rejected",
             `${result.candidate.provider.id}/${result.candidate.model} refused the request: ${errorText(result.text)}`,

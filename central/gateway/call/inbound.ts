@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { AttributionHeaders, check, HEADERS } from "../../../contract";
+import { AttributionHeaders, check, Failure, HEADERS } from "../../../contract";
 import {
   bearerToken,
   configuredKeySecret,
@@ -8,10 +8,9 @@ import {
   verifyKey,
 } from "../../auth/keys";
 import { readJson } from "../../http/body";
-import { ApiFailure } from "../../http/errors";
 import type { AdmitRequest } from "../admission";
 import { AnthropicMessagesRequest } from "../dialects/anthropic";
-import { type Dialect, GatewayFailure } from "../dialects/errors";
+import type { Dialect } from "../dialects/errors";
 import { OpenAiChatRequest } from "../dialects/openai";
 import { inputTokenBound } from "./estimate";
 
@@ -48,19 +47,19 @@ export async function callerKey(
   const secret =
     bearerToken(headers.get("authorization")) ?? headers.get("x-api-key")?.trim() ?? null;
   if (!secret)
-    throw new GatewayFailure(
+    throw new Failure(
       401,
       "missing_api_key",
       "missing API key: send `Authorization: Bearer <key>` or `x-api-key`",
     );
   const keySecret = configuredKeySecret(env);
-  if (!keySecret) throw new GatewayFailure(503, "not_initialized", KEY_SECRET_MISSING);
+  if (!keySecret) throw new Failure(503, "not_initialized", KEY_SECRET_MISSING);
   // A key central did not mint never reaches (or creates) a tenant's Durable Object.
   const parsed = await verifyKey(secret, keySecret);
   if (!parsed)
     throw parseKey(secret)
-      ? new GatewayFailure(401, "invalid_api_key", "unknown or revoked API key")
-      : new GatewayFailure(401, "invalid_api_key", "not an Auraison API key");
+      ? new Failure(401, "invalid_api_key", "unknown or revoked API key")
+      : new Failure(401, "invalid_api_key", "not an Auraison API key");
   return { secret, tenant: parsed.tenant };
 }
 
@@ -74,12 +73,9 @@ function header<S extends z.ZodType>(
   if (value === null) return null;
   const parsed = check(schema, value);
   if (!parsed.ok)
-    throw new GatewayFailure(
-      400,
-      "invalid_header",
-      `header ${name}: ${parsed.issues[0]!.message}`,
-      { param: name },
-    );
+    throw new Failure(400, "invalid_header", `header ${name}: ${parsed.issues[0]!.message}`, {
+      param: name,
+    });
   return parsed.value;
 }
 
@@ -94,9 +90,9 @@ export async function readInbound(request: Request, dialect: Dialect, env: Env):
       unknown
     >;
   } catch (error) {
-    if (error instanceof ApiFailure) {
+    if (error instanceof Failure) {
       const path = error.issues?.[0]?.path;
-      throw new GatewayFailure(error.status, error.code, error.message, {
+      throw new Failure(error.status, error.code, error.message, {
         ...(error.issues ? { issues: error.issues } : {}),
         ...(path ? { param: path } : {}),
       });

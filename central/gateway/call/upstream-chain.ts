@@ -1,8 +1,8 @@
 import type { ModelAttempt } from "../../../contract";
-import { REDACTED, redactString } from "../../../contract";
+import { Failure, REDACTED, redactString } from "../../../contract";
 import type { ProviderOutcome, UpstreamCandidate } from "../admission";
 import type { AnthropicMessagesRequest } from "../dialects/anthropic";
-import { type Dialect, GatewayFailure } from "../dialects/errors";
+import type { Dialect } from "../dialects/errors";
 import type { OpenAiChatRequest } from "../dialects/openai";
 import { KeyUnavailable } from "../keys/resolve";
 import { type Connection, connectionOf, sendUpstream } from "../providers/upstream";
@@ -47,7 +47,7 @@ export type ChainResult =
       status: number;
       text: string;
     }
-  | { kind: "failed"; failure: GatewayFailure };
+  | { kind: "failed"; failure: Failure };
 
 export interface ChainLog {
   attempts: ModelAttempt[];
@@ -249,7 +249,7 @@ export async function runChain(
   if (unsupported && log.attempts.every((a) => a.outcome === "skipped"))
     return {
       kind: "failed",
-      failure: new GatewayFailure(
+      failure: new Failure(
         400,
         "unsupported_request",
         `no candidate provider can take this request: ${unsupported.message}`,
@@ -266,7 +266,7 @@ export async function runChain(
         : 502;
   return {
     kind: "failed",
-    failure: new GatewayFailure(
+    failure: new Failure(
       status,
       status === 429
         ? "upstream_rate_limited"

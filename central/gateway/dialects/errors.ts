@@ -1,31 +1,10 @@
-import type { LimitRefusal, ValidationIssue } from "../../../contract";
+import type { Failure } from "../../../contract";
 import { anthropicError, anthropicErrorType } from "./anthropic";
 import { openAiError, openAiErrorType } from "./openai";
 
 export type Dialect = "openai" | "anthropic";
 
-/**
- * A call the gateway refuses or cannot complete. It is answered in the caller's own dialect
- * (OpenAI's or Anthropic's error body), with the limit that refused it when there is one.
- */
-export class GatewayFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly detail: {
-      limit?: LimitRefusal;
-      retryAfterMs?: number;
-      issues?: ValidationIssue[];
-      param?: string;
-    } = {},
-  ) {
-    super(message);
-    this.name = "GatewayFailure";
-  }
-}
-
-export function errorBody(dialect: Dialect, failure: GatewayFailure): unknown {
+export function errorBody(dialect: Dialect, failure: Failure): unknown {
   const extra: Record<string, unknown> = {};
   if (failure.detail.limit) extra.limit = failure.detail.limit;
   if (failure.detail.issues?.length) extra.issues = failure.detail.issues;
@@ -41,7 +20,7 @@ export function errorBody(dialect: Dialect, failure: GatewayFailure): unknown {
 
 export function errorResponse(
   dialect: Dialect,
-  failure: GatewayFailure,
+  failure: Failure,
   headers: Record<string, string> = {},
 ): Response {
   const out: Record<string, string> = { "content-type": "application/json", ...headers };

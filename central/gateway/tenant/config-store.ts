@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import {
+  Failure,
   GatewayConfig,
   type GatewayConfigView,
   type ProviderKeyInput,
@@ -7,7 +8,6 @@ import {
   type ValidationIssue,
 } from "../../../contract";
 import type { Database } from "../../db/database";
-import { ApiFailure } from "../../http/errors";
 import { iso, isoOrNull } from "../../tenant/context";
 import type { KeySource } from "../admission";
 import { secretRefusal } from "../keys/offers";
@@ -139,11 +139,11 @@ export class GatewayConfigStore {
     }
     // Well-formed, but refused by this platform's policy or the tenant's stored keys: 422.
     if (issues.length)
-      throw new ApiFailure(
+      throw new Failure(
         422,
         "unprocessable",
         `invalid gateway config at ${issues[0]!.path}: ${issues[0]!.message}`,
-        issues,
+        { issues },
       );
     const prices = next.prices;
     if (prices) {
@@ -153,7 +153,7 @@ export class GatewayConfigStore {
         .where(eq(gatewayPrices.version, prices.version))
         .get();
       if (known && JSON.stringify(known.models) !== JSON.stringify(prices.models))
-        throw new ApiFailure(
+        throw new Failure(
           409,
           "conflict",
           `price table version ${prices.version} is already stored with other prices; give changed prices a new version`,
@@ -198,7 +198,7 @@ export class GatewayConfigStore {
     }
     const kek = this.env.AURAISON_GATEWAY_KEK;
     if (!kek || kek.length < MIN_KEK_LENGTH)
-      throw new ApiFailure(
+      throw new Failure(
         503,
         "not_initialized",
         `storing provider keys needs the AURAISON_GATEWAY_KEK secret (at least ${MIN_KEK_LENGTH} characters); or name a Worker secret with { "secret": "NAME" }`,

@@ -1,48 +1,105 @@
-import { EventStreamQuery, EventsQuery, IngestRequest } from "../../../contract";
+import { z } from "@hono/zod-openapi";
+import {
+  EventStreamQuery,
+  EventsPage,
+  EventsQuery,
+  Failure,
+  IngestRequest,
+  IngestResult,
+  PATHS,
+  StoredEvent,
+} from "../../../contract";
+import { AGENT, body, errors, json, READERS } from "../../api/route";
 import { pageJson } from "../../events/reader";
-import { readQuery } from "../../http/body";
-import { ApiFailure } from "../../http/errors";
-import { audited, bodyJson, type Handlers } from "./types";
+import { DEFAULT_BODY_LIMIT, readQuery } from "../../http/body";
+import { audited, bodyJson, type TenantRoute, tenantRoute } from "./types";
 
-export const eventHandlers: Handlers = {
-  async listEvents(c) {
-    const q = readQuery(new URL(c.req.url), EventsQuery);
-    const page = await c.env.reader.page(q.after, q.limit, q);
-    return c.body(pageJson(page), 200, { "content-type": "application/json" });
-  },
-
-  streamEvents(c) {
-    const q = readQuery(new URL(c.req.url), EventStreamQuery);
-    const last = c.req.header("last-event-id");
-    // A stream asked for no history starts at the end of the log: only what happens next.
-    let after = q.after ?? c.env.log.peekCursor() - 1;
-    if (last !== undefined && last !== "") {
-      if (!/^\d+$/.test(last))
-        throw new ApiFailure(400, "invalid_request", "Last-Event-ID must be an event cursor", [
-          {
-            path: "last-event-id",
-            expected: "a non-negative integer",
-            message: "not a cursor",
-            code: "invalid_type",
-          },
-        ]);
-      after = Number(last);
-    }
-    return c.env.streams.open(after, q);
-  },
-
-  async ingestEvents(c) {
-    const { events } = bodyJson(c, IngestRequest);
-    const outcome = c.env.ingest.ingest(events, { kind: "http", keyApp: c.get("principal").app });
-    audited(c, null, {
-      stored: outcome.stored,
-      duplicates: outcome.duplicates,
-      rejected: outcome.rejected.length,
-    });
-    return c.json({
-      stored: outcome.stored,
-      duplicates: outcome.duplicates,
-      rejected: outcome.rejected,
-    });
-  },
-};
+export const eventRoutes: TenantRoute[] = [
+  tenantRoute(
+    READERS,
+    {
+      operationId: "listEvents",
+      method: "get",
+      path: PATHS.events,
+      tags: ["events"],
+      summary: "Page through the event log in cursor order (R2 archive and SQLite, seamlessly)",
+      request: { query: EventsQuery },
+      responses: { 200: json(EventsPage, "Events"), ...errors(400, 401, 403) },
+    },
+    async (c) => {
+      const q = readQuery(new URL(c.req.url), EventsQuery);
+      const page = await c.env.reader.page(q.after, q.limit, q);
+      return c.body(pageJson(page), 200, { "content-type": "application/json" });
+    },
+  ),
+  tenantRoute(
+    READERS,
+    {
+      operationId: "streamEvents",
+      method: "get",
+      path: PATHS.eventStream,
+      tags: ["events"],
+      summary:
+        "Live Server-Sent Events (`event: event`, `id: <cursor>`): from `Last-Event-ID`, else `after`, else only new events",
+      request: {
+        query: EventStreamQuery,
+        headers: z.object({ "last-event-id": z.string().optional() }),
+      },
+      responses: {
+        200: {
+          description: "A text/event-stream of StoredEvents",
+          content: { "text/event-stream": { schema: z.string(), itemSchema: StoredEvent } },
+        },
+        ...errors(400, 401, 403),
+      },
+    },
+    (c) => {
+      const q = readQuery(new URL(c.req.url), EventStreamQuery);
+      const last = c.req.header("last-event-id");
+      // A stream asked for no history starts at the end of the log: only what happens next.
+      let after = q.after ?? c.env.log.peekCursor() - 1;
+      if (last !== undefined && last !== "") {
+        if (!/^\d+$/.test(last))
+          throw new Failure(400, "invalid_request", "Last-Event-ID must be an event cursor", {
+            issues: [
+              {
+                path: "last-event-id",
+                expected: "a non-negative integer",
+                message: "not a cursor",
+                code: "invalid_type",
+              },
+            ],
+          });
+        after = Number(last);
+      }
+      return c.env.streams.open(after, q);
+    },
+  ),
+  tenantRoute(
+    AGENT,
+    {
+      operationId: "ingestEvents",
+      method: "post",
+      path: PATHS.events,
+      tags: ["events"],
+      summary: "Ingest a batch of AgentEvents (deduplicated by event_id; bad ones reported)",
+      request: body(IngestRequest),
+      responses: { 200: json(IngestResult, "Ingested"), ...errors(400, 401, 403, 413, 415) },
+    },
+    { action: "events.ingest", bodyLimit: 16 * DEFAULT_BODY_LIMIT },
+    async (c) => {
+      const { events } = bodyJson(c, IngestRequest);
+      const outcome = c.env.ingest.ingest(events, { kind: "http", keyApp: c.get("principal").app });
+      audited(c, null, {
+        stored: outcome.stored,
+        duplicates: outcome.duplicates,
+        rejected: outcome.rejected.length,
+      });
+      return c.json({
+        stored: outcome.stored,
+        duplicates: outcome.duplicates,
+        rejected: outcome.rejected,
+      });
+    },
+  ),
+];

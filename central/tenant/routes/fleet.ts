@@ -1,28 +1,68 @@
-import { AgentId, check } from "../../../contract";
-import { ApiFailure, notFound } from "../../http/errors";
-import type { Handlers } from "./types";
+import { AgentId, AgentInfo, AgentList, ApiError, check, Failure, PATHS } from "../../../contract";
+import { AGENT, errors, id, json, READERS } from "../../api/route";
+import { notFound } from "../../http/errors";
+import { type TenantRoute, tenantRoute } from "./types";
 
-export const fleetHandlers: Handlers = {
-  listAgents(c) {
-    const held = c.env.runs.heldRunIds();
-    return c.json({
-      agents: c.env.agents.list().map((a) => c.env.agents.info(a, held.get(a.agentId) ?? [])),
-    });
-  },
-
-  getAgent(c) {
-    const id = c.req.param("id")!;
-    if (!check(AgentId, id).ok) throw notFound(`agent ${id}`);
-    const agent = c.env.agents.get(id);
-    if (!agent) throw notFound(`agent ${id}`);
-    return c.json(c.env.agents.info(agent, c.env.runs.heldRunIds().get(id) ?? []));
-  },
-
-  connectAgent() {
-    throw new ApiFailure(
-      426,
-      "upgrade_required",
-      "this is the edge agents' WebSocket: send a WebSocket upgrade (Upgrade: websocket)",
-    );
-  },
-};
+export const fleetRoutes: TenantRoute[] = [
+  tenantRoute(
+    READERS,
+    {
+      operationId: "listAgents",
+      method: "get",
+      path: PATHS.agents,
+      tags: ["agents"],
+      summary: "Edge agents with status, current runs and last heartbeat",
+      responses: { 200: json(AgentList, "Agents"), ...errors(401, 403) },
+    },
+    (c) => {
+      const held = c.env.runs.heldRunIds();
+      return c.json({
+        agents: c.env.agents.list().map((a) => c.env.agents.info(a, held.get(a.agentId) ?? [])),
+      });
+    },
+  ),
+  tenantRoute(
+    AGENT,
+    {
+      operationId: "connectAgent",
+      method: "get",
+      path: PATHS.agentConnect,
+      tags: ["agents"],
+      summary: "WebSocket for an edge agent (messages: contract/wire.ts; the first is `hello`)",
+      description:
+        "Upgrade with `Authorization: Bearer <agent key>`. An app-scoped key registers only agents of its app.",
+      responses: {
+        101: { description: "Switching protocols" },
+        426: json(ApiError, "Not a WebSocket upgrade"),
+        ...errors(401, 403),
+      },
+    },
+    // The upgrade itself is taken by the Durable Object before routing; a plain GET lands here.
+    () => {
+      throw new Failure(
+        426,
+        "upgrade_required",
+        "this is the edge agents' WebSocket: send a WebSocket upgrade (Upgrade: websocket)",
+      );
+    },
+  ),
+  tenantRoute(
+    READERS,
+    {
+      operationId: "getAgent",
+      method: "get",
+      path: `${PATHS.agents}/{id}`,
+      tags: ["agents"],
+      summary: "One edge agent",
+      request: { params: id(AgentId) },
+      responses: { 200: json(AgentInfo, "Agent"), ...errors(401, 403, 404) },
+    },
+    (c) => {
+      const id = c.req.param("id")!;
+      if (!check(AgentId, id).ok) throw notFound(`agent ${id}`);
+      const agent = c.env.agents.get(id);
+      if (!agent) throw notFound(`agent ${id}`);
+      return c.json(c.env.agents.info(agent, c.env.runs.heldRunIds().get(id) ?? []));
+    },
+  ),
+];

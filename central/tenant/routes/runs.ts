@@ -2,157 +2,271 @@ import {
   CancelRequest,
   canonicalJson,
   check,
+  Failure,
   ForkRequest,
   type Intent,
-  type IntentAccepted,
+  IntentAccepted,
   IntentId,
+  IntentInfo,
+  IntentList,
   IntentRequest,
   IntentsQuery,
+  LIMITS,
+  PATHS,
   RunId,
+  RunList,
+  RunState,
   RunsQuery,
   redact,
   runStateOf,
   uuidv7,
   type WaitingView,
 } from "../../../contract";
+import { body, errors, id, json, READERS, WRITERS } from "../../api/route";
 import { digestOf } from "../../auth/keys";
 import type { Principal } from "../../auth/principal";
 import { readQuery } from "../../http/body";
-import { ApiFailure, notFound } from "../../http/errors";
+import { notFound } from "../../http/errors";
 import { iso } from "../context";
 import type { TenantServices } from "../services";
-import { audited, bodyJson, type Handlers, type TenantContextHono } from "./types";
+import { audited, bodyJson, type TenantContextHono, type TenantRoute, tenantRoute } from "./types";
 
-export const runHandlers: Handlers = {
-  async submitIntent(c) {
-    const request = bodyJson(c, IntentRequest);
-    const s = c.env;
-    const digest = await digestOf(canonicalJson(request));
-    if (request.idempotency_key !== undefined) {
-      const earlier = s.runs.intentByKey(request.idempotency_key);
-      if (earlier) {
-        if (earlier.requestDigest !== null && earlier.requestDigest !== digest)
-          throw new ApiFailure(
-            409,
-            "conflict",
-            `idempotency_key '${request.idempotency_key}' was already used for a different intent (${earlier.intentId}); a retry must send the same request`,
-          );
-        audited(c, earlier.intentId, { duplicate: true });
-        return c.json(accepted(s, earlier.intent, true), 200);
-      }
-    }
-    const now = s.ctx.now();
-    if (request.deadline !== undefined && Date.parse(request.deadline) <= now)
-      throw new ApiFailure(422, "unprocessable", "the deadline has already passed", [
-        {
-          path: "deadline",
-          expected: `a time after ${iso(now)}`,
-          message: "the deadline has already passed",
-          code: "too_small",
-        },
-      ]);
-    if (request.fork_of !== undefined && !s.runs.get(request.fork_of.run_id))
-      throw notFound(`run ${request.fork_of.run_id} (fork_of)`);
-    const intent: Intent = {
-      intent_id: uuidv7(),
-      type: request.type,
-      // Stored, echoed and dispatched redacted: secrets reach a lab host through its own
-      // environment, never through central's records.
-      params: redact(request.params),
-      policy_ctx: {
-        tenant: s.ctx.tenant,
-        principal: c.get("principal").id,
-        budget: request.budget ?? {},
-        ...(request.allowed_tools ? { allowed_tools: request.allowed_tools } : {}),
+export const runRoutes: TenantRoute[] = [
+  tenantRoute(
+    WRITERS,
+    {
+      operationId: "submitIntent",
+      method: "post",
+      path: PATHS.intents,
+      tags: ["intents"],
+      summary: "Submit an intent; it is dispatched to an eligible agent or queued",
+      description:
+        "Answers 201 for a new intent and 200 when `idempotency_key` matched an earlier one.",
+      request: body(IntentRequest),
+      responses: {
+        201: json(IntentAccepted, "Accepted"),
+        200: json(IntentAccepted, "Already submitted with this idempotency_key"),
+        ...errors(400, 401, 403, 404, 409, 413, 415, 422),
       },
-      targets: request.targets,
-      ...(request.idempotency_key ? { idempotency_key: request.idempotency_key } : {}),
-      ...(request.deadline ? { deadline: request.deadline } : {}),
-      ...(request.fork_of ? { fork_of: request.fork_of } : {}),
-      created_at: iso(now),
-    };
-    return c.json(submit(c, intent, digest), 201);
-  },
-
-  async cancelIntent(c) {
-    const id = pathId(c, IntentId, "intent");
-    const { reason } = bodyJson(c, CancelRequest, { empty: {} });
-    const run = c.env.runs.runOfIntent(id);
-    if (!run) throw notFound(`intent ${id}`);
-    return c.json(cancel(c, run.run_id, reason));
-  },
-
-  listIntents(c) {
-    return c.json(
-      c.env.runs.listIntents(readQuery(new URL(c.req.url), IntentsQuery), waitingView(c.env)),
-    );
-  },
-
-  getIntent(c) {
-    const id = pathId(c, IntentId, "intent");
-    const row = c.env.runs.intent(id);
-    if (!row) throw notFound(`intent ${id}`);
-    return c.json(c.env.runs.intentInfo(row, waitingView(c.env)));
-  },
-
-  listRuns(c) {
-    return c.json(c.env.runs.list(readQuery(new URL(c.req.url), RunsQuery), waitingView(c.env)));
-  },
-
-  getRun(c) {
-    const id = pathId(c, RunId, "run");
-    const run = c.env.runs.get(id);
-    if (!run) throw notFound(`run ${id}`);
-    return c.json(runStateOf(run, waitingView(c.env)));
-  },
-
-  async cancelRun(c) {
-    const id = pathId(c, RunId, "run");
-    const { reason } = bodyJson(c, CancelRequest, { empty: {} });
-    return c.json(cancel(c, id, reason));
-  },
-
-  async forkRun(c) {
-    const id = pathId(c, RunId, "run");
-    const request = bodyJson(c, ForkRequest, { empty: {} });
-    const s = c.env;
-    const original = s.runs.get(id);
-    if (!original) throw notFound(`run ${id}`);
-    const source = original.intent_id ? s.runs.intent(original.intent_id)?.intent : undefined;
-    if (!original.agent_id || !source)
-      throw new ApiFailure(
-        409,
-        "conflict",
-        `run ${id} never reached an agent, so it has no session to fork`,
+    },
+    { action: "intents.submit", bodyLimit: LIMITS.intentBytes },
+    async (c) => {
+      const request = bodyJson(c, IntentRequest);
+      const s = c.env;
+      const digest = await digestOf(canonicalJson(request));
+      if (request.idempotency_key !== undefined) {
+        const earlier = s.runs.intentByKey(request.idempotency_key);
+        if (earlier) {
+          if (earlier.requestDigest !== null && earlier.requestDigest !== digest)
+            throw new Failure(
+              409,
+              "conflict",
+              `idempotency_key '${request.idempotency_key}' was already used for a different intent (${earlier.intentId}); a retry must send the same request`,
+            );
+          audited(c, earlier.intentId, { duplicate: true });
+          return c.json(accepted(s, earlier.intent, true), 200);
+        }
+      }
+      const now = s.ctx.now();
+      if (request.deadline !== undefined && Date.parse(request.deadline) <= now)
+        throw new Failure(422, "unprocessable", "the deadline has already passed", {
+          issues: [
+            {
+              path: "deadline",
+              expected: `a time after ${iso(now)}`,
+              message: "the deadline has already passed",
+              code: "too_small",
+            },
+          ],
+        });
+      if (request.fork_of !== undefined && !s.runs.get(request.fork_of.run_id))
+        throw notFound(`run ${request.fork_of.run_id} (fork_of)`);
+      const intent: Intent = {
+        intent_id: uuidv7(),
+        type: request.type,
+        // Stored, echoed and dispatched redacted: secrets reach a lab host through its own
+        // environment, never through central's records.
+        params: redact(request.params),
+        policy_ctx: {
+          tenant: s.ctx.tenant,
+          principal: c.get("principal").id,
+          budget: request.budget ?? {},
+          ...(request.allowed_tools ? { allowed_tools: request.allowed_tools } : {}),
+        },
+        targets: request.targets,
+        ...(request.idempotency_key ? { idempotency_key: request.idempotency_key } : {}),
+        ...(request.deadline ? { deadline: request.deadline } : {}),
+        ...(request.fork_of ? { fork_of: request.fork_of } : {}),
+        created_at: iso(now),
+      };
+      return c.json(submit(c, intent, digest), 201);
+    },
+  ),
+  tenantRoute(
+    WRITERS,
+    {
+      operationId: "cancelIntent",
+      method: "post",
+      path: `${PATHS.intents}/{id}/cancel`,
+      tags: ["intents"],
+      summary: "Cancel an intent's run (a running one is stopped on its edge agent)",
+      request: { params: id(IntentId), ...body(CancelRequest, false) },
+      responses: { 200: json(RunState, "Cancelled"), ...errors(400, 401, 403, 404, 409, 413, 415) },
+    },
+    { action: "intents.cancel" },
+    async (c) => {
+      const id = pathId(c, IntentId, "intent");
+      const { reason } = bodyJson(c, CancelRequest, { empty: {} });
+      const run = c.env.runs.runOfIntent(id);
+      if (!run) throw notFound(`intent ${id}`);
+      return c.json(cancel(c, run.run_id, reason));
+    },
+  ),
+  tenantRoute(
+    READERS,
+    {
+      operationId: "listIntents",
+      method: "get",
+      path: PATHS.intents,
+      tags: ["intents"],
+      summary: "Intents, newest first, each with its status and run",
+      request: { query: IntentsQuery },
+      responses: { 200: json(IntentList, "Intents"), ...errors(400, 401, 403) },
+    },
+    (c) => {
+      return c.json(
+        c.env.runs.listIntents(readQuery(new URL(c.req.url), IntentsQuery), waitingView(c.env)),
       );
-    // The agent would only find out after dispatch; refuse an entry the run never had now.
-    if (request.entry_id && s.log.runNamesEntry(id, request.entry_id) === false)
-      throw new ApiFailure(
-        400,
-        "invalid_request",
-        `run ${id} has no session entry ${request.entry_id} (its events name its entries: auraison runs events ${id})`,
-        [
+    },
+  ),
+  tenantRoute(
+    READERS,
+    {
+      operationId: "getIntent",
+      method: "get",
+      path: `${PATHS.intents}/{id}`,
+      tags: ["intents"],
+      summary: "One intent, with its status and run",
+      request: { params: id(IntentId) },
+      responses: { 200: json(IntentInfo, "Intent"), ...errors(401, 403, 404) },
+    },
+    (c) => {
+      const id = pathId(c, IntentId, "intent");
+      const row = c.env.runs.intent(id);
+      if (!row) throw notFound(`intent ${id}`);
+      return c.json(c.env.runs.intentInfo(row, waitingView(c.env)));
+    },
+  ),
+  tenantRoute(
+    READERS,
+    {
+      operationId: "listRuns",
+      method: "get",
+      path: PATHS.runs,
+      tags: ["runs"],
+      summary: "Runs, newest first",
+      request: { query: RunsQuery },
+      responses: { 200: json(RunList, "Runs"), ...errors(400, 401, 403) },
+    },
+    (c) => {
+      return c.json(c.env.runs.list(readQuery(new URL(c.req.url), RunsQuery), waitingView(c.env)));
+    },
+  ),
+  tenantRoute(
+    READERS,
+    {
+      operationId: "getRun",
+      method: "get",
+      path: `${PATHS.runs}/{id}`,
+      tags: ["runs"],
+      summary: "One run",
+      request: { params: id(RunId) },
+      responses: { 200: json(RunState, "Run"), ...errors(400, 401, 403, 404) },
+    },
+    (c) => {
+      const id = pathId(c, RunId, "run");
+      const run = c.env.runs.get(id);
+      if (!run) throw notFound(`run ${id}`);
+      return c.json(runStateOf(run, waitingView(c.env)));
+    },
+  ),
+  tenantRoute(
+    WRITERS,
+    {
+      operationId: "cancelRun",
+      method: "post",
+      path: `${PATHS.runs}/{id}/cancel`,
+      tags: ["runs"],
+      summary: "Cancel a run (a running one is stopped on its edge agent)",
+      request: { params: id(RunId), ...body(CancelRequest, false) },
+      responses: { 200: json(RunState, "Cancelled"), ...errors(400, 401, 403, 404, 409, 413, 415) },
+    },
+    { action: "runs.cancel" },
+    async (c) => {
+      const id = pathId(c, RunId, "run");
+      const { reason } = bodyJson(c, CancelRequest, { empty: {} });
+      return c.json(cancel(c, id, reason));
+    },
+  ),
+  tenantRoute(
+    WRITERS,
+    {
+      operationId: "forkRun",
+      method: "post",
+      path: `${PATHS.runs}/{id}/fork`,
+      tags: ["runs"],
+      summary: "Start a new run from a point in this run's session tree, on the same agent",
+      request: { params: id(RunId), ...body(ForkRequest, false) },
+      responses: {
+        201: json(IntentAccepted, "Forked"),
+        ...errors(400, 401, 403, 404, 409, 413, 415),
+      },
+    },
+    { action: "runs.fork" },
+    async (c) => {
+      const id = pathId(c, RunId, "run");
+      const request = bodyJson(c, ForkRequest, { empty: {} });
+      const s = c.env;
+      const original = s.runs.get(id);
+      if (!original) throw notFound(`run ${id}`);
+      const source = original.intent_id ? s.runs.intent(original.intent_id)?.intent : undefined;
+      if (!original.agent_id || !source)
+        throw new Failure(
+          409,
+          "conflict",
+          `run ${id} never reached an agent, so it has no session to fork`,
+        );
+      // The agent would only find out after dispatch; refuse an entry the run never had now.
+      if (request.entry_id && s.log.runNamesEntry(id, request.entry_id) === false)
+        throw new Failure(
+          400,
+          "invalid_request",
+          `run ${id} has no session entry ${request.entry_id} (its events name its entries: auraison runs events ${id})`,
           {
-            path: "entry_id",
-            expected: `an entry of run ${id}'s session tree`,
-            message: "no such entry in this run",
-            code: "invalid_value",
+            issues: [
+              {
+                path: "entry_id",
+                expected: `an entry of run ${id}'s session tree`,
+                message: "no such entry in this run",
+                code: "invalid_value",
+              },
+            ],
           },
-        ],
-      );
-    const intent: Intent = {
-      intent_id: uuidv7(),
-      type: source.type,
-      params: request.prompt ? { ...source.params, prompt: request.prompt } : source.params,
-      policy_ctx: { ...source.policy_ctx, principal: c.get("principal").id },
-      // The session tree lives on the original agent's host.
-      targets: [{ agent_id: original.agent_id }],
-      fork_of: { run_id: id, ...(request.entry_id ? { entry_id: request.entry_id } : {}) },
-      created_at: iso(s.ctx.now()),
-    };
-    return c.json(submit(c, intent), 201);
-  },
-};
+        );
+      const intent: Intent = {
+        intent_id: uuidv7(),
+        type: source.type,
+        params: request.prompt ? { ...source.params, prompt: request.prompt } : source.params,
+        policy_ctx: { ...source.policy_ctx, principal: c.get("principal").id },
+        // The session tree lives on the original agent's host.
+        targets: [{ agent_id: original.agent_id }],
+        fork_of: { run_id: id, ...(request.entry_id ? { entry_id: request.entry_id } : {}) },
+        created_at: iso(s.ctx.now()),
+      };
+      return c.json(submit(c, intent), 201);
+    },
+  ),
+];
 
 function submit(
   c: TenantContextHono,

@@ -1,5 +1,7 @@
+import type { RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { z } from "zod";
+import { type Access, type Route, type RouteSpec, routeSpec } from "../../api/route";
 import type { Principal } from "../../auth/principal";
 import { parseJson } from "../../http/body";
 import type { TenantServices } from "../services";
@@ -19,8 +21,21 @@ export type TenantEnv = {
 export type TenantContextHono = Context<TenantEnv>;
 export type Handler = (c: TenantContextHono) => Response | Promise<Response>;
 
-/** Handlers by the operationId of their route in api/spec.ts. */
-export type Handlers = Record<string, Handler>;
+/** A route the tenant Durable Object serves, with its handler. */
+export type TenantRoute = Route<Handler>;
+
+/**
+ * Declares a tenant route: who may call it, its OpenAPI shape, for a mutating route its audit
+ * action (and body limit), and the handler, together.
+ */
+export function tenantRoute(
+  access: Access,
+  config: RouteConfig & { operationId: string },
+  ...rest: [Handler] | [Pick<RouteSpec, "action" | "bodyLimit">, Handler]
+): TenantRoute {
+  const [extra, handle] = rest.length === 1 ? [{}, rest[0]] : rest;
+  return { ...routeSpec("tenant", access, config, extra), handle };
+}
 
 /** Names the target (and detail) of a mutating call for the audit log. */
 export function audited(

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROUTES, type RouteSpec } from "../../../central/api/spec";
+import type { RouteSpec } from "../../../central/api/route";
+import { ROUTES } from "../../../central/api/routes";
 import { PLATFORM_ENV } from "../../../central/env";
 import { type Role, uuidv7 } from "../../../contract";
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ROUTES } from "../../../central/api/spec";
+import { ROUTES } from "../../../central/api/routes";
 import { CONTRACT_VERSION } from "../../../contract";
 import { call, json, newTenant } from "../support";
 

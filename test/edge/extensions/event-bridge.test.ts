@@ -54,7 +54,10 @@ describe("event bridge", () => {
     for (const e of events) {
       expect(e).toMatchObject({ run_id: record.run_id, source: "edge", attempt: 1, tenant: "lab" });
     }
-    const sequence = kinds(events).filter((k) => k !== "policy_decision");
+    // A tool's streamed output (tool_call_progress) depends on its timing; its own test is below.
+    const sequence = kinds(events).filter(
+      (k) => k !== "policy_decision" && k !== "tool_call_progress",
+    );
     expect(sequence).toEqual([
       "run_started",
       "turn_started",
@@ -184,6 +187,25 @@ describe("event bridge", () => {
       message: "the model refused: content policy",
     });
     expect(kinds(events).at(-1)).toBe("run_failed");
+  });
+
+  it("logs a tool's progress at most once a second, and its newest note before the call ends", async () => {
+    runtime = await openRuntime(makeApp(), [
+      {
+        tool: "bash",
+        args: { command: "echo first; sleep 0.3; echo second; sleep 0.3; echo last" },
+      },
+      { text: "done" },
+    ]);
+    const { events } = await runTask(runtime, "x");
+    const notes = ofKind(events, "tool_call_progress").map((e) => e.payload.partial);
+    expect(notes.length).toBeGreaterThanOrEqual(2);
+    expect(notes.length).toBeLessThan(4);
+    expect(notes[0]).toMatch(/first/);
+    expect(notes.at(-1)).toMatch(/last/);
+    expect(kinds(events).indexOf("tool_call_finished")).toBeGreaterThan(
+      kinds(events).lastIndexOf("tool_call_progress"),
+    );
   });
 
   it("turns an extension's failure into an error event and carries on", async () => {

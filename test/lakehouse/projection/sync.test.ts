@@ -29,8 +29,8 @@ const tree = (run: string) => ({ session_file: `sessions/${run}.jsonl`, entry_id
 
 /**
  * A log with every event kind: one run that does everything, one that fails, one cancelled by
- * central before it started, one whose lease expired and that completed on a second attempt,
- * plus agent-level events outside any run.
+ * central while it waited to be dispatched again, one whose lease expired and that completed on
+ * a second attempt, plus agent-level events and a plan's events outside any run.
  */
 function everyKindLog() {
   const log = new LogBuilder();
@@ -371,6 +371,17 @@ function everyKindLog() {
     },
     central(runs.cancelled),
   );
+  // Its agent never acknowledged: central sent it back to the queue, where it was cancelled.
+  log.add(
+    "run_retrying",
+    {
+      attempt: 1,
+      cause: "ack_timeout",
+      error: { category: "timeout", reason: "ack_timeout", message: "no ack within 10000 ms" },
+      retry_at: "2026-06-01T10:03:30.000Z",
+    },
+    central(runs.cancelled),
+  );
   log.add(
     "run_cancelled",
     { reason: "cancelled by user", by: "key_1", usage: usage(0, 0, 0), tree_ref: null },
@@ -487,8 +498,9 @@ function everyKindLog() {
     },
     { agent_id: "central" },
   );
+  // A plan's life is logged by central outside any run (contract/events/plan.ts).
   const plan = log.id();
-  const step = { plan_id: plan, step_id: "survey" };
+  const about = { agent_id: "central" };
   log.add(
     "plan_version",
     {
@@ -498,43 +510,58 @@ function everyKindLog() {
       planner: "model",
       steps: [
         {
-          id: "survey",
-          type: "notes.summarize",
-          targets: [{ app: "lab-notes" }],
+          id: "summarise",
+          type: "task",
+          targets: ["app lab-notes"],
           depends_on: [],
           action: null,
           requires_approval: true,
         },
       ],
     },
-    { agent_id: "central" },
+    about,
   );
   log.add(
     "approval_requested",
-    { ...step, approval_id: "a-1", deadline: null },
-    { agent_id: "central" },
+    { approval_id: `${plan}:summarise:1`, plan_id: plan, step_id: "summarise", deadline: null },
+    about,
   );
   log.add(
     "approval_decided",
-    { ...step, approval_id: "a-1", status: "approved", by: "key_1", reason: null },
-    { agent_id: "central" },
+    {
+      approval_id: `${plan}:summarise:1`,
+      plan_id: plan,
+      step_id: "summarise",
+      status: "approved",
+      by: "key_op",
+      reason: null,
+    },
+    about,
   );
   log.add(
     "plan_step",
-    { ...step, version: 1, status: "running", attempt: 1, run_id: runs.full, error: null },
-    { agent_id: "central" },
+    {
+      plan_id: plan,
+      step_id: "summarise",
+      version: 1,
+      status: "running",
+      attempt: 1,
+      run_id: runs.full,
+      error: null,
+    },
+    about,
   );
   log.add(
     "plan_status",
     {
       plan_id: plan,
-      status: "running",
+      status: "completed",
       version: 1,
-      reason: "version 1: 1 step",
+      reason: "all 1 steps completed",
       error: null,
-      usage: usage(0, 0, 0),
+      usage: usage(1200, 80, 0.0031),
     },
-    { agent_id: "central" },
+    about,
   );
   return { events: log.events, runs, intents };
 }

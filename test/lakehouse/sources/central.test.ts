@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheticEvents } from "../../../bench/memory-synthetic";
-import { CentralApiError, CentralUnreachableError } from "../../../contract";
+import { CentralUnreachableError, Failure } from "../../../contract";
 import { CentralSource, sync } from "../../../lakehouse";
 import { type FakeCentral, startFakeCentral } from "../fake-central";
 import { count, localLake, tableRows, withLake } from "../fixture";
@@ -65,7 +65,7 @@ describe("CentralSource", () => {
         lake,
         new CentralSource({ url: central.url, key: "aur_admin_lab_wrong" }),
       );
-      await expect(denied).rejects.toBeInstanceOf(CentralApiError);
+      await expect(denied).rejects.toBeInstanceOf(Failure);
       await expect(denied).rejects.toMatchObject({ status: 401, code: "unauthorized" });
       const down = sync(lake, new CentralSource({ url: "http://127.0.0.1:9", key: central.key }));
       await expect(down).rejects.toBeInstanceOf(CentralUnreachableError);
@@ -86,7 +86,7 @@ describe("CentralSource", () => {
           pollMs: 50,
           signal: stop.signal,
           onOutage: (error, failures) => {
-            expect(error).toBeInstanceOf(CentralApiError);
+            expect(error).toBeInstanceOf(Failure);
             outages.push(failures);
           },
           onBatch: (batch) => {

@@ -275,7 +275,7 @@ describe("gateway admission in the tenant object", () => {
     ).toMatchObject({ status: 403, message: `run ${run} is not held by agent host-2.dea` });
     expect(
       await stub(tenant).gatewayAdmit(ask(agentKey, { attribution: who({ run }) })),
-    ).toMatchObject({ status: 400 });
+    ).toMatchObject({ status: 422, message: "x-auraison-run needs x-auraison-agent" });
     const viewer = (await newKey(admin, "viewer")).key;
     expect(await stub(tenant).gatewayAdmit(ask(viewer))).toMatchObject({
       status: 403,
