@@ -9,8 +9,11 @@ import { type Steps, timed } from "./steps";
 /** A batch staged in a slot of the Stage, ready for its lake transaction. */
 export interface BatchInput {
   origin: string;
-  /** The tables holding the staged batch: events typed as the lake's, quarantined entries. */
-  staged: { events: string; quarantine: string };
+  /**
+   * The tables holding the staged batch (events typed as the lake's, no event_id twice;
+   * quarantined entries), and how many events are staged.
+   */
+  staged: { events: string; quarantine: string; count: number };
   /** Valid entries of the batch, repeats included. */
   valid: number;
   quarantined: number;
@@ -85,21 +88,23 @@ export async function writeBatch(
   });
   // The batch repeats no event_id (staging dropped repeats). Only the lake's events in the
   // batch's id range can collide: UUIDv7 ids sort by time, so the range lets DuckLake skip the
-  // files whose min/max event_id lie outside it.
+  // files whose min/max event_id lie outside it. The batch is read where it was staged, not
+  // copied: only the ids the lake already has (usually none) are set aside.
   const range =
     low === null
       ? "false"
       : `e.event_id BETWEEN ${sqlString(low)}::UUID AND ${sqlString(high!)}::UUID`;
-  await timed(steps, "dedupe", () =>
-    c.run(
-      `CREATE OR REPLACE TEMP TABLE batch AS
-       SELECT ${EVENT_COLUMNS}, $1 AS origin
-       FROM ${input.staged.events} s
-       WHERE NOT EXISTS (SELECT 1 FROM memory.events e WHERE ${range} AND e.event_id = s.event_id)`,
-      [input.origin],
-    ),
-  );
-  const events = await count(c, "batch");
+  const staged = input.staged.events;
+  const duplicates = await timed(steps, "dedupe", async () => {
+    await c.run(`CREATE OR REPLACE TEMP TABLE duplicates AS
+      SELECT s.event_id FROM ${staged} s
+      WHERE EXISTS (SELECT 1 FROM memory.events e WHERE ${range} AND e.event_id = s.event_id)`);
+    return count(c, "duplicates");
+  });
+  await c.run(`CREATE OR REPLACE TEMP VIEW batch AS
+    SELECT ${EVENT_COLUMNS}, ${sqlString(input.origin)} AS origin FROM ${staged} s
+    ${duplicates ? "WHERE s.event_id NOT IN (SELECT event_id FROM duplicates)" : ""}`);
+  const events = input.staged.count - duplicates;
 
   const touched = performance.now();
   await c.run(`CREATE OR REPLACE TEMP TABLE existing AS
@@ -111,15 +116,13 @@ export async function writeBatch(
     await c.runAndReadAll("SELECT strftime(min(created_at), '%Y-%m-%dT%H:%M:%S.%fZ') FROM existing")
   ).getRows()[0]![0] as string | null;
   const since = oldest === null ? null : `${sqlString(oldest)}::TIMESTAMPTZ`;
-  await c.run(`CREATE OR REPLACE TEMP TABLE run_events AS
-    SELECT ${EVENT_COLUMNS} FROM batch WHERE run_id IS NOT NULL
-    ${
-      since === null
-        ? ""
-        : `UNION ALL
+  // The lake's events of the touched runs are read (from Parquet) once, before the batch joins them.
+  await c.run(`CREATE OR REPLACE TEMP TABLE lake_run_events AS
     SELECT ${EVENT_COLUMNS} FROM memory.events
-    WHERE run_id IN (SELECT run_id FROM existing) AND ts >= ${since}`
-    }`);
+    WHERE ${since === null ? "false" : `run_id IN (SELECT run_id FROM existing) AND ts >= ${since}`}`);
+  await c.run(`CREATE OR REPLACE TEMP VIEW run_events AS
+    SELECT ${EVENT_COLUMNS} FROM batch WHERE run_id IS NOT NULL
+    UNION ALL SELECT ${EVENT_COLUMNS} FROM lake_run_events`);
   steps["touched runs' events"] = performance.now() - touched;
   await timed(steps, "events", () =>
     c.run("INSERT INTO memory.events BY NAME SELECT * FROM batch"),

@@ -8,6 +8,7 @@ import {
   INSERT_RUNS,
   INSERT_TOOL_CALLS,
   NEW_RUNS,
+  PAYLOADS,
   RUN_FACTS,
 } from "./derive";
 import { foldTouchedRuns } from "./fold-runs";
@@ -24,7 +25,8 @@ export async function deriveTouched(
   replace: string | null,
   steps: Steps = {},
 ): Promise<number> {
-  await timed(steps, "fold: run facts", () => c.run(RUN_FACTS));
+  await timed(steps, "run facts", () => c.run(RUN_FACTS));
+  await timed(steps, "parse payloads", () => c.run(PAYLOADS));
   await foldTouchedRuns(c, steps);
   await timed(steps, "runs", () => c.run(NEW_RUNS));
   const runs = Number((await c.runAndReadAll("SELECT count(*) FROM new_runs")).getRows()[0]![0]);

@@ -13,50 +13,6 @@ import { type Steps, timed } from "./steps";
 
 const KINDS = FOLDED_KINDS.map((k) => `'${k}'`).join(", ");
 
-/**
- * The payload fields the fold reads (contract/runs/step.ts), over every folded kind, plus what
- * the runs table takes from the same events (a start's `model`, an end's `duration_ms`): each
- * payload is parsed once, by DuckDB. `tree_ref` and `forked_from` are left out: the fold only
- * stores them, and memory keeps neither.
- */
-const FOLDED_FIELDS = JSON.stringify({
-  intent_id: "VARCHAR",
-  agent_id: "VARCHAR",
-  app: "VARCHAR",
-  attempt: "INTEGER",
-  ack_deadline: "VARCHAR",
-  intent_type: "VARCHAR",
-  origin: "VARCHAR",
-  model: "VARCHAR",
-  result: "VARCHAR",
-  error: { category: "VARCHAR", reason: "VARCHAR", message: "VARCHAR" },
-  reason: "VARCHAR",
-  cause: "VARCHAR",
-  retry_at: "VARCHAR",
-  call_id: "VARCHAR",
-  observer: "VARCHAR",
-  provider: "VARCHAR",
-  input_tokens: "BIGINT",
-  output_tokens: "BIGINT",
-  cache_read_tokens: "BIGINT",
-  cache_write_tokens: "BIGINT",
-  cost_usd: "DOUBLE",
-  gateway_call_id: "VARCHAR",
-  status: "VARCHAR",
-  duration_ms: "BIGINT",
-});
-
-/**
- * The touched runs' events of the kinds the fold reads, payloads parsed: what the fold reads,
- * and what the runs table's SQL takes from the same events (`derive.ts`).
- */
-const FOLDED_EVENTS = `
-CREATE OR REPLACE TEMP TABLE folded_events AS
-SELECT run_id, event_id, agent_id, source, seq, attempt, kind, ts, cursor,
-  from_json(payload, '${FOLDED_FIELDS}') AS p
-FROM run_events
-WHERE kind IN (${KINDS})`;
-
 /** Of each kind's payload, the fields the fold reads. */
 const PAYLOAD = `CASE f.kind
   WHEN 'run_dispatched' THEN json_object('intent_id', p.intent_id, 'agent_id', p.agent_id,
@@ -94,7 +50,8 @@ SELECT f.run_id::VARCHAR, any_value(r.tenant), epoch_ms(any_value(r.created_at))
     -- The fold orders by central's cursor only when every event of the run has one.
     'cursor', CASE WHEN r.cursored THEN f.cursor END,
     'payload', ${PAYLOAD})::VARCHAR, ',') || ']'
-FROM folded_events f JOIN run_facts r USING (run_id)
+FROM payloads f JOIN run_facts r USING (run_id)
+WHERE f.kind IN (${KINDS})
 GROUP BY f.run_id`;
 
 type Column = (string | number | null)[];
@@ -104,13 +61,12 @@ type Column = (string | number | null)[];
  * one central, as the runs' owner, and the edge apply, and writes what memory keeps of each to
  * the temporary table `folded_rows`, one row per run that has an event the fold reads (a run
  * without one is the blank run: `blankRunState`). `run_facts` (per run: tenant, first event,
- * whether every event has central's cursor) must exist.
+ * whether every event has central's cursor) and `payloads` (derive.ts) must exist.
  */
 export async function foldTouchedRuns(
   connection: DuckDBConnection,
   steps: Steps = {},
 ): Promise<void> {
-  await timed(steps, "fold: parse payloads", () => connection.run(FOLDED_EVENTS));
   const [runIds, tenants, created, logs] = (await timed(steps, "fold: read events", async () =>
     columns((await connection.runAndReadAll(READ)).getColumns() as Column[], 4),
   )) as [string[], string[], number[], string[]];

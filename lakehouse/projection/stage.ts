@@ -1,5 +1,5 @@
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import type { QuarantinedRecord, ValidEvent } from "./validate";
+import type { QuarantinedRecord } from "./validate";
 
 /**
  * The database DuckDB opens for the lake's process (see openDuckDB): native, in memory, shared by
@@ -11,11 +11,13 @@ const EVENT_JSON =
   '{"event_id":"UUID","tenant":"VARCHAR","run_id":"UUID","agent_id":"VARCHAR","source":"VARCHAR","seq":"BIGINT","attempt":"INTEGER","kind":"VARCHAR","ts":"TIMESTAMPTZ","payload":"JSON","cursor":"BIGINT"}';
 
 /**
- * Where a batch waits before its lake transaction. Validated events go through DuckDB's appender
- * (which cannot write DuckLake tables) as their JSON text, a slice at a time; DuckDB splits each
- * slice into typed columns (one parse, on its own threads) while JavaScript validates the next
- * slice, and the lake transaction moves the batch into the lake with one INSERT ... SELECT per
- * table: large batches, never row by row.
+ * Where a batch waits before its lake transaction. Validated events go to DuckDB as their JSON
+ * text, a slice at a time in one string (one value to move across, where an appender would take
+ * one call per event on JavaScript's thread); DuckDB splits each slice into typed columns (one
+ * parse, on its own threads) while JavaScript validates the next slice, and the lake transaction
+ * moves the batch into the lake with one INSERT ... SELECT per table: large batches, never row by
+ * row. When the batch is complete, DuckDB drops the repeats of an event_id (keeping the first)
+ * and reports the batch's id range.
  *
  * Two slots, each with its own tables in DuckDB's in-memory database (shared by the instance's
  * connections, unlike TEMP tables), written through a connection of its own: the next batch is
@@ -39,7 +41,6 @@ export class Stage {
     const connection = shared ?? (await instance.connect());
     const db = shared ? "temp" : SHARED;
     const create = shared ? "CREATE OR REPLACE TEMP TABLE" : "CREATE OR REPLACE TABLE";
-    await connection.run(`${create} ${db}.main.stage_lines (ord INTEGER, event VARCHAR)`);
     for (const slot of [0, 1]) {
       await connection.run(`${create} ${db}.main.stage_events_${slot} (
         ord INTEGER, cursor BIGINT, event_id UUID, tenant VARCHAR, run_id UUID, agent_id VARCHAR,
@@ -71,38 +72,43 @@ export class Stage {
   }
 
   /**
-   * Appends a slice of events (`ord` numbers them in log order from `first`) and starts typing
-   * them; `flush` waits until they are.
+   * Appends a slice of events, each the JSON text of one event on one line (`ord` numbers them in
+   * log order from `first`), and starts typing them; `finish` waits until they are.
    */
-  async appendEvents(slot: number, events: readonly ValidEvent[], first: number): Promise<void> {
+  async appendEvents(slot: number, lines: readonly string[], first: number): Promise<void> {
     await this.converting;
-    if (events.length === 0) return;
-    const a = await this.connection.createAppender("stage_lines", "main", this.db);
-    try {
-      events.forEach(({ line }, i) => {
-        a.appendInteger(first + i);
-        a.appendVarchar(line);
-        a.endRow();
-      });
-    } finally {
-      a.closeSync();
-    }
-    const c = this.connection;
-    this.converting = c
-      .run(
-        `INSERT INTO ${this.events(slot)}
-         SELECT ord, e.cursor, e.event_id, e.tenant, e.run_id, e.agent_id, e.source, e.seq,
-           e.attempt, e.kind, e.ts, e.payload
-         FROM (SELECT ord, from_json(event, '${EVENT_JSON}') AS e FROM ${this.db}.main.stage_lines)`,
-      )
-      .finally(() => c.run(`TRUNCATE ${this.db}.main.stage_lines`));
-    // Observed here; `flush` (or the next append) reports a failure.
+    if (lines.length === 0) return;
+    // JSON text holds no raw newline (inside strings it is escaped), so a newline separates.
+    this.converting = this.connection.run(
+      `INSERT INTO ${this.events(slot)}
+       SELECT $2::INTEGER + i::INTEGER - 1, e.cursor, e.event_id, e.tenant, e.run_id, e.agent_id,
+         e.source, e.seq, e.attempt, e.kind, e.ts, e.payload
+       FROM (SELECT i, from_json(line, '${EVENT_JSON}') AS e
+             FROM unnest(string_split($1, chr(10))) WITH ORDINALITY AS t(line, i))`,
+      [lines.join("\n"), first],
+    );
+    // Observed here; `finish` (or the next append) reports a failure.
     this.converting.catch(() => undefined);
   }
 
-  /** Waits until every slice appended is typed. */
-  async flush(): Promise<void> {
+  /**
+   * Waits until every slice appended is typed, drops the repeats of an event_id (the first in
+   * log order stays) and returns how many events are staged and their lowest and highest id
+   * (lowercase, as DuckDB sorts UUIDs), null for none.
+   */
+  async finish(slot: number): Promise<{ events: number; low: string | null; high: string | null }> {
     await this.converting;
+    const table = this.events(slot);
+    const [events, distinct, low, high] = (
+      await this.connection.runAndReadAll(
+        `SELECT count(*)::DOUBLE, count(DISTINCT event_id)::DOUBLE, min(event_id)::VARCHAR,
+           max(event_id)::VARCHAR FROM ${table}`,
+      )
+    ).getRows()[0]! as [number, number, string | null, string | null];
+    if (distinct < events)
+      await this.connection.run(`DELETE FROM ${table} WHERE ord IN (
+        SELECT ord FROM ${table} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ord) > 1)`);
+    return { events: distinct, low, high };
   }
 
   async appendQuarantine(slot: number, records: readonly QuarantinedRecord[]): Promise<void> {

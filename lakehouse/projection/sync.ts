@@ -6,7 +6,7 @@ import type { Cursor, EventSource } from "../sources/source";
 import { type BatchInput, type BatchResult, commitBatch, writeBatch } from "./commit";
 import { Stage } from "./stage";
 import type { Steps } from "./steps";
-import { checkRecord, type QuarantinedRecord, type ValidEvent } from "./validate";
+import { checkRecord, type QuarantinedRecord } from "./validate";
 
 export interface SyncOptions {
   /** Log entries per batch (one lake transaction each; default 1,000,000). */
@@ -123,7 +123,6 @@ export async function sync(
 
     const prepare = async (slot: number, from: Cursor[]): Promise<Prepared | null> => {
       await stage.clear(slot);
-      const seen = new Set<string>();
       const read = new Map<string, Cursor>();
       const out: Prepared = {
         slot,
@@ -144,46 +143,43 @@ export async function sync(
         const batch = await source.next(out.after, want);
         t.read += performance.now() - reading;
         if (!batch) break;
-        const events: ValidEvent[] = [];
+        // Only the text goes on: the parsed value is dropped as soon as it is checked, so the
+        // garbage collector reclaims it young.
+        const lines: string[] = [];
         const quarantined: QuarantinedRecord[] = [];
-        for (let i = 0; i < batch.records.length; i += VALIDATE_SLICE) {
+        const records = batch.records;
+        for (let i = 0; i < records.length; i += VALIDATE_SLICE) {
           // Yield between slices, so the statements of the batch being committed keep DuckDB busy.
           await new Promise((resolve) => setImmediate(resolve));
           const validating = performance.now();
-          for (const record of batch.records.slice(i, i + VALIDATE_SLICE)) {
-            const checked = checkRecord(record);
-            if (!checked.ok) {
-              quarantined.push(checked.quarantined);
-              continue;
-            }
-            out.valid += 1;
-            // Lowercase hex sorts like the UUID values DuckDB compares.
-            const id = checked.value.event.event_id.toLowerCase();
-            if (seen.has(id)) continue;
-            seen.add(id);
-            if (out.low === null || id < out.low) out.low = id;
-            if (out.high === null || id > out.high) out.high = id;
-            events.push(checked.value);
+          const end = Math.min(i + VALIDATE_SLICE, records.length);
+          for (let r = i; r < end; r++) {
+            const checked = checkRecord(records[r]!);
+            if (checked.ok) lines.push(checked.value.line);
+            else quarantined.push(checked.quarantined);
           }
           t.validate += performance.now() - validating;
         }
         const staging = performance.now();
-        await stage.appendEvents(slot, events, out.staged);
+        await stage.appendEvents(slot, lines, out.valid);
         await stage.appendQuarantine(slot, quarantined);
         t.stage += performance.now() - staging;
-        out.staged += events.length;
+        out.valid += lines.length;
         out.quarantined += quarantined.length;
-        entries += batch.records.length;
+        entries += records.length;
         out.after = mergeCursors(out.after, batch.cursors);
         for (const cursor of batch.cursors) read.set(cursor.file, cursor);
         out.notes.push(...batch.notes);
         // A short read means the source caught up.
-        if (batch.records.length < want) break;
+        if (records.length < want) break;
       }
       const flushing = performance.now();
-      await stage.flush();
+      const staged = await stage.finish(slot);
       t.stage += performance.now() - flushing;
       if (read.size === 0) return null;
+      out.staged = staged.events;
+      out.low = staged.low;
+      out.high = staged.high;
       out.read = [...read.values()];
       out.full = entries >= size;
       return out;
@@ -248,7 +244,11 @@ export async function sync(
         : (input: BatchInput) => commitBatch(c, input);
       const result = await commit({
         origin: source.origin,
-        staged: { events: stage.events(batch.slot), quarantine: stage.quarantine(batch.slot) },
+        staged: {
+          events: stage.events(batch.slot),
+          quarantine: stage.quarantine(batch.slot),
+          count: batch.staged,
+        },
         valid: batch.valid,
         quarantined: batch.quarantined,
         low: batch.low,
