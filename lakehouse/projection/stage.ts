@@ -1,4 +1,8 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { sqlString } from "../lake/location";
 import type { QuarantinedRecord } from "./validate";
 
 /**
@@ -7,17 +11,22 @@ import type { QuarantinedRecord } from "./validate";
  */
 const SHARED = "auraison";
 
-const EVENT_JSON =
-  '{"event_id":"UUID","tenant":"VARCHAR","run_id":"UUID","agent_id":"VARCHAR","source":"VARCHAR","seq":"BIGINT","attempt":"INTEGER","kind":"VARCHAR","ts":"TIMESTAMPTZ","payload":"JSON","cursor":"BIGINT"}';
+/** A staged line: its place in the log (`o`) and the event (`e`), typed as the lake's columns. */
+const LINE_COLUMNS =
+  "{o: 'INTEGER', e: 'STRUCT(event_id UUID, tenant VARCHAR, run_id UUID, agent_id VARCHAR, source VARCHAR, seq BIGINT, attempt INTEGER, kind VARCHAR, ts TIMESTAMPTZ, payload JSON, cursor BIGINT)'}";
+
+/** DuckDB's default largest JSON object in read_json: a larger event raises it for its slice. */
+const MAX_OBJECT_BYTES = 16 * 2 ** 20;
 
 /**
  * Where a batch waits before its lake transaction. Validated events go to DuckDB as their JSON
- * text, a slice at a time in one string (one value to move across, where an appender would take
- * one call per event on JavaScript's thread); DuckDB splits each slice into typed columns (one
- * parse, on its own threads) while JavaScript validates the next slice, and the lake transaction
- * moves the batch into the lake with one INSERT ... SELECT per table: large batches, never row by
- * row. When the batch is complete, DuckDB drops the repeats of an event_id (keeping the first)
- * and reports the batch's id range.
+ * text, a slice at a time: JavaScript writes the slice to a file (one write, where an appender
+ * would take a call per event on JavaScript's thread, and a string parameter one thread of
+ * DuckDB's to split it) and DuckDB's read_json types it on all its threads while JavaScript
+ * validates the next slice; the file goes once it is read. The lake transaction moves the batch
+ * into the lake with one INSERT ... SELECT per table: large batches, never row by row. When the
+ * batch is complete, DuckDB drops the repeats of an event_id (keeping the first) and reports the
+ * batch's id range.
  *
  * Two slots, each with its own tables in DuckDB's in-memory database (shared by the instance's
  * connections, unlike TEMP tables), written through a connection of its own: the next batch is
@@ -29,6 +38,9 @@ const EVENT_JSON =
 export class Stage {
   /** The conversion of the last slice appended, still running. */
   private converting: Promise<unknown> = Promise.resolve();
+
+  /** Where the slices wait for read_json, private to this stage; gone with it. */
+  private readonly files = stageDirectory();
 
   private constructor(
     private readonly connection: DuckDBConnection,
@@ -54,6 +66,7 @@ export class Stage {
 
   close(): void {
     if (this.owned) this.connection.closeSync();
+    rmSync(this.files, { recursive: true, force: true });
   }
 
   /** Where a slot's staged events are, typed as the lake's `events` columns. */
@@ -72,21 +85,35 @@ export class Stage {
   }
 
   /**
-   * Appends a slice of events, each the JSON text of one event on one line (`ord` numbers them in
-   * log order from `first`), and starts typing them; `finish` waits until they are.
+   * Appends a slice of events, each the JSON text of one event (`ord` numbers them in log order
+   * from `first`), and starts typing them; `finish` waits until they are.
    */
   async appendEvents(slot: number, lines: readonly string[], first: number): Promise<void> {
     await this.converting;
     if (lines.length === 0) return;
-    // JSON text holds no raw newline (inside strings it is escaped), so a newline separates.
-    this.converting = this.connection.run(
-      `INSERT INTO ${this.events(slot)}
-       SELECT $2::INTEGER + i::INTEGER - 1, e.cursor, e.event_id, e.tenant, e.run_id, e.agent_id,
-         e.source, e.seq, e.attempt, e.kind, e.ts, e.payload
-       FROM (SELECT i, from_json(line, '${EVENT_JSON}') AS e
-             FROM unnest(string_split($1, chr(10))) WITH ORDINALITY AS t(line, i))`,
-      [lines.join("\n"), first],
-    );
+    // JSON text holds no raw newline (inside strings it is escaped), so one line per event.
+    let longest = 0;
+    const text = lines
+      .map((line, i) => {
+        if (line.length > longest) longest = line.length;
+        return `{"o":${first + i},"e":${line}}`;
+      })
+      .join("\n");
+    const file = join(this.files, `${slot}-${first}.ndjson`);
+    // Another process may have taken an idle stage's directory for a crashed one's.
+    mkdirSync(this.files, { recursive: true });
+    writeFileSync(file, text);
+    // A UTF-16 unit takes at most 3 bytes of UTF-8.
+    const maxObject = Math.max(MAX_OBJECT_BYTES, 3 * longest + 64);
+    this.converting = this.connection
+      .run(
+        `INSERT INTO ${this.events(slot)}
+         SELECT o, e.cursor, e.event_id, e.tenant, e.run_id, e.agent_id, e.source, e.seq,
+           e.attempt, e.kind, e.ts, e.payload
+         FROM read_json(${sqlString(file)}, format = 'newline_delimited',
+           maximum_object_size = ${maxObject}, columns = ${LINE_COLUMNS})`,
+      )
+      .finally(() => rmSync(file, { force: true }));
     // Observed here; `finish` (or the next append) reports a failure.
     this.converting.catch(() => undefined);
   }
@@ -135,4 +162,24 @@ export class Stage {
 function text(appender: DuckDBAppender, value: string | null): void {
   if (value === null) appender.appendNull();
   else appender.appendVarchar(value);
+}
+
+const STAGE_PREFIX = "auraison-stage-";
+/** A stage's directory changes with every slice; one untouched this long is left from a crash. */
+const STALE_MS = 60 * 60 * 1000;
+
+/** A new directory for a stage's slices; those left by processes killed mid-sync go first. */
+function stageDirectory(): string {
+  const root = tmpdir();
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith(STAGE_PREFIX)) continue;
+    const path = join(root, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > STALE_MS)
+        rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Removed by its own process meanwhile.
+    }
+  }
+  return mkdtempSync(join(root, STAGE_PREFIX));
 }
