@@ -318,25 +318,26 @@ ${table([
 
 ## Where the time goes
 
-Busy time per phase of the sync (median of the rounds). While DuckDB commits a batch, the next
-one is read, validated and staged, and DuckDB types each staged slice while JavaScript validates
-the next, so the phases add up to more than the wall time. Plain DuckDB only parses the NDJSON
-into one table; the projection also checks every event against the contract, derives six tables
-from it, and writes Parquet and a catalog commit per batch.
+Time per phase of the sync on its own thread (median of the rounds). Validation threads check
+slices against the contract while the sync's thread reads on, DuckDB types each staged slice
+while the next are checked, and while DuckDB commits a batch the next one is read and staged, so
+the phases overlap. Plain DuckDB only parses the NDJSON into one table; the projection also
+checks every event against the contract, derives six tables from it, and writes Parquet and a
+catalog commit per batch.
 
 ${table([
-  ["phase", "busy time", "what it is"],
+  ["phase", "time", "what it is"],
   ["---", "---", "---"],
   ["read", `${fmt(busy("read"))} s`, "read segment files, split complete lines (JS)"],
   [
     "validate",
     `${fmt(busy("validate"))} s`,
-    "JSON.parse and the check compiled from the contract's JSON Schema (zod only for what it does not accept), per event (JS, one core)",
+    "waiting for the validation threads (JS, two): JSON.parse and the check compiled from the contract's JSON Schema (zod only for what it does not accept), per event",
   ],
   [
     "stage",
     `${fmt(busy("stage"))} s`,
-    "append each event's JSON text to DuckDB, and wait for DuckDB to type the last slice",
+    "write each checked slice to a file and wait while DuckDB's read_json types the one before",
   ],
   [
     "transactions",

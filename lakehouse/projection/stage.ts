@@ -41,6 +41,7 @@ export class Stage {
 
   /** Where the slices wait for read_json, private to this stage; gone with it. */
   private readonly files = stageDirectory();
+  private slices = 0;
 
   private constructor(
     private readonly connection: DuckDBConnection,
@@ -84,27 +85,16 @@ export class Stage {
     await this.connection.run(`TRUNCATE ${this.quarantine(slot)}`);
   }
 
-  /**
-   * Appends a slice of events, each the JSON text of one event (`ord` numbers them in log order
-   * from `first`), and starts typing them; `finish` waits until they are.
-   */
-  async appendEvents(slot: number, lines: readonly string[], first: number): Promise<void> {
+  /** Appends a slice of events (see `stagedText`) and starts typing them; `finish` waits. */
+  async appendEvents(slot: number, slice: StagedText): Promise<void> {
     await this.converting;
-    if (lines.length === 0) return;
-    // JSON text holds no raw newline (inside strings it is escaped), so one line per event.
-    let longest = 0;
-    const text = lines
-      .map((line, i) => {
-        if (line.length > longest) longest = line.length;
-        return `{"o":${first + i},"e":${line}}`;
-      })
-      .join("\n");
-    const file = join(this.files, `${slot}-${first}.ndjson`);
+    if (slice.count === 0) return;
+    const file = join(this.files, `${slot}-${this.slices++}.ndjson`);
     // Another process may have taken an idle stage's directory for a crashed one's.
     mkdirSync(this.files, { recursive: true });
-    writeFileSync(file, text);
+    writeFileSync(file, slice.text);
     // A UTF-16 unit takes at most 3 bytes of UTF-8.
-    const maxObject = Math.max(MAX_OBJECT_BYTES, 3 * longest + 64);
+    const maxObject = Math.max(MAX_OBJECT_BYTES, 3 * slice.longest + 64);
     this.converting = this.connection
       .run(
         `INSERT INTO ${this.events(slot)}
@@ -162,6 +152,41 @@ export class Stage {
 function text(appender: DuckDBAppender, value: string | null): void {
   if (value === null) appender.appendNull();
   else appender.appendVarchar(value);
+}
+
+/** A slice of valid events as the stage reads it: one line per event, with its place in the log. */
+export interface StagedText {
+  text: string;
+  count: number;
+  /** The longest event's text, in UTF-16 units. */
+  longest: number;
+}
+
+/**
+ * Valid events' JSON text (`lines`, each equal as JSON to what the contract's parser returns)
+ * as the stage reads them, each with its place in the log (`ords`). JSON text holds no raw
+ * newline (inside strings it is escaped), so each takes one line.
+ */
+export function stagedText(lines: readonly string[], ords: readonly number[]): StagedText {
+  let longest = 0;
+  const text = lines
+    .map((line, i) => {
+      if (line.length > longest) longest = line.length;
+      return `{"o":${ords[i]},"e":${line}}`;
+    })
+    .join("\n");
+  return { text, count: lines.length, longest };
+}
+
+/** Slices as one, in order. */
+export function joinStaged(slices: readonly StagedText[]): StagedText {
+  if (slices.length === 1) return slices[0]!;
+  const filled = slices.filter((s) => s.count > 0);
+  return {
+    text: filled.map((s) => s.text).join("\n"),
+    count: filled.reduce((n, s) => n + s.count, 0),
+    longest: Math.max(0, ...filled.map((s) => s.longest)),
+  };
 }
 
 const STAGE_PREFIX = "auraison-stage-";

@@ -4,9 +4,9 @@ import { type CompactionReport, compact } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
 import type { Cursor, EventSource } from "../sources/source";
 import { type BatchInput, type BatchResult, commitBatch, writeBatch } from "./commit";
-import { Stage } from "./stage";
+import { joinStaged, Stage } from "./stage";
 import type { Steps } from "./steps";
-import { checkRecord, type QuarantinedRecord } from "./validate";
+import { type Validated, ValidatorPool } from "./validate-pool";
 
 export interface SyncOptions {
   /** Log entries per batch (one lake transaction each; default 1,000,000). */
@@ -36,6 +36,7 @@ export interface SyncOptions {
  */
 export interface SyncTimings {
   read: number;
+  /** Waiting for the validation threads (validate-pool.ts) to return the next slice. */
   validate: number;
   stage: number;
   transaction: number;
@@ -57,8 +58,12 @@ export interface SyncReport {
   seconds: number;
 }
 
-/** Entries validated between two yields to the event loop. */
-const VALIDATE_SLICE = 1_000;
+/** Entries a validation thread checks at once. */
+const VALIDATE_SLICE = 5_000;
+/** Slices being checked at once: enough to keep every validation thread busy while one is staged. */
+const IN_FLIGHT = 6;
+/** Most slices checked that go to DuckDB as one file. */
+const MERGE_SLICES = 8;
 /** Entries read from the source at once: bounds the memory a batch takes in JavaScript. */
 const READ_SLICE = 20_000;
 
@@ -84,8 +89,9 @@ interface Prepared {
 
 /**
  * Projects a source into the lake, batch by batch, from where the lake's cursors say it was
- * read up to. A batch is read, validated and staged in slices; while DuckDB commits one batch,
- * the next is staged into the other slot.
+ * read up to. A batch is read and staged in slices, each checked against the contract on the
+ * validation threads while this one reads on; while DuckDB commits one batch, the next is staged
+ * into the other slot.
  */
 export async function sync(
   lake: Lake,
@@ -116,6 +122,7 @@ export async function sync(
   };
   const notes = new Set<string>();
   const stage = await Stage.open(lake.db.instance, options.inTransaction ? c : undefined);
+  const validators = ValidatorPool.get();
   try {
     let cursors = await readCursors(c, source.origin);
     let lastCompaction = Date.now();
@@ -137,42 +144,57 @@ export async function sync(
         full: false,
       };
       let entries = 0;
+      // Slices being checked on the validation threads, in log order.
+      const checking: { result: Promise<Validated>; done?: Validated }[] = [];
+      // Stages the next slice, with those checked after it that are ready: while DuckDB types
+      // one file, the slices checked meanwhile make the next, larger one.
+      const stageNext = async () => {
+        const waiting = performance.now();
+        const ready = [await checking.shift()!.result];
+        t.validate += performance.now() - waiting;
+        while (checking[0]?.done && ready.length < MERGE_SLICES)
+          ready.push(checking.shift()!.done!);
+        const staging = performance.now();
+        await stage.appendEvents(slot, joinStaged(ready.map((r) => r.staged)));
+        await stage.appendQuarantine(
+          slot,
+          ready.flatMap((r) => r.quarantined),
+        );
+        t.stage += performance.now() - staging;
+        for (const r of ready) {
+          out.valid += r.staged.count;
+          out.quarantined += r.quarantined.length;
+        }
+      };
       while (entries < size) {
         const want = Math.min(READ_SLICE, size - entries);
         const reading = performance.now();
         const batch = await source.next(out.after, want);
         t.read += performance.now() - reading;
         if (!batch) break;
-        // Only the text goes on: the parsed value is dropped as soon as it is checked, so the
-        // garbage collector reclaims it young.
-        const lines: string[] = [];
-        const quarantined: QuarantinedRecord[] = [];
         const records = batch.records;
         for (let i = 0; i < records.length; i += VALIDATE_SLICE) {
-          // Yield between slices, so the statements of the batch being committed keep DuckDB busy.
-          await new Promise((resolve) => setImmediate(resolve));
-          const validating = performance.now();
-          const end = Math.min(i + VALIDATE_SLICE, records.length);
-          for (let r = i; r < end; r++) {
-            const checked = checkRecord(records[r]!);
-            if (checked.ok) lines.push(checked.value.line);
-            else quarantined.push(checked.quarantined);
-          }
-          t.validate += performance.now() - validating;
+          const slice: (typeof checking)[number] = {
+            result: validators.validate(records.slice(i, i + VALIDATE_SLICE), entries + i),
+          };
+          // Observed here, so a failure before its turn is not unhandled; its turn reports it.
+          slice.result.then(
+            (done) => {
+              slice.done = done;
+            },
+            () => undefined,
+          );
+          checking.push(slice);
         }
-        const staging = performance.now();
-        await stage.appendEvents(slot, lines, out.valid);
-        await stage.appendQuarantine(slot, quarantined);
-        t.stage += performance.now() - staging;
-        out.valid += lines.length;
-        out.quarantined += quarantined.length;
         entries += records.length;
         out.after = mergeCursors(out.after, batch.cursors);
         for (const cursor of batch.cursors) read.set(cursor.file, cursor);
         out.notes.push(...batch.notes);
+        while (checking.length > IN_FLIGHT) await stageNext();
         // A short read means the source caught up.
         if (records.length < want) break;
       }
+      while (checking.length) await stageNext();
       const flushing = performance.now();
       const staged = await stage.finish(slot);
       t.stage += performance.now() - flushing;
