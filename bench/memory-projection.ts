@@ -33,7 +33,7 @@ import {
   slowToolsSql,
   sync,
 } from "../lakehouse";
-import { syntheticEvents, writeSegments } from "./memory-synthetic";
+import { SYNTHETIC_VERSION, syntheticEvents, writeSegments } from "./memory-synthetic";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -50,7 +50,7 @@ const REPEAT = Number(flag("repeat", "5"));
 const ROUNDS = Number(flag("rounds", "3"));
 const OUT = flag("out", "memory-projection.md");
 const data = join(here, ".data");
-const logDir = join(data, `memory-log-${EVENTS}-${SEED}-${DAYS}`);
+const logDir = join(data, `memory-log-v${SYNTHETIC_VERSION}-${EVENTS}-${SEED}-${DAYS}`);
 const lakeDir = join(data, "memory-lake");
 const nativeFile = join(data, "memory-native.duckdb");
 
@@ -218,14 +218,20 @@ async function main() {
     });
     console.log(
       `round ${round}: sync ${fmt(took)} s (${fmt(EVENTS / took, 0)} events/s), plain DuckDB ${fmt(native.seconds)} s, ratio ${fmt(took / native.seconds, 2)}x; ` +
-        `busy: read ${fmt(t.read / 1000)} s, validate ${fmt(t.validate / 1000)} s, stage ${fmt(t.stage / 1000)} s, transactions ${fmt(t.transaction / 1000)} s`,
+        `busy: read ${fmt(t.read / 1000)} s, validate ${fmt(t.validate / 1000)} s, stage ${fmt(t.stage / 1000)} s, transactions ${fmt(t.transaction / 1000)} s ` +
+        `(${Object.entries(t.steps)
+          .map(([step, ms]) => `${step} ${fmt(ms / 1000, 2)}`)
+          .join(", ")})`,
     );
   }
   const syncSeconds = median(rounds.map((r) => r.sync));
   const nativeSeconds = median(rounds.map((r) => r.native));
   const ratio = median(rounds.map((r) => r.ratio));
-  const busy = (key: keyof Round["report"]["timings"]) =>
+  const busy = (key: Exclude<keyof Round["report"]["timings"], "steps">) =>
     median(rounds.map((r) => r.report.timings[key] / 1000));
+  const step = (name: string) =>
+    median(rounds.map((r) => (r.report.timings.steps[name] ?? 0) / 1000));
+  const steps = Object.keys(rounds[0]!.report.timings.steps);
 
   const lake = await openLake(location, { env: {} });
   let compactSeconds: number;
@@ -312,31 +318,42 @@ ${table([
 
 ## Where the time goes
 
-Busy time per phase of the sync (median of the rounds). While DuckDB commits a batch, the next
-one is read, validated and staged, and DuckDB types each staged slice while JavaScript validates
-the next, so the phases add up to more than the wall time. Plain DuckDB only parses the NDJSON
-into one table; the projection also checks every event against the contract, derives six tables
-from it, and writes Parquet and a catalog commit per batch.
+Time per phase of the sync on its own thread (median of the rounds). Validation threads check
+slices against the contract while the sync's thread reads on, DuckDB types each staged slice
+while the next are checked, and while DuckDB commits a batch the next one is read and staged, so
+the phases overlap. Plain DuckDB only parses the NDJSON into one table; the projection also
+checks every event against the contract, derives six tables from it, and writes Parquet and a
+catalog commit per batch.
 
 ${table([
-  ["phase", "busy time", "what it is"],
+  ["phase", "time", "what it is"],
   ["---", "---", "---"],
   ["read", `${fmt(busy("read"))} s`, "read segment files, split complete lines (JS)"],
   [
     "validate",
     `${fmt(busy("validate"))} s`,
-    "JSON.parse and the check compiled from the contract's JSON Schema (zod only for what it does not accept), per event (JS, one core)",
+    "waiting for the validation threads (JS, two): JSON.parse and the check compiled from the contract's JSON Schema (zod only for what it does not accept), per event",
   ],
   [
     "stage",
     `${fmt(busy("stage"))} s`,
-    "append each event's JSON text to DuckDB, and wait for DuckDB to type the last slice",
+    "write each checked slice to a file and wait while DuckDB's read_json types the one before",
   ],
   [
     "transactions",
     `${fmt(busy("transaction"))} s`,
     "per batch: dedupe against the lake, fold touched runs through the run machine, derive the tables in SQL, write Parquet, commit the catalog",
   ],
+])}
+
+The transactions by step (median busy time; \`fold\` replays every touched run through the
+contract's fold, \`replayRun\`: reading the events it needs, parsing their payloads, replaying in
+JavaScript; the table names are their INSERTs, Parquet writes included):
+
+${table([
+  ["step", "busy time"],
+  ["---", "---"],
+  ...steps.map((name) => [name, `${fmt(step(name), 2)} s`]),
 ])}
 
 ## Files and bytes

@@ -2,8 +2,9 @@
  * A deterministic synthetic AgentEvent log of realistic shape, for the memory benchmark and
  * tests: a tenant's fleet (several apps, two or three agents each) running intents over several
  * days. Each run is dispatched by central, started on an edge agent, takes turns of model calls
- * and tool calls (each judged by a policy hook, some denied and blocked), and ends completed,
- * failed, cancelled, or with an expired lease that is retried. Agents heartbeat; a few agent
+ * (half through central's gateway, observed by the gateway and by the edge) and tool calls (each
+ * judged by a policy hook, some denied and blocked), and ends completed, failed (the edge reports
+ * it, central rules), cancelled, or with an expired lease that is retried. Agents heartbeat; a few agent
  * errors and unattributed gateway calls are mixed in. Events come out in central's cursor order
  * (by time), each with its cursor, exactly as `GET /v1/events` or an archive segment holds them.
  *
@@ -12,7 +13,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import type { AgentEventInput, EventKind } from "../contract";
+import { type AgentEventInput, type EventKind, GATEWAY_PROVIDER } from "../contract";
+
+/** Bumped whenever the same options give a different log (benchmarks cache logs by it). */
+export const SYNTHETIC_VERSION = 2;
 
 /**
  * A StoredEvent as an emitter writes it: fields the contract defaults may be left out, exactly
@@ -297,6 +301,7 @@ export function* syntheticEvents(options: SyntheticOptions): Generator<Synthetic
         const cost =
           model.in === null ? null : Number((input * model.in + output * model.out).toFixed(8));
         const calledModel = fallback ? MODELS[2] : model;
+        const callId = `mc-${hex(12)}`;
         emit(
           t + 2,
           ev(
@@ -306,7 +311,7 @@ export function* syntheticEvents(options: SyntheticOptions): Generator<Synthetic
             viaGateway ? centralSeq++ : seq++,
             attempt,
             {
-              call_id: `mc-${hex(12)}`,
+              call_id: callId,
               operation: "chat",
               provider: calledModel.provider,
               request_model: model.model,
@@ -349,6 +354,35 @@ export function* syntheticEvents(options: SyntheticOptions): Generator<Synthetic
             },
           ),
         );
+        if (viaGateway)
+          // The edge's own observation of the same call: the gateway's id, no price.
+          emit(
+            t + 3,
+            ev("model_call", agent.agent_id, run_id, seq++, attempt, {
+              call_id: `resp-${hex(16)}`,
+              operation: "chat",
+              provider: GATEWAY_PROVIDER,
+              request_model: model.alias,
+              response_model: calledModel.model,
+              alias: null,
+              response_id: null,
+              finish_reasons: [turn === turns ? "stop" : "tool_calls"],
+              stream: true,
+              input_tokens: input,
+              output_tokens: output,
+              cache_read_tokens: cacheRead,
+              cache_write_tokens: 0,
+              cost_usd: null,
+              latency_ms: modelLatency + between(1, 30),
+              ttft_ms: null,
+              cache_hit: false,
+              attempts: [],
+              error_type: null,
+              observer: "edge",
+              scripted: false,
+              gateway_call_id: callId,
+            }),
+          );
         usage.tokens_in += input;
         usage.tokens_out += output;
         usage.cache_read_tokens += cacheRead;
@@ -513,6 +547,16 @@ export function* syntheticEvents(options: SyntheticOptions): Generator<Synthetic
             error: { ...failure },
             usage: { ...usage },
             duration_ms: duration,
+            tree_ref: treeRef,
+          }),
+        );
+        // Central, the run's owner, rules on the reported failure: no further attempt.
+        emit(
+          t + 3 + between(1, 40),
+          ev("run_failed", "central", run_id, centralSeq++, attempt, {
+            error: { ...failure },
+            usage: { ...usage },
+            duration_ms: duration + 40,
             tree_ref: treeRef,
           }),
         );

@@ -29,7 +29,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const DIST = join(ROOT, "dist");
 const MANIFEST = join(DIST, "manifest.json");
-const ENTRIES = { cli: "cli/main.ts", "duckdb-extensions": "scripts/duckdb-extensions.ts" };
+const ENTRIES = {
+  cli: "cli/main.ts",
+  "duckdb-extensions": "scripts/duckdb-extensions.ts",
+  // A worker thread's module, loaded by URL (lakehouse/projection/validate-pool.ts).
+  "validate-worker": "lakehouse/projection/validate-worker.ts",
+};
 /** Files that change how sources compile without being sources themselves. */
 const CONFIG_INPUTS = ["bin/build.js", "tsconfig.json", "tsconfig.base.json", "package.json"];
 /** Outputs no build has used for this long are removed (a running process may still load one). */

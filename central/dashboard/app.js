@@ -446,6 +446,17 @@ function decide(approval, redraw) {
   );
 }
 
+/** A plan's own approval: waiting (with the buttons), or who decided and when. */
+function approvalLine(approval, redraw) {
+  if (approval.status === "pending")
+    return h("p", {}, "This plan waits for approval before it starts ", decide(approval, redraw));
+  return h(
+    "p",
+    { class: "muted" },
+    `Start ${approval.status} by ${approval.decided_by ?? "-"} at ${when(approval.decided_at)}${approval.reason ? `: ${approval.reason}` : ""}`,
+  );
+}
+
 async function plansView() {
   const [{ plans }, { approvals }] = await Promise.all([
     api("GET", "/v1/plans"),
@@ -561,9 +572,7 @@ async function planView(id) {
       h("dt", {}, "Error"),
       h("dd", {}, plan.error ? `${plan.error.reason}: ${plan.error.message}` : "-"),
     ),
-    plan.approval
-      ? h("p", {}, "This plan waits for approval before it starts: ", decide(plan.approval, redraw))
-      : null,
+    plan.approval ? approvalLine(plan.approval, redraw) : null,
     h(
       "div",
       { class: "actions" },

@@ -11,7 +11,7 @@ export {
   type WaitingView,
 } from "./life";
 export { inLogOrder, replayRun } from "./replay";
-export { nextDue, type StepContext, type StepResult, stepRun } from "./step";
+export { FOLDED_KINDS, nextDue, type StepContext, type StepResult, stepRun } from "./step";
 export {
   type Consumption,
   countModelCall,

@@ -41,6 +41,23 @@ export function stepRun(life: RunLife, input: RunInput, context: StepContext): S
   return { life: fold.life, effects: [...fold.effects, ...fold.holdChanges(life)], refusal: null };
 }
 
+/**
+ * The kinds a run's fold reads (`Fold.fact`); an event of any other kind leaves the run as it
+ * was. A follower that reads a large log (memory) replays a run from these alone: the order
+ * among them is the same, as long as they carry central's cursor exactly when the whole run does.
+ */
+export const FOLDED_KINDS = [
+  "run_dispatched",
+  "run_started",
+  "run_completed",
+  "run_failed",
+  "run_cancelled",
+  "run_retrying",
+  "lease_expired",
+  "model_call",
+  "tool_call_finished",
+] as const satisfies readonly EventKind[];
+
 /** What each run transition means for its intent (one intent, one run). */
 const INTENT_EVENT: Record<RunEvent, IntentEvent | null> = {
   dispatch: "dispatch",

@@ -4,12 +4,16 @@ import { sqlString } from "../lake/location";
 import { withTransaction } from "../lake/retry";
 import type { Cursor } from "../sources/source";
 import { deriveTouched } from "./derive-touched";
+import { type Steps, timed } from "./steps";
 
 /** A batch staged in a slot of the Stage, ready for its lake transaction. */
 export interface BatchInput {
   origin: string;
-  /** The tables holding the staged batch: events typed as the lake's, quarantined entries. */
-  staged: { events: string; quarantine: string };
+  /**
+   * The tables holding the staged batch (events typed as the lake's, no event_id twice;
+   * quarantined entries), and how many events are staged.
+   */
+  staged: { events: string; quarantine: string; count: number };
   /** Valid entries of the batch, repeats included. */
   valid: number;
   quarantined: number;
@@ -34,6 +38,8 @@ export interface BatchResult {
   attempts: number;
   /** Milliseconds in the lake transaction (all attempts): dedupe, derive, write, commit. */
   transactionMs: number;
+  /** The same, by step (the last attempt); `commit` is the rest: COMMIT and retries. */
+  steps: Steps;
 }
 
 export const EVENT_COLUMNS =
@@ -60,7 +66,10 @@ export async function commitBatch(
     },
     { attempts: 60 },
   );
-  return { ...result, attempts, transactionMs: performance.now() - started };
+  const transactionMs = performance.now() - started;
+  const written = Object.values(result.steps).reduce((sum, ms) => sum + ms, 0);
+  result.steps.commit = transactionMs - written;
+  return { ...result, attempts, transactionMs };
 }
 
 /**
@@ -72,24 +81,32 @@ export async function writeBatch(
   input: BatchInput,
 ): Promise<Omit<BatchResult, "attempts" | "transactionMs">> {
   const { low, high } = input;
-  await assertNotCompacting(c);
-  await claimGuard(c, input.writer);
+  const steps: Steps = {};
+  await timed(steps, "guard", async () => {
+    await assertNotCompacting(c);
+    await claimGuard(c, input.writer);
+  });
   // The batch repeats no event_id (staging dropped repeats). Only the lake's events in the
   // batch's id range can collide: UUIDv7 ids sort by time, so the range lets DuckLake skip the
-  // files whose min/max event_id lie outside it.
+  // files whose min/max event_id lie outside it. The batch is read where it was staged, not
+  // copied: only the ids the lake already has (usually none) are set aside.
   const range =
     low === null
       ? "false"
       : `e.event_id BETWEEN ${sqlString(low)}::UUID AND ${sqlString(high!)}::UUID`;
-  await c.run(
-    `CREATE OR REPLACE TEMP TABLE batch AS
-     SELECT ${EVENT_COLUMNS}, $1 AS origin
-     FROM ${input.staged.events} s
-     WHERE NOT EXISTS (SELECT 1 FROM memory.events e WHERE ${range} AND e.event_id = s.event_id)`,
-    [input.origin],
-  );
-  const events = await count(c, "batch");
+  const staged = input.staged.events;
+  const duplicates = await timed(steps, "dedupe", async () => {
+    await c.run(`CREATE OR REPLACE TEMP TABLE duplicates AS
+      SELECT s.event_id FROM ${staged} s
+      WHERE EXISTS (SELECT 1 FROM memory.events e WHERE ${range} AND e.event_id = s.event_id)`);
+    return count(c, "duplicates");
+  });
+  await c.run(`CREATE OR REPLACE TEMP VIEW batch AS
+    SELECT ${EVENT_COLUMNS}, ${sqlString(input.origin)} AS origin FROM ${staged} s
+    ${duplicates ? "WHERE s.event_id NOT IN (SELECT event_id FROM duplicates)" : ""}`);
+  const events = input.staged.count - duplicates;
 
+  const touched = performance.now();
   await c.run(`CREATE OR REPLACE TEMP TABLE existing AS
     SELECT run_id, min(created_at) AS created_at FROM memory.runs
     WHERE run_id IN (SELECT run_id FROM batch WHERE run_id IS NOT NULL)
@@ -99,25 +116,28 @@ export async function writeBatch(
     await c.runAndReadAll("SELECT strftime(min(created_at), '%Y-%m-%dT%H:%M:%S.%fZ') FROM existing")
   ).getRows()[0]![0] as string | null;
   const since = oldest === null ? null : `${sqlString(oldest)}::TIMESTAMPTZ`;
-  await c.run(`CREATE OR REPLACE TEMP TABLE run_events AS
-    SELECT ${EVENT_COLUMNS} FROM batch WHERE run_id IS NOT NULL
-    ${
-      since === null
-        ? ""
-        : `UNION ALL
+  // The lake's events of the touched runs are read (from Parquet) once, before the batch joins them.
+  await c.run(`CREATE OR REPLACE TEMP TABLE lake_run_events AS
     SELECT ${EVENT_COLUMNS} FROM memory.events
-    WHERE run_id IN (SELECT run_id FROM existing) AND ts >= ${since}`
-    }`);
-  await c.run("INSERT INTO memory.events BY NAME SELECT * FROM batch");
-  await c.run(
-    `INSERT INTO memory.quarantine BY NAME
-     SELECT $1 AS origin, position, event_id, kind, reason, issues::JSON AS issues, raw
-     FROM ${input.staged.quarantine}`,
-    [input.origin],
+    WHERE ${since === null ? "false" : `run_id IN (SELECT run_id FROM existing) AND ts >= ${since}`}`);
+  await c.run(`CREATE OR REPLACE TEMP VIEW run_events AS
+    SELECT ${EVENT_COLUMNS} FROM batch WHERE run_id IS NOT NULL
+    UNION ALL SELECT ${EVENT_COLUMNS} FROM lake_run_events`);
+  steps["touched runs' events"] = performance.now() - touched;
+  await timed(steps, "events", () =>
+    c.run("INSERT INTO memory.events BY NAME SELECT * FROM batch"),
   );
-  const runs = await deriveTouched(c, since);
-  await writeCursors(c, input.cursors);
-  return { events, duplicates: input.valid - events, quarantined: input.quarantined, runs };
+  await timed(steps, "quarantine", () =>
+    c.run(
+      `INSERT INTO memory.quarantine BY NAME
+       SELECT $1 AS origin, position, event_id, kind, reason, issues::JSON AS issues, raw
+       FROM ${input.staged.quarantine}`,
+      [input.origin],
+    ),
+  );
+  const runs = await deriveTouched(c, since, steps);
+  await timed(steps, "cursors", () => writeCursors(c, input.cursors));
+  return { events, duplicates: input.valid - events, quarantined: input.quarantined, runs, steps };
 }
 
 async function writeCursors(c: DuckDBConnection, cursors: readonly Cursor[]): Promise<void> {

@@ -8,8 +8,11 @@ import {
   INSERT_RUNS,
   INSERT_TOOL_CALLS,
   NEW_RUNS,
+  PAYLOADS,
+  RUN_FACTS,
 } from "./derive";
 import { foldTouchedRuns } from "./fold-runs";
+import { type Steps, timed } from "./steps";
 
 /**
  * Derives every row of the runs in `run_events` (and of the run-less events in `batch`). With
@@ -17,24 +20,31 @@ import { foldTouchedRuns } from "./fold-runs";
  * `existing`), the rows those runs already have in the lake are replaced. Returns the number of
  * runs derived.
  */
-export async function deriveTouched(c: DuckDBConnection, replace: string | null): Promise<number> {
-  await foldTouchedRuns(c);
-  await c.run(NEW_RUNS);
+export async function deriveTouched(
+  c: DuckDBConnection,
+  replace: string | null,
+  steps: Steps = {},
+): Promise<number> {
+  await timed(steps, "run facts", () => c.run(RUN_FACTS));
+  await timed(steps, "parse payloads", () => c.run(PAYLOADS));
+  await foldTouchedRuns(c, steps);
+  await timed(steps, "runs", () => c.run(NEW_RUNS));
   const runs = Number((await c.runAndReadAll("SELECT count(*) FROM new_runs")).getRows()[0]![0]);
-  if (replace !== null) {
-    await c.run(`CREATE OR REPLACE TEMP TABLE touched_intents AS
-      SELECT intent_id FROM memory.runs WHERE run_id IN (SELECT run_id FROM existing) AND intent_id IS NOT NULL
-      UNION SELECT intent_id FROM new_runs WHERE intent_id IS NOT NULL`);
-    for (const statement of deleteTouched(replace)) await c.run(statement);
-  }
-  for (const statement of [
-    INSERT_RUNS,
-    INSERT_INTENTS,
-    INSERT_TOOL_CALLS,
-    INSERT_MODEL_CALLS,
-    INSERT_POLICY_DECISIONS,
-    INSERT_PROJECTIONS,
-  ])
-    await c.run(statement);
+  if (replace !== null)
+    await timed(steps, "delete replaced rows", async () => {
+      await c.run(`CREATE OR REPLACE TEMP TABLE touched_intents AS
+        SELECT intent_id FROM memory.runs WHERE run_id IN (SELECT run_id FROM existing) AND intent_id IS NOT NULL
+        UNION SELECT intent_id FROM new_runs WHERE intent_id IS NOT NULL`);
+      for (const statement of deleteTouched(replace)) await c.run(statement);
+    });
+  for (const [table, statement] of [
+    ["runs", INSERT_RUNS],
+    ["intents", INSERT_INTENTS],
+    ["tool_calls", INSERT_TOOL_CALLS],
+    ["model_calls", INSERT_MODEL_CALLS],
+    ["policy_decisions", INSERT_POLICY_DECISIONS],
+    ["projections", INSERT_PROJECTIONS],
+  ] as const)
+    await timed(steps, table, () => c.run(statement));
   return runs;
 }

@@ -1,108 +1,160 @@
 /**
- * The SQL that derives the projection's tables, for the runs a batch touched. It reads three
- * temporary tables the commit prepares: `batch` (the batch's new events, typed), `run_events`
- * (every event of the touched runs: the batch's and those already in the lake) and `lifecycle`
- * (each touched run replayed through the run and intent machines). Deriving whole runs from
- * their events, rather than patching rows, is what makes a re-run, an incremental sync and a
- * rebuild produce the same rows.
+ * The SQL that derives the projection's tables, for the runs a batch touched. It reads temporary
+ * tables the commit prepares: `batch` (the batch's new events, typed), `run_events` (every event
+ * of the touched runs: the batch's and those already in the lake), `run_facts` and `payloads`
+ * (below), and what the fold made of each run (`fold-runs.ts`: `folded_rows`). Deriving whole
+ * runs from their events, rather than patching rows, is what makes a re-run, an incremental sync
+ * and a rebuild produce the same rows.
  */
 
-import { GATEWAY_PROVIDER } from "../../contract";
-import { lifecycleDefaults } from "./fold-runs";
+import { FOLDED_KINDS } from "../../contract";
+import { sqlString } from "../lake/location";
+import { blankRunState } from "./fold-runs";
 
-const TERMINAL = "('run_completed', 'run_failed', 'run_cancelled')";
+/** Per touched run, what needs no payload: tenant, first and last event, how many events. */
+export const RUN_FACTS = `
+CREATE OR REPLACE TEMP TABLE run_facts AS
+SELECT run_id, any_value(tenant) AS tenant, min(ts) AS created_at, max(ts) AS last_event_at,
+  count(*) AS events, bool_and(cursor IS NOT NULL) AS cursored
+FROM run_events
+GROUP BY run_id`;
 
-const idle = lifecycleDefaults();
+/** What the derived tables read of payloads, over the kinds they read. */
+const PAYLOAD_FIELDS = JSON.stringify({
+  // The fold's (contract/runs/step.ts); `tree_ref` and `forked_from` it only stores.
+  intent_id: "VARCHAR",
+  agent_id: "VARCHAR",
+  app: "VARCHAR",
+  attempt: "INTEGER",
+  ack_deadline: "VARCHAR",
+  intent_type: "VARCHAR",
+  origin: "VARCHAR",
+  result: "VARCHAR",
+  error: { category: "VARCHAR", reason: "VARCHAR", message: "VARCHAR" },
+  reason: "VARCHAR",
+  cause: "VARCHAR",
+  retry_at: "VARCHAR",
+  call_id: "VARCHAR",
+  observer: "VARCHAR",
+  provider: "VARCHAR",
+  input_tokens: "BIGINT",
+  output_tokens: "BIGINT",
+  cache_read_tokens: "BIGINT",
+  cache_write_tokens: "BIGINT",
+  cost_usd: "DOUBLE",
+  gateway_call_id: "VARCHAR",
+  status: "VARCHAR",
+  // runs
+  model: "VARCHAR",
+  duration_ms: "BIGINT",
+  // tool_calls
+  tool_call_id: "VARCHAR",
+  tool: "VARCHAR",
+  tool_type: "VARCHAR",
+  arguments: "VARCHAR",
+  args_digest: "VARCHAR",
+  error_message: "VARCHAR",
+  error_type: "VARCHAR",
+  blocked_by: "VARCHAR",
+  // model_calls
+  operation: "VARCHAR",
+  request_model: "VARCHAR",
+  response_model: "VARCHAR",
+  alias: "VARCHAR",
+  stream: "BOOLEAN",
+  latency_ms: "BIGINT",
+  ttft_ms: "BIGINT",
+  cache_hit: "BOOLEAN",
+  attempts: [{ provider: "VARCHAR", model: "VARCHAR", outcome: "VARCHAR" }],
+  finish_reasons: ["VARCHAR"],
+  scripted: "BOOLEAN",
+  // policy_decisions
+  hook: "VARCHAR",
+  decision: { effect: "VARCHAR", rule_id: "VARCHAR", reason: "VARCHAR" },
+  subject: "VARCHAR",
+});
 
-/** One row per touched run, ready for `memory.runs`. */
+const TOOL_KINDS = "('tool_call_started', 'tool_call_progress', 'tool_call_finished')";
+const PARSED_KINDS = [
+  ...new Set([...FOLDED_KINDS, "tool_call_started", "tool_call_progress", "policy_decision"]),
+]
+  .map((k) => `'${k}'`)
+  .join(", ");
+const PARSED_COLUMNS = "run_id, event_id, tenant, agent_id, source, seq, attempt, kind, ts, cursor";
+
 /**
- * What the runs table reads of a payload, parsed once per event (not once per field), and only
- * for the kinds that have it.
+ * Every payload the derived tables read, parsed once: the touched runs' events of the kinds
+ * they read, and the batch's model calls and policy decisions outside any run.
  */
-const RUN_FACTS = `{"intent_id":"VARCHAR","app":"VARCHAR","intent_type":"VARCHAR","model":"VARCHAR","agent_id":"VARCHAR","usage":{"tokens_in":"BIGINT","tokens_out":"BIGINT","cache_read_tokens":"BIGINT","cache_write_tokens":"BIGINT","cost_usd":"DOUBLE"},"observer":"VARCHAR","provider":"VARCHAR","input_tokens":"BIGINT","output_tokens":"BIGINT","cache_read_tokens":"BIGINT","cache_write_tokens":"BIGINT","cost_usd":"DOUBLE","tool_call_id":"VARCHAR","status":"VARCHAR","result":"VARCHAR","duration_ms":"BIGINT"}`;
+export const PAYLOADS = `
+CREATE OR REPLACE TEMP TABLE payloads AS
+SELECT ${PARSED_COLUMNS}, from_json(payload, '${PAYLOAD_FIELDS}') AS p
+FROM (
+  SELECT ${PARSED_COLUMNS}, payload FROM run_events WHERE kind IN (${PARSED_KINDS})
+  UNION ALL
+  SELECT ${PARSED_COLUMNS}, payload FROM batch
+  WHERE run_id IS NULL AND kind IN ('model_call', 'policy_decision')
+)`;
 
+/** A run with no event the fold reads yet (its start is in a later batch) is the blank run. */
+const blank = (() => {
+  const { life, state } = blankRunState();
+  const u = state.usage;
+  return {
+    status: sqlString(state.status),
+    intent_status: sqlString(life.intent_status),
+    attempts: String(life.attempt),
+    cost_usd: u.cost_usd === null ? "NULL" : String(u.cost_usd),
+    count: (field: Exclude<keyof typeof u, "cost_usd">) => String(u[field]),
+  };
+})();
+
+/** Epoch milliseconds (as the fold keeps times) as a timestamp. */
+const instant = (column: string) => `make_timestamptz((${column} * 1000)::BIGINT)`;
+
+/**
+ * One row per touched run, ready for `memory.runs`: its status, attempts, times, usage, error
+ * and result are the fold's (`folded_rows`, as `runStateOf` gives them); the model a start
+ * names, blocked tool calls, event counts and the duration an end reports are read here.
+ */
 export const NEW_RUNS = `
 CREATE OR REPLACE TEMP TABLE new_runs AS
-WITH parsed AS (
-  SELECT run_id, tenant, kind, ts, agent_id, event_id,
-    CASE WHEN kind IN ('run_dispatched', 'run_started', 'run_completed', 'run_failed', 'run_cancelled',
-      'model_call', 'tool_call_started', 'tool_call_finished')
-    THEN from_json(payload, '${RUN_FACTS}') END AS p
-  FROM run_events
-),
-facts AS (
-  SELECT run_id, tenant, kind, ts, event_id,
-    CASE WHEN kind IN ('run_dispatched', 'run_started') THEN p.intent_id END AS intent_id,
-    CASE WHEN kind = 'run_started' THEN p.app END AS app,
-    CASE WHEN kind = 'run_started' THEN p.intent_type END AS intent_type,
-    CASE WHEN kind = 'run_started' THEN p.model END AS model,
-    CASE kind WHEN 'run_started' THEN agent_id WHEN 'run_dispatched' THEN p.agent_id END AS runner,
-    CASE WHEN kind IN ${TERMINAL} THEN p.usage END AS usage,
-    CASE WHEN kind = 'model_call' AND NOT (p.observer = 'edge'
-      AND p.provider = '${GATEWAY_PROVIDER}') THEN p END AS call,
-    CASE WHEN kind IN ('tool_call_started', 'tool_call_finished') THEN p.tool_call_id END AS tool_call_id,
-    kind = 'tool_call_finished' AND p.status = 'blocked' AS blocked,
-    CASE WHEN kind IN ${TERMINAL} THEN p.result END AS result,
-    CASE WHEN kind IN ${TERMINAL} THEN p.duration_ms END AS duration_ms
-  FROM parsed
-),
-agg AS (
+WITH taken AS (
   SELECT run_id,
-    any_value(tenant) AS tenant,
-    arg_max(intent_id, ts) FILTER (WHERE intent_id IS NOT NULL) AS intent_id,
-    arg_max(app, ts) FILTER (WHERE app IS NOT NULL) AS app,
-    arg_max(intent_type, ts) FILTER (WHERE intent_type IS NOT NULL) AS intent_type,
-    arg_max(model, ts) FILTER (WHERE model IS NOT NULL) AS model,
-    arg_max(runner, ts) FILTER (WHERE runner IS NOT NULL) AS agent_id,
-    min(ts) AS created_at,
-    min(ts) FILTER (WHERE kind = 'run_dispatched') AS dispatched_at,
-    min(ts) FILTER (WHERE kind = 'run_started') AS started_at,
-    max(ts) AS last_event_at,
-    count(usage) AS reports,
-    sum(usage.tokens_in) AS reported_in,
-    sum(usage.tokens_out) AS reported_out,
-    sum(coalesce(usage.cache_read_tokens, 0)) AS reported_cache_read,
-    sum(coalesce(usage.cache_write_tokens, 0)) AS reported_cache_write,
-    sum(usage.cost_usd) AS reported_cost,
-    bool_or(usage IS NOT NULL AND usage.cost_usd IS NULL) AS reported_unpriced,
-    count(call) AS model_calls,
-    coalesce(sum(call.input_tokens), 0) AS called_in,
-    coalesce(sum(call.output_tokens), 0) AS called_out,
-    coalesce(sum(call.cache_read_tokens), 0) AS called_cache_read,
-    coalesce(sum(call.cache_write_tokens), 0) AS called_cache_write,
-    coalesce(sum(call.cost_usd), 0) AS called_cost,
-    coalesce(bool_or(call IS NOT NULL AND call.cost_usd IS NULL), false) AS called_unpriced,
-    count(DISTINCT tool_call_id) AS tool_calls,
-    count(*) FILTER (WHERE blocked) AS blocked_tool_calls,
-    count(*) AS events
-  FROM facts
+    arg_max(p.model, ts) FILTER (WHERE kind = 'run_started' AND p.model IS NOT NULL) AS model,
+    count(*) FILTER (WHERE kind = 'tool_call_finished' AND p.status = 'blocked') AS blocked_tool_calls
+  FROM payloads
+  WHERE run_id IS NOT NULL AND kind IN ('run_started', 'tool_call_finished')
   GROUP BY run_id
 ),
-settled AS (
-  SELECT event_id, ts AS finished_at, result, duration_ms FROM facts WHERE kind IN ${TERMINAL}
+folded AS (
+  SELECT * REPLACE (run_id::UUID AS run_id, settled_event_id::UUID AS settled_event_id,
+    ${instant("dispatched_at")} AS dispatched_at, ${instant("started_at")} AS started_at,
+    ${instant("finished_at")} AS finished_at)
+  FROM folded_rows
 )
-SELECT a.run_id, a.tenant, a.intent_id::UUID AS intent_id, a.app, a.agent_id, a.intent_type, a.model,
-  coalesce(l.status, ${idle.status}) AS status, coalesce(l.attempts, ${idle.attempts}) AS attempts,
-  a.created_at, a.dispatched_at, a.started_at, s.finished_at, a.last_event_at,
-  coalesce(date_diff('millisecond', a.started_at, s.finished_at), s.duration_ms) AS duration_ms,
-  -- What the agents reported when the run ended; while it runs, what its model calls add up to.
-  CASE WHEN a.reports > 0 THEN a.reported_in ELSE a.called_in END AS tokens_in,
-  CASE WHEN a.reports > 0 THEN a.reported_out ELSE a.called_out END AS tokens_out,
-  CASE WHEN a.reports > 0 THEN a.reported_cache_read ELSE a.called_cache_read END AS cache_read_tokens,
-  CASE WHEN a.reports > 0 THEN a.reported_cache_write ELSE a.called_cache_write END AS cache_write_tokens,
-  -- An edge cannot price calls through the gateway; the gateway's own model_calls can.
-  CASE
-    WHEN a.reports > 0 AND NOT a.reported_unpriced THEN a.reported_cost
-    WHEN a.called_unpriced OR (a.reports > 0 AND a.model_calls = 0) THEN NULL
-    ELSE a.called_cost
-  END AS cost_usd,
-  a.model_calls, a.tool_calls, a.blocked_tool_calls,
-  l.error_category, l.error_reason, l.error_message, s.result,
-  a.events, l.settled_event_id, coalesce(l.anomalies, []::VARCHAR[]) AS anomalies,
-  coalesce(l.intent_status, ${idle.intent_status}) AS intent_status, l.settled_projection_id
-FROM agg a
-LEFT JOIN lifecycle l USING (run_id)
-LEFT JOIN settled s ON s.event_id = l.settled_event_id`;
+SELECT r.run_id, r.tenant, f.intent_id::UUID AS intent_id, f.app, f.agent_id, f.intent_type,
+  t.model,
+  coalesce(f.status, ${blank.status}) AS status, coalesce(f.attempts, ${blank.attempts}) AS attempts,
+  r.created_at, f.dispatched_at, f.started_at, f.finished_at, r.last_event_at,
+  coalesce(date_diff('millisecond', f.started_at, f.finished_at), s.p.duration_ms) AS duration_ms,
+  coalesce(f.tokens_in, ${blank.count("tokens_in")})::BIGINT AS tokens_in,
+  coalesce(f.tokens_out, ${blank.count("tokens_out")})::BIGINT AS tokens_out,
+  coalesce(f.cache_read_tokens, ${blank.count("cache_read_tokens")})::BIGINT AS cache_read_tokens,
+  coalesce(f.cache_write_tokens, ${blank.count("cache_write_tokens")})::BIGINT AS cache_write_tokens,
+  CASE WHEN f.run_id IS NULL THEN ${blank.cost_usd} ELSE f.cost_usd END AS cost_usd,
+  coalesce(f.model_calls, ${blank.count("model_calls")}) AS model_calls,
+  coalesce(f.tool_calls, ${blank.count("tool_calls")}) AS tool_calls,
+  coalesce(t.blocked_tool_calls, 0) AS blocked_tool_calls,
+  f.error_category, f.error_reason, f.error_message, f.result,
+  r.events, f.settled_event_id,
+  coalesce(from_json(f.anomalies, '["VARCHAR"]'), []::VARCHAR[]) AS anomalies,
+  coalesce(f.intent_status, ${blank.intent_status}) AS intent_status,
+  f.settled_projection_id::UUID AS settled_projection_id
+FROM run_facts r
+LEFT JOIN folded f USING (run_id)
+LEFT JOIN taken t USING (run_id)
+LEFT JOIN payloads s ON s.event_id = f.settled_event_id`;
 
 export const INSERT_RUNS = `
 INSERT INTO memory.runs BY NAME
@@ -127,63 +179,50 @@ FROM new_runs
 WHERE intent_id IS NOT NULL
 GROUP BY intent_id`;
 
+/**
+ * Tool calls of the touched runs: each call's start and end joined, its policy denial if any.
+ * A call's start fields are those of its first start, its end fields those of its last end.
+ */
 export const INSERT_TOOL_CALLS = `
 INSERT INTO memory.tool_calls BY NAME
-WITH steps AS (
-  SELECT run_id, tenant, agent_id, attempt, kind, ts,
-    from_json(payload, '{"tool_call_id":"VARCHAR","tool":"VARCHAR","tool_type":"VARCHAR","arguments":"VARCHAR","args_digest":"VARCHAR","status":"VARCHAR","result":"VARCHAR","error_message":"VARCHAR","error_type":"VARCHAR","duration_ms":"BIGINT","blocked_by":"VARCHAR"}') AS p
-  FROM run_events
-  WHERE kind IN ('tool_call_started', 'tool_call_progress', 'tool_call_finished')
-),
-calls AS (
+WITH calls AS (
   SELECT run_id, p.tool_call_id AS tool_call_id,
     any_value(tenant) AS tenant,
     arg_min(agent_id, ts) AS agent_id,
     max(attempt) AS attempt,
-    coalesce(arg_min(p.tool, ts) FILTER (WHERE kind = 'tool_call_started'), arg_max(p.tool, ts)) AS tool,
-    arg_min(p.tool_type, ts) FILTER (WHERE kind = 'tool_call_started') AS tool_type,
-    arg_min(p.args_digest, ts) FILTER (WHERE kind = 'tool_call_started') AS args_digest,
-    arg_min(p.arguments, ts) FILTER (WHERE kind = 'tool_call_started') AS arguments,
-    coalesce(min(ts) FILTER (WHERE kind = 'tool_call_started'), min(ts)) AS started_at,
-    max(ts) FILTER (WHERE kind = 'tool_call_finished') AS finished_at,
-    arg_max(p.status, ts) FILTER (WHERE kind = 'tool_call_finished') AS finished_status,
-    arg_max(p.duration_ms, ts) FILTER (WHERE kind = 'tool_call_finished') AS duration_ms,
-    arg_max(p.blocked_by, ts) FILTER (WHERE kind = 'tool_call_finished') AS blocked_by,
-    arg_max(p.error_type, ts) FILTER (WHERE kind = 'tool_call_finished') AS error_type,
-    arg_max(p.error_message, ts) FILTER (WHERE kind = 'tool_call_finished') AS error_message,
-    arg_max(p.result, ts) FILTER (WHERE kind = 'tool_call_finished') AS result,
+    arg_min({'tool': p.tool, 'tool_type': p.tool_type, 'args_digest': p.args_digest,
+      'arguments': p.arguments, 'ts': ts}, ts) FILTER (WHERE kind = 'tool_call_started') AS s,
+    arg_max(p.tool, ts) AS last_tool,
+    min(ts) AS first_ts,
+    arg_max({'ts': ts, 'status': p.status, 'duration_ms': p.duration_ms,
+      'blocked_by': p.blocked_by, 'error_type': p.error_type, 'error_message': p.error_message,
+      'result': p.result}, ts) FILTER (WHERE kind = 'tool_call_finished') AS f,
     count(*) FILTER (WHERE kind = 'tool_call_progress') AS progress_events
-  FROM steps
+  FROM payloads
+  WHERE kind IN ${TOOL_KINDS}
   GROUP BY run_id, p.tool_call_id
-),
-decisions AS (
-  SELECT run_id, ts,
-    from_json(payload, '{"tool_call_id":"VARCHAR","decision":{"effect":"VARCHAR","rule_id":"VARCHAR","reason":"VARCHAR"}}') AS p
-  FROM run_events
-  WHERE kind = 'policy_decision'
 ),
 denials AS (
   SELECT run_id, p.tool_call_id AS tool_call_id,
     arg_max(p.decision.rule_id, ts) AS rule_id,
     arg_max(p.decision.reason, ts) AS reason
-  FROM decisions
-  WHERE p.decision.effect = 'deny' AND p.tool_call_id IS NOT NULL
+  FROM payloads
+  WHERE kind = 'policy_decision' AND run_id IS NOT NULL AND p.decision.effect = 'deny'
+    AND p.tool_call_id IS NOT NULL
   GROUP BY ALL
 )
-SELECT c.run_id, c.tool_call_id, c.tenant, r.app, c.agent_id, c.attempt, c.tool, c.tool_type,
-  c.args_digest, c.arguments, c.started_at, c.finished_at, c.duration_ms,
-  coalesce(c.finished_status, 'running') AS status,
-  c.finished_status = 'ok' AS ok,
-  coalesce(c.finished_status = 'blocked', false) OR d.rule_id IS NOT NULL AS blocked,
-  coalesce(c.blocked_by, d.rule_id) AS blocked_by,
+SELECT c.run_id, c.tool_call_id, c.tenant, r.app, c.agent_id, c.attempt,
+  coalesce(c.s.tool, c.last_tool) AS tool, c.s.tool_type, c.s.args_digest, c.s.arguments,
+  coalesce(c.s.ts, c.first_ts) AS started_at, c.f.ts AS finished_at, c.f.duration_ms,
+  coalesce(c.f.status, 'running') AS status,
+  c.f.status = 'ok' AS ok,
+  coalesce(c.f.status = 'blocked', false) OR d.rule_id IS NOT NULL AS blocked,
+  coalesce(c.f.blocked_by, d.rule_id) AS blocked_by,
   d.reason AS policy_reason,
-  c.error_type, c.error_message, c.result, c.progress_events
+  c.f.error_type, c.f.error_message, c.f.result, c.progress_events
 FROM calls c
 JOIN new_runs r USING (run_id)
 LEFT JOIN denials d USING (run_id, tool_call_id)`;
-
-const MODEL_CALL_FIELDS =
-  '{"call_id":"VARCHAR","operation":"VARCHAR","provider":"VARCHAR","request_model":"VARCHAR","response_model":"VARCHAR","alias":"VARCHAR","stream":"BOOLEAN","input_tokens":"BIGINT","output_tokens":"BIGINT","cache_read_tokens":"BIGINT","cache_write_tokens":"BIGINT","cost_usd":"DOUBLE","latency_ms":"BIGINT","ttft_ms":"BIGINT","cache_hit":"BOOLEAN","attempts":[{"provider":"VARCHAR","model":"VARCHAR","outcome":"VARCHAR"}],"finish_reasons":["VARCHAR"],"error_type":"VARCHAR","observer":"VARCHAR","scripted":"BOOLEAN","app":"VARCHAR"}';
 
 /**
  * Model calls of the touched runs, and the batch's calls that belong to no run (their app is the
@@ -191,14 +230,7 @@ const MODEL_CALL_FIELDS =
  */
 export const INSERT_MODEL_CALLS = `
 INSERT INTO memory.model_calls BY NAME
-WITH calls AS (
-  SELECT event_id, run_id, tenant, agent_id, attempt, ts, from_json(payload, '${MODEL_CALL_FIELDS}') AS p
-  FROM (
-    SELECT * FROM run_events WHERE kind = 'model_call'
-    UNION ALL BY NAME
-    SELECT * EXCLUDE (origin) FROM batch WHERE kind = 'model_call' AND run_id IS NULL
-  )
-)
+WITH calls AS (SELECT * FROM payloads WHERE kind = 'model_call')
 SELECT c.event_id, c.run_id, c.tenant, coalesce(r.app, p.app) AS app, c.agent_id, c.attempt, c.ts,
   p.call_id, p.operation, p.provider, p.request_model, p.response_model,
   coalesce(p.response_model, p.request_model) AS model, p.alias, p.stream,
@@ -214,15 +246,7 @@ LEFT JOIN new_runs r USING (run_id)`;
 /** Policy decisions of the touched runs, and the batch's decisions outside any run. */
 export const INSERT_POLICY_DECISIONS = `
 INSERT INTO memory.policy_decisions BY NAME
-WITH decisions AS (
-  SELECT event_id, run_id, tenant, agent_id, source, ts,
-    from_json(payload, '{"hook":"VARCHAR","decision":{"effect":"VARCHAR","rule_id":"VARCHAR","reason":"VARCHAR"},"tool":"VARCHAR","tool_call_id":"VARCHAR","subject":"VARCHAR"}') AS p
-  FROM (
-    SELECT * FROM run_events WHERE kind = 'policy_decision'
-    UNION ALL BY NAME
-    SELECT * EXCLUDE (origin) FROM batch WHERE kind = 'policy_decision' AND run_id IS NULL
-  )
-)
+WITH decisions AS (SELECT * FROM payloads WHERE kind = 'policy_decision')
 SELECT d.event_id, d.run_id, d.tenant, r.app, d.agent_id, d.source, d.ts, p.hook,
   p.decision.effect AS effect, p.decision.rule_id AS rule_id, p.decision.reason AS reason,
   p.tool, p.tool_call_id, p.subject

@@ -46,16 +46,18 @@ export async function rebuild(lake: Lake): Promise<RebuildReport> {
       ).getRows()[0]![0],
     );
     // Run-less model calls and policy decisions are derived once, with the first step.
-    await c.run(`CREATE OR REPLACE TEMP TABLE batch AS
+    await c.run(`CREATE OR REPLACE TEMP TABLE rebuild_runless AS
         SELECT ${EVENT_COLUMNS}, origin FROM memory.events
         WHERE run_id IS NULL AND kind IN ('model_call', 'policy_decision')`);
+    await c.run("CREATE OR REPLACE TEMP VIEW batch AS SELECT * FROM rebuild_runless");
     let runs = 0;
     for (let step = 0; step < Math.max(steps, 1); step++) {
-      await c.run(`CREATE OR REPLACE TEMP TABLE run_events AS
+      await c.run(`CREATE OR REPLACE TEMP TABLE rebuild_run_events AS
           SELECT ${EVENT_COLUMNS} FROM memory.events
           WHERE run_id IN (SELECT run_id FROM rebuild_runs WHERE step = ${step})`);
+      await c.run("CREATE OR REPLACE TEMP VIEW run_events AS SELECT * FROM rebuild_run_events");
       runs += await deriveTouched(c, null);
-      if (step === 0) await c.run("DELETE FROM batch");
+      if (step === 0) await c.run("DELETE FROM rebuild_runless");
     }
     const events = Number(
       (await c.runAndReadAll("SELECT count(*) FROM memory.events")).getRows()[0]![0],

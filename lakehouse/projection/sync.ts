@@ -4,8 +4,9 @@ import { type CompactionReport, compact } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
 import type { Cursor, EventSource } from "../sources/source";
 import { type BatchInput, type BatchResult, commitBatch, writeBatch } from "./commit";
-import { Stage } from "./stage";
-import { checkRecord, type QuarantinedRecord, type ValidEvent } from "./validate";
+import { joinStaged, Stage } from "./stage";
+import type { Steps } from "./steps";
+import { type Validated, ValidatorPool } from "./validate-pool";
 
 export interface SyncOptions {
   /** Log entries per batch (one lake transaction each; default 1,000,000). */
@@ -35,9 +36,12 @@ export interface SyncOptions {
  */
 export interface SyncTimings {
   read: number;
+  /** Waiting for the validation threads (validate-pool.ts) to return the next slice. */
   validate: number;
   stage: number;
   transaction: number;
+  /** The transactions' time by step (see `BatchResult.steps`). */
+  steps: Steps;
   compact: number;
 }
 
@@ -54,8 +58,12 @@ export interface SyncReport {
   seconds: number;
 }
 
-/** Entries validated between two yields to the event loop. */
-const VALIDATE_SLICE = 1_000;
+/** Entries a validation thread checks at once. */
+const VALIDATE_SLICE = 5_000;
+/** Slices being checked at once: enough to keep every validation thread busy while one is staged. */
+const IN_FLIGHT = 6;
+/** Most slices checked that go to DuckDB as one file. */
+const MERGE_SLICES = 8;
 /** Entries read from the source at once: bounds the memory a batch takes in JavaScript. */
 const READ_SLICE = 20_000;
 
@@ -81,8 +89,9 @@ interface Prepared {
 
 /**
  * Projects a source into the lake, batch by batch, from where the lake's cursors say it was
- * read up to. A batch is read, validated and staged in slices; while DuckDB commits one batch,
- * the next is staged into the other slot.
+ * read up to. A batch is read and staged in slices, each checked against the contract on the
+ * validation threads while this one reads on; while DuckDB commits one batch, the next is staged
+ * into the other slot.
  */
 export async function sync(
   lake: Lake,
@@ -102,7 +111,7 @@ export async function sync(
     runs: 0,
     notes: [],
     compactions: [],
-    timings: { read: 0, validate: 0, stage: 0, transaction: 0, compact: 0 },
+    timings: { read: 0, validate: 0, stage: 0, transaction: 0, steps: {}, compact: 0 },
     seconds: 0,
   };
   const t = report.timings;
@@ -113,6 +122,7 @@ export async function sync(
   };
   const notes = new Set<string>();
   const stage = await Stage.open(lake.db.instance, options.inTransaction ? c : undefined);
+  const validators = ValidatorPool.get();
   try {
     let cursors = await readCursors(c, source.origin);
     let lastCompaction = Date.now();
@@ -120,7 +130,6 @@ export async function sync(
 
     const prepare = async (slot: number, from: Cursor[]): Promise<Prepared | null> => {
       await stage.clear(slot);
-      const seen = new Set<string>();
       const read = new Map<string, Cursor>();
       const out: Prepared = {
         slot,
@@ -135,52 +144,64 @@ export async function sync(
         full: false,
       };
       let entries = 0;
+      // Slices being checked on the validation threads, in log order.
+      const checking: { result: Promise<Validated>; done?: Validated }[] = [];
+      // Stages the next slice, with those checked after it that are ready: while DuckDB types
+      // one file, the slices checked meanwhile make the next, larger one.
+      const stageNext = async () => {
+        const waiting = performance.now();
+        const ready = [await checking.shift()!.result];
+        t.validate += performance.now() - waiting;
+        while (checking[0]?.done && ready.length < MERGE_SLICES)
+          ready.push(checking.shift()!.done!);
+        const staging = performance.now();
+        await stage.appendEvents(slot, joinStaged(ready.map((r) => r.staged)));
+        await stage.appendQuarantine(
+          slot,
+          ready.flatMap((r) => r.quarantined),
+        );
+        t.stage += performance.now() - staging;
+        for (const r of ready) {
+          out.valid += r.staged.count;
+          out.quarantined += r.quarantined.length;
+        }
+      };
       while (entries < size) {
         const want = Math.min(READ_SLICE, size - entries);
         const reading = performance.now();
         const batch = await source.next(out.after, want);
         t.read += performance.now() - reading;
         if (!batch) break;
-        const events: ValidEvent[] = [];
-        const quarantined: QuarantinedRecord[] = [];
-        for (let i = 0; i < batch.records.length; i += VALIDATE_SLICE) {
-          // Yield between slices, so the statements of the batch being committed keep DuckDB busy.
-          await new Promise((resolve) => setImmediate(resolve));
-          const validating = performance.now();
-          for (const record of batch.records.slice(i, i + VALIDATE_SLICE)) {
-            const checked = checkRecord(record);
-            if (!checked.ok) {
-              quarantined.push(checked.quarantined);
-              continue;
-            }
-            out.valid += 1;
-            // Lowercase hex sorts like the UUID values DuckDB compares.
-            const id = checked.value.event.event_id.toLowerCase();
-            if (seen.has(id)) continue;
-            seen.add(id);
-            if (out.low === null || id < out.low) out.low = id;
-            if (out.high === null || id > out.high) out.high = id;
-            events.push(checked.value);
-          }
-          t.validate += performance.now() - validating;
+        const records = batch.records;
+        for (let i = 0; i < records.length; i += VALIDATE_SLICE) {
+          const slice: (typeof checking)[number] = {
+            result: validators.validate(records.slice(i, i + VALIDATE_SLICE), entries + i),
+          };
+          // Observed here, so a failure before its turn is not unhandled; its turn reports it.
+          slice.result.then(
+            (done) => {
+              slice.done = done;
+            },
+            () => undefined,
+          );
+          checking.push(slice);
         }
-        const staging = performance.now();
-        await stage.appendEvents(slot, events, out.staged);
-        await stage.appendQuarantine(slot, quarantined);
-        t.stage += performance.now() - staging;
-        out.staged += events.length;
-        out.quarantined += quarantined.length;
-        entries += batch.records.length;
+        entries += records.length;
         out.after = mergeCursors(out.after, batch.cursors);
         for (const cursor of batch.cursors) read.set(cursor.file, cursor);
         out.notes.push(...batch.notes);
+        while (checking.length > IN_FLIGHT) await stageNext();
         // A short read means the source caught up.
-        if (batch.records.length < want) break;
+        if (records.length < want) break;
       }
+      while (checking.length) await stageNext();
       const flushing = performance.now();
-      await stage.flush();
+      const staged = await stage.finish(slot);
       t.stage += performance.now() - flushing;
       if (read.size === 0) return null;
+      out.staged = staged.events;
+      out.low = staged.low;
+      out.high = staged.high;
       out.read = [...read.values()];
       out.full = entries >= size;
       return out;
@@ -245,7 +266,11 @@ export async function sync(
         : (input: BatchInput) => commitBatch(c, input);
       const result = await commit({
         origin: source.origin,
-        staged: { events: stage.events(batch.slot), quarantine: stage.quarantine(batch.slot) },
+        staged: {
+          events: stage.events(batch.slot),
+          quarantine: stage.quarantine(batch.slot),
+          count: batch.staged,
+        },
         valid: batch.valid,
         quarantined: batch.quarantined,
         low: batch.low,
@@ -264,6 +289,8 @@ export async function sync(
       report.quarantined += result.quarantined;
       report.runs += result.runs;
       t.transaction += result.transactionMs;
+      for (const [step, ms] of Object.entries(result.steps))
+        t.steps[step] = (t.steps[step] ?? 0) + ms;
       for (const note of batch.notes) notes.add(note);
       options.onBatch?.({ ...result, notes: batch.notes });
       slot = 1 - slot;

@@ -1,7 +1,6 @@
-import { z } from "zod";
 import { AgentEvent } from "../../../contract";
-import { compileFastCheck, type JsonSchema } from "./compile";
-import { assertRepresentable } from "./representable";
+import { compileFastCheck } from "./compile";
+import { fastCheckSchema } from "./representable";
 
 let compiled: ((value: unknown) => number) | null = null;
 
@@ -13,9 +12,7 @@ let compiled: ((value: unknown) => number) | null = null;
  */
 export function plainAgentEventKeys(value: unknown): number {
   if (!compiled) {
-    assertRepresentable(AgentEvent);
-    const schema = z.toJSONSchema(AgentEvent, { io: "input", unrepresentable: "throw" });
-    const check = compileFastCheck(schema as JsonSchema, { extraRootKeys: ["cursor"] });
+    const check = compileFastCheck(fastCheckSchema(AgentEvent), { extraRootKeys: ["cursor"] });
     compiled = (v) => {
       const keys = check(v);
       if (keys < 0) return -1;

@@ -14,7 +14,11 @@
 
 export type JsonSchema = Record<string, unknown>;
 
+/** Marks a part of a schema only zod can judge (a refinement): a value reaching it goes to zod. */
+export const ASK_ZOD = "x-auraison-ask-zod";
+
 const KNOWN = new Set([
+  ASK_ZOD,
   "$ref",
   "$defs",
   "$schema",
@@ -129,7 +133,8 @@ class Generator {
   /** Statements that `return -1` unless the value in variable `x` passes, and count its keys. */
   check(input: JsonSchema, x: string, at: string, extraKeys: readonly string[] = []): string {
     const s = this.resolve(input, at);
-    if (Array.isArray(s.anyOf)) return this.anyOf(s.anyOf as JsonSchema[], x, at);
+    if (s[ASK_ZOD] !== undefined) return "return -1;";
+    if (Array.isArray(s.anyOf)) return this.anyOf(s, x, at);
     if (Array.isArray(s.oneOf)) return this.oneOf(s.oneOf as JsonSchema[], x, at, extraKeys);
     if (s.const !== undefined) return `if (${x} !== ${JSON.stringify(s.const)}) return -1;`;
     if (Array.isArray(s.enum))
@@ -180,14 +185,42 @@ class Generator {
     return `if (${fails.join(" || ")}) return -1;`;
   }
 
-  private anyOf(options: JsonSchema[], x: string, at: string): string {
-    const resolved = options.map((o) => this.resolve(o, at));
+  private anyOf(s: JsonSchema, x: string, at: string): string {
+    const resolved = (s.anyOf as JsonSchema[]).map((o) => this.resolve(o, at));
     const nonNull = resolved.filter((o) => o.type !== "null");
     if (resolved.length === 2 && nonNull.length === 1)
       return `if (${x} !== null) {\n${this.check(nonNull[0]!, x, at)}\n}`;
+    if (!this.anyJson(s, resolved, at))
+      // Another union: zod returns what the first option that parses makes of the value, which
+      // a check of each option alone cannot tell.
+      return "return -1;";
     // Any JSON value (JsonValue): whatever JSON.parse returned, but Infinity.
     const k = this.fresh();
     return `const ${k} = jsonKeys(${x});\nif (${k} < 0) return -1;\nkeys += ${k};`;
+  }
+
+  /**
+   * Whether `s` (whose options are `options`) is any JSON value: a string, number, boolean,
+   * null, an array of `s` or an object of `s`, with no other rule.
+   */
+  private anyJson(s: JsonSchema, options: JsonSchema[], at: string): boolean {
+    const types = options.map((o) => String(o.type)).sort();
+    if (types.join() !== "array,boolean,null,number,object,string") return false;
+    const plain = (o: JsonSchema, allowed: string[]) =>
+      Object.keys(o).every((k) => k === "type" || allowed.includes(k));
+    return options.every((o) => {
+      if (o.type === "array")
+        return plain(o, ["items"]) && this.resolve(o.items as JsonSchema, at) === s;
+      if (o.type === "object") {
+        const names = o.propertyNames as JsonSchema | undefined;
+        return (
+          plain(o, ["additionalProperties", "propertyNames"]) &&
+          this.resolve(o.additionalProperties as JsonSchema, at) === s &&
+          (names === undefined || (names.type === "string" && plain(names, [])))
+        );
+      }
+      return plain(o, []);
+    });
   }
 
   /** A discriminated union: object options told apart by one `const` property. */

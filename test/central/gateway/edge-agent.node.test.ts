@@ -14,7 +14,7 @@ import { type CentralDev, createKey } from "../../helpers/central-dev";
 import { decodeOtlpTraces, otlpReceiver } from "../../helpers/otlp-receiver";
 import { agentOnline, runEnded, startSampleEdge } from "../../helpers/platform-processes";
 import { type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
-import { gatewayTenant, SECRETS, startGatewayDev } from "./gateway-dev";
+import { gatewayTenant, oneProviderConfig, SECRETS, startGatewayDev } from "./gateway-dev";
 
 /**
  * Item 7 of the gateway issue: a real edge agent (`auraison edge start`, pi inside) uses central's
@@ -41,19 +41,7 @@ describe("an edge agent on the gateway, end to end", () => {
       startFakeUpstream("openai"),
       otlpReceiver(),
     ]);
-    const tenant = await gatewayTenant(central, {
-      providers: [
-        {
-          id: "lab-vllm",
-          kind: "openai-compatible",
-          base_url: `${upstream.url}/v1`,
-          key: { secret: "FAKE_OPENAI_KEY" },
-          models: ["qwen-notes"],
-        },
-      ],
-      aliases: { auto: { candidates: ["lab-vllm/qwen-notes"] } },
-      prices: { version: "test", models: { "qwen-notes": { input: 1, output: 2 } } },
-    });
+    const tenant = await gatewayTenant(central, oneProviderConfig(upstream.url));
     admin = new CentralClient({ url: central.url, key: tenant.admin });
     adminKey = tenant.admin;
     const agentKey = await createKey(central.url, tenant.admin, "agent", "lab host", "lab-notes");

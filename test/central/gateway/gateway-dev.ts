@@ -50,6 +50,26 @@ export async function startGatewayWithFakes(): Promise<{
   };
 }
 
+/**
+ * A gateway that routes the alias `auto` to one OpenAI-compatible provider at `upstream` (a fake
+ * one), priced at $1 and $2 per million input and output tokens.
+ */
+export function oneProviderConfig(upstream: string) {
+  return {
+    providers: [
+      {
+        id: "lab-vllm",
+        kind: "openai-compatible",
+        base_url: `${upstream}/v1`,
+        key: { secret: "FAKE_OPENAI_KEY" },
+        models: ["qwen-notes"],
+      },
+    ],
+    aliases: { auto: { candidates: ["lab-vllm/qwen-notes"] } },
+    prices: { version: "test", models: { "qwen-notes": { input: 1, output: 2 } } },
+  };
+}
+
 let tenants = 0;
 
 /** A fresh tenant with its gateway configured; returns the admin key. */

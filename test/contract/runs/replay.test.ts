@@ -2,12 +2,24 @@ import { describe, expect, it } from "vitest";
 import {
   type AgentEvent,
   blankRun,
+  EVENT_KINDS,
+  FOLDED_KINDS,
   inLogOrder,
   type RunLife,
   replayRun,
   runStateOf,
 } from "../../../contract";
-import { ended, modelCall, nextId, OwnerHarness, settings, started, toolFinished } from "./harness";
+import { PAYLOADS } from "../fixtures";
+import {
+  edgeEvent,
+  ended,
+  modelCall,
+  nextId,
+  OwnerHarness,
+  settings,
+  started,
+  toolFinished,
+} from "./harness";
 
 /** A small seeded PRNG (mulberry32), so a failing scenario can be replayed by its seed. */
 function prng(seed: number) {
@@ -233,3 +245,46 @@ describe("replaying the log gives the run its owner had", () => {
 function blank(h: OwnerHarness): RunLife {
   return blankRun(h.life.run_id, h.life.tenant, h.life.created_at);
 }
+
+describe("the kinds a fold reads", () => {
+  const others = EVENT_KINDS.filter((k) => !(FOLDED_KINDS as readonly string[]).includes(k));
+
+  it("no other kind changes a run, whatever its state", () => {
+    expect(others.length).toBeGreaterThan(10);
+    for (const seed of [1, 2, 3, 7, 11]) {
+      const h = simulate(seed);
+      for (const kind of others) {
+        const e = edgeEvent(h.life.run_id, kind, PAYLOADS[kind], {
+          agent: "a1",
+          attempt: h.life.attempt || null,
+          at: h.now,
+        });
+        expect({ kind, life: replayRun([e], h.life) }).toEqual({ kind, life: h.life });
+      }
+    }
+  });
+
+  it("a run replayed from them alone is the run replayed from its whole log", () => {
+    for (const seed of Array.from({ length: 200 }, (_, i) => i + 1)) {
+      const h = simulate(seed);
+      if (h.log.length === 0) continue;
+      // Every other kind in between, with the attempts and times of the events around it.
+      const whole = h.log.flatMap((e, i) => [
+        e,
+        edgeEvent(h.life.run_id, others[i % others.length]!, PAYLOADS[others[i % others.length]!], {
+          agent: e.agent_id,
+          attempt: e.attempt,
+          at: Date.parse(e.ts),
+          seq: e.seq + 1,
+        }),
+      ]);
+      for (const log of [whole.map((e, i) => ({ ...e, cursor: i + 1 })), whole]) {
+        const only = log.filter((e) => (FOLDED_KINDS as readonly string[]).includes(e.kind));
+        expect({ seed, life: replayRun(only, blank(h)) }).toEqual({
+          seed,
+          life: replayRun(log, blank(h)),
+        });
+      }
+    }
+  });
+});

@@ -275,16 +275,90 @@ function everyKindLog() {
   log.add(
     "run_failed",
     {
-      error: {
-        category: "budget_exceeded",
-        reason: "budget_exceeded",
-        message: "token budget 1000 reached",
-      },
-      usage: usage(900, 100, null),
-      duration_ms: 700,
+      error: { category: "infrastructure", reason: "host_down", message: "the GPU host rebooted" },
+      usage: usage(0, 0, 0),
+      duration_ms: 300,
       tree_ref: null,
     },
-    { ...r(runs.failed), agent_id: "lab-notes-2", ms: 700 },
+    { ...r(runs.failed), agent_id: "lab-notes-2", ms: 300 },
+  );
+  // Central rules on the failure the holder reported: another attempt.
+  log.add(
+    "run_retrying",
+    {
+      attempt: 1,
+      cause: "failed",
+      error: { category: "infrastructure", reason: "host_down", message: "the GPU host rebooted" },
+      retry_at: "2026-06-01T10:02:30.000Z",
+    },
+    central(runs.failed),
+  );
+  log.add(
+    "run_dispatched",
+    {
+      intent_id: intents.failed,
+      agent_id: "lab-notes-2",
+      attempt: 2,
+      ack_deadline: "2026-06-01T10:03:00.000Z",
+    },
+    central(runs.failed, 2),
+  );
+  log.add(
+    "run_started",
+    {
+      intent_id: intents.failed,
+      intent_type: "task",
+      app: "lab-notes",
+      attempt: 2,
+      model: null,
+      tree_ref: { session_file: "f2.jsonl", entry_id: null },
+      resumed: false,
+      forked_from: null,
+    },
+    { ...r(runs.failed, 2), agent_id: "lab-notes-2" },
+  );
+  log.add(
+    "model_call",
+    {
+      call_id: "mc-direct",
+      operation: "chat",
+      provider: "vllm",
+      request_model: "qwen",
+      response_model: "qwen",
+      alias: null,
+      response_id: null,
+      finish_reasons: ["length"],
+      stream: false,
+      input_tokens: 900,
+      output_tokens: 100,
+      cache_read_tokens: 0,
+      cache_write_tokens: 0,
+      cost_usd: null,
+      latency_ms: 400,
+      ttft_ms: null,
+      cache_hit: false,
+      attempts: [],
+      error_type: null,
+      observer: "edge",
+      scripted: false,
+    },
+    { ...r(runs.failed, 2), agent_id: "lab-notes-2" },
+  );
+  const budget = {
+    category: "budget_exceeded",
+    reason: "budget_exceeded",
+    message: "token budget 1000 reached",
+  } as const;
+  log.add(
+    "run_failed",
+    { error: budget, usage: usage(900, 100, null), duration_ms: 700, tree_ref: null },
+    { ...r(runs.failed, 2), agent_id: "lab-notes-2", ms: 700 },
+  );
+  // ... and fails the run: a budget is not retried.
+  log.add(
+    "run_failed",
+    { error: budget, usage: usage(900, 100, null), duration_ms: 1000, tree_ref: null },
+    central(runs.failed, 2),
   );
 
   log.add(
@@ -533,7 +607,8 @@ describe("memory sync (projection)", () => {
         tokens_out: 80,
         cost_usd: 0.0031,
         model_calls: 1,
-        tool_calls: 2,
+        // The blocked call did not run: it is not counted (the contract's rule), only listed.
+        tool_calls: 1,
         blocked_tool_calls: 1,
         result: "Two notes, one calibration.",
         error_reason: null,
@@ -546,12 +621,16 @@ describe("memory sync (projection)", () => {
       );
       expect(runRows.get(runs.failed)).toMatchObject({
         status: "failed",
+        attempts: 2,
         agent_id: "lab-notes-2",
         error_category: "budget_exceeded",
         error_reason: "budget_exceeded",
         error_message: "token budget 1000 reached",
         tokens_in: 900,
+        tokens_out: 100,
+        model_calls: 1,
         cost_usd: null,
+        anomalies: [],
       });
       expect(runRows.get(runs.cancelled)).toMatchObject({
         status: "cancelled",
@@ -574,7 +653,7 @@ describe("memory sync (projection)", () => {
         run_id: runs.full,
         app: "lab-notes",
       });
-      expect(intentRows.get(intents.failed)).toMatchObject({ status: "failed" });
+      expect(intentRows.get(intents.failed)).toMatchObject({ status: "failed", attempts: 2 });
       expect(intentRows.get(intents.cancelled)).toMatchObject({ status: "cancelled" });
       expect(intentRows.get(intents.retried)).toMatchObject({ status: "completed", attempts: 2 });
 
@@ -606,7 +685,7 @@ describe("memory sync (projection)", () => {
       });
 
       const calls = await tableRows(lake, "model_calls");
-      expect(calls).toHaveLength(2);
+      expect(calls).toHaveLength(3);
       expect(calls.find((c) => c.call_id === "mc-1")).toMatchObject({
         run_id: runs.full,
         app: "lab-notes",
@@ -684,7 +763,7 @@ describe("memory sync (projection)", () => {
       expect(second.events).toBe(events.length - cut);
       expect(second.duplicates).toBe(0);
       const done = (await tableRows(lake, "runs")).find((r) => r.run_id === runs.full)!;
-      expect(done).toMatchObject({ status: "completed", tool_calls: 2, events: 19 });
+      expect(done).toMatchObject({ status: "completed", tool_calls: 1, events: 19 });
       expect(await count(lake, "SELECT count(*) FROM memory.runs")).toBe(4);
       expect(await count(lake, "SELECT count(*) FROM memory.projections")).toBe(4);
     });

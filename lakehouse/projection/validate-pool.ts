@@ -1,0 +1,98 @@
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { RawRecord } from "../sources/source";
+import type { StagedText } from "./stage";
+import type { QuarantinedRecord } from "./validate";
+
+export interface ValidateRequest {
+  id: number;
+  records: RawRecord[];
+  /** The place in the batch of the first record: staged events are numbered by it. */
+  first: number;
+}
+
+export type ValidateResponse =
+  | { id: number; ok: true; staged: StagedText; quarantined: QuarantinedRecord[] }
+  | { id: number; ok: false; error: string };
+
+export interface Validated {
+  staged: StagedText;
+  quarantined: QuarantinedRecord[];
+}
+
+/**
+ * Threads that check log entries against the contract (validate-worker.ts): JSON.parse and the
+ * check are most of a sync's JavaScript, and one thread would leave the other cores to DuckDB
+ * alone. Shared by the process's syncs, created on first use; idle threads do not keep the
+ * process alive.
+ */
+export class ValidatorPool {
+  private static shared: ValidatorPool | null = null;
+  private readonly waiting = new Map<
+    number,
+    { resolve: (v: Validated) => void; reject: (e: Error) => void }
+  >();
+  private next = 0;
+
+  private constructor(private readonly workers: Worker[]) {
+    for (const worker of workers) {
+      worker.on("message", (response: ValidateResponse) => this.settle(response));
+      worker.on("error", (error) => this.failAll(error));
+      // Idle threads do not hold the process open (after the listeners, which would again).
+      worker.unref();
+    }
+  }
+
+  static get(): ValidatorPool {
+    ValidatorPool.shared ??= new ValidatorPool(
+      Array.from({ length: Math.max(1, Math.min(2, availableParallelism())) }, spawn),
+    );
+    return ValidatorPool.shared;
+  }
+
+  /** Checks `records` (numbered from `first`) on the next thread, in turn. */
+  validate(records: RawRecord[], first: number): Promise<Validated> {
+    const id = this.next++;
+    const worker = this.workers[id % this.workers.length]!;
+    return new Promise<Validated>((resolve, reject) => {
+      // A pending check holds the process open, as any I/O it waits on would.
+      if (this.waiting.size === 0) for (const w of this.workers) w.ref();
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, records, first } satisfies ValidateRequest);
+    });
+  }
+
+  private settle(response: ValidateResponse): void {
+    const waiter = this.waiting.get(response.id);
+    if (!waiter) return;
+    this.waiting.delete(response.id);
+    if (this.waiting.size === 0) for (const w of this.workers) w.unref();
+    if (response.ok) waiter.resolve({ staged: response.staged, quarantined: response.quarantined });
+    else waiter.reject(new Error(`validation thread failed: ${response.error}`));
+  }
+
+  /** A thread that dies takes the pool with it: the next sync starts a new one. */
+  private failAll(error: Error): void {
+    if (ValidatorPool.shared === this) ValidatorPool.shared = null;
+    for (const worker of this.workers) void worker.terminate();
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+}
+
+/**
+ * The worker's module: built JavaScript beside this module when it runs from dist/ (bin/build.js
+ * bundles it as an entry), else the TypeScript source through tsx (tests, benchmarks). The
+ * build keeps `import.meta.url` the source's, so the running file is `import.meta.filename`.
+ */
+function spawn(): Worker {
+  const running = import.meta.filename ?? fileURLToPath(import.meta.url);
+  if (running.endsWith(".js")) return new Worker(join(dirname(running), "validate-worker.js"));
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  return new Worker(new URL("./validate-worker.ts", import.meta.url), {
+    execArgv: ["--import", tsx],
+  });
+}
