@@ -27,7 +27,7 @@ describe("${NAME} references in adapter declarations", () => {
       expect((error as ContractValidationError).issues).toEqual([
         {
           path: "url",
-          expected: "environment variable LAB_TOKEN",
+          expected: "a secret the app declares or an environment variable LAB_TOKEN",
           message: "LAB_TOKEN is not set",
           code: "missing_env",
         },
