@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { CentralClient, PATHS } from "../../contract";
 import { readLocalSettings } from "../settings";
+import { LOCAL_PLANNER_PROVIDER } from "./sample-planner";
 import { ensureComponentKey } from "./tenant";
 
 export type LocalStack =
@@ -55,5 +56,11 @@ async function gatewayHasProvider(client: CentralClient): Promise<boolean> {
   const body = (await response.json().catch(() => null)) as {
     data?: { owned_by?: string }[];
   } | null;
-  return (body?.data ?? []).some((m) => m.owned_by !== undefined && m.owned_by !== "auraison");
+  // Aliases are owned by `auraison`; the stack's own scripted planner answers central, not agents.
+  return (body?.data ?? []).some(
+    (m) =>
+      m.owned_by !== undefined &&
+      m.owned_by !== "auraison" &&
+      m.owned_by !== LOCAL_PLANNER_PROVIDER,
+  );
 }

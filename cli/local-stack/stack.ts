@@ -17,6 +17,7 @@ import {
 import { startLocalCentral } from "./central";
 import { describePlan, type LocalModelPlan, localModelPlan } from "./models";
 import { type ManagedProcess, portFree, spawnManaged } from "./processes";
+import { SAMPLE_GOAL, SECOND_SAMPLE_APP, samplePlannerConfig } from "./sample-planner";
 import { ensureComponentKey, ensureLocalTenant } from "./tenant";
 
 export interface LocalStackOptions {
@@ -99,7 +100,7 @@ async function runLocked(options: LocalStackOptions, say: (line: string) => void
     for (const proc of [...processes].reverse())
       await proc.stop(
         proc.name === "central" ? "SIGINT" : "SIGTERM",
-        proc.name === "edge" ? 45_000 : 15_000,
+        proc.name.startsWith("edge") ? 45_000 : 15_000,
       );
   };
   try {
@@ -124,26 +125,34 @@ async function runLocked(options: LocalStackOptions, say: (line: string) => void
     if (settings) await admin.request("PUT", PATHS.settings, TenantSettings, settings);
     if (plan.kind === "gateway")
       await admin.request("PUT", PATHS.gatewayConfig, GatewayConfigView, plan.config);
+    // Without a provider, central's planner is the labelled scripted one (the edges' models are
+    // their apps' scripted scenarios, which never touch the gateway).
+    else await admin.request("PUT", PATHS.gatewayConfig, GatewayConfigView, samplePlannerConfig());
     const childEnv = { ...process.env, AURAISON_HOME: home, AURAISON_URL: central.url };
     if (options.edge) {
-      const agentKey = await ensureComponentKey(admin, home, `edge-${app}`, "agent", app);
-      const edge = spawnManaged(
-        "edge",
-        process.execPath,
-        [
-          BIN,
-          "edge",
-          "start",
-          "--app",
-          app,
-          "--app-dir",
-          options.appDir,
-          ...(plan.kind === "scripted" ? ["--model", `scripted/${app}`] : []),
-        ],
-        { env: { ...childEnv, AURAISON_KEY: agentKey }, logFile: logFile("edge") },
-      );
-      processes.push(edge);
-      await waitForAgent(admin, app, edge);
+      const edges: Array<[string, string]> = [[app, options.appDir]];
+      if (withSecondSample(options)) edges.push([SECOND_SAMPLE_APP, secondSampleDir()]);
+      for (const [edgeApp, dir] of edges) {
+        const agentKey = await ensureComponentKey(admin, home, `edge-${edgeApp}`, "agent", edgeApp);
+        const name = edgeApp === app ? "edge" : `edge-${edgeApp}`;
+        const edge = spawnManaged(
+          name,
+          process.execPath,
+          [
+            BIN,
+            "edge",
+            "start",
+            "--app",
+            edgeApp,
+            "--app-dir",
+            dir,
+            ...(plan.kind === "scripted" ? ["--model", `scripted/${edgeApp}`] : []),
+          ],
+          { env: { ...childEnv, AURAISON_KEY: agentKey }, logFile: logFile(name) },
+        );
+        processes.push(edge);
+        await waitForAgent(admin, edgeApp, edge);
+      }
     }
     if (options.memory) {
       const viewerKey = await ensureComponentKey(admin, home, "memory", "viewer");
@@ -174,7 +183,7 @@ async function runLocked(options: LocalStackOptions, say: (line: string) => void
     );
     // Only now that everything is up does the CLI's way to this stack change.
     writeLocalSettings({ ...tenant.settings, written_at: new Date().toISOString() }, home);
-    say(summary(options, central.url, tenant.newAdminKey, describePlan(plan)));
+    say(summary(options, central.url, tenant.newAdminKey, plan));
     return await superviseUntilStopped(processes, stopAll, say);
   } catch (error) {
     await stopAll();
@@ -221,7 +230,7 @@ function summary(
   options: LocalStackOptions,
   url: string,
   newAdminKey: string | null,
-  model: string,
+  plan: LocalModelPlan,
 ): string {
   const home = options.home;
   const rel = (path: string) => relative(process.cwd(), path) || ".";
@@ -235,8 +244,16 @@ function summary(
   if (options.edge) {
     lines.push(
       `  edge     ${options.app} agent (${rel(options.appDir)}), workdir ${rel(join(home, "edge", options.app, "work"))}`,
-      `  model    ${model}`,
     );
+    if (withSecondSample(options))
+      lines.push(
+        `  edge     ${SECOND_SAMPLE_APP} agent (${rel(secondSampleDir())}), for plans across apps`,
+      );
+    lines.push(`  model    ${describePlan(plan)}`);
+    if (plan.kind === "scripted")
+      lines.push(
+        "  planner  central's plans come from a scripted planner on its gateway (local-planner/sample-plan): one fixed plan across both apps, NOT a real model",
+      );
   }
   if (options.memory)
     lines.push(`  memory   DuckLake in ${rel(join(home, "lake"))}, following central's log`);
@@ -245,6 +262,9 @@ function summary(
     "",
     "From another terminal (the CLI finds this stack by itself):",
     `  npx auraison intent submit --app ${options.app} "summarise the notebook" --wait`,
+    ...(options.edge && withSecondSample(options)
+      ? [`  npx auraison plan submit "${SAMPLE_GOAL}" --wait   # a plan across both apps`]
+      : []),
     "  npx auraison runs list",
     "  npx auraison agents list",
     '  npx auraison memory sql "select r.run_id, r.status, count(t.tool) as tools from runs r left join tool_calls t using (run_id) group by all"',
@@ -278,6 +298,15 @@ async function superviseUntilStopped(
   );
   await stopAll();
   return EXIT.failure;
+}
+
+/** The second sample app runs beside the first sample app, not beside an app of the user's. */
+function withSecondSample(options: LocalStackOptions): boolean {
+  return resolve(options.appDir) === defaultAppDir();
+}
+
+function secondSampleDir(): string {
+  return resolve(PROJECT_ROOT, "examples", "apps", SECOND_SAMPLE_APP);
 }
 
 export function defaultAppDir(): string {

@@ -71,8 +71,46 @@ describe("npm start: the whole platform on one machine", () => {
       attempt: 1,
     });
     const agents = JSON.parse((await cli(["--json", "agents", "list"])).stdout);
-    expect(agents).toEqual([expect.objectContaining({ app: "lab-notes", status: "online" })]);
+    expect(agents).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ app: "lab-notes", status: "online" }),
+        expect.objectContaining({ app: "sim-bench", status: "online" }),
+      ]),
+    );
+    expect(agents).toHaveLength(2);
     expect(existsSync(join(home, "edge/lab-notes/work/reports/notes-summary.md"))).toBe(true);
+  }, 180_000);
+
+  it("plans across both sample apps with central's scripted planner: plan submit --wait", async () => {
+    expect(stack!.output()).toContain("scripted planner");
+    const goal = "compare the notebook's measurements with a simulation";
+    expect(stack!.output()).toContain(`npx auraison plan submit "${goal}" --wait`);
+    const run = await cli(["plan", "submit", goal, "--wait"]);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const planId = /^plan ([0-9a-f-]{36})$/m.exec(run.stdout)![1]!;
+    const plan = JSON.parse((await cli(["--json", "plan", "show", planId])).stdout);
+    expect(plan).toMatchObject({ status: "completed", planner: "model" });
+    expect(plan.steps.map((s: { id: string; status: string }) => [s.id, s.status])).toEqual([
+      ["measure", "completed"],
+      ["simulate", "completed"],
+      ["compare", "completed"],
+    ]);
+    const runs = JSON.parse((await cli(["--json", "runs", "list"])).stdout) as Array<{
+      run_id: string;
+      app: string;
+    }>;
+    const appOf = (step: number) =>
+      runs.find((r) => r.run_id === plan.steps[step].runs.at(-1).run_id)?.app;
+    expect([appOf(0), appOf(1), appOf(2)]).toEqual(["lab-notes", "sim-bench", "sim-bench"]);
+    const events = (
+      await cli(["--json", "events", "--kind", "model_call", "--limit", "1000"])
+    ).stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { source: string; payload: { provider: string } });
+    expect(
+      events.some((e) => e.source === "central" && e.payload.provider === "local-planner"),
+    ).toBe(true);
   }, 180_000);
 
   it("has the run, its tool calls and its (scripted) model calls in memory, queryable with SQL", async () => {
