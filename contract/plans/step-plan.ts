@@ -108,6 +108,7 @@ class PlanFold {
     }
     switch (input.type) {
       case "start":
+        this.created();
         this.askPlanner();
         break;
       case "planned":
@@ -592,6 +593,19 @@ class PlanFold {
     plan.error = error;
     plan.finished_at = this.iso();
     this.movePlan(on, reason);
+  }
+
+  /** The plan's first event: it exists and is being planned (its given steps checked). */
+  private created() {
+    const plan = this.plan;
+    this.emit("plan_status", {
+      plan_id: plan.plan_id,
+      status: plan.status,
+      version: plan.version,
+      reason: `created by ${plan.created_by}`,
+      error: null,
+      usage: planUsage(plan),
+    });
   }
 
   private movePlan(on: PlanEvent, reason: string) {

@@ -63,8 +63,11 @@ describe("a given plan across two apps", () => {
     expect(done).toMatchObject({ status: "completed", error: null });
     expect(stepOf(done, "compare")).toMatchObject({ status: "completed", result: "close enough" });
     expect(done.usage.tokens_in).toBe(16);
-    const kinds = (await planEvents(admin, plan.plan_id)).map((e) => e.kind);
-    expect(kinds[0]).toBe("plan_version");
+    const events = await planEvents(admin, plan.plan_id);
+    const kinds = events.map((e) => e.kind);
+    // Created (planning), then its first version of steps.
+    expect(kinds.slice(0, 2)).toEqual(["plan_status", "plan_version"]);
+    expect(events[0]!.payload).toMatchObject({ status: "planning", version: 0 });
     expect(kinds).toContain("plan_step");
     expect(kinds.at(-1)).toBe("plan_status");
     const list = await json<PlanList>(await call("GET", "/v1/plans", { key: admin }), 200);

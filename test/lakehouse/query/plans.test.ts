@@ -89,6 +89,26 @@ function planLog() {
     },
     { run_id: run, attempt: 1 },
   );
+  // A run's tokens and cost are its counted model calls (the run fold), here one.
+  log.add(
+    "model_call",
+    {
+      call_id: log.id(),
+      provider: "anthropic",
+      request_model: "claude-sonnet-4-5",
+      response_model: "claude-sonnet-4-5",
+      alias: null,
+      response_id: null,
+      stream: false,
+      input_tokens: 1000,
+      output_tokens: 200,
+      cost_usd: 0.02,
+      latency_ms: 5,
+      ttft_ms: null,
+      observer: "edge",
+    },
+    { run_id: run, attempt: 1 },
+  );
   log.add(
     "run_completed",
     { result: "42", usage: usage(1000, 200, 0.02), duration_ms: 5, tree_ref: null },
