@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { syntheticEvents, writeSegments } from "../../bench/memory-synthetic";
+import { SCHEMA_VERSION } from "../../lakehouse";
 import { BIN, runCli } from "../helpers/cli";
 import { type FakeCentral, startFakeCentral } from "../lakehouse/fake-central";
 import { tempDir } from "../lakehouse/fixture";
@@ -79,7 +80,7 @@ describe("auraison memory", () => {
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({
       events: 4_000,
-      schemaVersion: 2,
+      schemaVersion: SCHEMA_VERSION,
       quarantined: 0,
     });
     const snapshots = await json(["snapshots"]);
