@@ -20,6 +20,7 @@ import signal
 import threading
 
 import zenoh
+from client_session import open_client
 
 
 def main() -> None:
@@ -31,16 +32,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0)
     args = parser.parse_args()
 
-    config = zenoh.Config.from_json5(
-        json.dumps(
-            {
-                "mode": "client",
-                "connect": {"endpoints": [args.router]},
-                "scouting": {"multicast": {"enabled": False}, "gossip": {"enabled": False}},
-            }
-        )
-    )
-    session = zenoh.open(config)
+    session = open_client(args.router)
     stop = threading.Event()
     lock = threading.Lock()
     tracks: dict[str, dict] = {}

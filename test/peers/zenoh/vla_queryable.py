@@ -19,6 +19,7 @@ import time
 import urllib.request
 
 import zenoh
+from client_session import open_client
 
 
 def main() -> None:
@@ -27,16 +28,7 @@ def main() -> None:
     parser.add_argument("--vllm", required=True, help="OpenAI-compatible base URL, .../v1")
     args = parser.parse_args()
 
-    config = zenoh.Config.from_json5(
-        json.dumps(
-            {
-                "mode": "client",
-                "connect": {"endpoints": [args.router]},
-                "scouting": {"multicast": {"enabled": False}, "gossip": {"enabled": False}},
-            }
-        )
-    )
-    session = zenoh.open(config)
+    session = open_client(args.router)
     stop = threading.Event()
 
     def vla(query: zenoh.Query) -> None:
