@@ -40,8 +40,10 @@ function contentBlocks(content: unknown, role: string, path: string): Block[] {
   if (typeof content === "string") return content ? [{ type: "text", text: content }] : [];
   if (!Array.isArray(content))
     throw new UnsupportedRequest(path, "content must be a string or a list of parts");
-  return content.map((part: Part, i) => {
+  return content.map((part: Part | null, i) => {
     const at = `${path}[${i}]`;
+    if (typeof part !== "object" || part === null)
+      throw new UnsupportedRequest(at, "a content part must be an object");
     switch (part.type) {
       case "input_text":
       case "output_text":
@@ -87,7 +89,7 @@ function toolChoiceOf(
     Array.isArray(picked.tools)
   ) {
     // Anthropic has no allow-list beside the tool list: the list itself is narrowed.
-    const names = new Set(picked.tools.map((tool: Item) => String(tool.name ?? "")));
+    const names = new Set(picked.tools.map((tool: Item | null) => String(tool?.name ?? "")));
     return {
       choice: { type: picked.mode === "required" ? "any" : "auto" },
       tools: tools.filter((tool) => names.has(String(tool.name ?? ""))),

@@ -202,5 +202,20 @@ describe("OpenAI Responses → Anthropic messages", () => {
         input: [{ type: "function_call", call_id: "c", name: "a", arguments: "{oops" }],
       }),
     ).toBe("input[0].arguments");
+    // Malformed items are refused where they are wrong, never a crash.
+    expect(refusedAt({ input: [{ role: "user", content: [null] }] } as never)).toBe(
+      "input[0].content[0]",
+    );
+    expect(refusedAt({ input: [{ type: "function_call_output" }] } as never)).toBe(
+      "input[0].call_id",
+    );
+    expect(refusedAt({ input: [] })).toBe("input");
+    expect(
+      translate({
+        input: "hi",
+        tools: [{ type: "function", name: "a" }],
+        tool_choice: { type: "allowed_tools", mode: "required", tools: [null] },
+      } as never).tool_choice,
+    ).toEqual({ type: "any" });
   });
 });
