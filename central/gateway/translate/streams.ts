@@ -95,9 +95,11 @@ export class StreamObserver {
       const delta = json.delta as { text?: string; partial_json?: string } | undefined;
       this.outputChars += (delta?.text?.length ?? 0) + (delta?.partial_json?.length ?? 0);
     }
+    // Thinking is output too: a model that thinks past the first-token timeout is working, not
+    // stuck (and Responses callers see it, as reasoning summary deltas).
     const token =
       (type === "content_block_delta" &&
-        ["text_delta", "input_json_delta"].includes(
+        ["text_delta", "input_json_delta", "thinking_delta"].includes(
           String((json.delta as { type?: string } | undefined)?.type),
         )) ||
       (type === "content_block_start" &&

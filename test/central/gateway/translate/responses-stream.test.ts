@@ -106,6 +106,7 @@ async function relay(events: string[]) {
     request: REQUEST,
   });
   const out: { event: string; data: Record<string, unknown> }[] = [];
+  let firstToken = -1;
   const collect = (texts: string[]) => {
     for (const text of texts) {
       const event = /^event: (.*)$/m.exec(text)![1]!;
@@ -117,10 +118,16 @@ async function relay(events: string[]) {
     const event = await reader.next();
     if (!event) break;
     const seen = observer.observe(event);
+    if (seen.token && firstToken < 0) firstToken = out.length;
     collect(r.push(event, seen));
     if (seen.terminal) collect(r.end());
   }
-  return { events: out, observer, fail: (m: string, c: string) => collect(r.fail(m, c)) };
+  return {
+    events: out,
+    observer,
+    firstToken,
+    fail: (m: string, c: string) => collect(r.fail(m, c)),
+  };
 }
 
 describe("an Anthropic message as a Responses object", () => {
@@ -188,7 +195,9 @@ describe("an Anthropic message as a Responses object", () => {
 
 describe("an Anthropic stream as Responses events", () => {
   it("numbers every event in order and ends with the items the whole message gives", async () => {
-    const { events, observer } = await relay(streamed());
+    const { events, observer, firstToken } = await relay(streamed());
+    // The stream commits at its first thinking delta: a long think is not a stuck provider.
+    expect(events[firstToken]!.event).toBe("response.reasoning_summary_text.delta");
     expect(events.map((e) => e.data.sequence_number)).toEqual(events.map((_, i) => i));
     expect(events.every((e) => e.event === e.data.type)).toBe(true);
     expect(events.map((e) => e.event)).toEqual([
