@@ -72,6 +72,22 @@ function toolResultContent(output: unknown, path: string): string | Block[] {
   return contentBlocks(output, "user", path);
 }
 
+/**
+ * OpenAI caches a conversation's prefix by itself; Anthropic caches up to a block marked
+ * `cache_control`. A Responses client (Codex) sends the whole conversation again every turn,
+ * so the last block is marked and each turn reads the one before from the cache (a prefix
+ * under Anthropic's minimum is simply not cached). A caller that placed its own marks keeps
+ * just those (Anthropic takes at most four).
+ */
+function markCachePoint(system: Block[], turns: { content: Block[] }[], tools: Item[]): void {
+  const blocks = [...system, ...turns.flatMap((turn) => turn.content)];
+  if ([...blocks, ...tools].some((block) => block.cache_control != null)) return;
+  const last = turns
+    .at(-1)!
+    .content.findLast((block) => block.type !== "thinking" && block.type !== "redacted_thinking");
+  if (last) last.cache_control = { type: "ephemeral" };
+}
+
 /** Which Responses tool choices Anthropic can express, and how. */
 function toolChoiceOf(
   picked: OpenAiResponsesRequest["tool_choice"],
@@ -180,6 +196,7 @@ export function responsesToAnthropic(
   });
   if (turns.length === 0)
     throw new UnsupportedRequest("input", "Anthropic needs at least one user or assistant turn");
+  markCachePoint(system, turns, (req.tools ?? []) as Item[]);
   const out: Json = {
     model,
     messages: turns,

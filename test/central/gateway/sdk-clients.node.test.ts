@@ -371,7 +371,10 @@ describe("/v1/responses", () => {
     expect(sent.body).toEqual({
       model: "claude-sonnet-4-5",
       system: [{ type: "text", text: "You run the lab." }],
-      messages: [{ role: "user", content: [{ type: "text", text: "Mass of S-1?" }] }],
+      // A cache point on the last block: the next turn reads this one from Anthropic's cache.
+      messages: [
+        { role: "user", content: [{ type: "text", text: "Mass of S-1?", cache_control: CACHE }] },
+      ],
       max_tokens: 1_000,
       temperature: 0.2,
       tools: [{ name: TOOL.name, input_schema: PARAMETERS }],
@@ -409,7 +412,14 @@ describe("/v1/responses", () => {
       },
       {
         role: "user",
-        content: [{ type: "tool_result", tool_use_id: TOOL.id, content: '{"mass_g":4.2}' }],
+        content: [
+          {
+            type: "tool_result",
+            tool_use_id: TOOL.id,
+            content: '{"mass_g":4.2}',
+            cache_control: CACHE,
+          },
+        ],
       },
     ]);
   });

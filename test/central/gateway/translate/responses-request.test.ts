@@ -5,6 +5,7 @@ import { responsesToAnthropic } from "../../../../central/gateway/translate/resp
 import { packThinking } from "../../../../central/gateway/translate/thinking-items";
 
 const PARAMETERS = { type: "object", properties: { id: { type: "string" } }, required: ["id"] };
+const EPHEMERAL = { type: "ephemeral" };
 const THINKING = {
   type: "thinking" as const,
   thinking: "Look the sample up. ü",
@@ -33,9 +34,33 @@ describe("OpenAI Responses → Anthropic messages", () => {
   it("takes a string input as one user turn, under the default output cap", () => {
     expect(translate({ input: "Mass of S-1?" })).toEqual({
       model: "claude-x",
-      messages: [{ role: "user", content: [{ type: "text", text: "Mass of S-1?" }] }],
+      // The last block is a cache point, so the next turn reads this one from the cache.
+      messages: [
+        {
+          role: "user",
+          content: [{ type: "text", text: "Mass of S-1?", cache_control: EPHEMERAL }],
+        },
+      ],
       max_tokens: 4096,
     });
+  });
+
+  it("keeps a caller's own cache points and adds none", () => {
+    const out = translate({
+      input: [
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: "A long lab manual.", cache_control: EPHEMERAL },
+            { type: "input_text", text: "Mass of S-1?" },
+          ],
+        },
+      ] as never,
+    });
+    expect(out.messages[0]!.content).toEqual([
+      { type: "text", text: "A long lab manual.", cache_control: EPHEMERAL },
+      { type: "text", text: "Mass of S-1?" },
+    ]);
   });
 
   it("translates a tool round trip: instructions, messages, images, calls, outputs and Claude's own thinking", () => {
@@ -129,7 +154,10 @@ describe("OpenAI Responses → Anthropic messages", () => {
             { type: "text", text: "And S-2?" },
           ],
         },
-        { role: "assistant", content: [{ type: "text", text: "Looking." }] },
+        {
+          role: "assistant",
+          content: [{ type: "text", text: "Looking.", cache_control: EPHEMERAL }],
+        },
       ],
       max_tokens: 20_000,
       stream: true,
