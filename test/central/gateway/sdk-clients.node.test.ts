@@ -487,6 +487,26 @@ describe("/v1/responses", () => {
     );
   });
 
+  it("ends a translated stream that breaks mid-answer with an error event, which the client raises", async () => {
+    // Sent: message_start, the text block's start, a ping and two deltas; then an error event.
+    anthropicUpstream.script({ kind: "answer", text: "Looking it up now.", errorAfterEvents: 5 });
+    const ids = callIds();
+    const stream = openaiClient(admin, ids.fetch).responses.stream(
+      { model: "claude", input: "Mass of S-1?" },
+      { maxRetries: 0 },
+    );
+    let text = "";
+    const failed = await (async () => {
+      for await (const event of stream)
+        if (event.type === "response.output_text.delta") text += event.delta;
+    })().catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(OpenAI.APIError);
+    expect(String((failed as Error).message)).toContain("scripted overload");
+    expect(text).toBe("Looking ");
+    const event = await callEvent(ids.last());
+    expect(event).toMatchObject({ error_type: "upstream_error", stream: true });
+  });
+
   it("says a response cut at max_output_tokens is incomplete", async () => {
     anthropicUpstream.script({ kind: "answer", text: "S-1 wei", stopReason: "max_tokens" });
     const cut = await openaiClient(admin).responses.create({
