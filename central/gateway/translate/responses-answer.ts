@@ -105,7 +105,7 @@ export function anthropicToResponse(
   const itemStatus = end.status === "completed" ? "completed" : "incomplete";
   const output: OpenAiResponseItem[] = [];
   let open: Extract<OpenAiResponseItem, { type: "message" }> | null = null;
-  message.content.forEach((block, index) => {
+  (message.content ?? []).forEach((block, index) => {
     if (block.type === "text") {
       if (!open) {
         open = {
