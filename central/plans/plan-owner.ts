@@ -88,23 +88,24 @@ export class PlanOwner {
 
   /**
    * A run was saved: the plan it belongs to (if any) hears how it stands when that matters to
-   * it: the run ended, or its consumption moved (the plan's budget). A run is saved several
-   * times on its way (dispatched, acknowledged, claimed), and folding a large plan for each
-   * of those would cost more than the step itself.
+   * it: its status moved (queued, dispatched, claimed, running, ended: what the plan shows of
+   * its step's run) or its consumption did (the plan's budget). A run is saved on every event
+   * its agent sends (leases renewed, progress), and folding a large plan for each of those would
+   * cost more than the step itself, so only those changes are folded (one plan write each).
    */
   runChanged(life: RunLife): void {
-    const c = life.consumption;
-    const mark = `${isTerminal(runMachine, life.status)}|${c.tokens_in}|${c.tokens_out}|${c.priced_usd}|${c.unpriced_calls}`;
+    const run = runStateOf(life, {
+      now: this.ctx.now(),
+      queue_timeout_ms: this.ctx.settings().dispatch.queue_timeout_ms,
+    });
+    const u = run.usage;
+    const mark = `${run.status}|${u.tokens_in}|${u.tokens_out}|${u.cost_usd}|${u.model_calls}`;
     if (this.heard.get(life.run_id) === mark) return;
     const planId = this.table.planOfRun(life.run_id);
     if (!planId) return;
     if (isTerminal(runMachine, life.status)) this.heard.delete(life.run_id);
     else this.heard.set(life.run_id, mark);
-    const view = {
-      now: this.ctx.now(),
-      queue_timeout_ms: this.ctx.settings().dispatch.queue_timeout_ms,
-    };
-    this.applyQuietly(planId, { type: "run", run: runStateOf(life, view) });
+    this.applyQuietly(planId, { type: "run", run });
   }
 
   /**
