@@ -34,6 +34,7 @@ import { createLogger } from "../log";
 import { MetricRecorder } from "../metrics/recorder";
 import { PlanOwner } from "../plans/plan-owner";
 import { PlanTable } from "../plans/plan-table";
+import { CentralCallCosts } from "../plans/planners/call-costs";
 import { gatewayCall } from "../plans/planners/gateway-call";
 import { ModelPlanner } from "../plans/planners/model";
 import { PddlPlanner } from "../plans/planners/pddl";
@@ -142,7 +143,9 @@ export class TenantAgent extends Agent<Env> {
       );
     const planOwner = new PlanOwner(context, plans, runs, agents, scheduler, eventLog, {
       pddl: new PddlPlanner(),
-      model: new ModelPlanner(gatewayCall(fetchGateway, () => gateway.centralKey())),
+      model: new ModelPlanner(
+        gatewayCall(fetchGateway, () => gateway.centralKey(), new CentralCallCosts(eventLog)),
+      ),
     });
     owner.onChange((life) => planOwner.runChanged(life));
     this.archiveStore = new Archive(this.ctx.storage, this.env.ARCHIVE, tenant, eventLog, now, log);

@@ -153,6 +153,10 @@ class PlanFold {
       this.checkBudget();
       this.advance();
     }
+    // A plan that ended here (its planning calls spent its budget) asks its planner no more.
+    if (isTerminal(planMachine, plan.status))
+      for (let i = this.effects.length - 1; i >= 0; i--)
+        if (this.effects[i]!.type === "plan") this.effects.splice(i, 1);
     plan.usage = planUsage(plan);
     plan.event_seq = this.seq;
   }
