@@ -270,7 +270,13 @@ export class PlanOwner {
               error: `the plan was refused: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
               usage: answer.usage,
             };
-          return { type: "planned", steps: answer.steps, usage: answer.usage };
+          return {
+            type: "planned",
+            steps: answer.steps,
+            usage: answer.usage,
+            ...(answer.solver ? { solver: answer.solver } : {}),
+            ...(answer.note ? { note: answer.note } : {}),
+          };
         },
         (error: unknown): PlanInput => {
           this.ctx.log.error("planner failed", { plan_id: planId, error });

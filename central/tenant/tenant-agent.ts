@@ -35,6 +35,7 @@ import { MetricRecorder } from "../metrics/recorder";
 import { PlanOwner } from "../plans/plan-owner";
 import { PlanTable } from "../plans/plan-table";
 import { CentralCallCosts } from "../plans/planners/call-costs";
+import { ExternalPddlEndpoint } from "../plans/planners/external-pddl";
 import { gatewayCall } from "../plans/planners/gateway-call";
 import { ModelPlanner } from "../plans/planners/model";
 import { PddlPlanner } from "../plans/planners/pddl";
@@ -141,8 +142,12 @@ export class TenantAgent extends Agent<Env> {
           props: {},
         }),
       );
+    const externalPddl = new ExternalPddlEndpoint(this.env, tenant);
     const planOwner = new PlanOwner(context, plans, runs, agents, scheduler, eventLog, {
-      pddl: new PddlPlanner(),
+      pddl: new PddlPlanner({
+        configured: () => externalPddl.configured(record.settings()),
+        solve: (config, request) => externalPddl.solve(config, request),
+      }),
       model: new ModelPlanner(
         gatewayCall(fetchGateway, () => gateway.centralKey(), new CentralCallCosts(eventLog)),
       ),
@@ -168,6 +173,7 @@ export class TenantAgent extends Agent<Env> {
       scheduler,
       plans,
       planOwner,
+      externalPddl,
       log: eventLog,
       ingest,
       reader,
