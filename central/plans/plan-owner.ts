@@ -8,6 +8,7 @@ import {
   type PlanInput,
   type PlanStepSpec,
   type RunLife,
+  type RunStatus,
   runMachine,
   runStateOf,
   stepPlan,
@@ -88,24 +89,43 @@ export class PlanOwner {
 
   /**
    * A run was saved: the plan it belongs to (if any) hears how it stands when that matters to
-   * it: its status moved (queued, dispatched, claimed, running, ended: what the plan shows of
-   * its step's run) or its consumption did (the plan's budget). A run is saved on every event
-   * its agent sends (leases renewed, progress), and folding a large plan for each of those would
-   * cost more than the step itself, so only those changes are folded (one plan write each).
+   * it: the run ended, or its consumption moved (the plan's budget). A run is saved several
+   * times on its way (dispatched, acknowledged, claimed) and on every event its agent sends;
+   * folding and writing a large plan for each of those would cost more than the step itself, so
+   * the way a run goes until it ends is read when the plan is shown (view), not written.
    */
   runChanged(life: RunLife): void {
-    const run = runStateOf(life, {
-      now: this.ctx.now(),
-      queue_timeout_ms: this.ctx.settings().dispatch.queue_timeout_ms,
-    });
-    const u = run.usage;
-    const mark = `${run.status}|${u.tokens_in}|${u.tokens_out}|${u.cost_usd}|${u.model_calls}`;
+    const c = life.consumption;
+    const mark = `${isTerminal(runMachine, life.status)}|${c.tokens_in}|${c.tokens_out}|${c.priced_usd}|${c.unpriced_calls}`;
     if (this.heard.get(life.run_id) === mark) return;
     const planId = this.table.planOfRun(life.run_id);
     if (!planId) return;
     if (isTerminal(runMachine, life.status)) this.heard.delete(life.run_id);
     else this.heard.set(life.run_id, mark);
-    this.applyQuietly(planId, { type: "run", run });
+    this.applyQuietly(planId, { type: "run", run: runStateOf(life, this.waitingView()) });
+  }
+
+  /**
+   * A plan as the API shows it: each step's runs that the plan has not seen end yet with the
+   * status they have now (pending, dispatched, running, or just ended), read from the runs
+   * themselves, so following a run through the queue costs no plan write.
+   */
+  view(planId: string): Plan | undefined {
+    const plan = this.table.get(planId);
+    if (!plan) return undefined;
+    const view = this.waitingView();
+    for (const steps of [plan.steps, ...plan.history.map((h) => h.steps)])
+      for (const step of steps)
+        for (const run of step.runs) {
+          if (isTerminal(runMachine, run.status as RunStatus)) continue;
+          const life = this.runs.get(run.run_id);
+          if (life) run.status = runStateOf(life, view).status;
+        }
+    return plan;
+  }
+
+  private waitingView() {
+    return { now: this.ctx.now(), queue_timeout_ms: this.ctx.settings().dispatch.queue_timeout_ms };
   }
 
   /**
