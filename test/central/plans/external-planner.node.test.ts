@@ -108,20 +108,46 @@ async function fleet(external: Record<string, unknown> | null) {
   tenants += 1;
   const tenant = `xp-${tenants}-${randomBytes(3).toString("hex")}`;
   const admin = await createTenant(central.url, central.bootstrapKey, tenant);
-  const put = await api("PUT", "/v1/settings", admin, { planning: { external_pddl: external } });
+  // Runs get one attempt each: a step's retries are the plan's.
+  const put = await api("PUT", "/v1/settings", admin, {
+    retry: { max_attempts: 1 },
+    planning: { external_pddl: external },
+  });
   expect(put.status, JSON.stringify(put.json)).toBe(200);
   const agentKey = await createKey(central.url, admin, "agent", "agents");
-  for (const [id, app, s] of [
-    ["arm-1", "robot-arm", skill("carry", "robot-arm", ARM)],
-    ["scanner-1", "scanner", skill("scan", "scanner", SCANNER)],
-  ] as const)
-    agents.push(
-      await ScriptedAgent.connect(central.url, agentKey, tenant, id, {
-        app,
-        registration: { skills: [s], max_concurrency: 4 },
-      }),
-    );
-  return admin;
+  const connect = async (id: string, app: string, s: ReturnType<typeof skill>) => {
+    const agent = await ScriptedAgent.connect(central.url, agentKey, tenant, id, {
+      app,
+      registration: { skills: [s], max_concurrency: 4 },
+    });
+    agents.push(agent);
+    return agent;
+  };
+  const arm = await connect("arm-1", "robot-arm", skill("carry", "robot-arm", ARM));
+  const scanner = await connect("scanner-1", "scanner", skill("scan", "scanner", SCANNER));
+  return { admin, arm, scanner };
+}
+
+/** The agent takes its next dispatch and ends the run: completed, or failed with `error`. */
+async function finish(agent: ScriptedAgent, error?: string) {
+  const dispatch = await agent.next("dispatch");
+  const run = await agent.take(dispatch);
+  const usage = { tokens_in: 0, tokens_out: 0, cost_usd: 0 };
+  await agent.emit([
+    error === undefined
+      ? agent.completed(run)
+      : agent.event(
+          "run_failed",
+          {
+            error: { category: "tool", reason: "tool_error", message: error },
+            usage,
+            duration_ms: 1,
+            tree_ref: null,
+          },
+          run,
+        ),
+  ]);
+  return (dispatch.intent as { params: { action: string } }).params.action;
 }
 
 /** Submits the two-sample problem and waits until it is planned (or failed planning). */
@@ -140,8 +166,10 @@ async function plan(admin: string, policy: Record<string, unknown> = {}) {
     if (got.status !== "planning" && got.status !== "replanning") {
       const events = (await api("GET", "/v1/events?kind=plan_version&limit=100", admin)).json
         .events as StoredEvent[];
-      const version = events.find((e) => (e.payload as { plan_id: string }).plan_id === id);
-      return { plan: got, version: version?.payload as { solver?: string; note?: string } };
+      const versions = events
+        .map((e) => e.payload as { plan_id: string; solver?: string; note?: string })
+        .filter((p) => p.plan_id === id);
+      return { plan: got, version: versions[0]! };
     }
     if (Date.now() > until) throw new Error(`plan ${id} still ${got.status}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -157,7 +185,7 @@ const endpoint = (path: string, more: Record<string, unknown> = {}) => ({
 
 describe("an external PDDL planner for large problems", () => {
   it("takes a problem above the threshold, with the token, and its checked plan runs in parallel", async () => {
-    const admin = await fleet(endpoint("/right"));
+    const { admin } = await fleet(endpoint("/right"));
     const before = planner.received.length;
     const { plan: made, version } = await plan(admin);
     expect(made.status).toBe("running");
@@ -174,8 +202,38 @@ describe("an external PDDL planner for large problems", () => {
       expect(step.depends_on).toHaveLength(step.action!.startsWith("(scan") ? 1 : 0);
   });
 
+  it("repairs through it too: the problem it gets starts where the plan stands", async () => {
+    const { admin, arm, scanner } = await fleet(endpoint("/right"));
+    const { plan: made } = await plan(admin);
+    await finish(arm);
+    await finish(arm);
+    const done = await finish(scanner);
+    const broken = await finish(scanner, "lid stuck");
+    expect(await finish(scanner, "lid stuck again")).toBe(broken);
+    // The repair: only the failed scan is left, planned from the state the done actions left.
+    expect(await finish(scanner)).toBe(broken);
+    const repairProblem = planner.received.at(-1)!.body.problem;
+    expect(repairProblem).toContain(`(scanned ${done.slice(6, -1)})`);
+    expect(repairProblem).toMatch(
+      /\(at s1 scan-bay\)[\s\S]*\(at s2 scan-bay\)|\(at s2 scan-bay\)[\s\S]*\(at s1 scan-bay\)/,
+    );
+    const repaired = (await api("GET", `/v1/plans/${made.plan_id}`, admin)).json as unknown as Plan;
+    expect(repaired).toMatchObject({ status: "completed", version: 2 });
+    const events = (await api("GET", "/v1/events?kind=plan_version&limit=100", admin)).json
+      .events as StoredEvent[];
+    const mine = events
+      .map((e) => e.payload as { plan_id: string; version: number; solver?: string })
+      .filter((p) => p.plan_id === made.plan_id);
+    expect(mine.map((p) => [p.version, p.solver])).toEqual([
+      [1, "external"],
+      [2, "external"],
+    ]);
+  });
+
   it("leaves a problem at or below the threshold to central's solver", async () => {
-    const admin = await fleet(endpoint("/right", { above: { objects: 10, ground_actions: 100 } }));
+    const { admin } = await fleet(
+      endpoint("/right", { above: { objects: 10, ground_actions: 100 } }),
+    );
     const before = planner.received.length;
     const { plan: made, version } = await plan(admin);
     expect(made.status).toBe("running");
@@ -184,7 +242,7 @@ describe("an external PDDL planner for large problems", () => {
   });
 
   it("refuses a plan that does not check and plans with central's solver, saying why", async () => {
-    const admin = await fleet(endpoint("/wrong"));
+    const { admin } = await fleet(endpoint("/wrong"));
     const { plan: made, version } = await plan(admin);
     expect(made.status).toBe("running");
     expect(version.solver).toBe("central");
@@ -195,7 +253,7 @@ describe("an external PDDL planner for large problems", () => {
   });
 
   it("fails the planning round with the reason when told not to fall back", async () => {
-    const admin = await fleet(endpoint("/wrong", { on_failure: "fail" }));
+    const { admin } = await fleet(endpoint("/wrong", { on_failure: "fail" }));
     const { plan: failed } = await plan(admin, { planning_attempts: 1 });
     expect(failed).toMatchObject({ status: "failed", error: { reason: "planning_failed" } });
     expect(failed.error!.message).toMatch(
@@ -204,7 +262,7 @@ describe("an external PDDL planner for large problems", () => {
   });
 
   it("gives up on a planner that does not answer in time, and falls back", async () => {
-    const admin = await fleet(endpoint("/hang", { timeout_ms: 300 }));
+    const { admin } = await fleet(endpoint("/hang", { timeout_ms: 300 }));
     const { plan: made, version } = await plan(admin);
     expect(made.status).toBe("running");
     expect(version).toMatchObject({ solver: "central" });
@@ -212,7 +270,7 @@ describe("an external PDDL planner for large problems", () => {
   });
 
   it("refuses settings naming a forbidden address or a secret not offered for the host (422, with the field)", async () => {
-    const admin = await fleet(null);
+    const { admin } = await fleet(null);
     for (const [external, path, message] of [
       [endpoint("/right", { url: "http://169.254.169.254/plan" }), "url", /metadata/],
       [
@@ -240,7 +298,7 @@ describe("an external PDDL planner for large problems", () => {
   it.skipIf(!hasPlanningPython() && !process.env.CI)(
     "uses Fast Downward as the external planner: it reads the PDDL central writes, and its plan checks",
     async () => {
-      const admin = await fleet(endpoint("/fast-downward", { timeout_ms: 60_000 }));
+      const { admin } = await fleet(endpoint("/fast-downward", { timeout_ms: 60_000 }));
       const { plan: made, version } = await plan(admin);
       expect(version).toMatchObject({ solver: "external" });
       expect(made.status).toBe("running");
