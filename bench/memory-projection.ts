@@ -349,7 +349,8 @@ ${table([
 
 The transactions by step (median busy time; \`fold\` replays every touched run through the
 contract's fold, \`replayRun\`: reading the events it needs, parsing their payloads, replaying in
-JavaScript; the table names are their INSERTs, Parquet writes included):
+JavaScript; the table names are their INSERTs, Parquet writes included; \`events\` runs on
+DuckDB's threads while \`fold: replay\` runs in JavaScript, so the two overlap):
 
 ${table([
   ["step", "busy time"],
