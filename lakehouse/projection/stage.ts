@@ -333,10 +333,13 @@ function eachLine(span: FileSpan, fn: (line: string) => void): void {
 }
 
 const STAGE_PREFIX = "auraison-stage-";
-/** A stage's directory changes with every slice; one untouched this long is left from a crash. */
+/**
+ * A stage's directory changes with every file it writes; one untouched this long is left from a
+ * crash, or idle (a stage makes its directory again when it next writes).
+ */
 const STALE_MS = 60 * 60 * 1000;
 
-/** A new directory for a stage's slices; those left by processes killed mid-sync go first. */
+/** A new directory for a stage's files; those left by processes killed mid-sync go first. */
 function stageDirectory(): string {
   const root = tmpdir();
   for (const name of readdirSync(root)) {
