@@ -18,16 +18,18 @@ import { type Steps, timed } from "./steps";
  * Derives every row of the runs in `run_events` (and of the run-less events in `batch`). With
  * `replace` (a SQL timestamp literal: the earliest `created_at` of the runs listed in
  * `existing`), the rows those runs already have in the lake are replaced. Returns the number of
- * runs derived.
+ * runs derived. `meanwhile`, a statement of the caller's that none of this reads, runs while the
+ * runs are replayed in JavaScript.
  */
 export async function deriveTouched(
   c: DuckDBConnection,
   replace: string | null,
   steps: Steps = {},
+  meanwhile?: () => Promise<unknown>,
 ): Promise<number> {
   await timed(steps, "run facts", () => c.run(RUN_FACTS));
   await timed(steps, "parse payloads", () => c.run(PAYLOADS));
-  await foldTouchedRuns(c, steps);
+  await foldTouchedRuns(c, steps, meanwhile);
   await timed(steps, "runs", () => c.run(NEW_RUNS));
   const runs = Number((await c.runAndReadAll("SELECT count(*) FROM new_runs")).getRows()[0]![0]);
   if (replace !== null)

@@ -61,18 +61,32 @@ type Column = (string | number | null)[];
  * one central, as the runs' owner, and the edge apply, and writes what memory keeps of each to
  * the temporary table `folded_rows`, one row per run that has an event the fold reads (a run
  * without one is the blank run: `blankRunState`). `run_facts` (per run: tenant, first event,
- * whether every event has central's cursor) and `payloads` (derive.ts) must exist.
+ * whether every event has central's cursor) and `payloads` (derive.ts) must exist. `meanwhile`
+ * is a statement of the caller's that DuckDB runs while JavaScript replays.
  */
 export async function foldTouchedRuns(
   connection: DuckDBConnection,
   steps: Steps = {},
+  meanwhile?: () => Promise<unknown>,
 ): Promise<void> {
   const [runIds, tenants, created, logs] = (await timed(steps, "fold: read events", async () =>
     columns((await connection.runAndReadAll(READ)).getColumns() as Column[], 4),
   )) as [string[], string[], number[], string[]];
+  // DuckDB runs `meanwhile` on its threads while this one replays: the connection is not used
+  // again until both are done.
+  const running = meanwhile?.();
+  running?.catch(() => undefined);
   const replaying = performance.now();
-  let replayMs = 0;
+  const folded = runIds.map((runId, r) => {
+    // Events of the fold's shape: what it reads of AgentEvents, no more.
+    const events = JSON.parse(logs[r]!) as AgentEvent[];
+    const life = replayRun(events, blankRun(runId, tenants[r]!, created[r]!));
+    return { life, state: runStateOf(life) };
+  });
+  steps["fold: replay"] = (steps["fold: replay"] ?? 0) + performance.now() - replaying;
+  await running;
 
+  const appending = performance.now();
   await connection.run(`CREATE OR REPLACE TEMP TABLE folded_rows (
     run_id VARCHAR, status VARCHAR, intent_status VARCHAR, attempts INTEGER, intent_id VARCHAR,
     app VARCHAR, agent_id VARCHAR, intent_type VARCHAR,
@@ -85,15 +99,8 @@ export async function foldTouchedRuns(
   const text = (v: string | null | undefined) => (v == null ? a.appendNull() : a.appendVarchar(v));
   const number = (v: number | null) => (v === null ? a.appendNull() : a.appendDouble(v));
   try {
-    for (let r = 0; r < runIds.length; r++) {
-      const runId = runIds[r]!;
-      const t0 = performance.now();
-      // Events of the fold's shape: what it reads of AgentEvents, no more.
-      const events = JSON.parse(logs[r]!) as AgentEvent[];
-      const life = replayRun(events, blankRun(runId, tenants[r]!, created[r]!));
-      const state = runStateOf(life);
-      replayMs += performance.now() - t0;
-      a.appendVarchar(runId);
+    folded.forEach(({ life, state }, r) => {
+      a.appendVarchar(runIds[r]!);
       a.appendVarchar(state.status);
       a.appendVarchar(life.intent_status);
       a.appendInteger(life.attempt);
@@ -120,12 +127,11 @@ export async function foldTouchedRuns(
       text(life.settled_by && derivedId(life.settled_by, "memory.runs"));
       a.appendVarchar(JSON.stringify(life.anomalies));
       a.endRow();
-    }
+    });
   } finally {
     a.closeSync();
   }
-  steps["fold: replay"] = (steps["fold: replay"] ?? 0) + replayMs;
-  steps["fold: append"] = (steps["fold: append"] ?? 0) + performance.now() - replaying - replayMs;
+  steps["fold: append"] = (steps["fold: append"] ?? 0) + performance.now() - appending;
 }
 
 /** DuckDB returns no columns for an empty result. */

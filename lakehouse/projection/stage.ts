@@ -1,8 +1,21 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { sqlString } from "../lake/location";
+import { completeLines } from "../sources/lines";
+import type { FileSpan } from "../sources/source";
 import type { QuarantinedRecord } from "./validate";
 
 /**
@@ -11,22 +24,52 @@ import type { QuarantinedRecord } from "./validate";
  */
 const SHARED = "auraison";
 
-/** A staged line: its place in the log (`o`) and the event (`e`), typed as the lake's columns. */
-const LINE_COLUMNS =
-  "{o: 'INTEGER', e: 'STRUCT(event_id UUID, tenant VARCHAR, run_id UUID, agent_id VARCHAR, source VARCHAR, seq BIGINT, attempt INTEGER, kind VARCHAR, ts TIMESTAMPTZ, payload JSON, cursor BIGINT)'}";
+/** The lake's `events` columns as read_json reads a log line: explicit, so it sniffs nothing. */
+const EVENT_LINE_COLUMNS =
+  "{event_id: 'UUID', tenant: 'VARCHAR', run_id: 'UUID', agent_id: 'VARCHAR', source: 'VARCHAR', seq: 'BIGINT', attempt: 'INTEGER', kind: 'VARCHAR', ts: 'TIMESTAMPTZ', payload: 'JSON', cursor: 'BIGINT'}";
 
-/** DuckDB's default largest JSON object in read_json: a larger event raises it for its slice. */
+/** DuckDB's default largest JSON object in read_json: a larger event raises it. */
 const MAX_OBJECT_BYTES = 16 * 2 ** 20;
 
+/** Events given to one read_json: files of a group are read on all DuckDB's threads at once. */
+const GROUP_EVENTS = 200_000;
+
+/** Bytes copied from a log file at once. */
+const COPY_BYTES = 16 * 2 ** 20;
+
+/** Where in a span the contract refused a line (skipped) or its parser rewrote it. */
+export interface SpanExceptions {
+  /** Records of the span (0 = its first) quarantined. */
+  excluded: ReadonlySet<number>;
+  /** Records of the span staged as this text instead of theirs. */
+  rewritten: ReadonlyMap<number, string>;
+}
+
+/** A file read_json reads into the stage. */
+interface Piece {
+  path: string;
+  events: number;
+  /** A file of the stage's own, removed once read. */
+  owned: boolean;
+  /** Read straight from the log: these bytes of it are what was validated. */
+  span?: FileSpan;
+}
+
 /**
- * Where a batch waits before its lake transaction. Validated events go to DuckDB as their JSON
- * text, a slice at a time: JavaScript writes the slice to a file (one write, where an appender
- * would take a call per event on JavaScript's thread, and a string parameter one thread of
- * DuckDB's to split it) and DuckDB's read_json types it on all its threads while JavaScript
- * validates the next slice; the file goes once it is read. The lake transaction moves the batch
- * into the lake with one INSERT ... SELECT per table: large batches, never row by row. When the
- * batch is complete, DuckDB drops the repeats of an event_id (keeping the first) and reports the
- * batch's id range.
+ * Where a batch waits before its lake transaction. DuckDB reads the events itself, with
+ * read_json and the lake's columns, on all its threads: a log file the batch read whole and every
+ * line of which passed the contract straight from the log (a sealed segment: the common case);
+ * otherwise a file of the stage's own with the lines to stage (the validated bytes of the log
+ * copied as they are, or, around refused or rewritten lines, the lines' text). JavaScript never
+ * re-serialises an event. Files are read in groups while the validation threads check the next
+ * lines, in log order, so a staged table's rowid order is log order (DuckDB preserves insertion
+ * order). The lake transaction moves the batch into the lake with one INSERT ... SELECT per
+ * table: large batches, never row by row. When the batch is complete, DuckDB drops the repeats of
+ * an event_id (keeping the first) and reports the batch's id range.
+ *
+ * A log file may grow between the validation's read and DuckDB's (an outbox segment being
+ * appended to): a group that read more (or other) events than were validated is taken back and
+ * read again from copies of exactly the validated bytes.
  *
  * Two slots, each with its own tables in DuckDB's in-memory database (shared by the instance's
  * connections, unlike TEMP tables), written through a connection of its own: the next batch is
@@ -36,12 +79,16 @@ const MAX_OBJECT_BYTES = 16 * 2 ** 20;
  * to no second database.
  */
 export class Stage {
-  /** The conversion of the last slice appended, still running. */
+  /** The read_json of the last group, still running. */
   private converting: Promise<unknown> = Promise.resolve();
+  /** Files waiting to be read, by slot, in log order. */
+  private readonly queued: Piece[][] = [[], []];
+  /** The longest line of the slot's batch, in UTF-16 units (for read_json's object limit). */
+  private readonly longest = [0, 0];
 
-  /** Where the slices wait for read_json, private to this stage; gone with it. */
+  /** Where the stage's own files wait for read_json, private to this stage; gone with it. */
   private readonly files = stageDirectory();
-  private slices = 0;
+  private written = 0;
 
   private constructor(
     private readonly connection: DuckDBConnection,
@@ -56,8 +103,8 @@ export class Stage {
     const create = shared ? "CREATE OR REPLACE TEMP TABLE" : "CREATE OR REPLACE TABLE";
     for (const slot of [0, 1]) {
       await connection.run(`${create} ${db}.main.stage_events_${slot} (
-        ord INTEGER, cursor BIGINT, event_id UUID, tenant VARCHAR, run_id UUID, agent_id VARCHAR,
-        source VARCHAR, seq BIGINT, attempt INTEGER, kind VARCHAR, ts TIMESTAMPTZ, payload JSON)`);
+        event_id UUID, tenant VARCHAR, run_id UUID, agent_id VARCHAR, source VARCHAR, seq BIGINT,
+        attempt INTEGER, kind VARCHAR, ts TIMESTAMPTZ, payload JSON, cursor BIGINT)`);
       await connection.run(`${create} ${db}.main.stage_quarantine_${slot} (
         position VARCHAR, event_id VARCHAR, kind VARCHAR, reason VARCHAR, issues VARCHAR,
         raw VARCHAR)`);
@@ -81,39 +128,149 @@ export class Stage {
 
   async clear(slot: number): Promise<void> {
     await this.converting;
+    for (const piece of this.queued[slot]!.splice(0)) if (piece.owned) rmSync(piece.path);
+    this.longest[slot] = 0;
     await this.connection.run(`TRUNCATE ${this.events(slot)}`);
     await this.connection.run(`TRUNCATE ${this.quarantine(slot)}`);
   }
 
-  /** Appends a slice of events (see `stagedText`) and starts typing them; `finish` waits. */
-  async appendEvents(slot: number, slice: StagedText): Promise<void> {
-    await this.converting;
-    if (slice.count === 0) return;
-    const file = join(this.files, `${slot}-${this.slices++}.ndjson`);
-    // Another process may have taken an idle stage's directory for a crashed one's.
-    mkdirSync(this.files, { recursive: true });
-    writeFileSync(file, slice.text);
-    // A UTF-16 unit takes at most 3 bytes of UTF-8.
-    const maxObject = Math.max(MAX_OBJECT_BYTES, 3 * slice.longest + 64);
-    this.converting = this.connection
-      .run(
-        `INSERT INTO ${this.events(slot)}
-         SELECT o, e.cursor, e.event_id, e.tenant, e.run_id, e.agent_id, e.source, e.seq,
-           e.attempt, e.kind, e.ts, e.payload
-         FROM read_json(${sqlString(file)}, format = 'newline_delimited',
-           maximum_object_size = ${maxObject}, columns = ${LINE_COLUMNS})`,
-      )
-      .finally(() => rmSync(file, { force: true }));
-    // Observed here; `finish` (or the next append) reports a failure.
-    this.converting.catch(() => undefined);
+  /** A line of `longest` UTF-16 units is in the slot's batch. */
+  noteLongest(slot: number, longest: number): void {
+    if (longest > this.longest[slot]!) this.longest[slot] = longest;
+  }
+
+  /** Stages valid events' text (each equal as JSON to what the contract's parser returns). */
+  async appendText(slot: number, lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    // JSON text holds no raw newline (inside strings it is escaped), so each takes one line.
+    const path = this.write(`${lines.join("\n")}\n`);
+    await this.enqueue(slot, { path, events: lines.length, owned: true });
   }
 
   /**
-   * Waits until every slice appended is typed, drops the repeats of an event_id (the first in
-   * log order stays) and returns how many events are staged and their lowest and highest id
-   * (lowercase, as DuckDB sorts UUIDs), null for none.
+   * Stages the lines of a span of a log file, less those refused and with those rewritten as
+   * `exceptions` say: the log file itself when the span is all of it and every line stays as
+   * written, else a copy of the bytes, else the lines' text.
+   */
+  async appendSpan(slot: number, span: FileSpan, exceptions: SpanExceptions): Promise<void> {
+    const events = span.records - exceptions.excluded.size;
+    if (events === 0) return;
+    if (exceptions.excluded.size === 0 && exceptions.rewritten.size === 0) {
+      const whole = span.from === 0 && statSync(span.path).size === span.to;
+      await this.enqueue(
+        slot,
+        whole
+          ? { path: span.path, events, owned: false, span }
+          : { path: this.copy(span), events, owned: true },
+      );
+      return;
+    }
+    const lines: string[] = [];
+    let record = 0;
+    eachLine(span, (line) => {
+      if (!exceptions.excluded.has(record)) lines.push(exceptions.rewritten.get(record) ?? line);
+      record += 1;
+    });
+    if (record !== span.records)
+      throw new Error(`${span.path}: ${record} lines where ${span.records} were validated`);
+    await this.appendText(slot, lines);
+  }
+
+  private async enqueue(slot: number, piece: Piece): Promise<void> {
+    const queue = this.queued[slot]!;
+    queue.push(piece);
+    if (queue.reduce((n, p) => n + p.events, 0) >= GROUP_EVENTS) await this.flush(slot);
+  }
+
+  /** Starts reading the queued files (after the group before: one statement at a time). */
+  private async flush(slot: number): Promise<void> {
+    const group = this.queued[slot]!.splice(0);
+    await this.converting;
+    if (group.length === 0) return;
+    this.converting = this.read(slot, group).finally(() => {
+      for (const piece of group) if (piece.owned) rmSync(piece.path, { force: true });
+    });
+    // Observed here; `finish` (or the next flush) reports a failure.
+    this.converting.catch(() => undefined);
+  }
+
+  private async read(slot: number, group: Piece[]): Promise<void> {
+    const table = this.events(slot);
+    const expected = group.reduce((n, p) => n + p.events, 0);
+    // A UTF-16 unit takes at most 3 bytes of UTF-8.
+    const maxObject = Math.max(MAX_OBJECT_BYTES, 3 * this.longest[slot]! + 64);
+    const insert = (pieces: readonly Piece[]) =>
+      this.connection.run(`INSERT INTO ${table}
+        SELECT event_id, tenant, run_id, agent_id, source, seq, attempt, kind, ts, payload, cursor
+        FROM read_json([${pieces.map((p) => sqlString(p.path)).join(", ")}],
+          format = 'newline_delimited', maximum_object_size = ${maxObject},
+          columns = ${EVENT_LINE_COLUMNS})`);
+    if (!group.some((p) => p.span)) {
+      const read = (await insert(group)).rowsChanged;
+      if (read !== expected) throw new Error(`stage read ${read} events of ${expected}`);
+      return;
+    }
+    const [next] = (
+      await this.connection.runAndReadAll(`SELECT coalesce(max(rowid) + 1, 0) FROM ${table}`)
+    ).getRows()[0]! as [bigint];
+    let read: number | null = null;
+    try {
+      read = (await insert(group)).rowsChanged;
+    } catch {
+      // A line still being written at the end of a log file; read again below.
+    }
+    if (read === expected) return;
+    // A log file grew since it was validated: take the group back, read the validated bytes.
+    await this.connection.run(`DELETE FROM ${table} WHERE rowid >= ${next}`);
+    const copies = group.map((p) =>
+      p.span ? { path: this.copy(p.span), events: p.events, owned: true } : p,
+    );
+    try {
+      read = (await insert(copies)).rowsChanged;
+    } finally {
+      copies.forEach((p, i) => {
+        if (group[i]!.span) rmSync(p.path, { force: true });
+      });
+    }
+    if (read !== expected) throw new Error(`stage read ${read} events of ${expected}`);
+  }
+
+  /** A new file of the stage's own with `text`. */
+  private write(text: string | Buffer): string {
+    const path = join(this.files, `${this.written++}.ndjson`);
+    // Another process may have taken an idle stage's directory for a crashed one's.
+    mkdirSync(this.files, { recursive: true });
+    writeFileSync(path, text);
+    return path;
+  }
+
+  /** A copy of a span's bytes, exactly those validated even if the file grew since. */
+  private copy(span: FileSpan): string {
+    const path = this.write("");
+    const fd = openSync(span.path, "r");
+    const out = openSync(path, "w");
+    try {
+      const buffer = Buffer.allocUnsafe(Math.min(COPY_BYTES, span.to - span.from));
+      for (let at = span.from; at < span.to; ) {
+        const got = readSync(fd, buffer, 0, Math.min(buffer.length, span.to - at), at);
+        if (got === 0) throw new Error(`${span.path} shrank below ${span.to} bytes`);
+        writeSync(out, buffer, 0, got);
+        at += got;
+      }
+    } finally {
+      closeSync(fd);
+      closeSync(out);
+    }
+    return path;
+  }
+
+  /**
+   * Reads the files still queued, drops the repeats of an event_id (the first in log order
+   * stays) and returns how many events are staged and their lowest and highest id (lowercase,
+   * as DuckDB sorts UUIDs), null for none.
    */
   async finish(slot: number): Promise<{ events: number; low: string | null; high: string | null }> {
+    await this.flush(slot);
     await this.converting;
     const table = this.events(slot);
     const [events, distinct, low, high] = (
@@ -123,14 +280,15 @@ export class Stage {
       )
     ).getRows()[0]! as [number, number, string | null, string | null];
     if (distinct < events)
-      await this.connection.run(`DELETE FROM ${table} WHERE ord IN (
-        SELECT ord FROM ${table} QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ord) > 1)`);
+      await this.connection.run(`DELETE FROM ${table} WHERE rowid IN (
+        SELECT rowid FROM ${table}
+        QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rowid) > 1)`);
     return { events: distinct, low, high };
   }
 
   async appendQuarantine(slot: number, records: readonly QuarantinedRecord[]): Promise<void> {
     if (records.length === 0) return;
-    // One statement at a time on the connection: the slice being typed goes first.
+    // One statement at a time on the connection: the group being read goes first.
     await this.converting;
     const a = await this.connection.createAppender(`stage_quarantine_${slot}`, "main", this.db);
     try {
@@ -154,46 +312,34 @@ function text(appender: DuckDBAppender, value: string | null): void {
   else appender.appendVarchar(value);
 }
 
-/** A slice of valid events as the stage reads it: one line per event, with its place in the log. */
-export interface StagedText {
-  text: string;
-  count: number;
-  /** The longest event's text, in UTF-16 units. */
-  longest: number;
-}
-
-/**
- * Valid events' JSON text (`lines`, each equal as JSON to what the contract's parser returns)
- * as the stage reads them, each with its place in the log (`ords`). JSON text holds no raw
- * newline (inside strings it is escaped), so each takes one line.
- */
-export function stagedText(lines: readonly string[], ords: readonly number[]): StagedText {
-  let longest = 0;
-  const text = lines
-    .map((line, i) => {
-      if (line.length > longest) longest = line.length;
-      return `{"o":${ords[i]},"e":${line}}`;
-    })
-    .join("\n");
-  return { text, count: lines.length, longest };
-}
-
-/** Slices as one, in order. */
-export function joinStaged(slices: readonly StagedText[]): StagedText {
-  if (slices.length === 1) return slices[0]!;
-  const filled = slices.filter((s) => s.count > 0);
-  return {
-    text: filled.map((s) => s.text).join("\n"),
-    count: filled.reduce((n, s) => n + s.count, 0),
-    longest: Math.max(0, ...filled.map((s) => s.longest)),
-  };
+/** Calls `fn` with each record of a span: its non-blank complete lines, read again from the file. */
+function eachLine(span: FileSpan, fn: (line: string) => void): void {
+  const fd = openSync(span.path, "r");
+  try {
+    let at = span.from;
+    while (at < span.to) {
+      const length = Math.min(COPY_BYTES, span.to - at);
+      const buffer = Buffer.allocUnsafe(length);
+      const got = readSync(fd, buffer, 0, length, at);
+      const slice = completeLines(buffer.subarray(0, got), 0, 1, Number.POSITIVE_INFINITY);
+      for (const { text } of slice.lines) fn(text);
+      // The source read no line longer than its own chunk, which is this one.
+      if (slice.end === 0) throw new Error(`${span.path}: no complete line at byte ${at}`);
+      at += slice.end;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const STAGE_PREFIX = "auraison-stage-";
-/** A stage's directory changes with every slice; one untouched this long is left from a crash. */
+/**
+ * A stage's directory changes with every file it writes; one untouched this long is left from a
+ * crash, or idle (a stage makes its directory again when it next writes).
+ */
 const STALE_MS = 60 * 60 * 1000;
 
-/** A new directory for a stage's slices; those left by processes killed mid-sync go first. */
+/** A new directory for a stage's files; those left by processes killed mid-sync go first. */
 function stageDirectory(): string {
   const root = tmpdir();
   for (const name of readdirSync(root)) {

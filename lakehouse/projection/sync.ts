@@ -2,9 +2,9 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { writerName } from "../lake/guard";
 import { type CompactionReport, compact } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
-import type { Cursor, EventSource } from "../sources/source";
+import type { Cursor, EventSource, FileSpan, RawRecord } from "../sources/source";
 import { type BatchInput, type BatchResult, commitBatch, writeBatch } from "./commit";
-import { joinStaged, Stage } from "./stage";
+import { type SpanExceptions, Stage } from "./stage";
 import type { Steps } from "./steps";
 import { type Validated, ValidatorPool } from "./validate-pool";
 
@@ -62,13 +62,20 @@ export interface SyncReport {
 const VALIDATE_SLICE = 5_000;
 /** Slices being checked at once: enough to keep every validation thread busy while one is staged. */
 const IN_FLIGHT = 6;
-/** Most slices checked that go to DuckDB as one file. */
-const MERGE_SLICES = 8;
 /** Entries read from the source at once: bounds the memory a batch takes in JavaScript. */
 const READ_SLICE = 20_000;
 
 /** Longest a caught-up follower waits on a source's "something new" signal before asking. */
 const IDLE_WAIT_MS = 60_000;
+
+/** A span of a log file in a batch being staged, and what the contract made of its lines. */
+interface OpenSpan extends SpanExceptions {
+  span: FileSpan;
+  excluded: Set<number>;
+  rewritten: Map<number, string>;
+  /** Its records the validation threads checked. */
+  checked: number;
+}
 
 /** A batch staged in a slot, waiting for its lake transaction. */
 interface Prepared {
@@ -144,27 +151,78 @@ export async function sync(
         full: false,
       };
       let entries = 0;
-      // Slices being checked on the validation threads, in log order.
-      const checking: { result: Promise<Validated>; done?: Validated }[] = [];
-      // Stages the next slice, with those checked after it that are ready: while DuckDB types
-      // one file, the slices checked meanwhile make the next, larger one.
-      const stageNext = async () => {
-        const waiting = performance.now();
-        const ready = [await checking.shift()!.result];
-        t.validate += performance.now() - waiting;
-        while (checking[0]?.done && ready.length < MERGE_SLICES)
-          ready.push(checking.shift()!.done!);
-        const staging = performance.now();
-        await stage.appendEvents(slot, joinStaged(ready.map((r) => r.staged)));
-        await stage.appendQuarantine(
-          slot,
-          ready.flatMap((r) => r.quarantined),
-        );
-        t.stage += performance.now() - staging;
-        for (const r of ready) {
-          out.valid += r.staged.count;
-          out.quarantined += r.quarantined.length;
+      // Slices being checked on the validation threads, in log order, from `first` in the batch.
+      const checking: {
+        first: number;
+        records: RawRecord[];
+        result: Promise<Validated>;
+        done?: Validated;
+      }[] = [];
+      // Spans of log files (see FileSpan; `first` counts from the batch's start) not yet staged,
+      // in log order, with what the contract made of their lines so far.
+      const spans: OpenSpan[] = [];
+      // The last span ended its read: the next read may go on with it.
+      let tailOpen = false;
+      // Valid entries outside spans waiting to be staged as text, in log order.
+      let text: string[] = [];
+      const spanOf = (at: number) =>
+        spans.find((s) => at >= s.span.first && at < s.span.first + s.span.records);
+      const flushText = async () => {
+        if (text.length) await stage.appendText(slot, text);
+        text = [];
+      };
+      // Stages the spans the contract checked all of that can grow no more.
+      const stageSpans = async () => {
+        for (;;) {
+          const s = spans[0];
+          if (!s || s.checked < s.span.records || (tailOpen && spans.length === 1)) return;
+          await flushText();
+          await stage.appendSpan(slot, s.span, s);
+          spans.shift();
         }
+      };
+      const take = async (first: number, records: RawRecord[], done: Validated) => {
+        stage.noteLongest(slot, done.longest);
+        out.valid += records.length - done.excluded.length;
+        out.quarantined += done.excluded.length;
+        await stage.appendQuarantine(slot, done.quarantined);
+        const excluded = new Set(done.excluded);
+        const rewritten = new Map(done.rewritten);
+        for (const i of done.excluded) {
+          const s = spanOf(first + i);
+          s?.excluded.add(first + i - s.span.first);
+        }
+        for (const [i, line] of done.rewritten) {
+          const s = spanOf(first + i);
+          s?.rewritten.set(first + i - s.span.first, line);
+        }
+        for (let i = 0; i < records.length; ) {
+          const s = spanOf(first + i);
+          if (s) {
+            await flushText();
+            const end = Math.min(records.length, s.span.first + s.span.records - first);
+            s.checked += end - i;
+            i = end;
+          } else {
+            const later = spans.find((p) => p.span.first > first + i);
+            const end = later ? Math.min(records.length, later.span.first - first) : records.length;
+            for (; i < end; i++) {
+              if (excluded.has(i)) continue;
+              const record = records[i]!;
+              text.push(rewritten.get(i) ?? ("text" in record ? record.text : ""));
+            }
+          }
+          await stageSpans();
+        }
+      };
+      const stageNext = async () => {
+        const slice = checking.shift()!;
+        const waiting = performance.now();
+        const done = await slice.result;
+        t.validate += performance.now() - waiting;
+        const staging = performance.now();
+        await take(slice.first, slice.records, done);
+        t.stage += performance.now() - staging;
       };
       while (entries < size) {
         const want = Math.min(READ_SLICE, size - entries);
@@ -173,9 +231,39 @@ export async function sync(
         t.read += performance.now() - reading;
         if (!batch) break;
         const records = batch.records;
+        for (const span of batch.spans ?? []) {
+          const last = spans.at(-1);
+          const first = entries + span.first;
+          if (
+            tailOpen &&
+            last &&
+            last.span.path === span.path &&
+            last.span.to === span.from &&
+            last.span.first + last.span.records === first
+          )
+            last.span = {
+              ...last.span,
+              records: last.span.records + span.records,
+              lines: last.span.lines + span.lines,
+              to: span.to,
+            };
+          else
+            spans.push({
+              span: { ...span, first },
+              checked: 0,
+              excluded: new Set(),
+              rewritten: new Map(),
+            });
+          tailOpen = false;
+        }
+        const tail = batch.spans?.at(-1);
+        tailOpen = tail !== undefined && tail.first + tail.records === records.length;
         for (let i = 0; i < records.length; i += VALIDATE_SLICE) {
+          const part = records.slice(i, i + VALIDATE_SLICE);
           const slice: (typeof checking)[number] = {
-            result: validators.validate(records.slice(i, i + VALIDATE_SLICE), entries + i),
+            first: entries + i,
+            records: part,
+            result: validators.validate(part),
           };
           // Observed here, so a failure before its turn is not unhandled; its turn reports it.
           slice.result.then(
@@ -196,6 +284,9 @@ export async function sync(
       }
       while (checking.length) await stageNext();
       const flushing = performance.now();
+      tailOpen = false;
+      await stageSpans();
+      await flushText();
       const staged = await stage.finish(slot);
       t.stage += performance.now() - flushing;
       if (read.size === 0) return null;

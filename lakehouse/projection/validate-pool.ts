@@ -4,24 +4,27 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { RawRecord } from "../sources/source";
-import type { StagedText } from "./stage";
 import type { QuarantinedRecord } from "./validate";
 
 export interface ValidateRequest {
   id: number;
   records: RawRecord[];
-  /** The place in the batch of the first record: staged events are numbered by it. */
-  first: number;
+}
+
+/** A slice checked: every record not named here passed the contract exactly as written. */
+export interface Validated {
+  quarantined: QuarantinedRecord[];
+  /** The slice's records (0 = its first) quarantined, in order. */
+  excluded: number[];
+  /** The slice's records that passed as the contract's parser rewrote them: this text instead. */
+  rewritten: [number, string][];
+  /** The longest valid record's text, in UTF-16 units. */
+  longest: number;
 }
 
 export type ValidateResponse =
-  | { id: number; ok: true; staged: StagedText; quarantined: QuarantinedRecord[] }
+  | ({ id: number; ok: true } & Validated)
   | { id: number; ok: false; error: string };
-
-export interface Validated {
-  staged: StagedText;
-  quarantined: QuarantinedRecord[];
-}
 
 /**
  * Threads that check log entries against the contract (validate-worker.ts): JSON.parse and the
@@ -53,15 +56,15 @@ export class ValidatorPool {
     return ValidatorPool.shared;
   }
 
-  /** Checks `records` (numbered from `first`) on the next thread, in turn. */
-  validate(records: RawRecord[], first: number): Promise<Validated> {
+  /** Checks `records` on the next thread, in turn. */
+  validate(records: RawRecord[]): Promise<Validated> {
     const id = this.next++;
     const worker = this.workers[id % this.workers.length]!;
     return new Promise<Validated>((resolve, reject) => {
       // A pending check holds the process open, as any I/O it waits on would.
       if (this.waiting.size === 0) for (const w of this.workers) w.ref();
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, records, first } satisfies ValidateRequest);
+      worker.postMessage({ id, records } satisfies ValidateRequest);
     });
   }
 
@@ -70,7 +73,7 @@ export class ValidatorPool {
     if (!waiter) return;
     this.waiting.delete(response.id);
     if (this.waiting.size === 0) for (const w of this.workers) w.unref();
-    if (response.ok) waiter.resolve({ staged: response.staged, quarantined: response.quarantined });
+    if (response.ok) waiter.resolve(response);
     else waiter.reject(new Error(`validation thread failed: ${response.error}`));
   }
 

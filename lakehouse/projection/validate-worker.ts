@@ -1,28 +1,31 @@
 /**
  * A validation thread (see validate-pool.ts): checks a slice of log entries against the contract
- * and returns the valid ones already as the stage's text, so the sync's own thread only reads
- * and coordinates.
+ * and returns only what does not go to DuckDB as written (the refused entries, and the text of
+ * those the contract's parser rewrote), so no event's text travels back.
  */
 import { parentPort } from "node:worker_threads";
-import { stagedText } from "./stage";
 import { checkRecord, type QuarantinedRecord } from "./validate";
 import type { ValidateRequest, ValidateResponse } from "./validate-pool";
 
 parentPort?.on("message", (request: ValidateRequest) => {
   let response: ValidateResponse;
   try {
-    const lines: string[] = [];
-    const ords: number[] = [];
     const quarantined: QuarantinedRecord[] = [];
+    const excluded: number[] = [];
+    const rewritten: [number, string][] = [];
+    let longest = 0;
     request.records.forEach((record, i) => {
       const checked = checkRecord(record);
-      if (!checked.ok) quarantined.push(checked.quarantined);
-      else {
-        lines.push(checked.value.line);
-        ords.push(request.first + i);
+      if (!checked.ok) {
+        quarantined.push(checked.quarantined);
+        excluded.push(i);
+        return;
       }
+      const line = checked.value.line;
+      if (!("text" in record) || line !== record.text) rewritten.push([i, line]);
+      if (line.length > longest) longest = line.length;
     });
-    response = { id: request.id, ok: true, staged: stagedText(lines, ords), quarantined };
+    response = { id: request.id, ok: true, quarantined, excluded, rewritten, longest };
   } catch (error) {
     response = { id: request.id, ok: false, error: String((error as Error)?.stack ?? error) };
   }

@@ -10,7 +10,7 @@ import {
 import { join, relative, resolve, sep } from "node:path";
 import { constants, gunzipSync } from "node:zlib";
 import { completeLines } from "./lines";
-import type { Cursor, EventSource, RawRecord, SourceBatch } from "./source";
+import type { Cursor, EventSource, FileSpan, RawRecord, SourceBatch } from "./source";
 
 /** Largest slice of a plain file read at once; lines are a few KB, so this holds thousands. */
 const CHUNK_BYTES = 16 * 1024 * 1024;
@@ -41,6 +41,7 @@ export class DirectorySource implements EventSource {
   async next(cursors: readonly Cursor[], maxRecords: number): Promise<SourceBatch | null> {
     const known = new Map(cursors.map((c) => [c.file, c]));
     const records: RawRecord[] = [];
+    const spans: FileSpan[] = [];
     const updated: Cursor[] = [];
     const notes: string[] = [];
     for (const file of this.files()) {
@@ -54,12 +55,23 @@ export class DirectorySource implements EventSource {
       };
       if (cursor.complete) continue;
       const path = join(this.dir, file);
+      const first = records.length;
       const read = file.endsWith(".gz")
         ? this.readCompressed(path, file, cursor, maxRecords - records.length, records, notes)
         : this.readPlain(path, file, cursor, maxRecords - records.length, records, notes);
-      if (read) updated.push(read);
+      if (!read) continue;
+      updated.push(read);
+      if (!file.endsWith(".gz"))
+        spans.push({
+          path,
+          first,
+          records: records.length - first,
+          lines: read.lines - cursor.lines,
+          from: cursor.position,
+          to: read.position,
+        });
     }
-    return updated.length ? { records, cursors: updated, notes } : null;
+    return updated.length ? { records, spans, cursors: updated, notes } : null;
   }
 
   /** A directory does not come back by itself: every failure is the operator's to fix. */

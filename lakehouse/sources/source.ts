@@ -14,9 +14,25 @@ export interface Cursor {
   complete: boolean;
 }
 
+/**
+ * Records `first` to `first + records - 1` of a batch are, in order, the non-blank complete lines
+ * of bytes `from` to `to` of the plain (uncompressed) file at `path`, which holds `lines` lines
+ * there: a sync lets DuckDB read those bytes from the file itself, not the records' text.
+ */
+export interface FileSpan {
+  path: string;
+  first: number;
+  records: number;
+  lines: number;
+  from: number;
+  to: number;
+}
+
 /** A slice of the log and the cursors that mark its end; committed together or not at all. */
 export interface SourceBatch {
   records: RawRecord[];
+  /** Where records are lines of a plain file, in batch order (records outside them have none). */
+  spans?: FileSpan[];
   cursors: Cursor[];
   /** Things worth telling the operator that are not errors, e.g. an ignored torn line. */
   notes: string[];

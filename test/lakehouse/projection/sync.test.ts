@@ -2,7 +2,7 @@ import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { syntheticEvents } from "../../../bench/memory-synthetic";
-import { type AgentEvent, EVENT_KINDS, ProjectionEvent } from "../../../contract";
+import { type AgentEvent, EVENT_KINDS, ProjectionEvent, type StoredEvent } from "../../../contract";
 import { DirectorySource, rebuild, rebuildFrom, sync } from "../../../lakehouse";
 import {
   count,
@@ -964,6 +964,61 @@ describe("memory sync (projection)", () => {
       const again = await sync(lake, new DirectorySource(dir));
       expect(again.quarantined).toBe(0);
       expect(await count(lake, "SELECT count(*) FROM memory.quarantine")).toBe(4);
+    });
+  });
+
+  it("reads valid segments straight from the log, and around refused, rewritten and torn lines only what passed", async () => {
+    const events = [...syntheticEvents({ events: 60, seed: 7, days: 1 })] as StoredEvent[];
+    const refused = { ...events[25]!, seq: -1 };
+    // zod's output differs from these lines: a defaulted field left out, an unknown one stripped.
+    const { attempt: _, ...noAttempt } = events[26]!;
+    const extraKey = { ...events[27]!, note: "not in the contract" };
+    const dir = tempDir();
+    const sealed = join(dir, "000000000001.ndjson");
+    const mixed = join(dir, "000000000002.ndjson");
+    const open = join(dir, "000000000003.ndjson");
+    writeLog(sealed, events.slice(0, 20));
+    writeLog(mixed, [
+      ...events.slice(20, 25),
+      refused,
+      noAttempt,
+      extraKey,
+      "",
+      ...events.slice(28, 40),
+    ]);
+    const torn = JSON.stringify(events[50]);
+    writeLog(open, events.slice(40, 50), { tail: torn.slice(0, 40) });
+    const ids = async (lake: Parameters<Parameters<typeof withLake>[1]>[0]) =>
+      (
+        await lake.connection.runAndReadAll(
+          "SELECT event_id::VARCHAR, attempt FROM memory.events ORDER BY cursor",
+        )
+      ).getRows();
+    await withLake(localLake(), async (lake) => {
+      const first = await sync(lake, new DirectorySource(dir), { compact: false });
+      expect(first).toMatchObject({ events: 49, quarantined: 1 });
+      const rows = await ids(lake);
+      expect(rows.map(([id]) => id)).toEqual(
+        [...events.slice(0, 25), ...events.slice(26, 50)].map((e) => e.event_id),
+      );
+      // The rewritten line is staged as the contract returned it.
+      expect(rows[25]).toEqual([noAttempt.event_id, null]);
+      const [quarantined] = await tableRows(lake, "quarantine");
+      expect(quarantined).toMatchObject({
+        position: "000000000002.ndjson:6",
+        event_id: refused.event_id,
+      });
+      expect(quarantined!.reason).toMatch(/^invalid AgentEvent at seq/);
+
+      // The torn line is completed and another appended: the next sync reads from where the
+      // first stopped, no line twice.
+      appendFileSync(open, `${torn.slice(40)}\n${JSON.stringify(events[51])}\n`);
+      const second = await sync(lake, new DirectorySource(dir), { compact: false });
+      expect(second).toMatchObject({ events: 2, duplicates: 0, quarantined: 0 });
+      expect((await ids(lake)).map(([id]) => id).slice(-3)).toEqual(
+        events.slice(49, 52).map((e) => e.event_id),
+      );
+      expect(await count(lake, "SELECT count(*) FROM memory.quarantine")).toBe(1);
     });
   });
 });
