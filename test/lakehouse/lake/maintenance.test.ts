@@ -9,7 +9,8 @@ function parquetFiles(dir: string): number {
   return readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith(".parquet")).length;
 }
 
-describe("compaction", () => {
+// Nine small batches then a compaction: 10-15 s alone, near 50 s on a loaded 2-core machine.
+describe("compaction", { timeout: 120_000 }, () => {
   it("merges many small batches' files and flushes inlined rows, leaving the data as it was", async () => {
     const log = tempDir();
     writeLog(join(log, "000000000001-000000009000.ndjson"), [
