@@ -17,6 +17,7 @@ import type { SecretStore } from "../governance/secret-store";
 import { DISPATCH_LATENCY } from "../metrics/instruments";
 import type { MetricRecorder } from "../metrics/recorder";
 import type { TenantContext } from "../tenant/context";
+import { dispatchSpans } from "../tracing/intent-spans";
 import type { RunTable } from "./run-table";
 
 /**
@@ -62,23 +63,32 @@ export class RunOwner {
     );
     const out = result.effects.find((e) => e.type === "dispatch");
     if (result.refusal || !out || agent.connectionId === null) return false;
+    // A first attempt waited from its creation, a retry from the end of its backoff (a lease
+    // that ran out with no retry_at sent it back at a moment no field keeps: not measured).
+    const first = out.attempt === 1;
+    const eligibleAt = first ? life.created_at : life.retry_at;
+    const spans = this.ctx.traces
+      ? dispatchSpans(
+          this.ctx.traces,
+          this.ctx.tenant,
+          { life, intent, attempt: out.attempt, eligibleAt },
+          agent,
+        )
+      : null;
     const sent = this.ctx.send(agent.connectionId, {
       type: "dispatch",
       run_id: life.run_id,
       attempt: out.attempt,
-      intent,
+      intent: spans ? { ...intent, trace: spans.trace } : intent,
       ack_timeout_ms: out.ack_timeout_ms,
     });
+    spans?.sent(sent);
     if (!sent) return false;
     this.carryOut(
       result.life,
       result.effects.filter((e) => e !== out),
     );
     const now = this.ctx.now();
-    // A first attempt waited from its creation, a retry from the end of its backoff (a lease
-    // that ran out with no retry_at sent it back at a moment no field keeps: not measured).
-    const first = out.attempt === 1;
-    const eligibleAt = first ? life.created_at : life.retry_at;
     if (eligibleAt !== null)
       this.metrics.observe(
         DISPATCH_LATENCY,
