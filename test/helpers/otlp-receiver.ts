@@ -87,6 +87,8 @@ export function decodeOtlpTraces(bodies: Buffer[], jsonBodies: Buffer[] = []): D
   return JSON.parse(result.stdout) as DecodedSpan[];
 }
 
+export type OtlpReceiver = Awaited<ReturnType<typeof otlpReceiver>>;
+
 /**
  * An OTLP/HTTP receiver on 127.0.0.1: the bodies (protobuf and JSON apart) and headers of what
  * it was sent. Any other content type is refused with 415, as a collector does.
