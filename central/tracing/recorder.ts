@@ -84,7 +84,12 @@ export interface RecorderOptions {
   flushAfterMs?: number;
   /** Keeps the runtime alive for a flush started by the timer. */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /** Told after a flush when spans were lost since it was last told, at most once a minute. */
+  onLoss?: (stats: RecorderStats) => void;
 }
+
+/** How often losses are reported at most. */
+const LOSS_REPORT_MS = 60_000;
 
 /** A span under way; `end` hands it to the recorder. Attributes are redacted when set. */
 export class OpenSpan {
@@ -162,6 +167,8 @@ export class SpanRecorder {
   private readonly flushAfterMs: number | null;
   private readonly waitUntil: ((promise: Promise<unknown>) => void) | null;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly onLoss: ((stats: RecorderStats) => void) | null;
+  private reported = { lost: 0, at: Number.NEGATIVE_INFINITY };
   readonly stats: RecorderStats = { exported: 0, dropped: 0, failed: 0 };
 
   constructor(
@@ -176,6 +183,7 @@ export class SpanRecorder {
     this.now = options.now ?? Date.now;
     this.flushAfterMs = options.flushAfterMs ?? null;
     this.waitUntil = options.waitUntil ?? null;
+    this.onLoss = options.onLoss ?? null;
   }
 
   start(name: string, options: StartOptions): OpenSpan {
@@ -234,6 +242,12 @@ export class SpanRecorder {
       } catch {
         this.stats.failed += spans.length;
       }
+    }
+    const lost = this.stats.dropped + this.stats.failed;
+    const now = this.now();
+    if (this.onLoss && lost > this.reported.lost && now - this.reported.at >= LOSS_REPORT_MS) {
+      this.reported = { lost, at: now };
+      this.onLoss({ ...this.stats });
     }
   }
 }

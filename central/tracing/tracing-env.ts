@@ -1,5 +1,8 @@
 import { otlpTracesTarget } from "../../contract";
+import { createLogger } from "../log";
 import { type RecorderOptions, SpanRecorder } from "./recorder";
+
+const log = createLogger({ component: "tracing" });
 
 /**
  * Central's span recorder for this environment, or null: export is on only where an OTLP
@@ -18,7 +21,14 @@ export function spanRecorderOf(
   return new SpanRecorder(
     target,
     { "service.name": env.OTEL_SERVICE_NAME || "auraison-central", ...resource },
-    options,
+    {
+      onLoss: (stats) =>
+        log.warn("trace spans lost (collector unreachable or refusing, or the queue full)", {
+          ...stats,
+          collector: target.url,
+        }),
+      ...options,
+    },
   );
 }
 

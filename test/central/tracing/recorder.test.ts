@@ -147,7 +147,8 @@ describe("central's span recorder", () => {
     expect(spans.stats).toEqual({ exported: 3, dropped: 2, failed: 0 });
   });
 
-  it("sends in batches; a failed batch (an error answer, a network error, a timeout) is counted and dropped, never thrown", async () => {
+  it("sends in batches; a failed batch (an error answer, a network error, a timeout) is counted, dropped and reported, never thrown", async () => {
+    const losses: unknown[] = [];
     const { spans, sent } = recorder(
       async (n, init) => {
         if (n === 1) return new Response("no", { status: 503 });
@@ -158,7 +159,7 @@ describe("central's span recorder", () => {
           );
         return new Response("{}");
       },
-      { batch: 2, timeoutMs: 20 },
+      { batch: 2, timeoutMs: 20, onLoss: (stats) => losses.push(stats) },
     );
     for (let i = 0; i < 7; i++) spans.start(`s${i}`, { parent: null }).end();
     await spans.flush();
@@ -167,6 +168,12 @@ describe("central's span recorder", () => {
     ]);
     expect(spans.stats).toEqual({ exported: 1, dropped: 0, failed: 6 });
     expect(spans.pending).toBe(0);
+    expect(losses).toEqual([{ exported: 1, dropped: 0, failed: 6 }]);
+    // Reported at most once a minute: another loss right after is counted, not reported again.
+    spans.start("s7", { parent: null }).end();
+    sent.length = 0;
+    await spans.flush();
+    expect(losses).toHaveLength(1);
   });
 
   it("flushes on its own after a span ends when asked to (a Durable Object has no request to flush after)", async () => {

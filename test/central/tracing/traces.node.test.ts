@@ -2,12 +2,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PATHS } from "../../../contract";
 import type { DecodedSpan } from "../../helpers/otlp-receiver";
 import {
   askNotesInTrace,
   type EdgeOnGateway,
   edgeOnGateway,
   NOTES_ANSWERS,
+  post,
   SECRETS,
 } from "../gateway/gateway-dev";
 
@@ -172,5 +174,72 @@ describe("traces across central, the edge and the gateway", () => {
       .map((b) => b.toString("latin1"))
       .join("");
     for (const key of keys) expect(exported).not.toContain(key);
+  });
+
+  it("marks a failed call and a refused one as errors, and counts what the tenant object exported", async () => {
+    const { central, upstream, traces } = stack;
+    const trace = (span: string) => ({ traceparent: `00-${CALLER_TRACE}-${span}-01` });
+    const before = traces.spans().length;
+    // Every try of the one candidate fails (the first and two retries).
+    upstream.script(...Array.from({ length: 3 }, () => ({ kind: "status" as const, status: 500 })));
+    const failed = await post(
+      central,
+      PATHS.chatCompletions,
+      stack.agentKey,
+      { model: "auto", messages: [{ role: "user", content: "hi" }] },
+      trace("1111111111111111"),
+    );
+    expect(failed.status).toBe(502);
+    await failed.arrayBuffer();
+    const refused = await post(
+      central,
+      PATHS.chatCompletions,
+      stack.agentKey,
+      { model: "no-such-model", messages: [{ role: "user", content: "hi" }] },
+      trace("2222222222222222"),
+    );
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    await refused.arrayBuffer();
+
+    let spans: DecodedSpan[] = [];
+    for (let i = 0; i < 100 && spans.filter((s) => s.kind === "SPAN_KIND_SERVER").length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      spans = traces.spans().slice(before);
+    }
+    const under = (parent: string) => spans.filter((s) => s.parent_span_id === parent);
+    const [failedCall] = under("1111111111111111");
+    expect(failedCall).toMatchObject({
+      name: "chat auto",
+      status: "STATUS_CODE_ERROR",
+      attributes: { "error.type": "upstream_failed", "auraison.attempts": 3 },
+    });
+    const tries = under(failedCall!.span_id).filter((s) => s.kind === "SPAN_KIND_CLIENT");
+    expect(tries.map((t) => [t.status, t.attributes["http.response.status_code"]])).toEqual([
+      ["STATUS_CODE_ERROR", 500],
+      ["STATUS_CODE_ERROR", 500],
+      ["STATUS_CODE_ERROR", 500],
+    ]);
+    const [refusedCall] = under("2222222222222222");
+    expect(refusedCall).toMatchObject({
+      name: "chat no-such-model",
+      status: "STATUS_CODE_ERROR",
+      attributes: { "http.response.status_code": refused.status },
+    });
+    expect(under(refusedCall!.span_id)).toMatchObject([
+      {
+        name: "admission",
+        status: "STATUS_CODE_ERROR",
+        attributes: { "auraison.admission": "refused" },
+      },
+    ]);
+
+    // The tenant object's export is on its /metrics (the queue and dispatch spans of the run above).
+    const metrics = await fetch(`${central.url}/metrics`, {
+      headers: { authorization: `Bearer ${stack.adminKey}` },
+    });
+    const text = await metrics.text();
+    const exported = /^auraison_trace_spans_total\{outcome="exported"\} (\d+)$/m.exec(text);
+    expect(Number(exported?.[1]), text).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(/^auraison_trace_spans_total\{outcome="failed"\} 0$/m);
   });
 });
