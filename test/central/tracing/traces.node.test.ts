@@ -178,28 +178,24 @@ describe("traces across central, the edge and the gateway", () => {
 
   it("marks a failed call and a refused one as errors, and counts what the tenant object exported", async () => {
     const { central, upstream, traces } = stack;
-    const trace = (span: string) => ({ traceparent: `00-${CALLER_TRACE}-${span}-01` });
+    /** A chat call of the agent's, as a child of `span` in the caller's trace; its status. */
+    const chat = async (model: string, span: string) => {
+      const response = await post(
+        central,
+        PATHS.chatCompletions,
+        stack.agentKey,
+        { model, messages: [{ role: "user", content: "hi" }] },
+        { traceparent: `00-${CALLER_TRACE}-${span}-01` },
+      );
+      await response.arrayBuffer();
+      return response.status;
+    };
     const before = traces.spans().length;
     // Every try of the one candidate fails (the first and two retries).
     upstream.script(...Array.from({ length: 3 }, () => ({ kind: "status" as const, status: 500 })));
-    const failed = await post(
-      central,
-      PATHS.chatCompletions,
-      stack.agentKey,
-      { model: "auto", messages: [{ role: "user", content: "hi" }] },
-      trace("1111111111111111"),
-    );
-    expect(failed.status).toBe(502);
-    await failed.arrayBuffer();
-    const refused = await post(
-      central,
-      PATHS.chatCompletions,
-      stack.agentKey,
-      { model: "no-such-model", messages: [{ role: "user", content: "hi" }] },
-      trace("2222222222222222"),
-    );
-    expect(refused.status).toBeGreaterThanOrEqual(400);
-    await refused.arrayBuffer();
+    expect(await chat("auto", "1111111111111111")).toBe(502);
+    const refusedStatus = await chat("no-such-model", "2222222222222222");
+    expect(refusedStatus).toBeGreaterThanOrEqual(400);
 
     let spans: DecodedSpan[] = [];
     for (let i = 0; i < 100 && spans.filter((s) => s.kind === "SPAN_KIND_SERVER").length < 2; i++) {
@@ -223,7 +219,7 @@ describe("traces across central, the edge and the gateway", () => {
     expect(refusedCall).toMatchObject({
       name: "chat no-such-model",
       status: "STATUS_CODE_ERROR",
-      attributes: { "http.response.status_code": refused.status },
+      attributes: { "http.response.status_code": refusedStatus },
     });
     expect(under(refusedCall!.span_id)).toMatchObject([
       {
