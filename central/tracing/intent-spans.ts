@@ -20,7 +20,12 @@ export interface DispatchSpans {
 export function dispatchSpans(
   recorder: SpanRecorder,
   tenant: string,
-  run: { life: RunLife; intent: Intent; attempt: number; eligibleAt: number | null },
+  run: {
+    life: Pick<RunLife, "run_id">;
+    intent: Intent;
+    attempt: number;
+    eligibleAt: number | null;
+  },
   agent: { agentId: string; app: string },
 ): DispatchSpans {
   const { life, intent, attempt } = run;
