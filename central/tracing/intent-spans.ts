@@ -1,5 +1,6 @@
 import type { Intent, RunLife, TraceContext } from "../../contract";
-import { SpanKind, type SpanRecorder } from "./recorder";
+import type { SpanRecorder } from "./recorder";
+import { SpanKind } from "./span";
 
 /** One dispatch of a queued run to an agent, as central's spans see it. */
 export interface DispatchSpans {

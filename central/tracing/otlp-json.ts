@@ -1,4 +1,4 @@
-import type { AttributeValue, FinishedSpan } from "./recorder";
+import type { AttributeValue, FinishedSpan } from "./span";
 
 /**
  * An OTLP ExportTraceServiceRequest in OTLP/JSON (the protobuf JSON mapping, with OTLP's

@@ -2,6 +2,13 @@ import { parseTraceParent } from "@opentelemetry/core";
 import { redactString, type TraceContext } from "../../contract";
 import { toHex } from "../bytes";
 import { encodeOtlpJson } from "./otlp-json";
+import {
+  type Attributes,
+  type AttributeValue,
+  type FinishedSpan,
+  SpanKind,
+  type SpanParent,
+} from "./span";
 
 /**
  * Central's own spans, recorded here and sent as OTLP/JSON over HTTP.
@@ -16,36 +23,6 @@ import { encodeOtlpJson } from "./otlp-json";
  * few spans it makes itself, with explicit parents (no context propagation inside the isolate),
  * a bounded queue and a POST that can never slow or fail a request.
  */
-
-/** OTLP's SpanKind values. */
-export const SpanKind = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
-export type SpanKind = (typeof SpanKind)[keyof typeof SpanKind];
-
-export type AttributeValue = string | number | boolean | readonly string[];
-export type Attributes = Record<string, AttributeValue | null | undefined>;
-
-/** A span once ended: what is exported. */
-export interface FinishedSpan {
-  traceId: string;
-  spanId: string;
-  /** Empty for a trace's root. */
-  parentSpanId: string;
-  traceState: string;
-  name: string;
-  kind: SpanKind;
-  startMs: number;
-  endMs: number;
-  attributes: Record<string, AttributeValue>;
-  status: { code: "unset" | "ok" | "error"; message?: string };
-}
-
-/** Where a span sits: its trace, its own id, whether the trace is sampled. */
-export interface SpanParent {
-  traceId: string;
-  spanId: string;
-  sampled: boolean;
-  traceState: string;
-}
 
 export interface StartOptions {
   kind?: SpanKind;

@@ -1,10 +1,6 @@
 import type { ModelAttempt, TraceContext } from "../../../contract";
-import {
-  type Attributes,
-  type OpenSpan,
-  SpanKind,
-  type SpanRecorder,
-} from "../../tracing/recorder";
+import type { OpenSpan, SpanRecorder } from "../../tracing/recorder";
+import { type Attributes, SpanKind } from "../../tracing/span";
 import { workerSpanRecorder } from "../../tracing/tracing-env";
 import type { AdmitResult, SettleRequest } from "../admission";
 import type { Inbound } from "./inbound";

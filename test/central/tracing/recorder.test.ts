@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SpanKind, SpanRecorder } from "../../../central/tracing/recorder";
+import { SpanRecorder } from "../../../central/tracing/recorder";
+import { SpanKind } from "../../../central/tracing/span";
 import { REDACTED } from "../../../contract";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
