@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dispatchSpans } from "../../../central/tracing/intent-spans";
+import { dispatchSpans, queueLeft } from "../../../central/tracing/intent-spans";
 import { SpanRecorder } from "../../../central/tracing/recorder";
 import type { Intent } from "../../../contract";
 
@@ -48,7 +48,12 @@ describe("an intent's spans in central", () => {
     const out = dispatchSpans(
       spans,
       "lab",
-      { life: { run_id: RUN }, intent: INTENT, attempt: 2, eligibleAt: 1_765_000_004_000 },
+      {
+        life: { run_id: RUN, targets: [] },
+        intent: INTENT,
+        attempt: 2,
+        eligibleAt: 1_765_000_004_000,
+      },
       { agentId: "host-a.lab-notes", app: "lab-notes" },
     );
     out.sent(true);
@@ -82,7 +87,7 @@ describe("an intent's spans in central", () => {
       spans,
       "lab",
       {
-        life: { run_id: RUN },
+        life: { run_id: RUN, targets: [] },
         intent: { ...INTENT, trace: { traceparent: parent } },
         attempt: 1,
         eligibleAt: null,
@@ -100,6 +105,34 @@ describe("an intent's spans in central", () => {
     expect(sent[0]!.attributes).toContainEqual({
       key: "error.type",
       value: { stringValue: "agent_gone" },
+    });
+  });
+
+  it("a run that leaves the queue without going out: its wait, as an error span named for its app", async () => {
+    const { spans, sent } = recorder(1_765_000_030_000);
+    queueLeft(
+      spans,
+      "lab",
+      {
+        life: { run_id: RUN, targets: [{ app: "sim-bench" }] },
+        intent: INTENT,
+        attempt: 1,
+        eligibleAt: 1_765_000_000_000,
+      },
+      "queue_timeout",
+    );
+    await spans.flush();
+    expect(sent).toMatchObject([
+      {
+        name: "queue sim-bench",
+        status: { code: 2 },
+        startTimeUnixNano: "1765000000000000000",
+        endTimeUnixNano: "1765000030000000000",
+      },
+    ]);
+    expect(sent[0]!.attributes).toContainEqual({
+      key: "error.type",
+      value: { stringValue: "queue_timeout" },
     });
   });
 });

@@ -176,7 +176,7 @@ describe("traces across central, the edge and the gateway", () => {
     for (const key of keys) expect(exported).not.toContain(key);
   });
 
-  it("marks a failed call and a refused one as errors, and counts what the tenant object exported", async () => {
+  it("marks a failed call, a refused one and a run cancelled in the queue as errors, and counts what the tenant object exported", async () => {
     const { central, upstream, traces } = stack;
     /** A chat call of the agent's, as a child of `span` in the caller's trace; its status. */
     const chat = async (model: string, span: string) => {
@@ -229,7 +229,38 @@ describe("traces across central, the edge and the gateway", () => {
       },
     ]);
 
-    // The tenant object's export is on its /metrics (the queue and dispatch spans of the run above).
+    // An intent no agent serves, cancelled while it waits: its wait is an error span.
+    const waiting = await post(
+      central,
+      PATHS.intents,
+      stack.adminKey,
+      { params: { prompt: "never served" }, targets: [{ app: "no-such-app" }] },
+      { traceparent: `00-${CALLER_TRACE}-3333333333333333-01` },
+    );
+    expect(waiting.status).toBe(201);
+    const { intent } = (await waiting.json()) as { intent: { intent_id: string } };
+    const cancelled = await post(
+      central,
+      `${PATHS.intents}/${intent.intent_id}/cancel`,
+      stack.adminKey,
+      {},
+    );
+    expect(cancelled.status).toBe(200);
+    await cancelled.arrayBuffer();
+    let queued: DecodedSpan[] = [];
+    for (let i = 0; i < 50 && queued.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      queued = traces.spans().filter((s) => s.parent_span_id === "3333333333333333");
+    }
+    expect(queued).toMatchObject([
+      {
+        name: "queue no-such-app",
+        status: "STATUS_CODE_ERROR",
+        attributes: { "auraison.intent_id": intent.intent_id, "error.type": expect.any(String) },
+      },
+    ]);
+
+    // The tenant object's export is on its /metrics (the queue and dispatch spans of the runs above).
     const metrics = await fetch(`${central.url}/metrics`, {
       headers: { authorization: `Bearer ${stack.adminKey}` },
     });
