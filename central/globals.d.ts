@@ -14,6 +14,8 @@ interface AuraisonSecrets {
   AURAISON_PROVIDER_SECRETS?: string;
   /** `allow`: providers on loopback and private addresses, and plain http (local and lab stacks). */
   AURAISON_PRIVATE_UPSTREAMS?: string;
+  /** JSON ExternalPddlPlanner: the operator's external PDDL planner, for tenants that set none. */
+  AURAISON_PDDL_PLANNER?: string;
   /** OTLP/HTTP collector for central's own spans (`/v1/traces` is appended); off when unset. */
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
   /** The full OTLP/HTTP traces URL, instead of the endpoint above. */

@@ -7,6 +7,14 @@ export const SESSION_COOKIE = "auraison_session";
 /** How long a session lasts; the page asks for the key again after that. */
 export const SESSION_TTL_MS = 60 * 60 * 1000;
 
+/**
+ * Who may hold a session: people's keys. An agent key (a lab host's) and the bootstrap key are
+ * never exchanged for one, and a session whose key is not such a key is not honoured.
+ */
+export function maySignIn<R extends string>(role: R): role is Exclude<R, "agent" | "bootstrap"> {
+  return role !== "agent" && role !== "bootstrap";
+}
+
 const TAG_BYTES = 16;
 const SESSION_PATTERN =
   /^aurs_([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)_([A-Za-z0-9_-]+)\.(\d+)\.([A-Za-z0-9_-]{22})$/;

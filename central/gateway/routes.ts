@@ -310,7 +310,7 @@ export const GATEWAY_ROUTES: readonly WorkerRoute[] = [
     path: PATHS.responses,
     summary: "OpenAI's Responses API through the model gateway (streaming with `stream: true`)",
     description:
-      "For clients that speak only Responses (Codex). Only OpenAI-style providers answer, unchanged (others in the chain are skipped); answers are never served from the response cache. A response stored at one provider (`previous_response_id`) exists only there: keep such chains on an alias with one candidate.",
+      "For clients that speak only Responses (Codex). OpenAI-style providers get the request unchanged; Anthropic ones get a stateless request translated to Messages, and answer as Responses objects or events. What only OpenAI keeps or runs (`previous_response_id`, `store: true`, its built-in tools) skips Anthropic candidates, and is a 400 naming the field when none other is left. Answers are never served from the response cache.",
     ok: {
       description: "A response object, or a text/event-stream of Responses events",
       schema: z.looseObject({ id: z.string(), object: z.string(), output: z.array(z.unknown()) }),

@@ -10,7 +10,7 @@ import {
   sha256,
 } from "../auth/keys";
 import type { Principal } from "../auth/principal";
-import { mintSession, SESSION_TTL_MS, verifySession } from "../auth/session";
+import { maySignIn, mintSession, SESSION_TTL_MS, verifySession } from "../auth/session";
 import { fromHex, toHex } from "../bytes";
 import type { Database } from "../db/database";
 import { apiKeys } from "../db/schema";
@@ -102,7 +102,7 @@ export class KeyStore {
       .from(apiKeys)
       .where(and(eq(apiKeys.id, session.keyId), isNull(apiKeys.revokedAt)))
       .get();
-    if (!row || row.role === "agent") return null;
+    if (!row || !maySignIn(row.role)) return null;
     return {
       id: row.id,
       role: row.role,

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { DEFAULT_TENANT_SETTINGS, type TenantSettings } from "../../contract";
+import { DEFAULT_TENANT_SETTINGS, TenantSettings } from "../../contract";
 import type { Database } from "../db/database";
 import { logState, tenant } from "../db/schema";
 
@@ -29,9 +29,10 @@ export class TenantRecord {
   }
 
   settings(): TenantSettings {
-    this.cachedSettings ??=
-      this.db.select({ settings: tenant.settings }).from(tenant).get()?.settings ??
-      DEFAULT_TENANT_SETTINGS;
+    if (this.cachedSettings) return this.cachedSettings;
+    // Read through the schema: a document stored before a section existed gets its defaults.
+    const stored = this.db.select({ settings: tenant.settings }).from(tenant).get()?.settings;
+    this.cachedSettings = stored ? TenantSettings.parse(stored) : DEFAULT_TENANT_SETTINGS;
     return this.cachedSettings;
   }
 

@@ -8,6 +8,7 @@ import {
   type PlanInput,
   type PlanStepSpec,
   type RunLife,
+  type RunStatus,
   runMachine,
   runStateOf,
   stepPlan,
@@ -89,8 +90,9 @@ export class PlanOwner {
   /**
    * A run was saved: the plan it belongs to (if any) hears how it stands when that matters to
    * it: the run ended, or its consumption moved (the plan's budget). A run is saved several
-   * times on its way (dispatched, acknowledged, claimed), and folding a large plan for each
-   * of those would cost more than the step itself.
+   * times on its way (dispatched, acknowledged, claimed) and on every event its agent sends;
+   * folding and writing a large plan for each of those would cost more than the step itself, so
+   * the way a run goes until it ends is read when the plan is shown (view), not written.
    */
   runChanged(life: RunLife): void {
     const c = life.consumption;
@@ -100,11 +102,30 @@ export class PlanOwner {
     if (!planId) return;
     if (isTerminal(runMachine, life.status)) this.heard.delete(life.run_id);
     else this.heard.set(life.run_id, mark);
-    const view = {
-      now: this.ctx.now(),
-      queue_timeout_ms: this.ctx.settings().dispatch.queue_timeout_ms,
-    };
-    this.applyQuietly(planId, { type: "run", run: runStateOf(life, view) });
+    this.applyQuietly(planId, { type: "run", run: runStateOf(life, this.waitingView()) });
+  }
+
+  /**
+   * A plan as the API shows it: each step's runs that the plan has not seen end yet with the
+   * status they have now (pending, dispatched, running, or just ended), read from the runs
+   * themselves, so following a run through the queue costs no plan write.
+   */
+  view(planId: string): Plan | undefined {
+    const plan = this.table.get(planId);
+    if (!plan) return undefined;
+    const view = this.waitingView();
+    for (const steps of [plan.steps, ...plan.history.map((h) => h.steps)])
+      for (const step of steps)
+        for (const run of step.runs) {
+          if (isTerminal(runMachine, run.status as RunStatus)) continue;
+          const life = this.runs.get(run.run_id);
+          if (life) run.status = runStateOf(life, view).status;
+        }
+    return plan;
+  }
+
+  private waitingView() {
+    return { now: this.ctx.now(), queue_timeout_ms: this.ctx.settings().dispatch.queue_timeout_ms };
   }
 
   /**
@@ -269,7 +290,13 @@ export class PlanOwner {
               error: `the plan was refused: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
               usage: answer.usage,
             };
-          return { type: "planned", steps: answer.steps, usage: answer.usage };
+          return {
+            type: "planned",
+            steps: answer.steps,
+            usage: answer.usage,
+            ...(answer.solver ? { solver: answer.solver } : {}),
+            ...(answer.note ? { note: answer.note } : {}),
+          };
         },
         (error: unknown): PlanInput => {
           this.ctx.log.error("planner failed", { plan_id: planId, error });

@@ -13,6 +13,7 @@ import type { TenantRecord } from "../governance/tenant-record";
 import type { MetricRecorder } from "../metrics/recorder";
 import type { PlanOwner } from "../plans/plan-owner";
 import type { PlanTable } from "../plans/plan-table";
+import type { ExternalPddlEndpoint } from "../plans/planners/external-pddl";
 import type { RunOwner } from "../runs/run-owner";
 import type { RunTable } from "../runs/run-table";
 import type { TenantContext } from "./context";
@@ -33,6 +34,8 @@ export interface TenantServices {
   plans: PlanTable;
   /** Carries out what the plan fold decides (contract/plans). */
   planOwner: PlanOwner;
+  /** The external PDDL planner large problems go to, and the rules its settings obey. */
+  externalPddl: ExternalPddlEndpoint;
   log: EventLog;
   ingest: Ingest;
   reader: EventReader;

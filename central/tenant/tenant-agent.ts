@@ -34,6 +34,8 @@ import { createLogger } from "../log";
 import { MetricRecorder } from "../metrics/recorder";
 import { PlanOwner } from "../plans/plan-owner";
 import { PlanTable } from "../plans/plan-table";
+import { CentralCallCosts } from "../plans/planners/call-costs";
+import { ExternalPddlEndpoint } from "../plans/planners/external-pddl";
 import { gatewayCall } from "../plans/planners/gateway-call";
 import { ModelPlanner } from "../plans/planners/model";
 import { PddlPlanner } from "../plans/planners/pddl";
@@ -146,9 +148,15 @@ export class TenantAgent extends Agent<Env> {
           props: {},
         }),
       );
+    const externalPddl = new ExternalPddlEndpoint(this.env, tenant);
     const planOwner = new PlanOwner(context, plans, runs, agents, scheduler, eventLog, {
-      pddl: new PddlPlanner(),
-      model: new ModelPlanner(gatewayCall(fetchGateway, () => gateway.centralKey())),
+      pddl: new PddlPlanner({
+        configured: () => externalPddl.configured(record.settings()),
+        solve: (config, request) => externalPddl.solve(config, request),
+      }),
+      model: new ModelPlanner(
+        gatewayCall(fetchGateway, () => gateway.centralKey(), new CentralCallCosts(eventLog)),
+      ),
     });
     owner.onChange((life) => planOwner.runChanged(life));
     this.archiveStore = new Archive(this.ctx.storage, this.env.ARCHIVE, tenant, eventLog, now, log);
@@ -171,6 +179,7 @@ export class TenantAgent extends Agent<Env> {
       scheduler,
       plans,
       planOwner,
+      externalPddl,
       log: eventLog,
       ingest,
       reader,

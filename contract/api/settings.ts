@@ -94,6 +94,69 @@ export const ArchiveSettings = z
 export type ArchiveSettings = z.output<typeof ArchiveSettings>;
 
 /**
+ * An external PDDL planner that takes over large problems from central's own solver. Central
+ * POSTs `{"domain", "problem", "optimal"}` (PDDL text) as JSON and takes `{"plan": [...]}` (ground
+ * actions) or `{"plan": "..."}` (a plan file's text, `;` comments ignored), then checks the plan
+ * against the domain before using it.
+ */
+export const ExternalPddlPlanner = z
+  .strictObject({
+    url: z
+      .string()
+      .min(1)
+      .max(2048)
+      .describe(
+        "https to a public host; loopback and private hosts, and http, only where the operator allows private upstreams",
+      ),
+    token: z
+      .strictObject({ secret: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/) })
+      .optional()
+      .describe(
+        "sent as `authorization: Bearer`: a Worker secret the operator offers to this tenant for the endpoint's host (AURAISON_PROVIDER_SECRETS)",
+      ),
+    above: z
+      .strictObject({
+        objects: z.number().int().min(0).optional(),
+        ground_actions: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe(
+            "an upper bound counted before grounding: each action's parameter domains multiplied",
+          ),
+      })
+      .refine((a) => a.objects !== undefined || a.ground_actions !== undefined, {
+        message: "give objects, ground_actions or both",
+      })
+      .describe("a problem larger than either goes to the endpoint (0: every problem)"),
+    optimal: z
+      .boolean()
+      .default(false)
+      .describe(
+        "also send problems that ask for an optimal plan (central checks that the plan is valid, not that it is optimal)",
+      ),
+    timeout_ms: z.number().int().min(100).max(HOUR).default(60_000),
+    on_failure: z
+      .enum(["solve_here", "fail"])
+      .default("solve_here")
+      .describe(
+        "when the endpoint fails, times out or answers a plan that does not check: central's solver plans instead, or the planning attempt fails with the reason",
+      ),
+  })
+  .meta({ id: "ExternalPddlPlanner" });
+export type ExternalPddlPlanner = z.output<typeof ExternalPddlPlanner>;
+
+export const PlanningSettings = z
+  .strictObject({
+    external_pddl: ExternalPddlPlanner.nullable()
+      .default(null)
+      .describe("null: the operator's endpoint (AURAISON_PDDL_PLANNER) if there is one"),
+  })
+  .meta({ id: "PlanningSettings" });
+export type PlanningSettings = z.output<typeof PlanningSettings>;
+
+/**
  * A tenant's timings and policies (`GET`/`PUT /v1/settings`, admin only). `PUT` replaces the
  * whole document; omitted fields take their defaults.
  */
@@ -103,6 +166,7 @@ export const TenantSettings = z
     dispatch: DispatchSettings.prefault({}),
     retry: RetryPolicy.prefault({}),
     archive: ArchiveSettings.prefault({}),
+    planning: PlanningSettings.prefault({}),
   })
   .refine((s) => s.dispatch.lease_ms > s.heartbeat.interval_ms, {
     message:

@@ -22,6 +22,17 @@ export const PlanVersionEvent = z.object({
   version: z.number().int().min(1),
   round: z.enum(["initial", "repair"]),
   planner: z.enum(["model", "pddl", "given"]),
+  solver: z
+    .enum(["central", "external"])
+    .nullable()
+    .optional()
+    .describe("a PDDL plan's solver: central's own, or the configured external planner"),
+  note: z
+    .string()
+    .max(2048)
+    .nullable()
+    .optional()
+    .describe("how the plan was made, e.g. why the external planner's plan was not used"),
   steps: z
     .array(
       z.object({

@@ -21,7 +21,14 @@ export type PlanInput =
   /** Ask for the first plan (or, after a restart, for the round that was under way). */
   | { type: "start" }
   /** The planner made a valid plan (checked with checkPlanSteps). */
-  | { type: "planned"; steps: readonly PlanStepSpec[]; usage: Usage }
+  | {
+      type: "planned";
+      steps: readonly PlanStepSpec[];
+      usage: Usage;
+      /** A PDDL plan's solver, and how it was made (for the plan_version event). */
+      solver?: "central" | "external";
+      note?: string;
+    }
   /** The planner's answer was refused (bad JSON, a cycle, an unknown skill, ...), or it failed. */
   | { type: "planning_failed"; error: string; usage: Usage }
   | { type: "approve"; step_id: string | null; by: string; reason?: string | null }
@@ -112,7 +119,7 @@ class PlanFold {
         this.askPlanner();
         break;
       case "planned":
-        this.planned(input.steps, input.usage);
+        this.planned(input);
         break;
       case "planning_failed":
         this.planningFailed(input.error, input.usage);
@@ -153,6 +160,10 @@ class PlanFold {
       this.checkBudget();
       this.advance();
     }
+    // A plan that ended here (its planning calls spent its budget) asks its planner no more.
+    if (isTerminal(planMachine, plan.status))
+      for (let i = this.effects.length - 1; i >= 0; i--)
+        if (this.effects[i]!.type === "plan") this.effects.splice(i, 1);
     plan.usage = planUsage(plan);
     plan.event_seq = this.seq;
   }
@@ -165,7 +176,8 @@ class PlanFold {
     this.effects.push({ type: "plan", round: p.round, attempt: p.attempts, feedback: p.feedback });
   }
 
-  private planned(specs: readonly PlanStepSpec[], usage: Usage) {
+  private planned(input: Extract<PlanInput, { type: "planned" }>) {
+    const { steps: specs, usage } = input;
     const plan = this.plan;
     plan.planning.usage = addUsage(plan.planning.usage, usage);
     if (plan.status !== "planning" && plan.status !== "replanning")
@@ -206,6 +218,8 @@ class PlanFold {
       version,
       round,
       planner: plan.planner,
+      ...(input.solver ? { solver: input.solver } : {}),
+      ...(input.note ? { note: input.note.slice(0, 2048) } : {}),
       steps: specs.map((s) => ({
         id: s.id,
         type: s.type,

@@ -1,6 +1,6 @@
 import type { AnthropicResponse, AnthropicUsage } from "../dialects/anthropic";
 import type { Dialect } from "../dialects/errors";
-import type { OpenAiCompletion, OpenAiUsage } from "../dialects/openai";
+import type { OpenAiCompletion, OpenAiResponsesRequest, OpenAiUsage } from "../dialects/openai";
 import {
   type CallUsage,
   NO_USAGE,
@@ -10,6 +10,7 @@ import {
   usageFromResponses,
 } from "../dialects/usage";
 import { anthropicToOpenAiResponse, openAiToAnthropicResponse } from "../translate/responses";
+import { anthropicToResponse } from "../translate/responses-answer";
 import { ENDPOINTS, type Endpoint } from "./endpoints";
 
 /** A complete (non-streamed) answer, in the caller's dialect, with what the event needs. */
@@ -33,12 +34,18 @@ export function jsonAnswer(
   text: string,
   json: Record<string, unknown>,
   now: number,
+  /** The caller's request (a translated response echoes its settings). */
+  request: Record<string, unknown>,
 ): JsonAnswer {
   const model = typeof json.model === "string" ? json.model : null;
   const id = typeof json.id === "string" ? json.id : null;
-  if (endpoint === "responses" || endpoint === "embeddings" || endpoint === "count_tokens")
+  if (
+    (endpoint === "responses" && upstream === "openai") ||
+    endpoint === "embeddings" ||
+    endpoint === "count_tokens"
+  )
     return { body: text, ...nativeAnswer(endpoint, json), responseModel: model, responseId: id };
-  const client = ENDPOINTS[endpoint].dialect;
+  const client = ENDPOINTS[endpoint].wire;
   if (upstream === "openai") {
     const completion = json as unknown as OpenAiCompletion;
     const usage = completion.usage ? usageFromOpenAi(completion.usage as OpenAiUsage) : null;
@@ -67,7 +74,13 @@ export function jsonAnswer(
     0,
   );
   const body =
-    client === "anthropic" ? text : JSON.stringify(anthropicToOpenAiResponse(message, now).body);
+    client === "anthropic"
+      ? text
+      : JSON.stringify(
+          client === "responses"
+            ? anthropicToResponse(message, request as OpenAiResponsesRequest, now)
+            : anthropicToOpenAiResponse(message, now).body,
+        );
   return {
     body,
     usage,

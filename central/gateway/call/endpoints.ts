@@ -48,6 +48,7 @@ export const ENDPOINTS: Record<Endpoint, EndpointSpec> = {
   responses: {
     dialect: "openai",
     schema: OpenAiResponsesRequest,
+    // Anthropic providers take a stateless one too, translated (translate/responses-*.ts).
     native: "openai",
     wire: "responses",
     outputField: "max_output_tokens",

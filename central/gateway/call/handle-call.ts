@@ -171,7 +171,14 @@ export async function handleCall(
     [HEADERS.cache]: cacheState,
   };
   if (result.kind === "json") {
-    const answer = jsonAnswer(endpoint, connection.dialect, result.text, result.json, Date.now());
+    const answer = jsonAnswer(
+      endpoint,
+      connection.dialect,
+      result.text,
+      result.json,
+      Date.now(),
+      inbound.body,
+    );
     const usage = answer.usage ?? estimatedUsage(inbound.bodyBytes, answer.outputChars);
     const response = new Response(answer.body, {
       headers: { "content-type": "application/json", ...timing(clock), ...headers },
@@ -200,9 +207,10 @@ export async function handleCall(
 
   const ttftMs = clock.now();
   const relayed = relayStream(result.reader, result.observer, result.buffered, result.ended, {
-    upstream: spec.native === null ? connection.dialect : spec.wire,
+    upstream: result.observer.dialect,
     client: spec.wire,
     clientWantsUsage: inbound.clientWantsUsage,
+    request: inbound.body,
     idleTimeoutMs: candidate.provider.resilience.idle_timeout_ms,
     captureLimit: admitted.cacheKey ? CAPTURE_LIMIT : null,
   });

@@ -20,6 +20,8 @@ export interface RelayOptions {
   upstream: Wire;
   client: Wire;
   clientWantsUsage: boolean;
+  /** The caller's request, which a translated Responses stream echoes. */
+  request: Record<string, unknown>;
   idleTimeoutMs: number;
   /** Keep what the client receives (for the cache), up to this many characters. */
   captureLimit: number | null;
@@ -41,6 +43,7 @@ export function relayStream(
   const relay = relayFor(options.upstream, options.client, {
     clientWantsUsage: options.clientWantsUsage,
     now: Date.now(),
+    request: options.request,
   });
   const encoder = new TextEncoder();
   let transcript: string[] | null = options.captureLimit === null ? null : [];

@@ -3,7 +3,7 @@ import { Failure, REDACTED, redactString } from "../../../contract";
 import type { ProviderOutcome, UpstreamCandidate } from "../admission";
 import type { AnthropicMessagesRequest } from "../dialects/anthropic";
 import type { Wire } from "../dialects/errors";
-import type { OpenAiChatRequest } from "../dialects/openai";
+import type { OpenAiChatRequest, OpenAiResponsesRequest } from "../dialects/openai";
 import { KeyUnavailable } from "../keys/resolve";
 import { type Connection, connectionOf, sendUpstream, upstreamPath } from "../providers/upstream";
 import { UpstreamRefused } from "../providers/upstream-url";
@@ -16,6 +16,7 @@ import {
 } from "../resilience/failures";
 import { type SseEvent, SseReader } from "../sse/reader";
 import { anthropicToOpenAi, openAiToAnthropic, UnsupportedRequest } from "../translate/requests";
+import { responsesToAnthropic } from "../translate/responses-request";
 import { type Observation, StreamObserver } from "../translate/streams";
 import type { CallSpans } from "./call-spans";
 import type { Clock } from "./clock";
@@ -87,7 +88,9 @@ function upstreamRequest(
   connection: Connection,
   caps: { outputCap: number | null; defaultMaxTokens: number },
 ): { path: string; body: Record<string, unknown> } {
-  const path = upstreamPath(provider, inbound.endpoint);
+  // A Responses call goes to an Anthropic provider as a message (translated).
+  const translated = inbound.endpoint === "responses" && connection.dialect === "anthropic";
+  const path = upstreamPath(provider, translated ? "messages" : inbound.endpoint);
   if (path === null)
     throw new UnsupportedRequest("model", `${provider.id} does not serve ${inbound.endpoint}`);
   return { path, body: upstreamBody(inbound, connection, model, caps) };
@@ -100,6 +103,12 @@ function upstreamBody(
   model: string,
   caps: { outputCap: number | null; defaultMaxTokens: number },
 ): Record<string, unknown> {
+  if (inbound.endpoint === "responses" && connection.dialect === "anthropic")
+    return responsesToAnthropic(
+      inbound.body as OpenAiResponsesRequest,
+      model,
+      caps.outputCap ?? caps.defaultMaxTokens,
+    ) as Record<string, unknown>;
   if (ENDPOINTS[inbound.endpoint].native !== null) {
     const body: Record<string, unknown> = { ...inbound.body, model };
     if (inbound.endpoint === "responses" && caps.outputCap !== null)
@@ -236,7 +245,7 @@ export async function runChain(
           detail = "the answer was not a JSON object";
         } else {
           const spec = ENDPOINTS[inbound.endpoint];
-          const wire = spec.native ? spec.wire : connection.dialect;
+          const wire = spec.native === connection.dialect ? spec.wire : connection.dialect;
           const opened = await openStream(response, wire, deadline, clock);
           if (opened.ok) {
             deadline.clear();

@@ -5,7 +5,12 @@ import type {
 } from "openai/resources/chat/completions";
 import type { CompletionUsage } from "openai/resources/completions";
 import type { EmbeddingCreateParams } from "openai/resources/embeddings";
-import type { ResponseCreateParams } from "openai/resources/responses/responses";
+import type {
+  Response,
+  ResponseCreateParams,
+  ResponseOutputItem,
+  ResponseStreamEvent,
+} from "openai/resources/responses/responses";
 import { z } from "zod";
 import type { Fits } from "./sdk-fit";
 
@@ -160,8 +165,10 @@ export function openAiErrorType(status: number): string {
 export type OpenAiSdkRequest = Fits<z.input<typeof OpenAiChatRequest>, ChatCompletionCreateParams>;
 
 /**
- * OpenAI Responses (`/v1/responses`), as the gateway accepts it: only OpenAI providers take it,
- * unchanged. `model` is required, since it is what the gateway routes on.
+ * OpenAI Responses (`/v1/responses`), as the gateway accepts it: OpenAI providers take it
+ * unchanged, Anthropic ones translated (translate/responses-request.ts). `model` is required,
+ * since it is what the gateway routes on. Input items are checked where they are translated,
+ * so every item an OpenAI provider takes still reaches it as sent.
  */
 export const OpenAiResponsesRequest = z
   .looseObject({
@@ -174,10 +181,28 @@ export const OpenAiResponsesRequest = z
       .array(z.looseObject({ type: z.string().min(1) }))
       .max(1024)
       .optional(),
+    tool_choice: z.union([z.string(), z.looseObject({ type: z.string().min(1) })]).optional(),
+    parallel_tool_calls: z.boolean().nullable().optional(),
     temperature: z.number().min(0).max(2).nullable().optional(),
     top_p: z.number().min(0).max(1).nullable().optional(),
+    reasoning: z
+      .looseObject({ effort: ReasoningEffort.nullable().optional() })
+      .nullable()
+      .optional(),
+    text: z
+      .looseObject({ format: z.looseObject({ type: z.string().min(1) }).optional() })
+      .optional(),
+    previous_response_id: z.string().nullable().optional(),
+    store: z.boolean().nullable().optional(),
+    user: z.string().max(512).optional(),
   })
   .meta({ id: "OpenAiResponsesRequest", description: "OpenAI Responses request" });
+export type OpenAiResponsesRequest = z.infer<typeof OpenAiResponsesRequest>;
+
+/** A response object as the API sends it (`output_text` is the SDK's own convenience). */
+export type OpenAiResponse = Omit<Response, "output_text">;
+export type OpenAiResponseItem = ResponseOutputItem;
+export type OpenAiResponseEvent = ResponseStreamEvent;
 
 export type OpenAiSdkResponsesRequest = Fits<
   z.input<typeof OpenAiResponsesRequest>,

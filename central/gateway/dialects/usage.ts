@@ -67,6 +67,17 @@ export function usageToOpenAi(u: CallUsage): OpenAiUsage {
   };
 }
 
+/** Responses usage: input_tokens include the cached ones (reads and writes). */
+export function usageToResponses(u: CallUsage): ResponseUsage {
+  return {
+    input_tokens: u.input,
+    input_tokens_details: { cached_tokens: u.cacheRead, cache_write_tokens: u.cacheWrite },
+    output_tokens: u.output,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: u.input + u.output,
+  };
+}
+
 export function usageToAnthropic(u: CallUsage): AnthropicUsage {
   return {
     input_tokens: Math.max(0, u.input - u.cacheRead - u.cacheWrite),

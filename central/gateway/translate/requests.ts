@@ -12,14 +12,26 @@ export class UnsupportedRequest extends Error {
   }
 }
 
-type Json = Record<string, unknown>;
-type Block = Json & { type: string };
+export type Json = Record<string, unknown>;
+export type Block = Json & { type: string };
+
+/** Anthropic turns, in order: blocks of the role of the turn before join that turn. */
+export function anthropicTurns() {
+  const turns: { role: "user" | "assistant"; content: Block[] }[] = [];
+  const push = (role: "user" | "assistant", blocks: Block[]) => {
+    if (blocks.length === 0) return;
+    const last = turns.at(-1);
+    if (last?.role === role) last.content.push(...blocks);
+    else turns.push({ role, content: blocks });
+  };
+  return { turns, push };
+}
 
 /** Which field an OpenAI-style provider takes the output cap in. */
 export type MaxTokensField = "max_tokens" | "max_completion_tokens";
 
 /** A part's `cache_control` (OpenAI-dialect callers of Anthropic models mark cache breakpoints so). */
-function cacheOf(part: object): Json {
+export function cacheOf(part: object): Json {
   const mark = (part as { cache_control?: unknown }).cache_control;
   return mark === undefined || mark === null ? {} : { cache_control: mark };
 }
@@ -35,7 +47,7 @@ function textBlocks(content: OpenAiMessage["content"], path: string): Block[] {
   });
 }
 
-function imageBlock(url: string, path: string): Block {
+export function imageBlock(url: string, path: string): Block {
   const data = /^data:([^;,]+);base64,(.*)$/s.exec(url);
   if (data)
     return { type: "image", source: { type: "base64", media_type: data[1], data: data[2] } };
@@ -43,7 +55,7 @@ function imageBlock(url: string, path: string): Block {
   throw new UnsupportedRequest(path, "images must be https URLs or base64 data URLs");
 }
 
-function parseArguments(text: string, path: string): unknown {
+export function parseArguments(text: string, path: string): unknown {
   if (text.trim() === "") return {};
   try {
     return JSON.parse(text);
@@ -66,6 +78,59 @@ const THINKING_BUDGET: Record<Exclude<ReasoningEffort, "none">, number> = {
 };
 /** Anthropic's smallest thinking budget. */
 const MIN_THINKING = 1_024;
+
+/**
+ * Sets a translated request's thinking for OpenAI's reasoning effort (`path` names the caller's
+ * field): a budget under `max_tokens`, and no sampling settings, which a thinking Claude refuses
+ * (it takes temperature 1 and top_p from 0.95 only).
+ */
+export function applyEffort(out: Json, effort: ReasoningEffort | null | undefined, path: string) {
+  if (!effort) return;
+  if (effort === "none") {
+    out.thinking = { type: "disabled" };
+    return;
+  }
+  const maxTokens = out.max_tokens as number;
+  if (maxTokens <= MIN_THINKING)
+    throw new UnsupportedRequest(
+      path,
+      `Anthropic thinks with at least ${MIN_THINKING} tokens: the output cap must be above that`,
+    );
+  out.thinking = {
+    type: "enabled",
+    budget_tokens: Math.min(THINKING_BUDGET[effort], maxTokens - 1),
+  };
+  delete out.temperature;
+  delete out.top_p;
+}
+
+/** A JSON output format as Anthropic's structured output (`output_config.format`), if any. */
+export function formatOf(
+  format: { type: string; schema?: unknown } | null | undefined,
+  path: string,
+): Json | null {
+  if (format?.type === "json_schema")
+    return { type: "json_schema", schema: format.schema ?? { type: "object" } };
+  if (format?.type === "json_object")
+    throw new UnsupportedRequest(
+      path,
+      "Anthropic has no json_object format; send a json_schema one",
+    );
+  return null;
+}
+
+/** A function tool as an Anthropic tool (its cache breakpoint kept). */
+export function anthropicTool(
+  fn: { name: string; description?: string | null; parameters?: unknown },
+  mark: object,
+): Json {
+  return {
+    name: fn.name,
+    ...(fn.description ? { description: fn.description } : {}),
+    input_schema: fn.parameters ?? { type: "object", properties: {} },
+    ...cacheOf(mark),
+  };
+}
 
 /** An Anthropic thinking setting as OpenAI's reasoning effort (the nearest budget). */
 function effortOf(thinking: { type: string; budget_tokens?: unknown }): ReasoningEffort | null {
@@ -99,13 +164,7 @@ export function openAiToAnthropic(
 ): AnthropicMessagesRequest {
   if ((req.n ?? 1) > 1) throw new UnsupportedRequest("n", "Anthropic returns one choice per call");
   const system: Block[] = [];
-  const turns: { role: "user" | "assistant"; content: Block[] }[] = [];
-  const push = (role: "user" | "assistant", blocks: Block[]) => {
-    if (blocks.length === 0) return;
-    const last = turns.at(-1);
-    if (last?.role === role) last.content.push(...blocks);
-    else turns.push({ role, content: blocks });
-  };
+  const { turns, push } = anthropicTurns();
   req.messages.forEach((message, i) => {
     const path = `messages[${i}]`;
     switch (message.role) {
@@ -216,47 +275,21 @@ export function openAiToAnthropic(
     out.tools = tools.map((tool, i) => {
       if (tool.type !== "function")
         throw new UnsupportedRequest(`tools[${i}]`, "Anthropic has no custom (free-form) tools");
-      return {
-        name: tool.function.name,
-        ...(tool.function.description ? { description: tool.function.description } : {}),
-        input_schema: tool.function.parameters ?? { type: "object", properties: {} },
-        ...cacheOf(tool),
-      };
+      return anthropicTool(tool.function, tool);
     });
   if (req.parallel_tool_calls === false && tools.length)
     choice = { ...(choice ?? { type: "auto" }), disable_parallel_tool_use: true };
   if (choice) out.tool_choice = choice;
   if (req.user) out.metadata = { user_id: req.user };
-  const config: Json = {};
-  const effort = req.reasoning_effort;
-  if (effort === "none") out.thinking = { type: "disabled" };
-  else if (effort) {
-    const maxTokens = out.max_tokens as number;
-    if (maxTokens <= MIN_THINKING)
-      throw new UnsupportedRequest(
-        "reasoning_effort",
-        `Anthropic thinks with at least ${MIN_THINKING} tokens: max_tokens must be above that`,
-      );
-    out.thinking = {
-      type: "enabled",
-      budget_tokens: Math.min(THINKING_BUDGET[effort], maxTokens - 1),
-    };
-    // A thinking Claude takes no sampling settings (temperature 1 and top_p from 0.95 only).
-    delete out.temperature;
-    delete out.top_p;
-  }
+  applyEffort(out, req.reasoning_effort, "reasoning_effort");
   const format = req.response_format;
-  if (format?.type === "json_schema")
-    config.format = {
-      type: "json_schema",
-      schema: format.json_schema.schema ?? { type: "object" },
-    };
-  else if (format?.type === "json_object")
-    throw new UnsupportedRequest(
-      "response_format",
-      "Anthropic has no json_object format; send a json_schema one",
-    );
-  if (Object.keys(config).length) out.output_config = config;
+  const structured = formatOf(
+    format?.type === "json_schema"
+      ? { type: format.type, schema: format.json_schema.schema }
+      : format,
+    "response_format",
+  );
+  if (structured) out.output_config = { format: structured };
   return out as AnthropicMessagesRequest;
 }
 

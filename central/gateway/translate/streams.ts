@@ -1,7 +1,12 @@
 import type { AnthropicUsage } from "../dialects/anthropic";
 import { anthropicError } from "../dialects/anthropic";
 import type { Wire } from "../dialects/errors";
-import type { OpenAiChunk, OpenAiFinish, OpenAiUsage } from "../dialects/openai";
+import type {
+  OpenAiChunk,
+  OpenAiFinish,
+  OpenAiResponsesRequest,
+  OpenAiUsage,
+} from "../dialects/openai";
 import { openAiError } from "../dialects/openai";
 import {
   type CallUsage,
@@ -12,19 +17,11 @@ import {
   usageToOpenAi,
 } from "../dialects/usage";
 import { type SseEvent, sseText } from "../sse/reader";
+import type { Observation, Relay } from "./relay";
 import { toAnthropicStop, toOpenAiFinish } from "./responses";
+import { AnthropicToResponses } from "./responses-stream";
 
-/** What one upstream event meant. */
-export interface Observation {
-  /** Parsed JSON payload (null for `[DONE]`, comments, pings without data). */
-  json: Record<string, unknown> | null;
-  /** Carries the first content: text, a tool call or its arguments. */
-  token: boolean;
-  /** The stream's own end marker (`[DONE]`, `message_stop`). */
-  terminal: boolean;
-  /** The upstream reported an error inside the stream. */
-  error: string | null;
-}
+export type { Observation, Relay };
 
 /**
  * Follows an upstream stream of one dialect: the first token, usage, finish reasons, the
@@ -98,9 +95,11 @@ export class StreamObserver {
       const delta = json.delta as { text?: string; partial_json?: string } | undefined;
       this.outputChars += (delta?.text?.length ?? 0) + (delta?.partial_json?.length ?? 0);
     }
+    // Thinking is output too: a model that thinks past the first-token timeout is working, not
+    // stuck (and Responses callers see it, as reasoning summary deltas).
     const token =
       (type === "content_block_delta" &&
-        ["text_delta", "input_json_delta"].includes(
+        ["text_delta", "input_json_delta", "thinking_delta"].includes(
           String((json.delta as { type?: string } | undefined)?.type),
         )) ||
       (type === "content_block_start" &&
@@ -142,22 +141,20 @@ export class StreamObserver {
   }
 }
 
-/** Turns upstream events into what the client receives, in the client's dialect. */
-export interface Relay {
-  push(event: SseEvent, seen: Observation): string[];
-  /** The upstream ended cleanly: anything still owed to the client. */
-  end(): string[];
-  /** The stream broke: an error event in the client's dialect, so it never looks complete. */
-  fail(message: string, code: string): string[];
-}
-
 export function relayFor(
   upstream: Wire,
   client: Wire,
-  options: { clientWantsUsage: boolean; now: number },
+  options: {
+    clientWantsUsage: boolean;
+    now: number;
+    /** The caller's request, which a translated Responses stream echoes. */
+    request?: Record<string, unknown>;
+  },
 ): Relay {
   if (upstream === client) return new Passthrough(client, options.clientWantsUsage);
-  // Responses streams are served to Responses callers only, so they are never translated.
+  // Responses callers get OpenAI providers' streams as they are, Anthropic ones' translated.
+  if (client === "responses")
+    return new AnthropicToResponses((options.request ?? {}) as OpenAiResponsesRequest, options.now);
   return upstream === "anthropic"
     ? new AnthropicToOpenAi(options.clientWantsUsage, options.now)
     : new OpenAiToAnthropic();

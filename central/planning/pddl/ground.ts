@@ -13,7 +13,7 @@ import type { Operator, Task } from "./task";
 const YIELD_EVERY = 4096;
 
 /** Every object of each type, subtypes included; `either` types are unions. */
-function objectsByType(domain: Domain, problem: Problem): Map<string, Set<string>> {
+export function objectsByType(domain: Domain, problem: Problem): Map<string, Set<string>> {
   const parent = new Map(domain.types.map((t) => [t.name, t.parent]));
   const byType = new Map<string, Set<string>>([["object", new Set()]]);
   for (const t of domain.types) byType.set(t.name, new Set());
@@ -26,7 +26,7 @@ function objectsByType(domain: Domain, problem: Problem): Map<string, Set<string
   return byType;
 }
 
-const key = (predicate: string, args: readonly string[]) =>
+export const key = (predicate: string, args: readonly string[]) =>
   args.length === 0 ? `(${predicate})` : `(${predicate} ${args.join(" ")})`;
 
 /** Atoms reached so far, indexed by predicate and by (predicate, position, object). */

@@ -1,3 +1,4 @@
+export { type CheckedPlan, checkPlan, problemSize } from "./check-plan";
 export { deorder, type PartialOrder } from "./deorder";
 export { ground } from "./ground";
 export type { LimitReason, Limits } from "./limits";

@@ -1,4 +1,5 @@
 import { emptyUsage, HEADERS, PATHS } from "../../../contract";
+import type { CentralCallCosts } from "./call-costs";
 import type { ModelCall } from "./model";
 
 /** How the tenant object reaches its own gateway: the Worker's handler, in this isolate. */
@@ -7,8 +8,13 @@ export type GatewayFetch = (request: Request) => Promise<Response>;
 /**
  * Central's planning calls go through the tenant's own gateway, as any caller's do (admission,
  * routing, budgets, cache, a `model_call` event), with central's own key and intent type `plan`.
+ * The answer's cost is the gateway's price for the call, from its `model_call` event.
  */
-export function gatewayCall(fetchGateway: GatewayFetch, key: () => Promise<string>): ModelCall {
+export function gatewayCall(
+  fetchGateway: GatewayFetch,
+  key: () => Promise<string>,
+  costs: CentralCallCosts,
+): ModelCall {
   return async (body) => {
     const response = await fetchGateway(
       new Request(`https://central${PATHS.chatCompletions}`, {
@@ -35,14 +41,14 @@ export function gatewayCall(fetchGateway: GatewayFetch, key: () => Promise<strin
     if (!response.ok)
       throw new Error(`the gateway answered ${response.status}: ${json.error?.message ?? text}`);
     const content = json.choices?.[0]?.message?.content;
+    const callId = response.headers.get(HEADERS.callId);
     return {
       text: typeof content === "string" ? content : "",
       usage: {
         ...emptyUsage(),
         tokens_in: json.usage?.prompt_tokens ?? 0,
         tokens_out: json.usage?.completion_tokens ?? 0,
-        // The gateway prices the call in its model_call event; the answer does not carry it.
-        cost_usd: null,
+        cost_usd: callId ? await costs.cost(callId) : null,
         model_calls: 1,
       },
     };

@@ -1,4 +1,5 @@
 import {
+  type ExternalPddlPlanner,
   emptyUsage,
   type JsonValue,
   type Plan,
@@ -11,13 +12,19 @@ import {
   PddlError,
   type Problem,
   readProblem,
+  writeDomain,
+  writeProblem,
 } from "../../../contract/pddl";
 import {
   buildSkillsDomain,
+  checkPlan,
+  problemSize,
   SkillDomainError,
   type SkillsDomain,
+  type PlanStep as SolvedStep,
   solveAsync,
 } from "../../planning/pddl";
+import type { ExternalAnswer } from "./external-pddl";
 import type { Planner, PlanningAnswer, PlanningAsk, PlanningFleet } from "./planner";
 
 /** How long (and how far) central's own solver may search for one plan. */
@@ -44,13 +51,26 @@ export function problemError(fleet: PlanningFleet, pddl: NonNullable<Plan["pddl"
   }
 }
 
+/** An external planner for large problems: the one in force, and how to ask it. */
+export interface ExternalSolver {
+  configured(): ExternalPddlPlanner | null;
+  solve(
+    config: ExternalPddlPlanner,
+    request: { domain: string; problem: string; optimal: boolean },
+  ): Promise<ExternalAnswer>;
+}
+
 /**
- * Plans with central's own PDDL solver over the domain the fleet's skills declare. The
- * sequential plan is deordered by its causal links, so independent actions become steps without
- * a path between them and run in parallel; each step goes to an agent with a skill that declared
- * the action, with the action's arguments as params by the schema's parameter names.
+ * Plans with central's own PDDL solver over the domain the fleet's skills declare, or, for a
+ * problem above the configured size, with an external planner whose plan central checks against
+ * the domain before it uses it (and replaces with its own, or refuses, when it does not check).
+ * The sequential plan is deordered by its causal links, so independent actions become steps
+ * without a path between them and run in parallel; each step goes to an agent with a skill that
+ * declared the action, with the action's arguments as params by the schema's parameter names.
  */
 export class PddlPlanner implements Planner {
+  constructor(private readonly external: ExternalSolver | null = null) {}
+
   async plan(ask: PlanningAsk): Promise<PlanningAnswer> {
     const usage = emptyUsage();
     const pddl = ask.plan.pddl;
@@ -73,6 +93,21 @@ export class PddlPlanner implements Planner {
     const applied = advance(fleet.domain, problem, kept);
     if (typeof applied === "string") return { ok: false, error: applied, usage };
     problem = applied;
+    const config = this.external?.configured() ?? null;
+    let note: string | undefined;
+    if (config && (!pddl.optimal || config.optimal) && isLarge(config, fleet.domain, problem)) {
+      const answer = await this.external!.solve(config, {
+        domain: writeDomain(fleet.domain),
+        problem: writeProblem(problem, fleet.domain.name),
+        optimal: pddl.optimal,
+      });
+      const checked = answer.ok ? checkPlan(fleet.domain, problem, answer.actions) : answer;
+      if (checked.ok) return steps(ask, fleet, kept, checked, { solver: "external" });
+      const why = answer.ok ? `its plan does not check: ${checked.error}` : checked.error;
+      if (config.on_failure === "fail")
+        return { ok: false, error: `the external planner failed: ${why}`, usage };
+      note = `the external planner failed (${why}); central's solver planned instead`;
+    }
     const result = await solveAsync(fleet.domain, problem, {
       optimal: pddl.optimal,
       deadline: Date.now() + SOLVE_LIMITS.timeoutMs,
@@ -83,38 +118,66 @@ export class PddlPlanner implements Planner {
       return { ok: false, error: `no plan exists: ${result.reason}`, usage };
     if (result.status === "limit")
       return { ok: false, error: `no plan within the solver's limits (${result.reason})`, usage };
-    if (result.steps.length === 0)
-      return { ok: false, error: "the goal already holds: nothing to do", usage };
-    const preds = result.steps.map(() => [] as number[]);
-    for (const [i, j] of result.order) preds[j]!.push(i);
-    // Ids of a repair's steps name its version, so they never clash with the steps kept.
-    const prefix = ask.round === "repair" ? `v${ask.plan.version + 1}-` : "";
-    const id = (i: number) => `${prefix}a${i + 1}`;
-    const running = kept.filter((s) => s.status === "running").map((s) => s.id);
-    const steps: PlanStepSpec[] = result.steps.map((step, i) => {
-      const schema = fleet.domain.actions.find((a) => a.name === step.schema)!;
-      const args = step.action.slice(1, -1).split(/\s+/).slice(1);
-      const params: Record<string, JsonValue> = { action: step.action };
-      schema.params.forEach((p, k) => {
-        params[p.name.replace(/^\?/, "").replace(/-/g, "_")] = args[k] ?? null;
-      });
-      return {
-        id: id(i),
-        title: step.action,
-        type: "task",
-        params,
-        targets: (fleet.skillsByAction.get(step.schema) ?? []).map((skill) => ({ skill })),
-        // A new step with nothing before it waits for the kept steps still running: their
-        // effects were assumed.
-        depends_on: preds[i]!.length ? preds[i]!.map(id) : running,
-        inputs: {},
-        max_attempts: 2,
-        requires_approval: false,
-        action: step.action,
-      };
-    });
-    return { ok: true, steps, usage };
+    return steps(ask, fleet, kept, result, { solver: "central", note });
   }
+}
+
+/** Whether a problem is above the size at which the external planner takes it. */
+function isLarge(config: ExternalPddlPlanner, domain: Domain, problem: Problem): boolean {
+  const size = problemSize(domain, problem);
+  const { objects, ground_actions } = config.above;
+  return (
+    (objects !== undefined && size.objects > objects) ||
+    (ground_actions !== undefined && size.ground_actions > ground_actions)
+  );
+}
+
+/** A sequential plan and its partial order as plan steps, one per action. */
+function steps(
+  ask: PlanningAsk,
+  fleet: SkillsDomain,
+  kept: readonly PlanStep[],
+  plan: { steps: readonly SolvedStep[]; order: readonly [number, number][] },
+  how: { solver: "central" | "external"; note?: string | undefined },
+): PlanningAnswer {
+  const usage = emptyUsage();
+  if (plan.steps.length === 0)
+    return { ok: false, error: "the goal already holds: nothing to do", usage };
+  const preds = plan.steps.map(() => [] as number[]);
+  for (const [i, j] of plan.order) preds[j]!.push(i);
+  // Ids of a repair's steps name its version, so they never clash with the steps kept.
+  const prefix = ask.round === "repair" ? `v${ask.plan.version + 1}-` : "";
+  const id = (i: number) => `${prefix}a${i + 1}`;
+  const running = kept.filter((s) => s.status === "running").map((s) => s.id);
+  const specs: PlanStepSpec[] = plan.steps.map((step, i) => {
+    const schema = fleet.domain.actions.find((a) => a.name === step.schema)!;
+    const args = step.action.slice(1, -1).split(/\s+/).slice(1);
+    const params: Record<string, JsonValue> = { action: step.action };
+    schema.params.forEach((p, k) => {
+      params[p.name.replace(/^\?/, "").replace(/-/g, "_")] = args[k] ?? null;
+    });
+    return {
+      id: id(i),
+      title: step.action,
+      type: "task",
+      params,
+      targets: (fleet.skillsByAction.get(step.schema) ?? []).map((skill) => ({ skill })),
+      // A new step with nothing before it waits for the kept steps still running: their
+      // effects were assumed.
+      depends_on: preds[i]!.length ? preds[i]!.map(id) : running,
+      inputs: {},
+      max_attempts: 2,
+      requires_approval: false,
+      action: step.action,
+    };
+  });
+  return {
+    ok: true,
+    steps: specs,
+    usage,
+    solver: how.solver,
+    ...(how.note ? { note: how.note } : {}),
+  };
 }
 
 /**

@@ -21,7 +21,14 @@ export interface PlanningAsk {
 
 /** A planner's answer: steps (checked afterwards against the fleet), or why it made none. */
 export type PlanningAnswer =
-  | { ok: true; steps: PlanStepSpec[]; usage: Usage }
+  | {
+      ok: true;
+      steps: PlanStepSpec[];
+      usage: Usage;
+      /** A PDDL plan's solver, and how it was made. */
+      solver?: "central" | "external";
+      note?: string;
+    }
   | { ok: false; error: string; usage: Usage };
 
 /** Makes (or repairs) a plan. It may take time; central checks what it answers. */

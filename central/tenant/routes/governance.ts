@@ -125,6 +125,19 @@ export const governanceRoutes: TenantRoute[] = [
     { action: "settings.update" },
     async (c) => {
       const settings = bodyJson(c, TenantSettings);
+      const external = settings.planning.external_pddl;
+      const refused = external && c.env.externalPddl.refusal(external);
+      if (refused)
+        throw new Failure(422, "unprocessable", refused.message, {
+          issues: [
+            {
+              path: `planning.external_pddl.${refused.path}`,
+              expected: "an endpoint this platform may call for the tenant",
+              message: refused.message,
+              code: "invalid_settings",
+            },
+          ],
+        });
       c.env.record.putSettings(settings);
       c.env.runs.rearmAll(c.env.record.settings(), c.env.ctx.now());
       c.env.ctx.rearm();

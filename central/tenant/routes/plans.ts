@@ -62,7 +62,7 @@ export const planRoutes: TenantRoute[] = [
               `idempotency_key '${request.idempotency_key}' was already used for a different plan (${earlier.planId}); a retry must send the same request`,
             );
           audited(c, earlier.planId, { duplicate: true });
-          return c.json({ plan: earlier.plan, duplicate: true }, 200);
+          return c.json({ plan: s.planOwner.view(earlier.planId)!, duplicate: true }, 200);
         }
       }
       if (!s.planOwner.offers(request.planner))
@@ -93,7 +93,7 @@ export const planRoutes: TenantRoute[] = [
         requestDigest: digest,
       });
       s.planOwner.start(plan, request.steps ?? null);
-      const now = s.plans.get(plan.plan_id)!;
+      const now = s.planOwner.view(plan.plan_id)!;
       audited(c, plan.plan_id, { planner: plan.planner, status: now.status });
       return c.json({ plan: now, duplicate: false }, 201);
     },
@@ -167,7 +167,7 @@ function planAction(action: "cancel" | "pause" | "resume", summary: string): Ten
           : { type: action, by };
       c.env.planOwner.apply(plan.plan_id, input, true);
       audited(c, plan.plan_id, { reason: reason ?? null });
-      return c.json(c.env.plans.get(plan.plan_id)!);
+      return c.json(c.env.planOwner.view(plan.plan_id)!);
     },
   );
 }
@@ -216,7 +216,7 @@ function decision(on: "approve" | "reject", summary: string): TenantRoute {
 
 function planOf(c: TenantContextHono): Plan {
   const planId = c.req.param("id")!;
-  const plan = check(PlanId, planId).ok ? c.env.plans.get(planId) : undefined;
+  const plan = check(PlanId, planId).ok ? c.env.planOwner.view(planId) : undefined;
   if (!plan) throw notFound(`plan ${planId}`);
   return plan;
 }

@@ -1,7 +1,7 @@
 import { deleteCookie, setCookie } from "hono/cookie";
 import { Failure, type SessionInfo as Info, PATHS, SessionInfo } from "../../../contract";
 import { errors, json, READERS } from "../../api/route";
-import { SESSION_COOKIE, SESSION_TTL_MS } from "../../auth/session";
+import { maySignIn, SESSION_COOKIE, SESSION_TTL_MS } from "../../auth/session";
 import { iso } from "../context";
 import { type TenantContextHono, type TenantRoute, tenantRoute } from "./types";
 
@@ -17,7 +17,7 @@ function cookieOptions(c: TenantContextHono) {
 
 function info(c: TenantContextHono, expiresAt: number | null): Info {
   const principal = c.get("principal");
-  if (principal.role === "bootstrap" || principal.role === "agent")
+  if (!maySignIn(principal.role))
     throw new Failure(403, "forbidden", "agent keys cannot sign in to the dashboard");
   return {
     tenant: c.env.ctx.tenant,

@@ -237,6 +237,19 @@ describe("dashboard (chromium, wrangler dev, a real edge agent)", { timeout: 120
       "completed",
     ]);
     await shot(page, "plan");
+    // Another run's events do not redraw this plan's page: an unrelated run of the same app
+    // streams events for seconds (each would redraw within half a second if they were taken).
+    const planReads: string[] = [];
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname === `${PATHS.plans}/${plan.plan_id}`)
+        planReads.push(request.url());
+    });
+    const other = await submit();
+    await waitFor("the unrelated run to end", async () => {
+      const run = await admin.request("GET", `${PATHS.runs}/${other.run.run_id}`, RunState);
+      return ["completed", "failed", "cancelled"].includes(run.status);
+    });
+    expect(planReads).toEqual([]);
     const audit = await admin.request("GET", `${PATHS.audit}?limit=50`, AuditList);
     expect(audit.entries.find((e) => e.action === "approvals.approve")).toMatchObject({
       outcome: "ok",

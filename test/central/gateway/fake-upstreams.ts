@@ -24,7 +24,10 @@ export type Behaviour =
       kind: "answer";
       text?: string;
       toolCalls?: ToolCallScript[];
-      usage?: { input: number; output: number; cacheRead?: number };
+      /** Input counts cached reads and (Anthropic) cache writes. */
+      usage?: { input: number; output: number; cacheRead?: number; cacheWrite?: number };
+      /** Anthropic: the stop reason (default: tool_use with tool calls, else end_turn). */
+      stopReason?: string;
       /** Wait before anything is sent (headers included). */
       delayMs?: number;
       /** Streams: wait after the headers before the first event. */
@@ -146,6 +149,23 @@ function openAiCompletion(
   };
 }
 
+function anthropicUsage(usage: {
+  input: number;
+  output: number;
+  cacheRead?: number;
+  cacheWrite?: number;
+}) {
+  return {
+    input_tokens: usage.input - (usage.cacheRead ?? 0) - (usage.cacheWrite ?? 0),
+    output_tokens: usage.output,
+    ...(usage.cacheRead ? { cache_read_input_tokens: usage.cacheRead } : {}),
+    ...(usage.cacheWrite ? { cache_creation_input_tokens: usage.cacheWrite } : {}),
+  };
+}
+
+const anthropicStop = (b: Extract<Behaviour, { kind: "answer" }>) =>
+  b.stopReason ?? (b.toolCalls?.length ? "tool_use" : "end_turn");
+
 function anthropicEvents(
   body: Record<string, unknown>,
   b: Extract<Behaviour, { kind: "answer" }>,
@@ -163,11 +183,7 @@ function anthropicEvents(
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: {
-          input_tokens: usage.input - (usage.cacheRead ?? 0),
-          output_tokens: 1,
-          ...(usage.cacheRead ? { cache_read_input_tokens: usage.cacheRead } : {}),
-        },
+        usage: { ...anthropicUsage(usage), output_tokens: 1 },
       },
     }),
   ];
@@ -199,7 +215,7 @@ function anthropicEvents(
   }
   events.push(
     ev("message_delta", {
-      delta: { stop_reason: b.toolCalls?.length ? "tool_use" : "end_turn", stop_sequence: null },
+      delta: { stop_reason: anthropicStop(b), stop_sequence: null },
       usage: { output_tokens: usage.output },
     }),
   );
@@ -226,13 +242,9 @@ function anthropicMessage(
         input: JSON.parse(c.arguments),
       })),
     ],
-    stop_reason: b.toolCalls?.length ? "tool_use" : "end_turn",
+    stop_reason: anthropicStop(b),
     stop_sequence: null,
-    usage: {
-      input_tokens: usage.input - (usage.cacheRead ?? 0),
-      output_tokens: usage.output,
-      ...(usage.cacheRead ? { cache_read_input_tokens: usage.cacheRead } : {}),
-    },
+    usage: anthropicUsage(usage),
   };
 }
 

@@ -61,7 +61,9 @@ const config = (extra: Record<string, unknown> = {}) => ({
   aliases: {
     gpt: { candidates: ["oa/gpt-4.1-mini"] },
     claude: { candidates: ["an/claude-sonnet-4-5"] },
+    // A Responses chain that mixes dialects: Anthropic first (translated), then OpenAI.
     codex: { candidates: ["an/claude-sonnet-4-5", "oa/gpt-5"] },
+    gpt5: { candidates: ["oa/gpt-5"] },
     embed: { candidates: ["oa/text-embedding-3-small"] },
   },
   // USD per million tokens.
@@ -74,6 +76,8 @@ const config = (extra: Record<string, unknown> = {}) => ({
       "claude-sonnet-4-5": {
         input: 3,
         output: 15,
+        cache_read: 0.3,
+        cache_write: 3.75,
         context_window: 200_000,
         max_output_tokens: 64_000,
       },
@@ -303,35 +307,252 @@ async function callEvent(callId: string | null, key = admin) {
   throw new Error(`no model_call event for ${callId}`);
 }
 
+/** A fetch that keeps the call id of the gateway's last answer (stream helpers hide the response). */
+function callIds(): { fetch: typeof fetch; last: () => string | null } {
+  let last: string | null = null;
+  return {
+    fetch: async (input, init) => {
+      const response = await fetch(input, init);
+      last = response.headers.get(HEADERS.callId);
+      return response;
+    },
+    last: () => last,
+  };
+}
+
+const RESPONSES_TOOLS: OpenAI.Responses.FunctionTool[] = [
+  { type: "function", name: TOOL.name, parameters: PARAMETERS, strict: true },
+];
+
+/** Claude's price in the config above, per token: input, cache read, cache write, output. */
+const claudeCost = (u: { input: number; cacheRead: number; cacheWrite: number; output: number }) =>
+  ((u.input - u.cacheRead - u.cacheWrite) * 3 +
+    u.cacheRead * 0.3 +
+    u.cacheWrite * 3.75 +
+    u.output * 15) /
+  1e6;
+
 describe("/v1/responses", () => {
-  it("answers the openai client's Responses call from an OpenAI provider, skipping an Anthropic one, priced and logged", async () => {
-    openaiUpstream.script({
-      kind: "answer",
-      text: "S-1 weighs 4.2 g.",
-      usage: { input: 30, output: 8 },
-    });
-    const { data, response } = await openaiClient(admin)
-      .responses.create({ model: "codex", input: "Mass of S-1?", instructions: "Be brief." })
+  it("answers the openai client from an Anthropic provider, translated, through a function tool round trip, priced and logged", async () => {
+    const usage = { input: 10_000, output: 800, cacheRead: 6_000, cacheWrite: 2_000 };
+    anthropicUpstream.script(
+      { kind: "answer", toolCalls: [TOOL], usage },
+      { kind: "answer", text: "S-1 weighs 4.2 g." },
+    );
+    const client = openaiClient(admin);
+    const { data: first, response } = await client.responses
+      .create({
+        model: "claude",
+        instructions: "You run the lab.",
+        input: "Mass of S-1?",
+        tools: RESPONSES_TOOLS,
+        tool_choice: "auto",
+        max_output_tokens: 1_000,
+        temperature: 0.2,
+        store: false,
+      })
       .withResponse();
-    expect(data.output_text).toBe("S-1 weighs 4.2 g.");
-    expect(openaiUpstream.calls.at(-1)).toMatchObject({
-      path: "/v1/responses",
-      body: { model: "gpt-5", input: "Mass of S-1?", instructions: "Be brief." },
+    expect(first).toMatchObject({
+      object: "response",
+      status: "completed",
+      model: "claude-sonnet-4-5",
+      instructions: "You run the lab.",
+      usage: {
+        input_tokens: 10_000,
+        input_tokens_details: { cached_tokens: 6_000 },
+        output_tokens: 800,
+        total_tokens: 10_800,
+      },
+    });
+    const call = first.output.find((item) => item.type === "function_call");
+    expect(call).toMatchObject({ call_id: TOOL.id, name: TOOL.name, arguments: TOOL.arguments });
+    const sent = anthropicUpstream.calls.at(-1)!;
+    expect(sent.path).toBe("/v1/messages");
+    expect(sent.body).toEqual({
+      model: "claude-sonnet-4-5",
+      system: [{ type: "text", text: "You run the lab." }],
+      // A cache point on the last block: the next turn reads this one from Anthropic's cache.
+      messages: [
+        { role: "user", content: [{ type: "text", text: "Mass of S-1?", cache_control: CACHE }] },
+      ],
+      max_tokens: 1_000,
+      temperature: 0.2,
+      tools: [{ name: TOOL.name, input_schema: PARAMETERS }],
+      tool_choice: { type: "auto" },
     });
     const event = await callEvent(response.headers.get(HEADERS.callId));
     expect(event).toMatchObject({
       operation: "chat",
-      provider: "oa",
-      request_model: "gpt-5",
-      input_tokens: 30,
-      output_tokens: 8,
+      provider: "an",
+      request_model: "claude-sonnet-4-5",
+      input_tokens: 10_000,
+      output_tokens: 800,
       stream: false,
+      finish_reasons: ["tool_use"],
     });
-    expect(event.cost_usd).toBeCloseTo(30 * 2e-6 + 8 * 8e-6, 12);
-    expect(event.attempts?.map((a) => a.outcome)).toEqual(["skipped", "ok"]);
+    expect(event.cost_usd).toBeCloseTo(claudeCost(usage), 12);
+
+    // The client sends the conversation back with the tool's output, as Codex does.
+    const second = await client.responses.create({
+      model: "claude",
+      instructions: "You run the lab.",
+      input: [
+        { role: "user", content: "Mass of S-1?" },
+        ...(first.output as OpenAI.Responses.ResponseInputItem[]),
+        { type: "function_call_output", call_id: TOOL.id, output: '{"mass_g":4.2}' },
+      ],
+      tools: RESPONSES_TOOLS,
+    });
+    expect(second.output_text).toBe("S-1 weighs 4.2 g.");
+    expect(anthropicUpstream.calls.at(-1)!.body.messages).toEqual([
+      { role: "user", content: [{ type: "text", text: "Mass of S-1?" }] },
+      {
+        role: "assistant",
+        content: [{ type: "tool_use", id: TOOL.id, name: TOOL.name, input: { id: "S-1" } }],
+      },
+      {
+        role: "user",
+        content: [
+          {
+            type: "tool_result",
+            tool_use_id: TOOL.id,
+            content: '{"mass_g":4.2}',
+            cache_control: CACHE,
+          },
+        ],
+      },
+    ]);
   });
 
-  it("streams Responses events as the provider sends them, with a function call", async () => {
+  it("streams an Anthropic provider's answer as numbered Responses events the client's stream helper assembles", async () => {
+    anthropicUpstream.script({
+      kind: "answer",
+      text: "Looking.",
+      toolCalls: [TOOL],
+      usage: { input: 500, output: 9, cacheRead: 300 },
+      eventDelayMs: 5,
+    });
+    const ids = callIds();
+    const stream = openaiClient(admin, ids.fetch).responses.stream({
+      model: "claude",
+      input: [{ role: "user", content: [{ type: "input_text", text: "Mass of S-1?" }] }],
+      tools: RESPONSES_TOOLS,
+      reasoning: { effort: "low" },
+      max_output_tokens: 4_000,
+    });
+    const types: string[] = [];
+    const numbers: number[] = [];
+    let text = "";
+    let args = "";
+    for await (const event of stream) {
+      types.push(event.type);
+      numbers.push(event.sequence_number);
+      if (event.type === "response.output_text.delta") text += event.delta;
+      if (event.type === "response.function_call_arguments.delta") args += event.delta;
+    }
+    const final = await stream.finalResponse();
+    expect(numbers).toEqual(numbers.map((_, i) => i));
+    expect(types.slice(0, 3)).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+    ]);
+    expect(types.at(-1)).toBe("response.completed");
+    expect({ text, args }).toEqual({ text: "Looking.", args: TOOL.arguments });
+    expect(final.output_text).toBe("Looking.");
+    expect(final.output.map((item) => item.type)).toEqual(["message", "function_call"]);
+    expect(final.output[1]).toMatchObject({ call_id: TOOL.id, arguments: TOOL.arguments });
+    expect(final.usage).toMatchObject({
+      input_tokens: 500,
+      input_tokens_details: { cached_tokens: 300 },
+      output_tokens: 9,
+    });
+    expect(anthropicUpstream.calls.at(-1)!.body).toMatchObject({
+      stream: true,
+      max_tokens: 4_000,
+      thinking: { type: "enabled", budget_tokens: 2_048 },
+    });
+    const event = await callEvent(ids.last());
+    expect(event).toMatchObject({
+      provider: "an",
+      stream: true,
+      input_tokens: 500,
+      output_tokens: 9,
+      finish_reasons: ["tool_use"],
+    });
+    expect(event.ttft_ms).not.toBeNull();
+    expect(event.cost_usd).toBeCloseTo(
+      claudeCost({ input: 500, cacheRead: 300, cacheWrite: 0, output: 9 }),
+      12,
+    );
+  });
+
+  it("ends a translated stream that breaks mid-answer with an error event, which the client raises", async () => {
+    // Sent: message_start, the text block's start, a ping and two deltas; then an error event.
+    anthropicUpstream.script({ kind: "answer", text: "Looking it up now.", errorAfterEvents: 5 });
+    const ids = callIds();
+    const stream = openaiClient(admin, ids.fetch).responses.stream(
+      { model: "claude", input: "Mass of S-1?" },
+      { maxRetries: 0 },
+    );
+    let text = "";
+    const failed = await (async () => {
+      for await (const event of stream)
+        if (event.type === "response.output_text.delta") text += event.delta;
+    })().catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(OpenAI.APIError);
+    expect(String((failed as Error).message)).toContain("scripted overload");
+    expect(text).toBe("Looking ");
+    const event = await callEvent(ids.last());
+    expect(event).toMatchObject({ error_type: "upstream_error", stream: true });
+  });
+
+  it("says a response cut at max_output_tokens is incomplete", async () => {
+    anthropicUpstream.script({ kind: "answer", text: "S-1 wei", stopReason: "max_tokens" });
+    const cut = await openaiClient(admin).responses.create({
+      model: "claude",
+      input: "Mass of S-1?",
+      max_output_tokens: 16,
+    });
+    expect(cut).toMatchObject({
+      status: "incomplete",
+      incomplete_details: { reason: "max_output_tokens" },
+      output: [{ type: "message", status: "incomplete" }],
+    });
+    expect(cut.output_text).toBe("S-1 wei");
+    expect(anthropicUpstream.calls.at(-1)!.body.max_tokens).toBe(16);
+  });
+
+  it("falls back from a failing Anthropic provider to an OpenAI one, which gets the request unchanged, streamed or not", async () => {
+    anthropicUpstream.script({ kind: "status", status: 500 });
+    openaiUpstream.script({
+      kind: "answer",
+      text: "From OpenAI.",
+      usage: { input: 30, output: 8 },
+    });
+    const { data, response } = await openaiClient(admin)
+      .responses.create({ model: "codex", input: "Mass of S-1?", max_output_tokens: 300 })
+      .withResponse();
+    expect(data.output_text).toBe("From OpenAI.");
+    expect(openaiUpstream.calls.at(-1)).toMatchObject({
+      path: "/v1/responses",
+      body: { model: "gpt-5", input: "Mass of S-1?", max_output_tokens: 300 },
+    });
+    const event = await callEvent(response.headers.get(HEADERS.callId));
+    expect(event).toMatchObject({ provider: "oa", input_tokens: 30, output_tokens: 8 });
+    expect(event.cost_usd).toBeCloseTo(30 * 2e-6 + 8 * 8e-6, 12);
+    expect(event.attempts?.map((a) => [a.provider, a.outcome])).toEqual([
+      ["an", "error"],
+      ["oa", "ok"],
+    ]);
+
+    anthropicUpstream.script({ kind: "status", status: 500 });
+    openaiUpstream.script({ kind: "answer", text: "4.2 g" });
+    const stream = openaiClient(admin).responses.stream({ model: "codex", input: "Mass of S-1?" });
+    expect((await stream.finalResponse()).output_text).toBe("4.2 g");
+  });
+
+  it("streams an OpenAI provider's Responses events byte for byte", async () => {
     openaiUpstream.script({
       kind: "answer",
       text: "Looking.",
@@ -339,7 +560,7 @@ describe("/v1/responses", () => {
       eventDelayMs: 20,
     });
     const response = await post(central, "/v1/responses", admin, {
-      model: "codex",
+      model: "gpt5",
       input: "Mass of S-1?",
       stream: true,
       tools: [{ type: "function", name: TOOL.name, parameters: { type: "object" } }],
@@ -351,21 +572,77 @@ describe("/v1/responses", () => {
     expect(event).toMatchObject({ stream: true, input_tokens: 12, output_tokens: 5 });
     expect(event.finish_reasons).toEqual(["completed"]);
     expect(event.ttft_ms).not.toBeNull();
-
-    openaiUpstream.script({ kind: "answer", text: "4.2 g" });
-    const stream = openaiClient(admin).responses.stream({ model: "codex", input: "Mass of S-1?" });
-    const final = await stream.finalResponse();
-    expect(final.output_text).toBe("4.2 g");
   });
 
-  it("refuses, in OpenAI's dialect, a Responses call no candidate can take", async () => {
-    const refused = await openaiClient(admin)
-      .responses.create({ model: "claude", input: "hi" })
-      .catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).code).toBe(
-      "unsupported_request",
+  it("passes what only OpenAI keeps to an OpenAI provider unchanged, skipping an Anthropic one", async () => {
+    openaiUpstream.script({ kind: "answer", text: "S-1 weighs 4.2 g." });
+    const { data, response } = await openaiClient(admin)
+      .responses.create({
+        model: "codex",
+        input: "And S-2?",
+        previous_response_id: "resp_earlier",
+        store: true,
+        tools: [{ type: "web_search" }],
+      })
+      .withResponse();
+    expect(data.output_text).toBe("S-1 weighs 4.2 g.");
+    expect(openaiUpstream.calls.at(-1)!.body).toMatchObject({
+      model: "gpt-5",
+      previous_response_id: "resp_earlier",
+      store: true,
+      tools: [{ type: "web_search" }],
+    });
+    const event = await callEvent(response.headers.get(HEADERS.callId));
+    expect(event.attempts?.map((a) => a.outcome)).toEqual(["skipped", "ok"]);
+  });
+
+  it("refuses, in OpenAI's dialect and naming the field, what an Anthropic-only route cannot do", async () => {
+    const before = anthropicUpstream.calls.length;
+    const refusals: [string, Partial<OpenAI.Responses.ResponseCreateParamsNonStreaming>][] = [
+      ["previous_response_id", { previous_response_id: "resp_earlier" }],
+      ["store", { store: true }],
+      ["tools[0]", { tools: [{ type: "web_search" }] }],
+      [
+        "tools[1]",
+        { tools: [...RESPONSES_TOOLS, { type: "file_search", vector_store_ids: ["vs_1"] }] },
+      ],
+    ];
+    for (const [param, extra] of refusals) {
+      const refused = await openaiClient(admin)
+        .responses.create({ model: "claude", input: "hi", ...extra })
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+      const error = refused as InstanceType<typeof OpenAI.BadRequestError>;
+      expect({ code: error.code, param: error.param }).toEqual({
+        code: "unsupported_request",
+        param,
+      });
+      expect(error.message).toContain(param);
+    }
+    expect(anthropicUpstream.calls.length).toBe(before);
+  });
+
+  it("charges a translated call's real cost, cache writes included, to the budget", async () => {
+    const usage = { input: 10_000, output: 800, cacheRead: 6_000, cacheWrite: 2_000 };
+    // Room for the first call (reserved at ~$0.016) and $0.001 more once it costs what it did.
+    const { admin: funded } = await gatewayTenant(
+      central,
+      config({ budgets: { tenant: { usd: claudeCost(usage) + 0.001, period: "day" } } }),
     );
+    anthropicUpstream.script({ kind: "answer", text: "4.2 g", usage });
+    const { response } = await openaiClient(funded)
+      .responses.create({ model: "claude", input: "Mass of S-1?", max_output_tokens: 1_000 })
+      .withResponse();
+    const event = await callEvent(response.headers.get(HEADERS.callId), funded);
+    expect(event.cost_usd).toBeCloseTo(claudeCost(usage), 12);
+    const before = anthropicUpstream.calls.length;
+    // Reserved at ~$0.005: more than is left, far less than the budget had the call been free.
+    const refused = await openaiClient(funded)
+      .responses.create({ model: "claude", input: "And S-2?", max_output_tokens: 300 })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((refused as InstanceType<typeof OpenAI.RateLimitError>).code).toBe("budget_exceeded");
+    expect(anthropicUpstream.calls.length).toBe(before);
   });
 });
 

@@ -21,13 +21,18 @@ const CYCLE = plan([
 const UNKNOWN_SKILL = plan([{ id: "a", targets: [{ skill: "teleport" }] }]);
 
 /** The tenant's gateway with one scripted provider, labelled, under the alias `auto`. */
-async function scriptedGateway(admin: string, script: { when?: string; answer: string }[]) {
+async function scriptedGateway(
+  admin: string,
+  script: { when?: string; answer: string }[],
+  prices?: Record<string, { input: number; output: number }>,
+) {
   await json(
     await call("PUT", "/v1/gateway/config", {
       key: admin,
       body: {
         providers: [{ id: "scripted", kind: "scripted", models: ["planner"], script }],
         aliases: { auto: { candidates: ["scripted/planner"] } },
+        ...(prices ? { prices: { version: "test", models: prices } } : {}),
       },
     }),
     200,
@@ -81,6 +86,30 @@ describe("plans by a model through the tenant's gateway", () => {
     const failed = await planned(admin, p.plan_id);
     expect(failed).toMatchObject({ status: "failed", error: { reason: "planning_failed" } });
     expect(failed.error!.message).toMatch(/no valid plan after 2 attempts: .*cycle/);
+  });
+
+  it("counts its planning calls' real cost, from the gateway's prices: a USD budget spent on planning alone fails the plan", async () => {
+    const { admin } = await fleet();
+    // About $0.1 to $0.2 a call at $200 per million input tokens; every answer is refused.
+    await scriptedGateway(admin, [{ answer: CYCLE }], { planner: { input: 200, output: 0 } });
+    const { plan: p } = await submitPlan(admin, {
+      goal: "loop",
+      policy: { planning_attempts: 10 },
+      budget: { max_cost_usd: 0.25 },
+    });
+    const failed = await planned(admin, p.plan_id);
+    expect(failed).toMatchObject({ status: "failed", error: { reason: "budget_exceeded" } });
+    expect(failed.error!.message).toMatch(/the plan spent \$[\d.]+ of its \$0\.25/);
+    const calls = (await events(admin, "&kind=model_call")).events.map(
+      (e) => e.payload as { cost_usd: number | null },
+    );
+    // Each call priced by the gateway counted in the plan; none was made after it ended.
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    expect(failed.planning.usage.model_calls).toBe(calls.length);
+    const spent = calls.reduce((sum, c) => sum + c.cost_usd!, 0);
+    expect(failed.usage.cost_usd).toBeCloseTo(spent, 9);
+    expect(spent).toBeGreaterThan(0.25);
+    expect(spent - calls.at(-1)!.cost_usd!).toBeLessThanOrEqual(0.25);
   });
 
   it("replans when a step fails past its attempts: the model hears what failed and what is done", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ARM, SCANNER } from "../planning/pddl/fleet-domains";
+import { ARM, SCANNER, pddlSkill as skill } from "../planning/pddl/fleet-domains";
 import { call, connectAgent, json } from "../support";
 import { complete, fail, getPlan, planned, planTenant, submitPlan, takeNext } from "./support";
 
@@ -7,15 +7,6 @@ const PROBLEM = `(define (problem two-samples) (:domain fleet)
   (:objects s1 s2 - sample shelf - station)
   (:init (at s1 shelf) (at s2 shelf))
   (:goal (and (scanned s1) (scanned s2))))`;
-
-const skill = (name: string, app: string, pddl: string) => ({
-  name,
-  description: `${name} skill`,
-  app,
-  tools: [],
-  version: "1.0.0",
-  pddl,
-});
 
 async function fleet() {
   const t = await planTenant("pd");

@@ -153,6 +153,37 @@ describe("a step's retries", () => {
   });
 });
 
+describe("a step's run as the plan shows it", () => {
+  it("follows the run's status as it moves (queued, dispatched, running, done), not only its end", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    // One agent that takes one run at a time: the second step's run waits in the queue.
+    const a = await connectAgent(agentKey, tenant, "notes-1");
+    const { plan } = await submitPlan(admin, {
+      goal: "two steps, one agent",
+      planner: "given",
+      steps: [
+        { id: "first", targets: [notes] },
+        { id: "second", targets: [notes] },
+      ],
+    });
+    const runOf = async (step: string) => stepOf(await getPlan(admin, plan.plan_id), step).runs[0]!;
+    const becomes = (step: string, status: string) =>
+      eventually(async () => ((await runOf(step)).status === status ? true : undefined));
+    const first = await a.next("dispatch");
+    await becomes("first", "dispatched");
+    expect(await runOf("second")).toMatchObject({ attempt: 1, status: "pending" });
+    const run = await a.take(first);
+    await becomes("first", "running");
+    await complete(a, run, "done", 3);
+    expect(await runOf("first")).toMatchObject({ status: "completed", usage: { tokens_in: 3 } });
+    const second = await a.next("dispatch");
+    expect(second.run_id).toBe((await runOf("second")).run_id);
+    await becomes("second", "dispatched");
+    await a.take(second);
+    await becomes("second", "running");
+  });
+});
+
 describe("cancel, pause and resume", () => {
   it("a paused plan starts no step; resumed it goes on; cancelled it stops its running run", async () => {
     const { tenant, admin, agentKey } = await planTenant();

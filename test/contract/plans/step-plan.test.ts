@@ -168,6 +168,19 @@ describe("a plan's life", () => {
     expect(h.plan.steps.map((s) => s.status)).toEqual(["cancelled", "cancelled"]);
   });
 
+  it("stops once its planning calls alone spent its USD budget, and asks its planner no more", () => {
+    const h = new PlanHarness({ goal: "g", budget: { max_cost_usd: 0.05 } });
+    h.step({ type: "start" });
+    const priced = (usd: number) => ({ ...tokens(100), cost_usd: usd, model_calls: 1 });
+    h.step({ type: "planning_failed", error: "not JSON", usage: priced(0.03) });
+    expect(h.kinds()).toContain("plan");
+    h.step({ type: "planning_failed", error: "not JSON", usage: priced(0.03) });
+    expect(h.plan).toMatchObject({ status: "failed", error: { reason: "budget_exceeded" } });
+    expect(h.plan.error!.message).toMatch(/spent \$0\.06 of its \$0\.05/);
+    expect(h.kinds()).not.toContain("plan");
+    expect(h.plan.usage).toMatchObject({ cost_usd: 0.06, model_calls: 2 });
+  });
+
   it("stops at its wall-time budget", () => {
     const h = planned({ budget: { max_wall_ms: 10_000 } }, spec("a"));
     expect(h.submitted[0]!.intent.deadline).toBe(new Date(T0 + 10_000).toISOString());

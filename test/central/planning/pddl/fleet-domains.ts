@@ -11,3 +11,13 @@ export const SCANNER = `(define (domain scanner) (:requirements :strips :typing)
   (:predicates (at ?s - sample ?t - station) (scanned ?s - sample))
   (:action scan :parameters (?s - sample)
     :precondition (at ?s scan-bay) :effect (scanned ?s)))`;
+
+/** A skill of `app` that declares `pddl`, as an agent registers it. */
+export const pddlSkill = (name: string, app: string, pddl: string) => ({
+  name,
+  description: `${name} skill`,
+  app,
+  tools: [],
+  version: "1.0.0",
+  pddl,
+});
