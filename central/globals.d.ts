@@ -16,6 +16,17 @@ interface AuraisonSecrets {
   AURAISON_PRIVATE_UPSTREAMS?: string;
   /** JSON ExternalPddlPlanner: the operator's external PDDL planner, for tenants that set none. */
   AURAISON_PDDL_PLANNER?: string;
+  /** OTLP/HTTP collector for central's own spans (`/v1/traces` is appended); off when unset. */
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  /** The full OTLP/HTTP traces URL, instead of the endpoint above. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+  /** `key=value,...` headers for the collector (its credentials): a secret, never a provider key. */
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS?: string;
+  /** `true` turns span export off whatever else is set. */
+  OTEL_SDK_DISABLED?: string;
+  /** The spans' `service.name` (default `auraison-central`). */
+  OTEL_SERVICE_NAME?: string;
 }
 interface Env extends AuraisonSecrets {}
 declare namespace Cloudflare {

@@ -22,6 +22,7 @@ export * from "./machines/intent";
 export * from "./machines/machine";
 export * from "./machines/plan";
 export * from "./machines/run";
+export * from "./otlp-export";
 export * from "./plans";
 export * from "./policy";
 export * from "./primitives";

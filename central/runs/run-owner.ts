@@ -3,6 +3,7 @@ import {
   blankRun,
   type CentralMessage,
   type Intent,
+  isSettled,
   type RunEffect,
   type RunInput,
   type RunLife,
@@ -17,6 +18,7 @@ import type { SecretStore } from "../governance/secret-store";
 import { DISPATCH_LATENCY } from "../metrics/instruments";
 import type { MetricRecorder } from "../metrics/recorder";
 import type { TenantContext } from "../tenant/context";
+import { dispatchSpans, queueLeft } from "../tracing/intent-spans";
 import type { RunTable } from "./run-table";
 
 /**
@@ -46,8 +48,27 @@ export class RunOwner {
   /** Applies one input to a run and carries out the result (unless the fold refused it). */
   apply(life: RunLife, input: RunInput): StepResult {
     const result = stepRun(life, input, this.context());
-    if (!result.refusal) this.carryOut(result.life, result.effects);
+    if (result.refusal) return result;
+    this.carryOut(result.life, result.effects);
+    if (life.status === "pending" && isSettled(result.life)) this.leftQueue(life, result.life);
     return result;
+  }
+
+  /** A queued run ended without going out (cancelled, timed out): its wait is a span too. */
+  private leftQueue(queued: RunLife, ended: RunLife): void {
+    const intent = queued.intent_id ? this.table.intent(queued.intent_id)?.intent : undefined;
+    if (!this.ctx.traces || !intent) return;
+    queueLeft(
+      this.ctx.traces,
+      this.ctx.tenant,
+      {
+        life: queued,
+        intent,
+        attempt: queued.attempt + 1,
+        eligibleAt: queued.attempt === 0 ? queued.created_at : queued.retry_at,
+      },
+      ended.error?.reason ?? ended.status,
+    );
   }
 
   /**
@@ -62,23 +83,32 @@ export class RunOwner {
     );
     const out = result.effects.find((e) => e.type === "dispatch");
     if (result.refusal || !out || agent.connectionId === null) return false;
+    // A first attempt waited from its creation, a retry from the end of its backoff (a lease
+    // that ran out with no retry_at sent it back at a moment no field keeps: not measured).
+    const first = out.attempt === 1;
+    const eligibleAt = first ? life.created_at : life.retry_at;
+    const spans = this.ctx.traces
+      ? dispatchSpans(
+          this.ctx.traces,
+          this.ctx.tenant,
+          { life, intent, attempt: out.attempt, eligibleAt },
+          agent,
+        )
+      : null;
     const sent = this.ctx.send(agent.connectionId, {
       type: "dispatch",
       run_id: life.run_id,
       attempt: out.attempt,
-      intent,
+      intent: spans ? { ...intent, trace: spans.trace } : intent,
       ack_timeout_ms: out.ack_timeout_ms,
     });
+    spans?.sent(sent);
     if (!sent) return false;
     this.carryOut(
       result.life,
       result.effects.filter((e) => e !== out),
     );
     const now = this.ctx.now();
-    // A first attempt waited from its creation, a retry from the end of its backoff (a lease
-    // that ran out with no retry_at sent it back at a moment no field keeps: not measured).
-    const first = out.attempt === 1;
-    const eligibleAt = first ? life.created_at : life.retry_at;
     if (eligibleAt !== null)
       this.metrics.observe(
         DISPATCH_LATENCY,

@@ -1,6 +1,7 @@
 import type { CentralMessage, TenantSettings } from "../../contract";
 import type { Database } from "../db/database";
 import type { Logger } from "../log";
+import type { SpanRecorder } from "../tracing/recorder";
 
 /** What every part of the tenant Durable Object shares: storage, clock, settings, sockets. */
 export interface TenantContext {
@@ -10,6 +11,8 @@ export interface TenantContext {
   readonly storage: DurableObjectStorage;
   readonly archive: R2Bucket;
   readonly log: Logger;
+  /** Central's own spans (queue, dispatch), when an OTLP endpoint is configured. */
+  readonly traces?: SpanRecorder | null;
   now(): number;
   settings(): TenantSettings;
   /** Sends a wire message to one agent connection; false when it is gone. */

@@ -127,6 +127,14 @@ export function tenantMetrics(s: TenantServices): MetricFamily[] {
         })),
       ),
     ),
+    counter(
+      "auraison_trace_spans_total",
+      "The tenant object's own spans since it started, by what became of them (exported, dropped: the queue was full, failed: the collector did not take them); none when no OTLP endpoint is set.",
+      Object.entries(s.ctx.traces?.stats ?? {}).map(([outcome, value]) => ({
+        labels: { outcome },
+        value,
+      })),
+    ),
     gauge("auraison_gateway_cache_entries", "Answers in the gateway's response cache.", [
       { labels: {}, value: status.cache.entries },
     ]),

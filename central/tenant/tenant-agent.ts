@@ -41,6 +41,7 @@ import { ModelPlanner } from "../plans/planners/model";
 import { PddlPlanner } from "../plans/planners/pddl";
 import { RunOwner } from "../runs/run-owner";
 import { RunTable } from "../runs/run-table";
+import { spanRecorderOf } from "../tracing/tracing-env";
 import type { TenantContext } from "./context";
 import { tenantApp } from "./http";
 import type { TenantServices } from "./services";
@@ -120,6 +121,11 @@ export class TenantAgent extends Agent<Env> {
         }
       },
       rearm: () => this.timer.rearm(),
+      traces: spanRecorderOf(
+        this.env,
+        { "auraison.component": "tenant", "auraison.tenant": tenant },
+        { flushAfterMs: 1_000, waitUntil: (flushed) => this.ctx.waitUntil(flushed) },
+      ),
     };
     const eventLog = new EventLog(this.ctx.storage, now);
     const runs = new RunTable(this.db, tenant);

@@ -115,8 +115,16 @@ async function runLocked(options: LocalStackOptions, say: (line: string) => void
           ...providerKeysFile(home, plan),
         ],
       },
-      // The local stack's providers live on this machine or the lab's network.
-      vars: { AURAISON_PRIVATE_UPSTREAMS: "allow" },
+      // The local stack's providers live on this machine or the lab's network. The OpenTelemetry
+      // variables `npm start` was given reach central too (the edge agents inherit them).
+      vars: {
+        AURAISON_PRIVATE_UPSTREAMS: "allow",
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(
+            (e): e is [string, string] => e[0].startsWith("OTEL_") && e[1] !== undefined,
+          ),
+        ),
+      },
       logFile: logFile("central"),
     });
     processes.push(central.process);

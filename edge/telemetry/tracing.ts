@@ -1,7 +1,7 @@
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
-import type { TraceContext } from "../../contract";
+import { otlpTracesTarget, type TraceContext } from "../../contract";
 import { AGENT_VERSION } from "../version";
 import { RunSpans } from "./run-spans";
 
@@ -24,13 +24,9 @@ export class EdgeTracing {
   private constructor(private readonly provider: TracerProvider) {}
 
   static fromEnv(env: NodeJS.ProcessEnv, who: TracingIdentity): EdgeTracing | null {
-    if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return null;
-    const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    if (!endpoint) return null;
-    const exporter = new OTLPTraceExporter({
-      url: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || `${endpoint.replace(/\/+$/, "")}/v1/traces`,
-      headers: otlpHeaders(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS || env.OTEL_EXPORTER_OTLP_HEADERS),
-    });
+    const target = otlpTracesTarget(env);
+    if (!target) return null;
+    const exporter = new OTLPTraceExporter(target);
     const provider = new TracerProvider({
       resource: resourceFromAttributes({
         "service.name": env.OTEL_SERVICE_NAME || "auraison-edge",
@@ -57,17 +53,4 @@ export class EdgeTracing {
   shutdown(): Promise<void> {
     return this.provider.shutdown();
   }
-}
-
-/** `OTEL_EXPORTER_OTLP_HEADERS`: `key=value` pairs, comma-separated, values URL-encoded. */
-function otlpHeaders(value: string | undefined): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const pair of (value ?? "").split(",")) {
-    const at = pair.indexOf("=");
-    if (at <= 0) continue;
-    headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(
-      pair.slice(at + 1).trim(),
-    );
-  }
-  return headers;
 }

@@ -19,10 +19,15 @@ export interface DecodedSpan {
   resource: Record<string, unknown>;
 }
 
-/** ExportTraceServiceRequest bytes → spans, by opentelemetry-proto's generated classes. */
+/**
+ * ExportTraceServiceRequests → spans, by opentelemetry-proto's generated classes: protobuf bytes
+ * parsed as they are; OTLP/JSON parsed strictly by protobuf's JSON mapping (an unknown field or
+ * a wrong type fails), after OTLP's one exception to that mapping, hex trace and span ids (of
+ * exactly 16 and 8 bytes).
+ */
 const DECODE = `
-import sys, json
-from google.protobuf.json_format import MessageToDict
+import sys, json, base64
+from google.protobuf.json_format import MessageToDict, ParseDict
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 def value(v):
@@ -33,9 +38,23 @@ def value(v):
 def value_of(e):
     (k, x), = e.items()
     return int(x) if k == "intValue" else x
+def ids_to_base64(span):
+    for key, size in (("traceId", 16), ("spanId", 8), ("parentSpanId", 8)):
+        if key in span:
+            raw = bytes.fromhex(span[key])
+            if len(raw) != size: raise ValueError(f"{key} {span[key]!r} is not {size} bytes")
+            span[key] = base64.b64encode(raw).decode()
+def from_json(text):
+    doc = json.loads(text)
+    for rs in doc.get("resourceSpans", []):
+        for ss in rs.get("scopeSpans", []):
+            for span in ss.get("spans", []): ids_to_base64(span)
+    return ParseDict(doc, ExportTraceServiceRequest())
 out = []
-for body in json.load(sys.stdin):
-    req = ExportTraceServiceRequest.FromString(bytes.fromhex(body))
+bodies = json.load(sys.stdin)
+requests = [ExportTraceServiceRequest.FromString(bytes.fromhex(b)) for b in bodies["protobuf"]]
+requests += [from_json(text) for text in bodies["json"]]
+for req in requests:
     for rs in req.resource_spans:
         resource = {a.key: value(a.value) for a in rs.resource.attributes}
         for ss in rs.scope_spans:
@@ -55,9 +74,12 @@ print(json.dumps(out))
  * ExportTraceServiceRequest bodies → spans, decoded with the OTLP protobuf definitions
  * themselves (PyPI's opentelemetry-proto in .otlp/, `npm run otlp:python`).
  */
-export function decodeOtlpTraces(bodies: Buffer[]): DecodedSpan[] {
+export function decodeOtlpTraces(bodies: Buffer[], jsonBodies: Buffer[] = []): DecodedSpan[] {
   const result = spawnSync("python3", ["-c", DECODE], {
-    input: JSON.stringify(bodies.map((b) => b.toString("hex"))),
+    input: JSON.stringify({
+      protobuf: bodies.map((b) => b.toString("hex")),
+      json: jsonBodies.map((b) => b.toString("utf8")),
+    }),
     encoding: "utf8",
     env: { ...process.env, PYTHONPATH },
   });
@@ -65,26 +87,37 @@ export function decodeOtlpTraces(bodies: Buffer[]): DecodedSpan[] {
   return JSON.parse(result.stdout) as DecodedSpan[];
 }
 
-/** An OTLP/HTTP receiver on 127.0.0.1: the bodies and headers of what it was sent. */
+export type OtlpReceiver = Awaited<ReturnType<typeof otlpReceiver>>;
+
+/**
+ * An OTLP/HTTP receiver on 127.0.0.1: the bodies (protobuf and JSON apart) and headers of what
+ * it was sent. Any other content type is refused with 415, as a collector does.
+ */
 export async function otlpReceiver() {
   const bodies: Buffer[] = [];
+  const jsonBodies: Buffer[] = [];
   const headers: IncomingHttpHeaders[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      if (req.method === "POST" && req.url === "/v1/traces") {
-        bodies.push(Buffer.concat(chunks));
-        headers.push(req.headers);
-        res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
-      } else res.writeHead(404).end();
+      if (req.method !== "POST" || req.url !== "/v1/traces") return void res.writeHead(404).end();
+      const type = req.headers["content-type"]?.split(";")[0]?.trim();
+      const json = type === "application/json";
+      if (!json && type !== "application/x-protobuf") return void res.writeHead(415).end();
+      (json ? jsonBodies : bodies).push(Buffer.concat(chunks));
+      headers.push(req.headers);
+      res.writeHead(200, { "content-type": type }).end(json ? "{}" : undefined);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     bodies,
+    jsonBodies,
     headers,
+    /** Every span received so far, decoded and checked against the OTLP definitions. */
+    spans: () => decodeOtlpTraces(bodies, jsonBodies),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

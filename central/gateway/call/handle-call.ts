@@ -5,6 +5,7 @@ import type { CachedAnswer, SettleRequest, Ticket, UpstreamCandidate } from "../
 import { isDeterministic, requestHash } from "../cache/cache-key";
 import { errorResponse } from "../dialects/errors";
 import { estimatedUsage, jsonAnswer } from "./answer";
+import { CallSpans } from "./call-spans";
 import { Clock } from "./clock";
 import { ENDPOINTS, type Endpoint } from "./endpoints";
 import { type Inbound, readInbound } from "./inbound";
@@ -42,6 +43,7 @@ export async function handleCall(
     spec.cacheable && isDeterministic(inbound.body) && inbound.cacheMode !== "no-store"
       ? await requestHash(dialect, inbound.stream, inbound.body)
       : null;
+  const spans = CallSpans.start(c.env, (p) => c.executionCtx.waitUntil(p), inbound, spec.operation);
   const admitted = await stub.gatewayAdmit({
     secret: inbound.secret,
     dialect,
@@ -52,6 +54,7 @@ export async function handleCall(
     estimate: inbound.estimate,
     cache: { hash, mode: inbound.cacheMode },
   });
+  spans?.admitted(admitted);
   if (admitted.kind === "refused")
     return errorResponse(
       dialect,
@@ -64,7 +67,10 @@ export async function handleCall(
   // The gateway's own time is what it took until the caller's answer started, so it is taken
   // when the response is built, not when a stream ends.
   let gatewayMs = clock.gatewayMs();
-  const settle = (request: Omit<SettleRequest, "ticket" | "stream" | "gatewayMs" | "latencyMs">) =>
+  const settle = (
+    request: Omit<SettleRequest, "ticket" | "stream" | "gatewayMs" | "latencyMs">,
+  ) => {
+    spans?.settled(request);
     c.executionCtx.waitUntil(
       stub
         .gatewaySettle({
@@ -78,6 +84,7 @@ export async function handleCall(
           log.error("settling a model call failed", { error, call_id: admitted.ticket.callId }),
         ),
     );
+  };
   if (admitted.kind === "cached") {
     const response = replay(admitted.answer, inbound.stream, {
       ...timing(clock),
@@ -105,7 +112,7 @@ export async function handleCall(
 
   const cacheState =
     inbound.cacheMode !== "default" ? "bypass" : admitted.cacheKey ? "miss" : "skip";
-  const record: ChainLog = { attempts: [], health: [] };
+  const record: ChainLog = { attempts: [], health: [], spans };
   const result = await runChain(
     inbound,
     admitted.chain,

@@ -40,9 +40,9 @@ export interface Inbound {
   estimate: AdmitRequest["estimate"];
   anthropicBeta: string | null;
   /**
-   * The caller's W3C trace context (an edge agent sends its `chat` span), passed on unchanged to
-   * the provider: the gateway records no spans of its own, and a parent id of one would point
-   * at nothing.
+   * The caller's W3C trace context (an edge agent sends its `chat` span): the parent of the
+   * gateway's spans when they are exported (call-spans.ts), else passed on unchanged to the
+   * provider, since a parent id of an unexported span would point at nothing.
    */
   trace: TraceContext | null;
 }

@@ -18,6 +18,7 @@ import { type SseEvent, SseReader } from "../sse/reader";
 import { anthropicToOpenAi, openAiToAnthropic, UnsupportedRequest } from "../translate/requests";
 import { responsesToAnthropic } from "../translate/responses-request";
 import { type Observation, StreamObserver } from "../translate/streams";
+import type { CallSpans } from "./call-spans";
 import type { Clock } from "./clock";
 import { ENDPOINTS } from "./endpoints";
 import type { Inbound } from "./inbound";
@@ -54,6 +55,8 @@ export type ChainResult =
 export interface ChainLog {
   attempts: ModelAttempt[];
   health: ProviderOutcome[];
+  /** The call's spans, when traces are exported: each attempt gets its own. */
+  spans?: CallSpans | null;
 }
 
 /** A deadline on an attempt: aborts the upstream request and says which deadline hit. */
@@ -207,7 +210,8 @@ export async function runChain(
               stream: inbound.stream,
               signal: deadline.controller.signal,
               anthropicBeta: inbound.anthropicBeta,
-              trace: inbound.trace,
+              // Each try is logged exactly once after it starts: its place among the attempts.
+              trace: log.spans?.attempt(log.attempts.length) ?? inbound.trace,
             },
             env,
             inbound.tenant,

@@ -2,19 +2,15 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ManagedProcess } from "../../../cli/local-stack/processes";
+import { EventsPage, PATHS, type StoredEvent } from "../../../contract";
+import { decodeOtlpTraces } from "../../helpers/otlp-receiver";
 import {
-  CentralClient,
-  EventsPage,
-  IntentAccepted,
-  PATHS,
-  type StoredEvent,
-} from "../../../contract";
-import { type CentralDev, createKey } from "../../helpers/central-dev";
-import { decodeOtlpTraces, otlpReceiver } from "../../helpers/otlp-receiver";
-import { agentOnline, runEnded, startSampleEdge } from "../../helpers/platform-processes";
-import { type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
-import { gatewayTenant, oneProviderConfig, SECRETS, startGatewayDev } from "./gateway-dev";
+  askNotesInTrace,
+  type EdgeOnGateway,
+  edgeOnGateway,
+  NOTES_ANSWERS,
+  SECRETS,
+} from "./gateway-dev";
 
 /**
  * Item 7 of the gateway issue: a real edge agent (`auraison edge start`, pi inside) uses central's
@@ -27,69 +23,28 @@ const CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN = "00f067aa0ba902b7";
 
 describe("an edge agent on the gateway, end to end", () => {
-  const root = mkdtempSync(join(tmpdir(), "auraison-gateway-edge-"));
-  let central: CentralDev;
-  let upstream: FakeUpstream;
-  let edge: ManagedProcess | null = null;
-  let admin: CentralClient;
-  let adminKey: string;
-  let traces: Awaited<ReturnType<typeof otlpReceiver>>;
+  let stack: EdgeOnGateway;
 
   beforeAll(async () => {
-    [central, upstream, traces] = await Promise.all([
-      startGatewayDev(),
-      startFakeUpstream("openai"),
-      otlpReceiver(),
-    ]);
-    const tenant = await gatewayTenant(central, oneProviderConfig(upstream.url));
-    admin = new CentralClient({ url: central.url, key: tenant.admin });
-    adminKey = tenant.admin;
-    const agentKey = await createKey(central.url, tenant.admin, "agent", "lab host", "lab-notes");
-    edge = startSampleEdge({
+    // Central exports no spans of its own here: the caller's trace context is passed on as is.
+    stack = await edgeOnGateway({
       agentId: "host-gw.lab-notes",
-      state: join(root, "edge"),
-      central: { url: central.url, key: agentKey },
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: traces.url },
+      state: join(mkdtempSync(join(tmpdir(), "auraison-gateway-edge-")), "edge"),
+      centralTraces: false,
     });
-    await agentOnline(admin, "host-gw.lab-notes", edge);
   }, 180_000);
 
-  afterAll(async () => {
-    await edge?.stop("SIGTERM", 20_000);
-    await Promise.all([central?.stop(), upstream?.close(), traces?.close()]);
-  });
+  afterAll(() => stack?.stop());
 
   it("runs an intent through the gateway: a streamed tool call, a tool run, an answer, all attributed", async () => {
-    upstream.script(
-      {
-        kind: "answer",
-        toolCalls: [{ id: "call_ls", name: "ls", arguments: '{"path":"notes"}' }],
-        usage: { input: 900, output: 20 },
-      },
-      {
-        kind: "answer",
-        text: "There are three notes: sample prep, spectrometer calibration and the group meeting.",
-        usage: { input: 1_100, output: 25 },
-      },
-    );
+    const { upstream, edge, admin, traces } = stack;
+    upstream.script(...NOTES_ANSWERS);
     // Submitted within a trace of the caller's (an orchestrator's, say): the run continues it.
-    const submitted = await fetch(`${central.url}${PATHS.intents}`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${adminKey}`,
-        "content-type": "application/json",
-        traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01`,
-      },
-      body: JSON.stringify({
-        params: { prompt: "Which notes are in the notebook?" },
-        targets: [{ app: "lab-notes" }],
-      }),
+    const { accepted, run } = await askNotesInTrace(stack, {
+      traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01`,
     });
-    expect(submitted.status).toBe(201);
-    const accepted = IntentAccepted.parse(await submitted.json());
     const runId = accepted.run.run_id;
-    const run = await runEnded(admin, accepted.run, edge!);
-    expect(run.status, edge!.output()).toBe("completed");
+    expect(run.status, edge.output()).toBe("completed");
     expect(run.result).toContain("three notes");
 
     // The agent called the gateway as an OpenAI-compatible provider; the gateway called the

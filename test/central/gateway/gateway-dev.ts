@@ -1,8 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { SseReader } from "../../../central/gateway/sse/reader";
+import type { ManagedProcess } from "../../../cli/local-stack/processes";
 import type { StoredEvent } from "../../../contract";
-import { type CentralDev, createTenant, startCentralDev } from "../../helpers/central-dev";
-import { type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
+import { CentralClient, IntentAccepted, PATHS } from "../../../contract";
+import {
+  type CentralDev,
+  createKey,
+  createTenant,
+  startCentralDev,
+} from "../../helpers/central-dev";
+import { type OtlpReceiver, otlpReceiver } from "../../helpers/otlp-receiver";
+import { agentOnline, runEnded, startSampleEdge } from "../../helpers/platform-processes";
+import { type Behaviour, type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
 
 /** Provider credentials the tests hand central as Worker secrets, and a key-encryption key. */
 export const SECRETS = {
@@ -18,12 +27,13 @@ export const OFFERS = {
 };
 
 /** Central under wrangler dev with the gateway's secrets, allowed to call providers on 127.0.0.1. */
-export function startGatewayDev(): Promise<CentralDev> {
+export function startGatewayDev(vars: Record<string, string> = {}): Promise<CentralDev> {
   return startCentralDev({
     vars: {
       ...SECRETS,
       AURAISON_PROVIDER_SECRETS: JSON.stringify(OFFERS),
       AURAISON_PRIVATE_UPSTREAMS: "allow",
+      ...vars,
     },
   });
 }
@@ -156,4 +166,93 @@ export async function waitForCalls(
       );
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Central's gateway with a fake OpenAI-style provider, and a sample edge agent using it. */
+export interface EdgeOnGateway {
+  central: CentralDev;
+  upstream: FakeUpstream;
+  /** The OTLP receiver the agent (and central, if asked) export their spans to. */
+  traces: OtlpReceiver;
+  edge: ManagedProcess;
+  admin: CentralClient;
+  adminKey: string;
+  agentKey: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts central (exporting its own spans too when `centralTraces`), a fake provider as the
+ * tenant's one provider, an OTLP receiver and the sample `lab-notes` agent, online.
+ */
+export async function edgeOnGateway(options: {
+  agentId: string;
+  state: string;
+  centralTraces: boolean;
+}): Promise<EdgeOnGateway> {
+  const [upstream, traces] = await Promise.all([startFakeUpstream("openai"), otlpReceiver()]);
+  const central = await startGatewayDev(
+    options.centralTraces ? { OTEL_EXPORTER_OTLP_ENDPOINT: traces.url } : {},
+  );
+  const tenant = await gatewayTenant(central, oneProviderConfig(upstream.url));
+  const admin = new CentralClient({ url: central.url, key: tenant.admin });
+  const agentKey = await createKey(central.url, tenant.admin, "agent", "lab host", "lab-notes");
+  const edge = startSampleEdge({
+    agentId: options.agentId,
+    state: options.state,
+    central: { url: central.url, key: agentKey },
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: traces.url },
+  });
+  await agentOnline(admin, options.agentId, edge);
+  return {
+    central,
+    upstream,
+    traces,
+    edge,
+    admin,
+    adminKey: tenant.admin,
+    agentKey,
+    stop: async () => {
+      await edge.stop("SIGTERM", 20_000);
+      await Promise.all([central.stop(), upstream.close(), traces.close()]);
+    },
+  };
+}
+
+/** The provider's side of the sample app's notes question: a call of its `ls` tool, then the answer. */
+export const NOTES_ANSWERS: Behaviour[] = [
+  {
+    kind: "answer",
+    toolCalls: [{ id: "call_ls", name: "ls", arguments: '{"path":"notes"}' }],
+    usage: { input: 900, output: 20 },
+  },
+  {
+    kind: "answer",
+    text: "There are three notes: sample prep, spectrometer calibration and the group meeting.",
+    usage: { input: 1_100, output: 25 },
+  },
+];
+
+/**
+ * Asks the sample agent the notes question within a caller's trace (an orchestrator's, say:
+ * `traceparent`, maybe `tracestate`), and waits for its run to end.
+ */
+export async function askNotesInTrace(stack: EdgeOnGateway, trace: Record<string, string>) {
+  const submitted = await fetch(`${stack.central.url}${PATHS.intents}`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${stack.adminKey}`,
+      "content-type": "application/json",
+      ...trace,
+    },
+    body: JSON.stringify({
+      params: { prompt: "Which notes are in the notebook?" },
+      targets: [{ app: "lab-notes" }],
+    }),
+  });
+  if (submitted.status !== 201)
+    throw new Error(`submitting failed: ${submitted.status} ${await submitted.text()}`);
+  const accepted = IntentAccepted.parse(await submitted.json());
+  const run = await runEnded(stack.admin, accepted.run, stack.edge);
+  return { accepted, run };
 }
