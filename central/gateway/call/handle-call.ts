@@ -1,9 +1,17 @@
 import type { Context } from "hono";
 import { Failure, HEADERS } from "../../../contract";
 import type { Logger } from "../../log";
-import type { CachedAnswer, SettleRequest, Ticket, UpstreamCandidate } from "../admission";
+import {
+  type AdmitResult,
+  type CachedAnswer,
+  outputCapOf,
+  type SettleRequest,
+  type Ticket,
+  type UpstreamCandidate,
+} from "../admission";
 import { isDeterministic, requestHash } from "../cache/cache-key";
 import { errorResponse } from "../dialects/errors";
+import { WorkerLeases, workerLeases } from "../lease/worker-leases";
 import { estimatedUsage, jsonAnswer } from "./answer";
 import { Clock } from "./clock";
 import { ENDPOINTS, type Endpoint } from "./endpoints";
@@ -17,10 +25,12 @@ type GatewayContext = Context<{ Bindings: Env }>;
 const CAPTURE_LIMIT = 1_572_864;
 
 /**
- * One model call, in the Worker: read and validate it; ask the tenant object to admit it (one
- * RPC: key, attribution, route, limits, reservation, cache); answer from the cache or run the
- * fallback chain; answer the caller in its own dialect; settle with the tenant object after
- * the caller has its answer (`waitUntil`), so settlement adds nothing to the latency.
+ * One model call, in the Worker: read and validate it; admit it under a lease this isolate
+ * holds for calls like it, or else ask the tenant object to admit it (one RPC: key,
+ * attribution, route, limits, reservation, cache; it may grant a lease for the next ones);
+ * answer from the cache or run the fallback chain; answer the caller in its own dialect;
+ * settle with the tenant object after the caller has its answer (`waitUntil`, batched), so
+ * settlement adds nothing to the latency.
  */
 export async function handleCall(
   c: GatewayContext,
@@ -42,16 +52,41 @@ export async function handleCall(
     spec.cacheable && isDeterministic(inbound.body) && inbound.cacheMode !== "no-store"
       ? await requestHash(dialect, inbound.stream, inbound.body)
       : null;
-  const admitted = await stub.gatewayAdmit({
+  const shape = WorkerLeases.shape({
+    tenant: inbound.tenant,
     secret: inbound.secret,
-    dialect,
     operation: spec.operation,
     requested: inbound.requested,
-    stream: inbound.stream,
     attribution: inbound.attribution,
-    estimate: inbound.estimate,
-    cache: { hash, mode: inbound.cacheMode },
   });
+  const leased = workerLeases.admit(shape, spec.operation, inbound.estimate, hash !== null);
+  let admitted: AdmitResult;
+  if (leased) {
+    const { grant } = leased;
+    admitted = {
+      kind: "proceed",
+      ticket: leased.ticket,
+      chain: grant.chain,
+      cacheKey: null,
+      outputCap: outputCapOf(grant.budgeted, inbound.estimate.outputTokens, grant.maxOutputTokens),
+      defaultMaxTokens: grant.maxOutputTokens,
+    };
+  } else {
+    const askedAt = workerLeases.clock();
+    admitted = await stub.gatewayAdmit({
+      secret: inbound.secret,
+      dialect,
+      operation: spec.operation,
+      requested: inbound.requested,
+      stream: inbound.stream,
+      attribution: inbound.attribution,
+      estimate: inbound.estimate,
+      cache: { hash, mode: inbound.cacheMode },
+      lease: true,
+    });
+    if (admitted.kind === "proceed" && admitted.lease)
+      workerLeases.granted(shape, inbound.tenant, admitted.lease, askedAt);
+  }
   if (admitted.kind === "refused")
     return errorResponse(
       dialect,
@@ -64,20 +99,28 @@ export async function handleCall(
   // The gateway's own time is what it took until the caller's answer started, so it is taken
   // when the response is built, not when a stream ends.
   let gatewayMs = clock.gatewayMs();
-  const settle = (request: Omit<SettleRequest, "ticket" | "stream" | "gatewayMs" | "latencyMs">) =>
+  const ticket = admitted.ticket;
+  const settle = (
+    request: Omit<SettleRequest, "ticket" | "stream" | "gatewayMs" | "latencyMs">,
+  ) => {
+    const settled = workerLeases.settle(c.env, inbound.tenant, {
+      ticket,
+      stream: inbound.stream,
+      gatewayMs,
+      latencyMs: clock.now(),
+      ...request,
+    });
+    // Leases this isolate retired for other tenants are closed in their own batches.
+    const others = workerLeases
+      .closesDue()
+      .filter((t) => t !== inbound.tenant)
+      .map((t) => workerLeases.settle(c.env, t, null));
     c.executionCtx.waitUntil(
-      stub
-        .gatewaySettle({
-          ticket: admitted.ticket,
-          stream: inbound.stream,
-          gatewayMs,
-          latencyMs: clock.now(),
-          ...request,
-        })
-        .catch((error: unknown) =>
-          log.error("settling a model call failed", { error, call_id: admitted.ticket.callId }),
-        ),
+      Promise.all([settled, ...others]).catch((error: unknown) =>
+        log.error("settling a model call failed", { error, call_id: ticket.callId }),
+      ),
     );
+  };
   if (admitted.kind === "cached") {
     const response = replay(admitted.answer, inbound.stream, {
       ...timing(clock),
@@ -272,7 +315,12 @@ function timing(clock: Clock): Record<string, string> {
 }
 
 function callHeaders(ticket: Ticket, provider: string, model: string): Record<string, string> {
-  return { [HEADERS.callId]: ticket.callId, [HEADERS.provider]: provider, [HEADERS.model]: model };
+  return {
+    [HEADERS.callId]: ticket.callId,
+    [HEADERS.provider]: provider,
+    [HEADERS.model]: model,
+    [HEADERS.admission]: ticket.lease === null ? "tenant" : "lease",
+  };
 }
 
 /** A cached answer, replayed in the form it was given: JSON, or the same SSE events in order. */
