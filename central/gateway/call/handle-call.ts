@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { Failure, HEADERS } from "../../../contract";
 import type { Logger } from "../../log";
 import {
+  type AdmitRequest,
   type AdmitResult,
   type CachedAnswer,
   outputCapOf,
@@ -59,7 +60,21 @@ export async function handleCall(
     requested: inbound.requested,
     attribution: inbound.attribution,
   });
-  const leased = workerLeases.admit(shape, spec.operation, inbound.estimate, hash !== null);
+  const deterministic = hash !== null;
+  const admitRequest: AdmitRequest = {
+    secret: inbound.secret,
+    dialect,
+    operation: spec.operation,
+    requested: inbound.requested,
+    stream: inbound.stream,
+    attribution: inbound.attribution,
+    estimate: inbound.estimate,
+    cache: { hash, mode: inbound.cacheMode },
+    lease: true,
+  };
+  const leaseOf = () => workerLeases.admit(shape, spec.operation, inbound.estimate, deterministic);
+  // Calls that find no lease while one is being asked for wait for it rather than ask again.
+  const leased = leaseOf() ?? ((await workerLeases.awaitAsked(shape)) ? leaseOf() : null);
   let admitted: AdmitResult;
   if (leased) {
     const { grant } = leased;
@@ -71,22 +86,24 @@ export async function handleCall(
       outputCap: outputCapOf(grant.budgeted, inbound.estimate.outputTokens, grant.maxOutputTokens),
       defaultMaxTokens: grant.maxOutputTokens,
     };
-  } else {
-    const askedAt = workerLeases.clock();
-    admitted = await stub.gatewayAdmit({
-      secret: inbound.secret,
-      dialect,
-      operation: spec.operation,
-      requested: inbound.requested,
-      stream: inbound.stream,
-      attribution: inbound.attribution,
-      estimate: inbound.estimate,
-      cache: { hash, mode: inbound.cacheMode },
-      lease: true,
-    });
-    if (admitted.kind === "proceed" && admitted.lease)
-      workerLeases.granted(shape, inbound.tenant, admitted.lease, askedAt);
-  }
+    if (leased.renew)
+      c.executionCtx.waitUntil(
+        workerLeases
+          .ask(
+            shape,
+            inbound.tenant,
+            () => stub.gatewayLease(admitRequest),
+            (grant) => grant,
+          )
+          .catch((error: unknown) => log.error("renewing a gateway lease failed", { error })),
+      );
+  } else
+    admitted = await workerLeases.ask<AdmitResult>(
+      shape,
+      inbound.tenant,
+      () => stub.gatewayAdmit(admitRequest),
+      (answer) => (answer.kind === "proceed" ? answer.lease : null),
+    );
   if (admitted.kind === "refused")
     return errorResponse(
       dialect,

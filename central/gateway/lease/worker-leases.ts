@@ -14,6 +14,8 @@ const MAX_LEASES = 1_024;
 export interface LeasedAdmission {
   ticket: Ticket;
   grant: LeaseGrant;
+  /** Half the lease is gone: ask for the next one now, off this call's path. */
+  renew: boolean;
 }
 
 interface Pending {
@@ -36,6 +38,8 @@ export class WorkerLeases {
   /** Retired leases whose close has not been sent, by tenant. */
   private readonly closing = new Map<string, Lease[]>();
   private readonly pending = new Map<string, Pending>();
+  /** Shapes whose next lease is being asked for (one request at a time per shape). */
+  private readonly asking = new Map<string, Promise<unknown>>();
   private sweptAt = 0;
 
   constructor(private now: () => number) {}
@@ -84,8 +88,12 @@ export class WorkerLeases {
     if (lease.state.kind !== "live") this.retireNow(shape, lease, "exhausted");
     if (!took.ok) return null;
     const { grant } = lease;
+    const renew =
+      !this.asking.has(shape) &&
+      (lease.started * 2 >= grant.slots || (lease.expiresAt - now) * 2 <= grant.ttlMs);
     return {
       grant,
+      renew,
       ticket: {
         callId: crypto.randomUUID(),
         operation,
@@ -100,6 +108,37 @@ export class WorkerLeases {
         probes: [],
       },
     };
+  }
+
+  /**
+   * Asks the tenant object for a lease (with a call's admission, or alone to renew one), one
+   * request per shape at a time; the lease, if any, is installed when it comes.
+   */
+  ask<T>(
+    shape: string,
+    tenant: string,
+    request: () => Promise<T>,
+    leaseOf: (answer: T) => LeaseGrant | null | undefined,
+  ): Promise<T> {
+    const askedAt = this.now();
+    const asked = request().then((answer) => {
+      const grant = leaseOf(answer);
+      if (grant) this.granted(shape, tenant, grant, askedAt);
+      return answer;
+    });
+    const done = asked.finally(() => {
+      if (this.asking.get(shape) === done) this.asking.delete(shape);
+    });
+    this.asking.set(shape, done);
+    return asked;
+  }
+
+  /** Waits for a lease already being asked for calls of this shape (false: none is). */
+  async awaitAsked(shape: string): Promise<boolean> {
+    const asked = this.asking.get(shape);
+    if (!asked) return false;
+    await asked.catch(() => undefined);
+    return true;
   }
 
   /** A lease the tenant object granted; `askedAt` is this clock before the Worker asked. */

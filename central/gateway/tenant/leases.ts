@@ -13,6 +13,8 @@ export const LEASE_MIN_SLOTS = 2;
 /** A lease as the tenant object keeps it, until every started slot has settled. */
 interface LeaseRecord {
   slots: number;
+  /** A budget applies to the lease's calls: its outstanding slots are reserved. */
+  budgeted: boolean;
   /** Slots the Worker said it started, once it closed the lease. */
   started: number | null;
   settled: number;
@@ -88,6 +90,10 @@ export class LeaseLedger {
     const lease = this.leases.get(id)!;
     const outstanding = (lease.started ?? lease.slots) - lease.settled;
     const reservation = `lease/${id}`;
+    if (!lease.budgeted) {
+      if (outstanding <= 0 && lease.started !== null) this.leases.delete(id);
+      return;
+    }
     if (outstanding <= 0) {
       this.budgets.release(reservation);
       if (lease.started !== null) this.leases.delete(id);

@@ -131,6 +131,20 @@ export class TenantGateway {
   }
 
   async admit(req: AdmitRequest): Promise<AdmitResult> {
+    return this.admission(req, false);
+  }
+
+  /**
+   * A fresh lease for calls like `req`, asked for before the Worker's current one runs out, or
+   * null. Checked as an admission is, but admits no call: nothing is reserved or counted beyond
+   * the lease's own slots, and a refusal is no call, so it is not logged.
+   */
+  async renewLease(req: AdmitRequest): Promise<LeaseGrant | null> {
+    const admitted = await this.admission({ ...req, lease: true }, true);
+    return admitted.kind === "proceed" ? (admitted.lease ?? null) : null;
+  }
+
+  private async admission(req: AdmitRequest, leaseOnly: boolean): Promise<AdmitResult> {
     const key = await this.caller(req.secret);
     // From here on nothing awaits: the checks and the reservation are one atomic step.
     const role = key?.role;
@@ -193,6 +207,7 @@ export class TenantGateway {
       probes: [],
     });
     if (!routed.ok) {
+      if (leaseOnly) return refusedLease;
       if (routed.code === "budget_exceeded" && routed.route) {
         // Name the budget: the one even the cheapest candidate would break.
         const costs = routed.route.candidates.map((c) => c.est_cost_usd);
@@ -228,6 +243,34 @@ export class TenantGateway {
       req.cache.hash && config.cache.enabled
         ? `${req.cache.hash}|${routed.route.rule ?? "-"}|${routed.alias ?? req.requested}`
         : null;
+    if (leaseOnly) {
+      if (cacheKey || routed.chain.some((c) => c.probe)) return refusedLease;
+      const lease = this.lease(req, {
+        attribution,
+        chain: routed.chain.map((c) => ({
+          provider: targetOf(byId.get(c.provider)!, config.resilience),
+          model: c.model,
+          probe: false,
+        })),
+        subjects,
+        scopes,
+        budgeted: scopes.length > 0,
+        cacheEnabled: config.cache.enabled,
+        maxOutputTokens: config.max_output_tokens,
+        outputTokens,
+      });
+      return lease
+        ? {
+            kind: "proceed",
+            ticket: admitted,
+            chain: lease.chain,
+            cacheKey: null,
+            outputCap: null,
+            defaultMaxTokens: config.max_output_tokens,
+            lease,
+          }
+        : refusedLease;
+    }
     if (cacheKey && req.cache.mode === "default") {
       const answer = this.cache.get(cacheKey);
       if (answer) {
@@ -272,7 +315,7 @@ export class TenantGateway {
     const lease =
       req.lease && !cacheKey && !admitted.probes.length
         ? this.lease(req, {
-            admitted,
+            attribution,
             chain,
             subjects,
             scopes,
@@ -314,7 +357,7 @@ export class TenantGateway {
   private lease(
     req: AdmitRequest,
     call: {
-      admitted: Ticket;
+      attribution: Attribution;
       chain: UpstreamCandidate[];
       subjects: RateSubject[];
       scopes: BudgetScope[];
@@ -324,8 +367,7 @@ export class TenantGateway {
       outputTokens: number;
     },
   ): LeaseGrant | null {
-    const { admitted } = call;
-    const { attribution } = admitted;
+    const { attribution } = call;
     const slotInputTokens = Math.max(1_024, 2 ** Math.ceil(Math.log2(req.estimate.inputTokens)));
     const slotOutputTokens = call.outputTokens;
     const { config } = this.config.current();
@@ -373,6 +415,7 @@ export class TenantGateway {
     const rateWindow = Math.floor(now / 60_000);
     this.leases.grant(id, {
       slots,
+      budgeted: call.scopes.length > 0,
       slotTokens,
       slotUsd: slotUsd ?? 0,
       app: attribution.app,
@@ -673,6 +716,14 @@ export class TenantGateway {
     this.leases.prune(now);
   }
 }
+
+/** No lease now (the Worker's calls go to the object one by one); never sent to a caller. */
+const refusedLease: AdmitResult = {
+  kind: "refused",
+  status: 409,
+  code: "no_lease",
+  message: "no lease for these calls now",
+};
 
 const round = (n: number, scale = 1e8) => Math.round(n * scale) / scale;
 
