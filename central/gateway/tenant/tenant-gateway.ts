@@ -254,9 +254,6 @@ export class TenantGateway {
         })),
         subjects,
         scopes,
-        budgeted: scopes.length > 0,
-        cacheEnabled: config.cache.enabled,
-        maxOutputTokens: config.max_output_tokens,
         outputTokens,
       });
       return lease
@@ -319,9 +316,6 @@ export class TenantGateway {
             chain,
             subjects,
             scopes,
-            budgeted: scopes.length > 0,
-            cacheEnabled: config.cache.enabled,
-            maxOutputTokens: config.max_output_tokens,
             outputTokens,
           })
         : null;
@@ -361,9 +355,6 @@ export class TenantGateway {
       chain: UpstreamCandidate[];
       subjects: RateSubject[];
       scopes: BudgetScope[];
-      budgeted: boolean;
-      cacheEnabled: boolean;
-      maxOutputTokens: number;
       outputTokens: number;
     },
   ): LeaseGrant | null {
@@ -438,9 +429,9 @@ export class TenantGateway {
       alias: slotRoute.alias,
       rateWindow,
       chain: call.chain,
-      budgeted: call.budgeted,
-      maxOutputTokens: call.maxOutputTokens,
-      cacheEnabled: call.cacheEnabled,
+      budgeted: call.scopes.length > 0,
+      maxOutputTokens: config.max_output_tokens,
+      cacheEnabled: config.cache.enabled,
     };
   }
 
