@@ -232,8 +232,9 @@ async function benchTenant(
   url: string,
   bootstrapKey: string,
   extra: Record<string, unknown> = {},
+  name = "bench",
 ): Promise<string> {
-  const admin = await createTenant(url, bootstrapKey, "bench");
+  const admin = await createTenant(url, bootstrapKey, name);
   const operator = await createKey(url, admin, "operator", "bench");
   const put = await fetch(`${url}/v1/gateway/config`, {
     method: "PUT",
@@ -257,9 +258,12 @@ const workerd = await startCentralWorkerd({ ...workerdSecrets, ...PRIVATE_UPSTRE
 const workerdOperator = await benchTenant(workerd.url, workerdSecrets.AURAISON_BOOTSTRAP_KEY);
 // For "where the time goes": a tenant whose response cache is on, asked deterministic calls
 // that skip the lookup, so each one is admitted by the tenant object (no lease applies).
-const objectPathOperator = await benchTenant(workerd.url, workerdSecrets.AURAISON_BOOTSTRAP_KEY, {
-  cache: { enabled: true },
-});
+const objectPathOperator = await benchTenant(
+  workerd.url,
+  workerdSecrets.AURAISON_BOOTSTRAP_KEY,
+  { cache: { enabled: true } },
+  "bench-object-path",
+);
 
 const portkeyPort = await freePort();
 const portkey = startProcess(
