@@ -210,6 +210,36 @@ describe("gateway leases in the Worker", () => {
     expect((await modelCalls(admin)).length).toBe(2);
   });
 
+  it("sends every call to the tenant object near a budget's end (no lease would fit)", async () => {
+    const { admin } = await newTenant("lease");
+    // A slot holds 1,024 + 100 tokens; a quarter of 5,000 is not two of them.
+    await configure(admin, { budgets: { tenant: { tokens: 5_000, period: "month" } } });
+    const operator = (await newKey(admin, "operator")).key;
+    for (let i = 0; i < 3; i++) {
+      const done = await chat(operator);
+      expect(done.status, done.text).toBe(200);
+      expect(done.admission).toBe("tenant");
+      await done.settled();
+    }
+    expect((await tenantBudget(admin)).tokens_reserved).toBe(0);
+  });
+
+  it("counts a lease's slots against the rate limits when granted and takes the unused back at close", async () => {
+    const { admin } = await newTenant("lease");
+    await configure(admin, { limits: { tenant: { requests_per_minute: 101 } } });
+    const operator = (await newKey(admin, "operator")).key;
+    const requests = async () => (await status(admin)).rates[0]!.requests_last_minute;
+    for (let i = 0; i < 3; i++) await (await chat(operator)).settled();
+    // The first call, and a quarter of the 100 left after it held for the lease.
+    expect(await requests()).toBeCloseTo(1 + 25, 0);
+    skew += LEASE_TTL_MS;
+    const elsewhere = await newTenant("lease");
+    await configure(elsewhere.admin);
+    await (await chat(elsewhere.admin)).settled();
+    // Closed with 2 of its 25 slots started: the 23 others no longer count.
+    expect(await requests()).toBeCloseTo(3, 0);
+  });
+
   it("leaves deterministic calls to the tenant object when its response cache is on", async () => {
     const { admin } = await newTenant("lease");
     await configure(admin, { cache: { enabled: true } });
