@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -406,6 +406,60 @@ for (let i = 0; i < REQUESTS + 20; i++) {
 }
 for (const xs of Object.values(split)) xs.sort((a, b) => a - b);
 
+/** CPU (user + system, ms) Linux has charged to these processes so far. */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids)
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {}
+  // USER_HZ is 100 on Linux.
+  return ticks * 10;
+}
+// The workerd that runs central without the dev proxy is a child of this process (wrangler dev's
+// is a child of wrangler): its CPU is the Worker's and the tenant object's, settlements included.
+const workerdPids = readdirSync("/proc")
+  .filter((d) => /^\d+$/.test(d))
+  .filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      return ppid === process.pid && readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd";
+    } catch {
+      return false;
+    }
+  })
+  .map(Number);
+const CPU_CALLS = Math.max(100, REQUESTS);
+async function cpuPerCall(pids: number[], one: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 20; i++) await one();
+  await sleep(500);
+  const before = cpuMs(pids);
+  for (let i = 0; i < CPU_CALLS; i++) await one();
+  // Settlements run after the answers: wait for them to be charged too.
+  await sleep(1_000);
+  return (cpuMs(pids) - before) / CPU_CALLS;
+}
+const get = (url: string, path: string, headers: Record<string, string>) => async () => {
+  const r = await request(`${url}${path}`, { dispatcher: agentFor(direct, 1), headers });
+  await r.body.text();
+};
+const portkeyTarget = targets[3]!;
+const cpu = {
+  workerOnly: await cpuPerCall(workerdPids, get(workerd.url, "/no-such-route", {})),
+  withRpc: await cpuPerCall(
+    workerdPids,
+    get(workerd.url, "/v1/models", { authorization: `Bearer ${workerdOperator}` }),
+  ),
+  lease: await cpuPerCall(workerdPids, () => call(leasePath, false, agentFor(leasePath, 1))),
+  object: await cpuPerCall(workerdPids, () => call(objectPath, false, agentFor(objectPath, 1))),
+  portkey: await cpuPerCall([portkey.child.pid!], () =>
+    call(portkeyTarget, false, agentFor(portkeyTarget, 1)),
+  ),
+};
+
 // --- report --------------------------------------------------------------------------------
 const p = (xs: number[], q: number) => percentile(xs, q);
 const added = (xs: number[], base: number[], q: number) => p(xs, q) - p(base, q);
@@ -472,6 +526,16 @@ Where Auraison's time goes, measured in the same run (concurrency 1):
 | The mock called directly (taken in turn with the two rows below) | ${fmt(p(split.direct, 50), 2)} | ${fmt(p(split.direct, 99), 2)} |
 | A model call admitted in the Worker under a lease (${admitted(leasePath)}) | ${fmt(p(split.lease, 50), 2)} (+${fmt(added(split.lease, split.direct, 50), 2)}) | ${fmt(p(split.lease, 99), 2)} (+${fmt(added(split.lease, split.direct, 99), 2)}) |
 | A model call admitted by the tenant object (a deterministic call with the response cache on, skipping the lookup: ${admitted(objectPath)}) | ${fmt(p(split.object, 50), 2)} (+${fmt(added(split.object, split.direct, 50), 2)}) | ${fmt(p(split.object, 99), 2)} (+${fmt(added(split.object, split.direct, 99), 2)}) |
+
+CPU per request (user and system time Linux charged, over ${CPU_CALLS} calls one at a time after the rounds; for Auraison, the workerd running central without the dev proxy, the Worker and the tenant object together, settlement included; on this loaded machine CPU time, unlike latency, does not grow with other engineers' load):
+
+| Request | CPU ms per request |
+| --- | ---: |
+| Auraison: a request to the Worker that reaches no Durable Object (a 404) | ${fmt(cpu.workerOnly, 3)} |
+| Auraison: \`GET /v1/models\` (the Worker plus one RPC to the tenant object) | ${fmt(cpu.withRpc, 3)} |
+| Auraison: a model call admitted under a lease | ${fmt(cpu.lease, 3)} |
+| Auraison: a model call admitted by the tenant object | ${fmt(cpu.object, 3)} |
+| Portkey gateway (its Node process): a model call | ${fmt(cpu.portkey, 3)} |
 
 How the measured calls were admitted: ${[auraison, auraisonWorkerd].map((t) => `${t.name}: ${admitted(t)}`).join("; ")}.
 
