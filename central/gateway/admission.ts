@@ -20,7 +20,8 @@ import type { CallUsage } from "./dialects/usage";
  * same shape (key, attribution, model, operation) that it has already counted against the
  * rate limits and reserved against the budgets. The Worker admits such calls itself until the
  * slots are spent, the lease expires or the object's epoch moves on, and reports the slots it
- * started when it closes the lease, so the object frees the unused rest.
+ * started when it closes the lease, so the object frees the unused rest. Once half a lease is
+ * used the Worker asks for the next one in the background (`gatewayLease`, which admits no call).
  */
 
 /** A provider key as stored: a Worker secret's name, or sealed with AES-GCM. */
