@@ -13,7 +13,15 @@ import type { CallUsage } from "./dialects/usage";
  * What the Worker and the tenant's Durable Object tell each other about one model call: the
  * Worker asks to admit it (`admit`), the object answers with the route and a reservation, the
  * Worker calls the providers and reports back (`settle`). Two RPCs per call, the second one
- * after the client has its answer.
+ * after the client has its answer (batched with other calls' settlements).
+ *
+ * The first RPC leaves the common path through leases (lease/lease.ts): with an admitted call
+ * the object may grant the Worker a lease, a bounded number of call slots for calls of the
+ * same shape (key, attribution, model, operation) that it has already counted against the
+ * rate limits and reserved against the budgets. The Worker admits such calls itself until the
+ * slots are spent, the lease expires or the object's epoch moves on, and reports the slots it
+ * started when it closes the lease, so the object frees the unused rest. Once half a lease is
+ * used the Worker asks for the next one in the background (`gatewayLease`, which admits no call).
  */
 
 /** A provider key as stored: a Worker secret's name, or sealed with AES-GCM. */
@@ -53,6 +61,8 @@ export interface AdmitRequest {
   /** Upper bounds for budgets and token limits. */
   estimate: { inputTokens: number; outputTokens: number | null };
   cache: { hash: string | null; mode: "default" | "no-cache" | "no-store" };
+  /** The Worker would take a lease for further calls of this shape. */
+  lease?: boolean;
 }
 
 /** Who the call is attributed to, as verified by the tenant object. */
@@ -71,6 +81,8 @@ export interface Ticket {
   operation: ModelCall["operation"];
   admittedAt: number;
   reservationId: string | null;
+  /** The lease the Worker admitted the call under (no reservation of its own). */
+  lease: string | null;
   attribution: Attribution;
   route: ModelRoute;
   alias: string | null;
@@ -109,7 +121,57 @@ export type AdmitResult =
       outputCap: number | null;
       /** Output cap for providers that require one (Anthropic). */
       defaultMaxTokens: number;
+      /** Slots for the Worker to admit further calls of this shape itself. */
+      lease?: LeaseGrant;
     };
+
+/**
+ * A lease as the tenant object grants it: `slots` calls, each reserved at `slotTokens` tokens
+ * and `slotUsd` dollars and counted against the rate limits when granted. A call fits a slot
+ * when its input bound and its output (or `maxOutputTokens` without one) are within the slot.
+ */
+export interface LeaseGrant {
+  id: string;
+  /** The object's epoch when granted: keys, configuration and circuits as they were then. */
+  epoch: string;
+  ttlMs: number;
+  slots: number;
+  slotInputTokens: number;
+  slotOutputTokens: number;
+  slotTokens: number;
+  slotUsd: number;
+  attribution: Attribution;
+  route: ModelRoute;
+  alias: string | null;
+  rateWindow: number;
+  chain: UpstreamCandidate[];
+  /** A budget applies: a call that names no output limit is held to `maxOutputTokens`. */
+  budgeted: boolean;
+  maxOutputTokens: number;
+  /** The response cache is on: deterministic calls go to the object, which holds it. */
+  cacheEnabled: boolean;
+}
+
+/** The output cap a call is held to: when a budget applies and the caller named none. */
+export function outputCapOf(
+  budgeted: boolean,
+  requestedOutput: number | null,
+  maxOutputTokens: number,
+): number | null {
+  return budgeted && requestedOutput === null ? maxOutputTokens : null;
+}
+
+/** A lease the Worker stopped using: how many of its slots it started calls in. */
+export interface LeaseClose {
+  id: string;
+  started: number;
+}
+
+/** Settlements and lease closes the Worker sends together; answered with the current epoch. */
+export interface SettleBatch {
+  settles: SettleRequest[];
+  closes: LeaseClose[];
+}
 
 /** How one provider fared on one try (feeds its health and its circuit breaker). */
 export interface ProviderOutcome {

@@ -23,6 +23,12 @@ const LAST_USED_GRANULARITY_MS = 60_000;
 
 /** API keys: stored only as SHA-256 hashes, found by their public prefix, compared in constant time. */
 export class KeyStore {
+  /**
+   * Moves on whenever a key stops being valid, so what was decided from a key elsewhere (the
+   * gateway's leases in the Worker) can tell it is out of date.
+   */
+  revision = 0;
+
   constructor(
     private readonly db: Database,
     private readonly tenant: string,
@@ -72,6 +78,7 @@ export class KeyStore {
     if (row.revokedAt === null) {
       row.revokedAt = this.now();
       this.db.update(apiKeys).set({ revokedAt: row.revokedAt }).where(eq(apiKeys.id, id)).run();
+      this.revision += 1;
     }
     return this.info(row);
   }

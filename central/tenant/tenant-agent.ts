@@ -21,7 +21,13 @@ import { EventStreams } from "../events/stream";
 import { AgentSocket, CLOSE, type SocketState } from "../fleet/agent-socket";
 import { AgentStore } from "../fleet/agent-store";
 import { Liveness } from "../fleet/liveness";
-import type { AdmitRequest, AdmitResult, SettleRequest } from "../gateway/admission";
+import type {
+  AdmitRequest,
+  AdmitResult,
+  LeaseGrant,
+  SettleBatch,
+  SettleRequest,
+} from "../gateway/admission";
 import { type GatewayModels, TenantGateway } from "../gateway/tenant/tenant-gateway";
 import { AuditLog } from "../governance/audit-log";
 import { IdempotencyStore } from "../governance/idempotency";
@@ -376,6 +382,16 @@ export class TenantAgent extends Agent<Env> {
   /** The model gateway reports a finished call: spend, provider health, cache, its event. */
   async gatewaySettle(request: SettleRequest): Promise<void> {
     this.services.gateway.settle(request);
+  }
+
+  /** The model gateway (in the Worker) asks for a fresh lease before its current one runs out. */
+  async gatewayLease(request: AdmitRequest): Promise<LeaseGrant | null> {
+    return this.services.gateway.renewLease(request);
+  }
+
+  /** Settlements and lease closes a Worker batched; answers the epoch its leases must have. */
+  async gatewaySettleBatch(batch: SettleBatch): Promise<{ epoch: string }> {
+    return this.services.gateway.settleBatch(batch);
   }
 
   /** The aliases and models a key of this tenant may ask the gateway for; null for a bad key. */

@@ -59,4 +59,6 @@ export const HEADERS = {
   /** Response: the provider and model that answered. */
   provider: "x-auraison-provider",
   model: "x-auraison-model",
+  /** Response: how the call was admitted: `lease` (in the Worker) or `tenant` (by its object). */
+  admission: "x-auraison-admission",
 } as const;

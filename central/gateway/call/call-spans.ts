@@ -69,7 +69,15 @@ export class CallSpans {
       "auraison.app": who.app,
       "gen_ai.conversation.id": who.runId,
     };
-    this.admission.setAttributes({ ...attributes, "auraison.admission": result.kind }).end();
+    // Who admitted it: a lease this Worker isolate held, or the tenant object (one RPC).
+    const by = ticket.lease === null ? "tenant" : "lease";
+    this.admission
+      .setAttributes({
+        ...attributes,
+        "auraison.admission": result.kind,
+        "auraison.admitted_by": by,
+      })
+      .end();
     this.call.setAttributes(attributes);
   }
 

@@ -1,9 +1,18 @@
 import type { Context } from "hono";
 import { Failure, HEADERS } from "../../../contract";
 import type { Logger } from "../../log";
-import type { CachedAnswer, SettleRequest, Ticket, UpstreamCandidate } from "../admission";
+import {
+  type AdmitRequest,
+  type AdmitResult,
+  type CachedAnswer,
+  outputCapOf,
+  type SettleRequest,
+  type Ticket,
+  type UpstreamCandidate,
+} from "../admission";
 import { isDeterministic, requestHash } from "../cache/cache-key";
 import { errorResponse } from "../dialects/errors";
+import { WorkerLeases, workerLeases } from "../lease/worker-leases";
 import { estimatedUsage, jsonAnswer } from "./answer";
 import { CallSpans } from "./call-spans";
 import { Clock } from "./clock";
@@ -18,10 +27,12 @@ type GatewayContext = Context<{ Bindings: Env }>;
 const CAPTURE_LIMIT = 1_572_864;
 
 /**
- * One model call, in the Worker: read and validate it; ask the tenant object to admit it (one
- * RPC: key, attribution, route, limits, reservation, cache); answer from the cache or run the
- * fallback chain; answer the caller in its own dialect; settle with the tenant object after
- * the caller has its answer (`waitUntil`), so settlement adds nothing to the latency.
+ * One model call, in the Worker: read and validate it; admit it under a lease this isolate
+ * holds for calls like it, or else ask the tenant object to admit it (one RPC: key,
+ * attribution, route, limits, reservation, cache; it may grant a lease for the next ones);
+ * answer from the cache or run the fallback chain; answer the caller in its own dialect;
+ * settle with the tenant object after the caller has its answer (`waitUntil`, batched), so
+ * settlement adds nothing to the latency.
  */
 export async function handleCall(
   c: GatewayContext,
@@ -44,7 +55,15 @@ export async function handleCall(
       ? await requestHash(dialect, inbound.stream, inbound.body)
       : null;
   const spans = CallSpans.start(c.env, (p) => c.executionCtx.waitUntil(p), inbound, spec.operation);
-  const admitted = await stub.gatewayAdmit({
+  const shape = WorkerLeases.shape({
+    tenant: inbound.tenant,
+    secret: inbound.secret,
+    operation: spec.operation,
+    requested: inbound.requested,
+    attribution: inbound.attribution,
+  });
+  const deterministic = hash !== null;
+  const admitRequest: AdmitRequest = {
     secret: inbound.secret,
     dialect,
     operation: spec.operation,
@@ -53,7 +72,40 @@ export async function handleCall(
     attribution: inbound.attribution,
     estimate: inbound.estimate,
     cache: { hash, mode: inbound.cacheMode },
-  });
+    lease: true,
+  };
+  const leaseOf = () => workerLeases.admit(shape, spec.operation, inbound.estimate, deterministic);
+  // Calls that find no lease while one is being asked for wait for it rather than ask again.
+  const leased = leaseOf() ?? ((await workerLeases.awaitAsked(shape)) ? leaseOf() : null);
+  let admitted: AdmitResult;
+  if (leased) {
+    const { grant } = leased;
+    admitted = {
+      kind: "proceed",
+      ticket: leased.ticket,
+      chain: grant.chain,
+      cacheKey: null,
+      outputCap: outputCapOf(grant.budgeted, inbound.estimate.outputTokens, grant.maxOutputTokens),
+      defaultMaxTokens: grant.maxOutputTokens,
+    };
+    if (leased.renew)
+      c.executionCtx.waitUntil(
+        workerLeases
+          .ask(
+            shape,
+            inbound.tenant,
+            () => stub.gatewayLease(admitRequest),
+            (grant) => grant,
+          )
+          .catch((error: unknown) => log.error("renewing a gateway lease failed", { error })),
+      );
+  } else
+    admitted = await workerLeases.ask<AdmitResult>(
+      shape,
+      inbound.tenant,
+      () => stub.gatewayAdmit(admitRequest),
+      (answer) => (answer.kind === "proceed" ? answer.lease : null),
+    );
   spans?.admitted(admitted);
   if (admitted.kind === "refused")
     return errorResponse(
@@ -67,22 +119,27 @@ export async function handleCall(
   // The gateway's own time is what it took until the caller's answer started, so it is taken
   // when the response is built, not when a stream ends.
   let gatewayMs = clock.gatewayMs();
+  const ticket = admitted.ticket;
   const settle = (
     request: Omit<SettleRequest, "ticket" | "stream" | "gatewayMs" | "latencyMs">,
   ) => {
     spans?.settled(request);
+    const settled = workerLeases.settle(c.env, inbound.tenant, {
+      ticket,
+      stream: inbound.stream,
+      gatewayMs,
+      latencyMs: clock.now(),
+      ...request,
+    });
+    // Leases this isolate retired for other tenants are closed in their own batches.
+    const others = workerLeases
+      .closesDue()
+      .filter((t) => t !== inbound.tenant)
+      .map((t) => workerLeases.settle(c.env, t, null));
     c.executionCtx.waitUntil(
-      stub
-        .gatewaySettle({
-          ticket: admitted.ticket,
-          stream: inbound.stream,
-          gatewayMs,
-          latencyMs: clock.now(),
-          ...request,
-        })
-        .catch((error: unknown) =>
-          log.error("settling a model call failed", { error, call_id: admitted.ticket.callId }),
-        ),
+      Promise.all([settled, ...others]).catch((error: unknown) =>
+        log.error("settling a model call failed", { error, call_id: ticket.callId }),
+      ),
     );
   };
   if (admitted.kind === "cached") {
@@ -287,7 +344,12 @@ function timing(clock: Clock): Record<string, string> {
 }
 
 function callHeaders(ticket: Ticket, provider: string, model: string): Record<string, string> {
-  return { [HEADERS.callId]: ticket.callId, [HEADERS.provider]: provider, [HEADERS.model]: model };
+  return {
+    [HEADERS.callId]: ticket.callId,
+    [HEADERS.provider]: provider,
+    [HEADERS.model]: model,
+    [HEADERS.admission]: ticket.lease === null ? "tenant" : "lease",
+  };
 }
 
 /** A cached answer, replayed in the form it was given: JSON, or the same SSE events in order. */

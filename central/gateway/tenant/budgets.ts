@@ -155,6 +155,25 @@ export class BudgetLedger {
     return { usd: tightest };
   }
 
+  /** The least left (limit less spent and reserved) under any of these budgets (null: none). */
+  headroom(scopes: BudgetScope[]): { tokens: number | null; usd: number | null } {
+    let tokens: number | null = null;
+    let usd: number | null = null;
+    for (const s of scopes) {
+      const used = this.used(s);
+      const reserved = this.reserved(s);
+      if (s.tokens !== undefined) {
+        const left = s.tokens - used.tokens - reserved.tokens;
+        tokens = tokens === null ? left : Math.min(tokens, left);
+      }
+      if (s.usd !== undefined) {
+        const left = s.usd - used.usd - reserved.usd;
+        usd = usd === null ? left : Math.min(usd, left);
+      }
+    }
+    return { tokens, usd };
+  }
+
   /** The first budget the call could break, given an upper bound of its tokens and cost. */
   check(scopes: BudgetScope[], need: { tokens: number; usd: number | null }): LimitRefusal | null {
     for (const s of scopes) {

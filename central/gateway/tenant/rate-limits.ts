@@ -115,26 +115,51 @@ export class RateLimiter {
     return null;
   }
 
-  /** Counts an admitted call (its tokens are an estimate, corrected at settle). */
-  count(subjects: RateSubject[], tokens: number): number {
+  /**
+   * Counts admitted calls, `tokens` each (an estimate, corrected at settle): one, or a lease's
+   * slots, all counted when the lease is granted.
+   */
+  count(subjects: RateSubject[], tokens: number, calls = 1): number {
     const window = Math.floor(this.now() / WINDOW_MS);
     for (const s of subjects) {
       const w = this.windowsOf(s, window);
-      w.current.requests += 1;
-      w.current.tokens += tokens;
+      w.current.requests += calls;
+      w.current.tokens += tokens * calls;
     }
     return window;
   }
 
-  /** Replaces the estimate counted at admission with what the call really used. */
-  correct(subjects: RateSubject[], window: number, delta: number): void {
-    if (delta === 0) return;
+  /**
+   * Replaces the estimate counted at admission with what the call really used (and takes back
+   * the requests of a lease's unused slots).
+   */
+  correct(subjects: RateSubject[], window: number, delta: number, requests = 0): void {
+    if (delta === 0 && requests === 0) return;
     for (const s of subjects) {
       const w = this.windows.get(`${s.scope}\u0000${s.subject}`);
       const counts =
         w?.window === window ? w.current : w?.window === window + 1 ? w.previous : null;
-      if (counts) counts.tokens = Math.max(0, counts.tokens + delta);
+      if (!counts) continue;
+      counts.tokens = Math.max(0, counts.tokens + delta);
+      counts.requests = Math.max(0, counts.requests + requests);
     }
+  }
+
+  /** The least room left over the last minute under any limit of these subjects (null: none). */
+  headroom(subjects: RateSubject[]): { requests: number | null; tokens: number | null } {
+    const now = this.now();
+    let requests: number | null = null;
+    let tokens: number | null = null;
+    const least = (a: number | null, b: number) => (a === null ? b : Math.min(a, b));
+    for (const s of subjects) {
+      if (!s.limit) continue;
+      const u = this.usage(s, now);
+      if (s.limit.requests_per_minute !== undefined)
+        requests = least(requests, s.limit.requests_per_minute - u.requests);
+      if (s.limit.tokens_per_minute !== undefined)
+        tokens = least(tokens, s.limit.tokens_per_minute - u.tokens);
+    }
+    return { requests, tokens };
   }
 
   /** Subjects idle for two minutes hold nothing that counts any more. */

@@ -16,14 +16,17 @@ import type { KeyStore } from "../../governance/key-store";
 import type { MetricRecorder } from "../../metrics/recorder";
 import type { RunTable } from "../../runs/run-table";
 import type { TenantContext } from "../../tenant/context";
-import type {
-  AdmitRequest,
-  AdmitResult,
-  Attribution,
-  ProviderTarget,
-  SettleRequest,
-  Ticket,
-  UpstreamCandidate,
+import {
+  type AdmitRequest,
+  type AdmitResult,
+  type Attribution,
+  type LeaseGrant,
+  outputCapOf,
+  type ProviderTarget,
+  type SettleBatch,
+  type SettleRequest,
+  type Ticket,
+  type UpstreamCandidate,
 } from "../admission";
 import { costOf, priceOf } from "../pricing/prices";
 import { type ProviderView, route } from "../routing/router";
@@ -32,8 +35,9 @@ import { BudgetLedger, type BudgetScope, budgetScopes } from "./budgets";
 import { CallEvents } from "./call-events";
 import { CallMetrics } from "./call-metrics";
 import { GatewayConfigStore } from "./config-store";
+import { LEASE_TTL_MS, LeaseLedger, leaseSlots } from "./leases";
 import { ProviderHealthStore } from "./provider-health";
-import { RateLimiter, rateSubjects } from "./rate-limits";
+import { RateLimiter, type RateSubject, rateSubjects } from "./rate-limits";
 import { ResponseCache } from "./response-cache";
 import type { StoredProvider } from "./schema";
 
@@ -68,6 +72,11 @@ export class TenantGateway {
   private readonly cache: ResponseCache;
   private readonly events: CallEvents;
   private readonly callMetrics: CallMetrics;
+  private readonly leases: LeaseLedger;
+  /** This object's life: leases granted by an earlier one are out of date. */
+  private readonly life = crypto.randomUUID().slice(0, 8);
+  /** Moves on when a provider fails, so leases stop routing past a circuit that may open. */
+  private healthRevision = 0;
   private prunedAt = 0;
   private central: string | null = null;
 
@@ -86,6 +95,7 @@ export class TenantGateway {
     this.rates = new RateLimiter(now);
     this.budgets = new BudgetLedger(db, ctx.storage, now, ctx.log.with({ component: "gateway" }));
     this.cache = new ResponseCache(db, now);
+    this.leases = new LeaseLedger(this.budgets, this.rates);
     this.callMetrics = new CallMetrics(metrics);
     this.events = new CallEvents(
       ctx.tenant,
@@ -121,6 +131,20 @@ export class TenantGateway {
   }
 
   async admit(req: AdmitRequest): Promise<AdmitResult> {
+    return this.admission(req, false);
+  }
+
+  /**
+   * A fresh lease for calls like `req`, asked for before the Worker's current one runs out, or
+   * null. Checked as an admission is, but admits no call: nothing is reserved or counted beyond
+   * the lease's own slots, and a refusal is no call, so it is not logged.
+   */
+  async renewLease(req: AdmitRequest): Promise<LeaseGrant | null> {
+    const admitted = await this.admission({ ...req, lease: true }, true);
+    return admitted.kind === "proceed" ? (admitted.lease ?? null) : null;
+  }
+
+  private async admission(req: AdmitRequest, leaseOnly: boolean): Promise<AdmitResult> {
     const key = await this.caller(req.secret);
     // From here on nothing awaits: the checks and the reservation are one atomic step.
     const role = key?.role;
@@ -174,6 +198,7 @@ export class TenantGateway {
       operation: req.operation,
       admittedAt: now,
       reservationId: null,
+      lease: null,
       attribution,
       route: routeDecision,
       alias,
@@ -182,6 +207,7 @@ export class TenantGateway {
       probes: [],
     });
     if (!routed.ok) {
+      if (leaseOnly) return refusedLease;
       if (routed.code === "budget_exceeded" && routed.route) {
         // Name the budget: the one even the cheapest candidate would break.
         const costs = routed.route.candidates.map((c) => c.est_cost_usd);
@@ -217,6 +243,31 @@ export class TenantGateway {
       req.cache.hash && config.cache.enabled
         ? `${req.cache.hash}|${routed.route.rule ?? "-"}|${routed.alias ?? req.requested}`
         : null;
+    if (leaseOnly) {
+      if (cacheKey || routed.chain.some((c) => c.probe)) return refusedLease;
+      const lease = this.lease(req, {
+        attribution,
+        chain: routed.chain.map((c) => ({
+          provider: targetOf(byId.get(c.provider)!, config.resilience),
+          model: c.model,
+          probe: false,
+        })),
+        subjects,
+        scopes,
+        outputTokens,
+      });
+      return lease
+        ? {
+            kind: "proceed",
+            ticket: admitted,
+            chain: lease.chain,
+            cacheKey: null,
+            outputCap: null,
+            defaultMaxTokens: config.max_output_tokens,
+            lease,
+          }
+        : refusedLease;
+    }
     if (cacheKey && req.cache.mode === "default") {
       const answer = this.cache.get(cacheKey);
       if (answer) {
@@ -258,15 +309,137 @@ export class TenantGateway {
       }
       return { provider: target, model: c.model, probe: c.probe };
     });
+    const lease =
+      req.lease && !cacheKey && !admitted.probes.length
+        ? this.lease(req, {
+            attribution,
+            chain,
+            subjects,
+            scopes,
+            outputTokens,
+          })
+        : null;
     return {
       kind: "proceed",
       ticket: admitted,
       chain,
       cacheKey: cacheKey && req.cache.mode !== "no-store" ? cacheKey : null,
-      outputCap:
-        scopes.length && req.estimate.outputTokens === null ? config.max_output_tokens : null,
+      outputCap: outputCapOf(
+        scopes.length > 0,
+        req.estimate.outputTokens,
+        config.max_output_tokens,
+      ),
       defaultMaxTokens: config.max_output_tokens,
+      ...(lease ? { lease } : {}),
     };
+  }
+
+  /**
+   * What Worker leases are decided by: the keys, the configuration, provider failures and this
+   * object's life. A Worker holding a lease of another epoch stops using it.
+   */
+  epoch(): string {
+    return `${this.life}.${this.config.current().version}.${this.keys.revision}.${this.healthRevision}`;
+  }
+
+  /**
+   * Slots for further calls like the one just admitted (same key, attribution and model), each
+   * sized for twice its input (at least 1,024 tokens) and its output, routed as such a call
+   * would be. None when a slot would route differently, or when the budgets or rate limits
+   * have too little left (`leaseSlots`): those calls come here one by one.
+   */
+  private lease(
+    req: AdmitRequest,
+    call: {
+      attribution: Attribution;
+      chain: UpstreamCandidate[];
+      subjects: RateSubject[];
+      scopes: BudgetScope[];
+      outputTokens: number;
+    },
+  ): LeaseGrant | null {
+    const { attribution } = call;
+    const slotInputTokens = Math.max(1_024, 2 ** Math.ceil(Math.log2(req.estimate.inputTokens)));
+    const slotOutputTokens = call.outputTokens;
+    const { config } = this.config.current();
+    const now = this.ctx.now();
+    const slotRoute = route(
+      config,
+      this.config.prices(),
+      {
+        requested: req.requested,
+        app: attribution.app,
+        intentType: attribution.intentType,
+        tags: attribution.tags,
+        inputTokens: slotInputTokens,
+        outputTokens: slotOutputTokens,
+      },
+      (id) => this.providerView(config.providers.find((p) => p.id === id)),
+      this.budgets.room(call.scopes),
+      now,
+    );
+    if (!slotRoute.ok) return null;
+    const same =
+      slotRoute.chain.length === call.chain.length &&
+      slotRoute.chain.every(
+        (c, i) =>
+          !c.probe && c.provider === call.chain[i]!.provider.id && c.model === call.chain[i]!.model,
+      );
+    if (!same) return null;
+    const costs = slotRoute.chain.map((c) => c.estCostUsd);
+    const slotUsd = costs.some((c) => c === null) ? null : Math.max(...(costs as number[]));
+    const budget = this.budgets.headroom(call.scopes);
+    // An unpriced model under a USD budget is refused call by call, with its reason.
+    if (slotUsd === null && budget.usd !== null) return null;
+    const slotTokens = slotInputTokens + slotOutputTokens;
+    const rate = this.rates.headroom(call.subjects);
+    const tokens =
+      budget.tokens === null || rate.tokens === null
+        ? (budget.tokens ?? rate.tokens)
+        : Math.min(budget.tokens, rate.tokens);
+    const slots = leaseSlots(
+      { tokens, usd: budget.usd, requests: rate.requests },
+      { tokens: slotTokens, usd: slotUsd ?? 0 },
+    );
+    if (!slots) return null;
+    const id = crypto.randomUUID();
+    const rateWindow = Math.floor(now / 60_000);
+    this.leases.grant(id, {
+      slots,
+      budgeted: call.scopes.length > 0,
+      slotTokens,
+      slotUsd: slotUsd ?? 0,
+      app: attribution.app,
+      runId: attribution.runId,
+      subjects: call.subjects,
+      rateWindow,
+      expiresAt: now + RESERVATION_TTL_MS,
+    });
+    return {
+      id,
+      epoch: this.epoch(),
+      ttlMs: LEASE_TTL_MS,
+      slots,
+      slotInputTokens,
+      slotOutputTokens,
+      slotTokens,
+      slotUsd: slotUsd ?? 0,
+      attribution,
+      route: slotRoute.route,
+      alias: slotRoute.alias,
+      rateWindow,
+      chain: call.chain,
+      budgeted: call.scopes.length > 0,
+      maxOutputTokens: config.max_output_tokens,
+      cacheEnabled: config.cache.enabled,
+    };
+  }
+
+  /** Settlements and lease closes from a Worker, in one RPC; answers the epoch it should hold. */
+  settleBatch(batch: SettleBatch): { epoch: string } {
+    for (const request of batch.settles) this.settle(request);
+    for (const close of batch.closes) this.leases.close(close.id, close.started);
+    return { epoch: this.epoch() };
   }
 
   settle(req: SettleRequest): void {
@@ -274,12 +447,14 @@ export class TenantGateway {
     const { config } = this.config.current();
     const byId = new Map(config.providers.map((p) => [p.id, p]));
     for (const outcome of req.health) {
+      if (outcome.breakerFailure) this.healthRevision += 1;
       const provider = byId.get(outcome.provider);
       if (provider) this.health.record(outcome, targetOf(provider, config.resilience).resilience);
     }
     for (const probe of ticket.probes)
       if (!req.health.some((h) => h.provider === probe && h.probe)) this.health.skipProbe(probe);
     if (ticket.reservationId) this.budgets.release(ticket.reservationId);
+    if (ticket.lease) this.leases.settled(ticket.lease);
     const prices = this.config.prices();
     const usage = req.usage ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
     const tokens = req.cacheHit ? 0 : usage.input + usage.output;
@@ -529,8 +704,17 @@ export class TenantGateway {
     this.rates.prune();
     this.budgets.prune();
     this.cache.prune();
+    this.leases.prune(now);
   }
 }
+
+/** No lease now (the Worker's calls go to the object one by one); never sent to a caller. */
+const refusedLease: AdmitResult = {
+  kind: "refused",
+  status: 409,
+  code: "no_lease",
+  message: "no lease for these calls now",
+};
 
 const round = (n: number, scale = 1e8) => Math.round(n * scale) / scale;
 

@@ -369,11 +369,14 @@ describe("gateway admission in the tenant object", () => {
       /^circuit open until /,
     );
     await new Promise((r) => setTimeout(r, 1_100));
-    const probe = await stub(tenant).gatewayAdmit(ask(admin));
+    // The Worker asks for a lease with every call it sends; a probe's call gets none, so the
+    // probe's outcome decides the circuit before any more calls are routed to it.
+    const probe = await stub(tenant).gatewayAdmit({ ...ask(admin), lease: true });
     expect(probe.kind === "proceed" && probe.chain.map((c) => [c.provider.id, c.probe])).toEqual([
       ["lab", true],
       ["backup", false],
     ]);
+    expect(probe.kind === "proceed" && probe.lease).toBeUndefined();
     // While the probe is out, nobody else is sent to the provider.
     const meanwhile = await stub(tenant).gatewayAdmit(ask(admin));
     expect(meanwhile.kind === "proceed" && meanwhile.ticket.route.candidates[0]!.reason).toBe(

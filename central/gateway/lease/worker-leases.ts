@@ -1,0 +1,220 @@
+import type { LeaseClose, LeaseGrant, SettleRequest, Ticket } from "../admission";
+import { type CallNeed, close, type Lease, openLease, retire, spend } from "./lease";
+
+/** Settlements wait this long for others to go in the same RPC. */
+const SETTLE_BATCH_MS = 2;
+/** A batch never holds more settlements than this. */
+const SETTLE_BATCH_MAX = 64;
+/** Expired leases are looked for at most this often. */
+const SWEEP_EVERY_MS = 250;
+/** Leases kept per isolate; the oldest is closed to make room. */
+const MAX_LEASES = 1_024;
+
+/** What a call admitted under a lease starts with, as if the tenant object had admitted it. */
+export interface LeasedAdmission {
+  ticket: Ticket;
+  grant: LeaseGrant;
+  /** Half the lease is gone: ask for the next one now, off this call's path. */
+  renew: boolean;
+}
+
+interface Pending {
+  settles: SettleRequest[];
+  flushing: Promise<void> | null;
+}
+
+type Stubs = Pick<Env, "TENANT">;
+
+/**
+ * The model gateway's leases in this Worker isolate, and its batched settlements: calls that
+ * fit a live lease are admitted here, without a round trip to the tenant object; settlements
+ * go to the object after the answer, a few calls to an RPC, with the closes of retired leases;
+ * each batch's answer carries the object's epoch, and leases of an older one retire at once.
+ * Shared by every request the isolate serves, as the isolate's other caches are.
+ */
+export class WorkerLeases {
+  private readonly leases = new Map<string, Lease>();
+  private readonly epochs = new Map<string, string>();
+  /** Retired leases whose close has not been sent, by tenant. */
+  private readonly closing = new Map<string, Lease[]>();
+  private readonly pending = new Map<string, Pending>();
+  /** Shapes whose next lease is being asked for (one request at a time per shape). */
+  private readonly asking = new Map<string, Promise<unknown>>();
+  private sweptAt = 0;
+
+  constructor(private now: () => number) {}
+
+  /** Tests turn the Worker's clock (the tenant object's has its own). */
+  useClock(now: () => number): void {
+    this.now = now;
+  }
+
+  clock(): number {
+    return this.now();
+  }
+
+  /** The calls one lease covers: the same tenant, key, attribution, model and operation. */
+  static shape(parts: {
+    tenant: string;
+    secret: string;
+    operation: string;
+    requested: string;
+    attribution: unknown;
+  }): string {
+    return JSON.stringify([
+      parts.tenant,
+      parts.secret,
+      parts.operation,
+      parts.requested,
+      parts.attribution,
+    ]);
+  }
+
+  /** Admits a call under a live lease of its shape, or null: the tenant object must. */
+  admit(
+    shape: string,
+    operation: Ticket["operation"],
+    need: CallNeed,
+    deterministic: boolean,
+  ): LeasedAdmission | null {
+    const now = this.now();
+    this.sweep(now);
+    const lease = this.leases.get(shape);
+    if (!lease) return null;
+    // The response cache lives in the tenant object: a call it may answer goes there.
+    if (deterministic && lease.grant.cacheEnabled) return null;
+    if (this.epochs.get(lease.tenant) !== lease.grant.epoch) this.retireNow(shape, lease, "stale");
+    const took = spend(lease, need, now);
+    if (lease.state.kind !== "live") this.retireNow(shape, lease, "exhausted");
+    if (!took.ok) return null;
+    const { grant } = lease;
+    const renew =
+      !this.asking.has(shape) &&
+      (lease.started * 2 >= grant.slots || (lease.expiresAt - now) * 2 <= grant.ttlMs);
+    return {
+      grant,
+      renew,
+      ticket: {
+        callId: crypto.randomUUID(),
+        operation,
+        admittedAt: now,
+        reservationId: null,
+        lease: grant.id,
+        attribution: grant.attribution,
+        route: grant.route,
+        alias: grant.alias,
+        rateWindow: grant.rateWindow,
+        estimatedTokens: grant.slotTokens,
+        probes: [],
+      },
+    };
+  }
+
+  /**
+   * Asks the tenant object for a lease (with a call's admission, or alone to renew one), one
+   * request per shape at a time; the lease, if any, is installed when it comes.
+   */
+  ask<T>(
+    shape: string,
+    tenant: string,
+    request: () => Promise<T>,
+    leaseOf: (answer: T) => LeaseGrant | null | undefined,
+  ): Promise<T> {
+    const askedAt = this.now();
+    const asked = request().then((answer) => {
+      const grant = leaseOf(answer);
+      if (grant) this.granted(shape, tenant, grant, askedAt);
+      return answer;
+    });
+    const done = asked.finally(() => {
+      if (this.asking.get(shape) === done) this.asking.delete(shape);
+    });
+    this.asking.set(shape, done);
+    return asked;
+  }
+
+  /** Waits for a lease already being asked for calls of this shape (false: none is). */
+  async awaitAsked(shape: string): Promise<boolean> {
+    const asked = this.asking.get(shape);
+    if (!asked) return false;
+    await asked.catch(() => undefined);
+    return true;
+  }
+
+  /** A lease the tenant object granted; `askedAt` is this clock before the Worker asked. */
+  granted(shape: string, tenant: string, grant: LeaseGrant, askedAt: number): void {
+    this.observe(tenant, grant.epoch);
+    const before = this.leases.get(shape);
+    if (before) this.retireNow(shape, before, "replaced");
+    if (this.leases.size >= MAX_LEASES) {
+      const [oldest, lease] = this.leases.entries().next().value!;
+      this.retireNow(oldest, lease, "replaced");
+    }
+    this.leases.set(shape, openLease(tenant, grant, askedAt));
+  }
+
+  /** The tenant object's epoch: leases from another one stop admitting calls. */
+  observe(tenant: string, epoch: string): void {
+    if (this.epochs.get(tenant) === epoch) return;
+    this.epochs.set(tenant, epoch);
+    for (const [shape, lease] of this.leases)
+      if (lease.tenant === tenant && lease.grant.epoch !== epoch)
+        this.retireNow(shape, lease, "stale");
+  }
+
+  /**
+   * Queues a call's settlement (and any closes) for the tenant's object; the promise ends when
+   * the batch it went in has been taken, for the caller's `waitUntil`.
+   */
+  settle(env: Stubs, tenant: string, request: SettleRequest | null): Promise<void> {
+    let queue = this.pending.get(tenant);
+    if (!queue) {
+      queue = { settles: [], flushing: null };
+      this.pending.set(tenant, queue);
+    }
+    if (request) queue.settles.push(request);
+    if (queue.settles.length >= SETTLE_BATCH_MAX) return this.flush(env, tenant, queue);
+    queue.flushing ??= new Promise((resolve) => setTimeout(resolve, SETTLE_BATCH_MS)).then(() =>
+      this.flush(env, tenant, queue),
+    );
+    return queue.flushing;
+  }
+
+  /** Tenants with leases retired since their last batch (their closes should go soon). */
+  closesDue(): string[] {
+    return [...this.closing.keys()];
+  }
+
+  private async flush(env: Stubs, tenant: string, queue: Pending): Promise<void> {
+    queue.flushing = null;
+    const settles = queue.settles.splice(0);
+    const closes: LeaseClose[] = [];
+    for (const lease of this.closing.get(tenant) ?? []) {
+      const report = close(lease);
+      if (report) closes.push(report);
+    }
+    this.closing.delete(tenant);
+    if (!settles.length && !closes.length) return;
+    const { epoch } = await env.TENANT.getByName(tenant).gatewaySettleBatch({ settles, closes });
+    this.observe(tenant, epoch);
+  }
+
+  private sweep(now: number): void {
+    if (now - this.sweptAt < SWEEP_EVERY_MS) return;
+    this.sweptAt = now;
+    for (const [shape, lease] of this.leases)
+      if (now >= lease.expiresAt) this.retireNow(shape, lease, "expired");
+  }
+
+  private retireNow(shape: string, lease: Lease, reason: Parameters<typeof retire>[1]): void {
+    retire(lease, reason);
+    if (this.leases.get(shape) === lease) this.leases.delete(shape);
+    const list = this.closing.get(lease.tenant);
+    if (list) {
+      if (!list.includes(lease)) list.push(lease);
+    } else this.closing.set(lease.tenant, [lease]);
+  }
+}
+
+/** This isolate's leases. */
+export const workerLeases = new WorkerLeases(() => Date.now());
