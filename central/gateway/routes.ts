@@ -240,6 +240,7 @@ async function listModels(c: WorkerContext): Promise<Response> {
           object: "model",
           created: 0,
           owned_by: m.owner,
+          scripted: m.scripted,
           context_window: m.contextWindow,
           max_output_tokens: m.maxOutputTokens,
         })),

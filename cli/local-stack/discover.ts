@@ -1,7 +1,6 @@
 import { join } from "node:path";
-import { CentralClient, PATHS } from "../../contract";
+import { CentralClient, GatewayModelList, PATHS } from "../../contract";
 import { readLocalSettings } from "../settings";
-import { LOCAL_PLANNER_PROVIDER } from "./sample-planner";
 import { ensureComponentKey } from "./tenant";
 
 export type LocalStack =
@@ -50,17 +49,12 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-/** `GET /v1/models` lists the aliases (owned by `auraison`) and each provider's models. */
+/**
+ * Whether the gateway has a model agents can be routed to: a provider's model (aliases are owned
+ * by `auraison`) that a model answers, not a script (like the stack's own scripted planner, which
+ * answers central's planning calls only).
+ */
 async function gatewayHasProvider(client: CentralClient): Promise<boolean> {
-  const response = await client.raw("GET", PATHS.models);
-  const body = (await response.json().catch(() => null)) as {
-    data?: { owned_by?: string }[];
-  } | null;
-  // Aliases are owned by `auraison`; the stack's own scripted planner answers central, not agents.
-  return (body?.data ?? []).some(
-    (m) =>
-      m.owned_by !== undefined &&
-      m.owned_by !== "auraison" &&
-      m.owned_by !== LOCAL_PLANNER_PROVIDER,
-  );
+  const { data } = await client.request("GET", PATHS.models, GatewayModelList);
+  return data.some((m) => m.owned_by !== "auraison" && !m.scripted);
 }

@@ -4,7 +4,7 @@ import type { PlanSpec } from "../../contract";
 export const SECOND_SAMPLE_APP = "sim-bench";
 
 /** The gateway provider of the local stack's scripted planner: no model for agents' runs. */
-export const LOCAL_PLANNER_PROVIDER = "local-planner";
+const LOCAL_PLANNER_PROVIDER = "local-planner";
 
 /** What the README and the start-up summary suggest submitting. */
 export const SAMPLE_GOAL = "compare the notebook's measurements with a simulation";

@@ -582,6 +582,12 @@ export const GatewayModelList = z
         object: z.literal("model"),
         created: z.number(),
         owned_by: z.string(),
+        scripted: z
+          .boolean()
+          .default(false)
+          .describe(
+            "answered from a script, not a model (the labelled `scripted` provider kind, for offline use and tests; an alias: every candidate is); absent from centrals before it",
+          ),
         context_window: PositiveInt.nullable().describe(
           "input tokens the model takes (an alias: the least of its candidates'); null: not in the price table",
         ),

@@ -52,9 +52,10 @@ export interface ModelLimits {
   maxOutputTokens: number | null;
 }
 
+/** `scripted`: answered from a script, not a model (every candidate, for an alias). */
 export interface GatewayModels {
-  aliases: ({ name: string; description: string | null } & ModelLimits)[];
-  models: ({ provider: string; model: string } & ModelLimits)[];
+  aliases: ({ name: string; description: string | null; scripted: boolean } & ModelLimits)[];
+  models: ({ provider: string; model: string; scripted: boolean } & ModelLimits)[];
 }
 
 /**
@@ -530,21 +531,30 @@ export class TenantGateway {
     // An alias may be answered by any candidate: it promises only what every one of them takes.
     const least = (values: (number | null)[]) =>
       values.length && values.every((v) => v !== null) ? Math.min(...(values as number[])) : null;
+    const scripted = new Set(
+      config.providers.filter((p) => p.kind === "scripted").map((p) => p.id),
+    );
     return {
       aliases: Object.entries(config.aliases).map(([name, a]) => {
         const each = a.candidates.map((c) => {
           const slash = c.indexOf("/");
-          return limits(c.slice(0, slash), c.slice(slash + 1));
+          return { provider: c.slice(0, slash), ...limits(c.slice(0, slash), c.slice(slash + 1)) };
         });
         return {
           name,
           description: a.description ?? null,
+          scripted: each.length > 0 && each.every((l) => scripted.has(l.provider)),
           contextWindow: least(each.map((l) => l.contextWindow)),
           maxOutputTokens: least(each.map((l) => l.maxOutputTokens)),
         };
       }),
       models: config.providers.flatMap((p) =>
-        p.models.map((model) => ({ provider: p.id, model, ...limits(p.id, model) })),
+        p.models.map((model) => ({
+          provider: p.id,
+          model,
+          scripted: scripted.has(p.id),
+          ...limits(p.id, model),
+        })),
       ),
     };
   }

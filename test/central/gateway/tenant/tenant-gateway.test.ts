@@ -5,7 +5,7 @@ import type {
   AdmitResult,
   SettleRequest,
 } from "../../../../central/gateway/admission";
-import type { GatewayStatus, StoredEvent } from "../../../../contract";
+import type { GatewayModelList, GatewayStatus, StoredEvent } from "../../../../contract";
 import { call, connectAgent, events, json, newKey, newTenant, submit } from "../../support";
 
 /**
@@ -438,6 +438,31 @@ describe("gateway admission in the tenant object", () => {
 });
 
 describe("gateway admin API", () => {
+  it("marks the models and aliases a script answers in /v1/models, so nothing mistakes them for a model", async () => {
+    const { admin } = await newTenant();
+    await configure(admin, {
+      providers: [
+        ...PROVIDERS,
+        { id: "plans", kind: "scripted", models: ["p"], script: [{ answer: "{}" }] },
+      ],
+      aliases: {
+        auto: { candidates: ["lab/llama", "backup/llama"] },
+        mixed: { candidates: ["plans/p", "lab/llama"] },
+        planner: { candidates: ["plans/p"] },
+      },
+    });
+    const list = await json<GatewayModelList>(await call("GET", "/v1/models", { key: admin }), 200);
+    expect(Object.fromEntries(list.data.map((m) => [m.id, m.scripted]))).toEqual({
+      auto: false,
+      mixed: false,
+      planner: true,
+      "lab/llama": false,
+      "lab/qwen": false,
+      "backup/llama": false,
+      "plans/p": true,
+    });
+  });
+
   it("validates the config with field paths and keeps cost table versions immutable", async () => {
     const { admin } = await newTenant("gwcfg");
     const bad = await json<{ error: { code: string; issues: { path: string }[] } }>(
