@@ -130,8 +130,12 @@ describe("traces across central, the edge and the gateway", () => {
         name: "admission",
         attributes: { "auraison.admission": "proceed" },
       });
-      return { server, attempts };
+      return { server, attempts, admittedBy: admission?.attributes["auraison.admitted_by"] };
     });
+    // The first call of its kind is admitted by the tenant object; later ones may use the lease
+    // it granted (within the lease's two seconds) or ask again.
+    expect(calls[0]?.admittedBy).toBe("tenant");
+    for (const c of calls.slice(1)) expect(["lease", "tenant"]).toContain(c.admittedBy);
     const attempts = calls.flatMap((c) => c.attempts);
     expect(attempts.map((a) => [a.name, a.kind, a.status])).toEqual([
       ["chat qwen-notes", "SPAN_KIND_CLIENT", "STATUS_CODE_ERROR"],
