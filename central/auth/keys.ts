@@ -75,8 +75,21 @@ export async function mintKey(role: Role, tenant: string, keySecret: string): Pr
   return `aur_${rolePrefix}_${tenant}_${toBase64Url(bytes)}`;
 }
 
+/**
+ * Keys whose tag checked out, per key secret, in this isolate: the tag is a pure function of the
+ * key and the secret, so a key that passed once passes again, and a busy key (an agent's, a
+ * gateway client's) costs one HMAC per isolate rather than one per request. Only keys that
+ * passed are kept (a flood of forged keys cannot grow it), and at most VERIFIED_KEYS of them.
+ * Revocation is not this check's business: the tenant object (or a lease it granted) decides.
+ */
+const verifiedKeys = new Map<string, Map<string, ParsedKey>>();
+const VERIFIED_KEYS = 1_024;
+
 /** The parts of a key central minted (its tag checks out under `keySecret`); null for anything else. */
 export async function verifyKey(key: string, keySecret: string): Promise<ParsedKey | null> {
+  let verified = verifiedKeys.get(keySecret);
+  const known = verified?.get(key);
+  if (known) return known;
   const parsed = parseKey(key);
   if (!parsed) return null;
   const bytes = fromBase64Url(key.slice(-43));
@@ -86,7 +99,15 @@ export async function verifyKey(key: string, keySecret: string): Promise<ParsedK
     parsed.tenant,
     bytes.subarray(0, RANDOM_BYTES),
   );
-  return crypto.subtle.timingSafeEqual(expected, bytes.subarray(RANDOM_BYTES)) ? parsed : null;
+  if (!crypto.subtle.timingSafeEqual(expected, bytes.subarray(RANDOM_BYTES))) return null;
+  if (!verified) {
+    verified = new Map();
+    verifiedKeys.set(keySecret, verified);
+  }
+  // Oldest first out: a Map iterates in insertion order.
+  if (verified.size >= VERIFIED_KEYS) verified.delete(verified.keys().next().value!);
+  verified.set(key, parsed);
+  return parsed;
 }
 
 /** A short random id for a key record (never derived from the secret). */

@@ -137,7 +137,7 @@ export class TenantAgent extends Agent<Env> {
     const runs = new RunTable(this.db, tenant);
     const agents = new AgentStore(this.db);
     const audit = new AuditLog(this.db, now);
-    const metrics = new MetricRecorder(this.db);
+    const metrics = new MetricRecorder(this.db, this.ctx.storage.sql);
     const secrets = new SecretStore(this.db, tenant, now, () => this.env.AURAISON_GATEWAY_KEK);
     const owner = new RunOwner(context, runs, agents, eventLog, metrics, secrets);
     const scheduler = new Scheduler(context, runs, agents, owner);

@@ -1,4 +1,4 @@
-import { and, eq, gte, sql, sum } from "drizzle-orm";
+import { and, eq, gte, sum } from "drizzle-orm";
 import type {
   BudgetLimits,
   BudgetPeriod,
@@ -231,26 +231,18 @@ export class BudgetLedger {
     const subjects: [BudgetScope["scope"], string][] = [["tenant", "-"]];
     if (app !== null) subjects.push(["app", app]);
     if (runId !== null) subjects.push(["run", runId]);
+    // Every call's settlement writes these: the Durable Object's SQL API directly (workerd
+    // caches the statement by its text), not drizzle, whose query building cost more than the write.
     for (const [scope, subject] of subjects)
-      this.db
-        .insert(gatewaySpend)
-        .values({
-          scope,
-          subject,
-          day,
-          tokens: actual.tokens,
-          usd: actual.usd ?? 0,
-          unpricedCalls: actual.usd === null ? 1 : 0,
-        })
-        .onConflictDoUpdate({
-          target: [gatewaySpend.scope, gatewaySpend.subject, gatewaySpend.day],
-          set: {
-            tokens: sql`${gatewaySpend.tokens} + ${actual.tokens}`,
-            usd: sql`${gatewaySpend.usd} + ${actual.usd ?? 0}`,
-            unpricedCalls: sql`${gatewaySpend.unpricedCalls} + ${actual.usd === null ? 1 : 0}`,
-          },
-        })
-        .run();
+      this.storage.sql.exec(
+        "INSERT INTO gateway_spend (scope, subject, day, tokens, usd, unpriced_calls) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(scope, subject, day) DO UPDATE SET tokens = tokens + excluded.tokens, usd = usd + excluded.usd, unpriced_calls = unpriced_calls + excluded.unpriced_calls",
+        scope,
+        subject,
+        day,
+        actual.tokens,
+        actual.usd ?? 0,
+        actual.usd === null ? 1 : 0,
+      );
     const crossings: BudgetCrossing[] = [];
     scopes.forEach((s, i) => {
       const after = this.used(s);

@@ -40,6 +40,7 @@ export class ProviderHealthStore {
 
   constructor(
     private readonly db: Database,
+    private readonly sql: SqlStorage,
     private readonly now: () => number,
   ) {}
 
@@ -94,13 +95,30 @@ export class ProviderHealthStore {
     row.until = c.until;
   }
 
+  // Written on every call's settlement: the Durable Object's SQL API directly (workerd caches
+  // the statement by its text), not drizzle, whose query building cost more than the write.
   private save(row: Row): void {
-    const { provider, ...rest } = row;
-    this.db
-      .insert(gatewayHealth)
-      .values(row)
-      .onConflictDoUpdate({ target: gatewayHealth.provider, set: rest })
-      .run();
+    this.sql.exec(
+      `INSERT INTO gateway_health (provider, circuit, since, consecutive_failures, until, latency_ms, ttft_ms, error_rate, calls, failures, last_error, last_error_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(provider) DO UPDATE SET circuit = excluded.circuit, since = excluded.since,
+         consecutive_failures = excluded.consecutive_failures, until = excluded.until,
+         latency_ms = excluded.latency_ms, ttft_ms = excluded.ttft_ms, error_rate = excluded.error_rate,
+         calls = excluded.calls, failures = excluded.failures, last_error = excluded.last_error,
+         last_error_at = excluded.last_error_at`,
+      row.provider,
+      row.circuit,
+      row.since,
+      row.consecutiveFailures,
+      row.until,
+      row.latencyMs,
+      row.ttftMs,
+      row.errorRate,
+      row.calls,
+      row.failures,
+      row.lastError,
+      row.lastErrorAt,
+    );
   }
 
   /** How routing sees a provider now (an overdue probe is given up first). */

@@ -92,7 +92,7 @@ export class TenantGateway {
   ) {
     const { db, now } = ctx;
     this.config = new GatewayConfigStore(db, ctx.tenant, now, env);
-    this.health = new ProviderHealthStore(db, now);
+    this.health = new ProviderHealthStore(db, ctx.storage.sql, now);
     this.rates = new RateLimiter(now);
     this.budgets = new BudgetLedger(db, ctx.storage, now, ctx.log.with({ component: "gateway" }));
     this.cache = new ResponseCache(db, now);
@@ -100,7 +100,7 @@ export class TenantGateway {
     this.callMetrics = new CallMetrics(metrics);
     this.events = new CallEvents(
       ctx.tenant,
-      db,
+      ctx.storage.sql,
       ingest,
       now,
       ctx.log.with({ component: "gateway" }),
@@ -438,7 +438,10 @@ export class TenantGateway {
 
   /** Settlements and lease closes from a Worker, in one RPC; answers the epoch it should hold. */
   settleBatch(batch: SettleBatch): { epoch: string } {
-    for (const request of batch.settles) this.settle(request);
+    // The batch's events go to the log together: one append, not one per call.
+    this.events.together(() => {
+      for (const request of batch.settles) this.settle(request);
+    });
     for (const close of batch.closes) this.leases.close(close.id, close.started);
     return { epoch: this.epoch() };
   }

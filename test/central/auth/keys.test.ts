@@ -30,6 +30,20 @@ describe("key format", () => {
     expect(await verifyKey(`aur_admin_acme-lab_${flipped}`, SIGNING)).toBeNull();
   });
 
+  it("keeps a key it verified verified, and only under the secret it was verified with", async () => {
+    const key = await mintKey("operator", "acme-lab", SIGNING);
+    const first = await verifyKey(key, SIGNING);
+    expect(first?.tenant).toBe("acme-lab");
+    // The second check answers from the isolate's cache: the same parts, still bound to SIGNING.
+    expect(await verifyKey(key, SIGNING)).toEqual(first);
+    expect(await verifyKey(key, `${SIGNING}x`)).toBeNull();
+    // A changed character of the tag (not the last one, whose low bits are padding).
+    const at = key.length - 5;
+    const forged = `${key.slice(0, at)}${key[at] === "A" ? "B" : "A"}${key.slice(at + 1)}`;
+    expect(await verifyKey(forged, SIGNING)).toBeNull();
+    expect(await verifyKey(key.replace("_acme-lab_", "_other-lab_"), SIGNING)).toBeNull();
+  });
+
   it("compares digests in constant time and by value", async () => {
     const a = await sha256("one");
     expect(digestsEqual(a, await sha256("one"))).toBe(true);

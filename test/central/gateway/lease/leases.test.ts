@@ -111,6 +111,24 @@ describe("gateway leases in the Worker", () => {
     expect(budget.tokens_reserved).toBeGreaterThan(0);
   });
 
+  it("logs every call of a settlement batch once, in order, with the calls' metrics counted", async () => {
+    const { admin } = await newTenant("lease");
+    await configure(admin, {});
+    const operator = (await newKey(admin, "operator")).key;
+    await (await chat(operator)).settled(); // the first call takes the lease
+    // Concurrent calls settle within one batching window: one settlement RPC for several.
+    const results = await Promise.all(Array.from({ length: 12 }, () => chat(operator)));
+    await Promise.all(results.map((r) => r.settled()));
+    expect(results.map((r) => r.status)).toEqual(Array(12).fill(200));
+    const logged = await modelCalls(admin);
+    expect(logged).toHaveLength(13);
+    expect(new Set(logged.map((e) => (e.payload as { call_id: string }).call_id)).size).toBe(13);
+    // The gateway's seq counts its events without gaps, in the log's order.
+    expect(logged.map((e) => e.seq)).toEqual(logged.map((_, i) => logged[0]!.seq + i));
+    const metrics = await (await call("GET", "/metrics", { key: admin })).text();
+    expect(metrics).toMatch(/auraison_gateway_calls_total\{[^}]*outcome="ok"[^}]*\} 13\b/);
+  });
+
   it("never lets concurrent calls spend past a token budget", async () => {
     const { admin } = await newTenant("lease");
     const limit = 20_000;
