@@ -87,12 +87,3 @@ export const GATEWAY_COST: CounterSpec<"provider" | "model"> = {
   help: "What the gateway's model calls cost, in US dollars, by the tenant's price table (unpriced calls add nothing).",
   labels: ["provider", "model"],
 };
-
-export const RECORDED = [
-  DISPATCH_LATENCY,
-  GEN_AI_DURATION,
-  GEN_AI_TIME_TO_FIRST_CHUNK,
-  GEN_AI_TOKEN_USAGE,
-  GATEWAY_CALLS,
-  GATEWAY_COST,
-] as const;

@@ -98,6 +98,8 @@ class PlanFold {
   readonly effects: PlanEffect[] = [];
   refusal: string | null = null;
   private seq: number;
+  /** The step asked for a plan; the planner is called once the step has settled the budget. */
+  private planAsked = false;
 
   constructor(
     readonly plan: Plan,
@@ -160,10 +162,16 @@ class PlanFold {
       this.checkBudget();
       this.advance();
     }
-    // A plan that ended here (its planning calls spent its budget) asks its planner no more.
-    if (isTerminal(planMachine, plan.status))
-      for (let i = this.effects.length - 1; i >= 0; i--)
-        if (this.effects[i]!.type === "plan") this.effects.splice(i, 1);
+    // A plan that ended in this step (its planning calls spent its budget) asks its planner no more.
+    if (this.planAsked && !isTerminal(planMachine, plan.status)) {
+      const p = plan.planning;
+      this.effects.push({
+        type: "plan",
+        round: p.round,
+        attempt: p.attempts,
+        feedback: p.feedback,
+      });
+    }
     plan.usage = planUsage(plan);
     plan.event_seq = this.seq;
   }
@@ -173,7 +181,7 @@ class PlanFold {
   private askPlanner() {
     const p = this.plan.planning;
     if (p.attempts === 0) p.attempts = 1;
-    this.effects.push({ type: "plan", round: p.round, attempt: p.attempts, feedback: p.feedback });
+    this.planAsked = true;
   }
 
   private planned(input: Extract<PlanInput, { type: "planned" }>) {

@@ -49,10 +49,6 @@ export class WorkerLeases {
     this.now = now;
   }
 
-  clock(): number {
-    return this.now();
-  }
-
   /** The calls one lease covers: the same tenant, key, attribution, model and operation. */
   static shape(parts: {
     tenant: string;
