@@ -56,8 +56,9 @@ export class RunOwner {
 
   /** A queued run ended without going out (cancelled, timed out): its wait is a span too. */
   private leftQueue(queued: RunLife, ended: RunLife): void {
-    const intent = queued.intent_id ? this.table.intent(queued.intent_id)?.intent : undefined;
-    if (!this.ctx.traces || !intent) return;
+    if (!this.ctx.traces || !queued.intent_id) return;
+    const intent = this.table.intent(queued.intent_id)?.intent;
+    if (!intent) return;
     queueLeft(
       this.ctx.traces,
       this.ctx.tenant,
