@@ -40,8 +40,11 @@ export const app = new Hono<{ Bindings: Env }>()
     await next();
     // One line per change or failure. Successful reads (a memory projector polls the log
     // every few seconds) are in the platform's own request logs already: Workers Logs'
-    // invocations when deployed, wrangler's request lines locally.
-    if (READS.has(c.req.method) && c.res.status < 400) return;
+    // invocations when deployed, wrangler's request lines locally. So is a model call that was
+    // answered (it carries its call id): its `model_call` event records it in full, and a line
+    // each cost the gateway a tenth of its CPU per call.
+    if (c.res.status < 400 && (READS.has(c.req.method) || c.res.headers.has(HEADERS.callId)))
+      return;
     const path = new URL(c.req.url).pathname;
     log.info("request", {
       method: c.req.method,

@@ -168,6 +168,14 @@ export async function waitForCalls(
   }
 }
 
+/** The model_call event of one call (its `x-auraison-call-id`), once it has settled. */
+export async function modelCallOf(central: CentralDev, admin: string, callId: string | null) {
+  const events = await waitForCalls(central, admin, (all) =>
+    all.some((e) => e.payload.call_id === callId),
+  );
+  return events.find((e) => e.payload.call_id === callId)!;
+}
+
 /** Central's gateway with a fake OpenAI-style provider, and a sample edge agent using it. */
 export interface EdgeOnGateway {
   central: CentralDev;

@@ -4,7 +4,7 @@ import type { CentralDev } from "../../helpers/central-dev";
 import { type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
 import {
   gatewayTenant,
-  modelCalls,
+  modelCallOf,
   post,
   readEvents,
   SECRETS,
@@ -102,13 +102,12 @@ describe("streaming through the gateway", () => {
 
   it("streams tool calls unchanged, and without the usage chunk when the client did not ask for it", async () => {
     openai.script({ kind: "answer", toolCalls: [TOOL] });
-    const events = await readEvents(
-      await chat({
-        model: "auto",
-        stream: true,
-        tools: [{ type: "function", function: { name: TOOL.name } }],
-      }),
-    );
+    const response = await chat({
+      model: "auto",
+      stream: true,
+      tools: [{ type: "function", function: { name: TOOL.name } }],
+    });
+    const events = await readEvents(response);
     const sent = openai.sent.at(-1)!;
     expect(openai.calls.at(-1)!.body.stream_options).toEqual({ include_usage: true });
     expect(events.map((e) => e.raw)).toEqual(
@@ -120,8 +119,8 @@ describe("streaming through the gateway", () => {
       .map((c: { function?: { arguments?: string } }) => c.function?.arguments ?? "")
       .join("");
     expect(args).toBe(TOOL.arguments);
-    const [call] = (await modelCalls(central, admin, 2)).slice(-1);
-    expect(call!.payload).toMatchObject({
+    const call = await modelCallOf(central, admin, response.headers.get(HEADERS.callId));
+    expect(call.payload).toMatchObject({
       stream: true,
       input_tokens: 12,
       output_tokens: 5,
@@ -219,18 +218,17 @@ describe("streaming through the gateway", () => {
       temperature: 0,
       messages: [{ role: "user", content: "cache me" }],
     };
-    const before = (await modelCalls(central, admin, 0)).length;
     const first = await chat(body);
     expect(first.headers.get(HEADERS.cache)).toBe("miss");
     const original = (await readEvents(first)).map((e) => e.raw);
     // The answer is stored when the call settles, in the same step as its model_call event.
-    await modelCalls(central, admin, before + 1);
+    await modelCallOf(central, admin, first.headers.get(HEADERS.callId));
     const calls = openai.calls.length;
     const again = await chat(body);
     expect(again.headers.get(HEADERS.cache)).toBe("hit");
     expect((await readEvents(again)).map((e) => e.raw)).toEqual(original);
     expect(openai.calls.length).toBe(calls);
-    const hit = (await modelCalls(central, admin, before + 2)).at(-1)!;
+    const hit = await modelCallOf(central, admin, again.headers.get(HEADERS.callId));
     expect(hit.payload).toMatchObject({
       cache_hit: true,
       cost_usd: 0,
