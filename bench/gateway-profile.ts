@@ -1,0 +1,191 @@
+/**
+ * Where a gateway call's CPU goes: central in local workerd without the dev proxy (as
+ * bench/gateway-comparison.ts runs it), a mock provider answering at once, and leased model
+ * calls at a fixed concurrency. Prints the workerd process's CPU per call as Linux charged it
+ * (Worker and tenant object together, settlements included), then a V8 CPU profile of central's
+ * isolate taken over the same calls through workerd's inspector: the functions with the most
+ * self time and the most inclusive time, by name and line of the bundle `wrangler deploy
+ * --dry-run` builds. The profile is written whole for Chrome DevTools (`--out`).
+ *
+ *   npx tsx bench/gateway-profile.ts [--calls 2000] [--concurrency 4] [--top 40] [--out file]
+ *
+ * Not a results file: the comparison is bench/gateway-comparison.ts; this is the tool behind
+ * its "where the time goes".
+ */
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Agent, request } from "undici";
+import { createKey, createTenant, freePort } from "../test/helpers/central-dev";
+import { startCentralWorkerd } from "../test/helpers/central-workerd";
+import { platformSecrets } from "../test/helpers/platform-secrets";
+import { numberArg } from "./central-report";
+import { startMockUpstream } from "./gateway-mock-upstream";
+
+const CALLS = numberArg("calls", 2_000);
+const CONCURRENCY = numberArg("concurrency", 4);
+const TOP = numberArg("top", 40);
+const outIndex = process.argv.indexOf("--out");
+const OUT = outIndex >= 0 ? process.argv[outIndex + 1] : null;
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const mock = await startMockUpstream({ firstTokenMs: 1, tokenMs: 0, tokens: 1 });
+const secrets = platformSecrets();
+const inspectorPort = await freePort();
+const central = await startCentralWorkerd(
+  { ...secrets, AURAISON_PRIVATE_UPSTREAMS: "allow" },
+  inspectorPort,
+);
+const admin = await createTenant(central.url, secrets.AURAISON_BOOTSTRAP_KEY, "profile");
+const key = await createKey(central.url, admin, "operator", "profile");
+const configured = await fetch(`${central.url}/v1/gateway/config`, {
+  method: "PUT",
+  headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+  body: JSON.stringify({
+    providers: [
+      { id: "mock", kind: "openai-compatible", base_url: `${mock.url}/v1`, models: ["mock"] },
+    ],
+  }),
+});
+if (configured.status !== 200) throw new Error(await configured.text());
+
+const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 60_000 });
+const body = JSON.stringify({
+  model: "mock",
+  max_tokens: 64,
+  messages: [
+    { role: "system", content: "You are a benchmark." },
+    { role: "user", content: "Say twenty tokens." },
+  ],
+});
+async function calls(n: number): Promise<void> {
+  let started = 0;
+  const worker = async () => {
+    while (started++ < n) {
+      const response = await request(`${central.url}/v1/chat/completions`, {
+        method: "POST",
+        dispatcher: agent,
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body,
+      });
+      const text = await response.body.text();
+      if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}: ${text}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+/** CPU (user + system, ms) Linux has charged to the workerd processes this one started. */
+function workerdCpuMs(): number {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d)))
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) !== process.pid) continue;
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "workerd") continue;
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {}
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
+
+await calls(300); // warm-up: the lease is taken, the code is compiled
+await settle();
+const cpuBefore = workerdCpuMs();
+const wallStart = performance.now();
+await calls(CALLS);
+const wall = performance.now() - wallStart;
+await settle(); // settlements run after the answers
+const cpuPerCall = (workerdCpuMs() - cpuBefore) / CALLS;
+console.log(
+  `${CALLS} calls at concurrency ${CONCURRENCY}: ${(CALLS / (wall / 1000)).toFixed(0)} calls/s, workerd CPU ${cpuPerCall.toFixed(3)} ms per call`,
+);
+
+// The isolate of central's Worker (and its Durable Objects) among workerd's inspector targets.
+const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as {
+  id: string;
+  webSocketDebuggerUrl: string;
+}[];
+const target = targets.find((t) => t.id.endsWith(":auraison-central"));
+if (!target) throw new Error(`no inspector target for central: ${JSON.stringify(targets)}`);
+const socket = new WebSocket(target.webSocketDebuggerUrl);
+await new Promise((resolve, reject) => {
+  socket.addEventListener("open", resolve);
+  socket.addEventListener("error", reject);
+});
+let nextId = 0;
+const waiting = new Map<number, (result: unknown) => void>();
+socket.addEventListener("message", (message) => {
+  const { id, result } = JSON.parse(String(message.data)) as { id?: number; result?: unknown };
+  if (id !== undefined) waiting.get(id)?.(result);
+});
+const send = <T>(method: string, params: Record<string, unknown> = {}) =>
+  new Promise<T>((resolve) => {
+    const id = ++nextId;
+    waiting.set(id, resolve as (result: unknown) => void);
+    socket.send(JSON.stringify({ id, method, params }));
+  });
+
+await send("Profiler.enable");
+await send("Profiler.setSamplingInterval", { interval: 100 });
+await send("Profiler.start");
+await calls(CALLS);
+await settle();
+const { profile } = await send<{ profile: Profile }>("Profiler.stop");
+socket.close();
+if (OUT) writeFileSync(OUT, JSON.stringify(profile));
+
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const parentOf = new Map<number, number>();
+for (const node of profile.nodes)
+  for (const child of node.children ?? []) parentOf.set(child, node.id);
+const label = (frame: CallFrame) =>
+  `${frame.functionName || "(anonymous)"} ${frame.url ? `${frame.url.split("/").pop()}:${frame.lineNumber + 1}` : ""}`.trim();
+const self = new Map<string, number>();
+const inclusive = new Map<string, number>();
+let idle = 0;
+let total = 0;
+profile.samples.forEach((nodeId, i) => {
+  const us = profile.timeDeltas[i] ?? 0;
+  const node = byId.get(nodeId)!;
+  total += us;
+  if (node.callFrame.functionName === "(idle)") idle += us;
+  const own = label(node.callFrame);
+  self.set(own, (self.get(own) ?? 0) + us);
+  const seen = new Set<string>();
+  for (let at: number | undefined = nodeId; at !== undefined; at = parentOf.get(at)) {
+    const name = label(byId.get(at)!.callFrame);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+  }
+});
+const busy = (total - idle) / 1000;
+console.log(
+  `profile: isolate busy ${busy.toFixed(0)} ms over ${CALLS} calls (${(busy / CALLS).toFixed(3)} ms per call, profiler overhead included)`,
+);
+const table = (title: string, times: Map<string, number>) => {
+  console.log(`\n${title} (ms per call, function and bundle line)`);
+  const shown = [...times].filter(([name]) => name !== "(idle)" && name !== "(root)");
+  for (const [name, us] of shown.sort((a, b) => b[1] - a[1]).slice(0, TOP))
+    console.log(`${(us / 1000 / CALLS).toFixed(4).padStart(8)}  ${name}`);
+};
+table("self time", self);
+table("inclusive time", inclusive);
+await central.stop();
+await mock.close();
+process.exit(0);
