@@ -49,7 +49,9 @@ export async function handleCall(
     if (error instanceof Failure) return errorResponse(dialect, error, timing(clock));
     throw error;
   }
-  const stub = c.env.TENANT.getByName(inbound.tenant);
+  // Only a call no lease covers (or a renewal) reaches the tenant object: a leased call never
+  // pays for the stub (its id is a hash of the tenant's name).
+  const tenantObject = () => c.env.TENANT.getByName(inbound.tenant);
   const hash =
     spec.cacheable && isDeterministic(inbound.body) && inbound.cacheMode !== "no-store"
       ? await requestHash(dialect, inbound.stream, inbound.body)
@@ -94,7 +96,7 @@ export async function handleCall(
           .ask(
             shape,
             inbound.tenant,
-            () => stub.gatewayLease(admitRequest),
+            () => tenantObject().gatewayLease(admitRequest),
             (grant) => grant,
           )
           .catch((error: unknown) => log.error("renewing a gateway lease failed", { error })),
@@ -103,7 +105,7 @@ export async function handleCall(
     admitted = await workerLeases.ask<AdmitResult>(
       shape,
       inbound.tenant,
-      () => stub.gatewayAdmit(admitRequest),
+      () => tenantObject().gatewayAdmit(admitRequest),
       (answer) => (answer.kind === "proceed" ? answer.lease : null),
     );
   spans?.admitted(admitted);
