@@ -2,10 +2,12 @@
  * Where a gateway call's CPU goes: central in local workerd without the dev proxy (as
  * bench/gateway-comparison.ts runs it), a mock provider answering at once, and leased model
  * calls at a fixed concurrency. Prints the workerd process's CPU per call as Linux charged it
- * (Worker and tenant object together, settlements included), then a V8 CPU profile of central's
- * isolate taken over the same calls through workerd's inspector: the functions with the most
- * self time and the most inclusive time, by name and line of the bundle `wrangler deploy
- * --dry-run` builds. The profile is written whole for Chrome DevTools (`--out`).
+ * (Worker and tenant object together, settlements included), then V8 CPU profiles taken over
+ * the same calls through workerd's inspector: how busy central's isolate and Miniflare's outbound
+ * worker (which every local fetch() crosses; Cloudflare has none) were per call, and central's
+ * functions with the most self time and the most inclusive time, by name and line of the bundle
+ * `wrangler deploy --dry-run` builds. Central's profile is written whole for Chrome DevTools
+ * (`--out`).
  *
  *   npx tsx bench/gateway-profile.ts [--calls 2000] [--concurrency 4] [--top 40] [--out file]
  *
@@ -120,34 +122,61 @@ const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).j
   id: string;
   webSocketDebuggerUrl: string;
 }[];
-const target = targets.find((t) => t.id.endsWith(":auraison-central"));
-if (!target) throw new Error(`no inspector target for central: ${JSON.stringify(targets)}`);
-const socket = new WebSocket(target.webSocketDebuggerUrl);
-await new Promise((resolve, reject) => {
-  socket.addEventListener("open", resolve);
-  socket.addEventListener("error", reject);
-});
-let nextId = 0;
-const waiting = new Map<number, (result: unknown) => void>();
-socket.addEventListener("message", (message) => {
-  const { id, result } = JSON.parse(String(message.data)) as { id?: number; result?: unknown };
-  if (id !== undefined) waiting.get(id)?.(result);
-});
-const send = <T>(method: string, params: Record<string, unknown> = {}) =>
-  new Promise<T>((resolve) => {
-    const id = ++nextId;
-    waiting.set(id, resolve as (result: unknown) => void);
-    socket.send(JSON.stringify({ id, method, params }));
+/** A V8 profiler session on one of workerd's isolates, over its inspector. */
+async function profiler(idSuffix: string) {
+  const target = targets.find((t) => t.id.endsWith(idSuffix));
+  if (!target) throw new Error(`no inspector target ${idSuffix}: ${JSON.stringify(targets)}`);
+  const socket = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.addEventListener("open", resolve);
+    socket.addEventListener("error", reject);
   });
+  let nextId = 0;
+  const waiting = new Map<number, (result: unknown) => void>();
+  socket.addEventListener("message", (message) => {
+    const { id, result } = JSON.parse(String(message.data)) as { id?: number; result?: unknown };
+    if (id !== undefined) waiting.get(id)?.(result);
+  });
+  const send = <T>(method: string, params: Record<string, unknown> = {}) =>
+    new Promise<T>((resolve) => {
+      const id = ++nextId;
+      waiting.set(id, resolve as (result: unknown) => void);
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  await send("Profiler.enable");
+  await send("Profiler.setSamplingInterval", { interval: 100 });
+  return {
+    start: () => send("Profiler.start"),
+    async stop(): Promise<Profile> {
+      const { profile } = await send<{ profile: Profile }>("Profiler.stop");
+      socket.close();
+      return profile;
+    },
+  };
+}
 
-await send("Profiler.enable");
-await send("Profiler.setSamplingInterval", { interval: 100 });
-await send("Profiler.start");
+// Central's isolate (its Worker and Durable Objects), and Miniflare's outbound worker: locally
+// every fetch() a Worker makes goes through that JavaScript worker (it rewrites two headers and
+// fetches again), which Cloudflare does not have, so its share is reported on its own.
+const centralProfiler = await profiler(":auraison-central");
+const outboundProfiler = await profiler("outbound:0");
+await Promise.all([centralProfiler.start(), outboundProfiler.start()]);
 await calls(CALLS);
 await settle();
-const { profile } = await send<{ profile: Profile }>("Profiler.stop");
-socket.close();
+const [profile, outbound] = await Promise.all([centralProfiler.stop(), outboundProfiler.stop()]);
 if (OUT) writeFileSync(OUT, JSON.stringify(profile));
+
+/** Time the isolate was not idle, in ms (the profiler's own overhead included). */
+function busyMs({ samples, timeDeltas, nodes }: Profile): number {
+  const idleNodes = new Set(
+    nodes.filter((n) => n.callFrame.functionName === "(idle)").map((n) => n.id),
+  );
+  let us = 0;
+  samples.forEach((nodeId, i) => {
+    if (!idleNodes.has(nodeId)) us += timeDeltas[i] ?? 0;
+  });
+  return us / 1000;
+}
 
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const parentOf = new Map<number, number>();
@@ -157,13 +186,9 @@ const label = (frame: CallFrame) =>
   `${frame.functionName || "(anonymous)"} ${frame.url ? `${frame.url.split("/").pop()}:${frame.lineNumber + 1}` : ""}`.trim();
 const self = new Map<string, number>();
 const inclusive = new Map<string, number>();
-let idle = 0;
-let total = 0;
 profile.samples.forEach((nodeId, i) => {
   const us = profile.timeDeltas[i] ?? 0;
   const node = byId.get(nodeId)!;
-  total += us;
-  if (node.callFrame.functionName === "(idle)") idle += us;
   const own = label(node.callFrame);
   self.set(own, (self.get(own) ?? 0) + us);
   const seen = new Set<string>();
@@ -174,9 +199,9 @@ profile.samples.forEach((nodeId, i) => {
     inclusive.set(name, (inclusive.get(name) ?? 0) + us);
   }
 });
-const busy = (total - idle) / 1000;
+const busy = busyMs(profile);
 console.log(
-  `profile: isolate busy ${busy.toFixed(0)} ms over ${CALLS} calls (${(busy / CALLS).toFixed(3)} ms per call, profiler overhead included)`,
+  `profile (the profiler's overhead included): central's isolate busy ${(busy / CALLS).toFixed(3)} ms per call; Miniflare's outbound worker ${(busyMs(outbound) / CALLS).toFixed(3)} ms per call`,
 );
 const table = (title: string, times: Map<string, number>) => {
   console.log(`\n${title} (ms per call, function and bundle line)`);
