@@ -49,7 +49,7 @@ const secrets = platformSecrets();
 const inspectorPort = await freePort();
 const central = await startCentralWorkerd(
   { ...secrets, AURAISON_PRIVATE_UPSTREAMS: "allow" },
-  inspectorPort,
+  { inspectorPort },
 );
 const admin = await createTenant(central.url, secrets.AURAISON_BOOTSTRAP_KEY, "profile");
 const key = await createKey(central.url, admin, "operator", "profile");

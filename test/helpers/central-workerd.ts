@@ -14,8 +14,10 @@ import { PROJECT_ROOT, wranglerBin } from "../../cli/wrangler";
  */
 export async function startCentralWorkerd(
   vars: Record<string, string>,
-  /** A port for workerd's V8 inspector (CPU profiles of central's isolate), none by default. */
-  inspectorPort?: number,
+  options: {
+    /** A port for workerd's V8 inspector (CPU profiles of central's isolate), none by default. */
+    inspectorPort?: number;
+  } = {},
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const out = mkdtempSync(join(tmpdir(), "auraison-bench-bundle-"));
   const built = spawnSync(
@@ -48,7 +50,7 @@ export async function startCentralWorkerd(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
-      ...(inspectorPort ? { inspectorPort } : {}),
+      ...(options.inspectorPort ? { inspectorPort: options.inspectorPort } : {}),
       // Central's request logs are dropped, as the `wrangler dev` run drops them below "warn".
       handleStructuredLogs() {},
       resourcePersistencePath: state,
