@@ -77,7 +77,6 @@ describe("openLake", () => {
         JOIN __ducklake_metadata_memory.ducklake_table t USING (table_id)
         WHERE t.end_snapshot IS NULL GROUP BY 1 ORDER BY 1`);
       expect(partitions.getRows()).toEqual([
-        ["events", 3],
         ["intents", 3],
         ["model_calls", 3],
         ["policy_decisions", 3],
