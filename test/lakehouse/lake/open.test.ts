@@ -91,6 +91,30 @@ describe("openLake", () => {
     });
   });
 
+  it("writes the log unpartitioned, in row groups of 32,768 events, for every writer", async () => {
+    await withLake(localLake(), async (lake) => {
+      const c = lake.connection;
+      const option = await c.runAndReadAll(
+        "SELECT value, scope, scope_entry FROM ducklake_options('memory') WHERE option_name = 'parquet_row_group_size'",
+      );
+      expect(option.getRows()).toEqual([["32768", "GLOBAL", null]]);
+      // Two days of events in one insert: one file, not one per day, cut every 32,768 rows.
+      await c.run(`INSERT INTO memory.events
+        SELECT uuid(), 't', NULL, 'a', 's', i, NULL, 'heartbeat',
+          TIMESTAMPTZ '2026-06-01 00:00:00+00' + to_seconds(i), NULL, '{}', 'o'
+        FROM range(70000) r(i)`);
+      const files = (
+        await c.runAndReadAll("SELECT data_file FROM ducklake_list_files('memory', 'events')")
+      ).getRows();
+      expect(files).toHaveLength(1);
+      const groups = await c.runAndReadAll(
+        `SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata($1) ORDER BY 1`,
+        [String(files[0]![0])],
+      );
+      expect(groups.getRows().map((r) => Number(r[1]))).toEqual([32768, 32768, 4464]);
+    });
+  });
+
   it("lets readers in only to a lake that exists and that they understand", async () => {
     const dir = tempDir();
     const location = localLake(dir);
