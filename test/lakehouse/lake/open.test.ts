@@ -115,6 +115,54 @@ describe("openLake", () => {
     });
   });
 
+  it("takes a lake whose log was partitioned by day on to an unpartitioned log, rows unchanged", async () => {
+    const log = [...syntheticEvents({ events: 3_000, days: 3 })];
+    const older = tempDir();
+    const newer = tempDir();
+    writeLog(join(older, "000000000001.ndjson"), log.slice(0, 1_500));
+    writeLog(join(newer, "000000000001.ndjson"), log.slice(0, 1_500));
+    writeLog(join(newer, "000000000002.ndjson"), log.slice(1_500));
+    const upgraded = localLake();
+    // A lake at schema version 3 (the log by day, DuckDB's row groups) with half the log.
+    await withLake(upgraded, async (lake) => {
+      const c = lake.connection;
+      await c.run("ALTER TABLE memory.events SET PARTITIONED BY (year(ts), month(ts), day(ts))");
+      await c.run("CALL memory.set_option('parquet_row_group_size', 122880)");
+      await c.run("DELETE FROM memory.schema_migrations WHERE version = 4");
+      await sync(lake, new DirectorySource(older), { compact: false });
+    });
+    // The next writer migrates it; the rest of the log is synced on top.
+    await withLake(upgraded, async (lake) => {
+      await sync(lake, new DirectorySource(newer), { compact: false });
+      const files = (
+        await lake.connection.runAndReadAll(
+          "SELECT data_file FROM ducklake_list_files('memory', 'events') ORDER BY 1",
+        )
+      )
+        .getRows()
+        .map((r) => String(r[0]));
+      // The first half's file stays in its day partition; the second half's has none.
+      expect(files.filter((f) => /\/year=2026\/month=6\/day=\d+\//.test(f))).toHaveLength(1);
+      expect(files.filter((f) => !/year=/.test(f))).toHaveLength(1);
+    });
+    const fresh = localLake();
+    await withLake(fresh, (lake) => sync(lake, new DirectorySource(newer), { compact: false }));
+    const rows = (location: typeof fresh) =>
+      withLake(
+        location,
+        async (lake) =>
+          (
+            await lake.connection.runAndReadAll(`
+              SELECT (SELECT count(*) FROM memory.events),
+                (SELECT string_agg(event_id::VARCHAR, ',' ORDER BY event_id) FROM memory.events),
+                (SELECT string_agg(r::VARCHAR, ',' ORDER BY run_id) FROM memory.runs r),
+                (SELECT count(*) FROM memory.tool_calls), (SELECT count(*) FROM memory.model_calls)`)
+          ).getRows(),
+        { readOnly: true },
+      );
+    expect(await rows(upgraded)).toEqual(await rows(fresh));
+  });
+
   it("lets readers in only to a lake that exists and that they understand", async () => {
     const dir = tempDir();
     const location = localLake(dir);
