@@ -4,6 +4,7 @@
  * those the contract's parser rewrote), so no event's text travels back.
  */
 import { parentPort } from "node:worker_threads";
+import type { RawRecord } from "../sources/source";
 import { checkRecord, type QuarantinedRecord } from "./validate";
 import type { ValidateRequest, ValidateResponse } from "./validate-pool";
 
@@ -14,7 +15,12 @@ parentPort?.on("message", (request: ValidateRequest) => {
     const excluded: number[] = [];
     const rewritten: [number, string][] = [];
     let longest = 0;
-    request.records.forEach((record, i) => {
+    // Texts come without positions: the pool names those of the quarantined (by `excluded`).
+    const records =
+      "texts" in request
+        ? request.texts.map((text): RawRecord => ({ position: "", text }))
+        : request.records;
+    records.forEach((record, i) => {
       const checked = checkRecord(record);
       if (!checked.ok) {
         quarantined.push(checked.quarantined);

@@ -32,6 +32,9 @@ export class SourceError extends Error {
 export class DirectorySource implements EventSource {
   readonly origin: string;
   readonly dir: string;
+  private chunk: Buffer | undefined;
+  /** Bytes per line of the last lines read. */
+  private lineBytes = 0;
 
   constructor(dir: string) {
     this.dir = resolve(dir);
@@ -114,14 +117,27 @@ export class DirectorySource implements EventSource {
     let lines = cursor.lines;
     const fd = openSync(path, "r");
     try {
+      // A whole chunk at once only when a guess by the lines so far came short of one line.
+      let whole = false;
       while (position < size && max > 0) {
-        const length = Math.min(CHUNK_BYTES, size - position);
-        const buffer = Buffer.alloc(length);
+        // About what `max` lines take: a batch reads a file in several calls, and reading a
+        // whole chunk each time would copy its unused rest again and again.
+        const guess = whole || !this.lineBytes ? CHUNK_BYTES : max * this.lineBytes * 1.1 + 2 ** 16;
+        const length = Math.min(CHUNK_BYTES, size - position, Math.ceil(guess));
+        // One buffer for every read (lines leave it as decoded strings): a fresh 16 MiB each
+        // time costs the kernel its pages again.
+        this.chunk ??= Buffer.allocUnsafe(CHUNK_BYTES);
+        const buffer = this.chunk;
         const got = readSync(fd, buffer, 0, length, position);
         const slice = completeLines(buffer.subarray(0, got), 0, lines + 1, max);
         for (const { text, line } of slice.lines)
           records.push({ position: `${file}:${line}`, text });
         max -= slice.lines.length;
+        if (slice.lastLine > lines) this.lineBytes = slice.end / (slice.lastLine - lines);
+        if (slice.end === 0 && length < Math.min(CHUNK_BYTES, size - position)) {
+          whole = true;
+          continue;
+        }
         if (slice.end === 0) {
           if (position + got >= size)
             notes.push(`${file}: ignored ${size - position} bytes after the last complete line`);

@@ -77,7 +77,6 @@ describe("openLake", () => {
         JOIN __ducklake_metadata_memory.ducklake_table t USING (table_id)
         WHERE t.end_snapshot IS NULL GROUP BY 1 ORDER BY 1`);
       expect(partitions.getRows()).toEqual([
-        ["events", 3],
         ["intents", 3],
         ["model_calls", 3],
         ["policy_decisions", 3],
@@ -90,6 +89,78 @@ describe("openLake", () => {
       );
       expect(limit.getRows()).toEqual([["1000"]]);
     });
+  });
+
+  it("writes the log unpartitioned, in row groups of 32,768 events, for every writer", async () => {
+    await withLake(localLake(), async (lake) => {
+      const c = lake.connection;
+      const option = await c.runAndReadAll(
+        "SELECT value, scope, scope_entry FROM ducklake_options('memory') WHERE option_name = 'parquet_row_group_size'",
+      );
+      expect(option.getRows()).toEqual([["32768", "GLOBAL", null]]);
+      // Two days of events in one insert: one file, not one per day, cut every 32,768 rows.
+      await c.run(`INSERT INTO memory.events
+        SELECT uuid(), 't', NULL, 'a', 's', i, NULL, 'heartbeat',
+          TIMESTAMPTZ '2026-06-01 00:00:00+00' + to_seconds(i), NULL, '{}', 'o'
+        FROM range(70000) r(i)`);
+      const files = (
+        await c.runAndReadAll("SELECT data_file FROM ducklake_list_files('memory', 'events')")
+      ).getRows();
+      expect(files).toHaveLength(1);
+      const groups = await c.runAndReadAll(
+        `SELECT DISTINCT row_group_id, row_group_num_rows FROM parquet_metadata($1) ORDER BY 1`,
+        [String(files[0]![0])],
+      );
+      expect(groups.getRows().map((r) => Number(r[1]))).toEqual([32768, 32768, 4464]);
+    });
+  });
+
+  it("takes a lake whose log was partitioned by day on to an unpartitioned log, rows unchanged", async () => {
+    const log = [...syntheticEvents({ events: 3_000, days: 3 })];
+    const older = tempDir();
+    const newer = tempDir();
+    writeLog(join(older, "000000000001.ndjson"), log.slice(0, 1_500));
+    writeLog(join(newer, "000000000001.ndjson"), log.slice(0, 1_500));
+    writeLog(join(newer, "000000000002.ndjson"), log.slice(1_500));
+    const upgraded = localLake();
+    // A lake at schema version 3 (the log by day, DuckDB's row groups) with half the log.
+    await withLake(upgraded, async (lake) => {
+      const c = lake.connection;
+      await c.run("ALTER TABLE memory.events SET PARTITIONED BY (year(ts), month(ts), day(ts))");
+      await c.run("CALL memory.set_option('parquet_row_group_size', 122880)");
+      await c.run("DELETE FROM memory.schema_migrations WHERE version = 4");
+      await sync(lake, new DirectorySource(older), { compact: false });
+    });
+    // The next writer migrates it; the rest of the log is synced on top.
+    await withLake(upgraded, async (lake) => {
+      await sync(lake, new DirectorySource(newer), { compact: false });
+      const files = (
+        await lake.connection.runAndReadAll(
+          "SELECT data_file FROM ducklake_list_files('memory', 'events') ORDER BY 1",
+        )
+      )
+        .getRows()
+        .map((r) => String(r[0]));
+      // The first half's file stays in its day partition; the second half's has none.
+      expect(files.filter((f) => /\/year=2026\/month=6\/day=\d+\//.test(f))).toHaveLength(1);
+      expect(files.filter((f) => !/year=/.test(f))).toHaveLength(1);
+    });
+    const fresh = localLake();
+    await withLake(fresh, (lake) => sync(lake, new DirectorySource(newer), { compact: false }));
+    const rows = (location: typeof fresh) =>
+      withLake(
+        location,
+        async (lake) =>
+          (
+            await lake.connection.runAndReadAll(`
+              SELECT (SELECT count(*) FROM memory.events),
+                (SELECT string_agg(event_id::VARCHAR, ',' ORDER BY event_id) FROM memory.events),
+                (SELECT string_agg(r::VARCHAR, ',' ORDER BY run_id) FROM memory.runs r),
+                (SELECT count(*) FROM memory.tool_calls), (SELECT count(*) FROM memory.model_calls)`)
+          ).getRows(),
+        { readOnly: true },
+      );
+    expect(await rows(upgraded)).toEqual(await rows(fresh));
   });
 
   it("lets readers in only to a lake that exists and that they understand", async () => {

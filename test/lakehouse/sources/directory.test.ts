@@ -86,6 +86,23 @@ describe("DirectorySource", () => {
     expect(second.notes).toEqual([]);
   });
 
+  it("reads a line far longer than those before it whole, and a torn tail after it", async () => {
+    const dir = tempDir();
+    const file = join(dir, "000000000001.ndjson");
+    // Short lines set the size of the next read; the long one does not fit that guess.
+    const short = Array.from({ length: 50 }, (_, i) => `s${i}`);
+    const long = `l${"x".repeat(300_000)}`;
+    const after = ["é1", "é2"];
+    writeLog(file, [...short, long, ...after], { tail: '{"torn' });
+    const source = new DirectorySource(dir);
+    const { texts, positions, notes, cursors } = await drain(source, [], 7);
+    expect(texts).toEqual([...short, long, ...after]);
+    expect(positions.at(-1)).toBe("000000000001.ndjson:53");
+    expect(notes.at(-1)).toBe("000000000001.ndjson: ignored 6 bytes after the last complete line");
+    expect(cursors[0]!.position).toBe(
+      Buffer.byteLength(`${[...short, long, ...after].join("\n")}\n`),
+    );
+  });
   it("reads a compressed archive segment once, and what decompresses of one still being copied", async () => {
     const dir = tempDir();
     const whole = gzipSync(`${Array.from({ length: 500 }, (_, i) => `line ${i}`).join("\n")}\n`);
