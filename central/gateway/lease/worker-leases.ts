@@ -178,8 +178,9 @@ export class WorkerLeases {
    * than the gap between calls most batches outlive the answer of the request that opened
    * them. When every call of a batch awaited the batch's one promise, central's bundle run by
    * workerd alone logged that warning for a fifth of the calls at concurrency 8, and under
-   * Miniflare a call went unanswered for minutes (test/central/gateway/lease/settlement.node.test.ts
-   * checks every call answered and settled once).
+   * Miniflare a call of each run of 1,000 went unanswered, once for over five minutes
+   * (test/central/gateway/lease/settlement.node.test.ts checks every call answered and settled
+   * once).
    */
   settle(env: Stubs, tenant: string, request: SettleRequest | null): Promise<void> {
     let queue = this.pending.get(tenant);
