@@ -5,11 +5,12 @@ import { type CallNeed, close, type Lease, openLease, retire, spend } from "./le
  * Settlements wait this long for others to go in the same RPC. A settlement costs the tenant
  * object about a millisecond of CPU whatever it carries (the RPC, a transaction, the event
  * append and its notice), so a window shorter than the gap between calls settles one call at a
- * time: at 2 ms, calls a few milliseconds apart cost 2.5 ms of CPU each against 1.5 ms batched
- * (bench/results/gateway-comparison.md). Nothing waits on it: budgets stay exact because leased
- * calls spend inside reservations already made, the caller has its answer, and a revocation or a
- * changed route still reaches leased calls within the lease's 2 s; what lags by up to this much
- * is the `model_call` event and the spend shown.
+ * time: with 2 ms, calls one after another to a provider answering in 1 ms cost workerd 2.5 ms
+ * of CPU each, with 100 ms 1.0 ms (bench/results/gateway-comparison.md). Nothing waits on it:
+ * budgets stay exact because leased calls spend inside reservations already made, the caller
+ * has its answer, and a revocation or a changed route still reaches leased calls within the
+ * lease's 2 s; what lags by up to this much is the `model_call` event, the spend shown and a
+ * cacheable answer's storing.
  */
 const SETTLE_BATCH_MS = 100;
 /** A batch never holds more settlements than this. */
