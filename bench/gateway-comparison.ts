@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,7 @@ import { startCentralWorkerd } from "../test/helpers/central-workerd";
 import { platformSecrets } from "../test/helpers/platform-secrets";
 import { fmt, numberArg, percentile, writeResults } from "./central-report";
 import { startMockUpstream } from "./gateway-mock-upstream";
+import { childWorkerdPids, cpuMs } from "./process-cpu";
 
 const PEERS = fileURLToPath(new URL("./.peers/", import.meta.url));
 const PORTKEY = join(PEERS, "portkey", "node_modules", "@portkey-ai", "gateway");
@@ -406,32 +407,7 @@ for (let i = 0; i < REQUESTS + 20; i++) {
 }
 for (const xs of Object.values(split)) xs.sort((a, b) => a - b);
 
-/** CPU (user + system, ms) Linux has charged to these processes so far. */
-function cpuMs(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids)
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {}
-  // USER_HZ is 100 on Linux.
-  return ticks * 10;
-}
-// The workerd that runs central without the dev proxy is a child of this process (wrangler dev's
-// is a child of wrangler): its CPU is the Worker's and the tenant object's, settlements included.
-const workerdPids = readdirSync("/proc")
-  .filter((d) => /^\d+$/.test(d))
-  .filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      return ppid === process.pid && readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd";
-    } catch {
-      return false;
-    }
-  })
-  .map(Number);
+const workerdPids = childWorkerdPids();
 const CPU_CALLS = Math.max(100, REQUESTS);
 async function cpuPerCall(pids: number[], one: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 20; i++) await one();

@@ -14,13 +14,14 @@
  * Not a results file: the comparison is bench/gateway-comparison.ts; this is the tool behind
  * its "where the time goes".
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { Agent, request } from "undici";
 import { createKey, createTenant, freePort } from "../test/helpers/central-dev";
 import { startCentralWorkerd } from "../test/helpers/central-workerd";
 import { platformSecrets } from "../test/helpers/platform-secrets";
 import { numberArg } from "./central-report";
 import { startMockUpstream } from "./gateway-mock-upstream";
+import { childWorkerdPids, cpuMs } from "./process-cpu";
 
 const CALLS = numberArg("calls", 2_000);
 const CONCURRENCY = numberArg("concurrency", 4);
@@ -90,29 +91,17 @@ async function calls(n: number): Promise<void> {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 }
 
-/** CPU (user + system, ms) Linux has charged to the workerd processes this one started. */
-function workerdCpuMs(): number {
-  let ticks = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d)))
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) !== process.pid) continue;
-      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "workerd") continue;
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {}
-  return ticks * 10; // USER_HZ is 100 on Linux
-}
 const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
 
 await calls(300); // warm-up: the lease is taken, the code is compiled
 await settle();
-const cpuBefore = workerdCpuMs();
+const workerd = childWorkerdPids();
+const cpuBefore = cpuMs(workerd);
 const wallStart = performance.now();
 await calls(CALLS);
 const wall = performance.now() - wallStart;
 await settle(); // settlements run after the answers
-const cpuPerCall = (workerdCpuMs() - cpuBefore) / CALLS;
+const cpuPerCall = (cpuMs(workerd) - cpuBefore) / CALLS;
 console.log(
   `${CALLS} calls at concurrency ${CONCURRENCY}: ${(CALLS / (wall / 1000)).toFixed(0)} calls/s, workerd CPU ${cpuPerCall.toFixed(3)} ms per call`,
 );
