@@ -1,34 +1,19 @@
-import { check, ProviderSecretOffers } from "../../../contract";
+import { ProviderSecretOffers } from "../../../contract";
 import { PLATFORM_ENV } from "../../env";
+import { envJson } from "../../env-json";
 import { createLogger } from "../../log";
 
 const log = createLogger({ component: "gateway" });
 const PLATFORM = new Set<string>(PLATFORM_ENV);
-const parsed = new Map<string, ProviderSecretOffers>();
-
-/** The operator's offers (`AURAISON_PROVIDER_SECRETS`), parsed once per value; none when absent or invalid. */
-function offers(env: Env): ProviderSecretOffers {
-  const raw = env.AURAISON_PROVIDER_SECRETS;
-  if (!raw) return {};
-  let value = parsed.get(raw);
-  if (!value) {
-    let json: unknown = null;
-    try {
-      json = JSON.parse(raw);
-    } catch {}
-    const result = check(ProviderSecretOffers, json);
-    if (!result.ok)
-      log.error(
-        "AURAISON_PROVIDER_SECRETS is not valid ProviderSecretOffers JSON; no provider secret is offered",
-        {
-          issues: result.issues,
-        },
-      );
-    value = result.ok ? result.value : {};
-    parsed.set(raw, value);
-  }
-  return value;
-}
+/** The operator's offers (`AURAISON_PROVIDER_SECRETS`); none when absent or invalid. */
+const offersOf = envJson(ProviderSecretOffers, {
+  name: "AURAISON_PROVIDER_SECRETS",
+  schemaName: "ProviderSecretOffers",
+  fallback: {} as ProviderSecretOffers,
+  unused: "no provider secret is offered",
+  log,
+});
+const offers = (env: Env): ProviderSecretOffers => offersOf(env.AURAISON_PROVIDER_SECRETS);
 
 /**
  * Why `tenant` may not send the Worker secret `name` to `host`, or null. A platform binding or

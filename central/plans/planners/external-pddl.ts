@@ -1,4 +1,5 @@
-import { check, ExternalPddlPlanner, type TenantSettings } from "../../../contract";
+import { ExternalPddlPlanner, type TenantSettings } from "../../../contract";
+import { envJson } from "../../env-json";
 import { secretRefusal } from "../../gateway/keys/offers";
 import { privateUpstreamsAllowed, upstreamUrlProblem } from "../../gateway/providers/upstream-url";
 import { createLogger } from "../../log";
@@ -10,7 +11,14 @@ export type ExternalAnswer = { ok: true; actions: string[] } | { ok: false; erro
 const MAX_ANSWER_CHARS = 8 * 1024 * 1024;
 
 const log = createLogger({ component: "planning" });
-const operatorConfigs = new Map<string, ExternalPddlPlanner | null>();
+/** The operator's endpoint (`AURAISON_PDDL_PLANNER`); none when absent or invalid. */
+const operatorPlanner = envJson(ExternalPddlPlanner, {
+  name: "AURAISON_PDDL_PLANNER",
+  schemaName: "ExternalPddlPlanner",
+  fallback: null,
+  unused: "it is not used",
+  log,
+});
 
 /**
  * The external PDDL planner a tenant's large problems go to: the tenant's own
@@ -87,25 +95,8 @@ export class ExternalPddlEndpoint {
     }
   }
 
-  /** The operator's endpoint, parsed once per value; none when absent or invalid (logged). */
   private operator(): ExternalPddlPlanner | null {
-    const raw = this.env.AURAISON_PDDL_PLANNER;
-    if (!raw) return null;
-    let config = operatorConfigs.get(raw);
-    if (config === undefined) {
-      let json: unknown = null;
-      try {
-        json = JSON.parse(raw);
-      } catch {}
-      const result = check(ExternalPddlPlanner, json);
-      if (!result.ok)
-        log.error("AURAISON_PDDL_PLANNER is not valid ExternalPddlPlanner JSON; it is not used", {
-          issues: result.issues,
-        });
-      config = result.ok ? result.value : null;
-      operatorConfigs.set(raw, config);
-    }
-    return config;
+    return operatorPlanner(this.env.AURAISON_PDDL_PLANNER);
   }
 }
 
