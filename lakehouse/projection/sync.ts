@@ -2,7 +2,13 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { writerName } from "../lake/guard";
 import { type CompactionReport, compact } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
-import type { Cursor, EventSource, FileSpan, RawRecord } from "../sources/source";
+import {
+  type Cursor,
+  type EventSource,
+  type FileSpan,
+  partSize,
+  type RawRecord,
+} from "../sources/source";
 import { type BatchInput, type BatchResult, commitBatch, writeBatch } from "./commit";
 import { type SpanExceptions, Stage } from "./stage";
 import type { Steps } from "./steps";
@@ -154,9 +160,10 @@ export async function sync(
       // Slices being checked on the validation threads, in log order, from `first` in the batch.
       const checking: {
         first: number;
-        records: RawRecord[];
+        count: number;
+        /** The slice's records, unless it is lines of a span (checked from the file's bytes). */
+        records?: RawRecord[];
         result: Promise<Validated>;
-        done?: Validated;
       }[] = [];
       // Spans of log files (see FileSpan; `first` counts from the batch's start) not yet staged,
       // in log order, with what the contract made of their lines so far.
@@ -181,9 +188,14 @@ export async function sync(
           spans.shift();
         }
       };
-      const take = async (first: number, records: RawRecord[], done: Validated) => {
+      const take = async (
+        first: number,
+        count: number,
+        records: RawRecord[] | undefined,
+        done: Validated,
+      ) => {
         stage.noteLongest(slot, done.longest);
-        out.valid += records.length - done.excluded.length;
+        out.valid += count - done.excluded.length;
         out.quarantined += done.excluded.length;
         await stage.appendQuarantine(slot, done.quarantined);
         const excluded = new Set(done.excluded);
@@ -196,24 +208,54 @@ export async function sync(
           const s = spanOf(first + i);
           s?.rewritten.set(first + i - s.span.first, line);
         }
-        for (let i = 0; i < records.length; ) {
+        for (let i = 0; i < count; ) {
           const s = spanOf(first + i);
           if (s) {
             await flushText();
-            const end = Math.min(records.length, s.span.first + s.span.records - first);
+            const end = Math.min(count, s.span.first + s.span.records - first);
             s.checked += end - i;
             i = end;
           } else {
             const later = spans.find((p) => p.span.first > first + i);
-            const end = later ? Math.min(records.length, later.span.first - first) : records.length;
+            const end = later ? Math.min(count, later.span.first - first) : count;
             for (; i < end; i++) {
               if (excluded.has(i)) continue;
-              const record = records[i]!;
+              const record = records![i]!;
               text.push(rewritten.get(i) ?? ("text" in record ? record.text : ""));
             }
           }
           await stageSpans();
         }
+      };
+      // A span that goes on where the open one at the batch's end stops is the same span, grown.
+      const addSpan = (span: FileSpan) => {
+        const last = spans.at(-1);
+        if (
+          tailOpen &&
+          last &&
+          last.span.path === span.path &&
+          last.span.to === span.from &&
+          last.span.first + last.span.records === span.first
+        )
+          last.span = {
+            ...last.span,
+            records: last.span.records + span.records,
+            lines: last.span.lines + span.lines,
+            to: span.to,
+          };
+        else spans.push({ span, checked: 0, excluded: new Set(), rewritten: new Map() });
+        tailOpen = true;
+      };
+      const check = (
+        first: number,
+        count: number,
+        records: RawRecord[] | undefined,
+        validate: () => Promise<Validated>,
+      ) => {
+        const result = validate();
+        // Observed here, so a failure before its turn is not unhandled; its turn reports it.
+        result.catch(() => undefined);
+        checking.push({ first, count, ...(records ? { records } : {}), result });
       };
       const stageNext = async () => {
         const slice = checking.shift()!;
@@ -221,7 +263,7 @@ export async function sync(
         const done = await slice.result;
         t.validate += performance.now() - waiting;
         const staging = performance.now();
-        await take(slice.first, slice.records, done);
+        await take(slice.first, slice.count, slice.records, done);
         t.stage += performance.now() - staging;
       };
       while (entries < size) {
@@ -230,57 +272,45 @@ export async function sync(
         const batch = await source.next(out.after, want);
         t.read += performance.now() - reading;
         if (!batch) break;
-        const records = batch.records;
-        for (const span of batch.spans ?? []) {
-          const last = spans.at(-1);
-          const first = entries + span.first;
-          if (
-            tailOpen &&
-            last &&
-            last.span.path === span.path &&
-            last.span.to === span.from &&
-            last.span.first + last.span.records === first
-          )
-            last.span = {
-              ...last.span,
-              records: last.span.records + span.records,
-              lines: last.span.lines + span.lines,
-              to: span.to,
-            };
-          else
-            spans.push({
-              span: { ...span, first },
-              checked: 0,
-              excluded: new Set(),
-              rewritten: new Map(),
-            });
-          tailOpen = false;
+        let got = 0;
+        for (const part of batch.parts) {
+          const first = entries + got;
+          const size = partSize(part);
+          got += size;
+          if ("span" in part) {
+            addSpan({ ...part.span, first });
+            for (let i = 0; i < size; i += VALIDATE_SLICE) {
+              const end = Math.min(size, i + VALIDATE_SLICE);
+              check(first + i, end - i, undefined, () =>
+                validators.validateLines(
+                  {
+                    file: part.file,
+                    // From the span's start, with any blank lines before its first record.
+                    bytes: part.bytes.subarray(
+                      i === 0 ? 0 : part.starts[i],
+                      end < size ? part.starts[end] : part.bytes.length,
+                    ),
+                    firstLine: i === 0 ? part.firstLine : part.numbers[i]!,
+                  },
+                  end - i,
+                ),
+              );
+            }
+          } else {
+            tailOpen = false;
+            for (let i = 0; i < size; i += VALIDATE_SLICE) {
+              const records = part.records.slice(i, i + VALIDATE_SLICE);
+              check(first + i, records.length, records, () => validators.validate(records));
+            }
+          }
         }
-        const tail = batch.spans?.at(-1);
-        tailOpen = tail !== undefined && tail.first + tail.records === records.length;
-        for (let i = 0; i < records.length; i += VALIDATE_SLICE) {
-          const part = records.slice(i, i + VALIDATE_SLICE);
-          const slice: (typeof checking)[number] = {
-            first: entries + i,
-            records: part,
-            result: validators.validate(part),
-          };
-          // Observed here, so a failure before its turn is not unhandled; its turn reports it.
-          slice.result.then(
-            (done) => {
-              slice.done = done;
-            },
-            () => undefined,
-          );
-          checking.push(slice);
-        }
-        entries += records.length;
+        entries += got;
         out.after = mergeCursors(out.after, batch.cursors);
         for (const cursor of batch.cursors) read.set(cursor.file, cursor);
         out.notes.push(...batch.notes);
         while (checking.length > IN_FLIGHT) await stageNext();
         // A short read means the source caught up.
-        if (records.length < want) break;
+        if (got < want) break;
       }
       while (checking.length) await stageNext();
       const flushing = performance.now();

@@ -7,11 +7,24 @@ import type { RawRecord } from "../sources/source";
 import type { QuarantinedRecord } from "./validate";
 
 /**
- * A slice to check: the lines' text alone when every record of it is a line (the common case),
- * else the records. Sending the texts as one array of strings copies half as many bytes to the
- * thread and builds no objects; the positions stay here (see ValidatorPool.validate).
+ * Lines of a log file as its bytes: complete lines from a line's start, the first of them line
+ * `firstLine` of `file`. The thread decodes and names them (see scanLines).
  */
-export type ValidateRequest = { id: number } & ({ texts: string[] } | { records: RawRecord[] });
+export interface LineBytes {
+  file: string;
+  bytes: Uint8Array;
+  firstLine: number;
+}
+
+/**
+ * A slice to check: lines of a log file as bytes (the common case: the bytes move to the thread
+ * as they are, and no string of them is built on the sync's thread), the lines' text alone when
+ * every record of it is a line, else the records. Positions of texts stay here (see
+ * ValidatorPool.validate).
+ */
+export type Slice = { lines: LineBytes } | { texts: string[] } | { records: RawRecord[] };
+
+export type ValidateRequest = { id: number } & Slice;
 
 /** A slice checked: every record not named here passed the contract exactly as written. */
 export interface Validated {
@@ -22,6 +35,8 @@ export interface Validated {
   rewritten: [number, string][];
   /** The longest valid record's text, in UTF-16 units. */
   longest: number;
+  /** Records checked. */
+  records: number;
 }
 
 export type ValidateResponse =
@@ -60,26 +75,41 @@ export class ValidatorPool {
 
   /** Checks `records` on the next thread, in turn. */
   async validate(records: RawRecord[]): Promise<Validated> {
-    const id = this.next++;
-    const worker = this.workers[id % this.workers.length]!;
     const texts: string[] = [];
     for (const record of records) {
       if (!("text" in record)) break;
       texts.push(record.text);
     }
-    const request: ValidateRequest =
-      texts.length === records.length ? { id, texts } : { id, records };
-    const done = await new Promise<Validated>((resolve, reject) => {
-      // A pending check holds the process open, as any I/O it waits on would.
-      if (this.waiting.size === 0) for (const w of this.workers) w.ref();
-      this.waiting.set(id, { resolve, reject });
-      worker.postMessage(request);
-    });
+    const done = await this.send(texts.length === records.length ? { texts } : { records });
     // A thread sent only texts names no position: the records here have them.
     done.excluded.forEach((i, k) => {
       done.quarantined[k]!.position = records[i]!.position;
     });
     return done;
+  }
+
+  /** Checks the `records` records of `lines` on the next thread, in turn. */
+  async validateLines(lines: LineBytes, records: number): Promise<Validated> {
+    // A copy of exactly these bytes, moved (not copied again) to the thread.
+    const bytes = new Uint8Array(lines.bytes);
+    const done = await this.send({ lines: { ...lines, bytes } }, [bytes.buffer]);
+    if (done.records !== records)
+      throw new Error(
+        `${lines.file}: ${done.records} records from line ${lines.firstLine} where ${records} were read`,
+      );
+    return done;
+  }
+
+  private send(slice: Slice, transfer: ArrayBuffer[] = []): Promise<Validated> {
+    const id = this.next++;
+    const worker = this.workers[id % this.workers.length]!;
+    return new Promise<Validated>((resolve, reject) => {
+      // A pending check holds the process open, as any I/O it waits on would.
+      if (this.waiting.size === 0) for (const w of this.workers) w.ref();
+      this.waiting.set(id, { resolve, reject });
+      const request: ValidateRequest = { id, ...slice };
+      worker.postMessage(request, transfer);
+    });
   }
 
   private settle(response: ValidateResponse): void {

@@ -4,6 +4,7 @@
  * those the contract's parser rewrote), so no event's text travels back.
  */
 import { parentPort } from "node:worker_threads";
+import { scanLines } from "../sources/lines";
 import type { RawRecord } from "../sources/source";
 import { checkRecord, type QuarantinedRecord } from "./validate";
 import type { ValidateRequest, ValidateResponse } from "./validate-pool";
@@ -15,12 +16,7 @@ parentPort?.on("message", (request: ValidateRequest) => {
     const excluded: number[] = [];
     const rewritten: [number, string][] = [];
     let longest = 0;
-    // Texts come without positions: the pool names those of the quarantined (by `excluded`).
-    const records =
-      "texts" in request
-        ? request.texts.map((text): RawRecord => ({ position: "", text }))
-        : request.records;
-    records.forEach((record, i) => {
+    const check = (record: RawRecord, i: number) => {
       const checked = checkRecord(record);
       if (!checked.ok) {
         quarantined.push(checked.quarantined);
@@ -30,8 +26,37 @@ parentPort?.on("message", (request: ValidateRequest) => {
       const line = checked.value.line;
       if (!("text" in record) || line !== record.text) rewritten.push([i, line]);
       if (line.length > longest) longest = line.length;
-    });
-    response = { id: request.id, ok: true, quarantined, excluded, rewritten, longest };
+    };
+    let records: number;
+    if ("lines" in request) {
+      const { file, bytes, firstLine } = request.lines;
+      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const scan = scanLines(buffer, 0, firstLine, Number.POSITIVE_INFINITY);
+      records = scan.starts.length;
+      for (let i = 0; i < records; i++) {
+        const before = quarantined.length;
+        check({ position: "", text: buffer.toString("utf8", scan.starts[i], scan.ends[i]) }, i);
+        if (quarantined.length > before)
+          quarantined[before]!.position = `${file}:${scan.numbers[i]}`;
+      }
+    } else {
+      // Texts come without positions: the pool names those of the quarantined (by `excluded`).
+      const all =
+        "texts" in request
+          ? request.texts.map((text): RawRecord => ({ position: "", text }))
+          : request.records;
+      all.forEach(check);
+      records = all.length;
+    }
+    response = {
+      id: request.id,
+      ok: true,
+      quarantined,
+      excluded,
+      rewritten,
+      longest,
+      records,
+    };
   } catch (error) {
     response = { id: request.id, ok: false, error: String((error as Error)?.stack ?? error) };
   }

@@ -118,7 +118,7 @@ export class CentralSource implements EventSource {
     }
     if (after === start.position) return null;
     return {
-      records,
+      parts: [{ records }],
       cursors: [{ ...start, position: after, lines: start.lines + records.length }],
       notes: [],
     };

@@ -9,8 +9,14 @@ import {
 } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { constants, gunzipSync } from "node:zlib";
-import { completeLines } from "./lines";
-import type { Cursor, EventSource, FileSpan, RawRecord, SourceBatch } from "./source";
+import { completeLines, scanLines } from "./lines";
+import {
+  type BatchPart,
+  type Cursor,
+  type EventSource,
+  partSize,
+  type SourceBatch,
+} from "./source";
 
 /** Largest slice of a plain file read at once; lines are a few KB, so this holds thousands. */
 const CHUNK_BYTES = 16 * 1024 * 1024;
@@ -32,9 +38,14 @@ export class SourceError extends Error {
 export class DirectorySource implements EventSource {
   readonly origin: string;
   readonly dir: string;
-  private chunk: Buffer | undefined;
   /** Bytes per line of the last lines read. */
   private lineBytes = 0;
+  /**
+   * Buffers the reads of one call read into, reused by the next call (see SpanPart: its bytes
+   * are the caller's until then): fresh memory for every read costs the kernel its pages again.
+   */
+  private readonly buffers: Buffer[] = [];
+  private buffersUsed = 0;
 
   constructor(dir: string) {
     this.dir = resolve(dir);
@@ -43,12 +54,13 @@ export class DirectorySource implements EventSource {
 
   async next(cursors: readonly Cursor[], maxRecords: number): Promise<SourceBatch | null> {
     const known = new Map(cursors.map((c) => [c.file, c]));
-    const records: RawRecord[] = [];
-    const spans: FileSpan[] = [];
+    this.buffersUsed = 0;
+    const parts: BatchPart[] = [];
+    let entries = 0;
     const updated: Cursor[] = [];
     const notes: string[] = [];
     for (const file of this.files()) {
-      if (records.length >= maxRecords) break;
+      if (entries >= maxRecords) break;
       const cursor = known.get(file) ?? {
         origin: this.origin,
         file,
@@ -58,23 +70,14 @@ export class DirectorySource implements EventSource {
       };
       if (cursor.complete) continue;
       const path = join(this.dir, file);
-      const first = records.length;
+      const before = parts.length;
       const read = file.endsWith(".gz")
-        ? this.readCompressed(path, file, cursor, maxRecords - records.length, records, notes)
-        : this.readPlain(path, file, cursor, maxRecords - records.length, records, notes);
-      if (!read) continue;
-      updated.push(read);
-      if (!file.endsWith(".gz"))
-        spans.push({
-          path,
-          first,
-          records: records.length - first,
-          lines: read.lines - cursor.lines,
-          from: cursor.position,
-          to: read.position,
-        });
+        ? this.readCompressed(path, file, cursor, maxRecords - entries, parts, notes)
+        : this.readPlain(path, file, cursor, entries, maxRecords - entries, parts, notes);
+      for (const part of parts.slice(before)) entries += partSize(part);
+      if (read) updated.push(read);
     }
-    return updated.length ? { records, spans, cursors: updated, notes } : null;
+    return updated.length ? { parts, cursors: updated, notes } : null;
   }
 
   /** A directory does not come back by itself: every failure is the operator's to fix. */
@@ -99,12 +102,14 @@ export class DirectorySource implements EventSource {
     return out.sort();
   }
 
+  /** Reads the file's next lines as spans of its bytes, one per read (see SpanPart). */
   private readPlain(
     path: string,
     file: string,
     cursor: Cursor,
+    first: number,
     max: number,
-    records: RawRecord[],
+    parts: BatchPart[],
     notes: string[],
   ): Cursor | null {
     const size = statSync(path).size;
@@ -124,21 +129,15 @@ export class DirectorySource implements EventSource {
         // whole chunk each time would copy its unused rest again and again.
         const guess = whole || !this.lineBytes ? CHUNK_BYTES : max * this.lineBytes * 1.1 + 2 ** 16;
         const length = Math.min(CHUNK_BYTES, size - position, Math.ceil(guess));
-        // One buffer for every read (lines leave it as decoded strings): a fresh 16 MiB each
-        // time costs the kernel its pages again.
-        this.chunk ??= Buffer.allocUnsafe(CHUNK_BYTES);
-        const buffer = this.chunk;
+        const buffer = this.buffer(length);
         const got = readSync(fd, buffer, 0, length, position);
-        const slice = completeLines(buffer.subarray(0, got), 0, lines + 1, max);
-        for (const { text, line } of slice.lines)
-          records.push({ position: `${file}:${line}`, text });
-        max -= slice.lines.length;
-        if (slice.lastLine > lines) this.lineBytes = slice.end / (slice.lastLine - lines);
-        if (slice.end === 0 && length < Math.min(CHUNK_BYTES, size - position)) {
+        const scan = scanLines(buffer.subarray(0, got), 0, lines + 1, max);
+        if (scan.lastLine > lines) this.lineBytes = scan.end / (scan.lastLine - lines);
+        if (scan.end === 0 && length < Math.min(CHUNK_BYTES, size - position)) {
           whole = true;
           continue;
         }
-        if (slice.end === 0) {
+        if (scan.end === 0) {
           if (position + got >= size)
             notes.push(`${file}: ignored ${size - position} bytes after the last complete line`);
           else
@@ -147,10 +146,27 @@ export class DirectorySource implements EventSource {
             );
           break;
         }
-        position += slice.end;
-        lines = slice.lastLine;
-        if (!slice.more && slice.tail > 0 && position + slice.tail >= size) {
-          notes.push(`${file}: ignored ${slice.tail} bytes after the last complete line`);
+        parts.push({
+          span: {
+            path,
+            first,
+            records: scan.starts.length,
+            lines: scan.lastLine - lines,
+            from: position,
+            to: position + scan.end,
+          },
+          bytes: buffer.subarray(0, scan.end),
+          starts: scan.starts,
+          numbers: scan.numbers,
+          firstLine: lines + 1,
+          file,
+        });
+        first += scan.starts.length;
+        max -= scan.starts.length;
+        position += scan.end;
+        lines = scan.lastLine;
+        if (!scan.more && scan.tail > 0 && position + scan.tail >= size) {
+          notes.push(`${file}: ignored ${scan.tail} bytes after the last complete line`);
           break;
         }
       }
@@ -161,12 +177,21 @@ export class DirectorySource implements EventSource {
     return { ...cursor, position, lines };
   }
 
+  /** A buffer of at least `length` bytes that no other read of this call uses. */
+  private buffer(length: number): Buffer {
+    const i = this.buffersUsed++;
+    const have = this.buffers[i];
+    if (have && have.length >= length) return have;
+    this.buffers[i] = Buffer.allocUnsafeSlow(Math.max(length, have?.length ?? 0));
+    return this.buffers[i]!;
+  }
+
   private readCompressed(
     path: string,
     file: string,
     cursor: Cursor,
     max: number,
-    records: RawRecord[],
+    parts: BatchPart[],
     notes: string[],
   ): Cursor | null {
     const compressed = readFileSync(path);
@@ -181,7 +206,10 @@ export class DirectorySource implements EventSource {
       notes.push(`${file}: gzip stream is truncated; read what decompresses so far`);
     }
     const slice = completeLines(data, cursor.position, cursor.lines + 1, max);
-    for (const { text, line } of slice.lines) records.push({ position: `${file}:${line}`, text });
+    if (slice.lines.length)
+      parts.push({
+        records: slice.lines.map(({ text, line }) => ({ position: `${file}:${line}`, text })),
+      });
     if (whole && !slice.more && slice.tail > 0)
       notes.push(`${file}: ignored ${slice.tail} bytes after the last complete line`);
     const complete = whole && !slice.more;

@@ -1,4 +1,5 @@
 const NEWLINE = 0x0a;
+const CR = 0x0d;
 
 export interface Line {
   text: string;
@@ -6,44 +7,87 @@ export interface Line {
   line: number;
 }
 
-export interface LineSlice {
-  lines: Line[];
+/** Where the complete lines of a buffer are, found without decoding them. */
+export interface LineScan {
+  /** Per record (a non-blank complete line), its first byte in the buffer. */
+  starts: number[];
+  /** Per record, the byte after its text (its newline, or a CR before that). */
+  ends: number[];
+  /** Per record, its 1-based line number in the file. */
+  numbers: number[];
   /** Offset just after the last complete line taken. */
   end: number;
   /** Line number of the last complete line taken (or `firstLine - 1`). */
   lastLine: number;
-  /** More complete lines follow in `buffer` (the `max` limit stopped the slice). */
+  /** More complete lines follow in the buffer (the `max` limit stopped the scan). */
   more: boolean;
   /** Bytes after the last newline: a line still being written, or torn by a crash. */
   tail: number;
 }
 
+export interface LineSlice extends Omit<LineScan, "starts" | "ends" | "numbers"> {
+  lines: Line[];
+}
+
 /**
- * Takes up to `max` complete (newline-terminated) lines of `buffer` from `start`. Blank lines
- * count but are not returned; bytes after the last newline are never taken, so a partially
- * written last line is left for a later read (or ignored, if it stays torn).
+ * Finds up to `max` records of `buffer` from `start`: complete (newline-terminated) lines that
+ * are not blank. Blank lines (nothing but ASCII whitespace) count as lines but are no records;
+ * bytes after the last newline are never taken, so a partially written last line is left for a
+ * later read (or ignored, if it stays torn). The one definition of a log line: the sources split
+ * by it, and so do the validation threads, which decode what the sources only scanned.
  */
+export function scanLines(buffer: Buffer, start: number, firstLine: number, max: number): LineScan {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const numbers: number[] = [];
+  let offset = start;
+  let line = firstLine - 1;
+  while (starts.length < max) {
+    const nl = buffer.indexOf(NEWLINE, offset);
+    if (nl < 0) break;
+    line += 1;
+    const stop = nl > offset && buffer[nl - 1] === CR ? nl - 1 : nl;
+    if (!blank(buffer, offset, stop)) {
+      starts.push(offset);
+      ends.push(stop);
+      numbers.push(line);
+    }
+    offset = nl + 1;
+  }
+  const more = starts.length >= max && buffer.indexOf(NEWLINE, offset) >= 0;
+  return {
+    starts,
+    ends,
+    numbers,
+    end: offset,
+    lastLine: line,
+    more,
+    tail: more ? 0 : buffer.length - offset,
+  };
+}
+
+/** Takes up to `max` records of `buffer` from `start` as text (see scanLines). */
 export function completeLines(
   buffer: Buffer,
   start: number,
   firstLine: number,
   max: number,
 ): LineSlice {
-  const lines: Line[] = [];
-  let offset = start;
-  let line = firstLine - 1;
-  while (lines.length < max) {
-    const nl = buffer.indexOf(NEWLINE, offset);
-    if (nl < 0) break;
-    line += 1;
-    let stop = nl;
-    if (stop > offset && buffer[stop - 1] === 0x0d) stop -= 1;
-    if (stop > offset) {
-      const text = buffer.toString("utf8", offset, stop);
-      if (text.trim()) lines.push({ text, line });
-    }
-    offset = nl + 1;
+  const { starts, ends, numbers, ...scan } = scanLines(buffer, start, firstLine, max);
+  return {
+    ...scan,
+    lines: starts.map((at, i) => ({
+      text: buffer.toString("utf8", at, ends[i]),
+      line: numbers[i]!,
+    })),
+  };
+}
+
+function blank(buffer: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const b = buffer[i]!;
+    // Space, tab, vertical tab, form feed, carriage return.
+    if (b !== 0x20 && (b < 0x09 || b > 0x0d)) return false;
   }
-  const more = lines.length >= max && buffer.indexOf(NEWLINE, offset) >= 0;
-  return { lines, end: offset, lastLine: line, more, tail: more ? 0 : buffer.length - offset };
+  return true;
 }

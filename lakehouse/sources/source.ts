@@ -28,14 +28,39 @@ export interface FileSpan {
   to: number;
 }
 
+/**
+ * Records that are the lines of a span of a plain file, handed on as the file's bytes: the
+ * validation threads decode them (see scanLines), so the sync's thread never builds the lines'
+ * strings.
+ */
+export interface SpanPart {
+  span: FileSpan;
+  /** Bytes `span.from` to `span.to` of the file; the source may reuse them at its next read. */
+  bytes: Buffer;
+  /** Per record, its first byte in `bytes`. */
+  starts: number[];
+  /** Per record, its 1-based line number in the file. */
+  numbers: number[];
+  /** The line number of the span's first line. */
+  firstLine: number;
+  /** The file as positions name it (`<file>:<line>`). */
+  file: string;
+}
+
+/** Entries of a batch, in log order: records, or the lines of a span of a plain file. */
+export type BatchPart = { records: RawRecord[] } | SpanPart;
+
 /** A slice of the log and the cursors that mark its end; committed together or not at all. */
 export interface SourceBatch {
-  records: RawRecord[];
-  /** Where records are lines of a plain file, in batch order (records outside them have none). */
-  spans?: FileSpan[];
+  parts: BatchPart[];
   cursors: Cursor[];
   /** Things worth telling the operator that are not errors, e.g. an ignored torn line. */
   notes: string[];
+}
+
+/** How many entries a part holds. */
+export function partSize(part: BatchPart): number {
+  return "span" in part ? part.span.records : part.records.length;
 }
 
 /**

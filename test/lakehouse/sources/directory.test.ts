@@ -2,13 +2,37 @@ import { appendFileSync, mkdirSync, truncateSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { type Cursor, DirectorySource, SourceError } from "../../../lakehouse";
+import {
+  type BatchPart,
+  type Cursor,
+  DirectorySource,
+  type RawRecord,
+  type SourceBatch,
+  SourceError,
+} from "../../../lakehouse";
+import { completeLines } from "../../../lakehouse/sources/lines";
 import { tempDir, writeLog } from "../fixture";
 
 function merge(cursors: Cursor[], updates: Cursor[]): Cursor[] {
   const byFile = new Map(cursors.map((c) => [c.file, c]));
   for (const u of updates) byFile.set(u.file, u);
   return [...byFile.values()];
+}
+
+/**
+ * A batch's entries as records: a span's lines decoded from its bytes, as the validation threads
+ * do, after checking the span says what its bytes hold.
+ */
+function records(batch: SourceBatch): RawRecord[] {
+  return batch.parts.flatMap((part: BatchPart) => {
+    if (!("span" in part)) return part.records;
+    expect(part.bytes.length).toBe(part.span.to - part.span.from);
+    const slice = completeLines(part.bytes, 0, part.firstLine, Number.POSITIVE_INFINITY);
+    expect(slice.end).toBe(part.bytes.length);
+    expect(slice.lines.length).toBe(part.span.records);
+    expect(slice.lines.map((l) => l.line)).toEqual(part.numbers);
+    return slice.lines.map(({ text, line }) => ({ position: `${part.file}:${line}`, text }));
+  });
 }
 
 /** Reads the source to its end, `max` lines at a time; returns the texts and the cursors. */
@@ -19,13 +43,14 @@ async function drain(source: DirectorySource, cursors: Cursor[] = [], max = 1_00
   for (;;) {
     const batch = await source.next(cursors, max);
     if (!batch) break;
-    for (const r of batch.records) {
+    const read = records(batch);
+    for (const r of read) {
       texts.push("text" in r ? r.text : JSON.stringify(r.value));
       positions.push(r.position);
     }
     notes.push(...batch.notes);
     cursors = merge(cursors, batch.cursors);
-    if (batch.records.length === 0) break;
+    if (read.length === 0) break;
   }
   return { texts, positions, notes, cursors };
 }
@@ -51,7 +76,7 @@ describe("DirectorySource", () => {
     writeLog(join(dir, "000000000001.ndjson"), ["1", "2", "3", "", "4", "5"]);
     const source = new DirectorySource(dir);
     const first = await source.next([], 2);
-    expect(first!.records.map((r) => r.position)).toEqual([
+    expect(records(first!).map((r) => r.position)).toEqual([
       "000000000001.ndjson:1",
       "000000000001.ndjson:2",
     ]);
