@@ -915,6 +915,31 @@ describe("memory sync (projection)", () => {
     });
   });
 
+  it("names the line of a refused entry in a log file checked in many slices, blank lines counted", async () => {
+    // More lines than a validation thread checks at once (5,000), with blank and CRLF lines.
+    const events = [...syntheticEvents({ events: 12_000, days: 1, seed: 17 })];
+    const lines: string[] = [];
+    const refused = new Map<number, string>();
+    events.forEach((event, i) => {
+      if (i % 997 === 0) lines.push(i % 2 ? "" : "  \r");
+      if (i === 5_003 || i === 11_998) {
+        lines.push(`{"refused": ${i}}`);
+        refused.set(lines.length, `{"refused": ${i}}`);
+      }
+      lines.push(JSON.stringify(event) + (i % 1_001 === 0 ? "\r" : ""));
+    });
+    const dir = tempDir();
+    writeLog(join(dir, "000000000001.ndjson"), lines);
+    await withLake(localLake(), async (lake) => {
+      const report = await sync(lake, new DirectorySource(dir));
+      expect(report).toMatchObject({ events: events.length, quarantined: 2 });
+      const rows = await tableRows(lake, "quarantine");
+      expect(new Map(rows.map((r) => [r.position, r.raw]))).toEqual(
+        new Map([...refused].map(([line, raw]) => [`000000000001.ndjson:${line}`, raw])),
+      );
+    });
+  });
+
   it("quarantines what fails validation, with the reason and where it was, never dropping it", async () => {
     const { events } = everyKindLog();
     const good = withCursors(events.slice(0, 5));
