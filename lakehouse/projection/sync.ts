@@ -134,9 +134,12 @@ export async function sync(
     t.compact += done.seconds * 1000;
   };
   const notes = new Set<string>();
+  // Started first: the threads load while the stage is set up.
+  const starting = ValidatorPool.get();
+  starting.catch(() => undefined);
   const stage = await Stage.open(lake.db.instance, options.inTransaction ? c : undefined);
-  const validators = ValidatorPool.get();
   try {
+    const validators = await starting;
     let cursors = await readCursors(c, source.origin);
     let lastCompaction = Date.now();
     let dirty = false;

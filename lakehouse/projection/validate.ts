@@ -1,9 +1,7 @@
-import {
-  type AgentEvent,
-  AgentEvent as AgentEventSchema,
-  check,
-  type ValidationIssue,
-} from "../../contract";
+// The contract's modules, not its index: a validation thread loads these alone (see
+// validate-pool.ts: the index brings in what starting a thread need not pay for).
+import { type AgentEvent, AgentEvent as AgentEventSchema } from "../../contract/events/agent-event";
+import { check, type ValidationIssue } from "../../contract/validation";
 import type { RawRecord } from "../sources/source";
 import { plainAgentEventKeys } from "./fast-check/agent-event";
 import { keysInText } from "./fast-check/json-text";

@@ -1,4 +1,4 @@
-import { AgentEvent } from "../../../contract";
+import { AgentEvent } from "../../../contract/events/agent-event";
 import { compileFastCheck } from "./compile";
 import { fastCheckSchema } from "./representable";
 
