@@ -1,8 +1,8 @@
 /**
  * The SQL that derives the projection's tables, for the runs a batch touched. It reads temporary
  * tables the commit prepares: `batch` (the batch's new events, typed), `run_events` (every event
- * of the touched runs: the batch's and those already in the lake), `run_facts` and `payloads`
- * (below), and what the fold made of each run (`fold-runs.ts`: `folded_rows`). Deriving whole
+ * of the touched runs: the batch's and those already in the lake), `run_facts` and the parsed
+ * payloads (below), and what the fold made of each run (`fold-runs.ts`: `folded_rows`). Deriving whole
  * runs from their events, rather than patching rows, is what makes a re-run, an incremental sync
  * and a rebuild produce the same rows.
  */
@@ -19,8 +19,12 @@ SELECT run_id, any_value(tenant) AS tenant, min(ts) AS created_at, max(ts) AS la
 FROM run_events
 GROUP BY run_id`;
 
-/** What the derived tables read of payloads, over the kinds they read. */
-const PAYLOAD_FIELDS = JSON.stringify({
+/**
+ * What the derived tables and the fold read of payloads, by the kinds that carry it: each kind
+ * is parsed into its own group's fields alone (parsing costs DuckDB per field and row, and one
+ * struct of every field for every kind cost three times as much).
+ */
+const RUN_FIELDS = {
   // The fold's (contract/runs/step.ts); `tree_ref` and `forked_from` it only stores.
   intent_id: "VARCHAR",
   agent_id: "VARCHAR",
@@ -34,6 +38,12 @@ const PAYLOAD_FIELDS = JSON.stringify({
   reason: "VARCHAR",
   cause: "VARCHAR",
   retry_at: "VARCHAR",
+  // runs
+  model: "VARCHAR",
+  duration_ms: "BIGINT",
+};
+const CALL_FIELDS = {
+  // The fold's
   call_id: "VARCHAR",
   observer: "VARCHAR",
   provider: "VARCHAR",
@@ -43,20 +53,8 @@ const PAYLOAD_FIELDS = JSON.stringify({
   cache_write_tokens: "BIGINT",
   cost_usd: "DOUBLE",
   gateway_call_id: "VARCHAR",
-  status: "VARCHAR",
-  // runs
-  model: "VARCHAR",
-  duration_ms: "BIGINT",
-  // tool_calls
-  tool_call_id: "VARCHAR",
-  tool: "VARCHAR",
-  tool_type: "VARCHAR",
-  arguments: "VARCHAR",
-  args_digest: "VARCHAR",
-  error_message: "VARCHAR",
-  error_type: "VARCHAR",
-  blocked_by: "VARCHAR",
   // model_calls
+  app: "VARCHAR",
   operation: "VARCHAR",
   request_model: "VARCHAR",
   response_model: "VARCHAR",
@@ -67,34 +65,66 @@ const PAYLOAD_FIELDS = JSON.stringify({
   cache_hit: "BOOLEAN",
   attempts: [{ provider: "VARCHAR", model: "VARCHAR", outcome: "VARCHAR" }],
   finish_reasons: ["VARCHAR"],
+  error_type: "VARCHAR",
   scripted: "BOOLEAN",
-  // policy_decisions
+};
+const TOOL_FIELDS = {
+  tool_call_id: "VARCHAR",
+  tool: "VARCHAR",
+  tool_type: "VARCHAR",
+  arguments: "VARCHAR",
+  args_digest: "VARCHAR",
+  // The fold's
+  status: "VARCHAR",
+  duration_ms: "BIGINT",
+  result: "VARCHAR",
+  error_message: "VARCHAR",
+  error_type: "VARCHAR",
+  blocked_by: "VARCHAR",
+};
+const POLICY_FIELDS = {
   hook: "VARCHAR",
   decision: { effect: "VARCHAR", rule_id: "VARCHAR", reason: "VARCHAR" },
   subject: "VARCHAR",
-});
+  tool: "VARCHAR",
+  tool_call_id: "VARCHAR",
+};
 
+const list = (kinds: readonly string[]) => kinds.map((k) => `'${k}'`).join(", ");
+const RUN_KINDS = FOLDED_KINDS.filter((k) => k.startsWith("run_") || k === "lease_expired");
 const TOOL_KINDS = "('tool_call_started', 'tool_call_progress', 'tool_call_finished')";
-const PARSED_KINDS = [
-  ...new Set([...FOLDED_KINDS, "tool_call_started", "tool_call_progress", "policy_decision"]),
-]
-  .map((k) => `'${k}'`)
-  .join(", ");
 const PARSED_COLUMNS = "run_id, event_id, tenant, agent_id, source, seq, attempt, kind, ts, cursor";
 
-/**
- * Every payload the derived tables read, parsed once: the touched runs' events of the kinds
- * they read, and the batch's model calls and policy decisions outside any run.
- */
-export const PAYLOADS = `
-CREATE OR REPLACE TEMP TABLE payloads AS
-SELECT ${PARSED_COLUMNS}, from_json(payload, '${PAYLOAD_FIELDS}') AS p
+/** The touched runs' events of `kinds`, and with `runless` the batch's outside any run, parsed. */
+const parse = (table: string, kinds: string, fields: object, runless = false) => `
+CREATE OR REPLACE TEMP VIEW ${table} AS
+SELECT ${PARSED_COLUMNS}, from_json(payload, '${JSON.stringify(fields)}') AS p
 FROM (
-  SELECT ${PARSED_COLUMNS}, payload FROM run_events WHERE kind IN (${PARSED_KINDS})
+  SELECT ${PARSED_COLUMNS}, payload FROM run_events WHERE kind IN ${kinds}${
+    runless
+      ? `
   UNION ALL
-  SELECT ${PARSED_COLUMNS}, payload FROM batch
-  WHERE run_id IS NULL AND kind IN ('model_call', 'policy_decision')
+  SELECT ${PARSED_COLUMNS}, payload FROM batch WHERE run_id IS NULL AND kind IN ${kinds}`
+      : ""
+  }
 )`;
+
+/**
+ * Every payload the derived tables read, parsed where a statement reads it, by group of kinds
+ * with that group's fields (`p`): `run_payloads` (a run's own events: dispatched, started,
+ * settled, retried, lease lost), `call_payloads` (model calls), `tool_payloads` (tool calls) and
+ * `policy_payloads` (policy decisions); model calls and policy decisions outside any run too.
+ * Parsing costs DuckDB per field and row, and storing what it parsed costs more than parsing it
+ * again: one table of every field for every kind took 0.56 s per million events, one table per
+ * group 0.9 s; these views, parsed by the statements that read them (most parts twice), cost
+ * those statements less than either (bench/results/memory-projection.md).
+ */
+export const PAYLOADS = [
+  parse("run_payloads", `(${list(RUN_KINDS)})`, RUN_FIELDS),
+  parse("call_payloads", "('model_call')", CALL_FIELDS, true),
+  parse("tool_payloads", TOOL_KINDS, TOOL_FIELDS),
+  parse("policy_payloads", "('policy_decision')", POLICY_FIELDS, true),
+];
 
 /** A run with no event the fold reads yet (its start is in a later batch) is the blank run. */
 const blank = (() => {
@@ -119,12 +149,16 @@ const instant = (column: string) => `make_timestamptz((${column} * 1000)::BIGINT
  */
 export const NEW_RUNS = `
 CREATE OR REPLACE TEMP TABLE new_runs AS
-WITH taken AS (
-  SELECT run_id,
-    arg_max(p.model, ts) FILTER (WHERE kind = 'run_started' AND p.model IS NOT NULL) AS model,
-    count(*) FILTER (WHERE kind = 'tool_call_finished' AND p.status = 'blocked') AS blocked_tool_calls
-  FROM payloads
-  WHERE run_id IS NOT NULL AND kind IN ('run_started', 'tool_call_finished')
+WITH models AS (
+  SELECT run_id, arg_max(p.model, ts) AS model
+  FROM run_payloads
+  WHERE kind = 'run_started' AND p.model IS NOT NULL
+  GROUP BY run_id
+),
+blocked AS (
+  SELECT run_id, count(*) AS blocked_tool_calls
+  FROM tool_payloads
+  WHERE kind = 'tool_call_finished' AND p.status = 'blocked'
   GROUP BY run_id
 ),
 folded AS (
@@ -134,7 +168,7 @@ folded AS (
   FROM folded_rows
 )
 SELECT r.run_id, r.tenant, f.intent_id::UUID AS intent_id, f.app, f.agent_id, f.intent_type,
-  t.model,
+  m.model,
   coalesce(f.status, ${blank.status}) AS status, coalesce(f.attempts, ${blank.attempts}) AS attempts,
   r.created_at, f.dispatched_at, f.started_at, f.finished_at, r.last_event_at,
   coalesce(date_diff('millisecond', f.started_at, f.finished_at), s.p.duration_ms) AS duration_ms,
@@ -145,7 +179,7 @@ SELECT r.run_id, r.tenant, f.intent_id::UUID AS intent_id, f.app, f.agent_id, f.
   CASE WHEN f.run_id IS NULL THEN ${blank.cost_usd} ELSE f.cost_usd END AS cost_usd,
   coalesce(f.model_calls, ${blank.count("model_calls")}) AS model_calls,
   coalesce(f.tool_calls, ${blank.count("tool_calls")}) AS tool_calls,
-  coalesce(t.blocked_tool_calls, 0) AS blocked_tool_calls,
+  coalesce(b.blocked_tool_calls, 0) AS blocked_tool_calls,
   f.error_category, f.error_reason, f.error_message, f.result,
   r.events, f.settled_event_id,
   coalesce(from_json(f.anomalies, '["VARCHAR"]'), []::VARCHAR[]) AS anomalies,
@@ -153,8 +187,9 @@ SELECT r.run_id, r.tenant, f.intent_id::UUID AS intent_id, f.app, f.agent_id, f.
   f.settled_projection_id::UUID AS settled_projection_id
 FROM run_facts r
 LEFT JOIN folded f USING (run_id)
-LEFT JOIN taken t USING (run_id)
-LEFT JOIN payloads s ON s.event_id = f.settled_event_id`;
+LEFT JOIN models m USING (run_id)
+LEFT JOIN blocked b USING (run_id)
+LEFT JOIN run_payloads s ON s.event_id = f.settled_event_id`;
 
 export const INSERT_RUNS = `
 INSERT INTO memory.runs BY NAME
@@ -195,19 +230,18 @@ WITH calls AS (
     arg_max(p.tool, ts) AS last_tool,
     min(ts) AS first_ts,
     arg_max({'ts': ts, 'status': p.status, 'duration_ms': p.duration_ms,
-      'blocked_by': p.blocked_by, 'error_type': p.error_type, 'error_message': p.error_message,
-      'result': p.result}, ts) FILTER (WHERE kind = 'tool_call_finished') AS f,
+      'blocked_by': p.blocked_by, 'error_type': p.error_type,
+      'error_message': p.error_message, 'result': p.result}, ts) FILTER (WHERE kind = 'tool_call_finished') AS f,
     count(*) FILTER (WHERE kind = 'tool_call_progress') AS progress_events
-  FROM payloads
-  WHERE kind IN ${TOOL_KINDS}
+  FROM tool_payloads
   GROUP BY run_id, p.tool_call_id
 ),
 denials AS (
   SELECT run_id, p.tool_call_id AS tool_call_id,
     arg_max(p.decision.rule_id, ts) AS rule_id,
     arg_max(p.decision.reason, ts) AS reason
-  FROM payloads
-  WHERE kind = 'policy_decision' AND run_id IS NOT NULL AND p.decision.effect = 'deny'
+  FROM policy_payloads
+  WHERE run_id IS NOT NULL AND p.decision.effect = 'deny'
     AND p.tool_call_id IS NOT NULL
   GROUP BY ALL
 )
@@ -230,7 +264,6 @@ LEFT JOIN denials d USING (run_id, tool_call_id)`;
  */
 export const INSERT_MODEL_CALLS = `
 INSERT INTO memory.model_calls BY NAME
-WITH calls AS (SELECT * FROM payloads WHERE kind = 'model_call')
 SELECT c.event_id, c.run_id, c.tenant, coalesce(r.app, p.app) AS app, c.agent_id, c.attempt, c.ts,
   p.call_id, p.operation, p.provider, p.request_model, p.response_model,
   coalesce(p.response_model, p.request_model) AS model, p.alias, p.stream,
@@ -240,17 +273,16 @@ SELECT c.event_id, c.run_id, c.tenant, coalesce(r.app, p.app) AS app, c.agent_id
   greatest(len(p.attempts) - 1, 0) AS fallbacks,
   list_transform(p.attempts, a -> a.provider || '/' || a.model) AS upstream_chain,
   p.finish_reasons, p.error_type, p.observer, p.scripted
-FROM calls c
+FROM call_payloads c
 LEFT JOIN new_runs r USING (run_id)`;
 
 /** Policy decisions of the touched runs, and the batch's decisions outside any run. */
 export const INSERT_POLICY_DECISIONS = `
 INSERT INTO memory.policy_decisions BY NAME
-WITH decisions AS (SELECT * FROM payloads WHERE kind = 'policy_decision')
 SELECT d.event_id, d.run_id, d.tenant, r.app, d.agent_id, d.source, d.ts, p.hook,
   p.decision.effect AS effect, p.decision.rule_id AS rule_id, p.decision.reason AS reason,
   p.tool, p.tool_call_id, p.subject
-FROM decisions d
+FROM policy_payloads d
 LEFT JOIN new_runs r USING (run_id)`;
 
 /** A `memory.runs` ProjectionEvent for every settled run, derived from the event that settled it. */

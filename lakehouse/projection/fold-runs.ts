@@ -2,7 +2,6 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import {
   type AgentEvent,
   blankRun,
-  FOLDED_KINDS,
   type RunLife,
   type RunState,
   replayRun,
@@ -11,29 +10,27 @@ import {
 import { derivedId } from "./derived-id";
 import { type Steps, timed } from "./steps";
 
-const KINDS = FOLDED_KINDS.map((k) => `'${k}'`).join(", ");
-
 /** Of each kind's payload, the fields the fold reads. */
 const PAYLOAD = `CASE f.kind
-  WHEN 'run_dispatched' THEN json_object('intent_id', p.intent_id, 'agent_id', p.agent_id,
-    'app', p.app, 'attempt', p.attempt, 'ack_deadline', p.ack_deadline)
-  WHEN 'run_started' THEN CASE WHEN p.origin IS NULL
-    THEN json_object('intent_id', p.intent_id, 'app', p.app, 'attempt', p.attempt,
-      'intent_type', p.intent_type)
-    ELSE json_object('intent_id', p.intent_id, 'app', p.app, 'attempt', p.attempt,
-      'intent_type', p.intent_type, 'origin', p.origin) END
-  WHEN 'run_completed' THEN json_object('result', p.result)
-  WHEN 'run_failed' THEN json_object('error', p.error)
-  WHEN 'run_cancelled' THEN json_object('reason', p.reason)
-  WHEN 'run_retrying' THEN json_object('attempt', p.attempt, 'cause', p.cause, 'error', p.error,
-    'retry_at', p.retry_at)
-  WHEN 'lease_expired' THEN json_object('agent_id', p.agent_id, 'attempt', p.attempt,
-    'retry_at', p.retry_at)
-  WHEN 'model_call' THEN json_object('call_id', p.call_id, 'observer', p.observer,
-    'provider', p.provider, 'input_tokens', p.input_tokens, 'output_tokens', p.output_tokens,
-    'cache_read_tokens', p.cache_read_tokens, 'cache_write_tokens', p.cache_write_tokens,
-    'cost_usd', p.cost_usd, 'gateway_call_id', p.gateway_call_id)
-  WHEN 'tool_call_finished' THEN json_object('status', p.status)
+  WHEN 'run_dispatched' THEN json_object('intent_id', p_run.intent_id, 'agent_id', p_run.agent_id,
+    'app', p_run.app, 'attempt', p_run.attempt, 'ack_deadline', p_run.ack_deadline)
+  WHEN 'run_started' THEN CASE WHEN p_run.origin IS NULL
+    THEN json_object('intent_id', p_run.intent_id, 'app', p_run.app, 'attempt', p_run.attempt,
+      'intent_type', p_run.intent_type)
+    ELSE json_object('intent_id', p_run.intent_id, 'app', p_run.app, 'attempt', p_run.attempt,
+      'intent_type', p_run.intent_type, 'origin', p_run.origin) END
+  WHEN 'run_completed' THEN json_object('result', p_run.result)
+  WHEN 'run_failed' THEN json_object('error', p_run.error)
+  WHEN 'run_cancelled' THEN json_object('reason', p_run.reason)
+  WHEN 'run_retrying' THEN json_object('attempt', p_run.attempt, 'cause', p_run.cause, 'error', p_run.error,
+    'retry_at', p_run.retry_at)
+  WHEN 'lease_expired' THEN json_object('agent_id', p_run.agent_id, 'attempt', p_run.attempt,
+    'retry_at', p_run.retry_at)
+  WHEN 'model_call' THEN json_object('call_id', p_call.call_id, 'observer', p_call.observer,
+    'provider', p_call.provider, 'input_tokens', p_call.input_tokens, 'output_tokens', p_call.output_tokens,
+    'cache_read_tokens', p_call.cache_read_tokens, 'cache_write_tokens', p_call.cache_write_tokens,
+    'cost_usd', p_call.cost_usd, 'gateway_call_id', p_call.gateway_call_id)
+  WHEN 'tool_call_finished' THEN json_object('status', p_tool.status)
 END`;
 
 /**
@@ -50,8 +47,12 @@ SELECT f.run_id::VARCHAR, any_value(r.tenant), epoch_ms(any_value(r.created_at))
     -- The fold orders by central's cursor only when every event of the run has one.
     'cursor', CASE WHEN r.cursored THEN f.cursor END,
     'payload', ${PAYLOAD})::VARCHAR, ',') || ']'
-FROM payloads f JOIN run_facts r USING (run_id)
-WHERE f.kind IN (${KINDS})
+FROM (
+  SELECT * EXCLUDE (p), p AS p_run FROM run_payloads
+  UNION ALL BY NAME SELECT * EXCLUDE (p), p AS p_call FROM call_payloads WHERE run_id IS NOT NULL
+  UNION ALL BY NAME SELECT * EXCLUDE (p), p AS p_tool FROM tool_payloads
+  WHERE kind = 'tool_call_finished'
+) f JOIN run_facts r USING (run_id)
 GROUP BY f.run_id`;
 
 type Column = (string | number | null)[];
@@ -61,7 +62,7 @@ type Column = (string | number | null)[];
  * one central, as the runs' owner, and the edge apply, and writes what memory keeps of each to
  * the temporary table `folded_rows`, one row per run that has an event the fold reads (a run
  * without one is the blank run: `blankRunState`). `run_facts` (per run: tenant, first event,
- * whether every event has central's cursor) and `payloads` (derive.ts) must exist. `meanwhile`
+ * whether every event has central's cursor) and the parsed payloads (derive.ts: PAYLOADS) must exist. `meanwhile`
  * is a statement of the caller's that DuckDB runs while JavaScript replays.
  */
 export async function foldTouchedRuns(
