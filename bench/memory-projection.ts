@@ -341,14 +341,16 @@ ${table([
 ])}
 
 CPU is the process's time on all its threads (the validation threads and DuckDB's included):
-on 2 shared cores it is what the sync costs, less dependent on the load than wall time.
+on 2 shared cores it is what the sync costs, less dependent on the load than wall time. Round 1
+is the process's first sync, as a one-shot \`auraison memory sync\` is: it starts the validation
+threads and compiles the checks; later rounds reuse them, as \`memory sync --follow\` does.
 
 ## Where the time goes
 
-Time per phase of the sync on its own thread (median of the rounds). Validation threads (two)
-get slices of the lines' text (no positions, no objects: those stay on the sync's thread) and
-check them against the contract while the sync's thread reads on, and report only the lines that
-are not staged as written; DuckDB's read_json reads the segment files themselves (a copy of the
+Time per phase of the sync on its own thread (median of the rounds). Validation threads (two,
+started from the built module) get a log file's lines as its bytes (copied once and moved to the
+thread: the sync's thread decodes no line), decode and check them against the contract while the
+sync's thread reads on, and report only the lines that are not staged as written; DuckDB's read_json reads the segment files themselves (a copy of the
 bytes, or the lines' text, only around a refused or rewritten line) while the next lines are
 checked, and while DuckDB commits a batch the next one is read and staged, so the phases
 overlap. Plain DuckDB only parses the NDJSON into one table; the projection also checks every
@@ -359,7 +361,11 @@ catalog commit per batch.
 ${table([
   ["phase", "time", "what it is"],
   ["---", "---", "---"],
-  ["read", `${fmt(busy("read"))} s`, "read segment files, split complete lines (JS)"],
+  [
+    "read",
+    `${fmt(busy("read"))} s`,
+    "read segment files, find the complete lines (JS; their text is decoded on the validation threads)",
+  ],
   [
     "validate",
     `${fmt(busy("validate"))} s`,
@@ -378,9 +384,10 @@ ${table([
 ])}
 
 The transactions by step (median busy time; \`fold\` replays every touched run through the
-contract's fold, \`replayRun\`: reading the events it needs, parsing their payloads, replaying in
-JavaScript; the table names are their INSERTs, Parquet writes included; \`events\` runs on
-DuckDB's threads while \`fold: replay\` runs in JavaScript, so the two overlap):
+contract's fold, \`replayRun\`: reading the events it needs, replaying in JavaScript; payloads are
+parsed, by group of kinds into that group's fields, within the statements that read them (the
+fold's read and the tables'); the table names are their INSERTs, Parquet writes included;
+\`events\` runs on DuckDB's threads while \`fold: replay\` runs in JavaScript, so the two overlap):
 
 ${table([
   ["step", "busy time"],
