@@ -2,9 +2,9 @@
  * The SQL that derives the projection's tables, for the runs a batch touched. It reads temporary
  * tables the commit prepares: `batch` (the batch's new events, typed), `run_events` (every event
  * of the touched runs: the batch's and those already in the lake), `run_facts` and the parsed
- * payloads (below), and what the fold made of each run (`fold-runs.ts`: `folded_rows`). Deriving whole
- * runs from their events, rather than patching rows, is what makes a re-run, an incremental sync
- * and a rebuild produce the same rows.
+ * payloads (below), and what the fold made of each run (`fold-runs.ts`: `folded_rows`).
+ * Deriving whole runs from their events, rather than patching rows, is what makes a re-run, an
+ * incremental sync and a rebuild produce the same rows.
  */
 
 import { FOLDED_KINDS } from "../../contract";
@@ -19,11 +19,7 @@ SELECT run_id, any_value(tenant) AS tenant, min(ts) AS created_at, max(ts) AS la
 FROM run_events
 GROUP BY run_id`;
 
-/**
- * What the derived tables and the fold read of payloads, by the kinds that carry it: each kind
- * is parsed into its own group's fields alone (parsing costs DuckDB per field and row, and one
- * struct of every field for every kind cost three times as much).
- */
+/** What the derived tables and the fold read of payloads, by group of kinds (see PAYLOADS). */
 const RUN_FIELDS = {
   // The fold's (contract/runs/step.ts); `tree_ref` and `forked_from` it only stores.
   intent_id: "VARCHAR",
@@ -69,13 +65,14 @@ const CALL_FIELDS = {
   scripted: "BOOLEAN",
 };
 const TOOL_FIELDS = {
+  // The fold's
+  status: "VARCHAR",
+  // tool_calls
   tool_call_id: "VARCHAR",
   tool: "VARCHAR",
   tool_type: "VARCHAR",
   arguments: "VARCHAR",
   args_digest: "VARCHAR",
-  // The fold's
-  status: "VARCHAR",
   duration_ms: "BIGINT",
   result: "VARCHAR",
   error_message: "VARCHAR",
@@ -230,8 +227,8 @@ WITH calls AS (
     arg_max(p.tool, ts) AS last_tool,
     min(ts) AS first_ts,
     arg_max({'ts': ts, 'status': p.status, 'duration_ms': p.duration_ms,
-      'blocked_by': p.blocked_by, 'error_type': p.error_type,
-      'error_message': p.error_message, 'result': p.result}, ts) FILTER (WHERE kind = 'tool_call_finished') AS f,
+      'blocked_by': p.blocked_by, 'error_type': p.error_type, 'error_message': p.error_message,
+      'result': p.result}, ts) FILTER (WHERE kind = 'tool_call_finished') AS f,
     count(*) FILTER (WHERE kind = 'tool_call_progress') AS progress_events
   FROM tool_payloads
   GROUP BY run_id, p.tool_call_id

@@ -10,7 +10,7 @@ import {
 import { derivedId } from "./derived-id";
 import { type Steps, timed } from "./steps";
 
-/** Of each kind's payload, the fields the fold reads. */
+/** Of each kind's payload (parsed: derive.ts, PAYLOADS), the fields the fold reads. */
 const PAYLOAD = `CASE f.kind
   WHEN 'run_dispatched' THEN json_object('intent_id', p_run.intent_id, 'agent_id', p_run.agent_id,
     'app', p_run.app, 'attempt', p_run.attempt, 'ack_deadline', p_run.ack_deadline)
@@ -22,14 +22,15 @@ const PAYLOAD = `CASE f.kind
   WHEN 'run_completed' THEN json_object('result', p_run.result)
   WHEN 'run_failed' THEN json_object('error', p_run.error)
   WHEN 'run_cancelled' THEN json_object('reason', p_run.reason)
-  WHEN 'run_retrying' THEN json_object('attempt', p_run.attempt, 'cause', p_run.cause, 'error', p_run.error,
-    'retry_at', p_run.retry_at)
+  WHEN 'run_retrying' THEN json_object('attempt', p_run.attempt, 'cause', p_run.cause,
+    'error', p_run.error, 'retry_at', p_run.retry_at)
   WHEN 'lease_expired' THEN json_object('agent_id', p_run.agent_id, 'attempt', p_run.attempt,
     'retry_at', p_run.retry_at)
   WHEN 'model_call' THEN json_object('call_id', p_call.call_id, 'observer', p_call.observer,
-    'provider', p_call.provider, 'input_tokens', p_call.input_tokens, 'output_tokens', p_call.output_tokens,
-    'cache_read_tokens', p_call.cache_read_tokens, 'cache_write_tokens', p_call.cache_write_tokens,
-    'cost_usd', p_call.cost_usd, 'gateway_call_id', p_call.gateway_call_id)
+    'provider', p_call.provider, 'input_tokens', p_call.input_tokens,
+    'output_tokens', p_call.output_tokens, 'cache_read_tokens', p_call.cache_read_tokens,
+    'cache_write_tokens', p_call.cache_write_tokens, 'cost_usd', p_call.cost_usd,
+    'gateway_call_id', p_call.gateway_call_id)
   WHEN 'tool_call_finished' THEN json_object('status', p_tool.status)
 END`;
 
@@ -62,8 +63,8 @@ type Column = (string | number | null)[];
  * one central, as the runs' owner, and the edge apply, and writes what memory keeps of each to
  * the temporary table `folded_rows`, one row per run that has an event the fold reads (a run
  * without one is the blank run: `blankRunState`). `run_facts` (per run: tenant, first event,
- * whether every event has central's cursor) and the parsed payloads (derive.ts: PAYLOADS) must exist. `meanwhile`
- * is a statement of the caller's that DuckDB runs while JavaScript replays.
+ * whether every event has central's cursor) and the parsed payloads (derive.ts: PAYLOADS) must
+ * exist. `meanwhile` is a statement of the caller's that DuckDB runs while JavaScript replays.
  */
 export async function foldTouchedRuns(
   connection: DuckDBConnection,

@@ -153,7 +153,7 @@ export class ValidatorPool {
  * `import.meta.filename`). Run from the TypeScript sources (tests, benchmarks), it is dist/'s
  * build, rebuilt first when a source changed, as bin/auraison.js runs the CLI: a worker that
  * loads the sources through tsx takes about 0.7 s and 1.3 CPU seconds to start (two threads,
- * 2 cores), the built module 0.14 s and 0.27.
+ * 2 cores), the built module 0.18 s and 0.34.
  */
 async function workerModule(): Promise<URL> {
   const running = import.meta.filename ?? fileURLToPath(import.meta.url);
