@@ -62,13 +62,14 @@ describe("DirectorySource", () => {
       gzip: true,
     });
     writeLog(join(dir, "events/lab/000000000001-000000000002.ndjson"), ["a", "b"]);
-    writeLog(join(dir, "000000000000.ndjson"), ["0"]);
+    // Longer than the next file: a read that reused its buffer would overwrite its lines.
+    writeLog(join(dir, "000000000000.ndjson"), ["0a", "0b"]);
     writeFileSync(join(dir, "README.md"), "not a log\n");
     const source = new DirectorySource(dir);
     expect(source.origin).toBe(`dir:${dir}`);
     const { texts, positions } = await drain(source);
-    expect(texts).toEqual(["0", "a", "b", "c", "d"]);
-    expect(positions[1]).toBe("events/lab/000000000001-000000000002.ndjson:1");
+    expect(texts).toEqual(["0a", "0b", "a", "b", "c", "d"]);
+    expect(positions[2]).toBe("events/lab/000000000001-000000000002.ndjson:1");
   });
 
   it("resumes after the last line read, in batches of at most `max` lines", async () => {
