@@ -278,12 +278,12 @@ export async function sync(
         let got = 0;
         for (const part of batch.parts) {
           const first = entries + got;
-          const size = partSize(part);
-          got += size;
+          const count = partSize(part);
+          got += count;
           if ("span" in part) {
             addSpan({ ...part.span, first });
-            for (let i = 0; i < size; i += VALIDATE_SLICE) {
-              const end = Math.min(size, i + VALIDATE_SLICE);
+            for (let i = 0; i < count; i += VALIDATE_SLICE) {
+              const end = Math.min(count, i + VALIDATE_SLICE);
               check(first + i, end - i, undefined, () =>
                 validators.validateLines(
                   {
@@ -291,7 +291,7 @@ export async function sync(
                     // From the span's start, with any blank lines before its first record.
                     bytes: part.bytes.subarray(
                       i === 0 ? 0 : part.starts[i],
-                      end < size ? part.starts[end] : part.bytes.length,
+                      end < count ? part.starts[end] : part.bytes.length,
                     ),
                     firstLine: i === 0 ? part.firstLine : part.numbers[i]!,
                   },
@@ -301,7 +301,7 @@ export async function sync(
             }
           } else {
             tailOpen = false;
-            for (let i = 0; i < size; i += VALIDATE_SLICE) {
+            for (let i = 0; i < count; i += VALIDATE_SLICE) {
               const records = part.records.slice(i, i + VALIDATE_SLICE);
               check(first + i, records.length, records, () => validators.validate(records));
             }

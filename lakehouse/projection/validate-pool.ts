@@ -56,11 +56,18 @@ export class ValidatorPool {
     { resolve: (v: Validated) => void; reject: (e: Error) => void }
   >();
   private next = 0;
+  /** Why the pool stopped: every check asked of it after that fails at once. */
+  private failure: Error | null = null;
 
   private constructor(private readonly workers: Worker[]) {
     for (const worker of workers) {
       worker.on("message", (response: ValidateResponse) => this.settle(response));
       worker.on("error", (error) => this.failAll(error));
+      // A thread that ends without an error (killed, out of memory) would leave its checks
+      // waiting for ever.
+      worker.on("exit", (code) =>
+        this.failAll(new Error(`validation thread exited (code ${code})`)),
+      );
       // Idle threads do not hold the process open (after the listeners, which would again).
       worker.unref();
     }
@@ -68,12 +75,11 @@ export class ValidatorPool {
 
   static get(): Promise<ValidatorPool> {
     if (!ValidatorPool.shared) {
-      const starting = workerModule().then((module) => {
+      const starting = workerModule().then(({ url, execArgv }) => {
         ValidatorPool.current = new ValidatorPool(
           Array.from(
             { length: Math.max(1, Math.min(2, availableParallelism())) },
-            // Not the parent's flags: those of a process run through tsx would load it again.
-            () => new Worker(module, { execArgv: [] }),
+            () => new Worker(url, execArgv ? { execArgv } : {}),
           ),
         );
         return ValidatorPool.current;
@@ -115,6 +121,7 @@ export class ValidatorPool {
   }
 
   private send(slice: Slice, transfer: ArrayBuffer[] = []): Promise<Validated> {
+    if (this.failure) return Promise.reject(this.failure);
     const id = this.next++;
     const worker = this.workers[id % this.workers.length]!;
     return new Promise<Validated>((resolve, reject) => {
@@ -137,6 +144,7 @@ export class ValidatorPool {
 
   /** A thread that dies takes the pool with it: the next sync starts a new one. */
   private failAll(error: Error): void {
+    this.failure ??= error;
     if (ValidatorPool.current === this) {
       ValidatorPool.current = null;
       ValidatorPool.shared = null;
@@ -150,16 +158,20 @@ export class ValidatorPool {
 /**
  * The worker's module: built JavaScript beside this module when it runs from dist/ (bin/build.js
  * bundles it as an entry; the build keeps `import.meta.url` the source's, so the running file is
- * `import.meta.filename`). Run from the TypeScript sources (tests, benchmarks), it is dist/'s
- * build, rebuilt first when a source changed, as bin/auraison.js runs the CLI: a worker that
- * loads the sources through tsx takes about 0.7 s and 1.3 CPU seconds to start (two threads,
- * 2 cores), the built module 0.18 s and 0.34.
+ * `import.meta.filename`; the thread inherits the process's flags, as a worker does by default).
+ * Run from the TypeScript sources (tests, benchmarks), it is dist/'s build, rebuilt first when a
+ * source changed, as bin/auraison.js runs the CLI: threads that load the sources through tsx
+ * take about 0.7 s and 1.3 CPU seconds to start (two, on 2 cores), the built module 0.18 s and
+ * 0.34.
  */
-async function workerModule(): Promise<URL> {
+async function workerModule(): Promise<{ url: URL; execArgv?: string[] }> {
   const running = import.meta.filename ?? fileURLToPath(import.meta.url);
-  if (running.endsWith(".js")) return pathToFileURL(join(dirname(running), "validate-worker.js"));
+  if (running.endsWith(".js"))
+    return { url: pathToFileURL(join(dirname(running), "validate-worker.js")) };
   // Imported by URL: a build must not bundle its builder.
   const builder = new URL("../../bin/build.js", import.meta.url).href;
   const { builtEntry } = (await import(builder)) as typeof import("../../bin/build.js");
-  return new URL(await builtEntry("validate-worker"));
+  // None of the parent's flags: those of a process run through tsx would load tsx again (a
+  // worker refuses per-process flags given explicitly, so they cannot be filtered through).
+  return { url: new URL(await builtEntry("validate-worker")), execArgv: [] };
 }

@@ -77,6 +77,8 @@ export class DirectorySource implements EventSource {
       for (const part of parts.slice(before)) entries += partSize(part);
       if (read) updated.push(read);
     }
+    // Buffers this call did not need are let go: a long follower keeps what its last call took.
+    this.buffers.length = this.buffersUsed;
     return updated.length ? { parts, cursors: updated, notes } : null;
   }
 
@@ -135,6 +137,8 @@ export class DirectorySource implements EventSource {
         if (scan.lastLine > lines) this.lineBytes = scan.end / (scan.lastLine - lines);
         if (scan.end === 0 && length < Math.min(CHUNK_BYTES, size - position)) {
           whole = true;
+          // The larger read takes this read's buffer's place.
+          this.buffersUsed -= 1;
           continue;
         }
         if (scan.end === 0) {
