@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
-import { createKey, createTenant, freePort, startCentralDev } from "../test/helpers/central-dev";
+import { createKey, freePort, gatewayTenant, startCentralDev } from "../test/helpers/central-dev";
 import { startCentralWorkerd } from "../test/helpers/central-workerd";
 import { platformSecrets } from "../test/helpers/platform-secrets";
 import { fmt, numberArg, percentile, writeResults } from "./central-report";
@@ -233,22 +233,17 @@ async function benchTenant(
   url: string,
   bootstrapKey: string,
   extra: Record<string, unknown> = {},
-  name = "bench",
 ): Promise<string> {
-  const admin = await createTenant(url, bootstrapKey, name);
-  const operator = await createKey(url, admin, "operator", "bench");
-  const put = await fetch(`${url}/v1/gateway/config`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-    body: JSON.stringify({
+  const { admin } = await gatewayTenant(
+    { url, bootstrapKey },
+    {
       providers: [
         { id: "mock", kind: "openai-compatible", base_url: `${mock.url}/v1`, models: [MODEL] },
       ],
       ...extra,
-    }),
-  });
-  if (put.status !== 200) throw new Error(await put.text());
-  return operator;
+    },
+  );
+  return createKey(url, admin, "operator", "bench");
 }
 // The mock provider lives on 127.0.0.1, which only a local or lab platform may call.
 const PRIVATE_UPSTREAMS = { AURAISON_PRIVATE_UPSTREAMS: "allow" };
@@ -259,12 +254,9 @@ const workerd = await startCentralWorkerd({ ...workerdSecrets, ...PRIVATE_UPSTRE
 const workerdOperator = await benchTenant(workerd.url, workerdSecrets.AURAISON_BOOTSTRAP_KEY);
 // For "where the time goes": a tenant whose response cache is on, asked deterministic calls
 // that skip the lookup, so each one is admitted by the tenant object (no lease applies).
-const objectPathOperator = await benchTenant(
-  workerd.url,
-  workerdSecrets.AURAISON_BOOTSTRAP_KEY,
-  { cache: { enabled: true } },
-  "bench-object-path",
-);
+const objectPathOperator = await benchTenant(workerd.url, workerdSecrets.AURAISON_BOOTSTRAP_KEY, {
+  cache: { enabled: true },
+});
 
 const portkeyPort = await freePort();
 const portkey = startProcess(

@@ -16,7 +16,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { Agent, request } from "undici";
-import { createKey, createTenant, freePort } from "../test/helpers/central-dev";
+import { createKey, freePort, gatewayTenant } from "../test/helpers/central-dev";
 import { startCentralWorkerd } from "../test/helpers/central-workerd";
 import { platformSecrets } from "../test/helpers/platform-secrets";
 import { numberArg } from "./central-report";
@@ -52,18 +52,15 @@ const central = await startCentralWorkerd(
   { ...secrets, AURAISON_PRIVATE_UPSTREAMS: "allow" },
   { inspectorPort },
 );
-const admin = await createTenant(central.url, secrets.AURAISON_BOOTSTRAP_KEY, "profile");
-const key = await createKey(central.url, admin, "operator", "profile");
-const configured = await fetch(`${central.url}/v1/gateway/config`, {
-  method: "PUT",
-  headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-  body: JSON.stringify({
+const { admin } = await gatewayTenant(
+  { url: central.url, bootstrapKey: secrets.AURAISON_BOOTSTRAP_KEY },
+  {
     providers: [
       { id: "mock", kind: "openai-compatible", base_url: `${mock.url}/v1`, models: ["mock"] },
     ],
-  }),
-});
-if (configured.status !== 200) throw new Error(await configured.text());
+  },
+);
+const key = await createKey(central.url, admin, "operator", "profile");
 
 const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 60_000 });
 const body = JSON.stringify({

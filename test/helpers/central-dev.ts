@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -105,6 +106,26 @@ export async function createTenant(
   if (response.status !== 201)
     throw new Error(`POST /v1/tenants answered ${response.status}: ${body}`);
   return parse(TenantCreated, JSON.parse(body), "TenantCreated").admin_key.key;
+}
+
+let tenants = 0;
+
+/** A fresh tenant with its gateway configured; returns the admin key. */
+export async function gatewayTenant(
+  central: Pick<CentralDev, "url" | "bootstrapKey">,
+  config: unknown,
+): Promise<{ tenant: string; admin: string }> {
+  tenants += 1;
+  const tenant = `gw-${tenants}-${randomBytes(3).toString("hex")}`;
+  const admin = await createTenant(central.url, central.bootstrapKey, tenant);
+  const put = await fetch(`${central.url}/v1/gateway/config`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+    body: JSON.stringify(config),
+  });
+  if (put.status !== 200)
+    throw new Error(`PUT /v1/gateway/config answered ${put.status}: ${await put.text()}`);
+  return { tenant, admin };
 }
 
 /** Creates an API key with an admin key; returns the key (its secret). */

@@ -6,9 +6,12 @@ import { CentralClient, IntentAccepted, PATHS } from "../../../contract";
 import {
   type CentralDev,
   createKey,
-  createTenant,
+  gatewayTenant,
   startCentralDev,
 } from "../../helpers/central-dev";
+
+export { gatewayTenant };
+
 import { type OtlpReceiver, otlpReceiver } from "../../helpers/otlp-receiver";
 import { agentOnline, runEnded, startSampleEdge } from "../../helpers/platform-processes";
 import { type Behaviour, type FakeUpstream, startFakeUpstream } from "./fake-upstreams";
@@ -78,26 +81,6 @@ export function oneProviderConfig(upstream: string) {
     aliases: { auto: { candidates: ["lab-vllm/qwen-notes"] } },
     prices: { version: "test", models: { "qwen-notes": { input: 1, output: 2 } } },
   };
-}
-
-let tenants = 0;
-
-/** A fresh tenant with its gateway configured; returns the admin key. */
-export async function gatewayTenant(
-  central: CentralDev,
-  config: unknown,
-): Promise<{ tenant: string; admin: string }> {
-  tenants += 1;
-  const tenant = `gw-${tenants}-${randomBytes(3).toString("hex")}`;
-  const admin = await createTenant(central.url, central.bootstrapKey, tenant);
-  const put = await fetch(`${central.url}/v1/gateway/config`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-    body: JSON.stringify(config),
-  });
-  if (put.status !== 200)
-    throw new Error(`PUT /v1/gateway/config answered ${put.status}: ${await put.text()}`);
-  return { tenant, admin };
 }
 
 export function post(

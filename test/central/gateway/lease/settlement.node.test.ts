@@ -1,7 +1,7 @@
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockUpstream } from "../../../../bench/gateway-mock-upstream";
-import { createKey, createTenant } from "../../../helpers/central-dev";
+import { createKey, gatewayTenant } from "../../../helpers/central-dev";
 import { startCentralWorkerd } from "../../../helpers/central-workerd";
 import { platformSecrets } from "../../../helpers/platform-secrets";
 
@@ -49,17 +49,14 @@ async function modelCallIds(admin: string): Promise<string[]> {
 
 describe("settlement batches", () => {
   it("answers and settles every call of concurrent waves once", async () => {
-    const admin = await createTenant(central.url, secrets.AURAISON_BOOTSTRAP_KEY, "settle");
-    const configured = await fetch(`${central.url}/v1/gateway/config`, {
-      method: "PUT",
-      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-      body: JSON.stringify({
+    const { admin } = await gatewayTenant(
+      { url: central.url, bootstrapKey: secrets.AURAISON_BOOTSTRAP_KEY },
+      {
         providers: [
           { id: "oa", kind: "openai-compatible", base_url: `${provider.url}/v1`, models: ["m"] },
         ],
-      }),
-    });
-    expect(configured.status).toBe(200);
+      },
+    );
     const operator = await createKey(central.url, admin, "operator", "caller");
     const calls = 2000;
     // Eight callers, each on a kept-alive connection, as an edge host's agents call.
