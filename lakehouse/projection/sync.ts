@@ -253,9 +253,8 @@ export async function sync(
         first: number,
         count: number,
         records: RawRecord[] | undefined,
-        validate: () => Promise<Validated>,
+        result: Promise<Validated>,
       ) => {
-        const result = validate();
         // Observed here, so a failure before its turn is not unhandled; its turn reports it.
         result.catch(() => undefined);
         checking.push({ first, count, ...(records ? { records } : {}), result });
@@ -284,7 +283,10 @@ export async function sync(
             addSpan({ ...part.span, first });
             for (let i = 0; i < count; i += VALIDATE_SLICE) {
               const end = Math.min(count, i + VALIDATE_SLICE);
-              check(first + i, end - i, undefined, () =>
+              check(
+                first + i,
+                end - i,
+                undefined,
                 validators.validateLines(
                   {
                     file: part.file,
@@ -303,7 +305,7 @@ export async function sync(
             tailOpen = false;
             for (let i = 0; i < count; i += VALIDATE_SLICE) {
               const records = part.records.slice(i, i + VALIDATE_SLICE);
-              check(first + i, records.length, records, () => validators.validate(records));
+              check(first + i, records.length, records, validators.validate(records));
             }
           }
         }
