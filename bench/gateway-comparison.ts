@@ -3,7 +3,8 @@
  * one load generator, against one mock provider (OpenAI-style, fixed token timing): Auraison's
  * gateway (central in local workerd, under `wrangler dev` and without its dev proxy), Portkey's
  * open-source gateway (Node) and the LiteLLM proxy (Python), plus the mock called directly as
- * the baseline. Measures the latency each adds to non-streamed calls at concurrency 1 and 32, the
+ * the baseline, and each runtime's floor (a server that only forwards, in workerd and in Node:
+ * bench/gateway-floors.ts). Measures the latency each adds to non-streamed calls at concurrency 1 and 32, the
  * time to first token it adds to streamed calls, and requests/s at saturation.
  *
  *   bash bench/gateway-setup.sh       # once: installs the peers into bench/.peers/
@@ -11,7 +12,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,8 +21,10 @@ import { createKey, freePort, gatewayTenant, startCentralDev } from "../test/hel
 import { startCentralWorkerd } from "../test/helpers/central-workerd";
 import { platformSecrets } from "../test/helpers/platform-secrets";
 import { fmt, numberArg, percentile, writeResults } from "./central-report";
+import { startNodeForwarder, startWorkerdForwarder } from "./gateway-floors";
 import { startMockUpstream } from "./gateway-mock-upstream";
 import { childWorkerdPids, cpuMs } from "./process-cpu";
+import { startCentralAlone } from "./workerd-alone";
 
 const PEERS = fileURLToPath(new URL("./.peers/", import.meta.url));
 const PORTKEY = join(PEERS, "portkey", "node_modules", "@portkey-ai", "gateway");
@@ -257,6 +260,8 @@ const workerdOperator = await benchTenant(workerd.url, workerdSecrets.AURAISON_B
 const objectPathOperator = await benchTenant(workerd.url, workerdSecrets.AURAISON_BOOTSTRAP_KEY, {
   cache: { enabled: true },
 });
+const alone = await startCentralAlone({ ...workerdSecrets, ...PRIVATE_UPSTREAMS });
+const aloneOperator = await benchTenant(alone.url, workerdSecrets.AURAISON_BOOTSTRAP_KEY);
 
 const portkeyPort = await freePort();
 const portkey = startProcess(
@@ -293,6 +298,9 @@ const litellm = startProcess(
 );
 await waitUp(`http://127.0.0.1:${litellmPort}/health/liveliness`, "LiteLLM proxy", litellm.output);
 
+const workerdFloor = await startWorkerdForwarder(mock.url);
+const nodeFloor = await startNodeForwarder(mock.url);
+
 const targets: Target[] = [
   { name: "mock, direct", url: mock.url, headers: { authorization: "Bearer sk-mock" } },
   {
@@ -310,6 +318,12 @@ const targets: Target[] = [
     admissions: new Map(),
   },
   {
+    name: "Auraison gateway, central's bundle in workerd alone (no Miniflare)",
+    url: alone.url,
+    headers: { authorization: `Bearer ${aloneOperator}` },
+    admissions: new Map(),
+  },
+  {
     name: "Portkey gateway",
     url: `http://127.0.0.1:${portkeyPort}`,
     headers: {
@@ -323,8 +337,27 @@ const targets: Target[] = [
     url: `http://127.0.0.1:${litellmPort}`,
     headers: { authorization: `Bearer ${litellmKey}` },
   },
+  {
+    name: "floor: a Worker that only forwards, in workerd alone",
+    url: workerdFloor.url,
+    headers: { authorization: "Bearer sk-mock" },
+  },
+  {
+    name: "floor: a Node server that only forwards",
+    url: nodeFloor.url,
+    headers: { authorization: "Bearer sk-mock" },
+  },
 ];
-const [direct, auraison, auraisonWorkerd] = targets as [Target, Target, Target, Target, Target];
+const [
+  direct,
+  auraison,
+  auraisonWorkerd,
+  auraisonAlone,
+  portkeyTarget,
+  litellmTarget,
+  workerdFloorT,
+  nodeFloorT,
+] = targets as [Target, Target, Target, Target, Target, Target, Target, Target];
 
 // --- measurements --------------------------------------------------------------------------
 interface Row {
@@ -399,7 +432,10 @@ for (let i = 0; i < REQUESTS + 20; i++) {
 }
 for (const xs of Object.values(split)) xs.sort((a, b) => a - b);
 
-const workerdPids = childWorkerdPids();
+// The floor's workerd and central's alone are children of this process too.
+const workerdPids = childWorkerdPids().filter(
+  (pid) => pid !== workerdFloor.pid && pid !== alone.pid,
+);
 const CPU_CALLS = Math.max(100, REQUESTS);
 async function cpuPerCall(pids: number[], one: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 20; i++) await one();
@@ -414,7 +450,6 @@ const get = (url: string, path: string, headers: Record<string, string>) => asyn
   const r = await request(`${url}${path}`, { dispatcher: agentFor(direct, 1), headers });
   await r.body.text();
 };
-const portkeyTarget = targets[3]!;
 const cpu = {
   workerOnly: await cpuPerCall(workerdPids, get(workerd.url, "/no-such-route", {})),
   withRpc: await cpuPerCall(
@@ -425,6 +460,15 @@ const cpu = {
   object: await cpuPerCall(workerdPids, () => call(objectPath, false, agentFor(objectPath, 1))),
   portkey: await cpuPerCall([portkey.child.pid!], () =>
     call(portkeyTarget, false, agentFor(portkeyTarget, 1)),
+  ),
+  alone: await cpuPerCall([alone.pid], () =>
+    call(auraisonAlone, false, agentFor(auraisonAlone, 1)),
+  ),
+  workerdFloor: await cpuPerCall([workerdFloor.pid], () =>
+    call(workerdFloorT, false, agentFor(workerdFloorT, 1)),
+  ),
+  nodeFloor: await cpuPerCall([nodeFloor.pid], () =>
+    call(nodeFloorT, false, agentFor(nodeFloorT, 1)),
   ),
 };
 
@@ -446,7 +490,7 @@ const admitted = (t: Target) =>
     .sort()
     .map(([how, n]) => `${n} by ${how}`)
     .join(", ") || "none counted";
-const peers = targets.slice(3);
+const peers = [portkeyTarget, litellmTarget];
 // Medians of a few hundred calls on a shared machine move by about half a millisecond between
 // runs: a lead smaller than that is a tie, not a win.
 const NOISE_MS = 0.5;
@@ -467,14 +511,17 @@ const verdictOf = (t: Target) => {
   const brps = bestPeer((x) => x.rps, false);
   return `${t.name}: added p50 at concurrency 1 ${fmt(c1(r), 2)} ms against ${bc1.name}'s ${fmt(bc1.value, 2)} ms (${judge(c1(r), bc1.value, true, NOISE_MS)}; under 1 ms: ${c1(r) < 1 ? "met" : "not met"}), at concurrency 32 ${fmt(c32(r), 2)} ms against ${fmt(bc32.value, 2)} ms (${judge(c32(r), bc32.value, true, NOISE_MS * 4)}), saturation ${fmt(r.rps, 0)} requests/s against ${fmt(brps.value, 0)} (${judge(r.rps, brps.value, false, brps.value * 0.03)}).`;
 };
-const verdict = `Targets (added p50 below the best peer's at concurrency 1 and 32, saturation above it, then under 1 ms added): ${verdictOf(auraisonWorkerd)} ${verdictOf(auraison)}`;
+const aboveFloor = (t: Target, floor: Target) => c1(rows.get(t)!) - c1(rows.get(floor)!);
+const floors = `Each runtime's floor, in the same rounds: a Worker that only forwards, in workerd alone, adds ${fmt(c1(rows.get(workerdFloorT)!), 2)} ms at concurrency 1 (p50); a Node server that only forwards adds ${fmt(c1(rows.get(nodeFloorT)!), 2)} ms. Above its runtime's floor, Auraison adds ${fmt(aboveFloor(auraisonAlone, workerdFloorT), 2)} ms in workerd alone (its key, lease, route, the checks of the request and the answer) and ${fmt(aboveFloor(auraisonWorkerd, workerdFloorT), 2)} ms under Miniflare without the dev proxy (the same, and Miniflare's outbound worker), Portkey ${fmt(aboveFloor(portkeyTarget, nodeFloorT), 2)} ms.`;
+console.log(floors);
+const verdict = `Targets (added p50 below the best peer's at concurrency 1 and 32, saturation above it, then under 1 ms added): ${verdictOf(auraisonAlone)} ${verdictOf(auraisonWorkerd)} ${verdictOf(auraison)}`;
 console.log(verdict);
 
 const file = writeResults(
   "gateway-comparison",
   "Model gateway: added latency and throughput, side by side",
   `
-Versions: Auraison gateway (this repository; central in local workerd twice: under \`wrangler dev\`, as \`npm start\` runs it, and as the bundle \`wrangler deploy --dry-run\` builds, run by wrangler's own Miniflare with the Worker on a socket of its own, without the dev proxy, a second workerd every \`wrangler dev\` request crosses and production does not have: test/helpers/central-workerd.ts), Portkey gateway ${versionOf(join(PORTKEY, "package.json"))} (\`@portkey-ai/gateway\`, Node, one process; it cannot stream on Node 20 as published — "TypeError: immutable", Portkey-AI/gateway#1389, #1550 — so it runs with bench/gateway-portkey-shim.mjs, which re-wraps fetch() answers as the proposed fix does), LiteLLM proxy ${litellmVersion} (\`litellm[proxy]\`, Python, its default single worker). One Node load generator (undici, keep-alive), all five targets in one run against the same mock provider: OpenAI-style, first token ${TIMING.firstTokenMs} ms after the request, then ${TIMING.tokens - 1} more tokens every ${TIMING.tokenMs} ms (a non-streamed answer arrives when its last token would have). Auraison's tenant has one \`openai-compatible\` provider for the mock and no limits or budgets (leases apply); the request is not deterministic, so the response cache is not involved. Everything ran on the same two cores, the load generator and the mock included.
+Versions: Auraison gateway (this repository; central in local workerd three ways: under \`wrangler dev\`, as \`npm start\` runs it; as the bundle \`wrangler deploy --dry-run\` builds, run by wrangler's own Miniflare with the Worker on a socket of its own, without the dev proxy, a second workerd every \`wrangler dev\` request crosses and production does not have: test/helpers/central-workerd.ts; and the same bundle in workerd alone, without Miniflare, whose outbound worker every fetch() of a Worker under it crosses and Cloudflare does not have: bench/workerd-alone.ts, where R2 is a stand-in that refuses, used by no call), Portkey gateway ${versionOf(join(PORTKEY, "package.json"))} (\`@portkey-ai/gateway\`, Node, one process; it cannot stream on Node 20 as published — "TypeError: immutable", Portkey-AI/gateway#1389, #1550 — so it runs with bench/gateway-portkey-shim.mjs, which re-wraps fetch() answers as the proposed fix does), LiteLLM proxy ${litellmVersion} (\`litellm[proxy]\`, Python, its default single worker), and each runtime's floor: a server that does nothing but forward the request to the mock and relay its answer, as a Worker in workerd alone (the same workerd release, no Miniflare) and as a Node process (fetch(), as Portkey's gateway uses; bench/gateway-floors.ts). One Node load generator (undici, keep-alive), all eight targets in one run against the same mock provider: OpenAI-style, first token ${TIMING.firstTokenMs} ms after the request, then ${TIMING.tokens - 1} more tokens every ${TIMING.tokenMs} ms (a non-streamed answer arrives when its last token would have). Auraison's tenant has one \`openai-compatible\` provider for the mock and no limits or budgets (leases apply); the request is not deterministic, so the response cache is not involved. Everything ran on the same two cores, the load generator and the mock included.
 
 Latency in ms; in brackets, what the gateway added to the mock called directly at the same percentile. ${share(REQUESTS) * ROUNDS} non-streamed calls at concurrency 1, ${share(C32_REQUESTS) * ROUNDS} at concurrency 32, ${share(STREAM_REQUESTS) * ROUNDS} streamed calls (time to the first content token) at concurrency 1; saturation: ${SATURATION_CONCURRENCY} concurrent non-streamed calls for ${SATURATION_S} s in all. Each is split over ${ROUNDS} rounds that take the targets in turn (each part after a warm-up), so load from elsewhere on the shared machine falls on all targets alike.
 
@@ -483,6 +530,8 @@ Latency in ms; in brackets, what the gateway added to the mock called directly a
 ${lines.join("\n")}
 
 ${verdict}
+
+${floors}
 
 Where Auraison's time goes, measured in the same run (concurrency 1):
 
@@ -503,9 +552,12 @@ CPU per request (user and system time Linux charged, over ${CPU_CALLS} calls one
 | Auraison: \`GET /v1/models\` (the Worker plus one RPC to the tenant object) | ${fmt(cpu.withRpc, 3)} |
 | Auraison: a model call admitted under a lease | ${fmt(cpu.lease, 3)} |
 | Auraison: a model call admitted by the tenant object | ${fmt(cpu.object, 3)} |
+| Auraison, central's bundle in workerd alone: a model call admitted under a lease | ${fmt(cpu.alone, 3)} |
 | Portkey gateway (its Node process): a model call | ${fmt(cpu.portkey, 3)} |
+| floor: a Worker that only forwards (its workerd process) | ${fmt(cpu.workerdFloor, 3)} |
+| floor: a Node server that only forwards (its process) | ${fmt(cpu.nodeFloor, 3)} |
 
-How the measured calls were admitted: ${[auraison, auraisonWorkerd].map((t) => `${t.name}: ${admitted(t)}`).join("; ")}.
+How the measured calls were admitted: ${[auraison, auraisonWorkerd, auraisonAlone].map((t) => `${t.name}: ${admitted(t)}`).join("; ")}.
 
 A call through Auraison's gateway is one HTTP request into the Worker (under \`wrangler dev\`, through its dev proxy first), its admission, and the upstream request from the Worker. Admission is in the Worker when a lease the tenant's Durable Object granted covers the call (same key, attribution, model; slots reserved against budgets and counted against rate limits when granted; see the README's "Leases"), else one RPC to the object (key, route, rate limits, budget reservation, cache lookup), which may grant the next lease; a lease is renewed in the background when half of it is used. Settlement (spend, provider health, the \`model_call\` event) goes to the object after the answer (\`waitUntil\`), one RPC for the calls of up to 100 ms (at most 64), so it adds nothing to latency. \`npx tsx bench/gateway-profile.ts\` shows where a leased call's CPU goes, by function. The stream is relayed by the Worker, not by the object.
 `,
@@ -513,6 +565,10 @@ A call through Auraison's gateway is one HTTP request into the Worker (under \`w
 console.log(`wrote ${file}`);
 
 await Promise.all([central.stop(), workerd.stop(), mock.close()]);
+alone.stop();
+workerdFloor.stop();
+rmSync(litellmDir, { recursive: true, force: true });
+nodeFloor.stop();
 for (const child of children)
   if (child.pid)
     try {

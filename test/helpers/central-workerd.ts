@@ -1,9 +1,24 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROJECT_ROOT, wranglerBin } from "../../cli/wrangler";
+
+/** Central's bundle as `wrangler deploy` would upload it (the entry and its SQL), into `out`. */
+export function buildCentralBundle(out: string): void {
+  const built = spawnSync(
+    process.execPath,
+    [wranglerBin(), "deploy", "--dry-run", "--outdir", out],
+    {
+      cwd: PROJECT_ROOT,
+      encoding: "utf8",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    },
+  );
+  if (built.status !== 0)
+    throw new Error(`wrangler deploy --dry-run failed:\n${built.stdout}\n${built.stderr}`);
+}
 
 /**
  * Central in local workerd with nothing in front of it: the bundle `wrangler deploy --dry-run`
@@ -20,17 +35,7 @@ export async function startCentralWorkerd(
   } = {},
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const out = mkdtempSync(join(tmpdir(), "auraison-bench-bundle-"));
-  const built = spawnSync(
-    process.execPath,
-    [wranglerBin(), "deploy", "--dry-run", "--outdir", out],
-    {
-      cwd: PROJECT_ROOT,
-      encoding: "utf8",
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    },
-  );
-  if (built.status !== 0)
-    throw new Error(`wrangler deploy --dry-run failed:\n${built.stdout}\n${built.stderr}`);
+  buildCentralBundle(out);
   // The Miniflare wrangler itself depends on, so workerd is the one `wrangler dev` runs.
   const { Miniflare, convertV4MiniflareOptions } = createRequire(
     createRequire(import.meta.url).resolve("wrangler"),
@@ -79,5 +84,11 @@ export async function startCentralWorkerd(
   );
   await mf.ready;
   const url = await mf.unsafeGetDirectURL("auraison-central");
-  return { url: url.origin, stop: () => mf.dispose() };
+  return {
+    url: url.origin,
+    stop: async () => {
+      await mf.dispose();
+      for (const dir of [out, state]) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
