@@ -1,22 +1,24 @@
 /**
  * The model gateway side by side with the gateways users would pick instead, in one run, with
  * one load generator, against one mock provider (OpenAI-style, fixed token timing): Auraison's
- * gateway (central in local workerd, under `wrangler dev` and without its dev proxy), Portkey's
- * open-source gateway (Node) and the LiteLLM proxy (Python), plus the mock called directly as
- * the baseline, and each runtime's floor (a server that only forwards, in workerd and in Node:
- * bench/gateway-floors.ts). Measures the latency each adds to non-streamed calls at concurrency 1 and 32, the
- * time to first token it adds to streamed calls, and requests/s at saturation.
+ * gateway (central in local workerd: under `wrangler dev`, under Miniflare without the dev
+ * proxy, and in workerd alone), Portkey's open-source gateway (Node) and the LiteLLM proxy
+ * (Python), plus the mock called directly as the baseline, and each runtime's floor (a server
+ * that only forwards, in workerd and in Node: bench/gateway-floors.ts). Measures the latency
+ * each adds to non-streamed calls at concurrency 1 and 32, the time to first token it adds to
+ * streamed calls, and requests/s at saturation.
  *
  *   bash bench/gateway-setup.sh       # once: installs the peers into bench/.peers/
  *   npx tsx bench/gateway-comparison.ts [--requests 300] [--c32-requests 2000] [--stream-requests 200] [--saturation-s 10] [--rounds 5]
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
+import { spawnManaged, waitHealthy } from "../cli/local-stack/processes";
 import { createKey, freePort, gatewayTenant, startCentralDev } from "../test/helpers/central-dev";
 import { startCentralWorkerd } from "../test/helpers/central-workerd";
 import { platformSecrets } from "../test/helpers/platform-secrets";
@@ -58,52 +60,8 @@ interface Target {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const children: ChildProcess[] = [];
-process.once("exit", () => {
-  for (const child of children)
-    if (child.pid)
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {}
-});
-
-function startProcess(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): { child: ChildProcess; output: () => string } {
-  const child = spawn(command, args, {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  children.push(child);
-  let output = "";
-  const keep = (d: Buffer) => {
-    output = (output + d.toString()).slice(-8_000);
-  };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
-  return { child, output: () => output };
-}
-
-async function waitUp(
-  url: string,
-  what: string,
-  output: () => string,
-  timeoutMs = 120_000,
-): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const r = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (r.status < 500) return;
-    } catch {}
-    if (Date.now() > until) throw new Error(`${what} did not come up at ${url}:\n${output()}`);
-    await sleep(250);
-  }
-}
-
+// Interrupted, the run still ends through "exit", whose handlers stop what it started.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
 const agents = new Map<string, Agent>();
 function agentFor(target: Target, concurrency: number): Agent {
   const key = `${target.name}/${concurrency}`;
@@ -225,7 +183,7 @@ const litellmVersion = spawnSync(
   },
 ).stdout.trim();
 
-// --- the four targets ---------------------------------------------------------------------
+// --- the targets ---------------------------------------------------------------------------
 const mock = await startMockUpstream(TIMING);
 console.log(
   `mock provider at ${mock.url} (first token ${TIMING.firstTokenMs} ms, then ${TIMING.tokens - 1} more every ${TIMING.tokenMs} ms)`,
@@ -254,6 +212,9 @@ const central = await startCentralDev({ logLevel: "warn", vars: PRIVATE_UPSTREAM
 const operator = await benchTenant(central.url, central.bootstrapKey);
 const workerdSecrets = platformSecrets();
 const workerd = await startCentralWorkerd({ ...workerdSecrets, ...PRIVATE_UPSTREAMS });
+// Miniflare's workerd, the only one this process has started so far (wrangler dev's is
+// wrangler's child): the CPU of central's Worker and tenant object under Miniflare.
+const workerdPids = childWorkerdPids();
 const workerdOperator = await benchTenant(workerd.url, workerdSecrets.AURAISON_BOOTSTRAP_KEY);
 // For "where the time goes": a tenant whose response cache is on, asked deterministic calls
 // that skip the lookup, so each one is admitted by the tenant object (no lease applies).
@@ -264,7 +225,8 @@ const alone = await startCentralAlone({ ...workerdSecrets, ...PRIVATE_UPSTREAMS 
 const aloneOperator = await benchTenant(alone.url, workerdSecrets.AURAISON_BOOTSTRAP_KEY);
 
 const portkeyPort = await freePort();
-const portkey = startProcess(
+const portkey = spawnManaged(
+  "Portkey gateway",
   process.execPath,
   [
     "--import",
@@ -273,12 +235,13 @@ const portkey = startProcess(
     `--port=${portkeyPort}`,
     "--headless",
   ],
-  { NODE_ENV: "production" },
+  { env: { ...process.env, NODE_ENV: "production" } },
 );
-await waitUp(`http://127.0.0.1:${portkeyPort}/`, "Portkey gateway", portkey.output);
+await waitHealthy(`http://127.0.0.1:${portkeyPort}/`, portkey, 120_000);
 
 const litellmPort = await freePort();
 const litellmDir = mkdtempSync(join(tmpdir(), "auraison-bench-litellm-"));
+process.once("exit", () => rmSync(litellmDir, { recursive: true, force: true }));
 const litellmConfig = join(litellmDir, "config.yaml");
 writeFileSync(
   litellmConfig,
@@ -286,69 +249,76 @@ writeFileSync(
 );
 // Like Auraison's, LiteLLM's proxy checks a key on every call.
 const litellmKey = `sk-${randomBytes(32).toString("hex")}`;
-const litellm = startProcess(
+const litellm = spawnManaged(
+  "LiteLLM proxy",
   LITELLM,
   ["--config", litellmConfig, "--host", "127.0.0.1", "--port", String(litellmPort)],
   {
-    LITELLM_MASTER_KEY: litellmKey,
-    LITELLM_LOCAL_MODEL_COST_MAP: "True",
-    LITELLM_LOG: "ERROR",
-    LITELLM_TELEMETRY: "False",
+    // The master key goes in the environment, never on a command line.
+    env: {
+      ...process.env,
+      LITELLM_MASTER_KEY: litellmKey,
+      LITELLM_LOCAL_MODEL_COST_MAP: "True",
+      LITELLM_LOG: "ERROR",
+      LITELLM_TELEMETRY: "False",
+    },
   },
 );
-await waitUp(`http://127.0.0.1:${litellmPort}/health/liveliness`, "LiteLLM proxy", litellm.output);
+await waitHealthy(`http://127.0.0.1:${litellmPort}/health/liveliness`, litellm, 120_000);
 
 const workerdFloor = await startWorkerdForwarder(mock.url);
 const nodeFloor = await startNodeForwarder(mock.url);
 
-const targets: Target[] = [
-  { name: "mock, direct", url: mock.url, headers: { authorization: "Bearer sk-mock" } },
-  {
-    name: "Auraison gateway",
-    url: central.url,
-    headers: { authorization: `Bearer ${operator}` },
-    selfReported: [],
-    admissions: new Map(),
+const direct: Target = {
+  name: "mock, direct",
+  url: mock.url,
+  headers: { authorization: "Bearer sk-mock" },
+};
+const auraison: Target = {
+  name: "Auraison gateway",
+  url: central.url,
+  headers: { authorization: `Bearer ${operator}` },
+  selfReported: [],
+  admissions: new Map(),
+};
+const auraisonWorkerd: Target = {
+  name: "Auraison gateway, workerd without wrangler's dev proxy",
+  url: workerd.url,
+  headers: { authorization: `Bearer ${workerdOperator}` },
+  selfReported: [],
+  admissions: new Map(),
+};
+const auraisonAlone: Target = {
+  name: "Auraison gateway, central's bundle in workerd alone (no Miniflare)",
+  url: alone.url,
+  headers: { authorization: `Bearer ${aloneOperator}` },
+  admissions: new Map(),
+};
+const portkeyTarget: Target = {
+  name: "Portkey gateway",
+  url: `http://127.0.0.1:${portkeyPort}`,
+  headers: {
+    authorization: "Bearer sk-mock",
+    "x-portkey-provider": "openai",
+    "x-portkey-custom-host": `${mock.url}/v1`,
   },
-  {
-    name: "Auraison gateway, workerd without wrangler's dev proxy",
-    url: workerd.url,
-    headers: { authorization: `Bearer ${workerdOperator}` },
-    selfReported: [],
-    admissions: new Map(),
-  },
-  {
-    name: "Auraison gateway, central's bundle in workerd alone (no Miniflare)",
-    url: alone.url,
-    headers: { authorization: `Bearer ${aloneOperator}` },
-    admissions: new Map(),
-  },
-  {
-    name: "Portkey gateway",
-    url: `http://127.0.0.1:${portkeyPort}`,
-    headers: {
-      authorization: "Bearer sk-mock",
-      "x-portkey-provider": "openai",
-      "x-portkey-custom-host": `${mock.url}/v1`,
-    },
-  },
-  {
-    name: "LiteLLM proxy",
-    url: `http://127.0.0.1:${litellmPort}`,
-    headers: { authorization: `Bearer ${litellmKey}` },
-  },
-  {
-    name: "floor: a Worker that only forwards, in workerd alone",
-    url: workerdFloor.url,
-    headers: { authorization: "Bearer sk-mock" },
-  },
-  {
-    name: "floor: a Node server that only forwards",
-    url: nodeFloor.url,
-    headers: { authorization: "Bearer sk-mock" },
-  },
-];
-const [
+};
+const litellmTarget: Target = {
+  name: "LiteLLM proxy",
+  url: `http://127.0.0.1:${litellmPort}`,
+  headers: { authorization: `Bearer ${litellmKey}` },
+};
+const workerdFloorT: Target = {
+  name: "floor: a Worker that only forwards, in workerd alone",
+  url: workerdFloor.url,
+  headers: { authorization: "Bearer sk-mock" },
+};
+const nodeFloorT: Target = {
+  name: "floor: a Node server that only forwards",
+  url: nodeFloor.url,
+  headers: { authorization: "Bearer sk-mock" },
+};
+const targets = [
   direct,
   auraison,
   auraisonWorkerd,
@@ -357,7 +327,7 @@ const [
   litellmTarget,
   workerdFloorT,
   nodeFloorT,
-] = targets as [Target, Target, Target, Target, Target, Target, Target, Target];
+];
 
 // --- measurements --------------------------------------------------------------------------
 interface Row {
@@ -432,10 +402,6 @@ for (let i = 0; i < REQUESTS + 20; i++) {
 }
 for (const xs of Object.values(split)) xs.sort((a, b) => a - b);
 
-// The floor's workerd and central's alone are children of this process too.
-const workerdPids = childWorkerdPids().filter(
-  (pid) => pid !== workerdFloor.pid && pid !== alone.pid,
-);
 const CPU_CALLS = Math.max(100, REQUESTS);
 async function cpuPerCall(pids: number[], one: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 20; i++) await one();
@@ -475,12 +441,13 @@ const cpu = {
 // --- report --------------------------------------------------------------------------------
 const p = (xs: number[], q: number) => percentile(xs, q);
 const added = (xs: number[], base: number[], q: number) => p(xs, q) - p(base, q);
+const signed = (ms: number) => `${ms < 0 ? "-" : "+"}${fmt(Math.abs(ms), 2)}`;
 const d = rows.get(direct)!;
 const lines = targets.map((t) => {
   const r = rows.get(t)!;
   const isDirect = t === direct;
   const cell = (xs: number[], base: number[], q: number) =>
-    isDirect ? fmt(p(xs, q), 2) : `${fmt(p(xs, q), 2)} (+${fmt(added(xs, base, q), 2)})`;
+    isDirect ? fmt(p(xs, q), 2) : `${fmt(p(xs, q), 2)} (${signed(added(xs, base, q))})`;
   return `| ${t.name} | ${cell(r.c1, d.c1, 50)} | ${cell(r.c1, d.c1, 99)} | ${cell(r.c32, d.c32, 50)} | ${cell(r.c32, d.c32, 99)} | ${cell(r.ttft, d.ttft, 50)} | ${cell(r.ttft, d.ttft, 99)} | ${fmt(r.rps, 0)}${r.errors ? ` (${r.errors} errors)` : ""} |`;
 });
 for (const line of lines) console.log(line);
@@ -500,9 +467,14 @@ const bestPeer = (of: (r: Row) => number, lowest: boolean) =>
     .sort((x, y) => (lowest ? x.value - y.value : y.value - x.value))[0]!;
 const c1 = (r: Row) => added(r.c1, d.c1, 50);
 const c32 = (r: Row) => added(r.c32, d.c32, 50);
+// A lead or a lag smaller than the noise is a tie either way; "met" takes a lead beyond it.
 const judge = (ours: number, best: number, lowerWins: boolean, noise: number) => {
   const lead = lowerWins ? best - ours : ours - best;
-  return lead <= 0 ? "not met" : lead < noise ? "a tie (within noise)" : "met";
+  return Math.abs(lead) < noise
+    ? `a tie (${lead >= 0 ? "ahead" : "behind"} by ${fmt(Math.abs(lead), 2)}, within noise)`
+    : lead > 0
+      ? "met"
+      : "not met";
 };
 const verdictOf = (t: Target) => {
   const r = rows.get(t)!;
@@ -541,8 +513,8 @@ Where Auraison's time goes, measured in the same run (concurrency 1):
 | A request to the Worker that reaches no Durable Object (a 404) | ${fmt(p(workerOnly, 50), 2)} | ${fmt(p(workerOnly, 99), 2)} |
 | \`GET /v1/models\`: the Worker plus one RPC to the tenant object (key check) | ${fmt(p(workerAndObject, 50), 2)} | ${fmt(p(workerAndObject, 99), 2)} |
 | The mock called directly (taken in turn with the two rows below) | ${fmt(p(split.direct, 50), 2)} | ${fmt(p(split.direct, 99), 2)} |
-| A model call admitted in the Worker under a lease (${admitted(leasePath)}) | ${fmt(p(split.lease, 50), 2)} (+${fmt(added(split.lease, split.direct, 50), 2)}) | ${fmt(p(split.lease, 99), 2)} (+${fmt(added(split.lease, split.direct, 99), 2)}) |
-| A model call admitted by the tenant object (a deterministic call with the response cache on, skipping the lookup: ${admitted(objectPath)}) | ${fmt(p(split.object, 50), 2)} (+${fmt(added(split.object, split.direct, 50), 2)}) | ${fmt(p(split.object, 99), 2)} (+${fmt(added(split.object, split.direct, 99), 2)}) |
+| A model call admitted in the Worker under a lease (${admitted(leasePath)}) | ${fmt(p(split.lease, 50), 2)} (${signed(added(split.lease, split.direct, 50))}) | ${fmt(p(split.lease, 99), 2)} (${signed(added(split.lease, split.direct, 99))}) |
+| A model call admitted by the tenant object (a deterministic call with the response cache on, skipping the lookup: ${admitted(objectPath)}) | ${fmt(p(split.object, 50), 2)} (${signed(added(split.object, split.direct, 50))}) | ${fmt(p(split.object, 99), 2)} (${signed(added(split.object, split.direct, 99))}) |
 
 CPU per request (user and system time Linux charged, over ${CPU_CALLS} calls one at a time after the rounds; for Auraison, the workerd running central without the dev proxy, the Worker and the tenant object together, settlement included; on this loaded machine CPU time, unlike latency, does not grow with other engineers' load):
 
@@ -565,14 +537,12 @@ A call through Auraison's gateway is one HTTP request into the Worker (under \`w
 console.log(`wrote ${file}`);
 
 await Promise.all([central.stop(), workerd.stop(), mock.close()]);
-alone.stop();
-workerdFloor.stop();
-rmSync(litellmDir, { recursive: true, force: true });
-nodeFloor.stop();
-for (const child of children)
-  if (child.pid)
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {}
+await Promise.all([
+  alone.stop(),
+  workerdFloor.stop(),
+  nodeFloor.stop(),
+  portkey.stop(),
+  litellm.stop(),
+]);
 for (const agent of agents.values()) await agent.close();
 process.exit(0);

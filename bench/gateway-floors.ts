@@ -2,15 +2,17 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../test/helpers/central-dev";
-import { type Served, serveWorkerdAlone, spawnServer } from "./workerd-alone";
+import { freePort, spawnManaged, waitHealthy } from "../cli/local-stack/processes";
+import { centralWorkerSettings } from "../test/helpers/central-workerd";
+import { type Served, serveWorkerdAlone } from "./workerd-alone";
 
 /**
  * The floors of the two runtimes in the gateway comparison: a server that only forwards each
  * request to the mock provider and relays its answer, nothing else (no key, no route, no
  * parsing of either body), once as a Worker in workerd alone and once as a Node process
  * (Portkey's runtime). What a gateway adds beyond its runtime's floor is its own work; the
- * floor itself is the runtime's, on this machine.
+ * floor itself is the runtime's, on this machine. Both are up when the mock's `GET /health`
+ * answers through them.
  */
 const NODE_FORWARDER = fileURLToPath(new URL("./gateway-floor-node.mjs", import.meta.url));
 
@@ -38,19 +40,25 @@ const config :Workerd.Config = (
   services = [
     (name = "forwarder", worker = (
       modules = [(name = "forwarder.js", esModule = ${JSON.stringify(worker)})],
-      compatibilityDate = "2026-04-20",
+      compatibilityDate = ${JSON.stringify(centralWorkerSettings().compatibilityDate)},
     )),
     (name = "internet", network = (allow = ["public", "private", "local"])),
   ],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "forwarder")],
 );
 `,
+    "/health",
   );
 }
 
 export async function startNodeForwarder(upstream: string): Promise<Served> {
   const port = await freePort();
-  return spawnServer("Node forwarder", process.execPath, [NODE_FORWARDER, String(port), upstream], {
-    port,
-  });
+  const proc = spawnManaged("Node forwarder", process.execPath, [
+    NODE_FORWARDER,
+    String(port),
+    upstream,
+  ]);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(`${url}/health`, proc, 30_000);
+  return { url, pid: proc.child.pid!, stop: async () => void (await proc.stop("SIGKILL", 0)) };
 }

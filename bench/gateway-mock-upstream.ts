@@ -20,6 +20,8 @@ export async function startMockUpstream(
   timing: MockTiming,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const app = new Hono();
+  // What the benchmark polls, directly or through a gateway's floor, to know a server is up.
+  app.get("/health", (c) => c.text("ok"));
   app.post("*", async (c) => {
     const body = (await c.req.json()) as {
       model?: string;

@@ -14,9 +14,9 @@ export function cpuMs(pids: readonly number[]): number {
 }
 
 /**
- * The workerd processes this process started: the one running central without the dev proxy
- * (wrangler dev's is a child of wrangler), so their CPU is the Worker's and the tenant object's,
- * settlements included.
+ * The workerd processes this process has started so far (wrangler dev's is a child of wrangler,
+ * not of this process). Taken right after central starts under Miniflare, before any other
+ * workerd, it is central's: the Worker's and the tenant object's CPU, settlements included.
  */
 export function childWorkerdPids(): number[] {
   return readdirSync("/proc")

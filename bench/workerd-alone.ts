@@ -1,10 +1,14 @@
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { freePort } from "../test/helpers/central-dev";
-import { buildCentralBundle } from "../test/helpers/central-workerd";
+import {
+  freePort,
+  type ManagedProcess,
+  spawnManaged,
+  waitHealthy,
+} from "../cli/local-stack/processes";
+import { buildCentralBundle, centralWorkerSettings } from "../test/helpers/central-workerd";
 
 /**
  * Workers run by workerd alone, as Cloudflare runs a Worker: no Miniflare, so no worker of its
@@ -15,64 +19,52 @@ import { buildCentralBundle } from "../test/helpers/central-workerd";
  */
 export interface Served {
   url: string;
+  /** The workerd process itself, whose CPU the benchmarks read. */
   pid: number;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
-const WORKERD = fileURLToPath(new URL("../node_modules/.bin/workerd", import.meta.url));
+/** The native binary the `workerd` package installs (its bin entry may be a Node wrapper). */
+const WORKERD = (createRequire(import.meta.url)("workerd") as { default: string }).default;
 
-/** A server process on 127.0.0.1:`port`, answering once it answers `GET /` at all. */
-export async function spawnServer(
-  what: string,
-  command: string,
-  args: string[],
-  options: { port: number; cwd?: string; cleanup?: () => void },
-): Promise<Served> {
-  const child = spawn(command, args, {
-    cwd: options.cwd,
-    stdio: ["ignore", "ignore", "pipe"],
-    detached: true,
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4_000);
-  });
-  const stop = () => {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {}
-    options.cleanup?.();
-  };
-  process.once("exit", stop);
-  const url = `http://127.0.0.1:${options.port}`;
-  for (let tries = 0; ; tries++) {
-    try {
-      await (await fetch(`${url}/`, { signal: AbortSignal.timeout(2_000) })).arrayBuffer();
-      return { url, pid: child.pid!, stop };
-    } catch {
-      if (tries > 300 || child.exitCode !== null) {
-        stop();
-        throw new Error(`the ${what} did not come up at ${url}:\n${stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-/** workerd serving `config` (Cap'n Proto text; `{{port}}` is its socket's port) from `dir`. */
+/**
+ * workerd serving the config `config(port)` writes (Cap'n Proto text) from `dir`, which it
+ * owns: removed when it stops, or when it fails to start.
+ */
 export async function serveWorkerdAlone(
   what: string,
   dir: string,
   config: (port: number) => string,
+  healthPath: string,
 ): Promise<Served> {
-  const port = await freePort();
-  // Mode 0600: central's config holds the platform's secrets (as text bindings).
-  writeFileSync(join(dir, "config.capnp"), config(port), { mode: 0o600 });
-  return spawnServer(what, WORKERD, ["serve", "config.capnp"], {
-    port,
-    cwd: dir,
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  });
+  const removeDir = () => {
+    process.off("exit", removeDir);
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  };
+  // If this process ends first, the local stack's exit handler kills workerd, then this runs.
+  process.once("exit", removeDir);
+  let proc: ManagedProcess | undefined;
+  try {
+    const port = await freePort();
+    // Mode 0600: central's config holds the platform's secrets (as text bindings).
+    writeFileSync(join(dir, "config.capnp"), config(port), { mode: 0o600 });
+    proc = spawnManaged(what, WORKERD, ["serve", "config.capnp"], { cwd: dir, keepLines: 50 });
+    const url = `http://127.0.0.1:${port}`;
+    await waitHealthy(`${url}${healthPath}`, proc, 60_000);
+    const started = proc;
+    return {
+      url,
+      pid: started.child.pid!,
+      stop: async () => {
+        await started.stop("SIGKILL", 0);
+        removeDir();
+      },
+    };
+  } catch (error) {
+    await proc?.stop("SIGKILL", 0);
+    removeDir();
+    throw error;
+  }
 }
 
 const text = (value: string) => JSON.stringify(value);
@@ -94,6 +86,7 @@ export async function startCentralAlone(vars: Record<string, string>): Promise<S
     throw error;
   }
   mkdirSync(join(dir, "objects"));
+  const { compatibilityDate, compatibilityFlags } = centralWorkerSettings();
   const modules = [
     `(name = "index.js", esModule = embed "index.js")`,
     ...readdirSync(dir)
@@ -114,21 +107,29 @@ export async function startCentralAlone(vars: Record<string, string>): Promise<S
 const config :Workerd.Config = (
   services = [
     (name = "central", worker = .central),
-    (name = "no-r2", worker = (modules = [(name = "refuse.js", esModule = ${text(refuse)})], compatibilityDate = "2026-04-20")),
+    (name = "no-r2", worker = (
+      modules = [(name = "refuse.js", esModule = ${text(refuse)})],
+      compatibilityDate = ${text(compatibilityDate)},
+    )),
     (name = "objects", disk = (path = ${text(join(dir, "objects"))}, writable = true)),
     (name = "internet", network = (allow = ["public", "private", "local"])),
   ],
-  extensions = [(modules = [(name = "cloudflare-internal:email", internal = true, esModule = ${text(email)})])],
+  extensions = [(modules = [
+    (name = "cloudflare-internal:email", internal = true, esModule = ${text(email)}),
+  ])],
   sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "central")],
 );
 const central :Workerd.Worker = (
   modules = [${modules.join(", ")}],
-  compatibilityDate = "2026-04-20",
-  compatibilityFlags = ["nodejs_compat"],
+  compatibilityDate = ${text(compatibilityDate)},
+  compatibilityFlags = [${compatibilityFlags.map(text).join(", ")}],
   bindings = [${bindings.join(", ")}],
-  durableObjectNamespaces = [(className = "TenantAgent", uniqueKey = "auraison-central-TenantAgent", enableSql = true)],
+  durableObjectNamespaces = [
+    (className = "TenantAgent", uniqueKey = "auraison-central-TenantAgent", enableSql = true),
+  ],
   durableObjectStorage = (localDisk = "objects"),
 );
 `,
+    "/health",
   );
 }
