@@ -61,7 +61,8 @@ interface Target {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // Interrupted, the run still ends through "exit", whose handlers stop what it started.
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+process.once("SIGINT", () => process.exit(130));
+process.once("SIGTERM", () => process.exit(143));
 const agents = new Map<string, Agent>();
 function agentFor(target: Target, concurrency: number): Agent {
   const key = `${target.name}/${concurrency}`;
@@ -468,10 +469,11 @@ const bestPeer = (of: (r: Row) => number, lowest: boolean) =>
 const c1 = (r: Row) => added(r.c1, d.c1, 50);
 const c32 = (r: Row) => added(r.c32, d.c32, 50);
 // A lead or a lag smaller than the noise is a tie either way; "met" takes a lead beyond it.
-const judge = (ours: number, best: number, lowerWins: boolean, noise: number) => {
+const judge = (ours: number, best: number, lowerWins: boolean, noise: number, unit: string) => {
   const lead = lowerWins ? best - ours : ours - best;
+  const by = unit === "ms" ? `${fmt(Math.abs(lead), 2)} ms` : `${fmt(Math.abs(lead), 0)} ${unit}`;
   return Math.abs(lead) < noise
-    ? `a tie (${lead >= 0 ? "ahead" : "behind"} by ${fmt(Math.abs(lead), 2)}, within noise)`
+    ? `a tie: ${lead >= 0 ? "ahead" : "behind"} by ${by}, within noise`
     : lead > 0
       ? "met"
       : "not met";
@@ -481,7 +483,7 @@ const verdictOf = (t: Target) => {
   const bc1 = bestPeer(c1, true);
   const bc32 = bestPeer(c32, true);
   const brps = bestPeer((x) => x.rps, false);
-  return `${t.name}: added p50 at concurrency 1 ${fmt(c1(r), 2)} ms against ${bc1.name}'s ${fmt(bc1.value, 2)} ms (${judge(c1(r), bc1.value, true, NOISE_MS)}; under 1 ms: ${c1(r) < 1 ? "met" : "not met"}), at concurrency 32 ${fmt(c32(r), 2)} ms against ${fmt(bc32.value, 2)} ms (${judge(c32(r), bc32.value, true, NOISE_MS * 4)}), saturation ${fmt(r.rps, 0)} requests/s against ${fmt(brps.value, 0)} (${judge(r.rps, brps.value, false, brps.value * 0.03)}).`;
+  return `${t.name}: added p50 at concurrency 1 ${fmt(c1(r), 2)} ms against ${bc1.name}'s ${fmt(bc1.value, 2)} ms (${judge(c1(r), bc1.value, true, NOISE_MS, "ms")}; under 1 ms: ${c1(r) < 1 ? "met" : "not met"}), at concurrency 32 ${fmt(c32(r), 2)} ms against ${fmt(bc32.value, 2)} ms (${judge(c32(r), bc32.value, true, NOISE_MS * 4, "ms")}), saturation ${fmt(r.rps, 0)} requests/s against ${fmt(brps.value, 0)} (${judge(r.rps, brps.value, false, brps.value * 0.03, "requests/s")}).`;
 };
 const aboveFloor = (t: Target, floor: Target) => c1(rows.get(t)!) - c1(rows.get(floor)!);
 const floors = `Each runtime's floor, in the same rounds: a Worker that only forwards, in workerd alone, adds ${fmt(c1(rows.get(workerdFloorT)!), 2)} ms at concurrency 1 (p50); a Node server that only forwards adds ${fmt(c1(rows.get(nodeFloorT)!), 2)} ms. Above its runtime's floor, Auraison adds ${fmt(aboveFloor(auraisonAlone, workerdFloorT), 2)} ms in workerd alone (its key, lease, route, the checks of the request and the answer) and ${fmt(aboveFloor(auraisonWorkerd, workerdFloorT), 2)} ms under Miniflare without the dev proxy (the same, and Miniflare's outbound worker), Portkey ${fmt(aboveFloor(portkeyTarget, nodeFloorT), 2)} ms.`;

@@ -14,7 +14,7 @@ import { buildCentralBundle, centralWorkerSettings } from "../test/helpers/centr
  * Workers run by workerd alone, as Cloudflare runs a Worker: no Miniflare, so no worker of its
  * own in a request's path (its outbound worker, which every fetch() of a Worker under Miniflare
  * crosses, rewrites two headers and fetches again; Cloudflare has none). The workerd release is
- * the one `wrangler dev` runs (a dependency of ours pinned to wrangler's). Benchmarks only:
+ * the one `wrangler dev` runs. Benchmarks only:
  * `npm start` and the tests run central as wrangler does.
  */
 export interface Served {
@@ -24,8 +24,15 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** The native binary the `workerd` package installs (its bin entry may be a Node wrapper). */
-const WORKERD = (createRequire(import.meta.url)("workerd") as { default: string }).default;
+/**
+ * The native binary of the `workerd` package wrangler's Miniflare runs (resolved through it, as
+ * Miniflare does; the package's bin entry may be a Node wrapper).
+ */
+const WORKERD = (
+  createRequire(
+    createRequire(createRequire(import.meta.url).resolve("wrangler")).resolve("miniflare"),
+  )("workerd") as { default: string }
+).default;
 
 /**
  * workerd serving the config `config(port)` writes (Cap'n Proto text) from `dir`, which it
@@ -81,11 +88,11 @@ export async function startCentralAlone(vars: Record<string, string>): Promise<S
   const dir = mkdtempSync(join(tmpdir(), "auraison-bench-central-alone-"));
   try {
     buildCentralBundle(dir);
+    mkdirSync(join(dir, "objects"));
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  mkdirSync(join(dir, "objects"));
   const { compatibilityDate, compatibilityFlags } = centralWorkerSettings();
   const modules = [
     `(name = "index.js", esModule = embed "index.js")`,

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalCentral } from "../../cli/local-stack/central";
@@ -47,6 +47,10 @@ export interface CentralDevOptions {
 
 export async function startCentralDev(options: CentralDevOptions = {}): Promise<CentralDev> {
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "auraison-central-"));
+  // A directory made here is this process's: it goes when the process does (after the local
+  // stack's exit handler has killed wrangler), whether or not central was stopped first.
+  if (!options.persistDir)
+    process.once("exit", () => rmSync(persistDir, { recursive: true, force: true, maxRetries: 5 }));
   const platform = platformSecrets();
   const bootstrapKey = options.bootstrapKey ?? platform.AURAISON_BOOTSTRAP_KEY;
   const port = await freePort();

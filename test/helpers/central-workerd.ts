@@ -67,8 +67,11 @@ export async function startCentralWorkerd(
   const out = mkdtempSync(join(tmpdir(), "auraison-bench-bundle-"));
   const state = mkdtempSync(join(tmpdir(), "auraison-bench-state-"));
   const removeDirs = () => {
+    process.off("exit", removeDirs);
     for (const dir of [out, state]) rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   };
+  // Interrupted, Miniflare's own exit handler stops workerd; the directories go after it.
+  process.once("exit", removeDirs);
   let mf: InstanceType<typeof Miniflare> | undefined;
   try {
     buildCentralBundle(out);
