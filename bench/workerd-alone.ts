@@ -1,21 +1,26 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { writeSecretFile } from "../cli/local-stack/bootstrap-key";
 import {
   freePort,
   type ManagedProcess,
   spawnManaged,
   waitHealthy,
 } from "../cli/local-stack/processes";
-import { buildCentralBundle, centralWorkerSettings } from "../test/helpers/central-workerd";
+import {
+  buildCentralBundle,
+  centralWorkerSettings,
+  wranglerRequire,
+} from "../test/helpers/central-workerd";
 
 /**
  * Workers run by workerd alone, as Cloudflare runs a Worker: no Miniflare, so no worker of its
  * own in a request's path (its outbound worker, which every fetch() of a Worker under Miniflare
  * crosses, rewrites two headers and fetches again; Cloudflare has none). The workerd release is
- * the one `wrangler dev` runs. Benchmarks only:
- * `npm start` and the tests run central as wrangler does.
+ * the one `wrangler dev` runs. Benchmarks only: `npm start` and the tests run central as
+ * wrangler does.
  */
 export interface Served {
   url: string;
@@ -29,9 +34,7 @@ export interface Served {
  * Miniflare does; the package's bin entry may be a Node wrapper).
  */
 const WORKERD = (
-  createRequire(
-    createRequire(createRequire(import.meta.url).resolve("wrangler")).resolve("miniflare"),
-  )("workerd") as { default: string }
+  createRequire(wranglerRequire().resolve("miniflare"))("workerd") as { default: string }
 ).default;
 
 /**
@@ -53,8 +56,8 @@ export async function serveWorkerdAlone(
   let proc: ManagedProcess | undefined;
   try {
     const port = await freePort();
-    // Mode 0600: central's config holds the platform's secrets (as text bindings).
-    writeFileSync(join(dir, "config.capnp"), config(port), { mode: 0o600 });
+    // Central's config holds the platform's secrets (as text bindings).
+    writeSecretFile(join(dir, "config.capnp"), config(port));
     proc = spawnManaged(what, WORKERD, ["serve", "config.capnp"], { cwd: dir, keepLines: 50 });
     const url = `http://127.0.0.1:${port}`;
     await waitHealthy(`${url}${healthPath}`, proc, 60_000);

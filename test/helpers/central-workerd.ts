@@ -21,6 +21,10 @@ export function centralWorkerSettings(): {
   };
 }
 
+/** A require that resolves as the project's wrangler does: its Miniflare, and through it workerd. */
+export const wranglerRequire = () =>
+  createRequire(createRequire(import.meta.url).resolve("wrangler"));
+
 /** Central's bundle as `wrangler deploy` would upload it (the entry and its SQL), into `out`. */
 export function buildCentralBundle(out: string): void {
   const built = spawnSync(
@@ -51,9 +55,7 @@ export async function startCentralWorkerd(
   } = {},
 ): Promise<{ url: string; stop(): Promise<void> }> {
   // The Miniflare wrangler itself depends on, so workerd is the one `wrangler dev` runs.
-  const { Miniflare, convertV4MiniflareOptions } = createRequire(
-    createRequire(import.meta.url).resolve("wrangler"),
-  )("miniflare") as {
+  const { Miniflare, convertV4MiniflareOptions } = wranglerRequire()("miniflare") as {
     Miniflare: new (
       options: unknown,
     ) => {
