@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // Both projects' temporary files under one directory, removed when the run ends.
+    globalSetup: ["./test/helpers/temp-root.ts"],
     projects: [
       {
         test: {
