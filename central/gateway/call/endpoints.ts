@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { ModelCall } from "../../../contract";
+import { isDeterministic, isReplayableResponse } from "../cache/cache-key";
 import { AnthropicCountTokensRequest, AnthropicMessagesRequest } from "../dialects/anthropic";
 import type { Dialect, Wire } from "../dialects/errors";
 import {
@@ -21,8 +22,8 @@ export interface EndpointSpec {
   wire: Wire;
   /** The request field with the caller's output cap; null: the call generates no tokens. */
   outputField: "max_tokens" | "max_output_tokens" | null;
-  /** Answers of a deterministic request may be replayed from the response cache. */
-  cacheable: boolean;
+  /** Whether a request's answer may be replayed from the response cache; null: never. */
+  replayable: ((body: Record<string, unknown>) => boolean) | null;
   operation: ModelCall["operation"];
 }
 
@@ -33,7 +34,7 @@ export const ENDPOINTS: Record<Endpoint, EndpointSpec> = {
     native: null,
     wire: "openai",
     outputField: "max_tokens",
-    cacheable: true,
+    replayable: isDeterministic,
     operation: "chat",
   },
   messages: {
@@ -42,7 +43,7 @@ export const ENDPOINTS: Record<Endpoint, EndpointSpec> = {
     native: null,
     wire: "anthropic",
     outputField: "max_tokens",
-    cacheable: true,
+    replayable: isDeterministic,
     operation: "chat",
   },
   responses: {
@@ -52,8 +53,7 @@ export const ENDPOINTS: Record<Endpoint, EndpointSpec> = {
     native: "openai",
     wire: "responses",
     outputField: "max_output_tokens",
-    // Responses may be stored and chained by the provider (previous_response_id): not replayed.
-    cacheable: false,
+    replayable: isReplayableResponse,
     operation: "chat",
   },
   embeddings: {
@@ -62,7 +62,8 @@ export const ENDPOINTS: Record<Endpoint, EndpointSpec> = {
     native: "openai",
     wire: "openai",
     outputField: null,
-    cacheable: false,
+    // No sampling: the same input always has the same vectors.
+    replayable: () => true,
     operation: "embeddings",
   },
   count_tokens: {
@@ -71,7 +72,8 @@ export const ENDPOINTS: Record<Endpoint, EndpointSpec> = {
     native: "anthropic",
     wire: "anthropic",
     outputField: null,
-    cacheable: false,
+    // Free and answered at once: a lookup in the tenant object would cost more than it saves.
+    replayable: null,
     operation: "count_tokens",
   },
 };

@@ -10,7 +10,7 @@ import {
   type Ticket,
   type UpstreamCandidate,
 } from "../admission";
-import { isDeterministic, requestHash } from "../cache/cache-key";
+import { requestHash } from "../cache/cache-key";
 import { errorResponse } from "../dialects/errors";
 import { WorkerLeases, workerLeases } from "../lease/worker-leases";
 import { estimatedUsage, jsonAnswer } from "./answer";
@@ -53,8 +53,8 @@ export async function handleCall(
   // pays for the stub (its id is a hash of the tenant's name).
   const tenantObject = () => c.env.TENANT.getByName(inbound.tenant);
   const hash =
-    spec.cacheable && isDeterministic(inbound.body) && inbound.cacheMode !== "no-store"
-      ? await requestHash(dialect, inbound.stream, inbound.body)
+    spec.replayable?.(inbound.body) && inbound.cacheMode !== "no-store"
+      ? await requestHash(endpoint, dialect, inbound.stream, inbound.body)
       : null;
   const spans = CallSpans.start(c.env, (p) => c.executionCtx.waitUntil(p), inbound, spec.operation);
   const shape = WorkerLeases.shape({

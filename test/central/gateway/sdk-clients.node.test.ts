@@ -676,6 +676,86 @@ describe("/v1/embeddings", () => {
   });
 });
 
+describe("the response cache", () => {
+  const ask = { model: "claude", temperature: 0, store: false } as const;
+
+  it("replays a deterministic, stateless Responses answer translated from Anthropic, as JSON and as the same stream", async () => {
+    anthropicUpstream.script(
+      { kind: "answer", text: "Cached: 4.2 g." },
+      { kind: "answer", text: "Cached stream: 4.2 g." },
+    );
+    const client = openaiClient(admin);
+    const first = await client.responses.create({ ...ask, input: "cache me" }).withResponse();
+    expect(first.response.headers.get(HEADERS.cache)).toBe("miss");
+    // Stored when the call settles, with its model_call event.
+    await callEvent(first.response.headers.get(HEADERS.callId));
+    const streamed = () =>
+      post(central, "/v1/responses", admin, { ...ask, input: "cache me", stream: true });
+    const original = await streamed();
+    expect(original.headers.get(HEADERS.cache)).toBe("miss");
+    const originalEvents = (await readEvents(original)).map((e) => e.raw);
+    await callEvent(original.headers.get(HEADERS.callId));
+    const calls = anthropicUpstream.calls.length;
+
+    const again = await client.responses.create({ ...ask, input: "cache me" }).withResponse();
+    expect(again.response.headers.get(HEADERS.cache)).toBe("hit");
+    expect(again.data).toEqual(first.data);
+    expect(again.data.output_text).toBe("Cached: 4.2 g.");
+    const replayed = await streamed();
+    expect(replayed.headers.get(HEADERS.cache)).toBe("hit");
+    expect((await readEvents(replayed)).map((e) => e.raw)).toEqual(originalEvents);
+    expect(anthropicUpstream.calls.length).toBe(calls);
+    expect(await callEvent(again.response.headers.get(HEADERS.callId))).toMatchObject({
+      cache_hit: true,
+      cost_usd: 0,
+      attempts: [],
+    });
+  });
+
+  it("never replays a Responses answer the provider may keep (no `store: false`)", async () => {
+    openaiUpstream.script(
+      { kind: "answer", text: "stored once" },
+      { kind: "answer", text: "stored twice" },
+    );
+    const client = openaiClient(admin);
+    const stored = { model: "gpt5", temperature: 0, input: "keep me" } as const;
+    const first = await client.responses.create(stored).withResponse();
+    expect(first.response.headers.get(HEADERS.cache)).toBe("skip");
+    await callEvent(first.response.headers.get(HEADERS.callId));
+    const second = await client.responses.create(stored).withResponse();
+    expect(second.response.headers.get(HEADERS.cache)).toBe("skip");
+    expect(second.data.output_text).toBe("stored twice");
+  });
+
+  it("replays embeddings of the same input without calling the provider, and only those", async () => {
+    openaiUpstream.script({ kind: "answer", usage: { input: 3, output: 0 } });
+    const client = openaiClient(admin);
+    const first = await client.embeddings
+      .create({ model: "embed", input: ["cached sample"] })
+      .withResponse();
+    expect(first.response.headers.get(HEADERS.cache)).toBe("miss");
+    await callEvent(first.response.headers.get(HEADERS.callId));
+    const calls = openaiUpstream.calls.length;
+    const again = await client.embeddings
+      .create({ model: "embed", input: ["cached sample"] })
+      .withResponse();
+    expect(again.response.headers.get(HEADERS.cache)).toBe("hit");
+    expect(again.data).toEqual(first.data);
+    expect(openaiUpstream.calls.length).toBe(calls);
+    expect(await callEvent(again.response.headers.get(HEADERS.callId))).toMatchObject({
+      operation: "embeddings",
+      cache_hit: true,
+      cost_usd: 0,
+    });
+    openaiUpstream.script({ kind: "answer", usage: { input: 3, output: 0 } });
+    const other = await client.embeddings
+      .create({ model: "embed", input: ["another sample"] })
+      .withResponse();
+    expect(other.response.headers.get(HEADERS.cache)).toBe("miss");
+    expect(openaiUpstream.calls.length).toBe(calls + 1);
+  });
+});
+
 describe("/v1/messages/count_tokens", () => {
   it("counts through an Anthropic provider for the anthropic client, costs nothing, and is logged", async () => {
     anthropicUpstream.script({ kind: "answer", usage: { input: 1_234, output: 0 } });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   canonicalJson,
   isDeterministic,
+  isReplayableResponse,
   requestHash,
 } from "../../../../central/gateway/cache/cache-key";
 
@@ -14,12 +15,26 @@ describe("response cache key", () => {
     expect(isDeterministic({ temperature: 0.2 })).toBe(false);
   });
 
-  it("normalises: key order and delivery-only fields do not change the hash; content, dialect and streaming do", async () => {
+  it("replays a Responses answer only when the request is deterministic and keeps nothing at the provider", () => {
+    const stateless = { temperature: 0, store: false, input: "hi" };
+    expect(isReplayableResponse(stateless)).toBe(true);
+    // OpenAI stores a response unless told not to, and a later call may chain to its id.
+    expect(isReplayableResponse({ temperature: 0, input: "hi" })).toBe(false);
+    expect(isReplayableResponse({ ...stateless, store: true })).toBe(false);
+    expect(isReplayableResponse({ ...stateless, temperature: 1 })).toBe(false);
+    expect(isReplayableResponse({ ...stateless, previous_response_id: "resp_1" })).toBe(false);
+    expect(isReplayableResponse({ ...stateless, conversation: "conv_1" })).toBe(false);
+    expect(isReplayableResponse({ ...stateless, prompt: { id: "pmpt_1" } })).toBe(false);
+    expect(isReplayableResponse({ ...stateless, background: true })).toBe(false);
+    expect(isReplayableResponse({ ...stateless, previous_response_id: null })).toBe(true);
+  });
+
+  it("normalises: key order and delivery-only fields do not change the hash; content, endpoint and streaming do", async () => {
     const base = { model: "auto", temperature: 0, messages: [{ role: "user", content: "hi" }] };
-    const h = await requestHash("openai", false, base);
+    const h = await requestHash("chat", "openai", false, base);
     expect(h).toMatch(/^[0-9a-f]{64}$/);
     expect(
-      await requestHash("openai", false, {
+      await requestHash("chat", "openai", false, {
         messages: [{ content: "hi", role: "user" }],
         user: "someone",
         stream: false,
@@ -29,12 +44,17 @@ describe("response cache key", () => {
         model: "auto",
       }),
     ).toBe(h);
-    expect(await requestHash("openai", true, base)).not.toBe(h);
-    expect(await requestHash("anthropic", false, base)).not.toBe(h);
+    expect(await requestHash("chat", "openai", true, base)).not.toBe(h);
+    expect(await requestHash("messages", "anthropic", false, base)).not.toBe(h);
+    // The same fields sent to another endpoint of the same dialect ask something else.
+    expect(await requestHash("responses", "openai", false, base)).not.toBe(h);
     expect(
-      await requestHash("openai", false, { ...base, messages: [{ role: "user", content: "hi!" }] }),
+      await requestHash("chat", "openai", false, {
+        ...base,
+        messages: [{ role: "user", content: "hi!" }],
+      }),
     ).not.toBe(h);
-    expect(await requestHash("openai", false, { ...base, model: "fast" })).not.toBe(h);
+    expect(await requestHash("chat", "openai", false, { ...base, model: "fast" })).not.toBe(h);
   });
 
   it("writes canonical JSON", () => {
