@@ -5,7 +5,7 @@ import type { Dialect } from "../dialects/errors";
 import { keySlot, resolveKey } from "../keys/resolve";
 import type { MaxTokensField } from "../translate/requests";
 import { scriptedAnswer } from "./scripted";
-import { privateUpstreamsAllowed, UpstreamRefused, upstreamUrlProblem } from "./upstream-url";
+import { privateUpstreamsAllowed, UpstreamRefused, upstreamUrl } from "./upstream-url";
 import { callWorkersAi } from "./workers-ai";
 
 /** How to talk to a provider: its wire dialect and the OpenAI-style quirks it has. */
@@ -116,9 +116,8 @@ export async function sendUpstream(
     if (!env.AI) throw new Error("this Worker has no AI binding");
     return { response: await callWorkersAi(env.AI, request.body, request.signal), secrets: [] };
   }
-  const problem = upstreamUrlProblem(provider.base_url, privateUpstreamsAllowed(env));
-  if (problem) throw new UpstreamRefused(`base_url ${problem}`);
-  const host = new URL(provider.base_url).hostname;
+  const { problem, host } = upstreamUrl(provider.base_url, privateUpstreamsAllowed(env));
+  if (problem || host === null) throw new UpstreamRefused(`base_url ${problem}`);
   const key = await resolveKey(provider.key, env, tenant, keySlot(provider.id, "key"), host);
   const headers: Record<string, string> = {
     "content-type": "application/json",

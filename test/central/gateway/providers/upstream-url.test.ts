@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { upstreamUrlProblem } from "../../../../central/gateway/providers/upstream-url";
+import {
+  upstreamUrl,
+  upstreamUrlProblem,
+} from "../../../../central/gateway/providers/upstream-url";
 
 describe("which provider URLs the platform calls", () => {
   const never = [
@@ -47,5 +50,13 @@ describe("which provider URLs the platform calls", () => {
 
   it("where the operator allows private upstreams (the local stack): http, loopback and private ranges too", () => {
     for (const url of privateOnly) expect(upstreamUrlProblem(url, true), url).toBeNull();
+  });
+
+  it("remembers a verdict per URL and per setting: the same URL judged again under the other is judged anew", () => {
+    const url = "http://10.0.0.7:8000/v1";
+    expect(upstreamUrl(url, true)).toEqual({ problem: null, host: "10.0.0.7" });
+    expect(upstreamUrl(url, false)).toEqual({ problem: "must be https", host: "10.0.0.7" });
+    expect(upstreamUrl(url, true)).toEqual({ problem: null, host: "10.0.0.7" });
+    expect(upstreamUrl("not a url", true)).toEqual({ problem: "not a URL", host: null });
   });
 });
