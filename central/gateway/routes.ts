@@ -311,7 +311,7 @@ export const GATEWAY_ROUTES: readonly WorkerRoute[] = [
     path: PATHS.responses,
     summary: "OpenAI's Responses API through the model gateway (streaming with `stream: true`)",
     description:
-      "For clients that speak only Responses (Codex). OpenAI-style providers get the request unchanged; Anthropic ones get a stateless request translated to Messages, and answer as Responses objects or events. What only OpenAI keeps or runs (`previous_response_id`, `store: true`, its built-in tools) skips Anthropic candidates, and is a 400 naming the field when none other is left. A deterministic request that keeps nothing at the provider (`temperature: 0`, `store: false`, no `previous_response_id`, `conversation`, `prompt` or `background`) is answered from the response cache when it can be.",
+      "For clients that speak only Responses (Codex). OpenAI-style providers get the request unchanged; Anthropic ones get a stateless request translated to Messages, and answer as Responses objects or events. What only OpenAI keeps or runs (`previous_response_id`, `store: true`, its built-in tools) skips Anthropic candidates, and is a 400 naming the field when none other is left. A deterministic request of which nothing lives at OpenAI (`temperature: 0`, `store: false`; no `previous_response_id`, `conversation`, `prompt`, `background`, `item_reference` items or tools OpenAI runs itself) is answered from the response cache when it can be.",
     ok: {
       description: "A response object, or a text/event-stream of Responses events",
       schema: z.looseObject({ id: z.string(), object: z.string(), output: z.array(z.unknown()) }),
@@ -323,7 +323,7 @@ export const GATEWAY_ROUTES: readonly WorkerRoute[] = [
     path: PATHS.embeddings,
     summary: "OpenAI-compatible embeddings through the model gateway",
     description:
-      "Only OpenAI-style providers answer (others in the chain are skipped); input tokens are priced at the model's input price and counted against budgets like any call (operation `embeddings`). The same input's vectors are answered from the response cache when it is on.",
+      "Only OpenAI-style providers answer (others in the chain are skipped); input tokens are priced at the model's input price and counted against budgets like any call (operation `embeddings`). The same input's vectors are answered from the response cache when the tenant caches embeddings (`cache.embeddings`).",
     ok: {
       description: "A list of embeddings",
       schema: z.looseObject({ object: z.literal("list"), data: z.array(z.unknown()) }),

@@ -396,6 +396,12 @@ export type Budgets = z.output<typeof Budgets>;
 export const CacheSettings = z
   .strictObject({
     enabled: z.boolean().default(true),
+    embeddings: z
+      .boolean()
+      .default(false)
+      .describe(
+        "cache embeddings too: each embeddings call then goes to the tenant object (no lease) and its vectors are kept",
+      ),
     ttl_s: z.number().int().min(1).max(604_800).default(3_600),
     max_entry_bytes: z
       .number()

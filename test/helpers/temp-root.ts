@@ -12,8 +12,8 @@ import { join } from "node:path";
 export default function setup(): () => void {
   // Short: Ray's sockets sit seven levels under it and a socket's path has at most 107 bytes.
   const root = mkdtempSync(join(tmpdir(), "au-"));
-  // As /tmp is: PostgreSQL's initdb runs as its own user and reads a file made here.
-  chmodSync(root, 0o1777);
+  // PostgreSQL's initdb runs as its own user and reads a file made here; nobody else writes here.
+  chmodSync(root, 0o755);
   // Workers are started after global setup and inherit the environment, as their children do.
   process.env.TMPDIR = root;
   return () => rmSync(root, { recursive: true, force: true, maxRetries: 5 });

@@ -1,47 +1,58 @@
 import { toHex } from "../../bytes";
-import type { Dialect } from "../dialects/errors";
-
-/** Fields that change how an answer is delivered or billed, not what it says. */
-const DELIVERY_FIELDS: Record<Dialect, readonly string[]> = {
-  openai: [
-    "stream",
-    "stream_options",
-    "user",
-    "metadata",
-    "store",
-    "service_tier",
-    "prompt_cache_key",
-    "prompt_cache_retention",
-    "safety_identifier",
-  ],
-  anthropic: ["stream", "metadata"],
-};
+import type { OpenAiResponsesRequest } from "../dialects/openai";
+import { keptAtOpenAi } from "../translate/responses-request";
 
 type Body = Record<string, unknown>;
+
+/** Which of an endpoint's requests the response cache may answer, and what its key leaves out. */
+export interface CachePolicy {
+  /** The request has one answer worth replaying. */
+  replayable(body: Body): boolean;
+  /** Fields that change how an answer is delivered or billed, not what it says. */
+  delivery: readonly string[];
+}
 
 /** Only a request that asks for no randomness has one right answer worth replaying. */
 export function isDeterministic(body: Body): boolean {
   return body.temperature === 0 && (body.n === undefined || body.n === null || body.n === 1);
 }
 
-/** What makes a Responses answer depend on more than the request: state kept at the provider. */
-const RESPONSE_STATE = ["previous_response_id", "conversation", "prompt", "background"] as const;
-
 /**
- * A Responses request has one answer worth replaying when it is deterministic and stateless. It
- * must say `store: false`: a stored response (OpenAI's default) is one a later call may chain to
- * by id, and a replayed answer carries the id of the response it was cached from, which is not
- * stored unless that one was.
+ * A Responses request has one answer worth replaying when it is deterministic and nothing of it
+ * lives at OpenAI (no stored state, no tool OpenAI runs itself). It must say `store: false`: a
+ * stored response (OpenAI's default) is one a later call may chain to by id, and a replayed
+ * answer carries the id of the response it was cached from, which is stored only if that was.
  */
 export function isReplayableResponse(body: Body): boolean {
   return (
     isDeterministic(body) &&
     body.store === false &&
-    RESPONSE_STATE.every(
-      (field) => body[field] === undefined || body[field] === null || body[field] === false,
-    )
+    keptAtOpenAi(body as OpenAiResponsesRequest) === null
   );
 }
+
+export const CACHE_POLICIES = {
+  chat: {
+    replayable: isDeterministic,
+    delivery: [
+      "stream",
+      "stream_options",
+      "user",
+      "metadata",
+      "store",
+      "service_tier",
+      "prompt_cache_key",
+      "prompt_cache_retention",
+      "safety_identifier",
+    ],
+  },
+  messages: { replayable: isDeterministic, delivery: ["stream", "metadata"] },
+  // A response object repeats the request's metadata, user, safety_identifier, service tier and
+  // prompt cache key: they are part of what it says, and one caller's never go to another.
+  responses: { replayable: isReplayableResponse, delivery: ["stream", "stream_options", "store"] },
+  // No sampling: the same input to the same model always has the same vectors.
+  embeddings: { replayable: () => true, delivery: ["user"] },
+} satisfies Record<string, CachePolicy>;
 
 /** JSON with object keys sorted at every level, so key order never changes the hash. */
 export function canonicalJson(value: unknown): string {
@@ -61,13 +72,13 @@ export function canonicalJson(value: unknown): string {
  */
 export async function requestHash(
   endpoint: string,
-  dialect: Dialect,
+  policy: CachePolicy,
   stream: boolean,
   body: Body,
 ): Promise<string> {
   const kept: Body = {};
   for (const [key, value] of Object.entries(body))
-    if (!DELIVERY_FIELDS[dialect].includes(key)) kept[key] = value;
+    if (!policy.delivery.includes(key)) kept[key] = value;
   const text = `${endpoint}\u0000${stream ? "stream" : "json"}\u0000${canonicalJson(kept)}`;
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return toHex(new Uint8Array(digest));

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { ModelCall } from "../../../contract";
-import { isDeterministic, isReplayableResponse } from "../cache/cache-key";
+import { CACHE_POLICIES, type CachePolicy } from "../cache/cache-key";
 import { AnthropicCountTokensRequest, AnthropicMessagesRequest } from "../dialects/anthropic";
 import type { Dialect, Wire } from "../dialects/errors";
 import {
@@ -22,8 +22,8 @@ export interface EndpointSpec {
   wire: Wire;
   /** The request field with the caller's output cap; null: the call generates no tokens. */
   outputField: "max_tokens" | "max_output_tokens" | null;
-  /** Whether a request's answer may be replayed from the response cache; null: never. */
-  replayable: ((body: Record<string, unknown>) => boolean) | null;
+  /** What of it the response cache may answer (cache/cache-key.ts); null: nothing. */
+  cache: CachePolicy | null;
   operation: ModelCall["operation"];
 }
 
@@ -34,7 +34,7 @@ export const ENDPOINTS: Record<Endpoint, EndpointSpec> = {
     native: null,
     wire: "openai",
     outputField: "max_tokens",
-    replayable: isDeterministic,
+    cache: CACHE_POLICIES.chat,
     operation: "chat",
   },
   messages: {
@@ -43,7 +43,7 @@ export const ENDPOINTS: Record<Endpoint, EndpointSpec> = {
     native: null,
     wire: "anthropic",
     outputField: "max_tokens",
-    replayable: isDeterministic,
+    cache: CACHE_POLICIES.messages,
     operation: "chat",
   },
   responses: {
@@ -53,7 +53,7 @@ export const ENDPOINTS: Record<Endpoint, EndpointSpec> = {
     native: "openai",
     wire: "responses",
     outputField: "max_output_tokens",
-    replayable: isReplayableResponse,
+    cache: CACHE_POLICIES.responses,
     operation: "chat",
   },
   embeddings: {
@@ -62,8 +62,7 @@ export const ENDPOINTS: Record<Endpoint, EndpointSpec> = {
     native: "openai",
     wire: "openai",
     outputField: null,
-    // No sampling: the same input always has the same vectors.
-    replayable: () => true,
+    cache: CACHE_POLICIES.embeddings,
     operation: "embeddings",
   },
   count_tokens: {
@@ -72,8 +71,8 @@ export const ENDPOINTS: Record<Endpoint, EndpointSpec> = {
     native: "anthropic",
     wire: "anthropic",
     outputField: null,
-    // Free and answered at once: a lookup in the tenant object would cost more than it saves.
-    replayable: null,
+    // Free, and a call the cache may answer goes to the tenant object instead of using a lease.
+    cache: null,
     operation: "count_tokens",
   },
 };

@@ -52,10 +52,11 @@ export async function handleCall(
   // Only a call no lease covers (or a renewal) reaches the tenant object: a leased call never
   // pays for the stub (its id is a hash of the tenant's name).
   const tenantObject = () => c.env.TENANT.getByName(inbound.tenant);
-  const hash =
-    spec.replayable?.(inbound.body) && inbound.cacheMode !== "no-store"
-      ? await requestHash(endpoint, dialect, inbound.stream, inbound.body)
-      : null;
+  const cache = spec.cache;
+  // A call the cache may answer is hashed only when it goes to the tenant object, which holds
+  // the cache: a leased one (the cache is off for it) never pays for hashing its body.
+  const replayable =
+    cache !== null && inbound.cacheMode !== "no-store" && cache.replayable(inbound.body);
   const spans = CallSpans.start(c.env, (p) => c.executionCtx.waitUntil(p), inbound, spec.operation);
   const shape = WorkerLeases.shape({
     tenant: inbound.tenant,
@@ -64,7 +65,6 @@ export async function handleCall(
     requested: inbound.requested,
     attribution: inbound.attribution,
   });
-  const deterministic = hash !== null;
   const admitRequest: AdmitRequest = {
     secret: inbound.secret,
     dialect,
@@ -73,10 +73,10 @@ export async function handleCall(
     stream: inbound.stream,
     attribution: inbound.attribution,
     estimate: inbound.estimate,
-    cache: { hash, mode: inbound.cacheMode },
+    cache: { hash: null, mode: inbound.cacheMode },
     lease: true,
   };
-  const leaseOf = () => workerLeases.admit(shape, spec.operation, inbound.estimate, deterministic);
+  const leaseOf = () => workerLeases.admit(shape, spec.operation, inbound.estimate, replayable);
   // Calls that find no lease while one is being asked for wait for it rather than ask again.
   const leased = leaseOf() ?? ((await workerLeases.awaitAsked(shape)) ? leaseOf() : null);
   let admitted: AdmitResult;
@@ -101,13 +101,16 @@ export async function handleCall(
           )
           .catch((error: unknown) => log.error("renewing a gateway lease failed", { error })),
       );
-  } else
+  } else {
+    if (replayable)
+      admitRequest.cache.hash = await requestHash(endpoint, cache, inbound.stream, inbound.body);
     admitted = await workerLeases.ask<AdmitResult>(
       shape,
       inbound.tenant,
       () => tenantObject().gatewayAdmit(admitRequest),
       (answer) => (answer.kind === "proceed" ? answer.lease : null),
     );
+  }
   spans?.admitted(admitted);
   if (admitted.kind === "refused")
     return errorResponse(
@@ -225,6 +228,9 @@ export async function handleCall(
   }
 
   const { candidate, connection } = result;
+  // The cache key names the route's first candidate: an answer from a fallback is not its answer
+  // (for embeddings, vectors of another model, which must never mix with the first's).
+  const storeAt = candidate === admitted.chain[0] ? admitted.cacheKey : null;
   const headers = {
     ...callHeaders(admitted.ticket, candidate.provider.id, candidate.model),
     [HEADERS.cache]: cacheState,
@@ -254,11 +260,8 @@ export async function handleCall(
       usageEstimated: answer.usage === null,
       ttftMs: null,
       errorType: null,
-      store: admitted.cacheKey
-        ? {
-            key: admitted.cacheKey,
-            answer: cached(answer.body, candidate, answer.responseModel, usage),
-          }
+      store: storeAt
+        ? { key: storeAt, answer: cached(answer.body, candidate, answer.responseModel, usage) }
         : null,
     });
     return response;
@@ -271,7 +274,7 @@ export async function handleCall(
     clientWantsUsage: inbound.clientWantsUsage,
     request: inbound.body,
     idleTimeoutMs: candidate.provider.resilience.idle_timeout_ms,
-    captureLimit: admitted.cacheKey ? CAPTURE_LIMIT : null,
+    captureLimit: storeAt ? CAPTURE_LIMIT : null,
   });
   const response = new Response(relayed.body, {
     headers: {
@@ -315,11 +318,8 @@ export async function handleCall(
         ttftMs,
         errorType: end.errorType,
         store:
-          admitted.cacheKey && end.transcript !== null
-            ? {
-                key: admitted.cacheKey,
-                answer: cached(end.transcript, candidate, end.responseModel, usage),
-              }
+          storeAt && end.transcript !== null
+            ? { key: storeAt, answer: cached(end.transcript, candidate, end.responseModel, usage) }
             : null,
       });
     }),

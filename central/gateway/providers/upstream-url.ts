@@ -20,23 +20,24 @@ const METADATA_HOSTS = new Set([
 
 type Range = "public" | "private" | "loopback" | "never";
 
-/** What `upstreamUrl` says of a URL: why the platform will not call it (or null), and its host. */
-export interface UpstreamUrlVerdict {
-  problem: string | null;
-  host: string | null;
-}
+/** What `upstreamUrl` says of a URL: the host it would call, or why the platform will not. */
+export type UpstreamUrlVerdict = { problem: null; host: string } | { problem: string };
 
 /**
- * Verdicts by URL, per isolate: a provider's base URL is checked on every call, and parsing it
- * was the largest share of the gateway's own work that depends on nothing but the URL (a CPU
- * profile of leased calls, bench/gateway-profile.ts). The verdict is a pure function of the URL
- * and the operator's setting, so it never goes stale; the oldest goes first past the bound.
+ * Verdicts by URL, per isolate. A provider's base URL is checked on every call: parsing it
+ * twice per call took 0.089 ms of a leased call's 1.9 ms in central's isolate, the remembered
+ * verdict 0.009 (bench/gateway-profile.ts, bench/results/gateway-comparison.md). A verdict is a
+ * pure function of the URL and the operator's setting, so it never goes stale. Tenants' configs
+ * name the URLs: only short ones are kept, at most `MAX_VERDICTS`, so no tenant can fill an
+ * isolate's memory it shares with others.
  */
 const verdicts = new Map<string, UpstreamUrlVerdict>();
 const MAX_VERDICTS = 1_024;
+const MAX_KEPT_URL = 2_048;
 
 /** `upstreamUrlProblem` with the URL's host, remembered for the next call to the same URL. */
 export function upstreamUrl(url: string, allowPrivate: boolean): UpstreamUrlVerdict {
+  if (url.length > MAX_KEPT_URL) return judge(url, allowPrivate);
   const key = `${allowPrivate ? "private" : "public"} ${url}`;
   let verdict = verdicts.get(key);
   if (!verdict) {
@@ -64,18 +65,18 @@ function judge(url: string, allowPrivate: boolean): UpstreamUrlVerdict {
   try {
     parsed = new URL(url);
   } catch {
-    return { problem: "not a URL", host: null };
+    return { problem: "not a URL" };
   }
   const host = parsed.hostname;
-  const refuse = (problem: string) => ({ problem, host });
   if (parsed.protocol !== "https:" && !(allowPrivate && parsed.protocol === "http:"))
-    return refuse(allowPrivate ? "must be http or https" : "must be https");
+    return { problem: allowPrivate ? "must be http or https" : "must be https" };
   if (parsed.username || parsed.password)
-    return refuse("must not carry credentials; give the provider a key instead");
+    return { problem: "must not carry credentials; give the provider a key instead" };
   const range = hostRange(host);
-  if (range === "never") return refuse(`${host} is a link-local, metadata or reserved address`);
+  if (range === "never")
+    return { problem: `${host} is a link-local, metadata or reserved address` };
   if (range !== "public" && !allowPrivate)
-    return refuse(`${host} is a ${range} address, which this platform does not call`);
+    return { problem: `${host} is a ${range} address, which this platform does not call` };
   return { problem: null, host };
 }
 

@@ -116,8 +116,9 @@ export async function sendUpstream(
     if (!env.AI) throw new Error("this Worker has no AI binding");
     return { response: await callWorkersAi(env.AI, request.body, request.signal), secrets: [] };
   }
-  const { problem, host } = upstreamUrl(provider.base_url, privateUpstreamsAllowed(env));
-  if (problem || host === null) throw new UpstreamRefused(`base_url ${problem}`);
+  const verdict = upstreamUrl(provider.base_url, privateUpstreamsAllowed(env));
+  if (verdict.problem !== null) throw new UpstreamRefused(`base_url ${verdict.problem}`);
+  const { host } = verdict;
   const key = await resolveKey(provider.key, env, tenant, keySlot(provider.id, "key"), host);
   const headers: Record<string, string> = {
     "content-type": "application/json",

@@ -14,7 +14,7 @@ import { secretRefusal } from "../keys/offers";
 import { keySlot } from "../keys/resolve";
 import { MIN_KEK_LENGTH, sealKey } from "../keys/sealed-keys";
 import type { Prices } from "../pricing/prices";
-import { privateUpstreamsAllowed, upstreamUrlProblem } from "../providers/upstream-url";
+import { privateUpstreamsAllowed, upstreamUrl } from "../providers/upstream-url";
 import {
   gatewayConfig,
   gatewayPrices,
@@ -107,19 +107,13 @@ export class GatewayConfigStore {
     for (const [i, provider] of next.providers.entries()) {
       const stored = { ...provider } as StoredProvider & Record<string, unknown>;
       const baseUrl = "base_url" in provider ? provider.base_url : null;
-      const urlProblem =
-        baseUrl === null ? null : upstreamUrlProblem(baseUrl, privateUpstreamsAllowed(this.env));
-      if (urlProblem) refuse(`providers[${i}].base_url`, `base_url ${urlProblem}`);
+      const url = baseUrl === null ? null : upstreamUrl(baseUrl, privateUpstreamsAllowed(this.env));
+      if (url?.problem) refuse(`providers[${i}].base_url`, `base_url ${url.problem}`);
       for (const which of ["key", "gateway_token"] as const) {
         const input = (provider as Record<string, unknown>)[which] as ProviderKeyInput | undefined;
         if (input === undefined) continue;
-        if ("secret" in input && baseUrl !== null && !urlProblem) {
-          const refused = secretRefusal(
-            input.secret,
-            this.tenant,
-            new URL(baseUrl).hostname,
-            this.env,
-          );
+        if ("secret" in input && url?.problem === null) {
+          const refused = secretRefusal(input.secret, this.tenant, url.host, this.env);
           if (refused) {
             refuse(`providers[${i}].${which}`, refused);
             continue;

@@ -1,11 +1,21 @@
 import { eq, lte, sql, sum } from "drizzle-orm";
+import type { CacheSettings, ModelCall } from "../../../contract";
 import type { Database } from "../../db/database";
 import type { CachedAnswer } from "../admission";
 import { gatewayCache } from "./schema";
 
 /**
+ * Whether the tenant's cache answers calls of this operation. Embeddings only when asked: a call
+ * the cache may answer goes to the tenant object rather than using a lease, and bulk indexing,
+ * mostly misses, would pay that round trip and store every answer for little gain.
+ */
+export function cacheServes(settings: CacheSettings, operation: ModelCall["operation"]): boolean {
+  return settings.enabled && (operation !== "embeddings" || settings.embeddings);
+}
+
+/**
  * The exact-match response cache, in the tenant object's SQLite: answers to deterministic
- * requests by normalised request hash, each with a TTL. A streamed answer is kept as the SSE
+ * requests (cache/cache-key.ts says which) by normalised request hash, each with a TTL. A streamed answer is kept as the SSE
  * text the client received and replayed as a stream.
  */
 export class ResponseCache {

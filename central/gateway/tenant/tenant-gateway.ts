@@ -38,7 +38,7 @@ import { GatewayConfigStore } from "./config-store";
 import { LEASE_TTL_MS, LeaseLedger, leaseSlots } from "./leases";
 import { ProviderHealthStore } from "./provider-health";
 import { RateLimiter, type RateSubject, rateSubjects } from "./rate-limits";
-import { ResponseCache } from "./response-cache";
+import { cacheServes, ResponseCache } from "./response-cache";
 import type { StoredProvider } from "./schema";
 
 /** A call that never settles (its Worker died) gives its reservation back after this. */
@@ -240,9 +240,12 @@ export class TenantGateway {
     }
     const admitted = ticket(routed.route, routed.alias);
     const subjects = rateSubjects(config.limits, attribution.app, attribution.keyId);
+    // The route's first candidate is in the key: a remapped alias never replays the old model's
+    // answers, and only that candidate's answers are stored (handle-call.ts).
+    const first = routed.chain[0]!;
     const cacheKey =
-      req.cache.hash && config.cache.enabled
-        ? `${req.cache.hash}|${routed.route.rule ?? "-"}|${routed.alias ?? req.requested}`
+      req.cache.hash && cacheServes(config.cache, req.operation)
+        ? `${req.cache.hash}|${routed.route.rule ?? "-"}|${routed.alias ?? req.requested}|${first.provider}/${first.model}`
         : null;
     if (leaseOnly) {
       if (cacheKey || routed.chain.some((c) => c.probe)) return refusedLease;
@@ -432,7 +435,7 @@ export class TenantGateway {
       chain: call.chain,
       budgeted: call.scopes.length > 0,
       maxOutputTokens: config.max_output_tokens,
-      cacheEnabled: config.cache.enabled,
+      cacheEnabled: cacheServes(config.cache, req.operation),
     };
   }
 

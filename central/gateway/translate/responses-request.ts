@@ -14,25 +14,46 @@ import {
 } from "./requests";
 import { unpackThinking } from "./thinking-items";
 
+type Item = Record<string, unknown> & { type?: string };
+
+/** The tools a Responses caller runs itself; every other kind OpenAI runs (web search, files, MCP...). */
+const CALLER_TOOLS = new Set(["function", "custom"]);
+
 /**
- * What a Responses request may carry that lives only at OpenAI: state kept between calls and
- * the tools OpenAI runs itself. A request with any of these cannot go to Anthropic (another
- * candidate of the chain may still take it, unchanged).
+ * What in a Responses request lives only at OpenAI, or null: state kept between calls (a stored
+ * response to continue or to keep, a conversation, a stored prompt, a background run, items
+ * referenced by id) and the tools OpenAI runs itself, whose results depend on more than the
+ * request. Such a request cannot go to Anthropic (another candidate of the chain may still take
+ * it, unchanged), and its answer is never replayed from the response cache (cache/cache-key.ts).
  */
-function refuseStateful(req: OpenAiResponsesRequest): void {
+export function keptAtOpenAi(req: OpenAiResponsesRequest): UnsupportedRequest | null {
   if (req.previous_response_id)
-    throw new UnsupportedRequest(
+    return new UnsupportedRequest(
       "previous_response_id",
       "a stored response exists only at OpenAI; send the whole conversation in `input`",
     );
   if (req.store === true)
-    throw new UnsupportedRequest("store", "Anthropic stores no responses; send `store: false`");
+    return new UnsupportedRequest("store", "Anthropic stores no responses; send `store: false`");
   for (const field of ["conversation", "prompt", "background"] as const)
     if (req[field] !== undefined && req[field] !== null && req[field] !== false)
-      throw new UnsupportedRequest(field, `\`${field}\` is kept by OpenAI; Anthropic has none`);
+      return new UnsupportedRequest(field, `\`${field}\` is kept by OpenAI; Anthropic has none`);
+  const items = Array.isArray(req.input) ? (req.input as Item[]) : [];
+  const reference = items.findIndex((item) => item?.type === "item_reference");
+  if (reference >= 0)
+    return new UnsupportedRequest(
+      `input[${reference}]`,
+      "an item_reference points at a response stored at OpenAI",
+    );
+  const tools = (req.tools ?? []) as Item[];
+  const hosted = tools.findIndex((tool) => !CALLER_TOOLS.has(String(tool?.type)));
+  if (hosted >= 0)
+    return new UnsupportedRequest(
+      `tools[${hosted}]`,
+      `${tools[hosted]!.type} is a tool OpenAI runs itself; Anthropic cannot run it`,
+    );
+  return null;
 }
 
-type Item = Record<string, unknown> & { type?: string };
 type Part = Json & { type?: string };
 
 /** A message's content (string or parts) as Anthropic blocks. */
@@ -130,7 +151,8 @@ export function responsesToAnthropic(
   model: string,
   defaultMaxTokens: number,
 ): AnthropicMessagesRequest {
-  refuseStateful(req);
+  const kept = keptAtOpenAi(req);
+  if (kept) throw kept;
   const system: Block[] = req.instructions ? [{ type: "text", text: req.instructions }] : [];
   const { turns, push } = anthropicTurns();
   const input: Item[] =
@@ -185,11 +207,6 @@ export function responsesToAnthropic(
         if (thinking) push("assistant", [thinking]);
         return;
       }
-      case "item_reference":
-        throw new UnsupportedRequest(
-          path,
-          "an item_reference points at a response stored at OpenAI",
-        );
       default:
         throw new UnsupportedRequest(path, `Anthropic takes no ${type ?? "untyped"} items`);
     }
@@ -212,7 +229,7 @@ export function responsesToAnthropic(
     if (tool.type !== "function")
       throw new UnsupportedRequest(
         `tools[${i}]`,
-        `${tool.type} is a tool OpenAI runs itself; Anthropic cannot run it`,
+        `Anthropic takes function tools, not ${tool.type}`,
       );
     if (typeof tool.name !== "string" || !tool.name)
       throw new UnsupportedRequest(`tools[${i}].name`, "a function tool needs a name");

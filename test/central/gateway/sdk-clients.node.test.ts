@@ -679,6 +679,14 @@ describe("/v1/embeddings", () => {
 describe("the response cache", () => {
   const ask = { model: "claude", temperature: 0, store: false } as const;
 
+  /** The same request twice, the second once the first has settled (and been stored, if it may). */
+  async function askTwice(request: OpenAI.Responses.ResponseCreateParamsNonStreaming) {
+    const client = openaiClient(admin);
+    const first = await client.responses.create(request).withResponse();
+    await callEvent(first.response.headers.get(HEADERS.callId));
+    return [first, await client.responses.create(request).withResponse()] as const;
+  }
+
   it("replays a deterministic, stateless Responses answer translated from Anthropic, as JSON and as the same stream", async () => {
     anthropicUpstream.script(
       { kind: "answer", text: "Cached: 4.2 g." },
@@ -717,24 +725,61 @@ describe("the response cache", () => {
       { kind: "answer", text: "stored once" },
       { kind: "answer", text: "stored twice" },
     );
-    const client = openaiClient(admin);
-    const stored = { model: "gpt5", temperature: 0, input: "keep me" } as const;
-    const first = await client.responses.create(stored).withResponse();
+    const [first, second] = await askTwice({ model: "gpt5", temperature: 0, input: "keep me" });
     expect(first.response.headers.get(HEADERS.cache)).toBe("skip");
-    await callEvent(first.response.headers.get(HEADERS.callId));
-    const second = await client.responses.create(stored).withResponse();
     expect(second.response.headers.get(HEADERS.cache)).toBe("skip");
     expect(second.data.output_text).toBe("stored twice");
   });
 
-  it("replays embeddings of the same input without calling the provider, and only those", async () => {
+  it("stores only the route's first candidate's answer: a fallback's is not replayed", async () => {
+    anthropicUpstream.script({ kind: "status", status: 500 }, { kind: "status", status: 500 });
+    openaiUpstream.script(
+      { kind: "answer", text: "from the fallback" },
+      { kind: "answer", text: "from the fallback again" },
+    );
+    const [first, second] = await askTwice({
+      model: "codex",
+      temperature: 0,
+      store: false,
+      input: "fall back",
+    });
+    expect(first.data.output_text).toBe("from the fallback");
+    expect(first.response.headers.get(HEADERS.cache)).toBe("miss");
+    expect(second.response.headers.get(HEADERS.cache)).toBe("miss");
+    expect(second.data.output_text).toBe("from the fallback again");
+  });
+
+  it("leaves embeddings to leases unless the tenant asks for them to be cached", async () => {
+    openaiUpstream.script(
+      { kind: "answer", usage: { input: 3, output: 0 } },
+      { kind: "answer", usage: { input: 3, output: 0 } },
+    );
+    const calls = openaiUpstream.calls.length;
+    const admissions: (string | null)[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { response } = await openaiClient(admin)
+        .embeddings.create({ model: "embed", input: ["not cached"] })
+        .withResponse();
+      expect(response.headers.get(HEADERS.cache)).toBe("skip");
+      admissions.push(response.headers.get(HEADERS.admission));
+    }
+    expect(openaiUpstream.calls.length).toBe(calls + 2);
+    // The first call's admission granted a lease, which admitted the second in the Worker.
+    expect(admissions).toEqual(["tenant", "lease"]);
+  });
+
+  it("replays embeddings of the same input without calling the provider when the tenant caches them", async () => {
+    const { admin: caching } = await gatewayTenant(
+      central,
+      config({ cache: { embeddings: true } }),
+    );
     openaiUpstream.script({ kind: "answer", usage: { input: 3, output: 0 } });
-    const client = openaiClient(admin);
+    const client = openaiClient(caching);
     const first = await client.embeddings
       .create({ model: "embed", input: ["cached sample"] })
       .withResponse();
     expect(first.response.headers.get(HEADERS.cache)).toBe("miss");
-    await callEvent(first.response.headers.get(HEADERS.callId));
+    await callEvent(first.response.headers.get(HEADERS.callId), caching);
     const calls = openaiUpstream.calls.length;
     const again = await client.embeddings
       .create({ model: "embed", input: ["cached sample"] })
@@ -742,7 +787,7 @@ describe("the response cache", () => {
     expect(again.response.headers.get(HEADERS.cache)).toBe("hit");
     expect(again.data).toEqual(first.data);
     expect(openaiUpstream.calls.length).toBe(calls);
-    expect(await callEvent(again.response.headers.get(HEADERS.callId))).toMatchObject({
+    expect(await callEvent(again.response.headers.get(HEADERS.callId), caching)).toMatchObject({
       operation: "embeddings",
       cache_hit: true,
       cost_usd: 0,

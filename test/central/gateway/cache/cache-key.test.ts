@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  CACHE_POLICIES,
   canonicalJson,
   isDeterministic,
   isReplayableResponse,
@@ -27,14 +28,48 @@ describe("response cache key", () => {
     expect(isReplayableResponse({ ...stateless, prompt: { id: "pmpt_1" } })).toBe(false);
     expect(isReplayableResponse({ ...stateless, background: true })).toBe(false);
     expect(isReplayableResponse({ ...stateless, previous_response_id: null })).toBe(true);
+    // Items kept at OpenAI, and tools it runs itself (live search results, files, remote MCP).
+    expect(
+      isReplayableResponse({ ...stateless, input: [{ type: "item_reference", id: "msg_1" }] }),
+    ).toBe(false);
+    for (const tool of [{ type: "web_search" }, { type: "file_search" }, { type: "mcp" }])
+      expect(isReplayableResponse({ ...stateless, tools: [tool] }), tool.type).toBe(false);
+    expect(
+      isReplayableResponse({
+        ...stateless,
+        tools: [
+          { type: "function", name: "lab_get_sample" },
+          { type: "custom", name: "apply_patch" },
+        ],
+      }),
+    ).toBe(true);
+  });
+
+  it("keeps in a Responses key what a response object repeats to its caller", async () => {
+    const base = { model: "auto", temperature: 0, store: false, input: "hi" };
+    const h = await requestHash("responses", CACHE_POLICIES.responses, false, base);
+    for (const field of ["metadata", "user", "safety_identifier", "prompt_cache_key"])
+      expect(
+        await requestHash("responses", CACHE_POLICIES.responses, false, {
+          ...base,
+          [field]: field === "metadata" ? { app: "a" } : "someone",
+        }),
+        field,
+      ).not.toBe(h);
+    expect(
+      await requestHash("responses", CACHE_POLICIES.responses, false, {
+        ...base,
+        stream_options: { include_obfuscation: false },
+      }),
+    ).toBe(h);
   });
 
   it("normalises: key order and delivery-only fields do not change the hash; content, endpoint and streaming do", async () => {
     const base = { model: "auto", temperature: 0, messages: [{ role: "user", content: "hi" }] };
-    const h = await requestHash("chat", "openai", false, base);
+    const h = await requestHash("chat", CACHE_POLICIES.chat, false, base);
     expect(h).toMatch(/^[0-9a-f]{64}$/);
     expect(
-      await requestHash("chat", "openai", false, {
+      await requestHash("chat", CACHE_POLICIES.chat, false, {
         messages: [{ content: "hi", role: "user" }],
         user: "someone",
         stream: false,
@@ -44,17 +79,19 @@ describe("response cache key", () => {
         model: "auto",
       }),
     ).toBe(h);
-    expect(await requestHash("chat", "openai", true, base)).not.toBe(h);
-    expect(await requestHash("messages", "anthropic", false, base)).not.toBe(h);
+    expect(await requestHash("chat", CACHE_POLICIES.chat, true, base)).not.toBe(h);
+    expect(await requestHash("messages", CACHE_POLICIES.messages, false, base)).not.toBe(h);
     // The same fields sent to another endpoint of the same dialect ask something else.
-    expect(await requestHash("responses", "openai", false, base)).not.toBe(h);
+    expect(await requestHash("responses", CACHE_POLICIES.responses, false, base)).not.toBe(h);
     expect(
-      await requestHash("chat", "openai", false, {
+      await requestHash("chat", CACHE_POLICIES.chat, false, {
         ...base,
         messages: [{ role: "user", content: "hi!" }],
       }),
     ).not.toBe(h);
-    expect(await requestHash("chat", "openai", false, { ...base, model: "fast" })).not.toBe(h);
+    expect(
+      await requestHash("chat", CACHE_POLICIES.chat, false, { ...base, model: "fast" }),
+    ).not.toBe(h);
   });
 
   it("writes canonical JSON", () => {

@@ -52,11 +52,17 @@ describe("which provider URLs the platform calls", () => {
     for (const url of privateOnly) expect(upstreamUrlProblem(url, true), url).toBeNull();
   });
 
-  it("remembers a verdict per URL and per setting: the same URL judged again under the other is judged anew", () => {
+  it("gives a remembered verdict only under the setting it was judged under, with the host it calls", () => {
     const url = "http://10.0.0.7:8000/v1";
     expect(upstreamUrl(url, true)).toEqual({ problem: null, host: "10.0.0.7" });
-    expect(upstreamUrl(url, false)).toEqual({ problem: "must be https", host: "10.0.0.7" });
+    expect(upstreamUrl(url, false)).toEqual({ problem: "must be https" });
     expect(upstreamUrl(url, true)).toEqual({ problem: null, host: "10.0.0.7" });
-    expect(upstreamUrl("not a url", true)).toEqual({ problem: "not a URL", host: null });
+    expect(upstreamUrl("not a url", true)).toEqual({ problem: "not a URL" });
+    // Past the length kept, judged each time, the same way.
+    const long = `https://api.example.com/${"v".repeat(3_000)}`;
+    expect(upstreamUrl(long, false)).toEqual({ problem: null, host: "api.example.com" });
+    expect(upstreamUrl(`https://127.0.0.1/${"v".repeat(3_000)}`, false).problem).toMatch(
+      /loopback/,
+    );
   });
 });

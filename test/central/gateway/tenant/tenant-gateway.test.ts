@@ -395,7 +395,7 @@ describe("gateway admission in the tenant object", () => {
     await configure(admin);
     const hash = "a".repeat(64);
     const first = await stub(tenant).gatewayAdmit(ask(admin, { cache: { hash, mode: "default" } }));
-    expect(first.kind === "proceed" && first.cacheKey).toBe(`${hash}|-|auto`);
+    expect(first.kind === "proceed" && first.cacheKey).toBe(`${hash}|-|auto|lab/llama`);
     const answer = {
       body: '{"id":"x"}',
       provider: "lab",
@@ -403,7 +403,9 @@ describe("gateway admission in the tenant object", () => {
       responseModel: "llama",
       usage: { input: 3, output: 4, cacheRead: 0, cacheWrite: 0 },
     };
-    await stub(tenant).gatewaySettle(done(first, { store: { key: `${hash}|-|auto`, answer } }));
+    await stub(tenant).gatewaySettle(
+      done(first, { store: { key: `${hash}|-|auto|lab/llama`, answer } }),
+    );
     const hit = await stub(tenant).gatewayAdmit(ask(admin, { cache: { hash, mode: "default" } }));
     expect(hit).toMatchObject({ kind: "cached", answer });
     if (hit.kind === "cached")
