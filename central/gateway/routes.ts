@@ -264,7 +264,11 @@ const responseHeaders = {
     description: "the provider that answered",
   },
   [HEADERS.model]: { schema: { type: "string" as const }, description: "the model that answered" },
-  [HEADERS.cache]: { schema: { type: "string" as const }, description: "hit, miss or bypass" },
+  [HEADERS.cache]: {
+    schema: { type: "string" as const },
+    description:
+      "hit; miss (not found, stored if it may be); skip (not a request the cache answers); bypass (the caller said no-cache or no-store)",
+  },
 };
 
 export const GATEWAY_ROUTES: readonly WorkerRoute[] = [

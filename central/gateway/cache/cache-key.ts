@@ -31,9 +31,18 @@ export function isReplayableResponse(body: Body): boolean {
   );
 }
 
+/**
+ * A chat completion is replayed when deterministic and not to be stored at OpenAI: a caller who
+ * asks for `store: true` (for evals or distillation) wants its own completion stored there, and
+ * a replay would store nothing.
+ */
+export function isReplayableCompletion(body: Body): boolean {
+  return isDeterministic(body) && body.store !== true;
+}
+
 export const CACHE_POLICIES = {
   chat: {
-    replayable: isDeterministic,
+    replayable: isReplayableCompletion,
     delivery: [
       "stream",
       "stream_options",

@@ -10,7 +10,8 @@ import { gatewayCache } from "./schema";
  * mostly misses, would pay that round trip and store every answer for little gain.
  */
 export function cacheServes(settings: CacheSettings, operation: ModelCall["operation"]): boolean {
-  return settings.enabled && (operation !== "embeddings" || settings.embeddings);
+  // A configuration stored before `embeddings` existed has none: off.
+  return settings.enabled && (operation !== "embeddings" || settings.embeddings === true);
 }
 
 /**

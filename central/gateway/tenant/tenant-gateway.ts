@@ -248,7 +248,7 @@ export class TenantGateway {
         ? `${req.cache.hash}|${routed.route.rule ?? "-"}|${routed.alias ?? req.requested}|${first.provider}/${first.model}`
         : null;
     if (leaseOnly) {
-      if (cacheKey || routed.chain.some((c) => c.probe)) return refusedLease;
+      if (routed.chain.some((c) => c.probe)) return refusedLease;
       const lease = this.lease(req, {
         attribution,
         chain: routed.chain.map((c) => ({

@@ -16,8 +16,19 @@ import { unpackThinking } from "./thinking-items";
 
 type Item = Record<string, unknown> & { type?: string };
 
-/** The tools a Responses caller runs itself; every other kind OpenAI runs (web search, files, MCP...). */
-const CALLER_TOOLS = new Set(["function", "custom"]);
+/**
+ * Tools whose calls the Responses caller carries out itself (Codex applies patches and runs
+ * local shells; a computer-use client drives its own screen). Every other kind, and any kind
+ * OpenAI adds later, is taken to run at OpenAI (web and file search, code interpreter, MCP...).
+ */
+const CALLER_TOOLS = new Set([
+  "function",
+  "custom",
+  "local_shell",
+  "apply_patch",
+  "computer",
+  "computer_use_preview",
+]);
 
 /**
  * What in a Responses request lives only at OpenAI, or null: state kept between calls (a stored

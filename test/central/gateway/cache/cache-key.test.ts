@@ -3,6 +3,7 @@ import {
   CACHE_POLICIES,
   canonicalJson,
   isDeterministic,
+  isReplayableCompletion,
   isReplayableResponse,
   requestHash,
 } from "../../../../central/gateway/cache/cache-key";
@@ -14,6 +15,9 @@ describe("response cache key", () => {
     expect(isDeterministic({ temperature: 0, n: 2 })).toBe(false);
     expect(isDeterministic({})).toBe(false);
     expect(isDeterministic({ temperature: 0.2 })).toBe(false);
+    // A completion its caller asks OpenAI to store is the caller's own to store.
+    expect(isReplayableCompletion({ temperature: 0, store: false })).toBe(true);
+    expect(isReplayableCompletion({ temperature: 0, store: true })).toBe(false);
   });
 
   it("replays a Responses answer only when the request is deterministic and keeps nothing at the provider", () => {
@@ -40,6 +44,8 @@ describe("response cache key", () => {
         tools: [
           { type: "function", name: "lab_get_sample" },
           { type: "custom", name: "apply_patch" },
+          { type: "local_shell" },
+          { type: "apply_patch" },
         ],
       }),
     ).toBe(true);

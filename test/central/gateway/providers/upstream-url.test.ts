@@ -58,9 +58,12 @@ describe("which provider URLs the platform calls", () => {
     expect(upstreamUrl(url, false)).toEqual({ problem: "must be https" });
     expect(upstreamUrl(url, true)).toEqual({ problem: null, host: "10.0.0.7" });
     expect(upstreamUrl("not a url", true)).toEqual({ problem: "not a URL" });
-    // Past the length kept, judged each time, the same way.
+    // A verdict is remembered: the same one comes back. Past the length kept, a URL is judged
+    // each time, the same way, and nothing of it stays.
+    expect(upstreamUrl(url, true)).toBe(upstreamUrl(url, true));
     const long = `https://api.example.com/${"v".repeat(3_000)}`;
     expect(upstreamUrl(long, false)).toEqual({ problem: null, host: "api.example.com" });
+    expect(upstreamUrl(long, false)).not.toBe(upstreamUrl(long, false));
     expect(upstreamUrl(`https://127.0.0.1/${"v".repeat(3_000)}`, false).problem).toMatch(
       /loopback/,
     );

@@ -107,6 +107,15 @@ function done(admitted: AdmitResult, over: Partial<SettleRequest> = {}): SettleR
   };
 }
 
+/** An answer of lab/llama, as a settlement stores it in the cache. */
+const llamaAnswer = (body: string) => ({
+  body,
+  provider: "lab",
+  model: "llama",
+  responseModel: "llama",
+  usage: { input: 3, output: 4, cacheRead: 0, cacheWrite: 0 },
+});
+
 const status = async (admin: string) =>
   json<GatewayStatus>(await call("GET", "/v1/gateway/status", { key: admin }), 200);
 
@@ -396,13 +405,7 @@ describe("gateway admission in the tenant object", () => {
     const hash = "a".repeat(64);
     const first = await stub(tenant).gatewayAdmit(ask(admin, { cache: { hash, mode: "default" } }));
     expect(first.kind === "proceed" && first.cacheKey).toBe(`${hash}|-|auto|lab/llama`);
-    const answer = {
-      body: '{"id":"x"}',
-      provider: "lab",
-      model: "llama",
-      responseModel: "llama",
-      usage: { input: 3, output: 4, cacheRead: 0, cacheWrite: 0 },
-    };
+    const answer = llamaAnswer('{"id":"x"}');
     await stub(tenant).gatewaySettle(
       done(first, { store: { key: `${hash}|-|auto|lab/llama`, answer } }),
     );
@@ -436,6 +439,44 @@ describe("gateway admission in the tenant object", () => {
     expect(log.events.filter((e) => e.kind === "model_call" && e.payload.cache_hit)).toMatchObject([
       { payload: { cache_hit: true, cost_usd: 0, attempts: [] } },
     ]);
+  });
+
+  it("never replays an answer for a route whose first candidate has changed", async () => {
+    const { tenant, admin } = await newTenant("gwr");
+    await configure(admin);
+    const hash = "b".repeat(64);
+    const first = await stub(tenant).gatewayAdmit(ask(admin, { cache: { hash, mode: "default" } }));
+    if (first.kind !== "proceed" || !first.cacheKey) throw new Error("expected a cache key");
+    const answer = llamaAnswer('{"id":"y"}');
+    await stub(tenant).gatewaySettle(done(first, { store: { key: first.cacheKey, answer } }));
+    expect(
+      (await stub(tenant).gatewayAdmit(ask(admin, { cache: { hash, mode: "default" } }))).kind,
+    ).toBe("cached");
+    // The alias now points at another model first: the stored answer is not its answer.
+    await configure(admin, { aliases: { auto: { candidates: ["lab/qwen", "backup/llama"] } } });
+    const after = await stub(tenant).gatewayAdmit(ask(admin, { cache: { hash, mode: "default" } }));
+    expect(after.kind).toBe("proceed");
+    expect(after.kind === "proceed" && after.cacheKey).toBe(`${hash}|-|auto|lab/qwen`);
+  });
+
+  it("caches embeddings only when the tenant asks, and leases them otherwise", async () => {
+    const { tenant, admin } = await newTenant("gwe");
+    await configure(admin);
+    const embed = (over: Partial<AdmitRequest> = {}) =>
+      ask(admin, {
+        operation: "embeddings",
+        estimate: { inputTokens: 10, outputTokens: 0 },
+        cache: { hash: "c".repeat(64), mode: "default" },
+        lease: true,
+        ...over,
+      });
+    const plain = await stub(tenant).gatewayAdmit(embed());
+    expect(plain.kind === "proceed" && plain.cacheKey).toBeNull();
+    expect(plain.kind === "proceed" && plain.lease?.cacheEnabled).toBe(false);
+    await configure(admin, { cache: { embeddings: true } });
+    const cached = await stub(tenant).gatewayAdmit(embed());
+    expect(cached.kind === "proceed" && cached.cacheKey).toBe(`${"c".repeat(64)}|-|auto|lab/llama`);
+    expect(cached.kind === "proceed" && cached.lease).toBeFalsy();
   });
 });
 
