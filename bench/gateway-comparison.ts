@@ -270,11 +270,13 @@ await waitHealthy(`http://127.0.0.1:${litellmPort}/health/liveliness`, litellm, 
 const workerdFloor = await startWorkerdForwarder(mock.url);
 const nodeFloor = await startNodeForwarder(mock.url);
 
-const direct: Target = {
-  name: "mock, direct",
-  url: mock.url,
+/** A target that takes the mock's own key: the mock itself, or a floor in front of it. */
+const mockKeyed = (name: string, url: string): Target => ({
+  name,
+  url,
   headers: { authorization: "Bearer sk-mock" },
-};
+});
+const direct = mockKeyed("mock, direct", mock.url);
 const auraison: Target = {
   name: "Auraison gateway",
   url: central.url,
@@ -309,16 +311,11 @@ const litellmTarget: Target = {
   url: `http://127.0.0.1:${litellmPort}`,
   headers: { authorization: `Bearer ${litellmKey}` },
 };
-const workerdFloorT: Target = {
-  name: "floor: a Worker that only forwards, in workerd alone",
-  url: workerdFloor.url,
-  headers: { authorization: "Bearer sk-mock" },
-};
-const nodeFloorT: Target = {
-  name: "floor: a Node server that only forwards",
-  url: nodeFloor.url,
-  headers: { authorization: "Bearer sk-mock" },
-};
+const workerdFloorT = mockKeyed(
+  "floor: a Worker that only forwards, in workerd alone",
+  workerdFloor.url,
+);
+const nodeFloorT = mockKeyed("floor: a Node server that only forwards", nodeFloor.url);
 const targets = [
   direct,
   auraison,
@@ -417,26 +414,20 @@ const get = (url: string, path: string, headers: Record<string, string>) => asyn
   const r = await request(`${url}${path}`, { dispatcher: agentFor(direct, 1), headers });
   await r.body.text();
 };
+/** One non-streamed call at concurrency 1, as `cpuPerCall` repeats it. */
+const oneCall = (t: Target) => () => call(t, false, agentFor(t, 1));
 const cpu = {
   workerOnly: await cpuPerCall(workerdPids, get(workerd.url, "/no-such-route", {})),
   withRpc: await cpuPerCall(
     workerdPids,
     get(workerd.url, "/v1/models", { authorization: `Bearer ${workerdOperator}` }),
   ),
-  lease: await cpuPerCall(workerdPids, () => call(leasePath, false, agentFor(leasePath, 1))),
-  object: await cpuPerCall(workerdPids, () => call(objectPath, false, agentFor(objectPath, 1))),
-  portkey: await cpuPerCall([portkey.child.pid!], () =>
-    call(portkeyTarget, false, agentFor(portkeyTarget, 1)),
-  ),
-  alone: await cpuPerCall([alone.pid], () =>
-    call(auraisonAlone, false, agentFor(auraisonAlone, 1)),
-  ),
-  workerdFloor: await cpuPerCall([workerdFloor.pid], () =>
-    call(workerdFloorT, false, agentFor(workerdFloorT, 1)),
-  ),
-  nodeFloor: await cpuPerCall([nodeFloor.pid], () =>
-    call(nodeFloorT, false, agentFor(nodeFloorT, 1)),
-  ),
+  lease: await cpuPerCall(workerdPids, oneCall(leasePath)),
+  object: await cpuPerCall(workerdPids, oneCall(objectPath)),
+  portkey: await cpuPerCall([portkey.child.pid!], oneCall(portkeyTarget)),
+  alone: await cpuPerCall([alone.pid], oneCall(auraisonAlone)),
+  workerdFloor: await cpuPerCall([workerdFloor.pid], oneCall(workerdFloorT)),
+  nodeFloor: await cpuPerCall([nodeFloor.pid], oneCall(nodeFloorT)),
 };
 
 // --- report --------------------------------------------------------------------------------
@@ -459,8 +450,9 @@ const admitted = (t: Target) =>
     .map(([how, n]) => `${n} by ${how}`)
     .join(", ") || "none counted";
 const peers = [portkeyTarget, litellmTarget];
-// Medians of a few hundred calls on a shared machine move by about half a millisecond between
-// runs: a lead smaller than that is a tie, not a win.
+// Medians of a few hundred calls on this shared machine moved by 0.2-0.3 ms between five runs on
+// 2026-12-06 (bench/results/gateway-comparison.md): a lead smaller than this wider margin is a
+// tie, not a win.
 const NOISE_MS = 0.5;
 const bestPeer = (of: (r: Row) => number, lowest: boolean) =>
   peers
@@ -538,8 +530,10 @@ A call through Auraison's gateway is one HTTP request into the Worker (under \`w
 );
 console.log(`wrote ${file}`);
 
-await Promise.all([central.stop(), workerd.stop(), mock.close()]);
 await Promise.all([
+  central.stop(),
+  workerd.stop(),
+  mock.close(),
   alone.stop(),
   workerdFloor.stop(),
   nodeFloor.stop(),

@@ -16,8 +16,8 @@ export function cacheServes(settings: CacheSettings, operation: ModelCall["opera
 
 /**
  * The exact-match response cache, in the tenant object's SQLite: answers to deterministic
- * requests (cache/cache-key.ts says which) by normalised request hash, each with a TTL. A streamed answer is kept as the SSE
- * text the client received and replayed as a stream.
+ * requests (cache/cache-key.ts says which) by normalised request hash, each with a TTL. A
+ * streamed answer is kept as the SSE text the client received and replayed as a stream.
  */
 export class ResponseCache {
   constructor(
