@@ -10,6 +10,11 @@
  * (`--out`).
  *
  *   npx tsx bench/gateway-profile.ts [--calls 2000] [--concurrency 4] [--top 40] [--out file]
+ *     [--cached]
+ *
+ * `--cached` turns the tenant's response cache on and makes every call deterministic
+ * (temperature 0) and different from the others (each a miss), so every call goes to the tenant
+ * object, as such calls do; the median latency a call took is printed with the CPU.
  *
  * Not a results file: the comparison is bench/gateway-comparison.ts; this is the tool behind
  * its "where the time goes".
@@ -28,6 +33,7 @@ const CONCURRENCY = numberArg("concurrency", 4);
 const TOP = numberArg("top", 40);
 const outIndex = process.argv.indexOf("--out");
 const OUT = outIndex >= 0 ? process.argv[outIndex + 1] : null;
+const CACHED = process.argv.includes("--cached");
 
 interface CallFrame {
   functionName: string;
@@ -58,34 +64,43 @@ const { admin } = await gatewayTenant(
     providers: [
       { id: "mock", kind: "openai-compatible", base_url: `${mock.url}/v1`, models: ["mock"] },
     ],
+    ...(CACHED ? { cache: { enabled: true } } : {}),
   },
 );
 const key = await createKey(central.url, admin, "operator", "profile");
 
 const agent = new Agent({ connections: CONCURRENCY, keepAliveTimeout: 60_000 });
-const body = JSON.stringify({
-  model: "mock",
-  max_tokens: 64,
-  messages: [
-    { role: "system", content: "You are a benchmark." },
-    { role: "user", content: "Say twenty tokens." },
-  ],
-});
-async function calls(n: number): Promise<void> {
+let sent = 0;
+const bodyOf = () =>
+  JSON.stringify({
+    model: "mock",
+    max_tokens: 64,
+    ...(CACHED ? { temperature: 0 } : {}),
+    messages: [
+      { role: "system", content: "You are a benchmark." },
+      { role: "user", content: CACHED ? `Say twenty tokens (${sent++}).` : "Say twenty tokens." },
+    ],
+  });
+/** Runs `n` calls; returns how long each took, in ms. */
+async function calls(n: number): Promise<number[]> {
   let started = 0;
+  const took: number[] = [];
   const worker = async () => {
     while (started++ < n) {
+      const at = performance.now();
       const response = await request(`${central.url}/v1/chat/completions`, {
         method: "POST",
         dispatcher: agent,
         headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-        body,
+        body: bodyOf(),
       });
       const text = await response.body.text();
+      took.push(performance.now() - at);
       if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}: ${text}`);
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return took;
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
@@ -95,12 +110,12 @@ await settle();
 const workerd = childWorkerdPids();
 const cpuBefore = cpuMs(workerd);
 const wallStart = performance.now();
-await calls(CALLS);
+const took = (await calls(CALLS)).sort((a, b) => a - b);
 const wall = performance.now() - wallStart;
 await settle(); // settlements run after the answers
 const cpuPerCall = (cpuMs(workerd) - cpuBefore) / CALLS;
 console.log(
-  `${CALLS} calls at concurrency ${CONCURRENCY}: ${(CALLS / (wall / 1000)).toFixed(0)} calls/s, workerd CPU ${cpuPerCall.toFixed(3)} ms per call`,
+  `${CALLS}${CACHED ? " deterministic calls (cache on, each a miss)" : " calls"} at concurrency ${CONCURRENCY}: ${(CALLS / (wall / 1000)).toFixed(0)} calls/s, p50 ${took[Math.floor(took.length / 2)]!.toFixed(2)} ms, workerd CPU ${cpuPerCall.toFixed(3)} ms per call`,
 );
 
 // The isolate of central's Worker (and its Durable Objects) among workerd's inspector targets.

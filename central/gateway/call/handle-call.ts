@@ -78,7 +78,8 @@ export async function handleCall(
   };
   const leaseOf = () => workerLeases.admit(shape, spec.operation, inbound.estimate, replayable);
   // Calls that find no lease while one is being asked for wait for it rather than ask again.
-  const leased = leaseOf() ?? ((await workerLeases.awaitAsked(shape)) ? leaseOf() : null);
+  const leased =
+    leaseOf() ?? ((await workerLeases.awaitAsked(shape, replayable)) ? leaseOf() : null);
   let admitted: AdmitResult;
   if (leased) {
     const { grant } = leased;
@@ -109,6 +110,7 @@ export async function handleCall(
       inbound.tenant,
       () => tenantObject().gatewayAdmit(admitRequest),
       (answer) => (answer.kind === "proceed" ? answer.lease : null),
+      replayable,
     );
   }
   spans?.admitted(admitted);

@@ -51,6 +51,13 @@ export class WorkerLeases {
   private readonly pending = new Map<string, Pending>();
   /** Shapes whose next lease is being asked for (one request at a time per shape). */
   private readonly asking = new Map<string, Promise<unknown>>();
+  /**
+   * Shapes whose last grant said the tenant's response cache is on (at most MAX_LEASES, oldest
+   * first out). Outliving their leases, they spare a deterministic call of such a shape the wait
+   * for another call's admission: no lease admits it, so it asks the tenant object at once, and
+   * its own admission (a cache hit brings no lease) is not one the shape's other calls wait for.
+   */
+  private readonly caching = new Set<string>();
   private sweptAt = 0;
 
   constructor(private now: () => number) {}
@@ -126,6 +133,7 @@ export class WorkerLeases {
     tenant: string,
     request: () => Promise<T>,
     leaseOf: (answer: T) => LeaseGrant | null | undefined,
+    deterministic = false,
   ): Promise<T> {
     const askedAt = this.now();
     const asked = request().then((answer) => {
@@ -133,6 +141,7 @@ export class WorkerLeases {
       if (grant) this.granted(shape, tenant, grant, askedAt);
       return answer;
     });
+    if (this.cacheAnswers(shape, deterministic)) return asked;
     const done = asked.finally(() => {
       if (this.asking.get(shape) === done) this.asking.delete(shape);
     });
@@ -140,10 +149,13 @@ export class WorkerLeases {
     return asked;
   }
 
-  /** Waits for a lease already being asked for calls of this shape (false: none is). */
-  async awaitAsked(shape: string): Promise<boolean> {
+  /**
+   * Waits for a lease already being asked for calls of this shape (false: none is, or none
+   * would admit this call, a deterministic one the tenant's cache may answer).
+   */
+  async awaitAsked(shape: string, deterministic: boolean): Promise<boolean> {
     const asked = this.asking.get(shape);
-    if (!asked) return false;
+    if (!asked || this.cacheAnswers(shape, deterministic)) return false;
     await asked.catch(() => undefined);
     return true;
   }
@@ -158,6 +170,15 @@ export class WorkerLeases {
       this.retireNow(oldest, lease, "replaced");
     }
     this.leases.set(shape, openLease(tenant, grant, askedAt));
+    this.caching.delete(shape);
+    if (!grant.cacheEnabled) return;
+    if (this.caching.size >= MAX_LEASES) this.caching.delete(this.caching.values().next().value!);
+    this.caching.add(shape);
+  }
+
+  /** A call of this shape goes to the tenant object's cache, as the shape's last grant said. */
+  private cacheAnswers(shape: string, deterministic: boolean): boolean {
+    return deterministic && this.caching.has(shape);
   }
 
   /** The tenant object's epoch: leases from another one stop admitting calls. */

@@ -1,35 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { LeaseGrant } from "../../../../central/gateway/admission";
 import { close, fits, openLease, retire, spend } from "../../../../central/gateway/lease/lease";
 import { LEASE_MAX_SLOTS, leaseSlots } from "../../../../central/gateway/tenant/leases";
-
-const grant = (over: Partial<LeaseGrant> = {}): LeaseGrant => ({
-  id: "l1",
-  epoch: "e1",
-  ttlMs: 2_000,
-  slots: 3,
-  slotInputTokens: 1_024,
-  slotOutputTokens: 100,
-  slotTokens: 1_124,
-  slotUsd: 0.001,
-  attribution: {
-    keyId: "k",
-    runId: null,
-    agentId: "k",
-    attempt: null,
-    app: null,
-    intentType: null,
-    tags: [],
-  },
-  route: {} as LeaseGrant["route"],
-  alias: "auto",
-  rateWindow: 0,
-  chain: [],
-  budgeted: true,
-  maxOutputTokens: 4_096,
-  cacheEnabled: false,
-  ...over,
-});
+import { grant } from "./grant";
 
 const small = { inputTokens: 200, outputTokens: 100 };
 

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import type { LeaseGrant } from "../../../../central/gateway/admission";
+import { WorkerLeases } from "../../../../central/gateway/lease/worker-leases";
+import { grant } from "./grant";
+
+/**
+ * Who waits for whose admission in one isolate: calls that find no lease wait for the one
+ * being asked for their shape, unless no lease could admit them (a deterministic call the
+ * tenant's response cache may answer), which ask the tenant object at once.
+ */
+
+const SHAPE = WorkerLeases.shape({
+  tenant: "t",
+  secret: "s",
+  operation: "chat",
+  requested: "auto",
+  attribution: {},
+});
+const need = { inputTokens: 10, outputTokens: 10 };
+
+/** A lease of 8 slots, from a tenant whose response cache is on or off. */
+const grantOf = (cacheEnabled: boolean, id = "l1") => grant({ id, slots: 8, cacheEnabled });
+
+/** An answer from the tenant object that the test gives when it chooses. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** What `waiting` gave once everything already due has run, or "pending". */
+async function promptly<T>(waiting: Promise<T>): Promise<T | "pending"> {
+  const tick = new Promise<"pending">((resolve) => setTimeout(resolve, 0, "pending"));
+  return Promise.race([waiting, tick]);
+}
+
+/** Asks for a lease for SHAPE with `answer` as the tenant object's (a grant, or none). */
+const askWith = (leases: WorkerLeases, answer: Promise<LeaseGrant | null>, deterministic = false) =>
+  leases.ask(
+    SHAPE,
+    "t",
+    () => answer,
+    (g) => g,
+    deterministic,
+  );
+
+/** Leases with a first grant for SHAPE spent to its end, and the next admission in flight. */
+async function withAdmissionInFlight(cacheEnabled: boolean) {
+  const leases = new WorkerLeases(() => 1_000);
+  await askWith(leases, Promise.resolve(grantOf(cacheEnabled)));
+  while (leases.admit(SHAPE, "chat", need, false)) {}
+  const next = deferred<LeaseGrant>();
+  void askWith(leases, next.promise);
+  return { leases, next };
+}
+
+describe("waiting for a lease being asked for", () => {
+  it.each([
+    ["a call", false],
+    ["a deterministic call of a tenant that caches nothing (the lease will admit it)", true],
+  ])(
+    "%s waits for its shape's admission in flight, then runs under the lease it brings",
+    async (_, deterministic) => {
+      const { leases, next } = await withAdmissionInFlight(false);
+      const waits = leases.awaitAsked(SHAPE, deterministic);
+      expect(await promptly(waits)).toBe("pending");
+      next.resolve(grantOf(false, "l2"));
+      expect(await waits).toBe(true);
+      expect(leases.admit(SHAPE, "chat", need, deterministic)?.grant.id).toBe("l2");
+    },
+  );
+
+  it("a deterministic call of a caching tenant does not wait: no lease would admit it", async () => {
+    const { leases, next } = await withAdmissionInFlight(true);
+    expect(await promptly(leases.awaitAsked(SHAPE, true))).toBe(false);
+    // Other calls of the shape still wait for the lease.
+    expect(await promptly(leases.awaitAsked(SHAPE, false))).toBe("pending");
+    next.resolve(grantOf(true, "l2"));
+  });
+
+  it("nobody waits for a deterministic call's admission when the tenant caches (a hit brings no lease)", async () => {
+    const leases = new WorkerLeases(() => 1_000);
+    await askWith(leases, Promise.resolve(grantOf(true)));
+    const hit = deferred<null>();
+    const asked = askWith(leases, hit.promise, true);
+    expect(await promptly(leases.awaitAsked(SHAPE, false))).toBe(false);
+    hit.resolve(null);
+    await asked;
+  });
+
+  it("remembers the tenant's cache past its lease, and forgets it when a grant says it is off", async () => {
+    let now = 1_000;
+    const leases = new WorkerLeases(() => now);
+    await askWith(leases, Promise.resolve(grantOf(true)));
+    now += 60_000; // the lease expired and is swept
+    expect(leases.admit(SHAPE, "chat", need, false)).toBeNull();
+    const off = deferred<LeaseGrant>();
+    void askWith(leases, off.promise);
+    expect(await promptly(leases.awaitAsked(SHAPE, true))).toBe(false);
+    off.resolve(grantOf(false, "l2"));
+    await leases.awaitAsked(SHAPE, false);
+    while (leases.admit(SHAPE, "chat", need, false)) {}
+    const next = deferred<LeaseGrant>();
+    void askWith(leases, next.promise);
+    expect(await promptly(leases.awaitAsked(SHAPE, true))).toBe("pending");
+    next.resolve(grantOf(false, "l3"));
+  });
+});
