@@ -77,7 +77,8 @@ export async function handleCall(
     lease: true,
   };
   const leaseOf = () => workerLeases.admit(shape, spec.operation, inbound.estimate, replayable);
-  // Calls that find no lease while one is being asked for wait for it rather than ask again.
+  // Calls that find no lease while one is being asked for wait for it rather than ask again,
+  // unless no lease would admit them (worker-leases.ts: `caching`).
   const leased =
     leaseOf() ?? ((await workerLeases.awaitAsked(shape, replayable)) ? leaseOf() : null);
   let admitted: AdmitResult;
@@ -112,6 +113,13 @@ export async function handleCall(
       (answer) => (answer.kind === "proceed" ? answer.lease : null),
       replayable,
     );
+    // The object keys a call like this for its cache only when the cache serves it.
+    if (replayable && admitted.kind !== "refused")
+      workerLeases.cacheIs(
+        shape,
+        inbound.tenant,
+        admitted.kind === "cached" || admitted.cacheKey !== null,
+      );
   }
   spans?.admitted(admitted);
   if (admitted.kind === "refused")

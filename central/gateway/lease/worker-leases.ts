@@ -52,12 +52,13 @@ export class WorkerLeases {
   /** Shapes whose next lease is being asked for (one request at a time per shape). */
   private readonly asking = new Map<string, Promise<unknown>>();
   /**
-   * Shapes whose last grant said the tenant's response cache is on (at most MAX_LEASES, oldest
-   * first out). Outliving their leases, they spare a deterministic call of such a shape the wait
-   * for another call's admission: no lease admits it, so it asks the tenant object at once, and
-   * its own admission (a cache hit brings no lease) is not one the shape's other calls wait for.
+   * Shapes whose tenant's response cache was on when the isolate last heard (a grant, or the
+   * admission of a deterministic call: the object grants no lease to one it may cache), with
+   * their tenant; at most MAX_LEASES, oldest first out, forgotten when the tenant's epoch moves.
+   * A deterministic call of such a shape never waits for another call's admission (no lease
+   * would admit it), and no call waits for its admission, which never brings a lease.
    */
-  private readonly caching = new Set<string>();
+  private readonly caching = new Map<string, string>();
   private sweptAt = 0;
 
   constructor(private now: () => number) {}
@@ -126,7 +127,9 @@ export class WorkerLeases {
 
   /**
    * Asks the tenant object for a lease (with a call's admission, or alone to renew one), one
-   * request per shape at a time; the lease, if any, is installed when it comes.
+   * request per shape at a time (the calls of the shape wait for it), except the admissions of
+   * deterministic calls of a caching shape, which bring no lease; the lease, if any, is
+   * installed when it comes.
    */
   ask<T>(
     shape: string,
@@ -170,10 +173,15 @@ export class WorkerLeases {
       this.retireNow(oldest, lease, "replaced");
     }
     this.leases.set(shape, openLease(tenant, grant, askedAt));
+    this.cacheIs(shape, tenant, grant.cacheEnabled);
+  }
+
+  /** Whether the tenant's response cache answers deterministic calls of this shape. */
+  cacheIs(shape: string, tenant: string, on: boolean): void {
     this.caching.delete(shape);
-    if (!grant.cacheEnabled) return;
-    if (this.caching.size >= MAX_LEASES) this.caching.delete(this.caching.values().next().value!);
-    this.caching.add(shape);
+    if (!on) return;
+    if (this.caching.size >= MAX_LEASES) this.caching.delete(this.caching.keys().next().value!);
+    this.caching.set(shape, tenant);
   }
 
   /** A call of this shape goes to the tenant object's cache, as the shape's last grant said. */
@@ -183,8 +191,12 @@ export class WorkerLeases {
 
   /** The tenant object's epoch: leases from another one stop admitting calls. */
   observe(tenant: string, epoch: string): void {
-    if (this.epochs.get(tenant) === epoch) return;
+    const before = this.epochs.get(tenant);
+    if (before === epoch) return;
     this.epochs.set(tenant, epoch);
+    // The configuration may have turned the cache off: learnt again from the next answers.
+    if (before !== undefined)
+      for (const [shape, of] of this.caching) if (of === tenant) this.caching.delete(shape);
     for (const [shape, lease] of this.leases)
       if (lease.tenant === tenant && lease.grant.epoch !== epoch)
         this.retireNow(shape, lease, "stale");

@@ -2,7 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { app } from "../../../../central/app";
-import { workerLeases } from "../../../../central/gateway/lease/worker-leases";
+import { WorkerLeases, workerLeases } from "../../../../central/gateway/lease/worker-leases";
 import { LEASE_TTL_MS } from "../../../../central/gateway/tenant/leases";
 import { type GatewayStatus, HEADERS, type StoredEvent } from "../../../../contract";
 import { BOOTSTRAP_KEY, call, events, json, newKey, newTenant } from "../../support";
@@ -276,5 +276,43 @@ describe("gateway leases in the Worker", () => {
     const second = await ask();
     expect(second.cache).toBe("hit");
     expect(second.admission).toBe("tenant");
+  });
+
+  it("learns from a deterministic call's admission that the cache answers its shape", async () => {
+    const { tenant, admin } = await newTenant("lease");
+    await configure(admin, { cache: { enabled: true } });
+    const operator = (await newKey(admin, "operator")).key;
+    const shape = WorkerLeases.shape({
+      tenant,
+      secret: operator,
+      operation: "chat",
+      requested: "auto",
+      attribution: { run: null, agent: null, app: null, intentType: null, tags: [] },
+    });
+    // With an admission in flight for the shape, a call the isolate knows no lease would admit
+    // does not wait for it.
+    const waitsOnAdmission = async () => {
+      let answer!: () => void;
+      const inFlight = new Promise<null>((resolve) => {
+        answer = () => resolve(null);
+      });
+      const asked = workerLeases.ask(
+        shape,
+        tenant,
+        () => inFlight,
+        () => null,
+      );
+      const tick = new Promise((resolve) => setTimeout(resolve, 0, true));
+      const waits = await Promise.race([workerLeases.awaitAsked(shape, true), tick]);
+      answer();
+      await asked;
+      return waits;
+    };
+    expect(await waitsOnAdmission()).toBe(true);
+    // Only deterministic calls (no grant ever comes for them): the first admission teaches it.
+    const done = await chat(operator, { temperature: 0, max_tokens: undefined });
+    await done.settled();
+    expect(done.admission).toBe("tenant");
+    expect(await waitsOnAdmission()).toBe(false);
   });
 });

@@ -80,7 +80,7 @@ describe("waiting for a lease being asked for", () => {
     next.resolve(grantOf(true, "l2"));
   });
 
-  it("nobody waits for a deterministic call's admission when the tenant caches (a hit brings no lease)", async () => {
+  it("nobody waits for a deterministic call's admission when the tenant caches (it brings no lease)", async () => {
     const leases = new WorkerLeases(() => 1_000);
     await askWith(leases, Promise.resolve(grantOf(true)));
     const hit = deferred<null>();
@@ -88,6 +88,76 @@ describe("waiting for a lease being asked for", () => {
     expect(await promptly(leases.awaitAsked(SHAPE, false))).toBe(false);
     hit.resolve(null);
     await asked;
+  });
+
+  it("learns the cache from an admission without a lease: deterministic calls then stop waiting", async () => {
+    const leases = new WorkerLeases(() => 1_000);
+    const first = deferred<null>();
+    const asked = askWith(leases, first.promise, true);
+    // Nothing known yet: the next deterministic call waits for the first one's admission.
+    const waits = leases.awaitAsked(SHAPE, true);
+    expect(await promptly(waits)).toBe("pending");
+    first.resolve(null);
+    await asked;
+    await waits;
+    leases.cacheIs(SHAPE, "t", true); // what handle-call.ts does when the object keyed the call
+    const next = deferred<null>();
+    const again = askWith(leases, next.promise, true);
+    expect(await promptly(leases.awaitAsked(SHAPE, true))).toBe(false);
+    expect(await promptly(leases.awaitAsked(SHAPE, false))).toBe(false);
+    next.resolve(null);
+    await again;
+  });
+
+  it("forgets a tenant's cache when its epoch moves (the configuration may have turned it off)", async () => {
+    const leases = new WorkerLeases(() => 1_000);
+    leases.observe("t", "e1");
+    leases.cacheIs(SHAPE, "t", true);
+    const other = WorkerLeases.shape({
+      tenant: "u",
+      secret: "s",
+      operation: "chat",
+      requested: "auto",
+      attribution: {},
+    });
+    leases.cacheIs(other, "u", true);
+    leases.observe("t", "e2");
+    const inFlight = deferred<null>();
+    void askWith(leases, inFlight.promise);
+    expect(await promptly(leases.awaitAsked(SHAPE, true))).toBe("pending");
+    void leases.ask(
+      other,
+      "u",
+      () => inFlight.promise,
+      () => null,
+    );
+    expect(await promptly(leases.awaitAsked(other, true))).toBe(false);
+    inFlight.resolve(null);
+  });
+
+  it("remembers at most 1,024 caching shapes, the oldest out first", async () => {
+    const leases = new WorkerLeases(() => 1_000);
+    const shape = (i: number) =>
+      WorkerLeases.shape({
+        tenant: "t",
+        secret: "s",
+        operation: "chat",
+        requested: `m${i}`,
+        attribution: {},
+      });
+    for (let i = 0; i <= 1_024; i++) leases.cacheIs(shape(i), "t", true);
+    const inFlight = deferred<null>();
+    for (const i of [0, 1, 1_024])
+      void leases.ask(
+        shape(i),
+        "t",
+        () => inFlight.promise,
+        () => null,
+      );
+    expect(await promptly(leases.awaitAsked(shape(0), true))).toBe("pending");
+    expect(await promptly(leases.awaitAsked(shape(1), true))).toBe(false);
+    expect(await promptly(leases.awaitAsked(shape(1_024), true))).toBe(false);
+    inFlight.resolve(null);
   });
 
   it("remembers the tenant's cache past its lease, and forgets it when a grant says it is off", async () => {
