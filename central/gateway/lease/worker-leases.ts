@@ -139,15 +139,27 @@ export class WorkerLeases {
     deterministic = false,
   ): Promise<T> {
     const askedAt = this.now();
-    const asked = request().then((answer) => {
-      const grant = leaseOf(answer);
-      if (grant) this.granted(shape, tenant, grant, askedAt);
-      return answer;
-    });
+    let done: Promise<unknown> | null = null;
+    // The shape stops waiting on this admission as its lease, if any, is installed.
+    const over = () => {
+      if (done && this.asking.get(shape) === done) this.asking.delete(shape);
+    };
+    const asked = request().then(
+      (answer) => {
+        over();
+        const grant = leaseOf(answer);
+        if (grant) this.granted(shape, tenant, grant, askedAt);
+        return answer;
+      },
+      (error: unknown) => {
+        over();
+        throw error;
+      },
+    );
     if (this.cacheAnswers(shape, deterministic)) return asked;
-    const done = asked.finally(() => {
-      if (this.asking.get(shape) === done) this.asking.delete(shape);
-    });
+    // What the shape's other calls wait on never rejects: a failed admission is its own call's
+    // to answer, and a rejection no call waited for would be reported as unhandled.
+    done = asked.catch(() => undefined);
     this.asking.set(shape, done);
     return asked;
   }
@@ -159,7 +171,7 @@ export class WorkerLeases {
   async awaitAsked(shape: string, deterministic: boolean): Promise<boolean> {
     const asked = this.asking.get(shape);
     if (!asked || this.cacheAnswers(shape, deterministic)) return false;
-    await asked.catch(() => undefined);
+    await asked;
     return true;
   }
 

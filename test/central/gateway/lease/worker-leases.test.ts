@@ -135,6 +135,35 @@ describe("waiting for a lease being asked for", () => {
     inFlight.resolve(null);
   });
 
+  it("leaves a failed admission to its own call: nothing unhandled, and the shape's waiters go on", async () => {
+    const unhandled: unknown[] = [];
+    const record = (event: PromiseRejectionEvent) => unhandled.push(event.reason);
+    addEventListener("unhandledrejection", record);
+    try {
+      const leases = new WorkerLeases(() => 1_000);
+      const failing = deferred<LeaseGrant>();
+      const asked = leases.ask(
+        SHAPE,
+        "t",
+        () =>
+          failing.promise.then(() => {
+            throw new Error("the tenant object is unreachable");
+          }),
+        (g) => g,
+      );
+      const waiting = leases.awaitAsked(SHAPE, false);
+      failing.resolve(grantOf(false));
+      await expect(asked).rejects.toThrow("unreachable");
+      expect(await waiting).toBe(true);
+      // A failed renewal nobody waited for: its caller handles `asked`, and nothing else rejects.
+      await expect(askWith(leases, Promise.reject(new Error("gone")))).rejects.toThrow("gone");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled).toEqual([]);
+    } finally {
+      removeEventListener("unhandledrejection", record);
+    }
+  });
+
   it("remembers at most 1,024 caching shapes, the oldest out first", async () => {
     const leases = new WorkerLeases(() => 1_000);
     const shape = (i: number) =>
