@@ -24,7 +24,7 @@ import { Agent, request } from "undici";
 import { createKey, freePort, gatewayTenant } from "../test/helpers/central-dev";
 import { startCentralWorkerd } from "../test/helpers/central-workerd";
 import { platformSecrets } from "../test/helpers/platform-secrets";
-import { numberArg } from "./central-report";
+import { numberArg, percentile } from "./central-report";
 import { startMockUpstream } from "./gateway-mock-upstream";
 import { childWorkerdPids, cpuMs } from "./process-cpu";
 
@@ -117,7 +117,7 @@ const wall = performance.now() - wallStart;
 await settle(); // settlements run after the answers
 const cpuPerCall = (cpuMs(workerd) - cpuBefore) / CALLS;
 console.log(
-  `${CALLS}${CACHED ? " deterministic calls (cache on, each a miss)" : " calls"} at concurrency ${CONCURRENCY}: ${(CALLS / (wall / 1000)).toFixed(0)} calls/s, p50 ${took[Math.floor(took.length / 2)]!.toFixed(2)} ms, workerd CPU ${cpuPerCall.toFixed(3)} ms per call`,
+  `${CALLS}${CACHED ? " deterministic calls (cache on, each a miss)" : " calls"} at concurrency ${CONCURRENCY}: ${(CALLS / (wall / 1000)).toFixed(0)} calls/s, p50 ${percentile(took, 50).toFixed(2)} ms, workerd CPU ${cpuPerCall.toFixed(3)} ms per call`,
 );
 
 // The isolate of central's Worker (and its Durable Objects) among workerd's inspector targets.

@@ -196,7 +196,7 @@ export class WorkerLeases {
     this.caching.set(shape, tenant);
   }
 
-  /** A call of this shape goes to the tenant object's cache, as the shape's last grant said. */
+  /** A call of this shape goes to the tenant object's cache, as the isolate last heard. */
   private cacheAnswers(shape: string, deterministic: boolean): boolean {
     return deterministic && this.caching.has(shape);
   }

@@ -9,13 +9,10 @@ import { grant } from "./grant";
  * tenant's response cache may answer), which ask the tenant object at once.
  */
 
-const SHAPE = WorkerLeases.shape({
-  tenant: "t",
-  secret: "s",
-  operation: "chat",
-  requested: "auto",
-  attribution: {},
-});
+/** The shape of a tenant's chat calls for a model, from one key with no attribution. */
+const shapeOf = (tenant = "t", requested = "auto") =>
+  WorkerLeases.shape({ tenant, secret: "s", operation: "chat", requested, attribution: {} });
+const SHAPE = shapeOf();
 const need = { inputTokens: 10, outputTokens: 10 };
 
 /** A lease of 8 slots, from a tenant whose response cache is on or off. */
@@ -36,10 +33,15 @@ async function promptly<T>(waiting: Promise<T>): Promise<T | "pending"> {
   return Promise.race([waiting, tick]);
 }
 
-/** Asks for a lease for SHAPE with `answer` as the tenant object's (a grant, or none). */
-const askWith = (leases: WorkerLeases, answer: Promise<LeaseGrant | null>, deterministic = false) =>
+/** Asks for a lease for `shape` with `answer` as the tenant object's (a grant, or none). */
+const askWith = (
+  leases: WorkerLeases,
+  answer: Promise<LeaseGrant | null>,
+  deterministic = false,
+  shape = SHAPE,
+) =>
   leases.ask(
-    SHAPE,
+    shape,
     "t",
     () => answer,
     (g) => g,
@@ -113,24 +115,13 @@ describe("waiting for a lease being asked for", () => {
     const leases = new WorkerLeases(() => 1_000);
     leases.observe("t", "e1");
     leases.cacheIs(SHAPE, "t", true);
-    const other = WorkerLeases.shape({
-      tenant: "u",
-      secret: "s",
-      operation: "chat",
-      requested: "auto",
-      attribution: {},
-    });
+    const other = shapeOf("u");
     leases.cacheIs(other, "u", true);
     leases.observe("t", "e2");
     const inFlight = deferred<null>();
     void askWith(leases, inFlight.promise);
     expect(await promptly(leases.awaitAsked(SHAPE, true))).toBe("pending");
-    void leases.ask(
-      other,
-      "u",
-      () => inFlight.promise,
-      () => null,
-    );
+    void askWith(leases, inFlight.promise, false, other);
     expect(await promptly(leases.awaitAsked(other, true))).toBe(false);
     inFlight.resolve(null);
   });
@@ -141,18 +132,15 @@ describe("waiting for a lease being asked for", () => {
     addEventListener("unhandledrejection", record);
     try {
       const leases = new WorkerLeases(() => 1_000);
-      const failing = deferred<LeaseGrant>();
-      const asked = leases.ask(
-        SHAPE,
-        "t",
-        () =>
-          failing.promise.then(() => {
-            throw new Error("the tenant object is unreachable");
-          }),
-        (g) => g,
+      const failing = deferred<null>();
+      const asked = askWith(
+        leases,
+        failing.promise.then(() => {
+          throw new Error("the tenant object is unreachable");
+        }),
       );
       const waiting = leases.awaitAsked(SHAPE, false);
-      failing.resolve(grantOf(false));
+      failing.resolve(null);
       await expect(asked).rejects.toThrow("unreachable");
       expect(await waiting).toBe(true);
       // A failed renewal nobody waited for: its caller handles `asked`, and nothing else rejects.
@@ -166,23 +154,10 @@ describe("waiting for a lease being asked for", () => {
 
   it("remembers at most 1,024 caching shapes, the oldest out first", async () => {
     const leases = new WorkerLeases(() => 1_000);
-    const shape = (i: number) =>
-      WorkerLeases.shape({
-        tenant: "t",
-        secret: "s",
-        operation: "chat",
-        requested: `m${i}`,
-        attribution: {},
-      });
+    const shape = (i: number) => shapeOf("t", `m${i}`);
     for (let i = 0; i <= 1_024; i++) leases.cacheIs(shape(i), "t", true);
     const inFlight = deferred<null>();
-    for (const i of [0, 1, 1_024])
-      void leases.ask(
-        shape(i),
-        "t",
-        () => inFlight.promise,
-        () => null,
-      );
+    for (const i of [0, 1, 1_024]) void askWith(leases, inFlight.promise, false, shape(i));
     expect(await promptly(leases.awaitAsked(shape(0), true))).toBe("pending");
     expect(await promptly(leases.awaitAsked(shape(1), true))).toBe(false);
     expect(await promptly(leases.awaitAsked(shape(1_024), true))).toBe(false);
