@@ -8,8 +8,9 @@
 import { AgentEvent, type AgentEventInput, check, redact, uuidv7 } from "../contract";
 import { createKey, createTenant } from "../test/helpers/central-dev";
 import { ScriptedAgent } from "../test/helpers/scripted-agent";
-import { fmt, numberArg, writeResults } from "./central-report";
+import { numberArg, writeResults } from "./central-report";
 import { startBenchCentral } from "./central-workerd";
+import { fmt } from "./stats";
 
 const BATCH = 100;
 const batches = numberArg("batches", 400);

@@ -7,7 +7,8 @@
  */
 import { createKey, createTenant, startCentralDev } from "../test/helpers/central-dev";
 import { ScriptedAgent } from "../test/helpers/scripted-agent";
-import { fmt, groupRssKiB, numberArg, writeResults } from "./central-report";
+import { groupRssKiB, numberArg, writeResults } from "./central-report";
+import { fmt } from "./stats";
 
 const count = numberArg("agents", 500);
 const idleSeconds = numberArg("idle-seconds", 20);

@@ -10,8 +10,9 @@
 import { type Plan, PlanAccepted } from "../contract";
 import { createKey, createTenant } from "../test/helpers/central-dev";
 import { ScriptedAgent } from "../test/helpers/scripted-agent";
-import { fmt, latencyRow, numberArg, writeResults } from "./central-report";
+import { latencyRow, numberArg, writeResults } from "./central-report";
 import { startBenchCentral } from "./central-workerd";
+import { fmt } from "./stats";
 
 const plans = numberArg("plans", 100);
 const bigSteps = numberArg("steps", 200);

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fmt, percentile } from "./stats";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -33,15 +34,6 @@ export function writeResults(name: string, title: string, body: string): string 
   );
   return file;
 }
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-export const fmt = (n: number, digits = 1) =>
-  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** A latency table's row (p50, p99, max in ms), printed as it is made. */
 export function latencyRow(name: string, values: readonly number[]): string {

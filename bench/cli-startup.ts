@@ -20,7 +20,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { PROJECT_ROOT } from "../cli/wrangler";
 import { AgentList, CONTRACT_VERSION } from "../contract";
-import { fmt, percentile, writeResults } from "./edge-report";
+import { writeResults } from "./edge-report";
+import { fmt, percentile } from "./stats";
 
 const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 20;
 const WARMUP = 3;

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AgentEvent, nowTs, uuidv7 } from "../contract";
 import { Outbox } from "../edge/outbox/outbox";
-import { fmt, writeResults } from "./edge-report";
+import { writeResults } from "./edge-report";
+import { fmt } from "./stats";
 
 const full = process.argv.includes("--full");
 const EVENTS = full ? 40_000 : 2_000;

@@ -16,7 +16,8 @@ import { parseModelRef } from "../edge/models/model-settings";
 import { Outbox } from "../edge/outbox/outbox";
 import { EdgeRuntime } from "../edge/runtime";
 import { type FauxStep, fauxProvider } from "../test/edge/helpers/faux";
-import { fmt, percentile, writeResults } from "./edge-report";
+import { writeResults } from "./edge-report";
+import { fmt, percentile } from "./stats";
 
 const full = process.argv.includes("--full");
 const RUNS = full ? 10 : 2;

@@ -22,10 +22,11 @@ import { spawnManaged, waitHealthy } from "../cli/local-stack/processes";
 import { createKey, freePort, gatewayTenant, startCentralDev } from "../test/helpers/central-dev";
 import { startCentralWorkerd } from "../test/helpers/central-workerd";
 import { platformSecrets } from "../test/helpers/platform-secrets";
-import { fmt, numberArg, percentile, writeResults } from "./central-report";
+import { numberArg, writeResults } from "./central-report";
 import { startNodeForwarder, startWorkerdForwarder } from "./gateway-floors";
 import { startMockUpstream } from "./gateway-mock-upstream";
 import { childWorkerdPids, cpuMs } from "./process-cpu";
+import { fmt, percentile } from "./stats";
 import { startCentralAlone } from "./workerd-alone";
 
 const PEERS = fileURLToPath(new URL("./.peers/", import.meta.url));

@@ -24,9 +24,10 @@ import { Agent, request } from "undici";
 import { createKey, freePort, gatewayTenant } from "../test/helpers/central-dev";
 import { startCentralWorkerd } from "../test/helpers/central-workerd";
 import { platformSecrets } from "../test/helpers/platform-secrets";
-import { numberArg, percentile } from "./central-report";
+import { numberArg } from "./central-report";
 import { startMockUpstream } from "./gateway-mock-upstream";
 import { childWorkerdPids, cpuMs } from "./process-cpu";
+import { percentile } from "./stats";
 
 const CALLS = numberArg("calls", 2_000);
 const CONCURRENCY = numberArg("concurrency", 4);

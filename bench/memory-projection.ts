@@ -34,6 +34,7 @@ import {
   sync,
 } from "../lakehouse";
 import { SYNTHETIC_VERSION, syntheticEvents, writeSegments } from "./memory-synthetic";
+import { fmt, median } from "./stats";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -59,8 +60,6 @@ const cpuSeconds = (from: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(from);
   return (used.user + used.system) / 1e6;
 };
-const fmt = (n: number, digits = 1) =>
-  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
 
 function diskUsage(dir: string): { files: number; bytes: number } {
@@ -170,12 +169,6 @@ async function typicalQueries(lake: Lake): Promise<QueryFigure[]> {
   }
   return out;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 interface Round {
   sync: number;

@@ -8,9 +8,10 @@
 
 import { solve } from "../central/planning/pddl";
 import { readDomain, readProblem } from "../contract/pddl";
-import { fmt, numberArg, writeResults } from "./central-report";
+import { numberArg, writeResults } from "./central-report";
 import { ipcDomain } from "./pddl/domains";
 import { type FdRun, hasPlanningPython, runFastDownward } from "./pddl/fast-downward";
+import { fmt, median } from "./stats";
 
 const RUNS = numberArg("runs", 3);
 const LIMIT_S = numberArg("limit", 120);
@@ -29,11 +30,6 @@ const LADDER: { mode: "greedy" | "optimal"; domain: string; sizes: number[] }[] 
   { mode: "optimal", domain: "visitall", sizes: [4, 5, 6] },
   { mode: "optimal", domain: "transport", sizes: [3, 4, 5, 6] },
 ];
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : s[Math.floor((s.length - 1) / 2)]!;
-};
 
 interface Ours {
   ms: number;

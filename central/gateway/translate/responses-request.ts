@@ -30,38 +30,45 @@ const CALLER_TOOLS = new Set([
   "computer_use_preview",
 ]);
 
+/** Where a request names what lives only at OpenAI, and why that keeps it there. */
+export interface KeptAtOpenAi {
+  path: string;
+  message: string;
+}
+
 /**
- * What in a Responses request lives only at OpenAI, or null: state kept between calls (a stored
+ * What in a Responses request lives only at OpenAI, or null (plain data, not an error: the
+ * response cache asks this of every deterministic Responses call as a predicate): state kept between calls (a stored
  * response to continue or to keep, a conversation, a stored prompt, a background run, items
  * referenced by id) and the tools OpenAI runs itself, whose results depend on more than the
  * request. Such a request cannot go to Anthropic (another candidate of the chain may still take
  * it, unchanged), and its answer is never replayed from the response cache (cache/cache-key.ts).
  */
-export function keptAtOpenAi(req: OpenAiResponsesRequest): UnsupportedRequest | null {
+export function keptAtOpenAi(req: OpenAiResponsesRequest): KeptAtOpenAi | null {
   if (req.previous_response_id)
-    return new UnsupportedRequest(
-      "previous_response_id",
-      "a stored response exists only at OpenAI; send the whole conversation in `input`",
-    );
+    return {
+      path: "previous_response_id",
+      message: "a stored response exists only at OpenAI; send the whole conversation in `input`",
+    };
   if (req.store === true)
-    return new UnsupportedRequest("store", "Anthropic stores no responses; send `store: false`");
+    return { path: "store", message: "Anthropic stores no responses; send `store: false`" };
   for (const field of ["conversation", "prompt", "background"] as const)
     if (req[field] !== undefined && req[field] !== null && req[field] !== false)
-      return new UnsupportedRequest(field, `\`${field}\` is kept by OpenAI; Anthropic has none`);
+      return { path: field, message: `\`${field}\` is kept by OpenAI; Anthropic has none` };
   const items = Array.isArray(req.input) ? (req.input as Item[]) : [];
   const reference = items.findIndex((item) => item?.type === "item_reference");
   if (reference >= 0)
-    return new UnsupportedRequest(
-      `input[${reference}]`,
-      "an item_reference points at a response stored at OpenAI",
-    );
+    return {
+      path: `input[${reference}]`,
+      message: "an item_reference points at a response stored at OpenAI",
+    };
   const tools = (req.tools ?? []) as Item[];
   const hosted = tools.findIndex((tool) => !CALLER_TOOLS.has(String(tool?.type)));
   if (hosted >= 0)
-    return new UnsupportedRequest(
-      `tools[${hosted}]`,
-      `${tools[hosted]!.type} is a tool OpenAI runs itself; Anthropic cannot run it`,
-    );
+    return {
+      path: `tools[${hosted}]`,
+      message: `${tools[hosted]!.type} is a tool OpenAI runs itself; Anthropic cannot run it`,
+    };
   return null;
 }
 
@@ -163,7 +170,7 @@ export function responsesToAnthropic(
   defaultMaxTokens: number,
 ): AnthropicMessagesRequest {
   const kept = keptAtOpenAi(req);
-  if (kept) throw kept;
+  if (kept) throw new UnsupportedRequest(kept.path, kept.message);
   const system: Block[] = req.instructions ? [{ type: "text", text: req.instructions }] : [];
   const { turns, push } = anthropicTurns();
   const input: Item[] =
