@@ -58,13 +58,7 @@ export async function handleCall(
   const replayable =
     cache !== null && inbound.cacheMode !== "no-store" && cache.replayable(inbound.body);
   const spans = CallSpans.start(c.env, (p) => c.executionCtx.waitUntil(p), inbound, spec.operation);
-  const shape = WorkerLeases.shape({
-    tenant: inbound.tenant,
-    secret: inbound.secret,
-    operation: spec.operation,
-    requested: inbound.requested,
-    attribution: inbound.attribution,
-  });
+  const shape = WorkerLeases.shape(inbound, spec.operation);
   const admitRequest: AdmitRequest = {
     secret: inbound.secret,
     dialect,

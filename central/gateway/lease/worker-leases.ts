@@ -68,21 +68,16 @@ export class WorkerLeases {
     this.now = now;
   }
 
-  /** The calls one lease covers: the same tenant, key, attribution, model and operation. */
-  static shape(parts: {
-    tenant: string;
-    secret: string;
-    operation: string;
-    requested: string;
-    attribution: unknown;
-  }): string {
-    return JSON.stringify([
-      parts.tenant,
-      parts.secret,
-      parts.operation,
-      parts.requested,
-      parts.attribution,
-    ]);
+  /**
+   * The calls one lease covers: the same tenant, key, attribution, model and operation. `call`
+   * is the call as read at the Worker's door (call/inbound.ts), so every call names its shape
+   * one way.
+   */
+  static shape(
+    call: { tenant: string; secret: string; requested: string; attribution: unknown },
+    operation: string,
+  ): string {
+    return JSON.stringify([call.tenant, call.secret, operation, call.requested, call.attribution]);
   }
 
   /** Admits a call under a live lease of its shape, or null: the tenant object must. */

@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { app } from "../../../../central/app";
+import { readInbound } from "../../../../central/gateway/call/inbound";
 import { WorkerLeases, workerLeases } from "../../../../central/gateway/lease/worker-leases";
 import { LEASE_TTL_MS } from "../../../../central/gateway/tenant/leases";
 import { type GatewayStatus, HEADERS, type StoredEvent } from "../../../../contract";
@@ -40,23 +41,25 @@ async function configure(admin: string, extra: Record<string, unknown> = {}) {
   );
 }
 
+const workerEnv = { ...env, AURAISON_BOOTSTRAP_KEY: BOOTSTRAP_KEY };
+
+function chatRequest(key: string, body: Record<string, unknown>): Request {
+  return new Request("http://central/v1/chat/completions", {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "auto",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "hello" }],
+      ...body,
+    }),
+  });
+}
+
 /** A model call through the Worker; `settled` waits for its settlement (its `waitUntil`). */
 async function chat(key: string, body: Record<string, unknown> = {}) {
   const ctx = createExecutionContext();
-  const response = await app.fetch(
-    new Request("http://central/v1/chat/completions", {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "auto",
-        max_tokens: 100,
-        messages: [{ role: "user", content: "hello" }],
-        ...body,
-      }),
-    }),
-    { ...env, AURAISON_BOOTSTRAP_KEY: BOOTSTRAP_KEY },
-    ctx,
-  );
+  const response = await app.fetch(chatRequest(key, body), workerEnv, ctx);
   const text = await response.text();
   return {
     status: response.status,
@@ -282,13 +285,12 @@ describe("gateway leases in the Worker", () => {
     const { tenant, admin } = await newTenant("lease");
     await configure(admin, { cache: { enabled: true } });
     const operator = (await newKey(admin, "operator")).key;
-    const shape = WorkerLeases.shape({
-      tenant,
-      secret: operator,
-      operation: "chat",
-      requested: "auto",
-      attribution: { run: null, agent: null, app: null, intentType: null, tags: [] },
-    });
+    const deterministic = { temperature: 0, max_tokens: undefined };
+    // The shape of the calls made below, as the Worker reads them.
+    const shape = WorkerLeases.shape(
+      await readInbound(chatRequest(operator, deterministic), "chat", workerEnv),
+      "chat",
+    );
     // With an admission in flight for the shape, a call the isolate knows no lease would admit
     // does not wait for it.
     const waitsOnAdmission = async () => {
@@ -310,7 +312,7 @@ describe("gateway leases in the Worker", () => {
     };
     expect(await waitsOnAdmission()).toBe(true);
     // Only deterministic calls (no grant ever comes for them): the first admission teaches it.
-    const done = await chat(operator, { temperature: 0, max_tokens: undefined });
+    const done = await chat(operator, deterministic);
     await done.settled();
     expect(done.admission).toBe("tenant");
     expect(await waitsOnAdmission()).toBe(false);

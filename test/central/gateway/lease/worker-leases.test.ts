@@ -11,7 +11,7 @@ import { grant } from "./grant";
 
 /** The shape of a tenant's chat calls for a model, from one key with no attribution. */
 const shapeOf = (tenant = "t", requested = "auto") =>
-  WorkerLeases.shape({ tenant, secret: "s", operation: "chat", requested, attribution: {} });
+  WorkerLeases.shape({ tenant, secret: "s", requested, attribution: {} }, "chat");
 const SHAPE = shapeOf();
 const need = { inputTokens: 10, outputTokens: 10 };
 
