@@ -95,6 +95,7 @@ export async function handleCall(
             () => tenantObject().gatewayLease(admitRequest),
             (grant) => grant,
           )
+          .then((grant) => (grant ? workerLeases.closeAtExpiry(c.env, shape) : undefined))
           .catch((error: unknown) => log.error("renewing a gateway lease failed", { error })),
       );
   } else {
@@ -107,6 +108,12 @@ export async function handleCall(
       (answer) => (answer.kind === "proceed" ? answer.lease : null),
       replayable,
     );
+    if (admitted.kind === "proceed" && admitted.lease)
+      c.executionCtx.waitUntil(
+        workerLeases
+          .closeAtExpiry(c.env, shape)
+          .catch((error: unknown) => log.error("closing a gateway lease failed", { error })),
+      );
     // The object keys a call like this for its cache only when the cache serves it.
     if (replayable && admitted.kind !== "refused")
       workerLeases.cacheIs(

@@ -61,11 +61,16 @@ export class WorkerLeases {
   private readonly caching = new Map<string, string>();
   private sweptAt = 0;
 
-  constructor(private now: () => number) {}
+  constructor(
+    private now: () => number,
+    private sleep: (ms: number) => Promise<void> = (ms) =>
+      new Promise((resolve) => setTimeout(resolve, ms)),
+  ) {}
 
-  /** Tests turn the Worker's clock (the tenant object's has its own). */
-  useClock(now: () => number): void {
+  /** Tests turn the Worker's clock (the tenant object's has its own) and say how time passes. */
+  useClock(now: () => number, sleep: (ms: number) => Promise<void>): void {
     this.now = now;
+    this.sleep = sleep;
   }
 
   /**
@@ -237,6 +242,27 @@ export class WorkerLeases {
       queue.open = false;
       return this.flush(env, tenant, queue);
     });
+  }
+
+  /**
+   * Closes the shape's lease at its time, unless a call or a batch has by then: the request
+   * that brought the grant waits for this (its `waitUntil`). Without it an isolate that serves
+   * nothing more after a grant (traffic moved to other isolates, or stopped) would close the
+   * lease only at its next request, and the unused slots would stay reserved against the budgets
+   * for the reservations' hour and counted in the rate window until its minute ended, each such
+   * lease holding up to a quarter of what was left. Test: leases.test.ts "closes the lease of an
+   * isolate that serves nothing after it, at the lease's time".
+   */
+  async closeAtExpiry(env: Stubs, shape: string): Promise<void> {
+    const lease = this.leases.get(shape);
+    if (!lease) return;
+    await this.sleep(Math.max(0, lease.expiresAt - this.now()));
+    if (lease.state.kind === "live") {
+      // A clock that did not reach the lease's time (a test's) leaves it to the next request.
+      if (this.now() < lease.expiresAt) return;
+      this.retireNow(shape, lease, "expired");
+    }
+    if (this.closing.has(lease.tenant)) await this.settle(env, lease.tenant, null);
   }
 
   /** Tenants with leases retired since their last batch (their closes should go soon). */

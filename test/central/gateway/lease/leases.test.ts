@@ -15,7 +15,11 @@ import { BOOTSTRAP_KEY, call, events, json, newKey, newTenant } from "../../supp
  */
 
 let skew = 0;
-workerLeases.useClock(() => Date.now() + skew);
+// The time a request waits for before closing the lease it brought passes at once, and the
+// clock stays: the lease stays live for the test's next calls (one test turns it forward).
+const clock = () => Date.now() + skew;
+const timeStands = async () => {};
+workerLeases.useClock(clock, timeStands);
 afterEach(() => {
   // A later test must not see leases this one left live.
   skew += LEASE_TTL_MS * 10;
@@ -229,6 +233,31 @@ describe("gateway leases in the Worker", () => {
     const budget = await tenantBudget(admin);
     expect(budget.tokens_reserved).toBe(0);
     expect((await modelCalls(admin)).length).toBe(2);
+  });
+
+  it("closes the lease of an isolate that serves nothing after it, at the lease's time", async () => {
+    const { admin } = await newTenant("lease");
+    await configure(admin, {
+      budgets: { tenant: { tokens: 1_000_000, period: "month" } },
+      limits: { tenant: { requests_per_minute: 101 } },
+    });
+    const operator = (await newKey(admin, "operator")).key;
+    // The wait for the lease's time turns the clock forward by as much.
+    workerLeases.useClock(clock, async (ms) => {
+      skew += ms;
+    });
+    try {
+      const done = await chat(operator);
+      expect(done.admission).toBe("tenant");
+      await done.settled();
+    } finally {
+      workerLeases.useClock(clock, timeStands);
+    }
+    // No other request came: the granting call's own request closed the lease, none started.
+    const after = await status(admin);
+    expect(after.budgets[0]!.tokens_reserved).toBe(0);
+    expect(after.rates[0]!.requests_last_minute).toBeCloseTo(1, 0);
+    expect((await modelCalls(admin)).length).toBe(1);
   });
 
   it("sends every call to the tenant object near a budget's end (no lease would fit)", async () => {

@@ -182,3 +182,57 @@ describe("waiting for a lease being asked for", () => {
     next.resolve(grantOf(false, "l3"));
   });
 });
+
+/**
+ * A request that brought a grant closes the lease at its time (`closeAtExpiry`), so an isolate
+ * that serves nothing after it still gives the unused slots back.
+ */
+describe("closing a lease at its time", () => {
+  function isolate(sleep: "turns the clock" | "stands") {
+    let now = 1_000;
+    const batches: { settles: unknown[]; closes: { id: string; started: number }[] }[] = [];
+    const env = {
+      TENANT: {
+        getByName: () => ({
+          gatewaySettleBatch: async (batch: (typeof batches)[number]) => {
+            batches.push(batch);
+            return { epoch: "e1" };
+          },
+        }),
+      },
+    } as unknown as Pick<Env, "TENANT">;
+    const leases = new WorkerLeases(
+      () => now,
+      async (ms) => {
+        if (sleep === "turns the clock") now += ms;
+      },
+    );
+    return { leases, env, batches };
+  }
+
+  it("closes a lease no call retired, with the slots it started", async () => {
+    const { leases, env, batches } = isolate("turns the clock");
+    await askWith(leases, Promise.resolve(grantOf(false)));
+    expect(leases.admit(SHAPE, "chat", need, false)).not.toBeNull();
+    await leases.closeAtExpiry(env, SHAPE);
+    expect(batches).toEqual([{ settles: [], closes: [{ id: "l1", started: 1 }] }]);
+    expect(leases.admit(SHAPE, "chat", need, false)).toBeNull();
+  });
+
+  it("sends the close of a lease replaced before its time", async () => {
+    const { leases, env, batches } = isolate("turns the clock");
+    await askWith(leases, Promise.resolve(grantOf(false)));
+    const closing = leases.closeAtExpiry(env, SHAPE);
+    await askWith(leases, Promise.resolve(grantOf(false, "l2")));
+    await closing;
+    expect(batches.flatMap((b) => b.closes)).toEqual([{ id: "l1", started: 0 }]);
+  });
+
+  it("leaves a lease whose time the clock has not reached", async () => {
+    const { leases, env, batches } = isolate("stands");
+    await askWith(leases, Promise.resolve(grantOf(false)));
+    await leases.closeAtExpiry(env, SHAPE);
+    expect(batches).toEqual([]);
+    expect(leases.admit(SHAPE, "chat", need, false)).not.toBeNull();
+  });
+});
