@@ -119,7 +119,7 @@ export class GatewayConfigStore {
             continue;
           }
         }
-        const kept = await this.keySource(input, provider.id, which, previous.get(provider.id));
+        const kept = await this.keySource(input, provider, which, previous.get(provider.id));
         if (typeof kept === "string")
           issues.push({
             path: `providers[${i}].${which}`,
@@ -178,17 +178,26 @@ export class GatewayConfigStore {
   /** The stored form of one key input, or why it cannot be had. */
   private async keySource(
     input: ProviderKeyInput,
-    provider: string,
+    next: GatewayConfig["providers"][number],
     which: "key" | "gateway_token",
     previous: StoredProvider | undefined,
   ): Promise<KeySource | string> {
+    const provider = next.id;
+    const what = which === "key" ? "key" : "gateway token";
     if ("secret" in input) return { secret: input.secret };
     if ("stored" in input) {
       const old = (previous as Record<string, unknown> | undefined)?.[which] as
         | KeySource
         | undefined;
-      if (old && "sealed" in old) return old;
-      return `no ${which === "key" ? "key" : "gateway token"} is stored for provider ${provider}; send { "value": "..." } once`;
+      if (!old || !("sealed" in old))
+        return `no ${what} is stored for provider ${provider}; send { "value": "..." } once`;
+      // A stored key is never shown again, to the tenant's admins either: one re-pointed at
+      // another host (or another account's AI Gateway) would be sent there and read.
+      const from = destination(previous!);
+      const to = destination(next);
+      if (from !== to)
+        return `the ${what} stored for provider ${provider} was given for ${from}, not ${to}; send { "value": "..." } to use a key there`;
+      return old;
     }
     const kek = this.env.AURAISON_GATEWAY_KEK;
     if (!kek || kek.length < MIN_KEK_LENGTH)
@@ -202,6 +211,20 @@ export class GatewayConfigStore {
       set_at: this.now(),
     };
   }
+}
+
+/** Where a provider's key is sent: its kind, its base URL's origin, an AI Gateway's account. */
+function destination(provider: { kind: string }): string {
+  const p = provider as {
+    kind: string;
+    base_url?: string;
+    account_id?: string;
+    gateway_id?: string;
+  };
+  const origin = p.base_url === undefined ? "" : new URL(p.base_url).origin;
+  const gateway =
+    p.account_id === undefined ? "" : ` (account ${p.account_id}, gateway ${p.gateway_id})`;
+  return `${p.kind} at ${origin}${gateway}`;
 }
 
 function keyView(source: KeySource): ProviderKeyView {

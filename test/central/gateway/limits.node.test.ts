@@ -207,6 +207,34 @@ describe("provider keys", () => {
     });
     expect((await chat(admin, { model: "local" })).status).toBe(200);
     expect(openai.calls.at(-1)!.headers.authorization).toBe(`Bearer ${STORED_KEY}`);
+    // A stored key stays with the host it was given for: re-pointed elsewhere (here another
+    // port), it is not carried along; another path on the same origin keeps it.
+    const put = (body: unknown) =>
+      fetch(`${central.url}/v1/gateway/config`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const moved = config();
+    Object.assign(moved.providers[1]!, { base_url: `${anthropic.url}/v1`, key: { stored: true } });
+    const refused = await put(moved);
+    const error = ((await refused.json()) as { error: { issues: unknown[] } }).error;
+    expect(refused.status).toBe(422);
+    expect(error.issues).toMatchObject([
+      {
+        path: "providers[1].key",
+        message: `the key stored for provider lab was given for openai-compatible at ${openai.url}, not openai-compatible at ${anthropic.url}; send { "value": "..." } to use a key there`,
+      },
+    ]);
+    const samePlace = config();
+    Object.assign(samePlace.providers[1]!, {
+      base_url: `${openai.url}/v1/`,
+      key: { stored: true },
+    });
+    const kept = await put(samePlace);
+    expect(kept.status, await kept.text()).toBe(200);
+    expect((await chat(admin, { model: "local" })).status).toBe(200);
+    expect(openai.calls.at(-1)!.headers.authorization).toBe(`Bearer ${STORED_KEY}`);
   });
 });
 
