@@ -13,6 +13,7 @@ const RATE_FIELDS = {
   output: "output_cost_per_token",
   cache_read: "cache_read_input_token_cost",
   cache_write: "cache_creation_input_token_cost",
+  cache_write_1h: "cache_creation_input_token_cost_above_1hr",
 } as const;
 
 const TIER = /^(.+)_above_(\d+)k_tokens$/;
@@ -33,7 +34,7 @@ function priceOfEntry(entry: Entry): ModelPrice | null {
   const price: ModelPrice = { input, output };
   const cacheRead = perMillion(entry[RATE_FIELDS.cache_read]);
   const cacheWrite = perMillion(entry[RATE_FIELDS.cache_write]);
-  const cacheWrite1h = perMillion(entry.cache_creation_input_token_cost_above_1hr);
+  const cacheWrite1h = perMillion(entry[RATE_FIELDS.cache_write_1h]);
   if (cacheRead !== undefined) price.cache_read = cacheRead;
   if (cacheWrite !== undefined) price.cache_write = cacheWrite;
   if (cacheWrite1h !== undefined) price.cache_write_1h = cacheWrite1h;

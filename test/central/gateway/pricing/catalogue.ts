@@ -17,6 +17,7 @@ export const LITELLM_SAMPLE = {
     output_cost_per_token_above_200k_tokens: 2.25e-5,
     cache_creation_input_token_cost_above_200k_tokens: 7.5e-6,
     cache_read_input_token_cost_above_200k_tokens: 6e-7,
+    cache_creation_input_token_cost_above_1hr_above_200k_tokens: 1.2e-5,
     litellm_provider: "anthropic",
     mode: "chat",
   },

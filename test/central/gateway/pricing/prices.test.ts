@@ -77,7 +77,16 @@ describe("prices from LiteLLM's catalogue", () => {
       cache_read: 0.3,
       cache_write: 3.75,
       cache_write_1h: 6,
-      tiers: [{ above: 200_000, input: 6, output: 22.5, cache_read: 0.6, cache_write: 7.5 }],
+      tiers: [
+        {
+          above: 200_000,
+          input: 6,
+          output: 22.5,
+          cache_read: 0.6,
+          cache_write: 7.5,
+          cache_write_1h: 12,
+        },
+      ],
       context_window: 200_000,
       max_output_tokens: 64_000,
     });
@@ -100,7 +109,7 @@ describe("prices from LiteLLM's catalogue", () => {
     );
     expect(
       estimateCost(table, "an", "claude-sonnet-4-5", { input: 300_000, output: 1_000 }),
-    ).toBeCloseTo((300_000 * 7.5 + 1_000 * 22.5) / 1e6, 12);
+    ).toBeCloseTo((300_000 * 12 + 1_000 * 22.5) / 1e6, 12); // the dearest: one-hour writes
   });
 
   it("charges one-hour cache writes at their own price", () => {
@@ -121,6 +130,12 @@ describe("prices from LiteLLM's catalogue", () => {
     };
     expect(costOf(table, "an", "claude-sonnet-4-5", usage)).toBeCloseTo(
       (2_000 * 3 + 3_000 * 3.75 + 5_000 * 6) / 1e6,
+      12,
+    );
+    // Above 200k input tokens, at the long-context tier's one-hour price.
+    const long = { ...usage, input: 300_000 };
+    expect(costOf(table, "an", "claude-sonnet-4-5", long)).toBeCloseTo(
+      (292_000 * 6 + 3_000 * 7.5 + 5_000 * 12) / 1e6,
       12,
     );
   });
