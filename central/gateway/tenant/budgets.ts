@@ -58,7 +58,11 @@ export function budgetScopes(
 ): BudgetScope[] {
   const out: BudgetScope[] = [];
   if (budgets.tenant) out.push({ scope: "tenant", subject: "-", ...budgets.tenant });
-  const appBudget = app === null ? undefined : (budgets.apps[app] ?? budgets.per_app);
+  // An own entry only: an app named like an Object property (`constructor`) is still an app.
+  const appBudget =
+    app === null
+      ? undefined
+      : ((Object.hasOwn(budgets.apps, app) ? budgets.apps[app] : undefined) ?? budgets.per_app);
   if (appBudget && app !== null) out.push({ scope: "app", subject: app, ...appBudget });
   if (runId !== null) {
     const tokens = min(budgets.run?.tokens, intentBudget?.max_tokens);
