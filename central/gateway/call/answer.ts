@@ -117,3 +117,22 @@ export function estimatedUsage(requestBytes: number, outputChars: number): CallU
     cacheWrite: 0,
   };
 }
+
+/**
+ * What a relayed stream used, and whether that is an estimate. A stream cut short (the provider
+ * broke off, or the caller hung up) ended before the provider's last count, yet the provider
+ * bills every token it generated: Anthropic's first event already counts 1 output token, and
+ * the real count comes only in its last `message_delta`. Such a stream's output is at least
+ * what the relayed characters make (test: streaming.node.test.ts "ends a stream that drops
+ * mid-answer").
+ */
+export function streamUsage(
+  end: { outcome: "ok" | "error" | "cancelled"; usage: CallUsage | null; outputChars: number },
+  requestBytes: number,
+): { usage: CallUsage; estimated: boolean } {
+  const guess = estimatedUsage(requestBytes, end.outputChars);
+  if (!end.usage) return { usage: guess, estimated: true };
+  if (end.outcome === "ok" || end.usage.output >= guess.output)
+    return { usage: end.usage, estimated: false };
+  return { usage: { ...end.usage, output: guess.output }, estimated: true };
+}

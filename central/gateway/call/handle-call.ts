@@ -13,7 +13,7 @@ import {
 import { requestHash } from "../cache/cache-key";
 import { errorResponse } from "../dialects/errors";
 import { WorkerLeases, workerLeases } from "../lease/worker-leases";
-import { estimatedUsage, jsonAnswer } from "./answer";
+import { estimatedUsage, jsonAnswer, streamUsage } from "./answer";
 import { CallSpans } from "./call-spans";
 import { Clock } from "./clock";
 import { ENDPOINTS, type Endpoint } from "./endpoints";
@@ -297,7 +297,7 @@ export async function handleCall(
   });
   c.executionCtx.waitUntil(
     relayed.ended.then((end) => {
-      const usage = end.usage ?? estimatedUsage(inbound.bodyBytes, end.outputChars);
+      const { usage, estimated } = streamUsage(end, inbound.bodyBytes);
       if (end.outcome === "error") {
         const last = record.attempts.at(-1);
         if (last)
@@ -325,7 +325,7 @@ export async function handleCall(
         responseId: end.responseId,
         finishReasons: end.finishReasons,
         usage,
-        usageEstimated: end.usage === null,
+        usageEstimated: estimated,
         ttftMs,
         errorType: end.errorType,
         store:

@@ -92,8 +92,14 @@ export class StreamObserver {
       return { json, token: false, terminal: true, error: null };
     }
     if (type === "content_block_delta") {
-      const delta = json.delta as { text?: string; partial_json?: string } | undefined;
-      this.outputChars += (delta?.text?.length ?? 0) + (delta?.partial_json?.length ?? 0);
+      const delta = json.delta as
+        | { text?: string; partial_json?: string; thinking?: string }
+        | undefined;
+      // Thinking is billed as output, as text is.
+      this.outputChars +=
+        (delta?.text?.length ?? 0) +
+        (delta?.partial_json?.length ?? 0) +
+        (delta?.thinking?.length ?? 0);
     }
     // Thinking is output too: a model that thinks past the first-token timeout is working, not
     // stuck (and Responses callers see it, as reasoning summary deltas).

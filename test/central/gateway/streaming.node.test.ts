@@ -265,8 +265,8 @@ describe("streaming through the gateway", () => {
     });
     anthropic.script({
       kind: "answer",
-      text: "Also cut off, but politely.",
-      truncateAfterEvents: 5,
+      text: "Also cut off, but politely, and only after a good many words.",
+      truncateAfterEvents: 12,
     });
     const cut = await readEvents(await messages({ model: "claude", stream: true }));
     expect(cut.at(-1)!.raw).toMatch(/^event: error\n/);
@@ -274,11 +274,20 @@ describe("streaming through the gateway", () => {
       type: "error",
       error: { type: "api_error", code: "upstream_stream_truncated" },
     });
-    await waitForCalls(central, admin, (calls) =>
+    const relayed = cut
+      .map((e) => (JSON.parse(e.data) as { delta?: { text?: string } }).delta?.text ?? "")
+      .join("");
+    expect(relayed.length).toBeGreaterThan(20);
+    const calls = await waitForCalls(central, admin, (calls) =>
       ["upstream_stream_interrupted", "upstream_stream_truncated"].every((t) =>
         calls.some((c) => c.payload.error_type === t),
       ),
     );
+    // Anthropic's first event counts 1 output token; the answer broke off before the real
+    // count, and what was generated is billed: settled at what the relayed text makes.
+    expect(
+      calls.find((c) => c.payload.error_type === "upstream_stream_truncated")!.payload,
+    ).toMatchObject({ output_tokens: Math.ceil(relayed.length / 4), usage_estimated: true });
   });
 
   it("passes a provider's own error event through, and ends a stalled stream after the idle timeout", async () => {

@@ -306,6 +306,23 @@ describe("streams", () => {
     ).toBe(true);
   });
 
+  it("counts the characters of thinking, text and tool input an Anthropic stream relays", () => {
+    const observer = new StreamObserver("anthropic");
+    for (const delta of [
+      { type: "thinking_delta", thinking: "Let me think." },
+      { type: "text_delta", text: "Hi" },
+      { type: "input_json_delta", partial_json: '{"a":1}' },
+      { type: "signature_delta", signature: "c2lnbmF0dXJl" },
+    ])
+      observer.observe({
+        raw: "",
+        event: "content_block_delta",
+        data: JSON.stringify({ type: "content_block_delta", index: 0, delta }),
+        hasData: true,
+      });
+    expect(observer.outputChars).toBe(13 + 2 + 7);
+  });
+
   it("reports a provider's error event, and writes errors in the client's dialect", async () => {
     const observer = new StreamObserver("anthropic");
     const seen = observer.observe({
