@@ -74,10 +74,20 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
+ * The form an answer is replayed in: JSON, or a stream, which ends with a usage chunk only for a
+ * caller who asked for one (a chat caller without it gets none, and one who asked must).
+ */
+function answerForm(stream: boolean, body: Body): string {
+  if (!stream) return "json";
+  const options = body.stream_options as { include_usage?: unknown } | null | undefined;
+  return options?.include_usage === true ? "stream+usage" : "stream";
+}
+
+/**
  * The exact-match cache key of a request: SHA-256 of its normalised body (delivery-only fields
  * dropped, keys sorted) together with its endpoint (a chat request and a Responses or embeddings
- * one may have the same fields) and whether it streams, since a cached answer is replayed in the
- * form it was given.
+ * one may have the same fields) and the form of its answer (answerForm), since a cached answer
+ * is replayed in the form it was given.
  */
 export async function requestHash(
   endpoint: string,
@@ -88,7 +98,7 @@ export async function requestHash(
   const kept: Body = {};
   for (const [key, value] of Object.entries(body))
     if (!policy.delivery.includes(key)) kept[key] = value;
-  const text = `${endpoint}\u0000${stream ? "stream" : "json"}\u0000${canonicalJson(kept)}`;
+  const text = `${endpoint}\u0000${answerForm(stream, body)}\u0000${canonicalJson(kept)}`;
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return toHex(new Uint8Array(digest));
 }

@@ -244,6 +244,11 @@ describe("streaming through the gateway", () => {
     const json = await chat({ ...body, stream: false });
     expect(json.headers.get(HEADERS.cache)).toBe("miss");
     await json.text();
+    // So is a stream that must end with a usage chunk, which the first caller did not ask for.
+    const withUsage = await chat({ ...body, stream_options: { include_usage: true } });
+    expect(withUsage.headers.get(HEADERS.cache)).toBe("miss");
+    const last = JSON.parse((await readEvents(withUsage)).at(-2)!.data) as { usage?: unknown };
+    expect(last.usage).toBeDefined();
   });
 
   it("ends a stream that drops mid-answer with an error event in the client's dialect", async () => {

@@ -85,7 +85,16 @@ describe("response cache key", () => {
         model: "auto",
       }),
     ).toBe(h);
-    expect(await requestHash("chat", CACHE_POLICIES.chat, true, base)).not.toBe(h);
+    const streamed = await requestHash("chat", CACHE_POLICIES.chat, true, base);
+    expect(streamed).not.toBe(h);
+    // A stream ends with a usage chunk only for a caller who asked for one.
+    const usage = (include_usage: boolean) =>
+      requestHash("chat", CACHE_POLICIES.chat, true, {
+        ...base,
+        stream_options: { include_usage },
+      });
+    expect(await usage(true)).not.toBe(streamed);
+    expect(await usage(false)).toBe(streamed);
     expect(await requestHash("messages", CACHE_POLICIES.messages, false, base)).not.toBe(h);
     // The same fields sent to another endpoint of the same dialect ask something else.
     expect(await requestHash("responses", CACHE_POLICIES.responses, false, base)).not.toBe(h);
