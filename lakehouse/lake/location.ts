@@ -61,7 +61,7 @@ export function parseCatalog(spec: string): CatalogSpec {
   const match = /^(sqlite|duckdb|postgres):(.+)$/.exec(spec.trim());
   if (!match)
     throw new LakeConfigError(
-      `catalog '${spec}' is not one of sqlite:<file>, duckdb:<file>, postgres:<connection string>`,
+      `catalog '${redactSecrets(spec)}' is not one of sqlite:<file>, duckdb:<file>, postgres:<connection string>`,
     );
   const [, kind, rest] = match;
   if (kind === "postgres") return { kind, connection: rest! };
@@ -72,7 +72,7 @@ function normaliseDataPath(path: string): string {
   if (isRemotePath(path)) return path;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path))
     throw new LakeConfigError(
-      `data path '${path}': only local paths, s3:// and r2:// are supported`,
+      `data path '${redactSecrets(path)}': only local paths, s3:// and r2:// are supported`,
     );
   return resolve(path);
 }
@@ -96,7 +96,40 @@ export function catalogUri(catalog: CatalogSpec): string {
 /** The catalog for humans and logs, without a PostgreSQL password. */
 export function describeCatalog(catalog: CatalogSpec): string {
   if (catalog.kind !== "postgres") return `${catalog.kind}:${catalog.path}`;
-  return `postgres:${catalog.connection.replace(/password=\S+/g, "password=***")}`;
+  return `postgres:${redactSecrets(catalog.connection)}`;
+}
+
+/** Names of settings that hold a secret: libpq's `password` and `sslpassword`, S3 keys and tokens. */
+const SECRET_KEYWORD = String.raw`[\w.-]*(?:password|passwd|secret|token|signature|credential|access_key)[\w.-]*`;
+
+/**
+ * Where a secret sits in a location, or in a message quoting one (DuckDB's errors quote the
+ * whole catalog string). Over-redacting beats a leak, so an unquoted value runs to the next
+ * whitespace even where libpq would stop earlier.
+ */
+const SECRETS: [RegExp, string][] = [
+  // URI userinfo (`postgresql://user:pass@host`, `s3://key:secret@bucket`): up to the `@` the
+  // host follows, since a password may hold a space, a `/` (S3 secret keys do) or an `@`.
+  [/([a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:).*?@(?=[^\s@/]*(?:[/?#\s"']|$))/gi, "$1***@"],
+  // A URI query parameter: `?password=...&sslmode=require`, `?s3_secret_access_key=...`.
+  [new RegExp(String.raw`(?<=[?&])(${SECRET_KEYWORD})=[^&#\s]*`, "gi"), "$1=***"],
+  // libpq's key = value: spaces around `=`, a single-quoted value with backslash escapes (an
+  // unterminated one runs to the end), or an unquoted one, where a backslash escapes too.
+  [
+    new RegExp(
+      String.raw`(?<![\w.?&-])(${SECRET_KEYWORD})(\s*=\s*)(?:'(?:\\[\s\S]|[^'\\])*'?|(?:\\[\s\S]|\S)+)`,
+      "gi",
+    ),
+    "$1$2***",
+  ],
+];
+
+/**
+ * `text` with every secret a lake location can carry replaced by `***`: the one way a catalog,
+ * a data path or an error quoting them is shown.
+ */
+export function redactSecrets(text: string): string {
+  return SECRETS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
 }
 
 export function sqlString(value: string): string {

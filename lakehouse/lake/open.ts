@@ -12,6 +12,7 @@ import {
   isRemotePath,
   LakeConfigError,
   type LakeLocation,
+  redactSecrets,
   type SnapshotRef,
 } from "./location";
 import { objectStoreSecret } from "./object-store";
@@ -88,6 +89,19 @@ export async function openLake(
   location: LakeLocation,
   options: OpenLakeOptions = {},
 ): Promise<Lake> {
+  try {
+    return await attachAsOf(location, options);
+  } catch (error) {
+    // DuckDB's errors quote the catalog string, password and all; the CLI prints them as they are.
+    if (error instanceof Error) {
+      error.message = redactSecrets(error.message);
+      if (error.stack) error.stack = redactSecrets(error.stack);
+    }
+    throw error;
+  }
+}
+
+async function attachAsOf(location: LakeLocation, options: OpenLakeOptions): Promise<Lake> {
   const at = options.at;
   try {
     return await attachLake(location, options);

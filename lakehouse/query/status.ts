@@ -1,4 +1,4 @@
-import { describeCatalog } from "../lake/location";
+import { describeCatalog, redactSecrets } from "../lake/location";
 import { LAKE_METADATA, type LakeFiles, lakeFiles } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
 import { schemaVersion } from "../schema/migrations";
@@ -36,7 +36,7 @@ export async function lakeStatus(lake: Lake): Promise<LakeStatus> {
   ).rows as LakeStatus["sources"];
   return {
     catalog: describeCatalog(lake.location.catalog),
-    dataPath: lake.location.dataPath,
+    dataPath: redactSecrets(lake.location.dataPath),
     schemaVersion: await schemaVersion(c),
     snapshot: snapshot ?? null,
     files: await lakeFiles(c),

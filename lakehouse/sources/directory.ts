@@ -21,6 +21,8 @@ import {
 /** Largest slice of a plain file read at once; lines are a few KB, so this holds thousands. */
 const CHUNK_BYTES = 16 * 1024 * 1024;
 
+const NEWLINE = 0x0a;
+
 export class SourceError extends Error {
   constructor(message: string) {
     super(message);
@@ -33,7 +35,8 @@ export class SourceError extends Error {
  * `.ndjson` of StoredEvents, e.g. an R2 archive copied down) and edge outboxes (`<seq>.ndjson`
  * of AgentEvents). Files are read in path order, lines in file order; the cursor per file is the
  * byte offset after the last complete line, so appends to an outbox segment are picked up and a
- * line still being written is left for the next read.
+ * line still being written is left for the next read. A compressed segment that decompresses to
+ * its end is finished, so its last line counts without a newline.
  */
 export class DirectorySource implements EventSource {
   readonly origin: string;
@@ -209,15 +212,20 @@ export class DirectorySource implements EventSource {
       whole = false;
       notes.push(`${file}: gzip stream is truncated; read what decompresses so far`);
     }
+    const size = data.length;
+    // A stream that decompressed to its end was written whole: its last line is finished even
+    // without a newline, and is taken (or quarantined) like any other; once the segment is
+    // complete it is never read again, so a line left for later would be lost.
+    if (whole && size > 0 && data[size - 1] !== NEWLINE)
+      data = Buffer.concat([data, Buffer.of(NEWLINE)]);
     const slice = completeLines(data, cursor.position, cursor.lines + 1, max);
     if (slice.lines.length)
       parts.push({
         records: slice.lines.map(({ text, line }) => ({ position: `${file}:${line}`, text })),
       });
-    if (whole && !slice.more && slice.tail > 0)
-      notes.push(`${file}: ignored ${slice.tail} bytes after the last complete line`);
     const complete = whole && !slice.more;
     if (slice.end === cursor.position && !complete) return null;
-    return { ...cursor, position: slice.end, lines: slice.lastLine, complete };
+    // The position stays a byte offset into what the segment decompresses to.
+    return { ...cursor, position: Math.min(slice.end, size), lines: slice.lastLine, complete };
   }
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { syntheticEvents } from "../../../bench/memory-synthetic";
 import {
   DirectorySource,
+  type LakeLocation,
   LakeNotFoundError,
   LakeSchemaError,
   MIGRATIONS,
@@ -177,6 +178,34 @@ describe("openLake", () => {
     });
     await expect(openLake(location, { readOnly: true })).rejects.toBeInstanceOf(LakeSchemaError);
     await expect(openLake(location)).rejects.toThrow(/newer than this auraison knows/);
+  });
+
+  it("keeps the catalog's password and the data path's keys out of the errors it throws", async () => {
+    const failure = (location: LakeLocation, readOnly = false) =>
+      openLake(location, { readOnly, env: {} }).then(
+        (lake): Error => {
+          lake.close();
+          throw new Error("the lake opened");
+        },
+        (error: Error) => error,
+      );
+    // Nothing listens on port 1: DuckDB's error quotes the whole catalog string.
+    const catalogs = [
+      ["postgres:postgresql://lake:hunter2@127.0.0.1:1/x", "postgresql://lake:***@127.0.0.1:1/x"],
+      ["postgres:host=127.0.0.1 port=1 password = 'hunter2 x'", "password = ***"],
+    ];
+    for (const [catalog, shown] of catalogs)
+      for (const readOnly of [true, false]) {
+        const location = resolveLakeLocation({ catalog, dataPath: tempDir() }, tempDir(), {});
+        const error = await failure(location, readOnly);
+        expect(error.message).toContain(shown);
+        expect(`${error.message}\n${error.stack}`).not.toContain("hunter2");
+      }
+    const location = localLake();
+    location.dataPath = "s3://lab-memory/lake/?s3_secret_access_key=hunter2";
+    expect((await failure(location)).message).toContain(
+      "s3://lab-memory/lake/?s3_secret_access_key=*** needs S3",
+    );
   });
 
   it("works with a DuckDB-file catalog for a single process", async () => {

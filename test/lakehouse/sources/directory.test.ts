@@ -9,9 +9,10 @@ import {
   type RawRecord,
   type SourceBatch,
   SourceError,
+  sync,
 } from "../../../lakehouse";
 import { completeLines } from "../../../lakehouse/sources/lines";
-import { tempDir, writeLog } from "../fixture";
+import { count, LogBuilder, localLake, tempDir, withLake, writeLog } from "../fixture";
 
 function merge(cursors: Cursor[], updates: Cursor[]): Cursor[] {
   const byFile = new Map(cursors.map((c) => [c.file, c]));
@@ -148,6 +149,87 @@ describe("DirectorySource", () => {
     );
     expect(rest.cursors[0]).toMatchObject({ complete: true, lines: 500 });
     expect(await source.next(rest.cursors, 1_000)).toBeNull();
+  });
+
+  it("takes the last line of a compressed segment that decompresses whole, newline or not", async () => {
+    const dir = tempDir();
+    const file = join(dir, "000000000001-000000000003.ndjson.gz");
+    writeLog(file, ["line 1", "line 2"], { gzip: true, tail: "line 3\r" });
+    const source = new DirectorySource(dir);
+    const first = await drain(source, [], 2);
+    expect(first.texts).toEqual(["line 1", "line 2", "line 3"]);
+    expect(first.positions.at(-1)).toBe("000000000001-000000000003.ndjson.gz:3");
+    expect(first.notes).toEqual([]);
+    expect(first.cursors[0]).toMatchObject({
+      complete: true,
+      lines: 3,
+      position: Buffer.byteLength("line 1\nline 2\nline 3\r"),
+    });
+    expect(await source.next(first.cursors, 1_000)).toBeNull();
+    // A blank remainder is a blank line: no record.
+    writeLog(join(dir, "000000000004-000000000004.ndjson.gz"), ["line 4"], {
+      gzip: true,
+      tail: " \t",
+    });
+    const second = await drain(source, first.cursors);
+    expect(second.texts).toEqual(["line 4"]);
+    expect(second.cursors.at(-1)).toMatchObject({ complete: true, lines: 2 });
+  });
+
+  it("syncs a compressed segment without a final newline once, its last line checked like any", async () => {
+    const log = new LogBuilder();
+    const run = log.id();
+    const hello = log.add(
+      "message",
+      { role: "user", text: "hello", entry_id: null, turn: 1 },
+      {
+        run_id: run,
+        attempt: 1,
+      },
+    );
+    const bye = log.add(
+      "message",
+      { role: "user", text: "bye", entry_id: null, turn: 2 },
+      {
+        run_id: run,
+        attempt: 1,
+      },
+    );
+    const dir = tempDir();
+    // As `printf '<event>' | gzip` writes it: one line, no newline.
+    writeFileSync(join(dir, "000000000001.ndjson.gz"), gzipSync(JSON.stringify(hello)));
+    writeLog(join(dir, "000000000002.ndjson.gz"), [bye], { gzip: true, tail: '{"not json' });
+    const truncated = gzipSync(JSON.stringify({ ...bye, event_id: log.id(), seq: 2 }));
+    const torn = join(dir, "000000000003.ndjson.gz");
+    writeFileSync(torn, truncated.subarray(0, truncated.length - 8));
+    await withLake(localLake(), async (lake) => {
+      const report = await sync(lake, new DirectorySource(dir), { compact: false });
+      expect(report).toMatchObject({ events: 2, quarantined: 1 });
+      expect(report.notes).toEqual([
+        "000000000003.ndjson.gz: gzip stream is truncated; read what decompresses so far",
+      ]);
+      expect(await count(lake, "SELECT count(*) FROM memory.events")).toBe(2);
+      expect(
+        await count(
+          lake,
+          `SELECT count(*) FROM memory.events WHERE event_id = '${hello.event_id}'`,
+        ),
+      ).toBe(1);
+      expect(
+        await count(
+          lake,
+          "SELECT count(*) FROM memory.quarantine WHERE position = '000000000002.ndjson.gz:2' AND raw = '{\"not json'",
+        ),
+      ).toBe(1);
+      const again = await sync(lake, new DirectorySource(dir), { compact: false });
+      expect(again).toMatchObject({ events: 0, quarantined: 0 });
+      expect(await count(lake, "SELECT count(*) FROM memory.events")).toBe(2);
+      expect(await count(lake, "SELECT count(*) FROM memory.quarantine")).toBe(1);
+      // The truncated segment stays open and is read once it is whole.
+      writeFileSync(torn, truncated);
+      const copied = await sync(lake, new DirectorySource(dir), { compact: false });
+      expect(copied).toMatchObject({ events: 1, quarantined: 0 });
+    });
   });
 
   it("refuses a file that shrank and a directory that is not there", async () => {
