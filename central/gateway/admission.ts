@@ -59,10 +59,27 @@ export interface AdmitRequest {
     tags: string[];
   };
   /** Upper bounds for budgets and token limits. */
-  estimate: { inputTokens: number; outputTokens: number | null };
+  estimate: CallEstimate;
   cache: { hash: string | null; mode: "default" | "no-cache" | "no-store" };
   /** The Worker would take a lease for further calls of this shape. */
   lease?: boolean;
+}
+
+/** A call's size as its request bounds it, before the provider answers. */
+export interface CallEstimate {
+  inputTokens: number;
+  /** Output tokens per choice the request allows, or null: the tenant's `max_output_tokens`. */
+  outputTokens: number | null;
+  /** Choices the request asks for (OpenAI's `n`): each may generate the whole output. */
+  choices: number;
+}
+
+/**
+ * The most output a call can be billed for: every choice it asks for at its own cap, or at the
+ * tenant's `max_output_tokens` (which the gateway then sends as the cap, per choice).
+ */
+export function outputBound(estimate: CallEstimate, maxOutputTokens: number): number {
+  return (estimate.outputTokens ?? maxOutputTokens) * estimate.choices;
 }
 
 /** Who the call is attributed to, as verified by the tenant object. */

@@ -146,7 +146,12 @@ export async function readInbound(
       tags,
     },
     cacheMode: cacheHeader ?? "default",
-    estimate: { inputTokens: inputTokenBound(size, body), outputTokens: output },
+    estimate: {
+      inputTokens: inputTokenBound(size, body),
+      outputTokens: output,
+      // Only chat completions have `n`; the schema bounds it.
+      choices: typeof body.n === "number" ? body.n : 1,
+    },
     anthropicBeta: headers.get("anthropic-beta"),
     trace: traceContextOf(headers),
   };

@@ -1,4 +1,4 @@
-import type { LeaseGrant } from "../admission";
+import { type CallEstimate, type LeaseGrant, outputBound } from "../admission";
 
 /**
  * A lease as the Worker holds it. Its life, each move with its reason:
@@ -30,12 +30,6 @@ export interface Lease {
   state: LeaseState;
 }
 
-/** A call's need, as its admission estimates it. */
-export interface CallNeed {
-  inputTokens: number;
-  outputTokens: number | null;
-}
-
 /**
  * A lease from a grant. `askedAt` is the Worker's clock before it asked: the object granted the
  * lease later than that, so the lease ends here no later than `ttlMs` after it was granted.
@@ -45,10 +39,10 @@ export function openLease(tenant: string, grant: LeaseGrant, askedAt: number): L
 }
 
 /** Does the call fit one of the lease's slots (not too large for what each slot reserved)? */
-export function fits(grant: LeaseGrant, need: CallNeed): boolean {
+export function fits(grant: LeaseGrant, need: CallEstimate): boolean {
   return (
     need.inputTokens <= grant.slotInputTokens &&
-    (need.outputTokens ?? grant.maxOutputTokens) <= grant.slotOutputTokens
+    outputBound(need, grant.maxOutputTokens) <= grant.slotOutputTokens
   );
 }
 
@@ -58,7 +52,7 @@ export function fits(grant: LeaseGrant, need: CallNeed): boolean {
  */
 export function spend(
   lease: Lease,
-  need: CallNeed,
+  need: CallEstimate,
   now: number,
 ): { ok: true; slot: number } | { ok: false; why: RetireReason | "too_large" } {
   if (lease.state.kind !== "live") return { ok: false, why: lease.state.reason };

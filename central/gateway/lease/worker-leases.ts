@@ -1,5 +1,5 @@
-import type { LeaseClose, LeaseGrant, SettleRequest, Ticket } from "../admission";
-import { type CallNeed, close, type Lease, openLease, retire, spend } from "./lease";
+import type { CallEstimate, LeaseClose, LeaseGrant, SettleRequest, Ticket } from "../admission";
+import { close, type Lease, openLease, retire, spend } from "./lease";
 
 /**
  * Settlements wait this long for others to go in the same RPC. A settlement costs the tenant
@@ -89,7 +89,7 @@ export class WorkerLeases {
   admit(
     shape: string,
     operation: Ticket["operation"],
-    need: CallNeed,
+    need: CallEstimate,
     deterministic: boolean,
   ): LeasedAdmission | null {
     const now = this.now();

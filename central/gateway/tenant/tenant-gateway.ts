@@ -21,6 +21,7 @@ import {
   type AdmitResult,
   type Attribution,
   type LeaseGrant,
+  outputBound,
   outputCapOf,
   type ProviderTarget,
   type SettleBatch,
@@ -176,7 +177,7 @@ export class TenantGateway {
     this.housekeeping(now);
     const { config } = this.config.current();
     const prices = this.config.prices();
-    const outputTokens = req.estimate.outputTokens ?? config.max_output_tokens;
+    const outputTokens = outputBound(req.estimate, config.max_output_tokens);
     const scopes = budgetScopes(config.budgets, attribution.app, attribution.runId, intentBudget);
     const byId = new Map(config.providers.map((p) => [p.id, p]));
     const routed = route(

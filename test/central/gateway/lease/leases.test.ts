@@ -260,6 +260,19 @@ describe("gateway leases in the Worker", () => {
     expect((await modelCalls(admin)).length).toBe(1);
   });
 
+  it("leaves a call asking for several choices to the tenant object when a slot holds one", async () => {
+    const { admin } = await newTenant("lease");
+    await configure(admin, { budgets: { tenant: { tokens: 1_000_000, period: "month" } } });
+    const operator = (await newKey(admin, "operator")).key;
+    await (await chat(operator)).settled(); // a lease of slots for 100 output tokens each
+    expect((await chat(operator)).admission).toBe("lease");
+    // Three choices may each take the 100.
+    const several = await chat(operator, { n: 3 });
+    expect(several.status, several.text).toBe(200);
+    expect(several.admission).toBe("tenant");
+    await several.settled();
+  });
+
   it("sends every call to the tenant object near a budget's end (no lease would fit)", async () => {
     const { admin } = await newTenant("lease");
     // A slot holds 1,024 + 100 tokens; a quarter of 5,000 is not two of them.

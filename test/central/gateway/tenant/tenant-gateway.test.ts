@@ -56,7 +56,7 @@ function ask(secret: string, over: Partial<AdmitRequest> = {}): AdmitRequest {
     requested: "auto",
     stream: false,
     attribution: { run: null, agent: null, app: null, intentType: null, tags: [] },
-    estimate: { inputTokens: 1_000, outputTokens: 1_000 },
+    estimate: { inputTokens: 1_000, outputTokens: 1_000, choices: 1 },
     cache: { hash: null, mode: "default" },
     ...over,
   };
@@ -174,6 +174,16 @@ describe("gateway admission in the tenant object", () => {
       source: "central",
       payload: { scope: "tenant", dimension: "cost_usd", state: "exceeded", limit: 0.05 },
     });
+  });
+
+  it("reserves the output of every choice a call asks for (OpenAI's n)", async () => {
+    const { tenant, admin } = await newTenant("gwn");
+    await configure(admin, { budgets: { tenant: { tokens: 1_000_000, period: "month" } } });
+    const operator = (await newKey(admin, "operator")).key;
+    const estimate = { inputTokens: 1_000, outputTokens: 1_000, choices: 3 };
+    const admitted = await stub(tenant).gatewayAdmit(ask(operator, { estimate }));
+    expect(admitted.kind).toBe("proceed");
+    expect((await status(admin)).budgets[0]).toMatchObject({ tokens_reserved: 1_000 + 3 * 1_000 });
   });
 
   it("refuses an unpriced model under a USD budget and explains the route", async () => {
@@ -465,7 +475,7 @@ describe("gateway admission in the tenant object", () => {
     const embed = (over: Partial<AdmitRequest> = {}) =>
       ask(admin, {
         operation: "embeddings",
-        estimate: { inputTokens: 10, outputTokens: 0 },
+        estimate: { inputTokens: 10, outputTokens: 0, choices: 1 },
         cache: { hash: "c".repeat(64), mode: "default" },
         lease: true,
         ...over,
