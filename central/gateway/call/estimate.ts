@@ -2,35 +2,79 @@
 export const IMAGE_TOKEN_BOUND = 3_000;
 
 /**
+ * Tokens a document may cost at most: what a 200k-token context holds. A PDF's pages are not in
+ * the request when it is named by URL or file id, and cost more than their bytes when inline
+ * (each page is read as text and as an image, about 1,500-3,000 tokens), so neither its size
+ * nor a page count bounds it; a model's context window does. Models with a larger window can
+ * take more, which the settlement then records as spent.
+ */
+export const DOCUMENT_TOKEN_BOUND = 200_000;
+
+type Node = Record<string, unknown>;
+
+/** An image part in any dialect, and its inline data (counted in the body's bytes), if any. */
+function imageOf(node: Node): { inline: string | null } | null {
+  // Chat: { type: "image_url", image_url: { url } }; Responses: { type: "input_image",
+  // image_url?: string, file_id? }; Anthropic: { type: "image", source: { data? | url | file_id } }.
+  if (node.type === "image_url" && node.image_url && typeof node.image_url === "object")
+    return { inline: dataUrl((node.image_url as { url?: unknown }).url) };
+  if (node.type === "input_image") return { inline: dataUrl(node.image_url) };
+  if (node.type === "image" && node.source && typeof node.source === "object")
+    return { inline: text((node.source as { data?: unknown }).data) };
+  return null;
+}
+
+/** A document or file part whose pages the request does not bound, and its inline data. */
+function documentOf(node: Node): { inline: string | null } | null {
+  // Chat: { type: "file", file: { file_id | file_data } }; Responses: { type: "input_file",
+  // file_id | file_url | file_data }; Anthropic: { type: "document", source } for a PDF by
+  // base64, URL or file id (a text or content source is in the body, as any text is).
+  if (node.type === "file" && node.file && typeof node.file === "object")
+    return { inline: text((node.file as { file_data?: unknown }).file_data) };
+  if (node.type === "input_file") return { inline: text(node.file_data) };
+  if (node.type === "document" && node.source && typeof node.source === "object") {
+    const source = node.source as { type?: unknown; data?: unknown };
+    if (source.type === "text" || source.type === "content") return null;
+    return { inline: text(source.data) };
+  }
+  return null;
+}
+
+const text = (value: unknown): string | null => (typeof value === "string" ? value : null);
+const dataUrl = (value: unknown): string | null =>
+  typeof value === "string" && value.startsWith("data:") ? value : null;
+
+/**
  * An upper bound on a request's input tokens, so a reservation can never be too small: a BPE
  * token is at least one byte, so the UTF-8 size of the request body (its JSON syntax included,
- * which covers per-message overhead) bounds the text, and each image counts at the most an image
- * can cost rather than by the size of its base64 data.
+ * which covers per-message overhead) bounds the text; each image counts at the most an image
+ * can cost rather than by the size of its base64 data, and each document at the most a
+ * document can (DOCUMENT_TOKEN_BOUND), or its inline size if larger.
  */
 export function inputTokenBound(bodyBytes: number, body: unknown): number {
   let imageBytes = 0;
   let images = 0;
+  let documentExtra = 0;
   const visit = (value: unknown, depth: number): void => {
     if (depth > 64 || value === null || typeof value !== "object") return;
     if (Array.isArray(value)) {
       for (const item of value) visit(item, depth + 1);
       return;
     }
-    const node = value as Record<string, unknown>;
-    if (node.type === "image_url" && node.image_url && typeof node.image_url === "object") {
+    const node = value as Node;
+    const image = imageOf(node);
+    if (image) {
       images += 1;
-      const url = (node.image_url as { url?: unknown }).url;
-      if (typeof url === "string" && url.startsWith("data:")) imageBytes += url.length;
+      imageBytes += image.inline?.length ?? 0;
       return;
     }
-    if (node.type === "image" && node.source && typeof node.source === "object") {
-      images += 1;
-      const data = (node.source as { data?: unknown }).data;
-      if (typeof data === "string") imageBytes += data.length;
+    const document = documentOf(node);
+    if (document) {
+      documentExtra += Math.max(0, DOCUMENT_TOKEN_BOUND - (document.inline?.length ?? 0));
       return;
     }
     for (const inner of Object.values(node)) visit(inner, depth + 1);
   };
   visit(body, 0);
-  return Math.max(1, bodyBytes - imageBytes) + images * IMAGE_TOKEN_BOUND;
+  return Math.max(1, bodyBytes - imageBytes) + images * IMAGE_TOKEN_BOUND + documentExtra;
 }

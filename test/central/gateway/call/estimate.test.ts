@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { IMAGE_TOKEN_BOUND, inputTokenBound } from "../../../../central/gateway/call/estimate";
+import {
+  DOCUMENT_TOKEN_BOUND,
+  IMAGE_TOKEN_BOUND,
+  inputTokenBound,
+} from "../../../../central/gateway/call/estimate";
 
 describe("input token bound", () => {
   it("is at least the UTF-8 size of the request, which bounds its tokens", () => {
@@ -35,5 +39,52 @@ describe("input token bound", () => {
     };
     const asize = JSON.stringify(anthropic).length;
     expect(inputTokenBound(asize, anthropic)).toBe(asize - data.length + 2 * IMAGE_TOKEN_BOUND);
+  });
+
+  it("counts a Responses image, by URL or inline, at the most an image can cost", () => {
+    const data = `data:image/png;base64,${"A".repeat(50_000)}`;
+    const body = {
+      input: [
+        {
+          role: "user",
+          content: [
+            { type: "input_image", image_url: "https://x/cat.png" },
+            { type: "input_image", image_url: data },
+            { type: "input_image", file_id: "file-1" },
+          ],
+        },
+      ],
+    };
+    const size = JSON.stringify(body).length;
+    expect(inputTokenBound(size, body)).toBe(size - data.length + 3 * IMAGE_TOKEN_BOUND);
+  });
+
+  it("counts a document its request does not hold at the most a document can cost, in every dialect", () => {
+    const small = "JVBERi0x".repeat(10);
+    const large = "A".repeat(DOCUMENT_TOKEN_BOUND + 1_000);
+    const parts = [
+      { type: "file", file: { file_id: "file-1" } },
+      { type: "input_file", file_url: "https://x/report.pdf" },
+      { type: "input_file", file_data: small },
+      { type: "document", source: { type: "url", url: "https://x/report.pdf" } },
+      { type: "document", source: { type: "base64", media_type: "application/pdf", data: large } },
+    ];
+    const body = { messages: [{ role: "user", content: parts }] };
+    const size = JSON.stringify(body).length;
+    // Three by reference, one inline but small, one inline larger than the bound (its bytes).
+    expect(inputTokenBound(size, body)).toBe(
+      size + 3 * DOCUMENT_TOKEN_BOUND + (DOCUMENT_TOKEN_BOUND - small.length),
+    );
+    // A plain-text document is in the body, bounded by its bytes as any text is.
+    const plain = {
+      messages: [
+        {
+          role: "user",
+          content: [{ type: "document", source: { type: "text", data: "notes".repeat(100) } }],
+        },
+      ],
+    };
+    const plainSize = JSON.stringify(plain).length;
+    expect(inputTokenBound(plainSize, plain)).toBe(plainSize);
   });
 });
