@@ -149,5 +149,24 @@ export function addUsage(a: Usage, b: Usage): Usage {
 export function truncateText(text: string, max: number = LIMITS.textChars): string {
   if (text.length <= max) return text;
   const marker = `…[truncated ${text.length - max} chars]`;
-  return text.slice(0, Math.max(0, max - marker.length)) + marker;
+  const end = Math.max(0, max - marker.length);
+  return text.slice(0, splitsPair(text, end) ? end - 1 : end) + marker;
+}
+
+/** The last `max` characters of text at most, marked as an excerpt. */
+export function tailText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const start = text.length - max + 1;
+  return `…${text.slice(splitsPair(text, start) ? start + 1 : start)}`;
+}
+
+/**
+ * Whether a cut before `at` falls between the halves of a surrogate pair (an emoji): either
+ * half alone has no UTF-8 spelling, so no reader of the log in UTF-8 (the lake's DuckDB) could
+ * read an event that holds it.
+ */
+function splitsPair(text: string, at: number): boolean {
+  const before = text.charCodeAt(at - 1);
+  const after = text.charCodeAt(at);
+  return before >= 0xd800 && before <= 0xdbff && after >= 0xdc00 && after <= 0xdfff;
 }

@@ -5,7 +5,7 @@ import type {
   ExtensionContext,
   ExtensionFactory,
 } from "@earendil-works/pi-coding-agent";
-import { HEADERS, LIMITS, truncateText, uuidv7 } from "../../contract";
+import { HEADERS, LIMITS, tailText, truncateText, uuidv7 } from "../../contract";
 import { argsDigest } from "../events/digest";
 import { contractRole, messageText } from "../events/message-text";
 import { GATEWAY_PROVIDER } from "../models/model-settings";
@@ -283,7 +283,7 @@ export class EventBridge {
     await this.run.emitter.emit("tool_call_progress", {
       tool_call_id: toolCallId,
       tool,
-      partial: tail(partial, LIMITS.toolPayloadChars),
+      partial: tailText(partial, LIMITS.toolPayloadChars),
     });
   }
 
@@ -432,10 +432,6 @@ function resultText(result: unknown): string {
     )
     .filter(Boolean)
     .join("\n");
-}
-
-function tail(text: string, max: number): string {
-  return text.length <= max ? text : `…${text.slice(text.length - max + 1)}`;
 }
 
 /** A short, stable error_type for a failed model call. */

@@ -15,8 +15,8 @@ import { join } from "node:path";
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { sqlString } from "../lake/location";
 import { completeLines } from "../sources/lines";
-import type { FileSpan } from "../sources/source";
-import type { QuarantinedRecord } from "./validate";
+import type { FileSpan, SpanPart } from "../sources/source";
+import { type QuarantinedRecord, unreadable } from "./validate";
 
 /**
  * The database DuckDB opens for the lake's process (see openDuckDB): native, in memory, shared by
@@ -28,6 +28,10 @@ const SHARED = "auraison";
 const EVENT_LINE_COLUMNS =
   "{event_id: 'UUID', tenant: 'VARCHAR', run_id: 'UUID', agent_id: 'VARCHAR', source: 'VARCHAR', seq: 'BIGINT', attempt: 'INTEGER', kind: 'VARCHAR', ts: 'TIMESTAMPTZ', payload: 'JSON', cursor: 'BIGINT'}";
 
+/** The columns of EVENT_LINE_COLUMNS, in the order of the stage's tables. */
+const EVENT_FIELDS =
+  "event_id, tenant, run_id, agent_id, source, seq, attempt, kind, ts, payload, cursor";
+
 /** DuckDB's default largest JSON object in read_json: a larger event raises it. */
 const MAX_OBJECT_BYTES = 16 * 2 ** 20;
 
@@ -36,6 +40,9 @@ const GROUP_EVENTS = 200_000;
 
 /** Bytes copied from a log file at once. */
 const COPY_BYTES = 16 * 2 ** 20;
+
+/** A span of a log file, and what names its lines in the quarantine. */
+export type NamedSpan = FileSpan & Pick<SpanPart, "file" | "firstLine">;
 
 /** Where in a span the contract refused a line (skipped) or its parser rewrote it. */
 export interface SpanExceptions {
@@ -53,6 +60,8 @@ interface Piece {
   owned: boolean;
   /** Read straight from the log: these bytes of it are what was validated. */
   span?: FileSpan;
+  /** Where its lines are in the log, by position, or as lines of a span from its first. */
+  positions: readonly string[] | NamedSpan;
 }
 
 /**
@@ -71,6 +80,11 @@ interface Piece {
  * appended to): a group that read more (or other) events than were validated is taken back and
  * read again from copies of exactly the validated bytes.
  *
+ * A line the contract accepts may still be one DuckDB cannot read (a number too large for its
+ * column, or what the validation did not foresee): rather than fail the batch, and every sync
+ * after it on the same line, the group is split until the lines DuckDB refuses are found, and
+ * those are quarantined with DuckDB's reason while the rest is staged.
+ *
  * Two slots, each with its own tables in DuckDB's in-memory database (shared by the instance's
  * connections, unlike TEMP tables), written through a connection of its own: the next batch is
  * staged into one slot while the lake transaction reads the other. A caller that holds one lake
@@ -85,12 +99,17 @@ export class Stage {
   private readonly queued: Piece[][] = [[], []];
   /** The longest line of the slot's batch, in UTF-16 units (for read_json's object limit). */
   private readonly longest = [0, 0];
+  /** Lines of the slot's batch DuckDB could not read, quarantined by the stage. */
+  private readonly unreadable = [0, 0];
+  /** Where lines are tried apart from the stage's own reads (see `readError`). */
+  private probe: DuckDBConnection | null = null;
 
   /** Where the stage's own files wait for read_json, private to this stage; gone with it. */
   private readonly files = stageDirectory();
   private written = 0;
 
   private constructor(
+    private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     private readonly db: string,
     private readonly owned: boolean,
@@ -109,11 +128,12 @@ export class Stage {
         position VARCHAR, event_id VARCHAR, kind VARCHAR, reason VARCHAR, issues VARCHAR,
         raw VARCHAR)`);
     }
-    return new Stage(connection, db, !shared);
+    return new Stage(instance, connection, db, !shared);
   }
 
   close(): void {
     if (this.owned) this.connection.closeSync();
+    this.probe?.closeSync();
     rmSync(this.files, { recursive: true, force: true });
   }
 
@@ -130,6 +150,7 @@ export class Stage {
     await this.converting;
     for (const piece of this.queued[slot]!.splice(0)) if (piece.owned) rmSync(piece.path);
     this.longest[slot] = 0;
+    this.unreadable[slot] = 0;
     await this.connection.run(`TRUNCATE ${this.events(slot)}`);
     await this.connection.run(`TRUNCATE ${this.quarantine(slot)}`);
   }
@@ -139,12 +160,22 @@ export class Stage {
     if (longest > this.longest[slot]!) this.longest[slot] = longest;
   }
 
-  /** Stages valid events' text (each equal as JSON to what the contract's parser returns). */
-  async appendText(slot: number, lines: readonly string[]): Promise<void> {
+  /**
+   * Stages valid events' text (each equal as JSON to what the contract's parser returns), found
+   * in the log at `positions`.
+   */
+  async appendText(
+    slot: number,
+    lines: readonly string[],
+    positions: readonly string[],
+  ): Promise<void> {
     if (lines.length === 0) return;
-    // JSON text holds no raw newline (inside strings it is escaped), so each takes one line.
-    const path = this.write(`${lines.join("\n")}\n`);
-    await this.enqueue(slot, { path, events: lines.length, owned: true });
+    await this.enqueue(slot, {
+      path: this.writeLines(lines),
+      events: lines.length,
+      owned: true,
+      positions,
+    });
   }
 
   /**
@@ -152,7 +183,7 @@ export class Stage {
    * `exceptions` say: the log file itself when the span is all of it and every line stays as
    * written, else a copy of the bytes, else the lines' text.
    */
-  async appendSpan(slot: number, span: FileSpan, exceptions: SpanExceptions): Promise<void> {
+  async appendSpan(slot: number, span: NamedSpan, exceptions: SpanExceptions): Promise<void> {
     const events = span.records - exceptions.excluded.size;
     if (events === 0) return;
     if (exceptions.excluded.size === 0 && exceptions.rewritten.size === 0) {
@@ -160,20 +191,24 @@ export class Stage {
       await this.enqueue(
         slot,
         whole
-          ? { path: span.path, events, owned: false, span }
-          : { path: this.copy(span), events, owned: true },
+          ? { path: span.path, events, owned: false, span, positions: span }
+          : { path: this.copy(span), events, owned: true, positions: span },
       );
       return;
     }
     const lines: string[] = [];
+    const positions: string[] = [];
     let record = 0;
-    eachLine(span, (line) => {
-      if (!exceptions.excluded.has(record)) lines.push(exceptions.rewritten.get(record) ?? line);
+    eachLine(span, span.firstLine, (line, number) => {
+      if (!exceptions.excluded.has(record)) {
+        lines.push(exceptions.rewritten.get(record) ?? line);
+        positions.push(`${span.file}:${number}`);
+      }
       record += 1;
     });
     if (record !== span.records)
       throw new Error(`${span.path}: ${record} lines where ${span.records} were validated`);
-    await this.appendText(slot, lines);
+    await this.appendText(slot, lines, positions);
   }
 
   private async enqueue(slot: number, piece: Piece): Promise<void> {
@@ -195,44 +230,149 @@ export class Stage {
   }
 
   private async read(slot: number, group: Piece[]): Promise<void> {
-    const table = this.events(slot);
     const expected = group.reduce((n, p) => n + p.events, 0);
-    // A UTF-16 unit takes at most 3 bytes of UTF-8.
-    const maxObject = Math.max(MAX_OBJECT_BYTES, 3 * this.longest[slot]! + 64);
-    const insert = (pieces: readonly Piece[]) =>
-      this.connection.run(`INSERT INTO ${table}
-        SELECT event_id, tenant, run_id, agent_id, source, seq, attempt, kind, ts, payload, cursor
-        FROM read_json([${pieces.map((p) => sqlString(p.path)).join(", ")}],
-          format = 'newline_delimited', maximum_object_size = ${maxObject},
-          columns = ${EVENT_LINE_COLUMNS})`);
+    const paths = group.map((p) => p.path);
+    // Inside a caller's transaction a statement that fails aborts the transaction: the group is
+    // read apart first.
+    if (!this.owned && (await this.readError(slot, paths)) !== null)
+      return this.salvage(slot, group);
     if (!group.some((p) => p.span)) {
-      const read = (await insert(group)).rowsChanged;
+      let read: number;
+      try {
+        read = await this.insert(slot, paths);
+      } catch {
+        return this.salvage(slot, group);
+      }
       if (read !== expected) throw new Error(`stage read ${read} events of ${expected}`);
       return;
     }
+    const table = this.events(slot);
     const [next] = (
       await this.connection.runAndReadAll(`SELECT coalesce(max(rowid) + 1, 0) FROM ${table}`)
     ).getRows()[0]! as [bigint];
     let read: number | null = null;
     try {
-      read = (await insert(group)).rowsChanged;
+      read = await this.insert(slot, paths);
     } catch {
       // A line still being written at the end of a log file; read again below.
     }
     if (read === expected) return;
     // A log file grew since it was validated: take the group back, read the validated bytes.
     await this.connection.run(`DELETE FROM ${table} WHERE rowid >= ${next}`);
-    const copies = group.map((p) =>
-      p.span ? { path: this.copy(p.span), events: p.events, owned: true } : p,
-    );
+    const copies = group.map((p) => (p.span ? this.copy(p.span) : p.path));
     try {
-      read = (await insert(copies)).rowsChanged;
+      read = await this.insert(slot, copies);
+    } catch {
+      return this.salvage(slot, group);
     } finally {
-      copies.forEach((p, i) => {
-        if (group[i]!.span) rmSync(p.path, { force: true });
+      copies.forEach((path, i) => {
+        if (group[i]!.span) rmSync(path, { force: true });
       });
     }
     if (read !== expected) throw new Error(`stage read ${read} events of ${expected}`);
+  }
+
+  /** Reads files of events into a slot's table; returns how many it read. */
+  private async insert(slot: number, paths: readonly string[]): Promise<number> {
+    return (
+      await this.connection.run(`INSERT INTO ${this.events(slot)}
+        SELECT ${EVENT_FIELDS} FROM ${this.readJson(slot, paths)}`)
+    ).rowsChanged;
+  }
+
+  private readJson(slot: number, paths: readonly string[]): string {
+    // A UTF-16 unit takes at most 3 bytes of UTF-8.
+    const maxObject = Math.max(MAX_OBJECT_BYTES, 3 * this.longest[slot]! + 64);
+    return `read_json([${paths.map(sqlString).join(", ")}],
+      format = 'newline_delimited', maximum_object_size = ${maxObject},
+      columns = ${EVENT_LINE_COLUMNS})`;
+  }
+
+  /**
+   * Why DuckDB cannot read files of events as the lake's columns, or null if it can: read on a
+   * connection of the stage's own, whose failures abort no transaction, and typed (every
+   * column) into nothing.
+   */
+  private async readError(slot: number, paths: readonly string[]): Promise<string | null> {
+    this.probe ??= await this.instance.connect();
+    const counts = EVENT_FIELDS.split(", ").map((c) => `count(${c})`);
+    try {
+      await this.probe.run(`SELECT ${counts.join(", ")} FROM ${this.readJson(slot, paths)}`);
+      return null;
+    } catch (error) {
+      return String((error as Error)?.message ?? error);
+    }
+  }
+
+  /**
+   * Stages a group DuckDB failed to read, from the validated lines: those it cannot read (each
+   * read alone) are quarantined, with its reason, and the rest staged.
+   */
+  private async salvage(slot: number, group: readonly Piece[]): Promise<void> {
+    const lines: string[] = [];
+    const positions: string[] = [];
+    for (const piece of group)
+      eachPieceLine(piece, (line, position) => {
+        lines.push(line);
+        positions.push(position);
+      });
+    const refused = await this.unreadableLines(slot, lines);
+    await this.writeQuarantine(
+      slot,
+      [...refused].map(([i, reason]) =>
+        unreadable({ position: positions[i]!, text: lines[i]! }, reason),
+      ),
+    );
+    this.unreadable[slot]! += refused.size;
+    const readable = lines.filter((_, i) => !refused.has(i));
+    if (readable.length === 0) return;
+    const path = this.writeLines(readable);
+    try {
+      const read = await this.insert(slot, [path]);
+      if (read !== readable.length)
+        throw new Error(`stage read ${read} events of ${readable.length}`);
+    } finally {
+      rmSync(path, { force: true });
+    }
+  }
+
+  /**
+   * The lines DuckDB cannot read, with why: halves of what it cannot read are tried in turn,
+   * down to the lines alone. A failure that names no line (DuckDB out of memory, a full disk)
+   * is no line's fault: it fails the sync, which tries again.
+   */
+  private async unreadableLines(
+    slot: number,
+    lines: readonly string[],
+  ): Promise<Map<number, string>> {
+    const found = new Map<number, string>();
+    const visit = async (from: number, to: number): Promise<void> => {
+      const path = this.writeLines(lines.slice(from, to));
+      let error: string | null;
+      try {
+        error = await this.readError(slot, [path]);
+      } finally {
+        rmSync(path, { force: true });
+      }
+      if (error === null) return;
+      if (to - from > 1) {
+        const middle = (from + to) >>> 1;
+        await visit(from, middle);
+        await visit(middle, to);
+        return;
+      }
+      const reason = lineError(error);
+      if (reason === null) throw new Error(`stage: ${error}`);
+      found.set(from, reason);
+    };
+    if (lines.length) await visit(0, lines.length);
+    return found;
+  }
+
+  /** A new file of the stage's own with these lines. */
+  private writeLines(lines: readonly string[]): string {
+    // JSON text holds no raw newline (inside strings it is escaped), so each takes one line.
+    return this.write(`${lines.join("\n")}\n`);
   }
 
   /** A new file of the stage's own with `text`. */
@@ -266,10 +406,13 @@ export class Stage {
 
   /**
    * Reads the files still queued, drops the repeats of an event_id (the first in log order
-   * stays) and returns how many events are staged and their lowest and highest id (lowercase,
-   * as DuckDB sorts UUIDs), null for none.
+   * stays) and returns how many events are staged, their lowest and highest id (lowercase, as
+   * DuckDB sorts UUIDs; null for none), and how many valid lines DuckDB could not read (staged
+   * as quarantined instead).
    */
-  async finish(slot: number): Promise<{ events: number; low: string | null; high: string | null }> {
+  async finish(
+    slot: number,
+  ): Promise<{ events: number; low: string | null; high: string | null; unreadable: number }> {
     await this.flush(slot);
     await this.converting;
     const table = this.events(slot);
@@ -283,13 +426,21 @@ export class Stage {
       await this.connection.run(`DELETE FROM ${table} WHERE rowid IN (
         SELECT rowid FROM ${table}
         QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rowid) > 1)`);
-    return { events: distinct, low, high };
+    return { events: distinct, low, high, unreadable: this.unreadable[slot]! };
   }
 
   async appendQuarantine(slot: number, records: readonly QuarantinedRecord[]): Promise<void> {
     if (records.length === 0) return;
     // One statement at a time on the connection: the group being read goes first.
     await this.converting;
+    await this.writeQuarantine(slot, records);
+  }
+
+  private async writeQuarantine(
+    slot: number,
+    records: readonly QuarantinedRecord[],
+  ): Promise<void> {
+    if (records.length === 0) return;
     const a = await this.connection.createAppender(`stage_quarantine_${slot}`, "main", this.db);
     try {
       for (const q of records) {
@@ -312,17 +463,26 @@ function text(appender: DuckDBAppender, value: string | null): void {
   else appender.appendVarchar(value);
 }
 
-/** Calls `fn` with each record of a span: its non-blank complete lines, read again from the file. */
-function eachLine(span: FileSpan, fn: (line: string) => void): void {
+/**
+ * Calls `fn` with each record of bytes `from` to `to` of a file and its line number (the first
+ * line being `firstLine`): its non-blank complete lines, read again from the file.
+ */
+function eachLine(
+  span: Pick<FileSpan, "path" | "from" | "to">,
+  firstLine: number,
+  fn: (line: string, number: number) => void,
+): void {
   const fd = openSync(span.path, "r");
   try {
     let at = span.from;
+    let line = firstLine;
     while (at < span.to) {
       const length = Math.min(COPY_BYTES, span.to - at);
       const buffer = Buffer.allocUnsafe(length);
       const got = readSync(fd, buffer, 0, length, at);
-      const slice = completeLines(buffer.subarray(0, got), 0, 1, Number.POSITIVE_INFINITY);
-      for (const { text } of slice.lines) fn(text);
+      const slice = completeLines(buffer.subarray(0, got), 0, line, Number.POSITIVE_INFINITY);
+      for (const { text, line: number } of slice.lines) fn(text, number);
+      line = slice.lastLine + 1;
       // The source read no line longer than its own chunk, which is this one.
       if (slice.end === 0) throw new Error(`${span.path}: no complete line at byte ${at}`);
       at += slice.end;
@@ -330,6 +490,32 @@ function eachLine(span: FileSpan, fn: (line: string) => void): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Calls `fn` with each line of a piece (the validated bytes of its span) and its position. */
+function eachPieceLine(piece: Piece, fn: (line: string, position: string) => void): void {
+  const { positions } = piece;
+  if (Array.isArray(positions)) {
+    let record = 0;
+    eachLine({ path: piece.path, from: 0, to: statSync(piece.path).size }, 1, (line) => {
+      fn(line, positions[record++]!);
+    });
+    return;
+  }
+  const span = positions as NamedSpan;
+  // A copy of the span's bytes, or the log itself (which may have grown since).
+  const bytes = piece.span ? span : { path: piece.path, from: 0, to: span.to - span.from };
+  eachLine(bytes, span.firstLine, (line, number) => fn(line, `${span.file}:${number}`));
+}
+
+/**
+ * DuckDB's reason for refusing a file of one line, without the stage's file it names; null when
+ * it names no line.
+ */
+function lineError(error: string): string | null {
+  const first = error.split("\n")[0]!;
+  const match = /^(.*?) in file "[^"]*"(?:, at byte \d+)?,? in line \d+: (.*)$/.exec(first);
+  return match ? `${match[1]}: ${match[2]!.trim()}` : null;
 }
 
 const STAGE_PREFIX = "auraison-stage-";

@@ -2,15 +2,9 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import { writerName } from "../lake/guard";
 import { type CompactionReport, compact } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
-import {
-  type Cursor,
-  type EventSource,
-  type FileSpan,
-  partSize,
-  type RawRecord,
-} from "../sources/source";
+import { type Cursor, type EventSource, partSize, type RawRecord } from "../sources/source";
 import { type BatchInput, type BatchResult, commitBatch, writeBatch } from "./commit";
-import { type SpanExceptions, Stage } from "./stage";
+import { type NamedSpan, type SpanExceptions, Stage } from "./stage";
 import type { Steps } from "./steps";
 import { type Validated, ValidatorPool } from "./validate-pool";
 
@@ -76,7 +70,7 @@ const IDLE_WAIT_MS = 60_000;
 
 /** A span of a log file in a batch being staged, and what the contract made of its lines. */
 interface OpenSpan extends SpanExceptions {
-  span: FileSpan;
+  span: NamedSpan;
   excluded: Set<number>;
   rewritten: Map<number, string>;
   /** Its records the validation threads checked. */
@@ -168,18 +162,21 @@ export async function sync(
         records?: RawRecord[];
         result: Promise<Validated>;
       }[] = [];
-      // Spans of log files (see FileSpan; `first` counts from the batch's start) not yet staged,
+      // Spans of log files (see NamedSpan; `first` counts from the batch's start) not yet staged,
       // in log order, with what the contract made of their lines so far.
       const spans: OpenSpan[] = [];
       // The last span ended its read: the next read may go on with it.
       let tailOpen = false;
-      // Valid entries outside spans waiting to be staged as text, in log order.
+      // Valid entries outside spans waiting to be staged as text, in log order, and where they
+      // are in the log.
       let text: string[] = [];
+      let positions: string[] = [];
       const spanOf = (at: number) =>
         spans.find((s) => at >= s.span.first && at < s.span.first + s.span.records);
       const flushText = async () => {
-        if (text.length) await stage.appendText(slot, text);
+        if (text.length) await stage.appendText(slot, text, positions);
         text = [];
+        positions = [];
       };
       // Stages the spans the contract checked all of that can grow no more.
       const stageSpans = async () => {
@@ -225,13 +222,14 @@ export async function sync(
               if (excluded.has(i)) continue;
               const record = records![i]!;
               text.push(rewritten.get(i) ?? ("text" in record ? record.text : ""));
+              positions.push(record.position);
             }
           }
           await stageSpans();
         }
       };
       // A span that goes on where the open one at the batch's end stops is the same span, grown.
-      const addSpan = (span: FileSpan) => {
+      const addSpan = (span: NamedSpan) => {
         const last = spans.at(-1);
         if (
           tailOpen &&
@@ -280,7 +278,7 @@ export async function sync(
           const count = partSize(part);
           got += count;
           if ("span" in part) {
-            addSpan({ ...part.span, first });
+            addSpan({ ...part.span, first, file: part.file, firstLine: part.firstLine });
             for (let i = 0; i < count; i += VALIDATE_SLICE) {
               const end = Math.min(count, i + VALIDATE_SLICE);
               check(
@@ -326,6 +324,8 @@ export async function sync(
       t.stage += performance.now() - flushing;
       if (read.size === 0) return null;
       out.staged = staged.events;
+      out.valid -= staged.unreadable;
+      out.quarantined += staged.unreadable;
       out.low = staged.low;
       out.high = staged.high;
       out.read = [...read.values()];

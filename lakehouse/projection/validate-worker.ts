@@ -3,10 +3,11 @@
  * and returns only what does not go to DuckDB as written (the refused entries, and the text of
  * those the contract's parser rewrote), so no event's text travels back.
  */
+import { isUtf8 } from "node:buffer";
 import { parentPort } from "node:worker_threads";
 import { scanLines } from "../sources/lines";
 import type { RawRecord } from "../sources/source";
-import { checkRecord, type QuarantinedRecord } from "./validate";
+import { type Checked, checkRecord, type QuarantinedRecord, refuseNotUtf8 } from "./validate";
 import type { ValidateRequest, ValidateResponse } from "./validate-pool";
 
 parentPort?.on("message", (request: ValidateRequest) => {
@@ -16,8 +17,7 @@ parentPort?.on("message", (request: ValidateRequest) => {
     const excluded: number[] = [];
     const rewritten: [number, string][] = [];
     let longest = 0;
-    const check = (record: RawRecord, i: number) => {
-      const checked = checkRecord(record);
+    const check = (record: RawRecord, i: number, checked: Checked) => {
       if (!checked.ok) {
         quarantined.push(checked.quarantined);
         excluded.push(i);
@@ -33,9 +33,20 @@ parentPort?.on("message", (request: ValidateRequest) => {
       const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const scan = scanLines(buffer, 0, firstLine, Number.POSITIVE_INFINITY);
       records = scan.starts.length;
+      // Decoding replaces bytes that are not UTF-8 (with U+FFFD), but DuckDB reads the bytes
+      // and refuses them: each line is checked as the bytes it is. One pass over the slice finds
+      // nearly always that all are.
+      const utf8 = isUtf8(buffer);
       for (let i = 0; i < records; i++) {
         const before = quarantined.length;
-        check({ position: "", text: buffer.toString("utf8", scan.starts[i], scan.ends[i]) }, i);
+        const start = scan.starts[i]!;
+        const end = scan.ends[i]!;
+        const record = { position: "", text: buffer.toString("utf8", start, end) };
+        check(
+          record,
+          i,
+          utf8 || isUtf8(buffer.subarray(start, end)) ? checkRecord(record) : refuseNotUtf8(record),
+        );
         if (quarantined.length > before)
           quarantined[before]!.position = `${file}:${scan.numbers[i]}`;
       }
@@ -45,7 +56,7 @@ parentPort?.on("message", (request: ValidateRequest) => {
         "texts" in request
           ? request.texts.map((text): RawRecord => ({ position: "", text }))
           : request.records;
-      all.forEach(check);
+      for (const [i, record] of all.entries()) check(record, i, checkRecord(record));
       records = all.length;
     }
     response = {

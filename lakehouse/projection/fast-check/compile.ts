@@ -12,6 +12,8 @@
  * throw, so a contract change cannot silently weaken the check.
  */
 
+import { MAX_JSON_DEPTH } from "../../../contract/validation";
+
 export type JsonSchema = Record<string, unknown>;
 
 /** Marks a part of a schema only zod can judge (a refinement): a value reaching it goes to zod. */
@@ -83,15 +85,18 @@ export function compileFastCheck(
 
 /**
  * The keys in a value zod's JsonValue accepts, or -1: of what JSON.parse returns, it refuses
- * only Infinity (from 1e400).
+ * only Infinity (from 1e400), and the contract's `check` anything nested deeper than
+ * MAX_JSON_DEPTH (`depth` is the value's own, the event being 1), before it could overflow the
+ * stack, as this recursion would.
  */
-function jsonKeys(value: unknown): number {
+function jsonKeys(value: unknown, depth: number): number {
   if (typeof value === "number") return Number.isFinite(value) ? 0 : -1;
   if (value === null || typeof value !== "object") return 0;
+  if (depth > MAX_JSON_DEPTH) return -1;
   let keys = 0;
   if (Array.isArray(value)) {
     for (const item of value) {
-      const inner = jsonKeys(item);
+      const inner = jsonKeys(item, depth + 1);
       if (inner < 0) return -1;
       keys += inner;
     }
@@ -99,7 +104,7 @@ function jsonKeys(value: unknown): number {
   }
   for (const key in value) {
     if (key === "__proto__") return -1;
-    const inner = jsonKeys((value as Record<string, unknown>)[key]);
+    const inner = jsonKeys((value as Record<string, unknown>)[key], depth + 1);
     if (inner < 0) return -1;
     keys += inner + 1;
   }
@@ -194,9 +199,11 @@ class Generator {
       // Another union: zod returns what the first option that parses makes of the value, which
       // a check of each option alone cannot tell.
       return "return -1;";
-    // Any JSON value (JsonValue): whatever JSON.parse returned, but Infinity.
+    // Any JSON value (JsonValue): whatever JSON.parse returned, but Infinity and what nests
+    // too deep. Each step of the path (`.key`, `.*`, `[*]`) is a level below the event's.
+    const depth = at.split(/\.|\[\*\]/).length;
     const k = this.fresh();
-    return `const ${k} = jsonKeys(${x});\nif (${k} < 0) return -1;\nkeys += ${k};`;
+    return `const ${k} = jsonKeys(${x}, ${depth});\nif (${k} < 0) return -1;\nkeys += ${k};`;
   }
 
   /**

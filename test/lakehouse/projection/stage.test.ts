@@ -19,6 +19,8 @@ describe("the stage", () => {
       writeLog(file, events.slice(0, 10));
       const span = {
         path: file,
+        file: "000000000001.ndjson",
+        firstLine: 1,
         first: 0,
         records: 10,
         lines: 10,

@@ -1,4 +1,4 @@
-import { appendFileSync } from "node:fs";
+import { appendFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { syntheticEvents } from "../../../bench/memory-synthetic";
@@ -1044,6 +1044,117 @@ describe("memory sync (projection)", () => {
         events.slice(49, 52).map((e) => e.event_id),
       );
       expect(await count(lake, "SELECT count(*) FROM memory.quarantine")).toBe(1);
+    });
+  });
+});
+
+describe("memory sync of lines the contract accepts but DuckDB cannot read", () => {
+  const FILE = "000000000001.ndjson";
+  /** A valid error event's line made unreadable by `spoil` (on its JSON text), and why. */
+  const cases: [string, (line: string) => Buffer, RegExp][] = [
+    [
+      "half a surrogate pair (an emoji cut in two)",
+      (line) => Buffer.from(line.replace('"message":"hi"', '"message":"hi\\ud83d"')),
+      /^half a UTF-16 surrogate pair at payload\.message/,
+    ],
+    [
+      "bytes that are not UTF-8",
+      (line) => {
+        const bytes = Buffer.from(line);
+        bytes[bytes.indexOf('"hi"') + 1] = 0xff;
+        return bytes;
+      },
+      /^not UTF-8$/,
+    ],
+    [
+      "an attempt too large for its column",
+      (line) => Buffer.from(line.replace('"attempt":1', '"attempt":3000000000')),
+      /^DuckDB cannot read it: .*3000000000/,
+    ],
+    [
+      "a payload nested 20,000 arrays deep",
+      (line) =>
+        Buffer.from(
+          line.replace(
+            '"detail":null',
+            `"detail":{"a":${"[".repeat(20_000)}${"]".repeat(20_000)}}`,
+          ),
+        ),
+      /^invalid AgentEvent at payload\.detail\.a(\[0\])+: nested deeper than 64 levels$/,
+    ],
+  ];
+
+  /** Three errors of a run in one log file, the second spoilt. */
+  function spoiltLog(spoil: (line: string) => Buffer) {
+    const log = new LogBuilder();
+    const run_id = log.id();
+    const events = [1, 2, 3].map(() =>
+      log.add(
+        "error",
+        { category: "tool", code: "x", message: "hi", fatal: false, detail: null },
+        { run_id, attempt: 1 },
+      ),
+    );
+    const dir = tempDir();
+    const lines: Buffer[] = events.map((e) => Buffer.from(JSON.stringify(e)));
+    lines[1] = spoil(lines[1]!.toString());
+    writeFileSync(join(dir, FILE), Buffer.concat(lines.flatMap((l) => [l, Buffer.from("\n")])));
+    return { dir, events };
+  }
+
+  it.each(cases)("quarantines %s, projects the rest and moves on", async (_, spoil, reason) => {
+    const { dir, events } = spoiltLog(spoil);
+    await withLake(localLake(), async (lake) => {
+      const first = await sync(lake, new DirectorySource(dir), { compact: false });
+      expect(first).toMatchObject({ events: 2, quarantined: 1 });
+      const ids = await lake.connection.runAndReadAll(
+        "SELECT event_id::VARCHAR FROM memory.events ORDER BY seq",
+      );
+      expect(ids.getRows().flat()).toEqual([events[0]!.event_id, events[2]!.event_id]);
+      const [row] = await tableRows(lake, "quarantine");
+      expect(row).toMatchObject({ position: `${FILE}:2`, event_id: events[1]!.event_id });
+      expect(row!.reason).toMatch(reason);
+      const cursor = await lake.connection.runAndReadAll(
+        "SELECT position, lines FROM memory.sync_cursors",
+      );
+      expect(cursor.getRows()).toEqual([[BigInt(statSync(join(dir, FILE)).size), 3n]]);
+
+      const again = await sync(lake, new DirectorySource(dir), { compact: false });
+      expect(again).toMatchObject({ batches: 0, events: 0, quarantined: 0 });
+      expect(await count(lake, "SELECT count(*) FROM memory.quarantine")).toBe(1);
+    });
+  });
+
+  it("finds each unreadable line of a large log, staged straight from it or as text, also in a rebuild", async () => {
+    const events = [...syntheticEvents({ events: 3_000, days: 1, seed: 5 })] as StoredEvent[];
+    const unreadable = new Set([10, 1_717, 2_999]);
+    const lines = events.map((e, i) => {
+      const line = JSON.stringify(e);
+      if (!unreadable.has(i)) return line;
+      return line.replace(/"attempt":(\d+|null)/, '"attempt":3000000000');
+    });
+    // zod rewrites it (an unknown key stripped): its file is staged as text.
+    lines[2_000] = lines[2_000]!.replace("{", '{"note":"not in the contract",');
+    const dir = tempDir();
+    writeLog(join(dir, "000000000001.ndjson"), lines.slice(0, 1_500));
+    writeLog(join(dir, "000000000002.ndjson"), lines.slice(1_500));
+    const positions = [...unreadable].map((i) =>
+      i < 1_500 ? `000000000001.ndjson:${i + 1}` : `000000000002.ndjson:${i - 1_500 + 1}`,
+    );
+    const expectQuarantined = async (lake: Parameters<Parameters<typeof withLake>[1]>[0]) => {
+      const rows = await tableRows(lake, "quarantine");
+      expect(rows.map((r) => r.position).sort()).toEqual(positions.sort());
+      expect(new Set(rows.map((r) => r.event_id))).toEqual(
+        new Set([...unreadable].map((i) => events[i]!.event_id)),
+      );
+    };
+    await withLake(localLake(), async (lake) => {
+      const report = await sync(lake, new DirectorySource(dir), { compact: false });
+      expect(report).toMatchObject({ events: 2_997, quarantined: 3 });
+      await expectQuarantined(lake);
+      const rebuilt = await rebuildFrom(lake, new DirectorySource(dir), { compact: false });
+      expect(rebuilt).toMatchObject({ events: 2_997, quarantined: 3 });
+      await expectQuarantined(lake);
     });
   });
 });
