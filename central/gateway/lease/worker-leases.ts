@@ -15,6 +15,11 @@ import { close, type Lease, openLease, retire, spend } from "./lease";
 const SETTLE_BATCH_MS = 100;
 /** A batch never holds more settlements than this. */
 const SETTLE_BATCH_MAX = 64;
+/**
+ * Waits before each new try of a settlement batch whose RPC failed: all within a request's
+ * `waitUntil` (30 s), past a Durable Object's restart.
+ */
+const SETTLE_RETRY_MS = [250, 1_000, 4_000];
 /** Expired leases are looked for at most this often. */
 const SWEEP_EVERY_MS = 250;
 /** Leases kept per isolate; the oldest is closed to make room. */
@@ -279,8 +284,22 @@ export class WorkerLeases {
     }
     this.closing.delete(tenant);
     if (!settles.length && !closes.length) return;
-    const { epoch } = await env.TENANT.getByName(tenant).gatewaySettleBatch({ settles, closes });
-    this.observe(tenant, epoch);
+    // A failed RPC is sent again, to a new stub (one that failed may stay broken): the object
+    // may have restarted (a deploy), and the batch is each call's only record of its spend and
+    // its `model_call` event. The object settles each call once (tenant/settled-calls.ts), so a
+    // batch it applied before the failure is not counted twice.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const stub = env.TENANT.getByName(tenant);
+        const { epoch } = await stub.gatewaySettleBatch({ settles, closes });
+        this.observe(tenant, epoch);
+        return;
+      } catch (error) {
+        const wait = SETTLE_RETRY_MS[attempt];
+        if (wait === undefined) throw error;
+        await this.sleep(wait);
+      }
+    }
   }
 
   private sweep(now: number): void {

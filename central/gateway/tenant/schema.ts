@@ -83,3 +83,16 @@ export const gatewaySeq = sqliteTable("gateway_seq", {
   stream: text("stream").primaryKey(),
   next: integer("next").notNull(),
 });
+
+/**
+ * Calls already settled, for a while: a Worker sends a settlement batch again when its RPC
+ * failed, which it may have done after the object applied it (settled-calls.ts).
+ */
+export const gatewaySettled = sqliteTable(
+  "gateway_settled",
+  {
+    callId: text("call_id").primaryKey(),
+    settledAt: integer("settled_at").notNull(),
+  },
+  (t) => [index("gateway_settled_at").on(t.settledAt)],
+);

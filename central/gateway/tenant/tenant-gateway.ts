@@ -41,6 +41,7 @@ import { ProviderHealthStore } from "./provider-health";
 import { RateLimiter, type RateSubject, rateSubjects } from "./rate-limits";
 import { cacheServes, ResponseCache } from "./response-cache";
 import type { StoredProvider } from "./schema";
+import { SettledCalls } from "./settled-calls";
 
 /** A call that never settles (its Worker died) gives its reservation back after this. */
 const RESERVATION_TTL_MS = 3_600_000;
@@ -74,6 +75,7 @@ export class TenantGateway {
   private readonly cache: ResponseCache;
   private readonly events: CallEvents;
   private readonly callMetrics: CallMetrics;
+  private readonly settled: SettledCalls;
   private readonly leases: LeaseLedger;
   /** This object's life: leases granted by an earlier one are out of date. */
   private readonly life = crypto.randomUUID().slice(0, 8);
@@ -98,6 +100,7 @@ export class TenantGateway {
     this.budgets = new BudgetLedger(db, ctx.storage, now, ctx.log.with({ component: "gateway" }));
     this.cache = new ResponseCache(db, now);
     this.leases = new LeaseLedger(this.budgets, this.rates);
+    this.settled = new SettledCalls(db, now);
     this.callMetrics = new CallMetrics(metrics);
     this.events = new CallEvents(
       ctx.tenant,
@@ -452,6 +455,7 @@ export class TenantGateway {
 
   settle(req: SettleRequest): void {
     const { ticket } = req;
+    if (!this.settled.first(ticket.callId)) return;
     const { config } = this.config.current();
     const byId = new Map(config.providers.map((p) => [p.id, p]));
     for (const outcome of req.health) {
@@ -722,6 +726,7 @@ export class TenantGateway {
     this.budgets.prune();
     this.cache.prune();
     this.leases.prune(now);
+    this.settled.prune();
   }
 }
 

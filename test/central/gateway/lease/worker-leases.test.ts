@@ -188,14 +188,17 @@ describe("waiting for a lease being asked for", () => {
  * that serves nothing after it still gives the unused slots back.
  */
 describe("closing a lease at its time", () => {
-  function isolate(sleep: "turns the clock" | "stands") {
+  function isolate(sleep: "turns the clock" | "stands", failures = 0) {
     let now = 1_000;
+    let failing = failures;
     const batches: { settles: unknown[]; closes: { id: string; started: number }[] }[] = [];
+    const waits: number[] = [];
     const env = {
       TENANT: {
         getByName: () => ({
           gatewaySettleBatch: async (batch: (typeof batches)[number]) => {
             batches.push(batch);
+            if (failing-- > 0) throw new Error("Durable Object reset because its code was updated");
             return { epoch: "e1" };
           },
         }),
@@ -204,10 +207,11 @@ describe("closing a lease at its time", () => {
     const leases = new WorkerLeases(
       () => now,
       async (ms) => {
+        waits.push(ms);
         if (sleep === "turns the clock") now += ms;
       },
     );
-    return { leases, env, batches };
+    return { leases, env, batches, waits };
   }
 
   it("closes a lease no call retired, with the slots it started", async () => {
@@ -234,5 +238,19 @@ describe("closing a lease at its time", () => {
     await leases.closeAtExpiry(env, SHAPE);
     expect(batches).toEqual([]);
     expect(leases.admit(SHAPE, "chat", need, false)).not.toBeNull();
+  });
+
+  it("sends a batch again when its RPC fails, a few times, then gives up", async () => {
+    const passes = isolate("turns the clock", 2);
+    await askWith(passes.leases, Promise.resolve(grantOf(false)));
+    await passes.leases.closeAtExpiry(passes.env, SHAPE);
+    expect(passes.batches).toHaveLength(3);
+    expect(new Set(passes.batches.map((b) => JSON.stringify(b))).size).toBe(1);
+    const fails = isolate("turns the clock", 9);
+    await askWith(fails.leases, Promise.resolve(grantOf(false)));
+    await expect(fails.leases.closeAtExpiry(fails.env, SHAPE)).rejects.toThrow(/reset/);
+    expect(fails.batches).toHaveLength(4);
+    // The lease's own wait, then one before each new try.
+    expect(fails.waits.slice(1)).toEqual([250, 1_000, 4_000]);
   });
 });

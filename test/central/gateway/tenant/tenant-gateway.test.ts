@@ -176,6 +176,22 @@ describe("gateway admission in the tenant object", () => {
     });
   });
 
+  it("settles a call once, however often its settlement comes (a Worker sends a failed batch again)", async () => {
+    const { tenant, admin } = await newTenant("gwonce");
+    await configure(admin, { budgets: { tenant: { usd: 1, period: "month" } } });
+    const operator = (await newKey(admin, "operator")).key;
+    const admitted = await stub(tenant).gatewayAdmit(ask(operator));
+    await stub(tenant).gatewaySettle(done(admitted));
+    await stub(tenant).gatewaySettleBatch({ settles: [done(admitted)], closes: [] });
+    await stub(tenant).gatewaySettle(done(admitted));
+    expect((await status(admin)).budgets[0]).toMatchObject({
+      usd_used: 0.0014,
+      usd_reserved: 0,
+      tokens_used: 400,
+    });
+    expect((await events(admin, "&kind=model_call")).events).toHaveLength(1);
+  });
+
   it("reserves the output of every choice a call asks for (OpenAI's n)", async () => {
     const { tenant, admin } = await newTenant("gwn");
     await configure(admin, { budgets: { tenant: { tokens: 1_000_000, period: "month" } } });

@@ -1,0 +1,42 @@
+import { eq, lt } from "drizzle-orm";
+import type { Database } from "../../db/database";
+import { gatewaySettled } from "./schema";
+
+/**
+ * How long a settled call is remembered: far longer than a Worker keeps sending a batch again
+ * (its retries end within a request's `waitUntil`, 30 s at most).
+ */
+const KEPT_MS = 10 * 60_000;
+
+/**
+ * The calls this tenant's object has settled lately, so that each call settles once: a Worker
+ * whose settlement RPC failed sends the batch again, and the failure may have come after the
+ * object applied it (the object reset by a deploy, the connection lost with the answer), which
+ * would count the spend, the rate and the `model_call` event twice. Kept in the object's
+ * storage, in the transaction of the settlement, so a restart does not forget them.
+ */
+export class SettledCalls {
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => number,
+  ) {}
+
+  /** Records the call as settled; false if it already was. */
+  first(callId: string): boolean {
+    const seen = this.db
+      .select({ callId: gatewaySettled.callId })
+      .from(gatewaySettled)
+      .where(eq(gatewaySettled.callId, callId))
+      .get();
+    if (seen) return false;
+    this.db.insert(gatewaySettled).values({ callId, settledAt: this.now() }).run();
+    return true;
+  }
+
+  prune(): void {
+    this.db
+      .delete(gatewaySettled)
+      .where(lt(gatewaySettled.settledAt, this.now() - KEPT_MS))
+      .run();
+  }
+}
