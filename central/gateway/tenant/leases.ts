@@ -1,3 +1,4 @@
+import type { Logger } from "../../log";
 import type { BudgetLedger } from "./budgets";
 import type { RateLimiter, RateSubject } from "./rate-limits";
 
@@ -42,30 +43,53 @@ export function leaseSlots(
   return slots >= LEASE_MIN_SLOTS ? slots : 0;
 }
 
+/** Where a lease's record is kept in the object's storage, by id. */
+const LEASE_PREFIX = "gateway/lease/";
+
 /**
  * The tenant object's side of leases: each one is a budget reservation of its outstanding
  * slots (granted, less settled, less the unused ones its close gave back) and its slots'
  * requests and tokens in the rate windows. Reservations are the budgets' own, so a lease never
  * lets spend pass a budget; a lease whose Worker vanished without closing it keeps its
  * reservation until the reservations' own expiry (`expiresAt`), as a call that never settled does.
+ *
+ * The records are kept in the object's storage beside the reservations: an object restarted
+ * (a deploy) while Workers still hold its leases must still free each slot as its call settles
+ * and the unused ones at the close, or the reservations would hold the budget for their hour.
+ * The rate windows live in memory and start afresh with the object, so only leases granted by
+ * this object's life correct them.
  */
 export class LeaseLedger {
-  private readonly leases = new Map<string, LeaseRecord>();
+  private records: Map<string, LeaseRecord> | null = null;
+  /** Leases this object's life granted: their slots are in its rate windows. */
+  private readonly counted = new Set<string>();
 
   constructor(
     private readonly budgets: BudgetLedger,
     private readonly rates: RateLimiter,
+    private readonly storage: DurableObjectStorage,
+    private readonly log: Logger,
   ) {}
 
+  private leases(): Map<string, LeaseRecord> {
+    if (!this.records) {
+      this.records = new Map();
+      for (const [key, value] of this.storage.kv.list<LeaseRecord>({ prefix: LEASE_PREFIX }))
+        this.records.set(key.slice(LEASE_PREFIX.length), value);
+    }
+    return this.records;
+  }
+
   grant(id: string, lease: Omit<LeaseRecord, "started" | "settled">): void {
-    this.leases.set(id, { ...lease, started: null, settled: 0 });
+    this.leases().set(id, { ...lease, started: null, settled: 0 });
+    this.counted.add(id);
     this.rates.count(lease.subjects, lease.slotTokens, lease.slots);
     this.reserve(id);
   }
 
   /** One call under the lease settled: its slot's reservation goes (its real spend is recorded). */
   settled(id: string): void {
-    const lease = this.leases.get(id);
+    const lease = this.leases().get(id);
     if (!lease) return;
     lease.settled += 1;
     this.reserve(id);
@@ -73,38 +97,51 @@ export class LeaseLedger {
 
   /** The Worker stopped using the lease: unused slots return to the budgets and rate windows. */
   close(id: string, started: number): void {
-    const lease = this.leases.get(id);
+    const lease = this.leases().get(id);
     if (!lease || lease.started !== null) return;
     lease.started = Math.min(Math.max(0, started), lease.slots);
     const unused = lease.slots - lease.started;
-    this.rates.correct(lease.subjects, lease.rateWindow, -unused * lease.slotTokens, -unused);
+    if (this.counted.has(id))
+      this.rates.correct(lease.subjects, lease.rateWindow, -unused * lease.slotTokens, -unused);
     this.reserve(id);
   }
 
   /** Leases whose reservation lapsed (see the class comment) are forgotten. */
   prune(now: number): void {
-    for (const [id, lease] of this.leases) if (lease.expiresAt <= now) this.leases.delete(id);
+    for (const [id, lease] of this.leases()) if (lease.expiresAt <= now) this.forget(id);
   }
 
   private reserve(id: string): void {
-    const lease = this.leases.get(id)!;
+    const lease = this.leases().get(id)!;
     const outstanding = (lease.started ?? lease.slots) - lease.settled;
     const reservation = `lease/${id}`;
-    if (!lease.budgeted) {
-      if (outstanding <= 0 && lease.started !== null) this.leases.delete(id);
-      return;
+    const done = outstanding <= 0 && lease.started !== null;
+    if (lease.budgeted) {
+      if (outstanding <= 0) this.budgets.release(reservation);
+      else
+        this.budgets.reserve(
+          reservation,
+          lease.app,
+          lease.runId,
+          { tokens: outstanding * lease.slotTokens, usd: outstanding * lease.slotUsd },
+          lease.expiresAt,
+        );
     }
-    if (outstanding <= 0) {
-      this.budgets.release(reservation);
-      if (lease.started !== null) this.leases.delete(id);
-      return;
-    }
-    this.budgets.reserve(
-      reservation,
-      lease.app,
-      lease.runId,
-      { tokens: outstanding * lease.slotTokens, usd: outstanding * lease.slotUsd },
-      lease.expiresAt,
-    );
+    if (done) this.forget(id);
+    else this.keep(id, lease);
+  }
+
+  private keep(id: string, lease: LeaseRecord): void {
+    this.storage
+      .put(`${LEASE_PREFIX}${id}`, lease, { allowUnconfirmed: true })
+      .catch((error: unknown) => this.log.error("storing a gateway lease failed", { error }));
+  }
+
+  private forget(id: string): void {
+    this.leases().delete(id);
+    this.counted.delete(id);
+    this.storage
+      .delete(`${LEASE_PREFIX}${id}`, { allowUnconfirmed: true })
+      .catch((error: unknown) => this.log.error("forgetting a gateway lease failed", { error }));
   }
 }

@@ -99,7 +99,12 @@ export class TenantGateway {
     this.rates = new RateLimiter(now);
     this.budgets = new BudgetLedger(db, ctx.storage, now, ctx.log.with({ component: "gateway" }));
     this.cache = new ResponseCache(db, now);
-    this.leases = new LeaseLedger(this.budgets, this.rates);
+    this.leases = new LeaseLedger(
+      this.budgets,
+      this.rates,
+      ctx.storage,
+      ctx.log.with({ component: "gateway" }),
+    );
     this.settled = new SettledCalls(db, now);
     this.callMetrics = new CallMetrics(metrics);
     this.events = new CallEvents(
