@@ -11,6 +11,7 @@ import type { Logger } from "../../log";
 import { isoOrNull } from "../../tenant/context";
 import type { BudgetRoom } from "../routing/router";
 import { gatewaySpend } from "./schema";
+import { StoredMap } from "./stored-map";
 
 const DAY_MS = 86_400_000;
 
@@ -93,22 +94,19 @@ export function periodStart(period: BudgetPeriod, now: number): number {
  * They are read back after a restart, so calls still in flight stay counted.
  */
 export class BudgetLedger {
-  private reservations: Map<string, Reservation> | null = null;
+  private readonly reservations: StoredMap<Reservation>;
 
   constructor(
     private readonly db: Database,
     private readonly storage: DurableObjectStorage,
     private readonly now: () => number,
-    private readonly log: Logger,
-  ) {}
+    log: Logger,
+  ) {
+    this.reservations = new StoredMap(storage, RESERVATION_PREFIX, log);
+  }
 
   private live(): Map<string, Reservation> {
-    if (!this.reservations) {
-      this.reservations = new Map();
-      for (const [key, value] of this.storage.kv.list<Reservation>({ prefix: RESERVATION_PREFIX }))
-        this.reservations.set(key.slice(RESERVATION_PREFIX.length), value);
-    }
-    return this.reservations;
+    return this.reservations.all();
   }
 
   used(s: BudgetScope): { tokens: number; usd: number; unpriced: number } {
@@ -204,20 +202,11 @@ export class BudgetLedger {
     need: { tokens: number; usd: number },
     expiresAt: number,
   ): void {
-    const reservation: Reservation = { app, runId, tokens: need.tokens, usd: need.usd, expiresAt };
-    this.live().set(id, reservation);
-    this.storage
-      .put(`${RESERVATION_PREFIX}${id}`, reservation, { allowUnconfirmed: true })
-      .catch((error: unknown) => this.log.error("storing a budget reservation failed", { error }));
+    this.reservations.set(id, { app, runId, tokens: need.tokens, usd: need.usd, expiresAt });
   }
 
   release(id: string): void {
-    if (!this.live().delete(id)) return;
-    this.storage
-      .delete(`${RESERVATION_PREFIX}${id}`, { allowUnconfirmed: true })
-      .catch((error: unknown) =>
-        this.log.error("releasing a budget reservation failed", { error }),
-      );
+    this.reservations.delete(id);
   }
 
   /**

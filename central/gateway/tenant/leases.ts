@@ -1,6 +1,7 @@
 import type { Logger } from "../../log";
 import type { BudgetLedger } from "./budgets";
 import type { RateLimiter, RateSubject } from "./rate-limits";
+import { StoredMap } from "./stored-map";
 
 /** How long the Worker may admit calls under a lease: also the bound on revocation and config. */
 export const LEASE_TTL_MS = 2_000;
@@ -60,24 +61,21 @@ const LEASE_PREFIX = "gateway/lease/";
  * this object's life correct them.
  */
 export class LeaseLedger {
-  private records: Map<string, LeaseRecord> | null = null;
+  private readonly records: StoredMap<LeaseRecord>;
   /** Leases this object's life granted: their slots are in its rate windows. */
   private readonly counted = new Set<string>();
 
   constructor(
     private readonly budgets: BudgetLedger,
     private readonly rates: RateLimiter,
-    private readonly storage: DurableObjectStorage,
-    private readonly log: Logger,
-  ) {}
+    storage: DurableObjectStorage,
+    log: Logger,
+  ) {
+    this.records = new StoredMap(storage, LEASE_PREFIX, log);
+  }
 
   private leases(): Map<string, LeaseRecord> {
-    if (!this.records) {
-      this.records = new Map();
-      for (const [key, value] of this.storage.kv.list<LeaseRecord>({ prefix: LEASE_PREFIX }))
-        this.records.set(key.slice(LEASE_PREFIX.length), value);
-    }
-    return this.records;
+    return this.records.all();
   }
 
   grant(id: string, lease: Omit<LeaseRecord, "started" | "settled">): void {
@@ -128,20 +126,11 @@ export class LeaseLedger {
         );
     }
     if (done) this.forget(id);
-    else this.keep(id, lease);
-  }
-
-  private keep(id: string, lease: LeaseRecord): void {
-    this.storage
-      .put(`${LEASE_PREFIX}${id}`, lease, { allowUnconfirmed: true })
-      .catch((error: unknown) => this.log.error("storing a gateway lease failed", { error }));
+    else this.records.set(id, lease);
   }
 
   private forget(id: string): void {
-    this.leases().delete(id);
+    this.records.delete(id);
     this.counted.delete(id);
-    this.storage
-      .delete(`${LEASE_PREFIX}${id}`, { allowUnconfirmed: true })
-      .catch((error: unknown) => this.log.error("forgetting a gateway lease failed", { error }));
   }
 }
