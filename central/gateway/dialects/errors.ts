@@ -29,8 +29,11 @@ export function errorResponse(
   const out: Record<string, string> = { "content-type": "application/json", ...headers };
   if (failure.detail.retryAfterMs !== undefined)
     out["retry-after"] = String(Math.max(1, Math.ceil(failure.detail.retryAfterMs / 1000)));
-  // A spent budget stays spent: the official SDKs honour this header and do not retry a 429.
-  if (failure.detail.limit?.kind === "budget") out["x-should-retry"] = "false";
+  // A spent budget stays spent, and a call larger than a per-minute limit never fits it: the
+  // official SDKs honour this header and do not retry such a 429.
+  const limit = failure.detail.limit;
+  if (limit && (limit.kind === "budget" || limit.requested > limit.limit))
+    out["x-should-retry"] = "false";
   return new Response(JSON.stringify(errorBody(dialect, failure)), {
     status: failure.status,
     headers: out,

@@ -111,7 +111,9 @@ export class RateLimiter {
           used: Math.round(used * 100) / 100,
           requested: need,
           period: null,
-          retry_after_ms: retryAfter(limit, need, prev, cur, now - u.window * WINDOW_MS),
+          // A call that needs more than the limit allows a whole minute never fits: no retry.
+          retry_after_ms:
+            need > limit ? null : retryAfter(limit, need, prev, cur, now - u.window * WINDOW_MS),
         };
       }
     }
@@ -202,7 +204,6 @@ function retryAfter(
     const weight = (limit - need - cur) / prev;
     return Math.max(1, Math.ceil((1 - weight) * WINDOW_MS - elapsed));
   }
-  if (need > limit) return WINDOW_MS;
   const intoNext = cur > 0 ? Math.max(0, (1 - (limit - need) / cur) * WINDOW_MS) : 0;
   return Math.max(1, Math.ceil(WINDOW_MS - elapsed + intoNext));
 }

@@ -757,7 +757,9 @@ function describeLimit(limit: LimitRefusal, unpriced: boolean): string {
   const who = limit.scope === "tenant" ? "the tenant" : `${limit.scope} ${limit.subject}`;
   if (limit.kind === "rate") {
     const what = limit.dimension === "requests_per_minute" ? "requests" : "tokens";
-    return `rate limit: ${who} may make ${limit.limit} ${what} per minute and has used ${limit.used} in the last minute (this call: ${limit.requested}); retry in ${Math.ceil((limit.retry_after_ms ?? 0) / 1000)} s`;
+    if (limit.retry_after_ms === null)
+      return `rate limit: ${who} may use ${limit.limit} ${what} per minute, and this call alone may use ${limit.requested}; send a smaller request (a lower max_tokens) or raise the limit`;
+    return `rate limit: ${who} may make ${limit.limit} ${what} per minute and has used ${limit.used} in the last minute (this call: ${limit.requested}); retry in ${Math.ceil(limit.retry_after_ms / 1000)} s`;
   }
   const period = limit.period === "total" ? "" : ` per ${limit.period}`;
   if (limit.dimension === "usd")

@@ -271,6 +271,15 @@ describe("gateway admission in the tenant object", () => {
     // Settling with the real (smaller) usage gives the unused estimate back to the window.
     for (const r of byKey.slice(0, 3)) await stub(tenant).gatewaySettle(done(r));
     expect((await stub(tenant).gatewayAdmit(ask(operator.key))).kind).toBe("proceed");
+    // A call larger than the minute's whole allowance never fits: no time to retry in.
+    const huge = await stub(tenant).gatewayAdmit(
+      ask(operator.key, { estimate: { inputTokens: 6_000, outputTokens: 2_000, choices: 1 } }),
+    );
+    expect(huge).toMatchObject({ kind: "refused", status: 429, limit: { retry_after_ms: null } });
+    expect(huge).not.toHaveProperty("retryAfterMs");
+    expect((huge as { message: string }).message).toMatch(
+      /may use 7000 tokens per minute, and this call alone may use 8000; send a smaller request/,
+    );
   });
 
   it("verifies attribution: only agent keys name runs, only registered agents of the key's app, only runs they hold", async () => {
