@@ -86,19 +86,22 @@ function answerForm(stream: boolean, body: Body): string {
 /**
  * The exact-match cache key of a request: SHA-256 of its normalised body (delivery-only fields
  * dropped, keys sorted) together with its endpoint (a chat request and a Responses or embeddings
- * one may have the same fields) and the form of its answer (answerForm), since a cached answer
- * is replayed in the form it was given.
+ * one may have the same fields), the form of its answer (answerForm), since a cached answer is
+ * replayed in the form it was given, and the caller's Anthropic beta features.
  */
 export async function requestHash(
   endpoint: string,
   policy: CachePolicy,
   stream: boolean,
   body: Body,
+  anthropicBeta: string | null = null,
 ): Promise<string> {
   const kept: Body = {};
   for (const [key, value] of Object.entries(body))
     if (!policy.delivery.includes(key)) kept[key] = value;
-  const text = `${endpoint}\u0000${answerForm(stream, body)}\u0000${canonicalJson(kept)}`;
+  // The beta features a caller asks Anthropic for (its `anthropic-beta` header) can change the
+  // answer as much as a field of the body.
+  const text = `${endpoint}\u0000${answerForm(stream, body)}\u0000${anthropicBeta ?? ""}\u0000${canonicalJson(kept)}`;
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return toHex(new Uint8Array(digest));
 }

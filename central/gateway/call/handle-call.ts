@@ -100,7 +100,13 @@ export async function handleCall(
       );
   } else {
     if (replayable)
-      admitRequest.cache.hash = await requestHash(endpoint, cache, inbound.stream, inbound.body);
+      admitRequest.cache.hash = await requestHash(
+        endpoint,
+        cache,
+        inbound.stream,
+        inbound.body,
+        inbound.anthropicBeta,
+      );
     admitted = await workerLeases.ask<AdmitResult>(
       shape,
       inbound.tenant,

@@ -96,6 +96,11 @@ describe("response cache key", () => {
     expect(await usage(true)).not.toBe(streamed);
     expect(await usage(false)).toBe(streamed);
     expect(await requestHash("messages", CACHE_POLICIES.messages, false, base)).not.toBe(h);
+    // Anthropic's beta features may change the answer.
+    const messages = await requestHash("messages", CACHE_POLICIES.messages, false, base);
+    expect(
+      await requestHash("messages", CACHE_POLICIES.messages, false, base, "context-1m-2025-08-07"),
+    ).not.toBe(messages);
     // The same fields sent to another endpoint of the same dialect ask something else.
     expect(await requestHash("responses", CACHE_POLICIES.responses, false, base)).not.toBe(h);
     expect(
