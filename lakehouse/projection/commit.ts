@@ -31,6 +31,7 @@ export interface BatchResult {
   events: number;
   /** Events the lake (or the batch) already had, by event_id. */
   duplicates: number;
+  /** New quarantine rows: a line the lake had quarantined already is not counted. */
   quarantined: number;
   /** Runs whose rows were derived (again). */
   runs: number;
@@ -129,37 +130,99 @@ export async function writeBatch(
     SELECT ${EVENT_COLUMNS} FROM batch WHERE run_id IS NOT NULL
     UNION ALL SELECT ${EVENT_COLUMNS} FROM lake_run_events`);
   steps["touched runs' events"] = performance.now() - touched;
-  await timed(steps, "quarantine", () =>
-    c.run(
-      `INSERT INTO memory.quarantine BY NAME
-       SELECT $1 AS origin, position, event_id, kind, reason, issues::JSON AS issues, raw
-       FROM ${input.staged.quarantine}`,
-      [input.origin],
-    ),
-  );
+  const quarantined = await timed(steps, "quarantine", () => writeQuarantine(c, input));
   // The events are written (Parquet, on DuckDB's threads) while the fold replays the runs in
   // JavaScript: nothing derived reads them from the lake.
   const runs = await deriveTouched(c, since, steps, () =>
     timed(steps, "events", () => c.run("INSERT INTO memory.events BY NAME SELECT * FROM batch")),
   );
   await timed(steps, "cursors", () => writeCursors(c, input.cursors));
-  return { events, duplicates: input.valid - events, quarantined: input.quarantined, runs, steps };
+  return { events, duplicates: input.valid - events, quarantined, runs, steps };
 }
 
+/**
+ * Inserts the batch's quarantined entries the lake does not have yet, and returns how many: two
+ * syncs of one source at once both read its bad lines, and the one that commits second (or a
+ * sync behind the other's cursor) must not quarantine them again. A line is its place and its
+ * text; the place alone is not enough, since a file replaced by another reuses its places.
+ */
+async function writeQuarantine(c: DuckDBConnection, input: BatchInput): Promise<number> {
+  if (input.quarantined === 0) return 0;
+  const inserted = await c.runAndReadAll(
+    `INSERT INTO memory.quarantine BY NAME
+     SELECT $1 AS origin, position, event_id, kind, reason, issues::JSON AS issues, raw
+     FROM ${input.staged.quarantine} s
+     WHERE NOT EXISTS (SELECT 1 FROM memory.quarantine q
+       WHERE q.origin = $1 AND q.position = s.position AND q.raw = s.raw)`,
+    [input.origin],
+  );
+  return Number(inserted.getRows()[0]![0]);
+}
+
+/** The lake's cursors of a source, or of those of its files. */
+export async function readCursors(
+  connection: DuckDBConnection,
+  origin: string,
+  files?: readonly string[],
+): Promise<Cursor[]> {
+  const only = files ? `AND file IN (${files.map(sqlString).join(", ")})` : "";
+  const read = await connection.runAndReadAll(
+    `SELECT origin, file, position, lines, complete, fingerprint FROM memory.sync_cursors
+     WHERE origin = $1 ${only}`,
+    [origin],
+  );
+  return read.getRows().map(([o, file, position, lines, complete, fingerprint]) => ({
+    origin: String(o),
+    file: String(file),
+    position: Number(position),
+    lines: Number(lines),
+    complete: Boolean(complete),
+    fingerprint: fingerprint === null ? null : String(fingerprint),
+  }));
+}
+
+/**
+ * Stores the batch's cursors, except where the lake's is further: a sync that started before
+ * another one committed read from behind it, and its cursor must not take the source back.
+ */
 async function writeCursors(c: DuckDBConnection, cursors: readonly Cursor[]): Promise<void> {
   if (cursors.length === 0) return;
   // A batch comes from one source, so its cursors share one origin.
-  const files = cursors.map((k) => sqlString(k.file)).join(", ");
+  const origin = cursors[0]!.origin;
+  const files = cursors.map((k) => k.file);
+  const stored = new Map((await readCursors(c, origin, files)).map((k) => [k.file, k]));
+  const moving = cursors.filter((k) => further(stored.get(k.file), k) === k);
+  if (moving.length === 0) return;
+  const replaced = moving.map((k) => sqlString(k.file)).join(", ");
   await c.run(
-    `DELETE FROM memory.sync_cursors WHERE origin = ${sqlString(cursors[0]!.origin)} AND file IN (${files})`,
+    `DELETE FROM memory.sync_cursors WHERE origin = ${sqlString(origin)} AND file IN (${replaced})`,
   );
-  const rows = cursors
+  const rows = moving
     .map(
       (k) =>
-        `(${sqlString(k.origin)}, ${sqlString(k.file)}, ${k.position}, ${k.lines}, ${k.complete}, now())`,
+        `(${sqlString(k.origin)}, ${sqlString(k.file)}, ${k.position}, ${k.lines}, ${k.complete}, now(), ${k.fingerprint === null ? "NULL" : sqlString(k.fingerprint)})`,
     )
     .join(", ");
-  await c.run(`INSERT INTO memory.sync_cursors VALUES ${rows}`);
+  await c.run(
+    `INSERT INTO memory.sync_cursors (origin, file, position, lines, complete, updated_at, fingerprint) VALUES ${rows}`,
+  );
+}
+
+/**
+ * Of a stored cursor and a new one of the same file, the one read further. Cursors of two
+ * different files by one name (their fingerprints differ) are not comparable: the new one wins,
+ * since a stale one only makes the next sync read the file again from its start.
+ */
+function further(stored: Cursor | undefined, next: Cursor): Cursor {
+  if (!stored) return next;
+  if (
+    stored.fingerprint !== null &&
+    next.fingerprint !== null &&
+    stored.fingerprint !== next.fingerprint
+  )
+    return next;
+  if (stored.complete) return stored;
+  return stored.position > next.position ? stored : next;
 }
 
 async function count(c: DuckDBConnection, table: string): Promise<number> {

@@ -1,9 +1,8 @@
-import type { DuckDBConnection } from "@duckdb/node-api";
 import { writerName } from "../lake/guard";
 import { type CompactionReport, compact } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
 import { type Cursor, type EventSource, partSize, type RawRecord } from "../sources/source";
-import { type BatchInput, type BatchResult, commitBatch, writeBatch } from "./commit";
+import { type BatchInput, type BatchResult, commitBatch, readCursors, writeBatch } from "./commit";
 import { type NamedSpan, type SpanExceptions, Stage } from "./stage";
 import type { Steps } from "./steps";
 import { type Validated, ValidatorPool } from "./validate-pool";
@@ -431,20 +430,6 @@ export async function sync(
   report.notes = [...notes];
   report.seconds = (performance.now() - started) / 1000;
   return report;
-}
-
-export async function readCursors(connection: DuckDBConnection, origin: string): Promise<Cursor[]> {
-  const read = await connection.runAndReadAll(
-    "SELECT origin, file, position, lines, complete FROM memory.sync_cursors WHERE origin = $1",
-    [origin],
-  );
-  return read.getRows().map(([o, file, position, lines, complete]) => ({
-    origin: String(o),
-    file: String(file),
-    position: Number(position),
-    lines: Number(lines),
-    complete: Boolean(complete),
-  }));
 }
 
 function mergeCursors(current: readonly Cursor[], updates: readonly Cursor[]): Cursor[] {

@@ -4,10 +4,17 @@ import { tables } from "./0001-tables";
 import { views } from "./0002-views";
 import { planViews } from "./0003-plan-views";
 import { eventsUnpartitioned } from "./0004-events-unpartitioned";
+import { cursorFingerprints } from "./0005-cursor-fingerprints";
 import type { Migration } from "./migration";
 
 /** The lake's schema history, in order. */
-export const MIGRATIONS: readonly Migration[] = [tables, views, planViews, eventsUnpartitioned];
+export const MIGRATIONS: readonly Migration[] = [
+  tables,
+  views,
+  planViews,
+  eventsUnpartitioned,
+  cursorFingerprints,
+];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 export class LakeSchemaError extends Error {

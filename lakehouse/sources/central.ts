@@ -96,6 +96,7 @@ export class CentralSource implements EventSource {
       position: 0,
       lines: 0,
       complete: false,
+      fingerprint: null,
     };
     const records: RawRecord[] = [];
     let after = start.position;

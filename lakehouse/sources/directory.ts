@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   closeSync,
   existsSync,
@@ -23,6 +24,9 @@ const CHUNK_BYTES = 16 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
 
+/** A fingerprint covers at most this much of a file's start (see `fingerprint`). */
+const FINGERPRINT_BYTES = 4096;
+
 export class SourceError extends Error {
   constructor(message: string) {
     super(message);
@@ -36,7 +40,9 @@ export class SourceError extends Error {
  * of AgentEvents). Files are read in path order, lines in file order; the cursor per file is the
  * byte offset after the last complete line, so appends to an outbox segment are picked up and a
  * line still being written is left for the next read. A compressed segment that decompresses to
- * its end is finished, so its last line counts without a newline.
+ * its end is finished, so its last line counts without a newline. A plain file's cursor carries
+ * its fingerprint, so a new file under a read one's name (an outbox wiped and started again) is
+ * read from its start rather than from the old file's offset.
  */
 export class DirectorySource implements EventSource {
   readonly origin: string;
@@ -70,6 +76,7 @@ export class DirectorySource implements EventSource {
         position: 0,
         lines: 0,
         complete: false,
+        fingerprint: null,
       };
       if (cursor.complete) continue;
       const path = join(this.dir, file);
@@ -118,15 +125,13 @@ export class DirectorySource implements EventSource {
     notes: string[],
   ): Cursor | null {
     const size = statSync(path).size;
-    if (size < cursor.position)
-      throw new SourceError(
-        `${path} shrank below what was already read (${size} < ${cursor.position} bytes); log files must be append-only`,
-      );
     if (size === cursor.position) return null;
-    let position = cursor.position;
-    let lines = cursor.lines;
     const fd = openSync(path, "r");
     try {
+      const start = resume(fd, size, path, file, cursor, notes);
+      if (!start) return null;
+      let position = start.position;
+      let lines = start.lines;
       // A whole chunk at once only when a guess by the lines so far came short of one line.
       let whole = false;
       while (position < size && max > 0) {
@@ -177,11 +182,11 @@ export class DirectorySource implements EventSource {
           break;
         }
       }
+      if (position === start.position && lines === start.lines) return null;
+      return { ...start, position, lines };
     } finally {
       closeSync(fd);
     }
-    if (position === cursor.position && lines === cursor.lines) return null;
-    return { ...cursor, position, lines };
   }
 
   /** A buffer of at least `length` bytes that no other read of this call uses. */
@@ -228,4 +233,46 @@ export class DirectorySource implements EventSource {
     // The position stays a byte offset into what the segment decompresses to.
     return { ...cursor, position: Math.min(slice.end, size), lines: slice.lastLine, complete };
   }
+}
+
+/**
+ * Where to go on reading a plain file: at the cursor while the file starts as it did when the
+ * cursor was taken; from its start when it is another file now (its events the lake has already
+ * are deduplicated by event_id); null while that cannot be told yet (an empty file, or a first
+ * line still being written), since what is read then could be either file's. A cursor stored
+ * before fingerprints takes the file's as it is.
+ */
+function resume(
+  fd: number,
+  size: number,
+  path: string,
+  file: string,
+  cursor: Cursor,
+  notes: string[],
+): Cursor | null {
+  const now = fingerprint(fd, size);
+  if (cursor.fingerprint !== null && now !== cursor.fingerprint) {
+    if (now === null) return null;
+    notes.push(`${file}: its first line changed (a new file by that name); read from its start`);
+    return { ...cursor, position: 0, lines: 0, fingerprint: now };
+  }
+  if (size < cursor.position)
+    throw new SourceError(
+      `${path} shrank below what was already read (${size} < ${cursor.position} bytes); log files must be append-only`,
+    );
+  return { ...cursor, fingerprint: now };
+}
+
+/**
+ * Tells a log file from another by the same name: a hash of its first line, or of its first
+ * FINGERPRINT_BYTES when that line is longer; appends leave both as they are. Null while
+ * neither is written whole.
+ */
+function fingerprint(fd: number, size: number): string | null {
+  const head = Buffer.allocUnsafe(Math.min(size, FINGERPRINT_BYTES));
+  const got = readSync(fd, head, 0, head.length, 0);
+  const newline = head.subarray(0, got).indexOf(NEWLINE);
+  if (newline < 0 && got < FINGERPRINT_BYTES) return null;
+  const end = newline < 0 ? got : newline + 1;
+  return createHash("sha256").update(head.subarray(0, end)).digest("hex").slice(0, 32);
 }

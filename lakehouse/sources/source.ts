@@ -12,6 +12,11 @@ export interface Cursor {
   lines: number;
   /** A compressed file read to its end: immutable, never opened again. */
   complete: boolean;
+  /**
+   * What the plain file started with when it was read (see DirectorySource): null for central, a
+   * compressed file, and a cursor stored before the lake kept fingerprints.
+   */
+  fingerprint: string | null;
 }
 
 /**

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { syntheticEvents } from "../../../bench/memory-synthetic";
 import { type AgentEvent, EVENT_KINDS, ProjectionEvent, type StoredEvent } from "../../../contract";
-import { DirectorySource, rebuild, rebuildFrom, sync } from "../../../lakehouse";
+import { DirectorySource, type EventSource, rebuild, rebuildFrom, sync } from "../../../lakehouse";
 import {
   count,
   LogBuilder,
@@ -1045,6 +1045,69 @@ describe("memory sync (projection)", () => {
       );
       expect(await count(lake, "SELECT count(*) FROM memory.quarantine")).toBe(1);
     });
+  });
+
+  it("lets two syncs of one directory overlap: each bad line quarantined once, the cursor never back", async () => {
+    const lines = [...syntheticEvents({ events: 8, days: 1, seed: 33 })].map(
+      ({ cursor: _c, ...e }) => JSON.stringify(e),
+    );
+    const dir = tempDir();
+    const file = join(dir, "000000000000.ndjson");
+    // A bad line both syncs read, and one only the sync that reads the grown log does.
+    writeLog(file, [...lines.slice(0, 2), "not json 1", ...lines.slice(2, 4)]);
+    const location = localLake();
+    await withLake(location, (a) =>
+      withLake(location, async (b) => {
+        let read!: () => void;
+        const readByB = new Promise<void>((resolve) => {
+          read = resolve;
+        });
+        let release!: () => void;
+        const committedByA = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        // B reads the log, then is slow: A syncs the grown log meanwhile, B commits after it and
+        // stops there (a follower told to stop), its cursor behind A's.
+        const inner = new DirectorySource(dir);
+        const slow: EventSource = {
+          origin: inner.origin,
+          next: async (cursors, max) => {
+            const batch = await inner.next(cursors, max);
+            read();
+            await committedByA;
+            return batch;
+          },
+          isOutage: () => false,
+        };
+        const stop = new AbortController();
+        const late = sync(b, slow, {
+          compact: false,
+          signal: stop.signal,
+          onBatch: () => stop.abort(),
+        });
+        await readByB;
+        appendFileSync(file, `${["not json 2", ...lines.slice(4)].join("\n")}\n`);
+        const first = await sync(a, new DirectorySource(dir), { compact: false });
+        expect(first).toMatchObject({ events: 8, quarantined: 2 });
+        release();
+        expect(await late).toMatchObject({ batches: 1, events: 0, duplicates: 4, quarantined: 0 });
+
+        const quarantined = await a.connection.runAndReadAll(
+          "SELECT position, count(*)::INTEGER FROM memory.quarantine GROUP BY ALL ORDER BY ALL",
+        );
+        expect(quarantined.getRows()).toEqual([
+          ["000000000000.ndjson:3", 1],
+          ["000000000000.ndjson:6", 1],
+        ]);
+        const cursor = await a.connection.runAndReadAll(
+          "SELECT position, lines FROM memory.sync_cursors",
+        );
+        expect(cursor.getRows()).toEqual([[BigInt(statSync(file).size), 10n]]);
+        const third = await sync(a, new DirectorySource(dir), { compact: false });
+        expect(third).toMatchObject({ batches: 0, events: 0, quarantined: 0 });
+        expect(await count(a, "SELECT count(*) FROM memory.quarantine")).toBe(2);
+      }),
+    );
   });
 });
 

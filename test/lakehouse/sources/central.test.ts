@@ -28,7 +28,14 @@ describe("CentralSource", () => {
       expect(central.pages.slice(0, 3)).toEqual([0, 100, 200]);
       const cursors = await tableRows(lake, "sync_cursors", ["updated_at"]);
       expect(cursors).toEqual([
-        { origin: source.origin, file: "", position: 700, lines: 700, complete: false },
+        {
+          origin: source.origin,
+          file: "",
+          position: 700,
+          lines: 700,
+          complete: false,
+          fingerprint: null,
+        },
       ]);
 
       central.pages.length = 0;

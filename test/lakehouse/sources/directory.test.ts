@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync, truncateSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { syntheticEvents } from "../../../bench/memory-synthetic";
 import {
   type BatchPart,
   type Cursor,
@@ -89,6 +90,7 @@ describe("DirectorySource", () => {
         position: 4,
         lines: 2,
         complete: false,
+        fingerprint: expect.any(String),
       },
     ]);
     const rest = await drain(source, first!.cursors, 2);
@@ -232,14 +234,113 @@ describe("DirectorySource", () => {
     });
   });
 
+  it("reads a file replaced by another of its name from the start, once its first line is written", async () => {
+    const dir = tempDir();
+    const file = join(dir, "000000000000.ndjson");
+    writeLog(file, ["old 1", "old 2", "old 3"]);
+    const source = new DirectorySource(dir);
+    const old = await drain(source);
+    // An outbox wiped and opened again: an empty segment, then its first line half written.
+    writeLog(file, []);
+    expect(await source.next(old.cursors, 10)).toBeNull();
+    writeLog(file, [], { tail: '{"new' });
+    expect(await source.next(old.cursors, 10)).toBeNull();
+    const lines = Array.from({ length: 6 }, (_, i) => `new ${i + 1}`);
+    writeLog(file, lines);
+    const replaced = await drain(source, old.cursors, 4);
+    expect(replaced.texts).toEqual(lines);
+    expect(replaced.positions[0]).toBe("000000000000.ndjson:1");
+    expect(replaced.notes).toEqual([
+      "000000000000.ndjson: its first line changed (a new file by that name); read from its start",
+    ]);
+  });
+
+  it("goes on after the last line read of an appended file, its fingerprint as it was", async () => {
+    const dir = tempDir();
+    const file = join(dir, "000000000000.ndjson");
+    // A first line longer than the fingerprint covers, still being written at the first read.
+    const long = `l${"x".repeat(6_000)}`;
+    writeLog(file, [], { tail: long.slice(0, 5_000) });
+    const source = new DirectorySource(dir);
+    expect(await source.next([], 10)).toBeNull();
+    appendFileSync(file, `${long.slice(5_000)}\nb\n`);
+    const first = await drain(source);
+    expect(first.texts).toEqual([long, "b"]);
+    const taken = first.cursors[0]!.fingerprint;
+    expect(taken).toEqual(expect.any(String));
+    appendFileSync(file, "c\nd\n");
+    const second = await drain(source, first.cursors);
+    expect(second.texts).toEqual(["c", "d"]);
+    expect(second.notes).toEqual([]);
+    expect(second.cursors[0]!.fingerprint).toBe(taken);
+    // A cursor stored before fingerprints goes on where it was, and takes the file's.
+    appendFileSync(file, "e\n");
+    const old = second.cursors.map((c) => ({ ...c, fingerprint: null }));
+    const third = await drain(source, old);
+    expect(third.texts).toEqual(["e"]);
+    expect(third.cursors[0]!.fingerprint).toBe(taken);
+  });
+
+  it("syncs every event of an outbox segment replaced by a longer one of its name", async () => {
+    const events = [...syntheticEvents({ events: 30, days: 1, seed: 31 })].map(
+      ({ cursor: _c, ...e }) => e,
+    );
+    const dir = tempDir();
+    const file = join(dir, "000000000000.ndjson");
+    writeLog(file, events.slice(0, 10));
+    await withLake(localLake(), async (lake) => {
+      expect(await sync(lake, new DirectorySource(dir), { compact: false })).toMatchObject({
+        events: 10,
+      });
+      writeLog(file, events.slice(10));
+      const report = await sync(lake, new DirectorySource(dir), { compact: false });
+      expect(report).toMatchObject({ events: 20, quarantined: 0 });
+      expect(report.notes).toEqual([
+        "000000000000.ndjson: its first line changed (a new file by that name); read from its start",
+      ]);
+      expect(await count(lake, "SELECT count(DISTINCT event_id) FROM memory.events")).toBe(30);
+    });
+  });
+
+  it("goes on from a cursor the lake stored before fingerprints, and takes the file's", async () => {
+    const events = [...syntheticEvents({ events: 20, days: 1, seed: 32 })];
+    const dir = tempDir();
+    const file = join(dir, "000000000000.ndjson");
+    writeLog(file, events.slice(0, 10));
+    const location = localLake();
+    await withLake(location, async (lake) => {
+      await sync(lake, new DirectorySource(dir), { compact: false });
+      // The lake as the version before fingerprints left it.
+      await lake.connection.run("ALTER TABLE memory.sync_cursors DROP COLUMN fingerprint");
+      await lake.connection.run("DELETE FROM memory.schema_migrations WHERE version = 5");
+    });
+    appendFileSync(
+      file,
+      events
+        .slice(10)
+        .map((e) => `${JSON.stringify(e)}\n`)
+        .join(""),
+    );
+    await withLake(location, async (lake) => {
+      const report = await sync(lake, new DirectorySource(dir), { compact: false });
+      expect(report).toMatchObject({ events: 10, duplicates: 0 });
+      expect(
+        await count(lake, "SELECT count(*) FROM memory.sync_cursors WHERE fingerprint IS NOT NULL"),
+      ).toBe(1);
+    });
+  });
+
   it("refuses a file that shrank and a directory that is not there", async () => {
     const dir = tempDir();
     const file = join(dir, "000000000001.ndjson");
     writeLog(file, ["aaaa", "bbbb"]);
     const source = new DirectorySource(dir);
     const { cursors } = await drain(source);
-    truncateSync(file, 3);
+    truncateSync(file, 7);
     await expect(source.next(cursors, 10)).rejects.toThrow(/shrank below what was already read/);
+    // Cut within its first line, it could as well be a new file being written: it waits.
+    truncateSync(file, 3);
+    expect(await source.next(cursors, 10)).toBeNull();
     await expect(new DirectorySource(join(dir, "missing")).next([], 10)).rejects.toBeInstanceOf(
       SourceError,
     );
