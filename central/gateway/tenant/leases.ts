@@ -54,9 +54,10 @@ const LEASE_PREFIX = "gateway/lease/";
  * lets spend pass a budget; a lease whose Worker vanished without closing it keeps its
  * reservation until the reservations' own expiry (`expiresAt`), as a call that never settled does.
  *
- * The records are kept in the object's storage beside the reservations: an object restarted
- * (a deploy) while Workers still hold its leases must still free each slot as its call settles
- * and the unused ones at the close, or the reservations would hold the budget for their hour.
+ * The records of budgeted leases are kept in the object's storage beside their reservations: an
+ * object restarted (a deploy) while Workers still hold its leases must still free each slot as
+ * its call settles and the unused ones at the close, or the reservations would hold the budget
+ * for their hour.
  * The rate windows live in memory and start afresh with the object, so only leases granted by
  * this object's life correct them.
  */
@@ -126,7 +127,10 @@ export class LeaseLedger {
         );
     }
     if (done) this.forget(id);
-    else this.records.set(id, lease);
+    // Only a reservation outlives the object: a lease without one has nothing to free after a
+    // restart, and is not worth a write per call.
+    else if (lease.budgeted) this.records.set(id, lease);
+    else this.records.setUnstored(id, lease);
   }
 
   private forget(id: string): void {

@@ -1,4 +1,4 @@
-import { eq, lt } from "drizzle-orm";
+import { lt } from "drizzle-orm";
 import type { Database } from "../../db/database";
 import { gatewaySettled } from "./schema";
 
@@ -17,20 +17,21 @@ const KEPT_MS = 10 * 60_000;
  */
 export class SettledCalls {
   constructor(
+    private readonly sql: SqlStorage,
     private readonly db: Database,
     private readonly now: () => number,
   ) {}
 
   /** Records the call as settled; false if it already was. */
   first(callId: string): boolean {
-    const seen = this.db
-      .select({ callId: gatewaySettled.callId })
-      .from(gatewaySettled)
-      .where(eq(gatewaySettled.callId, callId))
-      .get();
-    if (seen) return false;
-    this.db.insert(gatewaySettled).values({ callId, settledAt: this.now() }).run();
-    return true;
+    // One statement, on every settled call: the conflict says it was settled before.
+    return (
+      this.sql.exec(
+        "INSERT INTO gateway_settled (call_id, settled_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        callId,
+        this.now(),
+      ).rowsWritten > 0
+    );
   }
 
   prune(): void {

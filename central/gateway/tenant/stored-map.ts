@@ -36,6 +36,11 @@ export class StoredMap<V> {
       .catch((error: unknown) => this.log.error("storing failed", { key: this.prefix, error }));
   }
 
+  /** Keeps an entry in memory only: it is lost with the object (until set, when it is stored). */
+  setUnstored(id: string, value: V): void {
+    this.all().set(id, value);
+  }
+
   /** Removes the entry; false if there was none. */
   delete(id: string): boolean {
     if (!this.all().delete(id)) return false;

@@ -105,7 +105,7 @@ export class TenantGateway {
       ctx.storage,
       ctx.log.with({ component: "gateway" }),
     );
-    this.settled = new SettledCalls(db, now);
+    this.settled = new SettledCalls(ctx.storage.sql, db, now);
     this.callMetrics = new CallMetrics(metrics);
     this.events = new CallEvents(
       ctx.tenant,
