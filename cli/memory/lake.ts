@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "commander";
-import { redactSecrets, type SnapshotRef } from "../../lakehouse/lake/location";
+import { redactError, type SnapshotRef } from "../../lakehouse/lake/location";
 import type { Lake } from "../../lakehouse/lake/open";
 import { CliError, EXIT } from "../errors";
 import { stateDir } from "../settings";
@@ -54,8 +54,7 @@ export function asCliError(error: unknown): unknown {
   if (!(error instanceof Error) || error instanceof CliError) return error;
   // What failed on a lake already open (a PostgreSQL catalog reconnecting mid-sync) may quote
   // its location, password and all, as opening it may (openLake redacts those itself).
-  error.message = redactSecrets(error.message);
-  if (error.stack) error.stack = redactSecrets(error.stack);
+  redactError(error);
   const code = ERROR_EXIT[error.name];
   if (code !== undefined) return new CliError(error.message, code);
   // DuckDB's own errors (a lock, a catalog it cannot reach) are failures, not crashes.

@@ -132,6 +132,12 @@ export function redactSecrets(text: string): string {
   return SECRETS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
 }
 
+/** An error whose message or stack may quote a location, with its secrets as `***`. */
+export function redactError(error: Error): void {
+  error.message = redactSecrets(error.message);
+  if (error.stack) error.stack = redactSecrets(error.stack);
+}
+
 export function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }

@@ -12,7 +12,7 @@ import {
   isRemotePath,
   LakeConfigError,
   type LakeLocation,
-  redactSecrets,
+  redactError,
   type SnapshotRef,
 } from "./location";
 import { objectStoreSecret } from "./object-store";
@@ -93,10 +93,7 @@ export async function openLake(
     return await attachAsOf(location, options);
   } catch (error) {
     // DuckDB's errors quote the catalog string, password and all; the CLI prints them as they are.
-    if (error instanceof Error) {
-      error.message = redactSecrets(error.message);
-      if (error.stack) error.stack = redactSecrets(error.stack);
-    }
+    if (error instanceof Error) redactError(error);
     throw error;
   }
 }

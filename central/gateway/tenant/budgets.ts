@@ -105,10 +105,6 @@ export class BudgetLedger {
     this.reservations = new StoredMap(storage, RESERVATION_PREFIX, log);
   }
 
-  private live(): Map<string, Reservation> {
-    return this.reservations.all();
-  }
-
   used(s: BudgetScope): { tokens: number; usd: number; unpriced: number } {
     const row = this.db
       .select({
@@ -136,7 +132,7 @@ export class BudgetLedger {
     const now = this.now();
     let tokens = 0;
     let usd = 0;
-    for (const r of this.live().values()) {
+    for (const r of this.reservations.all().values()) {
       if (r.expiresAt <= now) continue;
       if (s.scope === "app" && r.app !== s.subject) continue;
       if (s.scope === "run" && r.runId !== s.subject) continue;
@@ -260,7 +256,7 @@ export class BudgetLedger {
   /** Reservations of calls that never settled (a Worker that died mid-call) lapse. */
   prune(): void {
     const now = this.now();
-    for (const [id, r] of this.live()) if (r.expiresAt <= now) this.release(id);
+    for (const [id, r] of this.reservations.all()) if (r.expiresAt <= now) this.release(id);
   }
 
   usage(s: BudgetScope): BudgetUsage {

@@ -75,12 +75,8 @@ export class LeaseLedger {
     this.records = new StoredMap(storage, LEASE_PREFIX, log);
   }
 
-  private leases(): Map<string, LeaseRecord> {
-    return this.records.all();
-  }
-
   grant(id: string, lease: Omit<LeaseRecord, "started" | "settled">): void {
-    this.leases().set(id, { ...lease, started: null, settled: 0 });
+    this.records.setUnstored(id, { ...lease, started: null, settled: 0 });
     this.counted.add(id);
     this.rates.count(lease.subjects, lease.slotTokens, lease.slots);
     this.reserve(id);
@@ -88,7 +84,7 @@ export class LeaseLedger {
 
   /** One call under the lease settled: its slot's reservation goes (its real spend is recorded). */
   settled(id: string): void {
-    const lease = this.leases().get(id);
+    const lease = this.records.get(id);
     if (!lease) return;
     lease.settled += 1;
     this.reserve(id);
@@ -96,7 +92,7 @@ export class LeaseLedger {
 
   /** The Worker stopped using the lease: unused slots return to the budgets and rate windows. */
   close(id: string, started: number): void {
-    const lease = this.leases().get(id);
+    const lease = this.records.get(id);
     if (!lease || lease.started !== null) return;
     lease.started = Math.min(Math.max(0, started), lease.slots);
     const unused = lease.slots - lease.started;
@@ -107,11 +103,11 @@ export class LeaseLedger {
 
   /** Leases whose reservation lapsed (see the class comment) are forgotten. */
   prune(now: number): void {
-    for (const [id, lease] of this.leases()) if (lease.expiresAt <= now) this.forget(id);
+    for (const [id, lease] of this.records.all()) if (lease.expiresAt <= now) this.forget(id);
   }
 
   private reserve(id: string): void {
-    const lease = this.leases().get(id)!;
+    const lease = this.records.get(id)!;
     const outstanding = (lease.started ?? lease.slots) - lease.settled;
     const reservation = `lease/${id}`;
     const done = outstanding <= 0 && lease.started !== null;

@@ -1,7 +1,3 @@
-import { lt } from "drizzle-orm";
-import type { Database } from "../../db/database";
-import { gatewaySettled } from "./schema";
-
 /**
  * How long a settled call is remembered: far longer than a Worker keeps sending a batch again
  * (its retries end within a request's `waitUntil`, 30 s at most).
@@ -13,12 +9,12 @@ const KEPT_MS = 10 * 60_000;
  * whose settlement RPC failed sends the batch again, and the failure may have come after the
  * object applied it (the object reset by a deploy, the connection lost with the answer), which
  * would count the spend, the rate and the `model_call` event twice. Kept in the object's
- * storage, in the transaction of the settlement, so a restart does not forget them.
+ * storage (table gateway_settled, schema.ts), in the transaction of the settlement, so a restart
+ * does not forget them.
  */
 export class SettledCalls {
   constructor(
     private readonly sql: SqlStorage,
-    private readonly db: Database,
     private readonly now: () => number,
   ) {}
 
@@ -35,9 +31,6 @@ export class SettledCalls {
   }
 
   prune(): void {
-    this.db
-      .delete(gatewaySettled)
-      .where(lt(gatewaySettled.settledAt, this.now() - KEPT_MS))
-      .run();
+    this.sql.exec("DELETE FROM gateway_settled WHERE settled_at < ?", this.now() - KEPT_MS);
   }
 }

@@ -105,7 +105,7 @@ export class TenantGateway {
       ctx.storage,
       ctx.log.with({ component: "gateway" }),
     );
-    this.settled = new SettledCalls(ctx.storage.sql, db, now);
+    this.settled = new SettledCalls(ctx.storage.sql, now);
     this.callMetrics = new CallMetrics(metrics);
     this.events = new CallEvents(
       ctx.tenant,
