@@ -50,16 +50,26 @@ export function noConsumption(): Consumption {
   };
 }
 
+/**
+ * A run's usage as reported. Each call's counts are safe integers, but their sum need not be: a
+ * total past the largest one (or a cost past the largest finite number) is reported at it, so
+ * the usage stays what its schema allows and fits every store's 64-bit integer column (memory's
+ * sync failed on such a run for good: test/lakehouse/projection/runs.test.ts).
+ */
 export function usageOf(c: Consumption): Usage {
   return {
-    tokens_in: c.tokens_in,
-    tokens_out: c.tokens_out,
-    cache_read_tokens: c.cache_read_tokens,
-    cache_write_tokens: c.cache_write_tokens,
-    cost_usd: c.unpriced_calls > 0 ? null : round(c.priced_usd),
+    tokens_in: saturated(c.tokens_in),
+    tokens_out: saturated(c.tokens_out),
+    cache_read_tokens: saturated(c.cache_read_tokens),
+    cache_write_tokens: saturated(c.cache_write_tokens),
+    cost_usd: c.unpriced_calls > 0 ? null : Math.min(round(c.priced_usd), Number.MAX_VALUE),
     model_calls: c.model_calls,
     tool_calls: c.tool_calls,
   };
+}
+
+function saturated(count: number): number {
+  return Math.min(count, Number.MAX_SAFE_INTEGER);
 }
 
 type CallPayload = Pick<
@@ -174,5 +184,7 @@ function without(open: Record<string, CountedCall>, id: string): Record<string, 
 
 /** Sums of float prices drift; a cost is reported to a billionth of a dollar. */
 function round(usd: number): number {
-  return Math.round(usd * 1e9) / 1e9;
+  const nano = usd * 1e9;
+  // Past about 1.8e299 dollars there are no nano-dollars left to round.
+  return Number.isFinite(nano) ? Math.round(nano) / 1e9 : usd;
 }

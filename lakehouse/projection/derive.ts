@@ -192,7 +192,12 @@ export const INSERT_RUNS = `
 INSERT INTO memory.runs BY NAME
 SELECT * EXCLUDE (intent_status, settled_projection_id) FROM new_runs`;
 
-/** Intents are one-to-one with runs (a fork is a new intent); their status is the intent machine's. */
+/**
+ * Intents are one-to-one with runs (a fork is a new intent); their status is the intent
+ * machine's. A log may still name one intent in many runs: their tokens are summed as a run's
+ * are, saturating at the largest safe integer (and the cost at the largest finite number: the
+ * contract's usageOf), so the sum always fits.
+ */
 export const INSERT_INTENTS = `
 INSERT INTO memory.intents BY NAME
 SELECT intent_id,
@@ -204,9 +209,10 @@ SELECT intent_id,
   sum(attempts) AS attempts,
   min(created_at) AS created_at,
   max(finished_at) AS finished_at,
-  sum(tokens_in) AS tokens_in,
-  sum(tokens_out) AS tokens_out,
-  CASE WHEN bool_or(cost_usd IS NULL) THEN NULL ELSE sum(cost_usd) END AS cost_usd
+  least(sum(tokens_in), ${Number.MAX_SAFE_INTEGER}) AS tokens_in,
+  least(sum(tokens_out), ${Number.MAX_SAFE_INTEGER}) AS tokens_out,
+  CASE WHEN bool_or(cost_usd IS NULL) THEN NULL
+    ELSE least(sum(cost_usd), ${Number.MAX_VALUE}) END AS cost_usd
 FROM new_runs
 WHERE intent_id IS NOT NULL
 GROUP BY intent_id`;

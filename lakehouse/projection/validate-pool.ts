@@ -97,7 +97,8 @@ export class ValidatorPool {
   async validate(records: RawRecord[]): Promise<Validated> {
     const texts: string[] = [];
     for (const record of records) {
-      if (!("text" in record)) break;
+      // Texts alone would lose a line's mark that its bytes are not UTF-8.
+      if (!("text" in record) || record.utf8 === false) break;
       texts.push(record.text);
     }
     const done = await this.send(texts.length === records.length ? { texts } : { records });

@@ -5,9 +5,9 @@
  */
 import { isUtf8 } from "node:buffer";
 import { parentPort } from "node:worker_threads";
-import { scanLines } from "../sources/lines";
+import { lineRecord, scanLines } from "../sources/lines";
 import type { RawRecord } from "../sources/source";
-import { type Checked, checkRecord, type QuarantinedRecord, refuseNotUtf8 } from "./validate";
+import { type Checked, checkRecord, type QuarantinedRecord } from "./validate";
 import type { ValidateRequest, ValidateResponse } from "./validate-pool";
 
 parentPort?.on("message", (request: ValidateRequest) => {
@@ -33,20 +33,12 @@ parentPort?.on("message", (request: ValidateRequest) => {
       const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const scan = scanLines(buffer, 0, firstLine, Number.POSITIVE_INFINITY);
       records = scan.starts.length;
-      // Decoding replaces bytes that are not UTF-8 (with U+FFFD), but DuckDB reads the bytes
-      // and refuses them: each line is checked as the bytes it is. One pass over the slice finds
-      // nearly always that all are.
+      // One pass over the slice finds nearly always that all of its lines are UTF-8.
       const utf8 = isUtf8(buffer);
       for (let i = 0; i < records; i++) {
         const before = quarantined.length;
-        const start = scan.starts[i]!;
-        const end = scan.ends[i]!;
-        const record = { position: "", text: buffer.toString("utf8", start, end) };
-        check(
-          record,
-          i,
-          utf8 || isUtf8(buffer.subarray(start, end)) ? checkRecord(record) : refuseNotUtf8(record),
-        );
+        const record = lineRecord(buffer, scan.starts[i]!, scan.ends[i]!, "", utf8);
+        check(record, i, checkRecord(record));
         if (quarantined.length > before)
           quarantined[before]!.position = `${file}:${scan.numbers[i]}`;
       }

@@ -42,6 +42,7 @@ export type Checked =
 export function checkRecord(record: RawRecord): Checked {
   let value: unknown;
   if ("text" in record) {
+    if (record.utf8 === false) return refuseNotUtf8(record);
     try {
       value = JSON.parse(record.text);
     } catch (error) {
@@ -114,7 +115,7 @@ function loneSurrogateAt(value: unknown): string | null {
  * A log line whose bytes are not UTF-8, as its text decoded with U+FFFD (which names its id and
  * kind, when it parses): DuckDB reads the bytes, and refuses them.
  */
-export function refuseNotUtf8(record: { position: string; text: string }): Checked {
+function refuseNotUtf8(record: { position: string; text: string }): Checked {
   return refuse(record, parsedOrNull(record.text), "not UTF-8", [
     { path: "$", expected: "UTF-8", message: "invalid UTF-8 bytes", code: "invalid_encoding" },
   ]);

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import {
   closeSync,
@@ -10,7 +11,7 @@ import {
 } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { constants, gunzipSync } from "node:zlib";
-import { completeLines, scanLines } from "./lines";
+import { lineRecord, scanLines } from "./lines";
 import {
   type BatchPart,
   type Cursor,
@@ -223,11 +224,15 @@ export class DirectorySource implements EventSource {
     // complete it is never read again, so a line left for later would be lost.
     if (whole && size > 0 && data[size - 1] !== NEWLINE)
       data = Buffer.concat([data, Buffer.of(NEWLINE)]);
-    const slice = completeLines(data, cursor.position, cursor.lines + 1, max);
-    if (slice.lines.length)
+    const slice = scanLines(data, cursor.position, cursor.lines + 1, max);
+    if (slice.starts.length) {
+      const utf8 = isUtf8(data.subarray(cursor.position, slice.end));
       parts.push({
-        records: slice.lines.map(({ text, line }) => ({ position: `${file}:${line}`, text })),
+        records: slice.starts.map((start, i) =>
+          lineRecord(data, start, slice.ends[i]!, `${file}:${slice.numbers[i]}`, utf8),
+        ),
       });
+    }
     const complete = whole && !slice.more;
     if (slice.end === cursor.position && !complete) return null;
     // The position stays a byte offset into what the segment decompresses to.

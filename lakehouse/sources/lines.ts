@@ -1,3 +1,6 @@
+import { isUtf8 } from "node:buffer";
+import type { TextRecord } from "./source";
+
 const NEWLINE = 0x0a;
 const CR = 0x0d;
 
@@ -81,6 +84,24 @@ export function completeLines(
       line: numbers[i]!,
     })),
   };
+}
+
+/**
+ * The record of a line, bytes `start` to `end` of `buffer`, named `position`. Decoding replaces
+ * bytes that are not UTF-8 (with U+FFFD), but DuckDB reads the bytes and refuses them, and a
+ * replacement would change the event unseen: such a line is marked, for the contract's check to
+ * refuse. `bufferIsUtf8` (one check of the whole buffer) spares the check of each line.
+ */
+export function lineRecord(
+  buffer: Buffer,
+  start: number,
+  end: number,
+  position: string,
+  bufferIsUtf8: boolean,
+): TextRecord {
+  const record: TextRecord = { position, text: buffer.toString("utf8", start, end) };
+  if (!bufferIsUtf8 && !isUtf8(buffer.subarray(start, end))) record.utf8 = false;
+  return record;
 }
 
 function blank(buffer: Buffer, from: number, to: number): boolean {

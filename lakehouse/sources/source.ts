@@ -1,5 +1,13 @@
 /** One log entry as a source delivered it, before validation. */
-export type RawRecord = { position: string; text: string } | { position: string; value: unknown };
+export type RawRecord = TextRecord | { position: string; value: unknown };
+
+/** A log line as text. */
+export interface TextRecord {
+  position: string;
+  text: string;
+  /** Set when the line's bytes are not UTF-8: `text` decodes them with U+FFFD (see lineRecord). */
+  utf8?: false;
+}
 
 /** How far a source has been read: one row of `sync_cursors`. */
 export interface Cursor {

@@ -11,6 +11,7 @@ import {
   type StoredEvent,
 } from "../../../contract";
 import { DirectorySource, type Lake, sync } from "../../../lakehouse";
+import { PAYLOADS } from "../../contract/fixtures";
 import {
   LogBuilder,
   localLake,
@@ -109,9 +110,10 @@ class Run {
   constructor(
     private readonly log: LogBuilder,
     private readonly agent = "lab-notes-1",
+    intent?: string,
   ) {
     this.id = log.id();
-    this.intent = log.id();
+    this.intent = intent ?? log.id();
   }
   private at(attempt: number | null, agent = this.agent, ms?: number) {
     return { run_id: this.id, attempt, agent_id: agent, ...(ms === undefined ? {} : { ms }) };
@@ -176,6 +178,21 @@ class Run {
         retry_at: next === "retry" ? "2026-06-01T11:00:00.000Z" : null,
       },
       this.at(attempt, "central"),
+    );
+  }
+  /** A call the edge made straight to a provider (counted as observed), of `tokens` each way. */
+  modelCall(attempt: number, tokens: number) {
+    return this.log.add(
+      "model_call",
+      {
+        ...(PAYLOADS.model_call as object),
+        call_id: `call-${this.log.id()}`,
+        input_tokens: tokens,
+        output_tokens: tokens,
+        cost_usd: 1e306,
+        observer: "edge",
+      },
+      this.at(attempt),
     );
   }
   message(attempt: number) {
@@ -313,6 +330,46 @@ describe("memory's runs are the contract's fold", () => {
       expect(settled).toHaveLength(5);
       const projections = await tableRows(lake, "projections");
       expect(projections.map((p) => p.source_event_id).sort()).toEqual(settled);
+    });
+  });
+
+  it("keeps a run whose calls' tokens add up past a 64-bit integer, at the largest safe count", async () => {
+    // Each count is a safe integer, as the contract wants; 1,100 of the largest add up past
+    // BIGINT, which failed the sync's transaction on every try: the lake stopped for good.
+    const log = new LogBuilder();
+    const huge = new Run(log);
+    huge.started(1, "local");
+    for (let i = 0; i < 1_100; i++) huge.modelCall(1, Number.MAX_SAFE_INTEGER);
+    huge.completed(1);
+    // A log may name one intent in two runs: its tokens add up past the largest safe count too.
+    const twin = new Run(log, "lab-notes-1", huge.intent);
+    twin.started(1, "local");
+    twin.modelCall(1, Number.MAX_SAFE_INTEGER);
+    twin.completed(1);
+    const after = new Run(log);
+    after.started(1, "local");
+    after.completed(1);
+    await syncBoth([], log.events, async (lake, stored) => {
+      const rows = new Map((await tableRows(lake, "runs")).map((r) => [r.run_id as string, r]));
+      expect(pick(rows.get(huge.id)!, ["tokens_in", "cost_usd"])).toEqual(
+        pick(folded(stored).get(huge.id)!.row, ["tokens_in", "cost_usd"]),
+      );
+      expect(rows.get(huge.id)).toMatchObject({
+        status: "completed",
+        tokens_in: Number.MAX_SAFE_INTEGER,
+        tokens_out: Number.MAX_SAFE_INTEGER,
+        cost_usd: Number.MAX_VALUE,
+        model_calls: 1_100,
+      });
+      expect(rows.get(after.id)).toMatchObject({ status: "completed" });
+      const [intent] = (await tableRows(lake, "intents")).filter(
+        (i) => i.intent_id === huge.intent,
+      );
+      expect(intent).toMatchObject({
+        tokens_in: Number.MAX_SAFE_INTEGER,
+        tokens_out: Number.MAX_SAFE_INTEGER,
+        cost_usd: Number.MAX_VALUE,
+      });
     });
   });
 

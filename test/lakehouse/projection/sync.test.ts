@@ -1,5 +1,6 @@
 import { appendFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { syntheticEvents } from "../../../bench/memory-synthetic";
 import { type AgentEvent, EVENT_KINDS, ProjectionEvent, type StoredEvent } from "../../../contract";
@@ -1147,8 +1148,8 @@ describe("memory sync of lines the contract accepts but DuckDB cannot read", () 
     ],
   ];
 
-  /** Three errors of a run in one log file, the second spoilt. */
-  function spoiltLog(spoil: (line: string) => Buffer) {
+  /** Three errors of a run in one log file (plain, or a gzipped segment), the second spoilt. */
+  function spoiltLog(spoil: (line: string) => Buffer, file: string) {
     const log = new LogBuilder();
     const run_id = log.id();
     const events = [1, 2, 3].map(() =>
@@ -1161,12 +1162,20 @@ describe("memory sync of lines the contract accepts but DuckDB cannot read", () 
     const dir = tempDir();
     const lines: Buffer[] = events.map((e) => Buffer.from(JSON.stringify(e)));
     lines[1] = spoil(lines[1]!.toString());
-    writeFileSync(join(dir, FILE), Buffer.concat(lines.flatMap((l) => [l, Buffer.from("\n")])));
-    return { dir, events };
+    const body = Buffer.concat(lines.flatMap((l) => [l, Buffer.from("\n")]));
+    writeFileSync(join(dir, file), file.endsWith(".gz") ? gzipSync(body) : body);
+    return { dir, events, bytes: body.length };
   }
 
-  it.each(cases)("quarantines %s, projects the rest and moves on", async (_, spoil, reason) => {
-    const { dir, events } = spoiltLog(spoil);
+  // A gzipped segment's lines are decoded on the sync's thread and staged as text, where a
+  // plain file's are decoded on the validation threads and DuckDB reads the file itself.
+  it.each(
+    cases.flatMap(([name, spoil, reason]) => [
+      [name, FILE, spoil, reason] as const,
+      [name, `${FILE}.gz`, spoil, reason] as const,
+    ]),
+  )("quarantines %s in %s, projects the rest and moves on", async (_, file, spoil, reason) => {
+    const { dir, events, bytes } = spoiltLog(spoil, file);
     await withLake(localLake(), async (lake) => {
       const first = await sync(lake, new DirectorySource(dir), { compact: false });
       expect(first).toMatchObject({ events: 2, quarantined: 1 });
@@ -1175,12 +1184,12 @@ describe("memory sync of lines the contract accepts but DuckDB cannot read", () 
       );
       expect(ids.getRows().flat()).toEqual([events[0]!.event_id, events[2]!.event_id]);
       const [row] = await tableRows(lake, "quarantine");
-      expect(row).toMatchObject({ position: `${FILE}:2`, event_id: events[1]!.event_id });
+      expect(row).toMatchObject({ position: `${file}:2`, event_id: events[1]!.event_id });
       expect(row!.reason).toMatch(reason);
       const cursor = await lake.connection.runAndReadAll(
         "SELECT position, lines FROM memory.sync_cursors",
       );
-      expect(cursor.getRows()).toEqual([[BigInt(statSync(join(dir, FILE)).size), 3n]]);
+      expect(cursor.getRows()).toEqual([[BigInt(bytes), 3n]]);
 
       const again = await sync(lake, new DirectorySource(dir), { compact: false });
       expect(again).toMatchObject({ batches: 0, events: 0, quarantined: 0 });
