@@ -1,5 +1,7 @@
 import {
+  type BigIntStats,
   closeSync,
+  fstatSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -41,8 +43,49 @@ const GROUP_EVENTS = 200_000;
 /** Bytes copied from a log file at once. */
 const COPY_BYTES = 16 * 2 ** 20;
 
-/** A span of a log file, and what names its lines in the quarantine. */
-export type NamedSpan = FileSpan & Pick<SpanPart, "file" | "firstLine">;
+/** Bytes of each end of a span compared with the file when it is held (see `settledState`). */
+const SAMPLE_BYTES = 4096;
+
+/**
+ * How far a file's ctime may trail the clock that `since` is read from: the kernel stamps files
+ * from its coarse clock (up to a tick, 10 ms at most, behind), and some file systems keep whole
+ * seconds only (ext4 with small inodes, FAT, some NFS servers), whose stamps trail by up to 2 s.
+ */
+const CTIME_SLACK_MS = 100;
+const CTIME_SLACK_WHOLE_SECONDS_MS = 2_000;
+
+/**
+ * What a file was when the source read a span of it: a write, a truncation or an append changes
+ * its ctime and mtime (and maybe its size), a file put in its place by rename has another inode.
+ */
+export interface FileState {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+/**
+ * Where the stage finds the bytes of a span the validation threads checked (see `Stage.hold`):
+ * the log file while it is still in `log`'s state, or a copy of the bytes of the stage's own.
+ */
+export type Held = { log: FileState } | { copy: string };
+
+/** A span of a log file, what names its lines in the quarantine, and where its bytes are. */
+export type NamedSpan = FileSpan & Pick<SpanPart, "file" | "firstLine"> & { held: Held };
+
+/**
+ * A log file changed after the source read a span of it (rewritten, replaced, truncated or
+ * appended to), so the file may no longer hold the bytes that were validated: the batch must be
+ * read again (see sync's `next`).
+ */
+export class LogChangedError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} changed while it was being synced`);
+    this.name = "LogChangedError";
+  }
+}
 
 /** Where in a span the contract refused a line (skipped) or its parser rewrote it. */
 export interface SpanExceptions {
@@ -58,8 +101,8 @@ interface Piece {
   events: number;
   /** A file of the stage's own, removed once read. */
   owned: boolean;
-  /** Read straight from the log: these bytes of it are what was validated. */
-  span?: FileSpan;
+  /** Read straight from the log: these bytes of it are what was validated, while it is held. */
+  span?: NamedSpan;
   /** Where its lines are in the log, by position, or as lines of a span from its first. */
   positions: readonly string[] | NamedSpan;
 }
@@ -76,9 +119,11 @@ interface Piece {
  * table: large batches, never row by row. When the batch is complete, DuckDB drops the repeats of
  * an event_id (keeping the first) and reports the batch's id range.
  *
- * A log file may grow between the validation's read and DuckDB's (an outbox segment being
- * appended to): a group that read more (or other) events than were validated is taken back and
- * read again from copies of exactly the validated bytes.
+ * Only bytes the validation threads checked are staged, yet the stage reads a log file by its
+ * path after the source did, and the file may have changed since (an outbox wiped and written
+ * again, a segment replaced by rename, copytruncate, an append): see `hold` for how a span is
+ * kept to what was checked, cheaply enough that the common case (a sealed segment) is read by
+ * DuckDB straight from the log and by nothing else.
  *
  * A line the contract accepts may still be one DuckDB cannot read (a number too large for its
  * column, or what the validation did not foresee): rather than fail the batch, and every sync
@@ -103,6 +148,8 @@ export class Stage {
   private readonly unreadable = [0, 0];
   /** Where lines are tried apart from the stage's own reads (see `readError`). */
   private probe: DuckDBConnection | null = null;
+  /** Copies of spans' bytes made by `hold`, by slot, not yet handed to a piece. */
+  private readonly copies: Set<string>[] = [new Set(), new Set()];
 
   /** Where the stage's own files wait for read_json, private to this stage; gone with it. */
   private readonly files = stageDirectory();
@@ -147,12 +194,53 @@ export class Stage {
   }
 
   async clear(slot: number): Promise<void> {
+    // A read that failed failed the batch that staged it, which reported it; a batch read again
+    // (see LogChangedError) starts here, and must not fail on it again.
+    this.converting = this.converting.catch(() => undefined);
     await this.converting;
     for (const piece of this.queued[slot]!.splice(0)) if (piece.owned) rmSync(piece.path);
+    for (const path of this.copies[slot]!) rmSync(path, { force: true });
+    this.copies[slot]!.clear();
     this.longest[slot] = 0;
     this.unreadable[slot] = 0;
     await this.connection.run(`TRUNCATE ${this.events(slot)}`);
     await this.connection.run(`TRUNCATE ${this.quarantine(slot)}`);
+  }
+
+  /**
+   * The span of a log file the source just read, its bytes `bytes` (still the source's: it may
+   * reuse them at its next read), as the stage will find it when it stages it: in the log file,
+   * as long as the file stays as it is now; else in a copy of `bytes`, which the validation
+   * threads check.
+   *
+   * The file is trusted only if nothing changed it since `since`, a moment before the source
+   * began reading (its ctime, which every write, truncation, append and rename sets and no
+   * program can set back, is older than that): then the bytes the source read are the file's
+   * now, in this state, and any later change gives the file another state (another ctime, newer
+   * than this one, or another inode), which the stage checks each time it or DuckDB reads the
+   * file, refusing it with LogChangedError. That costs a few stats and 8 KiB of reads per span
+   * and nothing per byte, where a hash of what was read would cost about a second a GB on the
+   * sync's thread, and as much again to check the file against it before DuckDB reads it. A
+   * file changed so recently that this cannot be told (an outbox being appended to), and every
+   * file when `copy` is set (a batch read again after a change), is staged from a copy of
+   * `bytes`.
+   *
+   * What it cannot catch: a change stamped older than `since` — a file system whose clock trails
+   * this machine's by more than the slack (a network file system's server), the clock set back
+   * during the read, or a rename onto the path on a file system that leaves the ctime as it was
+   * — unless the file's bytes at either end of the span differ from `bytes`, which are compared.
+   */
+  hold(
+    slot: number,
+    span: FileSpan & Pick<SpanPart, "file" | "firstLine">,
+    bytes: Buffer,
+    options: { since: number; copy: boolean },
+  ): NamedSpan {
+    const state = options.copy ? null : settledState(span, bytes, options.since);
+    if (state) return { ...span, held: { log: state } };
+    const path = this.write(bytes);
+    this.copies[slot]!.add(path);
+    return { ...span, held: { copy: path } };
   }
 
   /** A line of `longest` UTF-16 units is in the slot's batch. */
@@ -179,35 +267,45 @@ export class Stage {
   }
 
   /**
-   * Stages the lines of a span of a log file, less those refused and with those rewritten as
-   * `exceptions` say: the log file itself when the span is all of it and every line stays as
-   * written, else a copy of the bytes, else the lines' text.
+   * Stages the lines of a span of a log file (see `hold`), less those refused and with those
+   * rewritten as `exceptions` say: the log file itself when the span is all of it and every line
+   * stays as written, else a copy of the bytes, else the lines' text.
    */
   async appendSpan(slot: number, span: NamedSpan, exceptions: SpanExceptions): Promise<void> {
+    const { held } = span;
+    const copy = "copy" in held ? held.copy : null;
+    if (copy) this.copies[slot]!.delete(copy);
     const events = span.records - exceptions.excluded.size;
-    if (events === 0) return;
-    if (exceptions.excluded.size === 0 && exceptions.rewritten.size === 0) {
-      const whole = span.from === 0 && statSync(span.path).size === span.to;
+    if (events > 0 && exceptions.excluded.size === 0 && exceptions.rewritten.size === 0) {
+      const whole = "log" in held && span.from === 0 && held.log.size === BigInt(span.to);
       await this.enqueue(
         slot,
         whole
           ? { path: span.path, events, owned: false, span, positions: span }
-          : { path: this.copy(span), events, owned: true, positions: span },
+          : { path: copy ?? this.copy(span), events, owned: true, positions: span },
       );
       return;
     }
     const lines: string[] = [];
     const positions: string[] = [];
-    let record = 0;
-    eachLine(span, span.firstLine, (line, number) => {
-      if (!exceptions.excluded.has(record)) {
-        lines.push(exceptions.rewritten.get(record) ?? line);
-        positions.push(`${span.file}:${number}`);
-      }
-      record += 1;
-    });
-    if (record !== span.records)
-      throw new Error(`${span.path}: ${record} lines where ${span.records} were validated`);
+    try {
+      if (events === 0) return;
+      let record = 0;
+      readHeld(span, (fd, from, to) =>
+        eachLine(fd, span.path, from, to, span.firstLine, (line, number) => {
+          if (!exceptions.excluded.has(record)) {
+            lines.push(exceptions.rewritten.get(record) ?? line);
+            positions.push(`${span.file}:${number}`);
+          }
+          record += 1;
+        }),
+      );
+      if (record !== span.records)
+        throw new Error(`${span.path}: ${record} lines where ${span.records} were validated`);
+    } finally {
+      // Staged as its lines' text, or not at all: the copy is done with.
+      if (copy) rmSync(copy, { force: true });
+    }
     await this.appendText(slot, lines, positions);
   }
 
@@ -220,7 +318,13 @@ export class Stage {
   /** Starts reading the queued files (after the group before: one statement at a time). */
   private async flush(slot: number): Promise<void> {
     const group = this.queued[slot]!.splice(0);
-    await this.converting;
+    try {
+      await this.converting;
+    } catch (error) {
+      // Out of the queue, the group's files would outlive a batch read again.
+      for (const piece of group) if (piece.owned) rmSync(piece.path, { force: true });
+      throw error;
+    }
     if (group.length === 0) return;
     this.converting = this.read(slot, group).finally(() => {
       for (const piece of group) if (piece.owned) rmSync(piece.path, { force: true });
@@ -236,39 +340,17 @@ export class Stage {
     // read apart first.
     if (!this.owned && (await this.readError(slot, paths)) !== null)
       return this.salvage(slot, group);
-    if (!group.some((p) => p.span)) {
-      let read: number;
-      try {
-        read = await this.insert(slot, paths);
-      } catch {
-        return this.salvage(slot, group);
-      }
-      if (read !== expected) throw new Error(`stage read ${read} events of ${expected}`);
-      return;
-    }
-    const table = this.events(slot);
-    const [next] = (
-      await this.connection.runAndReadAll(`SELECT coalesce(max(rowid) + 1, 0) FROM ${table}`)
-    ).getRows()[0]! as [bigint];
-    let read: number | null = null;
+    let read: number;
     try {
       read = await this.insert(slot, paths);
     } catch {
-      // A line still being written at the end of a log file; read again below.
-    }
-    if (read === expected) return;
-    // A log file grew since it was validated: take the group back, read the validated bytes.
-    await this.connection.run(`DELETE FROM ${table} WHERE rowid >= ${next}`);
-    const copies = group.map((p) => (p.span ? this.copy(p.span) : p.path));
-    try {
-      read = await this.insert(slot, copies);
-    } catch {
+      // A log file that changed meanwhile (a torn line appended, say) is no line's fault.
+      for (const piece of group) if (piece.span) unchanged(piece.span, statOf(piece.path));
       return this.salvage(slot, group);
-    } finally {
-      copies.forEach((path, i) => {
-        if (group[i]!.span) rmSync(path, { force: true });
-      });
     }
+    // DuckDB read the log files by path: what it read is what was validated only if each file is
+    // still in the state it was held in, now that DuckDB is done with it.
+    for (const piece of group) if (piece.span) unchanged(piece.span, statOf(piece.path));
     if (read !== expected) throw new Error(`stage read ${read} events of ${expected}`);
   }
 
@@ -384,21 +466,24 @@ export class Stage {
     return path;
   }
 
-  /** A copy of a span's bytes, exactly those validated even if the file grew since. */
-  private copy(span: FileSpan): string {
+  /** A new file of the stage's own with the bytes of a span (see `readHeld`). */
+  private copy(span: NamedSpan): string {
     const path = this.write("");
-    const fd = openSync(span.path, "r");
     const out = openSync(path, "w");
     try {
-      const buffer = Buffer.allocUnsafe(Math.min(COPY_BYTES, span.to - span.from));
-      for (let at = span.from; at < span.to; ) {
-        const got = readSync(fd, buffer, 0, Math.min(buffer.length, span.to - at), at);
-        if (got === 0) throw new Error(`${span.path} shrank below ${span.to} bytes`);
-        writeSync(out, buffer, 0, got);
-        at += got;
-      }
+      readHeld(span, (fd, from, to) => {
+        const buffer = Buffer.allocUnsafe(Math.min(COPY_BYTES, to - from));
+        for (let at = from; at < to; ) {
+          const got = readSync(fd, buffer, 0, Math.min(buffer.length, to - at), at);
+          if (got === 0) throw new Error(`${span.path} shrank below ${to} bytes`);
+          writeSync(out, buffer, 0, got);
+          at += got;
+        }
+      });
+    } catch (error) {
+      rmSync(path, { force: true });
+      throw error;
     } finally {
-      closeSync(fd);
       closeSync(out);
     }
     return path;
@@ -464,31 +549,38 @@ function text(appender: DuckDBAppender, value: string | null): void {
 }
 
 /**
- * Calls `fn` with each record of bytes `from` to `to` of a file and its line number (the first
- * line being `firstLine`): its non-blank complete lines, read again from the file.
+ * Calls `fn` with each record of bytes `from` to `to` of an open file (`name`) and its line
+ * number (the first line being `firstLine`): its non-blank complete lines.
  */
 function eachLine(
-  span: Pick<FileSpan, "path" | "from" | "to">,
+  fd: number,
+  name: string,
+  from: number,
+  to: number,
   firstLine: number,
   fn: (line: string, number: number) => void,
 ): void {
-  const fd = openSync(span.path, "r");
-  try {
-    let at = span.from;
-    let line = firstLine;
-    while (at < span.to) {
-      const length = Math.min(COPY_BYTES, span.to - at);
-      const buffer = Buffer.allocUnsafe(length);
-      const got = readSync(fd, buffer, 0, length, at);
-      const slice = completeLines(buffer.subarray(0, got), 0, line, Number.POSITIVE_INFINITY);
-      for (const { text, line: number } of slice.lines) fn(text, number);
-      line = slice.lastLine + 1;
-      // The source read no line longer than its own chunk, which is this one.
-      if (slice.end === 0) throw new Error(`${span.path}: no complete line at byte ${at}`);
-      at += slice.end;
+  let at = from;
+  let line = firstLine;
+  // Validated lines may be longer than a chunk (a source reads a long line whole, and the
+  // stage's own files hold whatever it staged): a chunk with no complete line is read again
+  // twice as long, until it holds the line.
+  let length = COPY_BYTES;
+  while (at < to) {
+    const want = Math.min(length, to - at);
+    const buffer = Buffer.allocUnsafe(want);
+    const got = readSync(fd, buffer, 0, want, at);
+    const slice = completeLines(buffer.subarray(0, got), 0, line, Number.POSITIVE_INFINITY);
+    if (slice.end === 0) {
+      // Bytes that end before their line does were not validated as a line.
+      if (got < want || at + got >= to) throw new Error(`${name}: no complete line at byte ${at}`);
+      length *= 2;
+      continue;
     }
-  } finally {
-    closeSync(fd);
+    for (const { text, line: number } of slice.lines) fn(text, number);
+    line = slice.lastLine + 1;
+    at += slice.end;
+    length = COPY_BYTES;
   }
 }
 
@@ -497,15 +589,129 @@ function eachPieceLine(piece: Piece, fn: (line: string, position: string) => voi
   const { positions } = piece;
   if (Array.isArray(positions)) {
     let record = 0;
-    eachLine({ path: piece.path, from: 0, to: statSync(piece.path).size }, 1, (line) => {
-      fn(line, positions[record++]!);
-    });
+    readOwn(piece.path, (fd, size) =>
+      eachLine(fd, piece.path, 0, size, 1, (line) => {
+        fn(line, positions[record++]!);
+      }),
+    );
     return;
   }
   const span = positions as NamedSpan;
-  // A copy of the span's bytes, or the log itself (which may have grown since).
-  const bytes = piece.span ? span : { path: piece.path, from: 0, to: span.to - span.from };
-  eachLine(bytes, span.firstLine, (line, number) => fn(line, `${span.file}:${number}`));
+  const named = (line: string, number: number) => fn(line, `${span.file}:${number}`);
+  // The log itself (while it is as held), or a copy of the span's bytes.
+  if (piece.span)
+    readHeld(span, (fd, from, to) => eachLine(fd, span.path, from, to, span.firstLine, named));
+  else readOwn(piece.path, (fd, size) => eachLine(fd, piece.path, 0, size, span.firstLine, named));
+}
+
+/** Calls `read` with a file of the stage's own, open, and its size. */
+function readOwn<T>(path: string, read: (fd: number, size: number) => T): T {
+  const fd = openSync(path, "r");
+  try {
+    return read(fd, fstatSync(fd).size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Calls `read` with the file that holds a span's validated bytes, open, and where they are in
+ * it: its copy, or the log file, refused (LogChangedError) unless it is in the state it was held
+ * in both before and after the read, so a change during the read is caught too. The state is
+ * the open file's: one renamed onto the path meanwhile is not the one read.
+ */
+function readHeld<T>(span: NamedSpan, read: (fd: number, from: number, to: number) => T): T {
+  const { held } = span;
+  if ("copy" in held) return readOwn(held.copy, (fd) => read(fd, 0, span.to - span.from));
+  let fd: number;
+  try {
+    fd = openSync(span.path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new LogChangedError(span.path);
+    throw error;
+  }
+  try {
+    unchanged(span, fstatSync(fd, { bigint: true }));
+    let out: T;
+    try {
+      out = read(fd, span.from, span.to);
+    } catch (error) {
+      // A file cut short during the read fails it: that is the change to report.
+      unchanged(span, fstatSync(fd, { bigint: true }));
+      throw error;
+    }
+    unchanged(span, fstatSync(fd, { bigint: true }));
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A file's state by its path; undefined when it is gone. */
+function statOf(path: string): BigIntStats | undefined {
+  return statSync(path, { bigint: true, throwIfNoEntry: false });
+}
+
+/** Throws LogChangedError unless `stats` (undefined: no file) are those a span was held with. */
+function unchanged(span: NamedSpan, stats: BigIntStats | undefined): void {
+  const { held } = span;
+  if (!("log" in held)) return;
+  if (!stats || !sameState(held.log, stats)) throw new LogChangedError(span.path);
+}
+
+function sameState(a: FileState, b: FileState): boolean {
+  return (
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.ctimeNs === b.ctimeNs
+  );
+}
+
+/**
+ * Whether `next` goes on where `last` stops, in the same file in the same state: a span that
+ * grows by it still holds only validated bytes.
+ */
+export function continues(last: NamedSpan, next: NamedSpan): boolean {
+  const [a, b] = [last.held, next.held];
+  return (
+    last.path === next.path &&
+    last.to === next.from &&
+    "log" in a &&
+    "log" in b &&
+    sameState(a.log, b.log)
+  );
+}
+
+/**
+ * The state of the log file of a span just read, if nothing changed the file since `since` (see
+ * `Stage.hold`) and it holds `bytes` at the span's ends; else null.
+ */
+function settledState(span: FileSpan, bytes: Buffer, since: number): FileState | null {
+  let fd: number;
+  try {
+    fd = openSync(span.path, "r");
+  } catch {
+    return null;
+  }
+  try {
+    const stats = fstatSync(fd, { bigint: true });
+    // A stamp in whole seconds is from a file system that keeps no more.
+    const slack =
+      stats.ctimeNs % 1_000_000_000n === 0n ? CTIME_SLACK_WHOLE_SECONDS_MS : CTIME_SLACK_MS;
+    if (stats.ctimeNs >= BigInt(since - slack) * 1_000_000n) return null;
+    if (stats.size < BigInt(span.to) || bytes.length !== span.to - span.from) return null;
+    const sample = Buffer.allocUnsafe(Math.min(SAMPLE_BYTES, bytes.length));
+    for (const at of new Set([0, bytes.length - sample.length])) {
+      const got = readSync(fd, sample, 0, sample.length, span.from + at);
+      if (got !== sample.length || !sample.equals(bytes.subarray(at, at + got))) return null;
+    }
+    const { dev, ino, size, mtimeNs, ctimeNs } = stats;
+    return { dev, ino, size, mtimeNs, ctimeNs };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { type CompactionReport, compact } from "../lake/maintenance";
 import type { Lake } from "../lake/open";
 import { type Cursor, type EventSource, partSize, type RawRecord } from "../sources/source";
 import { type BatchInput, type BatchResult, commitBatch, readCursors, writeBatch } from "./commit";
-import { type NamedSpan, type SpanExceptions, Stage } from "./stage";
+import { continues, LogChangedError, type NamedSpan, type SpanExceptions, Stage } from "./stage";
 import type { Steps } from "./steps";
 import { type Validated, ValidatorPool } from "./validate-pool";
 
@@ -137,7 +137,12 @@ export async function sync(
     let lastCompaction = Date.now();
     let dirty = false;
 
-    const prepare = async (slot: number, from: Cursor[]): Promise<Prepared | null> => {
+    /** `copy`: stage every span from a copy of its bytes, none from the log (see Stage.hold). */
+    const prepare = async (
+      slot: number,
+      from: Cursor[],
+      copy: boolean,
+    ): Promise<Prepared | null> => {
       await stage.clear(slot);
       const read = new Map<string, Cursor>();
       const out: Prepared = {
@@ -233,8 +238,7 @@ export async function sync(
         if (
           tailOpen &&
           last &&
-          last.span.path === span.path &&
-          last.span.to === span.from &&
+          continues(last.span, span) &&
           last.span.first + last.span.records === span.first
         )
           last.span = {
@@ -268,6 +272,8 @@ export async function sync(
       while (entries < size) {
         const want = Math.min(READ_SLICE, size - entries);
         const reading = performance.now();
+        // Before the source reads: a file changed after this is staged from the bytes it read.
+        const since = Date.now();
         const batch = await source.next(out.after, want);
         t.read += performance.now() - reading;
         if (!batch) break;
@@ -277,7 +283,14 @@ export async function sync(
           const count = partSize(part);
           got += count;
           if ("span" in part) {
-            addSpan({ ...part.span, first, file: part.file, firstLine: part.firstLine });
+            addSpan(
+              stage.hold(
+                slot,
+                { ...part.span, first, file: part.file, firstLine: part.firstLine },
+                part.bytes,
+                { since, copy },
+              ),
+            );
             for (let i = 0; i < count; i += VALIDATE_SLICE) {
               const end = Math.min(count, i + VALIDATE_SLICE);
               check(
@@ -336,7 +349,17 @@ export async function sync(
     let failures = 0;
     const next = async (slot: number, from: Cursor[]): Promise<Prepared | null> => {
       try {
-        const prepared = await prepare(slot, from);
+        let prepared: Prepared | null;
+        try {
+          prepared = await prepare(slot, from, false);
+        } catch (error) {
+          if (!(error instanceof LogChangedError)) throw error;
+          // What the file holds now is checked on a read again; staged from copies of what is
+          // checked, which nothing changes, the batch goes through even if the file goes on
+          // changing (an outbox being appended to).
+          prepared = await prepare(slot, from, true);
+          prepared?.notes.push(`${error.message}; its batch was read again`);
+        }
         failures = 0;
         return prepared;
       } catch (error) {

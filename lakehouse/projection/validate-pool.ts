@@ -97,8 +97,8 @@ export class ValidatorPool {
   async validate(records: RawRecord[]): Promise<Validated> {
     const texts: string[] = [];
     for (const record of records) {
-      // Texts alone would lose a line's mark that its bytes are not UTF-8.
-      if (!("text" in record) || record.utf8 === false) break;
+      // Texts alone would lose what the source marked on a line (see TextRecord).
+      if (!("text" in record) || record.utf8 === false || record.bytes !== undefined) break;
       texts.push(record.text);
     }
     const done = await this.send(texts.length === records.length ? { texts } : { records });

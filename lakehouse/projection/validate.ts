@@ -42,6 +42,15 @@ export type Checked =
 export function checkRecord(record: RawRecord): Checked {
   let value: unknown;
   if ("text" in record) {
+    if (record.bytes !== undefined)
+      return refuse(record, null, `longer than a sync reads (${record.bytes} bytes)`, [
+        {
+          path: "$",
+          expected: "a shorter line",
+          message: `${record.bytes} bytes`,
+          code: "too_big",
+        },
+      ]);
     if (record.utf8 === false) return refuseNotUtf8(record);
     try {
       value = JSON.parse(record.text);

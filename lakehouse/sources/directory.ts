@@ -25,6 +25,13 @@ const CHUNK_BYTES = 16 * 1024 * 1024;
 
 const NEWLINE = 0x0a;
 
+/**
+ * Longest line a sync reads whole: a longer one is quarantined with its first TOO_LONG_HEAD
+ * bytes, so neither it nor the memory it would take stops the sync.
+ */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+const TOO_LONG_HEAD = 4096;
+
 /** A fingerprint covers at most this much of a file's start (see `fingerprint`). */
 const FINGERPRINT_BYTES = 4096;
 
@@ -126,7 +133,9 @@ export class DirectorySource implements EventSource {
     notes: string[],
   ): Cursor | null {
     const size = statSync(path).size;
-    if (size === cursor.position) return null;
+    // A file of the size read may still be another one by its name (an outbox wiped and written
+    // again to the same length): only a cursor without a fingerprint is taken at its word.
+    if (size === cursor.position && cursor.fingerprint === null) return null;
     const fd = openSync(path, "r");
     try {
       const start = resume(fd, size, path, file, cursor, notes);
@@ -135,11 +144,14 @@ export class DirectorySource implements EventSource {
       let lines = start.lines;
       // A whole chunk at once only when a guess by the lines so far came short of one line.
       let whole = false;
+      // The length of a line longer than a chunk, read alone next.
+      let long = 0;
       while (position < size && max > 0) {
         // About what `max` lines take: a batch reads a file in several calls, and reading a
         // whole chunk each time would copy its unused rest again and again.
         const guess = whole || !this.lineBytes ? CHUNK_BYTES : max * this.lineBytes * 1.1 + 2 ** 16;
-        const length = Math.min(CHUNK_BYTES, size - position, Math.ceil(guess));
+        const length = long || Math.min(CHUNK_BYTES, size - position, Math.ceil(guess));
+        long = 0;
         const buffer = this.buffer(length);
         const got = readSync(fd, buffer, 0, length, position);
         const scan = scanLines(buffer.subarray(0, got), 0, lines + 1, max);
@@ -151,13 +163,30 @@ export class DirectorySource implements EventSource {
           continue;
         }
         if (scan.end === 0) {
-          if (position + got >= size)
+          const end = position + got >= size ? -1 : lineEnd(fd, position + got, size);
+          if (end < 0) {
             notes.push(`${file}: ignored ${size - position} bytes after the last complete line`);
-          else
-            throw new SourceError(
-              `${path}: a line at byte ${position} is longer than ${CHUNK_BYTES} bytes`,
-            );
-          break;
+            break;
+          }
+          this.buffersUsed -= 1;
+          if (end - position <= MAX_LINE_BYTES) {
+            long = end - position;
+            continue;
+          }
+          parts.push({
+            records: [
+              {
+                position: `${file}:${lines + 1}`,
+                text: buffer.toString("utf8", 0, TOO_LONG_HEAD),
+                bytes: end - position,
+              },
+            ],
+          });
+          first += 1;
+          max -= 1;
+          position = end;
+          lines += 1;
+          continue;
         }
         parts.push({
           span: {
@@ -213,8 +242,15 @@ export class DirectorySource implements EventSource {
     try {
       data = gunzipSync(compressed);
     } catch {
-      // A segment still being copied in: take the complete lines that decompress so far.
-      data = gunzipSync(compressed, { finishFlush: constants.Z_SYNC_FLUSH });
+      try {
+        // A segment still being copied in: take the complete lines that decompress so far.
+        data = gunzipSync(compressed, { finishFlush: constants.Z_SYNC_FLUSH });
+      } catch (error) {
+        // Not gzip, or corrupt (a bad header or checksum): the other files are synced, and this
+        // one is tried again at each sync, so a segment that is mended or copied again is read.
+        notes.push(`${file}: cannot decompress it (${(error as Error).message}); skipped`);
+        return null;
+      }
       whole = false;
       notes.push(`${file}: gzip stream is truncated; read what decompresses so far`);
     }
@@ -238,6 +274,19 @@ export class DirectorySource implements EventSource {
     // The position stays a byte offset into what the segment decompresses to.
     return { ...cursor, position: Math.min(slice.end, size), lines: slice.lastLine, complete };
   }
+}
+
+/** The offset after the first newline at or after `from`, or -1 when none is written yet. */
+function lineEnd(fd: number, from: number, size: number): number {
+  const buffer = Buffer.allocUnsafe(2 ** 20);
+  for (let at = from; at < size; ) {
+    const got = readSync(fd, buffer, 0, Math.min(buffer.length, size - at), at);
+    if (got === 0) break;
+    const nl = buffer.subarray(0, got).indexOf(NEWLINE);
+    if (nl >= 0) return at + nl + 1;
+    at += got;
+  }
+  return -1;
 }
 
 /**

@@ -7,6 +7,8 @@ export interface TextRecord {
   text: string;
   /** Set when the line's bytes are not UTF-8: `text` decodes them with U+FFFD (see lineRecord). */
   utf8?: false;
+  /** Set, to the line's length, when it is longer than a sync reads: `text` is its start only. */
+  bytes?: number;
 }
 
 /** How far a source has been read: one row of `sync_cursors`. */

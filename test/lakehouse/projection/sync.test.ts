@@ -4,7 +4,14 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { syntheticEvents } from "../../../bench/memory-synthetic";
 import { type AgentEvent, EVENT_KINDS, ProjectionEvent, type StoredEvent } from "../../../contract";
-import { DirectorySource, type EventSource, rebuild, rebuildFrom, sync } from "../../../lakehouse";
+import {
+  DirectorySource,
+  type EventSource,
+  MAX_LINE_BYTES,
+  rebuild,
+  rebuildFrom,
+  sync,
+} from "../../../lakehouse";
 import {
   count,
   LogBuilder,
@@ -1196,6 +1203,43 @@ describe("memory sync of lines the contract accepts but DuckDB cannot read", () 
       expect(await count(lake, "SELECT count(*) FROM memory.quarantine")).toBe(1);
     });
   });
+
+  it("reads a line longer than a read whole, quarantines one past what a sync reads, and goes on", async () => {
+    const log = new LogBuilder();
+    const run_id = log.id();
+    const detail = { blob: "x".repeat(17 * 2 ** 20) };
+    const [a, big, b] = [{}, detail, {}].map((d) =>
+      log.add(
+        "error",
+        { category: "tool", code: "x", message: "hi", fatal: false, detail: d },
+        { run_id, attempt: 1 },
+      ),
+    );
+    const dir = tempDir();
+    const file = join(dir, FILE);
+    const tooLong = `"${"y".repeat(MAX_LINE_BYTES)}"`;
+    writeLog(file, [a, big, "z".repeat(17 * 2 ** 20), tooLong, b]);
+    await withLake(localLake(), async (lake) => {
+      const report = await sync(lake, new DirectorySource(dir), { compact: false });
+      expect(report).toMatchObject({ events: 3, quarantined: 2 });
+      const stored = await lake.connection.runAndReadAll(
+        "SELECT event_id::VARCHAR, length(payload) FROM memory.events ORDER BY seq",
+      );
+      expect(stored.getRows().map(([id]) => id)).toEqual([a, big, b].map((e) => e!.event_id));
+      expect(Number(stored.getRows()[1]![1])).toBeGreaterThan(17 * 2 ** 20);
+      const rows = await lake.connection.runAndReadAll(
+        "SELECT position, reason, length(raw) FROM memory.quarantine ORDER BY position",
+      );
+      expect(rows.getRows()).toEqual([
+        [`${FILE}:3`, expect.stringMatching(/^not JSON/), BigInt(17 * 2 ** 20)],
+        [`${FILE}:4`, `longer than a sync reads (${MAX_LINE_BYTES + 3} bytes)`, 4096n],
+      ]);
+      const cursor = await lake.connection.runAndReadAll(
+        "SELECT position, lines FROM memory.sync_cursors",
+      );
+      expect(cursor.getRows()).toEqual([[BigInt(statSync(file).size), 5n]]);
+    });
+  }, 120_000);
 
   it("finds each unreadable line of a large log, staged straight from it or as text, also in a rebuild", async () => {
     const events = [...syntheticEvents({ events: 3_000, days: 1, seed: 5 })] as StoredEvent[];

@@ -255,6 +255,42 @@ describe("DirectorySource", () => {
     ]);
   });
 
+  it("skips a compressed segment that is not gzip or fails its checksum, naming it, and reads the rest", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "000000000001.ndjson.gz"), "this is not gzip\n");
+    const corrupt = gzipSync("a\nb\n");
+    // The CRC-32 in the trailer no longer matches what decompresses.
+    corrupt[corrupt.length - 8]! ^= 0xff;
+    writeFileSync(join(dir, "000000000002.ndjson.gz"), corrupt);
+    writeLog(join(dir, "000000000003.ndjson"), ["c"]);
+    const source = new DirectorySource(dir);
+    const read = await drain(source);
+    expect(read.texts).toEqual(["c"]);
+    expect(read.notes).toEqual([
+      "000000000001.ndjson.gz: cannot decompress it (incorrect header check); skipped",
+      "000000000002.ndjson.gz: cannot decompress it (incorrect data check); skipped",
+    ]);
+    // Copied in again whole, a skipped segment is read.
+    writeFileSync(join(dir, "000000000001.ndjson.gz"), gzipSync("d\n"));
+    expect((await drain(source, read.cursors)).texts).toEqual(["d"]);
+  });
+
+  it("reads a file replaced by another of its name and of the very size read", async () => {
+    const dir = tempDir();
+    const file = join(dir, "000000000000.ndjson");
+    writeLog(file, ["old 1", "old 2"]);
+    const source = new DirectorySource(dir);
+    const old = await drain(source);
+    expect(await source.next(old.cursors, 10)).toBeNull();
+    writeLog(file, ["new 1", "new 2"]);
+    const replaced = await drain(source, old.cursors);
+    expect(replaced.texts).toEqual(["new 1", "new 2"]);
+    expect(replaced.notes).toEqual([
+      "000000000000.ndjson: its first line changed (a new file by that name); read from its start",
+    ]);
+    expect(await source.next(replaced.cursors, 10)).toBeNull();
+  });
+
   it("goes on after the last line read of an appended file, its fingerprint as it was", async () => {
     const dir = tempDir();
     const file = join(dir, "000000000000.ndjson");
