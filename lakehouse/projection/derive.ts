@@ -2,7 +2,8 @@
  * The SQL that derives the projection's tables, for the runs a batch touched. It reads temporary
  * tables the commit prepares: `batch` (the batch's new events, typed), `run_events` (every event
  * of the touched runs: the batch's and those already in the lake), `run_facts` and the parsed
- * payloads (below), and what the fold made of each run (`fold-runs.ts`: `folded_rows`).
+ * payloads (below), and what the fold made of each run (`fold-runs.ts`: `folded_rows`). An
+ * intent's row reads every run of it, those the lake has and the batch did not touch included.
  * Deriving whole runs from their events, rather than patching rows, is what makes a re-run, an
  * incremental sync and a rebuild produce the same rows.
  */
@@ -192,20 +193,68 @@ export const INSERT_RUNS = `
 INSERT INTO memory.runs BY NAME
 SELECT * EXCLUDE (intent_status, settled_projection_id) FROM new_runs`;
 
+/** What an intent's row reads of each of its runs (see INSERT_INTENTS). */
+const INTENT_RUN_COLUMNS =
+  "intent_id, tenant, app, intent_type, intent_status, run_id, attempts, created_at, finished_at, tokens_in, tokens_out, cost_usd";
+
+/**
+ * The intents of the touched runs: those they name now and, with `existing` (the runs the lake
+ * already had, `since` their earliest `created_at` as a SQL literal), those they named before,
+ * whose rows lose the run if it moved.
+ */
+export const touchedIntents = (since: string | null) => `
+CREATE OR REPLACE TEMP TABLE touched_intents AS
+SELECT intent_id FROM new_runs WHERE intent_id IS NOT NULL${
+  since === null
+    ? ""
+    : `
+UNION
+SELECT intent_id FROM memory.runs
+WHERE run_id IN (SELECT run_id FROM existing) AND created_at >= ${since} AND intent_id IS NOT NULL`
+}`;
+
+/**
+ * Every run the lake has of the touched intents, read before the touched runs' rows are
+ * replaced. An intent's runs can be months apart, so no time bounds them; the range of the
+ * intents' ids (UUIDv7, by time) does let DuckLake skip the files of older intents.
+ */
+export const intentLakeRuns = (low: string, high: string) => `
+CREATE OR REPLACE TEMP TABLE intent_lake_runs AS
+SELECT run_id, created_at FROM memory.runs
+WHERE intent_id BETWEEN ${sqlString(low)}::UUID AND ${sqlString(high)}::UUID
+  AND intent_id IN (SELECT intent_id FROM touched_intents)`;
+
+/** The touched runs' part of their intents' rows, from `new_runs`. */
+export const INTENT_RUNS = `
+CREATE OR REPLACE TEMP TABLE intent_runs AS
+SELECT ${INTENT_RUN_COLUMNS} FROM new_runs WHERE intent_id IS NOT NULL`;
+
+/**
+ * The rest of the touched intents' runs, derived again from their events into `new_runs`: the
+ * intent's status is the fold's of its latest run, which `memory.runs` does not keep.
+ */
+export const ADD_INTENT_RUNS = `
+INSERT INTO intent_runs
+SELECT ${INTENT_RUN_COLUMNS} FROM new_runs
+WHERE intent_id IN (SELECT intent_id FROM touched_intents)`;
+
 /**
  * Intents are one-to-one with runs (a fork is a new intent); their status is the intent
- * machine's. A log may still name one intent in many runs: their tokens are summed as a run's
- * are, saturating at the largest safe integer (and the cost at the largest finite number: the
+ * machine's. A log may still name one intent in many runs, so an intent's row is derived from
+ * all of them (`intent_runs`): from only the runs a batch touched, an incremental sync and a
+ * rebuild would disagree. The latest run (by first event, then id, so that ties are decided the
+ * same way whatever order the runs come in) gives the status. Tokens are summed as a run's are,
+ * saturating at the largest safe integer (and the cost at the largest finite number: the
  * contract's usageOf), so the sum always fits.
  */
 export const INSERT_INTENTS = `
 INSERT INTO memory.intents BY NAME
 SELECT intent_id,
-  arg_max(tenant, created_at) AS tenant,
-  arg_max(app, created_at) AS app,
-  arg_max(intent_type, created_at) AS intent_type,
-  arg_max(intent_status, created_at) AS status,
-  arg_max(run_id, created_at) AS run_id,
+  arg_max(tenant, latest) AS tenant,
+  arg_max(app, latest) AS app,
+  arg_max(intent_type, latest) AS intent_type,
+  arg_max(intent_status, latest) AS status,
+  arg_max(run_id, latest) AS run_id,
   sum(attempts) AS attempts,
   min(created_at) AS created_at,
   max(finished_at) AS finished_at,
@@ -213,8 +262,7 @@ SELECT intent_id,
   least(sum(tokens_out), ${Number.MAX_SAFE_INTEGER}) AS tokens_out,
   CASE WHEN bool_or(cost_usd IS NULL) THEN NULL
     ELSE least(sum(cost_usd), ${Number.MAX_VALUE}) END AS cost_usd
-FROM new_runs
-WHERE intent_id IS NOT NULL
+FROM (SELECT *, {'at': created_at, 'run': run_id} AS latest FROM intent_runs)
 GROUP BY intent_id`;
 
 /**
@@ -309,7 +357,6 @@ WHERE settled_projection_id IS NOT NULL`;
  */
 export function deleteTouched(since: string): string[] {
   return [
-    `DELETE FROM memory.intents WHERE intent_id IN (SELECT intent_id FROM touched_intents) AND created_at >= ${since}`,
     `DELETE FROM memory.runs WHERE run_id IN (SELECT run_id FROM existing) AND created_at >= ${since}`,
     `DELETE FROM memory.tool_calls WHERE run_id IN (SELECT run_id FROM existing) AND started_at >= ${since}`,
     `DELETE FROM memory.model_calls WHERE run_id IN (SELECT run_id FROM existing) AND ts >= ${since}`,
@@ -317,3 +364,11 @@ export function deleteTouched(since: string): string[] {
     `DELETE FROM memory.projections WHERE run_id IN (SELECT run_id FROM existing) AND ts >= ${since}`,
   ];
 }
+
+/**
+ * The touched intents' rows, removed before they are derived again. An intent's row is dated at
+ * its earliest run, so `since` (the earliest `created_at` of the intents' runs in the lake, as a
+ * SQL literal) lets DuckLake skip older files, whichever of its runs the batch touched.
+ */
+export const deleteIntents = (since: string) =>
+  `DELETE FROM memory.intents WHERE intent_id IN (SELECT intent_id FROM touched_intents) AND created_at >= ${since}`;

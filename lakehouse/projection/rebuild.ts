@@ -23,14 +23,22 @@ export interface RebuildReport {
   seconds: number;
 }
 
-/** Runs derived per step; bounds the memory one step takes, not the transaction. */
-const RUNS_PER_STEP = 20_000;
+export interface RebuildOptions {
+  /**
+   * Runs derived per step (default 20,000): bounds the memory one step takes, not the
+   * transaction. An intent whose runs fall in two steps is derived again from all of them.
+   */
+  runsPerStep?: number;
+}
 
 /**
  * Drops the projection and replays the whole log the lake holds (its `events` table) in one
  * transaction: readers see the old projection until the new one is complete.
  */
-export async function rebuild(lake: Lake): Promise<RebuildReport> {
+export async function rebuild(lake: Lake, options: RebuildOptions = {}): Promise<RebuildReport> {
+  const perStep = options.runsPerStep ?? 20_000;
+  if (!Number.isSafeInteger(perStep) || perStep < 1)
+    throw new Error(`runsPerStep must be a positive integer, not ${perStep}`);
   const started = performance.now();
   const c = lake.connection;
   return withTransaction(c, async () => {
@@ -38,7 +46,7 @@ export async function rebuild(lake: Lake): Promise<RebuildReport> {
     await claimGuard(c, `${writerName()} rebuild`);
     for (const table of DERIVED_TABLES) await c.run(`DELETE FROM memory.${table}`);
     await c.run(`CREATE OR REPLACE TEMP TABLE rebuild_runs AS
-        SELECT run_id, (row_number() OVER (ORDER BY run_id) - 1) // ${RUNS_PER_STEP} AS step
+        SELECT run_id, (row_number() OVER (ORDER BY run_id) - 1) // ${perStep} AS step
         FROM (SELECT DISTINCT run_id FROM memory.events WHERE run_id IS NOT NULL)`);
     const steps = Number(
       (

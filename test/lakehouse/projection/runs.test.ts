@@ -10,11 +10,12 @@ import {
   runStateOf,
   type StoredEvent,
 } from "../../../contract";
-import { DirectorySource, type Lake, sync } from "../../../lakehouse";
+import { DirectorySource, type Lake, rebuild, sync } from "../../../lakehouse";
 import { PAYLOADS } from "../../contract/fixtures";
 import {
   LogBuilder,
   localLake,
+  projectionDigest,
   tableRows,
   tempDir,
   withCursors,
@@ -422,5 +423,104 @@ describe("memory's runs are the contract's fold", () => {
         anomalies: [],
       });
     });
+  });
+});
+
+/**
+ * Every table after syncing each batch of events as the source's next segment, and after a
+ * rebuild of that lake from its log (in steps of `runsPerStep` runs).
+ */
+async function incrementalAndRebuilt(batches: readonly AgentEvent[][], runsPerStep?: number) {
+  const dir = tempDir();
+  return withLake(localLake(), async (lake) => {
+    for (const [i, events] of batches.entries()) {
+      writeLog(join(dir, `${String(i + 1).padStart(12, "0")}.ndjson`), events);
+      await sync(lake, new DirectorySource(dir), { compact: false });
+    }
+    const incremental = await projectionDigest(lake);
+    await rebuild(lake, runsPerStep === undefined ? {} : { runsPerStep });
+    return { incremental, rebuilt: await projectionDigest(lake) };
+  });
+}
+
+describe("an intent named by several runs (a run retried as a new run, a fork)", () => {
+  it("has one row over all its runs when a later batch touches only one of them", async () => {
+    const log = new LogBuilder();
+    const a = new Run(log);
+    const b = new Run(log, "lab-notes-1", a.intent);
+    a.started(1);
+    b.started(1);
+    b.message(1);
+    const { incremental, rebuilt } = await incrementalAndRebuilt([
+      log.events.slice(0, 2),
+      log.events.slice(2),
+    ]);
+    expect(incremental.intents).toHaveLength(1);
+    expect(incremental.intents![0]).toMatchObject({
+      intent_id: a.intent,
+      run_id: b.id,
+      attempts: 2,
+      status: "active",
+    });
+    expect(rebuilt.intents).toEqual(incremental.intents);
+    expect(rebuilt).toEqual(incremental);
+  });
+
+  it("has one row over all its runs when a later batch brings a run the lake did not have", async () => {
+    const log = new LogBuilder();
+    const a = new Run(log);
+    a.started(1);
+    a.completed(1);
+    const b = new Run(log, "lab-notes-1", a.intent);
+    b.started(2);
+    const { incremental, rebuilt } = await incrementalAndRebuilt([
+      log.events.slice(0, 2),
+      log.events.slice(2),
+    ]);
+    expect(incremental.intents).toHaveLength(1);
+    expect(incremental.intents![0]).toMatchObject({ run_id: b.id, attempts: 3, status: "active" });
+    expect(rebuilt).toEqual(incremental);
+  });
+
+  it("keeps the runs the batch did not touch when it touches the earliest", async () => {
+    const log = new LogBuilder();
+    const a = new Run(log);
+    const b = new Run(log, "lab-notes-1", a.intent);
+    a.started(1);
+    a.modelCall(1, 100);
+    b.started(1);
+    b.modelCall(1, 10);
+    b.completed(1);
+    a.message(1);
+    const { incremental, rebuilt } = await incrementalAndRebuilt([
+      log.events.slice(0, -1),
+      log.events.slice(-1),
+    ]);
+    expect(incremental.intents).toHaveLength(1);
+    // The latest run, which the second batch did not touch, gives the intent's status.
+    expect(incremental.intents![0]).toMatchObject({
+      run_id: b.id,
+      status: "completed",
+      attempts: 2,
+      tokens_in: 110,
+      tokens_out: 110,
+      cost_usd: 2e306,
+    });
+    expect(rebuilt).toEqual(incremental);
+  });
+
+  it("has one row when a rebuild derives its runs in different steps", async () => {
+    const log = new LogBuilder();
+    const a = new Run(log);
+    const b = new Run(log, "lab-notes-1", a.intent);
+    a.started(1);
+    a.completed(1);
+    b.started(2);
+    b.completed(2);
+    // One batch derives both runs at once; a rebuild of one run per step, one after the other.
+    const { incremental, rebuilt } = await incrementalAndRebuilt([log.events], 1);
+    expect(incremental.intents).toHaveLength(1);
+    expect(incremental.intents![0]).toMatchObject({ run_id: b.id, attempts: 3 });
+    expect(rebuilt).toEqual(incremental);
   });
 });
