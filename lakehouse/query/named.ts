@@ -11,12 +11,19 @@ export interface NamedQueryOptions {
   limit?: number;
 }
 
+/**
+ * When a failed run failed: when it was settled, or, for a failure central has not ruled on yet
+ * (a log of outboxes alone: no `finished_at`), its last event, the report of the failure.
+ */
+const FAILED_AT = `coalesce(finished_at,
+  (SELECT r.last_event_at FROM memory.runs r WHERE r.run_id = failed_runs.run_id))`;
+
 export function failedRunsSql(o: NamedQueryOptions): string {
   return `SELECT run_id, app, agent_id, intent_type, attempts, finished_at, duration_ms,
       error_category, error_reason, error_message, tokens, cost_usd
     FROM memory.failed_runs
-    WHERE ${filters(o, "finished_at")}
-    ORDER BY finished_at DESC NULLS LAST
+    WHERE ${filters(o, FAILED_AT)}
+    ORDER BY ${FAILED_AT} DESC
     LIMIT ${limit(o)}`;
 }
 

@@ -12,7 +12,7 @@ import {
   slowToolsSql,
   sync,
 } from "../../../lakehouse";
-import { localLake, tempDir, withLake, writeLog } from "../fixture";
+import { LogBuilder, localLake, tempDir, withLake, writeLog } from "../fixture";
 
 let location: LakeLocation;
 const events = [...syntheticEvents({ events: 5_000, days: 2, seed: 13 })];
@@ -31,6 +31,48 @@ const read = (sql: string) =>
   });
 
 describe("named queries", () => {
+  it("lists a failure central has not ruled on yet among the runs failed since a time", async () => {
+    // An outbox alone: the edge reports the failure, central's ruling (finished_at) is not here.
+    const log = new LogBuilder();
+    const run_id = log.id();
+    const at = { run_id, attempt: 1 };
+    const started = log.add(
+      "run_started",
+      {
+        intent_id: log.id(),
+        intent_type: "task",
+        app: "lab-notes",
+        attempt: 1,
+        model: null,
+        tree_ref: { session_file: "s.jsonl", entry_id: null },
+        resumed: false,
+        forked_from: null,
+        origin: "central",
+      },
+      at,
+    );
+    const usage = { tokens_in: 0, tokens_out: 0, cost_usd: 0 };
+    const error = { category: "infrastructure", reason: "agent_crashed", message: "exited" };
+    const failed = log.add(
+      "run_failed",
+      { error, usage, duration_ms: 5, tree_ref: null },
+      { ...at, ms: 3_600_000 },
+    );
+    const dir = tempDir();
+    writeLog(join(dir, "000000000000.ndjson"), log.events);
+    const outbox = localLake();
+    await withLake(outbox, (lake) => sync(lake, new DirectorySource(dir)));
+    // Started before the time asked about, failed after it.
+    const since = new Date(Date.parse(started.ts) + 60_000);
+    const rows = await withLake(
+      outbox,
+      async (lake) => (await readQuery(lake.connection, failedRunsSql({ since }))).rows,
+      { readOnly: true },
+    );
+    expect(rows).toMatchObject([{ run_id, finished_at: null, error_reason: "agent_crashed" }]);
+    expect(Date.parse(failed.ts)).toBeGreaterThan(since.getTime());
+  });
+
   it("answers the named queries from the views, consistently with the tables", async () => {
     const since = new Date(end - 86_400_000);
     const failed = await read(failedRunsSql({ since, limit: 10_000 }));
