@@ -7,7 +7,11 @@ export function parseSince(text: string): Date {
   return instant(text, "--since");
 }
 
-/** `--at`: a snapshot id (`42`), an ISO time, or a duration back from now (`2h`). */
+/**
+ * `--at`: a snapshot id (`42`), an ISO time, or a duration back from now (`2h`). A time is kept
+ * to the millisecond and read as of that millisecond's end (see SnapshotRef), so the times
+ * `memory snapshots` prints, to the millisecond, read their own snapshots.
+ */
 export function parseAt(text: string): SnapshotRef {
   if (/^\d+$/.test(text.trim())) return { version: Number(text.trim()) };
   return { time: instant(text, "--at") };

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 
 /**
@@ -53,8 +54,32 @@ export function resolveLakeLocation(
     ? parseCatalog(catalogSpec)
     : { kind: "sqlite" as const, path: `${dir}/catalog.sqlite` };
   const explicit = settings.dataPath || env.AURAISON_LAKE_DATA;
-  const dataPath = withSlash(explicit ? normaliseDataPath(explicit) : `${dir}/data`);
+  if (!catalogSpec || !explicit)
+    assertDirectory(dir, settings.dir ? "--lake" : env.AURAISON_LAKE ? "AURAISON_LAKE" : null);
+  const dataPath = withSlash(
+    explicit
+      ? normaliseDataPath(explicit, settings.dataPath ? "--data-path" : "AURAISON_LAKE_DATA")
+      : `${dir}/data`,
+  );
   return { catalog, dataPath, explicitDataPath: Boolean(explicit) };
+}
+
+/**
+ * Here rather than when the lake is opened, because here the flag that named the directory is
+ * known: giving the catalog file as the lake (`--lake lake/catalog.sqlite`) is an easy slip.
+ */
+function assertDirectory(dir: string, from: string | null): void {
+  let found: ReturnType<typeof statSync>;
+  try {
+    found = statSync(dir, { throwIfNoEntry: false });
+  } catch {
+    // Unreadable or under a file: opening the lake says what is wrong with the path.
+    return;
+  }
+  if (found && !found.isDirectory())
+    throw new LakeConfigError(
+      `${from ? `${from} ${redactSecrets(dir)}` : `the lake directory ${redactSecrets(dir)}`} is a file, not a directory: the lake is the directory that holds catalog.sqlite and data/`,
+    );
 }
 
 export function parseCatalog(spec: string): CatalogSpec {
@@ -68,13 +93,34 @@ export function parseCatalog(spec: string): CatalogSpec {
   return { kind: kind as "sqlite" | "duckdb", path: resolve(rest!) };
 }
 
-function normaliseDataPath(path: string): string {
-  if (isRemotePath(path)) return path;
+function normaliseDataPath(path: string, from: string): string {
+  if (isRemotePath(path)) {
+    remoteUrl(path, from);
+    return path;
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path))
     throw new LakeConfigError(
       `data path '${redactSecrets(path)}': only local paths, s3:// and r2:// are supported`,
     );
   return resolve(path);
+}
+
+/** An `s3://` or `r2://` data path as a URL; `from` names where it was given, for the error. */
+export function remoteUrl(path: string, from = "data path"): URL {
+  const scheme = /^[a-z0-9]+/i.exec(path)?.[0] ?? "s3";
+  const form = `${scheme}://<bucket>/<prefix>`;
+  let url: URL;
+  try {
+    url = new URL(path);
+  } catch {
+    // Node's error is no help ("Invalid URL") and carries the path, keys and all, as `input`.
+    throw new LakeConfigError(
+      `${from} '${redactSecrets(path)}' is not a valid ${scheme}:// URL (${form})`,
+    );
+  }
+  if (!url.host)
+    throw new LakeConfigError(`${from} '${redactSecrets(path)}' names no bucket (${form})`);
+  return url;
 }
 
 function withSlash(path: string): string {
@@ -142,7 +188,11 @@ export function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** A snapshot to read: its id, or the lake as of a time. */
+/**
+ * A snapshot to read: its id, or the lake as of a time. A time is a JS Date, to the millisecond,
+ * while the catalog keeps snapshot times to the microsecond: it reads as of the end of its
+ * millisecond, so a snapshot time as printed (`memory snapshots`) reads that snapshot.
+ */
 export type SnapshotRef = { version: number } | { time: Date };
 
 export interface AttachOptions {
@@ -160,7 +210,15 @@ export function attachStatement(location: LakeLocation, options: AttachOptions):
   if (options.at && "version" in options.at)
     params.push(`SNAPSHOT_VERSION ${Math.trunc(options.at.version)}`);
   if (options.at && "time" in options.at)
-    params.push(`SNAPSHOT_TIME ${sqlString(options.at.time.toISOString())}`);
+    params.push(`SNAPSHOT_TIME ${sqlString(endOfMillisecond(options.at.time))}`);
   const uri = sqlString(`ducklake:${catalogUri(location.catalog)}`);
   return `ATTACH ${uri} AS ${options.alias}${params.length ? ` (${params.join(", ")})` : ""}`;
+}
+
+/**
+ * The last microsecond of a time's millisecond, for DuckDB. A snapshot taken at 12:00:00.807886
+ * prints as 12:00:00.807Z: read as .807000 it would fall before its own snapshot.
+ */
+function endOfMillisecond(time: Date): string {
+  return time.toISOString().replace(/Z$/, "999Z");
 }

@@ -1,4 +1,4 @@
-import { isRemotePath, LakeConfigError, sqlString } from "./location";
+import { isRemotePath, LakeConfigError, redactSecrets, remoteUrl, sqlString } from "./location";
 
 /** The DuckDB secret a lake on object storage needs, and a redacted description of it. */
 export interface ObjectStoreSecret {
@@ -23,7 +23,7 @@ export function objectStoreSecret(
   env: NodeJS.ProcessEnv = process.env,
 ): ObjectStoreSecret | null {
   if (!isRemotePath(dataPath)) return null;
-  const url = new URL(dataPath);
+  const url = remoteUrl(dataPath);
   const scope = `${url.protocol}//${url.host}`;
   if (url.protocol === "r2:") {
     const account = need(env, "R2_ACCOUNT_ID");
@@ -35,7 +35,7 @@ export function objectStoreSecret(
   const secret = pick(env, "S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY");
   if (!key || !secret)
     throw new LakeConfigError(
-      `data path ${dataPath} needs S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`,
+      `data path ${redactSecrets(dataPath)} needs S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`,
     );
   const params: Record<string, string> = {
     KEY_ID: key,

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { type DuckDB, openDuckDB } from "../duckdb";
@@ -82,8 +82,9 @@ async function storedDataPath(c: DuckDBConnection): Promise<string | null> {
 /**
  * Opens DuckDB with the lake attached as `memory`. Writers create the lake on first use and
  * bring its schema up to date; readers attach it READ_ONLY (optionally at a snapshot) and refuse
- * a lake that does not exist yet or was written by a newer schema. A time before the lake was
- * created is answered as of its creation (its tables, no rows): nothing had happened yet.
+ * a lake that does not exist yet or was written by a newer schema. A time or snapshot before the
+ * lake's tables were created is answered as of their creation (the tables, no rows): nothing had
+ * happened yet.
  */
 export async function openLake(
   location: LakeLocation,
@@ -100,21 +101,99 @@ export async function openLake(
 
 async function attachAsOf(location: LakeLocation, options: OpenLakeOptions): Promise<Lake> {
   const at = options.at;
+  if (!at) return attachLake(location, options);
+  let lake: Lake;
   try {
-    return await attachLake(location, options);
+    lake = await attachLake(location, options);
   } catch (error) {
-    if (!(error instanceof NoSnapshotError && at && "time" in at)) throw error;
+    // A time before the lake's first snapshot.
+    if (!(error instanceof NoSnapshotError && "time" in at)) throw error;
     const current = await attachLake(location, { ...options, at: undefined, readOnly: true });
-    let created: Awaited<ReturnType<typeof creationSnapshot>>;
+    let created: Creation | null;
     try {
       created = await creationSnapshot(current.connection);
     } finally {
       current.close();
     }
     if (!created || at.time >= created.time) throw error;
-    const lake = await attachLake(location, { ...options, at: { version: created.id } });
-    lake.note = `the lake was created at ${created.time.toISOString()}, after ${at.time.toISOString()}: answering as of its creation (no data yet)`;
-    return lake;
+    return asOfCreation(location, options, created);
+  }
+  // A snapshot before the lake's tables were created (snapshot 0 holds only its schema) would
+  // fail on a missing table rather than find no rows. Only such a snapshot lacks the schema's
+  // version, which spares every other time travel reading all the lake's snapshots.
+  let created: Creation | null;
+  try {
+    created = (await schemaVersion(lake.connection)) === 0 ? await creationAfter(lake) : null;
+  } catch (error) {
+    lake.close();
+    throw error;
+  }
+  if (!created) return lake;
+  lake.close();
+  return asOfCreation(location, options, created);
+}
+
+type Creation = NonNullable<Awaited<ReturnType<typeof creationSnapshot>>>;
+
+/** The lake's creation snapshot, when the snapshot `lake` is attached at comes before it. */
+async function creationAfter(lake: Lake): Promise<Creation | null> {
+  const current = await lake.connection.runAndReadAll(
+    `SELECT id FROM ${LAKE_ALIAS}.current_snapshot()`,
+  );
+  const id = Number(current.getRows()[0]![0]);
+  const created = await creationSnapshot(lake.connection);
+  return created && id < created.id ? created : null;
+}
+
+async function asOfCreation(
+  location: LakeLocation,
+  options: OpenLakeOptions,
+  created: Creation,
+): Promise<Lake> {
+  const at = options.at!;
+  const asked = "time" in at ? at.time.toISOString() : `snapshot ${at.version}`;
+  const lake = await attachLake(location, { ...options, at: { version: created.id } });
+  lake.note = `the lake was created at ${created.time.toISOString()} (snapshot ${created.id}), after ${asked}: answering as of its creation (no data yet)`;
+  return lake;
+}
+
+/**
+ * Errors of a directory the lake cannot have where its location puts it (a file in the way, no
+ * permission): the location is wrong, so they are the user's to fix, not a crash.
+ */
+const MISPLACED = new Set([
+  "EEXIST",
+  "ENOTDIR",
+  "EACCES",
+  "EPERM",
+  "EROFS",
+  "ENAMETOOLONG",
+  "ELOOP",
+]);
+
+function makeDirectory(path: string, what: string): void {
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!code || !MISPLACED.has(code)) throw error;
+    const file = fileInTheWay(path);
+    throw new LakeConfigError(
+      `cannot create ${what}: ${file ? `${file} is a file, not a directory` : (error as Error).message}`,
+    );
+  }
+}
+
+/** The nearest existing ancestor of `path` (or `path` itself), when it is not a directory. */
+function fileInTheWay(path: string): string | null {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      const found = statSync(p, { throwIfNoEntry: false });
+      if (found) return found.isDirectory() ? null : p;
+    } catch {
+      // Not reachable from here (under a file, or unreadable): look further up.
+    }
+    if (dirname(p) === p) return null;
   }
 }
 
@@ -144,8 +223,13 @@ async function attachLake(location: LakeLocation, options: OpenLakeOptions): Pro
     await c.run("SET TimeZone = 'UTC'");
     if (secret) await c.run(secret.sql);
     if (!readOnly) {
-      if (localCatalog) mkdirSync(dirname(localCatalog), { recursive: true });
-      if (!remote) mkdirSync(location.dataPath, { recursive: true });
+      if (localCatalog)
+        makeDirectory(
+          dirname(localCatalog),
+          `the directory of the lake's catalog ${describeCatalog(location.catalog)}`,
+        );
+      if (!remote)
+        makeDirectory(location.dataPath, `the lake's data directory ${location.dataPath}`);
     }
     const attach = (withDataPath: boolean) =>
       withRetry(

@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { catalogUri, redactSecrets } from "../lake/location";
 import type { Lake } from "../lake/open";
 import { type QueryResult, readQuery } from "./result";
 
@@ -121,11 +122,38 @@ export async function runSql(lake: Lake, sql: string): Promise<QueryResult> {
   }
   if (statements !== 1) throw new QueryError(`expected one statement, got ${statements}`);
   const run = await readOnly(c, sql);
+  let result: QueryResult;
   try {
-    return await readQuery(c, run);
+    result = await readQuery(c, run);
   } catch (error) {
     throw new QueryError(message(error));
   }
+  return withoutSecrets(lake, result);
+}
+
+/**
+ * The result with the lake's own location shown as everywhere else, without its secrets:
+ * DuckDB reports the catalog it attached (`duckdb_databases()`, `PRAGMA database_list`), a
+ * PostgreSQL password included. Only those exact strings are replaced, so no data that merely
+ * looks like a secret is changed.
+ */
+function withoutSecrets(lake: Lake, result: QueryResult): QueryResult {
+  const hidden = [catalogUri(lake.location.catalog), lake.location.dataPath]
+    .map((raw) => [raw, redactSecrets(raw)] as const)
+    .filter(([raw, shown]) => raw !== shown);
+  if (hidden.length === 0) return result;
+  const scrub = (value: unknown): unknown => {
+    if (typeof value === "string")
+      return hidden.reduce(
+        (s, [raw, shown]) => (s.includes(raw) ? s.split(raw).join(shown) : s),
+        value,
+      );
+    if (Array.isArray(value)) return value.map(scrub);
+    if (value !== null && typeof value === "object")
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
+    return value;
+  };
+  return { ...result, rows: result.rows.map((row) => scrub(row) as Record<string, unknown>) };
 }
 
 /** The statement to run for `sql` if it only reads; refuses it otherwise. */

@@ -121,6 +121,67 @@ describe("auraison memory", () => {
     expect(before.stderr).toContain("answering as of its creation");
   }, 120_000);
 
+  it("travels to the snapshot a printed time names, and before the lake's tables to their creation", async () => {
+    const snapshots = (await json(["snapshots", "--limit", "1000"])) as {
+      snapshot_id: number;
+      snapshot_time: string;
+    }[];
+    const count = async (at: string) => {
+      const result = await cli(["sql", "SELECT count(*) AS n FROM events", "--at", at, "--json"]);
+      expect(result.code, result.stderr).toBe(0);
+      return { n: (JSON.parse(result.stdout) as [{ n: number }])[0].n, note: result.stderr };
+    };
+    // The first batch's snapshot and the latest, each as its printed time (to the millisecond).
+    const batch = snapshots
+      .filter((s) => JSON.stringify(s).includes("tables_inserted_into"))
+      .at(-1)!;
+    for (const { snapshot_id, snapshot_time } of [batch, snapshots[0]!]) {
+      expect(snapshot_time).toMatch(/\.\d{3}Z$/);
+      expect((await count(snapshot_time)).n).toBe((await count(String(snapshot_id))).n);
+    }
+    expect((await count(batch.snapshot_time)).n).toBe(1_500);
+    // Snapshot 0 holds the lake's schema; its tables came in snapshot 1.
+    const zero = snapshots.find((s) => s.snapshot_id === 0)!;
+    for (const at of ["0", zero.snapshot_time]) {
+      const before = await count(at);
+      expect(before.n).toBe(0);
+      expect(before.note).toContain("answering as of its creation");
+    }
+  }, 120_000);
+
+  it("says what is wrong with a lake location, without a stack trace or a key", async () => {
+    const s3 = await runCli(
+      ["memory", "--data-path", "s3://AKIA1:hunter2@bad host/", "sql", "SELECT 1"],
+      { env: { ...env, S3_ACCESS_KEY_ID: "a", S3_SECRET_ACCESS_KEY: "b" } },
+    );
+    expect(s3.code).toBe(2);
+    expect(s3.stderr).toBe(
+      "auraison: --data-path 's3://AKIA1:***@bad host/' is not a valid s3:// URL (s3://<bucket>/<prefix>)\n",
+    );
+    // The catalog file given as the lake directory.
+    const catalog = join(home, "lake", "catalog.sqlite");
+    for (const command of [["sync", "--from-dir", logDir], ["runs"]]) {
+      const result = await cli(["--lake", catalog, ...command]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toBe(
+        `auraison: --lake ${catalog} is a file, not a directory: the lake is the directory that holds catalog.sqlite and data/\n`,
+      );
+    }
+    const underFile = await cli([
+      "--catalog",
+      `sqlite:${join(catalog, "c.sqlite")}`,
+      "--lake",
+      tempDir(),
+      "sync",
+      "--from-dir",
+      logDir,
+    ]);
+    expect(underFile.code).toBe(2);
+    expect(underFile.stderr).toBe(
+      `auraison: cannot create the directory of the lake's catalog sqlite:${catalog}/c.sqlite: ${catalog} is a file, not a directory\n`,
+    );
+  }, 120_000);
+
   it("stops quietly when the reader of its output goes away (| head)", async () => {
     const piped = spawnSync(
       "bash",

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   attachStatement,
@@ -7,6 +9,7 @@ import {
   redactSecrets,
   resolveLakeLocation,
 } from "../../../lakehouse";
+import { tempDir } from "../fixture";
 
 describe("lake location", () => {
   it("defaults to a SQLite catalog and Parquet files under the state dir's lake", () => {
@@ -52,6 +55,58 @@ describe("lake location", () => {
     );
   });
 
+  it("says which setting names an object-store data path that is not a URL, keys hidden", () => {
+    const refused = (settings: { dataPath?: string }, env: NodeJS.ProcessEnv = {}) => {
+      try {
+        resolveLakeLocation(settings, "/s", env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(LakeConfigError);
+        return (error as Error).message;
+      }
+      throw new Error("the location resolved");
+    };
+    expect(refused({ dataPath: "s3://bad host/" })).toBe(
+      "--data-path 's3://bad host/' is not a valid s3:// URL (s3://<bucket>/<prefix>)",
+    );
+    const env = { AURAISON_LAKE_DATA: "r2://AKIA1:hunter2@bad host/lake" };
+    const fromEnv = refused({}, env);
+    expect(fromEnv).toBe(
+      "AURAISON_LAKE_DATA 'r2://AKIA1:***@bad host/lake' is not a valid r2:// URL (r2://<bucket>/<prefix>)",
+    );
+    expect(refused({ dataPath: "s3://" })).toBe(
+      "--data-path 's3://' names no bucket (s3://<bucket>/<prefix>)",
+    );
+    expect(refused({ dataPath: "s3:///lake?s3_secret_access_key=hunter2" })).not.toContain(
+      "hunter2",
+    );
+  });
+
+  it("refuses a lake directory that is a file, naming the setting that gave it", () => {
+    const lake = tempDir();
+    mkdirSync(join(lake, "data"));
+    const catalog = join(lake, "catalog.sqlite");
+    writeFileSync(catalog, "SQLite format 3\0");
+    const message = `${catalog} is a file, not a directory: the lake is the directory that holds catalog.sqlite and data/`;
+    expect(() => resolveLakeLocation({ dir: catalog }, "/s", {})).toThrow(LakeConfigError);
+    expect(() => resolveLakeLocation({ dir: catalog }, "/s", {})).toThrow(`--lake ${message}`);
+    expect(() => resolveLakeLocation({}, "/s", { AURAISON_LAKE: catalog })).toThrow(
+      `AURAISON_LAKE ${message}`,
+    );
+    expect(() => resolveLakeLocation({}, catalog, {})).toThrow(`the lake directory ${message}`);
+    // A directory the catalog and the data path both leave unused is no matter.
+    expect(
+      resolveLakeLocation(
+        { dir: catalog, catalog: "postgres:dbname=x", dataPath: "s3://b/" },
+        "/s",
+        {},
+      ).dataPath,
+    ).toBe("s3://b/");
+    expect(resolveLakeLocation({ dir: lake }, "/s", {}).catalog).toEqual({
+      kind: "sqlite",
+      path: catalog,
+    });
+  });
+
   it("builds the DuckLake ATTACH, with data path, read-only and time travel as asked", () => {
     const location = resolveLakeLocation(
       { catalog: "sqlite:/l/catalog.sqlite", dataPath: "r2://lab-memory/lake" },
@@ -78,7 +133,16 @@ describe("lake location", () => {
         withDataPath: false,
         at: { time: new Date("2026-06-01T12:00:00Z") },
       }),
-    ).toContain("SNAPSHOT_TIME '2026-06-01T12:00:00.000Z'");
+    ).toContain("SNAPSHOT_TIME '2026-06-01T12:00:00.000999Z'");
+    // A JS time has milliseconds, the catalog microseconds: a time reads to its millisecond's end.
+    expect(
+      attachStatement(location, {
+        alias: "memory",
+        readOnly: true,
+        withDataPath: false,
+        at: { time: new Date("2026-12-07T00:29:42.807Z") },
+      }),
+    ).toContain("SNAPSHOT_TIME '2026-12-07T00:29:42.807999Z'");
     expect(describeCatalog(parseCatalog("postgres:host=db password=s3cret dbname=lake"))).toBe(
       "postgres:host=db password=*** dbname=lake",
     );

@@ -76,6 +76,31 @@ describe("object storage (R2, S3) for the lake's data", () => {
     ).toThrow(/S3_URL_STYLE/);
   });
 
+  it("refuses a data path that is not a URL with a bucket, as a usage error that hides its keys", () => {
+    const creds = { S3_ACCESS_KEY_ID: "k", S3_SECRET_ACCESS_KEY: "s", ...R2_ENV };
+    const refused = (path: string) => {
+      try {
+        objectStoreSecret(path, creds);
+      } catch (error) {
+        expect(error).toBeInstanceOf(LakeConfigError);
+        return (error as Error).message;
+      }
+      throw new Error(`${path} was taken`);
+    };
+    expect(refused("s3://bad host/")).toBe(
+      "data path 's3://bad host/' is not a valid s3:// URL (s3://<bucket>/<prefix>)",
+    );
+    expect(refused("r2://AKIA1:hunter2@bad host/")).toBe(
+      "data path 'r2://AKIA1:***@bad host/' is not a valid r2:// URL (r2://<bucket>/<prefix>)",
+    );
+    expect(refused("s3:///lake/")).toBe(
+      "data path 's3:///lake/' names no bucket (s3://<bucket>/<prefix>)",
+    );
+    expect(() => objectStoreSecret("s3://AKIA1:hunter2@b/", {})).toThrow(
+      "data path s3://AKIA1:***@b/ needs S3 credentials",
+    );
+  });
+
   it("creates a lake whose data path is an r2:// URL (catalog only: no bucket is reachable here)", async () => {
     const dir = tempDir();
     const location = resolveLakeLocation({ dataPath: "r2://lab-memory/lake" }, dir, {});

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { syntheticEvents } from "../../../bench/memory-synthetic";
 import {
   DirectorySource,
+  LakeConfigError,
   type LakeLocation,
   LakeNotFoundError,
   LakeSchemaError,
@@ -207,6 +208,44 @@ describe("openLake", () => {
     expect((await failure(location)).message).toContain(
       "s3://lab-memory/lake/?s3_secret_access_key=*** needs S3",
     );
+  });
+
+  it("refuses a location it cannot make directories at, saying which path is in the way", async () => {
+    const refused = (location: LakeLocation) =>
+      openLake(location, { env: {} }).then(
+        (lake): Error => {
+          lake.close();
+          throw new Error("the lake opened");
+        },
+        (error: Error) => error,
+      );
+    const file = join(tempDir(), "catalog.sqlite");
+    writeFileSync(file, "not a directory");
+    const catalog = resolveLakeLocation(
+      { dir: tempDir(), catalog: `sqlite:${join(file, "catalog.sqlite")}` },
+      tempDir(),
+      {},
+    );
+    const underFile = await refused(catalog);
+    expect(underFile).toBeInstanceOf(LakeConfigError);
+    expect(underFile.message).toBe(
+      `cannot create the directory of the lake's catalog sqlite:${file}/catalog.sqlite: ${file} is a file, not a directory`,
+    );
+    const data = resolveLakeLocation({ dir: tempDir(), dataPath: join(file, "data") }, "/s", {});
+    const dataUnderFile = await refused(data);
+    expect(dataUnderFile).toBeInstanceOf(LakeConfigError);
+    expect(dataUnderFile.message).toBe(
+      `cannot create the lake's data directory ${file}/data/: ${file} is a file, not a directory`,
+    );
+    // A location built by hand rather than resolved: its object-store URL is checked on opening.
+    const location = localLake();
+    location.dataPath = "s3://AKIA1:hunter2@bad host/lake/";
+    const bad = await refused(location);
+    expect(bad).toBeInstanceOf(LakeConfigError);
+    expect(bad.message).toBe(
+      "data path 's3://AKIA1:***@bad host/lake/' is not a valid s3:// URL (s3://<bucket>/<prefix>)",
+    );
+    expect(bad.stack).not.toContain("hunter2");
   });
 
   it("works with a DuckDB-file catalog for a single process", async () => {

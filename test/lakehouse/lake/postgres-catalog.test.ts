@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MIGRATIONS, openLake, resolveLakeLocation } from "../../../lakehouse";
+import { MIGRATIONS, openLake, resolveLakeLocation, runSql } from "../../../lakehouse";
 import { runCli } from "../../helpers/cli";
 import { tempDir, withLake } from "../fixture";
 import { startPostgres, type TestPostgres } from "../postgres";
@@ -43,5 +43,25 @@ describe("PostgreSQL catalog", () => {
     } finally {
       for (const lake of lakes) lake.close();
     }
+  }, 120_000);
+
+  it("shows no password where memory sql answers with the attached catalog", async () => {
+    const location = resolveLakeLocation(
+      { catalog: `postgres:${pg.conninfo}`, dataPath: tempDir() },
+      tempDir(),
+      {},
+    );
+    await withLake(location, async () => undefined);
+    await withLake(
+      location,
+      async (lake) => {
+        for (const sql of ["SELECT path FROM duckdb_databases()", "PRAGMA database_list"]) {
+          const shown = JSON.stringify((await runSql(lake, sql)).rows);
+          expect(shown, sql).toContain("password=***");
+          expect(shown, sql).not.toContain("auraison-test");
+        }
+      },
+      { readOnly: true },
+    );
   }, 120_000);
 });
