@@ -46,8 +46,9 @@ describe("PostgreSQL catalog", () => {
   }, 120_000);
 
   it("shows no password where memory sql answers with the attached catalog", async () => {
+    const conninfo = await pg.database("shown");
     const location = resolveLakeLocation(
-      { catalog: `postgres:${pg.conninfo}`, dataPath: tempDir() },
+      { catalog: `postgres:${conninfo}`, dataPath: tempDir() },
       tempDir(),
       {},
     );
