@@ -12,18 +12,21 @@ export interface NamedQueryOptions {
 }
 
 /**
- * When a failed run failed: when it was settled, or, for a failure central has not ruled on yet
- * (a log of outboxes alone: no `finished_at`), its last event, the report of the failure.
+ * Runs that failed since a time: settled then, or, for a failure central has not ruled on yet
+ * (a log of outboxes alone: no `finished_at`), reported then (its run's last event). Those few
+ * are looked up apart: a lookup for every failed run made the query half as slow again.
  */
-const FAILED_AT = `coalesce(finished_at,
-  (SELECT r.last_event_at FROM memory.runs r WHERE r.run_id = failed_runs.run_id))`;
-
 export function failedRunsSql(o: NamedQueryOptions): string {
+  const at = o.since && `${sqlString(o.since.toISOString())}::TIMESTAMPTZ`;
+  const since = at
+    ? `(finished_at >= ${at} OR (finished_at IS NULL AND run_id IN (SELECT run_id FROM memory.runs
+        WHERE status = 'failed' AND finished_at IS NULL AND last_event_at >= ${at})))`
+    : "true";
   return `SELECT run_id, app, agent_id, intent_type, attempts, finished_at, duration_ms,
       error_category, error_reason, error_message, tokens, cost_usd
     FROM memory.failed_runs
-    WHERE ${filters(o, FAILED_AT)}
-    ORDER BY ${FAILED_AT} DESC
+    WHERE ${since} AND ${filters({ ...o, since: undefined }, "finished_at")}
+    ORDER BY finished_at DESC NULLS LAST
     LIMIT ${limit(o)}`;
 }
 
