@@ -4,6 +4,7 @@ export * from "./lake/location";
 export * from "./lake/maintenance";
 export * from "./lake/object-store";
 export * from "./lake/open";
+export * from "./lake/postgres-password";
 export * from "./lake/retry";
 export * from "./projection/commit";
 export * from "./projection/rebuild";

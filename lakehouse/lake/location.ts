@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { splitPassword } from "./postgres-password";
 
 /**
  * Where a lake's catalog lives. SQLite is the local default: several local processes can use it
@@ -127,7 +128,10 @@ function withSlash(path: string): string {
   return path.endsWith("/") ? path : `${path}/`;
 }
 
-/** The DuckLake connection string after `ducklake:`. */
+/**
+ * The DuckLake connection string after `ducklake:`. A PostgreSQL password is not in it: it goes
+ * to DuckDB as a secret (`catalogSecret`).
+ */
 export function catalogUri(catalog: CatalogSpec): string {
   switch (catalog.kind) {
     case "sqlite":
@@ -135,8 +139,17 @@ export function catalogUri(catalog: CatalogSpec): string {
     case "duckdb":
       return catalog.path;
     case "postgres":
-      return `postgres:${catalog.connection}`;
+      return `postgres:${splitPassword(catalog.connection).connection}`;
   }
+}
+
+/** The statement that hands DuckDB a PostgreSQL catalog's password (see postgres-password.ts). */
+export function catalogSecret(catalog: CatalogSpec): string | null {
+  if (catalog.kind !== "postgres") return null;
+  const { password } = splitPassword(catalog.connection);
+  return password === null
+    ? null
+    : `CREATE TEMPORARY SECRET (TYPE postgres, PASSWORD ${sqlString(password)})`;
 }
 
 /** The catalog for humans and logs, without a PostgreSQL password. */

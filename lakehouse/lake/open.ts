@@ -8,6 +8,7 @@ import { catalogExists, createOnce } from "./creation-lock";
 import { creationSnapshot } from "./creation-snapshot";
 import {
   attachStatement,
+  catalogSecret,
   describeCatalog,
   isRemotePath,
   LakeConfigError,
@@ -222,6 +223,8 @@ async function attachLake(location: LakeLocation, options: OpenLakeOptions): Pro
     const c = db.connection;
     await c.run("SET TimeZone = 'UTC'");
     if (secret) await c.run(secret.sql);
+    const password = catalogSecret(location.catalog);
+    if (password) await c.run(password);
     if (!readOnly) {
       if (localCatalog)
         makeDirectory(

@@ -133,9 +133,11 @@ export async function runSql(lake: Lake, sql: string): Promise<QueryResult> {
 
 /**
  * The result with the lake's own location shown as everywhere else, without its secrets:
- * DuckDB reports the catalog it attached (`duckdb_databases()`, `PRAGMA database_list`), a
- * PostgreSQL password included. Only those exact strings are replaced, so no data that merely
- * looks like a secret is changed.
+ * DuckDB reports the catalog it attached and the data path (`duckdb_databases()`, `PRAGMA
+ * database_list`). A PostgreSQL password is not in them (it is a DuckDB secret: see
+ * postgres-password.ts), but what no secret can carry is (libpq's sslpassword, keys in a data
+ * path's URL). Only those exact strings are replaced, so no data that merely looks like a
+ * secret is changed.
  */
 function withoutSecrets(lake: Lake, result: QueryResult): QueryResult {
   const hidden = [catalogUri(lake.location.catalog), lake.location.dataPath]

@@ -11,6 +11,11 @@ export interface TestPostgres {
   conninfo: string;
   /** Creates another empty database; returns its connection string. */
   database(name: string): Promise<string>;
+  /**
+   * Creates a login role with `password` and an empty database of the same name that it owns;
+   * returns where the server listens, for a connection string of the caller's own form.
+   */
+  role(name: string, password: string): Promise<{ host: string; port: number }>;
   stop(): Promise<void>;
 }
 
@@ -53,9 +58,22 @@ export async function startPostgres(): Promise<TestPostgres> {
     await client.end();
     return `host=127.0.0.1 port=${port} user=postgres password=${password} dbname=${name}`;
   };
+  const role = async (name: string, password: string) => {
+    const client = pg.getPgClient("postgres", "127.0.0.1");
+    await client.connect();
+    await client.query(
+      `CREATE ROLE ${client.escapeIdentifier(name)} LOGIN PASSWORD ${client.escapeLiteral(password)}`,
+    );
+    await client.query(
+      `CREATE DATABASE ${client.escapeIdentifier(name)} OWNER ${client.escapeIdentifier(name)}`,
+    );
+    await client.end();
+    return { host: "127.0.0.1", port };
+  };
   return {
     conninfo: await database("lake"),
     database,
+    role,
     async stop() {
       await pg.stop();
       rmSync(base, { recursive: true, force: true });
