@@ -83,6 +83,13 @@ export const JsonObject: z.ZodType<{ [key: string]: JsonValue }> = z
 export const NonNegInt = z.number().int().nonnegative();
 
 /**
+ * A run's attempt, from 1. Retries are few (the retry policy allows at most 20), but the bound
+ * is a 32-bit integer's: what every store keeps as it is (memory's columns are INTEGER), so no
+ * store reads another number than the one central's fold and the edge's read.
+ */
+export const Attempt = z.number().int().min(1).max(2_147_483_647);
+
+/**
  * An integer query parameter, written in plain decimal (`after=16`, never `0x10`, `1e1` or
  * `-0`), between `min` and `max`. What the document publishes (a string of digits) is exactly
  * what central accepts.

@@ -4,6 +4,7 @@ import { RunStatus } from "./machines/run";
 import {
   AgentId,
   AppName,
+  Attempt,
   IntentId,
   NonNegInt,
   RunId,
@@ -104,7 +105,7 @@ export const RunTimings = z
   .meta({ id: "RunTimings" });
 
 export const Lease = z
-  .object({ agent_id: AgentId, attempt: z.number().int().min(1), expires_at: Timestamp })
+  .object({ agent_id: AgentId, attempt: Attempt, expires_at: Timestamp })
   .meta({ id: "Lease" });
 export type Lease = z.infer<typeof Lease>;
 

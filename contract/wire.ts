@@ -2,7 +2,16 @@ import { z } from "zod";
 import { RejectedEvent } from "./api/events";
 import { TenantSecretName } from "./api/secrets";
 import { AgentStatus } from "./machines/agent";
-import { AgentId, AppName, LIMITS, NonNegInt, RunId, TenantId, Timestamp } from "./primitives";
+import {
+  AgentId,
+  AppName,
+  Attempt,
+  LIMITS,
+  NonNegInt,
+  RunId,
+  TenantId,
+  Timestamp,
+} from "./primitives";
 import { Skill } from "./skill";
 
 /**
@@ -29,7 +38,7 @@ export const AgentRegistration = z
   .meta({ id: "AgentRegistration" });
 export type AgentRegistration = z.infer<typeof AgentRegistration>;
 
-const RunAttempt = { run_id: RunId, attempt: z.number().int().min(1) };
+const RunAttempt = { run_id: RunId, attempt: Attempt };
 
 // ---- edge -> central ----
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AgentId, EventId, NonNegInt, RunId, TenantId, Timestamp } from "../primitives";
+import { AgentId, Attempt, EventId, NonNegInt, RunId, TenantId, Timestamp } from "../primitives";
 import { ErrorEvent, Heartbeat } from "./agent";
 import { Compaction, Message, TurnCompleted, TurnStarted } from "./conversation";
 import { BudgetEvent, LoopDetected, PolicyDecisionEvent } from "./governance";
@@ -74,13 +74,7 @@ const envelope = {
   agent_id: AgentId,
   source: EventSource,
   seq: NonNegInt,
-  attempt: z
-    .number()
-    .int()
-    .min(1)
-    .nullable()
-    .default(null)
-    .describe("the run attempt that emitted it"),
+  attempt: Attempt.nullable().default(null).describe("the run attempt that emitted it"),
   ts: Timestamp,
 };
 

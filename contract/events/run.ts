@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { AgentId, AppName, IntentId, NonNegInt, RunId, Timestamp, Usage } from "../primitives";
+import {
+  AgentId,
+  AppName,
+  Attempt,
+  IntentId,
+  NonNegInt,
+  RunId,
+  Timestamp,
+  Usage,
+} from "../primitives";
 import { RunError, TreeRef } from "../run-state";
 
 /** Central picked an agent and pushed the intent (emitted by central). */
@@ -7,7 +16,7 @@ export const RunDispatched = z.object({
   intent_id: IntentId,
   agent_id: AgentId,
   app: AppName.nullable().optional().describe("the app of the agent it went to"),
-  attempt: z.number().int().min(1),
+  attempt: Attempt,
   ack_deadline: Timestamp,
 });
 
@@ -15,7 +24,7 @@ export const RunStarted = z.object({
   intent_id: IntentId,
   intent_type: z.string().min(1).max(128),
   app: AppName,
-  attempt: z.number().int().min(1),
+  attempt: Attempt,
   model: z.string().max(200).nullable().describe("provider/model the session starts with"),
   tree_ref: TreeRef,
   resumed: z.boolean().default(false).describe("continues an interrupted session of this run"),
@@ -58,7 +67,7 @@ export const RunCancelled = z.object({
  * A lease that ran out is recorded by `lease_expired` instead.
  */
 export const RunRetrying = z.object({
-  attempt: z.number().int().min(1).describe("the attempt that ended"),
+  attempt: Attempt.describe("the attempt that ended"),
   cause: z.enum(["ack_timeout", "refused", "failed"]),
   error: RunError,
   retry_at: Timestamp.describe("not dispatched again before this"),
@@ -67,7 +76,7 @@ export const RunRetrying = z.object({
 /** Central saw an agent's lease run out (emitted by central). */
 export const LeaseExpired = z.object({
   agent_id: AgentId,
-  attempt: z.number().int().min(1),
+  attempt: Attempt,
   next: z.enum(["retry", "fail"]),
   retry_at: Timestamp.nullable(),
 });

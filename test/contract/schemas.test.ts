@@ -601,6 +601,27 @@ describe("AgentEvent kinds", () => {
     expect(parsed.ok && parsed.value.attempt).toBeNull();
   });
 
+  it("refuses a run attempt past a 32-bit integer, in the envelope and in run payloads", () => {
+    const big = 2 ** 31;
+    expect(check(AgentEvent, { ...event("run_dispatched"), attempt: big - 1 }).ok).toBe(true);
+    const cases: [unknown, string][] = [
+      [{ ...event("run_dispatched"), attempt: big }, "attempt"],
+      [
+        event("run_dispatched", { ...(PAYLOADS.run_dispatched as object), attempt: big }),
+        "payload.attempt",
+      ],
+      [
+        event("run_started", { ...(PAYLOADS.run_started as object), attempt: big }),
+        "payload.attempt",
+      ],
+    ];
+    for (const [value, path] of cases) {
+      const parsed = check(AgentEvent, value);
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) expect(parsed.issues[0]!.path).toBe(path);
+    }
+  });
+
   it("an unknown kind names the allowed kinds", () => {
     const parsed = check(AgentEvent, { ...event("message"), kind: "telepathy" });
     expect(parsed.ok).toBe(false);
