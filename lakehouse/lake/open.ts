@@ -1,5 +1,5 @@
 import { mkdirSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { type DuckDB, openDuckDB } from "../duckdb";
 import type { ExtensionName } from "../extensions";
@@ -164,6 +164,7 @@ async function asOfCreation(
  */
 const MISPLACED = new Set([
   "EEXIST",
+  "ENOENT",
   "ENOTDIR",
   "EACCES",
   "EPERM",
@@ -174,7 +175,7 @@ const MISPLACED = new Set([
 
 function makeDirectory(path: string, what: string): void {
   try {
-    mkdirSync(path, { recursive: true });
+    createDirectories(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (!code || !MISPLACED.has(code)) throw error;
@@ -182,6 +183,32 @@ function makeDirectory(path: string, what: string): void {
     throw new LakeConfigError(
       `cannot create ${what}: ${file ? `${file} is a file, not a directory` : (error as Error).message}`,
     );
+  }
+}
+
+/**
+ * `mkdir -p`, by hand: Node's recursive mkdirSync loops forever where a file system answers
+ * ENOENT for a directory whose parent exists (/proc: `memory --lake /proc/1 compact` hung;
+ * test/lakehouse/lake/open.test.ts pins it). Here that ENOENT is the answer.
+ */
+function createDirectories(path: string): void {
+  const missing: string[] = [];
+  let p = resolve(path);
+  let found = statSync(p, { throwIfNoEntry: false });
+  while (!found && dirname(p) !== p) {
+    missing.unshift(p);
+    p = dirname(p);
+    found = statSync(p, { throwIfNoEntry: false });
+  }
+  // The directory itself is a file: mkdir says so (EEXIST), as `mkdir -p` does.
+  if (missing.length === 0 && found && !found.isDirectory()) mkdirSync(p);
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (error) {
+      // Another writer creating the same lake got there first.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
   }
 }
 

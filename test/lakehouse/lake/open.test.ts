@@ -15,6 +15,7 @@ import {
   SCHEMA_VERSION,
   sync,
 } from "../../../lakehouse";
+import { runCli } from "../../helpers/cli";
 import { count, localLake, tempDir, withLake, writeLog } from "../fixture";
 
 describe("openLake", () => {
@@ -191,10 +192,15 @@ describe("openLake", () => {
         },
         (error: Error) => error,
       );
-    // Nothing listens on port 1: DuckDB's error quotes the whole catalog string.
+    // Nothing listens on port 1: DuckDB's error quotes the whole catalog string, which holds
+    // no password (a DuckDB secret does), and the rest (sslpassword) is redacted.
     const catalogs = [
-      ["postgres:postgresql://lake:hunter2@127.0.0.1:1/x", "postgresql://lake:***@127.0.0.1:1/x"],
-      ["postgres:host=127.0.0.1 port=1 password = 'hunter2 x'", "password = ***"],
+      [
+        "postgres:postgresql://lake:hunter2@127.0.0.1:1/x",
+        "user='lake' host='127.0.0.1' port='1' dbname='x'",
+      ],
+      ["postgres:host=127.0.0.1 port=1 password = 'hunter2 x'", '"host=127.0.0.1 port=1"'],
+      ["postgres:host=127.0.0.1 port=1 sslpassword=hunter2", "sslpassword=***"],
     ];
     for (const [catalog, shown] of catalogs)
       for (const readOnly of [true, false]) {
@@ -247,6 +253,20 @@ describe("openLake", () => {
     );
     expect(bad.stack).not.toContain("hunter2");
   });
+
+  it.runIf(existsSync("/proc/self"))(
+    "refuses a directory the file system will not make, rather than hang (/proc)",
+    async () => {
+      // Node's recursive mkdir loops forever on /proc's answer, so the command runs in a child
+      // process a timeout can stop.
+      const run = await runCli(["memory", "--lake", "/proc/self", "compact"]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        /cannot create the lake's data directory \/proc\/self\/data\/: ENOENT/,
+      );
+    },
+    30_000,
+  );
 
   it("works with a DuckDB-file catalog for a single process", async () => {
     const dir = tempDir();
