@@ -1,9 +1,10 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { appScaffold } from "../app-scaffold";
 import { checkedApp } from "../edge-options";
 import { CliError, EXIT } from "../errors";
+import { shownPath } from "../shown-path";
 
 export function registerApp(program: Command): void {
   const app = program.command("app").description("application folders for edge agents");
@@ -27,7 +28,7 @@ export function registerApp(program: Command): void {
         writeFileSync(target, file.text);
         if (file.mode) chmodSync(target, file.mode);
       }
-      const shown = relative(process.cwd(), root) || ".";
+      const shown = shownPath(root);
       process.stdout.write(
         [
           `created app ${name} in ${shown}:`,

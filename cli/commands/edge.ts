@@ -1,4 +1,4 @@
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { type AgentEvent, type BudgetLimits, parse } from "../../contract";
 import type { RunRecord } from "../../edge/index";
@@ -18,6 +18,7 @@ import { printEdgeEvent, printRunOutcome } from "../edge-output";
 import { CliError, EXIT } from "../errors";
 import { findLocalStack, type LocalStack } from "../local-stack/discover";
 import { flagKey, stateDir as homeDir } from "../settings";
+import { shownPath } from "../shown-path";
 
 interface StartFlags extends EdgeFlags {
   drainTimeout?: string;
@@ -223,7 +224,7 @@ async function agentSetup(
     if (stack.kind === "running") {
       central = { url: stack.url, key: stack.key };
       say(
-        `central: the local stack at ${stack.url} (${relative(process.cwd(), join(homeDir(), "local.json")) || "local.json"}); agent key in ${relative(process.cwd(), stack.keyFile)}`,
+        `central: the local stack at ${stack.url} (${shownPath(join(homeDir(), "local.json"))}); agent key in ${shownPath(stack.keyFile)}`,
       );
     } else if (stack.kind === "stopped")
       say(

@@ -1,11 +1,12 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { AgentList, CentralClient, GatewayConfigView, PATHS, TenantSettings } from "../../contract";
 import { StateLock, StateLockedError } from "../../edge/state-lock";
 import { readGatewayConfigFile } from "../commands/gateway";
 import { readSettingsFile } from "../commands/settings";
 import { CliError, EXIT } from "../errors";
 import { readLocalSettings, writeLocalSettings } from "../settings";
+import { shownPath } from "../shown-path";
 import { PROJECT_ROOT } from "../wrangler";
 import {
   envFileText,
@@ -241,21 +242,20 @@ function summary(
   plan: LocalModelPlan,
 ): string {
   const home = options.home;
-  const rel = (path: string) => relative(process.cwd(), path) || ".";
   const lines = [
     "",
     "Auraison is running on 127.0.0.1:",
-    `  central  ${url}  (wrangler dev; Durable Object and R2 state in ${rel(join(home, "central"))})`,
-    `  tenant   local; admin key in ${rel(join(home, "local.json"))}`,
+    `  central  ${url}  (wrangler dev; Durable Object and R2 state in ${shownPath(join(home, "central"))})`,
+    `  tenant   local; admin key in ${shownPath(join(home, "local.json"))}`,
   ];
   if (newAdminKey) lines.push(`           admin key (shown once): ${newAdminKey}`);
   if (options.edge) {
     lines.push(
-      `  edge     ${options.app} agent (${rel(options.appDir)}), workdir ${rel(join(home, "edge", options.app, "work"))}`,
+      `  edge     ${options.app} agent (${shownPath(options.appDir)}), workdir ${shownPath(join(home, "edge", options.app, "work"))}`,
     );
     if (withSecondSample(options))
       lines.push(
-        `  edge     ${SECOND_SAMPLE_APP} agent (${rel(secondSampleDir())}), for plans across apps`,
+        `  edge     ${SECOND_SAMPLE_APP} agent (${shownPath(secondSampleDir())}), for plans across apps`,
       );
     lines.push(`  model    ${describePlan(plan)}`);
     if (plan.kind === "scripted")
@@ -264,9 +264,9 @@ function summary(
       );
   }
   if (options.memory)
-    lines.push(`  memory   DuckLake in ${rel(join(home, "lake"))}, following central's log`);
+    lines.push(`  memory   DuckLake in ${shownPath(join(home, "lake"))}, following central's log`);
   lines.push(
-    `  logs     ${rel(join(home, "logs"))}/`,
+    `  logs     ${shownPath(join(home, "logs"))}/`,
     "",
     "From another terminal (the CLI finds this stack by itself):",
     `  npx auraison intent submit --app ${options.app} "summarise the notebook" --wait`,
