@@ -67,7 +67,10 @@ export interface AdmitRequest {
 
 /** A call's size as its request bounds it, before the provider answers. */
 export interface CallEstimate {
+  /** Each document counted as DOCUMENT_TOKEN_BOUND (call/estimate.ts, `withDocumentBound`). */
   inputTokens: number;
+  /** Per document the request names, its inline size (see call/estimate.ts, InputBound). */
+  documents: number[];
   /** Output tokens per choice the request allows, or null: the tenant's `max_output_tokens`. */
   outputTokens: number | null;
   /** Choices the request asks for (OpenAI's `n`): each may generate the whole output. */

@@ -2,11 +2,13 @@
 export const IMAGE_TOKEN_BOUND = 3_000;
 
 /**
- * Tokens a document may cost at most: what a 200k-token context holds. A PDF's pages are not in
- * the request when it is named by URL or file id, and cost more than their bytes when inline
- * (each page is read as text and as an image, about 1,500-3,000 tokens), so neither its size
- * nor a page count bounds it; a model's context window does. Models with a larger window can
- * take more, which the settlement then records as spent.
+ * Tokens a document may cost at most when its model's context window is not known: what a
+ * 200k-token context holds. A PDF's pages are not in the request when it is named by URL or file
+ * id, and cost more than their bytes when inline (each page is read as text and as an image,
+ * about 1,500-3,000 tokens), so neither its size nor a page count bounds it; a model's context
+ * window does. The window is known once the call is routed (the price table's context_window):
+ * the tenant object then bounds each document by the largest window of the models the call may
+ * go to (`withDocumentBound`).
  */
 export const DOCUMENT_TOKEN_BOUND = 200_000;
 
@@ -44,6 +46,13 @@ const text = (value: unknown): string | null => (typeof value === "string" ? val
 const dataUrl = (value: unknown): string | null =>
   typeof value === "string" && value.startsWith("data:") ? value : null;
 
+/** A request's input tokens at most, and the documents in it (see `withDocumentBound`). */
+export interface InputBound {
+  inputTokens: number;
+  /** Per document the request names, the size of its inline data (0 when named by reference). */
+  documents: number[];
+}
+
 /**
  * An upper bound on a request's input tokens, so a reservation can never be too small: a BPE
  * token is at least one byte, so the UTF-8 size of the request body (its JSON syntax included,
@@ -51,10 +60,11 @@ const dataUrl = (value: unknown): string | null =>
  * can cost rather than by the size of its base64 data, and each document at the most a
  * document can (DOCUMENT_TOKEN_BOUND), or its inline size if larger.
  */
-export function inputTokenBound(bodyBytes: number, body: unknown): number {
+export function inputTokenBound(bodyBytes: number, body: unknown): InputBound {
   let imageBytes = 0;
   let images = 0;
   let documentExtra = 0;
+  const documents: number[] = [];
   const visit = (value: unknown, depth: number): void => {
     if (depth > 64 || value === null || typeof value !== "object") return;
     if (Array.isArray(value)) {
@@ -70,11 +80,40 @@ export function inputTokenBound(bodyBytes: number, body: unknown): number {
     }
     const document = documentOf(node);
     if (document) {
-      documentExtra += Math.max(0, DOCUMENT_TOKEN_BOUND - (document.inline?.length ?? 0));
+      const inline = document.inline?.length ?? 0;
+      documents.push(inline);
+      documentExtra += Math.max(0, DOCUMENT_TOKEN_BOUND - inline);
       return;
     }
     for (const inner of Object.values(node)) visit(inner, depth + 1);
   };
   visit(body, 0);
-  return Math.max(1, bodyBytes - imageBytes) + images * IMAGE_TOKEN_BOUND + documentExtra;
+  return {
+    inputTokens: Math.max(1, bodyBytes - imageBytes) + images * IMAGE_TOKEN_BOUND + documentExtra,
+    documents,
+  };
+}
+
+/**
+ * The most a document can cost on any of the models a call may go to: the largest of their
+ * context windows, a model whose window is not known counting as DOCUMENT_TOKEN_BOUND.
+ */
+export function documentTokenBound(contextWindows: readonly (number | null)[]): number {
+  return contextWindows.reduce<number>(
+    (most, window) => Math.max(most, window ?? DOCUMENT_TOKEN_BOUND),
+    contextWindows.length ? 0 : DOCUMENT_TOKEN_BOUND,
+  );
+}
+
+/**
+ * `bound` with each of its documents counted at `documentTokens` (`documentTokenBound`) instead
+ * of DOCUMENT_TOKEN_BOUND, or its inline size if larger, as `inputTokenBound` counts it.
+ */
+export function withDocumentBound<B extends InputBound>(bound: B, documentTokens: number): B {
+  if (bound.documents.length === 0 || documentTokens === DOCUMENT_TOKEN_BOUND) return bound;
+  let inputTokens = bound.inputTokens;
+  for (const inline of bound.documents)
+    inputTokens +=
+      Math.max(0, documentTokens - inline) - Math.max(0, DOCUMENT_TOKEN_BOUND - inline);
+  return { ...bound, inputTokens: Math.max(1, inputTokens) };
 }

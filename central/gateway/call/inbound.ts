@@ -147,7 +147,7 @@ export async function readInbound(
     },
     cacheMode: cacheHeader ?? "default",
     estimate: {
-      inputTokens: inputTokenBound(size, body),
+      ...inputTokenBound(size, body),
       outputTokens: output,
       // Only chat completions have `n`; the schema bounds it.
       choices: typeof body.n === "number" ? body.n : 1,

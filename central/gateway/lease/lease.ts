@@ -38,9 +38,14 @@ export function openLease(tenant: string, grant: LeaseGrant, askedAt: number): L
   return { tenant, grant, expiresAt: askedAt + grant.ttlMs, started: 0, state: { kind: "live" } };
 }
 
-/** Does the call fit one of the lease's slots (not too large for what each slot reserved)? */
+/**
+ * Does the call fit one of the lease's slots (not too large for what each slot reserved)? A call
+ * with a document never does: what it may cost depends on its models' context windows, which
+ * only the tenant object knows (tenant-gateway.ts, admission).
+ */
 export function fits(grant: LeaseGrant, need: CallEstimate): boolean {
   return (
+    need.documents.length === 0 &&
     need.inputTokens <= grant.slotInputTokens &&
     outputBound(need, grant.maxOutputTokens) <= grant.slotOutputTokens
   );

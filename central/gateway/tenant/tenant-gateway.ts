@@ -29,6 +29,7 @@ import {
   type Ticket,
   type UpstreamCandidate,
 } from "../admission";
+import { documentTokenBound, withDocumentBound } from "../call/estimate";
 import { costOf, priceOf } from "../pricing/prices";
 import { type ProviderView, route } from "../routing/router";
 import { attribute } from "./attribution";
@@ -154,7 +155,8 @@ export class TenantGateway {
     return admitted.kind === "proceed" ? (admitted.lease ?? null) : null;
   }
 
-  private async admission(req: AdmitRequest, leaseOnly: boolean): Promise<AdmitResult> {
+  private async admission(asked: AdmitRequest, leaseOnly: boolean): Promise<AdmitResult> {
+    let req = asked;
     const key = await this.caller(req.secret);
     // From here on nothing awaits: the checks and the reservation are one atomic step.
     const role = key?.role;
@@ -188,21 +190,36 @@ export class TenantGateway {
     const outputTokens = outputBound(req.estimate, config.max_output_tokens);
     const scopes = budgetScopes(config.budgets, attribution.app, attribution.runId, intentBudget);
     const byId = new Map(config.providers.map((p) => [p.id, p]));
-    const routed = route(
-      config,
-      prices,
-      {
-        requested: req.requested,
-        app: attribution.app,
-        intentType: attribution.intentType,
-        tags: attribution.tags,
-        inputTokens: req.estimate.inputTokens,
-        outputTokens,
-      },
-      (id) => this.providerView(byId.get(id)),
-      this.budgets.room(scopes),
-      now,
-    );
+    const routeFor = (inputTokens: number) =>
+      route(
+        config,
+        prices,
+        {
+          requested: req.requested,
+          app: attribution.app,
+          intentType: attribution.intentType,
+          tags: attribution.tags,
+          inputTokens,
+          outputTokens,
+        },
+        (id) => this.providerView(byId.get(id)),
+        this.budgets.room(scopes),
+        now,
+      );
+    let routed = routeFor(req.estimate.inputTokens);
+    // A document costs at most what its model's context holds, known once the route names the
+    // models: routed again with that bound, the chain can only shrink (a larger call is dropped
+    // by more budgets, never kept by more), so the bound stays one of its models' or above.
+    if (routed.ok && req.estimate.documents.length) {
+      const bound = documentTokenBound(
+        routed.chain.map((c) => priceOf(prices, c.provider, c.model)?.context_window ?? null),
+      );
+      const estimate = withDocumentBound(req.estimate, bound);
+      if (estimate !== req.estimate) {
+        req = { ...req, estimate };
+        routed = routeFor(estimate.inputTokens);
+      }
+    }
     const ticket = (routeDecision: ModelRoute, alias: string | null): Ticket => ({
       callId: crypto.randomUUID(),
       operation: req.operation,
@@ -257,7 +274,8 @@ export class TenantGateway {
         ? `${req.cache.hash}|${routed.route.rule ?? "-"}|${routed.alias ?? req.requested}|${first.provider}/${first.model}`
         : null;
     if (leaseOnly) {
-      if (routed.chain.some((c) => c.probe)) return refusedLease;
+      // A call with a document is never under a lease (lease.ts, `fits`).
+      if (routed.chain.some((c) => c.probe) || req.estimate.documents.length) return refusedLease;
       const lease = this.lease(req, {
         attribution,
         chain: routed.chain.map((c) => ({
@@ -323,7 +341,7 @@ export class TenantGateway {
       return { provider: target, model: c.model, probe: c.probe };
     });
     const lease =
-      req.lease && !cacheKey && !admitted.probes.length
+      req.lease && !cacheKey && !admitted.probes.length && !req.estimate.documents.length
         ? this.lease(req, {
             attribution,
             chain,

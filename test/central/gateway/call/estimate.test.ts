@@ -1,15 +1,17 @@
 import { describe, expect, it } from "vitest";
 import {
   DOCUMENT_TOKEN_BOUND,
+  documentTokenBound,
   IMAGE_TOKEN_BOUND,
   inputTokenBound,
+  withDocumentBound,
 } from "../../../../central/gateway/call/estimate";
 
 describe("input token bound", () => {
   it("is at least the UTF-8 size of the request, which bounds its tokens", () => {
     const body = { model: "m", messages: [{ role: "user", content: "Grüße ".repeat(100) }] };
     const bytes = new TextEncoder().encode(JSON.stringify(body)).length;
-    expect(inputTokenBound(bytes, body)).toBe(bytes);
+    expect(inputTokenBound(bytes, body).inputTokens).toBe(bytes);
   });
 
   it("counts an image at the most an image can cost, not by its base64 size", () => {
@@ -23,7 +25,7 @@ describe("input token bound", () => {
       ],
     };
     const size = JSON.stringify(openai).length;
-    expect(inputTokenBound(size, openai)).toBe(
+    expect(inputTokenBound(size, openai).inputTokens).toBe(
       size - `data:image/png;base64,${data}`.length + IMAGE_TOKEN_BOUND,
     );
     const anthropic = {
@@ -38,7 +40,9 @@ describe("input token bound", () => {
       ],
     };
     const asize = JSON.stringify(anthropic).length;
-    expect(inputTokenBound(asize, anthropic)).toBe(asize - data.length + 2 * IMAGE_TOKEN_BOUND);
+    expect(inputTokenBound(asize, anthropic).inputTokens).toBe(
+      asize - data.length + 2 * IMAGE_TOKEN_BOUND,
+    );
   });
 
   it("counts a Responses image, by URL or inline, at the most an image can cost", () => {
@@ -56,7 +60,9 @@ describe("input token bound", () => {
       ],
     };
     const size = JSON.stringify(body).length;
-    expect(inputTokenBound(size, body)).toBe(size - data.length + 3 * IMAGE_TOKEN_BOUND);
+    expect(inputTokenBound(size, body).inputTokens).toBe(
+      size - data.length + 3 * IMAGE_TOKEN_BOUND,
+    );
   });
 
   it("counts a document its request does not hold at the most a document can cost, in every dialect", () => {
@@ -72,7 +78,7 @@ describe("input token bound", () => {
     const body = { messages: [{ role: "user", content: parts }] };
     const size = JSON.stringify(body).length;
     // Three by reference, one inline but small, one inline larger than the bound (its bytes).
-    expect(inputTokenBound(size, body)).toBe(
+    expect(inputTokenBound(size, body).inputTokens).toBe(
       size + 3 * DOCUMENT_TOKEN_BOUND + (DOCUMENT_TOKEN_BOUND - small.length),
     );
     // A plain-text document is in the body, bounded by its bytes as any text is.
@@ -85,6 +91,36 @@ describe("input token bound", () => {
       ],
     };
     const plainSize = JSON.stringify(plain).length;
-    expect(inputTokenBound(plainSize, plain)).toBe(plainSize);
+    expect(inputTokenBound(plainSize, plain).inputTokens).toBe(plainSize);
+  });
+
+  it("bounds each document by the largest context window of the models a call may go to", () => {
+    const large = "A".repeat(300_000);
+    const body = {
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "file", file: { file_id: "file-1" } },
+            { type: "input_file", file_data: large },
+          ],
+        },
+      ],
+    };
+    const size = JSON.stringify(body).length;
+    const bound = inputTokenBound(size, body);
+    expect(bound).toEqual({ inputTokens: size + DOCUMENT_TOKEN_BOUND, documents: [0, 300_000] });
+    // A 1M window: each document at 1M, less what its inline bytes already count.
+    expect(withDocumentBound(bound, 1_000_000).inputTokens).toBe(size + 1_000_000 + 700_000);
+    // A 128k window: the reference at 128k, the inline one at its bytes.
+    expect(withDocumentBound(bound, 128_000).inputTokens).toBe(size + 128_000);
+    expect(withDocumentBound(bound, DOCUMENT_TOKEN_BOUND)).toBe(bound);
+    const none = inputTokenBound(10, { messages: [] });
+    expect(withDocumentBound(none, 1_000_000)).toBe(none);
+    // A model whose window is not known counts as a 200k context; no model, the same.
+    expect(documentTokenBound([128_000, 1_000_000, null])).toBe(1_000_000);
+    expect(documentTokenBound([128_000, null])).toBe(DOCUMENT_TOKEN_BOUND);
+    expect(documentTokenBound([128_000])).toBe(128_000);
+    expect(documentTokenBound([])).toBe(DOCUMENT_TOKEN_BOUND);
   });
 });

@@ -3,7 +3,7 @@ import { close, fits, openLease, retire, spend } from "../../../../central/gatew
 import { LEASE_MAX_SLOTS, leaseSlots } from "../../../../central/gateway/tenant/leases";
 import { grant } from "./grant";
 
-const small = { inputTokens: 200, outputTokens: 100, choices: 1 };
+const small = { documents: [], inputTokens: 200, outputTokens: 100, choices: 1 };
 
 describe("a lease's life in the Worker", () => {
   it("hands out its slots in order, then retires exhausted and closes once with what it started", () => {
@@ -27,16 +27,31 @@ describe("a lease's life in the Worker", () => {
     expect(close(lease)).toEqual({ id: "l1", started: 1 });
   });
 
+  it("takes no call with a document, however small: only the tenant object knows its models' windows", () => {
+    const lease = openLease("t", grant(), 0);
+    expect(spend(lease, { ...small, documents: [0] }, 1)).toEqual({ ok: false, why: "too_large" });
+    expect(spend(lease, small, 1)).toEqual({ ok: true, slot: 0 });
+  });
+
   it("refuses a call larger than a slot but stays live for smaller ones", () => {
     const lease = openLease("t", grant(), 0);
-    expect(spend(lease, { inputTokens: 2_000, outputTokens: 100, choices: 1 }, 1)).toEqual({
+    expect(
+      spend(lease, { documents: [], inputTokens: 2_000, outputTokens: 100, choices: 1 }, 1),
+    ).toEqual({
       ok: false,
       why: "too_large",
     });
     // No output limit: the call may take the tenant's maximum, more than a slot holds.
-    expect(fits(lease.grant, { inputTokens: 10, outputTokens: null, choices: 1 })).toBe(false);
     expect(
-      fits(grant({ slotOutputTokens: 4_096 }), { inputTokens: 10, outputTokens: null, choices: 1 }),
+      fits(lease.grant, { documents: [], inputTokens: 10, outputTokens: null, choices: 1 }),
+    ).toBe(false);
+    expect(
+      fits(grant({ slotOutputTokens: 4_096 }), {
+        documents: [],
+        inputTokens: 10,
+        outputTokens: null,
+        choices: 1,
+      }),
     ).toBe(true);
     // Each of a call's choices (OpenAI's `n`) may take the whole output.
     expect(fits(lease.grant, { ...small, choices: 2 })).toBe(false);

@@ -56,7 +56,7 @@ function ask(secret: string, over: Partial<AdmitRequest> = {}): AdmitRequest {
     requested: "auto",
     stream: false,
     attribution: { run: null, agent: null, app: null, intentType: null, tags: [] },
-    estimate: { inputTokens: 1_000, outputTokens: 1_000, choices: 1 },
+    estimate: { documents: [], inputTokens: 1_000, outputTokens: 1_000, choices: 1 },
     cache: { hash: null, mode: "default" },
     ...over,
   };
@@ -196,10 +196,43 @@ describe("gateway admission in the tenant object", () => {
     const { tenant, admin } = await newTenant("gwn");
     await configure(admin, { budgets: { tenant: { tokens: 1_000_000, period: "month" } } });
     const operator = (await newKey(admin, "operator")).key;
-    const estimate = { inputTokens: 1_000, outputTokens: 1_000, choices: 3 };
+    const estimate = { documents: [], inputTokens: 1_000, outputTokens: 1_000, choices: 3 };
     const admitted = await stub(tenant).gatewayAdmit(ask(operator, { estimate }));
     expect(admitted.kind).toBe("proceed");
     expect((await status(admin)).budgets[0]).toMatchObject({ tokens_reserved: 1_000 + 3 * 1_000 });
+  });
+
+  it("reserves a document at its models' context window, and never under a lease", async () => {
+    const { tenant, admin } = await newTenant("gwdoc");
+    await configure(admin, {
+      budgets: { tenant: { tokens: 5_000_000, period: "month" } },
+      prices: {
+        version: "p1",
+        models: { llama: { input: 2, output: 8, context_window: 1_000_000 } },
+      },
+    });
+    const operator = (await newKey(admin, "operator")).key;
+    // One document named by reference, counted at 200k by the Worker, which knows no window.
+    const estimate = {
+      inputTokens: 1_000 + 200_000,
+      documents: [0],
+      outputTokens: 1_000,
+      choices: 1,
+    };
+    const admitted = await stub(tenant).gatewayAdmit(ask(operator, { estimate, lease: true }));
+    expect(admitted.kind).toBe("proceed");
+    expect(admitted).not.toHaveProperty("lease");
+    expect((await status(admin)).budgets[0]).toMatchObject({
+      tokens_reserved: 1_000 + 1_000_000 + 1_000,
+    });
+    expect(await stub(tenant).gatewayLease(ask(operator, { estimate }))).toBeNull();
+    // Past what the budget has left once the document counts at its model's window.
+    const refused = await stub(tenant).gatewayAdmit(
+      ask(operator, {
+        estimate: { ...estimate, inputTokens: 1_000 + 4 * 200_000, documents: [0, 0, 0, 0] },
+      }),
+    );
+    expect(refused).toMatchObject({ kind: "refused", code: "budget_exceeded" });
   });
 
   it("refuses an unpriced model under a USD budget and explains the route", async () => {
@@ -273,7 +306,9 @@ describe("gateway admission in the tenant object", () => {
     expect((await stub(tenant).gatewayAdmit(ask(operator.key))).kind).toBe("proceed");
     // A call larger than the minute's whole allowance never fits: no time to retry in.
     const huge = await stub(tenant).gatewayAdmit(
-      ask(operator.key, { estimate: { inputTokens: 6_000, outputTokens: 2_000, choices: 1 } }),
+      ask(operator.key, {
+        estimate: { documents: [], inputTokens: 6_000, outputTokens: 2_000, choices: 1 },
+      }),
     );
     expect(huge).toMatchObject({ kind: "refused", status: 429, limit: { retry_after_ms: null } });
     expect(huge).not.toHaveProperty("retryAfterMs");
@@ -500,7 +535,7 @@ describe("gateway admission in the tenant object", () => {
     const embed = (over: Partial<AdmitRequest> = {}) =>
       ask(admin, {
         operation: "embeddings",
-        estimate: { inputTokens: 10, outputTokens: 0, choices: 1 },
+        estimate: { documents: [], inputTokens: 10, outputTokens: 0, choices: 1 },
         cache: { hash: "c".repeat(64), mode: "default" },
         lease: true,
         ...over,
