@@ -87,7 +87,8 @@ export const NonNegInt = z.number().int().nonnegative();
  * is a 32-bit integer's: what every store keeps as it is (memory's columns are INTEGER), so no
  * store reads another number than the one central's fold and the edge's read.
  */
-export const Attempt = z.number().int().min(1).max(2_147_483_647);
+export const MAX_ATTEMPT = 2_147_483_647;
+export const Attempt = z.number().int().min(1).max(MAX_ATTEMPT);
 
 /**
  * An integer query parameter, written in plain decimal (`after=16`, never `0x10`, `1e1` or

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  Attempt,
   BudgetLimits,
   Intent,
   RunError,
@@ -18,7 +19,7 @@ import {
 export const RunRecord = z.object({
   run_id: RunId,
   intent: Intent,
-  attempt: z.number().int().min(1),
+  attempt: Attempt,
   /** central: dispatched over the WebSocket; local: started here (RPC or `edge run`). */
   origin: z.enum(["central", "local"]),
   status: RunStatus,

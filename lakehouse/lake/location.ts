@@ -1,5 +1,6 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { LakeConfigError } from "./config-error";
 import { splitPassword } from "./postgres-password";
 
 /**
@@ -21,12 +22,7 @@ export interface LakeLocation {
   explicitDataPath: boolean;
 }
 
-export class LakeConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "LakeConfigError";
-  }
-}
+export { LakeConfigError } from "./config-error";
 
 export interface LakeSettings {
   /** The lake directory (local catalog and data): flag, else AURAISON_LAKE, else the default. */
@@ -90,7 +86,11 @@ export function parseCatalog(spec: string): CatalogSpec {
       `catalog '${redactSecrets(spec)}' is not one of sqlite:<file>, duckdb:<file>, postgres:<connection string>`,
     );
   const [, kind, rest] = match;
-  if (kind === "postgres") return { kind, connection: rest! };
+  if (kind === "postgres") {
+    // Read now, so a string that cannot be split is a usage error before anything opens.
+    splitPassword(rest!);
+    return { kind, connection: rest! };
+  }
   return { kind: kind as "sqlite" | "duckdb", path: resolve(rest!) };
 }
 
@@ -143,13 +143,20 @@ export function catalogUri(catalog: CatalogSpec): string {
   }
 }
 
+/**
+ * The secret that holds a PostgreSQL catalog's password, named (DuckDB's default postgres secret
+ * may be a persistent one of the user's: an unnamed temporary one would clash with it) and
+ * named in the ATTACH (META_SECRET).
+ */
+const CATALOG_SECRET = "auraison_catalog";
+
 /** The statement that hands DuckDB a PostgreSQL catalog's password (see postgres-password.ts). */
 export function catalogSecret(catalog: CatalogSpec): string | null {
   if (catalog.kind !== "postgres") return null;
   const { password } = splitPassword(catalog.connection);
   return password === null
     ? null
-    : `CREATE TEMPORARY SECRET (TYPE postgres, PASSWORD ${sqlString(password)})`;
+    : `CREATE OR REPLACE TEMPORARY SECRET ${CATALOG_SECRET} (TYPE postgres, PASSWORD ${sqlString(password)})`;
 }
 
 /** The catalog for humans and logs, without a PostgreSQL password. */
@@ -219,6 +226,7 @@ export interface AttachOptions {
 export function attachStatement(location: LakeLocation, options: AttachOptions): string {
   const params: string[] = [];
   if (options.withDataPath) params.push(`DATA_PATH ${sqlString(location.dataPath)}`);
+  if (catalogSecret(location.catalog)) params.push(`META_SECRET ${sqlString(CATALOG_SECRET)}`);
   if (options.readOnly) params.push("READ_ONLY");
   if (options.at && "version" in options.at)
     params.push(`SNAPSHOT_VERSION ${Math.trunc(options.at.version)}`);

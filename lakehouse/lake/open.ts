@@ -206,8 +206,11 @@ function createDirectories(path: string): void {
     try {
       mkdirSync(dir);
     } catch (error) {
-      // Another writer creating the same lake got there first.
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      // Another writer creating the same lake got there first; anything else there (a file, a
+      // dangling symlink) is in the way.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST" || !statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+        throw error;
     }
   }
 }

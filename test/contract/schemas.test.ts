@@ -3,8 +3,10 @@ import {
   AgentEvent,
   check,
   EVENT_KINDS,
+  Lease,
   PUBLISHED_SCHEMAS,
   type PublishedSchemaName,
+  RunState,
   uuidv7,
 } from "../../contract";
 import {
@@ -615,6 +617,10 @@ describe("AgentEvent kinds", () => {
         "payload.attempt",
       ],
     ];
+    // A run's state and its lease hold the same attempt.
+    expect(check(RunState, { ...runState, attempt: big }).ok).toBe(false);
+    expect(check(RunState, { ...runState, attempt: big - 1 }).ok).toBe(true);
+    expect(check(Lease, { agent_id: "notes-1", attempt: big, expires_at: TS }).ok).toBe(false);
     for (const [value, path] of cases) {
       const parsed = check(AgentEvent, value);
       expect(parsed.ok).toBe(false);

@@ -185,9 +185,9 @@ describe("lake location", () => {
       expect(shown(String.raw`postgres:password=hunter\ 2 host=db`)).toBe(
         "postgres:password=*** host=db",
       );
-      expect(shown("postgres:host=db password='never closed dbname=x")).toBe(
-        "postgres:host=db password=***",
-      );
+      // libpq refuses an unterminated quote, and so does parseCatalog (postgres-password.ts);
+      // where such a string is quoted, the rest of it is hidden.
+      expect(redactSecrets("host=db password='never closed dbname=x")).toBe("host=db password=***");
       // libpq skips the spaces after `=`: the password is `dbname=x`.
       expect(shown("postgres:host=db password= dbname=x")).toBe("postgres:host=db password= ***");
       expect(shown("postgres:host=db sslpassword=keypass user=lake")).toBe(

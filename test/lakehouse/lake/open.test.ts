@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { syntheticEvents } from "../../../bench/memory-synthetic";
@@ -243,6 +243,14 @@ describe("openLake", () => {
     expect(dataUnderFile.message).toBe(
       `cannot create the lake's data directory ${file}/data/: ${file} is a file, not a directory`,
     );
+    // A dangling symlink where the data directory goes (a disk not mounted): mkdir -p refuses it.
+    const dangling = join(tempDir(), "data");
+    symlinkSync(join(tempDir(), "not-mounted", "data"), dangling);
+    const linked = await refused(
+      resolveLakeLocation({ dir: tempDir(), dataPath: dangling }, "/s", {}),
+    );
+    expect(linked).toBeInstanceOf(LakeConfigError);
+    expect(linked.message).toMatch(/^cannot create the lake's data directory .*: EEXIST/);
     // A location built by hand rather than resolved: its object-store URL is checked on opening.
     const location = localLake();
     location.dataPath = "s3://AKIA1:hunter2@bad host/lake/";

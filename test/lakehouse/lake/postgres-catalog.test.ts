@@ -1,5 +1,6 @@
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MIGRATIONS, openLake, resolveLakeLocation, runSql } from "../../../lakehouse";
+import { MIGRATIONS, openDuckDB, openLake, resolveLakeLocation, runSql } from "../../../lakehouse";
 import { runCli } from "../../helpers/cli";
 import { tempDir, withLake } from "../fixture";
 import { startPostgres, type TestPostgres } from "../postgres";
@@ -82,6 +83,54 @@ describe("PostgreSQL catalog", () => {
         },
         { readOnly: true },
       );
+    }
+    // A raw # and ? in a URI's password: libpq's URIs have no fragment, and the userinfo runs to
+    // the first @.
+    const raw = await pg.role("rawuri", "ab#cd?x");
+    await withLake(
+      resolveLakeLocation(
+        {
+          catalog: `postgres:postgresql://rawuri:ab#cd?x@${raw.host}:${raw.port}/rawuri`,
+          dataPath: tempDir(),
+        },
+        tempDir(),
+        {},
+      ),
+      async (lake) => {
+        const shown = JSON.stringify(
+          (await runSql(lake, "SELECT upper(path) AS p FROM duckdb_databases()")).rows,
+        );
+        expect(shown).toContain("RAWURI");
+        expect(shown).not.toContain("AB#CD");
+      },
+    );
+    // The user's own persistent default postgres secret (in ~/.duckdb) neither clashes with the
+    // catalog's nor stands in for it.
+    const home = tempDir();
+    const stored = await openDuckDB({
+      extensions: ["postgres_scanner"],
+      config: { secret_directory: join(home, ".duckdb", "stored_secrets") },
+    });
+    await stored.connection.run(
+      "CREATE PERSISTENT SECRET (TYPE postgres, PASSWORD 'not-this-one')",
+    );
+    stored.close();
+    const before = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      const keyed = resolveLakeLocation(
+        { catalog: `postgres:${forms[0]}`, dataPath },
+        tempDir(),
+        {},
+      );
+      await withLake(keyed, async (lake) => {
+        const secrets = (await runSql(lake, "SELECT name FROM duckdb_secrets() ORDER BY name"))
+          .rows;
+        expect(secrets).toEqual([{ name: "__default_postgres" }, { name: "auraison_catalog" }]);
+        expect((await runSql(lake, "SELECT count(*) AS n FROM runs")).rows).toEqual([{ n: 0 }]);
+      });
+    } finally {
+      process.env.HOME = before;
     }
     // No password in the string: libpq's own PGPASSWORD, read when DuckDB connects.
     const bare = resolveLakeLocation(
