@@ -71,6 +71,8 @@ export interface CallEstimate {
   inputTokens: number;
   /** Per document the request names, its inline size (see call/estimate.ts, InputBound). */
   documents: number[];
+  /** What each document was counted at in `inputTokens` (call/estimate.ts). */
+  documentBound: number;
   /** Output tokens per choice the request allows, or null: the tenant's `max_output_tokens`. */
   outputTokens: number | null;
   /** Choices the request asks for (OpenAI's `n`): each may generate the whole output. */

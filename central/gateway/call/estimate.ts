@@ -2,15 +2,23 @@
 export const IMAGE_TOKEN_BOUND = 3_000;
 
 /**
- * Tokens a document may cost at most when its model's context window is not known: what a
+ * Tokens a document may cost at most as the Worker counts it, knowing no model: what a
  * 200k-token context holds. A PDF's pages are not in the request when it is named by URL or file
  * id, and cost more than their bytes when inline (each page is read as text and as an image,
  * about 1,500-3,000 tokens), so neither its size nor a page count bounds it; a model's context
- * window does. The window is known once the call is routed (the price table's context_window):
- * the tenant object then bounds each document by the largest window of the models the call may
- * go to (`withDocumentBound`).
+ * window does. The tenant object, which knows the route, raises the bound to the models' windows
+ * (`withDocumentBound`). A call that asks Anthropic for its 1M context (the `context-1m` beta)
+ * counts each at that (LONG_CONTEXT_TOKENS): the price table says 200k for those models.
  */
 export const DOCUMENT_TOKEN_BOUND = 200_000;
+export const LONG_CONTEXT_TOKENS = 1_000_000;
+
+/** The per-document bound for a call: 1M when it asks Anthropic for the 1M context. */
+export function documentBoundOf(anthropicBeta: string | null): number {
+  return anthropicBeta?.split(",").some((beta) => beta.trim().startsWith("context-1m"))
+    ? LONG_CONTEXT_TOKENS
+    : DOCUMENT_TOKEN_BOUND;
+}
 
 type Node = Record<string, unknown>;
 
@@ -51,6 +59,8 @@ export interface InputBound {
   inputTokens: number;
   /** Per document the request names, the size of its inline data (0 when named by reference). */
   documents: number[];
+  /** What each document was counted at (or its inline size, if larger): `documentBoundOf`. */
+  documentBound: number;
 }
 
 /**
@@ -60,7 +70,11 @@ export interface InputBound {
  * can cost rather than by the size of its base64 data, and each document at the most a
  * document can (DOCUMENT_TOKEN_BOUND), or its inline size if larger.
  */
-export function inputTokenBound(bodyBytes: number, body: unknown): InputBound {
+export function inputTokenBound(
+  bodyBytes: number,
+  body: unknown,
+  documentBound: number = DOCUMENT_TOKEN_BOUND,
+): InputBound {
   let imageBytes = 0;
   let images = 0;
   let documentExtra = 0;
@@ -82,7 +96,7 @@ export function inputTokenBound(bodyBytes: number, body: unknown): InputBound {
     if (document) {
       const inline = document.inline?.length ?? 0;
       documents.push(inline);
-      documentExtra += Math.max(0, DOCUMENT_TOKEN_BOUND - inline);
+      documentExtra += Math.max(0, documentBound - inline);
       return;
     }
     for (const inner of Object.values(node)) visit(inner, depth + 1);
@@ -91,29 +105,28 @@ export function inputTokenBound(bodyBytes: number, body: unknown): InputBound {
   return {
     inputTokens: Math.max(1, bodyBytes - imageBytes) + images * IMAGE_TOKEN_BOUND + documentExtra,
     documents,
+    documentBound,
   };
 }
 
 /**
- * The most a document can cost on any of the models a call may go to: the largest of their
- * context windows, a model whose window is not known counting as DOCUMENT_TOKEN_BOUND.
+ * `bound` with its documents counted against the largest context window of the models the call
+ * may go to (null: not in the price table): together they fit in the context, so they may cost
+ * that window, less their inline bytes already counted; never less than `inputTokenBound`
+ * counted them (each at its document bound), since a window from a price table is a model's
+ * usual one, not a limit every request is held to.
  */
-export function documentTokenBound(contextWindows: readonly (number | null)[]): number {
-  return contextWindows.reduce<number>(
-    (most, window) => Math.max(most, window ?? DOCUMENT_TOKEN_BOUND),
-    contextWindows.length ? 0 : DOCUMENT_TOKEN_BOUND,
+export function withDocumentBound<B extends InputBound>(
+  bound: B,
+  contextWindows: readonly (number | null)[],
+): B {
+  if (bound.documents.length === 0) return bound;
+  const window = Math.max(0, ...contextWindows.map((w) => w ?? 0));
+  const inline = bound.documents.reduce((sum, size) => sum + size, 0);
+  const counted = bound.documents.reduce(
+    (sum, size) => sum + Math.max(0, bound.documentBound - size),
+    0,
   );
-}
-
-/**
- * `bound` with each of its documents counted at `documentTokens` (`documentTokenBound`) instead
- * of DOCUMENT_TOKEN_BOUND, or its inline size if larger, as `inputTokenBound` counts it.
- */
-export function withDocumentBound<B extends InputBound>(bound: B, documentTokens: number): B {
-  if (bound.documents.length === 0 || documentTokens === DOCUMENT_TOKEN_BOUND) return bound;
-  let inputTokens = bound.inputTokens;
-  for (const inline of bound.documents)
-    inputTokens +=
-      Math.max(0, documentTokens - inline) - Math.max(0, DOCUMENT_TOKEN_BOUND - inline);
-  return { ...bound, inputTokens: Math.max(1, inputTokens) };
+  const more = window - inline - counted;
+  return more > 0 ? { ...bound, inputTokens: bound.inputTokens + more } : bound;
 }

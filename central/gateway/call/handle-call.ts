@@ -59,6 +59,7 @@ export async function handleCall(
     cache !== null && inbound.cacheMode !== "no-store" && cache.replayable(inbound.body);
   const spans = CallSpans.start(c.env, (p) => c.executionCtx.waitUntil(p), inbound, spec.operation);
   const shape = WorkerLeases.shape(inbound, spec.operation);
+  const leasable = inbound.estimate.documents.length === 0;
   const admitRequest: AdmitRequest = {
     secret: inbound.secret,
     dialect,
@@ -68,13 +69,15 @@ export async function handleCall(
     attribution: inbound.attribution,
     estimate: inbound.estimate,
     cache: { hash: null, mode: inbound.cacheMode },
-    lease: true,
+    lease: leasable,
   };
   const leaseOf = () => workerLeases.admit(shape, spec.operation, inbound.estimate, replayable);
   // Calls that find no lease while one is being asked for wait for it rather than ask again,
-  // unless no lease would admit them (worker-leases.ts: `caching`).
-  const leased =
-    leaseOf() ?? ((await workerLeases.awaitAsked(shape, replayable)) ? leaseOf() : null);
+  // unless no lease would admit them (worker-leases.ts: `caching`; a call with a document:
+  // lease.ts, `fits`).
+  const leased = !leasable
+    ? null
+    : (leaseOf() ?? ((await workerLeases.awaitAsked(shape, replayable)) ? leaseOf() : null));
   let admitted: AdmitResult;
   if (leased) {
     const { grant } = leased;
@@ -107,13 +110,16 @@ export async function handleCall(
         inbound.body,
         inbound.anthropicBeta,
       );
-    admitted = await workerLeases.ask<AdmitResult>(
-      shape,
-      inbound.tenant,
-      () => tenantObject().gatewayAdmit(admitRequest),
-      (answer) => (answer.kind === "proceed" ? answer.lease : null),
-      replayable,
-    );
+    // A call no lease admits is no admission the shape's other calls should wait on.
+    admitted = !leasable
+      ? await tenantObject().gatewayAdmit(admitRequest)
+      : await workerLeases.ask<AdmitResult>(
+          shape,
+          inbound.tenant,
+          () => tenantObject().gatewayAdmit(admitRequest),
+          (answer) => (answer.kind === "proceed" ? answer.lease : null),
+          replayable,
+        );
     if (admitted.kind === "proceed" && admitted.lease)
       c.executionCtx.waitUntil(
         workerLeases

@@ -18,7 +18,7 @@ import { readJson } from "../../http/body";
 import type { AdmitRequest } from "../admission";
 import type { Dialect } from "../dialects/errors";
 import { ENDPOINTS, type Endpoint } from "./endpoints";
-import { inputTokenBound } from "./estimate";
+import { documentBoundOf, inputTokenBound } from "./estimate";
 
 /** Largest model request accepted (images travel inline as base64). */
 export const MODEL_BODY_LIMIT = 10 * 1024 * 1024;
@@ -147,7 +147,7 @@ export async function readInbound(
     },
     cacheMode: cacheHeader ?? "default",
     estimate: {
-      ...inputTokenBound(size, body),
+      ...inputTokenBound(size, body, documentBoundOf(headers.get("anthropic-beta"))),
       outputTokens: output,
       // Only chat completions have `n`; the schema bounds it.
       choices: typeof body.n === "number" ? body.n : 1,

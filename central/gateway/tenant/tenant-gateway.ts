@@ -29,7 +29,7 @@ import {
   type Ticket,
   type UpstreamCandidate,
 } from "../admission";
-import { documentTokenBound, withDocumentBound } from "../call/estimate";
+import { withDocumentBound } from "../call/estimate";
 import { costOf, priceOf } from "../pricing/prices";
 import { type ProviderView, route } from "../routing/router";
 import { attribute } from "./attribution";
@@ -207,15 +207,19 @@ export class TenantGateway {
         now,
       );
     let routed = routeFor(req.estimate.inputTokens);
-    // A document costs at most what its model's context holds, known once the route names the
-    // models: routed again with that bound, the chain can only shrink (a larger call is dropped
-    // by more budgets, never kept by more), so the bound stays one of its models' or above.
-    if (routed.ok && req.estimate.documents.length) {
-      const bound = documentTokenBound(
-        routed.chain.map((c) => priceOf(prices, c.provider, c.model)?.context_window ?? null),
+    // Documents may cost the context window of the models the call may go to, known once the
+    // route names them: every candidate the route considered, kept or not, so routing again with
+    // that bound (which may keep other candidates) stays within it. (A Worker still on the
+    // previous deploy sends no documents.)
+    const documents = req.estimate.documents ?? [];
+    if (routed.ok && documents.length) {
+      const estimate = withDocumentBound(
+        { ...req.estimate, documents },
+        routed.route.candidates.map(
+          (c) => priceOf(prices, c.provider, c.model)?.context_window ?? null,
+        ),
       );
-      const estimate = withDocumentBound(req.estimate, bound);
-      if (estimate !== req.estimate) {
+      if (estimate.inputTokens !== req.estimate.inputTokens) {
         req = { ...req, estimate };
         routed = routeFor(estimate.inputTokens);
       }
@@ -275,7 +279,7 @@ export class TenantGateway {
         : null;
     if (leaseOnly) {
       // A call with a document is never under a lease (lease.ts, `fits`).
-      if (routed.chain.some((c) => c.probe) || req.estimate.documents.length) return refusedLease;
+      if (routed.chain.some((c) => c.probe) || documents.length) return refusedLease;
       const lease = this.lease(req, {
         attribution,
         chain: routed.chain.map((c) => ({
@@ -341,7 +345,7 @@ export class TenantGateway {
       return { provider: target, model: c.model, probe: c.probe };
     });
     const lease =
-      req.lease && !cacheKey && !admitted.probes.length && !req.estimate.documents.length
+      req.lease && !cacheKey && !admitted.probes.length && !documents.length
         ? this.lease(req, {
             attribution,
             chain,

@@ -38,7 +38,13 @@ function ask(secret: string, requested: string): AdmitRequest {
     stream: true,
     operation: "chat",
     attribution: { run: null, agent: null, app: null, intentType: null, tags: [] },
-    estimate: { documents: [], inputTokens: 1_000, outputTokens: 1_000, choices: 1 },
+    estimate: {
+      documents: [],
+      documentBound: 200_000,
+      inputTokens: 1_000,
+      outputTokens: 1_000,
+      choices: 1,
+    },
     cache: { hash: null, mode: "default" },
   };
 }
@@ -201,7 +207,13 @@ describe("GET /metrics", () => {
     // Over the token budget: refused before any provider was asked.
     const refused = await gateway.gatewayAdmit({
       ...ask(operator, "lab/llama"),
-      estimate: { documents: [], inputTokens: 2_000_000, outputTokens: 1, choices: 1 },
+      estimate: {
+        documents: [],
+        documentBound: 200_000,
+        inputTokens: 2_000_000,
+        outputTokens: 1,
+        choices: 1,
+      },
     });
     expect(refused).toMatchObject({ kind: "refused", code: "budget_exceeded" });
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   DOCUMENT_TOKEN_BOUND,
-  documentTokenBound,
+  documentBoundOf,
   IMAGE_TOKEN_BOUND,
   inputTokenBound,
+  LONG_CONTEXT_TOKENS,
   withDocumentBound,
 } from "../../../../central/gateway/call/estimate";
 
@@ -94,7 +95,7 @@ describe("input token bound", () => {
     expect(inputTokenBound(plainSize, plain).inputTokens).toBe(plainSize);
   });
 
-  it("bounds each document by the largest context window of the models a call may go to", () => {
+  it("counts a call's documents against its models' largest context window, never below 200k each", () => {
     const large = "A".repeat(300_000);
     const body = {
       messages: [
@@ -109,18 +110,34 @@ describe("input token bound", () => {
     };
     const size = JSON.stringify(body).length;
     const bound = inputTokenBound(size, body);
-    expect(bound).toEqual({ inputTokens: size + DOCUMENT_TOKEN_BOUND, documents: [0, 300_000] });
-    // A 1M window: each document at 1M, less what its inline bytes already count.
-    expect(withDocumentBound(bound, 1_000_000).inputTokens).toBe(size + 1_000_000 + 700_000);
-    // A 128k window: the reference at 128k, the inline one at its bytes.
-    expect(withDocumentBound(bound, 128_000).inputTokens).toBe(size + 128_000);
-    expect(withDocumentBound(bound, DOCUMENT_TOKEN_BOUND)).toBe(bound);
+    expect(bound).toEqual({
+      inputTokens: size + DOCUMENT_TOKEN_BOUND,
+      documents: [0, 300_000],
+      documentBound: DOCUMENT_TOKEN_BOUND,
+    });
+    // Both together in a 1M context: 1M, of which 300,000 are the inline bytes and 200,000 the
+    // reference's bound, already counted.
+    expect(withDocumentBound(bound, [128_000, 1_000_000, null]).inputTokens).toBe(
+      size + DOCUMENT_TOKEN_BOUND + 500_000,
+    );
+    // A smaller window, or none known: as the Worker counted them.
+    expect(withDocumentBound(bound, [128_000])).toBe(bound);
+    expect(withDocumentBound(bound, [null])).toBe(bound);
+    // Four references: 800,000 counted, the 1M context holds 200,000 more.
+    const four = { inputTokens: 10 + 800_000, documents: [0, 0, 0, 0], documentBound: 200_000 };
+    expect(withDocumentBound(four, [1_000_000]).inputTokens).toBe(10 + 1_000_000);
     const none = inputTokenBound(10, { messages: [] });
-    expect(withDocumentBound(none, 1_000_000)).toBe(none);
-    // A model whose window is not known counts as a 200k context; no model, the same.
-    expect(documentTokenBound([128_000, 1_000_000, null])).toBe(1_000_000);
-    expect(documentTokenBound([128_000, null])).toBe(DOCUMENT_TOKEN_BOUND);
-    expect(documentTokenBound([128_000])).toBe(128_000);
-    expect(documentTokenBound([])).toBe(DOCUMENT_TOKEN_BOUND);
+    expect(withDocumentBound(none, [1_000_000])).toBe(none);
+  });
+
+  it("counts a document at 1M when the call asks Anthropic for its 1M context", () => {
+    expect(documentBoundOf("context-1m-2025-08-07")).toBe(LONG_CONTEXT_TOKENS);
+    expect(documentBoundOf("prompt-caching-2024-07-31, context-1m-2025-08-07")).toBe(1_000_000);
+    expect(documentBoundOf("prompt-caching-2024-07-31")).toBe(DOCUMENT_TOKEN_BOUND);
+    expect(documentBoundOf(null)).toBe(DOCUMENT_TOKEN_BOUND);
+    const body = {
+      messages: [{ role: "user", content: [{ type: "file", file: { file_id: "f" } }] }],
+    };
+    expect(inputTokenBound(100, body, LONG_CONTEXT_TOKENS).inputTokens).toBe(100 + 1_000_000);
   });
 });

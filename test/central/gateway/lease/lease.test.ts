@@ -3,7 +3,13 @@ import { close, fits, openLease, retire, spend } from "../../../../central/gatew
 import { LEASE_MAX_SLOTS, leaseSlots } from "../../../../central/gateway/tenant/leases";
 import { grant } from "./grant";
 
-const small = { documents: [], inputTokens: 200, outputTokens: 100, choices: 1 };
+const small = {
+  documents: [],
+  documentBound: 200_000,
+  inputTokens: 200,
+  outputTokens: 100,
+  choices: 1,
+};
 
 describe("a lease's life in the Worker", () => {
   it("hands out its slots in order, then retires exhausted and closes once with what it started", () => {
@@ -36,18 +42,35 @@ describe("a lease's life in the Worker", () => {
   it("refuses a call larger than a slot but stays live for smaller ones", () => {
     const lease = openLease("t", grant(), 0);
     expect(
-      spend(lease, { documents: [], inputTokens: 2_000, outputTokens: 100, choices: 1 }, 1),
+      spend(
+        lease,
+        {
+          documents: [],
+          documentBound: 200_000,
+          inputTokens: 2_000,
+          outputTokens: 100,
+          choices: 1,
+        },
+        1,
+      ),
     ).toEqual({
       ok: false,
       why: "too_large",
     });
     // No output limit: the call may take the tenant's maximum, more than a slot holds.
     expect(
-      fits(lease.grant, { documents: [], inputTokens: 10, outputTokens: null, choices: 1 }),
+      fits(lease.grant, {
+        documents: [],
+        documentBound: 200_000,
+        inputTokens: 10,
+        outputTokens: null,
+        choices: 1,
+      }),
     ).toBe(false);
     expect(
       fits(grant({ slotOutputTokens: 4_096 }), {
         documents: [],
+        documentBound: 200_000,
         inputTokens: 10,
         outputTokens: null,
         choices: 1,

@@ -273,6 +273,24 @@ describe("gateway leases in the Worker", () => {
     await several.settled();
   });
 
+  it("leaves a call with a document to the tenant object, though it would fit a slot, and keeps the lease for the rest", async () => {
+    const { admin } = await newTenant("lease");
+    await configure(admin);
+    const operator = (await newKey(admin, "operator")).key;
+    // Calls of 210,000 bytes: slots of 262,144 input tokens, room for a 200k document's bound.
+    const large = { messages: [{ role: "user", content: "x".repeat(210_000) }] };
+    await (await chat(operator, large)).settled();
+    expect((await chat(operator, large)).admission).toBe("lease");
+    // What a document may cost is for the tenant object to say (it knows the models' windows).
+    const document = await chat(operator, {
+      messages: [{ role: "user", content: [{ type: "file", file: { file_id: "file-1" } }] }],
+    });
+    expect(document.status, document.text).toBe(200);
+    expect(document.admission).toBe("tenant");
+    await document.settled();
+    expect((await chat(operator, large)).admission).toBe("lease");
+  });
+
   it("sends every call to the tenant object near a budget's end (no lease would fit)", async () => {
     const { admin } = await newTenant("lease");
     // A slot holds 1,024 + 100 tokens; a quarter of 5,000 is not two of them.

@@ -13,7 +13,13 @@ import { grant } from "./grant";
 const shapeOf = (tenant = "t", requested = "auto") =>
   WorkerLeases.shape({ tenant, secret: "s", requested, attribution: {} }, "chat");
 const SHAPE = shapeOf();
-const need = { documents: [], inputTokens: 10, outputTokens: 10, choices: 1 };
+const need = {
+  documents: [],
+  documentBound: 200_000,
+  inputTokens: 10,
+  outputTokens: 10,
+  choices: 1,
+};
 
 /** A lease of 8 slots, from a tenant whose response cache is on or off. */
 const grantOf = (cacheEnabled: boolean, id = "l1") => grant({ id, slots: 8, cacheEnabled });

@@ -56,7 +56,13 @@ function ask(secret: string, over: Partial<AdmitRequest> = {}): AdmitRequest {
     requested: "auto",
     stream: false,
     attribution: { run: null, agent: null, app: null, intentType: null, tags: [] },
-    estimate: { documents: [], inputTokens: 1_000, outputTokens: 1_000, choices: 1 },
+    estimate: {
+      documents: [],
+      documentBound: 200_000,
+      inputTokens: 1_000,
+      outputTokens: 1_000,
+      choices: 1,
+    },
     cache: { hash: null, mode: "default" },
     ...over,
   };
@@ -196,19 +202,32 @@ describe("gateway admission in the tenant object", () => {
     const { tenant, admin } = await newTenant("gwn");
     await configure(admin, { budgets: { tenant: { tokens: 1_000_000, period: "month" } } });
     const operator = (await newKey(admin, "operator")).key;
-    const estimate = { documents: [], inputTokens: 1_000, outputTokens: 1_000, choices: 3 };
+    const estimate = {
+      documents: [],
+      documentBound: 200_000,
+      inputTokens: 1_000,
+      outputTokens: 1_000,
+      choices: 3,
+    };
     const admitted = await stub(tenant).gatewayAdmit(ask(operator, { estimate }));
     expect(admitted.kind).toBe("proceed");
     expect((await status(admin)).budgets[0]).toMatchObject({ tokens_reserved: 1_000 + 3 * 1_000 });
   });
 
-  it("reserves a document at its models' context window, and never under a lease", async () => {
+  it("reserves a call's documents at its models' largest context window", async () => {
     const { tenant, admin } = await newTenant("gwdoc");
     await configure(admin, {
-      budgets: { tenant: { tokens: 5_000_000, period: "month" } },
+      budgets: { tenant: { tokens: 3_000_000, period: "month" } },
       prices: {
         version: "p1",
-        models: { llama: { input: 2, output: 8, context_window: 1_000_000 } },
+        models: {
+          llama: { input: 2, output: 8, context_window: 1_000_000 },
+          qwen: { input: 1, output: 4, context_window: 128_000 },
+        },
+      },
+      aliases: {
+        auto: { candidates: ["lab/llama", "backup/llama"] },
+        small: { candidates: ["lab/qwen"] },
       },
     });
     const operator = (await newKey(admin, "operator")).key;
@@ -216,23 +235,55 @@ describe("gateway admission in the tenant object", () => {
     const estimate = {
       inputTokens: 1_000 + 200_000,
       documents: [0],
+      documentBound: 200_000,
       outputTokens: 1_000,
       choices: 1,
     };
-    const admitted = await stub(tenant).gatewayAdmit(ask(operator, { estimate, lease: true }));
-    expect(admitted.kind).toBe("proceed");
-    expect(admitted).not.toHaveProperty("lease");
+    expect((await stub(tenant).gatewayAdmit(ask(operator, { estimate }))).kind).toBe("proceed");
     expect((await status(admin)).budgets[0]).toMatchObject({
       tokens_reserved: 1_000 + 1_000_000 + 1_000,
     });
-    expect(await stub(tenant).gatewayLease(ask(operator, { estimate }))).toBeNull();
-    // Past what the budget has left once the document counts at its model's window.
-    const refused = await stub(tenant).gatewayAdmit(
-      ask(operator, {
-        estimate: { ...estimate, inputTokens: 1_000 + 4 * 200_000, documents: [0, 0, 0, 0] },
-      }),
+    // A 128k model: as the Worker counted it, not less.
+    expect(
+      (await stub(tenant).gatewayAdmit(ask(operator, { requested: "small", estimate }))).kind,
+    ).toBe("proceed");
+    expect((await status(admin)).budgets[0]).toMatchObject({
+      tokens_reserved: 1_002_000 + 202_000,
+    });
+    // Four documents fit in one 1M context together: 1M, not 4M; and past the budget's rest.
+    const four = { ...estimate, inputTokens: 1_000 + 4 * 200_000, documents: [0, 0, 0, 0] };
+    const admitted = await stub(tenant).gatewayAdmit(ask(operator, { estimate: four }));
+    expect(admitted.kind).toBe("proceed");
+    expect((await status(admin)).budgets[0]).toMatchObject({
+      tokens_reserved: 1_204_000 + 1_002_000,
+    });
+    expect(await stub(tenant).gatewayAdmit(ask(operator, { estimate: four }))).toMatchObject({
+      kind: "refused",
+      code: "budget_exceeded",
+    });
+  });
+
+  it("grants no lease for a call with a document, where it grants one for the same call without", async () => {
+    const { tenant, admin } = await newTenant("gwdoclease");
+    await configure(admin);
+    const operator = (await newKey(admin, "operator")).key;
+    const plain = {
+      inputTokens: 1_000,
+      documents: [],
+      documentBound: 200_000,
+      outputTokens: 1_000,
+      choices: 1,
+    };
+    const withDocument = { ...plain, inputTokens: 201_000, documents: [0] };
+    const leased = await stub(tenant).gatewayAdmit(ask(operator, { estimate: plain, lease: true }));
+    expect(leased).toHaveProperty("lease.slots");
+    expect(await stub(tenant).gatewayLease(ask(operator, { estimate: plain }))).not.toBeNull();
+    const document = await stub(tenant).gatewayAdmit(
+      ask(operator, { estimate: withDocument, lease: true }),
     );
-    expect(refused).toMatchObject({ kind: "refused", code: "budget_exceeded" });
+    expect(document.kind).toBe("proceed");
+    expect(document).not.toHaveProperty("lease");
+    expect(await stub(tenant).gatewayLease(ask(operator, { estimate: withDocument }))).toBeNull();
   });
 
   it("refuses an unpriced model under a USD budget and explains the route", async () => {
@@ -307,7 +358,13 @@ describe("gateway admission in the tenant object", () => {
     // A call larger than the minute's whole allowance never fits: no time to retry in.
     const huge = await stub(tenant).gatewayAdmit(
       ask(operator.key, {
-        estimate: { documents: [], inputTokens: 6_000, outputTokens: 2_000, choices: 1 },
+        estimate: {
+          documents: [],
+          documentBound: 200_000,
+          inputTokens: 6_000,
+          outputTokens: 2_000,
+          choices: 1,
+        },
       }),
     );
     expect(huge).toMatchObject({ kind: "refused", status: 429, limit: { retry_after_ms: null } });
@@ -535,7 +592,13 @@ describe("gateway admission in the tenant object", () => {
     const embed = (over: Partial<AdmitRequest> = {}) =>
       ask(admin, {
         operation: "embeddings",
-        estimate: { documents: [], inputTokens: 10, outputTokens: 0, choices: 1 },
+        estimate: {
+          documents: [],
+          documentBound: 200_000,
+          inputTokens: 10,
+          outputTokens: 0,
+          choices: 1,
+        },
         cache: { hash: "c".repeat(64), mode: "default" },
         lease: true,
         ...over,
