@@ -740,7 +740,7 @@ export class TenantGateway {
       kind: "refused",
       status: 429,
       code,
-      message: describeLimit(limit, unpriced),
+      message: describeLimit(limit, unpriced, (req.estimate.documents ?? []).length),
       limit,
       ...(limit.retry_after_ms !== null ? { retryAfterMs: limit.retry_after_ms } : {}),
     };
@@ -775,12 +775,16 @@ function targetOf(provider: StoredProvider, defaults: ResilienceSettings): Provi
   return { ...provider, resilience: { ...defaults, ...overrides } } as ProviderTarget;
 }
 
-function describeLimit(limit: LimitRefusal, unpriced: boolean): string {
+/** `documents`: how many the call holds, each counted at up to its models' context (estimate.ts). */
+function describeLimit(limit: LimitRefusal, unpriced: boolean, documents: number): string {
   const who = limit.scope === "tenant" ? "the tenant" : `${limit.scope} ${limit.subject}`;
+  const counted = documents
+    ? ` (its ${documents === 1 ? "document counts" : `${documents} documents count`} at up to the model's context window)`
+    : "";
   if (limit.kind === "rate") {
     const what = limit.dimension === "requests_per_minute" ? "requests" : "tokens";
     if (limit.retry_after_ms === null)
-      return `rate limit: ${who} may use ${limit.limit} ${what} per minute, and this call alone may use ${limit.requested}; send a smaller request (a lower max_tokens) or raise the limit`;
+      return `rate limit: ${who} may use ${limit.limit} ${what} per minute, and this call alone may use ${limit.requested}${counted}; send a smaller request (${documents ? "fewer documents, " : ""}a lower max_tokens) or raise the limit`;
     return `rate limit: ${who} may make ${limit.limit} ${what} per minute and has used ${limit.used} in the last minute (this call: ${limit.requested}); retry in ${Math.ceil(limit.retry_after_ms / 1000)} s`;
   }
   const period = limit.period === "total" ? "" : ` per ${limit.period}`;
@@ -788,5 +792,5 @@ function describeLimit(limit: LimitRefusal, unpriced: boolean): string {
     return unpriced
       ? `budget: ${who} has a USD budget of $${limit.limit}${period}, and the model for this call has no known price, so it cannot be held to it`
       : `budget: ${who} has $${limit.limit}${period}; $${limit.used} is spent or reserved and this call may cost up to $${limit.requested}`;
-  return `budget: ${who} has ${limit.limit} tokens${period}; ${limit.used} are spent or reserved and this call may use up to ${limit.requested}`;
+  return `budget: ${who} has ${limit.limit} tokens${period}; ${limit.used} are spent or reserved and this call may use up to ${limit.requested}${counted}`;
 }

@@ -260,6 +260,9 @@ describe("gateway admission in the tenant object", () => {
     expect(await stub(tenant).gatewayAdmit(ask(operator, { estimate: four }))).toMatchObject({
       kind: "refused",
       code: "budget_exceeded",
+      message: expect.stringMatching(
+        /may use up to 1002000 \(its 4 documents count at up to the model's context window\)$/,
+      ),
     });
   });
 
@@ -370,7 +373,22 @@ describe("gateway admission in the tenant object", () => {
     expect(huge).toMatchObject({ kind: "refused", status: 429, limit: { retry_after_ms: null } });
     expect(huge).not.toHaveProperty("retryAfterMs");
     expect((huge as { message: string }).message).toMatch(
-      /may use 7000 tokens per minute, and this call alone may use 8000; send a smaller request/,
+      /may use 7000 tokens per minute, and this call alone may use 8000; send a smaller request \(a lower max_tokens\)/,
+    );
+    // A document is what makes a call that large: the message says so.
+    const document = await stub(tenant).gatewayAdmit(
+      ask(operator.key, {
+        estimate: {
+          documents: [0],
+          documentBound: 200_000,
+          inputTokens: 201_000,
+          outputTokens: 1_000,
+          choices: 1,
+        },
+      }),
+    );
+    expect((document as { message: string }).message).toMatch(
+      /this call alone may use 202000 \(its document counts at up to the model's context window\); send a smaller request \(fewer documents, a lower max_tokens\)/,
     );
   });
 
