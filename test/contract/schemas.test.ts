@@ -606,16 +606,22 @@ describe("AgentEvent kinds", () => {
   it("refuses a run attempt past a 32-bit integer, in the envelope and in run payloads", () => {
     const big = 2 ** 31;
     expect(check(AgentEvent, { ...event("run_dispatched"), attempt: big - 1 }).ok).toBe(true);
+    // The envelope, and every payload that carries a run's attempt (a plan step's attempt counts
+    // the step's tries, a number of its own).
+    const withAttempt = EVENT_KINDS.filter(
+      (kind) =>
+        !kind.startsWith("plan_") &&
+        typeof (PAYLOADS[kind] as { attempt?: unknown }).attempt === "number",
+    );
+    expect(withAttempt).toEqual(
+      expect.arrayContaining(["run_dispatched", "run_started", "run_retrying", "lease_expired"]),
+    );
     const cases: [unknown, string][] = [
       [{ ...event("run_dispatched"), attempt: big }, "attempt"],
-      [
-        event("run_dispatched", { ...(PAYLOADS.run_dispatched as object), attempt: big }),
+      ...withAttempt.map((kind): [unknown, string] => [
+        event(kind, { ...(PAYLOADS[kind] as object), attempt: big }),
         "payload.attempt",
-      ],
-      [
-        event("run_started", { ...(PAYLOADS.run_started as object), attempt: big }),
-        "payload.attempt",
-      ],
+      ]),
     ];
     // A run's state and its lease hold the same attempt.
     expect(check(RunState, { ...runState, attempt: big }).ok).toBe(false);
