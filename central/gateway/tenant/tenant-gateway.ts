@@ -156,7 +156,11 @@ export class TenantGateway {
   }
 
   private async admission(asked: AdmitRequest, leaseOnly: boolean): Promise<AdmitResult> {
-    let req = asked;
+    // A Worker still on the previous deploy sends no documents.
+    let req: AdmitRequest = {
+      ...asked,
+      estimate: { ...asked.estimate, documents: asked.estimate.documents ?? [] },
+    };
     const key = await this.caller(req.secret);
     // From here on nothing awaits: the checks and the reservation are one atomic step.
     const role = key?.role;
@@ -209,12 +213,11 @@ export class TenantGateway {
     let routed = routeFor(req.estimate.inputTokens);
     // Documents may cost the context window of the models the call may go to, known once the
     // route names them: every candidate the route considered, kept or not, so routing again with
-    // that bound (which may keep other candidates) stays within it. (A Worker still on the
-    // previous deploy sends no documents.)
-    const documents = req.estimate.documents ?? [];
+    // that bound (which may keep other candidates) stays within it.
+    const { documents } = req.estimate;
     if (routed.ok && documents.length) {
       const estimate = withDocumentBound(
-        { ...req.estimate, documents },
+        req.estimate,
         routed.route.candidates.map(
           (c) => priceOf(prices, c.provider, c.model)?.context_window ?? null,
         ),
@@ -740,7 +743,7 @@ export class TenantGateway {
       kind: "refused",
       status: 429,
       code,
-      message: describeLimit(limit, unpriced, (req.estimate.documents ?? []).length),
+      message: describeLimit(limit, unpriced, req.estimate.documents.length),
       limit,
       ...(limit.retry_after_ms !== null ? { retryAfterMs: limit.retry_after_ms } : {}),
     };
