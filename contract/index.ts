@@ -23,6 +23,7 @@ export * from "./machines/machine";
 export * from "./machines/plan";
 export * from "./machines/run";
 export * from "./otlp-export";
+export * from "./own";
 export * from "./plans";
 export * from "./policy";
 export * from "./primitives";

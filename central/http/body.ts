@@ -72,9 +72,8 @@ export function parseJson<S extends z.ZodType>(
 
 /** Validates a query string against `schema` (400 with the parameter's name on a bad value). */
 export function readQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S> {
-  const raw: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) raw[key] = value;
-  const parsed = check(schema, raw);
+  // fromEntries defines keys, so `?__proto__=` is an unknown parameter, not a lost one.
+  const parsed = check(schema, Object.fromEntries(url.searchParams));
   if (!parsed.ok) {
     const first = parsed.issues[0]!;
     throw new Failure(

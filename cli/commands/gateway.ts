@@ -7,6 +7,7 @@ import {
   type GatewayConfigInput,
   GatewayConfigView,
   GatewayStatus,
+  own,
   PATHS,
   type PriceTable,
   type ProviderConfig,
@@ -30,17 +31,19 @@ export function readGatewayConfigFile(
   const substitute = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(substitute);
     if (value === null || typeof value !== "object") return value;
-    const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-      if (key === "value" && typeof inner === "string")
-        out[key] = inner.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
-          const found = env[name];
-          if (found === undefined || found === "") missing.push(name);
-          return found ?? "";
-        });
-      else out[key] = substitute(inner);
-    }
-    return out;
+    // fromEntries defines keys, so a `__proto__` in the file reaches the schema's check.
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([key, inner]) => [
+        key,
+        key === "value" && typeof inner === "string"
+          ? inner.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+              const found = own(env, name);
+              if (found === undefined || found === "") missing.push(name);
+              return found ?? "";
+            })
+          : substitute(inner),
+      ]),
+    );
   };
   const config = substitute(raw);
   if (missing.length)

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BreakerState } from "../machines/breaker";
+import { own } from "../own";
 import {
   AgentId,
   AppName,
@@ -486,7 +487,7 @@ function crossCheck(config: CheckedConfig, ctx: z.RefinementCtx): void {
       });
     ruleIds.add(rule.id);
     if ("alias" in rule.use) {
-      if (!config.aliases[rule.use.alias])
+      if (!own(config.aliases, rule.use.alias))
         ctx.addIssue({
           code: "custom",
           path: ["rules", i, "use", "alias"],

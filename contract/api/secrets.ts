@@ -8,7 +8,12 @@ import { WITHHELD_MIN_LENGTH } from "../redaction/redact";
  */
 export const TenantSecretName = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "letters, digits and '_', not starting with a digit")
+  // Not `__proto__`: a JSON object cannot carry it through a parse (it sets the prototype), so
+  // such a secret could be stored and never delivered.
+  .regex(
+    /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]{0,127}$/,
+    "letters, digits and '_', not starting with a digit, not __proto__",
+  )
   .meta({ id: "TenantSecretName" });
 export type TenantSecretName = z.infer<typeof TenantSecretName>;
 

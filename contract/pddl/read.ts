@@ -13,27 +13,32 @@ import {
   type TypedName,
 } from "./syntax";
 
-/** Constructs outside the supported subset, by the requirement that would allow them. */
-const NEEDS: Record<string, string> = {
-  or: ":disjunctive-preconditions",
-  imply: ":disjunctive-preconditions",
-  exists: ":existential-preconditions",
-  forall: ":universal-preconditions",
-  when: ":conditional-effects",
-  "<": ":numeric-fluents",
-  ">": ":numeric-fluents",
-  "<=": ":numeric-fluents",
-  ">=": ":numeric-fluents",
-  assign: ":numeric-fluents",
-  decrease: ":numeric-fluents",
-  "scale-up": ":numeric-fluents",
-  "scale-down": ":numeric-fluents",
-  ":derived": ":derived-predicates",
-  ":durative-action": ":durative-actions",
-  ":constraints": ":constraints",
-};
+/**
+ * Constructs outside the supported subset, by the requirement that would allow them. A Map, so
+ * a predicate named `constructor` is a predicate, not Object's constructor.
+ */
+const NEEDS = new Map<string, string>(
+  Object.entries({
+    or: ":disjunctive-preconditions",
+    imply: ":disjunctive-preconditions",
+    exists: ":existential-preconditions",
+    forall: ":universal-preconditions",
+    when: ":conditional-effects",
+    "<": ":numeric-fluents",
+    ">": ":numeric-fluents",
+    "<=": ":numeric-fluents",
+    ">=": ":numeric-fluents",
+    assign: ":numeric-fluents",
+    decrease: ":numeric-fluents",
+    "scale-up": ":numeric-fluents",
+    "scale-down": ":numeric-fluents",
+    ":derived": ":derived-predicates",
+    ":durative-action": ":durative-actions",
+    ":constraints": ":constraints",
+  }),
+);
 
-const unsupported = (construct: string, pos: Pos, requirement = NEEDS[construct]) =>
+const unsupported = (construct: string, pos: Pos, requirement = NEEDS.get(construct)) =>
   new PddlError(
     `'${construct}' needs ${requirement}, which is not supported (supported: ${SUPPORTED_REQUIREMENTS.join(" ")})`,
     pos,
@@ -179,10 +184,10 @@ function condition(e: SExpr, scope: Scope, out: Literal[] = []): Literal[] {
   else if (name === "not") {
     const inner = list(f.items[1], "(not (<predicate> ...))", f.pos);
     const innerHead = head(inner);
-    if (innerHead === "and" || innerHead === "not" || (innerHead && innerHead in NEEDS))
+    if (innerHead === "and" || innerHead === "not" || (innerHead && NEEDS.has(innerHead)))
       throw unsupported(`not (${innerHead} ...)`, f.pos, ":disjunctive-preconditions");
     out.push(atomicFormula(inner, scope, true));
-  } else if (name && name in NEEDS) throw unsupported(name, f.pos);
+  } else if (name && NEEDS.has(name)) throw unsupported(name, f.pos);
   else out.push(atomicFormula(f, scope, false));
   return out;
 }
@@ -219,7 +224,7 @@ function effect(e: SExpr, scope: Scope, out: { literals: Literal[]; cost?: CostE
       throw new PddlError("(total-cost) is not declared in :functions", target.pos);
     if (out.cost) throw new PddlError("the action increases total-cost twice", f.pos);
     out.cost = costExpr(f.items[2], scope, f.pos);
-  } else if (name && name in NEEDS) throw unsupported(name, f.pos);
+  } else if (name && NEEDS.has(name)) throw unsupported(name, f.pos);
   else {
     const negated = name === "not";
     const literal = atomicFormula(
@@ -234,7 +239,7 @@ function effect(e: SExpr, scope: Scope, out: { literals: Literal[]; cost?: CostE
 }
 
 function section(name: string, pos: Pos): never {
-  if (name in NEEDS) throw unsupported(name, pos);
+  if (NEEDS.has(name)) throw unsupported(name, pos);
   throw new PddlError(`unknown section ${name}`, pos);
 }
 

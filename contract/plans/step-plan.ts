@@ -12,6 +12,7 @@ import {
   stepMachine,
 } from "../machines/plan";
 import type { RunStatus } from "../machines/run";
+import { own } from "../own";
 import { addUsage, CENTRAL_AGENT_ID, emptyUsage, type JsonValue, type Usage } from "../primitives";
 import type { RunError, RunState } from "../run-state";
 import type { Approval, Plan, PlanStep, PlanStepSpec, StepRun } from "./plan";
@@ -717,13 +718,16 @@ export function planDue(plan: Plan): number | null {
   return due.length ? Math.min(...due) : null;
 }
 
-/** RFC 6901 JSON pointer. */
+/**
+ * RFC 6901 JSON pointer: own members only (`/constructor` in `{}` is nothing, not Object's
+ * constructor), array indices only as the RFC writes them (`/01`, `/1e0` and `/` name none).
+ */
 function pointer(value: JsonValue, path: string): JsonValue | undefined {
   let at: JsonValue | undefined = value;
   for (const raw of path.split("/").slice(1)) {
     const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (Array.isArray(at)) at = at[Number(key)];
-    else if (at !== null && typeof at === "object") at = (at as Record<string, JsonValue>)[key];
+    if (Array.isArray(at)) at = /^(0|[1-9][0-9]*)$/.test(key) ? at[Number(key)] : undefined;
+    else if (at !== null && typeof at === "object") at = own(at, key);
     else return undefined;
   }
   return at;

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ContractValidationError } from "../../contract";
+import { ContractValidationError, own } from "../../contract";
 import type { AdapterFactory, ExecutionAdapter } from "./adapter";
 import { errorText } from "./call";
 
@@ -29,7 +29,7 @@ export function loadAdapters(
       throw invalid(file, "$", "JSON", error instanceof Error ? error.message : String(error));
     }
     const kind = (declaration as { kind?: unknown } | null)?.kind;
-    const factory = typeof kind === "string" ? kinds[kind] : undefined;
+    const factory = typeof kind === "string" ? own(kinds, kind) : undefined;
     if (!factory) {
       throw invalid(
         file,

@@ -1,4 +1,4 @@
-import { ContractValidationError } from "../../contract";
+import { ContractValidationError, own } from "../../contract";
 
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
@@ -20,7 +20,7 @@ export function resolveReferences(
   where: string,
 ): string {
   return value.replace(REFERENCE, (_, name: string, fallback: string | undefined) => {
-    const found = values[name] ?? fallback;
+    const found = own(values, name) ?? fallback;
     if (found === undefined) throw missing(file, where, name);
     return found;
   });
@@ -98,7 +98,7 @@ export function checkReferences(
   where: string,
 ): void {
   for (const [, name, fallback] of value.matchAll(REFERENCE))
-    if (env[name!] === undefined && fallback === undefined && !declared.includes(name!))
+    if (own(env, name!) === undefined && fallback === undefined && !declared.includes(name!))
       throw missing(file, where, name!);
 }
 

@@ -1,7 +1,7 @@
 import { realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
-import type { PolicyHook } from "../../contract";
+import { own, type PolicyHook } from "../../contract";
 
 /** Built-in tools that take a path, and whether they may change what is there. */
 const FILE_TOOLS: Record<string, { writes: boolean; optional: boolean }> = {
@@ -22,7 +22,7 @@ const FILE_TOOLS: Record<string, { writes: boolean; optional: boolean }> = {
 export function pathGuardRule(readRoots: readonly string[]): PolicyHook {
   return (request) => {
     if (request.hook !== "tool_call") return null;
-    const spec = FILE_TOOLS[request.tool];
+    const spec = own(FILE_TOOLS, request.tool);
     if (!spec) return null;
     const raw = (request.input as { path?: unknown } | null)?.path;
     if (raw === undefined && spec.optional) return null;
@@ -52,7 +52,7 @@ export function pathGuardRule(readRoots: readonly string[]): PolicyHook {
 
 /** The path a guarded call touches, for the decision's `subject`. */
 export function pathSubject(tool: string, input: unknown, workdir: string): string | null {
-  if (!FILE_TOOLS[tool]) return null;
+  if (!own(FILE_TOOLS, tool)) return null;
   const raw = (input as { path?: unknown } | null)?.path;
   return typeof raw === "string" ? resolveLikePi(raw, workdir) : workdir;
 }

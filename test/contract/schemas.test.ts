@@ -440,6 +440,11 @@ const EXAMPLES: Record<PublishedSchemaName, Example> = {
         path: "providers[0].key.value",
       },
       { value: { rules: [{ id: "r", use: { alias: "missing" } }] }, path: "rules[0].use.alias" },
+      // A valid alias name that is also a member of every object is still undefined.
+      {
+        value: { rules: [{ id: "r", use: { alias: "constructor" } }] },
+        path: "rules[0].use.alias",
+      },
     ],
   },
   GatewayConfigView: {

@@ -1,4 +1,4 @@
-import { ProviderSecretOffers } from "../../../contract";
+import { own, ProviderSecretOffers } from "../../../contract";
 import { PLATFORM_ENV } from "../../env";
 import { envJson } from "../../env-json";
 import { createLogger } from "../../log";
@@ -21,7 +21,8 @@ const offers = (env: Env): ProviderSecretOffers => offersOf(env.AURAISON_PROVIDE
  * to this tenant, for this host. The reason never says whether such a secret exists.
  */
 export function secretRefusal(name: string, tenant: string, host: string, env: Env): string | null {
-  const offer = PLATFORM.has(name) || name.startsWith("AURAISON_") ? undefined : offers(env)[name];
+  const offer =
+    PLATFORM.has(name) || name.startsWith("AURAISON_") ? undefined : own(offers(env), name);
   if (!offer || (offer.tenants && !offer.tenants.includes(tenant)))
     return `${name} is not a provider secret this platform offers to tenant ${tenant} (AURAISON_PROVIDER_SECRETS)`;
   if (!offer.hosts.includes(host.toLowerCase()))

@@ -1,4 +1,4 @@
-import type { ModelPrice, PriceTable } from "../../../contract";
+import { type ModelPrice, own, type PriceTable } from "../../../contract";
 import type { CallUsage } from "../dialects/usage";
 
 export type Prices = PriceTable;
@@ -6,7 +6,7 @@ export type Prices = PriceTable;
 /** A model's price: by `provider/model` first, then by its bare id; null when unpriced. */
 export function priceOf(prices: Prices | null, provider: string, model: string): ModelPrice | null {
   if (!prices) return null;
-  return prices.models[`${provider}/${model}`] ?? prices.models[model] ?? null;
+  return own(prices.models, `${provider}/${model}`) ?? own(prices.models, model) ?? null;
 }
 
 type Rates = Omit<ModelPrice, "tiers" | "context_window" | "max_output_tokens">;

@@ -1,10 +1,11 @@
-import type {
-  AliasConfig,
-  BreakerState,
-  ModelRoute,
-  RouteCandidate,
-  RouteRule,
-  RouteStrategy,
+import {
+  type AliasConfig,
+  type BreakerState,
+  type ModelRoute,
+  own,
+  type RouteCandidate,
+  type RouteRule,
+  type RouteStrategy,
 } from "../../../contract";
 import { estimateCost, type Prices } from "../pricing/prices";
 
@@ -86,10 +87,11 @@ export function route(
   let candidates: string[];
   let strategy: ModelRoute["strategy"];
   let alias: string | null = null;
+  const asked = own(config.aliases, request.requested);
   if (rule) {
     if ("alias" in rule.use) {
       alias = rule.use.alias;
-      const target = config.aliases[alias]!;
+      const target = own(config.aliases, alias)!;
       candidates = target.candidates;
       strategy = target.strategy;
     } else {
@@ -99,10 +101,10 @@ export function route(
   } else if (direct.length) {
     candidates = direct;
     strategy = "direct";
-  } else if (config.aliases[request.requested]) {
+  } else if (asked) {
     alias = request.requested;
-    candidates = config.aliases[alias]!.candidates;
-    strategy = config.aliases[alias]!.strategy;
+    candidates = asked.candidates;
+    strategy = asked.strategy;
   } else {
     const names = Object.keys(config.aliases);
     return {

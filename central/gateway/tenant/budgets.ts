@@ -1,10 +1,11 @@
 import { and, eq, gte, sum } from "drizzle-orm";
-import type {
-  BudgetLimits,
-  BudgetPeriod,
-  Budgets,
-  BudgetUsage,
-  LimitRefusal,
+import {
+  type BudgetLimits,
+  type BudgetPeriod,
+  type Budgets,
+  type BudgetUsage,
+  type LimitRefusal,
+  own,
 } from "../../../contract";
 import type { Database } from "../../db/database";
 import type { Logger } from "../../log";
@@ -59,11 +60,7 @@ export function budgetScopes(
 ): BudgetScope[] {
   const out: BudgetScope[] = [];
   if (budgets.tenant) out.push({ scope: "tenant", subject: "-", ...budgets.tenant });
-  // An own entry only: an app named like an Object property (`constructor`) is still an app.
-  const appBudget =
-    app === null
-      ? undefined
-      : ((Object.hasOwn(budgets.apps, app) ? budgets.apps[app] : undefined) ?? budgets.per_app);
+  const appBudget = app === null ? undefined : (own(budgets.apps, app) ?? budgets.per_app);
   if (appBudget && app !== null) out.push({ scope: "app", subject: app, ...appBudget });
   if (runId !== null) {
     const tokens = min(budgets.run?.tokens, intentBudget?.max_tokens);

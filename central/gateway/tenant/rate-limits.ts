@@ -1,4 +1,10 @@
-import type { LimitRefusal, RateLimit, RateLimits, RateUsage } from "../../../contract";
+import {
+  type LimitRefusal,
+  own,
+  type RateLimit,
+  type RateLimits,
+  type RateUsage,
+} from "../../../contract";
 
 export const WINDOW_MS = 60_000;
 
@@ -13,9 +19,6 @@ export interface RateSubject {
 
 /** The limits of a call's tenant, app and key (a scope without a limit is still counted). */
 export function rateSubjects(limits: RateLimits, app: string | null, keyId: string): RateSubject[] {
-  // Own entries only: an app named like an Object property (`constructor`) is still an app.
-  const own = (entries: Record<string, RateLimit>, name: string) =>
-    Object.hasOwn(entries, name) ? entries[name] : undefined;
   const out: RateSubject[] = [{ scope: "tenant", subject: "-", limit: limits.tenant }];
   if (app !== null)
     out.push({ scope: "app", subject: app, limit: own(limits.apps, app) ?? limits.per_app });

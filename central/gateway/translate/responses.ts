@@ -1,4 +1,5 @@
 import type { StopReason } from "@anthropic-ai/sdk/resources/messages";
+import { own } from "../../../contract";
 import type { AnthropicBlock, AnthropicResponse } from "../dialects/anthropic";
 import type { OpenAiCompletion, OpenAiFinish } from "../dialects/openai";
 import {
@@ -27,9 +28,9 @@ const TO_ANTHROPIC_STOP: Record<string, StopReason> = {
 };
 
 export const toOpenAiFinish = (reason: string | null | undefined): OpenAiFinish | null =>
-  reason ? (TO_OPENAI_FINISH[reason] ?? "stop") : null;
+  reason ? (own(TO_OPENAI_FINISH, reason) ?? "stop") : null;
 export const toAnthropicStop = (reason: string | null | undefined): StopReason | null =>
-  reason ? (TO_ANTHROPIC_STOP[reason] ?? "end_turn") : null;
+  reason ? (own(TO_ANTHROPIC_STOP, reason) ?? "end_turn") : null;
 
 /** Anthropic message → OpenAI chat completion (text joined, tool_use blocks as tool_calls). */
 export function anthropicToOpenAiResponse(

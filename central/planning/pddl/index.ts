@@ -4,7 +4,13 @@ export { ground } from "./ground";
 export type { LimitReason, Limits } from "./limits";
 export { simulate } from "./plan";
 export type { AdmissibleHeuristic } from "./search/astar";
-export { buildSkillsDomain, SkillDomainError, type SkillsDomain, skillsForSteps } from "./skills";
+export {
+  buildSkillsDomain,
+  paramKey,
+  SkillDomainError,
+  type SkillsDomain,
+  skillsForSteps,
+} from "./skills";
 export {
   type PlanStep,
   type SolveOptions,

@@ -27,6 +27,9 @@ export interface SkillsDomain {
   skillsByAction: Map<string, string[]>;
 }
 
+/** The key a step's params give an action's parameter: `?sample-id` is `sample_id`. */
+export const paramKey = (variable: string) => variable.replace(/^\?/, "").replace(/-/g, "_");
+
 /** A declaration without its source positions, for comparing two skills' definitions. */
 const shape = (value: unknown) => JSON.stringify(value, (k, v) => (k === "pos" ? undefined : v));
 const signature = (params: TypedName[]) => params.map((p) => p.types.join("|")).join(" ");
@@ -95,6 +98,18 @@ export function buildSkillsDomain(
     for (const a of own.actions) addAction(a, skill.name);
   }
   function addAction(a: ActionSchema, skill: string) {
+    // A step's params hold the ground action under `action` and each parameter under its key;
+    // a key taken twice, or one a JSON object cannot hold, would lose an argument.
+    const keys = new Set(["action"]);
+    for (const p of a.params) {
+      const key = paramKey(p.name);
+      if (keys.has(key) || key === "__proto__")
+        throw new SkillDomainError(
+          `skill '${skill}': parameter '${p.name}' of action '${a.name}' cannot be a step's param '${key}' (${key === "__proto__" ? "not a name JSON can carry" : "taken by the ground action or another parameter"})`,
+          [skill],
+        );
+      keys.add(key);
+    }
     if (declare("action", a.name, skill, shape(a))) domain.actions.push(a);
     const list = skillsByAction.get(a.name);
     if (list) list.push(skill);

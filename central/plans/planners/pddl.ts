@@ -18,6 +18,7 @@ import {
 import {
   buildSkillsDomain,
   checkPlan,
+  paramKey,
   problemSize,
   SkillDomainError,
   type SkillsDomain,
@@ -154,7 +155,7 @@ function steps(
     const args = step.action.slice(1, -1).split(/\s+/).slice(1);
     const params: Record<string, JsonValue> = { action: step.action };
     schema.params.forEach((p, k) => {
-      params[p.name.replace(/^\?/, "").replace(/-/g, "_")] = args[k] ?? null;
+      params[paramKey(p.name)] = args[k] ?? null;
     });
     return {
       id: id(i),

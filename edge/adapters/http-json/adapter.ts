@@ -1,5 +1,5 @@
 import { Compile } from "typebox/compile";
-import { type JsonValue, parse, truncateText } from "../../../contract";
+import { type JsonValue, own, parse, truncateText } from "../../../contract";
 import type { AdapterFactory, AdapterTool, ExecutionAdapter } from "../adapter";
 import { resultOf } from "../call";
 import { checkReferenceMap, resolveReferenceMap, resolveUrl, runValues } from "../references";
@@ -93,7 +93,7 @@ function buildRequest(
 ): { url: string; body: Record<string, unknown> | undefined } {
   const rest: Record<string, unknown> = { ...args };
   const path = endpoint.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
-    const value = rest[name];
+    const value = own(rest, name);
     delete rest[name];
     if (value === undefined || value === null) throw new Error(`missing path parameter '${name}'`);
     return encodeURIComponent(String(value));

@@ -42,7 +42,7 @@ export const HttpJsonDeclaration = z
       seen.add(e.tool);
       const props = (e.input_schema.properties ?? {}) as Record<string, unknown>;
       for (const [, param] of e.path.matchAll(/\{([^}]+)\}/g)) {
-        if (!(param! in props))
+        if (!Object.hasOwn(props, param!))
           ctx.addIssue({
             code: "custom",
             path: ["endpoints", i, "path"],

@@ -1,4 +1,4 @@
-import { type JsonValue, parse } from "../../../contract";
+import { type JsonValue, own, parse } from "../../../contract";
 import type { AdapterFactory, AdapterTool } from "../adapter";
 import { CallDeadline, resultOf } from "../call";
 import { collectingTool } from "../collect";
@@ -82,10 +82,10 @@ function zenohTool(t: ZenohTool, client: ZenohClient, defaultTimeoutMs: number):
 
 /** Fills `{param}` chunks from the arguments; the other arguments are the payload. */
 function fill(template: string, args: Record<string, unknown>) {
-  const rest: Record<string, JsonValue> = {};
-  for (const [k, v] of Object.entries(args)) rest[k] = v as JsonValue;
+  // A spread keeps an argument named `__proto__` as an entry; assigning it would set the prototype.
+  const rest = { ...args } as Record<string, JsonValue>;
   const keyExpr = template.replace(/\{([^}]+)\}/g, (_, name: string) => {
-    const value = rest[name];
+    const value = own(rest, name);
     delete rest[name];
     if (value === undefined || value === null) throw new Error(`missing key parameter '${name}'`);
     const chunk = String(value);

@@ -72,7 +72,7 @@ export const ZenohDeclaration = z
       if (t.op === "subscribe") return;
       const props = (t.input_schema.properties ?? {}) as Record<string, unknown>;
       for (const [, param] of t.key_expr.matchAll(/\{([^}]+)\}/g))
-        if (!(param! in props))
+        if (!Object.hasOwn(props, param!))
           ctx.addIssue({
             code: "custom",
             path: ["tools", i, "key_expr"],

@@ -90,7 +90,15 @@ describe("the document and the answers agree", () => {
       400,
     );
     expect(longId.error.issues[0]!.path).toBe("x-request-id");
-    for (const query of ["after=0x10", "after=1e1", "after=-1", "after=%2016", "limit=0"])
+    for (const query of [
+      "after=0x10",
+      "after=1e1",
+      "after=-1",
+      "after=%2016",
+      "limit=0",
+      "__proto__=1",
+      "constructor=1",
+    ])
       expect((await call("GET", `/v1/events?${query}`, { key: admin })).status, query).toBe(400);
     await json(await call("GET", "/v1/events?after=16", { key: admin }), 200);
     for (const path of ["/v1/runs?before=-1", "/v1/audit?before=-1", "/v1/audit?before=0x10"])

@@ -378,6 +378,15 @@ describe("bad requests", () => {
       code: "model_not_found",
       type: "not_found_error",
     });
+    // Names of Object.prototype's members are models no tenant declared, like any other name
+    // (schemathesis once sent `__proto__` to /v1/responses and got 500).
+    for (const model of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
+      expect(await openaiError(await chat(admin, { model }), 404)).toMatchObject({
+        code: "model_not_found",
+      });
+      const responses = await post(central, "/v1/responses", admin, { model, input: "hi" });
+      expect(await openaiError(responses, 404)).toMatchObject({ code: "model_not_found" });
+    }
     expect(
       await openaiError(await chat(admin, {}, { [HEADERS.tags]: "Not A Tag!" }), 400),
     ).toMatchObject({ code: "invalid_header" });

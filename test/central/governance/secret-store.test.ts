@@ -50,6 +50,8 @@ describe("tenant secrets", () => {
     try {
       expect((await put(operator, "LAB_TOKEN", { value: VALUE })).status).toBe(403);
       expect((await put(admin, "9BAD", { value: VALUE })).status).toBe(400);
+      // A name JSON cannot carry as a key: such a secret would be stored and never delivered.
+      expect((await put(admin, "__proto__", { value: VALUE })).status).toBe(400);
       expect((await put(admin, "LAB_TOKEN", { value: "short" })).status).toBe(400);
       expect((await put(admin, "LAB_TOKEN", { value: VALUE, extra: 1 })).status).toBe(400);
       const stored = SecretInfo.parse(
@@ -105,6 +107,8 @@ describe("tenant secrets", () => {
     try {
       await json(await put(admin, "LAB_TOKEN", { value: VALUE }), 200);
       await json(await put(admin, "ROBOT_KEY", { value: OTHER, apps: ["turtlebot"] }), 200);
+      // Named like an Object member, delivered like any other name.
+      await json(await put(admin, "constructor", { value: OTHER }), 200);
       const agentKey = (await newKey(admin, "agent")).key;
       const agent = await connectAgent(agentKey, tenant, "notes-1");
       const bystander = await connectAgent(agentKey, tenant, "notes-2");
@@ -139,14 +143,14 @@ describe("tenant secrets", () => {
         run_id,
         attempt: 1,
         handle,
-        names: ["LAB_TOKEN", "ROBOT_KEY", "NOT_SET"],
+        names: ["LAB_TOKEN", "ROBOT_KEY", "NOT_SET", "constructor"],
       });
       const granted = await agent.next("secrets");
       expect(granted).toEqual({
         type: "secrets",
         run_id,
         attempt: 1,
-        values: { LAB_TOKEN: VALUE },
+        values: { LAB_TOKEN: VALUE, constructor: OTHER },
         missing: ["ROBOT_KEY", "NOT_SET"],
         refused: null,
       });
@@ -172,7 +176,7 @@ describe("tenant secrets", () => {
       expect(redeemed.map((e) => e.outcome).sort()).toEqual(["denied", "denied", "denied", "ok"]);
       expect(redeemed.find((e) => e.outcome === "ok")?.detail).toMatchObject({
         agent_id: "notes-1",
-        names: ["LAB_TOKEN"],
+        names: ["LAB_TOKEN", "constructor"],
         missing: ["ROBOT_KEY", "NOT_SET"],
       });
     } finally {

@@ -112,6 +112,12 @@ describe("the external PDDL planner endpoint", () => {
     expect(external.refusal(config({ token: { secret: "AURAISON_GATEWAY_KEK" } }))?.path).toBe(
       "token.secret",
     );
+    // Names of Object members are secrets no operator offered (they threw: a 500 on save).
+    for (const secret of ["constructor", "toString", "__proto__"])
+      expect(external.refusal(config({ token: { secret } }))).toMatchObject({
+        path: "token.secret",
+        message: expect.stringMatching(/is not a provider secret this platform offers/),
+      });
     expect(await external.solve(config({ url: "https://10.1.2.3/solve" }), REQUEST)).toMatchObject({
       ok: false,
       error: expect.stringMatching(/private address/),

@@ -109,6 +109,22 @@ describe("auraison gateway", () => {
     });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("the environment has no LAB_VLLM_KEY");
+    // A placeholder named like an Object member is a variable like any other.
+    const inherited = await cli([
+      "gateway",
+      "apply",
+      file("inherited.json", {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's placeholder syntax
+        providers: [{ ...CONFIG.providers[1], key: { value: "${constructor}" } }],
+      }),
+    ]);
+    expect(inherited.code).toBe(2);
+    expect(inherited.stderr).toContain("the environment has no constructor");
+    const proto = join(dir, "proto.json");
+    writeFileSync(proto, '{"__proto__": {"providers": []}, "aliases": {}}');
+    const protoKey = await cli(["gateway", "apply", proto]);
+    expect(protoKey.code).toBe(2);
+    expect(protoKey.stderr).toContain("__proto__");
     const notJson = join(dir, "not.json");
     writeFileSync(notJson, "{ providers:");
     expect((await cli(["gateway", "apply", notJson])).code).toBe(2);

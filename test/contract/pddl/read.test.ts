@@ -137,6 +137,17 @@ describe("PDDL reader", () => {
     );
   });
 
+  it("reads predicates and actions named like Object members as names", () => {
+    for (const name of ["constructor", "__proto__", "tostring"]) {
+      const d = readDomain(
+        domainWith(
+          `(:action ${name} :parameters (?x - t) :precondition (and (p ?x) (not (${name} ?x))) :effect (${name} ?x))`,
+        ).replace("(:predicates", `(:predicates (${name} ?x - t)`),
+      );
+      expect(d.actions[0]).toMatchObject({ name, params: [{ name: "?x" }] });
+    }
+  });
+
   it("checks names, arities, variables and types with their positions", () => {
     const action = (pre: string, params = "(?x - t)") =>
       domainWith(`(:action a :parameters ${params} :precondition ${pre} :effect (p ?x))`);

@@ -229,6 +229,35 @@ describe("a plan's life", () => {
     expect(h.plan.error!.message).toContain("has nothing at /nope");
   });
 
+  it.each([
+    ["/constructor", "{}"],
+    ["/toString", "{}"],
+    ["/__proto__", "{}"],
+    ["/list/", '{"list": [1]}'],
+    ["/list/00", '{"list": [1]}'],
+    ["/list/1e0", '{"list": [1, 2]}'],
+  ])("finds nothing at %s in %s: only own members, only RFC 6901 indices", (path, result) => {
+    const h = planned(
+      { policy: { max_replans: 0 } },
+      spec("a"),
+      spec("b", { depends_on: ["a"], inputs: { x: { step: "a", path } } }),
+    );
+    h.run("a", "completed", { result });
+    expect(h.status("b")).toBe("failed");
+    expect(h.plan.error!.message).toContain(`has nothing at ${path}`);
+  });
+
+  it("reads a member named like an Object member when the result has it", () => {
+    const h = planned(
+      {},
+      spec("a"),
+      spec("b", { depends_on: ["a"], inputs: { x: { step: "a", path: "/constructor/1" } } }),
+    );
+    h.run("a", "completed", { result: '{"constructor": ["p", "q"]}' });
+    expect(h.status("b")).toBe("running");
+    expect(h.submitted.at(-1)).toMatchObject({ step_id: "b", intent: { params: { x: "q" } } });
+  });
+
   it("counts planning and every run in its usage", () => {
     const h = planned({}, spec("a"));
     h.run("a", "completed", { usage: tokens(40) });

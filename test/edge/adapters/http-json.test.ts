@@ -157,6 +157,29 @@ describe("HTTP/JSON adapter", () => {
     );
   });
 
+  it("takes path parameters only from declared properties and the call's own arguments", async () => {
+    for (const param of ["constructor", "toString", "__proto__"]) {
+      const d = declaration();
+      d.endpoints[0]!.path = `/samples/{${param}}`;
+      expect(() => httpJsonAdapter(d, { file: "x.json", env }), param).toThrow(
+        `endpoints[0].path: path parameter {${param}} is not a property of input_schema`,
+      );
+    }
+    for (const param of ["constructor", "toString"]) {
+      const d = declaration();
+      Object.assign(d.endpoints[0]!, {
+        path: `/samples/{${param}}`,
+        input_schema: { type: "object", properties: { [param]: { type: "string" } } },
+      });
+      const get = httpJsonAdapter(d, { file: "x.json", env }).tools[0]!;
+      const before = seen.length;
+      await expect(get.execute({}, {}), param).rejects.toThrow(`missing path parameter '${param}'`);
+      expect(seen.length).toBe(before);
+      await get.execute({ [param]: "s-3" }, {});
+      expect(seen.at(-1)?.path).toBe("/api/samples/s-3");
+    }
+  });
+
   it("resolves headers per call: a run's tenant secrets before the environment", async () => {
     const tools = httpJsonAdapter(declaration(), {
       file: "lab-api.json",
@@ -197,6 +220,15 @@ describe("HTTP/JSON adapter", () => {
     expect(() => loadAdapters(`${shadowing.dir}/adapters`, ADAPTER_KINDS, env)).toThrow(
       /built-in pi tool/,
     );
+  });
+
+  it("rejects adapter kinds named like Object.prototype's members as unknown kinds", () => {
+    for (const kind of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      const app = makeApp({ adapters: { odd: { kind, name: "odd" } } });
+      expect(() => loadAdapters(`${app.dir}/adapters`, ADAPTER_KINDS, env), kind).toThrow(
+        `unknown adapter kind "${kind}"`,
+      );
+    }
   });
 
   it("serves the tools to a run as pi tools, through the policy like any other", async () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { ContractValidationError } from "../../../contract";
 import { httpJsonAdapter } from "../../../edge/adapters/http-json/adapter";
-import { resolveReferences, resolveUrl } from "../../../edge/adapters/references";
+import { checkReferences, resolveReferences, resolveUrl } from "../../../edge/adapters/references";
 import { declarationIssues } from "./helpers";
 
 describe("${NAME} references in adapter declarations", () => {
@@ -34,6 +34,21 @@ describe("${NAME} references in adapter declarations", () => {
       ]);
       expect(String(error)).toContain("arm.json");
     }
+  });
+
+  it("report a name as unset whatever it is called, Object.prototype's member names too", () => {
+    for (const name of ["constructor", "toString", "__proto__"]) {
+      expect(() => resolve(`Bearer \${${name}}`, {}), name).toThrow(`${name} is not set`);
+      expect(resolve(`\${${name}:-none}`, {}), name).toBe("none");
+      expect(() => checkReferences(`\${${name}}`, {}, [], "arm.json", "headers.x"), name).toThrow(
+        `${name} is not set`,
+      );
+      expect(() =>
+        checkReferences(`\${${name}}`, {}, [name], "arm.json", "headers.x"),
+      ).not.toThrow();
+    }
+    const set = JSON.parse('{"constructor": "c", "__proto__": "p"}');
+    expect(resolve("${constructor}/${__proto__}", set)).toBe("c/p");
   });
 });
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { evaluatePolicies, type PolicyRequest, type PolicyScope } from "../../../contract";
 import { allowedToolsRule } from "../../../edge/policy/allowed-tools";
 import { limitsRule } from "../../../edge/policy/limits";
-import { pathGuardRule } from "../../../edge/policy/path-guard";
+import { pathGuardRule, pathSubject } from "../../../edge/policy/path-guard";
 import { BUILTIN_SHELL_DENY, shellGuardRule } from "../../../edge/policy/shell-guard";
 
 const root = mkdtempSync(join(tmpdir(), "policy-"));
@@ -84,6 +84,13 @@ describe("path guard", () => {
   });
   it("ignores tools that take no path", async () => {
     expect(await rule(call("lab_get_sample", { path: "/etc" }), scope)).toBeNull();
+  });
+  it("ignores tools named like Object.prototype's members: they are not file tools", async () => {
+    for (const tool of ["constructor", "toString", "__proto__"]) {
+      expect(await rule(call(tool, { path: "/etc/passwd" }), scope), tool).toBeNull();
+      expect(pathSubject(tool, { path: "/etc/passwd" }, workdir), tool).toBeNull();
+    }
+    expect(pathSubject("read", { path: "/etc/passwd" }, workdir)).toBe("/etc/passwd");
   });
 });
 

@@ -19,6 +19,11 @@ describe("cost table", () => {
     expect(priceOf(prices, "anthropic", "claude-sonnet-4-5")?.cache_read).toBe(0.3);
     expect(priceOf(prices, "openai", "gpt-5")).toBeNull();
     expect(priceOf(null, "openai", "gpt-4.1-mini")).toBeNull();
+    // A provider may serve a model named like an Object member; it has no price unless listed.
+    for (const model of ["__proto__", "constructor", "toString"]) {
+      expect(priceOf(prices, "openai", model)).toBeNull();
+      expect(estimateCost(prices, "openai", model, { input: 1, output: 1 })).toBeNull();
+    }
   });
 
   it("charges uncached input, cache reads, cache writes and output at their own prices", () => {

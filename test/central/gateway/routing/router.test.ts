@@ -209,6 +209,13 @@ describe("router", () => {
     expect(!out.ok && out.message).toContain("aliases: auto, cheap, fast, smart");
   });
 
+  it("answers 404 for prototype member names, which no tenant declared", () => {
+    for (const requested of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
+      const out = route(config, prices, req({ requested }), healthy(), noBudget, NOW);
+      expect(out).toMatchObject({ ok: false, status: 404, code: "model_not_found" });
+    }
+  });
+
   it("drops open circuits (with the time they may probe), lets a due probe through, demotes failing providers", () => {
     const views: Record<string, ProviderView> = {
       openai: healthy({ circuit: "open", nextProbeAt: NOW + 5_000 })(),

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   anthropicToOpenAiResponse,
   openAiToAnthropicResponse,
+  toAnthropicStop,
+  toOpenAiFinish,
 } from "../../../../central/gateway/translate/responses";
 
 describe("complete responses", () => {
@@ -92,5 +94,12 @@ describe("complete responses", () => {
       stop_sequence: null,
       usage: { input_tokens: 5, output_tokens: 2, cache_read_input_tokens: 4 },
     });
+  });
+
+  it("maps a stop reason it does not know, Object members' names included, to the usual one", () => {
+    for (const reason of ["made_up", "constructor", "__proto__", "valueOf"]) {
+      expect(toOpenAiFinish(reason)).toBe("stop");
+      expect(toAnthropicStop(reason)).toBe("end_turn");
+    }
   });
 });

@@ -70,4 +70,27 @@ describe("a domain from the fleet's skills", () => {
       /skill 'arm' is registered with two different PDDL declarations/,
     );
   });
+
+  it("refuses action parameters that would not keep their own key in a step's params", () => {
+    const refuse = (params: string, message: RegExp) =>
+      expect(() =>
+        buildSkillsDomain([
+          skill(
+            "arm",
+            `(define (domain d) (:requirements :strips :typing) (:types t) (:predicates (p ?x - t))
+              (:action go :parameters (${params}) :precondition (p ?x) :effect (not (p ?x))))`,
+          ),
+        ]),
+      ).toThrow(message);
+    refuse(
+      "?x ?action - t",
+      /parameter '\?action' of action 'go' cannot be a step's param 'action' \(taken/,
+    );
+    refuse(
+      "?x ?a-b ?a_b - t",
+      /parameter '\?a_b' of action 'go' cannot be a step's param 'a_b' \(taken/,
+    );
+    refuse("?x ?__proto__ - t", /param '__proto__' \(not a name JSON can carry\)/);
+    expect(buildSkillsDomain([skill("arm", ARM)]).domain.actions).toHaveLength(1);
+  });
 });

@@ -199,6 +199,36 @@ describe("zenoh adapter (real router and eclipse-zenoh peer)", { timeout: 60_000
     expect(declarationIssues(zenohAdapter, d)).toEqual(["tools[4].key_expr"]);
   });
 
+  it("fills key parameters only from declared properties and the call's own arguments", async () => {
+    for (const param of ["constructor", "toString", "__proto__"]) {
+      const d = declaration();
+      (d.tools[4] as Record<string, unknown>).key_expr = `robot/cmd/{${param}}`;
+      expect(declarationIssues(zenohAdapter, d), param).toEqual(["tools[4].key_expr"]);
+    }
+    for (const param of ["constructor", "toString"]) {
+      const d = declaration();
+      Object.assign(d.tools[4]!, {
+        key_expr: `robot/cmd/{${param}}`,
+        input_schema: { type: "object", properties: { [param]: { type: "string" } } },
+      });
+      const tools = harness.tools(d);
+      await expect(tools.robot_cmd!.execute({}, {}), param).rejects.toThrow(
+        `missing key parameter '${param}'`,
+      );
+      expect((await tools.robot_cmd!.execute({ [param]: "arm2" }, {})).output).toEqual({
+        put: true,
+        key_expr: "robot/cmd/arm2",
+      });
+    }
+    // An argument named `__proto__` goes out in the payload like any other.
+    await open().vla_infer!.execute(JSON.parse('{"id": "obs-3", "__proto__": {"x": 1}}'), {});
+    const sent = vllm.requests.at(-1)!.body.messages as Array<{ content: string }>;
+    expect(Object.entries(JSON.parse(sent[0]!.content))).toEqual([
+      ["id", "obs-3"],
+      ["__proto__", { x: 1 }],
+    ]);
+  });
+
   it("in a run: cancelling the run cancels the query in flight", async () => {
     const app = makeApp({ adapters: { "lab-zenoh": declaration({ timeout_ms: 60_000 }) } });
     runtime = await openRuntime(app, [
