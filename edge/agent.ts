@@ -5,6 +5,7 @@ import { EventDelivery } from "./fleet/delivery";
 import { DispatchHandler } from "./fleet/dispatch-handler";
 import { CentralLink, type FromCentral, type Welcome } from "./fleet/link";
 import { formatModelRef } from "./models/model-settings";
+import { RejectedEvents } from "./outbox/rejected";
 import { rpcApp } from "./rpc/app";
 import type { AgentHealth } from "./rpc/schemas";
 import { SOCKET_NAME, serveRpc } from "./rpc/server";
@@ -22,6 +23,12 @@ export interface EdgeAgentOptions extends EdgeRuntimeOptions {
 type Status = z.output<typeof HeartbeatMessage>["status"];
 
 /**
+ * Events central refused for good, in the state directory (edge/outbox/rejected.ts); `.jsonl`,
+ * so `memory sync --from-dir`, which reads `*.ndjson`, never takes its lines for events.
+ */
+const REJECTED_FILE = "outbox.rejected.jsonl";
+
+/**
  * `auraison edge start`: an EdgeRuntime plus the WebSocket to central (registration,
  * heartbeats, dispatch, event delivery) and the local RPC socket. Central being away changes
  * nothing about running work: runs continue, events queue in the outbox, local runs start.
@@ -35,6 +42,7 @@ export class EdgeAgent {
     readonly link: CentralLink | null,
     private readonly delivery: EventDelivery | null,
     private readonly dispatcher: DispatchHandler | null,
+    private readonly rejected: RejectedEvents,
     private readonly rpc: { close(): Promise<void> },
     readonly socketPath: string,
     private readonly options: EdgeAgentOptions,
@@ -61,7 +69,14 @@ export class EdgeAgent {
           log,
         })
       : null;
-    const delivery = link ? new EventDelivery(runtime.outbox, link, { log }) : null;
+    let rejected: RejectedEvents;
+    try {
+      rejected = await RejectedEvents.open(join(runtime.stateDir, REJECTED_FILE));
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+    const delivery = link ? new EventDelivery(runtime.outbox, link, { log, rejected }) : null;
     const dispatcher = link ? new DispatchHandler(runtime, link, log) : null;
     let rpc: { close(): Promise<void> };
     try {
@@ -74,12 +89,20 @@ export class EdgeAgent {
       throw error;
     }
     runtime.centralReachable = () => link?.connected ?? false;
-    agent = new EdgeAgent(runtime, link, delivery, dispatcher, rpc, socketPath, {
+    agent = new EdgeAgent(runtime, link, delivery, dispatcher, rejected, rpc, socketPath, {
       ...options,
       log,
     });
     runtime.runs.onFinished(() => agent?.beat());
-    await runtime.runs.resumeInterrupted();
+    // A central run whose lease ran out while the agent was down waits for central: it renews
+    // the lease (the run goes on) or dispatches the run again.
+    const resumed = await runtime.runs.resumeInterrupted(
+      (r) =>
+        r.origin !== "central" ||
+        r.lease_expires_at === null ||
+        Date.parse(r.lease_expires_at) > Date.now(),
+    );
+    dispatcher?.resumed(resumed);
     link?.start();
     return agent;
   }
@@ -113,7 +136,11 @@ export class EdgeAgent {
         last_error: this.link?.lastError ?? null,
       },
       running: this.runtime.runs.running.map((r) => r.run_id),
-      outbox: { size: this.runtime.outbox.size, pending: this.runtime.outbox.pending },
+      outbox: {
+        size: this.runtime.outbox.size,
+        pending: this.runtime.outbox.pending,
+        rejected: this.rejected.count,
+      },
       model: formatModelRef(this.runtime.options.models.primary),
     };
   }
@@ -151,6 +178,7 @@ export class EdgeAgent {
     if (this.link?.connected && this.delivery && !(await this.delivery.drained(5_000)))
       log(`${this.runtime.outbox.pending} event(s) stay in the outbox for the next start`);
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.dispatcher?.close();
     await this.link?.stop("shutdown");
     await this.rpc.close();
     await this.runtime.close();
@@ -216,7 +244,13 @@ export class EdgeAgent {
         dispatcher.secrets(message);
         break;
       case "lease":
-        // Central owns lease expiry; events and heartbeats renew it, nothing to do here.
+        dispatcher
+          .lease(message)
+          .catch((error: unknown) =>
+            log(
+              `lease of run ${message.run_id} not kept: ${error instanceof Error ? error.message : String(error)}`,
+            ),
+          );
         break;
       case "events_ack":
         this.delivery?.acknowledged(message);

@@ -7,6 +7,6 @@ export { RpcClient } from "./rpc/client";
 export { answers, SOCKET_NAME } from "./rpc/server";
 export { LocalRunRequest } from "./runs/local-intent";
 export type { RunRecord } from "./runs/run-record";
-export { EdgeRuntime, type EdgeRuntimeOptions } from "./runtime";
+export { EdgeRuntime, type EdgeRuntimeOptions, STANDALONE_TENANT } from "./runtime";
 export { SkillFolderError } from "./skills/app-skills";
 export { StateLockedError } from "./state-lock";

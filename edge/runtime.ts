@@ -19,6 +19,12 @@ import { privateDir } from "./state-files";
 import { StateLock } from "./state-lock";
 import { EdgeTracing } from "./telemetry/tracing";
 
+/**
+ * The tenant an agent with no central stamps on its events (`edge run` on its own). Delivery
+ * gives them the tenant of the central it first delivers them to.
+ */
+export const STANDALONE_TENANT = "local";
+
 export interface EdgeRuntimeOptions {
   app: string;
   agentId: string;

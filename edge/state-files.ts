@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { open } from "node:fs/promises";
 
 /**
  * The edge's state (outbox, run records, sessions, the lock) holds what runs saw and did: it is
@@ -17,4 +18,14 @@ export function privateDir(dir: string): string {
 /** Tightens a file something else created (pi's session files). */
 export function privateFile(file: string): void {
   if (existsSync(file)) chmodSync(file, PRIVATE_FILE_MODE);
+}
+
+/** Makes a new or renamed file's directory entry durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,13 +1,18 @@
 import type { z } from "zod";
-import { type EventsAckMessage, LIMITS, uuidv7 } from "../../contract";
+import { type AgentEvent, type EventsAckMessage, LIMITS, uuidv7 } from "../../contract";
 import type { Outbox } from "../outbox/outbox";
+import type { RejectedEvents } from "../outbox/rejected";
+import { STANDALONE_TENANT } from "../runtime";
 import type { CentralLink } from "./link";
 
 const MAX_BATCH_BYTES = 512 * 1024;
 const ACK_TIMEOUT_MS = 30_000;
+const RETRY_MS = 5_000;
 
 export interface DeliveryOptions {
   batchEvents?: number;
+  /** Where events central refuses for good are kept (delivery moves past them). */
+  rejected: RejectedEvents;
   log: (line: string) => void;
 }
 
@@ -18,7 +23,12 @@ export interface DeliveryOptions {
  * exactly-once in its log.
  */
 export class EventDelivery {
-  private inflight: { batchId: string; next: number; timer: NodeJS.Timeout } | null = null;
+  private inflight: {
+    batchId: string;
+    events: AgentEvent[];
+    next: number;
+    timer: NodeJS.Timeout;
+  } | null = null;
   private pumping = false;
   private readonly batchEvents: number;
 
@@ -46,13 +56,48 @@ export class EventDelivery {
     if (!inflight || ack.batch_id !== inflight.batchId) return;
     clearTimeout(inflight.timer);
     this.inflight = null;
-    if (ack.rejected.length > 0) {
-      for (const r of ack.rejected)
-        this.options.log(
-          `central rejected event ${r.event_id ?? `#${r.index}`}: ${r.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
-        );
+    void this.settle(inflight, ack.rejected).then((settled) => {
+      if (settled) void this.pump();
+      // Sent again right away, the batch would be refused again in a tight loop.
+      else setTimeout(() => void this.pump(), RETRY_MS).unref();
+    });
+  }
+
+  /**
+   * Moves the delivered mark past an acknowledged batch, once what central refused in it is kept
+   * in the rejected file (if that fails, the mark stays and the batch is sent again later:
+   * central stores each event once and refuses the same ones again). A mark that failed to save
+   * only costs re-sending the batch later. False when the batch must be sent again.
+   */
+  private async settle(
+    inflight: { events: AgentEvent[]; next: number },
+    rejected: z.output<typeof EventsAckMessage>["rejected"],
+  ): Promise<boolean> {
+    const refused = rejected.flatMap((r) => {
+      const event = inflight.events[r.index];
+      return event ? [{ event, issues: r.issues }] : [];
+    });
+    for (const { event, issues } of refused)
+      this.options.log(
+        `central rejected event ${event.event_id} (kept in ${this.options.rejected.path}): ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+      );
+    const why = (error: unknown) => (error instanceof Error ? error.message : String(error));
+    try {
+      if (refused.length > 0) await this.options.rejected.add(refused);
+    } catch (error) {
+      this.options.log(
+        `could not keep the events central refused (the batch is sent again in ${RETRY_MS} ms): ${why(error)}`,
+      );
+      return false;
     }
-    void this.outbox.markDelivered(inflight.next).then(() => this.pump());
+    await this.outbox
+      .markDelivered(inflight.next)
+      .catch((error) =>
+        this.options.log(
+          `could not save the delivered mark (events may be sent again): ${why(error)}`,
+        ),
+      );
+    return true;
   }
 
   /** Resolves once everything appended so far is acknowledged, or after `timeoutMs`. */
@@ -75,26 +120,48 @@ export class EventDelivery {
     if (this.pumping || this.inflight || !this.link.connected) return;
     this.pumping = true;
     try {
-      const from = this.outbox.delivered;
-      if (from >= this.outbox.size) return;
-      const { events, next } = await this.outbox.read(from, this.batchEvents, MAX_BATCH_BYTES);
-      // Corrupt lines in the range are passed over for good (there is nothing to send).
-      if (events.length === 0) {
-        if (next > from) await this.outbox.markDelivered(next);
+      let from = this.outbox.delivered;
+      while (from < this.outbox.size) {
+        const read = await this.outbox.read(from, this.batchEvents, MAX_BATCH_BYTES);
+        // Corrupt lines in the range are passed over for good (there is nothing to send).
+        if (read.events.length === 0) {
+          if (read.next <= from) return;
+          await this.outbox.markDelivered(read.next);
+          from = read.next;
+          continue;
+        }
+        const tenant = this.link.session?.tenant;
+        // What an agent ran on its own (`edge run` with no central) belongs to the tenant of
+        // the central it first delivers to.
+        const events =
+          tenant === undefined
+            ? read.events
+            : read.events.map((e) =>
+                e.tenant === STANDALONE_TENANT && tenant !== STANDALONE_TENANT
+                  ? { ...e, tenant }
+                  : e,
+              );
+        const batchId = uuidv7();
+        if (!this.link.send({ type: "events", batch_id: batchId, events })) return;
+        this.inflight = {
+          batchId,
+          events,
+          next: read.next,
+          timer: setTimeout(() => {
+            this.options.log(
+              `no events_ack for batch ${batchId} in ${ACK_TIMEOUT_MS} ms; reconnecting`,
+            );
+            this.link.reconnect("events_ack timeout");
+          }, ACK_TIMEOUT_MS),
+        };
         return;
       }
-      const batchId = uuidv7();
-      if (!this.link.send({ type: "events", batch_id: batchId, events })) return;
-      this.inflight = {
-        batchId,
-        next,
-        timer: setTimeout(() => {
-          this.options.log(
-            `no events_ack for batch ${batchId} in ${ACK_TIMEOUT_MS} ms; reconnecting`,
-          );
-          this.link.reconnect("events_ack timeout");
-        }, ACK_TIMEOUT_MS),
-      };
+    } catch (error) {
+      // Left unhandled, a failed read would end the agent and its runs; the next append,
+      // acknowledgement or reconnect tries again.
+      this.options.log(
+        `could not read the outbox to deliver it: ${error instanceof Error ? error.message : String(error)}`,
+      );
     } finally {
       this.pumping = false;
     }

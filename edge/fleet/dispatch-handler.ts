@@ -8,12 +8,15 @@ import {
   Intent,
   isAgentTarget,
   type JsonValue,
+  type LeaseMessage,
   type SecretsMessage,
   truncateText,
   withholdValues,
 } from "../../contract";
 import { Emitter } from "../events/emitter";
+import type { RunExecution } from "../runs/run-executor";
 import type { EdgeRuntime } from "../runtime";
+import { LeaseFence } from "./lease-fence";
 import type { CentralLink } from "./link";
 
 type Dispatch = z.output<typeof DispatchMessage>;
@@ -21,6 +24,7 @@ type Claimed = z.output<typeof ClaimedMessage>;
 type ClaimRejected = z.output<typeof ClaimRejectedMessage>;
 type Cancel = z.output<typeof CancelMessage>;
 type Secrets = z.output<typeof SecretsMessage>;
+type Lease = z.output<typeof LeaseMessage>;
 
 const CLAIM_TIMEOUT_MS = 30_000;
 const REDEEM_TIMEOUT_MS = 30_000;
@@ -43,11 +47,15 @@ export class DispatchHandler {
   /** Seq of refusal events per run attempt this agent never ran. */
   private readonly refusalSeq = new Map<string, number>();
 
+  private readonly fence: LeaseFence;
+
   constructor(
     private readonly runtime: EdgeRuntime,
     private readonly link: CentralLink,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    this.fence = new LeaseFence((runId, attempt) => void this.lapsed(runId, attempt));
+  }
 
   async dispatch(message: Dispatch): Promise<void> {
     const { run_id, attempt } = message;
@@ -94,7 +102,60 @@ export class DispatchHandler {
       this.log(`claim of run ${run_id} (attempt ${attempt}) not granted: ${claimed.reason}`);
       return;
     }
-    await runs.begin(run_id, await this.redeem(claimed.granted));
+    await this.held(run_id, attempt, claimed.granted.lease_expires_at);
+    this.watch(await runs.begin(run_id, await this.redeem(claimed.granted)), attempt);
+  }
+
+  /**
+   * Central renewed a lease. A run this agent stopped because its lease seemed to run out (on
+   * this host's clock, or over a restart while central was away) goes on: central says it is
+   * still this agent's.
+   */
+  async lease(message: Lease): Promise<void> {
+    const { run_id, attempt } = message;
+    const runs = this.runtime.runs;
+    const record = runs.get(run_id);
+    if (record?.origin !== "central" || record.attempt !== attempt || record.status !== "running")
+      return;
+    await this.held(run_id, attempt, message.lease_expires_at);
+    if (runs.isActive(run_id) || runs.isDraining || !runs.hasCapacity) return;
+    this.log(`run ${run_id} (attempt ${attempt}): central renewed its lease; going on with it`);
+    this.watch(await runs.begin(run_id), attempt);
+  }
+
+  /** Fences the runs the agent resumed on start with the lease their records last had. */
+  resumed(executions: readonly RunExecution[]): void {
+    for (const execution of executions) {
+      const record = this.runtime.runs.get(execution.runId);
+      if (record?.origin !== "central" || record.lease_expires_at === null) continue;
+      this.fence.hold(execution.runId, record.attempt, record.lease_expires_at);
+      this.watch(execution, record.attempt);
+    }
+  }
+
+  private async held(runId: string, attempt: number, expiresAt: string): Promise<void> {
+    this.fence.hold(runId, attempt, expiresAt);
+    await this.runtime.runs.leased(runId, attempt, expiresAt);
+  }
+
+  private watch(execution: RunExecution, attempt: number): void {
+    void execution.done
+      .catch(() => undefined)
+      .then(() => this.fence.release(execution.runId, attempt));
+  }
+
+  private async lapsed(runId: string, attempt: number): Promise<void> {
+    const runs = this.runtime.runs;
+    if (!runs.isActive(runId) || runs.get(runId)?.attempt !== attempt) return;
+    this.log(
+      `run ${runId} (attempt ${attempt}): its lease ran out unrenewed, so central may run it elsewhere; stopped here until central renews it or dispatches it again`,
+    );
+    await runs.checkpoint(runId, "lease expired");
+  }
+
+  /** Stops the fence's timers (the agent is shutting down). */
+  close(): void {
+    this.fence.close();
   }
 
   /**

@@ -4,13 +4,16 @@ import { PRIVATE_FILE_MODE } from "../state-files";
 /**
  * How far central has acknowledged the outbox. Losing an update only means re-sending events
  * central already has (it dedupes by event_id), so it is written atomically but not fsync'd.
+ * It names the outbox it counts in (see Outbox.open): a position in another outbox means nothing.
  */
 export class AckMark {
+  /** The last write, settled either way: a failed write must not stop the ones after it. */
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly file: string,
     private value: number,
+    private outbox: string | null,
   ) {}
 
   static async load(file: string): Promise<AckMark> {
@@ -18,36 +21,59 @@ export class AckMark {
     try {
       text = await readFile(file, "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return new AckMark(file, 0);
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return new AckMark(file, 0, null);
       throw error;
     }
     // An unreadable mark only costs a re-send of what central already deduplicates.
     let value = 0;
+    let outbox: string | null = null;
     try {
-      const parsed = JSON.parse(text) as { delivered?: unknown };
+      const parsed = JSON.parse(text) as { delivered?: unknown; outbox?: unknown };
       if (typeof parsed.delivered === "number" && Number.isInteger(parsed.delivered))
         value = Math.max(0, parsed.delivered);
+      if (typeof parsed.outbox === "string") outbox = parsed.outbox;
     } catch {
       value = 0;
     }
-    return new AckMark(file, value);
+    return new AckMark(file, value, outbox);
   }
 
   get position(): number {
     return this.value;
   }
 
+  /** The id of the outbox the stored mark was written for; null if it names none. */
+  get outboxId(): string | null {
+    return this.outbox;
+  }
+
+  /**
+   * From now on the mark counts in `outbox`; unless `keep`, it starts again from 0. A kept mark
+   * that named no outbox, or another one, is written again naming this one.
+   */
+  bind(outbox: string, keep: boolean): Promise<void> {
+    const relabel = keep && this.outbox !== outbox && this.value > 0;
+    this.outbox = outbox;
+    if (!keep) this.value = 0;
+    return relabel ? this.save() : this.writing;
+  }
+
   /** Moves the mark forward (never back); writes happen one at a time, newest value wins. */
   advance(position: number): Promise<void> {
     if (position <= this.value) return this.writing;
     this.value = position;
-    this.writing = this.writing.then(async () => {
+    return this.save();
+  }
+
+  private save(): Promise<void> {
+    const write = this.writing.then(async () => {
       const tmp = `${this.file}.tmp`;
-      await writeFile(tmp, `${JSON.stringify({ delivered: this.value })}\n`, {
+      await writeFile(tmp, `${JSON.stringify({ delivered: this.value, outbox: this.outbox })}\n`, {
         mode: PRIVATE_FILE_MODE,
       });
       await rename(tmp, this.file);
     });
-    return this.writing;
+    this.writing = write.catch(() => undefined);
+    return write;
   }
 }

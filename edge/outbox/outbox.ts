@@ -1,14 +1,14 @@
-import { type FileHandle, open, rm, stat } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { type FileHandle, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { AgentEvent } from "../../contract";
-import { PRIVATE_FILE_MODE, privateDir } from "../state-files";
+import { PRIVATE_FILE_MODE, privateDir, syncDir } from "../state-files";
 import { AckMark } from "./ack-mark";
 import {
   listSegments,
   readSegmentLines,
   type SegmentRef,
   segmentName,
-  syncDir,
   truncateTornTail,
 } from "./segments";
 
@@ -36,6 +36,35 @@ export interface OutboxRead {
 }
 
 const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
+
+/** The outbox's id, a file in its directory next to the segments. */
+const ID_FILE = "id";
+
+async function readOutboxId(dir: string): Promise<string | null> {
+  try {
+    return (await readFile(join(dir, ID_FILE), "utf8")).trim() || null;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+}
+
+/** Gives the outbox a new id, durably: the ack mark is only valid for the id it names. */
+async function newOutboxId(dir: string): Promise<string> {
+  const id = randomUUID();
+  const file = join(dir, ID_FILE);
+  const tmp = `${file}.tmp`;
+  const handle = await open(tmp, "w", PRIVATE_FILE_MODE);
+  try {
+    await handle.writeFile(`${id}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, file);
+  await syncDir(dir);
+  return id;
+}
 
 /**
  * The edge's durable event log. Every event is appended here, and fsync'd, before anything
@@ -80,6 +109,9 @@ export class Outbox {
   static async open(dir: string, options: OutboxOptions = {}): Promise<Outbox> {
     privateDir(dir);
     let segments = await listSegments(dir);
+    let id = await readOutboxId(dir);
+    const unnamed = id === null && segments.length > 0;
+    id ??= await newOutboxId(dir);
     if (segments.length === 0) {
       const first = join(dir, segmentName(0));
       await (await open(first, "a", PRIVATE_FILE_MODE)).close();
@@ -88,8 +120,20 @@ export class Outbox {
     }
     const last = segments[segments.length - 1]!;
     const { lines, bytes } = await truncateTornTail(last.path);
-    const active = await open(last.path, "a", PRIVATE_FILE_MODE);
     const mark = await AckMark.load(options.ackFile ?? `${dir}.acked`);
+    // The mark lives outside the directory, which can be wiped or replaced under it; counted
+    // against a mark written for another outbox, new events would never be sent. So the mark
+    // names the outbox's id and, for any other outbox, starts again from 0 (central dedupes what
+    // is sent again). A mark and an outbox from before ids are trusted together, as they were,
+    // and the mark is written again naming the outbox. A mark past this outbox's end was written
+    // for a longer one (a restored copy keeps the id): a new id makes its reset durable, or a
+    // crash before the next ack would bring it back.
+    const durable = last.start + lines.length;
+    const keep =
+      mark.position <= durable && (mark.outboxId === id || (unnamed && mark.outboxId === null));
+    if (!keep && mark.outboxId === id) id = await newOutboxId(dir);
+    await mark.bind(id, keep);
+    const active = await open(last.path, "a", PRIVATE_FILE_MODE);
     return new Outbox(
       dir,
       mark,

@@ -59,13 +59,3 @@ export async function truncateTornTail(path: string): Promise<{ lines: string[];
   const text = buffer.subarray(0, keep).toString("utf8");
   return { lines: completeLines(text), bytes: keep };
 }
-
-/** Makes a new or renamed file's directory entry durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

@@ -27,7 +27,11 @@ export const AgentHealth = z.object({
     last_error: z.string().nullable(),
   }),
   running: z.array(RunId),
-  outbox: z.object({ size: z.number().int(), pending: z.number().int() }),
+  outbox: z.object({
+    size: z.number().int(),
+    pending: z.number().int(),
+    rejected: z.number().int().describe("events central refused for good, kept beside the outbox"),
+  }),
   model: z.string(),
 });
 export type AgentHealth = z.infer<typeof AgentHealth>;

@@ -8,8 +8,10 @@ import type {
 import {
   type AgentEvent,
   intentPrompt,
+  isTerminal,
   nowTs,
   type RunError,
+  runMachine,
   type TreeRef,
   truncateText,
 } from "../../contract";
@@ -107,6 +109,10 @@ export class RunExecution {
       start.kind === "resume" ? start.events.filter((e) => e.attempt === this.record.attempt) : [];
     const tenant = this.record.intent.policy_ctx.tenant;
     const view = new RunView(this.record.run_id, tenant, previous);
+    // The agent stopped after logging the run's terminal event and before settling its record:
+    // the run is over (a cancelled one must not make another tool call), so the record takes
+    // what the log says (test/edge/runs/run-manager.test.ts "settles a run that ended").
+    if (isTerminal(runMachine, view.state.status)) return this.finish(view);
     const spans =
       deps.tracing?.run({
         agentId: deps.agentId,
@@ -326,7 +332,7 @@ export class RunExecution {
           usage: view.usage,
           tree_ref: tree,
         });
-        return await this.finish(view, { tree_ref: tree, usage: view.usage });
+        return await this.finish(view);
       }
       const error: RunError | null =
         stop?.kind === "fail"
@@ -358,7 +364,7 @@ export class RunExecution {
         duration_ms: Date.now() - startedAt,
         tree_ref: tree,
       });
-      return await this.finish(view, { tree_ref: tree, usage: view.usage, result });
+      return await this.finish(view);
     } finally {
       session.dispose();
     }
@@ -532,17 +538,21 @@ export class RunExecution {
       duration_ms: Date.now() - startedAt,
       tree_ref: tree,
     });
-    return this.finish(view, { error, usage: view.usage, ...(tree ? { tree_ref: tree } : {}) });
+    return this.finish(view);
   }
 
-  /** The run ended with the terminal event just emitted: its record says what the view says. */
-  private async finish(
-    view: RunView,
-    changes: Partial<Omit<RunRecord, "run_id" | "status">>,
-  ): Promise<RunRecord> {
-    this.record = await this.deps.store.settle(this.record.run_id, view.state.status, {
-      ...changes,
-      finished_at: nowTs(),
+  /**
+   * The run's terminal event is logged: its record says what the run's fold says (status,
+   * result, error, usage, tree), so the record and every reader of the log agree.
+   */
+  private async finish(view: RunView): Promise<RunRecord> {
+    const { status, result, error, usage, tree_ref, timings } = view.state;
+    this.record = await this.deps.store.settle(this.record.run_id, status, {
+      result,
+      error,
+      usage,
+      finished_at: timings.finished_at ?? nowTs(),
+      ...(tree_ref ? { tree_ref } : {}),
     });
     return this.record;
   }

@@ -38,6 +38,7 @@ export interface RunManagerDeps extends ExecutorDeps {
  */
 export class RunManager {
   private readonly active = new Map<string, RunExecution>();
+  private readonly starting = new Map<string, Promise<RunExecution>>();
   private draining = false;
   private readonly finishedListeners = new Set<(record: RunRecord) => void>();
 
@@ -84,7 +85,7 @@ export class RunManager {
   ): Promise<RunRecord> {
     const existing = this.deps.store.get(runId);
     if (existing && !isTerminal(runMachine, existing.status)) {
-      return this.deps.store.update(runId, { attempt, intent });
+      return this.deps.store.update(runId, { attempt, intent, lease_expires_at: null });
     }
     const record: RunRecord = {
       run_id: runId,
@@ -104,6 +105,7 @@ export class RunManager {
       result: null,
       error: null,
       usage: emptyUsage(),
+      lease_expires_at: null,
     };
     await this.deps.store.put(record);
     return this.deps.store.transition(runId, "dispatch");
@@ -113,12 +115,21 @@ export class RunManager {
    * Takes an admitted run (central granted the claim, or it is local) and executes it, with the
    * tenant secrets central handed it for its adapters (none for a local run).
    */
-  async begin(
-    runId: string,
-    secrets: Readonly<Record<string, string>> = {},
-  ): Promise<RunExecution> {
+  begin(runId: string, secrets: Readonly<Record<string, string>> = {}): Promise<RunExecution> {
     const existing = this.active.get(runId);
-    if (existing) return existing;
+    if (existing) return Promise.resolve(existing);
+    // A second begin while the first reads the run's log (a renewal, a resume) gets the same run.
+    const starting = this.starting.get(runId);
+    if (starting) return starting;
+    const start = this.start(runId, secrets).finally(() => this.starting.delete(runId));
+    this.starting.set(runId, start);
+    return start;
+  }
+
+  private async start(
+    runId: string,
+    secrets: Readonly<Record<string, string>>,
+  ): Promise<RunExecution> {
     if (!this.hasCapacity) throw new CapacityError(this.deps.maxConcurrency);
     const record = this.deps.store.get(runId);
     if (!record) throw new UnknownRunError(runId);
@@ -139,6 +150,12 @@ export class RunManager {
       }
     }
     return this.execute(this.deps.store.get(runId)!, start, secrets);
+  }
+
+  /** Keeps central's latest lease deadline for a run attempt, for after a restart. */
+  async leased(runId: string, attempt: number, expiresAt: string): Promise<void> {
+    if (this.deps.store.get(runId)?.attempt === attempt)
+      await this.deps.store.update(runId, { lease_expires_at: expiresAt });
   }
 
   /** Drops a run that was admitted but never started (central did not grant the claim). */
@@ -167,9 +184,14 @@ export class RunManager {
     return execution.control.stop({ kind: "cancel", reason, by });
   }
 
-  /** Re-starts every run that was running when the agent last stopped, in creation order. */
-  async resumeInterrupted(): Promise<RunExecution[]> {
-    const interrupted = this.deps.store.interrupted().reverse();
+  /**
+   * Re-starts every run that was running when the agent last stopped (those `accept` takes), in
+   * creation order.
+   */
+  async resumeInterrupted(
+    accept: (record: RunRecord) => boolean = () => true,
+  ): Promise<RunExecution[]> {
+    const interrupted = this.deps.store.interrupted().reverse().filter(accept);
     const started: RunExecution[] = [];
     for (const record of interrupted) {
       if (this.active.size >= this.deps.maxConcurrency) break;

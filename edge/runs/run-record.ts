@@ -33,5 +33,10 @@ export const RunRecord = z.object({
   result: z.string().nullable(),
   error: RunError.nullable(),
   usage: Usage,
+  /**
+   * When central's lease on this attempt runs out, as central last said (central runs only):
+   * after a restart the agent stops the run at that time unless central renews it first.
+   */
+  lease_expires_at: Timestamp.nullable().default(null),
 });
 export type RunRecord = z.infer<typeof RunRecord>;

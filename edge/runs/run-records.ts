@@ -9,7 +9,7 @@ import {
   redact,
   runMachine,
 } from "../../contract";
-import { PRIVATE_FILE_MODE, privateDir } from "../state-files";
+import { PRIVATE_FILE_MODE, privateDir, syncDir } from "../state-files";
 import { RunRecord } from "./run-record";
 
 /**
@@ -74,6 +74,8 @@ export class RunRecords {
       await handle.close();
     }
     await rename(tmp, file);
+    // The rename itself is only durable once the directory is.
+    await syncDir(this.dir);
   }
 
   /** Moves a run along the run machine and saves it with the other changes. */

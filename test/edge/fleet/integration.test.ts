@@ -11,6 +11,7 @@ import {
 } from "../../../contract";
 import { EdgeAgent } from "../../../edge/agent";
 import { parseModelRef } from "../../../edge/models/model-settings";
+import { STANDALONE_TENANT } from "../../../edge/runtime";
 import {
   type CentralDev,
   createKey,
@@ -20,7 +21,7 @@ import {
 import { runCli } from "../../helpers/cli";
 import { type EdgeProcess, readOutbox, startEdge, until } from "../helpers/edge-process";
 import { FAUX_MODEL, type FauxStep, fauxProvider } from "../helpers/faux";
-import { makeApp, ofKind, type TestApp } from "../helpers/runtime";
+import { makeApp, ofKind, openRuntime, runTask, type TestApp } from "../helpers/runtime";
 
 /** The edge against the real central under `wrangler dev`. */
 let central: CentralDev;
@@ -175,6 +176,27 @@ describe("edge with the real central", { timeout: 180_000 }, () => {
     const run = await settled(t.client, runId);
     expect(run).toMatchObject({ status: "completed", result: "done without central" });
     expectSameLog(await edge.runtime.eventsOf(runId), await logOf(t.client, runId));
+  });
+
+  it("delivers what the agent ran on its own to the central it connects to later, under that central's tenant", async () => {
+    const t = await tenant();
+    const app = makeApp();
+    const alone = await openRuntime(app, [{ text: "done with no central" }], {
+      tenant: STANDALONE_TENANT,
+    });
+    const { record, events } = await runTask(alone, "work alone");
+    await alone.close();
+    expect(record.status).toBe("completed");
+    expect(new Set(events.map((e) => e.tenant))).toEqual(new Set([STANDALONE_TENANT]));
+
+    const edge = await agent(app, t.agentKey, []);
+    await until(() => edge.runtime.outbox.pending === 0, 60_000);
+    expect(edge.health().outbox.rejected).toBe(0);
+    const run = await settled(t.client, record.run_id);
+    expect(run).toMatchObject({ status: "completed", result: "done with no central" });
+    const log = await logOf(t.client, record.run_id);
+    expectSameLog(events, log);
+    expect(new Set(log.map((e) => e.tenant))).toEqual(new Set([t.name]));
   });
 
   it("loses nothing when the edge is SIGKILLed mid-run: after a restart central's log equals the outbox", async () => {

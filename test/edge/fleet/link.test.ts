@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { VERSION as PI_VERSION } from "@earendil-works/pi-coding-agent";
 import { afterEach, describe, expect, it } from "vitest";
 import { nowTs, uuidv7 } from "../../../contract";
@@ -19,7 +21,12 @@ async function server(options: Parameters<typeof wireServer>[0] = {}) {
   return s;
 }
 
-async function agent(app: TestApp, central: Server, steps: FauxStep[]) {
+async function agent(
+  app: TestApp,
+  central: Server | null,
+  steps: FauxStep[],
+  log: (line: string) => void = () => {},
+) {
   const a = await EdgeAgent.start({
     app: "lab-notes",
     agentId: "host-1.lab-notes",
@@ -27,11 +34,11 @@ async function agent(app: TestApp, central: Server, steps: FauxStep[]) {
     stateDir: app.stateDir,
     workdir: app.workdir,
     appDir: app.dir,
-    central: { url: central.url, key: "test-key" },
+    central: central && { url: central.url, key: "test-key" },
     models: { primary: parseModelRef(FAUX_MODEL), gateway: null, fallback: null, scripted: null },
     extensionFactories: [fauxProvider(steps)],
     drainTimeoutMs: 2_000,
-    log: () => {},
+    log,
   });
   cleanup.push(() => a.stop());
   return a;
@@ -189,6 +196,139 @@ describe("central link", () => {
       started.tree_ref.session_file,
     );
     expect(edge.runtime.runs.get(runId)).toMatchObject({ status: "completed", attempt: 2 });
+  });
+
+  const ACTING: FauxStep[] = [
+    { tool: "bash", args: { command: "echo one >> effects.txt; sleep 30" } },
+    { tool: "bash", args: { command: "echo two >> effects.txt" } },
+    { text: "done after the lapse" },
+  ];
+
+  /** A run dispatched under a short lease that central (the wire server) does not renew. */
+  async function lapsedRun(central: Server, app: TestApp) {
+    const lines: string[] = [];
+    const edge = await agent(app, central, ACTING, (line) => lines.push(line));
+    await central.waitFor(() => edge.link!.connected);
+    const runId = uuidv7();
+    const intent = intentFor("act on the lab");
+    dispatch(central, runId, intent, 1);
+    await central.waitFor(
+      () => lines.some((l) => l.includes("lease ran out")) && !edge.runtime.runs.isActive(runId),
+    );
+    expect(edge.runtime.runs.get(runId)).toMatchObject({ status: "running", attempt: 1 });
+    expect(readFileSync(join(app.workdir, "effects.txt"), "utf8")).toBe("one\n");
+    expect(central.log().some((e) => e.run_id === runId && e.kind === "run_completed")).toBe(false);
+    return { edge, runId, intent };
+  }
+
+  async function completed(central: Server, runId: string, attempt: number) {
+    await central.waitFor(() =>
+      central
+        .log()
+        .some((e) => e.run_id === runId && e.attempt === attempt && e.kind === "run_completed"),
+    );
+  }
+
+  it("stops a central run whose lease ran out unrenewed, and goes on with it when central dispatches it again", async () => {
+    const central = await server({ leaseMs: 500 });
+    const app = makeApp();
+    const { edge, runId, intent } = await lapsedRun(central, app);
+    central.setLeaseMs(60_000);
+    dispatch(central, runId, intent, 2);
+    await completed(central, runId, 2);
+    expect(edge.runtime.runs.get(runId)).toMatchObject({
+      status: "completed",
+      attempt: 2,
+      result: "done after the lapse",
+    });
+    expect(readFileSync(join(app.workdir, "effects.txt"), "utf8")).toBe("one\ntwo\n");
+  });
+
+  it("goes on with a run stopped at its lease's end when central renews the lease after all", async () => {
+    const central = await server({ leaseMs: 500 });
+    const app = makeApp();
+    const { edge, runId } = await lapsedRun(central, app);
+    central.send({
+      type: "lease",
+      run_id: runId,
+      attempt: 1,
+      lease_expires_at: nowTs(Date.now() + 60_000),
+    });
+    await completed(central, runId, 1);
+    expect(edge.runtime.runs.get(runId)).toMatchObject({ status: "completed", attempt: 1 });
+    expect(readFileSync(join(app.workdir, "effects.txt"), "utf8")).toBe("one\ntwo\n");
+  });
+
+  it("after a restart, waits for central to renew a lease that ran out while the agent was down", async () => {
+    const central = await server({ leaseMs: 500 });
+    const app = makeApp();
+    const { edge, runId } = await lapsedRun(central, app);
+    await edge.stop();
+    expect(edge.runtime.runs.get(runId)?.lease_expires_at).not.toBeNull();
+    // Central is away: the lease the record keeps has run out, so the run is not resumed.
+    const offline = await agent(app, null, ACTING);
+    expect(offline.runtime.runs.isActive(runId)).toBe(false);
+    await offline.stop();
+    // Back with central, which renews the lease its hello names: the run goes on.
+    central.setLeaseMs(60_000);
+    central.setRenew(true);
+    const back = await agent(app, central, ACTING);
+    await completed(central, runId, 1);
+    expect(back.runtime.runs.get(runId)).toMatchObject({
+      status: "completed",
+      result: "done after the lapse",
+    });
+    expect(readFileSync(join(app.workdir, "effects.txt"), "utf8")).toBe("one\ntwo\n");
+  });
+
+  it("after a restart with central away, stops a resumed run when the lease its record kept runs out", async () => {
+    const central = await server({ leaseMs: 1_500 });
+    const app = makeApp();
+    const slow: FauxStep[] = [
+      { tool: "bash", args: { command: "sleep 30" } },
+      { tool: "bash", args: { command: "sleep 30" } },
+      { text: "never" },
+    ];
+    const first = await agent(app, central, slow);
+    await central.waitFor(() => first.link!.connected);
+    const runId = uuidv7();
+    dispatch(central, runId, intentFor("act on the lab"));
+    await central.waitFor(() =>
+      central.log().some((e) => e.run_id === runId && e.kind === "tool_call_started"),
+    );
+    await first.forceStop();
+    const kept = first.runtime.runs.get(runId)!.lease_expires_at!;
+    expect(Date.parse(kept)).toBeGreaterThan(Date.now());
+    await central.close();
+    const lines: string[] = [];
+    const alone = await agent(app, central, slow, (line) => lines.push(line));
+    expect(alone.runtime.runs.isActive(runId)).toBe(true);
+    await central.waitFor(
+      () => lines.some((l) => l.includes("lease ran out")) && !alone.runtime.runs.isActive(runId),
+      10_000,
+    );
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(kept));
+    expect(alone.runtime.runs.get(runId)?.status).toBe("running");
+  });
+
+  it("keeps a central run going while central renews its lease", async () => {
+    const central = await server({ leaseMs: 400, heartbeatMs: 100, renew: true });
+    const edge = await agent(makeApp(), central, [
+      { tool: "bash", args: { command: "sleep 1.5" } },
+      { text: "done under renewals" },
+    ]);
+    await central.waitFor(() => edge.link!.connected);
+    const runId = uuidv7();
+    dispatch(central, runId, intentFor("take a while"));
+    await central.waitFor(() =>
+      central.log().some((e) => e.run_id === runId && e.kind === "run_completed"),
+    );
+    expect(central.received.some((m) => m.type === "heartbeat" && m.running.length > 0)).toBe(true);
+    expect(edge.runtime.runs.get(runId)).toMatchObject({
+      status: "completed",
+      attempt: 1,
+      result: "done under renewals",
+    });
   });
 
   it("stops a run when central cancels it", async () => {

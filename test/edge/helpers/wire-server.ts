@@ -19,8 +19,18 @@ type Edge = ReturnType<typeof EdgeMessage.parse>;
  * (reconnects, redelivery, malformed dispatches) before and besides the real central.
  */
 export async function wireServer(
-  options: { heartbeatMs?: number; key?: string; port?: number } = {},
+  options: {
+    heartbeatMs?: number;
+    key?: string;
+    port?: number;
+    /** How long a claim's lease lasts (60 s unless set). */
+    leaseMs?: number;
+    /** Renew the leases of the runs a hello or a heartbeat names, as central does. */
+    renew?: boolean;
+  } = {},
 ) {
+  let leaseMs = options.leaseMs ?? 60_000;
+  let renew = options.renew ?? false;
   const received: Edge[] = [];
   const stored = new Map<string, AgentEvent>();
   const order: string[] = [];
@@ -92,8 +102,17 @@ export async function wireServer(
             type: "claimed",
             run_id: message.run_id,
             attempt: message.attempt,
-            lease_expires_at: nowTs(Date.now() + 60_000),
+            lease_expires_at: nowTs(Date.now() + leaseMs),
           });
+        const held =
+          message.type === "heartbeat"
+            ? message.running
+            : message.type === "hello"
+              ? message.holding
+              : [];
+        if (renew)
+          for (const { run_id, attempt } of held)
+            send({ type: "lease", run_id, attempt, lease_expires_at: nowTs(Date.now() + leaseMs) });
         for (const w of waiters.splice(0)) w();
       });
     });
@@ -117,6 +136,14 @@ export async function wireServer(
       return connections;
     },
     send,
+    /** Leases granted from now on last `ms`. */
+    setLeaseMs(ms: number) {
+      leaseMs = ms;
+    },
+    /** Renew leases from now on (or stop renewing them). */
+    setRenew(on: boolean) {
+      renew = on;
+    },
     /** Store event batches but stop acknowledging them (acks lost on the way). */
     holdAcks(hold: boolean) {
       ackEvents = !hold;

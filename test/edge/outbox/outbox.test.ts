@@ -1,5 +1,17 @@
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, utimesSync } from "node:fs";
+import {
+  appendFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,7 +49,9 @@ describe("Outbox", () => {
     for (let i = 0; i < 40; i++) await outbox.append(messageEvent(run, i));
     await outbox.close();
 
-    const names = readdirSync(dir).sort();
+    const names = readdirSync(dir)
+      .filter((n) => n.endsWith(".ndjson"))
+      .sort();
     expect(names.length).toBeGreaterThan(3);
     let position = 0;
     for (const name of names) {
@@ -88,6 +102,88 @@ describe("Outbox", () => {
     expect((await reopened.read(reopened.delivered, 100)).events.map((e) => e.seq)).toEqual([
       6, 7, 8, 9,
     ]);
+    await reopened.close();
+  });
+
+  it("keeps saving the delivered mark after one write of it failed", async () => {
+    const dir = fresh();
+    const outbox = await Outbox.open(dir);
+    const run = uuidv7();
+    for (let i = 0; i < 10; i++) await outbox.append(messageEvent(run, i));
+    await outbox.markDelivered(3);
+    mkdirSync(`${dir}.acked.tmp`); // the mark's write fails (EISDIR, as ENOSPC or EIO would)
+    await expect(outbox.markDelivered(6)).rejects.toThrow();
+    rmdirSync(`${dir}.acked.tmp`); // and the disk is fine again
+    await outbox.markDelivered(8);
+    await outbox.close();
+    const reopened = await Outbox.open(dir);
+    expect(reopened.delivered).toBe(8);
+    await reopened.close();
+  });
+
+  it("counts nothing as delivered in an outbox directory wiped and started again", async () => {
+    const dir = fresh();
+    const outbox = await Outbox.open(dir);
+    const run = uuidv7();
+    for (let i = 0; i < 10; i++) await outbox.append(messageEvent(run, i));
+    await outbox.markDelivered(10);
+    await outbox.close();
+    rmSync(dir, { recursive: true });
+
+    const renewed = await Outbox.open(dir);
+    for (let i = 0; i < 4; i++) await renewed.append(messageEvent(run, 100 + i));
+    expect(renewed.delivered).toBe(0);
+    expect(renewed.pending).toBe(4);
+    expect((await renewed.read(renewed.delivered, 100)).events.map((e) => e.seq)).toEqual([
+      100, 101, 102, 103,
+    ]);
+    // Past the old mark, and still all pending after a restart before any ack.
+    for (let i = 4; i < 12; i++) await renewed.append(messageEvent(run, 100 + i));
+    await renewed.close();
+    const reopened = await Outbox.open(dir);
+    expect(reopened.pending).toBe(12);
+    await reopened.close();
+  });
+
+  it("sends again from the start of an older copy put back in the outbox's place", async () => {
+    const dir = fresh();
+    const outbox = await Outbox.open(dir);
+    const run = uuidv7();
+    for (let i = 0; i < 5; i++) await outbox.append(messageEvent(run, i));
+    await outbox.flush();
+    const copy = `${dir}.copy`;
+    cpSync(dir, copy, { recursive: true });
+    for (let i = 5; i < 10; i++) await outbox.append(messageEvent(run, i));
+    await outbox.markDelivered(10);
+    await outbox.close();
+    rmSync(dir, { recursive: true });
+    cpSync(copy, dir, { recursive: true });
+
+    const restored = await Outbox.open(dir);
+    expect(restored.size).toBe(5);
+    // Past the old mark, so a restart before any ack would take that mark as valid again.
+    for (let i = 5; i < 11; i++) await restored.append(messageEvent(run, 50 + i));
+    expect(restored.pending).toBe(11);
+    await restored.close();
+    const reopened = await Outbox.open(dir);
+    expect(reopened.pending).toBe(11);
+    await reopened.close();
+  });
+
+  it("keeps a mark from before outboxes had ids for an outbox from then", async () => {
+    const dir = fresh();
+    const outbox = await Outbox.open(dir);
+    const run = uuidv7();
+    for (let i = 0; i < 10; i++) await outbox.append(messageEvent(run, i));
+    await outbox.close();
+    unlinkSync(join(dir, "id"));
+    writeFileSync(`${dir}.acked`, `${JSON.stringify({ delivered: 6 })}\n`);
+
+    const upgraded = await Outbox.open(dir);
+    expect(upgraded.delivered).toBe(6);
+    await upgraded.close();
+    const reopened = await Outbox.open(dir);
+    expect(reopened.delivered).toBe(6);
     await reopened.close();
   });
 

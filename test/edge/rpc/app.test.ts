@@ -19,7 +19,7 @@ const health = (): AgentHealth => ({
   pid: process.pid,
   central: { url: null, connected: false, last_error: null },
   running: [],
-  outbox: { size: 0, pending: 0 },
+  outbox: { size: 0, pending: 0, rejected: 0 },
   model: "faux/faux-1",
 });
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AgentEvent } from "../../../contract";
@@ -87,6 +87,26 @@ describe("resume after a restart", () => {
     );
   });
 
+  it("resumes a run once when it is begun twice at the same time", async () => {
+    const app = makeApp();
+    runtime = await openRuntime(app, script);
+    const execution = await runtime.startLocal({ type: "task", params: {}, prompt: "log" });
+    await waitFor(runtime, execution.runId, (e) => ofKind(e, "tool_call_started").length === 2);
+    await runtime.runs.checkpointAll("test shutdown");
+    await execution.done;
+    await runtime.close();
+
+    runtime = await openRuntime(app, script);
+    const [a, b] = await Promise.all([
+      runtime.runs.begin(execution.runId),
+      runtime.runs.begin(execution.runId),
+    ]);
+    expect(a).toBe(b);
+    expect((await a!.done).status).toBe("completed");
+    const starts = ofKind(await runtime.eventsOf(execution.runId), "run_started");
+    expect(starts.map((s) => s.payload.resumed)).toEqual([false, true]);
+  });
+
   it("completes a run whose final answer was written but whose completion was not", async () => {
     const app = makeApp();
     runtime = await openRuntime(app, [{ text: "answer before the crash" }]);
@@ -110,6 +130,54 @@ describe("resume after a restart", () => {
     const events = await runtime.eventsOf(done.run_id);
     expect(ofKind(events, "model_call")).toHaveLength(1);
   });
+
+  it.each(["completed", "cancelled"] as const)(
+    "settles a run that ended (%s) before its record did, and never runs it again",
+    async (end) => {
+      const app = makeApp();
+      runtime = await openRuntime(app, [
+        { tool: "bash", args: { command: "echo before >> effects.txt; sleep 1" } },
+        { text: "done" },
+      ]);
+      const first = await runtime.startLocal({ type: "task", params: {}, prompt: "go" });
+      if (end === "cancelled") {
+        const effects = join(app.workdir, "effects.txt");
+        for (let i = 0; i < 200 && !existsSync(effects); i++)
+          await new Promise((r) => setTimeout(r, 25));
+        runtime.runs.cancel(first.runId, "not wanted", "tester");
+      }
+      const done = await first.done;
+      expect(done.status).toBe(end);
+      const logged = await runtime.eventsOf(done.run_id);
+      await runtime.close();
+      runtime = undefined;
+
+      // The agent died after logging the terminal event, before settling the record.
+      const recordFile = join(app.stateDir, "runs", `${done.run_id}.json`);
+      const record = JSON.parse(readFileSync(recordFile, "utf8"));
+      writeFileSync(
+        recordFile,
+        JSON.stringify({ ...record, status: "running", finished_at: null }),
+      );
+
+      runtime = await openRuntime(app, [
+        { tool: "bash", args: { command: "echo after >> effects.txt" } },
+        { text: "ran again" },
+      ]);
+      const [resumed] = await runtime.runs.resumeInterrupted();
+      const final = await resumed!.done;
+      expect(final).toMatchObject({
+        status: end,
+        result: done.result,
+        error: done.error,
+        usage: done.usage,
+      });
+      expect(final.finished_at).toBe(ofKind(logged, `run_${end}`)[0]!.ts);
+      expect(await runtime.eventsOf(done.run_id)).toEqual(logged);
+      expect(readFileSync(join(app.workdir, "effects.txt"), "utf8")).toBe("before\n");
+      expect(runtime.runs.get(done.run_id)?.status).toBe(end);
+    },
+  );
 });
 
 describe("fork", () => {

@@ -1,0 +1,59 @@
+/** The timers a fence uses; tests pass their own so no test waits for a lease to run out. */
+export interface FenceClock {
+  now(): number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(timer: unknown): void;
+}
+
+const systemClock: FenceClock = {
+  now: () => Date.now(),
+  setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
+/**
+ * Stops acting for a central run whose lease ran out unrenewed. Central dispatches such a run
+ * again (to another agent, when one serves it), so an agent cut off from central must not go on
+ * moving a robot or a cluster for it: `onLapse` checkpoints the run, which resumes from its
+ * session if central dispatches it here again. A renewal (`claimed`, then `lease` frames that
+ * answer heartbeats) moves the deadline. The deadline is central's time read on this host's
+ * clock: a clock behind central's stops that much late. Tests: test/edge/fleet/lease-fence.test.ts,
+ * and "stops a central run whose lease ran out unrenewed" in test/edge/fleet/link.test.ts.
+ */
+export class LeaseFence {
+  private readonly held = new Map<string, { attempt: number; timer: unknown }>();
+
+  constructor(
+    private readonly onLapse: (runId: string, attempt: number) => void,
+    private readonly clock: FenceClock = systemClock,
+  ) {}
+
+  /** The run attempt's lease now ends at `expiresAt`; an older attempt's renewal is ignored. */
+  hold(runId: string, attempt: number, expiresAt: string): void {
+    const current = this.held.get(runId);
+    if (current && current.attempt > attempt) return;
+    if (current) this.clock.clearTimer(current.timer);
+    const timer = this.clock.setTimer(
+      () => {
+        if (this.held.get(runId)?.timer !== timer) return;
+        this.held.delete(runId);
+        this.onLapse(runId, attempt);
+      },
+      Math.max(0, Date.parse(expiresAt) - this.clock.now()),
+    );
+    this.held.set(runId, { attempt, timer });
+  }
+
+  /** The attempt ended or was stopped: its lease no longer matters here. */
+  release(runId: string, attempt: number): void {
+    const current = this.held.get(runId);
+    if (current?.attempt !== attempt) return;
+    this.clock.clearTimer(current.timer);
+    this.held.delete(runId);
+  }
+
+  close(): void {
+    for (const { timer } of this.held.values()) this.clock.clearTimer(timer);
+    this.held.clear();
+  }
+}
