@@ -94,13 +94,13 @@ export class EdgeAgent {
       log,
     });
     runtime.runs.onFinished(() => agent?.beat());
-    // A central run whose lease ran out while the agent was down waits for central: it renews
-    // the lease (the run goes on) or dispatches the run again.
+    // A central run resumes only under a lease still good; one whose lease ran out while the
+    // agent was down (or that was never claimed) waits for central, which renews the lease (the
+    // run goes on) or dispatches the run again.
     const resumed = await runtime.runs.resumeInterrupted(
       (r) =>
         r.origin !== "central" ||
-        r.lease_expires_at === null ||
-        Date.parse(r.lease_expires_at) > Date.now(),
+        (r.lease_expires_at !== null && Date.parse(r.lease_expires_at) > Date.now()),
     );
     dispatcher?.resumed(resumed);
     link?.start();

@@ -7,12 +7,13 @@ import type { CentralLink } from "./link";
 
 const MAX_BATCH_BYTES = 512 * 1024;
 const ACK_TIMEOUT_MS = 30_000;
-const RETRY_MS = 5_000;
 
 export interface DeliveryOptions {
   batchEvents?: number;
   /** Where events central refuses for good are kept (delivery moves past them). */
   rejected: RejectedEvents;
+  /** How long a batch whose refused events could not be kept waits to be sent again. */
+  retryMs?: number;
   log: (line: string) => void;
 }
 
@@ -30,6 +31,9 @@ export class EventDelivery {
     timer: NodeJS.Timeout;
   } | null = null;
   private pumping = false;
+  /** A batch is settling, or waits to be sent again. */
+  private held = false;
+  private readonly retryMs: number;
   private readonly batchEvents: number;
 
   constructor(
@@ -38,6 +42,7 @@ export class EventDelivery {
     private readonly options: DeliveryOptions,
   ) {
     this.batchEvents = Math.min(options.batchEvents ?? 500, LIMITS.batchEvents);
+    this.retryMs = options.retryMs ?? 5_000;
     outbox.onAppend(() => void this.pump());
   }
 
@@ -56,11 +61,18 @@ export class EventDelivery {
     if (!inflight || ack.batch_id !== inflight.batchId) return;
     clearTimeout(inflight.timer);
     this.inflight = null;
+    // Nothing is sent while the batch settles (the mark has not moved yet), nor, if it could
+    // not settle, for a while: sent again at once it would be refused again in a tight loop.
+    this.held = true;
     void this.settle(inflight, ack.rejected).then((settled) => {
-      if (settled) void this.pump();
-      // Sent again right away, the batch would be refused again in a tight loop.
-      else setTimeout(() => void this.pump(), RETRY_MS).unref();
+      if (settled) this.release();
+      else setTimeout(() => this.release(), this.retryMs).unref();
     });
+  }
+
+  private release(): void {
+    this.held = false;
+    void this.pump();
   }
 
   /**
@@ -86,7 +98,7 @@ export class EventDelivery {
       if (refused.length > 0) await this.options.rejected.add(refused);
     } catch (error) {
       this.options.log(
-        `could not keep the events central refused (the batch is sent again in ${RETRY_MS} ms): ${why(error)}`,
+        `could not keep the events central refused (the batch is sent again in ${this.retryMs} ms): ${why(error)}`,
       );
       return false;
     }
@@ -117,7 +129,7 @@ export class EventDelivery {
   }
 
   private async pump(): Promise<void> {
-    if (this.pumping || this.inflight || !this.link.connected) return;
+    if (this.pumping || this.inflight || this.held || !this.link.connected) return;
     this.pumping = true;
     try {
       let from = this.outbox.delivered;

@@ -7,8 +7,10 @@ import {
   type DispatchMessage,
   Intent,
   isAgentTarget,
+  isTerminal,
   type JsonValue,
   type LeaseMessage,
+  runMachine,
   type SecretsMessage,
   truncateText,
   withholdValues,
@@ -27,6 +29,9 @@ type Secrets = z.output<typeof SecretsMessage>;
 type Lease = z.output<typeof LeaseMessage>;
 
 const CLAIM_TIMEOUT_MS = 30_000;
+
+const lapsedLine = (runId: string, attempt: number) =>
+  `run ${runId} (attempt ${attempt}): its lease ran out unrenewed, so central may run it elsewhere; stopped here until central renews it or dispatches it again`;
 const REDEEM_TIMEOUT_MS = 30_000;
 
 /**
@@ -48,6 +53,12 @@ export class DispatchHandler {
   private readonly refusalSeq = new Map<string, number>();
 
   private readonly fence: LeaseFence;
+  /** Run attempts between their dispatch and their start (claim, secrets). */
+  private readonly dispatching = new Set<string>();
+  /** The secrets each held run attempt's claim redeemed, for when a renewal restarts it. */
+  private readonly secretsOf = new Map<string, Readonly<Record<string, string>>>();
+  /** Runs being stopped because their lease ran out. */
+  private readonly stopping = new Map<string, Promise<void>>();
 
   constructor(
     private readonly runtime: EdgeRuntime,
@@ -92,35 +103,66 @@ export class DispatchHandler {
       // new attempt rather than run it twice.
       await runs.checkpoint(run_id, `re-dispatched as attempt ${attempt}`);
     }
-    await runs.admit(intent, run_id, attempt, "central");
-    this.link.send({ type: "ack", run_id, attempt });
-    const claimed = await this.claim(run_id, attempt);
-    if (!claimed.granted) {
-      const record = runs.get(run_id);
-      if (record?.status === "dispatched" && !runs.isActive(run_id))
-        await this.runtime.runs.abandon(run_id, `claim rejected: ${claimed.reason}`);
-      this.log(`claim of run ${run_id} (attempt ${attempt}) not granted: ${claimed.reason}`);
+    const key = `${run_id}/${attempt}`;
+    this.dispatching.add(key);
+    try {
+      await runs.admit(intent, run_id, attempt, "central");
+      this.link.send({ type: "ack", run_id, attempt });
+      const claimed = await this.claim(run_id, attempt);
+      if (!claimed.granted) {
+        const record = runs.get(run_id);
+        if (record?.status === "dispatched" && !runs.isActive(run_id))
+          await this.runtime.runs.abandon(run_id, `claim rejected: ${claimed.reason}`);
+        this.log(`claim of run ${run_id} (attempt ${attempt}) not granted: ${claimed.reason}`);
+        return;
+      }
+      await this.held(run_id, attempt, claimed.granted.lease_expires_at);
+      this.secretsOf.set(key, await this.redeem(claimed.granted));
+      await this.runLeased(run_id, attempt);
+    } finally {
+      this.dispatching.delete(key);
+    }
+  }
+
+  /**
+   * Runs (or goes on with) a run attempt under its lease: not at all if the lease ran out while
+   * the run was being claimed, and stopped again if it ran out while the run was starting.
+   */
+  private async runLeased(runId: string, attempt: number): Promise<void> {
+    const runs = this.runtime.runs;
+    if (!this.fence.holds(runId, attempt)) {
+      this.log(lapsedLine(runId, attempt));
       return;
     }
-    await this.held(run_id, attempt, claimed.granted.lease_expires_at);
-    this.watch(await runs.begin(run_id, await this.redeem(claimed.granted)), attempt);
+    this.watch(await runs.begin(runId, this.secretsOf.get(`${runId}/${attempt}`)), attempt);
+    if (!this.fence.holds(runId, attempt)) await this.stop(runId, attempt);
   }
 
   /**
    * Central renewed a lease. A run this agent stopped because its lease seemed to run out (on
-   * this host's clock, or over a restart while central was away) goes on: central says it is
-   * still this agent's.
+   * this host's clock, or over a restart while central was away) goes on, with the secrets its
+   * claim redeemed: central says it is still this agent's.
    */
   async lease(message: Lease): Promise<void> {
     const { run_id, attempt } = message;
     const runs = this.runtime.runs;
-    const record = runs.get(run_id);
-    if (record?.origin !== "central" || record.attempt !== attempt || record.status !== "running")
-      return;
+    const held = () => {
+      const record = runs.get(run_id);
+      return (
+        record?.origin === "central" &&
+        record.attempt === attempt &&
+        (record.status === "running" || record.status === "dispatched")
+      );
+    };
+    if (!held()) return;
+    // A stop under way ends first, so the run it stopped is the one that goes on.
+    await this.stopping.get(run_id);
+    if (!held()) return;
     await this.held(run_id, attempt, message.lease_expires_at);
-    if (runs.isActive(run_id) || runs.isDraining || !runs.hasCapacity) return;
+    if (this.dispatching.has(`${run_id}/${attempt}`) || runs.isActive(run_id)) return;
+    if (runs.isDraining || !runs.hasCapacity) return;
     this.log(`run ${run_id} (attempt ${attempt}): central renewed its lease; going on with it`);
-    this.watch(await runs.begin(run_id), attempt);
+    await this.runLeased(run_id, attempt);
   }
 
   /** Fences the runs the agent resumed on start with the lease their records last had. */
@@ -138,19 +180,31 @@ export class DispatchHandler {
     await this.runtime.runs.leased(runId, attempt, expiresAt);
   }
 
+  /** When the attempt's execution ends: its lease no longer matters, nor, once over, its secrets. */
   private watch(execution: RunExecution, attempt: number): void {
     void execution.done
+      .then((final) => {
+        if (isTerminal(runMachine, final.status))
+          this.secretsOf.delete(`${execution.runId}/${attempt}`);
+      })
       .catch(() => undefined)
       .then(() => this.fence.release(execution.runId, attempt));
   }
 
   private async lapsed(runId: string, attempt: number): Promise<void> {
     const runs = this.runtime.runs;
+    // A run still starting is stopped by runLeased once it has started.
     if (!runs.isActive(runId) || runs.get(runId)?.attempt !== attempt) return;
-    this.log(
-      `run ${runId} (attempt ${attempt}): its lease ran out unrenewed, so central may run it elsewhere; stopped here until central renews it or dispatches it again`,
-    );
-    await runs.checkpoint(runId, "lease expired");
+    await this.stop(runId, attempt);
+  }
+
+  private stop(runId: string, attempt: number): Promise<void> {
+    this.log(lapsedLine(runId, attempt));
+    const stopping = this.runtime.runs
+      .checkpoint(runId, "lease expired")
+      .finally(() => this.stopping.delete(runId));
+    this.stopping.set(runId, stopping);
+    return stopping;
   }
 
   /** Stops the fence's timers (the agent is shutting down). */
@@ -210,10 +264,11 @@ export class DispatchHandler {
 
   async cancel(message: Cancel): Promise<void> {
     const runs = this.runtime.runs;
-    if (runs.cancel(message.run_id, message.reason || "cancelled by central", "central")) return;
+    const reason = message.reason || "cancelled by central";
+    if (runs.cancel(message.run_id, reason, "central")) return;
     const record = runs.get(message.run_id);
-    if (record?.status === "dispatched")
-      await runs.abandon(message.run_id, message.reason || "cancelled by central");
+    if (record?.status === "dispatched") await runs.abandon(message.run_id, reason);
+    else await runs.cancelStopped(message.run_id, reason, "central");
   }
 
   /** Pending claims and redemptions fail when the connection they were made on is gone. */

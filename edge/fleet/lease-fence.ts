@@ -52,6 +52,11 @@ export class LeaseFence {
     this.held.delete(runId);
   }
 
+  /** Whether the run attempt's lease is held and has not run out. */
+  holds(runId: string, attempt: number): boolean {
+    return this.held.get(runId)?.attempt === attempt;
+  }
+
   close(): void {
     for (const { timer } of this.held.values()) this.clock.clearTimer(timer);
     this.held.clear();

@@ -1,5 +1,6 @@
-import { readFile, rename, writeFile } from "node:fs/promises";
-import { PRIVATE_FILE_MODE } from "../state-files";
+import { open, readFile, rename } from "node:fs/promises";
+import { dirname } from "node:path";
+import { PRIVATE_FILE_MODE, syncDir } from "../state-files";
 
 /**
  * How far central has acknowledged the outbox. Losing an update only means re-sending events
@@ -49,13 +50,14 @@ export class AckMark {
 
   /**
    * From now on the mark counts in `outbox`; unless `keep`, it starts again from 0. A kept mark
-   * that named no outbox, or another one, is written again naming this one.
+   * that named no outbox, or another one, is written again naming this one, durably (fsync'd,
+   * its directory too): the outbox's id file is written only after it (Outbox.open).
    */
   bind(outbox: string, keep: boolean): Promise<void> {
     const relabel = keep && this.outbox !== outbox && this.value > 0;
     this.outbox = outbox;
     if (!keep) this.value = 0;
-    return relabel ? this.save() : this.writing;
+    return relabel ? this.save(true) : this.writing;
   }
 
   /** Moves the mark forward (never back); writes happen one at a time, newest value wins. */
@@ -65,13 +67,20 @@ export class AckMark {
     return this.save();
   }
 
-  private save(): Promise<void> {
+  private save(durable = false): Promise<void> {
     const write = this.writing.then(async () => {
       const tmp = `${this.file}.tmp`;
-      await writeFile(tmp, `${JSON.stringify({ delivered: this.value, outbox: this.outbox })}\n`, {
-        mode: PRIVATE_FILE_MODE,
-      });
+      const handle = await open(tmp, "w", PRIVATE_FILE_MODE);
+      try {
+        await handle.writeFile(
+          `${JSON.stringify({ delivered: this.value, outbox: this.outbox })}\n`,
+        );
+        if (durable) await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(tmp, this.file);
+      if (durable) await syncDir(dirname(this.file));
     });
     this.writing = write.catch(() => undefined);
     return write;

@@ -52,6 +52,11 @@ async function readOutboxId(dir: string): Promise<string | null> {
 /** Gives the outbox a new id, durably: the ack mark is only valid for the id it names. */
 async function newOutboxId(dir: string): Promise<string> {
   const id = randomUUID();
+  await writeOutboxId(dir, id);
+  return id;
+}
+
+async function writeOutboxId(dir: string, id: string): Promise<void> {
   const file = join(dir, ID_FILE);
   const tmp = `${file}.tmp`;
   const handle = await open(tmp, "w", PRIVATE_FILE_MODE);
@@ -63,7 +68,6 @@ async function newOutboxId(dir: string): Promise<string> {
   }
   await rename(tmp, file);
   await syncDir(dir);
-  return id;
 }
 
 /**
@@ -110,8 +114,9 @@ export class Outbox {
     privateDir(dir);
     let segments = await listSegments(dir);
     let id = await readOutboxId(dir);
+    // Segments but no id: an outbox from before ids, or an upgrade a crash cut short.
     const unnamed = id === null && segments.length > 0;
-    id ??= await newOutboxId(dir);
+    if (id === null && !unnamed) id = await newOutboxId(dir);
     if (segments.length === 0) {
       const first = join(dir, segmentName(0));
       await (await open(first, "a", PRIVATE_FILE_MODE)).close();
@@ -124,15 +129,22 @@ export class Outbox {
     // The mark lives outside the directory, which can be wiped or replaced under it; counted
     // against a mark written for another outbox, new events would never be sent. So the mark
     // names the outbox's id and, for any other outbox, starts again from 0 (central dedupes what
-    // is sent again). A mark and an outbox from before ids are trusted together, as they were,
-    // and the mark is written again naming the outbox. A mark past this outbox's end was written
-    // for a longer one (a restored copy keeps the id): a new id makes its reset durable, or a
-    // crash before the next ack would bring it back.
+    // is sent again). A mark past this outbox's end was written for a longer one (a restored
+    // copy keeps the id): a new id makes its reset durable, or a crash before the next ack would
+    // bring it back. An outbox from before ids is trusted with its mark, as it was: the mark is
+    // written naming a new id first, durably, then the id file, so an upgrade a crash cuts short
+    // is finished by the next open with the id the mark names (a whole history sent again would
+    // be refused by central past its dedupe window).
     const durable = last.start + lines.length;
-    const keep =
-      mark.position <= durable && (mark.outboxId === id || (unnamed && mark.outboxId === null));
-    if (!keep && mark.outboxId === id) id = await newOutboxId(dir);
-    await mark.bind(id, keep);
+    if (id === null) {
+      id = mark.outboxId ?? randomUUID();
+      await mark.bind(id, mark.position <= durable);
+      await writeOutboxId(dir, id);
+    } else {
+      const keep = mark.position <= durable && mark.outboxId === id;
+      if (!keep && mark.outboxId === id) id = await newOutboxId(dir);
+      await mark.bind(id, keep);
+    }
     const active = await open(last.path, "a", PRIVATE_FILE_MODE);
     return new Outbox(
       dir,

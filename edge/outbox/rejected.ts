@@ -2,6 +2,7 @@ import { open, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { AgentEvent, ValidationIssue } from "../../contract";
 import { PRIVATE_FILE_MODE, syncDir } from "../state-files";
+import { completeLines } from "./segments";
 
 /**
  * Events central refused for good (for another tenant, older than its dedupe window, invalid
@@ -14,7 +15,8 @@ export class RejectedEvents {
 
   private constructor(
     readonly path: string,
-    private lines: number,
+    /** The event ids kept, so an event refused twice (a batch sent again) is kept once. */
+    private readonly ids: Set<string>,
     /** The file is new, or ends in a line a crash cut short: the next write starts a line. */
     private fresh: boolean,
     private torn: boolean,
@@ -27,29 +29,39 @@ export class RejectedEvents {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
-    const lines = text.split("\n").filter((l) => l.length > 0).length;
+    const ids = new Set<string>();
+    for (const line of completeLines(text)) {
+      try {
+        const id = (JSON.parse(line) as { event?: { event_id?: unknown } }).event?.event_id;
+        if (typeof id === "string") ids.add(id);
+      } catch {
+        // A line no JSON reader can use counts for nothing; the next write starts a new line.
+      }
+    }
     return new RejectedEvents(
       path,
-      lines,
+      ids,
       text.length === 0,
       text.length > 0 && !text.endsWith("\n"),
     );
   }
 
   get count(): number {
-    return this.lines;
+    return this.ids.size;
   }
 
-  /** Appends the refused events durably (fdatasync'd); each write after the one before it. */
+  /** Appends the refused events not kept yet, durably (fdatasync'd), one write after another. */
   add(
     entries: readonly { event: AgentEvent; issues: readonly ValidationIssue[] }[],
   ): Promise<void> {
-    const text = entries
-      .map(({ event, issues }) => `${JSON.stringify({ issues, event })}\n`)
-      .join("");
     const write = this.writing
       .catch(() => undefined)
       .then(async () => {
+        const fresh = entries.filter(({ event }) => !this.ids.has(event.event_id));
+        if (fresh.length === 0) return;
+        const text = fresh
+          .map(({ event, issues }) => `${JSON.stringify({ issues, event })}\n`)
+          .join("");
         const file = await open(this.path, "a", PRIVATE_FILE_MODE);
         try {
           await file.appendFile(this.torn ? `\n${text}` : text);
@@ -60,7 +72,7 @@ export class RejectedEvents {
         if (this.fresh) await syncDir(dirname(this.path));
         this.fresh = false;
         this.torn = false;
-        this.lines += entries.length;
+        for (const { event } of fresh) this.ids.add(event.event_id);
       });
     this.writing = write;
     return write;

@@ -72,6 +72,26 @@ export interface ExecutorDeps {
   tracing?: EdgeTracing | null;
 }
 
+/** A run attempt's emitter, numbering on from the attempt's events already logged. */
+export function runEmitter(
+  deps: Pick<ExecutorDeps, "eventSink" | "agentId">,
+  record: RunRecord,
+  previous: readonly AgentEvent[],
+  observe: (event: AgentEvent) => void,
+): Emitter {
+  return new Emitter(
+    deps.eventSink,
+    {
+      tenant: record.intent.policy_ctx.tenant,
+      agent_id: deps.agentId,
+      run_id: record.run_id,
+      attempt: record.attempt,
+    },
+    previous.length > 0 ? Math.max(...previous.map((e) => e.seq)) + 1 : 0,
+    observe,
+  );
+}
+
 /** How a run begins: fresh, picked up after a restart, or branched off another run. */
 export type RunStart =
   | { kind: "new" }
@@ -111,7 +131,7 @@ export class RunExecution {
     const view = new RunView(this.record.run_id, tenant, previous);
     // The agent stopped after logging the run's terminal event and before settling its record:
     // the run is over (a cancelled one must not make another tool call), so the record takes
-    // what the log says (test/edge/runs/run-manager.test.ts "settles a run that ended").
+    // what the log says (test/edge/runs/resume-fork.test.ts "settles a run that ended").
     if (isTerminal(runMachine, view.state.status)) return this.finish(view);
     const spans =
       deps.tracing?.run({
@@ -119,15 +139,10 @@ export class RunExecution {
         app: deps.app.app,
         parent: this.record.intent.trace ?? null,
       }) ?? null;
-    const emitter = new Emitter(
-      deps.eventSink,
-      { tenant, agent_id: deps.agentId, run_id: this.record.run_id, attempt: this.record.attempt },
-      previous.length > 0 ? Math.max(...previous.map((e) => e.seq)) + 1 : 0,
-      (event) => {
-        view.observe(event);
-        spans?.observe(event);
-      },
-    );
+    const emitter = runEmitter(deps, this.record, previous, (event) => {
+      view.observe(event);
+      spans?.observe(event);
+    });
     const run: RunContext = {
       record: this.record,
       agentId: deps.agentId,
@@ -541,19 +556,10 @@ export class RunExecution {
     return this.finish(view);
   }
 
-  /**
-   * The run's terminal event is logged: its record says what the run's fold says (status,
-   * result, error, usage, tree), so the record and every reader of the log agree.
-   */
+  /** The run's terminal event is logged: its record takes the run's outcome (RunView). */
   private async finish(view: RunView): Promise<RunRecord> {
-    const { status, result, error, usage, tree_ref, timings } = view.state;
-    this.record = await this.deps.store.settle(this.record.run_id, status, {
-      result,
-      error,
-      usage,
-      finished_at: timings.finished_at ?? nowTs(),
-      ...(tree_ref ? { tree_ref } : {}),
-    });
+    const { status, changes } = view.outcome;
+    this.record = await this.deps.store.settle(this.record.run_id, status, changes);
     return this.record;
   }
 }

@@ -8,9 +8,10 @@ import {
 } from "../../contract";
 import type { Outbox } from "../outbox/outbox";
 import { effectiveBudget } from "../policy/chain";
-import { type ExecutorDeps, RunExecution, type RunStart } from "./run-executor";
+import { type ExecutorDeps, RunExecution, type RunStart, runEmitter } from "./run-executor";
 import type { RunRecord } from "./run-record";
 import type { RunRecords } from "./run-records";
+import { RunView } from "./run-view";
 
 export class CapacityError extends Error {
   constructor(max: number) {
@@ -175,6 +176,29 @@ export class RunManager {
     if (!execution) return;
     execution.control.stop({ kind: "checkpoint", reason });
     await execution.done.catch(() => undefined);
+  }
+
+  /**
+   * Ends a run this agent holds but is not running (stopped at its lease's end, or left by a
+   * restart): logs run_cancelled after the attempt's events and settles the record from them.
+   * False when the run is not such a run.
+   */
+  async cancelStopped(runId: string, reason: string, by: string | null): Promise<boolean> {
+    const record = this.deps.store.get(runId);
+    if (record?.status !== "running" || this.active.has(runId) || this.starting.has(runId))
+      return false;
+    const logged = (await this.deps.outbox.eventsOfRuns(new Set([runId]))).get(runId) ?? [];
+    const previous = logged.filter((e) => e.attempt === record.attempt);
+    const view = new RunView(runId, record.intent.policy_ctx.tenant, previous);
+    await runEmitter(this.deps, record, previous, (e) => view.observe(e)).emit("run_cancelled", {
+      reason,
+      by,
+      usage: view.usage,
+      tree_ref: record.tree_ref,
+    });
+    const { status, changes } = view.outcome;
+    await this.deps.store.settle(runId, status, changes);
+    return true;
   }
 
   /** Stops a run; it ends with run_cancelled. False when this agent is not running it. */

@@ -1,6 +1,7 @@
 import {
   type AgentEvent,
   blankRun,
+  nowTs,
   type RunLife,
   type RunState,
   runStateOf,
@@ -8,6 +9,7 @@ import {
   type Usage,
   usageOf,
 } from "../../contract";
+import type { RunRecord } from "./run-record";
 
 /**
  * The edge's view of one of its runs: the run's fold (contract/runs), followed over the events
@@ -55,5 +57,23 @@ export class RunView {
 
   get state(): RunState {
     return runStateOf(this.life);
+  }
+
+  /**
+   * A run's record once its terminal event is logged: what the fold says (status, result,
+   * error, usage, tree), so the record and every reader of the log agree.
+   */
+  get outcome(): { status: RunState["status"]; changes: Partial<RunRecord> } {
+    const { status, result, error, usage, tree_ref, timings } = this.state;
+    return {
+      status,
+      changes: {
+        result,
+        error,
+        usage,
+        finished_at: timings.finished_at ?? nowTs(),
+        ...(tree_ref ? { tree_ref } : {}),
+      },
+    };
   }
 }

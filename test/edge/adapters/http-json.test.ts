@@ -1,12 +1,11 @@
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { ContractValidationError } from "../../../contract";
 import { httpJsonAdapter } from "../../../edge/adapters/http-json/adapter";
 import { ADAPTER_KINDS } from "../../../edge/adapters/kinds";
 import { loadAdapters } from "../../../edge/adapters/load";
 import type { EdgeRuntime } from "../../../edge/runtime";
+import { labServer } from "../helpers/lab-server";
 import { makeApp, ofKind, openRuntime, runTask } from "../helpers/runtime";
 
 const lab = new Hono();
@@ -33,15 +32,7 @@ lab.get("/api/slow", async (c) => {
   return c.json({});
 });
 
-let server: ReturnType<typeof serve>;
-let baseUrl = "";
-beforeAll(async () => {
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: lab.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve());
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
-});
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+const served = labServer(lab);
 
 let runtime: EdgeRuntime | undefined;
 afterEach(async () => {
@@ -52,7 +43,7 @@ afterEach(async () => {
 const declaration = () => ({
   kind: "http-json",
   name: "lab-api",
-  base_url: baseUrl,
+  base_url: `${served.url()}/api`,
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the declaration's own ${NAME} syntax
   headers: { authorization: "Bearer ${LAB_TOKEN}" },
   timeout_ms: 500,

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -8,6 +8,7 @@ import type { CentralLink } from "../../../edge/fleet/link";
 import { Outbox } from "../../../edge/outbox/outbox";
 import { RejectedEvents } from "../../../edge/outbox/rejected";
 import { STANDALONE_TENANT } from "../../../edge/runtime";
+import { until } from "../helpers/edge-process";
 import { messageEvent } from "../helpers/events";
 
 /**
@@ -69,6 +70,7 @@ async function delivering(options: {
   };
   delivery = new EventDelivery(outbox, link as unknown as CentralLink, {
     batchEvents: 2,
+    retryMs: 400,
     rejected,
     log: (line) => logged.push(line),
   });
@@ -122,26 +124,50 @@ describe("EventDelivery", () => {
     }
   });
 
-  it("sends a refused batch again when the refused events cannot be kept", async () => {
+  it("sends a refused batch again, after a while, when the refused events cannot be kept", async () => {
     const { outbox, delivery, sent, logged } = await delivering({
       count: 2,
       refuse: (e) => e.seq === 0,
       breakRejected: true,
     });
     try {
-      expect(await delivery.drained(300)).toBe(false);
-      expect(outbox.pending).toBe(2);
+      expect(await delivery.drained(100)).toBe(false);
       expect(logged.some((l) => l.includes("could not keep the events central refused"))).toBe(
         true,
       );
-      // Not again at once: a refusal is not to be repeated in a tight loop.
+      // Not again at once, not even for a new event: a refusal is not to be repeated in a loop.
+      await outbox.append(messageEvent(uuidv7(), 0));
+      await new Promise((resolve) => setTimeout(resolve, 100));
       expect(sent.map((e) => e.seq)).toEqual([0, 1]);
-      delivery.connected();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(sent.map((e) => e.seq)).toEqual([0, 1, 0, 1]);
+      expect(outbox.pending).toBe(3);
+      await until(() => sent.length > 2);
+      expect(sent.slice(2, 4).map((e) => e.seq)).toEqual([0, 1]);
     } finally {
       await outbox.close();
     }
+  });
+
+  it("keeps each refused event once, whatever a crash left at the file's end", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "rejected-")), "outbox.rejected.jsonl");
+    const issues = [{ path: "tenant", expected: "acme", message: "wrong", code: "custom" }];
+    const [a, b] = [messageEvent(uuidv7(), 0), messageEvent(uuidv7(), 0)];
+    const rejected = await RejectedEvents.open(path);
+    await rejected.add([{ event: a, issues }]);
+    await rejected.add([{ event: a, issues }]);
+    expect(rejected.count).toBe(1);
+    appendFileSync(path, '{"issues": [], "event": {"event_id": "cut sh');
+    const reopened = await RejectedEvents.open(path);
+    expect(reopened.count).toBe(1);
+    await reopened.add([
+      { event: a, issues },
+      { event: b, issues },
+    ]);
+    expect(reopened.count).toBe(2);
+    const lines = readFileSync(path, "utf8").split("\n");
+    expect(
+      lines.filter((l) => l.startsWith('{"issues":[{')).map((l) => JSON.parse(l).event.event_id),
+    ).toEqual([a.event_id, b.event_id]);
+    expect((await RejectedEvents.open(path)).count).toBe(2);
   });
 
   it("gives what the agent ran on its own the tenant of the central it delivers to", async () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VERSION as PI_VERSION } from "@earendil-works/pi-coding-agent";
 import { afterEach, describe, expect, it } from "vitest";
@@ -6,6 +6,7 @@ import { nowTs, uuidv7 } from "../../../contract";
 import { EdgeAgent } from "../../../edge/agent";
 import { parseModelRef } from "../../../edge/models/model-settings";
 import { FAUX_MODEL, type FauxStep, fauxProvider } from "../helpers/faux";
+import { intentFor } from "../helpers/intents";
 import { makeApp, ofKind, type TestApp } from "../helpers/runtime";
 import { wireServer } from "../helpers/wire-server";
 
@@ -42,17 +43,6 @@ async function agent(
   });
   cleanup.push(() => a.stop());
   return a;
-}
-
-function intentFor(prompt: string) {
-  return {
-    intent_id: uuidv7(),
-    type: "task",
-    params: { prompt },
-    policy_ctx: { tenant: "lab", principal: "key-1", budget: {} },
-    targets: [{ app: "lab-notes" }],
-    created_at: nowTs(),
-  };
 }
 
 function dispatch(central: Server, runId: string, intent: unknown, attempt = 1) {
@@ -269,6 +259,13 @@ describe("central link", () => {
     const offline = await agent(app, null, ACTING);
     expect(offline.runtime.runs.isActive(runId)).toBe(false);
     await offline.stop();
+    // Nor is a run whose record has no lease at all (an attempt dispatched again, not claimed).
+    const file = join(app.stateDir, "runs", `${runId}.json`);
+    const kept = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(file, JSON.stringify({ ...kept, lease_expires_at: null }));
+    const unleased = await agent(app, null, ACTING);
+    expect(unleased.runtime.runs.isActive(runId)).toBe(false);
+    await unleased.stop();
     // Back with central, which renews the lease its hello names: the run goes on.
     central.setLeaseMs(60_000);
     central.setRenew(true);

@@ -170,18 +170,23 @@ describe("Outbox", () => {
     await reopened.close();
   });
 
-  it("keeps a mark from before outboxes had ids for an outbox from then", async () => {
+  it.each([
+    ["keeps a mark from before outboxes had ids for an outbox from then", undefined],
+    ["finishes an upgrade a crash cut short between the mark and the id file", "cut-short"],
+  ])("%s", async (_, namedInMark) => {
     const dir = fresh();
     const outbox = await Outbox.open(dir);
     const run = uuidv7();
     for (let i = 0; i < 10; i++) await outbox.append(messageEvent(run, i));
     await outbox.close();
+    // An outbox from before ids; or, cut short, the mark already names the id the upgrade chose.
     unlinkSync(join(dir, "id"));
-    writeFileSync(`${dir}.acked`, `${JSON.stringify({ delivered: 6 })}\n`);
+    writeFileSync(`${dir}.acked`, `${JSON.stringify({ delivered: 6, outbox: namedInMark })}\n`);
 
     const upgraded = await Outbox.open(dir);
     expect(upgraded.delivered).toBe(6);
     await upgraded.close();
+    if (namedInMark) expect(readFileSync(join(dir, "id"), "utf8").trim()).toBe(namedInMark);
     const reopened = await Outbox.open(dir);
     expect(reopened.delivered).toBe(6);
     await reopened.close();
