@@ -105,6 +105,7 @@ export class DispatchHandler {
     }
     const key = `${run_id}/${attempt}`;
     this.dispatching.add(key);
+    this.forgetSecrets(run_id);
     try {
       await runs.admit(intent, run_id, attempt, "central");
       this.link.send({ type: "ack", run_id, attempt });
@@ -184,8 +185,7 @@ export class DispatchHandler {
   private watch(execution: RunExecution, attempt: number): void {
     void execution.done
       .then((final) => {
-        if (isTerminal(runMachine, final.status))
-          this.secretsOf.delete(`${execution.runId}/${attempt}`);
+        if (isTerminal(runMachine, final.status)) this.forgetSecrets(execution.runId);
       })
       .catch(() => undefined)
       .then(() => this.fence.release(execution.runId, attempt));
@@ -268,7 +268,14 @@ export class DispatchHandler {
     if (runs.cancel(message.run_id, reason, "central")) return;
     const record = runs.get(message.run_id);
     if (record?.status === "dispatched") await runs.abandon(message.run_id, reason);
-    else await runs.cancelStopped(message.run_id, reason, "central");
+    else if (!(await runs.cancelStopped(message.run_id, reason, "central"))) return;
+    this.forgetSecrets(message.run_id);
+  }
+
+  /** Drops the secrets the run's attempts redeemed: it ended, or central dispatched it again. */
+  private forgetSecrets(runId: string): void {
+    for (const key of this.secretsOf.keys())
+      if (key.startsWith(`${runId}/`)) this.secretsOf.delete(key);
   }
 
   /** Pending claims and redemptions fail when the connection they were made on is gone. */
