@@ -26,7 +26,7 @@ type Status = z.output<typeof HeartbeatMessage>["status"];
  * Events central refused for good, in the state directory (edge/outbox/rejected.ts); `.jsonl`,
  * so `memory sync --from-dir`, which reads `*.ndjson`, never takes its lines for events.
  */
-const REJECTED_FILE = "outbox.rejected.jsonl";
+export const REJECTED_FILE = "outbox.rejected.jsonl";
 
 /**
  * `auraison edge start`: an EdgeRuntime plus the WebSocket to central (registration,

@@ -1,5 +1,5 @@
 export { AdapterStartError } from "./adapters/load";
-export { EdgeAgent, type EdgeAgentOptions } from "./agent";
+export { EdgeAgent, type EdgeAgentOptions, REJECTED_FILE } from "./agent";
 export { AppFolderError, loadAppFolder } from "./config/app-folder";
 export { ModelConfigError, resolveModelSettings } from "./models/resolve";
 export { PLACEHOLDER_SCENARIO, SCRIPTED_PROVIDER } from "./models/scripted";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { type AgentEvent, type BudgetLimits, parse } from "../../contract";
-import { type RunRecord, STANDALONE_TENANT } from "../../edge/index";
+import { REJECTED_FILE, type RunRecord, STANDALONE_TENANT } from "../../edge/index";
 import { globals } from "../context";
 import {
   addEdgeFlags,
@@ -147,7 +147,7 @@ export function registerEdge(program: Command): void {
       process.stdout.write(
         `${health.agent_id} (app ${health.app}, tenant ${health.tenant}) ${health.status}, pid ${health.pid}\n` +
           `central: ${health.central.url ?? "none"} ${health.central.connected ? "connected" : `not connected${health.central.last_error ? ` (${health.central.last_error})` : ""}`}\n` +
-          `outbox: ${health.outbox.pending} of ${health.outbox.size} event(s) not yet delivered${health.outbox.rejected ? `; ${health.outbox.rejected} refused by central (kept in outbox.rejected.jsonl)` : ""}\n` +
+          `outbox: ${health.outbox.pending} of ${health.outbox.size} event(s) not yet delivered${health.outbox.rejected ? `; ${health.outbox.rejected} refused by central (kept in ${REJECTED_FILE})` : ""}\n` +
           `model: ${health.model}\n`,
       );
       for (const r of runs)

@@ -147,7 +147,7 @@ export class DispatchHandler {
   async lease(message: Lease): Promise<void> {
     const { run_id, attempt } = message;
     const runs = this.runtime.runs;
-    const held = () => {
+    const ours = () => {
       const record = runs.get(run_id);
       return (
         record?.origin === "central" &&
@@ -155,10 +155,10 @@ export class DispatchHandler {
         (record.status === "running" || record.status === "dispatched")
       );
     };
-    if (!held()) return;
+    if (!ours()) return;
     // A stop under way ends first, so the run it stopped is the one that goes on.
     await this.stopping.get(run_id);
-    if (!held()) return;
+    if (!ours()) return;
     await this.held(run_id, attempt, message.lease_expires_at);
     if (this.dispatching.has(`${run_id}/${attempt}`) || runs.isActive(run_id)) return;
     if (runs.isDraining || !runs.hasCapacity) return;
