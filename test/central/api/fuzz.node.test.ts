@@ -24,12 +24,20 @@ import {
  * stream (`streamEvents`, an endless text/event-stream); both are covered by their own tests.
  */
 
-// The directory's name must contain /site-packages/: Hypothesis seeds its strings with the
-// literals of every module it takes for the project's own (anything not under site-packages or
-// the standard library), and so drew urllib3's "@@@SKIP_HEADER@@@" sentinel as a header value,
-// which urllib3 itself refuses to send (a schemathesis runtime error, not central's answer).
-// The first test below pins that this install's libraries stay out of those literals.
+// Hypothesis seeds what it draws with the literals of every module it takes for the project's
+// own: anything not under site-packages or the standard library. So the install's directory is
+// named site-packages (installed elsewhere, its libraries counted, and the fuzzer sent urllib3's
+// "@@@SKIP_HEADER@@@" sentinel as a header value, which urllib3 itself refuses to send: a
+// runtime error of the fuzzer, not central's answer), and the literals it should try, names a
+// JavaScript object inherits among them, are in a hooks module of ours. The first test below pins
+// both.
 const SCHEMATHESIS = join(PROJECT_ROOT, ".ci", ".schemathesis", "site-packages");
+const LITERALS = join(PROJECT_ROOT, ".ci", "fuzz");
+const PYTHON_ENV = {
+  ...process.env,
+  PYTHONPATH: `${SCHEMATHESIS}:${LITERALS}`,
+  SCHEMATHESIS_HOOKS: "auraison_fuzz_literals",
+};
 const installed = existsSync(join(SCHEMATHESIS, "bin", "st"));
 const SECONDS_PER_ROLE = Number(process.env.AURAISON_FUZZ_SECONDS ?? 30);
 const CHECKS = [
@@ -98,7 +106,7 @@ function fuzz(key: string, only: string[]): Promise<{ code: number | null; outpu
       ],
       {
         cwd: mkdtempSync(join(tmpdir(), "auraison-fuzz-run-")),
-        env: { ...process.env, PYTHONPATH: SCHEMATHESIS, SCHEMATHESIS_HOOKS: "" },
+        env: PYTHON_ENV,
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -116,19 +124,22 @@ describe.skipIf(!installed && process.env.CI !== "true")(
       expect(installed).toBe(true);
     });
 
-    it("Hypothesis draws no literals from the installed libraries' code", () => {
-      // Hypothesis' own (private) collector, run as schemathesis runs it; the sentinel is built
-      // at run time so this script's text does not itself count as a literal.
+    it("Hypothesis draws the literals of our hooks module, and none of the libraries'", () => {
+      // Hypothesis' own (private) collector, after the imports schemathesis makes.
       const script = [
-        "import schemathesis, requests, urllib3",
+        "import json, schemathesis, requests, urllib3, auraison_fuzz_literals",
         "from hypothesis.internal.conjecture.providers import _get_local_constants",
-        "print(len(_get_local_constants().strings), ('@@@SKIP_' + 'HEADER@@@') in _get_local_constants().strings)",
+        "c = _get_local_constants()",
+        "print(json.dumps({'strings': sorted(c.strings), 'integers': sorted(c.integers)}))",
       ].join("\n");
-      const out = execFileSync("python3", ["-c", script], {
-        env: { ...process.env, PYTHONPATH: SCHEMATHESIS },
-        encoding: "utf8",
-      });
-      expect(out.trim()).toBe("0 False");
+      const drawn = JSON.parse(
+        execFileSync("python3", ["-c", script], { env: PYTHON_ENV }).toString(),
+      );
+      expect(drawn.strings).toContain("__proto__");
+      expect(drawn.strings).toContain("constructor");
+      expect(drawn.integers).toContain(2147483648);
+      expect(drawn.strings).not.toContain("@@@SKIP_HEADER@@@");
+      expect(drawn.strings.length).toBeLessThan(40);
     });
 
     // The admin runs last, and revoking keys apart: a fuzzed revocation may hit the key the
