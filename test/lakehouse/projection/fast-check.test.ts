@@ -260,6 +260,23 @@ describe("the fast check compiled from the contract's JSON Schema", () => {
     }
   }, 120_000);
 
+  it("drops a free-form object's __proto__ key, as zod does on both runtimes", () => {
+    const event = corpus().find((e) => JSON.stringify(e).includes('"modified_input":{'))!;
+    const text = JSON.stringify(event).replace(
+      '"modified_input":{',
+      '"modified_input":{"__proto__":{"polluted":1},',
+    );
+    const record = { position: "#proto", text };
+    const zod = checkWithZod(record, JSON.parse(text));
+    const result = checkRecord(record);
+    expect(zod.ok && result.ok).toBe(true);
+    if (!zod.ok || !result.ok) return;
+    expect(result.value.line).not.toContain("__proto__");
+    const { cursor: _, ...staged } = JSON.parse(result.value.line) as Record<string, unknown>;
+    expect(staged).toEqual(zod.value.event);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it("counts the keys a JSON text spells out, not quotes and colons inside strings", () => {
     expect(keysInText('{"a":1,"b":{"c":"x\\":y","d":[{"e":null}]},"f":"\\\\"}')).toBe(6);
     expect(keysInText('{"a" : "b:", "c":"\\"d\\":"}')).toBe(2);
