@@ -29,3 +29,23 @@ export async function syncDir(dir: string): Promise<void> {
     await handle.close();
   }
 }
+
+/**
+ * Writes to one state file, one at a time, each after the one before has settled either way: a
+ * failed write is reported to its caller and must not stop the ones after it.
+ */
+export class SerialWrites {
+  private last: Promise<void> = Promise.resolve();
+
+  /** Runs `write` after the writes queued before it; its promise is the write's own. */
+  run(write: () => Promise<void>): Promise<void> {
+    const next = this.last.then(write);
+    this.last = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Settles once the writes queued so far have settled, never rejecting. */
+  get settled(): Promise<void> {
+    return this.last;
+  }
+}

@@ -1,6 +1,6 @@
 import { open, readFile, rename } from "node:fs/promises";
 import { dirname } from "node:path";
-import { PRIVATE_FILE_MODE, syncDir } from "../state-files";
+import { PRIVATE_FILE_MODE, SerialWrites, syncDir } from "../state-files";
 
 /**
  * How far central has acknowledged the outbox. Losing an update only means re-sending events
@@ -8,8 +8,7 @@ import { PRIVATE_FILE_MODE, syncDir } from "../state-files";
  * It names the outbox it counts in (see Outbox.open): a position in another outbox means nothing.
  */
 export class AckMark {
-  /** The last write, settled either way: a failed write must not stop the ones after it. */
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writes = new SerialWrites();
 
   private constructor(
     private readonly file: string,
@@ -57,18 +56,18 @@ export class AckMark {
     const relabel = keep && this.outbox !== outbox && this.value > 0;
     this.outbox = outbox;
     if (!keep) this.value = 0;
-    return relabel ? this.save(true) : this.writing;
+    return relabel ? this.save(true) : this.writes.settled;
   }
 
   /** Moves the mark forward (never back); writes happen one at a time, newest value wins. */
   advance(position: number): Promise<void> {
-    if (position <= this.value) return this.writing;
+    if (position <= this.value) return this.writes.settled;
     this.value = position;
     return this.save();
   }
 
   private save(durable = false): Promise<void> {
-    const write = this.writing.then(async () => {
+    return this.writes.run(async () => {
       const tmp = `${this.file}.tmp`;
       const handle = await open(tmp, "w", PRIVATE_FILE_MODE);
       try {
@@ -82,7 +81,5 @@ export class AckMark {
       await rename(tmp, this.file);
       if (durable) await syncDir(dirname(this.file));
     });
-    this.writing = write.catch(() => undefined);
-    return write;
   }
 }

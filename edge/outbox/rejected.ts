@@ -1,7 +1,7 @@
 import { open, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { AgentEvent, ValidationIssue } from "../../contract";
-import { PRIVATE_FILE_MODE, syncDir } from "../state-files";
+import { PRIVATE_FILE_MODE, SerialWrites, syncDir } from "../state-files";
 import { completeLines } from "./segments";
 
 /**
@@ -11,7 +11,7 @@ import { completeLines } from "./segments";
  * Test: test/edge/fleet/delivery.test.ts "keeps what central refuses".
  */
 export class RejectedEvents {
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writes = new SerialWrites();
 
   private constructor(
     readonly path: string,
@@ -54,27 +54,23 @@ export class RejectedEvents {
   add(
     entries: readonly { event: AgentEvent; issues: readonly ValidationIssue[] }[],
   ): Promise<void> {
-    const write = this.writing
-      .catch(() => undefined)
-      .then(async () => {
-        const fresh = entries.filter(({ event }) => !this.ids.has(event.event_id));
-        if (fresh.length === 0) return;
-        const text = fresh
-          .map(({ event, issues }) => `${JSON.stringify({ issues, event })}\n`)
-          .join("");
-        const file = await open(this.path, "a", PRIVATE_FILE_MODE);
-        try {
-          await file.appendFile(this.torn ? `\n${text}` : text);
-          await file.datasync();
-        } finally {
-          await file.close();
-        }
-        if (this.fresh) await syncDir(dirname(this.path));
-        this.fresh = false;
-        this.torn = false;
-        for (const { event } of fresh) this.ids.add(event.event_id);
-      });
-    this.writing = write;
-    return write;
+    return this.writes.run(async () => {
+      const fresh = entries.filter(({ event }) => !this.ids.has(event.event_id));
+      if (fresh.length === 0) return;
+      const text = fresh
+        .map(({ event, issues }) => `${JSON.stringify({ issues, event })}\n`)
+        .join("");
+      const file = await open(this.path, "a", PRIVATE_FILE_MODE);
+      try {
+        await file.appendFile(this.torn ? `\n${text}` : text);
+        await file.datasync();
+      } finally {
+        await file.close();
+      }
+      if (this.fresh) await syncDir(dirname(this.path));
+      this.fresh = false;
+      this.torn = false;
+      for (const { event } of fresh) this.ids.add(event.event_id);
+    });
   }
 }
