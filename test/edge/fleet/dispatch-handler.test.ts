@@ -28,7 +28,15 @@ afterEach(async () => {
  * A dispatcher on a stand-in for central's socket: each claim is granted with a lease of
  * `leaseMs` and a secrets handle; `redeem` answers the redemption (after `redeemAfterMs`).
  */
-async function dispatcher(steps: FauxStep[], options: { leaseMs: number; redeemAfterMs?: number }) {
+async function dispatcher(
+  steps: FauxStep[],
+  options: {
+    leaseMs: number;
+    redeemAfterMs?: number;
+    /** Called with each line the handler logs, as it logs it. */
+    onLine?: (line: string, handler: DispatchHandler) => void;
+  },
+) {
   const app = makeApp({
     appJson: { secrets: ["LAB_TOKEN"] },
     adapters: {
@@ -84,7 +92,10 @@ async function dispatcher(steps: FauxStep[], options: { leaseMs: number; redeemA
     },
     reconnect() {},
   };
-  handler = new DispatchHandler(runtime, link as unknown as CentralLink, (l) => lines.push(l));
+  handler = new DispatchHandler(runtime, link as unknown as CentralLink, (l) => {
+    lines.push(l);
+    options.onLine?.(l, handler);
+  });
   const runId = uuidv7();
   const dispatched = handler.dispatch({
     type: "dispatch",
@@ -113,25 +124,40 @@ describe("dispatch under a lease", () => {
 
   it("goes on with a run renewed while it was stopping, with the secrets its claim redeemed", async () => {
     const before = seen.length;
-    const { runtime, handler, lines, runId } = await dispatcher(
+    let renewed: Promise<void> | undefined;
+    let activeWhenRenewed: boolean | undefined;
+    const started = await dispatcher(
       [
         { tool: "bash", args: { command: "sleep 30" } },
         { tool: "lab_get_sample", args: { id: "s-1" } },
         { text: "done after the renewal" },
       ],
-      { leaseMs: 400 },
+      {
+        leaseMs: 400,
+        // Central's renewal reaches the agent while the run it stopped is still stopping: right
+        // after the stop began (the handler logs the lapse as it starts the stop), not whenever
+        // a poll happens to look, by which time a quick stop may be over.
+        onLine: (line, handler) => {
+          if (!line.includes("lease ran out") || renewed) return;
+          const run = /^run (\S+) /.exec(line)![1]!;
+          setImmediate(() => {
+            activeWhenRenewed = runtime!.runs.isActive(run);
+            renewed = handler.lease({
+              type: "lease",
+              run_id: run,
+              attempt: 1,
+              lease_expires_at: nowTs(Date.now() + 60_000),
+            });
+          });
+        },
+      },
     );
-    await until(() => lapsed(lines));
-    // Central's renewal reaches the agent while the run it stopped is still stopping.
-    expect(runtime.runs.isActive(runId)).toBe(true);
-    await handler.lease({
-      type: "lease",
-      run_id: runId,
-      attempt: 1,
-      lease_expires_at: nowTs(Date.now() + 60_000),
-    });
-    await until(() => runtime.runs.get(runId)?.status === "completed");
-    expect(runtime.runs.get(runId)?.result).toBe("done after the renewal");
+    await until(() => renewed !== undefined);
+    await renewed;
+    expect(activeWhenRenewed).toBe(true);
+    const runs = started.runtime.runs;
+    await until(() => runs.get(started.runId)?.status === "completed");
+    expect(runs.get(started.runId)?.result).toBe("done after the renewal");
     expect(seen.slice(before)).toEqual(["Bearer lab-t0ken-value"]);
   });
 
