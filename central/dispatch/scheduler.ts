@@ -67,6 +67,11 @@ export class Scheduler {
     }
   }
 
+  /** The run as central knows it, if it does. */
+  life(runId: string): RunLife | undefined {
+    return this.table.get(runId);
+  }
+
   /** New events of one run from the log; a run that let its agent go lets the queue move. */
   observe(runId: string, events: readonly AgentEvent[]): void {
     this.moveOn(this.owner.observe(runId, events));

@@ -3,6 +3,8 @@ import {
   AgentEvent,
   CENTRAL_AGENT_ID,
   check,
+  hearsFrom,
+  isCentralKind,
   type RejectedEvent,
   redact,
   uuidv7Time,
@@ -106,6 +108,17 @@ export class Ingest {
         source.agentId,
         `this connection is agent ${source.agentId}; it sends only its own events`,
       );
+    if (source.kind !== "central") {
+      if (isCentralKind(event.kind))
+        return issue("kind", "a kind agents emit", `only central emits ${event.kind} events`);
+      const life = event.run_id === null ? undefined : this.runs.life(event.run_id);
+      if (life && !hearsFrom(life, event.agent_id))
+        return issue(
+          "agent_id",
+          life.owner === "central" ? "an agent the run was dispatched to" : "the run's agent",
+          `run ${event.run_id} was never given to ${event.agent_id}`,
+        );
+    }
     if (source.kind === "http" && source.keyApp !== null) {
       const agent = this.agents.get(event.agent_id);
       if (agent?.app !== source.keyApp)

@@ -1,3 +1,4 @@
+import type { Principal } from "../auth/principal";
 import type { Logger } from "../log";
 import { type EventFilter, matches, type StoredRecord } from "./event-log";
 import type { EventReader } from "./reader";
@@ -8,6 +9,10 @@ const KEEPALIVE_MS = 15_000;
 const REPLAY_PAGE = 1_000;
 
 interface Subscriber {
+  /** The key that opened the stream, directly or through one of its sessions. */
+  keyId: string;
+  /** When the credential that opened it runs out (a session's expiry); null: only revocation ends it. */
+  until: number | null;
   filter: EventFilter;
   lastSent: number;
   live: boolean;
@@ -23,6 +28,11 @@ const encoder = new TextEncoder();
  * Live Server-Sent Events over the log: each subscriber first replays from its cursor (R2 and
  * SQLite alike), then receives new events as they are appended. Events appended during the
  * replay wait in a backlog, so nothing is skipped or sent twice.
+ *
+ * A stream is a read authorised once, when it opens, so it lasts no longer than the credential
+ * that opened it: revoking the key (`endKey`) or its session running out (`expire`, on the
+ * tenant timer) closes it cleanly, and nothing is written to it past that expiry even before
+ * the timer fires.
  */
 export class EventStreams {
   private readonly subscribers = new Set<Subscriber>();
@@ -31,11 +41,16 @@ export class EventStreams {
   constructor(
     private readonly reader: EventReader,
     private readonly logger: Logger,
+    private readonly now: () => number,
+    /** Asks the tenant timer to wake at `nextDue()` again. */
+    private readonly rearm: () => void,
   ) {}
 
-  open(after: number, filter: EventFilter): Response {
+  open(after: number, filter: EventFilter, principal: Principal): Response {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const subscriber: Subscriber = {
+      keyId: principal.id,
+      until: principal.session?.expiresAt ?? null,
       filter,
       lastSent: after,
       live: false,
@@ -48,6 +63,7 @@ export class EventStreams {
     this.keepalive ??= setInterval(() => {
       for (const s of this.subscribers) this.write(s, ": keepalive\n\n");
     }, KEEPALIVE_MS);
+    if (subscriber.until !== null) this.rearm();
     void this.replay(subscriber);
     return new Response(readable, {
       headers: {
@@ -66,6 +82,25 @@ export class EventStreams {
         else subscriber.backlog.push(record);
       }
     }
+  }
+
+  /** Ends every stream opened with this key or one of its sessions: the key was revoked. */
+  endKey(keyId: string): void {
+    for (const subscriber of this.subscribers)
+      if (subscriber.keyId === keyId) this.drop(subscriber);
+  }
+
+  /** Ends the streams whose credential has run out. */
+  expire(): void {
+    for (const subscriber of this.subscribers) this.expired(subscriber);
+  }
+
+  /** When the next stream's credential runs out; null when none will. */
+  nextDue(): number | null {
+    let due: number | null = null;
+    for (const { until } of this.subscribers)
+      if (until !== null && (due === null || until < due)) due = until;
+    return due;
   }
 
   private async replay(subscriber: Subscriber): Promise<void> {
@@ -98,7 +133,7 @@ export class EventStreams {
   }
 
   private write(subscriber: Subscriber, text: string): void {
-    if (subscriber.closed) return;
+    if (subscriber.closed || this.expired(subscriber)) return;
     if (subscriber.pending > MAX_PENDING_WRITES) {
       this.drop(subscriber);
       return;
@@ -110,6 +145,13 @@ export class EventStreams {
       },
       () => this.drop(subscriber),
     );
+  }
+
+  /** Drops the subscriber if its credential has run out. */
+  private expired(subscriber: Subscriber): boolean {
+    if (subscriber.until === null || this.now() < subscriber.until) return false;
+    this.drop(subscriber);
+    return true;
   }
 
   private drop(subscriber: Subscriber): void {

@@ -174,12 +174,17 @@ export class AgentSocket {
       connection.close(CLOSE.incompatible, "incompatible contract version");
       return;
     }
+    // An agent id stays with the app it was registered for: taken over by an agent of another
+    // app, it would take the runs it holds and the dispatches that name it.
+    const registered = this.agents.get(reg.agent_id);
     const forbidden =
       reg.agent_id === CENTRAL_AGENT_ID
         ? `agent id '${CENTRAL_AGENT_ID}' is reserved`
         : state.keyApp !== null && reg.app !== state.keyApp
           ? `this agent key may only register agents of app ${state.keyApp}`
-          : null;
+          : registered && registered.app !== reg.app
+            ? `agent ${reg.agent_id} is an agent of app ${registered.app}; an agent of app ${reg.app} needs an id of its own`
+            : null;
     if (forbidden) {
       this.audit.record({
         principal: state.keyId,
@@ -196,7 +201,7 @@ export class AgentSocket {
       return;
     }
     const now = this.ctx.now();
-    const previous = this.agents.get(reg.agent_id)?.connectionId;
+    const previous = registered?.connectionId;
     const agent = this.agents.register(reg, state.keyId, connection.id, now);
     this.agents.apply(agent, "connect", now);
     connection.setState({ ...state, agentId: reg.agent_id });

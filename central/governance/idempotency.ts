@@ -14,8 +14,9 @@ export type Begin = { kind: "new" } | { kind: "replay"; response: Response };
  * `x-request-id` on a mutating call: the first response is stored under (principal, request id)
  * and a replay with the same body returns it with no second effect; the same id with another
  * body is refused (409), never answered with the first result. Responses are sealed with AES-GCM under a key
- * derived from the caller's own API key, so a stored reply (which may hold a new key's secret)
- * is useless to anyone reading the database.
+ * derived from the caller's own API key (or session token), so a stored reply (which may hold a
+ * new key's secret) is useless to anyone reading the database; the same id from another
+ * credential of the key is refused (409) too.
  */
 export class IdempotencyStore {
   constructor(
@@ -50,7 +51,17 @@ export class IdempotencyStore {
         );
       if (row.state === "pending" || !row.sealed)
         throw new Failure(409, "conflict", `request '${requestId}' is still in progress`);
-      const stored = JSON.parse(await open(principal.secret, requestId, row.sealed)) as {
+      const opened = await open(principal.secret, requestId, row.sealed);
+      // Ids are the key's (so no second effect through another of its credentials), but the
+      // answer is sealed for the credential that made it, which may hold what the other may not
+      // read (a new key's secret).
+      if (opened === null)
+        throw new Failure(
+          409,
+          "conflict",
+          `x-request-id '${requestId}' was already used by another credential of this key (the key itself or one of its dashboard sessions), whose answer this one cannot read; a new request needs a new id`,
+        );
+      const stored = JSON.parse(opened) as {
         status: number;
         type: string | null;
         body: string;
@@ -151,13 +162,20 @@ async function seal(secret: string, requestId: string, plain: string): Promise<s
   return toBase64(out);
 }
 
-async function open(secret: string, requestId: string, text: string): Promise<string> {
+/** The sealed text, or null when it was sealed under another secret (the tag does not verify). */
+async function open(secret: string, requestId: string, text: string): Promise<string | null> {
   const sealed = fromBase64(text);
   const key = await sealingKey(secret, requestId);
-  const plain = await crypto.subtle.decrypt(
-    { name: "AES-GCM", iv: sealed.slice(0, 12) },
-    key,
-    sealed.slice(12),
-  );
+  let plain: ArrayBuffer;
+  try {
+    plain = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: sealed.slice(0, 12) },
+      key,
+      sealed.slice(12),
+    );
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "OperationError") return null;
+    throw error;
+  }
   return new TextDecoder().decode(plain);
 }

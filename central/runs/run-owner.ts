@@ -7,6 +7,7 @@ import {
   type RunEffect,
   type RunInput,
   type RunLife,
+  redactString,
   type StepContext,
   type StepResult,
   stepRun,
@@ -47,7 +48,7 @@ export class RunOwner {
 
   /** Applies one input to a run and carries out the result (unless the fold refused it). */
   apply(life: RunLife, input: RunInput): StepResult {
-    const result = stepRun(life, input, this.context());
+    const result = stepRun(life, withoutSecrets(input), this.context());
     if (result.refusal) return result;
     this.carryOut(result.life, result.effects);
     if (life.status === "pending" && isSettled(result.life)) this.leftQueue(life, result.life);
@@ -193,4 +194,15 @@ export class RunOwner {
       };
     this.ctx.send(connection, message);
   }
+}
+
+/**
+ * Text from outside central that a run keeps (an agent's refusal, a canceller's reason) becomes
+ * its error and the events central appends to its log, which skip ingest: it is redacted here, as
+ * an agent's own events are at ingest (they arrive as `events`, already redacted).
+ */
+function withoutSecrets(input: RunInput): RunInput {
+  if (input.type === "refuse") return { ...input, message: redactString(input.message) };
+  if (input.type === "cancel") return { ...input, reason: redactString(input.reason) };
+  return input;
 }

@@ -44,6 +44,9 @@ export interface TenantServices {
   gateway: TenantGateway;
   /** Counters and histograms recorded as things happen (the rest of /metrics is read from state). */
   metrics: MetricRecorder;
-  /** Closes every agent connection opened with this key (after it was revoked). */
+  /**
+   * What revoking a key ends: every agent socket and event stream opened with it, or with one of
+   * its sessions.
+   */
   closeKeyConnections(keyId: string): void;
 }

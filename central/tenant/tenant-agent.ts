@@ -167,7 +167,7 @@ export class TenantAgent extends Agent<Env> {
     owner.onChange((life) => planOwner.runChanged(life));
     this.archiveStore = new Archive(this.ctx.storage, this.env.ARCHIVE, tenant, eventLog, now, log);
     const reader = new EventReader(eventLog, this.archiveStore);
-    const streams = new EventStreams(reader, log);
+    const streams = new EventStreams(reader, log, now, () => this.timer.rearm());
     eventLog.onAppend((records) => streams.publish(records));
     this.liveness = new Liveness(context, agents);
     this.socket = new AgentSocket(context, agents, scheduler, ingest, audit, secrets);
@@ -198,6 +198,7 @@ export class TenantAgent extends Agent<Env> {
           this.socket.closed(connection);
           connection.close(CLOSE.revoked, "key revoked");
         }
+        streams.endKey(keyId);
       },
     };
     await this.timer.recover();
@@ -258,6 +259,7 @@ export class TenantAgent extends Agent<Env> {
       scheduler.processDue();
       this.liveness.check();
       idempotency.prune();
+      this.services.streams.expire();
       if (this.now() >= this.archiveRetryAt) {
         const archive = record.settings().archive;
         try {
@@ -434,6 +436,7 @@ export class TenantAgent extends Agent<Env> {
       this.services.runs.nextDue(),
       this.services.plans.nextDue(),
       this.liveness.nextDue(),
+      this.services.streams.nextDue(),
       archive === null ? null : Math.max(archive, this.archiveRetryAt),
     ].filter((d): d is number => d !== null);
     return due.length ? Math.min(...due) : null;

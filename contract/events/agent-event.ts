@@ -57,6 +57,27 @@ export const EventKindSchema = z
   .enum(EVENT_KINDS as [EventKind, ...EventKind[]])
   .meta({ id: "EventKind" });
 
+/**
+ * Kinds only central emits: its rulings on runs (dispatch, retry, a lapsed lease) and its plans
+ * and approvals. Central refuses them from an agent (central/events/ingest.ts), and a run's fold
+ * ignores one an edge sent: an agent that could dispatch a run to itself could claim it and
+ * redeem the tenant's secrets.
+ */
+export const CENTRAL_KINDS = [
+  "run_dispatched",
+  "run_retrying",
+  "lease_expired",
+  "plan_status",
+  "plan_version",
+  "plan_step",
+  "approval_requested",
+  "approval_decided",
+] as const satisfies readonly EventKind[];
+
+export function isCentralKind(kind: EventKind): boolean {
+  return (CENTRAL_KINDS as readonly string[]).includes(kind);
+}
+
 /** Kinds that end a run; after one of them the run's status is final. */
 export const TERMINAL_RUN_KINDS = ["run_completed", "run_failed", "run_cancelled"] as const;
 

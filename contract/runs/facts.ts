@@ -1,10 +1,37 @@
-import type { AgentEvent, AgentEventOf } from "../events/agent-event";
+import {
+  type AgentEvent,
+  type AgentEventOf,
+  type EventKind,
+  isCentralKind,
+} from "../events/agent-event";
 import { transition } from "../machines/machine";
 import { runMachine } from "../machines/run";
 import type { RunError } from "../run-state";
 import { isSettled } from "./life";
 import { HELD, RunMoves } from "./moves";
+import { hearsFrom } from "./reporters";
 import { countModelCall, countToolCall } from "./usage";
+
+/**
+ * The kinds a run's fold reads (`FactFold.fact` below); an event of any other kind leaves the run as it
+ * was. A follower that reads a large log (memory) replays a run from these alone: the order
+ * among them is the same, as long as they carry central's cursor exactly when the whole run does.
+ */
+export const FOLDED_KINDS = [
+  "run_dispatched",
+  "run_started",
+  "run_completed",
+  "run_failed",
+  "run_cancelled",
+  "run_retrying",
+  "lease_expired",
+  "model_call",
+  "tool_call_finished",
+] as const satisfies readonly EventKind[];
+
+function isFoldedKind(kind: EventKind): boolean {
+  return (FOLDED_KINDS as readonly string[]).includes(kind);
+}
 
 /**
  * The facts of the log folded into a run: the same for every runtime, owner or follower, so a
@@ -14,6 +41,9 @@ export abstract class FactFold extends RunMoves {
   /** Folds one event of the log into the run. */
   protected fact(e: AgentEvent) {
     const life = this.life;
+    if (!isFoldedKind(e.kind)) return;
+    const stranger = e.source === "edge" ? this.fromStranger(e) : null;
+    if (stranger) return this.anomaly(e, stranger);
     if (life.intent_id === null && "intent_id" in e.payload)
       life.intent_id = (e.payload as { intent_id: string }).intent_id;
     switch (e.kind) {
@@ -59,6 +89,27 @@ export abstract class FactFold extends RunMoves {
       default:
         return;
     }
+  }
+
+  /**
+   * Why an edge event is no report on the run, or null when it is one. Only central rules on a
+   * run; a run hears only from its agents (hearsFrom); and where central's log shows the run's
+   * dispatches, an attempt is reported on only by the agent it was dispatched to, and only once
+   * dispatched (an outbox, which shows none, is one agent's own).
+   * Tests: test/contract/runs/step.test.ts "hears only from".
+   */
+  private fromStranger(e: AgentEvent): string | null {
+    if (isCentralKind(e.kind)) return "only central emits it";
+    const life = this.life;
+    if (life.owner === "edge")
+      return hearsFrom(life, e.agent_id) ? null : `the run is ${life.agent_id}'s`;
+    if (life.tried_agents.length === 0) return null;
+    if (!hearsFrom(life, e.agent_id)) return `the run was never dispatched to ${e.agent_id}`;
+    const attempt = e.attempt ?? life.attempt;
+    if (attempt > life.attempt) return `attempt ${attempt} was never dispatched`;
+    if (attempt === life.attempt && e.agent_id !== life.agent_id)
+      return `attempt ${attempt} was dispatched to ${life.agent_id}, not ${e.agent_id}`;
+    return null;
   }
 
   protected dispatched(e: AgentEventOf<"run_dispatched">) {

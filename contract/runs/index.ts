@@ -1,4 +1,5 @@
 export type { Refusal, RunEffect, RunSettings } from "./effects";
+export { FOLDED_KINDS } from "./facts";
 export type { RefuseReason, RunInput } from "./inputs";
 export {
   blankRun,
@@ -11,7 +12,8 @@ export {
   type WaitingView,
 } from "./life";
 export { inLogOrder, replayRun } from "./replay";
-export { FOLDED_KINDS, nextDue, type StepContext, type StepResult, stepRun } from "./step";
+export { hearsFrom } from "./reporters";
+export { nextDue, type StepContext, type StepResult, stepRun } from "./step";
 export {
   type Consumption,
   countModelCall,

@@ -1,4 +1,3 @@
-import type { EventKind } from "../events/agent-event";
 import type { StepContext } from "./context";
 import type { Refusal, RunEffect, RunSettings } from "./effects";
 import type { RunInput } from "./inputs";
@@ -28,22 +27,6 @@ export function stepRun(life: RunLife, input: RunInput, context: StepContext): S
   if (fold.refusal) return { life, effects: [], refusal: fold.refusal };
   return { life: fold.life, effects: [...fold.effects, ...fold.holdChanges(life)], refusal: null };
 }
-/**
- * The kinds a run's fold reads (`FactFold.fact` in facts.ts); an event of any other kind leaves the run as it
- * was. A follower that reads a large log (memory) replays a run from these alone: the order
- * among them is the same, as long as they carry central's cursor exactly when the whole run does.
- */
-export const FOLDED_KINDS = [
-  "run_dispatched",
-  "run_started",
-  "run_completed",
-  "run_failed",
-  "run_cancelled",
-  "run_retrying",
-  "lease_expired",
-  "model_call",
-  "tool_call_finished",
-] as const satisfies readonly EventKind[];
 /**
  * The earliest time the owner must look at the run again (its timer), or null. A backoff that
  * has already ended is not a timer: the run waits in the queue for an agent.

@@ -1,4 +1,4 @@
-import { ExternalPddlPlanner, type TenantSettings } from "../../../contract";
+import { ExternalPddlPlanner, redactString, type TenantSettings } from "../../../contract";
 import { envJson } from "../../env-json";
 import { secretRefusal } from "../../gateway/keys/offers";
 import { privateUpstreamsAllowed, upstreamUrlProblem } from "../../gateway/providers/upstream-url";
@@ -58,10 +58,12 @@ export class ExternalPddlEndpoint {
     const refused = this.refusal(config);
     if (refused) return { ok: false, error: refused.message };
     const headers: Record<string, string> = { "content-type": "application/json" };
+    let token: string | null = null;
     if (config.token) {
-      const token = (this.env as unknown as Record<string, unknown>)[config.token.secret];
-      if (typeof token !== "string" || token === "")
+      const value = (this.env as unknown as Record<string, unknown>)[config.token.secret];
+      if (typeof value !== "string" || value === "")
         return { ok: false, error: `the Worker secret ${config.token.secret} is not set` };
+      token = value;
       headers.authorization = `Bearer ${token}`;
     }
     const abort = new AbortController();
@@ -78,7 +80,8 @@ export class ExternalPddlEndpoint {
       if (!response.ok)
         return {
           ok: false,
-          error: `the planner answered ${response.status}: ${text.slice(0, 300)}`,
+          // The answer may echo the request, the token included, and becomes the plan's error.
+          error: `the planner answered ${response.status}: ${redactString((token ? text.split(token).join("[REDACTED]") : text).slice(0, 4096)).slice(0, 300)}`,
         };
       if (text.length > MAX_ANSWER_CHARS)
         return { ok: false, error: `the planner's answer is over ${MAX_ANSWER_CHARS} characters` };

@@ -72,7 +72,12 @@ export const eventRoutes: TenantRoute[] = [
           });
         after = Number(last);
       }
-      return c.env.streams.open(after, q);
+      const principal = c.get("principal");
+      // Checked again here, where nothing awaits before the stream is registered: a revocation
+      // served while this request was being authenticated would otherwise miss the stream.
+      if (c.env.keys.get(principal.id)?.revoked_at !== null)
+        throw new Failure(401, "unauthorized", "unknown or revoked API key");
+      return c.env.streams.open(after, q, principal);
     },
   ),
   tenantRoute(

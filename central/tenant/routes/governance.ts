@@ -55,7 +55,7 @@ export const governanceRoutes: TenantRoute[] = [
       method: "delete",
       path: `${PATHS.keys}/{id}`,
       tags: ["keys"],
-      summary: "Revoke a key; requests and agent connections using it stop now",
+      summary: "Revoke a key; requests, agent connections and event streams using it stop now",
       request: { params: id(keyId) },
       responses: { 200: json(KeyInfo, "Revoked"), ...errors(401, 403, 404, 409) },
     },

@@ -17,6 +17,8 @@ import {
   PlanList,
   PlanRequest,
   PlansQuery,
+  redact,
+  redactString,
   uuidv7,
 } from "../../../contract";
 import { body, errors, id, json, READERS, WRITERS } from "../../api/route";
@@ -25,6 +27,21 @@ import { readQuery } from "../../http/body";
 import { notFound } from "../../http/errors";
 import { problemError } from "../../plans/planners/pddl";
 import { audited, bodyJson, type TenantContextHono, type TenantRoute, tenantRoute } from "./types";
+
+/**
+ * The plan's text kept as its steps' intents keep theirs (newIntent): stored, shown and planned
+ * from redacted, since every reader of the tenant sees a plan.
+ */
+function withoutSecrets(request: PlanRequest): PlanRequest {
+  return {
+    ...request,
+    goal: redactString(request.goal),
+    ...(request.context ? { context: redact(request.context) } : {}),
+    ...(request.steps
+      ? { steps: request.steps.map((step) => ({ ...step, params: redact(step.params) })) }
+      : {}),
+  };
+}
 
 /** A plan request: a goal, and up to 500 steps or a PDDL problem of up to 256 KiB. */
 const PLAN_BYTES = 1024 * 1024;
@@ -49,9 +66,11 @@ export const planRoutes: TenantRoute[] = [
     },
     { action: "plans.submit", bodyLimit: PLAN_BYTES },
     async (c) => {
-      const request = bodyJson(c, PlanRequest);
+      const asked = bodyJson(c, PlanRequest);
       const s = c.env;
-      const digest = await digestOf(canonicalJson(request));
+      // The digest is of what was sent, so a retry of the same request matches.
+      const digest = await digestOf(canonicalJson(asked));
+      const request = withoutSecrets(asked);
       if (request.idempotency_key !== undefined) {
         const earlier = s.plans.byKey(request.idempotency_key);
         if (earlier) {

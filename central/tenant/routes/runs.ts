@@ -251,16 +251,20 @@ export const runRoutes: TenantRoute[] = [
             ],
           },
         );
-      const intent: Intent = {
-        intent_id: uuidv7(),
-        type: source.type,
-        params: request.prompt ? { ...source.params, prompt: request.prompt } : source.params,
-        policy_ctx: { ...source.policy_ctx, principal: c.get("principal").id },
-        // The session tree lives on the original agent's host.
-        targets: [{ agent_id: original.agent_id }],
-        fork_of: { run_id: id, ...(request.entry_id ? { entry_id: request.entry_id } : {}) },
-        created_at: iso(s.ctx.now()),
-      };
+      const intent = newIntent(
+        {
+          type: source.type,
+          params: request.prompt ? { ...source.params, prompt: request.prompt } : source.params,
+          // The session tree lives on the original agent's host.
+          targets: [{ agent_id: original.agent_id }],
+          budget: source.policy_ctx.budget,
+          allowed_tools: source.policy_ctx.allowed_tools,
+          fork_of: { run_id: id, ...(request.entry_id ? { entry_id: request.entry_id } : {}) },
+        },
+        s.ctx.tenant,
+        c.get("principal").id,
+        s.ctx.now(),
+      );
       return c.json(submit(c, intent), 201);
     },
   ),

@@ -524,6 +524,35 @@ describe("cancel, deadlines, idempotency, fork", () => {
     );
   });
 
+  it("redacts a fork's prompt as it does a submitted one: answered, stored and dispatched", async () => {
+    const { tenant, admin, agentKey } = await fleet({});
+    const agent = await connectAgent(agentKey, tenant, "host-2");
+    const original = await submit(admin, { targets: [{ app: "lab-notes" }] });
+    const run = await agent.take(await agent.next("dispatch"));
+    await agent.emit([
+      agent.event(
+        "run_completed",
+        { result: "v1", usage: usage(), duration_ms: 1, tree_ref: null },
+        run,
+      ),
+    ]);
+    const forked = await call("POST", `/v1/runs/${original.run.run_id}/fork`, {
+      key: admin,
+      body: { prompt: "password=hunter2-SUPERSECRET-value" },
+    });
+    const answer = await forked.text();
+    expect(forked.status, answer).toBe(201);
+    const fork = JSON.parse(answer) as { intent: { intent_id: string; params: unknown } };
+    expect(fork.intent.params).toMatchObject({ prompt: "password=[REDACTED]" });
+    const stored = await json(
+      await call("GET", `/v1/intents/${fork.intent.intent_id}`, { key: admin }),
+      200,
+    );
+    const dispatch = await agent.next("dispatch");
+    for (const text of [answer, JSON.stringify(stored), JSON.stringify(dispatch)])
+      expect(text).not.toContain("hunter2");
+  });
+
   it("lets a reconnecting agent keep the runs it holds and cancels the ones it lost", async () => {
     const { tenant, admin, agentKey } = await fleet({});
     const agent = await connectAgent(agentKey, tenant, "flappy");

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { IngestResult, uuidv7 } from "../../../contract";
-import { call, connectAgent, events, json, newKey, newTenant, submit, usage } from "../support";
+import {
+  call,
+  connectAgent,
+  events,
+  json,
+  newKey,
+  newTenant,
+  runState,
+  submit,
+  usage,
+} from "../support";
 
 function heartbeatEvent(tenant: string, agentId: string, extra: Record<string, unknown> = {}) {
   return {
@@ -130,6 +140,64 @@ describe("event ingest", () => {
     );
     expect(result.stored).toBe(1);
     expect(result.rejected[0]).toMatchObject({ index: 1, issues: [{ path: "agent_id" }] });
+  });
+
+  it("refuses what only central emits, and reports on a run from an agent it was never given", async () => {
+    const { tenant, admin } = await newTenant("ev");
+    const keyA = (await newKey(admin, "agent", "lab-a")).key;
+    const keyB = (await newKey(admin, "agent", "lab-b")).key;
+    const a1 = await connectAgent(keyA, tenant, "a1", { app: "lab-a" });
+    const b1 = await connectAgent(keyB, tenant, "b1", { app: "lab-b" });
+    const queued = await submit(admin, { type: "task", targets: [{ app: "lab-c" }] });
+    const waiting = { run_id: queued.run.run_id, attempt: 1 };
+    // b1 dispatches a queued run of another app to itself: refused, the run stays queued.
+    const dispatch = b1.event(
+      "run_dispatched",
+      {
+        intent_id: queued.intent.intent_id,
+        agent_id: "b1",
+        app: "lab-b",
+        attempt: 1,
+        ack_deadline: new Date(Date.now() + 30_000).toISOString(),
+      },
+      waiting,
+    );
+    const refused = await b1.emit([dispatch]);
+    expect(refused.rejected[0]).toMatchObject({ index: 0, issues: [{ path: "kind" }] });
+    b1.send({ type: "claim", ...waiting });
+    expect(await b1.next("claim_rejected")).toMatchObject({ run_id: waiting.run_id });
+    expect((await runState(admin, waiting.run_id)).status).toBe("pending");
+
+    // b1 ends a1's run, over its socket and over HTTP: refused, the run goes on.
+    const accepted = await submit(admin, { type: "task", targets: [{ app: "lab-a" }] });
+    const run = await a1.take(await a1.next("dispatch"));
+    const completed = b1.event(
+      "run_completed",
+      { result: "forged", usage: usage(), duration_ms: 1, tree_ref: null },
+      run,
+    );
+    const cancelled = b1.event(
+      "run_cancelled",
+      { reason: "forged", by: "b1", usage: usage(), tree_ref: null },
+      run,
+    );
+    expect((await b1.emit([completed])).rejected[0]).toMatchObject({
+      issues: [{ path: "agent_id", message: `run ${run.run_id} was never given to b1` }],
+    });
+    const viaHttp = IngestResult.parse(
+      await json(
+        await call("POST", "/v1/events", { key: keyB, body: { events: [cancelled] } }),
+        200,
+      ),
+    );
+    expect(viaHttp).toMatchObject({ stored: 0, rejected: [{ issues: [{ path: "agent_id" }] }] });
+    expect(await runState(admin, accepted.run.run_id)).toMatchObject({
+      status: "running",
+      agent_id: "a1",
+      result: null,
+    });
+    const log = await events(admin, `&run=${accepted.run.run_id}`);
+    expect(log.events.map((e) => [e.kind, e.agent_id])).toEqual([["run_dispatched", "central"]]);
   });
 
   it("keeps secrets out of the log: secret-looking values and secret-named fields are redacted", async () => {

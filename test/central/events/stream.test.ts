@@ -1,21 +1,67 @@
 import { describe, expect, it } from "vitest";
+import { SESSION_TTL_MS } from "../../../central/auth/session";
 import { readSse, type SseMessage } from "../../../cli/sse";
 import { StoredEvent } from "../../../contract";
-import { central, connectAgent, newKey, newTenant, submit, usage } from "../support";
+import {
+  advanceClock,
+  call,
+  central,
+  connectAgent,
+  json,
+  newKey,
+  newTenant,
+  sleep,
+  submit,
+  usage,
+} from "../support";
 
 async function open(key: string, query: string, lastEventId?: string) {
+  return openWith(
+    {
+      authorization: `Bearer ${key}`,
+      ...(lastEventId ? { "last-event-id": lastEventId } : {}),
+    },
+    query,
+  );
+}
+
+async function openWith(headers: Record<string, string>, query = "") {
   const response = await central(
     new Request(`http://central/v1/events/stream${query}`, {
-      headers: {
-        authorization: `Bearer ${key}`,
-        accept: "text/event-stream",
-        ...(lastEventId ? { "last-event-id": lastEventId } : {}),
-      },
+      headers: { accept: "text/event-stream", ...headers },
     }),
   );
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toContain("text/event-stream");
   return { response, messages: readSse(response.body!)[Symbol.asyncIterator]() };
+}
+
+/** A dashboard session cookie (`name=value`) for `key`. */
+async function signIn(key: string): Promise<string> {
+  const response = await call("POST", "/v1/session", { key });
+  const cookie = (response.headers.get("set-cookie") ?? "").split(";")[0]!;
+  await json(response, 201);
+  return cookie;
+}
+
+/**
+ * Reads a stream's events until it ends or `ms` pass with it still open: a stream that should
+ * have ended but did not shows up as `ended: false`, with whatever it went on delivering.
+ */
+async function drain(
+  messages: AsyncIterator<SseMessage>,
+  ms = 3_000,
+): Promise<{ ended: boolean; events: { kind: string; run_id: string | null }[] }> {
+  const events: { kind: string; run_id: string | null }[] = [];
+  const read = (async () => {
+    for (;;) {
+      const next = await messages.next();
+      if (next.done) return true;
+      if (next.value.event === "event") events.push(JSON.parse(next.value.data));
+    }
+  })();
+  const ended = await Promise.race([read, sleep(ms).then(() => false)]);
+  return { ended, events };
 }
 
 async function take(messages: AsyncIterator<SseMessage>, n: number): Promise<SseMessage[]> {
@@ -29,6 +75,53 @@ async function take(messages: AsyncIterator<SseMessage>, n: number): Promise<Sse
 }
 
 describe("GET /v1/events/stream", () => {
+  it("ends the streams of a revoked key and of its sessions, delivering nothing submitted after", async () => {
+    const { tenant, admin } = await newTenant("sse");
+    const agent = await connectAgent((await newKey(admin, "agent")).key, tenant, "revoked", {
+      registration: { max_concurrency: 2 },
+    });
+    const viewer = await newKey(admin, "viewer");
+    const byKey = await open(viewer.key, "?kind=run_dispatched");
+    const bySession = await openWith({ cookie: await signIn(viewer.key) }, "?kind=run_dispatched");
+    const byAdmin = await open(admin, "?kind=run_dispatched");
+    const before = await submit(admin, { targets: [{ app: "lab-notes" }] });
+    await agent.next("dispatch", (m) => m.run_id === before.run.run_id);
+    for (const stream of [byKey, bySession, byAdmin])
+      expect(JSON.parse((await take(stream.messages, 1))[0]!.data).run_id).toBe(before.run.run_id);
+
+    await json(await call("DELETE", `/v1/keys/${viewer.id}`, { key: admin }), 200);
+    const after = await submit(admin, { targets: [{ app: "lab-notes" }] });
+    await agent.next("dispatch", (m) => m.run_id === after.run.run_id);
+    for (const stream of [byKey, bySession]) {
+      const rest = await drain(stream.messages);
+      expect(rest.events.filter((e) => e.run_id === after.run.run_id)).toEqual([]);
+      expect(rest.ended).toBe(true);
+    }
+    // Another key's stream goes on.
+    expect(JSON.parse((await take(byAdmin.messages, 1))[0]!.data).run_id).toBe(after.run.run_id);
+    await byAdmin.messages.return?.(undefined);
+  });
+
+  it("ends a session's stream when the session expires", async () => {
+    const { tenant, admin } = await newTenant("sse");
+    const viewer = await newKey(admin, "viewer");
+    const live = await openWith({ cookie: await signIn(viewer.key) }, "?kind=run_cancelled");
+    const cancelled = async () => {
+      const { run } = await submit(admin, { targets: [{ app: "nobody" }] });
+      await json(await call("POST", `/v1/runs/${run.run_id}/cancel`, { key: admin }), 200);
+      return run.run_id;
+    };
+    // Moments before the hour is up the stream still delivers.
+    await advanceClock(tenant, SESSION_TTL_MS - 5_000);
+    const before = await cancelled();
+    expect(JSON.parse((await take(live.messages, 1))[0]!.data).run_id).toBe(before);
+
+    // Then the tenant timer ends it, with nothing else happening to write to it.
+    await advanceClock(tenant, 5_000);
+    const rest = await drain(live.messages);
+    expect(rest).toEqual({ ended: true, events: [] });
+  });
+
   it("replays from the cursor, then streams live events, and resumes at Last-Event-ID", async () => {
     const { tenant, admin } = await newTenant("sse");
     const agentKey = (await newKey(admin, "agent")).key;

@@ -90,6 +90,31 @@ describe("agent WebSocket", () => {
     await connectAgent(scoped, tenant, "notes", { app: "lab-notes" });
   });
 
+  it("keeps an agent id with its app: an agent of another app cannot take it, or its runs", async () => {
+    const { tenant, admin } = await newTenant("ws");
+    const keyA = (await newKey(admin, "agent", "lab-a")).key;
+    const keyB = (await newKey(admin, "agent", "lab-b")).key;
+    const a1 = await connectAgent(keyA, tenant, "a1", { app: "lab-a" });
+    for (const key of [keyB, (await newKey(admin, "agent")).key]) {
+      const impostor = await connectAgent(key, tenant, "a1", { register: false });
+      impostor.send({ type: "hello", registration: registration("a1", "lab-b"), holding: [] });
+      expect(await impostor.next("error")).toMatchObject({
+        code: "forbidden",
+        message: expect.stringContaining("agent a1 is an agent of app lab-a"),
+      });
+      expect((await impostor.waitClosed()).code).toBe(4003);
+    }
+    expect(a1.closed).toBeNull();
+    const list = await json<{ agents: { agent_id: string; app: string }[] }>(
+      await call("GET", "/v1/agents", { key: admin }),
+      200,
+    );
+    expect(list.agents.map((a) => [a.agent_id, a.app])).toEqual([["a1", "lab-a"]]);
+    // Another key of the app (a rotated one) still reconnects it.
+    await connectAgent((await newKey(admin, "agent", "lab-a")).key, tenant, "a1", { app: "lab-a" });
+    expect((await a1.waitClosed()).code).toBe(4009);
+  });
+
   it("replaces an older connection of the same agent, and marks the agent on drain, goodbye and close", async () => {
     const { tenant, admin } = await newTenant("ws");
     const key = (await newKey(admin, "agent")).key;

@@ -106,6 +106,34 @@ describe("x-request-id replays", () => {
     );
   });
 
+  it("refuses an id its key used through another credential (409, not 500), with no second effect", async () => {
+    const { admin } = await newTenant();
+    const headers = { "x-request-id": "same-id-1" };
+    const body = { role: "viewer", name: "v" };
+    await json(await call("POST", "/v1/keys", { key: admin, body, headers }), 201);
+    const signIn = async () =>
+      (await call("POST", "/v1/session", { key: admin })).headers.get("set-cookie")!.split(";")[0]!;
+    // The key's own session, and a later one: each seals under its own token, not the key.
+    for (const cookie of [await signIn(), await signIn()]) {
+      const reused = await json<{ error: { code: string; message: string } }>(
+        await call("POST", "/v1/keys", {
+          body,
+          headers: { ...headers, cookie, origin: "http://central" },
+        }),
+        409,
+      );
+      expect(reused.error.message).toContain("another credential of this key");
+    }
+    const replay = await call("POST", "/v1/keys", { key: admin, body, headers });
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("x-idempotent-replay")).toBe("true");
+    const keys = await json<{ keys: unknown[] }>(
+      await call("GET", "/v1/keys", { key: admin }),
+      200,
+    );
+    expect(keys.keys).toHaveLength(2);
+  });
+
   it("keeps stored replies sealed: a new key's secret is not readable in storage", async () => {
     const { tenant, admin } = await newTenant();
     const created = await json<{ key: string }>(

@@ -63,6 +63,22 @@ describe("the external PDDL planner endpoint", () => {
     expect((file.sent[0]!.init.headers as Record<string, string>).authorization).toBeUndefined();
   });
 
+  it("keeps the token, and any secret-looking text, out of an error answer it reports", async () => {
+    const echo = endpoint(
+      (init) =>
+        new Response(
+          `bad request: ${(init.headers as Record<string, string>).authorization}; password=hunter2-SUPERSECRET`,
+          { status: 400 },
+        ),
+    );
+    const got = await echo.external.solve(config({ token: { secret: "PLANNER_TOKEN" } }), REQUEST);
+    expect(got.ok).toBe(false);
+    const error = got.ok ? "" : got.error;
+    expect(error).toMatch(/^the planner answered 400: bad request: /);
+    expect(error).not.toContain(TOKEN);
+    expect(error).not.toContain("hunter2");
+  });
+
   it("turns every other answer into a reason: an error status, a redirect, no plan, not JSON, no answer in time", async () => {
     const reason = async (
       answer: (init: RequestInit) => Promise<Response> | Response,

@@ -126,6 +126,28 @@ describe("a given plan across two apps", () => {
   });
 });
 
+describe("a plan's text", () => {
+  it("is kept, shown and planned from redacted, as an intent's params are; a retry still matches", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    const agent = await connectAgent(agentKey, tenant, "notes-1");
+    const body = {
+      goal: "sync the notes, password=hunter2-SUPERSECRET-goal",
+      context: { api_key: "hunter2-SUPERSECRET-context" },
+      planner: "given",
+      idempotency_key: "plan-secret",
+      steps: [{ id: "s", targets: [notes], params: { token: "hunter2-SUPERSECRET-step" } }],
+    };
+    const first = await submitPlan(admin, body);
+    expect(JSON.stringify(first)).not.toContain("hunter2");
+    expect(first.plan.goal).toBe("sync the notes, password=[REDACTED]");
+    expect(JSON.stringify(await getPlan(admin, first.plan.plan_id))).not.toContain("hunter2");
+    const dispatch = await agent.next("dispatch");
+    expect(JSON.stringify(dispatch)).not.toContain("hunter2");
+    const again = await submitPlan(admin, body, 200);
+    expect(again).toMatchObject({ duplicate: true, plan: { plan_id: first.plan.plan_id } });
+  });
+});
+
 describe("a step's retries", () => {
   it("submits another attempt (a new run) after a failure, and fails the plan past max_attempts", async () => {
     const { tenant, admin, agentKey } = await planTenant();

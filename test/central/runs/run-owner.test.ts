@@ -4,6 +4,8 @@ import {
   advanceClock,
   call,
   connectAgent,
+  events,
+  eventually,
   FAST,
   json,
   newKey,
@@ -89,5 +91,45 @@ describe("a queued run waits for its target, and times out when none comes", () 
     expect(failed.error).toMatchObject({ category: "timeout", reason: "queue_timeout" });
     expect(failed.error!.message).toContain("app labnotes-typo");
     expect(failed.waiting).toBeNull();
+  });
+});
+
+describe("what central records of text from outside it", () => {
+  it("redacts an agent's refusal and a canceller's reason in the run and its events", async () => {
+    const { tenant, admin } = await newTenant("red");
+    await putSettings(admin, { retry: { max_attempts: 1 } });
+    const agentKey = (await newKey(admin, "agent")).key;
+    const agent = await connectAgent(agentKey, tenant, "refuser");
+    const refused = await submit(admin, { targets: [{ app: "lab-notes" }] });
+    const dispatch = await agent.next("dispatch");
+    agent.send({
+      type: "refuse",
+      run_id: dispatch.run_id,
+      attempt: dispatch.attempt,
+      reason: "no_capacity",
+      message: "cannot: password=hunter2-SUPERSECRET-value",
+    });
+    await eventually(
+      async () => (await runState(admin, refused.run.run_id)).status === "failed",
+      8_000,
+      "the refused run to fail",
+    );
+    const queued = await submit(admin, { targets: [{ app: "nobody" }] });
+    await json(
+      await call("POST", `/v1/runs/${queued.run.run_id}/cancel`, {
+        key: admin,
+        body: { reason: "stop: password=hunter2-SUPERSECRET-value" },
+      }),
+      200,
+    );
+    for (const runId of [refused.run.run_id, queued.run.run_id]) {
+      const run = await runState(admin, runId);
+      expect(run.error!.message).toContain("password=[REDACTED]");
+      const log = await events(admin, `&run=${runId}`);
+      expect(log.events.some((e) => e.kind === "run_failed" || e.kind === "run_cancelled")).toBe(
+        true,
+      );
+      expect(JSON.stringify([run, log])).not.toContain("hunter2");
+    }
   });
 });

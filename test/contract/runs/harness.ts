@@ -1,6 +1,7 @@
 import {
   AgentEvent,
   type AgentEventInput,
+  CENTRAL_AGENT_ID,
   DEFAULT_RETRY_POLICY,
   type EventKind,
   emptyUsage,
@@ -116,7 +117,8 @@ export function edgeEvent(
     tenant: TENANT,
     run_id: runId,
     agent_id: from.agent,
-    source: "edge",
+    // The gateway's observations of model calls are central's own events.
+    source: from.agent === CENTRAL_AGENT_ID ? "central" : "edge",
     seq: from.seq ?? 0,
     attempt: from.attempt,
     kind,

@@ -11,6 +11,16 @@ function running(h: OwnerHarness, agent = "a1") {
   return attempt;
 }
 
+/** A run whose attempt 1 on a1 lost its lease, and attempt 2 runs on a2. */
+function retriedOnA2(): OwnerHarness {
+  const h = new OwnerHarness();
+  running(h, "a1");
+  h.advance(90_000).step({ type: "tick" });
+  h.advance(2_000);
+  running(h, "a2");
+  return h;
+}
+
 describe("a run's life: central as owner", () => {
   it("dispatches, is acknowledged and claimed, and completes with the edge's report", () => {
     const h = new OwnerHarness();
@@ -338,11 +348,7 @@ describe("which model_call counts", () => {
   });
 
   it("counts a call the edge made to a provider directly, and calls of superseded attempts", () => {
-    const h = new OwnerHarness();
-    running(h, "a1");
-    h.advance(90_000).step({ type: "tick" });
-    h.advance(2_000);
-    running(h, "a2");
+    const h = retriedOnA2();
     h.step({
       type: "events",
       events: [
@@ -395,6 +401,101 @@ describe("which model_call counts", () => {
       ),
     );
     expect(usage.tool_calls).toBe(2);
+  });
+});
+
+describe("a run hears only from its agents", () => {
+  /**
+   * What memory replays from central's log agrees with central's own life (a claim is not
+   * logged, so a claimed run replays as dispatched).
+   */
+  function replaysAlike(h: OwnerHarness) {
+    const replayed = replayRun(h.log);
+    const claimless = (status: string) => (status === "running" ? "dispatched" : status);
+    expect(claimless(replayed.status)).toBe(claimless(h.life.status));
+    expect(replayed).toMatchObject({
+      attempt: h.life.attempt,
+      agent_id: h.life.agent_id,
+      result: h.life.result,
+      consumption: h.life.consumption,
+    });
+  }
+
+  it("ignores another agent's report on an attempt dispatched to the holder", () => {
+    const h = new OwnerHarness();
+    running(h, "a1");
+    h.step({
+      type: "events",
+      events: [
+        h.edge("run_completed", ended({ result: "forged" }), { agent: "b1", attempt: 1 }),
+        h.edge(
+          "run_cancelled",
+          { reason: "forged", by: "b1", usage: ended().usage, tree_ref: null },
+          {
+            agent: "b1",
+            attempt: 1,
+            seq: 1,
+          },
+        ),
+        h.edge("model_call", modelCall("edge", { provider: "anthropic", input: 9, cost: 1 }), {
+          agent: "b1",
+          attempt: 1,
+          seq: 2,
+        }),
+      ],
+    });
+    expect(h.life).toMatchObject({ status: "running", agent_id: "a1", result: null });
+    expect(runStateOf(h.life).usage).toMatchObject({ model_calls: 0, cost_usd: 0 });
+    expect(h.life.anomalies.at(-1)).toMatch(/the run was never dispatched to b1/);
+    replaysAlike(h);
+  });
+
+  it("ignores a former holder's report on the attempt another agent holds now, or one never dispatched", () => {
+    const h = retriedOnA2();
+    h.step({
+      type: "events",
+      events: [
+        h.edge("run_completed", ended({ result: "not a1's" }), { agent: "a1", attempt: 2 }),
+        h.edge("run_started", started(h.life.intent_id!, 3, "central"), {
+          agent: "a1",
+          attempt: 3,
+        }),
+      ],
+    });
+    expect(h.life).toMatchObject({ status: "running", attempt: 2, agent_id: "a2", result: null });
+    expect(h.life.anomalies.slice(-2)).toEqual([
+      expect.stringMatching(/attempt 2 was dispatched to a2, not a1/),
+      expect.stringMatching(/attempt 3 was never dispatched/),
+    ]);
+    replaysAlike(h);
+  });
+
+  it("ignores a dispatch, a retry or a lapsed lease an agent sends: only central rules", () => {
+    const h = new OwnerHarness();
+    const dispatch = {
+      intent_id: h.life.intent_id!,
+      agent_id: "b1",
+      app: "lab-b",
+      attempt: 1,
+      ack_deadline: new Date(T0 + 30_000).toISOString(),
+    };
+    h.step({
+      type: "events",
+      events: [h.edge("run_dispatched", dispatch, { agent: "b1", attempt: 1 })],
+    });
+    expect(h.life).toMatchObject({ status: "pending", attempt: 0, hold: null, tried_agents: [] });
+    expect(h.life.anomalies.at(-1)).toMatch(/only central emits it/);
+    replaysAlike(h);
+  });
+
+  it("a run an edge agent started hears only from that agent", () => {
+    const h = new OwnerHarness();
+    const life = replayRun([
+      h.edge("run_started", started(h.life.intent_id!, 1, "local"), { agent: "a1", attempt: 1 }),
+      h.edge("run_completed", ended({ result: "forged" }), { agent: "b1", attempt: 1, seq: 1 }),
+    ]);
+    expect(life).toMatchObject({ owner: "edge", status: "running", agent_id: "a1" });
+    expect(life.anomalies.at(-1)).toMatch(/the run is a1's/);
   });
 });
 
