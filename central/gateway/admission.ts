@@ -167,14 +167,17 @@ export interface LeaseGrant {
   alias: string | null;
   rateWindow: number;
   chain: UpstreamCandidate[];
-  /** A budget applies: a call that names no output limit is held to `maxOutputTokens`. */
+  /**
+   * A budget or a per-minute token limit applies: a call that names no output limit is held to
+   * `maxOutputTokens`.
+   */
   budgeted: boolean;
   maxOutputTokens: number;
   /** The response cache is on: deterministic calls go to the object, which holds it. */
   cacheEnabled: boolean;
 }
 
-/** The output cap a call is held to: when a budget applies and the caller named none. */
+/** The output cap a call is held to: when its tokens are reserved and the caller named none. */
 export function outputCapOf(
   budgeted: boolean,
   requestedOutput: number | null,

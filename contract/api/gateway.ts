@@ -436,7 +436,9 @@ function configSchema<
         .min(1)
         .max(1_000_000)
         .default(4_096)
-        .describe("output cap when a request sets none and one is needed (Anthropic; a budget)"),
+        .describe(
+          "output cap when a request sets none and one is needed (Anthropic; a budget or a per-minute token limit)",
+        ),
     })
     .superRefine((config, ctx) => crossCheck(config as unknown as CheckedConfig, ctx));
 }

@@ -13,6 +13,13 @@ import { anthropicToOpenAiResponse, openAiToAnthropicResponse } from "../transla
 import { anthropicToResponse } from "../translate/responses-answer";
 import { ENDPOINTS, type Endpoint } from "./endpoints";
 
+/**
+ * The `error_type` of a call whose provider answered with what its dialect cannot be: a JSON
+ * answer or a stream event of the wrong shape (as upstream-chain.ts names an answer that is not
+ * JSON at all).
+ */
+export const BAD_RESPONSE = "bad_response";
+
 /** A complete (non-streamed) answer, in the caller's dialect, with what the event needs. */
 export interface JsonAnswer {
   body: string;
@@ -39,17 +46,21 @@ export function jsonAnswer(
 ): JsonAnswer {
   const model = typeof json.model === "string" ? json.model : null;
   const id = typeof json.id === "string" ? json.id : null;
-  if (
-    (endpoint === "responses" && upstream === "openai") ||
-    endpoint === "embeddings" ||
-    endpoint === "count_tokens"
-  )
-    return { body: text, ...nativeAnswer(endpoint, json), responseModel: model, responseId: id };
+  const usage = answerUsage(endpoint, upstream, json);
+  if (isNative(endpoint, upstream))
+    return {
+      body: text,
+      ...nativeAnswer(endpoint, json),
+      usage,
+      responseModel: model,
+      responseId: id,
+    };
   const client = ENDPOINTS[endpoint].wire;
   if (upstream === "openai") {
     const completion = json as unknown as OpenAiCompletion;
-    const usage = completion.usage ? usageFromOpenAi(completion.usage as OpenAiUsage) : null;
-    const finishReasons = (completion.choices ?? []).map((c) => c.finish_reason).filter((r) => !!r);
+    const finishReasons = (completion.choices ?? [])
+      .map((c) => c.finish_reason as unknown)
+      .filter((r): r is string => typeof r === "string" && r !== "");
     const message = completion.choices?.[0]?.message;
     const outputChars =
       (message?.content?.length ?? 0) +
@@ -62,7 +73,6 @@ export function jsonAnswer(
     return { body, usage, responseModel: model, responseId: id, finishReasons, outputChars };
   }
   const message = json as unknown as AnthropicResponse;
-  const usage = message.usage ? usageFromAnthropic(message.usage as AnthropicUsage) : null;
   const outputChars = (message.content ?? []).reduce(
     (n, b) =>
       n +
@@ -86,26 +96,56 @@ export function jsonAnswer(
     usage,
     responseModel: model,
     responseId: id,
-    finishReasons: message.stop_reason ? [message.stop_reason] : [],
+    finishReasons:
+      typeof message.stop_reason === "string" && message.stop_reason ? [message.stop_reason] : [],
     outputChars,
   };
 }
 
-/** What an answer of an endpoint only its own dialect serves says about usage and its end. */
+/**
+ * The usage a provider's answer reports, read from its own fields (before any translation), or
+ * null when it reports none. Never throws: an answer whose other fields are malformed still says
+ * what it cost (handle-call.ts charges it to the failed call).
+ */
+export function answerUsage(
+  endpoint: Endpoint,
+  upstream: Dialect,
+  json: Record<string, unknown>,
+): CallUsage | null {
+  if (endpoint === "count_tokens") return NO_USAGE;
+  const usage = json.usage;
+  if (!usage || typeof usage !== "object") return null;
+  try {
+    if (endpoint === "embeddings") return usageFromEmbeddings(usage);
+    if (isNative(endpoint, upstream)) return usageFromResponses(usage);
+    return upstream === "openai"
+      ? usageFromOpenAi(usage as OpenAiUsage)
+      : usageFromAnthropic(usage as AnthropicUsage);
+  } catch {
+    return null;
+  }
+}
+
+/** An endpoint the provider serves in the caller's own dialect: its answer goes as it came. */
+function isNative(
+  endpoint: Endpoint,
+  upstream: Dialect,
+): endpoint is "responses" | "embeddings" | "count_tokens" {
+  return (
+    (endpoint === "responses" && upstream === "openai") ||
+    endpoint === "embeddings" ||
+    endpoint === "count_tokens"
+  );
+}
+
+/** What an answer of an endpoint only its own dialect serves says about its end. */
 function nativeAnswer(
   endpoint: "responses" | "embeddings" | "count_tokens",
   json: Record<string, unknown>,
-): Pick<JsonAnswer, "usage" | "finishReasons" | "outputChars"> {
-  const usage = json.usage as Record<string, never> | undefined;
-  if (endpoint === "count_tokens") return { usage: NO_USAGE, finishReasons: [], outputChars: 0 };
-  if (endpoint === "embeddings")
-    return { usage: usage ? usageFromEmbeddings(usage) : null, finishReasons: [], outputChars: 0 };
+): Pick<JsonAnswer, "finishReasons" | "outputChars"> {
+  if (endpoint !== "responses") return { finishReasons: [], outputChars: 0 };
   const status = typeof json.status === "string" ? [json.status] : [];
-  return {
-    usage: usage ? usageFromResponses(usage) : null,
-    finishReasons: status,
-    outputChars: JSON.stringify(json.output ?? []).length,
-  };
+  return { finishReasons: status, outputChars: JSON.stringify(json.output ?? []).length };
 }
 
 /** A rough count for providers that report no usage (about four characters a token). */

@@ -22,6 +22,20 @@ export function documentBoundOf(anthropicBeta: string | null): number {
 
 type Node = Record<string, unknown>;
 
+/**
+ * Context a Responses request names but does not hold: the provider bills the stored
+ * conversation a `previous_response_id` or `conversation` continues, and a stored `prompt`
+ * template, none of which the body's size bounds. Each counts as a document would (at the route's
+ * largest context window; never under a lease), or a small request could run any budget over.
+ */
+function storedContextOf(body: unknown): string[] {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return [];
+  const b = body as Node;
+  return (["previous_response_id", "conversation", "prompt"] as const).filter(
+    (field) => b[field] !== undefined && b[field] !== null,
+  );
+}
+
 /** An image part in any dialect, and its inline data (counted in the body's bytes), if any. */
 function imageOf(node: Node): { inline: string | null } | null {
   // Chat: { type: "image_url", image_url: { url } }; Responses: { type: "input_image",
@@ -102,6 +116,10 @@ export function inputTokenBound(
     for (const inner of Object.values(node)) visit(inner, depth + 1);
   };
   visit(body, 0);
+  for (const _ of storedContextOf(body)) {
+    documents.push(0);
+    documentExtra += documentBound;
+  }
   return {
     inputTokens: Math.max(1, bodyBytes - imageBytes) + images * IMAGE_TOKEN_BOUND + documentExtra,
     documents,

@@ -13,7 +13,14 @@ import {
 import { requestHash } from "../cache/cache-key";
 import { errorResponse } from "../dialects/errors";
 import { WorkerLeases, workerLeases } from "../lease/worker-leases";
-import { estimatedUsage, jsonAnswer, streamUsage } from "./answer";
+import {
+  answerUsage,
+  BAD_RESPONSE,
+  estimatedUsage,
+  type JsonAnswer,
+  jsonAnswer,
+  streamUsage,
+} from "./answer";
 import { CallSpans } from "./call-spans";
 import { Clock } from "./clock";
 import { ENDPOINTS, type Endpoint } from "./endpoints";
@@ -259,14 +266,53 @@ export async function handleCall(
     [HEADERS.cache]: cacheState,
   };
   if (result.kind === "json") {
-    const answer = jsonAnswer(
-      endpoint,
-      connection.dialect,
-      result.text,
-      result.json,
-      Date.now(),
-      inbound.body,
-    );
+    let answer: JsonAnswer;
+    try {
+      answer = jsonAnswer(
+        endpoint,
+        connection.dialect,
+        result.text,
+        result.json,
+        Date.now(),
+        inbound.body,
+      );
+    } catch (error) {
+      // A JSON object whose fields are not what its dialect says (a choice that is null, content
+      // that is no list): the provider answered, and billed, but nothing can be relayed. The call
+      // fails, charged what the answer reports it used (else estimated from its size), and the
+      // attempt counts as failed, as an answer that is not JSON does (upstream-chain.ts). No
+      // fallback: the provider has generated the whole answer, so another attempt would spend
+      // the call's reservation twice.
+      const label = `${candidate.provider.id}/${candidate.model}`;
+      const reported = answerUsage(endpoint, connection.dialect, result.json);
+      failAnswered(record, BAD_RESPONSE, `a malformed answer: ${errorMessage(error)}`);
+      settle({
+        ...base,
+        outcome: "error",
+        provider: candidate.provider.id,
+        model: candidate.model,
+        responseModel: typeof result.json.model === "string" ? result.json.model : null,
+        responseId: typeof result.json.id === "string" ? result.json.id : null,
+        finishReasons: [],
+        usage: reported ?? estimatedUsage(inbound.bodyBytes, result.text.length),
+        usageEstimated: reported === null,
+        ttftMs: null,
+        errorType: BAD_RESPONSE,
+        store: null,
+      });
+      return errorResponse(
+        dialect,
+        new Failure(
+          502,
+          BAD_RESPONSE,
+          `${label} gave an answer the gateway could not read (not a valid ${connection.dialect === "openai" ? "OpenAI" : "Anthropic"} response)`,
+        ),
+        {
+          ...timing(clock),
+          ...callHeaders(admitted.ticket, candidate.provider.id, candidate.model),
+        },
+      );
+    }
     const usage = answer.usage ?? estimatedUsage(inbound.bodyBytes, answer.outputChars);
     const response = new Response(answer.body, {
       headers: { "content-type": "application/json", ...timing(clock), ...headers },
@@ -348,6 +394,32 @@ export async function handleCall(
     }),
   );
   return response;
+}
+
+/**
+ * The chain's answered attempt turned out unusable: logged as failed, and its provider's outcome
+ * a failure that counts toward its circuit (runChain logged it a success when it answered).
+ */
+function failAnswered(record: ChainLog, errorType: string, detail: string): void {
+  const last = record.attempts.at(-1);
+  if (last)
+    record.attempts[record.attempts.length - 1] = {
+      ...last,
+      outcome: "error",
+      error_type: errorType,
+    };
+  const health = record.health.at(-1);
+  if (health)
+    record.health[record.health.length - 1] = {
+      ...health,
+      ok: false,
+      breakerFailure: true,
+      error: detail.slice(0, 300),
+    };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function cached(

@@ -126,7 +126,7 @@ export async function readInbound(
         ? ((body.max_output_tokens ?? null) as number | null)
         : spec.dialect === "anthropic"
           ? (body.max_tokens as number)
-          : ((body.max_completion_tokens ?? body.max_tokens ?? null) as number | null);
+          : largestCap(body.max_completion_tokens, body.max_tokens);
   const streamOptions = body.stream_options as { include_usage?: boolean } | null | undefined;
   return {
     endpoint,
@@ -155,4 +155,14 @@ export async function readInbound(
     anthropicBeta: headers.get("anthropic-beta"),
     trace: traceContextOf(headers),
   };
+}
+
+/**
+ * The output a chat completion may produce: both fields pass to the provider unchanged, and it
+ * reads the one its API knows, so the reservation covers the larger (reserving only
+ * `max_completion_tokens: 1` beside `max_tokens: 100000` would let one call run past a budget).
+ */
+function largestCap(...caps: unknown[]): number | null {
+  const given = caps.filter((c): c is number => typeof c === "number");
+  return given.length > 0 ? Math.max(...given) : null;
 }

@@ -2,6 +2,7 @@ import type { Wire } from "../dialects/errors";
 import type { CallUsage } from "../dialects/usage";
 import type { SseEvent, SseReader } from "../sse/reader";
 import { type Observation, relayFor, type StreamObserver } from "../translate/streams";
+import { BAD_RESPONSE } from "./answer";
 
 /** How a relayed stream ended, for the call's settlement. */
 export interface StreamEnd {
@@ -87,84 +88,111 @@ export function relayStream(
     controller.close();
     void reader.cancel();
   };
+  /**
+   * An event the observer found malformed, or one whose translation threw (a field of the wrong
+   * shape): the client's stream ends with an error event, and the call settles as it stands.
+   */
+  const malformed = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    if (!finished)
+      fail(
+        controller,
+        BAD_RESPONSE,
+        "the provider sent a malformed event mid-answer; the answer is incomplete",
+      );
+  };
+  // A pull that enqueues nothing is not called again, so each pull reads until it has something
+  // for the client or the stream is over.
+  const pump = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    while (!finished) {
+      let idle = false;
+      const timer = setTimeout(() => {
+        idle = true;
+        void reader.cancel(new Error("idle"));
+      }, options.idleTimeoutMs);
+      let event: SseEvent | null = null;
+      let broken = false;
+      try {
+        event = await reader.next();
+      } catch {
+        broken = true;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (finished) return;
+      if (idle)
+        return fail(
+          controller,
+          "upstream_idle_timeout",
+          `the provider sent nothing for ${options.idleTimeoutMs} ms; the answer is incomplete`,
+        );
+      if (broken)
+        return fail(
+          controller,
+          "upstream_stream_interrupted",
+          "the connection to the provider broke mid-answer; the answer is incomplete",
+        );
+      if (event === null)
+        return fail(
+          controller,
+          "upstream_stream_truncated",
+          "the provider's stream ended before the answer was complete",
+        );
+      const seen = observer.observe(event);
+      if (seen.malformed) return malformed(controller);
+      const out = relay.push(event, seen);
+      if (seen.error) {
+        // Same dialect: the provider's own error event was just forwarded as it came.
+        if (options.upstream === options.client) emit(controller, out);
+        else
+          emit(
+            controller,
+            relay.fail(
+              `the provider reported an error mid-answer: ${seen.error}`,
+              "upstream_error",
+            ),
+          );
+        finish("error", "upstream_error");
+        controller.close();
+        void reader.cancel();
+        return;
+      }
+      emit(controller, out);
+      if (seen.terminal) {
+        emit(controller, relay.end());
+        finish("ok", null);
+        controller.close();
+        void reader.cancel();
+        return;
+      }
+      if (out.length) return;
+    }
+  };
   return {
     ended,
     body: new ReadableStream<Uint8Array>({
+      // Nothing that goes wrong relaying an event leaves the client's stream (and with it the
+      // call's settlement) hanging: a throw in start or pull is a malformed event.
       start(controller) {
-        emit(
-          controller,
-          buffered.flatMap(({ event, seen }) => relay.push(event, seen)),
-        );
-        if (alreadyEnded) {
-          emit(controller, relay.end());
-          finish("ok", null);
-          controller.close();
-        }
-      },
-      // A pull that enqueues nothing is not called again, so each pull reads until it has
-      // something for the client or the stream is over.
-      async pull(controller) {
-        while (!finished) {
-          let idle = false;
-          const timer = setTimeout(() => {
-            idle = true;
-            void reader.cancel(new Error("idle"));
-          }, options.idleTimeoutMs);
-          let event: SseEvent | null = null;
-          let broken = false;
-          try {
-            event = await reader.next();
-          } catch {
-            broken = true;
-          } finally {
-            clearTimeout(timer);
+        try {
+          for (const { event, seen } of buffered) {
+            // Before the first token a malformed event fails the attempt (upstream-chain.ts).
+            if (seen.malformed) return malformed(controller);
+            emit(controller, relay.push(event, seen));
           }
-          if (finished) return;
-          if (idle)
-            return fail(
-              controller,
-              "upstream_idle_timeout",
-              `the provider sent nothing for ${options.idleTimeoutMs} ms; the answer is incomplete`,
-            );
-          if (broken)
-            return fail(
-              controller,
-              "upstream_stream_interrupted",
-              "the connection to the provider broke mid-answer; the answer is incomplete",
-            );
-          if (event === null)
-            return fail(
-              controller,
-              "upstream_stream_truncated",
-              "the provider's stream ended before the answer was complete",
-            );
-          const seen = observer.observe(event);
-          const out = relay.push(event, seen);
-          if (seen.error) {
-            // Same dialect: the provider's own error event was just forwarded as it came.
-            if (options.upstream === options.client) emit(controller, out);
-            else
-              emit(
-                controller,
-                relay.fail(
-                  `the provider reported an error mid-answer: ${seen.error}`,
-                  "upstream_error",
-                ),
-              );
-            finish("error", "upstream_error");
-            controller.close();
-            void reader.cancel();
-            return;
-          }
-          emit(controller, out);
-          if (seen.terminal) {
+          if (alreadyEnded) {
             emit(controller, relay.end());
             finish("ok", null);
             controller.close();
-            void reader.cancel();
-            return;
           }
-          if (out.length) return;
+        } catch {
+          malformed(controller);
+        }
+      },
+      async pull(controller) {
+        try {
+          await pump(controller);
+        } catch {
+          malformed(controller);
         }
       },
       cancel(reason) {

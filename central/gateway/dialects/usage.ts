@@ -13,8 +13,17 @@ export interface CallUsage {
   cacheWrite1h?: number;
 }
 
+/**
+ * No call reads or writes two billion tokens: an upstream that says so is wrong, and its count
+ * taken as is would charge the budget what the event log cannot record (its counts are safe
+ * integers), so the ledger and the log would disagree. Test: test/central/gateway/dialects/usage.test.ts.
+ */
+export const MAX_CALL_TOKENS = 2_147_483_647;
+
 const n = (v: unknown) =>
-  typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.round(v) : 0;
+  typeof v === "number" && Number.isFinite(v) && v > 0
+    ? Math.min(Math.round(v), MAX_CALL_TOKENS)
+    : 0;
 
 /** OpenAI's prompt_tokens already include the cached ones. */
 export function usageFromOpenAi(u: OpenAiUsage): CallUsage {

@@ -1,5 +1,5 @@
 import type { BudgetLimits, Role } from "../../../contract";
-import { CENTRAL_AGENT_ID, HEADERS } from "../../../contract";
+import { CENTRAL_AGENT_ID, HEADERS, isSettled } from "../../../contract";
 import type { AgentStore } from "../../fleet/agent-store";
 import type { RunTable } from "../../runs/run-table";
 import type { AdmitRequest, Attribution } from "../admission";
@@ -74,8 +74,13 @@ export function attribute(
     const run = runs.get(asked.run);
     // A run central never dispatched (started on the edge host) is the agent's own to name.
     if (run) {
-      if (run.agent_id !== agent.agentId && run.hold?.agent_id !== agent.agentId)
-        return refuse(403, `run ${run.run_id} is not held by agent ${agent.agentId}`);
+      // Only while the agent holds the run: after it ended or went back to the queue, a former
+      // holder's calls would be charged to the run, its attempt and its intent's budget.
+      const holds =
+        run.owner === "central"
+          ? run.hold?.agent_id === agent.agentId
+          : run.agent_id === agent.agentId && !isSettled(run);
+      if (!holds) return refuse(403, `run ${run.run_id} is not held by agent ${agent.agentId}`);
       attempt = run.attempt > 0 ? run.attempt : null;
       const intent = run.intent_id ? runs.intent(run.intent_id)?.intent : undefined;
       if (intent) {

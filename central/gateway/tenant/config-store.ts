@@ -213,7 +213,10 @@ export class GatewayConfigStore {
   }
 }
 
-/** Where a provider's key is sent: its kind, its base URL's origin, an AI Gateway's account. */
+/**
+ * Where a provider's key is sent: its kind, its base URL (the path too: one host may serve many
+ * accounts, as Cloudflare's AI Gateway does under /v1/<account>/...), an AI Gateway's account.
+ */
 function destination(provider: { kind: string }): string {
   const p = provider as {
     kind: string;
@@ -221,10 +224,11 @@ function destination(provider: { kind: string }): string {
     account_id?: string;
     gateway_id?: string;
   };
-  const origin = p.base_url === undefined ? "" : new URL(p.base_url).origin;
+  const url = p.base_url === undefined ? null : new URL(p.base_url);
+  const base = url === null ? "" : `${url.origin}${url.pathname.replace(/\/+$/, "")}${url.search}`;
   const gateway =
     p.account_id === undefined ? "" : ` (account ${p.account_id}, gateway ${p.gateway_id})`;
-  return `${p.kind} at ${origin}${gateway}`;
+  return `${p.kind} at ${base}${gateway}`;
 }
 
 function keyView(source: KeySource): ProviderKeyView {

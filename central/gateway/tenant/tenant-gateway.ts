@@ -363,7 +363,7 @@ export class TenantGateway {
       chain,
       cacheKey: cacheKey && req.cache.mode !== "no-store" ? cacheKey : null,
       outputCap: outputCapOf(
-        scopes.length > 0,
+        reservesTokens(scopes, subjects),
         req.estimate.outputTokens,
         config.max_output_tokens,
       ),
@@ -467,7 +467,7 @@ export class TenantGateway {
       alias: slotRoute.alias,
       rateWindow,
       chain: call.chain,
-      budgeted: call.scopes.length > 0,
+      budgeted: reservesTokens(call.scopes, call.subjects),
       maxOutputTokens: config.max_output_tokens,
       cacheEnabled: cacheServes(config.cache, req.operation),
     };
@@ -796,4 +796,13 @@ function describeLimit(limit: LimitRefusal, unpriced: boolean, documents: number
       ? `budget: ${who} has a USD budget of $${limit.limit}${period}, and the model for this call has no known price, so it cannot be held to it`
       : `budget: ${who} has $${limit.limit}${period}; $${limit.used} is spent or reserved and this call may cost up to $${limit.requested}`;
   return `budget: ${who} has ${limit.limit} tokens${period}; ${limit.used} are spent or reserved and this call may use up to ${limit.requested}${counted}`;
+}
+
+/**
+ * Whether a call's output is reserved against something (a budget, or a per-minute token limit):
+ * then a call that names no output limit is held to the tenant's `max_output_tokens`, sent
+ * upstream as its cap, or it could produce past what was reserved.
+ */
+function reservesTokens(scopes: readonly unknown[], subjects: readonly RateSubject[]): boolean {
+  return scopes.length > 0 || subjects.some((s) => s.limit?.tokens_per_minute !== undefined);
 }

@@ -8,8 +8,13 @@ export interface Observation {
   token: boolean;
   /** The stream's own end marker (`[DONE]`, `message_stop`). */
   terminal: boolean;
-  /** The upstream reported an error inside the stream. */
+  /** The upstream reported an error inside the stream (or sent a malformed event). */
   error: string | null;
+  /**
+   * The event is not what its dialect says (a choice that is null, a delta of the wrong type):
+   * nothing of it is relayed, and the stream ends with an error event.
+   */
+  malformed?: true;
 }
 
 /** Turns upstream events into what the client receives, in the client's dialect. */

@@ -40,7 +40,27 @@ export class StreamObserver {
 
   constructor(readonly dialect: Wire) {}
 
+  /**
+   * What an event means. Never throws: an event whose JSON is not of its dialect's shape is
+   * `malformed`, and an error (before the first token the attempt fails and falls back; after
+   * it the stream ends with an error event: call/relay-stream.ts).
+   */
   observe(event: SseEvent): Observation {
+    try {
+      return this.read(event);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      return {
+        json: null,
+        token: false,
+        terminal: false,
+        error: `malformed event: ${detail}`.slice(0, 300),
+        malformed: true,
+      };
+    }
+  }
+
+  private read(event: SseEvent): Observation {
     if (!event.hasData) return { json: null, token: false, terminal: false, error: null };
     if (this.dialect === "responses") return this.observeResponses(event);
     if (this.dialect === "openai") {

@@ -207,8 +207,9 @@ describe("provider keys", () => {
     });
     expect((await chat(admin, { model: "local" })).status).toBe(200);
     expect(openai.calls.at(-1)!.headers.authorization).toBe(`Bearer ${STORED_KEY}`);
-    // A stored key stays with the host it was given for: re-pointed elsewhere (here another
-    // port), it is not carried along; another path on the same origin keeps it.
+    // A stored key stays with the base URL it was given for: re-pointed elsewhere (here another
+    // port, then another path on the same host, as another account on a shared gateway host
+    // would be), it is not carried along; the same URL with a trailing slash keeps it.
     const put = (body: unknown) =>
       fetch(`${central.url}/v1/gateway/config`, {
         method: "PUT",
@@ -223,9 +224,16 @@ describe("provider keys", () => {
     expect(error.issues).toMatchObject([
       {
         path: "providers[1].key",
-        message: `the key stored for provider lab was given for openai-compatible at ${openai.url}, not openai-compatible at ${anthropic.url}; send { "value": "..." } to use a key there`,
+        message: `the key stored for provider lab was given for openai-compatible at ${openai.url}/v1, not openai-compatible at ${anthropic.url}/v1; send { "value": "..." } to use a key there`,
       },
     ]);
+    const otherPath = config();
+    Object.assign(otherPath.providers[1]!, {
+      base_url: `${openai.url}/other-account/v1`,
+      key: { stored: true },
+    });
+    const elsewhere = await put(otherPath);
+    expect(elsewhere.status, await elsewhere.text()).toBe(422);
     const samePlace = config();
     Object.assign(samePlace.providers[1]!, {
       base_url: `${openai.url}/v1/`,

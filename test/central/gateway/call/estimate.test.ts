@@ -130,6 +130,24 @@ describe("input token bound", () => {
     expect(withDocumentBound(none, [1_000_000])).toBe(none);
   });
 
+  it("counts the stored context a Responses request continues or names as documents", () => {
+    for (const named of [
+      { previous_response_id: "resp_1" },
+      { conversation: "conv_1" },
+      { prompt: { id: "pmpt_1" } },
+    ]) {
+      const body = { model: "m", input: "next", ...named };
+      const size = JSON.stringify(body).length;
+      expect(inputTokenBound(size, body)).toEqual({
+        inputTokens: size + DOCUMENT_TOKEN_BOUND,
+        documents: [0],
+        documentBound: DOCUMENT_TOKEN_BOUND,
+      });
+    }
+    const fresh = { model: "m", input: "first", previous_response_id: null };
+    expect(inputTokenBound(10, fresh).documents).toEqual([]);
+  });
+
   it("counts a document at 1M when the call asks Anthropic for its 1M context", () => {
     expect(documentBoundOf("context-1m-2025-08-07")).toBe(LONG_CONTEXT_TOKENS);
     expect(documentBoundOf("prompt-caching-2024-07-31, context-1m-2025-08-07")).toBe(1_000_000);

@@ -6,7 +6,7 @@ import type {
   SettleRequest,
 } from "../../../../central/gateway/admission";
 import type { GatewayModelList, GatewayStatus, StoredEvent } from "../../../../contract";
-import { call, connectAgent, events, json, newKey, newTenant, submit } from "../../support";
+import { call, connectAgent, events, json, newKey, newTenant, submit, usage } from "../../support";
 
 /**
  * The gateway's side of the tenant Durable Object, through its RPC methods (what the Worker
@@ -317,6 +317,24 @@ describe("gateway admission in the tenant object", () => {
     expect(otherApp.kind).toBe("proceed");
   });
 
+  it("sends the tenant's output cap on a call that names none whenever its tokens are reserved", async () => {
+    const capOf = async (extra: Record<string, unknown>) => {
+      const { tenant, admin } = await newTenant("gwc");
+      await configure(admin, { max_output_tokens: 2_048, ...extra });
+      const operator = await newKey(admin, "operator");
+      const asked = ask(operator.key);
+      const admitted = await stub(tenant).gatewayAdmit({
+        ...asked,
+        estimate: { ...asked.estimate, outputTokens: null },
+      });
+      return admitted.kind === "proceed" ? admitted.outputCap : admitted;
+    };
+    expect(await capOf({})).toBeNull();
+    expect(await capOf({ budgets: { tenant: { tokens: 1_000_000 } } })).toBe(2_048);
+    // A per-minute token limit alone reserves the output too: uncapped, a call could run past it.
+    expect(await capOf({ limits: { tenant: { tokens_per_minute: 1_000_000 } } })).toBe(2_048);
+  });
+
   it("limits requests per minute per app and per key, naming the limit and when to retry", async () => {
     const { tenant, admin } = await newTenant("gwr");
     const operator = await newKey(admin, "operator");
@@ -404,7 +422,7 @@ describe("gateway admission in the tenant object", () => {
       budget: { max_cost_usd: 0.015 },
       type: "task",
     });
-    await agent.take(await agent.next("dispatch"));
+    const held = await agent.take(await agent.next("dispatch"));
     const run = accepted.run.run_id;
     const who = (over: Partial<AdmitRequest["attribution"]>) => ({
       run: null,
@@ -463,6 +481,19 @@ describe("gateway admission in the tenant object", () => {
       limit: { scope: "run", subject: run, limit: 0.015 },
     });
     await stub(tenant).gatewaySettle(done(ok));
+    // Once the run has ended, its former holder's calls are no longer charged to it.
+    await agent.emit([
+      agent.event(
+        "run_completed",
+        { result: "done", usage: usage(), duration_ms: 1, tree_ref: null },
+        held,
+      ),
+    ]);
+    expect(
+      await stub(tenant).gatewayAdmit(
+        ask(agentKey, { attribution: who({ agent: "host-1.lab-notes", run }) }),
+      ),
+    ).toMatchObject({ status: 403, message: `run ${run} is not held by agent host-1.lab-notes` });
     const calls = (await events(admin, `&kind=model_call&run=${run}`)).events as StoredEvent[];
     const settled = calls.find((e) => e.kind === "model_call" && e.payload.error_type === null)!;
     expect(settled).toMatchObject({

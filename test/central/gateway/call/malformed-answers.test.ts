@@ -1,0 +1,320 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { app } from "../../../../central/app";
+import { type GatewayStatus, HEADERS, type StoredEvent } from "../../../../contract";
+import { BOOTSTRAP_KEY, call, events, json, newKey, newTenant } from "../../support";
+
+/**
+ * Upstream answers of the wrong shape, through the real Worker and tenant object (workerd): a
+ * JSON answer whose choice is null, and a stream with such a chunk after its first token. Each
+ * call is answered in the caller's dialect, settled once (its reservation freed, its usage
+ * charged) and logged as a `model_call` with `error_type: bad_response`.
+ */
+
+const UPSTREAM = "http://lab.test:8000/v1";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** The lab provider answers every request with `answer` (fetch faked: no network). */
+function upstreamAnswers(answer: () => Response) {
+  const real = globalThis.fetch;
+  return vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    return url.startsWith(UPSTREAM) ? Promise.resolve(answer()) : real(input, init);
+  });
+}
+
+async function configure(admin: string, extra: Record<string, unknown> = {}) {
+  return json(
+    await call("PUT", "/v1/gateway/config", {
+      key: admin,
+      body: {
+        providers: [{ id: "lab", kind: "openai-compatible", base_url: UPSTREAM, models: ["m"] }],
+        aliases: { auto: { candidates: ["lab/m"] } },
+        prices: { version: "p1", models: { m: { input: 1, output: 2 } } },
+        budgets: { tenant: { tokens: 10_000_000, period: "month" } },
+        ...extra,
+      },
+    }),
+    200,
+  );
+}
+
+const workerEnv = { ...env, AURAISON_BOOTSTRAP_KEY: BOOTSTRAP_KEY };
+
+/** A chat call through the Worker; `settled` waits for its `waitUntil` (settlement, lease close). */
+async function chat(key: string, path: string, body: Record<string, unknown>) {
+  const ctx = createExecutionContext();
+  const response = await app.fetch(
+    new Request(`http://central${path}`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": "application/json",
+        ...(path === "/v1/messages" ? { "anthropic-version": "2023-06-01" } : {}),
+      },
+      body: JSON.stringify(body),
+    }),
+    workerEnv,
+    ctx,
+  );
+  return { response, settled: () => waitOnExecutionContext(ctx) };
+}
+
+/** Everything the client's stream delivered, and whether it broke instead of ending. */
+async function readAll(body: ReadableStream<Uint8Array> | null) {
+  let text = "";
+  let broke: unknown = null;
+  const decoder = new TextDecoder();
+  const reader = body!.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch (error) {
+    broke = error;
+  }
+  return { text, broke };
+}
+
+/** Fails instead of hanging the test when a call's settlement never comes. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms),
+    ),
+  ]);
+}
+
+async function tenantBudget(admin: string) {
+  return (await json<GatewayStatus>(await call("GET", "/v1/gateway/status", { key: admin }), 200))
+    .budgets[0]!;
+}
+
+async function modelCalls(admin: string) {
+  return (await events(admin, "&kind=model_call")).events.map(
+    (e: StoredEvent) => e.payload as Record<string, unknown>,
+  );
+}
+
+const sse = (chunks: unknown[]) =>
+  new Response(
+    chunks.map((c) => `data: ${typeof c === "string" ? c : JSON.stringify(c)}\n\n`).join(""),
+    {
+      headers: { "content-type": "text/event-stream" },
+    },
+  );
+
+describe("malformed upstream answers", () => {
+  it("answers a malformed JSON answer with a 502 bad_response and settles the call with its usage", async () => {
+    const { admin } = await newTenant("malformed");
+    await configure(admin);
+    const operator = (await newKey(admin, "operator")).key;
+    const upstream = upstreamAnswers(() =>
+      Response.json({
+        id: "c",
+        model: "m",
+        choices: [null],
+        usage: { prompt_tokens: 5000, completion_tokens: 5000 },
+      }),
+    );
+    const { response, settled } = await chat(operator, "/v1/chat/completions", {
+      model: "auto",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "hello" }],
+    });
+    const text = await response.text();
+    expect(response.status, text).toBe(502);
+    const body = JSON.parse(text) as { error: { code: string; message: string; type: string } };
+    expect(body.error.code).toBe("bad_response");
+    expect(body.error.message).toContain("lab/m");
+    expect(response.headers.get(HEADERS.callId)).toBeTruthy();
+    await within(settled(), 15_000, "the call's settlement");
+    // No fallback or retry: the provider had generated (and billed) the whole answer.
+    expect(upstream).toHaveBeenCalledTimes(1);
+
+    const budget = await tenantBudget(admin);
+    expect(budget.tokens_reserved).toBe(0);
+    expect(budget.tokens_used).toBe(10_000);
+    expect(budget.usd_used).toBeCloseTo(0.015, 6); // 5,000 × $1/M + 5,000 × $2/M
+    const logged = await modelCalls(admin);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({
+      provider: "lab",
+      error_type: "bad_response",
+      input_tokens: 5000,
+      output_tokens: 5000,
+      usage_estimated: false,
+      response_id: "c",
+    });
+    expect(logged[0]!.attempts).toEqual([
+      expect.objectContaining({ provider: "lab", outcome: "error", error_type: "bad_response" }),
+    ]);
+  });
+
+  it("charges an estimate for a malformed answer that reports no usage, in the Anthropic dialect", async () => {
+    const { admin } = await newTenant("malformed");
+    await configure(admin);
+    const operator = (await newKey(admin, "operator")).key;
+    upstreamAnswers(() => Response.json({ id: "c", model: "m", choices: [null] }));
+    const { response, settled } = await chat(operator, "/v1/messages", {
+      model: "auto",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "hello" }],
+    });
+    const text = await response.text();
+    expect(response.status, text).toBe(502);
+    expect(JSON.parse(text)).toMatchObject({
+      type: "error",
+      error: { type: "api_error", code: "bad_response" },
+    });
+    await within(settled(), 15_000, "the call's settlement");
+    const budget = await tenantBudget(admin);
+    expect(budget.tokens_reserved).toBe(0);
+    expect(budget.tokens_used).toBeGreaterThan(0);
+    const logged = await modelCalls(admin);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ error_type: "bad_response", usage_estimated: true });
+    expect(budget.tokens_used).toBe(
+      (logged[0]!.input_tokens as number) + (logged[0]!.output_tokens as number),
+    );
+  });
+
+  it("ends a stream with an error event after a malformed chunk mid-answer and settles the call", async () => {
+    const { admin } = await newTenant("malformed");
+    await configure(admin);
+    const operator = (await newKey(admin, "operator")).key;
+    const chunk = (delta: unknown, finish: string | null = null) => ({
+      id: "c",
+      model: "m",
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+    upstreamAnswers(() =>
+      sse([
+        chunk({ role: "assistant", content: "hello" }),
+        { id: "c", model: "m", choices: [null] },
+        chunk({}, "stop"),
+        {
+          id: "c",
+          model: "m",
+          choices: [],
+          usage: { prompt_tokens: 5000, completion_tokens: 5000 },
+        },
+        "[DONE]",
+      ]),
+    );
+    const { response, settled } = await chat(operator, "/v1/chat/completions", {
+      model: "auto",
+      max_tokens: 100,
+      stream: true,
+      messages: [{ role: "user", content: "hello" }],
+    });
+    expect(response.status).toBe(200);
+    const { text, broke } = await within(readAll(response.body), 15_000, "the client's stream");
+    expect(broke).toBeNull();
+    const events = text
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: "))
+      .map((e) => e.slice("data: ".length));
+    expect(events).toHaveLength(2);
+    expect(JSON.parse(events[0]!).choices[0].delta.content).toBe("hello");
+    // The malformed chunk is not relayed: an error event in OpenAI's dialect ends the stream.
+    expect(JSON.parse(events[1]!)).toMatchObject({
+      error: { type: "server_error", code: "bad_response" },
+    });
+    expect(text).not.toContain("[DONE]");
+    await within(settled(), 15_000, "the call's settlement");
+
+    const budget = await tenantBudget(admin);
+    expect(budget.tokens_reserved).toBe(0);
+    const logged = await modelCalls(admin);
+    expect(logged).toHaveLength(1);
+    // The usage chunk after the break was never read: what was relayed is estimated.
+    expect(logged[0]).toMatchObject({
+      provider: "lab",
+      stream: true,
+      error_type: "bad_response",
+      usage_estimated: true,
+    });
+    expect(logged[0]!.output_tokens).toBeGreaterThan(0);
+    expect(budget.tokens_used).toBe(
+      (logged[0]!.input_tokens as number) + (logged[0]!.output_tokens as number),
+    );
+  });
+
+  it("translates nothing of a malformed chunk for an Anthropic caller: an error event ends its stream", async () => {
+    const { admin } = await newTenant("malformed");
+    await configure(admin);
+    const operator = (await newKey(admin, "operator")).key;
+    upstreamAnswers(() =>
+      sse([
+        {
+          id: "c",
+          model: "m",
+          choices: [{ index: 0, delta: { content: "hello" }, finish_reason: null }],
+        },
+        {
+          id: "c",
+          model: "m",
+          choices: [{ index: 0, delta: { tool_calls: [null] }, finish_reason: null }],
+        },
+        "[DONE]",
+      ]),
+    );
+    const { response, settled } = await chat(operator, "/v1/messages", {
+      model: "auto",
+      max_tokens: 100,
+      stream: true,
+      messages: [{ role: "user", content: "hello" }],
+    });
+    expect(response.status).toBe(200);
+    const { text, broke } = await within(readAll(response.body), 15_000, "the client's stream");
+    expect(broke).toBeNull();
+    expect(text).toContain('"text":"hello"');
+    expect(text.trimEnd()).toMatch(/event: error\ndata: .*"code":"bad_response".*$/);
+    expect(text).not.toContain("message_stop");
+    await within(settled(), 15_000, "the call's settlement");
+    expect((await tenantBudget(admin)).tokens_reserved).toBe(0);
+    const logged = await modelCalls(admin);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ error_type: "bad_response", stream: true });
+  });
+
+  it("falls back when a stream's first chunk is malformed, before anything reached the client", async () => {
+    const { admin } = await newTenant("malformed");
+    await configure(admin, {
+      providers: [
+        { id: "lab", kind: "openai-compatible", base_url: UPSTREAM, models: ["m"] },
+        { id: "backup", kind: "scripted", models: ["m"], script: [{ answer: "from the backup" }] },
+      ],
+      aliases: { auto: { candidates: ["lab/m", "backup/m"] } },
+    });
+    const operator = (await newKey(admin, "operator")).key;
+    upstreamAnswers(() => sse([{ id: "c", model: "m", choices: [null] }, "[DONE]"]));
+    const { response, settled } = await chat(operator, "/v1/chat/completions", {
+      model: "auto",
+      max_tokens: 100,
+      stream: true,
+      messages: [{ role: "user", content: "hello" }],
+    });
+    const text = await response.text();
+    expect(response.status, text).toBe(200);
+    expect(response.headers.get(HEADERS.provider)).toBe("backup");
+    expect(text).toContain("from the backup");
+    expect(text).not.toContain("[null]");
+    await within(settled(), 15_000, "the call's settlement");
+    expect((await tenantBudget(admin)).tokens_reserved).toBe(0);
+    const logged = await modelCalls(admin);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ provider: "backup", error_type: null });
+    const attempts = logged[0]!.attempts as { provider: string; error_type: string | null }[];
+    expect(attempts.at(0)).toMatchObject({ provider: "lab", error_type: "stream_error" });
+    expect(attempts.at(-1)).toMatchObject({ provider: "backup", error_type: null });
+  });
+});
