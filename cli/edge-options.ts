@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { API_KEY_PATTERN, AppName, check } from "../contract";
+import { API_KEY_PATTERN, AppName, check, WITHHELD_MIN_LENGTH, withholdValues } from "../contract";
 import { parseDuration } from "./durations";
 import { CliError, EXIT } from "./errors";
 import { flagKey, stateDir } from "./settings";
@@ -72,6 +72,24 @@ export function edgeCentral(
     throw new CliError(`central URL '${url}' is not a valid URL`, EXIT.usage);
   }
   return { url, key };
+}
+
+/**
+ * The agent's own credentials (its key and the fallback's, from flags, files or the
+ * environment), once read: out of this process's environment, so no tool, extension or child
+ * process finds them there, and masked like a run's secrets in everything the agent writes
+ * (events, the outbox, run records, pi session files). A value shorter than the redactor's
+ * minimum would mask ordinary words, and is left as it is.
+ */
+export function withholdAgentKeys(
+  keys: ReadonlyArray<string | undefined>,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  delete env.AURAISON_KEY;
+  delete env.AURAISON_FALLBACK_KEY;
+  withholdValues(
+    keys.filter((k): k is string => k !== undefined && k.length >= WITHHELD_MIN_LENGTH),
+  );
 }
 
 /** The tenant named in an agent key (`aur_agent_<tenant>_...`). */

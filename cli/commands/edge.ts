@@ -13,6 +13,7 @@ import {
   type EdgeFlags,
   edgeCentral,
   keyTenant,
+  withholdAgentKeys,
 } from "../edge-options";
 import { printEdgeEvent, printRunOutcome } from "../edge-output";
 import { CliError, EXIT } from "../errors";
@@ -250,6 +251,11 @@ async function agentSetup(
     if (error instanceof AppFolderError) throw new CliError(error.message, EXIT.usage);
     throw error;
   }
+  const fallbackKey =
+    flagKey(opts.fallbackKey, opts.fallbackKeyFile, "--fallback-key") ??
+    process.env.AURAISON_FALLBACK_KEY;
+  // Both keys are read: from here on they are in no environment and in nothing the agent writes.
+  withholdAgentKeys([central?.key, fallbackKey]);
   const model = opts.model || process.env.AURAISON_MODEL || undefined;
   // The local stack without a provider cannot answer `auraison/auto`: run on the app's scripted
   // scenario (or a placeholder that says so), labelled like the stack's own sample app.
@@ -267,9 +273,7 @@ async function agentSetup(
       fallback: {
         baseUrl: opts.fallbackBaseUrl || process.env.AURAISON_FALLBACK_BASE_URL || undefined,
         model: opts.fallbackModel || process.env.AURAISON_FALLBACK_MODEL || undefined,
-        apiKey:
-          flagKey(opts.fallbackKey, opts.fallbackKeyFile, "--fallback-key") ??
-          process.env.AURAISON_FALLBACK_KEY,
+        apiKey: fallbackKey,
       },
     });
   } catch (error) {

@@ -1,3 +1,4 @@
+import { tailText, truncateText } from "../primitives";
 import TOKEN_RULES from "./token-rules.json" with { type: "json" };
 
 /**
@@ -288,17 +289,28 @@ export const WITHHELD_MIN_LENGTH = 8;
  * Masks these exact values from now on, in this process, wherever `redact` runs: the values of
  * tenant secrets an edge agent received for a run, which no pattern would recognise. They stay
  * masked after the run ends (a later run, a fork or a resumed session may still carry them).
+ *
+ * Each value is also withheld as JSON spells it inside a string, once and twice escaped: an
+ * adapter's result or a tool's arguments reach the log as JSON text (`pa\"ss` for `pa"ss`), and
+ * an event holding that text is escaped again when it is written; either is one decode away
+ * from the value.
  */
 export function withholdValues(values: Iterable<string>): void {
   const next = new Set(withheld);
   for (const value of values) {
     if (value.length < WITHHELD_MIN_LENGTH)
       throw new RangeError(`a withheld value needs at least ${WITHHELD_MIN_LENGTH} characters`);
-    next.add(value);
+    const escaped = jsonEscaped(value);
+    next.add(value).add(escaped).add(jsonEscaped(escaped));
   }
   if (next.size === withheld.length) return;
   withheld = [...next].sort((a, b) => b.length - a.length);
   shortVerdicts.clear();
+}
+
+/** `value` as it appears between the quotes of a JSON string. */
+function jsonEscaped(value: string): string {
+  return JSON.stringify(value).slice(1, -1);
 }
 
 /**
@@ -321,6 +333,21 @@ export function redactString(text: string): string {
   return verdict;
 }
 
+/**
+ * The first `max` characters of `text` (as `truncateText` cuts them), redacted before the cut:
+ * a secret the cut splits is no longer recognised, so redacting the excerpt afterwards would
+ * leave most of it. Every excerpt of text that may hold a secret is made with this (or
+ * `redactedTail`), never by cutting first.
+ */
+export function redactedExcerpt(text: string, max?: number): string {
+  return truncateText(redactString(text), max);
+}
+
+/** The last `max` characters of `text` (as `tailText` cuts them), redacted before the cut. */
+export function redactedTail(text: string, max: number): string {
+  return tailText(redactString(text), max);
+}
+
 function redactText(text: string): string {
   for (const value of withheld) if (text.includes(value)) text = text.split(value).join(REDACTED);
   return maskSpans(text, tokenSpans(text))
@@ -331,7 +358,8 @@ function redactText(text: string): string {
 
 /**
  * Returns `value` with secrets masked; unchanged parts are shared, not copied. Only strings
- * change, so a value that passed a schema still has the same shape afterwards.
+ * change (values, and keys that hold a secret, which no schema names), so a value that passed a
+ * schema still has the same shape afterwards.
  */
 export function redact<T>(value: T): T {
   return redactValue(value) as T;
@@ -351,18 +379,47 @@ function redactValue(value: unknown): unknown {
     return out ?? value;
   }
   if (value !== null && typeof value === "object") {
-    let out: Record<string, unknown> | null = null;
-    for (const [key, inner] of Object.entries(value)) {
-      const next =
+    const entries = Object.entries(value);
+    let next: [key: string, masked: string, inner: unknown][] | null = null;
+    for (let i = 0; i < entries.length; i++) {
+      const [key, inner] = entries[i]!;
+      // Keys too: an upstream may answer with a secret as a field name ({ "<secret>": 1 }).
+      const masked = redactString(key);
+      const out =
         isSecretName(key) && inner !== null && typeof inner !== "boolean"
           ? REDACTED
           : redactValue(inner);
-      if (next !== inner) {
-        out ??= { ...(value as Record<string, unknown>) };
-        out[key] = next;
-      }
+      if (next === null && masked === key && out === inner) continue;
+      next ??= entries.slice(0, i).map(([k, v]) => [k, k, v]);
+      next.push([key, masked, out]);
     }
-    return out ?? value;
+    return next ? rebuilt(next) : value;
   }
   return value;
+}
+
+/**
+ * A plain object of these entries, keys masked. Masked keys that meet another key (two secrets
+ * as keys, or a key already `[REDACTED]`) get a suffix, so no entry is lost. Entries are
+ * defined, never assigned: a `__proto__` key (JSON.parse makes one) stays an own entry and is
+ * redacted like any other, instead of setting the copy's prototype.
+ */
+function rebuilt(entries: [key: string, masked: string, inner: unknown][]): object {
+  const taken = new Set<string>();
+  for (const [key, masked] of entries) if (masked === key) taken.add(key);
+  const out = {};
+  for (const [key, masked, inner] of entries) {
+    let name = masked;
+    if (masked !== key) {
+      for (let n = 2; taken.has(name); n++) name = `${masked} (${n})`;
+      taken.add(name);
+    }
+    Object.defineProperty(out, name, {
+      value: inner,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
 }

@@ -1,13 +1,19 @@
-import { type JsonValue, truncateText } from "../../contract";
+import { type JsonValue, redactedExcerpt } from "../../contract";
 import type { AdapterResult } from "./adapter";
 
 /** How much of a tool's output the model reads; the full output stays in the call's details. */
 const MODEL_TEXT_CHARS = 50_000;
 
+/**
+ * An adapter's result: its output, and the text the model reads. A text too long for the model
+ * is redacted before it is cut, since the excerpt is what the run's session keeps, and a secret
+ * the cut split would no longer be recognised when the session is redacted on its way to disk.
+ */
 export function resultOf(output: JsonValue, text?: string): AdapterResult {
+  const whole = text ?? JSON.stringify(output, null, 2);
   return {
     output,
-    text: truncateText(text ?? JSON.stringify(output, null, 2), MODEL_TEXT_CHARS),
+    text: whole.length > MODEL_TEXT_CHARS ? redactedExcerpt(whole, MODEL_TEXT_CHARS) : whole,
   };
 }
 

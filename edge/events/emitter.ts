@@ -6,7 +6,7 @@ import {
   type EventKind,
   nowTs,
   redact,
-  truncateText,
+  redactedExcerpt,
   uuidv7,
 } from "../../contract";
 import type { EventSink } from "./event-sink";
@@ -57,23 +57,26 @@ export class Emitter {
       ts: nowTs(),
     };
     const checked = check(AgentEvent, { ...envelope, kind, payload });
-    // Secrets are masked here, before the event is written anywhere (outbox, followers, central).
-    const event: AgentEvent = checked.ok
-      ? redact(checked.value)
-      : (AgentEvent.parse({
-          ...envelope,
-          kind: "error",
-          payload: {
-            category: "internal",
-            code: "invalid_event",
-            message: truncateText(
-              `the edge produced an invalid ${kind} event: ${checked.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
-              4096,
-            ),
-            fatal: false,
-            detail: { kind, issues: checked.issues.slice(0, 20).map((i) => ({ ...i })) },
-          },
-        }) as AgentEvent);
+    // Secrets are masked here, before the event is written anywhere (outbox, followers, central):
+    // the last pass over every event, whatever its producer redacted before cutting text.
+    const event: AgentEvent = redact(
+      checked.ok
+        ? checked.value
+        : (AgentEvent.parse({
+            ...envelope,
+            kind: "error",
+            payload: {
+              category: "internal",
+              code: "invalid_event",
+              message: redactedExcerpt(
+                `the edge produced an invalid ${kind} event: ${checked.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+                4096,
+              ),
+              fatal: false,
+              detail: { kind, issues: checked.issues.slice(0, 20).map((i) => ({ ...i })) },
+            },
+          }) as AgentEvent),
+    );
     return this.log.append(event).then(() => {
       this.observe(event);
       return event;

@@ -5,7 +5,7 @@ import type {
   ExtensionContext,
   ExtensionFactory,
 } from "@earendil-works/pi-coding-agent";
-import { HEADERS, LIMITS, tailText, truncateText, uuidv7 } from "../../contract";
+import { HEADERS, LIMITS, redactedExcerpt, redactedTail, uuidv7 } from "../../contract";
 import { argsDigest } from "../events/digest";
 import { contractRole, messageText } from "../events/message-text";
 import { GATEWAY_PROVIDER } from "../models/model-settings";
@@ -36,6 +36,10 @@ const BARRIER_TIMEOUT_MS = 30_000;
  * And pi starts the next model call without waiting for extensions; so the `context` hook, which
  * runs right before that call, waits until every tool result the model is about to see has its
  * `tool_call_finished` on disk. A crash can then never lose an event for work already done.
+ *
+ * Text is cut to the contract's limits only after it is redacted (`redactedExcerpt`,
+ * `redactedTail`): a secret the cut splits would no longer be recognised by the emitter's
+ * redaction, which still runs over every event as the last pass.
  */
 export class EventBridge {
   private turn: number;
@@ -217,7 +221,7 @@ export class EventBridge {
           tool_call_id: event.toolCallId,
           tool: event.toolName,
           tool_type: builtins().has(event.toolName) ? "function" : "extension",
-          arguments: truncateText(JSON.stringify(event.args ?? {}), LIMITS.toolPayloadChars),
+          arguments: redactedExcerpt(JSON.stringify(event.args ?? {}), LIMITS.toolPayloadChars),
           args_digest: digest,
         });
       });
@@ -249,8 +253,8 @@ export class EventBridge {
           tool_call_id: event.toolCallId,
           tool: event.toolName,
           status,
-          result: status === "ok" ? truncateText(text, LIMITS.toolPayloadChars) : null,
-          error_message: status === "ok" ? null : truncateText(text || "tool failed", 4096),
+          result: status === "ok" ? redactedExcerpt(text, LIMITS.toolPayloadChars) : null,
+          error_message: status === "ok" ? null : redactedExcerpt(text || "tool failed", 4096),
           error_type: blockedBy ? "policy_denied" : event.isError ? "tool_error" : null,
           duration_ms: start ? Date.now() - start.at : 0,
           blocked_by: blockedBy,
@@ -283,7 +287,7 @@ export class EventBridge {
     await this.run.emitter.emit("tool_call_progress", {
       tool_call_id: toolCallId,
       tool,
-      partial: tailText(partial, LIMITS.toolPayloadChars),
+      partial: redactedTail(partial, LIMITS.toolPayloadChars),
     });
   }
 
@@ -296,7 +300,7 @@ export class EventBridge {
       const role = contractRole(message)!;
       await this.run.emitter.emit("message", {
         role,
-        text: truncateText(messageText(message)),
+        text: redactedExcerpt(messageText(message)),
         entry_id: entryId,
         turn: this.turn > 0 ? this.currentTurn : null,
       });
@@ -349,7 +353,7 @@ export class EventBridge {
       await this.run.emitter.emit("error", {
         category: "model",
         code: classifyError(message.errorMessage),
-        message: truncateText(message.errorMessage || "the model call failed", 4096),
+        message: redactedExcerpt(message.errorMessage || "the model call failed", 4096),
         fatal: false,
         detail: { provider: message.provider, model: message.model },
       });

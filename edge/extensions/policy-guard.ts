@@ -4,7 +4,7 @@ import {
   type PolicyDecision,
   type PolicyHook,
   type PolicyScope,
-  truncateText,
+  redactedExcerpt,
 } from "../../contract";
 import { pathSubject } from "../policy/path-guard";
 import type { RunContext } from "../runs/run-context";
@@ -71,10 +71,10 @@ export function policyGuard(
 function subjectOf(tool: string, input: unknown, workdir: string): string | null {
   if (tool === "bash") {
     const command = (input as { command?: unknown })?.command;
-    return typeof command === "string" ? truncateText(command, 1024) : null;
+    return typeof command === "string" ? redactedExcerpt(command, 1024) : null;
   }
   const path = pathSubject(tool, input, workdir);
-  return path === null ? null : truncateText(path, 1024);
+  return path === null ? null : redactedExcerpt(path, 1024);
 }
 
 /** pi executes the object it handed to the hook, so a modification has to happen in it. */

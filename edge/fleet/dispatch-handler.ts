@@ -10,9 +10,9 @@ import {
   isTerminal,
   type JsonValue,
   type LeaseMessage,
+  redactedExcerpt,
   runMachine,
   type SecretsMessage,
-  truncateText,
   withholdValues,
 } from "../../contract";
 import { Emitter } from "../events/emitter";
@@ -335,7 +335,13 @@ export class DispatchHandler {
   ): Promise<void> {
     const { run_id, attempt } = message;
     const tenant = this.link.session?.tenant ?? this.runtime.options.tenant;
-    this.link.send({ type: "refuse", run_id, attempt, reason, message: truncateText(text, 4096) });
+    this.link.send({
+      type: "refuse",
+      run_id,
+      attempt,
+      reason,
+      message: redactedExcerpt(text, 4096),
+    });
     this.log(`refused run ${run_id} (attempt ${attempt}): ${reason}: ${text}`);
     if (reason !== "invalid_intent") return;
     const key = `${run_id}/${attempt}`;
@@ -349,7 +355,7 @@ export class DispatchHandler {
     await emitter.emit("error", {
       category: "invalid_intent",
       code: "invalid_intent",
-      message: truncateText(text, 4096),
+      message: redactedExcerpt(text, 4096),
       fatal: true,
       detail,
     });

@@ -1,7 +1,7 @@
-import { realpathSync } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { lstatSync, readlinkSync } from "node:fs";
+import { dirname, isAbsolute, join, parse, relative, resolve, sep } from "node:path";
 import { own, type PolicyHook } from "../../contract";
+import { resolveReadPath, resolveToCwd } from "./pi-paths";
 
 /** Built-in tools that take a path, and whether they may change what is there. */
 const FILE_TOOLS: Record<string, { writes: boolean; optional: boolean }> = {
@@ -13,11 +13,17 @@ const FILE_TOOLS: Record<string, { writes: boolean; optional: boolean }> = {
   find: { writes: false, optional: true },
 };
 
+/** The most symlinks followed in one path, as Linux's ELOOP limit. */
+const MAX_SYMLINKS = 40;
+
 /**
  * Keeps file tools inside the run's working directory. Reads may also reach the app's
- * read-only roots (its skills, which the model reads SKILL.md and scripts from). Paths are
- * resolved the way pi's tools resolve them (`@` prefix, `~`), then through symlinks, so a link
- * inside the workdir pointing out of it does not open a way out.
+ * read-only roots (its skills, which the model reads SKILL.md and scripts from). The guard
+ * judges the path pi's tool will open — resolved as pi resolves it (`@` prefix, `~`, `file://`
+ * URLs, and for read the filename variants it falls back to; see ./pi-paths) — then through
+ * every symlink in it, a dangling one included, so a link inside the workdir pointing out of
+ * it does not open a way out, whether or not its target exists yet. A path it cannot resolve
+ * is denied.
  */
 export function pathGuardRule(readRoots: readonly string[]): PolicyHook {
   return (request) => {
@@ -27,13 +33,23 @@ export function pathGuardRule(readRoots: readonly string[]): PolicyHook {
     const raw = (request.input as { path?: unknown } | null)?.path;
     if (raw === undefined && spec.optional) return null;
     if (typeof raw !== "string") return null;
-    const target = canonical(resolveLikePi(raw, request.workdir));
-    const workdir = canonical(request.workdir);
+    let target: string;
+    let workdir: string;
+    try {
+      target = realPath(openedPath(request.tool, raw, request.workdir));
+      workdir = realPath(request.workdir);
+    } catch (error) {
+      return {
+        effect: "deny",
+        rule_id: "path_guard",
+        reason: `${request.tool} of '${raw}' cannot be resolved: ${(error as Error).message}`,
+      };
+    }
     if (inside(target, workdir)) {
       return { effect: "allow", rule_id: "path_guard", reason: `inside the workdir: ${target}` };
     }
     if (!spec.writes) {
-      const root = readRoots.map(canonical).find((r) => inside(target, r));
+      const root = readRoots.map(realPathOrNull).find((r) => r !== null && inside(target, r));
       if (root) {
         return {
           effect: "allow",
@@ -54,31 +70,69 @@ export function pathGuardRule(readRoots: readonly string[]): PolicyHook {
 export function pathSubject(tool: string, input: unknown, workdir: string): string | null {
   if (!own(FILE_TOOLS, tool)) return null;
   const raw = (input as { path?: unknown } | null)?.path;
-  return typeof raw === "string" ? resolveLikePi(raw, workdir) : workdir;
-}
-
-function resolveLikePi(path: string, workdir: string): string {
-  let p = path.replace(/[\u00A0\u2000-\u200A\u202F\u205F\u3000]/g, " ");
-  if (p.startsWith("@")) p = p.slice(1);
-  if (p === "~") p = homedir();
-  else if (p.startsWith("~/")) p = homedir() + p.slice(1);
-  return isAbsolute(p) ? resolve(p) : resolve(workdir, p);
-}
-
-/** Resolves symlinks of the deepest part of the path that exists. */
-function canonical(path: string): string {
-  let existing = path;
-  const rest: string[] = [];
-  for (;;) {
-    try {
-      return resolve(realpathSync(existing), ...rest);
-    } catch {
-      const parent = dirname(existing);
-      if (parent === existing) return path;
-      rest.unshift(existing.slice(parent.length + (parent.endsWith(sep) ? 0 : 1)));
-      existing = parent;
-    }
+  if (typeof raw !== "string") return workdir;
+  try {
+    return openedPath(tool, raw, workdir);
+  } catch {
+    return raw;
   }
+}
+
+/** The absolute path pi's `tool` opens for `raw` (before symlinks). */
+function openedPath(tool: string, raw: string, workdir: string): string {
+  return tool === "read" ? resolveReadPath(raw, workdir) : resolveToCwd(raw || ".", workdir);
+}
+
+/**
+ * The real path `path` leads to: every symlink in it is followed, the last component's too,
+ * and a link's target is followed whether or not it exists (a dangling link is where a write
+ * would create its target). Components that do not exist are kept as they are. Throws when
+ * that cannot be told: a link loop, an unreadable directory or link.
+ */
+export function realPath(path: string): string {
+  const absolute = resolve(path);
+  let current = parse(absolute).root;
+  const pending = components(absolute.slice(current.length));
+  let links = 0;
+  for (let part = pending.shift(); part !== undefined; part = pending.shift()) {
+    if (part === "." || part === "") continue;
+    if (part === "..") {
+      current = dirname(current);
+      continue;
+    }
+    const next = join(current, part);
+    let isLink: boolean;
+    try {
+      isLink = lstatSync(next).isSymbolicLink();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
+      isLink = false;
+    }
+    if (!isLink) {
+      current = next;
+      continue;
+    }
+    if (++links > MAX_SYMLINKS) throw new Error(`too many levels of symbolic links at ${next}`);
+    const target = readlinkSync(next);
+    if (isAbsolute(target)) current = parse(target).root;
+    pending.unshift(
+      ...components(target.slice(isAbsolute(target) ? parse(target).root.length : 0)),
+    );
+  }
+  return current;
+}
+
+function realPathOrNull(path: string): string | null {
+  try {
+    return realPath(path);
+  } catch {
+    return null;
+  }
+}
+
+function components(path: string): string[] {
+  return path.split(sep === "\\" ? /[\\/]/ : "/");
 }
 
 function inside(path: string, root: string): boolean {

@@ -1,4 +1,5 @@
-import type { PolicyHook } from "../../contract";
+import type { PolicyDecision, PolicyHook } from "../../contract";
+import { type ParsedShellCommand, parseShellCommand } from "./shell-parse";
 
 export interface ShellRule {
   id: string;
@@ -9,7 +10,10 @@ export interface ShellRule {
 /**
  * Commands refused on every lab host unless an app turns the built-ins off. This is a guard
  * against the obvious, not a sandbox: the shell's working directory is the run's workdir, and
- * apps that need more should allow-list commands instead.
+ * apps that need more should allow-list commands instead. Each rule is tested against the raw
+ * command line and against the canonical rewriting of each of its commands, pipelines and lists
+ * (see `ParsedShellCommand.canonical`), so `/usr/bin/sudo`, `s\udo`, `rm -rf '/'` and `/.` are
+ * seen as `sudo` and `rm -rf /`.
  */
 export const BUILTIN_SHELL_DENY: readonly ShellRule[] = [
   {
@@ -35,12 +39,24 @@ export const BUILTIN_SHELL_DENY: readonly ShellRule[] = [
   { id: "fork_bomb", pattern: /:\(\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:/, reason: "a fork bomb" },
   {
     id: "pipe_to_shell",
-    pattern: /\b(curl|wget)\b[^;&]*\|\s*(sudo\s+)?(ba|z|k|da)?sh\b/,
+    pattern: new RegExp(
+      [
+        // curl ... | sh
+        /\b(curl|wget)\b[^;&]*\|\s*(sudo\s+)?(ba|z|k|da)?sh\b/.source,
+        // curl ... | python3 (an interpreter given no script: it runs what it reads)
+        /\b(curl|wget)\b[^;&]*\|\s*(sudo\s+)?(python[\d.]*|perl|ruby|node|php)(\s+-\S*)*\s*($|[|;&)])/
+          .source,
+        // bash <(curl ...), sh -c "$(curl ...)", source <(wget ...), eval "$(curl ...)"
+        /(^|[;&|({`]\s*)(sudo\s+)?((ba|z|k|da)?sh|source|\.|eval|python[\d.]*|perl|ruby|node|php)\s[^;&|]*[<$]\(\s*(sudo\s+)?(curl|wget)\b/
+          .source,
+      ].join("|"),
+    ),
     reason: "running a downloaded script",
   },
   {
     id: "system_write",
-    pattern: />>?\s*\/(etc|boot|usr|bin|sbin|lib|dev\/[sh]d)\b/,
+    pattern:
+      />>?\s*\/(etc|boot|usr|bin|sbin|lib|dev\/[sh]d)\b|\btee\s+(\S+\s+)*\/(etc|boot|usr|bin|sbin|lib|dev\/[sh]d)\b/,
     reason: "writing into system directories",
   },
   {
@@ -52,16 +68,34 @@ export const BUILTIN_SHELL_DENY: readonly ShellRule[] = [
 
 export interface ShellGuardOptions {
   deny: readonly ShellRule[];
-  /** When set, a command must match one of these to run (allow-list mode). */
+  /**
+   * When set, allow-list mode: every command the line would run (see
+   * `ParsedShellCommand.commands`) must match one of these, and a line the guard cannot parse
+   * whole is refused.
+   */
   allow: readonly RegExp[] | null;
 }
 
 export function shellGuardRule(options: ShellGuardOptions): PolicyHook {
-  return (request) => {
+  return async (request) => {
     if (request.hook !== "tool_call" || request.tool !== "bash") return null;
     const command = (request.input as { command?: unknown } | null)?.command;
     if (typeof command !== "string") return null;
-    const denied = options.deny.find((rule) => rule.pattern.test(command));
+    let parsed: ParsedShellCommand | null = null;
+    let parseFailure: string | null = null;
+    try {
+      parsed = await parseShellCommand(command);
+    } catch (error) {
+      parseFailure = `the shell parser could not be loaded (${String(error)})`;
+    }
+    // Without a parse (only when the parser itself fails), deny rules still see the raw line.
+    const subjects = [command, ...(parsed?.canonical ?? [])];
+    const denied = options.deny.find((rule) =>
+      subjects.some((subject) => {
+        rule.pattern.lastIndex = 0;
+        return rule.pattern.test(subject);
+      }),
+    );
     if (denied) {
       return {
         effect: "deny",
@@ -69,13 +103,44 @@ export function shellGuardRule(options: ShellGuardOptions): PolicyHook {
         reason: `command refused: ${denied.reason}`,
       };
     }
-    if (options.allow && !options.allow.some((pattern) => pattern.test(command))) {
-      return {
-        effect: "deny",
-        rule_id: "shell_guard.not_allowed",
-        reason: "command matches none of the app's allowed shell commands",
-      };
+    if (options.allow) {
+      const refusal = allowListRefusal(options.allow, parsed, parseFailure);
+      if (refusal) return refusal;
     }
     return { effect: "allow", rule_id: "shell_guard", reason: "no shell rule objected" };
   };
+}
+
+/** Allow-list mode fails closed: a line it cannot read whole does not run. */
+function allowListRefusal(
+  allow: readonly RegExp[],
+  parsed: ParsedShellCommand | null,
+  parseFailure: string | null,
+): PolicyDecision | null {
+  const notAllowed = (reason: string): PolicyDecision => ({
+    effect: "deny",
+    rule_id: "shell_guard.not_allowed",
+    reason,
+  });
+  if (!parsed)
+    return notAllowed(`command refused in allow-list mode: ${parseFailure ?? "not parsed"}`);
+  if (parsed.unsupported)
+    return notAllowed(`command refused in allow-list mode: ${parsed.unsupported}`);
+  if (parsed.commands.length === 0) return notAllowed("command refused: it runs no command");
+  const outside = parsed.commands.find(
+    (cmd) =>
+      !allow.some((pattern) => {
+        pattern.lastIndex = 0;
+        return pattern.test(cmd);
+      }),
+  );
+  if (outside !== undefined) {
+    const shown = outside.length > 80 ? `${outside.slice(0, 80)}…` : outside;
+    return notAllowed(
+      parsed.commands.length === 1
+        ? "command matches none of the app's allowed shell commands"
+        : `command matches none of the app's allowed shell commands: ${JSON.stringify(shown)}`,
+    );
+  }
+  return null;
 }

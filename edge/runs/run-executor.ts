@@ -11,9 +11,9 @@ import {
   isTerminal,
   nowTs,
   type RunError,
+  redactedExcerpt,
   runMachine,
   type TreeRef,
-  truncateText,
 } from "../../contract";
 import type { ExecutionAdapter } from "../adapters/adapter";
 import { errorText } from "../adapters/call";
@@ -221,7 +221,7 @@ export class RunExecution {
           void emitter.emit("error", {
             category: "internal",
             code: "extension_error",
-            message: truncateText(`${e.extensionPath} (${e.event}): ${e.error}`, 4096),
+            message: redactedExcerpt(`${e.extensionPath} (${e.event}): ${e.error}`, 4096),
             fatal: false,
             detail: null,
           }),
@@ -269,7 +269,7 @@ export class RunExecution {
         void emitter.emit("error", {
           category: "model",
           code: "model_retry",
-          message: truncateText(
+          message: redactedExcerpt(
             `retrying the model call (${event.attempt}/${event.maxAttempts}) in ${event.delayMs} ms after: ${event.errorMessage}`,
             4096,
           ),
@@ -319,7 +319,7 @@ export class RunExecution {
       harnessError = {
         category: "internal",
         reason: "harness_error",
-        message: truncateText(error instanceof Error ? error.message : String(error), 4096),
+        message: redactedExcerpt(error instanceof Error ? error.message : String(error), 4096),
       };
     } finally {
       budget.dispose();
@@ -362,7 +362,7 @@ export class RunExecution {
                   ? {
                       category: "model",
                       reason: "model_error",
-                      message: truncateText(final.errorMessage || "the model call failed", 4096),
+                      message: redactedExcerpt(final.errorMessage || "the model call failed", 4096),
                     }
                   : final.stopReason === "aborted"
                     ? {
@@ -372,7 +372,7 @@ export class RunExecution {
                       }
                     : null;
       if (error) return await this.fail(emitter, view, tree, error, startedAt);
-      const result = truncateText(doneResult ?? (final ? messageText(final) : ""));
+      const result = redactedExcerpt(doneResult ?? (final ? messageText(final) : ""));
       await emitter.emit("run_completed", {
         result,
         usage: view.usage,
@@ -476,7 +476,7 @@ export class RunExecution {
         } catch (error) {
           notes.set(
             call.toolCallId,
-            `Stopping the remote work it started failed: ${truncateText(errorText(error), 2_000)}`,
+            `Stopping the remote work it started failed: ${redactedExcerpt(errorText(error), 2_000)}`,
           );
         }
       }),

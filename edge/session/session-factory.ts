@@ -3,19 +3,65 @@ import { join } from "node:path";
 import { InMemoryCredentialStore } from "@earendil-works/pi-ai";
 import {
   type AgentSession,
+  type BashSpawnContext,
   createAgentSession,
+  createBashToolDefinition,
   DefaultResourceLoader,
   type ExtensionFactory,
+  type InlineExtension,
   ModelRuntime,
   type SessionManager,
   SettingsManager,
 } from "@earendil-works/pi-coding-agent";
+import { minimalEnv } from "../child-env";
 import type { ModelRef, ModelSettings } from "../models/model-settings";
 import { type Attribution, registerPlatformProviders } from "../models/providers";
 import { privateDir } from "../state-files";
 
 /** pi's built-in tools; all are active, each scoped to the run's working directory by pi. */
 const BUILTIN_TOOLS = ["read", "bash", "edit", "write", "grep", "find", "ls"];
+
+/** What pi itself tells a shell command about its session (pi's "Shell tool session environment"). */
+const PI_SESSION_ENV = [
+  "PI_SESSION_ID",
+  "PI_SESSION_FILE",
+  "PI_PROVIDER",
+  "PI_MODEL",
+  "PI_REASONING_LEVEL",
+];
+
+/**
+ * The model's shell environment. pi's bash hands a command the agent's whole environment
+ * (process.env); here it gets what a stdio MCP server gets (`minimalEnv`: PATH with pi's bin
+ * directory, HOME, locale, ...) and pi's session variables, never the agent's key, the fallback
+ * key, provider keys or the host's adapter secrets.
+ */
+function shellEnvironment(context: BashSpawnContext): BashSpawnContext {
+  const env = minimalEnv(context.env);
+  for (const name of PI_SESSION_ENV) {
+    const value = context.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return { ...context, env };
+}
+
+/**
+ * pi's bash, rooted at the workdir, with that environment. A `builtin:` extension's tool
+ * replaces pi's own bash and is still a built-in (its source is `builtin`): the prompt, the
+ * policy hook and the events treat it as pi's bash. An --extension that registers its own
+ * `bash` replaces this one.
+ */
+const BASH_EXTENSION = "auraison-bash";
+function bashExtension(workdir: string): InlineExtension {
+  return {
+    name: BASH_EXTENSION,
+    builtin: true,
+    replaceable: true,
+    factory: (pi) => {
+      pi.registerTool(createBashToolDefinition(workdir, { spawnHook: shellEnvironment }));
+    },
+  };
+}
 
 export interface SessionSpec {
   stateDir: string;
@@ -77,9 +123,13 @@ export async function createRunSession(spec: SessionSpec): Promise<AgentSession>
     noSkills: true,
     noPromptTemplates: true,
     noThemes: true,
-    additionalExtensionPaths: [...spec.extensionPaths],
+    additionalExtensionPaths: [...spec.extensionPaths, `builtin:${BASH_EXTENSION}`],
     additionalSkillPaths: spec.skillsDir ? [spec.skillsDir] : [],
-    extensionFactories: [...spec.extensionFactories, ...spec.platformExtensions],
+    extensionFactories: [
+      ...spec.extensionFactories,
+      ...spec.platformExtensions,
+      bashExtension(spec.workdir),
+    ],
     appendSystemPrompt: spec.systemPromptAppend,
   });
   await loader.reload();

@@ -1,11 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
   isSecretName,
+  LIMITS,
   REDACTED,
   redact,
+  redactedExcerpt,
+  redactedTail,
   redactString,
   TOKEN_RULE_IDS,
   TOKEN_RULES_SOURCE,
+  tailText,
+  truncateText,
   withholdValues,
 } from "../../contract";
 
@@ -140,6 +145,98 @@ describe("withheld values", () => {
     expect(redactString("plain-words-9931-longer!")).toBe(`${REDACTED}!`);
     expect(redact({ deep: [{ echo: value }] })).toEqual({ deep: [{ echo: REDACTED }] });
     expect(() => withholdValues(["short"])).toThrow(/at least 8/);
+  });
+
+  it("masks a value with quotes or backslashes in its JSON-escaped forms too (once and twice)", () => {
+    const value = 'pa"ss\\w0rd-Zq7';
+    withholdValues([value]);
+    // An adapter's result as the model reads it, and an event holding that text as written.
+    const once = JSON.stringify({ echoed: value, header: `Bearer ${value}` });
+    const twice = JSON.stringify({ result: once });
+    const escaped = JSON.stringify(value).slice(1, -1);
+    expect(once).toContain(escaped);
+    expect(redactString(once)).toBe(
+      JSON.stringify({ echoed: REDACTED, header: `Bearer ${REDACTED}` }),
+    );
+    expect(redactString(twice)).toBe(JSON.stringify({ result: redactString(once) }));
+    const decoded = JSON.parse(JSON.parse(redactString(twice)).result);
+    expect(JSON.stringify(decoded)).not.toContain("w0rd-Zq7");
+    expect(redact({ result: once }).result).not.toContain("w0rd-Zq7");
+  });
+
+  it("masks secrets used as object keys, keeping every entry and leaving ordinary keys alone", () => {
+    const value = "keyed-secret-Vw82";
+    withholdValues([value, "other-secret-Qx19"]);
+    const answer = {
+      id: "s1",
+      [value]: 1,
+      "other-secret-Qx19": { nested: { [`prefix ${value}`]: 2 } },
+      [REDACTED]: "was there before",
+    };
+    expect(redact(answer)).toEqual({
+      id: "s1",
+      [`${REDACTED} (2)`]: 1,
+      [`${REDACTED} (3)`]: { nested: { [`prefix ${REDACTED}`]: 2 } },
+      [REDACTED]: "was there before",
+    });
+    // A token as a key, in an array of objects; an object with nothing to mask is shared.
+    const token = `ghp_${"A1b2C3d4E5".repeat(4).slice(0, 36)}`;
+    const plain = { sample: "s1", mass_g: 3 };
+    const out = redact({ rows: [{ [token]: true }, plain] });
+    expect(Object.keys(out.rows[0]!)).toEqual([REDACTED]);
+    expect(out.rows[1]).toBe(plain);
+  });
+
+  it("masks a `__proto__` key (as JSON.parse makes it) and its value, as an own entry", () => {
+    const value = "proto-secret-Lk55";
+    withholdValues([value]);
+    const parsed = JSON.parse(
+      `{"__proto__": "${value}", "${value}": {"__proto__": {"x": "${value}"}}}`,
+    );
+    const out = redact(parsed) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.hasOwn(out, "__proto__")).toBe(true);
+    expect(JSON.stringify(out)).toBe(
+      JSON.stringify(
+        JSON.parse(
+          `{"__proto__": "${REDACTED}", "${REDACTED}": {"__proto__": {"x": "${REDACTED}"}}}`,
+        ),
+      ),
+    );
+    expect(JSON.stringify(out)).not.toContain(value);
+  });
+});
+
+describe("excerpts", () => {
+  it("redacts the whole text before cutting it, so a secret the cut splits leaves nothing", () => {
+    const value = "excerptSecretQ8w3Zr5Lm2Kp9Xv4";
+    withholdValues([value]);
+    const max = LIMITS.toolPayloadChars;
+    // Padding that puts truncateText's cut four characters before the secret's end.
+    let head = "";
+    for (let pad = max - 200; pad < max; pad++) {
+      const text = `${"x".repeat(pad)}${value}${"y".repeat(1000)}`;
+      if (
+        truncateText(text, max).includes(value.slice(0, -4)) &&
+        !truncateText(text, max).includes(value)
+      ) {
+        head = text;
+        break;
+      }
+    }
+    expect(head).not.toBe("");
+    expect(redactString(truncateText(head, max))).toContain(value.slice(0, -4));
+    const excerpt = redactedExcerpt(head, max);
+    expect(excerpt).not.toContain(value.slice(0, 8));
+    expect(excerpt).toMatch(/…\[truncated \d+ chars\]$/);
+    expect(excerpt.length).toBeLessThanOrEqual(max);
+
+    // A tail cut through the secret's start keeps its end unless redacted first.
+    const tail = `${"x".repeat(1000)}${value}${"y".repeat(1979)}`;
+    expect(tailText(tail, 2000)).toContain(value.slice(-20));
+    expect(redactedTail(tail, 2000)).not.toContain(value.slice(-8));
+    expect(redactedTail(tail, 2000).length).toBeLessThanOrEqual(2000);
+    expect(redactedExcerpt("short text", 100)).toBe("short text");
   });
 });
 

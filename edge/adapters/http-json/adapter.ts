@@ -1,5 +1,5 @@
 import { Compile } from "typebox/compile";
-import { type JsonValue, own, parse, truncateText } from "../../../contract";
+import { type JsonValue, own, parse, redactedExcerpt } from "../../../contract";
 import type { AdapterFactory, AdapterTool, ExecutionAdapter } from "../adapter";
 import { resultOf } from "../call";
 import { checkReferenceMap, resolveReferenceMap, resolveUrl, runValues } from "../references";
@@ -48,16 +48,11 @@ function endpointTool(endpoint: HttpEndpoint, connection: Connection): AdapterTo
       const timeout = AbortSignal.timeout(connection.timeoutMs);
       let response: Response;
       try {
-        response = await fetch(url, {
-          method: endpoint.method,
-          headers: {
-            accept: "application/json",
-            ...(body === undefined ? {} : { "content-type": "application/json" }),
-            ...headers,
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        });
+        response = await send(
+          { method: endpoint.method, url, body, headers },
+          connection.baseUrl,
+          signal ? AbortSignal.any([signal, timeout]) : timeout,
+        );
       } catch (error) {
         if (timeout.aborted)
           throw new Error(`${endpoint.method} ${url} timed out after ${connection.timeoutMs} ms`);
@@ -68,7 +63,7 @@ function endpointTool(endpoint: HttpEndpoint, connection: Connection): AdapterTo
       const text = await readCapped(response, connection.maxBytes);
       if (!response.ok) {
         throw new Error(
-          `${endpoint.method} ${url} answered HTTP ${response.status}${text ? `: ${truncateText(text, 2_000)}` : ""}`,
+          `${endpoint.method} ${url} answered HTTP ${response.status}${text ? `: ${redactedExcerpt(text, 2_000)}` : ""}`,
         );
       }
       const output = parseBody(text, response.headers.get("content-type"));
@@ -96,9 +91,19 @@ function buildRequest(
     const value = own(rest, name);
     delete rest[name];
     if (value === undefined || value === null) throw new Error(`missing path parameter '${name}'`);
-    return encodeURIComponent(String(value));
+    const text = String(value);
+    // encodeURIComponent leaves '.' and '..' as they are, and `new URL` would resolve them away,
+    // taking the request out of the declared path; an empty value would drop a segment.
+    if (text === "" || text === "." || text === "..")
+      throw new Error(
+        `path parameter '${name}' is ${JSON.stringify(text)}: it must not be empty, '.' or '..'`,
+      );
+    return encodeURIComponent(text);
   });
   const url = new URL(baseUrl + path);
+  // Defence in depth: the declared headers (credentials) go only to URLs under base_url.
+  if (!isUnder(url, baseUrl))
+    throw new Error(`${url.origin}${url.pathname} is outside base_url ${baseUrl}; not sent`);
   if (endpoint.method === "GET" || endpoint.method === "DELETE") {
     for (const [key, value] of Object.entries(rest)) {
       if (value === undefined || value === null) continue;
@@ -111,6 +116,76 @@ function buildRequest(
     return { url: url.toString(), body: undefined };
   }
   return { url: url.toString(), body: rest };
+}
+
+/** Whether `url` has base_url's origin and a path at or below base_url's path. */
+function isUnder(url: URL, baseUrl: string): boolean {
+  const base = new URL(baseUrl);
+  if (url.origin !== base.origin) return false;
+  const prefix = base.pathname.replace(/\/+$/, "");
+  return prefix === "" || url.pathname === prefix || url.pathname.startsWith(`${prefix}/`);
+}
+
+/** How many redirects under base_url a call follows before it fails. */
+const MAX_REDIRECTS = 5;
+
+/**
+ * Sends the request, following redirects only while they stay under base_url (same origin, same
+ * path prefix) and at most MAX_REDIRECTS times; a redirect anywhere else fails the call, so the
+ * declared headers never leave base_url. 303, and 301/302 after a POST, continue as a GET
+ * without the body (as fetch does); 307 and 308 repeat the method and body.
+ */
+async function send(
+  request: { method: string; url: string; body: unknown; headers: Record<string, string> },
+  baseUrl: string,
+  signal: AbortSignal,
+): Promise<Response> {
+  let { method, url, body } = request;
+  for (let redirects = 0; ; redirects++) {
+    const response = await fetch(url, {
+      method,
+      headers: {
+        accept: "application/json",
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...request.headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      redirect: "manual",
+    });
+    const location = REDIRECTS.has(response.status) ? response.headers.get("location") : null;
+    if (location === null) return response;
+    await discard(response);
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch {
+      throw new Error(
+        `HTTP ${response.status} redirect to an invalid URL ${JSON.stringify(location)}`,
+      );
+    }
+    if (!isUnder(next, baseUrl))
+      throw new Error(
+        `HTTP ${response.status} redirect to ${next.origin}${next.pathname}, outside base_url ${baseUrl}; not followed`,
+      );
+    if (redirects >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    if (response.status === 303 ? method !== "GET" : response.status <= 302 && method === "POST") {
+      method = "GET";
+      body = undefined;
+    }
+    url = next.toString();
+  }
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** Releases a response's body unread (a redirect's), so its connection is not left open. */
+async function discard(response: Response): Promise<void> {
+  try {
+    await response.body?.cancel();
+  } catch {
+    // The body is of no interest; a failure to cancel it changes nothing for the call.
+  }
 }
 
 async function readCapped(response: Response, maxBytes: number): Promise<string> {

@@ -13,9 +13,10 @@ import {
   type JsonValue,
   type PolicyHook,
   parse,
+  redactedExcerpt,
   toolAllowed,
-  truncateText,
 } from "../../../contract";
+import { minimalEnv } from "../../child-env";
 import { AGENT_VERSION } from "../../version";
 import type { AdapterFactory, AdapterTool, ExecutionAdapter } from "../adapter";
 import { CallDeadline, errorText, resultOf } from "../call";
@@ -97,7 +98,7 @@ function mcpTool(
 ): AdapterTool {
   return {
     name,
-    description: truncateText(
+    description: redactedExcerpt(
       [tool.title && tool.title !== tool.name ? tool.title : "", tool.description ?? tool.name]
         .filter(Boolean)
         .join(": "),
@@ -140,10 +141,10 @@ function withServerOutput(error: unknown, transport: StdioTransport | Streamable
   const stderr = transport instanceof StdioTransport ? transport.stderr.trim() : "";
   if (stderr === "") return error;
   const tail = stderr.split("\n").slice(-5).join("\n");
-  return new Error(`${errorText(error)}; the server's stderr ends:\n${truncateText(tail, 1_000)}`);
+  return new Error(
+    `${errorText(error)}; the server's stderr ends:\n${redactedExcerpt(tail, 1_000)}`,
+  );
 }
-
-const INHERITED_ENV = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TMPDIR", "TZ"];
 
 /** The server's allow-list as a policy rule: it judges only this server's tools. */
 function allowListRule(
@@ -178,12 +179,7 @@ function transportOf(d: McpDeclaration, file: string, env: NodeJS.ProcessEnv) {
   }
   // A minimal environment, as the MCP SDK gives stdio servers: the agent's own variables (its
   // key, provider keys) are not the server's to read.
-  const serverEnv: Record<string, string> = {};
-  for (const name of INHERITED_ENV) {
-    const value = process.env[name];
-    if (value !== undefined) serverEnv[name] = value;
-  }
-  Object.assign(serverEnv, resolveReferenceMap(d.env, env, file, "env"));
+  const serverEnv = { ...minimalEnv(), ...resolveReferenceMap(d.env, env, file, "env") };
   const command = resolveReferences(d.command, env, file, "command");
   const cwd = d.cwd ? resolve(dirname(file), d.cwd) : undefined;
   return () =>

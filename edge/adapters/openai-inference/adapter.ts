@@ -3,7 +3,7 @@ import type {
   ChatCompletionContentPart,
   ChatCompletionMessageParam,
 } from "openai/resources/chat/completions";
-import { type JsonValue, parse, truncateText } from "../../../contract";
+import { type JsonValue, parse, redactedExcerpt, redactedTail } from "../../../contract";
 import type { AdapterFactory, AdapterTool } from "../adapter";
 import { CallDeadline, errorText, resultOf } from "../call";
 import { checkReferences, resolveReferences, resolveUrl, runValues } from "../references";
@@ -142,7 +142,9 @@ async function streamed(
       const delta = choice?.delta?.content;
       if (delta) {
         text += delta;
-        progress?.(text.length <= PROGRESS_CHARS ? text : `…${text.slice(-PROGRESS_CHARS)}`);
+        // Redacted before the cut (a secret the cut split would pass the event's redaction);
+        // a whole answer is redacted when its progress event is.
+        progress?.(text.length <= PROGRESS_CHARS ? text : redactedTail(text, PROGRESS_CHARS + 1));
       }
     }
     // The SDK ends the iteration quietly when its signal aborts; so does a dropped connection.
@@ -188,12 +190,12 @@ function parseJson(text: string, model: string): JsonValue {
   try {
     return JSON.parse(text) as JsonValue;
   } catch {
-    throw new Error(`${model} did not answer JSON: ${truncateText(text, 500)}`);
+    throw new Error(`${model} did not answer JSON: ${redactedExcerpt(text, 500)}`);
   }
 }
 
 function describe(error: unknown, model: string): string {
   if (error instanceof OpenAI.APIError && error.status !== undefined)
-    return `${model} answered HTTP ${error.status}: ${truncateText(error.message, 2_000)}`;
+    return `${model} answered HTTP ${error.status}: ${redactedExcerpt(error.message, 2_000)}`;
   return errorText(error);
 }

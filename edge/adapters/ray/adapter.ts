@@ -1,4 +1,4 @@
-import { type JsonValue, parse, truncateText } from "../../../contract";
+import { type JsonValue, parse, redactedExcerpt, redactedTail } from "../../../contract";
 import type { AdapterCallIdentity, AdapterFactory, AdapterTool } from "../adapter";
 import { CallDeadline, errorText, resultOf } from "../call";
 import { resolveReferenceMap, resolveUrl } from "../references";
@@ -69,7 +69,7 @@ function jobTool(t: RayJobTool, client: RayJobsClient, d: RayDeclaration): Adapt
           for (;;) {
             const current = await client.info(submissionId, deadline.signal);
             logs = await client.logs(submissionId, deadline.signal);
-            const note = `${current.status}${logs ? `\n${tail(logs, LOG_TAIL_CHARS)}` : ""}`;
+            const note = `${current.status}${logs ? `\n${redactedTail(logs, LOG_TAIL_CHARS)}` : ""}`;
             if (note !== lastProgress) {
               progress?.(note);
               lastProgress = note;
@@ -86,11 +86,11 @@ function jobTool(t: RayJobTool, client: RayJobsClient, d: RayDeclaration): Adapt
         submission_id: submissionId,
         status: info.status,
         message: info.message ?? null,
-        logs: tail(logs, LOG_TAIL_CHARS),
+        logs: redactedTail(logs, LOG_TAIL_CHARS),
       };
       if (info.status !== "SUCCEEDED")
         throw new Error(
-          `Ray job ${submissionId} ${info.status}${info.message ? `: ${truncateText(info.message, 2_000)}` : ""}${logs ? `\nlogs:\n${tail(logs, 2_000)}` : ""}`,
+          `Ray job ${submissionId} ${info.status}${info.message ? `: ${redactedExcerpt(info.message, 2_000)}` : ""}${logs ? `\nlogs:\n${redactedTail(logs, 2_000)}` : ""}`,
         );
       return resultOf({ ...outcome, result: lastJsonLine(logs) });
     },
@@ -151,7 +151,7 @@ function metadataOf(call: AdapterCallIdentity | undefined, tool: string): Record
     "auraison.tool_call_id": call.tool_call_id,
     "auraison.intent_id": call.intent.intent_id,
     "auraison.intent_type": call.intent.type,
-    "auraison.intent_params": truncateText(
+    "auraison.intent_params": redactedExcerpt(
       JSON.stringify(call.intent.params),
       METADATA_VALUE_CHARS,
     ),
@@ -189,10 +189,6 @@ function definedOnly<T extends object>(fields: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(fields).filter(([, v]) => v !== undefined),
   ) as Partial<T>;
-}
-
-function tail(text: string, max: number): string {
-  return text.length <= max ? text : `…${text.slice(text.length - max + 1)}`;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,6 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { type JsonValue, truncateText } from "../../../contract";
+import { type JsonValue, redactedExcerpt } from "../../../contract";
 
 /** Logs come whole from the Jobs API; beyond this a job's logs are not worth reading here. */
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
@@ -142,13 +142,13 @@ export class RayJobsClient {
     }
     if (answer.status < 200 || answer.status >= 300)
       throw new Error(
-        `Ray ${method} ${path} answered HTTP ${answer.status}: ${truncateText(answer.text, 2_000)}`,
+        `Ray ${method} ${path} answered HTTP ${answer.status}: ${redactedExcerpt(answer.text, 2_000)}`,
       );
     try {
       return JSON.parse(answer.text) as unknown;
     } catch {
       throw new Error(
-        `Ray ${method} ${path} answered something that is not JSON: ${truncateText(answer.text, 500)}`,
+        `Ray ${method} ${path} answered something that is not JSON: ${redactedExcerpt(answer.text, 500)}`,
       );
     }
   }

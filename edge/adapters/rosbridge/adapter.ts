@@ -1,4 +1,4 @@
-import { type JsonValue, parse, truncateText } from "../../../contract";
+import { type JsonValue, parse, redactedExcerpt } from "../../../contract";
 import type { AdapterFactory, AdapterTool } from "../adapter";
 import { CallDeadline, resultOf } from "../call";
 import { collectingTool } from "../collect";
@@ -85,7 +85,7 @@ function rosTool(t: RosbridgeTool, client: RosbridgeClient, d: RosbridgeDeclarat
               t.action,
               t.type,
               args as JsonValue,
-              (feedback) => progress?.(truncateText(JSON.stringify(feedback), PROGRESS_CHARS)),
+              (feedback) => progress?.(redactedExcerpt(JSON.stringify(feedback), PROGRESS_CHARS)),
               deadline.signal,
               d.cancel_grace_ms,
               call && goalIdOf(t.action, call),
@@ -97,7 +97,7 @@ function rosTool(t: RosbridgeTool, client: RosbridgeClient, d: RosbridgeDeclarat
           }
           if (!outcome.succeeded)
             throw new Error(
-              `action ${t.action}: the goal ended ${outcome.status}${outcome.values === null ? "" : `: ${truncateText(JSON.stringify(outcome.values), 2_000)}`}`,
+              `action ${t.action}: the goal ended ${outcome.status}${outcome.values === null ? "" : `: ${redactedExcerpt(JSON.stringify(outcome.values), 2_000)}`}`,
             );
           return resultOf({ status: outcome.status, result: outcome.values });
         },

@@ -31,8 +31,30 @@ lab.get("/api/slow", async (c) => {
   await new Promise((r) => setTimeout(r, 2_000));
   return c.json({});
 });
+// A redirect whose target the caller steers (as a `?next=` parameter of a real service can).
+lab.all("/api/redirect", async (c) => {
+  const args = c.req.method === "POST" ? await c.req.json() : c.req.query();
+  return c.redirect(args.to, Number(args.status ?? 302) as 302);
+});
+lab.get("/api/loop", (c) => c.redirect("/api/loop", 302));
+lab.all("/api/echo", async (c) =>
+  c.json({
+    method: c.req.method,
+    key: c.req.header("x-api-key") ?? null,
+    body: c.req.method === "GET" ? null : await c.req.json(),
+  }),
+);
 
 const served = labServer(lab);
+
+/** Another origin: what reaches it, with which headers. */
+const elsewhere = new Hono();
+const seenElsewhere: Array<{ path: string; headers: Record<string, string> }> = [];
+elsewhere.all("*", (c) => {
+  seenElsewhere.push({ path: c.req.path, headers: c.req.header() });
+  return c.json({ id: "elsewhere", mass_g: 0 });
+});
+const other = labServer(elsewhere);
 
 let runtime: EdgeRuntime | undefined;
 afterEach(async () => {
@@ -87,6 +109,32 @@ const declaration = () => ({
 });
 
 const env = { LAB_TOKEN: "t0ken" };
+
+/** One endpoint `tool` at `path` of a lab service whose base_url has a two-segment path. */
+const nested = (endpoint: Record<string, unknown>) => ({
+  kind: "http-json",
+  name: "lab-api",
+  base_url: `${served.url()}/api/v1`,
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the declaration's own ${NAME} syntax
+  headers: { authorization: "Bearer ${LAB_TOKEN}" },
+  timeout_ms: 2_000,
+  endpoints: [{ tool: "lab_tool", description: "A lab endpoint.", ...endpoint }],
+});
+
+/** A lab service with credential headers and endpoints that redirect where they are told. */
+const redirecting = () => ({
+  kind: "http-json",
+  name: "lab-api",
+  base_url: `${served.url()}/api`,
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the declaration's own ${NAME} syntax
+  headers: { authorization: "Bearer ${LAB_TOKEN}", "x-api-key": "${LAB_TOKEN}" },
+  timeout_ms: 2_000,
+  endpoints: [
+    { tool: "lab_get_redirect", description: "Redirects.", path: "/redirect" },
+    { tool: "lab_post_redirect", description: "Redirects.", method: "POST", path: "/redirect" },
+    { tool: "lab_loop", description: "Redirects to itself.", path: "/loop" },
+  ],
+});
 
 describe("HTTP/JSON adapter", () => {
   it("turns each declared endpoint into a tool with its schemas", () => {
@@ -169,6 +217,133 @@ describe("HTTP/JSON adapter", () => {
       await get.execute({ [param]: "s-3" }, {});
       expect(seen.at(-1)?.path).toBe("/api/samples/s-3");
     }
+  });
+
+  it("refuses a path parameter that is empty, '.' or '..', naming it, before any request", async () => {
+    const measurements = httpJsonAdapter(
+      nested({
+        path: "/samples/{id}/measurements",
+        input_schema: { type: "object", properties: { id: { type: "string" } } },
+      }),
+      { file: "x.json", env },
+    ).tools[0]!;
+    const deleteNote = httpJsonAdapter(
+      nested({
+        method: "DELETE",
+        path: "/notes/{a}/{b}",
+        input_schema: {
+          type: "object",
+          properties: { a: { type: "string" }, b: { type: "string" } },
+        },
+      }),
+      { file: "x.json", env },
+    ).tools[0]!;
+    const before = seen.length;
+    // Unrefused, '..' would request /api/v1/measurements, and '..'/'..' DELETE /api/ (outside
+    // base_url's /v1), both with the declared credentials.
+    for (const id of ["..", ".", ""])
+      await expect(measurements.execute({ id }, {}), id).rejects.toThrow(
+        `path parameter 'id' is ${JSON.stringify(id)}: it must not be empty, '.' or '..'`,
+      );
+    await expect(deleteNote.execute({ a: "..", b: ".." }, {})).rejects.toThrow(
+      /path parameter 'a' is "\.\."/,
+    );
+    await expect(deleteNote.execute({ a: "n-1", b: "." }, {})).rejects.toThrow(
+      /path parameter 'b' is "\."/,
+    );
+    expect(seen.slice(before)).toEqual([]);
+  });
+
+  it("keeps other dotted and percent-encoded values inside their own segment", async () => {
+    const measurements = httpJsonAdapter(
+      nested({
+        path: "/samples/{id}/measurements",
+        input_schema: { type: "object", properties: { id: { type: "string" } } },
+      }),
+      { file: "x.json", env },
+    ).tools[0]!;
+    for (const [id, path] of [
+      ["%2e%2e", "/api/v1/samples/%252e%252e/measurements"],
+      ["...", "/api/v1/samples/.../measurements"],
+      ["s.1", "/api/v1/samples/s.1/measurements"],
+      ["../x", "/api/v1/samples/..%2Fx/measurements"],
+    ]) {
+      // Nothing serves /api/v1: the 404 shows the request went out, and where.
+      await expect(measurements.execute({ id }, {}), id).rejects.toThrow(/HTTP 404/);
+      expect(seen.at(-1), id).toMatchObject({ method: "GET", path, auth: "Bearer t0ken" });
+    }
+  });
+
+  it("never sends a request outside base_url, even from a declared path", async () => {
+    const escaping = httpJsonAdapter(nested({ path: "/../../samples/s-1" }), {
+      file: "x.json",
+      env,
+    }).tools[0]!;
+    const before = seen.length;
+    await expect(escaping.execute({}, {})).rejects.toThrow(
+      `${served.url()}/samples/s-1 is outside base_url ${served.url()}/api/v1; not sent`,
+    );
+    expect(seen.slice(before)).toEqual([]);
+  });
+
+  it("follows redirects that stay under base_url, with the declared headers", async () => {
+    const tools = httpJsonAdapter(redirecting(), { file: "x.json", env }).tools;
+    expect((await tools[0]!.execute({ to: "/api/samples/s-4" }, {})).output).toMatchObject({
+      id: "s-4",
+      mass_g: 12.5,
+    });
+    expect(seen.at(-1)).toMatchObject({ path: "/api/samples/s-4", auth: "Bearer t0ken" });
+    expect((await tools[0]!.execute({ to: "echo", status: "301" }, {})).output).toEqual({
+      method: "GET",
+      key: "t0ken",
+      body: null,
+    });
+    // 307 and 308 repeat the method and body; 303 (and 301/302 after a POST) continue as a GET.
+    for (const status of [307, 308])
+      expect(
+        (await tools[1]!.execute({ to: `${served.url()}/api/echo`, status }, {})).output,
+      ).toEqual({ method: "POST", key: "t0ken", body: { to: `${served.url()}/api/echo`, status } });
+    for (const status of [303, 302])
+      expect((await tools[1]!.execute({ to: "/api/echo", status }, {})).output).toEqual({
+        method: "GET",
+        key: "t0ken",
+        body: null,
+      });
+  });
+
+  it("refuses a redirect to another origin, which never sees the declared headers", async () => {
+    const tools = httpJsonAdapter(redirecting(), { file: "x.json", env }).tools;
+    // Another host name for the same address is another origin.
+    const elsewhereUrl = other.url().replace("127.0.0.1", "localhost");
+    for (const [tool, args] of [
+      [tools[0]!, { to: `${elsewhereUrl}/steal` }],
+      [tools[0]!, { to: `${other.url()}/api/samples/s-1`, status: "307" }],
+      [tools[1]!, { to: `${elsewhereUrl}/steal`, status: 308 }],
+    ] as const)
+      await expect(tool.execute(args, {}), args.to).rejects.toThrow(
+        /HTTP 30[278] redirect to http:\/\/(localhost|127\.0\.0\.1):\d+\/\S+, outside base_url http:\/\/127\.0\.0\.1:\d+\/api; not followed/,
+      );
+    expect(seenElsewhere).toEqual([]);
+  });
+
+  it("refuses a same-origin redirect outside base_url's path", async () => {
+    const tools = httpJsonAdapter(redirecting(), { file: "x.json", env }).tools;
+    const before = seen.length;
+    await expect(tools[0]!.execute({ to: "/admin/keys" }, {})).rejects.toThrow(
+      `HTTP 302 redirect to ${served.url()}/admin/keys, outside base_url ${served.url()}/api; not followed`,
+    );
+    await expect(tools[0]!.execute({ to: "/api/../apis" }, {})).rejects.toThrow(/not followed/);
+    expect(seen.slice(before).map((s) => s.path.split("?")[0])).toEqual([
+      "/api/redirect",
+      "/api/redirect",
+    ]);
+  });
+
+  it("fails after 5 redirects", async () => {
+    const loop = httpJsonAdapter(redirecting(), { file: "x.json", env }).tools[2]!;
+    const before = seen.length;
+    await expect(loop.execute({}, {})).rejects.toThrow(/failed: more than 5 redirects/);
+    expect(seen.length - before).toBe(6);
   });
 
   it("resolves headers per call: a run's tenant secrets before the environment", async () => {

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { REDACTED, withholdValues } from "../../../../contract";
 import { openAiInferenceAdapter } from "../../../../edge/adapters/openai-inference/adapter";
 import type { EdgeRuntime } from "../../../../edge/runtime";
 import { fakeVllm } from "../../../helpers/fake-vllm";
@@ -6,6 +7,8 @@ import { makeApp, ofKind, openRuntime } from "../../helpers/runtime";
 import { declarationIssues, runAndCancelWhen, until } from "../helpers";
 
 const ACTION = JSON.stringify({ dx: 0.01, dy: -0.02, dz: 0, gripper: "close" });
+/** A run's tenant secret the model echoes early in a long answer (a withheld value). */
+const ECHOED = "tenantSecretValueQ8w3Zr5Lm2Kp9Xv4";
 
 let vllm: Awaited<ReturnType<typeof fakeVllm>>;
 beforeAll(async () => {
@@ -15,6 +18,8 @@ beforeAll(async () => {
     if (text.includes("overloaded")) return { status: 503, error: "the engine is overloaded" };
     if (text.includes("say nothing")) return { silent: true };
     if (text.includes("prose")) return { text: "I would close the gripper." };
+    if (text.includes("echo the key"))
+      return { text: `${"a".repeat(500)}${ECHOED}${"b".repeat(1_980)}`, chunks: 3 };
     if (text.includes("long")) return { text: "step ".repeat(400), chunks: 400, interval_ms: 25 };
     return { text: ACTION, chunks: 5, interval_ms: 5 };
   });
@@ -95,6 +100,22 @@ describe("openai-inference adapter (an OpenAI-compatible server standing in for 
         },
       ],
     });
+  });
+
+  it("cuts a long answer's progress only after redacting it: no piece of a secret survives", async () => {
+    withholdValues([ECHOED]);
+    const progress: string[] = [];
+    await tools().vla_describe!.execute(
+      { prompt: "echo the key" },
+      { progress: (p) => progress.push(p) },
+    );
+    // Notes of the whole answer so far are redacted with their event; cut ones before the cut.
+    const cut = progress.filter((p) => p.startsWith("…"));
+    expect(cut).toHaveLength(1);
+    expect(cut[0]!.length).toBe(2_001);
+    expect(cut[0]).toMatch(/^…\S*b{1980}$/);
+    expect(cut[0]).not.toContain(ECHOED.slice(-12));
+    expect(`${"a".repeat(500)}${REDACTED}${"b".repeat(1_980)}`).toContain(cut[0]!.slice(1));
   });
 
   it("takes its key per call: a run's tenant secret before the host's variable", async () => {
