@@ -343,9 +343,24 @@ export function redactedExcerpt(text: string, max?: number): string {
   return truncateText(redactString(text), max);
 }
 
-/** The last `max` characters of `text` (as `tailText` cuts them), redacted before the cut. */
+/**
+ * The longest secret a tail's window allows for: longer than a PEM private key, the longest
+ * token a rule knows (withheld values longer than this widen the window).
+ */
+const LONGEST_SECRET = 8_192;
+
+/**
+ * The last `max` characters of `text` (as `tailText` cuts them), redacted before the cut. Only
+ * a window of the text is redacted, so a tail of a growing text (a log, a streamed answer) costs
+ * the same however long the text: the window reaches `LONGEST_SECRET` (twice) before the cut, so
+ * a secret the window's start splits lies wholly in what the cut drops. Should redaction shorten
+ * the window so much that it would not, the whole text is redacted instead.
+ */
 export function redactedTail(text: string, max: number): string {
-  return tailText(redactString(text), max);
+  const longest = Math.max(LONGEST_SECRET, withheld[0]?.length ?? 0);
+  if (text.length <= max + 2 * longest) return tailText(redactString(text), max);
+  const window = redactString(text.slice(text.length - max - 2 * longest));
+  return tailText(window.length >= max + longest ? window : redactString(text), max);
 }
 
 function redactText(text: string): string {

@@ -141,6 +141,7 @@ export async function parseShellCommand(command: string): Promise<ParsedShellCom
             ? "it defines a shell function"
             : `it uses shell syntax the guard does not check (${type})`;
       }
+      unsupported ??= evaluatesValues(node);
       if (CANONICAL_TYPES.has(type)) canonical.push(render(node));
       for (const child of node.namedChildren) if (child) visit(child);
     };
@@ -148,6 +149,65 @@ export async function parseShellCommand(command: string): Promise<ParsedShellCom
     return { commands, canonical, unsupported };
   } finally {
     tree.delete();
+  }
+}
+
+/**
+ * Variables whose value changes what the commands after them run (the program found, the words
+ * split, the code sourced or run first).
+ */
+const EXECUTION_VARIABLES = new Set([
+  "PATH",
+  "IFS",
+  "BASH_ENV",
+  "ENV",
+  "PROMPT_COMMAND",
+  "PS4",
+  "SHELLOPTS",
+  "BASHOPTS",
+  "LD_PRELOAD",
+  "LD_LIBRARY_PATH",
+  "CDPATH",
+  "GLOBIGNORE",
+]);
+
+/** Arithmetic bash evaluates: a word that names a variable is evaluated in turn. */
+const ARITHMETIC_TEST = /^-(eq|ne|lt|le|gt|ge)$/;
+
+/**
+ * Why the line runs code its commands' text does not show, or null. Bash evaluates a variable's
+ * value as code in arithmetic (`$((x))`, an array index `${a[x]}`, `[[ x -eq 1 ]]`: a value
+ * `a[$(cmd)]` runs `cmd`), in a prompt expansion (`${x@P}`) and through indirection (`${!x}`);
+ * a value can come from an earlier command's last word (`$_`) or a `for` loop, which no allow
+ * pattern sees. Such lines are refused in allow mode, as are loops over the variables that
+ * change what runs (`for PATH in ...`). Test: test/edge/policy/shell-guard.test.ts.
+ */
+function evaluatesValues(node: Node): string | null {
+  const code =
+    "it has bash evaluate a value as code (arithmetic on a variable, a prompt expansion or an indirection)";
+  switch (node.type) {
+    case "arithmetic_expansion":
+      return /[A-Za-z_$]/.test(node.text.slice(3, -2)) ? code : null;
+    case "subscript": {
+      const index = node.childForFieldName("index")?.text ?? "";
+      return /^\s*(\d+|@|\*)\s*$/.test(index) ? null : code;
+    }
+    case "expansion":
+      return /^\$\{!/.test(node.text) || /@[A-Za-z]\}$/.test(node.text) ? code : null;
+    case "test_command":
+      return node
+        .descendantsOfType("test_operator")
+        .some((op) => op && ARITHMETIC_TEST.test(op.text))
+        ? code
+        : null;
+    case "for_statement": {
+      const name = node.childForFieldName("variable")?.text ?? "";
+      return EXECUTION_VARIABLES.has(name)
+        ? `it loops over ${name}, which changes what runs`
+        : null;
+    }
+    default:
+      return null;
   }
 }
 

@@ -312,3 +312,29 @@ describe("cost on hostile input", () => {
     }
   });
 });
+
+describe("a redacted tail of a long text", () => {
+  it("is the tail of the whole text redacted, whatever the text's length and wherever its secrets", () => {
+    const secret = "tailWindowSecretR7u2Wq9Kx4Zp";
+    withholdValues([secret]);
+    const max = 2_000;
+    for (const length of [1_000, 19_000, 20_000, 40_000, 200_000])
+      for (const at of [
+        0,
+        length - max - 16_390,
+        length - max - 5,
+        length - max + 3,
+        length - 30,
+      ]) {
+        if (at < 0) continue;
+        const text = `${"x".repeat(at)}${secret}${"y".repeat(Math.max(0, length - at))}`;
+        expect(redactedTail(text, max)).toBe(tailText(redactString(text), max));
+      }
+    // A window whose secrets shorten it past the cut's margin (a long secret, over and over,
+    // one of them split by the window's start): the whole text is redacted instead.
+    const long = `longWithheld${"Q7".repeat(100)}`;
+    withholdValues([long]);
+    const dense = `${"z".repeat(50_000)}${`${long} `.repeat(200)}`;
+    expect(redactedTail(dense, max)).toBe(tailText(redactString(dense), max));
+  });
+});

@@ -154,6 +154,9 @@ export async function sendUpstream(
     headers,
     body: JSON.stringify(request.body),
     signal: request.signal,
+    // A redirect is an answer, not followed: following it would carry the key headers (fetch
+    // drops only `authorization`) to a host no offer names, past the base_url check above.
+    redirect: "manual",
   });
   return { response, secrets };
 }

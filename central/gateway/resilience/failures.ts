@@ -13,9 +13,13 @@ export interface FailureVerdict {
 /**
  * By HTTP status: 429 and 5xx are transient (retry, then fall back; 5xx also trips the breaker,
  * a rate limit does not); refused credentials are the provider's problem (fall back, trip); a
- * missing model may exist elsewhere (fall back); any other 4xx is the request's fault.
+ * missing model may exist elsewhere (fall back); a redirect is not followed (it would carry the
+ * key headers to a host no offer names) and is the provider's problem too; any other 4xx is the
+ * request's fault.
  */
 export function judgeStatus(status: number): FailureVerdict {
+  if (status >= 300 && status < 400)
+    return { retry: false, fallback: true, breaker: true, type: "redirect" };
   if (status === 429) return { retry: true, fallback: true, breaker: false, type: "429" };
   if (status === 408) return { retry: true, fallback: true, breaker: true, type: "408" };
   if (status >= 500) return { retry: true, fallback: true, breaker: true, type: String(status) };

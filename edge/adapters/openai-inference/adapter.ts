@@ -10,6 +10,8 @@ import { checkReferences, resolveReferences, resolveUrl, runValues } from "../re
 import { type InferenceTool, OpenAiInferenceDeclaration } from "./declaration";
 
 const PROGRESS_CHARS = 2_000;
+/** Past PROGRESS_CHARS, a progress note each time the answer grew by this much. */
+const PROGRESS_STEP = 500;
 
 /** Tools that ask a model on an OpenAI-compatible server (vLLM) and return its answer. */
 export const openAiInferenceAdapter: AdapterFactory = (declaration, { file, env, secrets }) => {
@@ -131,6 +133,8 @@ async function streamed(
       { signal },
     );
     let text = "";
+    /** The answer's length at its last progress note. */
+    let noted = 0;
     let finish: string | null = null;
     let usage: JsonValue = null;
     for await (const chunk of stream) {
@@ -142,9 +146,15 @@ async function streamed(
       const delta = choice?.delta?.content;
       if (delta) {
         text += delta;
-        // Redacted before the cut (a secret the cut split would pass the event's redaction);
-        // a whole answer is redacted when its progress event is.
-        progress?.(text.length <= PROGRESS_CHARS ? text : redactedTail(text, PROGRESS_CHARS + 1));
+        // A whole answer is redacted when its progress event is. A longer one is cut to its tail,
+        // redacted before the cut (a secret the cut split would pass the event's redaction); that
+        // costs a window's redaction, so its notes follow every PROGRESS_STEP characters rather
+        // than every chunk (chunks are often one token).
+        if (text.length <= PROGRESS_CHARS) progress?.(text);
+        else if (text.length - noted >= PROGRESS_STEP || noted <= PROGRESS_CHARS) {
+          noted = text.length;
+          progress?.(redactedTail(text, PROGRESS_CHARS + 1));
+        }
       }
     }
     // The SDK ends the iteration quietly when its signal aborts; so does a dropped connection.

@@ -48,6 +48,35 @@ describe("shell guard, allow-list mode", () => {
       });
   });
 
+  it("refuses lines that have bash run a value as code, which no allow pattern sees", async () => {
+    for (const command of [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own syntax
+      "ls '$(touch PWN)'; ls ${_@P}",
+      "ls 'a[$(touch PWN)]'; ls $((_))",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own syntax
+      "ls 'a[$(touch PWN)]' 2>/dev/null; ls ${arr[_]}",
+      "for x in 'a[$(touch PWN)]'; do ls $((x)); done",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own syntax
+      "for x in 'a[$(touch PWN)]'; do ls ${x@P}; done",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own syntax
+      "ls ${!x}",
+      "[[ $x -eq 1 ]] && ls",
+      "for PATH in /tmp; do ls; done",
+    ])
+      expect(await strict(bash(command), scope), command).toMatchObject({
+        effect: "deny",
+        rule_id: "shell_guard.not_allowed",
+      });
+    for (const command of [
+      "ls $((1 + 2))",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's own syntax
+      "ls ${arr[0]} ${arr[@]}",
+      "for f in *.csv; do python3 x.py $f; done",
+      'ls "$HOME"',
+    ])
+      expect(await strict(bash(command), scope), command).toMatchObject({ effect: "allow" });
+  });
+
   it("names the command that is not allowed", async () => {
     expect(await strict(bash("ls -la; touch pwned"), scope)).toMatchObject({
       reason: expect.stringContaining('"touch pwned"'),

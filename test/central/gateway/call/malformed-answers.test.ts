@@ -318,3 +318,54 @@ describe("malformed upstream answers", () => {
     expect(attempts.at(-1)).toMatchObject({ provider: "backup", error_type: null });
   });
 });
+
+describe("an upstream's redirect", () => {
+  it("is not followed: the provider's key never reaches where it points, and the call fails settled", async () => {
+    const { admin } = await newTenant("redirect");
+    await configure(admin, {
+      providers: [
+        {
+          id: "lab",
+          kind: "openai-compatible",
+          base_url: UPSTREAM,
+          models: ["m"],
+          headers: { "x-lab-key": "lab-header-key-0123456789" },
+        },
+      ],
+    });
+    const operator = (await newKey(admin, "operator")).key;
+    const elsewhere: Record<string, string>[] = [];
+    const real = globalThis.fetch;
+    // A fetch that follows redirects unless told not to, as fetch does.
+    vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (!url.startsWith(UPSTREAM)) return real(input, init);
+      if (init?.redirect === "manual")
+        return Promise.resolve(
+          new Response("moved", { status: 302, headers: { location: "http://elsewhere.test/" } }),
+        );
+      elsewhere.push(Object.fromEntries(new Headers(init?.headers).entries()));
+      return Promise.resolve(
+        Response.json({
+          id: "c",
+          object: "chat.completion",
+          model: "m",
+          choices: [
+            { index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" },
+          ],
+          usage: { prompt_tokens: 1, completion_tokens: 1 },
+        }),
+      );
+    });
+    const { response, settled } = await chat(operator, "/v1/chat/completions", {
+      model: "auto",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "hello" }],
+    });
+    const text = await response.text();
+    expect(response.status, text).toBeGreaterThanOrEqual(500);
+    expect(elsewhere).toEqual([]);
+    await within(settled(), 15_000, "the call's settlement");
+    expect((await tenantBudget(admin)).tokens_reserved).toBe(0);
+  });
+});

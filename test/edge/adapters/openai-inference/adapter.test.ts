@@ -21,6 +21,7 @@ beforeAll(async () => {
     if (text.includes("echo the key"))
       return { text: `${"a".repeat(500)}${ECHOED}${"b".repeat(1_980)}`, chunks: 3 };
     if (text.includes("long")) return { text: "step ".repeat(400), chunks: 400, interval_ms: 25 };
+    if (text.includes("essay")) return { text: "word ".repeat(4_000), chunks: 4_000 };
     return { text: ACTION, chunks: 5, interval_ms: 5 };
   });
 });
@@ -116,6 +117,19 @@ describe("openai-inference adapter (an OpenAI-compatible server standing in for 
     expect(cut[0]).toMatch(/^…\S*b{1980}$/);
     expect(cut[0]).not.toContain(ECHOED.slice(-12));
     expect(`${"a".repeat(500)}${REDACTED}${"b".repeat(1_980)}`).toContain(cut[0]!.slice(1));
+  });
+
+  it("notes a long answer's progress as it grows, not on every chunk past its first 2,000 characters", async () => {
+    const progress: string[] = [];
+    await tools().vla_describe!.execute(
+      { prompt: "write an essay" },
+      { progress: (p) => progress.push(p) },
+    );
+    const cut = progress.filter((p) => p.startsWith("…"));
+    // 400 chunks whole (5 characters each, up to 2,000), then one note per 500 characters more.
+    expect(progress.length - cut.length).toBe(400);
+    expect(cut.length).toBeLessThanOrEqual(Math.ceil(18_000 / 500) + 1);
+    expect(cut.at(-1)).toBe(`…${"word ".repeat(4_000).slice(-2_000)}`);
   });
 
   it("takes its key per call: a run's tenant secret before the host's variable", async () => {
