@@ -103,7 +103,12 @@ function bashParser(): Promise<Parser> {
     const p = new Parser();
     p.setLanguage(await Language.load(wasm));
     return p;
-  })();
+  })().catch((error: unknown) => {
+    // Loaded again on the next line: a load that failed once (memory, a file busy) does not
+    // refuse every command until the agent restarts.
+    parser = undefined;
+    throw error;
+  });
   return parser;
 }
 

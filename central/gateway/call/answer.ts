@@ -13,13 +13,6 @@ import { anthropicToOpenAiResponse, openAiToAnthropicResponse } from "../transla
 import { anthropicToResponse } from "../translate/responses-answer";
 import { ENDPOINTS, type Endpoint } from "./endpoints";
 
-/**
- * The `error_type` of a call whose provider answered with what its dialect cannot be: a JSON
- * answer or a stream event of the wrong shape (as upstream-chain.ts names an answer that is not
- * JSON at all).
- */
-export const BAD_RESPONSE = "bad_response";
-
 /** A complete (non-streamed) answer, in the caller's dialect, with what the event needs. */
 export interface JsonAnswer {
   body: string;

@@ -13,14 +13,8 @@ import {
 import { requestHash } from "../cache/cache-key";
 import { errorResponse } from "../dialects/errors";
 import { WorkerLeases, workerLeases } from "../lease/worker-leases";
-import {
-  answerUsage,
-  BAD_RESPONSE,
-  estimatedUsage,
-  type JsonAnswer,
-  jsonAnswer,
-  streamUsage,
-} from "./answer";
+import { BAD_RESPONSE } from "../resilience/failures";
+import { answerUsage, estimatedUsage, type JsonAnswer, jsonAnswer, streamUsage } from "./answer";
 import { CallSpans } from "./call-spans";
 import { Clock } from "./clock";
 import { ENDPOINTS, type Endpoint } from "./endpoints";

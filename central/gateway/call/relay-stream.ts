@@ -1,8 +1,8 @@
 import type { Wire } from "../dialects/errors";
 import type { CallUsage } from "../dialects/usage";
+import { BAD_RESPONSE } from "../resilience/failures";
 import type { SseEvent, SseReader } from "../sse/reader";
 import { type Observation, relayFor, type StreamObserver } from "../translate/streams";
-import { BAD_RESPONSE } from "./answer";
 
 /** How a relayed stream ended, for the call's settlement. */
 export interface StreamEnd {

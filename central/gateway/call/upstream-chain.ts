@@ -9,6 +9,7 @@ import { type Connection, connectionOf, sendUpstream, upstreamPath } from "../pr
 import { UpstreamRefused } from "../providers/upstream-url";
 import { retryAfterMs, retryDelayMs } from "../resilience/backoff";
 import {
+  BAD_RESPONSE,
   type FailureVerdict,
   judgeStatus,
   NETWORK_FAILURE,
@@ -241,7 +242,7 @@ export async function runChain(
             succeeded(false);
             return { kind: "json", candidate, connection, text, json, firstTokenAt: null };
           }
-          verdict = { retry: true, fallback: true, breaker: true, type: "bad_response" };
+          verdict = { retry: true, fallback: true, breaker: true, type: BAD_RESPONSE };
           detail = "the answer was not a JSON object";
         } else {
           const spec = ENDPOINTS[inbound.endpoint];

@@ -29,6 +29,12 @@ export function judgeStatus(status: number): FailureVerdict {
   return { retry: false, fallback: false, breaker: false, type: String(status) };
 }
 
+/**
+ * The `error_type` of an answer that is not what its dialect says it is: not JSON at all, a JSON
+ * answer or a stream event of the wrong shape.
+ */
+export const BAD_RESPONSE = "bad_response";
+
 /** No answer at all (refused connection, DNS, reset) or no answer in time. */
 export const NETWORK_FAILURE: FailureVerdict = {
   retry: true,
