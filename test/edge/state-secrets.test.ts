@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type EdgeProcess, startEdge } from "./helpers/edge-process";
 import { makeApp } from "./helpers/runtime";
+import { filesUnder } from "./helpers/state-files";
 
 /**
  * Secrets a run meets (in its prompt, in a tool's output, in the model's answer) are redacted
@@ -21,12 +22,6 @@ const rand = (n: number) =>
     (b) => "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"[b % 56],
   ).join("");
 
-/** Every file under `dir`, recursively. */
-function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
-  );
-}
 function dirs(dir: string): string[] {
   return [
     dir,
@@ -58,7 +53,7 @@ describe("the edge's state on disk", { timeout: 120_000 }, () => {
     await edge.client.follow(record.run_id, () => {});
     expect(await edge.signal("SIGTERM")).toBe(0);
 
-    const written = files(app.stateDir).filter((f) => !f.endsWith(".sock"));
+    const written = filesUnder(app.stateDir).filter((f) => !f.endsWith(".sock"));
     const kinds = new Set(written.map((f) => f.slice(app.stateDir.length + 1).split("/")[0]));
     expect([...kinds]).toEqual(expect.arrayContaining(["outbox", "runs", "sessions"]));
     for (const file of written) {

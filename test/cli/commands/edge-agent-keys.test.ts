@@ -1,25 +1,15 @@
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FAUX_EXTENSION, readOutbox } from "../../edge/helpers/edge-process";
 import type { FauxStep } from "../../edge/helpers/faux";
-import { makeApp, type TestApp } from "../../edge/helpers/runtime";
+import { makeApp } from "../../edge/helpers/runtime";
+import { stateText } from "../../edge/helpers/state-files";
 import { freePort } from "../../helpers/central-dev";
 import { runCli } from "../../helpers/cli";
 
 const AGENT_KEY = "aur_agent_lab_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefg";
 const FALLBACK_KEY = "ollama-local-7f3k9q2m5x8w";
-
-function stateText(app: TestApp): string {
-  const files = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? files(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
-    );
-  return files(app.stateDir)
-    .filter((f) => !f.endsWith(".sock"))
-    .map((f) => readFileSync(f, "utf8"))
-    .join("\n");
-}
 
 describe("auraison edge run: the agent's own keys", { timeout: 120_000 }, () => {
   it("are out of the agent's environment once read, and masked in all it writes", async () => {

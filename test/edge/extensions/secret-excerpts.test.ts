@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -18,6 +18,7 @@ import type { EdgeRuntime } from "../../../edge/runtime";
 import type { FauxStep } from "../helpers/faux";
 import { intentFor } from "../helpers/intents";
 import { makeApp, ofKind, openRuntime, type TestApp } from "../helpers/runtime";
+import { filesUnder } from "../helpers/state-files";
 
 /**
  * Tenant secrets a run was handed (withheld values) against the ways text reaches the log:
@@ -89,15 +90,9 @@ async function runWith(
   return runtime.eventsOf(runId);
 }
 
-function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? files(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
-  );
-}
-
 /** The state files (outbox, run records, sessions) holding any of `needles`. */
 function filesHolding(app: TestApp, needles: string[]): string[] {
-  return files(app.stateDir)
+  return filesUnder(app.stateDir)
     .filter((f) => !f.endsWith(".sock"))
     .filter((f) => {
       const text = readFileSync(f, "utf8");
@@ -158,7 +153,7 @@ describe("withheld secrets in JSON text", () => {
       expect(finished.status).toBe("ok");
       expect(filesHolding(app, spellings(secret))).toEqual([]);
       // Both entries survive, masked: the session keeps the output's shape.
-      const sessions = files(join(app.stateDir))
+      const sessions = filesUnder(join(app.stateDir))
         .filter((f) => f.endsWith(".jsonl") && !f.includes("outbox"))
         .map((f) => readFileSync(f, "utf8"))
         .join("");

@@ -1,9 +1,8 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EdgeRuntime } from "../../../edge/runtime";
 import { fauxProvider } from "../helpers/faux";
-import { makeApp, ofKind, openRuntime, runTask, type TestApp } from "../helpers/runtime";
+import { makeApp, ofKind, openRuntime, runTask } from "../helpers/runtime";
+import { stateText } from "../helpers/state-files";
 
 // What a host running the agent has in its environment (systemd's EnvironmentFile, README
 // "Running it under systemd"): the agent's key, the fallback's, a provider key and a host
@@ -40,17 +39,6 @@ afterEach(async () => {
   }
   saved.clear();
 });
-
-function stateText(app: TestApp): string {
-  const files = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? files(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
-    );
-  return files(app.stateDir)
-    .filter((f) => !f.endsWith(".sock"))
-    .map((f) => readFileSync(f, "utf8"))
-    .join("\n");
-}
 
 describe("the model's bash environment", { timeout: 60_000 }, () => {
   it("holds the minimal environment and pi's session variables, none of the agent's own", async () => {
