@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { API_KEY_PATTERN, AppName, check, WITHHELD_MIN_LENGTH, withholdValues } from "../contract";
+import { SHELL_SANDBOX_MODES, type ShellSandboxMode } from "../edge/session/shell-sandbox";
 import { parseDuration } from "./durations";
 import { CliError, EXIT } from "./errors";
 import { flagKey, stateDir } from "./settings";
@@ -22,6 +23,7 @@ export interface EdgeFlags {
   fallbackKeyFile?: string;
   extension?: string[];
   tenant?: string;
+  shellSandbox?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -48,6 +50,11 @@ export function addEdgeFlags(command: Command): Command {
     )
     .option("--fallback-key <key>", "fallback API key on the command line (visible in ps)")
     .option("--extension <path>", "load a pi extension module (repeatable)", collect)
+    .option(
+      "--shell-sandbox <mode>",
+      "the model's shell: auto (in bubblewrap when it runs here), bwrap (required), off",
+      "auto",
+    )
     .option("--agent-id <id>", "this agent's id (default: <hostname>-<app>)")
     .option("--tenant <tenant>", "tenant for events when no agent key says it (default: local)");
 }
@@ -90,6 +97,17 @@ export function withholdAgentKeys(
   withholdValues(
     keys.filter((k): k is string => k !== undefined && k.length >= WITHHELD_MIN_LENGTH),
   );
+}
+
+/** `--shell-sandbox`, checked. */
+export function shellSandboxMode(value: string | undefined): ShellSandboxMode {
+  const mode = value ?? "auto";
+  if (!(SHELL_SANDBOX_MODES as readonly string[]).includes(mode))
+    throw new CliError(
+      `--shell-sandbox '${mode}': expected one of ${SHELL_SANDBOX_MODES.join(", ")}`,
+      EXIT.usage,
+    );
+  return mode as ShellSandboxMode;
 }
 
 /** The tenant named in an agent key (`aur_agent_<tenant>_...`). */

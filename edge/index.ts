@@ -8,5 +8,7 @@ export { answers, SOCKET_NAME } from "./rpc/server";
 export { LocalRunRequest } from "./runs/local-intent";
 export type { RunRecord } from "./runs/run-record";
 export { EdgeRuntime, type EdgeRuntimeOptions, STANDALONE_TENANT } from "./runtime";
+export { ShellSandboxError } from "./session/shell-sandbox";
 export { SkillFolderError } from "./skills/app-skills";
 export { StateLockedError } from "./state-lock";
+export { WorkdirError } from "./withheld-paths";

@@ -14,10 +14,16 @@ import { type LocalRunRequest, localIntent } from "./runs/local-intent";
 import type { RunExecution } from "./runs/run-executor";
 import { CapacityError, RunManager } from "./runs/run-manager";
 import { RunRecords } from "./runs/run-records";
+import {
+  prepareShellSandbox,
+  type ShellSandbox,
+  type ShellSandboxMode,
+} from "./session/shell-sandbox";
 import { loadAppSkills } from "./skills/app-skills";
 import { privateDir } from "./state-files";
 import { StateLock } from "./state-lock";
 import { EdgeTracing } from "./telemetry/tracing";
+import { refuseWorkdirHolding, WithheldPaths } from "./withheld-paths";
 
 /**
  * The tenant an agent with no central stamps on its events (`edge run` on its own). Delivery
@@ -33,6 +39,13 @@ export interface EdgeRuntimeOptions {
   stateDir: string;
   /** Default: `<state>/work`. */
   workdir?: string;
+  /** Where the model's shell runs. Default: `auto` (session/shell-sandbox.ts). */
+  shellSandbox?: ShellSandboxMode;
+  /**
+   * Paths the model's tools must not reach beyond the state directory (always withheld): the
+   * CLI adds its home and the key files it read (withheld-paths.ts).
+   */
+  withheld?: readonly string[];
   appDir?: string;
   skillsDir?: string;
   models: ModelSettings;
@@ -68,11 +81,16 @@ export class EdgeRuntime {
     private readonly lock: StateLock,
     /** OpenTelemetry traces, when an OTLP endpoint is configured (README, Traces). */
     readonly tracing: EdgeTracing | null,
+    /** Where the model's shell runs, as checked when the runtime opened. */
+    readonly shellSandbox: ShellSandbox,
+    private readonly withheld: WithheldPaths,
   ) {}
 
   static async open(options: EdgeRuntimeOptions): Promise<EdgeRuntime> {
     const stateDir = resolve(options.stateDir);
     const workdir = resolve(options.workdir ?? join(stateDir, "work"));
+    const withheldNames = [stateDir, ...(options.withheld ?? [])];
+    refuseWorkdirHolding(workdir, withheldNames);
     privateDir(stateDir);
     mkdirSync(workdir, { recursive: true });
     const app = loadAppFolder({
@@ -82,6 +100,39 @@ export class EdgeRuntime {
     });
     if (app.workdirSeed && readdirSync(workdir).length === 0)
       cpSync(app.workdirSeed, workdir, { recursive: true });
+    // Held open from here (WithheldPaths), so the shell cannot move one out of sight.
+    const withheld = WithheldPaths.open(withheldNames);
+    try {
+      const shellSandbox = prepareShellSandbox(
+        options.shellSandbox ?? "auto",
+        { workdir, withheld },
+        options.env ?? process.env,
+      );
+      return await EdgeRuntime.assemble(options, {
+        stateDir,
+        workdir,
+        app,
+        shellSandbox,
+        withheld,
+      });
+    } catch (error) {
+      withheld.close();
+      throw error;
+    }
+  }
+
+  /** The rest of `open`, once the shell's sandbox holds what it withholds. */
+  private static async assemble(
+    options: EdgeRuntimeOptions,
+    parts: {
+      stateDir: string;
+      workdir: string;
+      app: AppFolder;
+      shellSandbox: ShellSandbox;
+      withheld: WithheldPaths;
+    },
+  ): Promise<EdgeRuntime> {
+    const { stateDir, workdir, app, shellSandbox, withheld } = parts;
     const skills = app.skillsDir ? loadAppSkills(app.skillsDir, options.app) : [];
     const adapters = app.adaptersDir
       ? loadAdapters(
@@ -123,6 +174,8 @@ export class EdgeRuntime {
     const runs = new RunManager({
       stateDir,
       workdir,
+      shellSandbox,
+      withheld,
       agentId: options.agentId,
       app,
       adapters,
@@ -147,6 +200,8 @@ export class EdgeRuntime {
       agentEvents,
       lock,
       tracing,
+      shellSandbox,
+      withheld,
     );
     return runtime;
   }
@@ -178,6 +233,7 @@ export class EdgeRuntime {
     await this.outbox.close();
     for (const adapter of this.adapters) await adapter.close?.();
     await this.tracing?.shutdown().catch(() => undefined);
+    this.withheld.close();
     this.lock.release();
   }
 }

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { type AgentEvent, type BudgetLimits, parse } from "../../contract";
 import { REJECTED_FILE, type RunRecord, STANDALONE_TENANT } from "../../edge/index";
+import type { ShellSandbox, ShellSandboxMode } from "../../edge/session/shell-sandbox";
 import { globals } from "../context";
 import {
   addEdgeFlags,
@@ -13,6 +14,7 @@ import {
   type EdgeFlags,
   edgeCentral,
   keyTenant,
+  shellSandboxMode,
   withholdAgentKeys,
 } from "../edge-options";
 import { printEdgeEvent, printRunOutcome } from "../edge-output";
@@ -75,6 +77,7 @@ export function registerEdge(program: Command): void {
         `edge agent ${setup.agentId} (app ${setup.app}) started: state ${setup.stateDir}, socket ${agent.socketPath}, ` +
           `central ${setup.central?.url ?? "none (standalone)"}, model ${agent.health().model}\n`,
       );
+      warnUnconfinedShell(agent.runtime.shellSandbox, setup.shellSandbox);
       await new Promise<void>((resolve) => {
         let signals = 0;
         const onSignal = (signal: NodeJS.Signals) => {
@@ -292,6 +295,13 @@ async function agentSetup(
     );
   }
   const stateDir = opts.state ?? defaultStateDir(app);
+  // Beside its state, the agent withholds from the model this home (the local stack's admin
+  // key) and the key files read above.
+  const keyFiles = [
+    globals(command).keyFile,
+    opts.fallbackKeyFile,
+    stack.kind === "running" ? stack.keyFile : undefined,
+  ];
   return {
     app,
     agentId: opts.agentId ?? defaultAgentId(app),
@@ -303,6 +313,8 @@ async function agentSetup(
     ...(opts.skills ? { skillsDir: opts.skills } : {}),
     models,
     extensionPaths: opts.extension ?? [],
+    shellSandbox: shellSandboxMode(opts.shellSandbox),
+    withheld: [homeDir(), ...keyFiles.filter((f): f is string => f !== undefined)],
   };
 }
 
@@ -320,6 +332,7 @@ async function runInProcess(
   try {
     const reachable = setup.central ? await reachableCentral(setup.central.url) : false;
     runtime.centralReachable = () => reachable;
+    warnUnconfinedShell(runtime.shellSandbox, setup.shellSandbox);
     if (!json)
       process.stderr.write(
         `no running agent for ${setup.app}: running here${setup.central ? (reachable ? "" : " (central unreachable)") : " (no central)"}; events go to ${setup.stateDir}/outbox\n`,
@@ -343,15 +356,37 @@ async function runInProcess(
 }
 
 /** Problems with the app, its skills or the state dir are the user's to fix: say so, exit 2/1. */
+/** `auto` found no sandbox: the operator hears what the model's shell can reach. */
+function warnUnconfinedShell(sandbox: ShellSandbox, mode: ShellSandboxMode): void {
+  if (sandbox.kind === "none" && mode === "auto")
+    process.stderr.write(
+      `SHELL: the model's shell runs unconfined (${sandbox.why}): as this user it can read the agent's key and state; install bubblewrap, or pass --shell-sandbox off to say so\n`,
+    );
+}
+
 async function startupErrors<T>(start: () => Promise<T>): Promise<T> {
-  const { AdapterStartError, AppFolderError, SkillFolderError, StateLockedError } =
-    await loadEdge();
+  const {
+    AdapterStartError,
+    AppFolderError,
+    SkillFolderError,
+    StateLockedError,
+    ShellSandboxError,
+    WorkdirError,
+  } = await loadEdge();
   try {
     return await start();
   } catch (error) {
-    if (error instanceof AppFolderError || error instanceof SkillFolderError)
+    if (
+      error instanceof AppFolderError ||
+      error instanceof SkillFolderError ||
+      error instanceof WorkdirError
+    )
       throw new CliError(error.message, EXIT.usage);
-    if (error instanceof StateLockedError || error instanceof AdapterStartError)
+    if (
+      error instanceof StateLockedError ||
+      error instanceof AdapterStartError ||
+      error instanceof ShellSandboxError
+    )
       throw new CliError(error.message, EXIT.failure);
     throw error;
   }

@@ -15,13 +15,14 @@ export function policyChain(
   app: AppFolder,
   toolCallsUsed: () => number,
   adapters: readonly ExecutionAdapter[] = [],
+  withheld: () => readonly string[] = () => [],
 ): PolicyHook[] {
   const policy = app.config.policy;
   return [
     allowedToolsRule(policy.allowed_tools),
     ...adapters.flatMap((a) => (a.policy ? [a.policy] : [])),
     limitsRule({ toolCallsUsed, maxBashTimeoutS: policy.max_bash_timeout_s }),
-    pathGuardRule(app.readRoots),
+    pathGuardRule(app.readRoots, withheld),
     shellGuardRule({
       deny: [
         ...(policy.shell.builtin_deny ? BUILTIN_SHELL_DENY : []),

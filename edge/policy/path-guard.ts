@@ -1,7 +1,7 @@
-import { lstatSync, readlinkSync } from "node:fs";
-import { dirname, isAbsolute, join, parse, relative, resolve, sep } from "node:path";
 import { own, type PolicyHook } from "../../contract";
+import { withheldAt, withheldWithin } from "../withheld-paths";
 import { resolveReadPath, resolveToCwd } from "./pi-paths";
+import { inside, realPath, realPathOrNull } from "./real-path";
 
 /** Built-in tools that take a path, and whether they may change what is there. */
 const FILE_TOOLS: Record<string, { writes: boolean; optional: boolean }> = {
@@ -13,9 +13,6 @@ const FILE_TOOLS: Record<string, { writes: boolean; optional: boolean }> = {
   find: { writes: false, optional: true },
 };
 
-/** The most symlinks followed in one path, as Linux's ELOOP limit. */
-const MAX_SYMLINKS = 40;
-
 /**
  * Keeps file tools inside the run's working directory. Reads may also reach the app's
  * read-only roots (its skills, which the model reads SKILL.md and scripts from). The guard
@@ -23,9 +20,13 @@ const MAX_SYMLINKS = 40;
  * URLs, and for read the filename variants it falls back to; see ./pi-paths) — then through
  * every symlink in it, a dangling one included, so a link inside the workdir pointing out of
  * it does not open a way out, whether or not its target exists yet. A path it cannot resolve
- * is denied.
+ * is denied, and so is one in a path the agent withholds (`withheld`: where they are now, see
+ * withheld-paths.ts), even inside the workdir, where the shell may have moved one.
  */
-export function pathGuardRule(readRoots: readonly string[]): PolicyHook {
+export function pathGuardRule(
+  readRoots: readonly string[],
+  withheld: () => readonly string[] = () => [],
+): PolicyHook {
   return (request) => {
     if (request.hook !== "tool_call") return null;
     const spec = own(FILE_TOOLS, request.tool);
@@ -43,6 +44,18 @@ export function pathGuardRule(readRoots: readonly string[]): PolicyHook {
         effect: "deny",
         rule_id: "path_guard",
         reason: `${request.tool} of '${raw}' cannot be resolved: ${(error as Error).message}`,
+      };
+    }
+    const now = withheld();
+    // grep reads every file under its path: none may hold what is withheld.
+    const kept =
+      withheldAt(target, workdir, now) ??
+      (request.tool === "grep" ? withheldWithin(target, now) : undefined);
+    if (kept !== undefined) {
+      return {
+        effect: "deny",
+        rule_id: "path_guard",
+        reason: `${request.tool} of '${raw}' (${target}) reaches ${kept}, which the agent withholds from the model (its state, its home or a key file)`,
       };
     }
     if (inside(target, workdir)) {
@@ -81,61 +94,4 @@ export function pathSubject(tool: string, input: unknown, workdir: string): stri
 /** The absolute path pi's `tool` opens for `raw` (before symlinks). */
 function openedPath(tool: string, raw: string, workdir: string): string {
   return tool === "read" ? resolveReadPath(raw, workdir) : resolveToCwd(raw || ".", workdir);
-}
-
-/**
- * The real path `path` leads to: every symlink in it is followed, the last component's too,
- * and a link's target is followed whether or not it exists (a dangling link is where a write
- * would create its target). Components that do not exist are kept as they are. Throws when
- * that cannot be told: a link loop, an unreadable directory or link.
- */
-export function realPath(path: string): string {
-  const absolute = resolve(path);
-  let current = parse(absolute).root;
-  const pending = components(absolute.slice(current.length));
-  let links = 0;
-  for (let part = pending.shift(); part !== undefined; part = pending.shift()) {
-    if (part === "." || part === "") continue;
-    if (part === "..") {
-      current = dirname(current);
-      continue;
-    }
-    const next = join(current, part);
-    let isLink: boolean;
-    try {
-      isLink = lstatSync(next).isSymbolicLink();
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
-      isLink = false;
-    }
-    if (!isLink) {
-      current = next;
-      continue;
-    }
-    if (++links > MAX_SYMLINKS) throw new Error(`too many levels of symbolic links at ${next}`);
-    const target = readlinkSync(next);
-    if (isAbsolute(target)) current = parse(target).root;
-    pending.unshift(
-      ...components(target.slice(isAbsolute(target) ? parse(target).root.length : 0)),
-    );
-  }
-  return current;
-}
-
-function realPathOrNull(path: string): string | null {
-  try {
-    return realPath(path);
-  } catch {
-    return null;
-  }
-}
-
-function components(path: string): string[] {
-  return path.split(sep === "\\" ? /[\\/]/ : "/");
-}
-
-function inside(path: string, root: string): boolean {
-  const rel = relative(root, path);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }

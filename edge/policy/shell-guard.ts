@@ -8,6 +8,17 @@ export interface ShellRule {
 }
 
 /**
+ * Programs that run the command after them, with their options (and an option's value) and
+ * `NAME=value` assignments: `env -i X=1 bash`, `nice -n 10 sh`. A regular expression's source,
+ * matching zero or more of them; an option's value never holds `=`, so each word has one reading
+ * (no backtracking blow-up).
+ */
+const RUNS_NEXT = String.raw`((sudo|doas|env|command|exec|nohup|nice|stdbuf|busybox)(\s+-\S*(\s+[^-\s=][^\s=]*)?|\s+\w+=\S*)*\s+)*`;
+
+/** Where a command starts in a line: its beginning, or after `;`, `&`, `|`, `(`, `{`, a backquote or a newline. */
+const COMMAND_START = String.raw`(^|[;&|(\n{\x60]\s*)`;
+
+/**
  * Commands refused on every lab host unless an app turns the built-ins off. This is a guard
  * against the obvious, not a sandbox: the shell's working directory is the run's workdir, and
  * apps that need more should allow-list commands instead. Each rule is tested against the raw
@@ -23,7 +34,13 @@ export const BUILTIN_SHELL_DENY: readonly ShellRule[] = [
   },
   {
     id: "rm_root",
-    pattern: /\brm\s+(-\S+\s+)*(\/|\/\*|~|~\/|\$HOME|\$\{HOME\})(\s|$|;|&)/,
+    // An rm at a command's start (so not `git rm`, `docker run --rm`), any of whose arguments
+    // before a separator or comment is `/`, `~` or `$HOME`, with or without a trailing `/` or
+    // `/*` (which the canonical rewriting quotes: `'~/*'`).
+    pattern: new RegExp(
+      String.raw`${COMMAND_START}${RUNS_NEXT}rm\s([^;&|
+#]*\s)?'?(\/\*?|~\/?\*?|\$HOME\/?\*?|\$\{HOME\}\/?\*?)'?(\s|$|[;&|)])`,
+    ),
     reason: "removing the root or home directory",
   },
   {
@@ -41,11 +58,10 @@ export const BUILTIN_SHELL_DENY: readonly ShellRule[] = [
     id: "pipe_to_shell",
     pattern: new RegExp(
       [
-        // curl ... | sh
-        /\b(curl|wget)\b[^;&]*\|\s*(sudo\s+)?(ba|z|k|da)?sh\b/.source,
+        // curl ... | sh, also through a program that runs the next (`| env bash`, `| sudo sh`)
+        String.raw`\b(curl|wget)\b[^;&]*\|\s*${RUNS_NEXT}(ba|z|k|da|a)?sh\b`,
         // curl ... | python3 (an interpreter given no script: it runs what it reads)
-        /\b(curl|wget)\b[^;&]*\|\s*(sudo\s+)?(python[\d.]*|perl|ruby|node|php)(\s+-\S*)*\s*($|[|;&)])/
-          .source,
+        String.raw`\b(curl|wget)\b[^;&]*\|\s*${RUNS_NEXT}(python[\d.]*|perl|ruby|node|php)(\s+-\S*)*\s*($|[|;&)])`,
         // bash <(curl ...), sh -c "$(curl ...)", source <(wget ...), eval "$(curl ...)"
         /(^|[;&|({`]\s*)(sudo\s+)?((ba|z|k|da)?sh|source|\.|eval|python[\d.]*|perl|ruby|node|php)\s[^;&|]*[<$]\(\s*(sudo\s+)?(curl|wget)\b/
           .source,

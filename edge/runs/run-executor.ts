@@ -49,7 +49,9 @@ import {
   reopenRunSession,
   treeRefFile,
 } from "../session/session-files";
+import type { ShellSandbox } from "../session/shell-sandbox";
 import type { EdgeTracing } from "../telemetry/tracing";
+import type { WithheldPaths } from "../withheld-paths";
 import type { RunContext } from "./run-context";
 import { RunControl } from "./run-control";
 import type { RunRecord } from "./run-record";
@@ -59,6 +61,9 @@ import { RunView } from "./run-view";
 export interface ExecutorDeps {
   stateDir: string;
   workdir: string;
+  shellSandbox: ShellSandbox;
+  /** What the model's tools must not reach (withheld-paths.ts). */
+  withheld: WithheldPaths;
   agentId: string;
   app: AppFolder;
   adapters: readonly ExecutionAdapter[];
@@ -171,7 +176,12 @@ export class RunExecution {
       policyGuard(
         run,
         bridge,
-        policyChain(deps.app, () => view.toolCallsAllowed, deps.adapters),
+        policyChain(
+          deps.app,
+          () => view.toolCallsAllowed,
+          deps.adapters,
+          () => deps.withheld.current().map((p) => p.path),
+        ),
         (decision) =>
           decision.rule_id === "limits.max_tool_calls" ? budget.toolCallsExhausted() : undefined,
       ),
@@ -203,6 +213,7 @@ export class RunExecution {
       session = await createRunSession({
         stateDir: deps.stateDir,
         workdir: deps.workdir,
+        shellSandbox: deps.shellSandbox,
         sessionManager: opened.manager,
         platformExtensions: platform,
         extensionPaths: deps.extensionPaths,

@@ -17,6 +17,7 @@ import { minimalEnv } from "../child-env";
 import type { ModelRef, ModelSettings } from "../models/model-settings";
 import { type Attribution, registerPlatformProviders } from "../models/providers";
 import { privateDir } from "../state-files";
+import { type ShellSandbox, sandboxed } from "./shell-sandbox";
 
 /** pi's built-in tools; all are active, each scoped to the run's working directory by pi. */
 const BUILTIN_TOOLS = ["read", "bash", "edit", "write", "grep", "find", "ls"];
@@ -46,19 +47,21 @@ function shellEnvironment(context: BashSpawnContext): BashSpawnContext {
 }
 
 /**
- * pi's bash, rooted at the workdir, with that environment. A `builtin:` extension's tool
+ * pi's bash, rooted at the workdir, with that environment, in the agent's shell sandbox
+ * (shell-sandbox.ts). A `builtin:` extension's tool
  * replaces pi's own bash and is still a built-in (its source is `builtin`): the prompt, the
  * policy hook and the events treat it as pi's bash. An --extension that registers its own
  * `bash` replaces this one.
  */
 const BASH_EXTENSION = "auraison-bash";
-function bashExtension(workdir: string): InlineExtension {
+function bashExtension(workdir: string, sandbox: ShellSandbox): InlineExtension {
+  const spawnHook = (context: BashSpawnContext) => sandboxed(sandbox, shellEnvironment(context));
   return {
     name: BASH_EXTENSION,
     builtin: true,
     replaceable: true,
     factory: (pi) => {
-      pi.registerTool(createBashToolDefinition(workdir, { spawnHook: shellEnvironment }));
+      pi.registerTool(createBashToolDefinition(workdir, { spawnHook }));
     },
   };
 }
@@ -66,6 +69,8 @@ function bashExtension(workdir: string): InlineExtension {
 export interface SessionSpec {
   stateDir: string;
   workdir: string;
+  /** Where the model's shell runs (EdgeRuntime: prepareShellSandbox). */
+  shellSandbox: ShellSandbox;
   sessionManager: SessionManager;
   /** Platform extensions (bridge, guards, adapter tools), after the user's. */
   platformExtensions: ExtensionFactory[];
@@ -128,7 +133,7 @@ export async function createRunSession(spec: SessionSpec): Promise<AgentSession>
     extensionFactories: [
       ...spec.extensionFactories,
       ...spec.platformExtensions,
-      bashExtension(spec.workdir),
+      bashExtension(spec.workdir, spec.shellSandbox),
     ],
     appendSystemPrompt: spec.systemPromptAppend,
   });

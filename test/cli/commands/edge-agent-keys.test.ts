@@ -16,8 +16,9 @@ describe("auraison edge run: the agent's own keys", { timeout: 120_000 }, () => 
     const app = makeApp();
     const root = join(app.stateDir, "..");
     const script = join(root, "run-script.json");
-    // The model's shell can still read what the agent process started with (its
-    // /proc/<pid>/environ, as it can read a --key-file: same user); what it reads is masked.
+    // Unconfined (--shell-sandbox off; the sandbox is test/edge/session/shell-sandbox.test.ts),
+    // the model's shell can read what the agent process started with (its /proc/<pid>/environ,
+    // as it can read a --key-file: same user); what it reads is masked.
     const steps: FauxStep[] = [
       {
         tool: "bash",
@@ -63,6 +64,8 @@ describe("auraison edge run: the agent's own keys", { timeout: 120_000 }, () => 
         FAUX_EXTENSION,
         "--extension",
         probe,
+        "--shell-sandbox",
+        "off",
         "look",
       ],
       {

@@ -11,8 +11,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PolicyRequest, PolicyScope } from "../../../contract";
-import { pathGuardRule, pathSubject, realPath } from "../../../edge/policy/path-guard";
+import { pathGuardRule, pathSubject } from "../../../edge/policy/path-guard";
 import { resolveReadPath, resolveToCwd } from "../../../edge/policy/pi-paths";
+import { realPath } from "../../../edge/policy/real-path";
 import type { EdgeRuntime } from "../../../edge/runtime";
 // pi's own resolution, from its dist/ by file path (its package exports do not include it):
 // the guard's copy in edge/policy/pi-paths.ts must agree with it.
