@@ -97,18 +97,40 @@ export async function readBodyText(request: Request, limit: number): Promise<str
   // A declared length frames the body (HTTP/1.1 and the runtime's own requests alike), so it
   // cannot grow past the check above: read it in one go, the runtime's native way.
   if (Number.isFinite(declared)) return request.text();
-  const reader = request.body.getReader();
+  const read = await readTextUpTo(request.body, limit, (reader) =>
+    drain(reader, DRAIN_LIMIT - limit),
+  );
+  if (!read.complete) throw tooLarge(limit);
+  return read.text;
+}
+
+/**
+ * A body's first `limit` bytes as text, and whether the body ended within them. Past the limit
+ * the rest is left to `overflow` with the body's reader: a client's request is drained (see
+ * DRAIN_LIMIT), an upstream's answer cancelled. For bodies of others' making: the isolate's
+ * memory, which every tenant's requests in it share, holds at most `limit` bytes of one.
+ */
+export async function readTextUpTo(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+  overflow: (reader: ReadableStreamDefaultReader<Uint8Array>) => Promise<void>,
+): Promise<{ text: string; complete: boolean }> {
+  if (!body) return { text: "", complete: true };
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let complete = true;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      reader.releaseLock();
-      await discard(request.body, DRAIN_LIMIT - size);
-      throw tooLarge(limit);
+    if (size + value.byteLength > limit) {
+      chunks.push(value.subarray(0, limit - size));
+      size = limit;
+      complete = false;
+      await overflow(reader);
+      break;
     }
+    size += value.byteLength;
     chunks.push(value);
   }
   const bytes = new Uint8Array(size);
@@ -117,7 +139,7 @@ export async function readBodyText(request: Request, limit: number): Promise<str
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(bytes);
+  return { text: new TextDecoder().decode(bytes), complete };
 }
 
 /**
@@ -153,8 +175,14 @@ export async function settleBodyAfter(
 }
 
 async function discard(body: ReadableStream<Uint8Array> | null, budget: number): Promise<void> {
-  if (!body) return;
-  const reader = body.getReader();
+  if (body) await drain(body.getReader(), budget);
+}
+
+/** Reads `reader` to its end, or cancels it once `budget` bytes are read. */
+async function drain(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  budget: number,
+): Promise<void> {
   let left = budget;
   for (;;) {
     const { done, value } = await reader.read();

@@ -221,7 +221,9 @@ export async function handleCall(
             `${result.candidate.provider.id}/${result.candidate.model} refused the request: ${errorText(result.text)}`,
           );
     const response =
-      result.kind === "rejected" && result.connection.dialect === dialect
+      // The provider's own answer when the caller speaks its dialect and it came whole; a cut
+      // one is no longer JSON, and the gateway's error says what it began with.
+      result.kind === "rejected" && result.complete && result.connection.dialect === dialect
         ? new Response(result.text, {
             status: result.status,
             headers: {

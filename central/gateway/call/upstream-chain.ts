@@ -1,5 +1,6 @@
 import type { ModelAttempt } from "../../../contract";
 import { Failure, REDACTED, redactString } from "../../../contract";
+import { readTextUpTo } from "../../http/body";
 import type { ProviderOutcome, UpstreamCandidate } from "../admission";
 import type { AnthropicMessagesRequest } from "../dialects/anthropic";
 import type { Wire } from "../dialects/errors";
@@ -50,6 +51,8 @@ export type ChainResult =
       connection: Connection;
       status: number;
       text: string;
+      /** Whether `text` is the whole answer (else its first MAX_ERROR_BYTES). */
+      complete: boolean;
     }
   | { kind: "failed"; failure: Failure };
 
@@ -220,7 +223,10 @@ export async function runChain(
         );
         status = response.status;
         if (!response.ok) {
-          const text = scrub(await clock.upstream(response.text()).catch(() => ""), secrets);
+          const read = await clock
+            .upstream(readTextUpTo(response.body, MAX_ERROR_BYTES, cancel))
+            .catch(() => ({ text: "", complete: false }));
+          const text = scrub(read.text, secrets);
           deadline.clear();
           verdict = judgeStatus(response.status);
           wait = retryAfterMs(response.headers, Date.now());
@@ -232,18 +238,34 @@ export async function runChain(
             log.health.push(
               outcome(provider.id, false, verdict, clock.now() - started, detail, candidate.probe),
             );
-            return { kind: "rejected", candidate, connection, status: response.status, text };
+            return {
+              kind: "rejected",
+              candidate,
+              connection,
+              status: response.status,
+              text,
+              complete: read.complete,
+            };
           }
         } else if (!inbound.stream) {
-          const text = await clock.upstream(response.text());
+          const read = await clock.upstream(readTextUpTo(response.body, MAX_ANSWER_BYTES, cancel));
           deadline.clear();
-          const json = parseObject(text);
+          const json = read.complete ? parseObject(read.text) : null;
           if (json) {
             succeeded(false);
-            return { kind: "json", candidate, connection, text, json, firstTokenAt: null };
+            return {
+              kind: "json",
+              candidate,
+              connection,
+              text: read.text,
+              json,
+              firstTokenAt: null,
+            };
           }
           verdict = { retry: true, fallback: true, breaker: true, type: BAD_RESPONSE };
-          detail = "the answer was not a JSON object";
+          detail = read.complete
+            ? "the answer was not a JSON object"
+            : `the answer was over ${MAX_ANSWER_BYTES} bytes`;
         } else {
           const spec = ENDPOINTS[inbound.endpoint];
           const wire = spec.native === connection.dialect ? spec.wire : connection.dialect;
@@ -406,6 +428,16 @@ function outcome(
     probe,
   };
 }
+
+/**
+ * The most of an upstream's answer the gateway reads (a chat answer is rarely over a megabyte):
+ * an isolate holds the calls of every tenant routed to it, and one provider's endless answer
+ * must not take its memory. A longer answer is a bad response; of an error, the start is enough.
+ */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+const MAX_ERROR_BYTES = 64 * 1024;
+
+const cancel = (reader: ReadableStreamDefaultReader<Uint8Array>) => reader.cancel();
 
 /** A provider's error text without the credentials it was sent (some echo them back). */
 function scrub(text: string, secrets: string[]): string {

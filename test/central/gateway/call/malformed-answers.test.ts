@@ -369,3 +369,69 @@ describe("an upstream's redirect", () => {
     expect((await tenantBudget(admin)).tokens_reserved).toBe(0);
   });
 });
+
+/**
+ * An answer with no end: `megabytes` 1 MiB chunks of JSON-ish text (forever when null), counting
+ * what the gateway pulled and whether it cancelled the rest.
+ */
+function endless(status: number, seen: { pulled: number; cancelled: boolean }) {
+  const chunk = new TextEncoder().encode(`${'{"pad":"'.padEnd(1024 * 1024 - 2, "x")}",`);
+  return () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          seen.pulled += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+        cancel() {
+          seen.cancelled = true;
+        },
+      }),
+      { status, headers: { "content-type": "application/json" } },
+    );
+}
+
+/** A chat call the lab provider answers with `endless(status)`: its answer, as the client got it. */
+async function callAnsweredEndlessly(status: number, extra: Record<string, unknown> = {}) {
+  const { admin } = await newTenant("endless");
+  await configure(admin, extra);
+  const operator = (await newKey(admin, "operator")).key;
+  const seen = { pulled: 0, cancelled: false };
+  upstreamAnswers(endless(status, seen));
+  const { response, settled } = await chat(operator, "/v1/chat/completions", {
+    model: "auto",
+    max_tokens: 100,
+    messages: [{ role: "user", content: "hello" }],
+  });
+  const text = await within(response.text(), 30_000, "the answer");
+  await within(settled(), 15_000, "the call's settlement");
+  expect((await tenantBudget(admin)).tokens_reserved).toBe(0);
+  return { admin, status: response.status, text, seen };
+}
+
+describe("an upstream's answer with no end", () => {
+  it("is read to 16 MiB, then cancelled: the provider failed (bad_response), the call settled", async () => {
+    const { admin, status, text, seen } = await callAnsweredEndlessly(200, {
+      resilience: { max_retries: 0 },
+    });
+    expect(status, text).toBe(502);
+    expect(JSON.parse(text).error).toMatchObject({ code: "upstream_failed" });
+    expect(text).toContain("lab/m: the answer was over 16777216 bytes");
+    expect(seen.cancelled).toBe(true);
+    expect(seen.pulled).toBeLessThan(24 * 1024 * 1024);
+    const [logged] = await modelCalls(admin);
+    expect(logged!.attempts).toEqual([
+      expect.objectContaining({ provider: "lab", outcome: "error", error_type: "bad_response" }),
+    ]);
+  });
+
+  it("as an error, is read for its first 64 KiB only, and answered with the gateway's error", async () => {
+    const { status, text, seen } = await callAnsweredEndlessly(400);
+    expect(status, text).toBe(400);
+    // Cut, the provider's answer is no JSON: the gateway's own error, in the caller's dialect.
+    expect(JSON.parse(text).error).toMatchObject({ code: "upstream_rejected" });
+    expect(text.length).toBeLessThanOrEqual(64 * 1024);
+    expect(seen.cancelled).toBe(true);
+    expect(seen.pulled).toBeLessThan(4 * 1024 * 1024);
+  });
+});
