@@ -355,7 +355,6 @@ async function runInProcess(
   }
 }
 
-/** Problems with the app, its skills or the state dir are the user's to fix: say so, exit 2/1. */
 /** `auto` found no sandbox: the operator hears what the model's shell can reach. */
 function warnUnconfinedShell(sandbox: ShellSandbox, mode: ShellSandboxMode): void {
   if (sandbox.kind === "none" && mode === "auto")
@@ -364,6 +363,10 @@ function warnUnconfinedShell(sandbox: ShellSandbox, mode: ShellSandboxMode): voi
     );
 }
 
+/**
+ * Problems with the app, its skills, the workdir or the state dir are the user's to fix: say
+ * so, exit 2/1.
+ */
 async function startupErrors<T>(start: () => Promise<T>): Promise<T> {
   const {
     AdapterStartError,

@@ -48,10 +48,9 @@ function shellEnvironment(context: BashSpawnContext): BashSpawnContext {
 
 /**
  * pi's bash, rooted at the workdir, with that environment, in the agent's shell sandbox
- * (shell-sandbox.ts). A `builtin:` extension's tool
- * replaces pi's own bash and is still a built-in (its source is `builtin`): the prompt, the
- * policy hook and the events treat it as pi's bash. An --extension that registers its own
- * `bash` replaces this one.
+ * (shell-sandbox.ts). A `builtin:` extension's tool replaces pi's own bash and is still a
+ * built-in (its source is `builtin`): the prompt, the policy hook and the events treat it as
+ * pi's bash. An --extension that registers its own `bash` replaces this one, sandbox included.
  */
 const BASH_EXTENSION = "auraison-bash";
 function bashExtension(workdir: string, sandbox: ShellSandbox): InlineExtension {
