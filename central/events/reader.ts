@@ -20,9 +20,15 @@ export class EventReader {
   async page(after: number, limit: number, filter: EventFilter): Promise<Page> {
     const items: Page["items"] = [];
     let scanned = after;
-    const prunedThrough = this.archive.prunedThrough();
-    if (scanned < prunedThrough) {
-      let segmentsRead = 0;
+    let segmentsRead = 0;
+    // Reading a segment from R2 lets other requests in, and the archive may move its prune line
+    // meanwhile (deleting from SQLite what it archived): the prune line is read again after
+    // the segments, and SQLite only when nothing is left below it, in the same turn.
+    for (
+      let prunedThrough = this.archive.prunedThrough();
+      scanned < prunedThrough;
+      prunedThrough = this.archive.prunedThrough()
+    ) {
       for (const segment of this.archive.segmentsAfter(scanned, prunedThrough)) {
         for (const event of await this.archive.read(segment)) {
           if (event.cursor <= scanned || event.cursor > prunedThrough || !matches(filter, event))
