@@ -2,12 +2,12 @@ import { closeSync, constants, openSync, readlinkSync, statSync } from "node:fs"
 import { resolve } from "node:path";
 import { inside, realPath } from "./policy/real-path";
 
-/**
- * The files and directories the model's tools must not reach: the agent's state (the outbox,
- * run records, the control socket), always, and what its embedder adds (the CLI: its home,
- * with the local stack's admin key, and the key files it read). The path guard keeps file tools
- * in the workdir, so a workdir must hold none of them; the shell sandbox hides them all.
- */
+// The files and directories the model's tools must not reach: the agent's state (the outbox,
+// run records, the control socket), always, and what its embedder adds (the CLI: its home,
+// with the local stack's admin key, and the key files it read). The path guard keeps file
+// tools out of them; the shell sandbox hides them.
+
+/** A workdir that is, or holds, a withheld path. */
 export class WorkdirError extends Error {
   constructor(message: string) {
     super(message);
