@@ -1,6 +1,5 @@
 import { closeSync, constants, openSync, readlinkSync, statSync } from "node:fs";
-import { resolve } from "node:path";
-import { inside, realPath } from "./policy/real-path";
+import { inside, realOrResolved } from "./policy/real-path";
 
 // The files and directories the model's tools must not reach: the agent's state (the outbox,
 // run records, the control socket), always, and what its embedder adds (the CLI: its home,
@@ -43,18 +42,6 @@ export function withheldAt(
 /** A withheld path inside `root` (what a recursive search of it would read), or undefined. */
 export function withheldWithin(root: string, withheld: readonly string[]): string | undefined {
   return withheld.find((path) => inside(path, root));
-}
-
-/**
- * The path with every symlink in it resolved, a dangling one too (the path guard's rule), or
- * made absolute when that fails (a link loop).
- */
-export function realOrResolved(path: string): string {
-  try {
-    return realPath(path);
-  } catch {
-    return resolve(path);
-  }
 }
 
 /**

@@ -52,6 +52,18 @@ export function realPathOrNull(path: string): string | null {
   }
 }
 
+/**
+ * The path with every symlink in it resolved, a dangling one too (the path guard's rule), or
+ * made absolute when that fails (a link loop).
+ */
+export function realOrResolved(path: string): string {
+  try {
+    return realPath(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
 function components(path: string): string[] {
   return path.split(sep === "\\" ? /[\\/]/ : "/");
 }

@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
 import { minimalEnv } from "../child-env";
-import { inside } from "../policy/real-path";
-import { realOrResolved, type WithheldPaths } from "../withheld-paths";
+import { inside, realOrResolved } from "../policy/real-path";
+import type { WithheldPaths } from "../withheld-paths";
 
 /**
  * How the model's shell is confined (`edge start --shell-sandbox`):

@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   symlinkSync,
@@ -324,11 +325,30 @@ describe("the model's shell sandbox", { timeout: 120_000 }, () => {
     expect(pathGuard(events).map((d) => d.effect)).toEqual(["deny", "deny"]);
   });
 
-  it("opens with a withheld FIFO without waiting for a writer", async () => {
+  it("opens with a withheld FIFO without waiting for a writer", () => {
     const dir = mkdtempSync(join(tmpdir(), "edge-fifo-"));
-    execFileSync("mkfifo", [join(dir, "agent.key")]);
-    runtime = await openRuntime(makeApp(), [], { withheld: [join(dir, "agent.key")] });
-    expect(runtime.shellSandbox.kind).toBe("bwrap");
+    const fifo = join(dir, "agent.key");
+    execFileSync("mkfifo", [fifo]);
+    // In a child process: an open that waits for a writer would block this one's event loop,
+    // and the test would hang rather than fail.
+    const module = (name: string) => JSON.stringify(new URL(name, import.meta.url).href);
+    const script = `
+      const { WithheldPaths } = await import(${module("../../../edge/withheld-paths.ts")});
+      const { prepareShellSandbox } = await import(${module("../../../edge/session/shell-sandbox.ts")});
+      const withheld = WithheldPaths.open([${JSON.stringify(fifo)}]);
+      const sandbox = prepareShellSandbox("bwrap", { workdir: ${JSON.stringify(dir)}, withheld });
+      console.log(JSON.stringify({ kind: sandbox.kind, hidden: withheld.current() }));`;
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "--eval", script],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    expect(child.signal, "the child waited for a writer").toBeNull();
+    expect(child.stderr).toBe("");
+    expect(JSON.parse(child.stdout)).toEqual({
+      kind: "bwrap",
+      hidden: [{ path: realpathSync(fifo), dir: false }],
+    });
   });
 
   it("runs the command in the workdir, a name beginning with `..` too", async () => {
