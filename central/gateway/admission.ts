@@ -210,6 +210,13 @@ export interface ProviderOutcome {
   probe: boolean;
 }
 
+/** A try that failed after its provider reported usage, which the provider bills. */
+export interface BilledTry {
+  /** The try's place in the call's `attempts`. */
+  attempt: number;
+  usage: CallUsage;
+}
+
 export interface SettleRequest {
   ticket: Ticket;
   outcome: "ok" | "error" | "cancelled";
@@ -225,6 +232,11 @@ export interface SettleRequest {
   ttftMs: number | null;
   gatewayMs: number;
   attempts: ModelAttempt[];
+  /**
+   * Tries of `attempts` that failed after their provider reported usage: charged with the call.
+   * Absent from a Worker that predates it (during a deploy).
+   */
+  billed?: BilledTry[];
   /** For each candidate tried: how its provider fared (feeds health and the circuit breaker). */
   health: ProviderOutcome[];
   errorType: string | null;

@@ -17,6 +17,17 @@ export const ModelAttempt = z.object({
   error_type: z.string().max(100).nullable().describe("e.g. 429, 500, timeout, circuit_open"),
   http_status: z.number().int().min(100).max(599).nullable(),
   latency_ms: NonNegInt,
+  // A try that failed after its provider reported usage (an Anthropic stream reports its input
+  // at its start) was billed by the provider, so the call is charged for it too.
+  input_tokens: NonNegInt.optional().describe(
+    "tokens a failed try's provider reported (and bills) before it failed; absent: none",
+  ),
+  output_tokens: NonNegInt.optional(),
+  cache_read_tokens: NonNegInt.optional(),
+  cache_write_tokens: NonNegInt.optional(),
+  cost_usd: NonNegNumber.nullable()
+    .optional()
+    .describe("what a failed try's reported tokens cost; null: unpriced"),
 });
 export type ModelAttempt = z.infer<typeof ModelAttempt>;
 
@@ -64,7 +75,7 @@ export const ModelCall = z.object({
   finish_reasons: z.array(z.string().max(64)).max(16).default([]),
   stream: z.boolean(),
   input_tokens: NonNegInt.describe(
-    "every prompt token, cached ones included; cache_read_tokens and cache_write_tokens say how many of them went through the provider's cache",
+    "every prompt token, cached ones included; cache_read_tokens and cache_write_tokens say how many of them went through the provider's cache. The four token counts and cost_usd are what the call was charged: a failed try's billed tokens (see attempts) included",
   ),
   output_tokens: NonNegInt,
   cache_read_tokens: NonNegInt.default(0),

@@ -60,7 +60,18 @@ const CALL_FIELDS = {
   latency_ms: "BIGINT",
   ttft_ms: "BIGINT",
   cache_hit: "BOOLEAN",
-  attempts: [{ provider: "VARCHAR", model: "VARCHAR", outcome: "VARCHAR" }],
+  attempts: [
+    {
+      provider: "VARCHAR",
+      model: "VARCHAR",
+      outcome: "VARCHAR",
+      input_tokens: "BIGINT",
+      output_tokens: "BIGINT",
+      cache_read_tokens: "BIGINT",
+      cache_write_tokens: "BIGINT",
+      cost_usd: "DOUBLE",
+    },
+  ],
   finish_reasons: ["VARCHAR"],
   error_type: "VARCHAR",
   scripted: "BOOLEAN",
@@ -323,6 +334,13 @@ SELECT c.event_id, c.run_id, c.tenant, coalesce(r.app, p.app) AS app, c.agent_id
   len(p.attempts) AS upstream_attempts,
   greatest(len(p.attempts) - 1, 0) AS fallbacks,
   list_transform(p.attempts, a -> a.provider || '/' || a.model) AS upstream_chain,
+  -- The tries the call was charged for: those with the tokens their provider billed.
+  list_transform(list_filter(p.attempts, a -> a.input_tokens IS NOT NULL),
+    a -> {'provider': a.provider, 'model': a.model, 'input_tokens': a.input_tokens,
+      'output_tokens': coalesce(a.output_tokens, 0),
+      'cache_read_tokens': coalesce(a.cache_read_tokens, 0),
+      'cache_write_tokens': coalesce(a.cache_write_tokens, 0), 'cost_usd': a.cost_usd})
+    AS billed_tries,
   p.finish_reasons, p.error_type, p.observer, p.scripted
 FROM call_payloads c
 LEFT JOIN new_runs r USING (run_id)`;

@@ -5,6 +5,7 @@ import { views } from "./0002-views";
 import { planViews } from "./0003-plan-views";
 import { eventsUnpartitioned } from "./0004-events-unpartitioned";
 import { cursorFingerprints } from "./0005-cursor-fingerprints";
+import { billedTries } from "./0006-billed-tries";
 import type { Migration } from "./migration";
 
 /** The lake's schema history, in order. */
@@ -14,6 +15,7 @@ export const MIGRATIONS: readonly Migration[] = [
   planViews,
   eventsUnpartitioned,
   cursorFingerprints,
+  billedTries,
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

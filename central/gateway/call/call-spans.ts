@@ -36,7 +36,16 @@ export class CallSpans {
     operation: string,
   ): CallSpans | null {
     const recorder = workerSpanRecorder(env);
-    if (!recorder) return null;
+    return recorder && CallSpans.open(recorder, waitUntil, inbound, operation);
+  }
+
+  /** The call's spans on `recorder` (`start` takes the Worker's, from its environment). */
+  static open(
+    recorder: SpanRecorder,
+    waitUntil: (promise: Promise<unknown>) => void,
+    inbound: Pick<Inbound, "requested" | "trace" | "tenant" | "endpoint" | "stream">,
+    operation: string,
+  ): CallSpans {
     const call = recorder.start(`${operation} ${inbound.requested}`, {
       kind: SpanKind.server,
       parent: inbound.trace,
@@ -100,6 +109,7 @@ export class CallSpans {
   /** The call is settled (after its stream ended): every span ends, and all are exported. */
   settled(request: Settled): void {
     const answering = request.outcome === "ok" ? request.attempts.length - 1 : -1;
+    const billed = new Map((request.billed ?? []).map((b) => [b.attempt, b.usage]));
     for (const [index, { span, startMs }] of this.attempts) {
       const attempt = request.attempts[index];
       if (!attempt) {
@@ -107,6 +117,13 @@ export class CallSpans {
         continue;
       }
       this.describe(span, attempt);
+      // A try that failed after its provider reported usage: what it was billed, on its span.
+      const usage = billed.get(index);
+      if (usage)
+        span.setAttributes({
+          "gen_ai.usage.input_tokens": usage.input,
+          "gen_ai.usage.output_tokens": usage.output,
+        });
       if (index === answering) {
         span.setAttributes(this.answer(request));
         span.end();

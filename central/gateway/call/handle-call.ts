@@ -198,7 +198,7 @@ export async function handleCall(
 
   const cacheState =
     inbound.cacheMode !== "default" ? "bypass" : admitted.cacheKey ? "miss" : "skip";
-  const record: ChainLog = { attempts: [], health: [], spans };
+  const record: ChainLog = { attempts: [], health: [], billed: [], spans };
   const result = await runChain(
     inbound,
     admitted.chain,
@@ -208,7 +208,12 @@ export async function handleCall(
     record,
   );
   gatewayMs = clock.gatewayMs();
-  const base = { attempts: record.attempts, health: record.health, cacheHit: false } as const;
+  const base = {
+    attempts: record.attempts,
+    billed: record.billed,
+    health: record.health,
+    cacheHit: false,
+  } as const;
 
   if (result.kind === "failed" || result.kind === "rejected") {
     const last = record.attempts.at(-1);

@@ -1,10 +1,11 @@
 import type { ModelAttempt } from "../../../contract";
 import { Failure, REDACTED, redactString } from "../../../contract";
 import { readTextUpTo } from "../../http/body";
-import type { ProviderOutcome, UpstreamCandidate } from "../admission";
+import type { BilledTry, ProviderOutcome, UpstreamCandidate } from "../admission";
 import type { AnthropicMessagesRequest } from "../dialects/anthropic";
 import type { Wire } from "../dialects/errors";
 import type { OpenAiChatRequest, OpenAiResponsesRequest } from "../dialects/openai";
+import type { CallUsage } from "../dialects/usage";
 import { KeyUnavailable } from "../keys/resolve";
 import { type Connection, connectionOf, sendUpstream, upstreamPath } from "../providers/upstream";
 import { UpstreamRefused } from "../providers/upstream-url";
@@ -59,6 +60,8 @@ export type ChainResult =
 export interface ChainLog {
   attempts: ModelAttempt[];
   health: ProviderOutcome[];
+  /** Failed tries whose provider had reported usage: it bills them, so the call is charged. */
+  billed: BilledTry[];
   /** The call's spans, when traces are exported: each attempt gets its own. */
   spans?: CallSpans | null;
 }
@@ -204,6 +207,7 @@ export async function runChain(
       let verdict: FailureVerdict;
       let status: number | null = null;
       let detail: string;
+      let reported: CallUsage | null = null;
       try {
         const { response, secrets } = await clock.upstream(
           sendUpstream(
@@ -283,6 +287,7 @@ export async function runChain(
           }
           verdict = opened.verdict;
           detail = opened.detail;
+          reported = opened.usage;
         }
       } catch (error) {
         deadline.clear();
@@ -299,6 +304,8 @@ export async function runChain(
           : `unreachable: ${error instanceof Error ? error.message : String(error)}`;
       }
       const ms = clock.now() - started;
+      if (reported && reported.input + reported.output > 0)
+        log.billed.push({ attempt: log.attempts.length, usage: reported });
       log.attempts.push(attempt(provider.id, model, "error", verdict.type, status, ms));
       log.health.push(outcome(provider.id, false, verdict, ms, detail, candidate.probe));
       lastVerdict = verdict;
@@ -355,10 +362,15 @@ async function openStream(
         ended: boolean;
       };
     }
-  | { ok: false; verdict: FailureVerdict; detail: string }
+  | { ok: false; verdict: FailureVerdict; detail: string; usage: CallUsage | null }
 > {
   if (!response.body)
-    return { ok: false, verdict: { ...NETWORK_FAILURE, type: "empty_stream" }, detail: "no body" };
+    return {
+      ok: false,
+      verdict: { ...NETWORK_FAILURE, type: "empty_stream" },
+      detail: "no body",
+      usage: null,
+    };
   const reader = new SseReader(response.body);
   const observer = new StreamObserver(dialect);
   const buffered: { event: SseEvent; seen: Observation }[] = [];
@@ -368,6 +380,8 @@ async function openStream(
       ok: false as const,
       verdict: { retry: true, fallback: true, breaker: true, type },
       detail,
+      // What the stream reported before it broke (Anthropic's input, at its start) is billed.
+      usage: observer.usage,
     };
   };
   for (;;) {

@@ -209,7 +209,8 @@ export class BudgetLedger {
   record(
     app: string | null,
     runId: string | null,
-    actual: { tokens: number; usd: number | null },
+    /** `usd` of the priced parts; `unpriced`: some part has no price (counted apart). */
+    actual: { tokens: number; usd: number; unpriced: boolean },
     scopes: BudgetScope[],
   ): BudgetCrossing[] {
     const before = scopes.map((s) => this.used(s));
@@ -226,8 +227,8 @@ export class BudgetLedger {
         subject,
         day,
         actual.tokens,
-        actual.usd ?? 0,
-        actual.usd === null ? 1 : 0,
+        actual.usd,
+        actual.unpriced ? 1 : 0,
       );
     const crossings: BudgetCrossing[] = [];
     scopes.forEach((s, i) => {

@@ -8,6 +8,7 @@ import {
 } from "../../metrics/instruments";
 import type { MetricRecorder } from "../../metrics/recorder";
 import type { SettleRequest } from "../admission";
+import type { CallCharge } from "./call-charge";
 
 /**
  * OpenTelemetry's `gen_ai.provider.name` for a provider kind: its well-known value where there
@@ -26,7 +27,7 @@ export class CallMetrics {
   constructor(private readonly metrics: MetricRecorder) {}
 
   /** A call that went out (or was answered from the cache). */
-  settled(req: SettleRequest, kind: ProviderKind | null, cost: number | null): void {
+  settled(req: SettleRequest, kind: ProviderKind | null, charge: CallCharge): void {
     const provider = req.provider ?? "";
     const model = req.model ?? "";
     const outcome = req.cacheHit
@@ -35,7 +36,17 @@ export class CallMetrics {
         ? "ok"
         : (req.errorType ?? req.outcome);
     this.metrics.add(GATEWAY_CALLS, { provider, model, outcome }, 1);
-    if (cost) this.metrics.add(GATEWAY_COST, { provider, model }, cost);
+    if (charge.answerCost) this.metrics.add(GATEWAY_COST, { provider, model }, charge.answerCost);
+    // A failed try's billed tokens cost its own provider's money.
+    for (const tried of charge.tries) {
+      const attempt = req.attempts[tried.attempt]!;
+      if (tried.cost)
+        this.metrics.add(
+          GATEWAY_COST,
+          { provider: attempt.provider, model: attempt.model },
+          tried.cost,
+        );
+    }
     // The GenAI metrics describe operations on a provider: a cache hit or a call no provider
     // took is not one.
     if (req.cacheHit || req.provider === null || req.model === null || kind === null) return;

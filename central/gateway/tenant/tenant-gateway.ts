@@ -30,10 +30,12 @@ import {
   type UpstreamCandidate,
 } from "../admission";
 import { withDocumentBound } from "../call/estimate";
-import { costOf, priceOf } from "../pricing/prices";
+import { priceOf } from "../pricing/prices";
 import { type ProviderView, route } from "../routing/router";
 import { attribute } from "./attribution";
 import { BudgetLedger, type BudgetScope, budgetScopes } from "./budgets";
+import { listedAttempts } from "./call-attempts";
+import { chargeOf } from "./call-charge";
 import { CallEvents } from "./call-events";
 import { CallMetrics } from "./call-metrics";
 import { GatewayConfigStore } from "./config-store";
@@ -497,13 +499,8 @@ export class TenantGateway {
       if (!req.health.some((h) => h.provider === probe && h.probe)) this.health.skipProbe(probe);
     if (ticket.reservationId) this.budgets.release(ticket.reservationId);
     if (ticket.lease) this.leases.settled(ticket.lease);
-    const prices = this.config.prices();
-    const usage = req.usage ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-    const tokens = req.cacheHit ? 0 : usage.input + usage.output;
-    const cost =
-      req.cacheHit || req.provider === null || req.model === null
-        ? 0
-        : costOf(prices, req.provider, req.model, usage);
+    const charge = chargeOf(this.config.prices(), req);
+    const { usage, tokens, usd, unpriced } = charge;
     const { attribution } = ticket;
     const scopes = budgetScopes(
       config.budgets,
@@ -511,11 +508,11 @@ export class TenantGateway {
       attribution.runId,
       this.intentBudget(attribution),
     );
-    if (!req.cacheHit && (tokens > 0 || cost === null))
+    if (!req.cacheHit && (tokens > 0 || usd > 0 || unpriced))
       for (const crossing of this.budgets.record(
         attribution.app,
         attribution.runId,
-        { tokens, usd: cost },
+        { tokens, usd, unpriced },
         scopes,
       ))
         this.events.emit(attribution, "budget", crossing);
@@ -533,7 +530,7 @@ export class TenantGateway {
     this.callMetrics.settled(
       req,
       req.provider === null ? null : (byId.get(req.provider)?.kind ?? null),
-      cost,
+      charge,
     );
     this.events.emit(attribution, "model_call", {
       ...this.callPayload(ticket, req.stream, req.errorType),
@@ -546,11 +543,14 @@ export class TenantGateway {
       output_tokens: usage.output,
       cache_read_tokens: usage.cacheRead,
       cache_write_tokens: usage.cacheWrite,
-      cost_usd: cost === null ? null : round(cost),
+      // The sum of the parts as listed (each rounded), so the parts add up to it exactly.
+      cost_usd: unpriced
+        ? null
+        : round(charge.tries.reduce((sum, t) => sum + round(t.cost!), round(charge.answerCost!))),
       latency_ms: Math.round(req.latencyMs),
       ttft_ms: req.ttftMs === null ? null : Math.round(req.ttftMs),
       cache_hit: req.cacheHit,
-      attempts: req.attempts.slice(0, 32),
+      attempts: listedAttempts(req.attempts, charge.tries, round),
       usage_estimated: req.usageEstimated,
       gateway_ms: round(req.gatewayMs, 1e2),
     });

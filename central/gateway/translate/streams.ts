@@ -146,8 +146,11 @@ export class StreamObserver {
       this.responseModel ??= response.model ?? null;
     }
     if (type === "error") return { json, token: false, terminal: false, error: messageOf(json) };
-    if (type === "response.failed")
+    if (type === "response.failed") {
+      // A failed response still reports what it used, which is billed.
+      if (response?.usage) this.usage = usageFromResponses(response.usage);
       return { json, token: false, terminal: false, error: messageOf(response?.error) };
+    }
     if (type === "response.completed" || type === "response.incomplete") {
       if (response?.usage) this.usage = usageFromResponses(response.usage);
       if (response?.status) this.finish.push(response.status);

@@ -226,6 +226,51 @@ describe("resilience", () => {
     expect(calls[1]!.payload.ttft_ms).not.toBeNull();
   });
 
+  it("charges the call what a stream billed before it broke, and falls back", async () => {
+    reset();
+    const { admin } = await gatewayTenant(central, {
+      providers: providers(),
+      aliases: { auto: { candidates: ["claude/claude-x", "secondary/m"] } },
+      resilience: { max_retries: 0 },
+      prices: {
+        version: "p1",
+        models: { "claude-x": { input: 3, output: 15 }, m: { input: 1, output: 2 } },
+      },
+      budgets: { tenant: { usd: 10, period: "month" } },
+    });
+    // Anthropic reports the input (and one output token) at the stream's start, and bills it.
+    claude.script({ kind: "answer", usage: { input: 50_000, output: 9 }, errorAfterEvents: 1 });
+    secondary.script({ kind: "answer", text: "rescued" });
+    const events = await readEvents(
+      await ask(admin, { stream: true, stream_options: { include_usage: true } }),
+    );
+    expect(events.map((e) => e.raw)).toEqual(secondary.sent.at(-1));
+    const [call] = await waitForCalls(central, admin, (c) => c.length === 1);
+    // claude: 50,000 x $3 + 1 x $15 per million; secondary: 12 x $1 + 5 x $2.
+    expect(call!.payload).toMatchObject({
+      provider: "secondary",
+      input_tokens: 50_012,
+      output_tokens: 6,
+      cost_usd: 0.150037,
+      attempts: [
+        {
+          provider: "claude",
+          error_type: "stream_error",
+          input_tokens: 50_000,
+          output_tokens: 1,
+          cost_usd: 0.150015,
+        },
+        { provider: "secondary", outcome: "ok" },
+      ],
+    });
+    const status = (await (
+      await fetch(`${central.url}/v1/gateway/status`, {
+        headers: { authorization: `Bearer ${admin}` },
+      })
+    ).json()) as { budgets: { usd_used: number }[] };
+    expect(status.budgets[0]!.usd_used).toBe(0.150037);
+  });
+
   it("times out a provider that never answers and moves on", async () => {
     reset();
     const { admin } = await tenant({ max_retries: 0, timeout_ms: 500 });

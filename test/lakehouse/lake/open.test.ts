@@ -134,6 +134,7 @@ describe("openLake", () => {
       await c.run("DELETE FROM memory.schema_migrations WHERE version >= 4");
       await sync(lake, new DirectorySource(older), { compact: false });
       await c.run("ALTER TABLE memory.sync_cursors DROP COLUMN fingerprint");
+      await c.run("ALTER TABLE memory.model_calls DROP COLUMN billed_tries");
     });
     // The next writer migrates it; the rest of the log is synced on top.
     await withLake(upgraded, async (lake) => {
@@ -160,7 +161,9 @@ describe("openLake", () => {
               SELECT (SELECT count(*) FROM memory.events),
                 (SELECT string_agg(event_id::VARCHAR, ',' ORDER BY event_id) FROM memory.events),
                 (SELECT string_agg(r::VARCHAR, ',' ORDER BY run_id) FROM memory.runs r),
-                (SELECT count(*) FROM memory.tool_calls), (SELECT count(*) FROM memory.model_calls)`)
+                (SELECT count(*) FROM memory.tool_calls), (SELECT count(*) FROM memory.model_calls),
+                (SELECT string_agg(c::VARCHAR, ',' ORDER BY hour, app, provider, model)
+                  FROM memory.cost_by_app_model c)`)
           ).getRows(),
         { readOnly: true },
       );

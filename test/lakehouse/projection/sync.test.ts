@@ -923,6 +923,90 @@ describe("memory sync (projection)", () => {
     });
   });
 
+  it("counts a call's billed failed tries under their own provider and model in the cost rollup", async () => {
+    const log = new LogBuilder();
+    const failed = {
+      provider: "claude",
+      model: "claude-x",
+      outcome: "error",
+      error_type: "stream_error",
+      http_status: 200,
+      latency_ms: 90,
+    };
+    const call = {
+      operation: "chat",
+      request_model: "auto",
+      alias: "auto",
+      response_id: "r1",
+      finish_reasons: ["stop"],
+      stream: true,
+      latency_ms: 700,
+      ttft_ms: 200,
+      observer: "gateway",
+      response_model: "m",
+      provider: "secondary",
+    };
+    log.add("model_call", {
+      ...call,
+      call_id: "gw-1",
+      input_tokens: 50_012,
+      output_tokens: 6,
+      cost_usd: 0.150037,
+      attempts: [
+        {
+          ...failed,
+          input_tokens: 50_000,
+          output_tokens: 1,
+          cache_read_tokens: 0,
+          cache_write_tokens: 0,
+          cost_usd: 0.150015,
+        },
+        { ...failed, provider: "secondary", model: "m", outcome: "ok", error_type: null },
+      ],
+    });
+    // A priced answer after an unpriced billed try: the call's cost is unknown.
+    log.add("model_call", {
+      ...call,
+      call_id: "gw-2",
+      input_tokens: 1_012,
+      output_tokens: 6,
+      cost_usd: null,
+      attempts: [
+        {
+          ...failed,
+          model: "free",
+          input_tokens: 1_000,
+          output_tokens: 1,
+          cache_read_tokens: 0,
+          cache_write_tokens: 0,
+          cost_usd: null,
+        },
+        { ...failed, provider: "secondary", model: "m", outcome: "ok", error_type: null },
+      ],
+    });
+    const dir = tempDir();
+    writeLog(join(dir, "000000000001.ndjson"), log.events);
+    await withLake(localLake(), async (lake) => {
+      await sync(lake, new DirectorySource(dir));
+      const rollup = await lake.connection.runAndReadAll(
+        `SELECT provider, model, calls::INTEGER, tokens_in::INTEGER, tokens_out::INTEGER,
+           cost_usd, unpriced_calls::INTEGER
+         FROM memory.cost_by_app_model ORDER BY provider, model`,
+      );
+      expect(rollup.getRows()).toEqual([
+        ["claude", "claude-x", 0, 50_000, 1, 0.150015, 0],
+        ["claude", "free", 0, 1_000, 1, null, 0],
+        ["secondary", "m", 2, 24, 10, 0.000022, 1],
+      ]);
+      const [row] = (
+        await lake.connection.runAndReadAll(
+          "SELECT input_tokens::INTEGER, len(billed_tries)::INTEGER FROM memory.model_calls WHERE call_id = 'gw-1'",
+        )
+      ).getRows();
+      expect(row).toEqual([50_012, 1]);
+    });
+  });
+
   it("names the line of a refused entry in a log file checked in many slices, blank lines counted", async () => {
     // More lines than a validation thread checks at once (5,000), with blank and CRLF lines.
     const events = [...syntheticEvents({ events: 12_000, days: 1, seed: 17 })];

@@ -198,6 +198,107 @@ describe("gateway admission in the tenant object", () => {
     expect((await events(admin, "&kind=model_call")).events).toHaveLength(1);
   });
 
+  it("charges a call for a try that failed after its provider reported usage, at that try's price", async () => {
+    const { tenant, admin } = await newTenant("gwbilled");
+    await configure(admin, {
+      budgets: { tenant: { usd: 1, period: "month" } },
+      aliases: { auto: { candidates: ["lab/qwen", "backup/llama"] } },
+      prices: {
+        version: "p1",
+        models: { llama: { input: 2, output: 8 }, qwen: { input: 1, output: 4 } },
+      },
+    });
+    const operator = (await newKey(admin, "operator")).key;
+    const admitted = await stub(tenant).gatewayAdmit(ask(operator));
+    const failedTry = {
+      provider: "lab",
+      model: "qwen",
+      outcome: "error" as const,
+      error_type: "stream_error",
+      http_status: 200,
+      latency_ms: 90,
+    };
+    const answered = { ...failedTry, provider: "backup", model: "llama", outcome: "ok" as const };
+    // lab/qwen's stream reported 50,000 input tokens (10,000 of them cached) and broke; backup/llama
+    // answered with 300 + 100.
+    const settlement = done(admitted, {
+      provider: "backup",
+      model: "llama",
+      attempts: [failedTry, { ...answered, error_type: null }],
+      billed: [
+        { attempt: 0, usage: { input: 50_000, output: 1, cacheRead: 10_000, cacheWrite: 0 } },
+      ],
+    });
+    await stub(tenant).gatewaySettle(settlement);
+    await stub(tenant).gatewaySettle(settlement);
+    // $0.0014 for the answer; 40,000 x $1 + 10,000 x $1 (no cache price) + 1 x $4 per million.
+    expect((await status(admin)).budgets[0]).toMatchObject({
+      usd_used: 0.051404,
+      tokens_used: 400 + 50_001,
+    });
+    const [logged] = (await events(admin, "&kind=model_call")).events;
+    expect(logged?.payload).toMatchObject({
+      provider: "backup",
+      input_tokens: 50_300,
+      output_tokens: 101,
+      cache_read_tokens: 10_000,
+      cost_usd: 0.051404,
+      attempts: [
+        { provider: "lab", input_tokens: 50_000, output_tokens: 1, cost_usd: 0.050004 },
+        { provider: "backup", outcome: "ok" },
+      ],
+    });
+    if (logged?.kind !== "model_call") throw new Error(`not a model_call: ${logged?.kind}`);
+    expect(logged.payload.attempts[1]).not.toHaveProperty("input_tokens");
+  });
+
+  it("charges an unpriced failed try's tokens, keeps the priced parts' dollars, and calls the call's cost unknown", async () => {
+    const { tenant, admin } = await newTenant("gwbilledfree");
+    await configure(admin, {
+      budgets: { tenant: { tokens: 1_000_000, period: "month" } },
+      aliases: { auto: { candidates: ["lab/qwen", "backup/llama"] } },
+    });
+    const operator = (await newKey(admin, "operator")).key;
+    const admitted = await stub(tenant).gatewayAdmit(ask(operator));
+    const tried = (provider: string, model: string) => ({
+      provider,
+      model,
+      outcome: "error" as const,
+      error_type: "stream_error",
+      http_status: 200,
+      latency_ms: 90,
+    });
+    await stub(tenant).gatewaySettle(
+      done(admitted, {
+        outcome: "error",
+        provider: "backup",
+        model: "llama",
+        usage: null,
+        errorType: "upstream_failed",
+        attempts: [tried("lab", "qwen"), tried("backup", "llama")],
+        billed: [
+          { attempt: 0, usage: { input: 7_000, output: 1, cacheRead: 0, cacheWrite: 0 } },
+          { attempt: 1, usage: { input: 3_000, output: 1, cacheRead: 0, cacheWrite: 0 } },
+        ],
+      }),
+    );
+    // The priced part's dollars are spent; the unpriced one is counted apart.
+    expect((await status(admin)).budgets[0]).toMatchObject({
+      tokens_used: 10_002,
+      usd_used: 0.006008,
+      unpriced_calls: 1,
+    });
+    const [logged] = (await events(admin, "&kind=model_call")).events;
+    expect(logged?.payload).toMatchObject({
+      input_tokens: 10_000,
+      cost_usd: null,
+      attempts: [
+        { provider: "lab", input_tokens: 7_000, cost_usd: null },
+        { provider: "backup", input_tokens: 3_000, cost_usd: 0.006008 },
+      ],
+    });
+  });
+
   it("reserves the output of every choice a call asks for (OpenAI's n)", async () => {
     const { tenant, admin } = await newTenant("gwn");
     await configure(admin, { budgets: { tenant: { tokens: 1_000_000, period: "month" } } });

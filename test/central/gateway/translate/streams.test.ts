@@ -306,6 +306,30 @@ describe("streams", () => {
     ).toBe(true);
   });
 
+  it("keeps the usage a failed Responses stream reports, which the provider bills", () => {
+    const observer = new StreamObserver("responses");
+    const seen = observer.observe({
+      raw: "",
+      event: "response.failed",
+      data: JSON.stringify({
+        type: "response.failed",
+        response: {
+          id: "resp_1",
+          status: "failed",
+          error: { code: "server_error", message: "overloaded" },
+          usage: {
+            input_tokens: 900,
+            input_tokens_details: { cached_tokens: 100 },
+            output_tokens: 3,
+          },
+        },
+      }),
+      hasData: true,
+    });
+    expect(seen.error).toContain("overloaded");
+    expect(observer.usage).toEqual({ input: 900, output: 3, cacheRead: 100, cacheWrite: 0 });
+  });
+
   it("counts the characters of thinking, text and tool input an Anthropic stream relays", () => {
     const observer = new StreamObserver("anthropic");
     for (const delta of [
