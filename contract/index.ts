@@ -12,7 +12,7 @@ export * from "./api/system";
 export * from "./client";
 export * from "./events/agent-event";
 export type { ModelAttempt, ModelCall, ModelRoute, RouteCandidate } from "./events/model-call";
-export { GATEWAY_PROVIDER } from "./events/model-call";
+export { GATEWAY_PROVIDER, MAX_LISTED_ATTEMPTS } from "./events/model-call";
 export * from "./failure";
 export * from "./ids";
 export * from "./intent";

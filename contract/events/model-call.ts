@@ -9,6 +9,9 @@ import { AppName, NonNegInt, NonNegNumber } from "../primitives";
  */
 export const GATEWAY_PROVIDER = "auraison";
 
+/** The most upstream tries a model call lists (a chain may make more). */
+export const MAX_LISTED_ATTEMPTS = 32;
+
 /** One upstream try within a model call: the retry and fallback chain, in order. */
 export const ModelAttempt = z.object({
   provider: z.string().min(1).max(100),
@@ -86,7 +89,7 @@ export const ModelCall = z.object({
   latency_ms: NonNegInt,
   ttft_ms: NonNegInt.nullable().describe("time to first token/chunk; null when not streamed"),
   cache_hit: z.boolean().default(false).describe("served from the gateway's response cache"),
-  attempts: z.array(ModelAttempt).max(32).default([]),
+  attempts: z.array(ModelAttempt).max(MAX_LISTED_ATTEMPTS).default([]),
   error_type: z.string().max(100).nullable().default(null),
   observer: z
     .enum(["edge", "gateway"])

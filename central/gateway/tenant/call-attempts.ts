@@ -1,8 +1,7 @@
-import type { ModelAttempt } from "../../../contract";
+import { MAX_LISTED_ATTEMPTS, type ModelAttempt } from "../../../contract";
 import type { ChargedTry } from "./call-charge";
 
-/** The most attempts a `model_call` event lists (contract/events/model-call.ts). */
-const LISTED = 32;
+const LISTED = MAX_LISTED_ATTEMPTS;
 /** Of them, charged tries: the first and the last try always fit beside them. */
 const LISTED_CHARGED = LISTED - 2;
 

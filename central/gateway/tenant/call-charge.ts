@@ -5,6 +5,8 @@ import { costOf, type Prices } from "../pricing/prices";
 /** A failed try the call is charged for: where it is in `attempts`, its tokens and its cost. */
 export interface ChargedTry {
   attempt: number;
+  provider: string;
+  model: string;
   usage: CallUsage;
   /** null: its model has no price (unpriced, not $0). */
   cost: number | null;
@@ -42,9 +44,9 @@ export function chargeOf(prices: Prices | null, req: SettleRequest): CallCharge 
     };
   const tries = (req.billed ?? []).flatMap(({ attempt, usage }): ChargedTry[] => {
     const tried = req.attempts[attempt];
-    return tried
-      ? [{ attempt, usage, cost: costOf(prices, tried.provider, tried.model, usage) }]
-      : [];
+    if (!tried) return [];
+    const { provider, model } = tried;
+    return [{ attempt, provider, model, usage, cost: costOf(prices, provider, model, usage) }];
   });
   // A call nothing answered costs nothing, or is unpriced: a model without a price is never $0.
   const answerCost =

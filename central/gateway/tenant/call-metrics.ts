@@ -38,15 +38,13 @@ export class CallMetrics {
     this.metrics.add(GATEWAY_CALLS, { provider, model, outcome }, 1);
     if (charge.answerCost) this.metrics.add(GATEWAY_COST, { provider, model }, charge.answerCost);
     // A failed try's billed tokens cost its own provider's money.
-    for (const tried of charge.tries) {
-      const attempt = req.attempts[tried.attempt]!;
+    for (const tried of charge.tries)
       if (tried.cost)
         this.metrics.add(
           GATEWAY_COST,
-          { provider: attempt.provider, model: attempt.model },
+          { provider: tried.provider, model: tried.model },
           tried.cost,
         );
-    }
     // The GenAI metrics describe operations on a provider: a cache hit or a call no provider
     // took is not one.
     if (req.cacheHit || req.provider === null || req.model === null || kind === null) return;

@@ -15,7 +15,13 @@ const usage = { input: 100, output: 1, cacheRead: 0, cacheWrite: 0 };
 describe("the attempts a model_call lists", () => {
   it("lists every charged try, the first and the answering one when a chain made more than 32", () => {
     const attempts = [...Array.from({ length: 48 }, (_, i) => tried(i)), tried(48, "ok")];
-    const tries = [40, 45].map((attempt) => ({ attempt, usage, cost: 0.5 }));
+    const tries = [40, 45].map((attempt) => ({
+      attempt,
+      provider: `p${attempt}`,
+      model: "m",
+      usage,
+      cost: 0.5,
+    }));
     const listed = listedAttempts(attempts, tries, (n) => n);
     expect(listed).toHaveLength(32);
     expect(listed.map((a) => a.latency_ms)).toEqual([
