@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type FileHandle, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { AgentEvent } from "../../contract";
-import { PRIVATE_FILE_MODE, privateDir, syncDir } from "../state-files";
+import { appendAll, PRIVATE_FILE_MODE, privateDir, syncDir } from "../state-files";
 import { AckMark } from "./ack-mark";
 import {
   listSegments,
@@ -88,7 +88,11 @@ export class Outbox {
   private cache: { start: number; lines: string[] } | null = null;
   private listeners = new Set<() => void>();
   private closed = false;
-  /** A failed write may have left a partial line; appending after it would corrupt the log. */
+  /**
+   * A failed write is cut back to the last whole line (appendAll), or, if that failed too, has
+   * left part of a line that an append after it would join: appends stop until the next open
+   * (which cuts a torn tail off).
+   */
   private broken: Error | null = null;
 
   private constructor(
@@ -196,15 +200,18 @@ export class Outbox {
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0);
-        const text = batch.map((p) => p.line).join("");
-        const bytes = Buffer.byteLength(text);
+        const text = Buffer.from(batch.map((p) => p.line).join(""));
+        const bytes = text.length;
         try {
           if (this.activeLines.length > 0 && this.activeBytes + bytes > this.options.segmentBytes) {
             await this.rotate();
           }
-          await this.active.write(text);
+          await appendAll(this.active, text, this.activeBytes);
           await this.active.datasync();
         } catch (error) {
+          // A batch whose fdatasync failed is not durable, and its callers hear so: it goes too,
+          // or a restart would find it and send what they were told failed.
+          await this.active.truncate(this.activeBytes).catch(() => undefined);
           const failure = new Error(
             `outbox write failed, refusing further appends: ${error instanceof Error ? error.message : String(error)}`,
           );

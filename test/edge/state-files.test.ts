@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SerialWrites } from "../../edge/state-files";
+import { writeUnderFileSizeLimit } from "./helpers/file-size-limit";
 
 describe("SerialWrites", () => {
   it("runs writes one at a time, in order, and a failed one stops none after it", async () => {
@@ -22,5 +26,14 @@ describe("SerialWrites", () => {
     await second;
     expect(log).toEqual(["first starts", "first ends", "second"]);
     await expect(writes.settled).resolves.toBeUndefined();
+  });
+});
+
+describe("appendAll", () => {
+  it("appends all or none: a write the file-size limit cuts short is cut back to the last line", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "append-all-")), "file");
+    expect(writeUnderFileSizeLimit("append-all", path)).toEqual({ result: "EFBIG" });
+    // 6 KiB of the 20,000 bytes went in before the limit refused the rest: all of them are gone.
+    expect(readFileSync(path, "utf8")).toBe("a whole line\n");
   });
 });

@@ -19,6 +19,7 @@ import { describe, expect, it } from "vitest";
 import { AgentEvent, uuidv7 } from "../../../contract";
 import { Outbox } from "../../../edge/outbox/outbox";
 import { messageEvent } from "../helpers/events";
+import { writeUnderFileSizeLimit } from "../helpers/file-size-limit";
 
 const fresh = () => join(mkdtempSync(join(tmpdir(), "outbox-")), "outbox");
 
@@ -224,6 +225,31 @@ describe("Outbox", () => {
     const read = await outbox.read(0, 100);
     expect(read.events[0]!.seq).toBe(firstKept);
     expect(read.events.at(-1)!.seq).toBe(19);
+    await outbox.close();
+  });
+
+  it("reports no event durable that a short write (full disk, file-size limit) left out", async () => {
+    const dir = fresh();
+    // Two events fit, then a third, written alone; the nine queued behind it go in one group
+    // commit, which the limit cuts short, and are refused, as is every append after.
+    const wrote = writeUnderFileSizeLimit("outbox", dir);
+    expect(wrote).toEqual({
+      small: ["fulfilled", "fulfilled"],
+      large: ["fulfilled", ...Array(9).fill("rejected")],
+      after: ["rejected"],
+      size: 3,
+    });
+    // The segment holds the three events and nothing of the nine: a restart neither sends one
+    // of them nor joins the next event to a piece of one.
+    const text = readFileSync(join(dir, "000000000000.ndjson"), "utf8");
+    expect(text.endsWith("\n")).toBe(true);
+    expect(text.split("\n")).toHaveLength(4);
+    const outbox = await Outbox.open(dir);
+    expect(outbox.size).toBe(3);
+    await outbox.append(messageEvent(uuidv7(), 12));
+    const read = await outbox.read(0, 10);
+    expect(read.corrupt).toBe(0);
+    expect(read.events.map((e) => e.seq)).toEqual([0, 1, 2, 12]);
     await outbox.close();
   });
 
