@@ -1,56 +1,113 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
 import { PRIVATE_FILE_MODE } from "./state-files";
 
 export class StateLockedError extends Error {
   constructor(
     readonly stateDir: string,
-    readonly pid: number,
+    /** The holder's process, when it has said (it writes its pid once it holds the lock). */
+    readonly pid: number | null,
     holder = "edge agent",
   ) {
-    super(`another ${holder} (pid ${pid}) is using ${stateDir}`);
+    super(`another ${holder}${pid === null ? "" : ` (pid ${pid})`} is using ${stateDir}`);
     this.name = "StateLockedError";
   }
 }
 
 /**
  * One process per state dir: the outbox has a single writer, and two agents resuming the same
- * runs would run them twice (the local stack locks its state dir the same way). A lock left by
- * a killed process is taken over.
+ * runs would run them twice (the local stack locks its state dir the same way).
+ *
+ * The lock is the kernel's: an exclusive transaction held open on a SQLite file (`<file>.db`),
+ * whose file lock the kernel drops when the process ends, however it ends. A pid file alone
+ * (created with O_EXCL, taken over when its process is gone) let two processes hold it: one could
+ * read the file before its creator had written the pid and take it for a dead one's, and two
+ * taking over a dead one's could each remove the other's. SQLite because Node has no flock and
+ * ships SQLite (`node:sqlite`); its file locking is all this uses. The pid file (`<file>`) only
+ * names the holder: in the error another process gets, and to an agent of a version from before
+ * this lock, which refuses a live pid there as before (and whose live pid there this one refuses).
+ * Test: test/edge/state-lock.test.ts.
  */
 export class StateLock {
-  private constructor(private readonly file: string) {}
+  private constructor(
+    private readonly pidFile: string,
+    private readonly db: DatabaseSync,
+  ) {}
 
   static acquire(stateDir: string, options: { file?: string; holder?: string } = {}): StateLock {
-    const file = join(stateDir, options.file ?? "edge.lock");
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(file, "wx", PRIVATE_FILE_MODE);
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        return new StateLock(file);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        const pid = Number.parseInt(safeRead(file), 10);
-        if (Number.isInteger(pid) && pid !== process.pid && alive(pid))
-          throw new StateLockedError(stateDir, pid, options.holder);
-        rmSync(file, { force: true });
-      }
+    const pidFile = join(stateDir, options.file ?? "edge.lock");
+    const dbFile = `${pidFile}.db`;
+    const db = new (sqlite().DatabaseSync)(dbFile);
+    try {
+      chmodSync(dbFile, PRIVATE_FILE_MODE);
+      db.exec("BEGIN EXCLUSIVE");
+    } catch (error) {
+      db.close();
+      if ((error as { errcode?: number }).errcode !== SQLITE_BUSY) throw error;
+      throw new StateLockedError(stateDir, pidOf(readOr(pidFile)), options.holder);
     }
-    throw new Error(`could not lock ${stateDir}`);
+    // A pid file this lock's holders wrote is a dead one's now; one without its mark may be a
+    // live agent's of an older version, which holds no kernel lock.
+    const text = readOr(pidFile);
+    const named = pidOf(text);
+    if (!text.includes(MARK) && named !== null && named !== process.pid && alive(named)) {
+      db.close();
+      throw new StateLockedError(stateDir, named, options.holder);
+    }
+    // Whole or not at all: a reader never finds it empty.
+    const tmp = `${pidFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${process.pid}\n${MARK}\n`, { mode: PRIVATE_FILE_MODE });
+    renameSync(tmp, pidFile);
+    return new StateLock(pidFile, db);
   }
 
   release(): void {
-    rmSync(this.file, { force: true });
+    if (!this.db.isOpen) return;
+    if (pidOf(readOr(this.pidFile)) === process.pid) rmSync(this.pidFile, { force: true });
+    this.db.close();
   }
 }
 
-function safeRead(file: string): string {
+/** SQLite's "database is locked": another connection holds the lock. */
+const SQLITE_BUSY = 5;
+
+/** Marks a pid file written by the holder of the kernel lock (an older version wrote the pid alone). */
+const MARK = "held with <file>.db";
+
+let loaded: typeof import("node:sqlite") | null = null;
+
+/**
+ * node:sqlite, loaded on first use. Node 22 prints that it is experimental when it loads it; the
+ * lock uses only SQLite's file locking, so that line (on every start, on stderr) is left out.
+ */
+function sqlite(): typeof import("node:sqlite") {
+  if (loaded) return loaded;
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (!String(warning).includes("SQLite is an experimental feature"))
+      (emit as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    loaded = process.getBuiltinModule("node:sqlite");
+  } finally {
+    process.emitWarning = emit;
+  }
+  return loaded;
+}
+
+function readOr(file: string): string {
   try {
     return readFileSync(file, "utf8");
   } catch {
     return "";
   }
+}
+
+/** The pid a pid file's text names, if it names one. */
+function pidOf(text: string): number | null {
+  const pid = Number.parseInt(text, 10);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
 function alive(pid: number): boolean {

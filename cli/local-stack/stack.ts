@@ -66,7 +66,7 @@ function lockStateDir(home: string): StateLock {
     if (!(error instanceof StateLockedError)) throw error;
     const url = readLocalSettings(home)?.url;
     throw new CliError(
-      `${error.message}${url ? `, serving ${url}` : ""}. Use that stack (the CLI finds it by itself), or stop it first (Ctrl-C in its terminal, or kill -INT ${error.pid}); ` +
+      `${error.message}${url ? `, serving ${url}` : ""}. Use that stack (the CLI finds it by itself), or stop it first (Ctrl-C in its terminal${error.pid === null ? "" : `, or kill -INT ${error.pid}`}); ` +
         "a second stack needs a state dir of its own: AURAISON_HOME=<dir> auraison dev --port <port>",
       EXIT.failure,
     );
