@@ -206,6 +206,27 @@ export class TenantAgent extends Agent<Env> {
     this.timer.rearm();
   }
 
+  /**
+   * Requests come from the Worker with the headers its client chose. Those the agents SDK reads
+   * as its own (`x-agents-*`, `x-cf-agents-*`: the lifecycle's props, a sub-agent socket's
+   * outer URL) are dropped before the SDK sees them: a malformed props header made it answer 500
+   * with its stack, before the tenant API's authentication, and a well-formed one set props.
+   * Test: test/central/tenant/tenant-agent.test.ts "SDK headers".
+   */
+  override fetch(request: Request): Promise<Response> {
+    return super.fetch(withoutSdkHeaders(request));
+  }
+
+  /**
+   * Central has no sub-agents, and a path holding `/sub/<class>/<name>` is answered as any
+   * other, by the tenant API (authentication, role, not found): the SDK's default woke or made a
+   * child object of that name, with no key checked, for any caller the Worker let through.
+   * Test: test/central/tenant/tenant-agent.test.ts "sub-agent paths".
+   */
+  override onBeforeSubAgent(request: Request): Promise<Response> {
+    return this.onRequest(request);
+  }
+
   override onRequest(request: Request): Promise<Response> {
     return Promise.resolve(app.fetch(request, this.services));
   }
@@ -441,4 +462,15 @@ export class TenantAgent extends Agent<Env> {
     ].filter((d): d is number => d !== null);
     return due.length ? Math.min(...due) : null;
   }
+}
+
+const SDK_HEADER = /^x-(cf-)?agents-/;
+
+/** The request without the headers the agents SDK takes for its own (see TenantAgent.fetch). */
+function withoutSdkHeaders(request: Request): Request {
+  const names = [...request.headers.keys()].filter((name) => SDK_HEADER.test(name));
+  if (names.length === 0) return request;
+  const headers = new Headers(request.headers);
+  for (const name of names) headers.delete(name);
+  return new Request(request, { headers });
 }

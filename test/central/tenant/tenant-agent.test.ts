@@ -1,4 +1,4 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { uuidv7 } from "../../../contract";
@@ -133,6 +133,57 @@ describe("methods for parts of central running in the Worker (the model gateway)
       200,
     );
     expect(log.events).toMatchObject([{ source: "central", kind: "model_call" }]);
+  });
+});
+
+describe("what the agents SDK would take from a client", () => {
+  it("answers sub-agent paths as any other path: a key checked first, no child object made", async () => {
+    const { tenant, admin } = await newTenant("sub");
+    const viewer = await newKey(admin, "viewer");
+    await json(await call("DELETE", `/v1/keys/${viewer.id}`, { key: admin }), 200);
+    // `/sub/<class>/<name>` is the SDK's route to a child object of that class and name.
+    for (let i = 0; i < 3; i++) {
+      const revoked = await call("POST", `/v1/intents/sub/tenant-agent/junk-${i}`, {
+        key: viewer.key,
+        body: {},
+      });
+      expect(await json(revoked, 401)).toMatchObject({ error: { code: "unauthorized" } });
+    }
+    const unknown = await call("GET", "/v1/sub/tenant-agent/x", { key: admin });
+    expect(await json(unknown, 404)).toMatchObject({
+      error: { code: "not_found", message: "no route GET /v1/sub/tenant-agent/x" },
+    });
+    const children = await runInDurableObject(env.TENANT.getByName(tenant), (_agent, state) =>
+      state.storage.sql
+        .exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'cf_agents_sub_agents'")
+        .one(),
+    );
+    const made =
+      children.n === 0
+        ? 0
+        : await runInDurableObject(
+            env.TENANT.getByName(tenant),
+            (_agent, state) =>
+              state.storage.sql.exec("SELECT count(*) AS n FROM cf_agents_sub_agents").one().n,
+          );
+    expect(made).toBe(0);
+  });
+
+  it("drops SDK headers: a malformed lifecycle props header is no 500", async () => {
+    const { admin } = await newTenant("props");
+    for (const value of ["{not json", JSON.stringify({ tenant: "other" })]) {
+      const answer = await call("GET", "/v1/agents", {
+        key: admin,
+        headers: { "x-agents-lifecycle-props": value, "x-cf-agents-subagent-url": "http://x/" },
+      });
+      expect(await json(answer, 200)).toMatchObject({ agents: [] });
+    }
+    const bad = await call("POST", "/v1/intents", {
+      key: admin,
+      headers: { "x-agents-lifecycle-props": "{not json" },
+      raw: "x".repeat(100_000),
+    });
+    expect(await json(bad, 400)).toMatchObject({ error: { code: "malformed_json" } });
   });
 });
 
