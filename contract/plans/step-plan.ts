@@ -32,8 +32,25 @@ export type PlanInput =
     }
   /** The planner's answer was refused (bad JSON, a cycle, an unknown skill, ...), or it failed. */
   | { type: "planning_failed"; error: string; usage: Usage }
-  | { type: "approve"; step_id: string | null; by: string; reason?: string | null }
-  | { type: "reject"; step_id: string | null; by: string; reason: string | null }
+  /**
+   * A decision on the approval `approval_id` (of the step, or of the plan when `step_id` is
+   * null): refused unless that approval is still the one awaited (a repair may have replaced its
+   * step with one of the same id) and its deadline has not passed.
+   */
+  | {
+      type: "approve";
+      approval_id: string;
+      step_id: string | null;
+      by: string;
+      reason?: string | null;
+    }
+  | {
+      type: "reject";
+      approval_id: string;
+      step_id: string | null;
+      by: string;
+      reason: string | null;
+    }
   /** A step's intent was submitted and became this run. */
   | { type: "submitted"; step_id: string; attempt: number; run_id: string; intent_id: string }
   /** A step's intent could not be submitted. */
@@ -128,10 +145,10 @@ class PlanFold {
         this.planningFailed(input.error, input.usage);
         break;
       case "approve":
-        this.decide(input.step_id, "approve", input.by, input.reason ?? null);
+        this.decide(input, "approve", input.reason ?? null);
         break;
       case "reject":
-        this.decide(input.step_id, "reject", input.by, input.reason);
+        this.decide(input, "reject", input.reason);
         break;
       case "submitted":
         this.submitted(input);
@@ -197,8 +214,16 @@ class PlanFold {
     if (round === "repair") {
       const kept = plan.steps.filter((s) => s.status === "completed" || s.status === "running");
       const replaced = plan.steps.filter((s) => !kept.includes(s));
-      for (const step of replaced)
+      for (const step of replaced) {
         if (OPEN_STEP.includes(step.status)) this.moveStep(step, "supersede", null);
+        if (step.approval?.status === "pending")
+          this.settleApproval(
+            step.approval,
+            "withdraw",
+            null,
+            `step superseded by version ${version}`,
+          );
+      }
       plan.history.push({
         version: plan.version,
         reason: plan.planning.feedback ?? "repair",
@@ -324,19 +349,24 @@ class PlanFold {
   }
 
   private decide(
-    stepId: string | null,
+    input: { approval_id: string; step_id: string | null; by: string },
     on: "approve" | "reject",
-    by: string,
     reason: string | null,
   ) {
     const plan = this.plan;
+    const { step_id: stepId, by } = input;
     const step = stepId === null ? null : this.step(stepId);
     if (stepId !== null && !step) return this.refuse(`plan ${plan.plan_id} has no step ${stepId}`);
     const approval = step ? step.approval : plan.approval;
-    if (approval?.status !== "pending")
-      return this.refuse(
-        `nothing awaits approval on ${step ? `step ${stepId}` : "the plan"} of plan ${plan.plan_id}`,
-      );
+    const what = `${step ? `step ${stepId}` : "the plan"} of plan ${plan.plan_id}`;
+    if (approval?.status !== "pending") return this.refuse(`nothing awaits approval on ${what}`);
+    // A repair replaces steps, and the new version's step may carry the old one's id: a decision
+    // taken on the old step's approval is not one on the new step's.
+    if (approval.approval_id !== input.approval_id)
+      return this.refuse(`approval ${input.approval_id} is not the one ${what} awaits`);
+    // Past its deadline an approval is expired (a rejection) even before the timer says so.
+    if (approval.deadline !== null && Date.parse(approval.deadline) <= this.context.now)
+      return this.refuse(`approval ${approval.approval_id} expired at ${approval.deadline}`);
     this.settleApproval(approval, on, by, reason);
     if (!step) {
       if (on === "approve") {
@@ -611,6 +641,12 @@ class PlanFold {
       if (step.approval?.status === "pending")
         this.settleApproval(step.approval, "withdraw", null, reason);
     }
+    // Replaced steps hold no pending approval since repairs withdraw theirs; a plan stored before
+    // that may still hold one, which ends here with its plan.
+    for (const { steps } of plan.history)
+      for (const step of steps)
+        if (step.approval?.status === "pending")
+          this.settleApproval(step.approval, "withdraw", null, reason);
     if (plan.approval?.status === "pending" && on !== "reject")
       this.settleApproval(plan.approval, "withdraw", null, reason);
     plan.error = error;

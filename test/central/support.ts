@@ -322,9 +322,13 @@ export async function events(admin: string, query = "", limit = 1000) {
  * Turns the tenant's clock forward by `ms` and runs its timer, as its schedule would have fired
  * then: a test crosses an ack deadline, a lease, a deadline or a heartbeat without waiting.
  */
-export async function advanceClock(tenant: string, ms: number): Promise<void> {
+export async function advanceClock(
+  tenant: string,
+  ms: number,
+  options: { timer?: boolean } = {},
+): Promise<void> {
   await runInDurableObject(env.TENANT.getByName(tenant), (agent: TenantAgent) =>
-    agent.advanceClock(ms),
+    agent.advanceClock(ms, options),
   );
 }
 

@@ -216,13 +216,19 @@ function decision(on: "approve" | "reject", summary: string): TenantRoute {
       if (approval.status !== "pending")
         throw new Failure(409, "conflict", `approval ${approvalId} is already ${approval.status}`);
       const by = c.get("principal").id;
-      s.planOwner.apply(
-        approval.plan_id,
-        on === "approve"
-          ? { type: "approve", step_id: approval.step_id, by, reason: reason ?? null }
-          : { type: "reject", step_id: approval.step_id, by, reason: reason ?? null },
-        true,
-      );
+      const decision = {
+        approval_id: approvalId,
+        step_id: approval.step_id,
+        by,
+        reason: reason ?? null,
+      };
+      // Time passed since the timer last ran: an approval past its deadline is expired first,
+      // so the answer says so (409) and the plan goes on as an expiry takes it.
+      s.planOwner.apply(approval.plan_id, { type: "tick" });
+      const now = s.plans.approval(approvalId)!;
+      if (now.status !== "pending")
+        throw new Failure(409, "conflict", `approval ${approvalId} is already ${now.status}`);
+      s.planOwner.apply(approval.plan_id, { type: on, ...decision }, true);
       audited(c, approvalId, {
         plan_id: approval.plan_id,
         step_id: approval.step_id,

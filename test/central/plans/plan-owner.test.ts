@@ -2,7 +2,15 @@ import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Approval, AuditList, Plan, PlanList } from "../../../contract";
-import { call, connectAgent, eventually, json, putSettings, runState } from "../support";
+import {
+  advanceClock,
+  call,
+  connectAgent,
+  eventually,
+  json,
+  putSettings,
+  runState,
+} from "../support";
 import {
   complete,
   fail,
@@ -416,6 +424,29 @@ describe("approvals", () => {
       return p.status === "failed" ? p : undefined;
     });
     expect(failed).toMatchObject({
+      approval: { status: "expired" },
+      error: { reason: "approval_expired" },
+    });
+  });
+
+  it("refuses a decision past the deadline though the timer has not run yet", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    await putSettings(admin, PLAN_SETTINGS);
+    await connectAgent(agentKey, tenant, "notes-1");
+    const { plan } = await submitPlan(admin, {
+      goal: "answered too late",
+      planner: "given",
+      policy: { approve_before_start: true, approval_timeout_ms: 60_000 },
+      steps: [{ id: "go", targets: [notes] }],
+    });
+    const id = (await getPlan(admin, plan.plan_id)).approval!.approval_id;
+    await advanceClock(tenant, 120_000, { timer: false });
+    const late = await call("POST", `/v1/approvals/${id}/approve`, { key: admin });
+    expect(await json(late, 409)).toMatchObject({
+      error: { code: "conflict", message: `approval ${id} is already expired` },
+    });
+    expect(await getPlan(admin, plan.plan_id)).toMatchObject({
+      status: "failed",
       approval: { status: "expired" },
       error: { reason: "approval_expired" },
     });

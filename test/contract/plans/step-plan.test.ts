@@ -125,13 +125,20 @@ describe("a plan's life", () => {
     expect(approved.plan.status).toBe("awaiting_approval");
     expect(approved.submitted).toEqual([]);
     expect(approved.kinds()).toContain("approval_requested");
-    approved.step({ type: "approve", step_id: null, by: "key_op" });
+    const planApproval = approved.plan.approval!.approval_id;
+    approved.step({ type: "approve", approval_id: planApproval, step_id: null, by: "key_op" });
     expect(approved.plan.status).toBe("running");
     expect(approved.plan.approval).toMatchObject({ status: "approved", decided_by: "key_op" });
     expect(approved.submitted.map((s) => s.step_id)).toEqual(["a"]);
 
     const rejected = planned({ policy: { approve_before_start: true } }, spec("a"));
-    rejected.step({ type: "reject", step_id: null, by: "key_op", reason: "not today" });
+    rejected.step({
+      type: "reject",
+      approval_id: rejected.plan.approval!.approval_id,
+      step_id: null,
+      by: "key_op",
+      reason: "not today",
+    });
     expect(rejected.plan.status).toBe("failed");
     expect(rejected.plan.error!.message).toContain("not today");
   });
@@ -152,10 +159,75 @@ describe("a plan's life", () => {
 
   it("an approved step starts", () => {
     const h = planned({}, spec("arm", { requires_approval: true }));
-    h.step({ type: "approve", step_id: "arm", by: "key_op" });
+    const approval_id = h.plan.steps[0]!.approval!.approval_id;
+    h.step({ type: "approve", approval_id, step_id: "arm", by: "key_op" });
     expect(h.status("arm")).toBe("running");
-    h.step({ type: "approve", step_id: "arm", by: "key_op" });
+    h.step({ type: "approve", approval_id, step_id: "arm", by: "key_op" });
     expect(h.refusal).toMatch(/nothing awaits approval/);
+  });
+
+  it("refuses a decision past the approval's deadline, before the timer has expired it", () => {
+    const h = planned(
+      { policy: { approval_timeout_ms: 60_000 } },
+      spec("arm", { requires_approval: true }),
+    );
+    const approval_id = h.plan.steps[0]!.approval!.approval_id;
+    h.advance(120_000).step({ type: "approve", approval_id, step_id: "arm", by: "key_op" });
+    expect(h.refusal).toMatch(/expired at/);
+    expect(h.status("arm")).toBe("awaiting_approval");
+    h.step({ type: "tick" });
+    expect(h.plan.steps[0]!.approval).toMatchObject({ status: "expired" });
+  });
+
+  it("withdraws a replaced step's approval: deciding it does not decide the new version's", () => {
+    const h = planned(
+      { policy: { max_replans: 1 } },
+      spec("arm", { requires_approval: true }),
+      spec("simulate", { max_attempts: 1 }),
+    );
+    const stale = h.plan.steps[0]!.approval!.approval_id;
+    h.run("simulate", "failed");
+    h.step({
+      type: "planned",
+      steps: steps(
+        spec("arm", { requires_approval: true, params: { prompt: "v2: move the arm fast" } }),
+      ),
+      usage: tokens(10),
+    });
+    const replaced = h.plan.history[0]!.steps.find((s) => s.id === "arm")!;
+    expect(replaced).toMatchObject({
+      status: "superseded",
+      approval: { approval_id: stale, status: "withdrawn", reason: "step superseded by version 2" },
+    });
+    const current = () => h.plan.steps.find((s) => s.id === "arm")!;
+    const fresh = current().approval!.approval_id;
+    expect(fresh).not.toBe(stale);
+    h.step({ type: "approve", approval_id: stale, step_id: "arm", by: "key_op" });
+    expect(h.refusal).toMatch(new RegExp(`approval ${stale} is not the one step arm`));
+    expect(current()).toMatchObject({
+      status: "awaiting_approval",
+      approval: { status: "pending" },
+    });
+    h.step({ type: "approve", approval_id: fresh, step_id: "arm", by: "key_op" });
+    expect(current().status).toBe("running");
+    expect(h.submitted.at(-1)!.intent.params).toEqual({ prompt: "v2: move the arm fast" });
+  });
+
+  it("withdraws, when it ends, an approval a replaced step of an older stored plan still holds", () => {
+    const h = planned(
+      { policy: { max_replans: 1 } },
+      spec("arm", { requires_approval: true }),
+      spec("simulate", { max_attempts: 1 }),
+    );
+    h.run("simulate", "failed");
+    h.step({ type: "planned", steps: steps(spec("other")), usage: tokens(10) });
+    // As a plan repaired before repairs withdrew approvals was stored.
+    const kept = h.plan.history[0]!.steps.find((s) => s.id === "arm")!.approval!;
+    Object.assign(kept, { status: "pending", decided_by: null, decided_at: null, reason: null });
+    h.step({ type: "cancel", by: "key_op", reason: "done here" });
+    expect(h.plan.history[0]!.steps.find((s) => s.id === "arm")!.approval).toMatchObject({
+      status: "withdrawn",
+    });
   });
 
   it("stops at its budget: running runs are cancelled and the plan fails", () => {
