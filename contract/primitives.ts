@@ -32,13 +32,25 @@ export const AgentId = z
   .regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, "lowercase letters, digits, '.', '_' and '-', 1-128 chars")
   .meta({ id: "AgentId", description: "An edge agent's id, unique within its tenant." });
 
-export const EventId = z
-  .uuidv7()
-  .meta({ id: "EventId", description: "A UUIDv7: unique and sortable by creation time." });
+/**
+ * A UUIDv7 as the platform spells it: lower-case hex, as RFC 9562 writes UUIDs and as every id
+ * minted here is. Ids are compared as text (central's dedupe, a run's events), while DuckDB's
+ * UUID type folds case: an id spelled in upper case would be a second id to central and the same
+ * one to memory, which would merge two runs.
+ */
+const LOWER_CASE_UUIDV7 = /^([0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$/;
+const uuidv7 = () =>
+  z.stringFormat("uuid", LOWER_CASE_UUIDV7, { error: "a UUIDv7 in lower-case hex" });
 
-/** Ids central mints for intents and runs are UUIDv7 too. */
-export const IntentId = z.uuidv7().meta({ id: "IntentId" });
-export const RunId = z.uuidv7().meta({ id: "RunId" });
+export const EventId = uuidv7().meta({
+  id: "EventId",
+  description: "A UUIDv7: unique and sortable by creation time.",
+});
+
+/** Ids central mints for intents, runs and plans are UUIDv7 too. */
+export const IntentId = uuidv7().meta({ id: "IntentId" });
+export const RunId = uuidv7().meta({ id: "RunId" });
+export const PlanId = uuidv7().meta({ id: "PlanId" });
 
 export const ToolName = z
   .string()

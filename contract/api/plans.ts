@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ApprovalStatus, PlanStatus } from "../machines/plan";
-import { Approval, Plan, PlanId } from "../plans/plan";
-import { queryInt, Timestamp, Usage } from "../primitives";
+import { Approval, Plan } from "../plans/plan";
+import { PlanId, queryInt, Timestamp, Usage } from "../primitives";
 
 /** Answer to `POST /v1/plans` (201 new, 200 when the idempotency key matched an earlier one). */
 export const PlanAccepted = z

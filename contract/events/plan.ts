@@ -1,9 +1,8 @@
 import { z } from "zod";
 import { ApprovalStatus, PlanStatus, StepStatus } from "../machines/plan";
-import { NonNegInt, RunId, Timestamp, Usage } from "../primitives";
+import { NonNegInt, PlanId, RunId, Timestamp, Usage } from "../primitives";
 import { RunError } from "../run-state";
 
-const PlanId = z.uuidv7();
 const StepId = z.string().min(1).max(64);
 
 /** A plan changed status (emitted by central; `run_id` is null, the plan is in the payload). */

@@ -6,6 +6,7 @@ import {
   IntentId,
   JsonObject,
   NonNegInt,
+  PlanId,
   RunId,
   TenantId,
   Timestamp,
@@ -16,7 +17,6 @@ import { RunError } from "../run-state";
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-export const PlanId = z.uuidv7().meta({ id: "PlanId" });
 export const StepId = z
   .string()
   .regex(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { tailText, truncateText } from "../../contract";
+import { check, EventId, PlanId, RunId, tailText, truncateText, uuidv7 } from "../../contract";
 
 describe("excerpts of text", () => {
   it("never cut between the halves of a surrogate pair, wherever the limit falls", () => {
@@ -17,5 +17,17 @@ describe("excerpts of text", () => {
     expect(tailText("abc", 3)).toBe("abc");
     expect(truncateText("a".repeat(100), 40)).toBe(`${"a".repeat(19)}…[truncated 60 chars]`);
     expect(tailText("abcdef", 4)).toBe("…def");
+  });
+});
+
+describe("ids", () => {
+  it("are UUIDv7 in lower-case hex: the same id in upper case is refused, not a second id", () => {
+    const id = uuidv7();
+    for (const schema of [EventId, RunId, PlanId]) {
+      expect(check(schema, id).ok).toBe(true);
+      const upper = check(schema, id.toUpperCase());
+      expect(upper.ok).toBe(false);
+      if (!upper.ok) expect(upper.issues[0]!.message).toBe("a UUIDv7 in lower-case hex");
+    }
   });
 });

@@ -1084,6 +1084,26 @@ describe("memory sync (projection)", () => {
     });
   });
 
+  it("quarantines ids spelled in upper case, which DuckDB's UUID would take for another event's", async () => {
+    const { events } = everyKindLog();
+    const good = withCursors(events.slice(0, 3));
+    const upper = {
+      ...good[2]!,
+      event_id: good[2]!.event_id.toUpperCase(),
+      run_id: good[2]!.run_id?.toUpperCase() ?? null,
+      cursor: 4,
+    };
+    const dir = tempDir();
+    writeLog(join(dir, "000000000001-000000000004.ndjson"), [...good, upper]);
+    await withLake(localLake(), async (lake) => {
+      const report = await sync(lake, new DirectorySource(dir));
+      expect(report).toMatchObject({ events: 3, duplicates: 0, quarantined: 1 });
+      const [row] = await tableRows(lake, "quarantine");
+      expect(row).toMatchObject({ position: "000000000001-000000000004.ndjson:4" });
+      expect(row!.reason).toMatch(/^invalid AgentEvent at event_id: a UUIDv7 in lower-case hex/);
+    });
+  });
+
   it("reads valid segments straight from the log, and around refused, rewritten and torn lines only what passed", async () => {
     const events = [...syntheticEvents({ events: 60, seed: 7, days: 1 })] as StoredEvent[];
     const refused = { ...events[25]!, seq: -1 };
