@@ -4,9 +4,9 @@ import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { API_KEY_PATTERN, AppName, check, WITHHELD_MIN_LENGTH, withholdValues } from "../contract";
 import { SHELL_SANDBOX_MODES, type ShellSandboxMode } from "../edge/session/shell-sandbox";
-import { parseDuration } from "./durations";
+import { parseDuration, type TIMER_LIMIT } from "./durations";
 import { CliError, EXIT } from "./errors";
-import { flagKey, stateDir } from "./settings";
+import { checkCentralUrl, flagKey, stateDir } from "./settings";
 
 /** Flags `edge start` and `edge run` share. */
 export interface EdgeFlags {
@@ -68,16 +68,12 @@ export function edgeCentral(
   const key = flagKey(globals.key, globals.keyFile) || env.AURAISON_KEY;
   if (!url && !key) return null;
   if (!url) throw new CliError("a key given without --central <url> (or AURAISON_URL)", EXIT.usage);
+  checkCentralUrl(url, globals.central ? "from --central" : "from AURAISON_URL");
   if (!key)
     throw new CliError(
       `no agent key for ${url}: pass --key-file <path> or set AURAISON_KEY (create one with \`auraison keys create --role agent\`)`,
       EXIT.usage,
     );
-  try {
-    new URL(url);
-  } catch {
-    throw new CliError(`central URL '${url}' is not a valid URL`, EXIT.usage);
-  }
   return { url, key };
 }
 
@@ -161,6 +157,11 @@ export function defaultStateDir(app: string, env: NodeJS.ProcessEnv = process.en
   return join(stateDir(env), "edge", app);
 }
 
-export function durationOption(value: string | undefined, flag: string, fallback: number): number {
-  return value === undefined ? fallback : parseDuration(value, flag);
+export function durationOption(
+  value: string | undefined,
+  flag: string,
+  fallback: number,
+  max?: typeof TIMER_LIMIT,
+): number {
+  return value === undefined ? fallback : parseDuration(value, flag, max);
 }

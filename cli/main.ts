@@ -97,11 +97,9 @@ function quietWhenPipeCloses(): void {
 function report(error: unknown, json: boolean): number {
   if (error instanceof CommanderError) {
     // Commander already printed the help or version text, or (without --json) the refusal.
-    if (
-      error.code === "commander.helpDisplayed" ||
-      error.code === "commander.version" ||
-      error.code === "commander.help"
-    )
+    // Help asked for is success; help shown for a command given without its subcommand
+    // (`commander.help`) is a usage error, so a script's `auraison keys $EMPTY` does not pass.
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version")
       return EXIT.ok;
     if (json) printFailure(commanderFailure(error), true);
     return EXIT.usage;

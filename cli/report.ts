@@ -54,10 +54,40 @@ export function failureOf(error: unknown): Outcome {
       ...(error.issues.length ? { issues: error.issues } : {}),
     };
   }
+  const path = pathError(error);
+  if (path) return path;
   return {
     exit: EXIT.failure,
     code: "internal",
     message: `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  };
+}
+
+/**
+ * Why a path given to a command (a folder to create, a state dir, a workdir) cannot be used:
+ * the file system refused it, which is the path's fault, not the program's (no stack).
+ */
+const PATH_ERRORS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOTDIR: "a part of the path is not a directory",
+  EEXIST: "it exists already",
+  EISDIR: "it is a directory",
+  ENOSPC: "no space left on the device",
+  ENAMETOOLONG: "the name is too long",
+  ELOOP: "too many symbolic links",
+};
+
+function pathError(error: unknown): Outcome | null {
+  const e = error as NodeJS.ErrnoException | null;
+  const reason = e?.code ? PATH_ERRORS[e.code] : undefined;
+  if (!reason || typeof e!.path !== "string") return null;
+  return {
+    // A full disk is no fault of the path.
+    exit: e!.code === "ENOSPC" ? EXIT.failure : EXIT.usage,
+    code: "bad_path",
+    message: `cannot ${e!.syscall ?? "use"} ${e!.path}: ${reason}`,
   };
 }
 
@@ -71,6 +101,12 @@ export function printFailure(failure: Outcome, json: boolean): void {
 
 /** Commander's own refusals (unknown option, missing argument), with the usage exit code. */
 export function commanderFailure(error: CommanderError): Outcome {
+  if (error.code === "commander.help")
+    return {
+      exit: EXIT.usage,
+      code: "missing_command",
+      message: "a command is missing: see --help",
+    };
   return {
     exit: EXIT.usage,
     code: error.code.replace(/^commander\./, "").replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),

@@ -25,9 +25,17 @@ export function localSettingsPath(home: string = stateDir()): string {
 export function readLocalSettings(home: string = stateDir()): LocalSettings | null {
   const file = localSettingsPath(home);
   if (!existsSync(file)) return null;
-  const parsed = LocalSettings.safeParse(JSON.parse(readFileSync(file, "utf8")));
-  if (!parsed.success)
-    throw new CliError(`${file} is not valid local settings; delete it and run \`npm start\``);
+  const invalid = () =>
+    new CliError(`${file} is not valid local settings; delete it and run \`npm start\``);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    // Cut short (a full disk, a crash while it was written) or edited by hand.
+    throw invalid();
+  }
+  const parsed = LocalSettings.safeParse(value);
+  if (!parsed.success) throw invalid();
   return parsed.data;
 }
 
@@ -95,15 +103,26 @@ export function resolveConnection(
       EXIT.usage,
     );
   }
+  checkCentralUrl(url.value, `from ${url.source}`);
+  return { url: url.value, key: key.value, source: { url: url.source, key: key.source } };
+}
+
+/**
+ * Refuses a central URL that is not one, or that carries a user or password (which fetch
+ * refuses, and which no message may repeat: the key goes in --key-file or AURAISON_KEY).
+ */
+export function checkCentralUrl(url: string, from: string): void {
+  let parsed: URL;
   try {
-    new URL(url.value);
+    parsed = new URL(url);
   } catch {
+    throw new CliError(`central URL '${url}' (${from}) is not a valid URL`, EXIT.usage);
+  }
+  if (parsed.username || parsed.password)
     throw new CliError(
-      `central URL '${url.value}' (from ${url.source}) is not a valid URL`,
+      `the central URL (${from}) carries a user or password: give central's URL alone, and the key with --key-file or AURAISON_KEY`,
       EXIT.usage,
     );
-  }
-  return { url: url.value, key: key.value, source: { url: url.source, key: key.source } };
 }
 
 function pick(

@@ -4,6 +4,7 @@ import { type AgentEvent, type BudgetLimits, parse } from "../../contract";
 import { REJECTED_FILE, type RunRecord, STANDALONE_TENANT } from "../../edge/index";
 import type { ShellSandbox, ShellSandboxMode } from "../../edge/session/shell-sandbox";
 import { globals } from "../context";
+import { TIMER_LIMIT } from "../durations";
 import {
   addEdgeFlags,
   appOf,
@@ -65,7 +66,7 @@ export function registerEdge(program: Command): void {
       const agent = await startupErrors(() =>
         EdgeAgent.start({
           ...setup,
-          drainTimeoutMs: durationOption(opts.drainTimeout, "--drain-timeout", 30_000),
+          drainTimeoutMs: durationOption(opts.drainTimeout, "--drain-timeout", 30_000, TIMER_LIMIT),
           outbox: {
             retainDeliveredMs: durationOption(opts.outboxRetention, "--outbox-retention", 0),
           },
@@ -124,7 +125,7 @@ export function registerEdge(program: Command): void {
       let final: RunRecord;
       if (await edgeModule.answers(socket)) {
         const client = new edgeModule.RpcClient(socket);
-        const record = await client.startRun(request).catch(rpcFailure);
+        const record = await client.startRun(request).catch(rpcFailure("start the run"));
         if (!json) process.stderr.write(`run ${record.run_id} on the running agent\n`);
         await client.follow(record.run_id, (e) => printEdgeEvent(e, json));
         final = await client.run(record.run_id);
@@ -174,7 +175,7 @@ export function registerEdge(program: Command): void {
         command: Command,
       ) => {
         const client = await runningAgent(opts);
-        const record = await client.cancel(runId, opts.reason).catch(rpcFailure);
+        const record = await client.cancel(runId, opts.reason).catch(rpcFailure("cancel the run"));
         if (globals(command).json) process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
         else process.stdout.write(`cancelling run ${runId}\n`);
       },
@@ -199,7 +200,7 @@ export function registerEdge(program: Command): void {
         const json = globals(command).json;
         const record = await client
           .fork(runId, { ...(opts.at ? { entry_id: opts.at } : {}), ...(prompt ? { prompt } : {}) })
-          .catch(rpcFailure);
+          .catch(rpcFailure("fork the run"));
         if (!json) process.stderr.write(`forked ${runId} into run ${record.run_id}\n`);
         await client.follow(record.run_id, (e) => printEdgeEvent(e, json));
         const final = await client.run(record.run_id);
@@ -436,13 +437,18 @@ function budgetOf(opts: RunFlags): { budget?: BudgetLimits } {
   return Object.keys(budget).length > 0 ? { budget: budget as BudgetLimits } : {};
 }
 
-/** Refusals of the local RPC (bad input, capacity) become CLI errors with their exit code. */
-function rpcFailure(error: unknown): never {
-  const e = error as { status?: number; code?: string; message?: string; issues?: unknown };
-  if (e && typeof e.status === "number")
-    throw new CliError(
-      `the agent refused the run: ${e.message}`,
-      e.status === 400 ? EXIT.usage : EXIT.failure,
-    );
-  throw error;
+/**
+ * Refusals of the local RPC become CLI errors with the exit code the same refusal by central
+ * gets (bad input 2, no such run 5), saying what was refused.
+ */
+function rpcFailure(action: string): (error: unknown) => never {
+  return (error) => {
+    const e = error as { status?: number; message?: string };
+    if (e && typeof e.status === "number")
+      throw new CliError(
+        `the agent refused to ${action}: ${e.message}`,
+        e.status === 400 ? EXIT.usage : e.status === 404 ? EXIT.notFound : EXIT.failure,
+      );
+    throw error;
+  };
 }

@@ -5,7 +5,7 @@ import type { SyncReport } from "../../lakehouse/projection/sync";
 import type { QueryResult } from "../../lakehouse/query/result";
 import type { EventSource } from "../../lakehouse/sources/source";
 import { globals } from "../context";
-import { parseDuration } from "../durations";
+import { parseDuration, TIMER_LIMIT } from "../durations";
 import { CliError, EXIT } from "../errors";
 import { asCliError, withLake } from "../memory/lake";
 import { printResult, type ResultFormat } from "../memory/print";
@@ -59,6 +59,9 @@ export function registerMemory(program: Command): void {
         command: Command,
       ) => {
         const json = globals(command).json;
+        // Checked before the lake is opened (and, on first use, made).
+        const pollMs = parseDuration(opts.poll, "--poll", TIMER_LIMIT);
+        const batchSize = positive(opts.batchSize, "--batch-size");
         const source = await openSource(command, opts);
         const { sync } = await import("../../lakehouse/projection/sync");
         const stop = new AbortController();
@@ -69,8 +72,8 @@ export function registerMemory(program: Command): void {
           const report = await withLake(command, {}, (lake) =>
             sync(lake, source, {
               follow: opts.follow === true,
-              pollMs: parseDuration(opts.poll, "--poll"),
-              batchSize: positive(opts.batchSize, "--batch-size"),
+              pollMs,
+              batchSize,
               signal: stop.signal,
               onBatch: json ? undefined : printBatch,
             }),

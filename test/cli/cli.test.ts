@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -59,6 +59,78 @@ describe("auraison CLI", () => {
     const missing = await runCli(["keys", "create", "--name", "x"], { env });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--role");
+  });
+
+  it("exits 2 when a command is given without its subcommand, --json saying so", async () => {
+    for (const args of [[], ["keys"], ["memory"], ["edge"]]) {
+      const bare = await runCli(args, { env });
+      expect(bare.code, args.join(" ")).toBe(2);
+      expect(bare.stderr).toContain("Usage:");
+    }
+    const json = await runCli(["approvals", "--json"], { env });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr.trim().split("\n").at(-1)!)).toEqual({
+      error: { code: "missing_command", message: "a command is missing: see --help", exit_code: 2 },
+    });
+  });
+
+  it("refuses durations no clock or timer can hold, before anything is made", async () => {
+    const lake = join(mkdtempSync(join(tmpdir(), "auraison-cli-lake-")), "lake");
+    const since = await runCli(["memory", "runs", "--since", "999999999d", "--lake", lake], {
+      env,
+    });
+    expect(since.code).toBe(2);
+    expect(since.stderr).toBe(
+      "auraison: --since: '999999999d' is longer than 36500d (100 years)\n",
+    );
+    const poll = await runCli(
+      ["memory", "sync", "--from-dir", home, "--follow", "--poll", "25d", "--lake", lake],
+      { env },
+    );
+    expect(poll.code).toBe(2);
+    expect(poll.stderr).toBe("auraison: --poll: '25d' is longer than 24d\n");
+    const batch = await runCli(
+      ["memory", "sync", "--from-dir", home, "--batch-size", "-1", "--lake", lake],
+      { env },
+    );
+    expect(batch.code).toBe(2);
+    expect(existsSync(lake)).toBe(false);
+    const deadline = await runCli(
+      ["intent", "submit", "--app", "lab-notes", "x", "--deadline", "999999999d"],
+      { env: { ...env, AURAISON_URL: "http://127.0.0.1:9", AURAISON_KEY: "k" } },
+    );
+    expect(deadline.code).toBe(2);
+    expect(deadline.stderr).toContain("--deadline: '999999999d' is longer than");
+  });
+
+  it("says which path it cannot use, with no stack", async () => {
+    const file = join(home, "a-file");
+    writeFileSync(file, "");
+    const result = await runCli(["app", "init", join(file, "my-app")], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `auraison: cannot mkdir ${join(file, "my-app")}: a part of the path is not a directory\n`,
+    );
+  });
+
+  it("refuses a central URL with a user or password, repeating neither", async () => {
+    const result = await runCli(
+      ["agents", "list", "--central", "http://lab:hunter2@127.0.0.1:9", "--key", "k"],
+      { env },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("carries a user or password");
+    expect(result.stderr).not.toContain("hunter2");
+  });
+
+  it("says a damaged local.json is damaged, with no stack", async () => {
+    const damaged = mkdtempSync(join(tmpdir(), "auraison-cli-home-"));
+    writeFileSync(join(damaged, "local.json"), '{"url": ');
+    const result = await runCli(["runs", "list"], { env: { AURAISON_HOME: damaged } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `auraison: ${join(damaged, "local.json")} is not valid local settings; delete it and run \`npm start\`\n`,
+    );
   });
 
   it("with --json, says what went wrong as one JSON object on stderr, whoever refused", async () => {

@@ -148,7 +148,22 @@ describe("auraison edge run", { timeout: 120_000 }, () => {
       run_id,
     ]);
     expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("the agent refused to cancel the run:");
     expect(unknown.stderr).toContain("is not running");
+    for (const action of ["cancel", "fork"]) {
+      const missing = await runCli([
+        "edge",
+        action,
+        "--app",
+        "lab-notes",
+        "--state",
+        app.stateDir,
+        "019e807a-ec00-779e-91be-4b28d1f9e695",
+      ]);
+      // As central's `runs cancel`/`runs fork` of an unknown run.
+      expect(missing.code, missing.stderr).toBe(5);
+      expect(missing.stderr).toContain(`the agent refused to ${action} the run: no run`);
+    }
   });
 
   it("exits 2 with the reason on bad input", async () => {
