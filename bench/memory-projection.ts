@@ -12,7 +12,7 @@
  * the rounds. The last round's lake is compacted and queried. Prints its figures and writes them
  * to bench/results/memory-projection.md (full size only, unless --write or --out).
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,15 +33,10 @@ import {
   slowToolsSql,
   sync,
 } from "../lakehouse";
-import { SYNTHETIC_VERSION, syntheticEvents, writeSegments } from "./memory-synthetic";
+import { flag, preparedLog } from "./memory-synthetic";
 import { fmt, median } from "./stats";
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 const EVENTS = Number(flag("events", "1000000"));
 const SEED = Number(flag("seed", "42"));
@@ -51,7 +46,6 @@ const REPEAT = Number(flag("repeat", "5"));
 const ROUNDS = Number(flag("rounds", "3"));
 const OUT = flag("out", "memory-projection.md");
 const data = join(here, ".data");
-const logDir = join(data, `memory-log-v${SYNTHETIC_VERSION}-${EVENTS}-${SEED}-${DAYS}`);
 const lakeDir = join(data, "memory-lake");
 const nativeFile = join(data, "memory-native.duckdb");
 const floorDir = join(data, "memory-floor-lake");
@@ -74,34 +68,23 @@ function diskUsage(dir: string): { files: number; bytes: number } {
   return { files, bytes };
 }
 
-function prepareLog(): { files: string[]; bytes: number; seconds: number } {
-  const marker = join(logDir, ".complete");
-  const started = performance.now();
-  if (!existsSync(marker)) {
-    rmSync(logDir, { recursive: true, force: true });
-    writeSegments(logDir, syntheticEvents({ events: EVENTS, seed: SEED, days: DAYS }), {
-      segment: 50_000,
-    });
-    writeFileSync(marker, "");
-  }
-  const files = readdirSync(logDir).filter((f) => f.endsWith(".ndjson"));
-  const bytes = files.reduce((sum, f) => sum + statSync(join(logDir, f)).size, 0);
-  return { files, bytes, seconds: seconds(started) };
-}
-
 /** The log's events as plain DuckDB reads them: typed as the lake's columns, nothing checked. */
-const READ_LOG = `read_json('${logDir}/*.ndjson', format = 'newline_delimited', columns = {
+const readLog = (
+  dir: string,
+) => `read_json('${dir}/*.ndjson', format = 'newline_delimited', columns = {
   event_id: 'UUID', tenant: 'VARCHAR', run_id: 'UUID', agent_id: 'VARCHAR',
   source: 'VARCHAR', seq: 'BIGINT', attempt: 'INTEGER', kind: 'VARCHAR',
   payload: 'JSON', ts: 'TIMESTAMPTZ', cursor: 'BIGINT'})`;
 
-async function nativeLoad(): Promise<{ seconds: number; bytes: number; rows: number }> {
+async function nativeLoad(
+  logDir: string,
+): Promise<{ seconds: number; bytes: number; rows: number }> {
   rmSync(nativeFile, { force: true });
   rmSync(`${nativeFile}.wal`, { force: true });
   const db = await openDuckDB({ path: nativeFile });
   try {
     const started = performance.now();
-    await db.connection.run(`CREATE TABLE events AS SELECT * FROM ${READ_LOG}`);
+    await db.connection.run(`CREATE TABLE events AS SELECT * FROM ${readLog(logDir)}`);
     await db.connection.run("CHECKPOINT");
     const took = seconds(started);
     const rows = Number(
@@ -118,14 +101,14 @@ async function nativeLoad(): Promise<{ seconds: number; bytes: number; rows: num
  * `events` table in one transaction (Parquet and a catalog commit), nothing checked, deduplicated
  * or derived. The sync's floor on this machine, were checking and deriving free.
  */
-async function lakeFloor(): Promise<number> {
+async function lakeFloor(logDir: string): Promise<number> {
   rmSync(floorDir, { recursive: true, force: true });
   const lake = await openLake(resolveLakeLocation({ dir: floorDir }, floorDir, {}), { env: {} });
   try {
     const started = performance.now();
     await lake.connection.run("BEGIN");
     await lake.connection.run(
-      `INSERT INTO memory.events BY NAME SELECT *, 'floor' AS origin FROM ${READ_LOG}`,
+      `INSERT INTO memory.events BY NAME SELECT *, 'floor' AS origin FROM ${readLog(logDir)}`,
     );
     await lake.connection.run("COMMIT");
     return seconds(started);
@@ -214,7 +197,7 @@ async function main() {
   console.log(
     `memory-projection: ${EVENTS} events, seed ${SEED}, ${DAYS} days, batches of ${BATCH}, ${ROUNDS} rounds`,
   );
-  const log = prepareLog();
+  const log = preparedLog(data, { events: EVENTS, seed: SEED, days: DAYS });
   console.log(
     `log: ${log.files.length} NDJSON segments, ${mib(log.bytes)} (ready in ${fmt(log.seconds)} s)`,
   );
@@ -230,7 +213,7 @@ async function main() {
     try {
       const started = performance.now();
       const cpu = process.cpuUsage();
-      report = await sync(lake, new DirectorySource(logDir), { batchSize: BATCH, compact: false });
+      report = await sync(lake, new DirectorySource(log.dir), { batchSize: BATCH, compact: false });
       took = seconds(started);
       syncCpu = cpuSeconds(cpu);
     } finally {
@@ -238,9 +221,9 @@ async function main() {
     }
     if (report.events !== EVENTS) throw new Error(`synced ${report.events} of ${EVENTS} events`);
     const cpu = process.cpuUsage();
-    native = await nativeLoad();
+    native = await nativeLoad(log.dir);
     const nativeCpu = cpuSeconds(cpu);
-    const floor = await lakeFloor();
+    const floor = await lakeFloor(log.dir);
     const t = report.timings;
     rounds.push({
       sync: took,

@@ -10,7 +10,7 @@
  *
  *   tsx bench/memory-synthetic.ts --events 1000000 --seed 42 --out bench/.data/memory-1m
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { type AgentEventInput, type EventKind, GATEWAY_PROVIDER } from "../contract";
@@ -687,7 +687,42 @@ export function writeSegments(
   return files;
 }
 
-function flag(name: string, fallback: string): string {
+/** A synthetic log written once as archive segments under `data` (kept for the next run). */
+export interface PreparedLog {
+  dir: string;
+  files: string[];
+  bytes: number;
+  /** Time taken to write it; 0 when it was there already. */
+  seconds: number;
+}
+
+/**
+ * The log of `options` as 50,000-event segments in `<data>/memory-log-v<version>-<events>-<seed>-
+ * <days>`, written unless a complete one is there: the memory benchmarks share it.
+ */
+export function preparedLog(
+  data: string,
+  options: Required<Pick<SyntheticOptions, "events" | "seed" | "days">>,
+): PreparedLog {
+  const { events, seed, days } = options;
+  const dir = join(data, `memory-log-v${SYNTHETIC_VERSION}-${events}-${seed}-${days}`);
+  const marker = join(dir, ".complete");
+  const started = performance.now();
+  if (!existsSync(marker)) {
+    rmSync(dir, { recursive: true, force: true });
+    writeSegments(dir, syntheticEvents({ events, seed, days }), { segment: 50_000 });
+    writeFileSync(marker, "");
+  }
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".ndjson"))
+    .sort()
+    .map((f) => join(dir, f));
+  const bytes = files.reduce((sum, f) => sum + statSync(f).size, 0);
+  return { dir, files, bytes, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The value of `--<name>` on the command line, or `fallback`. */
+export function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
