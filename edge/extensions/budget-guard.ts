@@ -1,6 +1,7 @@
 import type { ExtensionAPI, ExtensionFactory } from "@earendil-works/pi-coding-agent";
 import type { EventPayload } from "../../contract";
 import type { RunContext } from "../runs/run-context";
+import { type TimerAt, timerAt } from "../timer-at";
 import type { EventBridge } from "./event-bridge";
 
 type Dimension = EventPayload<"budget">["dimension"];
@@ -15,7 +16,7 @@ const WARN_AT = 0.8;
  */
 export class BudgetGuard {
   private warned = new Set<Dimension>();
-  private timers: NodeJS.Timeout[] = [];
+  private timers: TimerAt[] = [];
   private unpricedNoted = false;
 
   constructor(
@@ -71,10 +72,7 @@ export class BudgetGuard {
     if (max === undefined) return;
     const elapsed = Date.now() - this.startedAt;
     const at = (fraction: number, fire: () => void) => {
-      const delay = Math.max(0, max * fraction - elapsed);
-      const timer = setTimeout(fire, delay);
-      timer.unref();
-      this.timers.push(timer);
+      this.timers.push(timerAt(this.startedAt + max * fraction, fire));
     };
     if (elapsed < max * WARN_AT)
       at(WARN_AT, () => void this.warnOnly("wall_ms", Date.now() - this.startedAt, max));
@@ -88,7 +86,7 @@ export class BudgetGuard {
   }
 
   dispose(): void {
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers) timer.cancel();
     this.timers = [];
   }
 

@@ -51,6 +51,7 @@ import {
 } from "../session/session-files";
 import type { ShellSandbox } from "../session/shell-sandbox";
 import type { EdgeTracing } from "../telemetry/tracing";
+import { type TimerAt, timerAt } from "../timer-at";
 import type { WithheldPaths } from "../withheld-paths";
 import type { RunContext } from "./run-context";
 import { RunControl } from "./run-control";
@@ -334,7 +335,7 @@ export class RunExecution {
       };
     } finally {
       budget.dispose();
-      clearTimeout(deadline);
+      deadline?.cancel();
       await settle().catch(() => undefined);
       unsubscribeAgent();
       unsubscribeSession();
@@ -534,7 +535,7 @@ export class RunExecution {
       : [lines.join("\n")];
   }
 
-  private armDeadline(): NodeJS.Timeout | undefined {
+  private armDeadline(): TimerAt | undefined {
     const deadline = this.record.intent.deadline;
     if (!deadline) return undefined;
     const stop = () =>
@@ -546,9 +547,7 @@ export class RunExecution {
           message: `the intent's deadline ${deadline} passed`,
         },
       });
-    const timer = setTimeout(stop, Math.max(0, Date.parse(deadline) - Date.now()));
-    timer.unref();
-    return timer;
+    return timerAt(Date.parse(deadline), stop);
   }
 
   private async fail(

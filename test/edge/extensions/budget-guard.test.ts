@@ -108,6 +108,21 @@ describe("budget guard", () => {
     expect(ofKind(events, "run_failed")[0]!.payload.duration_ms).toBeGreaterThanOrEqual(800);
   });
 
+  it("lets a run go on whose wall-time budget and deadline are a month away", async () => {
+    runtime = await openRuntime(makeApp(), [
+      { tool: "bash", args: { command: "sleep 0.3" } },
+      { text: "done in time" },
+    ]);
+    const month = 30 * 24 * 3_600_000;
+    const { record, events } = await runTask(runtime, "sleep a little", {
+      budget: { max_wall_ms: month },
+      deadline: new Date(Date.now() + month).toISOString(),
+    });
+    // setTimeout runs a delay past 2^31 ms after 1 ms: the run failed at its first step.
+    expect(record).toMatchObject({ status: "completed", result: "done in time" });
+    expect(ofKind(events, "budget")).toEqual([]);
+  });
+
   it("caps an intent's budget with the app's ceiling", async () => {
     runtime = await openRuntime(
       makeApp({ appJson: { policy: { budget: { max_tool_calls: 2 } } } }),
