@@ -30,6 +30,12 @@ export class StateLockedError extends Error {
  * Test: test/edge/state-lock.test.ts.
  */
 export class StateLock {
+  /**
+   * Every lock this process holds, until released: node:sqlite closes a database the garbage
+   * collector finds unreachable, which would let the lock go while its process still runs.
+   */
+  private static readonly held = new Set<StateLock>();
+
   private constructor(
     private readonly pidFile: string,
     private readonly db: DatabaseSync,
@@ -38,7 +44,9 @@ export class StateLock {
   static acquire(stateDir: string, options: { file?: string; holder?: string } = {}): StateLock {
     const pidFile = join(stateDir, options.file ?? "edge.lock");
     const dbFile = `${pidFile}.db`;
-    const db = new (sqlite().DatabaseSync)(dbFile);
+    // Taking the lock passes through a shared one, so two taking it at once can each find the
+    // other's in the way though neither holds it: a contender waits a moment for that to clear.
+    const db = new (sqlite().DatabaseSync)(dbFile, { timeout: CONTENTION_MS });
     try {
       chmodSync(dbFile, PRIVATE_FILE_MODE);
       db.exec("BEGIN EXCLUSIVE");
@@ -57,12 +65,22 @@ export class StateLock {
     }
     // Whole or not at all: a reader never finds it empty.
     const tmp = `${pidFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${process.pid}\n${MARK}\n`, { mode: PRIVATE_FILE_MODE });
-    renameSync(tmp, pidFile);
-    return new StateLock(pidFile, db);
+    try {
+      writeFileSync(tmp, `${process.pid}\n${MARK}\n`, { mode: PRIVATE_FILE_MODE });
+      renameSync(tmp, pidFile);
+    } catch (error) {
+      // Not held if it cannot say by whom (a full disk): the next start tries again.
+      rmSync(tmp, { force: true });
+      db.close();
+      throw error;
+    }
+    const lock = new StateLock(pidFile, db);
+    StateLock.held.add(lock);
+    return lock;
   }
 
   release(): void {
+    StateLock.held.delete(this);
     if (!this.db.isOpen) return;
     if (pidOf(readOr(this.pidFile)) === process.pid) rmSync(this.pidFile, { force: true });
     this.db.close();
@@ -71,6 +89,9 @@ export class StateLock {
 
 /** SQLite's "database is locked": another connection holds the lock. */
 const SQLITE_BUSY = 5;
+
+/** How long a contender waits for the lock (a holder keeps it: this only settles a tie). */
+const CONTENTION_MS = 250;
 
 /** Marks a pid file written by the holder of the kernel lock (an older version wrote the pid alone). */
 const MARK = "held with <file>.db";

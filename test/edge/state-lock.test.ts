@@ -8,7 +8,10 @@ import { StateLock, StateLockedError } from "../../edge/state-lock";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/state-lock.ts", import.meta.url));
 
-/** A process that takes `dir`'s lock at `at` and holds it for `hold` ms; its first line. */
+/**
+ * A process that takes `dir`'s lock at `at` and holds it for `hold` ms, keeping no reference to
+ * it and collecting garbage at once; its first line.
+ */
 function contender(
   dir: string,
   at: number,
@@ -16,7 +19,7 @@ function contender(
 ): { child: ChildProcess; said: Promise<string> } {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", FIXTURE, dir, String(at), String(hold)],
+    ["--expose-gc", "--import", "tsx", FIXTURE, dir, String(at), String(hold)],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },
