@@ -219,12 +219,13 @@ export class TenantAgent extends Agent<Env> {
 
   /**
    * Central has no sub-agents, and a path holding `/sub/<class>/<name>` is answered as any
-   * other, by the tenant API (authentication, role, not found): the SDK's default woke or made a
-   * child object of that name, with no key checked, for any caller the Worker let through.
+   * other, through the lifecycle (which starts the object first, when it was evicted) and the
+   * tenant API (authentication, role, not found): the SDK's default woke or made a child object
+   * of that name, with no key checked, for any caller the Worker let through.
    * Test: test/central/tenant/tenant-agent.test.ts "sub-agent paths".
    */
   override onBeforeSubAgent(request: Request): Promise<Response> {
-    return this.onRequest(request);
+    return this.lifecycle.fetch(request);
   }
 
   override onRequest(request: Request): Promise<Response> {

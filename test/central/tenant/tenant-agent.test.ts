@@ -149,10 +149,14 @@ describe("what the agents SDK would take from a client", () => {
       });
       expect(await json(revoked, 401)).toMatchObject({ error: { code: "unauthorized" } });
     }
-    const unknown = await call("GET", "/v1/sub/tenant-agent/x", { key: admin });
-    expect(await json(unknown, 404)).toMatchObject({
-      error: { code: "not_found", message: "no route GET /v1/sub/tenant-agent/x" },
-    });
+    // Warm, and as the first request after the object was evicted (not started yet).
+    for (const evicted of [false, true]) {
+      if (evicted) await evictDurableObject(env.TENANT.getByName(tenant));
+      const unknown = await call("GET", "/v1/sub/tenant-agent/x", { key: admin });
+      expect(await json(unknown, 404)).toMatchObject({
+        error: { code: "not_found", message: "no route GET /v1/sub/tenant-agent/x" },
+      });
+    }
     const children = await runInDurableObject(env.TENANT.getByName(tenant), (_agent, state) =>
       state.storage.sql
         .exec("SELECT count(*) AS n FROM sqlite_master WHERE name = 'cf_agents_sub_agents'")
