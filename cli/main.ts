@@ -97,9 +97,14 @@ function quietWhenPipeCloses(): void {
 function report(error: unknown, json: boolean): number {
   if (error instanceof CommanderError) {
     // Commander already printed the help or version text, or (without --json) the refusal.
-    // Help asked for is success; help shown for a command given without its subcommand
-    // (`commander.help`) is a usage error, so a script's `auraison keys $EMPTY` does not pass.
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version")
+    // Help asked for (`--help`, `auraison help [command]`) is success; help shown for a command
+    // given without its subcommand (`commander.help` with a failing exit code) is a usage
+    // error, so a script's `auraison keys $EMPTY` does not pass.
+    if (
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version" ||
+      (error.code === "commander.help" && error.exitCode === 0)
+    )
       return EXIT.ok;
     if (json) printFailure(commanderFailure(error), true);
     return EXIT.usage;

@@ -116,7 +116,9 @@ export function checkCentralUrl(url: string, from: string): void {
   try {
     parsed = new URL(url);
   } catch {
-    throw new CliError(`central URL '${url}' (${from}) is not a valid URL`, EXIT.usage);
+    // What looks like a user or password is not repeated either.
+    const shown = url.replace(/\/\/[^/@]*@/, "//…@");
+    throw new CliError(`central URL '${shown}' (${from}) is not a valid URL`, EXIT.usage);
   }
   if (parsed.username || parsed.password)
     throw new CliError(

@@ -67,6 +67,10 @@ describe("auraison CLI", () => {
       expect(bare.code, args.join(" ")).toBe(2);
       expect(bare.stderr).toContain("Usage:");
     }
+    for (const args of [["help"], ["help", "keys"], ["keys", "--help"]]) {
+      const asked = await runCli(args, { env });
+      expect(asked.code, args.join(" ")).toBe(0);
+    }
     const json = await runCli(["approvals", "--json"], { env });
     expect(json.code).toBe(2);
     expect(JSON.parse(json.stderr.trim().split("\n").at(-1)!)).toEqual({
@@ -121,6 +125,13 @@ describe("auraison CLI", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("carries a user or password");
     expect(result.stderr).not.toContain("hunter2");
+    const invalid = await runCli(
+      ["agents", "list", "--central", "http://lab:hunter2@127.0.0.1:99999", "--key", "k"],
+      { env },
+    );
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain("is not a valid URL");
+    expect(invalid.stderr).not.toContain("hunter2");
   });
 
   it("says a damaged local.json is damaged, with no stack", async () => {
