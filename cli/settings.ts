@@ -117,7 +117,7 @@ export function checkCentralUrl(url: string, from: string): void {
     parsed = new URL(url);
   } catch {
     // What looks like a user or password is not repeated either.
-    const shown = url.replace(/\/\/[^/@]*@/, "//…@");
+    const shown = url.replace(/\/\/.*@/, "//…@");
     throw new CliError(`central URL '${shown}' (${from}) is not a valid URL`, EXIT.usage);
   }
   if (parsed.username || parsed.password)

@@ -125,13 +125,15 @@ describe("auraison CLI", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("carries a user or password");
     expect(result.stderr).not.toContain("hunter2");
-    const invalid = await runCli(
-      ["agents", "list", "--central", "http://lab:hunter2@127.0.0.1:99999", "--key", "k"],
-      { env },
-    );
-    expect(invalid.code).toBe(2);
-    expect(invalid.stderr).toContain("is not a valid URL");
-    expect(invalid.stderr).not.toContain("hunter2");
+    for (const password of ["hunter2", "hun/ter2", "hun@ter2"]) {
+      const invalid = await runCli(
+        ["agents", "list", "--central", `http://lab:${password}@127.0.0.1:99999`, "--key", "k"],
+        { env },
+      );
+      expect(invalid.code).toBe(2);
+      expect(invalid.stderr).toContain("is not a valid URL");
+      expect(invalid.stderr).not.toContain("ter2");
+    }
   });
 
   it("says a damaged local.json is damaged, with no stack", async () => {

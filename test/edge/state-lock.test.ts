@@ -71,6 +71,27 @@ describe("the state lock", () => {
     StateLock.acquire(dir).release();
   });
 
+  it("waits out a moment's shared lock (two starting at once) instead of refusing", async () => {
+    const dir = stateDir();
+    StateLock.acquire(dir).release();
+    // A reader's shared lock, as a contender's first step holds one, let go 100 ms later.
+    const reader = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const db = new (require("node:sqlite").DatabaseSync)(process.argv[1]);
+         db.exec("BEGIN"); db.prepare("SELECT count(*) FROM sqlite_master").get();
+         console.log("shared"); setTimeout(() => db.exec("COMMIT"), 100);`,
+        join(dir, "edge.lock.db"),
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    await new Promise((resolve) => reader.stdout!.once("data", resolve));
+    const lock = StateLock.acquire(dir);
+    lock.release();
+    await new Promise((resolve) => reader.once("exit", resolve));
+  });
+
   it("refuses a live pid an agent of an older version wrote, which holds no kernel lock", async () => {
     const dir = stateDir();
     const older = spawn("sleep", ["60"]);
