@@ -216,7 +216,7 @@ function decision(on: "approve" | "reject", summary: string): TenantRoute {
       if (approval.status !== "pending")
         throw new Failure(409, "conflict", `approval ${approvalId} is already ${approval.status}`);
       const by = c.get("principal").id;
-      const decision = {
+      const decided = {
         approval_id: approvalId,
         step_id: approval.step_id,
         by,
@@ -228,7 +228,7 @@ function decision(on: "approve" | "reject", summary: string): TenantRoute {
       const now = s.plans.approval(approvalId)!;
       if (now.status !== "pending")
         throw new Failure(409, "conflict", `approval ${approvalId} is already ${now.status}`);
-      s.planOwner.apply(approval.plan_id, { type: on, ...decision }, true);
+      s.planOwner.apply(approval.plan_id, { type: on, ...decided }, true);
       audited(c, approvalId, {
         plan_id: approval.plan_id,
         step_id: approval.step_id,
