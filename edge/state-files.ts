@@ -31,21 +31,23 @@ export async function syncDir(dir: string): Promise<void> {
 }
 
 /**
- * Appends all of `data` to `file` (opened to append), whose length is `size`, or none of it.
- * FileHandle.write makes one write(2), which a full disk or a file-size limit cuts short without
- * an error (the next one fails): a line cut short would join the next append's first line. So
- * the rest is written until none is left, and on failure the file is cut back to `size`, where a
- * line ends, before the error is thrown. (A crash during the write leaves the torn line to the
- * file's reader: see the outbox's truncateTornTail.)
+ * Appends all of `data` to `file` (opened to append), whose length is `size`, durably
+ * (fdatasync'd), or none of it. FileHandle.write makes one write(2), which a full disk or a
+ * file-size limit cuts short without an error (the next one fails): a line cut short would join
+ * the next append's first line. So the rest is written until none is left, and on failure (of a
+ * write or of the fdatasync, after which the bytes are not known to be on disk) the file is cut
+ * back to `size`, where a line ends, before the error is thrown. (A crash during the write leaves
+ * the torn line to the file's reader: see the outbox's truncateTornTail.)
  * Test: test/edge/state-files.test.ts "appends all or none".
  */
-export async function appendAll(file: FileHandle, data: Buffer, size: number): Promise<void> {
+export async function appendDurably(file: FileHandle, data: Buffer, size: number): Promise<void> {
   try {
     for (let written = 0; written < data.length; ) {
       const { bytesWritten } = await file.write(data, written, data.length - written);
       if (bytesWritten === 0) throw new Error("write(2) wrote nothing");
       written += bytesWritten;
     }
+    await file.datasync();
   } catch (error) {
     // Cut back, or left to the reader when even that fails: the write's error is the one to
     // report.

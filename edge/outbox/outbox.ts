@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type FileHandle, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { AgentEvent } from "../../contract";
-import { appendAll, PRIVATE_FILE_MODE, privateDir, syncDir } from "../state-files";
+import { appendDurably, PRIVATE_FILE_MODE, privateDir, syncDir } from "../state-files";
 import { AckMark } from "./ack-mark";
 import {
   listSegments,
@@ -89,7 +89,7 @@ export class Outbox {
   private listeners = new Set<() => void>();
   private closed = false;
   /**
-   * A failed write is cut back to the last whole line (appendAll), or, if that failed too, has
+   * A failed write is cut back to the last whole line (appendDurably), or, if that failed too, has
    * left part of a line that an append after it would join: appends stop until the next open
    * (which cuts a torn tail off).
    */
@@ -206,12 +206,10 @@ export class Outbox {
           if (this.activeLines.length > 0 && this.activeBytes + bytes > this.options.segmentBytes) {
             await this.rotate();
           }
-          await appendAll(this.active, text, this.activeBytes);
-          await this.active.datasync();
+          // A batch whose fdatasync failed goes too: a restart would find it and send what its
+          // callers were told failed.
+          await appendDurably(this.active, text, this.activeBytes);
         } catch (error) {
-          // A batch whose fdatasync failed is not durable, and its callers hear so: it goes too,
-          // or a restart would find it and send what they were told failed.
-          await this.active.truncate(this.activeBytes).catch(() => undefined);
           const failure = new Error(
             `outbox write failed, refusing further appends: ${error instanceof Error ? error.message : String(error)}`,
           );

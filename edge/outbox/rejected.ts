@@ -1,7 +1,7 @@
 import { open, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { AgentEvent, ValidationIssue } from "../../contract";
-import { appendAll, PRIVATE_FILE_MODE, SerialWrites, syncDir } from "../state-files";
+import { appendDurably, PRIVATE_FILE_MODE, SerialWrites, syncDir } from "../state-files";
 import { completeLines } from "./segments";
 
 /**
@@ -65,11 +65,7 @@ export class RejectedEvents {
         // All or none of the lines (a failed write is cut back): delivery sends the batch again,
         // and its first line must not join a piece of itself.
         const size = (await file.stat()).size;
-        await appendAll(file, Buffer.from(this.torn ? `\n${text}` : text), size);
-        await file.datasync().catch(async (error) => {
-          await file.truncate(size).catch(() => undefined);
-          throw error;
-        });
+        await appendDurably(file, Buffer.from(this.torn ? `\n${text}` : text), size);
       } finally {
         await file.close();
       }

@@ -29,7 +29,7 @@ describe("SerialWrites", () => {
   });
 });
 
-describe("appendAll", () => {
+describe("appendDurably", () => {
   it("appends all or none: a write the file-size limit cuts short is cut back to the last line", () => {
     const path = join(mkdtempSync(join(tmpdir(), "append-all-")), "file");
     expect(writeUnderFileSizeLimit("append-all", path)).toEqual({ result: "EFBIG" });
