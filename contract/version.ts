@@ -3,7 +3,7 @@
  * fields, new event kinds) and the major for anything an older peer would misread.
  * Peers announce it in the WebSocket `hello`/`welcome`; a major mismatch is refused.
  */
-export const CONTRACT_VERSION = "1.3.0";
+export const CONTRACT_VERSION = "1.4.0";
 
 export function contractMajor(version: string): number {
   return Number.parseInt(version.split(".")[0] ?? "", 10);

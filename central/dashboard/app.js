@@ -61,18 +61,52 @@ function start() {
   route();
 }
 
-/** One live stream of the tenant's events for the whole page; the current view takes them. */
-function follow() {
+/** How long a stream central refused stays closed, while the session holds, before another. */
+const REOPEN_MS = 5_000;
+
+/**
+ * One live stream of the tenant's events for the whole page; the current view takes them.
+ * `after`: the last cursor an earlier stream delivered, so a new one misses nothing since.
+ */
+function follow(after) {
   stream?.close();
-  stream = new EventSource("/v1/events/stream");
+  const source = new EventSource(
+    after === undefined ? "/v1/events/stream" : `/v1/events/stream?after=${after}`,
+  );
+  stream = source;
+  let last = after;
   const live = document.getElementById("live");
-  stream.onopen = () => {
+  source.onopen = () => {
     live.textContent = "live";
   };
-  stream.onerror = () => {
-    live.textContent = "reconnecting…";
+  source.onerror = () => {
+    if (source.readyState !== EventSource.CLOSED) {
+      live.textContent = "reconnecting…";
+      return;
+    }
+    // The browser gives up for good on a stream refused (401 once the session ran out or its
+    // key was revoked) without saying why: the session's own answer tells.
+    live.textContent = "offline";
+    api("GET", "/v1/session").then(
+      () => reopen(source, last),
+      (error) => {
+        if (stream !== source) return;
+        if (error instanceof ApiError && error.status === 401)
+          window.dispatchEvent(new CustomEvent(SESSION_ENDED));
+        else reopen(source, last);
+      },
+    );
   };
-  stream.addEventListener("event", (message) => onEvent?.(JSON.parse(message.data)));
+  source.addEventListener("event", (message) => {
+    last = message.lastEventId;
+    onEvent?.(JSON.parse(message.data));
+  });
+}
+
+function reopen(source, after) {
+  setTimeout(() => {
+    if (stream === source) follow(after);
+  }, REOPEN_MS);
 }
 
 function viewFor(parts, params) {

@@ -188,6 +188,22 @@ export const plans = sqliteTable(
   (t) => [index("plans_status").on(t.status), index("plans_due").on(t.dueAt)],
 );
 
+/**
+ * Each completed plan step's result, beside its plan's row rather than in it: a Durable Object's
+ * SQLite holds at most 2 MB in one value, and a plan's results (up to 32,768 characters a step,
+ * hundreds of steps, old versions kept) would pass that and make the plan unsavable.
+ */
+export const planResults = sqliteTable(
+  "plan_results",
+  {
+    planId: text("plan_id").notNull(),
+    version: integer("version").notNull(),
+    stepId: text("step_id").notNull(),
+    result: text("result").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.planId, t.version, t.stepId] })],
+);
+
 /** Which plan step each run of a plan belongs to, so a run's change finds its plan. */
 export const planRuns = sqliteTable(
   "plan_runs",
@@ -239,6 +255,16 @@ export const prunedEventIds = sqliteTable("pruned_event_ids", {
   eventId: text("event_id").primaryKey(),
   cursor: integer("cursor").notNull(),
   prunedAt: integer("pruned_at").notNull(),
+});
+
+/**
+ * The cursor of each run's first event, kept when the event is pruned to R2: a read of one run
+ * starts there instead of paging through the whole archive from the start of the log. A run
+ * without a row has no event yet.
+ */
+export const runCursors = sqliteTable("run_cursors", {
+  runId: text("run_id").primaryKey(),
+  firstCursor: integer("first_cursor").notNull(),
 });
 
 /** The R2 archive's index: one row per sealed segment. */

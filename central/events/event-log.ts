@@ -26,9 +26,10 @@ export function matches(
 
 /**
  * The live part of the tenant's event log, in SQLite. Appends dedupe by event_id (also against
- * ids already pruned to the R2 archive) and take the next tenant-wide cursor. This is the
- * ingest hot path, so it uses the Durable Object's SQL API directly rather than drizzle: one
- * prepared-and-cached INSERT per event inside one synchronous transaction.
+ * ids already pruned to the R2 archive) and take the next tenant-wide cursor; each run's first
+ * cursor is kept, for reads of one run. This is the ingest hot path, so it uses the Durable
+ * Object's SQL API directly rather than drizzle: one prepared-and-cached INSERT per event (and
+ * one per run) inside one synchronous transaction.
  */
 export class EventLog {
   private nextCursor: number | null = null;
@@ -56,6 +57,7 @@ export class EventLog {
     const now = this.now();
     this.storage.transactionSync(() => {
       let cursor = this.peekCursor();
+      const runsSeen = new Set<string>();
       for (const event of events) {
         if (this.wasPruned(event.event_id)) {
           duplicates.push(event);
@@ -75,6 +77,14 @@ export class EventLog {
         if (written === 0) {
           duplicates.push(event);
           continue;
+        }
+        if (event.run_id !== null && !runsSeen.has(event.run_id)) {
+          runsSeen.add(event.run_id);
+          this.sql.exec(
+            "INSERT INTO run_cursors (run_id, first_cursor) VALUES (?, ?) ON CONFLICT(run_id) DO NOTHING",
+            event.run_id,
+            cursor,
+          );
         }
         stored.push({ cursor, event, body });
         cursor += 1;
@@ -97,8 +107,30 @@ export class EventLog {
     return this.nextCursor;
   }
 
-  /** Live events above `after` matching `filter`, in cursor order (one more than `limit` tells has_more). */
-  read(after: number, limit: number, filter: EventFilter): { cursor: number; body: string }[] {
+  /**
+   * A cursor below every event of the run: the one before its first event, or before the next
+   * cursor while it has none (so none can come below it).
+   */
+  beforeRun(runId: string): number {
+    const row = this.sql
+      .exec<{ first_cursor: number }>(
+        "SELECT first_cursor FROM run_cursors WHERE run_id = ?",
+        runId,
+      )
+      .toArray()[0];
+    return (row?.first_cursor ?? this.peekCursor()) - 1;
+  }
+
+  /**
+   * Live events above `after` matching `filter`, in cursor order (one more than `limit` tells
+   * has_more), or from the newest back.
+   */
+  read(
+    after: number,
+    limit: number,
+    filter: EventFilter,
+    order: "oldest" | "newest" = "oldest",
+  ): { cursor: number; body: string }[] {
     const where = ["cursor > ?"];
     const args: (string | number)[] = [after];
     if (filter.run !== undefined) {
@@ -116,7 +148,7 @@ export class EventLog {
     args.push(limit);
     return this.sql
       .exec<{ cursor: number; body: string }>(
-        `SELECT cursor, body FROM events WHERE ${where.join(" AND ")} ORDER BY cursor LIMIT ?`,
+        `SELECT cursor, body FROM events WHERE ${where.join(" AND ")} ORDER BY cursor ${order === "oldest" ? "ASC" : "DESC"} LIMIT ?`,
         ...args,
       )
       .toArray();

@@ -18,6 +18,7 @@ export class EventReader {
   ) {}
 
   async page(after: number, limit: number, filter: EventFilter): Promise<Page> {
+    after = this.start(after, filter);
     const items: Page["items"] = [];
     let scanned = after;
     let segmentsRead = 0;
@@ -53,6 +54,39 @@ export class EventReader {
       next_cursor: items.at(-1)?.cursor ?? after,
       has_more: rows.length > room,
     };
+  }
+
+  /**
+   * The newest `limit` events above `after` matching `filter`, in cursor order: SQLite from the
+   * newest back, then R2 segments from the newest back, at most MAX_SEGMENTS_PER_PAGE of them.
+   * Nothing newer is left, so has_more is false.
+   */
+  async tail(after: number, limit: number, filter: EventFilter): Promise<Page> {
+    after = this.start(after, filter);
+    // SQLite is read before the first await: what the archive prunes meanwhile is in this read
+    // already, and R2 below this prune line does not change.
+    const prunedThrough = this.archive.prunedThrough();
+    const newest = this.log.read(after, limit, filter, "newest");
+    const segments =
+      after < prunedThrough
+        ? this.archive.segmentsAfter(after, prunedThrough).slice(-MAX_SEGMENTS_PER_PAGE).reverse()
+        : [];
+    for (const segment of segments) {
+      if (newest.length === limit) break;
+      const events = await this.archive.read(segment);
+      for (let i = events.length - 1; i >= 0 && newest.length < limit; i -= 1) {
+        const event = events[i]!;
+        if (event.cursor > after && event.cursor <= prunedThrough && matches(filter, event))
+          newest.push({ cursor: event.cursor, body: JSON.stringify(event) });
+      }
+    }
+    const items = newest.reverse();
+    return { items, next_cursor: items.at(-1)?.cursor ?? after, has_more: false };
+  }
+
+  /** A run's reads skip the log before its first event, however much of it is in R2. */
+  private start(after: number, filter: EventFilter): number {
+    return filter.run === undefined ? after : Math.max(after, this.log.beforeRun(filter.run));
   }
 }
 

@@ -102,7 +102,11 @@ export class PlanOwner {
     if (!planId) return;
     if (isTerminal(runMachine, life.status)) this.heard.delete(life.run_id);
     else this.heard.set(life.run_id, mark);
-    this.applyQuietly(planId, { type: "run", run: runStateOf(life, this.waitingView()) });
+    this.applyQuietly(planId, {
+      type: "run",
+      run: runStateOf(life, this.waitingView()),
+      priced_usd: c.priced_usd,
+    });
   }
 
   /**
@@ -177,7 +181,7 @@ export class PlanOwner {
     const now = this.ctx.now();
     const result = stepPlan(plan, input, { now, newEventId: () => uuidv7(now) });
     if (result.refusal) return result.refusal;
-    this.table.save(result.plan);
+    this.table.save(result.plan, plan);
     const emitted = result.effects.flatMap((e) => (e.type === "emit" ? [e.event] : []));
     if (emitted.length > 0) this.log.append(emitted);
     for (const effect of result.effects) this.carryOut(result.plan, effect);
@@ -238,6 +242,12 @@ export class PlanOwner {
     }
   }
 
+  /** The steps a repair builds on: completed, or still running (new steps may wait for them). */
+  private kept(planId: string) {
+    const steps = this.table.get(planId)?.steps ?? [];
+    return steps.filter((s) => s.status === "completed" || s.status === "running");
+  }
+
   /** Asks the plan's planner; its answer is checked against the fleet and folded in. */
   private ask(plan: Plan, effect: Extract<PlanEffect, { type: "plan" }>): void {
     const planId = plan.plan_id;
@@ -270,7 +280,7 @@ export class PlanOwner {
     if (this.planning.has(planId)) return;
     this.planning.add(planId);
     const fleet = this.fleet();
-    const kept = plan.steps.filter((s) => s.status === "completed" || s.status === "running");
+    const answers = { replan: effect.replan, attempt: effect.attempt };
     const answered = planner
       .plan({
         plan,
@@ -282,18 +292,21 @@ export class PlanOwner {
       .then(
         (answer): PlanInput => {
           if (!answer.ok)
-            return { type: "planning_failed", error: answer.error, usage: answer.usage };
-          const issues = checkPlanSteps(answer.steps, fleet, kept);
+            return { type: "planning_failed", error: answer.error, usage: answer.usage, answers };
+          // Checked against the steps kept as they are now: one may have ended while planning.
+          const issues = checkPlanSteps(answer.steps, fleet, this.kept(planId));
           if (issues.length > 0)
             return {
               type: "planning_failed",
               error: `the plan was refused: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
               usage: answer.usage,
+              answers,
             };
           return {
             type: "planned",
             steps: answer.steps,
             usage: answer.usage,
+            answers,
             ...(answer.solver ? { solver: answer.solver } : {}),
             ...(answer.note ? { note: answer.note } : {}),
           };
@@ -304,6 +317,7 @@ export class PlanOwner {
             type: "planning_failed",
             error: `the planner failed: ${error instanceof Error ? error.message : String(error)}`,
             usage: emptyUsage(),
+            answers,
           };
         },
       );

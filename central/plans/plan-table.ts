@@ -5,6 +5,7 @@ import {
   type ApprovalsQuery,
   type Plan,
   type PlanList,
+  type PlanStep,
   type PlanSummary,
   type PlansQuery,
   planDue,
@@ -12,16 +13,20 @@ import {
 } from "../../contract";
 import type { Database } from "../db/database";
 import { page } from "../db/page";
-import { approvals, planRuns, plans } from "../db/schema";
+import { approvals, planResults, planRuns, plans } from "../db/schema";
 
 export type PlanRow = typeof plans.$inferSelect;
 
 /**
  * Plans in SQLite. A plan is one JSON document the fold (contract/plans) produces; the columns
  * beside it, its approvals' rows and nothing else are written from it on every save, so the
- * timer and the lists select on what the fold decided.
+ * timer and the lists select on what the fold decided. Its steps' results are kept in rows of
+ * their own (`plan_results`) and put back into the plan when it is read.
  */
 export class PlanTable {
+  /** For each plan read, the results plan_results already holds (version:step). */
+  private readonly stored = new WeakMap<Plan, Set<string>>();
+
   constructor(private readonly db: Database) {}
 
   create(plan: Plan, options: { idempotencyKey: string | null; requestDigest: string }): void {
@@ -34,20 +39,27 @@ export class PlanTable {
         createdAt: Date.parse(plan.created_at),
       })
       .run();
+    this.saveResults(plan);
     this.saveApprovals(plan);
   }
 
   get(planId: string): Plan | undefined {
-    return this.db.select({ plan: plans.plan }).from(plans).where(eq(plans.planId, planId)).get()
-      ?.plan;
+    const row = this.db
+      .select({ plan: plans.plan })
+      .from(plans)
+      .where(eq(plans.planId, planId))
+      .get();
+    return row && this.withResults(row.plan);
   }
 
   byKey(key: string): PlanRow | undefined {
     return this.db.select().from(plans).where(eq(plans.idempotencyKey, key)).get();
   }
 
-  save(plan: Plan): void {
+  /** Saves the plan; `before` (the plan as read) spares writing the results already stored. */
+  save(plan: Plan, before?: Plan): void {
     this.db.update(plans).set(this.columns(plan)).where(eq(plans.planId, plan.plan_id)).run();
+    this.saveResults(plan, before);
     this.saveApprovals(plan);
   }
 
@@ -75,7 +87,7 @@ export class PlanTable {
       .where(lte(plans.dueAt, now))
       .orderBy(asc(plans.dueAt))
       .all()
-      .map((r) => r.plan);
+      .map((r) => this.withResults(r.plan));
   }
 
   nextDue(): number | null {
@@ -94,7 +106,7 @@ export class PlanTable {
       .from(plans)
       .where(inArray(plans.status, ["planning", "replanning"]))
       .all()
-      .map((r) => r.plan);
+      .map((r) => this.withResults(r.plan));
   }
 
   list(query: PlansQuery): PlanList {
@@ -141,7 +153,47 @@ export class PlanTable {
   }
 
   private columns(plan: Plan) {
-    return { planId: plan.plan_id, status: plan.status, dueAt: planDue(plan), plan };
+    return { planId: plan.plan_id, status: plan.status, dueAt: planDue(plan), plan: lean(plan) };
+  }
+
+  /** A step's result is set once, when it completes: only those not stored yet are written. */
+  private saveResults(plan: Plan, before?: Plan): void {
+    const had = (before && this.stored.get(before)) ?? new Set<string>();
+    for (const step of allSteps(plan)) {
+      if (step.result === null || had.has(`${step.version}:${step.id}`)) continue;
+      this.db
+        .insert(planResults)
+        .values({
+          planId: plan.plan_id,
+          version: step.version,
+          stepId: step.id,
+          result: step.result,
+        })
+        .onConflictDoUpdate({
+          target: [planResults.planId, planResults.version, planResults.stepId],
+          set: { result: step.result },
+        })
+        .run();
+    }
+  }
+
+  /** The plan with its steps' results put back (a plan stored before they moved has its own). */
+  private withResults(plan: Plan): Plan {
+    const rows = this.db
+      .select({
+        version: planResults.version,
+        stepId: planResults.stepId,
+        result: planResults.result,
+      })
+      .from(planResults)
+      .where(eq(planResults.planId, plan.plan_id))
+      .all();
+    const results = new Map(rows.map((r) => [`${r.version}:${r.stepId}`, r.result]));
+    this.stored.set(plan, new Set(results.keys()));
+    if (rows.length === 0) return plan;
+    for (const step of allSteps(plan))
+      step.result = results.get(`${step.version}:${step.id}`) ?? step.result;
+    return plan;
   }
 
   private saveApprovals(plan: Plan): void {
@@ -166,6 +218,21 @@ export class PlanTable {
         .run();
     }
   }
+}
+
+function allSteps(plan: Plan): PlanStep[] {
+  return [...plan.steps, ...plan.history.flatMap((h) => h.steps)];
+}
+
+/** The plan as its row holds it: without its steps' results (plan_results has them). */
+function lean(plan: Plan): Plan {
+  const bare = (steps: PlanStep[]) =>
+    steps.map((s) => (s.result === null ? s : { ...s, result: null }));
+  return {
+    ...plan,
+    steps: bare(plan.steps),
+    history: plan.history.map((h) => ({ ...h, steps: bare(h.steps) })),
+  };
 }
 
 export function summary(plan: Plan): PlanSummary {

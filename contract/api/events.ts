@@ -12,7 +12,9 @@ export const RejectedEvent = z
 export const EventsPage = z
   .object({
     events: z.array(StoredEvent),
-    next_cursor: NonNegInt.describe("the last cursor in this page, or `after` when empty"),
+    next_cursor: NonNegInt.describe(
+      "the last cursor in this page; when it is empty, where the read ended (at least `after`)",
+    ),
     has_more: z.boolean(),
   })
   .meta({ id: "EventsPage" });
@@ -49,12 +51,19 @@ const eventFilter = {
   agent: AgentId.optional(),
   kind: kindList.optional().describe("comma-separated kinds, e.g. `run_started,run_completed`"),
 };
-const cursor = queryInt(0);
+/** An event's cursor in a query parameter or header (`after`, `Last-Event-ID`). */
+export const EventCursor = queryInt(0);
 
 /** Query of `GET /v1/events`. */
 export const EventsQuery = z.strictObject({
-  after: cursor.default(0).describe("return events with a cursor above this"),
+  after: EventCursor.default(0).describe("return events with a cursor above this"),
   limit: queryInt(1, LIMITS.batchEvents).default(100),
+  tail: z
+    .enum(["true", "false"])
+    .optional()
+    .describe(
+      "`true`: the newest `limit` matching events above `after` instead of the oldest, still in cursor order, and `has_more: false`; the R2 archive is searched back at most 8 segments",
+    ),
   ...eventFilter,
 });
 export type EventsQuery = z.output<typeof EventsQuery>;
@@ -64,9 +73,9 @@ export type EventsQuery = z.output<typeof EventsQuery>;
  * `after`, else the end of the log (only what happens from now on).
  */
 export const EventStreamQuery = z.strictObject({
-  after: cursor
-    .optional()
-    .describe("replay events with a cursor above this first; absent: only new events"),
+  after: EventCursor.optional().describe(
+    "replay events with a cursor above this first; absent: only new events",
+  ),
   ...eventFilter,
 });
 export type EventStreamQuery = z.output<typeof EventStreamQuery>;

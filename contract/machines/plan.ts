@@ -93,6 +93,12 @@ export const planMachine = defineMachine({
       why: "a step failed and the policy does not replan, or the plan's budget ran out",
     },
     { from: "paused", on: "fail", to: "failed", why: "the plan's budget or deadline ran out" },
+    {
+      from: "awaiting_approval",
+      on: "fail",
+      to: "failed",
+      why: "the plan's budget (its planning calls) or deadline ran out before a decision",
+    },
     { from: "planning", on: "cancel", to: "cancelled", why: "cancelled while planning" },
     { from: "awaiting_approval", on: "cancel", to: "cancelled", why: "cancelled before approval" },
     { from: "running", on: "cancel", to: "cancelled", why: "cancelled; running steps stop" },

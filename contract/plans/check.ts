@@ -17,18 +17,20 @@ export interface FleetCatalogue {
 /**
  * Checks a plan's steps before any runs: ids unique, dependencies known and without cycles,
  * inputs taken only from steps it waits for, every target served by a registered agent, and
- * static params valid for the skill a target names. `kept` are the completed steps of earlier
- * versions a replan builds on: new steps may depend on them but not reuse their ids.
+ * static params valid for the skill a target names. `kept` are the steps of earlier versions a
+ * replan builds on (completed, or still running): new steps may depend on them but not reuse
+ * their ids, and take inputs from a running one only by waiting for it.
  */
 export function checkPlanSteps(
   steps: readonly PlanStepSpec[],
   catalogue: FleetCatalogue,
-  kept: readonly Pick<PlanStep, "id">[] = [],
+  kept: readonly Pick<PlanStep, "id" | "status">[] = [],
 ): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const add = (path: PropertyKey[], expected: string, message: string) =>
     issues.push({ path: formatPath(path), expected, message, code: "invalid_plan" });
   const keptIds = new Set(kept.map((s) => s.id));
+  const results = new Set(kept.filter((s) => s.status === "completed").map((s) => s.id));
   const index = new Map<string, number>();
   steps.forEach((step, i) => {
     if (index.has(step.id) || keptIds.has(step.id))
@@ -54,7 +56,7 @@ export function checkPlanSteps(
     steps.forEach((step, i) => {
       const before = ancestors(step.id, steps, index);
       for (const [param, input] of Object.entries(step.inputs))
-        if (!before.has(input.step) && !keptIds.has(input.step))
+        if (!before.has(input.step) && !results.has(input.step))
           add(
             ["steps", i, "inputs", param, "step"],
             `a step '${step.id}' depends on`,

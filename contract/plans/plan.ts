@@ -6,6 +6,7 @@ import {
   IntentId,
   JsonObject,
   NonNegInt,
+  NonNegNumber,
   PlanId,
   RunId,
   TenantId,
@@ -182,6 +183,9 @@ export const StepRun = z.object({
   attempt: z.number().int().min(1),
   status: z.string().max(32),
   usage: Usage,
+  priced_usd: NonNegNumber.optional().describe(
+    "the USD of the priced calls alone: a plan's USD budget counts it when some calls had no price (usage.cost_usd is then null)",
+  ),
 });
 export type StepRun = z.infer<typeof StepRun>;
 
@@ -231,6 +235,9 @@ export const Plan = z
       replans: NonNegInt,
       feedback: z.string().max(8_192).nullable().describe("why the last plan was refused"),
       usage: Usage.describe("the planning calls' consumption"),
+      priced_usd: NonNegNumber.optional().describe(
+        "the USD of the priced calls alone: a plan's USD budget counts it when some calls had no price (usage.cost_usd is then null)",
+      ),
     }),
     usage: Usage.describe("planning calls plus every run of every step"),
     error: RunError.nullable(),

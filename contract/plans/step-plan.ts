@@ -26,12 +26,14 @@ export type PlanInput =
       type: "planned";
       steps: readonly PlanStepSpec[];
       usage: Usage;
+      /** The ask it answers (the `plan` effect's); without it, the one under way. */
+      answers?: PlanAsk;
       /** A PDDL plan's solver, and how it was made (for the plan_version event). */
       solver?: "central" | "external";
       note?: string;
     }
   /** The planner's answer was refused (bad JSON, a cycle, an unknown skill, ...), or it failed. */
-  | { type: "planning_failed"; error: string; usage: Usage }
+  | { type: "planning_failed"; error: string; usage: Usage; answers?: PlanAsk }
   /**
    * A decision on the approval `approval_id` (of the step, or of the plan when `step_id` is
    * null): refused unless that approval is still the one awaited (a repair may have replaced its
@@ -55,8 +57,11 @@ export type PlanInput =
   | { type: "submitted"; step_id: string; attempt: number; run_id: string; intent_id: string }
   /** A step's intent could not be submitted. */
   | { type: "submit_failed"; step_id: string; error: RunError }
-  /** One of the plan's runs changed (its usage, or how it ended). */
-  | { type: "run"; run: RunState }
+  /**
+   * One of the plan's runs changed (its usage, or how it ended); `priced_usd` is the USD of its
+   * priced calls, which its usage does not show once a call was unpriced.
+   */
+  | { type: "run"; run: RunState; priced_usd?: number }
   | { type: "pause"; by: string }
   | { type: "resume"; by: string }
   | { type: "cancel"; by: string; reason: string }
@@ -67,7 +72,7 @@ export type PlanInput =
 export type PlanEffect =
   | { type: "emit"; event: AgentEvent }
   /** Make a plan (round initial) or repair it (round repair); feedback says why the last was refused. */
-  | { type: "plan"; round: "initial" | "repair"; attempt: number; feedback: string | null }
+  | ({ type: "plan"; round: "initial" | "repair"; feedback: string | null } & PlanAsk)
   /** Submit one attempt of a step as an intent, idempotent by plan, version, step and attempt. */
   | {
       type: "submit";
@@ -83,6 +88,16 @@ export type PlanEffect =
       };
     }
   | { type: "cancel_run"; run_id: string; reason: string };
+
+/**
+ * Which ask a planner's answer is for: a step that fails for good while a repair is being
+ * planned starts another replan, and the answer to the ask before it (made while that step
+ * seemed to be running) is then stale.
+ */
+export interface PlanAsk {
+  replan: number;
+  attempt: number;
+}
 
 export interface PlanContext {
   now: number;
@@ -118,6 +133,8 @@ class PlanFold {
   private seq: number;
   /** The step asked for a plan; the planner is called once the step has settled the budget. */
   private planAsked = false;
+  /** A repair began in this step: a step failing later in it joins that repair's feedback. */
+  private repairing = false;
 
   constructor(
     readonly plan: Plan,
@@ -142,7 +159,7 @@ class PlanFold {
         this.planned(input);
         break;
       case "planning_failed":
-        this.planningFailed(input.error, input.usage);
+        this.planningFailed(input.error, input.usage, input.answers);
         break;
       case "approve":
         this.decide(input, "approve", input.reason ?? null);
@@ -157,7 +174,7 @@ class PlanFold {
         this.attemptEnded(input.step_id, input.error);
         break;
       case "run":
-        this.runChanged(input.run);
+        this.runChanged(input.run, input.priced_usd);
         break;
       case "pause":
         if (plan.status !== "running") return this.refuse(`plan ${plan.plan_id} is ${plan.status}`);
@@ -168,6 +185,7 @@ class PlanFold {
         if (plan.status !== "paused") return this.refuse(`plan ${plan.plan_id} is ${plan.status}`);
         plan.paused_by = null;
         this.movePlan("resume", `resumed by ${input.by}`);
+        this.repairHeld();
         break;
       case "cancel":
         this.end("cancel", null, `cancelled by ${input.by}: ${input.reason}`);
@@ -186,6 +204,7 @@ class PlanFold {
       this.effects.push({
         type: "plan",
         round: p.round,
+        replan: p.replans,
         attempt: p.attempts,
         feedback: p.feedback,
       });
@@ -205,9 +224,10 @@ class PlanFold {
   private planned(input: Extract<PlanInput, { type: "planned" }>) {
     const { steps: specs, usage } = input;
     const plan = this.plan;
-    plan.planning.usage = addUsage(plan.planning.usage, usage);
+    this.planningSpent(usage);
     if (plan.status !== "planning" && plan.status !== "replanning")
       return this.refuse(`plan ${plan.plan_id} is not being planned (${plan.status})`);
+    if (this.stale(input.answers)) return this.askPlanner();
     const version = plan.version + 1;
     const round = plan.planning.round;
     const now = this.iso();
@@ -273,11 +293,26 @@ class PlanFold {
     this.movePlan("planned", `version ${version}: ${specs.length} steps`);
   }
 
-  private planningFailed(error: string, usage: Usage) {
+  private planningSpent(usage: Usage) {
+    const p = this.plan.planning;
+    p.priced_usd = planningPriced(p) + (usage.cost_usd ?? 0);
+    p.usage = addUsage(p.usage, usage);
+  }
+
+  /** An answer to an ask made before the last replan began: what it planned around has changed. */
+  private stale(answers: PlanAsk | undefined): boolean {
+    const p = this.plan.planning;
+    return (
+      answers !== undefined && (answers.replan !== p.replans || answers.attempt !== p.attempts)
+    );
+  }
+
+  private planningFailed(error: string, usage: Usage, answers: PlanAsk | undefined) {
     const plan = this.plan;
-    plan.planning.usage = addUsage(plan.planning.usage, usage);
+    this.planningSpent(usage);
     if (plan.status !== "planning" && plan.status !== "replanning")
       return this.refuse(`plan ${plan.plan_id} is not being planned (${plan.status})`);
+    if (this.stale(answers)) return this.askPlanner();
     const p = plan.planning;
     if (p.attempts < plan.policy.planning_attempts) {
       p.attempts += 1;
@@ -296,10 +331,16 @@ class PlanFold {
     );
   }
 
-  /** A step failed for good: repair the rest if the policy allows another replan, else fail. */
+  /**
+   * A step failed for good: repair the rest if the policy allows another replan, else fail. A
+   * paused plan holds the failure until it is resumed (a repair would start steps); a plan
+   * already being repaired starts another replan that covers this step too.
+   */
   private repairOrFail(step: PlanStep, error: RunError) {
     const plan = this.plan;
-    const canRepair = plan.planner !== "given" && plan.planning.replans < plan.policy.max_replans;
+    const canRepair =
+      plan.planner !== "given" &&
+      (this.repairing || plan.planning.replans < plan.policy.max_replans);
     if (!canRepair) {
       this.end(
         "fail",
@@ -312,15 +353,33 @@ class PlanFold {
       );
       return;
     }
+    if (plan.status === "paused") return;
+    // Every step of this version that failed goes to the planner: one repair covers them all.
+    const failed = plan.steps.filter((s) => s.status === "failed");
     plan.planning = {
       ...plan.planning,
       round: "repair",
       attempts: 1,
-      replans: plan.planning.replans + 1,
-      feedback: `step ${step.id} failed (${error.reason}): ${error.message}`.slice(0, 8_192),
+      replans: plan.planning.replans + (this.repairing ? 0 : 1),
+      feedback: failed
+        .map((s) => `step ${s.id} failed (${s.error?.reason}): ${s.error?.message}`)
+        .join("\n")
+        .slice(0, 8_192),
     };
-    this.movePlan("repair", `step ${step.id} failed: replan ${plan.planning.replans}`);
+    if (plan.status === "running")
+      this.movePlan("repair", `step ${step.id} failed: replan ${plan.planning.replans}`);
+    this.repairing = true;
     this.askPlanner();
+  }
+
+  /** A step that failed for good while the plan was paused is repaired when it resumes. */
+  private repairHeld() {
+    const failed = this.plan.steps.find((s) => s.status === "failed");
+    if (failed)
+      this.repairOrFail(
+        failed,
+        failed.error ?? { category: "internal", reason: "failed", message: "the step failed" },
+      );
   }
 
   // --- approvals -----------------------------------------------------------------------------
@@ -329,7 +388,11 @@ class PlanFold {
     const plan = this.plan;
     const timeout = plan.policy.approval_timeout_ms;
     const approval: Approval = {
-      approval_id: `${plan.plan_id}:${stepId ?? "plan"}:${plan.version}`,
+      // A step may be named `plan`: the plan's own approval has a form no step's id can take.
+      approval_id:
+        stepId === null
+          ? `${plan.plan_id}:${plan.version}`
+          : `${plan.plan_id}:${stepId}:${plan.version}`,
       plan_id: plan.plan_id,
       step_id: stepId,
       status: "pending",
@@ -515,8 +578,8 @@ class PlanFold {
       const left = Math.max(0, plan.budget.max_tokens - used.tokens_in - used.tokens_out);
       out.max_tokens = Math.min(out.max_tokens ?? left, left);
     }
-    if (plan.budget.max_cost_usd !== undefined && used.cost_usd !== null) {
-      const left = Math.max(0, plan.budget.max_cost_usd - used.cost_usd);
+    if (plan.budget.max_cost_usd !== undefined) {
+      const left = Math.max(0, plan.budget.max_cost_usd - pricedSpend(plan));
       out.max_cost_usd = Math.min(out.max_cost_usd ?? left, left);
     }
     return out;
@@ -536,11 +599,12 @@ class PlanFold {
     this.emitStep(step);
   }
 
-  private runChanged(run: RunState) {
+  private runChanged(run: RunState, pricedUsd: number | undefined) {
     const found = this.runOf(run.run_id);
     if (!found) return;
     const { step, entry } = found;
     entry.usage = run.usage;
+    entry.priced_usd = pricedUsd ?? run.usage.cost_usd ?? 0;
     entry.status = run.status;
     if (!SETTLED_RUN.includes(run.status)) return;
     if (isTerminal(planMachine, this.plan.status)) return;
@@ -607,11 +671,9 @@ class PlanFold {
     const plan = this.plan;
     const used = planUsage(plan);
     const tokens = used.tokens_in + used.tokens_out;
+    const spent = pricedSpend(plan);
     const overTokens = plan.budget.max_tokens !== undefined && tokens > plan.budget.max_tokens;
-    const overCost =
-      plan.budget.max_cost_usd !== undefined &&
-      used.cost_usd !== null &&
-      used.cost_usd > plan.budget.max_cost_usd;
+    const overCost = plan.budget.max_cost_usd !== undefined && spent > plan.budget.max_cost_usd;
     if (!overTokens && !overCost) return;
     this.end(
       "fail",
@@ -620,7 +682,7 @@ class PlanFold {
         reason: "budget_exceeded",
         message: overTokens
           ? `the plan used ${tokens} tokens of its ${plan.budget.max_tokens}`
-          : `the plan spent $${used.cost_usd} of its $${plan.budget.max_cost_usd}`,
+          : `the plan spent $${Number(spent.toFixed(6))} of its $${plan.budget.max_cost_usd}`,
       },
       "budget exceeded",
     );
@@ -742,6 +804,23 @@ export function planUsage(plan: Pick<Plan, "planning" | "steps" | "history">): U
   for (const steps of [plan.steps, ...plan.history.map((h) => h.steps)])
     for (const step of steps) for (const run of step.runs) total = addUsage(total, run.usage);
   return total;
+}
+
+/**
+ * What a plan's USD budget counts: the priced calls of its planning and of every run. An
+ * unpriced call (a local model) makes the usage's total unknown, never the budget void.
+ */
+function pricedSpend(plan: Plan): number {
+  let total = planningPriced(plan.planning);
+  for (const steps of [plan.steps, ...plan.history.map((h) => h.steps)])
+    for (const step of steps)
+      for (const run of step.runs) total += run.priced_usd ?? run.usage.cost_usd ?? 0;
+  return total;
+}
+
+/** Plans stored before `priced_usd` was kept count their planning's priced total, if any. */
+function planningPriced(planning: Plan["planning"]): number {
+  return planning.priced_usd ?? planning.usage.cost_usd ?? 0;
 }
 
 /** The earliest time the plan must be looked at again (its deadline, an approval's), or null. */

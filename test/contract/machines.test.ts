@@ -87,6 +87,7 @@ planning fail failed
 replanning fail failed
 running fail failed
 paused fail failed
+awaiting_approval fail failed
 planning cancel cancelled
 awaiting_approval cancel cancelled
 running cancel cancelled

@@ -5,7 +5,7 @@ import { h, render, statusOf, table, usd, when } from "../lib/dom.js";
 export async function gatewayView() {
   const [status, calls] = await Promise.all([
     api("GET", "/v1/gateway/status"),
-    api("GET", "/v1/events?kind=model_call&limit=1000"),
+    api("GET", "/v1/events?kind=model_call&tail=true&limit=50"),
   ]);
   render(
     h("h1", {}, "Gateway"),
@@ -44,24 +44,26 @@ export async function gatewayView() {
     h("h2", {}, "Recent calls"),
     table(
       ["When", "Run", "Model", "Tokens", "Cost"],
-      calls.events
-        .slice(-50)
-        .reverse()
-        .map((e) =>
+      calls.events.reverse().map((e) =>
+        h(
+          "tr",
+          { "data-call": e.payload.call_id },
+          h("td", {}, when(e.ts)),
+          // A call made with an operator's or admin's key, or without a run header, has no run.
           h(
-            "tr",
+            "td",
             {},
-            h("td", {}, when(e.ts)),
-            h("td", {}, h("a", { href: `#/runs/${e.run_id}` }, e.run_id.slice(-8))),
-            h(
-              "td",
-              {},
-              `${e.payload.provider}/${e.payload.response_model ?? e.payload.request_model}`,
-            ),
-            h("td", {}, e.payload.input_tokens + e.payload.output_tokens),
-            h("td", {}, usd(e.payload.cost_usd)),
+            e.run_id === null ? "-" : h("a", { href: `#/runs/${e.run_id}` }, e.run_id.slice(-8)),
           ),
+          h(
+            "td",
+            {},
+            `${e.payload.provider}/${e.payload.response_model ?? e.payload.request_model}`,
+          ),
+          h("td", {}, e.payload.input_tokens + e.payload.output_tokens),
+          h("td", {}, usd(e.payload.cost_usd)),
         ),
+      ),
       "No model calls yet.",
     ),
   );

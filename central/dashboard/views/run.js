@@ -111,19 +111,27 @@ function details(run) {
   );
 }
 
+/** All of the run's events, page after page: a long run does not fit in one. */
+async function runEvents(id) {
+  const events = [];
+  for (let after = 0; ; ) {
+    const page = await api("GET", `/v1/events?run=${id}&after=${after}&limit=1000`);
+    events.push(...page.events);
+    if (!page.has_more) return events;
+    after = page.next_cursor;
+  }
+}
+
 async function drawRun(id) {
-  const [run, log] = await Promise.all([
-    api("GET", `/v1/runs/${id}`),
-    api("GET", `/v1/events?run=${id}&limit=1000`),
-  ]);
-  const calls = log.events.filter((e) => e.kind === "model_call");
-  const tools = log.events.filter((e) => e.kind === "tool_call_finished");
+  const [run, events] = await Promise.all([api("GET", `/v1/runs/${id}`), runEvents(id)]);
+  const calls = events.filter((e) => e.kind === "model_call");
+  const tools = events.filter((e) => e.kind === "tool_call_finished");
   render(
     h("h1", {}, "Run ", h("code", {}, id)),
     details(run),
     runActions(id, run),
     h("h2", {}, "Timeline"),
-    h("ol", { class: "timeline", id: "timeline" }, log.events.map(eventItem)),
+    h("ol", { class: "timeline", id: "timeline" }, events.map(eventItem)),
     h("h2", {}, "Tool calls"),
     table(
       ["Tool", "Status", "Duration"],

@@ -6,6 +6,8 @@ import m0004 from "./0004_secrets.sql";
 import m0005 from "./0005_metrics.sql";
 import m0006 from "./0006_plans.sql";
 import m0007 from "./0007_gateway_settled.sql";
+import m0008 from "./0008_plan_results.sql";
+import m0009 from "./0009_run_cursors.sql";
 import journal from "./meta/_journal.json";
 
 export default {
@@ -19,5 +21,7 @@ export default {
     m0005,
     m0006,
     m0007,
+    m0008,
+    m0009,
   },
 };

@@ -11,6 +11,8 @@ import type { Operator, Task } from "./task";
 
 /** Grounding stops for a moment this often so a caller can check its limits. */
 const YIELD_EVERY = 4096;
+/** Binding steps allowed per allowed ground action (Limits.maxGroundActions). */
+const GROUND_STEPS_PER_ACTION = 16;
 
 /** Every object of each type, subtypes included; `either` types are unions. */
 export function objectsByType(domain: Domain, problem: Problem): Map<string, Set<string>> {
@@ -73,7 +75,8 @@ interface Compiled {
  * decided from the initial state and vanish from the task; negative preconditions on atoms
  * that can never be true are dropped. A generator: it pauses between atoms; inside one
  * atom's joins, `check` is called every few thousand steps (it may throw to stop), and more
- * than `maxActions` ground actions stop it with LimitReached("ground-actions").
+ * than `maxActions` ground actions (or 16 binding steps for each) stop it with
+ * LimitReached("ground-actions").
  */
 export function* ground(
   domain: Domain,
@@ -120,6 +123,11 @@ export function* ground(
   }
 
   let steps = 0;
+  const maxSteps = maxActions * GROUND_STEPS_PER_ACTION;
+  const bounded = () => {
+    if (steps > maxSteps) throw new LimitReached("ground-actions");
+    check();
+  };
   const binding: (string | undefined)[] = [];
   const resolve = (arg: string, c: Compiled) => {
     const i = c.index.get(arg);
@@ -156,7 +164,7 @@ export function* ground(
   };
   /** Binds the remaining joins from position `at`, then the parameters no join binds. */
   function join(c: Compiled, skip: Literal | undefined, at: number): void {
-    if (++steps % YIELD_EVERY === 0) check();
+    if (++steps % YIELD_EVERY === 0) bounded();
     if (at === c.joins.length) {
       free(c, 0);
       return;
@@ -186,7 +194,7 @@ export function* ground(
     }
   }
   function free(c: Compiled, from: number): void {
-    if (++steps % YIELD_EVERY === 0) check();
+    if (++steps % YIELD_EVERY === 0) bounded();
     let p = from;
     while (p < c.domains.length && binding[p] !== undefined) p++;
     if (p === c.domains.length) {

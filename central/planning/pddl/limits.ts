@@ -12,7 +12,17 @@ export interface Limits {
    * Durable Object has 128 MB for everything.
    */
   maxStates?: number;
-  /** Stop grounding past this many ground actions (a schema with many free parameters). */
+  /**
+   * Stop once the stored states take about this many bytes: with many facts fewer states fit
+   * than `maxStates` allows.
+   */
+  maxStateBytes?: number;
+  /**
+   * Stop grounding past this many ground actions (a schema with many free parameters), or past
+   * 16 binding steps per allowed action: bindings that fail a check make no action, and inside
+   * one schema's joins grounding cannot pause, so in workerd (whose clock stands still during
+   * synchronous work) only this count bounds it.
+   */
   maxGroundActions?: number;
   signal?: AbortSignal;
   /** The clock; injected so tests need not wait. */
@@ -30,6 +40,8 @@ export class LimitReached extends Error {
 /** Counts expansions and checks the clock and the signal now and then. */
 export class Budget {
   expansions = 0;
+  /** A stored state's size, known once the task is grounded. */
+  stateBytes = 0;
   private readonly now: () => number;
 
   constructor(private readonly limits: Limits = {}) {
@@ -41,6 +53,11 @@ export class Budget {
     if (this.limits.maxExpansions !== undefined && this.expansions >= this.limits.maxExpansions)
       throw new LimitReached("expansions");
     if (this.limits.maxStates !== undefined && stored > this.limits.maxStates)
+      throw new LimitReached("states");
+    if (
+      this.limits.maxStateBytes !== undefined &&
+      stored * this.stateBytes > this.limits.maxStateBytes
+    )
       throw new LimitReached("states");
     this.expansions++;
     if ((this.expansions & 63) === 0) this.check();

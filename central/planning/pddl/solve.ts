@@ -77,6 +77,7 @@ function* solving(
     );
     stats.facts = task.facts.length;
     stats.operators = task.operators.length;
+    budget.stateBytes = task.facts.length / 8 + 16;
     stats.groundMs = now() - started;
     if (task.unreachable) return { status: "unsolvable", reason: task.unreachable, stats };
     const successors = new SuccessorGenerator(task);

@@ -2,13 +2,14 @@ import { ExternalPddlPlanner, redactString, type TenantSettings } from "../../..
 import { envJson } from "../../env-json";
 import { secretRefusal } from "../../gateway/keys/offers";
 import { privateUpstreamsAllowed, upstreamUrlProblem } from "../../gateway/providers/upstream-url";
+import { readTextUpTo } from "../../http/body";
 import { createLogger } from "../../log";
 
 /** What an external planner answered: the plan's ground actions, or why there is none. */
 export type ExternalAnswer = { ok: true; actions: string[] } | { ok: false; error: string };
 
 /** An external planner's answer is read up to this size; a plan is far smaller. */
-const MAX_ANSWER_CHARS = 8 * 1024 * 1024;
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 const log = createLogger({ component: "planning" });
 /** The operator's endpoint (`AURAISON_PDDL_PLANNER`); none when absent or invalid. */
@@ -76,15 +77,17 @@ export class ExternalPddlEndpoint {
         signal: abort.signal,
         redirect: "manual",
       });
-      const text = await response.text();
+      // Counted while it streams: a planner's endless answer must not fill the object's memory.
+      const read = await readTextUpTo(response.body, MAX_ANSWER_BYTES, (reader) => reader.cancel());
+      const text = read.text;
       if (!response.ok)
         return {
           ok: false,
           // The answer may echo the request, the token included, and becomes the plan's error.
           error: `the planner answered ${response.status}: ${redactString((token ? text.split(token).join("[REDACTED]") : text).slice(0, 4096)).slice(0, 300)}`,
         };
-      if (text.length > MAX_ANSWER_CHARS)
-        return { ok: false, error: `the planner's answer is over ${MAX_ANSWER_CHARS} characters` };
+      if (!read.complete)
+        return { ok: false, error: `the planner's answer is over ${MAX_ANSWER_BYTES} bytes` };
       return readAnswer(text);
     } catch (error) {
       if (abort.signal.aborted)

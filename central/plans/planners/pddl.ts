@@ -1,8 +1,10 @@
 import {
+  check,
   type ExternalPddlPlanner,
   emptyUsage,
   type JsonValue,
   type Plan,
+  PlanSpec,
   type PlanStep,
   type PlanStepSpec,
 } from "../../../contract";
@@ -28,8 +30,17 @@ import {
 import type { ExternalAnswer } from "./external-pddl";
 import type { Planner, PlanningAnswer, PlanningAsk, PlanningFleet } from "./planner";
 
-/** How long (and how far) central's own solver may search for one plan. */
-const SOLVE_LIMITS = { timeoutMs: 20_000, maxExpansions: 2_000_000, maxStates: 1_000_000 };
+/**
+ * How long (and how far) central's own solver may search for one plan. The object has 128 MB
+ * for everything: ground actions and stored states are held to a part of it.
+ */
+const SOLVE_LIMITS = {
+  timeoutMs: 20_000,
+  maxExpansions: 2_000_000,
+  maxStates: 1_000_000,
+  maxStateBytes: 48 * 2 ** 20,
+  maxGroundActions: 100_000,
+};
 
 /** The fleet's PDDL domain: every registered skill's declaration, combined. */
 export function fleetDomain(fleet: PlanningFleet): SkillsDomain {
@@ -114,6 +125,8 @@ export class PddlPlanner implements Planner {
       deadline: Date.now() + SOLVE_LIMITS.timeoutMs,
       maxExpansions: SOLVE_LIMITS.maxExpansions,
       maxStates: SOLVE_LIMITS.maxStates,
+      maxStateBytes: SOLVE_LIMITS.maxStateBytes,
+      maxGroundActions: SOLVE_LIMITS.maxGroundActions,
     });
     if (result.status === "unsolvable")
       return { ok: false, error: `no plan exists: ${result.reason}`, usage };
@@ -172,6 +185,18 @@ function steps(
       action: step.action,
     };
   });
+  // A solved plan is held to what any plan may be (its steps, each step's dependencies), as a
+  // model's answer is: the plan is one document the object stores whole.
+  const fits = check(PlanSpec, { steps: specs });
+  if (!fits.ok)
+    return {
+      ok: false,
+      error: `the solver's plan does not fit in a plan: ${fits.issues
+        .slice(0, 3)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join("; ")}`,
+      usage,
+    };
   return {
     ok: true,
     steps: specs,

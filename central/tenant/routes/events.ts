@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import {
+  check,
+  EventCursor,
   EventStreamQuery,
   EventsPage,
   EventsQuery,
@@ -28,7 +30,10 @@ export const eventRoutes: TenantRoute[] = [
     },
     async (c) => {
       const q = readQuery(new URL(c.req.url), EventsQuery);
-      const page = await c.env.reader.page(q.after, q.limit, q);
+      const page =
+        q.tail === "true"
+          ? await c.env.reader.tail(q.after, q.limit, q)
+          : await c.env.reader.page(q.after, q.limit, q);
       return c.body(pageJson(page), 200, { "content-type": "application/json" });
     },
   ),
@@ -43,7 +48,7 @@ export const eventRoutes: TenantRoute[] = [
         "Live Server-Sent Events (`event: event`, `id: <cursor>`): from `Last-Event-ID`, else `after`, else only new events",
       request: {
         query: EventStreamQuery,
-        headers: z.object({ "last-event-id": z.string().optional() }),
+        headers: z.object({ "last-event-id": EventCursor.optional() }),
       },
       responses: {
         200: {
@@ -55,23 +60,9 @@ export const eventRoutes: TenantRoute[] = [
     },
     (c) => {
       const q = readQuery(new URL(c.req.url), EventStreamQuery);
-      const last = c.req.header("last-event-id");
+      const last = lastEventId(c.req.header("last-event-id"));
       // A stream asked for no history starts at the end of the log: only what happens next.
-      let after = q.after ?? c.env.log.peekCursor() - 1;
-      if (last !== undefined && last !== "") {
-        if (!/^\d+$/.test(last))
-          throw new Failure(400, "invalid_request", "Last-Event-ID must be an event cursor", {
-            issues: [
-              {
-                path: "last-event-id",
-                expected: "a non-negative integer",
-                message: "not a cursor",
-                code: "invalid_type",
-              },
-            ],
-          });
-        after = Number(last);
-      }
+      const after = last ?? q.after ?? c.env.log.peekCursor() - 1;
       const principal = c.get("principal");
       // Checked again here, where nothing awaits before the stream is registered: a revocation
       // served while this request was being authenticated would otherwise miss the stream.
@@ -108,3 +99,14 @@ export const eventRoutes: TenantRoute[] = [
     },
   ),
 ];
+
+/** `Last-Event-ID` read as `after` is (an empty one is none), or 400 naming the header. */
+function lastEventId(header: string | undefined): number | undefined {
+  if (header === undefined || header === "") return undefined;
+  const parsed = check(EventCursor, header);
+  if (parsed.ok) return parsed.value;
+  const issue = parsed.issues[0]!;
+  throw new Failure(400, "invalid_request", `invalid header Last-Event-ID: ${issue.message}`, {
+    issues: [{ ...issue, path: "last-event-id" }],
+  });
+}

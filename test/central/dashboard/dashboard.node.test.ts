@@ -9,15 +9,19 @@ import {
   AuditList,
   CentralClient,
   EventsPage,
+  IngestResult,
   IntentAccepted,
+  KeyInfo,
   PATHS,
   Plan,
   PlanAccepted,
   RunState,
+  uuidv7,
 } from "../../../contract";
 import {
   type CentralDev,
   createKey,
+  createKeyRecord,
   createTenant,
   startCentralDev,
 } from "../../helpers/central-dev";
@@ -48,6 +52,7 @@ describe("dashboard (chromium, wrangler dev, a real edge agent)", { timeout: 120
   let admin: CentralClient;
   let adminKey = "";
   let viewerKey = "";
+  let agentKey = "";
   let edge: ManagedProcess | null = null;
   let browser: Browser;
 
@@ -87,7 +92,7 @@ describe("dashboard (chromium, wrangler dev, a real edge agent)", { timeout: 120
     adminKey = await createTenant(central.url, central.bootstrapKey, "lab");
     admin = new CentralClient({ url: central.url, key: adminKey });
     viewerKey = await createKey(central.url, adminKey, "viewer", "a viewer");
-    const agentKey = await createKey(central.url, adminKey, "agent", "lab host", "lab-notes");
+    agentKey = await createKey(central.url, adminKey, "agent", "lab host", "lab-notes");
     const app = join(root, "lab-notes");
     cpSync(SAMPLE_APP, app, { recursive: true });
     const scenario = JSON.parse(readFileSync(join(app, "scripted-model.json"), "utf8"));
@@ -270,6 +275,66 @@ describe("dashboard (chromium, wrangler dev, a real edge agent)", { timeout: 120
       await shot(page, view);
     }
     expect(await page.locator("td", { hasText: "session.create" }).count()).toBeGreaterThan(0);
+    await page.context().close();
+  });
+
+  it("shows a run's whole timeline, the newest model calls, and a call for no run without a run link", async () => {
+    // One run makes more calls than a page of the log holds; the last call is made for no run
+    // (with an operator's key, or without a run header).
+    const runId = uuidv7();
+    const calls = Array.from({ length: 1_002 }, (_, i) => ({
+      event_id: uuidv7(),
+      tenant: "lab",
+      run_id: i < 1_001 ? runId : null,
+      agent_id: "host-1.lab-notes",
+      source: "edge",
+      seq: i,
+      attempt: null,
+      kind: "model_call",
+      payload: {
+        call_id: `call-${i + 1}`,
+        provider: "lab-vllm",
+        request_model: "qwen-notes",
+        response_model: "qwen-notes",
+        alias: null,
+        response_id: null,
+        stream: false,
+        input_tokens: 10,
+        output_tokens: 5,
+        cost_usd: 0.00002,
+        latency_ms: 40,
+        ttft_ms: null,
+        observer: "edge",
+      },
+      ts: new Date().toISOString(),
+    }));
+    const agent = new CentralClient({ url: central.url, key: agentKey });
+    for (const batch of [calls.slice(0, 1_000), calls.slice(1_000)]) {
+      const result = await agent.request("POST", PATHS.events, IngestResult, { events: batch });
+      expect(result.stored).toBe(batch.length);
+    }
+    const page = await signedIn(viewerKey);
+    await page.goto(`${central.url}/#/runs/${runId}`);
+    await page.locator("#timeline").waitFor();
+    expect(await page.locator('#timeline li[data-kind="model_call"]').count()).toBe(1_001);
+    await page.goto(`${central.url}/#/gateway`);
+    const newest = page.locator('tr[data-call="call-1002"]');
+    await newest.waitFor();
+    expect(await newest.locator("td").nth(1).textContent()).toBe("-");
+    expect(await page.locator('tr[data-call="call-1001"] a').getAttribute("href")).toBe(
+      `#/runs/${runId}`,
+    );
+    expect(await page.locator('tr[data-call="call-1"]').count()).toBe(0);
+    await page.context().close();
+  });
+
+  it("shows the sign-in form once the signed-in key is revoked", async () => {
+    const viewer = await createKeyRecord(central.url, adminKey, "viewer", "revoked soon");
+    const page = await signedIn(viewer.key);
+    await expect.poll(() => page.locator("#live").textContent(), { timeout: 10_000 }).toBe("live");
+    await admin.request("DELETE", `${PATHS.keys}/${viewer.id}`, KeyInfo);
+    await page.locator("#sign-in").waitFor({ state: "visible", timeout: 5_000 });
+    expect(await page.locator("#sign-in-error").textContent()).toContain("session ended");
     await page.context().close();
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SESSION_TTL_MS } from "../../../central/auth/session";
 import { readSse, type SseMessage } from "../../../cli/sse";
-import { StoredEvent } from "../../../contract";
+import { type ApiError, StoredEvent } from "../../../contract";
 import {
   advanceClock,
   call,
@@ -181,15 +181,23 @@ describe("GET /v1/events/stream", () => {
     await live.messages.return?.(undefined);
   });
 
-  it("filters by kind and refuses a malformed Last-Event-ID", async () => {
+  it("filters by kind and refuses a Last-Event-ID that is not a cursor, as it refuses such an `after`", async () => {
     const { admin } = await newTenant("sse");
     await submit(admin, { targets: [{ app: "nobody" }] });
-    const response = await central(
-      new Request("http://central/v1/events/stream", {
-        headers: { authorization: `Bearer ${admin}`, "last-event-id": "abc" },
-      }),
-    );
-    expect(response.status).toBe(400);
+    for (const lastEventId of ["abc", "99999999999999999999", "9007199254740993", "-1"]) {
+      const response = await central(
+        new Request("http://central/v1/events/stream", {
+          headers: { authorization: `Bearer ${admin}`, "last-event-id": lastEventId },
+        }),
+      );
+      expect(response.status).toBe(400);
+      const body = await json<ApiError>(response);
+      expect(body.error.message).toContain("Last-Event-ID");
+      expect(body.error.issues?.[0]?.path).toBe("last-event-id");
+      const after = await call("GET", `/v1/events/stream?after=${lastEventId}`, { key: admin });
+      expect(after.status).toBe(400);
+      await after.body?.cancel();
+    }
     const filtered = await open(admin, "?kind=run_cancelled");
     await submit(admin, { targets: [{ app: "nobody" }] });
     const runs = (await (

@@ -110,6 +110,24 @@ describe("the external PDDL planner endpoint", () => {
     );
   });
 
+  it("stops reading an answer past 8 MiB instead of holding all of it", async () => {
+    let pulled = 0;
+    const endless = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            pulled += 1 << 20;
+            controller.enqueue(new Uint8Array(1 << 20).fill(0x20));
+          },
+        }),
+      );
+    expect(await endpoint(endless).external.solve(config(), REQUEST)).toEqual({
+      ok: false,
+      error: "the planner's answer is over 8388608 bytes",
+    });
+    expect(pulled).toBeLessThanOrEqual(10 << 20);
+  });
+
   it("refuses URLs and tokens the platform may not use, on save and again at the call", async () => {
     const { external, sent } = endpoint(() => json({ plan: [] }));
     expect(external.refusal(config({ url: "http://127.0.0.1:9/solve" }))).toMatchObject({

@@ -98,6 +98,25 @@ describe("plans by PDDL over the fleet's skills", () => {
     expect(refused.error.issues[0]!.message).toMatch(/polished/);
   });
 
+  it("fails the plan, saying why, when the solved plan has more steps than a plan may", async () => {
+    const { admin } = await fleet();
+    const samples = Array.from({ length: 251 }, (_, i) => `s${i}`);
+    const { plan } = await submitPlan(admin, {
+      goal: "scan them all",
+      planner: "pddl",
+      policy: { planning_attempts: 1 },
+      pddl: {
+        problem: `(define (problem many) (:domain fleet)
+          (:objects ${samples.join(" ")} - sample shelf - station)
+          (:init ${samples.map((s) => `(at ${s} shelf)`).join(" ")})
+          (:goal (and ${samples.map((s) => `(scanned ${s})`).join(" ")})))`,
+      },
+    });
+    const failed = await planned(admin, plan.plan_id);
+    expect(failed).toMatchObject({ status: "failed", error: { reason: "planning_failed" } });
+    expect(failed.error!.message).toMatch(/does not fit in a plan: steps: .*500/);
+  }, 60_000);
+
   it("fails the plan, saying why, when no plan exists", async () => {
     const { admin } = await fleet();
     const { plan } = await submitPlan(admin, {

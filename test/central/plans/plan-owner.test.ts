@@ -1,4 +1,4 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Approval, AuditList, Plan, PlanList } from "../../../contract";
@@ -329,6 +329,58 @@ describe("a plan across a restart", () => {
     expect((await getPlan(admin, plan.plan_id)).status).toBe("completed");
     expect((await runState(admin, two.run.run_id)).status).toBe("completed");
   });
+});
+
+describe("a plan with large results", () => {
+  it("completes and shows every result though together they pass the 2 MB one SQLite value holds", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    const a = await connectAgent(agentKey, tenant, "notes-1", {
+      registration: { max_concurrency: 8 },
+    });
+    const ids = Array.from({ length: 24 }, (_, i) => `part-${i}`);
+    const { plan } = await submitPlan(admin, {
+      goal: "summarise each part",
+      planner: "given",
+      steps: [
+        ...ids.map((id) => ({ id, targets: [notes], params: { prompt: id } })),
+        {
+          id: "last",
+          targets: [notes],
+          depends_on: ["part-0"],
+          inputs: { first: { step: "part-0" } },
+        },
+      ],
+    });
+    // 32,000 three-byte characters a result: 24 of them are 2.3 MB.
+    const result = (i: number) => `${i}:${"€".repeat(32_000)}`;
+    for (let i = 0; i < ids.length; i++) {
+      const next = await takeNext(a);
+      const index = ids.indexOf(next.intent.params.prompt as string);
+      await complete(a, next.run, result(index));
+    }
+    const last = await takeNext(a);
+    expect(last.intent.params.first).toBe(result(0));
+    await complete(a, last.run, "done");
+    const done = await eventually(async () => {
+      const p = await getPlan(admin, plan.plan_id);
+      return p.status === "running" ? undefined : p;
+    });
+    expect(done.status).toBe("completed");
+    expect(ids.map((id) => stepOf(done, id).result)).toEqual(ids.map((_, i) => result(i)));
+    // Read again from SQLite after an eviction, the results are still there.
+    await evictDurableObject(env.TENANT.getByName(tenant));
+    expect(stepOf(await getPlan(admin, plan.plan_id), "part-23").result).toBe(result(23));
+    // Deployed SQLite holds at most 2 MB in one value (the local workerd does not enforce it).
+    const rowBytes = await runInDurableObject(env.TENANT.getByName(tenant), (_agent, state) =>
+      state.storage.sql
+        .exec<{ bytes: number }>(
+          "SELECT length(CAST(plan AS BLOB)) AS bytes FROM plans WHERE plan_id = ?",
+          plan.plan_id,
+        )
+        .one(),
+    );
+    expect(rowBytes.bytes).toBeLessThan(200_000);
+  }, 60_000);
 });
 
 describe("approvals", () => {

@@ -31,6 +31,25 @@ const steps = (...s: Record<string, unknown>[]) =>
   PlanSpec.parse({ steps: s.map((x) => ({ targets: [{ app: "lab-notes" }], ...x })) }).steps;
 
 describe("checking a plan before it runs", () => {
+  it("lets a repair take inputs from a kept step that is still running only by waiting for it", () => {
+    const kept = [
+      { id: "done", status: "completed" as const },
+      { id: "busy", status: "running" as const },
+    ];
+    const repair = (more: Record<string, unknown>) =>
+      checkPlanSteps(steps({ id: "next", inputs: { x: { step: "busy" } }, ...more }), fleet, kept);
+    expect(repair({})).toEqual([
+      expect.objectContaining({
+        path: "steps[0].inputs.x.step",
+        message: "input 'x' comes from 'busy', which 'next' does not wait for",
+      }),
+    ]);
+    expect(repair({ depends_on: ["busy"] })).toEqual([]);
+    expect(
+      checkPlanSteps(steps({ id: "next", inputs: { x: { step: "done" } } }), fleet, kept),
+    ).toEqual([]);
+  });
+
   it("accepts a valid graph over the fleet's skills", () => {
     expect(
       checkPlanSteps(
@@ -96,10 +115,12 @@ describe("checking a plan before it runs", () => {
           inputs: { goal: { step: "found" } },
         }),
         fleet,
-        [{ id: "found" }],
+        [{ id: "found", status: "completed" }],
       ),
     ).toEqual([]);
-    expect(checkPlanSteps(steps({ id: "found" }), fleet, [{ id: "found" }])[0]).toMatchObject({
+    expect(
+      checkPlanSteps(steps({ id: "found" }), fleet, [{ id: "found", status: "completed" }])[0],
+    ).toMatchObject({
       message: "step id 'found' is used twice",
     });
   });

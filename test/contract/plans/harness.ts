@@ -62,11 +62,20 @@ export class PlanHarness {
     return result.effects;
   }
 
-  /** The step's current run settles (or reports usage). */
-  run(stepId: string, status: RunState["status"], extra: Partial<RunState> = {}): void {
+  /**
+   * The step's current run settles (or reports usage); `pricedUsd` is what its priced calls
+   * cost when its usage shows no total (some call was unpriced).
+   */
+  run(
+    stepId: string,
+    status: RunState["status"],
+    extra: Partial<RunState> = {},
+    pricedUsd?: number,
+  ): void {
     const run = this.runs.get(stepId)!;
     this.step({
       type: "run",
+      ...(pricedUsd === undefined ? {} : { priced_usd: pricedUsd }),
       run: {
         run_id: run.run_id,
         intent_id: run.intent_id,

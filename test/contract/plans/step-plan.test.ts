@@ -8,7 +8,13 @@ const steps = (...s: Record<string, unknown>[]) => PlanSpec.parse({ steps: s }).
 function planned(request: Record<string, unknown>, ...s: Record<string, unknown>[]): PlanHarness {
   const h = new PlanHarness({ goal: "tidy the lab", ...request });
   h.step({ type: "start" });
-  expect(h.effects).toContainEqual({ type: "plan", round: "initial", attempt: 1, feedback: null });
+  expect(h.effects).toContainEqual({
+    type: "plan",
+    round: "initial",
+    replan: 0,
+    attempt: 1,
+    feedback: null,
+  });
   h.step({ type: "planned", steps: steps(...s), usage: tokens(100) });
   return h;
 }
@@ -112,7 +118,13 @@ describe("a plan's life", () => {
     h.step({ type: "start" });
     h.step({ type: "planning_failed", error: "steps.0.depends_on: a cycle", usage: tokens(10) });
     expect(h.effects).toEqual([
-      { type: "plan", round: "initial", attempt: 2, feedback: "steps.0.depends_on: a cycle" },
+      {
+        type: "plan",
+        round: "initial",
+        replan: 0,
+        attempt: 2,
+        feedback: "steps.0.depends_on: a cycle",
+      },
     ]);
     h.step({ type: "planning_failed", error: "not JSON", usage: tokens(10) });
     expect(h.plan.status).toBe("failed");
@@ -253,11 +265,160 @@ describe("a plan's life", () => {
     expect(h.plan.usage).toMatchObject({ cost_usd: 0.06, model_calls: 2 });
   });
 
+  it("keeps its USD budget over priced calls when some were unpriced", () => {
+    const h = planned(
+      { budget: { max_cost_usd: 1 } },
+      spec("a"),
+      spec("b", { depends_on: ["a"] }),
+      spec("c", { depends_on: ["b"] }),
+    );
+    // a ran on a local model (unpriced) and on a priced one for $0.25.
+    h.run("a", "completed", { usage: { ...tokens(10), cost_usd: null } }, 0.25);
+    expect(h.plan.usage.cost_usd).toBeNull();
+    expect(h.submitted.at(-1)).toMatchObject({
+      step_id: "b",
+      intent: { budget: { max_cost_usd: 0.75 } },
+    });
+    h.run("b", "completed", { usage: { ...tokens(10), cost_usd: 0.8 } });
+    expect(h.plan).toMatchObject({ status: "failed", error: { reason: "budget_exceeded" } });
+    expect(h.plan.error!.message).toBe("the plan spent $1.05 of its $1");
+  });
+
   it("stops at its wall-time budget", () => {
     const h = planned({ budget: { max_wall_ms: 10_000 } }, spec("a"));
     expect(h.submitted[0]!.intent.deadline).toBe(new Date(T0 + 10_000).toISOString());
     h.advance(10_000).step({ type: "tick" });
     expect(h.plan).toMatchObject({ status: "failed", error: { reason: "budget_exceeded" } });
+  });
+
+  it("holds a step that failed for good while paused, and repairs it when resumed", () => {
+    const h = planned({}, spec("a", { max_attempts: 1 }), spec("b"));
+    h.step({ type: "pause", by: "key_op" });
+    h.run("a", "failed");
+    expect(h.refusal).toBeNull();
+    expect(h.plan.status).toBe("paused");
+    expect(h.status("a")).toBe("failed");
+    expect(h.kinds()).not.toContain("plan");
+    h.step({ type: "resume", by: "key_op" });
+    expect(h.plan.status).toBe("replanning");
+    expect(h.effects).toContainEqual({
+      type: "plan",
+      round: "repair",
+      replan: 1,
+      attempt: 1,
+      feedback: "step a failed (tool_error): a broke",
+    });
+
+    const spent = planned({ policy: { max_replans: 0 } }, spec("a", { max_attempts: 1 }));
+    spent.step({ type: "pause", by: "key_op" });
+    spent.run("a", "failed");
+    expect(spent.plan).toMatchObject({ status: "failed", error: { reason: "step_failed" } });
+  });
+
+  it("a step that fails while a repair is planned starts another; the answer to the first is stale", () => {
+    const h = planned({}, spec("a", { max_attempts: 1 }), spec("b", { max_attempts: 1 }));
+    h.run("a", "failed");
+    expect(h.plan.status).toBe("replanning");
+    h.run("b", "failed");
+    expect(h.refusal).toBeNull();
+    expect(h.plan.status).toBe("replanning");
+    expect(h.effects).toContainEqual({
+      type: "plan",
+      round: "repair",
+      replan: 2,
+      attempt: 1,
+      feedback: "step a failed (tool_error): a broke\nstep b failed (tool_error): b broke",
+    });
+    // The answer to the first ask planned around b as running: it is not taken, and asked again.
+    h.step({
+      type: "planned",
+      steps: steps(spec("a2")),
+      usage: tokens(10),
+      answers: { replan: 1, attempt: 1 },
+    });
+    expect(h.plan).toMatchObject({ status: "replanning", version: 1 });
+    expect(h.effects).toEqual([expect.objectContaining({ type: "plan", replan: 2, attempt: 1 })]);
+    expect(h.plan.planning.usage.tokens_in).toBe(110);
+    h.step({
+      type: "planned",
+      steps: steps(spec("a2"), spec("b2")),
+      usage: tokens(10),
+      answers: { replan: 2, attempt: 1 },
+    });
+    expect(h.plan).toMatchObject({ status: "running", version: 2 });
+    expect(h.plan.history[0]!.steps.map((s) => [s.id, s.status])).toEqual([
+      ["a", "failed"],
+      ["b", "failed"],
+    ]);
+
+    const last = planned(
+      { policy: { max_replans: 1 } },
+      spec("a", { max_attempts: 1 }),
+      spec("b", { max_attempts: 1 }),
+    );
+    last.run("a", "failed");
+    last.run("b", "failed");
+    expect(last.plan).toMatchObject({ status: "failed", error: { reason: "step_failed" } });
+  });
+
+  it("expires two step approvals in one tick and repairs both at once", () => {
+    const h = planned(
+      { policy: { approval_timeout_ms: 60_000, on_reject: "replan" } },
+      spec("x", { requires_approval: true }),
+      spec("y", { requires_approval: true }),
+    );
+    h.advance(60_000).step({ type: "tick" });
+    expect(h.refusal).toBeNull();
+    expect(h.plan.status).toBe("replanning");
+    expect(h.plan.planning).toMatchObject({
+      replans: 1,
+      feedback: expect.stringMatching(/step x failed .*\nstep y failed/),
+    });
+    expect(h.plan.steps.map((s) => s.approval?.status)).toEqual(["expired", "expired"]);
+    expect(planDue(h.plan)).toBeNull();
+
+    const once = planned(
+      { policy: { approval_timeout_ms: 60_000, on_reject: "replan", max_replans: 1 } },
+      spec("x", { requires_approval: true }),
+      spec("y", { requires_approval: true }),
+    );
+    once.advance(60_000).step({ type: "tick" });
+    expect(once.plan.status).toBe("replanning");
+  });
+
+  it("fails while awaiting approval when its wall time or its planning's budget runs out", () => {
+    const late = planned(
+      { policy: { approve_before_start: true }, budget: { max_wall_ms: 10_000 } },
+      spec("a"),
+    );
+    late.advance(10_000).step({ type: "tick" });
+    expect(late.plan).toMatchObject({ status: "failed", error: { reason: "budget_exceeded" } });
+    expect(late.plan.approval).toMatchObject({ status: "withdrawn" });
+
+    const dear = new PlanHarness({
+      goal: "g",
+      policy: { approve_before_start: true },
+      budget: { max_tokens: 50 },
+    });
+    dear.step({ type: "start" });
+    dear.step({ type: "planned", steps: steps(spec("a")), usage: tokens(100) });
+    expect(dear.plan).toMatchObject({ status: "failed", error: { reason: "budget_exceeded" } });
+    expect(dear.kinds()).not.toContain("plan");
+  });
+
+  it("gives the plan's approval an id no step's can take, a step named plan included", () => {
+    const h = planned(
+      { policy: { approve_before_start: true } },
+      spec("plan", { requires_approval: true }),
+    );
+    const planApproval = h.plan.approval!.approval_id;
+    h.step({ type: "approve", approval_id: planApproval, step_id: null, by: "key_op" });
+    const stepApproval = h.plan.steps[0]!.approval!.approval_id;
+    expect(stepApproval).not.toBe(planApproval);
+    h.step({ type: "approve", approval_id: planApproval, step_id: "plan", by: "key_op" });
+    expect(h.refusal).toMatch(/is not the one/);
+    h.step({ type: "approve", approval_id: stepApproval, step_id: "plan", by: "key_op" });
+    expect(h.status("plan")).toBe("running");
   });
 
   it("starts no step while paused, and goes on when resumed", () => {

@@ -90,6 +90,25 @@ describe("search", () => {
       });
   });
 
+  it("bounds the bindings grounding tries, not only the actions it makes", () => {
+    // 200^3 bindings of which only 200 make an action; no pause comes inside one schema's joins.
+    const items = Array.from({ length: 200 }, (_, i) => `i${i}`).join(" ");
+    const domain = readDomain(`(define (domain tags) (:requirements :typing :equality)
+      (:types item) (:predicates (tagged ?a ?b ?c - item) (done))
+      (:action tag :parameters (?a ?b ?c - item)
+        :precondition (and (= ?a ?b) (= ?b ?c)) :effect (tagged ?a ?b ?c)))`);
+    const problem = readProblem(
+      `(define (problem p) (:domain tags) (:objects ${items} - item) (:init) (:goal (done)))`,
+      domain,
+    );
+    const started = performance.now();
+    expect(solve(domain, problem, { maxGroundActions: 1_000 })).toMatchObject({
+      status: "limit",
+      reason: "ground-actions",
+    });
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it("stops at its limits and says which, distinct from unsolvable", async () => {
     const d = ipcDomain("logistics");
     const domain = readDomain(d.domain);
@@ -106,6 +125,11 @@ describe("search", () => {
     expect(solve(domain, problem, { maxGroundActions: 100 })).toMatchObject({
       status: "limit",
       reason: "ground-actions",
+    });
+    // Fewer stored states fit when each is larger: 50 states of logistics take about 1 KiB.
+    expect(solve(domain, problem, { maxStateBytes: 1024 })).toMatchObject({
+      status: "limit",
+      reason: "states",
     });
     let clock = 0;
     const now = () => (clock += 1000);
