@@ -237,7 +237,10 @@ export interface SettleRequest {
    * Absent from a Worker that predates it (during a deploy).
    */
   billed?: BilledTry[];
-  /** For each candidate tried: how its provider fared (feeds health and the circuit breaker). */
+  /**
+   * For each try: how its provider fared (feeds health and the circuit breaker); none for a try
+   * the request's own fault failed, which says nothing of the provider.
+   */
   health: ProviderOutcome[];
   errorType: string | null;
   cacheHit: boolean;

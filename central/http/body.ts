@@ -18,7 +18,7 @@ export async function readJson<S extends z.ZodType>(
   const type = request.headers.get("content-type");
   checkJsonType(type);
   return parseJson(
-    await readBodyText(request, options.limit ?? DEFAULT_BODY_LIMIT),
+    (await readBodyText(request, options.limit ?? DEFAULT_BODY_LIMIT)).text,
     type,
     schema,
     options,
@@ -86,36 +86,43 @@ export function readQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S>
   return parsed.value;
 }
 
-/** The body as text, at most `limit` bytes (413 past it, counted while streaming). */
-export async function readBodyText(request: Request, limit: number): Promise<string> {
+/**
+ * The body as text, at most `limit` bytes (413 past it, counted while streaming), and its size in
+ * bytes: its declared length, else what was read.
+ */
+export async function readBodyText(
+  request: Request,
+  limit: number,
+): Promise<{ text: string; bytes: number }> {
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) {
     await discard(request.body, DRAIN_LIMIT);
     throw tooLarge(limit);
   }
-  if (!request.body) return "";
+  if (!request.body) return { text: "", bytes: 0 };
   // A declared length frames the body (HTTP/1.1 and the runtime's own requests alike), so it
   // cannot grow past the check above: read it in one go, the runtime's native way.
-  if (Number.isFinite(declared)) return request.text();
+  if (Number.isFinite(declared)) return { text: await request.text(), bytes: declared };
   const read = await readTextUpTo(request.body, limit, (reader) =>
     drain(reader, DRAIN_LIMIT - limit),
   );
   if (!read.complete) throw tooLarge(limit);
-  return read.text;
+  return { text: read.text, bytes: read.bytes };
 }
 
 /**
- * A body's first `limit` bytes as text, and whether the body ended within them. Past the limit
- * the rest is left to `overflow` with the body's reader: a client's request is drained (see
- * DRAIN_LIMIT), an upstream's answer cancelled. For bodies of others' making: the isolate's
- * memory, which every tenant's requests in it share, holds at most `limit` bytes of one.
+ * A body's first `limit` bytes as text, how many bytes that is, and whether the body ended within
+ * them. Past the limit the rest is left to `overflow` with the body's reader: a client's request
+ * is drained (see DRAIN_LIMIT), an upstream's answer cancelled. For bodies of others' making:
+ * the isolate's memory, which every tenant's requests in it share, holds at most `limit` bytes
+ * of one.
  */
 export async function readTextUpTo(
   body: ReadableStream<Uint8Array> | null,
   limit: number,
   overflow: (reader: ReadableStreamDefaultReader<Uint8Array>) => Promise<void>,
-): Promise<{ text: string; complete: boolean }> {
-  if (!body) return { text: "", complete: true };
+): Promise<{ text: string; bytes: number; complete: boolean }> {
+  if (!body) return { text: "", bytes: 0, complete: true };
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -139,7 +146,7 @@ export async function readTextUpTo(
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return { text: new TextDecoder().decode(bytes), complete };
+  return { text: new TextDecoder().decode(bytes), bytes: size, complete };
 }
 
 /**

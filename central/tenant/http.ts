@@ -122,7 +122,7 @@ async function serve(c: TenantContextHono, spec: RouteSpec, handler: Handler): P
   if (!spec.action) return handler(c);
   // The body is read once, within the route's limit, before anything acts on it: a replay is
   // matched against it, and the handler parses it from here.
-  const body = await readBodyText(c.req.raw, spec.bodyLimit ?? DEFAULT_BODY_LIMIT);
+  const { text: body } = await readBodyText(c.req.raw, spec.bodyLimit ?? DEFAULT_BODY_LIMIT);
   c.set("body", body);
   if (requestId) {
     const begun = await c.env.idempotency.begin(

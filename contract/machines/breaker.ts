@@ -62,7 +62,7 @@ export const breakerMachine = defineMachine({
       from: "half_open",
       on: "probe_skipped",
       to: "open",
-      why: "another candidate answered first, so the probe was never made: the next call probes",
+      why: "the probe was never made, or its call was refused as the request's own fault (a 4xx that says nothing of the provider): the next call probes",
     },
     { from: "open", on: "reset", to: "closed", why: "an admin changed the provider" },
     { from: "half_open", on: "reset", to: "closed", why: "an admin changed the provider" },

@@ -12,6 +12,10 @@ import {
 import { anthropicToOpenAiResponse, openAiToAnthropicResponse } from "../translate/responses";
 import { anthropicToResponse } from "../translate/responses-answer";
 import { ENDPOINTS, type Endpoint } from "./endpoints";
+import { inputTokenEstimate, roughTokens } from "./estimate";
+import type { Inbound } from "./inbound";
+
+type SizedRequest = Pick<Inbound, "bodyBytes" | "body">;
 
 /** A complete (non-streamed) answer, in the caller's dialect, with what the event needs. */
 export interface JsonAnswer {
@@ -141,11 +145,14 @@ function nativeAnswer(
   return { finishReasons: status, outputChars: JSON.stringify(json.output ?? []).length };
 }
 
-/** A rough count for providers that report no usage (about four characters a token). */
-export function estimatedUsage(requestBytes: number, outputChars: number): CallUsage {
+/**
+ * A rough count for providers that report no usage: the input as `inputTokenEstimate` makes
+ * it, the output at about four characters a token.
+ */
+export function estimatedUsage(request: SizedRequest, outputChars: number): CallUsage {
   return {
-    input: Math.ceil(requestBytes / 4),
-    output: Math.ceil(outputChars / 4),
+    input: inputTokenEstimate(request.bodyBytes, request.body),
+    output: roughTokens(outputChars),
     cacheRead: 0,
     cacheWrite: 0,
   };
@@ -161,11 +168,11 @@ export function estimatedUsage(requestBytes: number, outputChars: number): CallU
  */
 export function streamUsage(
   end: { outcome: "ok" | "error" | "cancelled"; usage: CallUsage | null; outputChars: number },
-  requestBytes: number,
+  request: SizedRequest,
 ): { usage: CallUsage; estimated: boolean } {
-  const guess = estimatedUsage(requestBytes, end.outputChars);
-  if (!end.usage) return { usage: guess, estimated: true };
-  if (end.outcome === "ok" || end.usage.output >= guess.output)
+  if (!end.usage) return { usage: estimatedUsage(request, end.outputChars), estimated: true };
+  const output = roughTokens(end.outputChars);
+  if (end.outcome === "ok" || end.usage.output >= output)
     return { usage: end.usage, estimated: false };
-  return { usage: { ...end.usage, output: guess.output }, estimated: true };
+  return { usage: { ...end.usage, output }, estimated: true };
 }

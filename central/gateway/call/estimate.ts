@@ -77,6 +77,42 @@ export interface InputBound {
   documentBound: number;
 }
 
+/** What of a request is not counted by its bytes: its images and its documents. */
+interface Attachments {
+  images: number;
+  /** Characters of inline image data (base64: one byte each), which the body's bytes hold. */
+  imageBytes: number;
+  /** Per document, the size of its inline data (0 when named by reference). */
+  documents: number[];
+}
+
+function attachmentsOf(body: unknown): Attachments {
+  const found: Attachments = { images: 0, imageBytes: 0, documents: [] };
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 64 || value === null || typeof value !== "object") return;
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, depth + 1);
+      return;
+    }
+    const node = value as Node;
+    const image = imageOf(node);
+    if (image) {
+      found.images += 1;
+      found.imageBytes += image.inline?.length ?? 0;
+      return;
+    }
+    const document = documentOf(node);
+    if (document) {
+      found.documents.push(document.inline?.length ?? 0);
+      return;
+    }
+    for (const inner of Object.values(node)) visit(inner, depth + 1);
+  };
+  visit(body, 0);
+  for (const _ of storedContextOf(body)) found.documents.push(0);
+  return found;
+}
+
 /**
  * An upper bound on a request's input tokens, so a reservation can never be too small: a BPE
  * token is at least one byte, so the UTF-8 size of the request body (its JSON syntax included,
@@ -89,42 +125,30 @@ export function inputTokenBound(
   body: unknown,
   documentBound: number = DOCUMENT_TOKEN_BOUND,
 ): InputBound {
-  let imageBytes = 0;
-  let images = 0;
-  let documentExtra = 0;
-  const documents: number[] = [];
-  const visit = (value: unknown, depth: number): void => {
-    if (depth > 64 || value === null || typeof value !== "object") return;
-    if (Array.isArray(value)) {
-      for (const item of value) visit(item, depth + 1);
-      return;
-    }
-    const node = value as Node;
-    const image = imageOf(node);
-    if (image) {
-      images += 1;
-      imageBytes += image.inline?.length ?? 0;
-      return;
-    }
-    const document = documentOf(node);
-    if (document) {
-      const inline = document.inline?.length ?? 0;
-      documents.push(inline);
-      documentExtra += Math.max(0, documentBound - inline);
-      return;
-    }
-    for (const inner of Object.values(node)) visit(inner, depth + 1);
-  };
-  visit(body, 0);
-  for (const _ of storedContextOf(body)) {
-    documents.push(0);
-    documentExtra += documentBound;
-  }
+  const { images, imageBytes, documents } = attachmentsOf(body);
+  const documentExtra = documents.reduce(
+    (sum, inline) => sum + Math.max(0, documentBound - inline),
+    0,
+  );
   return {
     inputTokens: Math.max(1, bodyBytes - imageBytes) + images * IMAGE_TOKEN_BOUND + documentExtra,
     documents,
     documentBound,
   };
+}
+
+/** A rough count of the tokens in text: about four characters (or UTF-8 bytes) a token. */
+export const roughTokens = (chars: number): number => Math.ceil(chars / 4);
+
+/**
+ * A request's input tokens as estimated for a provider that reported none: its text roughly
+ * counted, and each image as `inputTokenBound` counts it, so the estimate stays within what
+ * admission reserved (an image's base64 data, counted as text, would make hundreds of thousands
+ * of tokens out of one image). A document counts by its inline data alone, as text.
+ */
+export function inputTokenEstimate(bodyBytes: number, body: unknown): number {
+  const { images, imageBytes } = attachmentsOf(body);
+  return roughTokens(Math.max(0, bodyBytes - imageBytes)) + images * IMAGE_TOKEN_BOUND;
 }
 
 /**

@@ -295,7 +295,7 @@ export async function handleCall(
         responseModel: typeof result.json.model === "string" ? result.json.model : null,
         responseId: typeof result.json.id === "string" ? result.json.id : null,
         finishReasons: [],
-        usage: reported ?? estimatedUsage(inbound.bodyBytes, result.text.length),
+        usage: reported ?? estimatedUsage(inbound, result.text.length),
         usageEstimated: reported === null,
         ttftMs: null,
         errorType: BAD_RESPONSE,
@@ -314,7 +314,7 @@ export async function handleCall(
         },
       );
     }
-    const usage = answer.usage ?? estimatedUsage(inbound.bodyBytes, answer.outputChars);
+    const usage = answer.usage ?? estimatedUsage(inbound, answer.outputChars);
     const response = new Response(answer.body, {
       headers: { "content-type": "application/json", ...timing(clock), ...headers },
     });
@@ -356,7 +356,7 @@ export async function handleCall(
   });
   c.executionCtx.waitUntil(
     relayed.ended.then((end) => {
-      const { usage, estimated } = streamUsage(end, inbound.bodyBytes);
+      const { usage, estimated } = streamUsage(end, inbound);
       if (end.outcome === "error") {
         const last = record.attempts.at(-1);
         if (last)

@@ -14,7 +14,7 @@ import {
   parseKey,
   verifyKey,
 } from "../../auth/keys";
-import { readJson } from "../../http/body";
+import { parseJson, readBodyText } from "../../http/body";
 import type { AdmitRequest } from "../admission";
 import type { Dialect } from "../dialects/errors";
 import { ENDPOINTS, type Endpoint } from "./endpoints";
@@ -96,9 +96,11 @@ export async function readInbound(
   const spec = ENDPOINTS[endpoint];
   const { secret, tenant } = await callerKey(request.headers, env);
   let body: Record<string, unknown>;
-  const bytes = Number(request.headers.get("content-length") ?? Number.NaN);
+  let size: number;
   try {
-    body = (await readJson(request, spec.schema, { limit: MODEL_BODY_LIMIT })) as Record<
+    const read = await readBodyText(request, MODEL_BODY_LIMIT);
+    size = read.bytes;
+    body = parseJson(read.text, request.headers.get("content-type"), spec.schema) as Record<
       string,
       unknown
     >;
@@ -112,12 +114,21 @@ export async function readInbound(
     }
     throw error;
   }
+  // OpenAI goes on generating a background response after the gateway's part has ended (it
+  // answers at once, queued; a stream goes on after its caller hangs up), so the gateway would
+  // see neither the output nor its usage: it could relay nothing and bill nothing.
+  if (endpoint === "responses" && body.background === true)
+    throw new Failure(
+      400,
+      "unsupported_request",
+      "`background: true` is not supported: OpenAI generates a background response after the gateway has answered, where it can be neither relayed nor billed; leave `background` out (stream a long generation instead)",
+      { param: "background" },
+    );
   const headers = request.headers;
   const shape = AttributionHeaders.shape;
   const tags = header(headers, HEADERS.tags, shape[HEADERS.tags].unwrap())?.split(",") ?? [];
   const intentType = header(headers, HEADERS.intentType, shape[HEADERS.intentType].unwrap());
   const cacheHeader = header(headers, HEADERS.cache, shape[HEADERS.cache].unwrap());
-  const size = Number.isFinite(bytes) ? bytes : JSON.stringify(body).length;
   // An endpoint that generates nothing (embeddings, token counts) reserves no output.
   const output =
     spec.outputField === null

@@ -59,6 +59,7 @@ export type ChainResult =
 
 export interface ChainLog {
   attempts: ModelAttempt[];
+  /** How each try's provider fared, but for a try the request's own fault failed. */
   health: ProviderOutcome[];
   /** Failed tries whose provider had reported usage: it bills them, so the call is charged. */
   billed: BilledTry[];
@@ -236,11 +237,11 @@ export async function runChain(
           wait = retryAfterMs(response.headers, Date.now());
           detail = `${response.status}${summary(text)}`;
           if (!verdict.fallback) {
+            // The request's own fault says nothing of the provider's health: no outcome, so its
+            // error rate stands, and a probe this call carried goes to the next call
+            // (tenant-gateway.ts, `skipProbe`) rather than failing and reopening the circuit.
             log.attempts.push(
               attempt(provider.id, model, "error", verdict.type, status, clock.now() - started),
-            );
-            log.health.push(
-              outcome(provider.id, false, verdict, clock.now() - started, detail, candidate.probe),
             );
             return {
               kind: "rejected",

@@ -47,7 +47,7 @@ export const probeDue = (c: Circuit, now: number) => c.state === "open" && (c.un
 export const takeProbe = (c: Circuit, now: number, deadline: number): Circuit =>
   move(c, "probe", now, deadline);
 
-/** The probe's call went elsewhere first: open, and the next call probes. */
+/** The probe's call told nothing of the provider: open, and the next call probes. */
 export const skipProbe = (c: Circuit, now: number): Circuit =>
   c.state === "half_open" ? move(c, "probe_skipped", now, now) : c;
 

@@ -154,7 +154,10 @@ export class ProviderHealthStore {
     this.save(row);
   }
 
-  /** A probe the call never made (another candidate answered): the next call probes instead. */
+  /**
+   * A probe that told nothing (another candidate answered first, or the provider refused the
+   * request as the request's fault): the next call probes instead.
+   */
   skipProbe(provider: string): void {
     const row = this.row(provider);
     this.setCircuit(row, skipProbe(this.circuit(row), this.now()));

@@ -38,11 +38,12 @@ export interface KeptAtOpenAi {
 
 /**
  * What in a Responses request lives only at OpenAI, or null (plain data, not an error: the
- * response cache asks this of every deterministic Responses call as a predicate): state kept between calls (a stored
- * response to continue or to keep, a conversation, a stored prompt, a background run, items
- * referenced by id) and the tools OpenAI runs itself, whose results depend on more than the
- * request. Such a request cannot go to Anthropic (another candidate of the chain may still take
- * it, unchanged), and its answer is never replayed from the response cache (cache/cache-key.ts).
+ * response cache asks this of every deterministic Responses call as a predicate): state kept
+ * between calls (a stored response to continue or to keep, a conversation, a stored prompt,
+ * items referenced by id) and the tools OpenAI runs itself, whose results depend on more than
+ * the request. Such a request cannot go to Anthropic (another candidate of the chain may still
+ * take it, unchanged), and its answer is never replayed from the response cache
+ * (cache/cache-key.ts). A background run the gateway takes nowhere (call/inbound.ts).
  */
 export function keptAtOpenAi(req: OpenAiResponsesRequest): KeptAtOpenAi | null {
   if (req.previous_response_id)
@@ -52,8 +53,8 @@ export function keptAtOpenAi(req: OpenAiResponsesRequest): KeptAtOpenAi | null {
     };
   if (req.store === true)
     return { path: "store", message: "Anthropic stores no responses; send `store: false`" };
-  for (const field of ["conversation", "prompt", "background"] as const)
-    if (req[field] !== undefined && req[field] !== null && req[field] !== false)
+  for (const field of ["conversation", "prompt"] as const)
+    if (req[field] !== undefined && req[field] !== null)
       return { path: field, message: `\`${field}\` is kept by OpenAI; Anthropic has none` };
   const items = Array.isArray(req.input) ? (req.input as Item[]) : [];
   const reference = items.findIndex((item) => item?.type === "item_reference");

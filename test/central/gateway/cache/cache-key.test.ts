@@ -30,7 +30,6 @@ describe("response cache key", () => {
     expect(isReplayableResponse({ ...stateless, previous_response_id: "resp_1" })).toBe(false);
     expect(isReplayableResponse({ ...stateless, conversation: "conv_1" })).toBe(false);
     expect(isReplayableResponse({ ...stateless, prompt: { id: "pmpt_1" } })).toBe(false);
-    expect(isReplayableResponse({ ...stateless, background: true })).toBe(false);
     expect(isReplayableResponse({ ...stateless, previous_response_id: null })).toBe(true);
     // Items kept at OpenAI, and tools it runs itself (live search results, files, remote MCP).
     expect(

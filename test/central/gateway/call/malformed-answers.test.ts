@@ -1,9 +1,7 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { app } from "../../../../central/app";
-import { type GatewayStatus, HEADERS, type StoredEvent } from "../../../../contract";
-import { BOOTSTRAP_KEY, call, events, json, newKey, newTenant } from "../../support";
+import { type GatewayStatus, HEADERS } from "../../../../contract";
+import { call, json, newKey, newTenant } from "../../support";
+import { chat, chatCompletion, modelCalls, sse, upstreamAnswers, within } from "./worker-calls";
 
 /**
  * Upstream answers of the wrong shape, through the real Worker and tenant object (workerd): a
@@ -17,15 +15,6 @@ const UPSTREAM = "http://lab.test:8000/v1";
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-/** The lab provider answers every request with `answer` (fetch faked: no network). */
-function upstreamAnswers(answer: () => Response) {
-  const real = globalThis.fetch;
-  return vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    return url.startsWith(UPSTREAM) ? Promise.resolve(answer()) : real(input, init);
-  });
-}
 
 async function configure(admin: string, extra: Record<string, unknown> = {}) {
   return json(
@@ -41,27 +30,6 @@ async function configure(admin: string, extra: Record<string, unknown> = {}) {
     }),
     200,
   );
-}
-
-const workerEnv = { ...env, AURAISON_BOOTSTRAP_KEY: BOOTSTRAP_KEY };
-
-/** A chat call through the Worker; `settled` waits for its `waitUntil` (settlement, lease close). */
-async function chat(key: string, path: string, body: Record<string, unknown>) {
-  const ctx = createExecutionContext();
-  const response = await app.fetch(
-    new Request(`http://central${path}`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${key}`,
-        "content-type": "application/json",
-        ...(path === "/v1/messages" ? { "anthropic-version": "2023-06-01" } : {}),
-      },
-      body: JSON.stringify(body),
-    }),
-    workerEnv,
-    ctx,
-  );
-  return { response, settled: () => waitOnExecutionContext(ctx) };
 }
 
 /** Everything the client's stream delivered, and whether it broke instead of ending. */
@@ -82,41 +50,17 @@ async function readAll(body: ReadableStream<Uint8Array> | null) {
   return { text, broke };
 }
 
-/** Fails instead of hanging the test when a call's settlement never comes. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms),
-    ),
-  ]);
-}
-
 async function tenantBudget(admin: string) {
   return (await json<GatewayStatus>(await call("GET", "/v1/gateway/status", { key: admin }), 200))
     .budgets[0]!;
 }
-
-async function modelCalls(admin: string) {
-  return (await events(admin, "&kind=model_call")).events.map(
-    (e: StoredEvent) => e.payload as Record<string, unknown>,
-  );
-}
-
-const sse = (chunks: unknown[]) =>
-  new Response(
-    chunks.map((c) => `data: ${typeof c === "string" ? c : JSON.stringify(c)}\n\n`).join(""),
-    {
-      headers: { "content-type": "text/event-stream" },
-    },
-  );
 
 describe("malformed upstream answers", () => {
   it("answers a malformed JSON answer with a 502 bad_response and settles the call with its usage", async () => {
     const { admin } = await newTenant("malformed");
     await configure(admin);
     const operator = (await newKey(admin, "operator")).key;
-    const upstream = upstreamAnswers(() =>
+    const upstream = upstreamAnswers(UPSTREAM, () =>
       Response.json({
         id: "c",
         model: "m",
@@ -162,7 +106,7 @@ describe("malformed upstream answers", () => {
     const { admin } = await newTenant("malformed");
     await configure(admin);
     const operator = (await newKey(admin, "operator")).key;
-    upstreamAnswers(() => Response.json({ id: "c", model: "m", choices: [null] }));
+    upstreamAnswers(UPSTREAM, () => Response.json({ id: "c", model: "m", choices: [null] }));
     const { response, settled } = await chat(operator, "/v1/messages", {
       model: "auto",
       max_tokens: 100,
@@ -195,7 +139,7 @@ describe("malformed upstream answers", () => {
       model: "m",
       choices: [{ index: 0, delta, finish_reason: finish }],
     });
-    upstreamAnswers(() =>
+    upstreamAnswers(UPSTREAM, () =>
       sse([
         chunk({ role: "assistant", content: "hello" }),
         { id: "c", model: "m", choices: [null] },
@@ -252,7 +196,7 @@ describe("malformed upstream answers", () => {
     const { admin } = await newTenant("malformed");
     await configure(admin);
     const operator = (await newKey(admin, "operator")).key;
-    upstreamAnswers(() =>
+    upstreamAnswers(UPSTREAM, () =>
       sse([
         {
           id: "c",
@@ -296,7 +240,7 @@ describe("malformed upstream answers", () => {
       aliases: { auto: { candidates: ["lab/m", "backup/m"] } },
     });
     const operator = (await newKey(admin, "operator")).key;
-    upstreamAnswers(() => sse([{ id: "c", model: "m", choices: [null] }, "[DONE]"]));
+    upstreamAnswers(UPSTREAM, () => sse([{ id: "c", model: "m", choices: [null] }, "[DONE]"]));
     const { response, settled } = await chat(operator, "/v1/chat/completions", {
       model: "auto",
       max_tokens: 100,
@@ -345,17 +289,7 @@ describe("an upstream's redirect", () => {
           new Response("moved", { status: 302, headers: { location: "http://elsewhere.test/" } }),
         );
       elsewhere.push(Object.fromEntries(new Headers(init?.headers).entries()));
-      return Promise.resolve(
-        Response.json({
-          id: "c",
-          object: "chat.completion",
-          model: "m",
-          choices: [
-            { index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" },
-          ],
-          usage: { prompt_tokens: 1, completion_tokens: 1 },
-        }),
-      );
+      return Promise.resolve(chatCompletion());
     });
     const { response, settled } = await chat(operator, "/v1/chat/completions", {
       model: "auto",
@@ -397,7 +331,7 @@ async function callAnsweredEndlessly(status: number, extra: Record<string, unkno
   await configure(admin, extra);
   const operator = (await newKey(admin, "operator")).key;
   const seen = { pulled: 0, cancelled: false };
-  upstreamAnswers(endless(status, seen));
+  upstreamAnswers(UPSTREAM, endless(status, seen));
   const { response, settled } = await chat(operator, "/v1/chat/completions", {
     model: "auto",
     max_tokens: 100,
