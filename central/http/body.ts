@@ -25,7 +25,8 @@ export async function readJson<S extends z.ZodType>(
   );
 }
 
-function checkJsonType(type: string | null): void {
+/** 415 unless the declared type is JSON (a body without a type is read as JSON). */
+export function checkJsonType(type: string | null): void {
   if (type && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type))
     throw new Failure(415, "unsupported_media_type", `expected application/json, got ${type}`);
 }

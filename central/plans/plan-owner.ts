@@ -2,6 +2,7 @@ import {
   checkPlanSteps,
   emptyUsage,
   Failure,
+  isKept,
   isTerminal,
   type Plan,
   type PlanEffect,
@@ -149,13 +150,13 @@ export class PlanOwner {
 
   /** Timer work: deadlines of plans and approvals. */
   processDue(): void {
-    for (const plan of this.table.due(this.ctx.now()))
-      this.applyQuietly(plan.plan_id, { type: "tick" });
+    for (const planId of this.table.due(this.ctx.now()))
+      this.applyQuietly(planId, { type: "tick" });
   }
 
   /** After a restart: planning rounds that were under way in memory are asked for again. */
   recover(): void {
-    for (const plan of this.table.planning()) this.applyQuietly(plan.plan_id, { type: "start" });
+    for (const planId of this.table.planning()) this.applyQuietly(planId, { type: "start" });
   }
 
   /** Whether plans may ask for this planner here. */
@@ -242,10 +243,10 @@ export class PlanOwner {
     }
   }
 
-  /** The steps a repair builds on: completed, or still running (new steps may wait for them). */
+  /** The steps a repair builds on as they are now (new steps may wait for those under way). */
   private kept(planId: string) {
-    const steps = this.table.get(planId)?.steps ?? [];
-    return steps.filter((s) => s.status === "completed" || s.status === "running");
+    const steps = this.table.get(planId, { results: false })?.steps ?? [];
+    return steps.filter(isKept);
   }
 
   /** Asks the plan's planner; its answer is checked against the fleet and folded in. */

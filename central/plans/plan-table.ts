@@ -43,13 +43,15 @@ export class PlanTable {
     this.saveApprovals(plan);
   }
 
-  get(planId: string): Plan | undefined {
+  /** The plan; with `results: false` its steps' results are left out (null), to read it cheaply. */
+  get(planId: string, options: { results: boolean } = { results: true }): Plan | undefined {
     const row = this.db
       .select({ plan: plans.plan })
       .from(plans)
       .where(eq(plans.planId, planId))
       .get();
-    return row && this.withResults(row.plan);
+    if (!row) return undefined;
+    return options.results ? this.withResults(row.plan) : row.plan;
   }
 
   byKey(key: string): PlanRow | undefined {
@@ -80,14 +82,14 @@ export class PlanTable {
   }
 
   /** Plans whose timer is at or before `now`. */
-  due(now: number): Plan[] {
+  due(now: number): string[] {
     return this.db
-      .select({ plan: plans.plan })
+      .select({ planId: plans.planId })
       .from(plans)
       .where(lte(plans.dueAt, now))
       .orderBy(asc(plans.dueAt))
       .all()
-      .map((r) => this.withResults(r.plan));
+      .map((r) => r.planId);
   }
 
   nextDue(): number | null {
@@ -100,13 +102,13 @@ export class PlanTable {
   }
 
   /** Plans whose planner was at work (it runs in memory, so a restart must ask it again). */
-  planning(): Plan[] {
+  planning(): string[] {
     return this.db
-      .select({ plan: plans.plan })
+      .select({ planId: plans.planId })
       .from(plans)
       .where(inArray(plans.status, ["planning", "replanning"]))
       .all()
-      .map((r) => this.withResults(r.plan));
+      .map((r) => r.planId);
   }
 
   list(query: PlansQuery): PlanList {

@@ -18,8 +18,8 @@ export interface FleetCatalogue {
  * Checks a plan's steps before any runs: ids unique, dependencies known and without cycles,
  * inputs taken only from steps it waits for, every target served by a registered agent, and
  * static params valid for the skill a target names. `kept` are the steps of earlier versions a
- * replan builds on (completed, or still running): new steps may depend on them but not reuse
- * their ids, and take inputs from a running one only by waiting for it.
+ * replan builds on (completed, or under way): new steps may depend on them but not reuse their
+ * ids, and take inputs from one under way only by waiting for it.
  */
 export function checkPlanSteps(
   steps: readonly PlanStepSpec[],

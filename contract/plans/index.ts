@@ -1,6 +1,8 @@
 export { checkPlanSteps, type FleetCatalogue } from "./check";
 export * from "./plan";
 export {
+  isKept,
+  isUnderway,
   type PlanContext,
   type PlanEffect,
   type PlanInput,

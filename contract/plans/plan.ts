@@ -176,6 +176,11 @@ export const Approval = z
   .meta({ id: "Approval" });
 export type Approval = z.infer<typeof Approval>;
 
+/** What a plan's USD budget counts of a run or of its planning, whose usage may show no total. */
+const PricedUsd = NonNegNumber.optional().describe(
+  "the USD of the priced calls alone: a plan's USD budget counts it when some calls had no price (usage.cost_usd is then null)",
+);
+
 /** One attempt of a step: the run it became. */
 export const StepRun = z.object({
   run_id: RunId,
@@ -183,9 +188,7 @@ export const StepRun = z.object({
   attempt: z.number().int().min(1),
   status: z.string().max(32),
   usage: Usage,
-  priced_usd: NonNegNumber.optional().describe(
-    "the USD of the priced calls alone: a plan's USD budget counts it when some calls had no price (usage.cost_usd is then null)",
-  ),
+  priced_usd: PricedUsd,
 });
 export type StepRun = z.infer<typeof StepRun>;
 
@@ -235,9 +238,7 @@ export const Plan = z
       replans: NonNegInt,
       feedback: z.string().max(8_192).nullable().describe("why the last plan was refused"),
       usage: Usage.describe("the planning calls' consumption"),
-      priced_usd: NonNegNumber.optional().describe(
-        "the USD of the priced calls alone: a plan's USD budget counts it when some calls had no price (usage.cost_usd is then null)",
-      ),
+      priced_usd: PricedUsd,
     }),
     usage: Usage.describe("planning calls plus every run of every step"),
     error: RunError.nullable(),

@@ -232,7 +232,7 @@ class PlanFold {
     const round = plan.planning.round;
     const now = this.iso();
     if (round === "repair") {
-      const kept = plan.steps.filter((s) => s.status === "completed" || s.status === "running");
+      const kept = plan.steps.filter(isKept);
       const replaced = plan.steps.filter((s) => !kept.includes(s));
       for (const step of replaced) {
         if (OPEN_STEP.includes(step.status)) this.moveStep(step, "supersede", null);
@@ -453,7 +453,11 @@ class PlanFold {
   private stepRejected(step: PlanStep, message: string) {
     const error: RunError = { category: "policy", reason: "step_rejected", message };
     this.moveStep(step, "reject", error);
-    if (this.plan.policy.on_reject === "replan") this.repairOrFail(step, error);
+    const policy = this.plan.policy.on_reject;
+    // A step waiting for its approval is not kept by a repair: one already asked for replaces it
+    // (one asked for in this step hears of it too).
+    if (policy === "replan" && this.plan.status === "replanning" && !this.repairing) return;
+    if (policy === "replan") this.repairOrFail(step, error);
     else
       this.end(
         "fail",
@@ -804,6 +808,16 @@ export function planUsage(plan: Pick<Plan, "planning" | "steps" | "history">): U
   for (const steps of [plan.steps, ...plan.history.map((h) => h.steps)])
     for (const step of steps) for (const run of step.runs) total = addUsage(total, run.usage);
   return total;
+}
+
+/** A step's work is under way: running, or ready again for the next attempt after one failed. */
+export function isUnderway(step: Pick<PlanStep, "status" | "attempt">): boolean {
+  return step.status === "running" || (step.status === "ready" && step.attempt > 0);
+}
+
+/** What a repair keeps of a version: its completed steps and those under way; the rest is replaced. */
+export function isKept(step: Pick<PlanStep, "status" | "attempt">): boolean {
+  return step.status === "completed" || isUnderway(step);
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   parseKey,
   verifyKey,
 } from "../../auth/keys";
-import { parseJson, readBodyText } from "../../http/body";
+import { checkJsonType, parseJson, readBodyText } from "../../http/body";
 import type { AdmitRequest } from "../admission";
 import type { Dialect } from "../dialects/errors";
 import { ENDPOINTS, type Endpoint } from "./endpoints";
@@ -98,6 +98,8 @@ export async function readInbound(
   let body: Record<string, unknown>;
   let size: number;
   try {
+    // The type is checked before the body is read: a body of the wrong type is not read at all.
+    checkJsonType(request.headers.get("content-type"));
     const read = await readBodyText(request, MODEL_BODY_LIMIT);
     size = read.bytes;
     body = parseJson(read.text, request.headers.get("content-type"), spec.schema) as Record<

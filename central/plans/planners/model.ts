@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { emptyUsage, type Plan, PlanSpec, toIssues, type Usage } from "../../../contract";
+import {
+  emptyUsage,
+  isUnderway,
+  type Plan,
+  PlanSpec,
+  toIssues,
+  type Usage,
+} from "../../../contract";
 import type { Planner, PlanningAnswer, PlanningAsk, PlanningFleet } from "./planner";
 
 /** One chat completion through the tenant's gateway: the answer's text and what it consumed. */
@@ -96,7 +103,7 @@ function prompt(ask: PlanningAsk): string {
 
 function repair(plan: Plan): string[] {
   const done = plan.steps.filter((s) => s.status === "completed");
-  const running = plan.steps.filter((s) => s.status === "running");
+  const running = plan.steps.filter(isUnderway);
   const failed = plan.steps.filter((s) => s.status === "failed");
   return [
     "A step failed for good, so the steps not done are planned again.",

@@ -2,6 +2,8 @@ import {
   check,
   type ExternalPddlPlanner,
   emptyUsage,
+  isKept,
+  isUnderway,
   type JsonValue,
   type Plan,
   PlanSpec,
@@ -98,10 +100,7 @@ export class PddlPlanner implements Planner {
       throw error;
     }
     // A repair plans from where the plan stands: the actions done (and under way) applied.
-    const kept =
-      ask.round === "repair"
-        ? ask.plan.steps.filter((s) => s.status === "completed" || s.status === "running")
-        : [];
+    const kept = ask.round === "repair" ? ask.plan.steps.filter(isKept) : [];
     const applied = advance(fleet.domain, problem, kept);
     if (typeof applied === "string") return { ok: false, error: applied, usage };
     problem = applied;
@@ -162,7 +161,7 @@ function steps(
   // Ids of a repair's steps name its version, so they never clash with the steps kept.
   const prefix = ask.round === "repair" ? `v${ask.plan.version + 1}-` : "";
   const id = (i: number) => `${prefix}a${i + 1}`;
-  const running = kept.filter((s) => s.status === "running").map((s) => s.id);
+  const running = kept.filter(isUnderway).map((s) => s.id);
   const specs: PlanStepSpec[] = plan.steps.map((step, i) => {
     const schema = fleet.domain.actions.find((a) => a.name === step.schema)!;
     const args = step.action.slice(1, -1).split(/\s+/).slice(1);
@@ -208,7 +207,7 @@ function steps(
 
 /**
  * The problem with the kept steps' actions applied to its initial state, in the order they
- * finished (running ones last, their effects assumed), or why an action cannot be applied.
+ * finished (those under way last, their effects assumed), or why an action cannot be applied.
  */
 function advance(domain: Domain, problem: Problem, kept: readonly PlanStep[]): Problem | string {
   if (kept.length === 0) return problem;

@@ -353,14 +353,16 @@ describe("a plan with large results", () => {
     });
     // 32,000 three-byte characters a result: 24 of them are 2.3 MB.
     const result = (i: number) => `${i}:${"€".repeat(32_000)}`;
-    for (let i = 0; i < ids.length; i++) {
+    // `last` may go out before some parts do: it waits only for part-0.
+    let first: unknown;
+    for (let i = 0; i <= ids.length; i++) {
       const next = await takeNext(a);
-      const index = ids.indexOf(next.intent.params.prompt as string);
-      await complete(a, next.run, result(index));
+      if (next.intent.params.prompt === undefined) {
+        first = next.intent.params.first;
+        await complete(a, next.run, "done");
+      } else await complete(a, next.run, result(ids.indexOf(next.intent.params.prompt as string)));
     }
-    const last = await takeNext(a);
-    expect(last.intent.params.first).toBe(result(0));
-    await complete(a, last.run, "done");
+    expect(first).toBe(result(0));
     const done = await eventually(async () => {
       const p = await getPlan(admin, plan.plan_id);
       return p.status === "running" ? undefined : p;

@@ -361,6 +361,51 @@ describe("a plan's life", () => {
     expect(last.plan).toMatchObject({ status: "failed", error: { reason: "step_failed" } });
   });
 
+  it("keeps a step about to retry through a repair, and starts its next attempt after it", () => {
+    const h = planned({}, spec("a", { max_attempts: 1 }), spec("b", { max_attempts: 2 }));
+    h.run("a", "failed");
+    h.run("b", "failed");
+    expect(h.plan.status).toBe("replanning");
+    expect(h.status("b")).toBe("ready");
+    h.step({
+      type: "planned",
+      steps: steps(spec("a2", { depends_on: ["b"] })),
+      usage: tokens(10),
+      answers: { replan: 1, attempt: 1 },
+    });
+    expect(h.plan.steps.map((s) => [s.id, s.status])).toEqual([
+      ["b", "running"],
+      ["a2", "waiting"],
+    ]);
+    expect(h.submitted.filter((s) => s.step_id === "b").map((s) => s.attempt)).toEqual([1, 2]);
+  });
+
+  it("a step rejected while a repair is planned is replaced by it, using no replan of its own", () => {
+    const h = planned(
+      { policy: { on_reject: "replan", max_replans: 1 } },
+      spec("a", { max_attempts: 1 }),
+      spec("x", { requires_approval: true }),
+    );
+    h.run("a", "failed");
+    expect(h.plan.status).toBe("replanning");
+    h.step({
+      type: "reject",
+      approval_id: h.plan.steps[1]!.approval!.approval_id,
+      step_id: "x",
+      by: "key_op",
+      reason: "not now",
+    });
+    expect(h.plan).toMatchObject({ status: "replanning", planning: { replans: 1 } });
+    expect(h.status("x")).toBe("failed");
+    expect(h.kinds()).not.toContain("plan");
+    h.step({ type: "planned", steps: steps(spec("a2")), usage: tokens(10) });
+    expect(h.plan.status).toBe("running");
+    expect(h.plan.history[0]!.steps.map((s) => [s.id, s.status])).toEqual([
+      ["a", "failed"],
+      ["x", "failed"],
+    ]);
+  });
+
   it("expires two step approvals in one tick and repairs both at once", () => {
     const h = planned(
       { policy: { approval_timeout_ms: 60_000, on_reject: "replan" } },
