@@ -1,4 +1,5 @@
 import {
+  allSteps,
   checkPlanSteps,
   emptyUsage,
   Failure,
@@ -119,13 +120,12 @@ export class PlanOwner {
     const plan = this.table.get(planId);
     if (!plan) return undefined;
     const view = this.waitingView();
-    for (const steps of [plan.steps, ...plan.history.map((h) => h.steps)])
-      for (const step of steps)
-        for (const run of step.runs) {
-          if (isTerminal(runMachine, run.status as RunStatus)) continue;
-          const life = this.runs.get(run.run_id);
-          if (life) run.status = runStateOf(life, view).status;
-        }
+    for (const step of allSteps(plan))
+      for (const run of step.runs) {
+        if (isTerminal(runMachine, run.status as RunStatus)) continue;
+        const life = this.runs.get(run.run_id);
+        if (life) run.status = runStateOf(life, view).status;
+      }
     return plan;
   }
 

@@ -3,6 +3,7 @@ import {
   type Approval,
   type ApprovalList,
   type ApprovalsQuery,
+  allSteps,
   type Plan,
   type PlanList,
   type PlanStep,
@@ -220,10 +221,6 @@ export class PlanTable {
         .run();
     }
   }
-}
-
-function allSteps(plan: Plan): PlanStep[] {
-  return [...plan.steps, ...plan.history.flatMap((h) => h.steps)];
 }
 
 /** The plan as its row holds it: without its steps' results (plan_results has them). */

@@ -1,6 +1,7 @@
 export { checkPlanSteps, type FleetCatalogue } from "./check";
 export * from "./plan";
 export {
+  allSteps,
   isKept,
   isUnderway,
   type PlanContext,

@@ -785,11 +785,10 @@ class PlanFold {
   }
 
   private runOf(runId: string): { step: PlanStep; entry: StepRun } | null {
-    for (const steps of [this.plan.steps, ...this.plan.history.map((h) => h.steps)])
-      for (const step of steps) {
-        const entry = step.runs.find((r) => r.run_id === runId);
-        if (entry) return { step, entry };
-      }
+    for (const step of allSteps(this.plan)) {
+      const entry = step.runs.find((r) => r.run_id === runId);
+      if (entry) return { step, entry };
+    }
     return null;
   }
 
@@ -802,11 +801,16 @@ class PlanFold {
   }
 }
 
+/** Every step of the plan: the current version's, then those replaced versions held. */
+export function allSteps(plan: Pick<Plan, "steps" | "history">): PlanStep[] {
+  return [...plan.steps, ...plan.history.flatMap((h) => h.steps)];
+}
+
 /** A plan's consumption: its planning calls and every run of every step, replaced ones included. */
 export function planUsage(plan: Pick<Plan, "planning" | "steps" | "history">): Usage {
   let total = plan.planning.usage;
-  for (const steps of [plan.steps, ...plan.history.map((h) => h.steps)])
-    for (const step of steps) for (const run of step.runs) total = addUsage(total, run.usage);
+  for (const step of allSteps(plan))
+    for (const run of step.runs) total = addUsage(total, run.usage);
   return total;
 }
 
@@ -826,9 +830,8 @@ export function isKept(step: Pick<PlanStep, "status" | "attempt">): boolean {
  */
 function pricedSpend(plan: Plan): number {
   let total = planningPriced(plan.planning);
-  for (const steps of [plan.steps, ...plan.history.map((h) => h.steps)])
-    for (const step of steps)
-      for (const run of step.runs) total += run.priced_usd ?? run.usage.cost_usd ?? 0;
+  for (const step of allSteps(plan))
+    for (const run of step.runs) total += run.priced_usd ?? run.usage.cost_usd ?? 0;
   return total;
 }
 
