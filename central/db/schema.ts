@@ -59,6 +59,16 @@ export const apiKeys = sqliteTable(
   (t) => [index("api_keys_prefix").on(t.prefix)],
 );
 
+/**
+ * Dashboard sessions signed out before their hour is up: a session token is a MAC, valid on its
+ * own until it expires, so signing out must be remembered until then. Kept by the token's
+ * SHA-256 (never the token), dropped once expired.
+ */
+export const endedSessions = sqliteTable("ended_sessions", {
+  tokenHash: text("token_hash").primaryKey(),
+  expiresAt: integer("expires_at").notNull(),
+});
+
 export const auditLog = sqliteTable("audit_log", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   at: integer("at").notNull(),

@@ -3,8 +3,17 @@ import type { Logger } from "../log";
 import { type EventFilter, matches, type StoredRecord } from "./event-log";
 import type { EventReader } from "./reader";
 
-/** A stream that falls this far behind is closed; the client resumes with Last-Event-ID. */
-const MAX_PENDING_WRITES = 10_000;
+/**
+ * A live stream this far behind (bytes written, not yet taken by the client) is closed; the
+ * client resumes with Last-Event-ID, from the log. Replay never gets there: it waits for the
+ * client to take a page before reading the next.
+ */
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+/**
+ * Events published while a stream replays wait in its backlog up to this many bytes; past that
+ * the backlog is dropped and the replay reads on from the log, which holds them all.
+ */
+const MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
 const KEEPALIVE_MS = 15_000;
 const REPLAY_PAGE = 1_000;
 
@@ -13,11 +22,18 @@ interface Subscriber {
   keyId: string;
   /** When the credential that opened it runs out (a session's expiry); null: only revocation ends it. */
   until: number | null;
+  /** The session token that opened it, if a session did: signing out ends it. */
+  session: string | null;
   filter: EventFilter;
   lastSent: number;
   live: boolean;
   backlog: StoredRecord[];
-  pending: number;
+  backlogBytes: number;
+  /** The backlog overflowed: the replay must read the log again before going live. */
+  rescan: boolean;
+  pendingBytes: number;
+  /** Settles once the client has taken everything written so far (or the stream failed). */
+  taken: Promise<unknown>;
   writer: WritableStreamDefaultWriter<Uint8Array>;
   closed: boolean;
 }
@@ -30,7 +46,8 @@ const encoder = new TextEncoder();
  * replay wait in a backlog, so nothing is skipped or sent twice.
  *
  * A stream is a read authorised once, when it opens, so it lasts no longer than the credential
- * that opened it: revoking the key (`endKey`) or its session running out (`expire`, on the
+ * that opened it: revoking the key (`endKey`), signing out of its session (`endSession`) or the
+ * session running out (`expire`, on the
  * tenant timer) closes it cleanly, and nothing is written to it past that expiry even before
  * the timer fires.
  */
@@ -51,11 +68,15 @@ export class EventStreams {
     const subscriber: Subscriber = {
       keyId: principal.id,
       until: principal.session?.expiresAt ?? null,
+      session: principal.session ? principal.secret : null,
       filter,
       lastSent: after,
       live: false,
       backlog: [],
-      pending: 0,
+      backlogBytes: 0,
+      rescan: false,
+      pendingBytes: 0,
+      taken: Promise.resolve(),
       writer: writable.getWriter(),
       closed: false,
     };
@@ -79,7 +100,15 @@ export class EventStreams {
       for (const record of records) {
         if (!matches(subscriber.filter, record.event)) continue;
         if (subscriber.live) this.send(subscriber, record.cursor, record.body);
-        else subscriber.backlog.push(record);
+        else if (!subscriber.rescan) {
+          subscriber.backlog.push(record);
+          subscriber.backlogBytes += record.body.length;
+          if (subscriber.backlogBytes > MAX_BACKLOG_BYTES) {
+            subscriber.backlog = [];
+            subscriber.backlogBytes = 0;
+            subscriber.rescan = true;
+          }
+        }
       }
     }
   }
@@ -88,6 +117,12 @@ export class EventStreams {
   endKey(keyId: string): void {
     for (const subscriber of this.subscribers)
       if (subscriber.keyId === keyId) this.drop(subscriber);
+  }
+
+  /** Ends every stream opened with this session token: it signed out. */
+  endSession(token: string): void {
+    for (const subscriber of this.subscribers)
+      if (subscriber.session === token) this.drop(subscriber);
   }
 
   /** Ends the streams whose credential has run out. */
@@ -106,11 +141,21 @@ export class EventStreams {
   private async replay(subscriber: Subscriber): Promise<void> {
     this.write(subscriber, "retry: 1000\n\n");
     try {
+      let pageBefore: Promise<unknown> = Promise.resolve();
       for (;;) {
         const page = await this.reader.page(subscriber.lastSent, REPLAY_PAGE, subscriber.filter);
         for (const item of page.items) this.send(subscriber, item.cursor, item.body);
         subscriber.lastSent = Math.max(subscriber.lastSent, page.next_cursor);
-        if (!page.has_more || subscriber.closed) break;
+        if (subscriber.closed) return;
+        if (page.has_more) {
+          // Backpressure: a page is read once the client has taken the one before the last,
+          // so a replay holds at most two pages however slowly the client reads. (workerd's
+          // writer.ready does not wait for the client: a write's promise does.)
+          await pageBefore;
+          pageBefore = subscriber.taken;
+          if (subscriber.closed) return;
+        } else if (subscriber.rescan) subscriber.rescan = false;
+        else break;
       }
     } catch (error) {
       this.logger.error("event stream replay failed", { error });
@@ -124,6 +169,7 @@ export class EventStreams {
     subscriber.live = true;
     for (const record of subscriber.backlog) this.send(subscriber, record.cursor, record.body);
     subscriber.backlog = [];
+    subscriber.backlogBytes = 0;
   }
 
   private send(subscriber: Subscriber, cursor: number, body: string): void {
@@ -134,14 +180,15 @@ export class EventStreams {
 
   private write(subscriber: Subscriber, text: string): void {
     if (subscriber.closed || this.expired(subscriber)) return;
-    if (subscriber.pending > MAX_PENDING_WRITES) {
+    if (subscriber.live && subscriber.pendingBytes > MAX_PENDING_BYTES) {
       this.drop(subscriber);
       return;
     }
-    subscriber.pending += 1;
-    subscriber.writer.write(encoder.encode(text)).then(
+    const bytes = encoder.encode(text);
+    subscriber.pendingBytes += bytes.byteLength;
+    subscriber.taken = subscriber.writer.write(bytes).then(
       () => {
-        subscriber.pending -= 1;
+        subscriber.pendingBytes -= bytes.byteLength;
       },
       () => this.drop(subscriber),
     );

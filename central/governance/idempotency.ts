@@ -19,6 +19,14 @@ export type Begin = { kind: "new" } | { kind: "replay"; response: Response };
  * credential of the key is refused (409) too.
  */
 export class IdempotencyStore {
+  /**
+   * The requests this object's life is answering. A pending row not among them was left by an
+   * earlier life (a deploy or crash cut its request short): it will never be finished, and
+   * whether its effect was stored is unknown, so a retry is told that rather than "in progress".
+   * Test: test/central/governance/idempotency.test.ts "an earlier life".
+   */
+  private readonly underway = new Set<string>();
+
   constructor(
     private readonly db: Database,
     private readonly now: () => number,
@@ -49,8 +57,15 @@ export class IdempotencyStore {
           "conflict",
           `x-request-id '${requestId}' was already used with a different body; a retry must send the same body, a new request a new id`,
         );
-      if (row.state === "pending" || !row.sealed)
-        throw new Failure(409, "conflict", `request '${requestId}' is still in progress`);
+      if (row.state === "pending" || !row.sealed) {
+        if (this.underway.has(underwayKey(principal, requestId)))
+          throw new Failure(409, "conflict", `request '${requestId}' is still in progress`);
+        throw new Failure(
+          409,
+          "conflict",
+          `request '${requestId}' was cut short by a restart of central before its answer was kept: it may or may not have taken effect; look at what it changes, then send it again under a new x-request-id if it did not`,
+        );
+      }
       const opened = await open(principal.secret, requestId, row.sealed);
       // Ids are the key's (so no second effect through another of its credentials), but the
       // answer is sealed for the credential that made it, which may hold what the other may not
@@ -88,6 +103,7 @@ export class IdempotencyStore {
     };
     if (row) this.db.update(idempotency).set(values).where(where).run();
     else this.db.insert(idempotency).values(values).run();
+    this.underway.add(underwayKey(principal, requestId));
     return { kind: "new" };
   }
 
@@ -97,6 +113,7 @@ export class IdempotencyStore {
       eq(idempotency.principal, principal.id),
       eq(idempotency.requestId, requestId),
     );
+    this.underway.delete(underwayKey(principal, requestId));
     if (response.status >= 500) {
       this.db.delete(idempotency).where(where).run();
       return response;
@@ -117,6 +134,7 @@ export class IdempotencyStore {
   }
 
   abandon(principal: Principal, requestId: string): void {
+    this.underway.delete(underwayKey(principal, requestId));
     this.db
       .delete(idempotency)
       .where(and(eq(idempotency.principal, principal.id), eq(idempotency.requestId, requestId)))
@@ -126,6 +144,10 @@ export class IdempotencyStore {
   prune(): void {
     this.db.delete(idempotency).where(lt(idempotency.expiresAt, this.now())).run();
   }
+}
+
+function underwayKey(principal: Principal, requestId: string): string {
+  return `${principal.id}\n${requestId}`;
 }
 
 async function sealingKey(secret: string, requestId: string): Promise<CryptoKey> {

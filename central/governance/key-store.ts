@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, lte } from "drizzle-orm";
 import type { KeyCreated, KeyCreateRequest, KeyInfo } from "../../contract";
 import { Failure } from "../../contract";
 import {
@@ -13,7 +13,7 @@ import type { Principal } from "../auth/principal";
 import { maySignIn, mintSession, SESSION_TTL_MS, verifySession } from "../auth/session";
 import { fromHex, toHex } from "../bytes";
 import type { Database } from "../db/database";
-import { apiKeys } from "../db/schema";
+import { apiKeys, endedSessions } from "../db/schema";
 import { iso, isoOrNull } from "../tenant/context";
 
 type KeyRow = typeof apiKeys.$inferSelect;
@@ -104,6 +104,9 @@ export class KeyStore {
     if (!keySecret) return null;
     const session = await verifySession(token, keySecret, this.now());
     if (!session || session.tenant !== this.tenant) return null;
+    const hash = toHex(await sha256(token));
+    if (this.db.select().from(endedSessions).where(eq(endedSessions.tokenHash, hash)).get())
+      return null;
     const row = this.db
       .select()
       .from(apiKeys)
@@ -117,6 +120,25 @@ export class KeyStore {
       secret: token,
       session: { expiresAt: session.expiresAt },
     };
+  }
+
+  /**
+   * Ends the session `principal` signed in with before its hour is up (signing out): its token
+   * is refused from now on, in the tenant object and wherever a decision was taken from it.
+   */
+  async endSession(principal: Principal): Promise<void> {
+    if (!principal.session) return;
+    const now = this.now();
+    this.db.delete(endedSessions).where(lte(endedSessions.expiresAt, now)).run();
+    this.db
+      .insert(endedSessions)
+      .values({
+        tokenHash: toHex(await sha256(principal.secret)),
+        expiresAt: principal.session.expiresAt,
+      })
+      .onConflictDoNothing()
+      .run();
+    this.revision += 1;
   }
 
   /** The principal a bearer secret stands for, or null (malformed, other tenant, unknown, revoked). */

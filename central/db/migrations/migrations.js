@@ -8,6 +8,7 @@ import m0006 from "./0006_plans.sql";
 import m0007 from "./0007_gateway_settled.sql";
 import m0008 from "./0008_plan_results.sql";
 import m0009 from "./0009_run_cursors.sql";
+import m0010 from "./0010_ended_sessions.sql";
 import journal from "./meta/_journal.json";
 
 export default {
@@ -23,5 +24,6 @@ export default {
     m0007,
     m0008,
     m0009,
+    m0010,
   },
 };

@@ -71,11 +71,16 @@ export const sessionRoutes: TenantRoute[] = [
       method: "delete",
       path: PATHS.session,
       tags: ["keys"],
-      summary: "Sign out of the dashboard: the session cookie is cleared",
+      summary: "Sign out of the dashboard: the session ends and its cookie is cleared",
+      description:
+        "A session cookie sent again after signing out (a copy kept elsewhere) is refused, as after its hour, and the event streams it opened end.",
       responses: { 204: { description: "Signed out" }, ...errors(401, 403) },
     },
     { action: "session.delete" },
-    (c) => {
+    async (c) => {
+      const principal = c.get("principal");
+      await c.env.keys.endSession(principal);
+      if (principal.session) c.env.streams.endSession(principal.secret);
       deleteCookie(c, SESSION_COOKIE, cookieOptions(c));
       return c.body(null, 204);
     },

@@ -113,11 +113,19 @@ describe("dashboard sessions", () => {
     await expired.body?.cancel();
   });
 
-  it("sign out by clearing the cookie", async () => {
-    const { admin } = await newTenant("ses");
+  it("sign out by ending the session and clearing the cookie; the key's other sessions go on", async () => {
+    const { tenant, admin } = await newTenant("ses");
     const { cookie } = await signIn(admin);
+    await advanceClock(tenant, 1_000);
+    const other = (await signIn(admin)).cookie;
+    expect(other).not.toBe(cookie);
     const out = await call("DELETE", "/v1/session", { headers: { cookie, origin: ORIGIN } });
     expect(out.status).toBe(204);
     expect(out.headers.get("set-cookie")).toMatch(/^auraison_session=;.*Max-Age=0/);
+    // A copy of the cookie kept elsewhere is refused, though its hour is not up.
+    const again = await call("GET", "/v1/runs", { headers: { cookie } });
+    expect(again.status).toBe(401);
+    await again.body?.cancel();
+    await json(await call("GET", "/v1/runs", { headers: { cookie: other } }), 200);
   });
 });

@@ -102,6 +102,24 @@ describe("GET /v1/events/stream", () => {
     await byAdmin.messages.return?.(undefined);
   });
 
+  it("ends a session's streams when it signs out, and no other session's", async () => {
+    const { tenant, admin } = await newTenant("sse");
+    const viewer = await newKey(admin, "viewer");
+    const cookie = await signIn(viewer.key);
+    await advanceClock(tenant, 1_000);
+    const staying = await openWith({ cookie: await signIn(viewer.key) }, "?kind=run_cancelled");
+    const leaving = await openWith({ cookie }, "?kind=run_cancelled");
+    const out = await call("DELETE", "/v1/session", {
+      headers: { cookie, origin: "http://central" },
+    });
+    expect(out.status).toBe(204);
+    const { run } = await submit(admin, { targets: [{ app: "nobody" }] });
+    await json(await call("POST", `/v1/runs/${run.run_id}/cancel`, { key: admin }), 200);
+    expect(await drain(leaving.messages)).toEqual({ ended: true, events: [] });
+    expect(JSON.parse((await take(staying.messages, 1))[0]!.data).run_id).toBe(run.run_id);
+    await staying.messages.return?.(undefined);
+  });
+
   it("ends a session's stream when the session expires", async () => {
     const { tenant, admin } = await newTenant("sse");
     const viewer = await newKey(admin, "viewer");

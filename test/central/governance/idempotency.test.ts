@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { ApiError } from "../../../contract";
 import { call, json, newKey, newTenant, secretOf } from "../support";
 
 describe("x-request-id replays", () => {
@@ -149,6 +150,27 @@ describe("x-request-id replays", () => {
     );
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain(secretOf(created.key));
+  });
+
+  it("tells a retry of a request an earlier life of central cut short that its outcome is unknown", async () => {
+    const { tenant, admin } = await newTenant();
+    const body = { role: "operator", name: "ci" };
+    const headers = { "x-request-id": "cut-short" };
+    await json(await call("POST", "/v1/keys", { key: admin, body, headers }), 201);
+    // What a restart leaves when it cuts the request short: the row still pending.
+    await runInDurableObject(env.TENANT.getByName(tenant), (_a, state) => {
+      state.storage.sql.exec(
+        "UPDATE idempotency SET state = 'pending', sealed = NULL WHERE request_id = 'cut-short'",
+      );
+    });
+    const retry = await json<ApiError>(
+      await call("POST", "/v1/keys", { key: admin, body, headers }),
+      409,
+    );
+    expect(retry.error.message).toMatch(
+      /cut short by a restart .* may or may not have taken effect/,
+    );
+    expect(retry.error.message).not.toMatch(/in progress/);
   });
 });
 

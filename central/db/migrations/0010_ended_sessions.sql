@@ -1,0 +1,4 @@
+CREATE TABLE `ended_sessions` (
+	`token_hash` text PRIMARY KEY NOT NULL,
+	`expires_at` integer NOT NULL
+);
