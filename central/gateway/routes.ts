@@ -112,7 +112,15 @@ function callRoute(
         ...errors(dialect === "openai" ? OpenAiError : AnthropicError, ...CALL_CODES),
       },
     },
-    (c) => guarded(dialect, () => handleCall(c, endpoint, log), c),
+    (c) => {
+      // Workers cancels what a request awaits once its client disconnects, but not what it
+      // passed to waitUntil: a call whose caller hangs up while the provider answers (and
+      // bills) still gets its answer and settles, so hanging up is no way around a budget.
+      // Test: test/central/gateway/call/caller-gone.test.ts.
+      const answering = guarded(dialect, () => handleCall(c, endpoint, log), c);
+      c.executionCtx.waitUntil(answering);
+      return answering;
+    },
     { refuse: refuseIn(dialect) },
   );
 }
