@@ -7,8 +7,9 @@ export type ReferenceValues = Readonly<Record<string, string | undefined>>;
 
 /**
  * Resolves `${NAME}` references in a declaration's value, so secrets stay out of app folders.
- * `${NAME:-default}` falls back to the default when NAME is unset (an endpoint that is usually
- * on the lab host, never a secret). Every adapter kind resolves through this one function.
+ * `${NAME:-default}` falls back to the default when NAME is unset or empty, as the shell's `:-`
+ * does (a systemd `Environment=NAME=` or an env file's `NAME=` line leaves it empty); the
+ * default is for an endpoint that is usually on the lab host, never a secret. Every adapter kind resolves through this one function.
  * Kinds that connect when the agent starts resolve from the host's environment; what is resolved
  * per call (http-json's headers, openai-inference's api_key) resolves from `runValues`: the
  * run's tenant secrets first, then the environment.
@@ -20,9 +21,11 @@ export function resolveReferences(
   where: string,
 ): string {
   return value.replace(REFERENCE, (_, name: string, fallback: string | undefined) => {
-    const found = own(values, name) ?? fallback;
-    if (found === undefined) throw missing(file, where, name);
-    return found;
+    const found = own(values, name);
+    const value =
+      found === undefined || (found === "" && fallback !== undefined) ? fallback : found;
+    if (value === undefined) throw missing(file, where, name);
+    return value;
   });
 }
 
@@ -46,23 +49,36 @@ export function withoutReferences(value: string, standIn = "reference"): string 
   return value.replace(REFERENCE, standIn);
 }
 
+/** The schemes a URL field may have, by the kind of service it points at. */
+const URL_SCHEMES = {
+  http: {
+    protocols: ["http:", "https:"],
+    expected: "an http:// or https:// URL",
+    name: "an http(s)",
+  },
+  ws: { protocols: ["ws:", "wss:"], expected: "a ws:// or wss:// URL", name: "a ws(s)" },
+} as const;
+export type UrlScheme = keyof typeof URL_SCHEMES;
+
 /**
- * An http(s) URL field (a service's base URL, a dashboard's address) with its references
- * resolved, and checked again once they are.
+ * A URL field (a service's base URL, a dashboard's address, a websocket) with its references
+ * resolved, and checked again once they are: a reference resolved to something else (an empty
+ * host, another scheme) stops the agent naming the file and field, not the first call.
  */
 export function resolveUrl(
   value: string,
   values: ReferenceValues,
   file: string,
   where: string,
+  scheme: UrlScheme = "http",
 ): string {
   const url = resolveReferences(value, values, file, where);
-  if (!isHttpUrl(url))
+  if (!isUrlOf(url, scheme))
     throw new ContractValidationError(file, [
       {
         path: where,
-        expected: "an http:// or https:// URL",
-        message: `${JSON.stringify(url)} (resolved from ${JSON.stringify(value)}) is not an http(s) URL`,
+        expected: URL_SCHEMES[scheme].expected,
+        message: `${JSON.stringify(url)} (resolved from ${JSON.stringify(value)}) is not ${URL_SCHEMES[scheme].name} URL`,
         code: "invalid_format",
       },
     ]);
@@ -70,8 +86,12 @@ export function resolveUrl(
 }
 
 export function isHttpUrl(value: string): boolean {
+  return isUrlOf(value, "http");
+}
+
+function isUrlOf(value: string, scheme: UrlScheme): boolean {
   try {
-    return /^https?:$/.test(new URL(value).protocol);
+    return (URL_SCHEMES[scheme].protocols as readonly string[]).includes(new URL(value).protocol);
   } catch {
     return false;
   }

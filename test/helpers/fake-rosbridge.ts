@@ -27,6 +27,8 @@ export interface FakeAction {
  */
 export class FakeRosbridge {
   readonly received: Frame[] = [];
+  /** Connections accepted so far. */
+  accepted = 0;
   readonly services = new Map<
     string,
     (args: Json) => { result: boolean; values: Json } | "never"
@@ -41,11 +43,14 @@ export class FakeRosbridge {
   ]);
   private readonly server: WebSocketServer;
   private readonly subscribers = new Map<WebSocket, Map<string, string>>();
+  /** Connections whose path went silent: nothing is read from them or sent to them. */
+  private readonly silenced = new WeakSet<WebSocket>();
   private readonly goals = new Map<string, { timer: NodeJS.Timeout; socket: WebSocket }>();
 
   private constructor(server: WebSocketServer) {
     this.server = server;
     server.on("connection", (socket) => {
+      this.accepted += 1;
       this.subscribers.set(socket, new Map());
       socket.on("message", (data) => this.handle(socket, JSON.parse(String(data)) as Frame));
       socket.on("close", () => this.subscribers.delete(socket));
@@ -65,7 +70,7 @@ export class FakeRosbridge {
   /** Publishes as if a ROS node did, to every subscriber of the topic. */
   publish(topic: string, msg: Json): void {
     for (const [socket, subs] of this.subscribers)
-      if ([...subs.values()].includes(topic))
+      if (!this.silenced.has(socket) && [...subs.values()].includes(topic))
         socket.send(JSON.stringify({ op: "publish", topic, msg }));
   }
 
@@ -78,6 +83,26 @@ export class FakeRosbridge {
 
   ops(op: string): Frame[] {
     return this.received.filter((f) => f.op === op);
+  }
+
+  /**
+   * Cuts every connection while rosbridge stays up (a Wi-Fi blip): its goals go on, since
+   * rosbridge keeps a goal whose client went away.
+   */
+  cutConnections(): void {
+    for (const socket of this.subscribers.keys()) socket.terminate();
+  }
+
+  /**
+   * The path to every client connected now goes silent without a FIN or RST (a robot out of
+   * range, a NAT that forgot the flow): nothing more is read from those connections, pings
+   * included, and nothing is sent to them. New connections work.
+   */
+  silence(): void {
+    for (const socket of this.subscribers.keys()) {
+      this.silenced.add(socket);
+      socket.pause();
+    }
   }
 
   /** Drops every connection, as a crashing rosbridge would: its action clients end with it. */
@@ -95,7 +120,7 @@ export class FakeRosbridge {
   private handle(socket: WebSocket, frame: Frame): void {
     this.received.push(frame);
     const send = (f: Record<string, Json>, to = socket) => {
-      if (to.readyState === to.OPEN) to.send(JSON.stringify(f));
+      if (to.readyState === to.OPEN && !this.silenced.has(to)) to.send(JSON.stringify(f));
     };
     switch (frame.op) {
       case "advertise":

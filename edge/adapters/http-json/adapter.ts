@@ -1,8 +1,9 @@
 import { Compile } from "typebox/compile";
 import { type JsonValue, own, parse, redactedExcerpt } from "../../../contract";
 import type { AdapterFactory, AdapterTool, ExecutionAdapter } from "../adapter";
-import { resultOf } from "../call";
+import { errorText, resultOf } from "../call";
 import { checkReferenceMap, resolveReferenceMap, resolveUrl, runValues } from "../references";
+import { readCapped } from "../response-cap";
 import { type HttpEndpoint, HttpJsonDeclaration } from "./declaration";
 
 /** Turns each declared endpoint of an HTTP/JSON service into a tool. */
@@ -46,21 +47,21 @@ function endpointTool(endpoint: HttpEndpoint, connection: Connection): AdapterTo
       const { url, body } = buildRequest(endpoint, connection.baseUrl, args);
       const headers = connection.headers(secrets);
       const timeout = AbortSignal.timeout(connection.timeoutMs);
+      // Sending and reading the body fail alike, naming the request: a body can stall too.
       let response: Response;
+      let text: string;
       try {
         response = await send(
           { method: endpoint.method, url, body, headers },
           connection.baseUrl,
           signal ? AbortSignal.any([signal, timeout]) : timeout,
         );
+        text = await readCapped(response, connection.maxBytes);
       } catch (error) {
         if (timeout.aborted)
           throw new Error(`${endpoint.method} ${url} timed out after ${connection.timeoutMs} ms`);
-        throw new Error(
-          `${endpoint.method} ${url} failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        throw new Error(`${endpoint.method} ${url} failed: ${errorText(error)}`);
       }
-      const text = await readCapped(response, connection.maxBytes);
       if (!response.ok) {
         throw new Error(
           `${endpoint.method} ${url} answered HTTP ${response.status}${text ? `: ${redactedExcerpt(text, 2_000)}` : ""}`,
@@ -186,24 +187,6 @@ async function discard(response: Response): Promise<void> {
   } catch {
     // The body is of no interest; a failure to cancel it changes nothing for the call.
   }
-}
-
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  if (!response.body) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new Error(`response is larger than max_response_bytes (${maxBytes})`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 function parseBody(text: string, contentType: string | null): JsonValue {

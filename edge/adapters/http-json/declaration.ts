@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { JsonObject, ToolName } from "../../../contract";
 import { AdapterName, HttpUrl } from "../declaration";
+import { MaxResponseBytes } from "../response-cap";
 
 const PathTemplate = z
   .string()
@@ -26,12 +27,7 @@ export const HttpJsonDeclaration = z
     /** Values may reference the environment as ${NAME}, so secrets stay out of the file. */
     headers: z.record(z.string(), z.string()).default({}),
     timeout_ms: z.number().int().positive().max(600_000).default(30_000),
-    max_response_bytes: z
-      .number()
-      .int()
-      .positive()
-      .max(64 * 1024 * 1024)
-      .default(1024 * 1024),
+    max_response_bytes: MaxResponseBytes,
     endpoints: z.array(HttpEndpoint).min(1).max(256),
   })
   .superRefine((d, ctx) => {

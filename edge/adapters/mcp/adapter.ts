@@ -37,7 +37,12 @@ export const mcpAdapter: AdapterFactory = (declaration, { file, env }) => {
   /** Registered tool name -> the server's name for it. */
   const serverNames = new Map<string, string>();
 
-  const session = (signal?: AbortSignal): Promise<McpClient> => {
+  /**
+   * The connected client, connecting first when there is none. The connection is shared by
+   * every caller, so it runs under the adapter's own deadline, never a caller's run: a run
+   * cancelled meanwhile stops waiting for it (its call's deadline), not the others.
+   */
+  const session = (): Promise<McpClient> => {
     if (closed) return Promise.reject(new Error(`MCP server ${d.name}: the adapter is closed`));
     if (client) return Promise.resolve(client);
     connecting ??= (async () => {
@@ -45,7 +50,7 @@ export const mcpAdapter: AdapterFactory = (declaration, { file, env }) => {
       const deadline = new CallDeadline(
         `connecting to MCP server ${d.name}`,
         d.connect_timeout_ms,
-        signal,
+        undefined,
       );
       const transport = connect();
       try {
@@ -94,7 +99,7 @@ function mcpTool(
   name: string,
   tool: Tool,
   d: McpDeclaration,
-  session: (signal?: AbortSignal) => Promise<McpClient>,
+  session: () => Promise<McpClient>,
 ): AdapterTool {
   return {
     name,
@@ -109,8 +114,9 @@ function mcpTool(
       const deadline = new CallDeadline(`MCP tool ${tool.name} of ${d.name}`, d.timeout_ms, signal);
       let result: CallToolResult;
       try {
+        // The guard races the shared connection, like the call, against this call's own signal.
         result = await deadline.guard(async () =>
-          (await session(deadline.signal)).callTool(tool.name, args, {
+          (await session()).callTool(tool.name, args, {
             signal: deadline.signal,
             timeoutMs: d.timeout_ms,
             onProgress: (p) =>

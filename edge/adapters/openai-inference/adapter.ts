@@ -7,6 +7,7 @@ import { type JsonValue, parse, redactedExcerpt, redactedTail } from "../../../c
 import type { AdapterFactory, AdapterTool } from "../adapter";
 import { CallDeadline, errorText, resultOf } from "../call";
 import { checkReferences, resolveReferences, resolveUrl, runValues } from "../references";
+import { readCapped, tooLarge } from "../response-cap";
 import { type InferenceTool, OpenAiInferenceDeclaration } from "./declaration";
 
 const PROGRESS_CHARS = 2_000;
@@ -80,8 +81,8 @@ function inferenceTool(
       try {
         answer = await deadline.guard(() =>
           d.stream
-            ? streamed(client, request, deadline, d.idle_timeout_ms, progress)
-            : whole(client, request, deadline),
+            ? streamed(client, request, deadline, d, progress)
+            : whole(client, request, deadline, d.max_response_bytes),
         );
       } catch (error) {
         throw new Error(describe(error, model));
@@ -103,12 +104,24 @@ interface Answer {
   usage: JsonValue;
 }
 
-async function whole(client: OpenAI, request: Request, deadline: CallDeadline): Promise<Answer> {
-  const completion = await client.chat.completions.create(
-    { ...request, stream: false },
-    { signal: deadline.signal },
-  );
-  const choice = completion.choices[0];
+/** The answer read through the cap (the SDK's own parsing would read it whole first). */
+async function whole(
+  client: OpenAI,
+  request: Request,
+  deadline: CallDeadline,
+  maxBytes: number,
+): Promise<Answer> {
+  const response = await client.chat.completions
+    .create({ ...request, stream: false }, { signal: deadline.signal })
+    .asResponse();
+  const body = await readCapped(response, maxBytes);
+  let completion: OpenAI.Chat.ChatCompletion;
+  try {
+    completion = JSON.parse(body) as OpenAI.Chat.ChatCompletion;
+  } catch {
+    throw new Error(`the server's answer is not JSON: ${redactedExcerpt(body, 500)}`);
+  }
+  const choice = completion.choices?.[0];
   return {
     text: choice?.message.content ?? "",
     finish: choice?.finish_reason ?? null,
@@ -121,9 +134,10 @@ async function streamed(
   client: OpenAI,
   request: Request,
   deadline: CallDeadline,
-  idleTimeoutMs: number,
+  limits: { idle_timeout_ms: number; max_response_bytes: number },
   progress: ((text: string) => void) | undefined,
 ): Promise<Answer> {
+  const { idle_timeout_ms: idleTimeoutMs, max_response_bytes: maxBytes } = limits;
   const idle = new AbortController();
   let timer = setTimeout(() => idle.abort(), idleTimeoutMs);
   const signal = AbortSignal.any([deadline.signal, idle.signal]);
@@ -133,6 +147,7 @@ async function streamed(
       { signal },
     );
     let text = "";
+    let bytes = 0;
     /** The answer's length at its last progress note. */
     let noted = 0;
     let finish: string | null = null;
@@ -145,6 +160,9 @@ async function streamed(
       if (choice?.finish_reason) finish = choice.finish_reason;
       const delta = choice?.delta?.content;
       if (delta) {
+        // Leaving the loop closes the stream, which tells the server to stop generating.
+        bytes += Buffer.byteLength(delta);
+        if (bytes > maxBytes) throw tooLarge(maxBytes);
         text += delta;
         // A whole answer is redacted when its progress event is. A longer one is cut to its tail,
         // redacted before the cut (a secret the cut split would pass the event's redaction); that

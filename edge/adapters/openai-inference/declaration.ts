@@ -8,6 +8,7 @@ import {
   TimeoutMs,
   uniqueTools,
 } from "../declaration";
+import { MaxResponseBytes } from "../response-cap";
 
 const InferenceTool = z.strictObject({
   ...DeclaredTool,
@@ -51,6 +52,8 @@ export const OpenAiInferenceDeclaration = z
     timeout_ms: TimeoutMs.default(120_000),
     /** While streaming: the longest silence between two chunks (the first included). */
     idle_timeout_ms: TimeoutMs.default(30_000),
+    /** The most of one answer read: a stream's text, or a whole answer's body. */
+    max_response_bytes: MaxResponseBytes,
     tools: z.array(InferenceTool).min(1).max(64),
   })
   .superRefine((d, ctx) => uniqueTools(d.tools, ctx));

@@ -7,7 +7,14 @@ import {
   RayDeclaration as RayDeclarationSchema,
   type RayJobTool,
 } from "./declaration";
-import { type RayJobInfo, RayJobsClient, TERMINAL } from "./jobs-client";
+import { followJob, sleep } from "./follow";
+import {
+  isTransient,
+  type RayJobInfo,
+  RayJobsClient,
+  RayRequestError,
+  TERMINAL,
+} from "./jobs-client";
 
 const LOG_TAIL_CHARS = 4_000;
 const METADATA_VALUE_CHARS = 4_000;
@@ -56,43 +63,33 @@ function jobTool(t: RayJobTool, client: RayJobsClient, d: RayDeclaration): Adapt
           deadline.signal,
         );
       } catch (error) {
-        // Stopped while submitting: Ray may have taken the job before the answer was cut off.
-        if (deadline.aborted)
-          throw new Error(`${deadline.error().message}; ${await stopJob(client, submissionId, d)}`);
-        throw error;
+        // Ray may have taken the job though its answer never came: find it and stop it.
+        if (!(error instanceof RayRequestError && error.unanswered)) throw error;
+        const reason = deadline.aborted ? deadline.error().message : errorText(error);
+        throw new Error(`${reason}; ${await settleSubmission(client, submissionId, d)}`);
       }
-      let info: RayJobInfo;
-      let logs = "";
+      let followed: Awaited<ReturnType<typeof followJob>>;
       try {
-        info = await deadline.guard(async () => {
-          let lastProgress = "";
-          for (;;) {
-            const current = await client.info(submissionId, deadline.signal);
-            logs = await client.logs(submissionId, deadline.signal);
-            const note = `${current.status}${logs ? `\n${redactedTail(logs, LOG_TAIL_CHARS)}` : ""}`;
-            if (note !== lastProgress) {
-              progress?.(note);
-              lastProgress = note;
-            }
-            if (TERMINAL.has(current.status)) return current;
-            await sleep(d.poll_interval_ms, deadline.signal);
-          }
-        });
+        followed = await deadline.guard(() =>
+          followJob(client, submissionId, d, deadline.signal, progress),
+        );
       } catch (error) {
-        if (!deadline.aborted) throw error;
+        // The call ends before the job did: whatever the reason, the job must not run on.
         throw new Error(`${errorText(error)}; ${await stopJob(client, submissionId, d)}`);
       }
+      const { info, logs } = followed;
       const outcome = {
         submission_id: submissionId,
         status: info.status,
         message: info.message ?? null,
-        logs: redactedTail(logs, LOG_TAIL_CHARS),
+        logs: redactedTail(logs.text, LOG_TAIL_CHARS),
+        logs_cut: logs.cut,
       };
       if (info.status !== "SUCCEEDED")
         throw new Error(
-          `Ray job ${submissionId} ${info.status}${info.message ? `: ${redactedExcerpt(info.message, 2_000)}` : ""}${logs ? `\nlogs:\n${redactedTail(logs, 2_000)}` : ""}`,
+          `Ray job ${submissionId} ${info.status}${info.message ? `: ${redactedExcerpt(info.message, 2_000)}` : ""}${logs.text ? `\nlogs:\n${redactedTail(logs.text, 2_000)}` : ""}${logs.cut ? `\n(${logs.cut})` : ""}`,
         );
-      return resultOf({ ...outcome, result: lastJsonLine(logs) });
+      return resultOf({ ...outcome, result: lastJsonLine(logs.text) });
     },
     // The submission id is the call's identity, so the job a crashed agent left is found again.
     async interrupted(_args, call) {
@@ -101,7 +98,7 @@ function jobTool(t: RayJobTool, client: RayJobsClient, d: RayDeclaration): Adapt
       try {
         info = await client.info(submissionId);
       } catch (error) {
-        if (/answered HTTP 404/.test(errorText(error)))
+        if (error instanceof RayRequestError && error.status === 404)
           return `Ray has no job ${submissionId}: it was never submitted.`;
         throw error;
       }
@@ -112,20 +109,44 @@ function jobTool(t: RayJobTool, client: RayJobsClient, d: RayDeclaration): Adapt
   };
 }
 
-/** Stops the job and waits (bounded) until Ray reports it ended; says what happened. */
+/**
+ * Stops the job and waits (bounded by stop_grace_ms) until Ray reports it ended; a dashboard
+ * that fails transiently meanwhile is asked again. Says what happened.
+ */
 async function stopJob(client: RayJobsClient, id: string, d: RayDeclaration): Promise<string> {
-  try {
-    await client.stop(id);
-    const until = Date.now() + d.stop_grace_ms;
-    for (;;) {
+  const until = Date.now() + d.stop_grace_ms;
+  let asked = false;
+  for (;;) {
+    try {
+      if (!asked) {
+        await client.stop(id);
+        asked = true;
+      }
       const info = await client.info(id);
       if (TERMINAL.has(info.status)) return `the job was stopped (${info.status})`;
       if (Date.now() > until) return `the job was asked to stop but still reports ${info.status}`;
-      await sleep(Math.min(d.poll_interval_ms, 500));
+    } catch (error) {
+      if (!isTransient(error) || Date.now() > until)
+        return `stopping the job failed: ${errorText(error)}`;
     }
-  } catch (error) {
-    return `stopping the job failed: ${errorText(error)}`;
+    await sleep(Math.min(d.poll_interval_ms, 500));
   }
+}
+
+/** After a submission whose answer never came: did Ray take the job? Stops it if so. */
+async function settleSubmission(
+  client: RayJobsClient,
+  id: string,
+  d: RayDeclaration,
+): Promise<string> {
+  try {
+    await client.info(id);
+  } catch (error) {
+    if (error instanceof RayRequestError && error.status === 404)
+      return "Ray has no job by its submission id: it was not taken";
+    return `whether Ray took the job is unknown: ${errorText(error)}`;
+  }
+  return `Ray had taken the job; ${await stopJob(client, id, d)}`;
 }
 
 /**
@@ -189,18 +210,4 @@ function definedOnly<T extends object>(fields: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(fields).filter(([, v]) => v !== undefined),
   ) as Partial<T>;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

@@ -5,6 +5,38 @@ import { type JsonValue, redactedExcerpt } from "../../../contract";
 /** Logs come whole from the Jobs API; beyond this a job's logs are not worth reading here. */
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
+/**
+ * How a request failed: Ray answered (`http`, with its status; `invalid` for an answer that is
+ * not JSON or too large), the request `timeout` passed, the connection was `refused` or broke
+ * (`transport`), or the caller's signal `aborted` it.
+ */
+export type RayFailure = "http" | "invalid" | "timeout" | "refused" | "transport" | "aborted";
+
+export class RayRequestError extends Error {
+  constructor(
+    message: string,
+    readonly failure: RayFailure,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+
+  /** Worth asking again: Ray may answer the same request once its dashboard is back. */
+  get transient(): boolean {
+    if (this.failure === "http") return (this.status ?? 0) >= 500;
+    return this.failure === "timeout" || this.failure === "refused" || this.failure === "transport";
+  }
+
+  /** The request may have reached Ray, and its answer not us: a POST may have taken effect. */
+  get unanswered(): boolean {
+    return this.failure === "timeout" || this.failure === "transport" || this.failure === "aborted";
+  }
+}
+
+export function isTransient(error: unknown): boolean {
+  return error instanceof RayRequestError && error.transient;
+}
+
 /** A job's state as the Ray Jobs API reports it. */
 export type RayJobStatus = "PENDING" | "RUNNING" | "STOPPED" | "SUCCEEDED" | "FAILED";
 export const TERMINAL: ReadonlySet<RayJobStatus> = new Set(["STOPPED", "SUCCEEDED", "FAILED"]);
@@ -32,7 +64,8 @@ export interface RayJobSubmission {
 
 /**
  * The Ray Jobs REST API (the dashboard's /api/jobs/): submit, status, logs, stop. Each request
- * has its own timeout; errors name the request and Ray's answer.
+ * has its own timeout; errors (RayRequestError) name the request, Ray's answer and the kind of
+ * failure.
  */
 export class RayJobsClient {
   constructor(
@@ -115,7 +148,10 @@ export class RayJobsClient {
               size += chunk.length;
               if (size > MAX_RESPONSE_BYTES) {
                 response.destroy(
-                  new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`),
+                  new RayRequestError(
+                    `Ray ${method} ${path} answered more than ${MAX_RESPONSE_BYTES} bytes`,
+                    "invalid",
+                  ),
                 );
                 return;
               }
@@ -134,21 +170,30 @@ export class RayJobsClient {
         request.end(payload);
       });
     } catch (error) {
+      if (error instanceof RayRequestError) throw error;
       if (timeout.aborted)
-        throw new Error(`Ray ${method} ${path} timed out after ${this.requestTimeoutMs} ms`);
-      throw new Error(
+        throw new RayRequestError(
+          `Ray ${method} ${path} timed out after ${this.requestTimeoutMs} ms`,
+          "timeout",
+        );
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new RayRequestError(
         `Ray ${method} ${url} failed: ${error instanceof Error ? error.message : String(error)}`,
+        signal?.aborted ? "aborted" : code === "ECONNREFUSED" ? "refused" : "transport",
       );
     }
     if (answer.status < 200 || answer.status >= 300)
-      throw new Error(
+      throw new RayRequestError(
         `Ray ${method} ${path} answered HTTP ${answer.status}: ${redactedExcerpt(answer.text, 2_000)}`,
+        "http",
+        answer.status,
       );
     try {
       return JSON.parse(answer.text) as unknown;
     } catch {
-      throw new Error(
+      throw new RayRequestError(
         `Ray ${method} ${path} answered something that is not JSON: ${redactedExcerpt(answer.text, 500)}`,
+        "invalid",
       );
     }
   }

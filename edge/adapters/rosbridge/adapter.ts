@@ -2,7 +2,7 @@ import { type JsonValue, parse, redactedExcerpt } from "../../../contract";
 import type { AdapterFactory, AdapterTool } from "../adapter";
 import { CallDeadline, resultOf } from "../call";
 import { collectingTool } from "../collect";
-import { resolveReferences } from "../references";
+import { resolveUrl } from "../references";
 import { GoalCancelled, goalIdOf, RosbridgeClient } from "./client";
 import { RosbridgeDeclaration, type RosbridgeTool } from "./declaration";
 
@@ -12,7 +12,7 @@ const PROGRESS_CHARS = 2_000;
 export const rosbridgeAdapter: AdapterFactory = (declaration, { file, env }) => {
   const d = parse(RosbridgeDeclaration, declaration, file);
   const client = new RosbridgeClient(
-    resolveReferences(d.url, env, file, "url"),
+    resolveUrl(d.url, env, file, "url", "ws"),
     d.connect_timeout_ms,
   );
   return {

@@ -1,6 +1,8 @@
 import WebSocket from "ws";
 import type { JsonValue } from "../../../contract";
 import type { AdapterCallIdentity } from "../adapter";
+import { errorText } from "../call";
+import { KEEPALIVE, Keepalive, type KeepaliveTiming, systemTimers, type Timers } from "./keepalive";
 import {
   type ClientOp,
   GOAL_STATUS,
@@ -27,7 +29,8 @@ interface Pending {
  * socket drops, has no per-call timeout or abort for services and actions, and keeps a goal's
  * handlers registered after its result. This client fails every pending call when the
  * connection goes, takes an AbortSignal per call, and cleans up after each one; it reconnects
- * on the next call.
+ * on the next call. A connection whose path went silent is found out by a keepalive (see
+ * `Keepalive`) or by a call that timed out with nothing heard since it was sent, and dropped.
  */
 export class RosbridgeClient {
   private socket: WebSocket | null = null;
@@ -38,12 +41,17 @@ export class RosbridgeClient {
     { topic: string; onMessage: (msg: JsonValue) => void }
   >();
   private readonly advertised = new Set<string>();
+  private readonly keepalives = new WeakMap<WebSocket, Keepalive>();
   private counter = 0;
   private closed = false;
 
   constructor(
     private readonly url: string,
     private readonly connectTimeoutMs: number,
+    private readonly keepalive: { timing: KeepaliveTiming; timers: Timers } = {
+      timing: KEEPALIVE,
+      timers: systemTimers,
+    },
   ) {}
 
   async publish(topic: string, type: string, msg: JsonValue, signal: AbortSignal): Promise<void> {
@@ -69,6 +77,7 @@ export class RosbridgeClient {
   ): Promise<() => void> {
     const socket = await this.connection(signal);
     const id = this.id("subscribe", topic);
+    this.send(socket, { op: "subscribe", id, topic, type, ...options });
     this.subscriptions.set(id, { topic, onMessage });
     this.pending.set(id, {
       onMessage: (message) => {
@@ -76,7 +85,6 @@ export class RosbridgeClient {
       },
       fail: onError,
     });
-    this.send(socket, { op: "subscribe", id, topic, type, ...options });
     return () => {
       if (!this.subscriptions.has(id)) return;
       this.subscriptions.delete(id);
@@ -95,22 +103,23 @@ export class RosbridgeClient {
     const socket = await this.connection(signal);
     const id = this.id("call_service", service);
     return this.exchange(
-      id,
+      socket,
+      { op: "call_service", id, service, ...(type ? { type } : {}), args },
       signal,
       (message, resolve, reject) => {
         if (message.op !== "service_response") return;
         if (message.result) resolve(message.values ?? null);
         else reject(new Error(`service ${service} failed: ${describeValues(message.values)}`));
       },
-      () => this.send(socket, { op: "call_service", id, service, ...(type ? { type } : {}), args }),
     );
   }
 
   /**
    * Sends a goal and follows it to its result. When `signal` aborts, the goal is cancelled and
-   * its final result awaited for up to `cancelGraceMs`; either way the call then rejects.
-   * `goalId` (see `goalIdOf`) names the goal so that it can be cancelled later by another
-   * connection; without it the goal gets the next id of this client.
+   * its final result awaited for up to `cancelGraceMs`; either way the call then rejects. When
+   * the connection is lost meanwhile, the goal is cancelled from a new one, since rosbridge
+   * goes on with it. `goalId` (see `goalIdOf`) names the goal so that it can be cancelled later
+   * by another connection; without it the goal gets the next id of this client.
    */
   async sendGoal(
     action: string,
@@ -123,6 +132,14 @@ export class RosbridgeClient {
   ): Promise<GoalOutcome> {
     const socket = await this.connection(signal);
     const id = goalId ?? this.id("send_action_goal", action);
+    this.send(socket, {
+      op: "send_action_goal",
+      id,
+      action,
+      action_type: actionType,
+      args: goal,
+      feedback: true,
+    });
     const outcome = new Promise<GoalOutcome>((resolve, reject) => {
       this.pending.set(id, {
         onMessage: (message) => {
@@ -145,14 +162,6 @@ export class RosbridgeClient {
         },
       });
     });
-    this.send(socket, {
-      op: "send_action_goal",
-      id,
-      action,
-      action_type: actionType,
-      args: goal,
-      feedback: true,
-    });
     if (!signal.aborted) {
       const stopped = await Promise.race([
         outcome.then(
@@ -163,7 +172,8 @@ export class RosbridgeClient {
           signal.addEventListener("abort", () => resolve(true), { once: true }),
         ),
       ]);
-      if (!stopped) return outcome;
+      if (!stopped)
+        return outcome.catch((error: unknown) => this.cancelLostGoal(action, id, error));
     }
     if (socket.readyState === WebSocket.OPEN)
       this.send(socket, { op: "cancel_action_goal", id, action });
@@ -192,6 +202,19 @@ export class RosbridgeClient {
     this.send(socket, { op: "cancel_action_goal", id: goalId, action });
   }
 
+  /** A goal whose connection was lost goes on in rosbridge: cancel it from a new connection. */
+  private async cancelLostGoal(action: string, goalId: string, error: unknown): Promise<never> {
+    if (!(error instanceof ConnectionLost)) throw error;
+    let cancel: string;
+    try {
+      await this.cancelGoal(action, goalId, AbortSignal.timeout(this.connectTimeoutMs));
+      cancel = `sent cancel_action_goal for ${goalId} on a new connection`;
+    } catch (cancelError) {
+      cancel = `could not send cancel_action_goal for ${goalId}, so the goal may still run: ${errorText(cancelError)}`;
+    }
+    throw new Error(`action ${action}: ${error.message} during the goal; ${cancel}`);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const socket = this.socket;
@@ -208,16 +231,25 @@ export class RosbridgeClient {
     }
   }
 
+  /**
+   * Sends `request` and settles by the answers to its id. A request that timed out with nothing
+   * at all heard on the connection since it went (not even a pong) tells of a dead path: the
+   * connection is dropped, so that the next call reconnects instead of timing out in turn.
+   */
   private exchange<T>(
-    id: string,
+    socket: WebSocket,
+    request: ClientOp & { id: string },
     signal: AbortSignal,
     onMessage: (
       message: ServerOp,
       resolve: (value: T) => void,
       reject: (error: Error) => void,
     ) => void,
-    sendRequest: () => void,
   ): Promise<T> {
+    const id = request.id;
+    const keepalive = this.keepalives.get(socket);
+    const heardBefore = keepalive?.heard;
+    this.send(socket, request);
     return new Promise<T>((resolve, reject) => {
       const done = () => {
         this.pending.delete(id);
@@ -225,6 +257,8 @@ export class RosbridgeClient {
       };
       const onAbort = () => {
         done();
+        if (timedOut(signal) && keepalive?.heard === heardBefore)
+          this.drop(socket, `nothing heard since ${id} was sent, and it timed out`);
         reject(signal.reason instanceof Error ? signal.reason : new Error("aborted"));
       };
       this.pending.set(id, {
@@ -252,7 +286,6 @@ export class RosbridgeClient {
         },
       });
       signal.addEventListener("abort", onAbort, { once: true });
-      sendRequest();
     });
   }
 
@@ -287,9 +320,17 @@ export class RosbridgeClient {
         socket.off("error", failConnect);
         this.socket = socket;
         this.advertised.clear();
+        const { timing, timers } = this.keepalive;
+        const keepalive = new Keepalive(socket, timing, timers, (reason) =>
+          this.drop(socket, reason),
+        );
+        this.keepalives.set(socket, keepalive);
         socket.on("message", (data) => this.receive(String(data)));
         socket.on("error", () => {});
-        socket.once("close", () => this.lost(socket));
+        socket.once("close", () => {
+          keepalive.stop();
+          this.lost(socket);
+        });
         resolve(socket);
       });
     });
@@ -308,17 +349,34 @@ export class RosbridgeClient {
     if (id !== undefined) this.pending.get(id)?.onMessage(message);
   }
 
-  private lost(socket: WebSocket): void {
+  private lost(socket: WebSocket, reason?: string): void {
     if (this.socket !== socket) return;
     this.socket = null;
     this.advertised.clear();
     this.subscriptions.clear();
-    const error = new Error(`connection to rosbridge at ${this.url} was lost`);
+    const error = new ConnectionLost(
+      `connection to rosbridge at ${this.url} was lost${reason ? ` (${reason})` : ""}`,
+    );
     for (const pending of [...this.pending.values()]) pending.fail(error);
     this.pending.clear();
   }
 
+  /** Gives up on a connection found dead: its calls fail now, and the next call reconnects. */
+  private drop(socket: WebSocket, reason: string): void {
+    this.keepalives.get(socket)?.stop();
+    this.lost(socket, reason);
+    socket.terminate();
+  }
+
+  /**
+   * Sends one frame, or throws when the connection was found dead meanwhile (a call that got
+   * it just before): `ws` drops a frame sent on a closing socket without a word.
+   */
   private send(socket: WebSocket, op: ClientOp): void {
+    if (socket.readyState !== WebSocket.OPEN)
+      throw new Error(
+        `connection to rosbridge at ${this.url} was lost before the ${op.op} could be sent`,
+      );
     socket.send(JSON.stringify(op));
   }
 
@@ -336,6 +394,22 @@ export class RosbridgeClient {
 export function goalIdOf(action: string, call: AdapterCallIdentity): string {
   const tool = call.tool_call_id.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
   return `send_action_goal:${action}:auraison-${call.run_id}-${call.attempt}-${tool}`;
+}
+
+/** The connection a call was waiting on went away. */
+class ConnectionLost extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConnectionLost";
+  }
+}
+
+/**
+ * Whether the signal fired for its timeout (AbortSignal.timeout, as a call's deadline has),
+ * rather than for the run stopping.
+ */
+function timedOut(signal: AbortSignal): boolean {
+  return signal.reason instanceof DOMException && signal.reason.name === "TimeoutError";
 }
 
 /** The goal was cancelled because the call was stopped. */

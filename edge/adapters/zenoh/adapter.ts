@@ -2,15 +2,17 @@ import { type JsonValue, own, parse } from "../../../contract";
 import type { AdapterFactory, AdapterTool } from "../adapter";
 import { CallDeadline, resultOf } from "../call";
 import { collectingTool } from "../collect";
-import { resolveReferences } from "../references";
+import { resolveUrl } from "../references";
 import { ZenohDeclaration, type ZenohTool } from "./declaration";
 import { ZenohClient, type ZenohValue } from "./session";
 
 /** Zenoh key expressions as tools: queryables to query, keys to put, samples to collect. */
 export const zenohAdapter: AdapterFactory = (declaration, { file, env }) => {
   const d = parse(ZenohDeclaration, declaration, file);
+  // The router's own form, ws/host:port, is checked as the URL the session connects to (the
+  // declaration's pattern puts the scheme first, never a reference).
   const client = new ZenohClient(
-    resolveReferences(d.locator, env, file, "locator"),
+    resolveUrl(d.locator.replace(/^(wss?)\//, "$1://"), env, file, "locator", "ws"),
     d.connect_timeout_ms,
   );
   return {
@@ -71,8 +73,8 @@ function zenohTool(t: ZenohTool, client: ZenohClient, defaultTimeoutMs: number):
         timeoutMs: t.timeout_ms ?? defaultTimeoutMs,
         what: `sample(s) on ${t.key_expr}`,
         source: (sample) => sample.key_expr,
-        subscribe: async (onItem) => {
-          const subscriber = await client.subscribe(t.key_expr, onItem);
+        subscribe: async (onItem, _onError, signal) => {
+          const subscriber = await client.subscribe(t.key_expr, onItem, signal);
           return () => subscriber.undeclare();
         },
         result: (samples) => resultOf({ key_expr: t.key_expr, samples: samples.map(toJson) }),

@@ -69,7 +69,16 @@ export const ZenohDeclaration = z
   .superRefine((d, ctx) => {
     uniqueTools(d.tools, ctx);
     d.tools.forEach((t, i) => {
-      if (t.op === "subscribe") return;
+      // A subscription has no arguments to fill a key with: the model only says how many.
+      if (t.op === "subscribe") {
+        if (/\{[^}]+\}/.test(t.key_expr))
+          ctx.addIssue({
+            code: "custom",
+            path: ["tools", i, "key_expr"],
+            message: "subscribe keys take no {params}; use * wildcards, e.g. robot/*/odom",
+          });
+        return;
+      }
       const props = (t.input_schema.properties ?? {}) as Record<string, unknown>;
       for (const [, param] of t.key_expr.matchAll(/\{([^}]+)\}/g))
         if (!Object.hasOwn(props, param!))

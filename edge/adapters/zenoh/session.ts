@@ -1,6 +1,7 @@
 import type { Reply, Sample, Session, Subscriber } from "@eclipse-zenoh/zenoh-ts";
 import WebSocket from "ws";
 import type { JsonValue } from "../../../contract";
+import { errorText } from "../call";
 import { zenohTs } from "./zenoh-ts";
 
 export interface ZenohValue {
@@ -17,6 +18,8 @@ export type QueryTargetName = "best_matching" | "all" | "all_complete";
  */
 export class ZenohClient {
   private session: Promise<Session> | null = null;
+  /** Sessions given up on: closing one takes a while, and no call may get it meanwhile. */
+  private readonly dropped = new WeakSet<Session>();
   private closed = false;
 
   constructor(
@@ -28,7 +31,7 @@ export class ZenohClient {
     const { Encoding } = await zenohTs();
     await this.use(async (session) => {
       await session.put(keyExpr, JSON.stringify(value), { encoding: Encoding.APPLICATION_JSON });
-      await confirmed(session, "put");
+      await confirmed("put", session.info());
     });
   }
 
@@ -89,19 +92,38 @@ export class ZenohClient {
           cancellationToken: token,
           handler: [onReply, () => settle()],
         });
-        await confirmed(session, "query");
+        await confirmed("query", session.info());
       }).catch((error: unknown) =>
         settle(error instanceof Error ? error : new Error(String(error))),
       );
     });
   }
 
-  async subscribe(keyExpr: string, onSample: (value: ZenohValue) => void): Promise<Subscriber> {
-    return this.use((session) =>
-      session.declareSubscriber(keyExpr, {
-        handler: (sample: Sample) => onSample(zenohValue(sample)),
-      }),
-    );
+  /**
+   * Declares a subscriber once the router confirms it. A live router answers at once, so one
+   * that has not answered by the time `signal` fires (the call's deadline or its run stopping)
+   * is taken for gone, and the session is dropped there and then: the next call opens a new one
+   * instead of waiting out the dead one's request timeout in turn.
+   */
+  async subscribe(
+    keyExpr: string,
+    onSample: (value: ZenohValue) => void,
+    signal?: AbortSignal,
+  ): Promise<Subscriber> {
+    return this.use(async (session) => {
+      const onAbort = () => this.drop(session);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        return await confirmed(
+          "subscription",
+          session.declareSubscriber(keyExpr, {
+            handler: (sample: Sample) => onSample(zenohValue(sample)),
+          }),
+        );
+      } finally {
+        signal?.removeEventListener("abort", onAbort);
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -121,18 +143,22 @@ export class ZenohClient {
     try {
       return await operation(session);
     } catch (error) {
-      if (this.session && (await this.session.catch(() => null)) === session) {
-        this.session = null;
-        void session.close().catch(() => undefined);
-      }
+      this.drop(session);
       throw error;
     }
+  }
+
+  /** Closes `session`; the next call opens another. */
+  private drop(session: Session): void {
+    if (this.dropped.has(session)) return;
+    this.dropped.add(session);
+    void session.close().catch(() => undefined);
   }
 
   private async open(): Promise<Session> {
     if (this.closed) throw new Error("the zenoh adapter is closed");
     const current = this.session ? await this.session.catch(() => null) : null;
-    if (current && !current.isClosed()) return current;
+    if (current && !current.isClosed() && !this.dropped.has(current)) return current;
     this.session = this.connect();
     this.session.catch(() => {
       this.session = null;
@@ -163,17 +189,16 @@ export class ZenohClient {
 }
 
 /**
- * zenoh-ts sends puts and queries without an answer, and a websocket that closed drops them
- * without a word. A request that is answered, sent after them on the same ordered socket,
- * confirms the router got them.
+ * Awaits a request the router answers, saying what it did not confirm when it fails. zenoh-ts
+ * sends puts and queries without an answer, and a websocket that closed drops them without a
+ * word: for them the request is one sent after them on the same ordered socket
+ * (`session.info()`), whose answer confirms the router got them.
  */
-async function confirmed(session: Session, what: string): Promise<void> {
+async function confirmed<T>(what: string, request: Promise<T>): Promise<T> {
   try {
-    await session.info();
+    return await request;
   } catch (error) {
-    throw new Error(
-      `the zenoh router did not confirm the ${what}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new Error(`the zenoh router did not confirm the ${what}: ${errorText(error)}`);
   }
 }
 

@@ -7,6 +7,7 @@ import { loadAdapters } from "../../../edge/adapters/load";
 import type { EdgeRuntime } from "../../../edge/runtime";
 import { labServer } from "../helpers/lab-server";
 import { makeApp, ofKind, openRuntime, runTask } from "../helpers/runtime";
+import { until } from "./helpers";
 
 const lab = new Hono();
 const seen: Array<{ method: string; path: string; auth: string | undefined; body: unknown }> = [];
@@ -37,6 +38,14 @@ lab.all("/api/redirect", async (c) => {
   return c.redirect(args.to, Number(args.status ?? 302) as 302);
 });
 lab.get("/api/loop", (c) => c.redirect("/api/loop", 302));
+// Headers, then a body that stops halfway (a service stuck mid-answer) or runs on and on.
+lab.get("/api/stall", () => {
+  const body = new ReadableStream({
+    start: (controller) => controller.enqueue(new TextEncoder().encode('{"id": "s1", ')),
+  });
+  return new Response(body, { headers: { "content-type": "application/json" } });
+});
+lab.get("/api/flood", (c) => c.json(Array.from({ length: 2_000 }, (_, i) => i)));
 lab.all("/api/echo", async (c) =>
   c.json({
     method: c.req.method,
@@ -172,6 +181,37 @@ describe("HTTP/JSON adapter", () => {
       /does not match output_schema: \/id must be string/,
     );
     await expect(tools[4]!.execute({}, {})).rejects.toThrow(/timed out after 500 ms/);
+  });
+
+  it("names the request when its body stalls, is cut off by the run stopping, or passes max_response_bytes", async () => {
+    const tools = httpJsonAdapter(
+      {
+        kind: "http-json",
+        name: "lab-api",
+        base_url: `${served.url()}/api`,
+        timeout_ms: 300,
+        max_response_bytes: 1_000,
+        endpoints: [
+          { tool: "lab_stall", description: "Stalls mid-body.", path: "/stall" },
+          { tool: "lab_flood", description: "Answers too much.", path: "/flood" },
+        ],
+      },
+      { file: "lab-api.json", env },
+    ).tools;
+    const url = `${served.url()}/api`;
+    await expect(tools[0]!.execute({}, {})).rejects.toThrow(
+      new Error(`GET ${url}/stall timed out after 300 ms`),
+    );
+    const run = new AbortController();
+    const stopped = tools[0]!.execute({}, { signal: run.signal });
+    await until(() => seen.filter((s) => s.path === "/api/stall").length === 2);
+    run.abort();
+    await expect(stopped).rejects.toThrow(new RegExp(`^GET ${url}/stall failed: .*aborted`));
+    await expect(tools[1]!.execute({}, {})).rejects.toThrow(
+      new Error(
+        `GET ${url}/flood failed: the answer is larger than max_response_bytes (1000 bytes)`,
+      ),
+    );
   });
 
   it("refuses bad declarations with the field at fault", () => {

@@ -1,8 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the declarations' own ${NAME} syntax
 import { describe, expect, it } from "vitest";
 import { ContractValidationError } from "../../../contract";
+import type { AdapterFactory } from "../../../edge/adapters/adapter";
 import { httpJsonAdapter } from "../../../edge/adapters/http-json/adapter";
 import { checkReferences, resolveReferences, resolveUrl } from "../../../edge/adapters/references";
+import { rosbridgeAdapter } from "../../../edge/adapters/rosbridge/adapter";
+import { zenohAdapter } from "../../../edge/adapters/zenoh/adapter";
 import { declarationIssues } from "./helpers";
 
 describe("${NAME} references in adapter declarations", () => {
@@ -16,6 +19,15 @@ describe("${NAME} references in adapter declarations", () => {
       "ws://robot:9090",
     );
     expect(resolve("${EMPTY:-}x", {})).toBe("x");
+  });
+
+  it("take the default after :- when the name is set but empty, as the shell does", () => {
+    // A systemd `Environment=ROBOT_ROSBRIDGE=` or an env file's `ROBOT_ROSBRIDGE=` line.
+    expect(resolve("ws://${ROBOT_ROSBRIDGE:-127.0.0.1:9090}", { ROBOT_ROSBRIDGE: "" })).toBe(
+      "ws://127.0.0.1:9090",
+    );
+    // Without a default, empty is a value like any other.
+    expect(resolve("a${EMPTY}b", { EMPTY: "" })).toBe("ab");
   });
 
   it("stop the agent naming the file, field and variable when a name without default is unset", () => {
@@ -68,5 +80,24 @@ describe("URL fields with references", () => {
         endpoints: [],
       }),
     ).toContain("base_url");
+  });
+
+  it("resolve, then must still be ws(s) URLs for rosbridge and zenoh, else the agent stops naming the file and field", () => {
+    const start = (factory: AdapterFactory, declaration: object, env: NodeJS.ProcessEnv) => () =>
+      factory(declaration, { file: "arm.json", env });
+    const service = { tool: "enable", description: "e", op: "service", service: "/arm/enable" };
+    const rosbridge = { kind: "rosbridge", name: "arm", tools: [service] };
+    const odom = { tool: "odom", description: "o", op: "subscribe", key_expr: "robot/odom" };
+    const zenoh = { kind: "zenoh", name: "arm", tools: [odom] };
+    const rosUrl = { ...rosbridge, url: "ws://${ROBOT_ROSBRIDGE}" };
+    const zenohLocator = { ...zenoh, locator: "ws/${ZENOH_ROUTER}" };
+    expect(start(rosbridgeAdapter, rosUrl, { ROBOT_ROSBRIDGE: "" })).toThrow(
+      /arm\.json.*url.*"ws:\/\/" \(resolved from "ws:\/\/\$\{ROBOT_ROSBRIDGE\}"\) is not a ws\(s\) URL/s,
+    );
+    expect(start(zenohAdapter, zenohLocator, { ZENOH_ROUTER: "" })).toThrow(
+      /arm\.json.*locator.*"ws:\/\/" .* is not a ws\(s\) URL/s,
+    );
+    expect(start(rosbridgeAdapter, rosUrl, { ROBOT_ROSBRIDGE: "robot:9090" })).not.toThrow();
+    expect(start(zenohAdapter, zenohLocator, { ZENOH_ROUTER: "127.0.0.1:10000" })).not.toThrow();
   });
 });

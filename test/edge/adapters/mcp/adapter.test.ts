@@ -9,6 +9,8 @@ import { declarationIssues, runAndCancelWhen } from "../helpers";
 
 /** The reference MCP server from npm, over stdio and over Streamable HTTP. */
 const EVERYTHING = resolve("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+/** A server whose `crash` tool exits it, so that the next call reconnects. */
+const CRASHING = resolve("test/edge/adapters/mcp/crashing-server.mjs");
 
 const stdio = (overrides: Record<string, unknown> = {}) => ({
   kind: "mcp",
@@ -133,6 +135,33 @@ describe("mcp adapter (@modelcontextprotocol/server-everything)", () => {
     expect(declarationIssues(mcpAdapter, stdio({ command: "${MCP_NODE}" }), env)).toEqual([
       "command",
     ]);
+  });
+
+  it("reconnects to a server that exited under the adapter's deadline: a run cancelled meanwhile stops only its own call", async () => {
+    const adapter = mcpAdapter(
+      {
+        kind: "mcp",
+        name: "crashing",
+        transport: "stdio",
+        command: process.execPath,
+        args: [CRASHING],
+      },
+      { file: "crashing.json", env: {} },
+    );
+    try {
+      await startAdapters([adapter]);
+      const tool = (n: string) => adapter.tools.find((t) => t.name === `mcp__crashing__${n}`)!;
+      await expect(tool("crash").execute({}, {})).rejects.toThrow(/closed/);
+      // Both calls wait for the one reconnect; the first one's run is cancelled meanwhile.
+      const runA = new AbortController();
+      const a = tool("echo").execute({}, { signal: runA.signal });
+      const b = tool("echo").execute({}, { signal: new AbortController().signal });
+      runA.abort();
+      await expect(a).rejects.toThrow(/MCP tool echo of crashing was stopped: the run is stopping/);
+      expect((await b).text).toBe("echo ok");
+    } finally {
+      await adapter.close?.();
+    }
   });
 
   it("in a run: calls are tool_call events through the policy hook; the allow-list blocks; cancel stops a call", async () => {

@@ -185,6 +185,24 @@ describe("openai-inference adapter (an OpenAI-compatible server standing in for 
     await until(() => vllm.requests.at(-1)!.aborted);
   });
 
+  it("fails once the answer passes max_response_bytes, streamed (closing the stream) or whole", async () => {
+    const capped = (stream: boolean) =>
+      tools({ stream, max_response_bytes: 1_000 }).vla_describe!.execute(
+        { prompt: "write an essay" },
+        {},
+      );
+    const limit = /the answer is larger than max_response_bytes \(1000 bytes\)/;
+    await expect(capped(true)).rejects.toThrow(limit);
+    await until(() => vllm.requests.at(-1)!.aborted);
+    await expect(capped(false)).rejects.toThrow(limit);
+    // Under the cap (1 MiB by default) the same answer is read whole.
+    const out = await tools({ stream: false }).vla_describe!.execute(
+      { prompt: "write an essay" },
+      {},
+    );
+    expect((out.output as { output: string }).output).toHaveLength(20_000);
+  });
+
   it("refuses bad declarations with the field at fault", () => {
     const issues = (d: unknown) => declarationIssues(openAiInferenceAdapter, d, env);
     expect(issues(declaration({ base_url: "grpc://x" }))).toEqual(["base_url"]);

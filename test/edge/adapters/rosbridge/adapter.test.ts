@@ -240,6 +240,49 @@ describe("rosbridge adapter (against a protocol-level rosbridge server)", () => 
     );
   });
 
+  it("cancels a goal from a new connection when the connection drops mid-goal, or says it could not", async () => {
+    const tools = open();
+    const going = tools.ros_navigate!.execute({}, {});
+    await until(() => ros.activeGoals === 1);
+    const goal = ros.ops("send_action_goal").at(-1)!;
+    // rosbridge stays up and, as the real one does, goes on with the goal of a client that left.
+    ros.cutConnections();
+    await expect(going).rejects.toThrow(
+      `action /navigate: connection to rosbridge at ${ros.url} was lost during the goal; sent cancel_action_goal for ${goal.id} on a new connection`,
+    );
+    await until(() => ros.activeGoals === 0);
+    expect(ros.ops("cancel_action_goal").at(-1)).toEqual({
+      op: "cancel_action_goal",
+      id: goal.id,
+      action: "/navigate",
+    });
+
+    const gone = await FakeRosbridge.start();
+    gone.actions.set("/navigate", { feedback: [1, 2, 3], interval_ms: 1_000, result: null });
+    const cut = open({ url: gone.url, connect_timeout_ms: 500 });
+    const stranded = cut.ros_navigate!.execute({}, {});
+    await until(() => gone.activeGoals === 1);
+    await gone.close();
+    await expect(stranded).rejects.toThrow(
+      /was lost during the goal; could not send cancel_action_goal for send_action_goal:\/navigate:\d+, so the goal may still run: cannot connect to rosbridge/,
+    );
+  });
+
+  it("drops a connection whose path went silent once a call times out with nothing heard, and reconnects", async () => {
+    const tools = open({ timeout_ms: 300 });
+    expect((await tools.ros_add!.execute({ a: 1, b: 1 }, {})).output).toEqual({ sum: 2 });
+    const before = ros.accepted;
+    ros.silence();
+    await expect(tools.ros_add!.execute({ a: 1, b: 2 }, {})).rejects.toThrow(
+      /service \/add_two_ints timed out after 300 ms/,
+    );
+    expect((await tools.ros_add!.execute({ a: 1, b: 3 }, {})).output).toEqual({ sum: 4 });
+    const published = ros.ops("publish").length;
+    await tools.ros_cmd_vel!.execute({ linear: { x: 0.1 } }, {});
+    await until(() => ros.ops("publish").length === published + 1);
+    expect(ros.accepted).toBe(before + 1);
+  });
+
   it("refuses bad declarations with the field at fault", () => {
     const issues = (d: unknown) => declarationIssues(rosbridgeAdapter, d);
     expect(issues(declaration({ url: "http://x" }))).toEqual(["url"]);
