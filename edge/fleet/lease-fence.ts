@@ -1,15 +1,4 @@
-/** The timers a fence uses; tests pass their own so no test waits for a lease to run out. */
-export interface FenceClock {
-  now(): number;
-  setTimer(fn: () => void, ms: number): unknown;
-  clearTimer(timer: unknown): void;
-}
-
-const systemClock: FenceClock = {
-  now: () => Date.now(),
-  setTimer: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
-};
+import { type Clock, systemClock } from "../timers";
 
 /**
  * Stops acting for a central run whose lease ran out unrenewed. Central dispatches such a run
@@ -25,15 +14,15 @@ export class LeaseFence {
 
   constructor(
     private readonly onLapse: (runId: string, attempt: number) => void,
-    private readonly clock: FenceClock = systemClock,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** The run attempt's lease now ends at `expiresAt`; an older attempt's renewal is ignored. */
   hold(runId: string, attempt: number, expiresAt: string): void {
     const current = this.held.get(runId);
     if (current && current.attempt > attempt) return;
-    if (current) this.clock.clearTimer(current.timer);
-    const timer = this.clock.setTimer(
+    if (current) this.clock.clear(current.timer);
+    const timer = this.clock.set(
       () => {
         if (this.held.get(runId)?.timer !== timer) return;
         this.held.delete(runId);
@@ -48,7 +37,7 @@ export class LeaseFence {
   release(runId: string, attempt: number): void {
     const current = this.held.get(runId);
     if (current?.attempt !== attempt) return;
-    this.clock.clearTimer(current.timer);
+    this.clock.clear(current.timer);
     this.held.delete(runId);
   }
 
@@ -58,7 +47,7 @@ export class LeaseFence {
   }
 
   close(): void {
-    for (const { timer } of this.held.values()) this.clock.clearTimer(timer);
+    for (const { timer } of this.held.values()) this.clock.clear(timer);
     this.held.clear();
   }
 }

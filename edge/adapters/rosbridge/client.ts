@@ -1,8 +1,9 @@
 import WebSocket from "ws";
 import type { JsonValue } from "../../../contract";
+import { type Clock, systemClock } from "../../timers";
 import type { AdapterCallIdentity } from "../adapter";
 import { errorText } from "../call";
-import { KEEPALIVE, Keepalive, type KeepaliveTiming, systemTimers, type Timers } from "./keepalive";
+import { KEEPALIVE, Keepalive, type KeepaliveTiming } from "./keepalive";
 import {
   type ClientOp,
   GOAL_STATUS,
@@ -48,9 +49,9 @@ export class RosbridgeClient {
   constructor(
     private readonly url: string,
     private readonly connectTimeoutMs: number,
-    private readonly keepalive: { timing: KeepaliveTiming; timers: Timers } = {
+    private readonly keepalive: { timing: KeepaliveTiming; timers: Clock } = {
       timing: KEEPALIVE,
-      timers: systemTimers,
+      timers: systemClock,
     },
   ) {}
 

@@ -1,4 +1,5 @@
 import type WebSocket from "ws";
+import type { Clock } from "../../timers";
 
 /** How often a connection is pinged, and how long its pong may take. */
 export interface KeepaliveTiming {
@@ -7,17 +8,6 @@ export interface KeepaliveTiming {
 }
 
 export const KEEPALIVE: KeepaliveTiming = { interval_ms: 5_000, pong_timeout_ms: 5_000 };
-
-/** The timers a keepalive runs on; tests pass their own so that none waits out a deadline. */
-export interface Timers {
-  set(fn: () => void, ms: number): unknown;
-  clear(timer: unknown): void;
-}
-
-export const systemTimers: Timers = {
-  set: (fn, ms) => setTimeout(fn, ms).unref(),
-  clear: (timer) => clearTimeout(timer as NodeJS.Timeout),
-};
 
 /**
  * Watches one connection for a path that went silent without a FIN or RST (a robot out of
@@ -35,7 +25,7 @@ export class Keepalive {
   constructor(
     private readonly socket: WebSocket,
     private readonly timing: KeepaliveTiming,
-    private readonly timers: Timers,
+    private readonly timers: Clock,
     private readonly onSilent: (reason: string) => void,
   ) {
     socket.on("message", () => {

@@ -4,15 +4,15 @@ import { CallDeadline, resultOf } from "../call";
 import { collectingTool } from "../collect";
 import { resolveUrl } from "../references";
 import { ZenohDeclaration, type ZenohTool } from "./declaration";
-import { ZenohClient, type ZenohValue } from "./session";
+import { routerUrl, ZenohClient, type ZenohValue } from "./session";
 
 /** Zenoh key expressions as tools: queryables to query, keys to put, samples to collect. */
 export const zenohAdapter: AdapterFactory = (declaration, { file, env }) => {
   const d = parse(ZenohDeclaration, declaration, file);
-  // The router's own form, ws/host:port, is checked as the URL the session connects to (the
-  // declaration's pattern puts the scheme first, never a reference).
+  // Checked as the URL the session connects to (the declaration's pattern puts the scheme
+  // first, never a reference).
   const client = new ZenohClient(
-    resolveUrl(d.locator.replace(/^(wss?)\//, "$1://"), env, file, "locator", "ws"),
+    resolveUrl(routerUrl(d.locator), env, file, "locator", "ws"),
     d.connect_timeout_ms,
   );
   return {

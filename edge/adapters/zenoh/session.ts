@@ -12,6 +12,11 @@ export interface ZenohValue {
 
 export type QueryTargetName = "best_matching" | "all" | "all_complete";
 
+/** The router's websocket URL for a locator, which may be in the router's own form, ws/host:port. */
+export function routerUrl(locator: string): string {
+  return locator.replace(/^(wss?)\//, "$1://");
+}
+
 /**
  * One Zenoh session per adapter, through a router's remote-api plugin (zenoh-ts). Opened on
  * first use; a session that fails is dropped and the next call opens another.
@@ -23,7 +28,8 @@ export class ZenohClient {
   private closed = false;
 
   constructor(
-    private readonly locator: string,
+    /** The router's remote-api websocket (`routerUrl` of a locator). */
+    private readonly url: string,
     private readonly connectTimeoutMs: number,
   ) {}
 
@@ -171,7 +177,7 @@ export class ZenohClient {
    * found out first with one handshake bounded by the connect timeout.
    */
   private async connect(): Promise<Session> {
-    const url = this.locator.replace(/^(wss?)\//, "$1://");
+    const url = this.url;
     await new Promise<void>((resolve, reject) => {
       const probe = new WebSocket(url, { handshakeTimeout: this.connectTimeoutMs });
       probe.once("open", () => {

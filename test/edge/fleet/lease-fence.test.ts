@@ -1,30 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { nowTs } from "../../../contract";
-import { type FenceClock, LeaseFence } from "../../../edge/fleet/lease-fence";
+import { LeaseFence } from "../../../edge/fleet/lease-fence";
+import { handClock } from "../helpers/hand-clock";
 
-/** A clock the test moves by hand: timers fire when `advance` passes their time. */
+/** A hand-moved clock, and a lease end `ms` from its present time. */
 function manualClock() {
-  let now = 1_800_000_000_000;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let ids = 0;
-  const clock: FenceClock = {
-    now: () => now,
-    setTimer: (fn, ms) => {
-      const id = ++ids;
-      timers.push({ at: now + ms, fn, id });
-      return id;
-    },
-    clearTimer: (id) => {
-      timers = timers.filter((t) => t.id !== id);
-    },
-  };
-  const advance = (ms: number) => {
-    now += ms;
-    const due = timers.filter((t) => t.at <= now);
-    timers = timers.filter((t) => t.at > now);
-    for (const t of due) t.fn();
-  };
-  return { clock, advance, at: (ms: number) => nowTs(now + ms), pending: () => timers.length };
+  const hand = handClock();
+  return { ...hand, at: (ms: number) => nowTs(hand.clock.now() + ms) };
 }
 
 describe("lease fence", () => {

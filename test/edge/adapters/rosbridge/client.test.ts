@@ -1,30 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RosbridgeClient } from "../../../../edge/adapters/rosbridge/client";
-import type { Timers } from "../../../../edge/adapters/rosbridge/keepalive";
 import { FakeRosbridge } from "../../../helpers/fake-rosbridge";
-
-/** Timers the test moves by hand: each fires when `advance` passes its time. */
-function handTimers() {
-  let now = 0;
-  let due: { at: number; fn: () => void }[] = [];
-  const timers: Timers = {
-    set: (fn, ms) => {
-      const timer = { at: now + ms, fn };
-      due.push(timer);
-      return timer;
-    },
-    clear: (timer) => {
-      due = due.filter((t) => t !== timer);
-    },
-  };
-  const advance = (ms: number) => {
-    now += ms;
-    const firing = due.filter((t) => t.at <= now);
-    due = due.filter((t) => t.at > now);
-    for (const t of firing) t.fn();
-  };
-  return { timers, advance };
-}
+import { handClock } from "../../helpers/hand-clock";
 
 let ros: FakeRosbridge;
 beforeAll(async () => {
@@ -41,7 +18,7 @@ afterEach(async () => {
 
 /** A client pinging every 1000 ms (by the test's hand) with a pong deadline of 500 ms. */
 function open() {
-  const { timers, advance } = handTimers();
+  const { clock: timers, advance } = handClock();
   const client = new RosbridgeClient(ros.url, 2_000, {
     timing: { interval_ms: 1_000, pong_timeout_ms: 500 },
     timers,

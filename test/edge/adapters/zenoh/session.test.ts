@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZenohClient, type ZenohValue } from "../../../../edge/adapters/zenoh/session";
+import { routerUrl, ZenohClient, type ZenohValue } from "../../../../edge/adapters/zenoh/session";
 import { startZenohRouter } from "../../../helpers/zenoh";
 
 /** Against a real Zenoh router (built by `npm run peers`), restarted where it was. */
@@ -11,8 +11,8 @@ afterAll(() => router?.proc.stop());
 
 describe("zenoh session", { timeout: 60_000 }, () => {
   it("drops a session the router did not answer a subscription on before the call ended, so the next call reconnects", async () => {
-    const client = new ZenohClient(router.locator, 3_000);
-    const publisher = new ZenohClient(router.locator, 3_000);
+    const client = new ZenohClient(routerUrl(router.locator), 3_000);
+    const publisher = new ZenohClient(routerUrl(router.locator), 3_000);
     try {
       await (await client.subscribe("lab/odom", () => {}, AbortSignal.timeout(3_000))).undeclare();
       await router.proc.stop();
