@@ -22,16 +22,29 @@ export const ShellDenyRule = z.strictObject({
   reason: z.string().min(1).max(256),
 });
 
-export const LoopSettings = z.strictObject({
-  /** Identical calls (same tool, same arguments) before the agent is steered. */
-  repeat_threshold: z.number().int().min(2).max(100).default(4),
-  /** Identical calls that failed every time before the agent is steered. */
-  failing_threshold: z.number().int().min(2).max(100).default(3),
-  /** Further identical calls after the steer before the run is stopped. */
-  stop_after: z.number().int().min(1).max(100).default(2),
-  /** How many recent calls are compared. */
-  window: z.number().int().min(4).max(1000).default(30),
-});
+export const LoopSettings = z
+  .strictObject({
+    /** Identical calls (same tool, arguments and result) before the agent is steered. */
+    repeat_threshold: z.number().int().min(2).max(100).default(4),
+    /** Identical calls that failed every time before the agent is steered. */
+    failing_threshold: z.number().int().min(2).max(100).default(3),
+    /** Further identical calls after the steer before the run is stopped. */
+    stop_after: z.number().int().min(1).max(100).default(2),
+    /** How many recent calls are compared. */
+    window: z.number().int().min(4).max(1000).default(30),
+  })
+  .superRefine((loop, ctx) => {
+    // A window too short to hold the steer and the calls after it would never stop a loop.
+    const threshold =
+      loop.failing_threshold > loop.repeat_threshold ? "failing_threshold" : "repeat_threshold";
+    const needed = loop[threshold] + loop.stop_after;
+    if (loop.window < needed)
+      ctx.addIssue({
+        code: "custom",
+        path: ["window"],
+        message: `window (${loop.window}) must be at least ${threshold} + stop_after (${loop[threshold]} + ${loop.stop_after} = ${needed}), or a steered loop is never stopped`,
+      });
+  });
 export type LoopSettings = z.infer<typeof LoopSettings>;
 
 export const AppPolicy = z.strictObject({

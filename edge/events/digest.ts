@@ -15,7 +15,10 @@ export function canonicalJson(value: unknown): string {
 
 /** Hex SHA-256 of the canonical arguments: what `args_digest` and the loop guard compare. */
 export function argsDigest(args: unknown): string {
-  return createHash("sha256")
-    .update(canonicalJson(args ?? null))
-    .digest("hex");
+  return textDigest(canonicalJson(args ?? null));
+}
+
+/** Hex SHA-256 of a text (a tool's result, which the loop guard compares). */
+export function textDigest(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }

@@ -15,7 +15,8 @@ const WARN_AT = 0.8;
  * which then fails with reason budget_exceeded instead of hanging on.
  */
 export class BudgetGuard {
-  private warned = new Set<Dimension>();
+  /** Warnings a continued run logged before (earlier attempts, restarts) are not logged again. */
+  private readonly warned: Set<Dimension>;
   private timers: TimerAt[] = [];
   private unpricedNoted = false;
 
@@ -24,7 +25,9 @@ export class BudgetGuard {
     private readonly bridge: EventBridge,
     /** When the run first started (earlier than now for a resumed run). */
     private readonly startedAt: number,
-  ) {}
+  ) {
+    this.warned = new Set(run.view.budgetWarned);
+  }
 
   extension(): ExtensionFactory {
     const limits = this.run.budget;

@@ -1,19 +1,19 @@
 import type { AgentMessage } from "@earendil-works/pi-agent-core";
-import type { Api, AssistantMessage, Model } from "@earendil-works/pi-ai";
+import type { Api, AssistantMessage, Model, Usage } from "@earendil-works/pi-ai";
 import type {
   ExtensionAPI,
   ExtensionContext,
   ExtensionFactory,
 } from "@earendil-works/pi-coding-agent";
 import { HEADERS, LIMITS, redactedExcerpt, redactedTail, uuidv7 } from "../../contract";
-import { argsDigest } from "../events/digest";
+import { argsDigest, textDigest } from "../events/digest";
+import type { PayloadInput } from "../events/emitter";
 import { contractRole, messageText } from "../events/message-text";
 import { GATEWAY_PROVIDER } from "../models/model-settings";
 import { SCRIPTED_PROVIDER } from "../models/scripted";
 import type { RunContext } from "../runs/run-context";
 
 export interface ModelCallObserved {
-  message: AssistantMessage;
   costUsd: number | null;
 }
 
@@ -22,6 +22,8 @@ export interface ToolFinishedObserved {
   tool: string;
   digest: string;
   status: "ok" | "error" | "blocked";
+  /** Digest of what the call returned (its result, or its error). */
+  resultDigest: string;
 }
 
 const PROGRESS_INTERVAL_MS = 1_000;
@@ -64,7 +66,8 @@ export class EventBridge {
     gatewayCallId: string | null;
   } | null = null;
   private builtinTools = new Set<string>();
-  private compactionReason: string | null = null;
+  /** The compaction under way: why, and when it began (its summary call's latency). */
+  private compaction: { reason: string; startedAt: number } | null = null;
   private modelCallListeners: Array<(call: ModelCallObserved) => Promise<void> | void> = [];
   private toolFinishedListeners: Array<(tool: ToolFinishedObserved) => Promise<void> | void> = [];
   private turnStartListeners: Array<(turn: number) => Promise<void> | void> = [];
@@ -104,8 +107,8 @@ export class EventBridge {
     this.blocked.set(toolCallId, ruleId);
   }
 
-  noteCompactionReason(reason: string): void {
-    this.compactionReason = reason;
+  compactionStarted(reason: string): void {
+    this.compaction = { reason, startedAt: Date.now() };
   }
 
   /** Resolves once the bridge has handled `count` agent_end events. */
@@ -267,17 +270,22 @@ export class EventBridge {
             tool: event.toolName,
             digest: start?.digest ?? argsDigest(null),
             status,
+            resultDigest: textDigest(text),
           });
       });
 
       pi.on("session_compact", async (event, ctx) => {
         await this.flush(ctx);
+        const entry = event.compactionEntry;
+        // The summary is a model call like any other: budgets and memory count it.
+        const started = this.compaction;
+        this.compaction = null;
+        if (entry.usage) await this.summaryCall(entry.usage, ctx.model, started?.startedAt);
         await this.run.emitter.emit("compaction", {
-          tokens_before: event.compactionEntry.tokensBefore,
-          reason: this.compactionReason ?? (event.fromExtension ? "extension" : "threshold"),
-          entry_id: event.compactionEntry.id,
+          tokens_before: entry.tokensBefore,
+          reason: started?.reason ?? (event.fromExtension ? "extension" : "threshold"),
+          entry_id: entry.id,
         });
-        this.compactionReason = null;
       });
     };
   }
@@ -314,16 +322,8 @@ export class EventBridge {
     // Stopped before its request was sent (the run was cancelled or ran out of budget while a
     // tool ran): the model was not called, so there is no call to record or to count.
     if (message.stopReason === "aborted" && call && !call.requested) return;
-    const now = Date.now();
-    // A scripted model is known to cost nothing; any other model without prices is unpriced.
-    const scripted = model
-      ? model.provider === SCRIPTED_PROVIDER || model.api.startsWith("faux")
-      : false;
-    const priced = scripted || (model ? model.cost.input > 0 || model.cost.output > 0 : false);
-    const costUsd = priced ? message.usage.cost.total : null;
-    await this.run.emitter.emit("model_call", {
+    const costUsd = await this.recordCall(message.usage, model, {
       call_id: message.responseId ?? uuidv7(),
-      operation: "chat",
       provider: message.provider,
       request_model: call?.model ?? message.model,
       response_model: message.model,
@@ -331,13 +331,7 @@ export class EventBridge {
       response_id: message.responseId ?? null,
       finish_reasons: [message.stopReason],
       stream: true,
-      // The contract counts every prompt token, cached ones included; pi-ai reports them apart.
-      input_tokens: message.usage.input + message.usage.cacheRead + message.usage.cacheWrite,
-      output_tokens: message.usage.output,
-      cache_read_tokens: message.usage.cacheRead,
-      cache_write_tokens: message.usage.cacheWrite,
-      cost_usd: costUsd,
-      latency_ms: call ? now - call.startedAt : 0,
+      latency_ms: call ? Date.now() - call.startedAt : 0,
       ttft_ms: call?.firstChunkAt ? call.firstChunkAt - call.startedAt : null,
       error_type:
         message.stopReason === "error"
@@ -345,8 +339,6 @@ export class EventBridge {
           : message.stopReason === "aborted"
             ? "aborted"
             : null,
-      observer: "edge",
-      scripted,
       gateway_call_id: message.provider === GATEWAY_PROVIDER ? (call?.gatewayCallId ?? null) : null,
     });
     if (message.stopReason === "error") {
@@ -358,7 +350,77 @@ export class EventBridge {
         detail: { provider: message.provider, model: message.model },
       });
     }
-    for (const listener of this.modelCallListeners) await listener({ message, costUsd });
+    await this.judge(costUsd);
+  }
+
+  /**
+   * The call that wrote a compaction's summary (pi makes it on the session's model, outside the
+   * agent loop: no message, no first chunk, and no gateway call id, so a summary made through
+   * central's gateway is counted by the gateway's own observation of it).
+   */
+  private async summaryCall(
+    usage: Usage,
+    model: Model<Api> | undefined,
+    startedAt: number | undefined,
+  ) {
+    const costUsd = await this.recordCall(usage, model, {
+      call_id: uuidv7(),
+      provider: model?.provider ?? "unknown",
+      request_model: model?.id ?? "unknown",
+      response_model: null,
+      alias: null,
+      response_id: null,
+      finish_reasons: [],
+      stream: false,
+      latency_ms: startedAt === undefined ? 0 : Date.now() - startedAt,
+      ttft_ms: null,
+      error_type: null,
+      gateway_call_id: null,
+      tags: ["compaction"],
+    });
+    await this.judge(costUsd);
+  }
+
+  /** Logs a model call with what it consumed; resolves to its cost (null: unpriced). */
+  private async recordCall(
+    usage: Usage,
+    model: Model<Api> | undefined,
+    call: Omit<
+      PayloadInput<"model_call">,
+      | "operation"
+      | "input_tokens"
+      | "output_tokens"
+      | "cache_read_tokens"
+      | "cache_write_tokens"
+      | "cost_usd"
+      | "observer"
+      | "scripted"
+    >,
+  ) {
+    // A scripted model is known to cost nothing; any other model without prices is unpriced.
+    const scripted = model
+      ? model.provider === SCRIPTED_PROVIDER || model.api.startsWith("faux")
+      : false;
+    const priced = scripted || (model ? model.cost.input > 0 || model.cost.output > 0 : false);
+    const costUsd = priced ? usage.cost.total : null;
+    await this.run.emitter.emit("model_call", {
+      ...call,
+      operation: "chat",
+      // The contract counts every prompt token, cached ones included; pi-ai reports them apart.
+      input_tokens: usage.input + usage.cacheRead + usage.cacheWrite,
+      output_tokens: usage.output,
+      cache_read_tokens: usage.cacheRead,
+      cache_write_tokens: usage.cacheWrite,
+      cost_usd: costUsd,
+      observer: "edge",
+      scripted,
+    });
+    return costUsd;
+  }
+
+  /** The listeners (budgets) judge each model call once it is logged. */
+  private async judge(costUsd: number | null) {
+    for (const listener of this.modelCallListeners) await listener({ costUsd });
   }
 
   private entryOf(

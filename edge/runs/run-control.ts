@@ -9,7 +9,9 @@ export type StopRequest =
 
 /**
  * The one way anything stops a run (budget, loop guard, deadline, cancel, shutdown): the first
- * request wins and aborts the pi session; the executor turns it into the terminal event.
+ * request wins and aborts the pi session; the executor turns it into the terminal event. One
+ * exception: a cancel overrides a checkpoint, which would leave the run to be resumed on the
+ * next start or dispatch, against the cancel.
  */
 export class RunControl {
   private request: StopRequest | null = null;
@@ -30,7 +32,8 @@ export class RunControl {
   }
 
   stop(request: StopRequest): boolean {
-    if (this.request) return false;
+    if (this.request && !(this.request.kind === "checkpoint" && request.kind === "cancel"))
+      return false;
     this.request = request;
     this.abortSession?.();
     return true;

@@ -78,13 +78,17 @@ export interface ExecutorDeps {
   tracing?: EdgeTracing | null;
 }
 
-/** A run attempt's emitter, numbering on from the attempt's events already logged. */
+/**
+ * A run attempt's emitter, numbering on from the attempt's events already logged (`logged` may
+ * hold earlier attempts' too: seq counts within an attempt).
+ */
 export function runEmitter(
   deps: Pick<ExecutorDeps, "eventSink" | "agentId">,
   record: RunRecord,
-  previous: readonly AgentEvent[],
+  logged: readonly AgentEvent[],
   observe: (event: AgentEvent) => void,
 ): Emitter {
+  const previous = logged.filter((e) => e.attempt === record.attempt);
   return new Emitter(
     deps.eventSink,
     {
@@ -98,12 +102,21 @@ export function runEmitter(
   );
 }
 
-/** How a run begins: fresh, picked up after a restart, or branched off another run. */
+/**
+ * How a run begins: fresh, picked up after a restart, or branched off another run. `events` are
+ * the run's events already logged (a fork begun again after a restart may have some).
+ */
 export type RunStart =
   | { kind: "new" }
   | { kind: "resume"; events: AgentEvent[] }
   /** `source` is null when this agent does not hold the run to fork from. */
-  | { kind: "fork"; sourceRunId: string; source: RunRecord | null; entryId: string | null };
+  | {
+      kind: "fork";
+      sourceRunId: string;
+      source: RunRecord | null;
+      entryId: string | null;
+      events: AgentEvent[];
+    };
 
 /**
  * Executes one run as one pi session, from run_started to its terminal event. Everything that
@@ -131,8 +144,8 @@ export class RunExecution {
 
   private async execute(): Promise<RunRecord> {
     const { deps, start } = this;
-    const previous =
-      start.kind === "resume" ? start.events.filter((e) => e.attempt === this.record.attempt) : [];
+    // Every attempt's events: a run continued under a new attempt keeps its budgets' counts.
+    const previous = start.kind === "new" ? [] : start.events;
     const tenant = this.record.intent.policy_ctx.tenant;
     const view = new RunView(this.record.run_id, tenant, previous);
     // The agent stopped after logging the run's terminal event and before settling its record:
@@ -276,7 +289,7 @@ export class RunExecution {
     let compactingForOverflow = false;
     const unsubscribeSession = session.subscribe((event) => {
       if (event.type === "compaction_start")
-        bridge.noteCompactionReason(compactingForOverflow ? "overflow" : event.reason);
+        bridge.compactionStarted(compactingForOverflow ? "overflow" : event.reason);
       if (event.type === "auto_retry_start")
         void emitter.emit("error", {
           category: "model",
@@ -321,6 +334,8 @@ export class RunExecution {
               compactingForOverflow = true;
               await session.compact();
               repairTranscript(session);
+              // The summary was a model call: it may have used up the budget.
+              if (this.control.stopped) break;
             } else break;
             await session.agent.continue();
             await settle();
@@ -343,14 +358,16 @@ export class RunExecution {
 
     const final = lastAssistant(session.agent.state.messages);
     const tree = treeRef();
-    const stop = this.control.stopRequest;
+    let stop = this.control.stopRequest;
     try {
       if (stop?.kind === "checkpoint") {
         this.record = await deps.store.update(this.record.run_id, {
           tree_ref: tree,
           usage: view.usage,
         });
-        return this.record;
+        // A cancel that came while the run was being saved overrides the checkpoint.
+        stop = this.control.stopRequest;
+        if (stop?.kind === "checkpoint") return this.record;
       }
       if (stop?.kind === "cancel") {
         await emitter.emit("run_cancelled", {

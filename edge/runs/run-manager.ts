@@ -1,4 +1,5 @@
 import {
+  type AgentEvent,
   emptyUsage,
   type Intent,
   isTerminal,
@@ -8,6 +9,8 @@ import {
 } from "../../contract";
 import type { Outbox } from "../outbox/outbox";
 import { effectiveBudget } from "../policy/chain";
+import { hasSession } from "../session/session-files";
+import type { StopRequest } from "./run-control";
 import { type ExecutorDeps, RunExecution, type RunStart, runEmitter } from "./run-executor";
 import type { RunRecord } from "./run-record";
 import type { RunRecords } from "./run-records";
@@ -40,6 +43,8 @@ export interface RunManagerDeps extends ExecutorDeps {
 export class RunManager {
   private readonly active = new Map<string, RunExecution>();
   private readonly starting = new Map<string, Promise<RunExecution>>();
+  /** A stop asked for while its run was starting, for its execution once it exists. */
+  private readonly stopsWhileStarting = new Map<string, StopRequest>();
   private draining = false;
   private readonly finishedListeners = new Set<(record: RunRecord) => void>();
 
@@ -122,7 +127,10 @@ export class RunManager {
     // A second begin while the first reads the run's log (a renewal, a resume) gets the same run.
     const starting = this.starting.get(runId);
     if (starting) return starting;
-    const start = this.start(runId, secrets).finally(() => this.starting.delete(runId));
+    const start = this.start(runId, secrets).finally(() => {
+      this.starting.delete(runId);
+      this.stopsWhileStarting.delete(runId);
+    });
     this.starting.set(runId, start);
     return start;
   }
@@ -136,21 +144,29 @@ export class RunManager {
     if (!record) throw new UnknownRunError(runId);
     let start: RunStart = { kind: "new" };
     if (record.status === "running") {
-      const events = await this.deps.outbox.eventsOfRuns(new Set([runId]));
-      start = { kind: "resume", events: events.get(runId) ?? [] };
+      const events = (await this.deps.outbox.eventsOfRuns(new Set([runId]))).get(runId) ?? [];
+      // A fork the agent stopped before its session was copied (the copy and its tree_ref are
+      // written after the claim) has nothing to resume: the copy is made again.
+      start =
+        record.intent.fork_of && !hasSession(this.deps.stateDir, record.tree_ref)
+          ? this.forkStart(record, events)
+          : { kind: "resume", events };
     } else {
       await this.deps.store.transition(runId, "claim");
-      const fork = record.intent.fork_of;
-      if (fork) {
-        start = {
-          kind: "fork",
-          sourceRunId: fork.run_id,
-          source: this.deps.store.get(fork.run_id) ?? null,
-          entryId: fork.entry_id ?? null,
-        };
-      }
+      if (record.intent.fork_of) start = this.forkStart(record, []);
     }
     return this.execute(this.deps.store.get(runId)!, start, secrets);
+  }
+
+  private forkStart(record: RunRecord, events: AgentEvent[]): RunStart {
+    const fork = record.intent.fork_of!;
+    return {
+      kind: "fork",
+      sourceRunId: fork.run_id,
+      source: this.deps.store.get(fork.run_id) ?? null,
+      entryId: fork.entry_id ?? null,
+      events,
+    };
   }
 
   /** Keeps central's latest lease deadline for a run attempt, for after a restart. */
@@ -188,9 +204,8 @@ export class RunManager {
     if (record?.status !== "running" || this.active.has(runId) || this.starting.has(runId))
       return false;
     const logged = (await this.deps.outbox.eventsOfRuns(new Set([runId]))).get(runId) ?? [];
-    const previous = logged.filter((e) => e.attempt === record.attempt);
-    const view = new RunView(runId, record.intent.policy_ctx.tenant, previous);
-    await runEmitter(this.deps, record, previous, (e) => view.observe(e)).emit("run_cancelled", {
+    const view = new RunView(runId, record.intent.policy_ctx.tenant, logged);
+    await runEmitter(this.deps, record, logged, (e) => view.observe(e)).emit("run_cancelled", {
       reason,
       by,
       usage: view.usage,
@@ -201,11 +216,17 @@ export class RunManager {
     return true;
   }
 
-  /** Stops a run; it ends with run_cancelled. False when this agent is not running it. */
+  /**
+   * Stops a run; it ends with run_cancelled. A run still starting (its claim being written, its
+   * log read) is stopped as soon as it exists. False when this agent is not running it.
+   */
   cancel(runId: string, reason: string, by: string | null): boolean {
+    const request: StopRequest = { kind: "cancel", reason, by };
     const execution = this.active.get(runId);
-    if (!execution) return false;
-    return execution.control.stop({ kind: "cancel", reason, by });
+    if (execution) return execution.control.stop(request);
+    if (!this.starting.has(runId) || this.stopsWhileStarting.has(runId)) return false;
+    this.stopsWhileStarting.set(runId, request);
+    return true;
   }
 
   /**
@@ -259,6 +280,9 @@ export class RunManager {
       this.active.delete(record.run_id),
     );
     this.active.set(record.run_id, execution);
+    // Before the session exists: the run stops before its first model call (RunControl).
+    const early = this.stopsWhileStarting.get(record.run_id);
+    if (early) execution.control.stop(early);
     execution.done.then(
       (final) => {
         for (const listener of this.finishedListeners) listener(final);

@@ -1,9 +1,11 @@
 import {
   type AgentEvent,
   blankRun,
+  type EventPayload,
   nowTs,
   type RunLife,
   type RunState,
+  replayRun,
   runStateOf,
   stepRun,
   type Usage,
@@ -16,16 +18,20 @@ import type { RunRecord } from "./run-record";
  * this agent emits for it, as memory and central follow the log. Usage and cost are counted by
  * the one rule every runtime shares. Beside it, two counts the budget guard enforces that are
  * not usage: turns begun, and tool calls policy let through (a call counts from the moment it
- * is allowed, so a budget holds even while calls are in flight). Rebuilt from the attempt's own
- * events when a run is resumed, so budgets hold across restarts.
+ * is allowed, so a budget holds even while calls are in flight), and the budget dimensions the
+ * run was warned about. Rebuilt from all of the run's events when a run is continued (after a
+ * restart, or under a new attempt central dispatched), so budgets hold across restarts and
+ * attempts, and its usage is the one replayRun gives every reader of the log.
  */
 export class RunView {
   private life: RunLife;
   turns = 0;
   toolCallsAllowed = 0;
+  readonly budgetWarned = new Set<EventPayload<"budget">["dimension"]>();
 
   constructor(runId: string, tenant: string, previous: readonly AgentEvent[] = []) {
-    this.life = blankRun(runId, tenant, Date.now());
+    const blank = blankRun(runId, tenant, Date.now());
+    this.life = previous.length > 0 ? replayRun(previous, blank) : blank;
     const blocked = new Set(
       previous.flatMap((e) =>
         e.kind === "tool_call_finished" && e.payload.status === "blocked"
@@ -34,7 +40,7 @@ export class RunView {
       ),
     );
     for (const e of previous) {
-      this.observe(e);
+      this.count(e);
       if (e.kind === "tool_call_started" && !blocked.has(e.payload.tool_call_id))
         this.toolCallsAllowed += 1;
     }
@@ -42,8 +48,14 @@ export class RunView {
 
   /** Folds one of the run's events in (the emitter calls this for each event it logged). */
   observe(event: AgentEvent): void {
-    if (event.kind === "turn_started") this.turns += 1;
+    this.count(event);
     this.life = stepRun(this.life, { type: "events", events: [event] }, { role: "follower" }).life;
+  }
+
+  private count(event: AgentEvent): void {
+    if (event.kind === "turn_started") this.turns += 1;
+    if (event.kind === "budget" && event.payload.state === "warning")
+      this.budgetWarned.add(event.payload.dimension);
   }
 
   get usage(): Usage {

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { SessionManager } from "@earendil-works/pi-coding-agent";
 import type { TreeRef } from "../../contract";
@@ -34,6 +34,12 @@ export async function reopenRunSession(stateDir: string, tree: TreeRef, workdir:
   const file = join(stateDir, tree.session_file);
   if (existsSync(file)) await truncateTornTail(file);
   return { manager: openSession(file, stateDir, workdir), file };
+}
+
+/** Whether a run's session file holds anything (pi writes it once there is an entry). */
+export function hasSession(stateDir: string, tree: TreeRef): boolean {
+  const file = join(stateDir, tree.session_file);
+  return existsSync(file) && statSync(file).size > 0;
 }
 
 export class ForkError extends Error {

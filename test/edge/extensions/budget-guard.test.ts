@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { type AgentEvent, replayRun, usageOf } from "../../../contract";
 import type { EdgeRuntime } from "../../../edge/runtime";
-import { kinds, makeApp, ofKind, openRuntime, runTask } from "../helpers/runtime";
+import { fauxProvider, overflowingModel } from "../helpers/faux";
+import {
+  admitRun,
+  kinds,
+  makeApp,
+  ofKind,
+  openRuntime,
+  runTask,
+  waitForEvents,
+} from "../helpers/runtime";
 
 let runtime: EdgeRuntime | undefined;
 afterEach(async () => {
@@ -51,6 +61,69 @@ describe("budget guard", () => {
         .slice(exceededAt)
         .filter((e) => e.kind === "tool_call_finished" && e.payload.status === "ok"),
     ).toHaveLength(0);
+  });
+
+  it("counts a run continued under a new attempt from all its attempts, warning once", async () => {
+    // Distinct work for ever (no loop): only the budget ends it.
+    const endless = fauxProvider((context) => ({
+      tool: "bash",
+      args: { command: `echo ${context.messages.filter((m) => m.role === "toolResult").length}` },
+    }));
+    runtime = await openRuntime(makeApp(), [], { extensionFactories: [endless] });
+    const { runId, intent } = await admitRun(runtime, { budget: { max_tokens: 10_000 } });
+    await runtime.runs.begin(runId);
+    await waitForEvents(runtime, runId, (events) => ofKind(events, "budget").length > 0);
+    // Central re-dispatched the run (its lease lapsed while the link was down): as the dispatch
+    // handler does, this agent stops attempt 1 and continues its session as attempt 2.
+    await runtime.runs.checkpoint(runId, "re-dispatched as attempt 2");
+    await runtime.runs.admit(intent, runId, 2, "central");
+    const record = await (await runtime.runs.begin(runId)).done;
+    const events = await runtime.eventsOf(runId);
+
+    expect(ofKind(events, "run_started").map((e) => [e.attempt, e.payload.resumed])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    expect(record.error?.reason).toBe("budget_exceeded");
+    // eventsOf orders by seq, which each attempt numbers from 0.
+    const budget = ofKind(events, "budget").sort((a, b) => a.attempt! - b.attempt!);
+    expect(budget.map((e) => [e.attempt, e.payload.dimension, e.payload.state])).toEqual([
+      [1, "tokens", "warning"],
+      [2, "tokens", "exceeded"],
+    ]);
+    // Stopped at the first call past the limit, counting both attempts' calls.
+    const calls = ofKind(events, "model_call").map(
+      (e) => e.payload.input_tokens + e.payload.output_tokens,
+    );
+    const total = calls.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThanOrEqual(10_000);
+    expect(total - calls.at(-1)!).toBeLessThan(10_000);
+    // One definition of a run's usage: the record's is the log's, every attempt included.
+    expect(record.usage).toEqual(usageOf(replayRun(events).consumption));
+  });
+
+  it("counts a compaction's summary against the token budget and stops the run at it", async () => {
+    const tokens = (events: AgentEvent[]) =>
+      ofKind(events, "model_call").map((e) => e.payload.input_tokens + e.payload.output_tokens);
+    // The same run without a budget: what it used before its context overflowed.
+    runtime = await openRuntime(makeApp(), [], { extensionFactories: [overflowingModel()] });
+    const free = await runTask(runtime, "count");
+    const compactedAt = ofKind(free.events, "model_call").findIndex((e) => e.payload.tags);
+    const beforeSummary = tokens(free.events)
+      .slice(0, compactedAt)
+      .reduce((a, b) => a + b, 0);
+    await runtime.close();
+
+    runtime = await openRuntime(makeApp(), [], { extensionFactories: [overflowingModel()] });
+    const { record, events } = await runTask(runtime, "count", {
+      budget: { max_tokens: beforeSummary + 1 },
+    });
+    expect(record.error?.reason).toBe("budget_exceeded");
+    const exceeded = ofKind(events, "budget").find((e) => e.payload.state === "exceeded")!;
+    expect(exceeded.payload.used).toBe(tokens(events).reduce((a, b) => a + b, 0));
+    // The summary was the last call: the model was not called again after the compaction.
+    expect(ofKind(events, "model_call").at(-1)!.payload.tags).toEqual(["compaction"]);
+    expect(record.result).toBeNull();
   });
 
   it("refuses the call past max_tool_calls and fails the run", async () => {

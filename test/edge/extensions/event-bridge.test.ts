@@ -3,26 +3,8 @@ import { join } from "node:path";
 import type { ExtensionAPI } from "@earendil-works/pi-coding-agent";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EdgeRuntime } from "../../../edge/runtime";
-import { fauxProvider } from "../helpers/faux";
+import { overflowingModel } from "../helpers/faux";
 import { kinds, makeApp, ofKind, openRuntime, runTask } from "../helpers/runtime";
-
-/**
- * A scripted model whose context "overflows" once, after three tool calls of 40,000 characters
- * each (about 30k tokens: more than the 20k recent tokens pi keeps uncompacted, so compaction
- * has something to summarise): pi compacts and the run carries on to the end.
- */
-function overflowingModel() {
-  return fauxProvider((context) => {
-    const results = context.messages.filter((m) => m.role === "toolResult").length;
-    const compacted = context.messages.some(
-      (m) => m.role === "user" && JSON.stringify(m.content).includes("Summary of the conversation"),
-    );
-    if (compacted) return { text: "finished after compaction" };
-    if (results < 3)
-      return { tool: "bash", args: { command: "head -c 40000 /dev/zero | tr '\\0' x" } };
-    return { error: "prompt is too long: 250000 tokens > 200000 maximum" };
-  });
-}
 
 let runtime: EdgeRuntime | undefined;
 afterEach(async () => {
@@ -234,5 +216,34 @@ describe("event bridge", () => {
     expect(compactions[0]!.entry_id).toMatch(/^[0-9a-f]{8}$/);
     const overflow = ofKind(events, "model_call").find((e) => e.payload.error_type !== null);
     expect(overflow?.payload.finish_reasons).toEqual(["error"]);
+  });
+
+  it("logs a compaction's summary as a model call, counted in the run's usage", async () => {
+    const app = makeApp();
+    runtime = await openRuntime(app, [], { extensionFactories: [overflowingModel()] });
+    const { record, events } = await runTask(runtime, "count");
+    const entry = readFileSync(join(app.stateDir, record.tree_ref.session_file), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line))
+      .find((e) => e.type === "compaction");
+    expect(entry.usage.input).toBeGreaterThan(0);
+    const calls = ofKind(events, "model_call").map((e) => e.payload);
+    const summary = calls.filter((c) => c.tags?.includes("compaction"));
+    expect(summary).toHaveLength(1);
+    expect(summary[0]).toMatchObject({
+      operation: "chat",
+      provider: "faux",
+      input_tokens: entry.usage.input + entry.usage.cacheRead + entry.usage.cacheWrite,
+      output_tokens: entry.usage.output,
+      observer: "edge",
+    });
+    // Logged before the compaction it wrote, like a message's call before what follows it.
+    const at = (kind: string) => kinds(events).indexOf(kind);
+    expect(events.indexOf(ofKind(events, "model_call").find((e) => e.payload.tags)!)).toBe(
+      at("compaction") - 1,
+    );
+    expect(record.usage.model_calls).toBe(calls.length);
+    expect(record.usage.tokens_out).toBe(calls.reduce((n, c) => n + c.output_tokens, 0));
   });
 });

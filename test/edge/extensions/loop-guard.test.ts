@@ -59,6 +59,41 @@ describe("loop guard", () => {
     ]);
   });
 
+  it("leaves a poll alone whose result changes each time", async () => {
+    // The same call, a new answer every time (a job's progress): the agent is making progress.
+    runtime = await openRuntime(makeApp(), [
+      ...Array.from({ length: 8 }, () => ({ tool: "bash", args: { command: "date +%s%N" } })),
+      { text: "the job finished" },
+    ]);
+    const { record, events } = await runTask(runtime, "poll the job");
+    expect(record).toMatchObject({ status: "completed", result: "the job finished" });
+    const results = ofKind(events, "tool_call_finished").map((e) => e.payload.result);
+    expect(new Set(results).size).toBe(8);
+    expect(ofKind(events, "loop_detected")).toEqual([]);
+  });
+
+  it("counts a repeat only while the result repeats too", async () => {
+    // The status file changes once, after the third poll: the count starts again from there.
+    const polls = (n: number) =>
+      Array.from({ length: n }, () => ({ tool: "bash", args: { command: "cat status.txt" } }));
+    runtime = await openRuntime(makeApp(), [
+      { tool: "write", args: { path: "status.txt", content: "running" } },
+      ...polls(3),
+      { tool: "write", args: { path: "status.txt", content: "still running" } },
+      ...polls(7),
+    ]);
+    const { record, events } = await runTask(runtime, "poll");
+    expect(record.error?.reason).toBe("stuck_loop");
+    expect(
+      ofKind(events, "loop_detected").map((e) => [e.payload.action, e.payload.repeats]),
+    ).toEqual([
+      ["steer", 4],
+      ["stop", 6],
+    ]);
+    // Steered at the 4th identical answer after the change, not at the 4th identical call.
+    expect(ofKind(events, "tool_call_started")).toHaveLength(1 + 3 + 1 + 6);
+  });
+
   it("leaves a run alone that varies its calls", async () => {
     runtime = await openRuntime(makeApp(), [
       ...Array.from({ length: 8 }, (_, i) => ({ tool: "bash", args: { command: `echo ${i}` } })),

@@ -92,3 +92,21 @@ async function answer(step: FauxStep): Promise<AssistantMessage> {
     );
   return fauxAssistantMessage(step.text);
 }
+
+/**
+ * A scripted model whose context "overflows" once, after three tool calls of 40,000 characters
+ * each (about 30k tokens: more than the 20k recent tokens pi keeps uncompacted, so compaction
+ * has something to summarise): pi compacts and the run carries on to the end.
+ */
+export function overflowingModel(): ExtensionFactory {
+  return fauxProvider((context) => {
+    const results = context.messages.filter((m) => m.role === "toolResult").length;
+    const compacted = context.messages.some(
+      (m) => m.role === "user" && JSON.stringify(m.content).includes("Summary of the conversation"),
+    );
+    if (compacted) return { text: "finished after compaction" };
+    if (results < 3)
+      return { tool: "bash", args: { command: "head -c 40000 /dev/zero | tr '\\0' x" } };
+    return { error: "prompt is too long: 250000 tokens > 200000 maximum" };
+  });
+}

@@ -2,8 +2,14 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExtensionFactory } from "@earendil-works/pi-coding-agent";
-import { type AgentEvent, AgentEvent as AgentEventSchema } from "../../../contract";
+import {
+  type AgentEvent,
+  AgentEvent as AgentEventSchema,
+  type Intent,
+  uuidv7,
+} from "../../../contract";
 import { parseModelRef } from "../../../edge/models/model-settings";
+import { localIntent } from "../../../edge/runs/local-intent";
 import type { RunRecord } from "../../../edge/runs/run-record";
 import { EdgeRuntime, type EdgeRuntimeOptions } from "../../../edge/runtime";
 import { FAUX_MODEL, type FauxStep, fauxProvider } from "./faux";
@@ -82,4 +88,36 @@ export function ofKind<K extends AgentEvent["kind"]>(
   kind: K,
 ): Extract<AgentEvent, { kind: K }>[] {
   return events.filter((e): e is Extract<AgentEvent, { kind: K }> => e.kind === kind);
+}
+
+/** Polls a run's logged events until `predicate` holds (a run going on in the background). */
+export async function waitForEvents(
+  runtime: EdgeRuntime,
+  runId: string,
+  predicate: (events: AgentEvent[]) => boolean,
+): Promise<AgentEvent[]> {
+  for (let i = 0; i < 500; i++) {
+    const events = await runtime.eventsOf(runId);
+    if (predicate(events)) return events;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for the events of run ${runId}`);
+}
+
+/**
+ * A run this agent was given and admitted (as the dispatch handler admits central's), not yet
+ * begun: `request` adds to a plain task intent.
+ */
+export async function admitRun(
+  runtime: EdgeRuntime,
+  request: Record<string, unknown> = {},
+  origin: RunRecord["origin"] = "central",
+): Promise<{ runId: string; intent: Intent }> {
+  const intent = localIntent({ type: "task", params: {}, prompt: "work", ...request } as never, {
+    tenant: "lab",
+    agentId: "host-1.lab-notes",
+  });
+  const runId = uuidv7();
+  await runtime.runs.admit(intent, runId, 1, origin);
+  return { runId, intent };
 }

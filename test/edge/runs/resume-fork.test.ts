@@ -1,29 +1,24 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AgentEvent } from "../../../contract";
+import { RunRecords } from "../../../edge/runs/run-records";
 import type { EdgeRuntime } from "../../../edge/runtime";
 import type { FauxStep } from "../helpers/faux";
-import { kinds, makeApp, ofKind, openRuntime, type TestApp } from "../helpers/runtime";
+import {
+  admitRun,
+  kinds,
+  makeApp,
+  ofKind,
+  openRuntime,
+  type TestApp,
+  waitForEvents,
+} from "../helpers/runtime";
 
 let runtime: EdgeRuntime | undefined;
 afterEach(async () => {
   await runtime?.close();
   runtime = undefined;
 });
-
-async function waitFor(
-  runtime: EdgeRuntime,
-  runId: string,
-  predicate: (e: AgentEvent[]) => boolean,
-) {
-  for (let i = 0; i < 500; i++) {
-    const events = await runtime.eventsOf(runId);
-    if (predicate(events)) return events;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error("timed out waiting for events");
-}
 
 const script: FauxStep[] = [
   { tool: "bash", args: { command: "echo one >> log.txt" } },
@@ -42,7 +37,7 @@ describe("resume after a restart", () => {
       prompt: "log three lines",
     });
     const runId = execution.runId;
-    await waitFor(runtime, runId, (e) => ofKind(e, "tool_call_started").length === 2);
+    await waitForEvents(runtime, runId, (e) => ofKind(e, "tool_call_started").length === 2);
     // The second command has begun once its first line is written: interrupt it in its sleep.
     const log = join(app.workdir, "log.txt");
     for (let i = 0; i < 200 && !readFileSync(log, "utf8").includes("two"); i++)
@@ -91,7 +86,11 @@ describe("resume after a restart", () => {
     const app = makeApp();
     runtime = await openRuntime(app, script);
     const execution = await runtime.startLocal({ type: "task", params: {}, prompt: "log" });
-    await waitFor(runtime, execution.runId, (e) => ofKind(e, "tool_call_started").length === 2);
+    await waitForEvents(
+      runtime,
+      execution.runId,
+      (e) => ofKind(e, "tool_call_started").length === 2,
+    );
     await runtime.runs.checkpointAll("test shutdown");
     await execution.done;
     await runtime.close();
@@ -254,6 +253,35 @@ describe("fork", () => {
       (e) => e.payload.role === "user",
     );
     expect(users.map((u) => u.payload.text)).toEqual(["q2"]);
+  });
+
+  it("forks again a fork the agent stopped before its session was copied", async () => {
+    const app = makeApp();
+    const script: FauxStep[] = [{ text: "first answer" }, { text: "second answer" }];
+    runtime = await openRuntime(app, script);
+    const source = await (await runtime.startLocal({ type: "task", params: {}, prompt: "q1" }))
+      .done;
+    const { runId } = await admitRun(
+      runtime,
+      { prompt: "q2", fork_of: { run_id: source.run_id } },
+      "local",
+    );
+    await runtime.close();
+    // The agent died in begin() right after the claim was written, before the copy was made.
+    await new RunRecords(app.stateDir).transition(runId, "claim");
+
+    runtime = await openRuntime(app, script);
+    const [resumed] = await runtime.runs.resumeInterrupted();
+    const fork = await resumed!.done;
+    expect(fork.result).toBe("second answer");
+    expect(fork.tree_ref.session_file).not.toBe(`sessions/${runId}-1.jsonl`);
+    const events = await runtime.eventsOf(runId);
+    expect(ofKind(events, "run_started").map((e) => e.payload.resumed)).toEqual([false]);
+    const messages = ofKind(events, "message").map((e) => [e.payload.role, e.payload.text]);
+    expect(messages).toEqual([
+      ["user", "q2"],
+      ["assistant", "second answer"],
+    ]);
   });
 
   it("fails cleanly for an unknown entry or a run this agent does not hold", async () => {
