@@ -19,7 +19,13 @@ export class CentralUnreachableError extends Error {
 export interface CentralClientOptions {
   url: string;
   key: string;
+  /** A request's whole time; a stream's time to answer. */
   timeoutMs?: number;
+  /**
+   * How long a stream may send nothing before it is taken for lost: above central's 15 s
+   * keepalive, so only a dead connection reaches it.
+   */
+  idleTimeoutMs?: number;
   fetch?: typeof fetch;
 }
 
@@ -31,12 +37,14 @@ export class CentralClient {
   readonly url: string;
   private readonly key: string;
   private readonly timeoutMs: number;
+  private readonly idleTimeoutMs: number;
   private readonly fetchImpl: typeof fetch;
 
   constructor(options: CentralClientOptions) {
     this.url = options.url.replace(/\/+$/, "");
     this.key = options.key;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 45_000;
     this.fetchImpl = options.fetch ?? fetch;
   }
 
@@ -73,12 +81,45 @@ export class CentralClient {
     return parsed.value;
   }
 
-  /** The raw Response, for streams (SSE) and callers that handle status themselves. */
-  async raw(
+  /** The raw Response, for callers that handle status themselves; read it within the timeout. */
+  raw(
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+  ): Promise<Response> {
+    return this.send(method, path, body, headers, AbortSignal.timeout(this.timeoutMs));
+  }
+
+  /**
+   * A GET whose body streams for as long as central sends (SSE): it must answer within the
+   * timeout, and is cut only when nothing arrives for the idle timeout, never for its length.
+   */
+  async stream(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    const abort = new AbortController();
+    const connect = setTimeout(
+      () => abort.abort(new Error(`GET ${path}: no answer within ${this.timeoutMs} ms`)),
+      this.timeoutMs,
+    );
+    let response: Response;
+    try {
+      response = await this.send("GET", path, undefined, headers, abort.signal);
+    } finally {
+      clearTimeout(connect);
+    }
+    if (!response.body) return response;
+    const body = idleLimited(response.body, this.idleTimeoutMs, () =>
+      abort.abort(new Error(`GET ${path}: nothing received for ${this.idleTimeoutMs} ms`)),
+    );
+    return new Response(body, { status: response.status, headers: response.headers });
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    signal: AbortSignal,
   ): Promise<Response> {
     const init: RequestInit = {
       method,
@@ -87,7 +128,7 @@ export class CentralClient {
         ...(body === undefined ? {} : { "content-type": "application/json" }),
         ...headers,
       },
-      signal: AbortSignal.timeout(this.timeoutMs),
+      signal,
     };
     if (body !== undefined) init.body = JSON.stringify(body);
     try {
@@ -96,6 +137,31 @@ export class CentralClient {
       throw new CentralUnreachableError(this.url, error);
     }
   }
+}
+
+/** `body`, on which `onIdle` is called when a read waits `idleMs` for its chunk. */
+function idleLimited(
+  body: ReadableStream<Uint8Array>,
+  idleMs: number,
+  onIdle: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // Timed only while a read waits, so nothing is left running once the reader stops.
+      const timer = setTimeout(onIdle, idleMs);
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
 }
 
 function errorFrom(status: number, json: unknown, what: string): Failure {

@@ -125,6 +125,12 @@ export const agents = sqliteTable(
     lastHeartbeatAt: integer("last_heartbeat_at"),
     lastSeenAt: integer("last_seen_at"),
     outboxPending: integer("outbox_pending").notNull().default(0),
+    /**
+     * The agent asked for no new work (drain, or a heartbeat saying draining). Its own fact, not
+     * only a status: a missed heartbeat and the recovery after it move the status, and only the
+     * hello of a restarted agent ends the drain.
+     */
+    draining: integer("draining", { mode: "boolean" }).notNull().default(false),
     /** Ties between equally loaded agents go to the one dispatched to longest ago. */
     lastDispatchedAt: integer("last_dispatched_at"),
     registeredAt: integer("registered_at").notNull(),

@@ -1,11 +1,11 @@
 import type { z } from "zod";
-import type { AgentEvent, Intent, RefuseMessage, RunLife, StepResult } from "../../contract";
+import type { AgentEvent, RefuseMessage, RunLife, StepResult } from "../../contract";
 import { Failure } from "../../contract";
 import type { AgentRow, AgentStore } from "../fleet/agent-store";
 import type { RunOwner } from "../runs/run-owner";
 import type { RunTable } from "../runs/run-table";
 import type { TenantContext } from "../tenant/context";
-import { selectAgent, servedBy } from "./select";
+import { hasRoom, selectAgent, servedBy } from "./select";
 
 type Refusal = z.infer<typeof RefuseMessage>;
 type Held = { run_id: string; attempt: number };
@@ -23,44 +23,49 @@ export class Scheduler {
     private readonly owner: RunOwner,
   ) {}
 
-  /** Dispatches queued runs to eligible agents, oldest first. */
+  /**
+   * Dispatches queued runs to eligible agents, oldest first. Each run is read as it is when its
+   * turn comes: dispatching or failing one can cancel another (its plan's), which then stays
+   * cancelled. While no agent can take work, runs only learn whether anyone serves them (their
+   * queue timeout); no intent is read but the one of the run being dispatched.
+   */
   drainQueue(): void {
     this.ctx.rearm();
-    const queue = this.table.queue(this.ctx.now());
+    const queue = this.table.queueIds(this.ctx.now());
     if (queue.length === 0) return;
     const agents = this.agents.live();
     const loads = this.table.loads();
-    for (const life of queue) {
-      const intent = life.intent_id ? this.table.intent(life.intent_id)?.intent : undefined;
-      if (intent) this.offer(life, intent, agents, loads);
+    const open = agents.some((a) => hasRoom(a, loads));
+    for (const runId of queue) {
+      const life = this.table.get(runId);
+      if (life?.status === "pending") this.offer(life, agents, loads, open);
     }
   }
 
   /** Tries one newly queued run now. */
-  tryDispatch(life: RunLife, intent: Intent): void {
-    this.offer(life, intent, this.agents.live(), this.table.loads());
+  tryDispatch(life: RunLife): void {
+    this.offer(life, this.agents.live(), this.table.loads(), true);
     this.ctx.rearm();
   }
 
   private offer(
     life: RunLife,
-    intent: Intent,
     agents: AgentRow[],
     loads: Map<string, number>,
+    open: boolean,
   ): void {
     for (;;) {
-      const agent = selectAgent(intent, agents, loads, life.tried_agents);
+      const agent = open ? selectAgent(life, agents, loads, life.tried_agents) : null;
       if (!agent) {
         // Waiting: for capacity, or for an agent that serves it at all (the queue timeout runs).
-        const served = servedBy(intent, agents);
+        const served = servedBy(life, agents);
         if (served !== (life.unserved_since === null))
-          this.owner.apply(life, { type: "queue", served });
+          this.owner.apply(life.run_id, { type: "queue", served });
         return;
       }
-      if (this.owner.dispatch(life, intent, agent)) {
-        loads.set(agent.agentId, (loads.get(agent.agentId) ?? 0) + 1);
-        return;
-      }
+      const outcome = this.owner.dispatch(life, agent);
+      if (outcome === "sent") loads.set(agent.agentId, (loads.get(agent.agentId) ?? 0) + 1);
+      if (outcome !== "unsent") return;
       // The socket is gone without a close event reaching us yet: treat it as closed.
       this.agentGone(agent);
       agents.splice(agents.indexOf(agent), 1);
@@ -82,29 +87,25 @@ export class Scheduler {
     if (result?.effects.some((e) => e.type === "released")) this.drainQueue();
   }
 
-  /** Timer work: every run whose timer is due, then the queue. */
+  /** Timer work: every run whose timer is due, each as it is when its turn comes, then the queue. */
   processDue(): void {
-    for (const life of this.table.due(this.ctx.now())) this.owner.apply(life, { type: "tick" });
+    for (const runId of this.table.dueIds(this.ctx.now()))
+      this.owner.apply(runId, { type: "tick" });
     this.drainQueue();
   }
 
   ack(agentId: string, runId: string, attempt: number): void {
-    const life = this.table.get(runId);
-    if (life) this.owner.apply(life, { type: "ack", agent_id: agentId, attempt });
+    this.owner.apply(runId, { type: "ack", agent_id: agentId, attempt });
   }
 
   claim(agentId: string, runId: string, attempt: number): void {
-    const life = this.table.get(runId);
-    if (life) this.owner.apply(life, { type: "claim", agent_id: agentId, attempt });
-    else
+    if (!this.owner.apply(runId, { type: "claim", agent_id: agentId, attempt }))
       this.tell(agentId, { type: "claim_rejected", run_id: runId, attempt, reason: "unknown run" });
   }
 
   refuse(agentId: string, refusal: Refusal): void {
-    const life = this.table.get(refusal.run_id);
-    if (!life) return;
     this.moveOn(
-      this.owner.apply(life, {
+      this.owner.apply(refusal.run_id, {
         type: "refuse",
         agent_id: agentId,
         attempt: refusal.attempt,
@@ -116,10 +117,19 @@ export class Scheduler {
 
   /**
    * After a (re)connect: runs the agent still holds keep going (their leases renewed); runs it
-   * names but lost are cancelled on its side.
+   * names but lost are cancelled on its side; runs central has it holding that it does not name
+   * are sent again (not yet claimed) or go back to the queue (it lost them).
    */
   resume(agentId: string, holding: readonly Held[]): void {
     for (const h of holding) this.renewOne(agentId, h, true);
+    const named = new Set(holding.map((h) => h.run_id));
+    for (const life of this.table.heldBy(agentId))
+      if (!named.has(life.run_id))
+        this.owner.apply(life.run_id, {
+          type: "forgotten",
+          agent_id: agentId,
+          attempt: life.attempt,
+        });
   }
 
   /** Heartbeats renew the leases of the runs they name. */
@@ -128,18 +138,17 @@ export class Scheduler {
   }
 
   private renewOne(agentId: string, h: Held, reconnect: boolean): void {
-    const life = this.table.get(h.run_id);
-    if (life)
-      this.owner.apply(life, { type: "renew", agent_id: agentId, attempt: h.attempt, reconnect });
-    else if (reconnect)
+    const input = { type: "renew", agent_id: agentId, attempt: h.attempt, reconnect } as const;
+    if (!this.owner.apply(h.run_id, input) && reconnect)
       this.tell(agentId, { type: "cancel", run_id: h.run_id, reason: "unknown run" });
   }
 
   /** Cancels a run now; its holder is told to stop. 409 when it has already ended. */
-  cancel(life: RunLife, reason: string, by: string | null): void {
-    const result = this.owner.apply(life, { type: "cancel", reason, by });
+  cancel(runId: string, reason: string, by: string | null): void {
+    const result = this.owner.apply(runId, { type: "cancel", reason, by });
+    if (!result) return;
     if (result.refusal) throw new Failure(409, "conflict", result.refusal.message);
-    this.ctx.log.info("run cancel requested", { run_id: life.run_id, by });
+    this.ctx.log.info("run cancel requested", { run_id: runId, by });
     this.drainQueue();
   }
 

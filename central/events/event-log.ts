@@ -1,4 +1,4 @@
-import type { AgentEvent, EventKind } from "../../contract";
+import { type AgentEvent, CENTRAL_AGENT_ID, type EventKind } from "../../contract";
 
 /** An event as appended: its cursor and its StoredEvent JSON, which is what readers are sent. */
 export interface StoredRecord {
@@ -155,19 +155,25 @@ export class EventLog {
   }
 
   /**
-   * Whether one of the run's live events names session entry `entryId` (messages, tree refs);
-   * null when none of the run's events are live any more (pruned to R2), so nobody can tell.
+   * The agent whose session holds entry `entryId` of the run: the one whose event named it (a run
+   * retried on another agent has entries on each host); false when none of the run's live events
+   * names it; null when none of the run's events are live any more (pruned to R2), so nobody can
+   * tell.
    */
-  runNamesEntry(runId: string, entryId: string): boolean | null {
+  entryAgent(runId: string, entryId: string): string | false | null {
     const row = this.sql
-      .exec<{ n: number; hit: number }>(
-        "SELECT count(*) AS n, coalesce(max(instr(body, ?) > 0), 0) AS hit FROM events WHERE run_id = ?",
+      .exec<{ n: number; agent: string | null }>(
+        `SELECT count(*) AS n, (SELECT agent_id FROM events WHERE run_id = ? AND agent_id != ?
+           AND instr(body, ?) > 0 ORDER BY cursor DESC LIMIT 1) AS agent
+         FROM events WHERE run_id = ?`,
+        runId,
+        CENTRAL_AGENT_ID,
         `"entry_id":${JSON.stringify(entryId)}`,
         runId,
       )
       .toArray()[0];
     if (!row || row.n === 0) return null;
-    return row.hit === 1;
+    return row.agent ?? false;
   }
 
   /** Forget the cached prune watermark after the archive pruned more ids. */

@@ -100,6 +100,9 @@ export class AgentSocket {
       connection.close(CLOSE.replaced, "replaced by a newer connection");
       return;
     }
+    // Before anything else can dispatch to it (a recovery from degraded drains the queue).
+    if (message.type === "drain" || (message.type === "heartbeat" && message.status === "draining"))
+      this.drain(agent);
     this.heard(agent);
     switch (message.type) {
       case "hello":
@@ -134,8 +137,6 @@ export class AgentSocket {
         });
         break;
       case "drain":
-        if (!this.agents.apply(agent, "drain", this.ctx.now()))
-          this.error(connection, "illegal_transition", `cannot drain while ${agent.status}`, false);
         this.ctx.rearm();
         break;
       case "goodbye":
@@ -245,8 +246,6 @@ export class AgentSocket {
     agent.lastHeartbeatAt = this.ctx.now();
     agent.outboxPending = message.outbox_pending;
     this.agents.save(agent);
-    if (message.status === "draining" && agent.status !== "draining")
-      this.agents.apply(agent, "drain", this.ctx.now());
     this.scheduler.renew(agent.agentId, message.running);
   }
 
@@ -324,13 +323,24 @@ export class AgentSocket {
     this.ctx.rearm();
   }
 
-  /** Any frame is a sign of life: a degraded agent recovers (and is busy again if it holds runs). */
+  /** The agent takes no new work until it restarts (its next hello), whatever its status does. */
+  private drain(agent: AgentRow): void {
+    if (agent.draining && agent.status === "draining") return;
+    agent.draining = true;
+    if (!this.agents.apply(agent, "drain", this.ctx.now())) this.agents.save(agent);
+  }
+
+  /**
+   * Any frame is a sign of life: a degraded agent recovers, draining again if it was, else busy
+   * again if it holds runs.
+   */
   private heard(agent: AgentRow): void {
     const now = this.ctx.now();
     if (agent.status === "degraded") {
       agent.lastSeenAt = now;
       if (this.agents.apply(agent, "heartbeat", now)) {
-        this.busyIfHolding(agent);
+        if (agent.draining) this.agents.apply(agent, "drain", now);
+        else this.busyIfHolding(agent);
         this.scheduler.drainQueue();
       }
     } else this.agents.touch(agent, now);

@@ -1,14 +1,16 @@
-import { eq, ne, sql } from "drizzle-orm";
+import { and, eq, gt, lte, min, ne, notExists, sql } from "drizzle-orm";
 import {
   type AgentInfo,
   type AgentLifecycleEvent,
   type AgentRegistration,
   type AgentStatus,
+  type AgentsQuery,
   agentMachine,
   transition,
 } from "../../contract";
 import type { Database } from "../db/database";
-import { agents } from "../db/schema";
+import { page } from "../db/page";
+import { agents, runs } from "../db/schema";
 import { iso, isoOrNull } from "../tenant/context";
 
 export type AgentRow = typeof agents.$inferSelect;
@@ -21,8 +23,16 @@ export class AgentStore {
     return this.db.select().from(agents).where(eq(agents.agentId, agentId)).get();
   }
 
-  list(): AgentRow[] {
-    return this.db.select().from(agents).orderBy(agents.agentId).all();
+  /** One page of agents by id, after `after`. */
+  list(query: AgentsQuery): { rows: AgentRow[]; next: string | null } {
+    const rows = this.db
+      .select()
+      .from(agents)
+      .where(query.after ? gt(agents.agentId, query.after) : undefined)
+      .orderBy(agents.agentId)
+      .limit(query.limit + 1)
+      .all();
+    return page(rows, query.limit, (a) => a.agentId);
   }
 
   /** How many agents of each app are in each status. */
@@ -32,6 +42,38 @@ export class AgentStore {
       .from(agents)
       .groupBy(agents.app, agents.status)
       .all();
+  }
+
+  /**
+   * Deletes agents offline since `before` or earlier that hold no run (a run's holder must stay
+   * known until its lease or ack deadline lets it go); returns their ids.
+   */
+  forget(before: number): string[] {
+    return this.db
+      .delete(agents)
+      .where(and(this.forgettable(), lte(agents.statusSince, before)))
+      .returning({ agentId: agents.agentId })
+      .all()
+      .map((a) => a.agentId);
+  }
+
+  /** Since when the longest-offline agent that holds no run has been offline, if any is. */
+  oldestForgettable(): number | null {
+    return (
+      this.db
+        .select({ since: min(agents.statusSince) })
+        .from(agents)
+        .where(this.forgettable())
+        .get()?.since ?? null
+    );
+  }
+
+  private forgettable() {
+    const holding = this.db
+      .select({ one: sql`1` })
+      .from(runs)
+      .where(eq(runs.holder, agents.agentId));
+    return and(eq(agents.status, "offline"), notExists(holding));
   }
 
   /** Agents that may still change status on their own (everything but offline). */
@@ -65,6 +107,8 @@ export class AgentStore {
       lastHeartbeatAt: existing?.lastHeartbeatAt ?? null,
       lastSeenAt: now,
       outboxPending: existing?.outboxPending ?? 0,
+      // A hello is an agent (re)started: a drain asked of the process before it is over.
+      draining: false,
       lastDispatchedAt: existing?.lastDispatchedAt ?? null,
       registeredAt: existing?.registeredAt ?? now,
     };

@@ -10,7 +10,8 @@ const ATTENDED: ReadonlySet<AgentStatus> = new Set(["online", "busy", "draining"
 /**
  * Heartbeat bookkeeping driven by the tenant timer: one missed interval makes an agent
  * degraded, `disconnected_after` intervals disconnected (its socket is closed), and after the
- * grace period in disconnected it is offline.
+ * grace period in disconnected it is offline; offline past `forget_after_ms` and holding no run,
+ * it is forgotten.
  */
 export class Liveness {
   constructor(
@@ -44,12 +45,15 @@ export class Liveness {
         this.ctx.log.info("agent offline", { agent_id: agent.agentId });
       }
     }
+    for (const agentId of this.agents.forget(now - hb.forget_after_ms))
+      this.ctx.log.info("agent forgotten", { agent_id: agentId });
   }
 
-  /** When the next agent status change is due if nothing is heard. */
+  /** When the next agent status change (or an offline agent's forgetting) is due if nothing is heard. */
   nextDue(): number | null {
     const hb = this.ctx.settings().heartbeat;
-    let due: number | null = null;
+    const offline = this.agents.oldestForgettable();
+    let due: number | null = offline === null ? null : offline + hb.forget_after_ms;
     for (const agent of this.agents.live()) {
       const at = dueAt(agent, hb);
       if (at !== null) due = due === null ? at : Math.min(due, at);

@@ -164,10 +164,13 @@ export class PlanOwner {
     return planner === "given" || this.planners[planner] !== undefined;
   }
 
-  /** What the fleet offers planners and the checks: every registered agent and its skills. */
+  /**
+   * What the fleet offers planners and the checks: the agents that are not offline (away for
+   * now, perhaps, but not gone) and their skills.
+   */
   fleet(): PlanningFleet {
     return {
-      agents: this.agents.list().map((a) => ({
+      agents: this.agents.live().map((a) => ({
         agent_id: a.agentId,
         app: a.app,
         skills: a.skills,
@@ -229,14 +232,12 @@ export class PlanOwner {
       planId: plan.plan_id,
       input: { type: "submitted", ...step, run_id: life.run_id, intent_id: intent.intent_id },
     });
-    this.scheduler.tryDispatch(life, intent);
+    this.scheduler.tryDispatch(life);
   }
 
   private cancelRun(runId: string, reason: string): void {
-    const life = this.runs.get(runId);
-    if (!life) return;
     try {
-      this.scheduler.cancel(life, reason, null);
+      this.scheduler.cancel(runId, reason, null);
     } catch (error) {
       // It ended on its own meanwhile: nothing to stop.
       if (!(error instanceof Failure)) throw error;

@@ -2,7 +2,6 @@ import {
   type AgentEvent,
   blankRun,
   type CentralMessage,
-  type Intent,
   isSettled,
   type RunEffect,
   type RunInput,
@@ -46,8 +45,18 @@ export class RunOwner {
     this.listeners.push(listener);
   }
 
-  /** Applies one input to a run and carries out the result (unless the fold refused it). */
-  apply(life: RunLife, input: RunInput): StepResult {
+  /**
+   * Applies one input to the run as it is saved now and carries out the result (unless the fold
+   * refused it); null for a run central does not know. Never a copy read earlier: carrying out
+   * one run's step can move another (a plan that failed cancels its other steps' runs), and a
+   * step folded over a stale copy would write that run back to where it was.
+   */
+  apply(runId: string, input: RunInput): StepResult | null {
+    const life = this.table.get(runId);
+    return life ? this.step(life, input) : null;
+  }
+
+  private step(life: RunLife, input: RunInput): StepResult {
     const result = stepRun(life, withoutSecrets(input), this.context());
     if (result.refusal) return result;
     this.carryOut(result.life, result.effects);
@@ -74,17 +83,20 @@ export class RunOwner {
   }
 
   /**
-   * Sends a queued run's intent to `agent`. The step is kept only if the frame went out: when the
-   * agent's socket is already gone, nothing changed and the caller tries another agent.
+   * Sends a queued run's intent to `agent`; `life` is the run as just read. The step is kept only
+   * if the frame went out: when the agent's socket is already gone ("unsent"), nothing changed and
+   * the caller tries another agent.
    */
-  dispatch(life: RunLife, intent: Intent, agent: AgentRow): boolean {
+  dispatch(life: RunLife, agent: AgentRow): "sent" | "refused" | "unsent" {
+    const intent = life.intent_id ? this.table.intent(life.intent_id)?.intent : undefined;
     const result = stepRun(
       life,
       { type: "dispatch", agent_id: agent.agentId, app: agent.app },
       this.context(),
     );
     const out = result.effects.find((e) => e.type === "dispatch");
-    if (result.refusal || !out || agent.connectionId === null) return false;
+    if (result.refusal || !out || !intent) return "refused";
+    if (agent.connectionId === null) return "unsent";
     // A first attempt waited from its creation, a retry from the end of its backoff (a lease
     // that ran out with no retry_at sent it back at a moment no field keeps: not measured).
     const first = out.attempt === 1;
@@ -105,7 +117,7 @@ export class RunOwner {
       ack_timeout_ms: out.ack_timeout_ms,
     });
     spans?.sent(sent);
-    if (!sent) return false;
+    if (!sent) return "unsent";
     this.carryOut(
       result.life,
       result.effects.filter((e) => e !== out),
@@ -122,7 +134,7 @@ export class RunOwner {
     agent.lastDispatchedAt = now;
     const row = this.agents.get(agent.agentId);
     if (row) this.agents.save({ ...row, lastDispatchedAt: agent.lastDispatchedAt });
-    return true;
+    return "sent";
   }
 
   /**
@@ -136,7 +148,7 @@ export class RunOwner {
       if (!first) return null;
       life = blankRun(runId, this.ctx.tenant, Date.parse(first.ts));
     }
-    return this.apply(life, { type: "events", events });
+    return this.step(life, { type: "events", events });
   }
 
   private context(): StepContext {
@@ -164,6 +176,7 @@ export class RunOwner {
     }
     for (const effect of effects) {
       if (effect.type === "send") this.send(effect.agent_id, effect.message);
+      else if (effect.type === "dispatch") this.sendAgain(life, effect);
       else if (effect.type === "holding") this.holding(effect.agent_id);
       else if (effect.type === "released") this.releaseIfIdle(effect.agent_id);
     }
@@ -181,6 +194,19 @@ export class RunOwner {
   private holding(agentId: string): void {
     const agent = this.agents.get(agentId);
     if (agent?.status === "online") this.agents.apply(agent, "assign", this.ctx.now());
+  }
+
+  /** A dispatch its holder may not have received, sent again as it was (see Fold.forgotten). */
+  private sendAgain(life: RunLife, effect: Extract<RunEffect, { type: "dispatch" }>): void {
+    const intent = life.intent_id ? this.table.intent(life.intent_id)?.intent : undefined;
+    if (!intent) return;
+    this.send(effect.agent_id, {
+      type: "dispatch",
+      run_id: life.run_id,
+      attempt: effect.attempt,
+      intent,
+      ack_timeout_ms: effect.ack_timeout_ms,
+    });
   }
 
   private send(agentId: string, message: CentralMessage): void {

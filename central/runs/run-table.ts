@@ -101,8 +101,8 @@ export class RunTable {
   }
 
   /** Queued runs central owns whose backoff has passed, oldest first: the dispatch queue. */
-  queue(now: number): RunLife[] {
-    return this.lives(
+  queueIds(now: number): string[] {
+    return this.ids(
       and(
         eq(runs.status, "pending"),
         eq(runs.owner, "central"),
@@ -159,9 +159,9 @@ export class RunTable {
     return new Map(rows.map((r) => [r.agent!, r.n]));
   }
 
-  /** Runs whose timer is at or before `now`. */
-  due(now: number): RunLife[] {
-    return this.lives(lte(runs.dueAt, now), asc(runs.dueAt));
+  /** Runs whose timer is at or before `now`, earliest first. */
+  dueIds(now: number): string[] {
+    return this.ids(lte(runs.dueAt, now), asc(runs.dueAt));
   }
 
   /** The earliest run timer. */
@@ -199,7 +199,7 @@ export class RunTable {
     return { runs: shown.rows.map((r) => runStateOf(r.life, view)), next: shown.next };
   }
 
-  /** Intents, newest first, each with its run. */
+  /** Intents, newest first, each with its run; a page of large intents ends early (PAGE_BYTES). */
   listIntents(query: IntentsQuery, view: WaitingView): IntentList {
     const rows = this.db
       .select()
@@ -213,7 +213,12 @@ export class RunTable {
       .orderBy(desc(intents.intentId))
       .limit(query.limit + 1)
       .all();
-    const shown = page(rows, query.limit, (r) => r.intentId);
+    const shown = page(
+      rows,
+      query.limit,
+      (r) => r.intentId,
+      (r) => JSON.stringify(r.intent).length,
+    );
     return { intents: shown.rows.map((row) => this.intentInfo(row, view)), next: shown.next };
   }
 
@@ -231,6 +236,16 @@ export class RunTable {
   many(ids: readonly string[]): RunLife[] {
     if (ids.length === 0) return [];
     return this.lives(inArray(runs.runId, [...ids]));
+  }
+
+  private ids(where: ReturnType<typeof and>, order: ReturnType<typeof asc>): string[] {
+    return this.db
+      .select({ id: runs.runId })
+      .from(runs)
+      .where(where)
+      .orderBy(order, asc(runs.runId))
+      .all()
+      .map((r) => r.id);
   }
 
   private lives(where: ReturnType<typeof and>, order = asc(runs.runId)): RunLife[] {

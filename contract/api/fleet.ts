@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AgentStatus } from "../machines/agent";
-import { AgentId, AppName, RunId, Timestamp } from "../primitives";
+import { AgentId, AppName, queryInt, RunId, Timestamp } from "../primitives";
 import { Skill } from "../skill";
 import { Harness } from "../wire";
 
@@ -22,4 +22,16 @@ export const AgentInfo = z
   .meta({ id: "AgentInfo" });
 export type AgentInfo = z.infer<typeof AgentInfo>;
 
-export const AgentList = z.object({ agents: z.array(AgentInfo) }).meta({ id: "AgentList" });
+/** `GET /v1/agents`, by agent id; pass `next` as `after` for the next page. */
+export const AgentList = z
+  .object({ agents: z.array(AgentInfo), next: AgentId.nullable() })
+  .meta({ id: "AgentList" });
+export type AgentList = z.infer<typeof AgentList>;
+
+/** Query of `GET /v1/agents`. */
+export const AgentsQuery = z.strictObject({
+  limit: queryInt(1, 500).default(100),
+  /** The `next` of the previous page. */
+  after: AgentId.optional(),
+});
+export type AgentsQuery = z.output<typeof AgentsQuery>;

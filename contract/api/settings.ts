@@ -23,6 +23,15 @@ export const HeartbeatSettings = z
       .max(7 * DAY)
       .default(DEFAULT_HEARTBEAT.offline_grace_ms)
       .describe("time in `disconnected` before an agent is `offline`"),
+    forget_after_ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(365 * DAY)
+      .default(7 * DAY)
+      .describe(
+        "time in `offline` before an agent that holds no run is forgotten (its registration deleted; it registers again when it next connects)",
+      ),
   })
   .refine((h) => h.disconnected_after > h.degraded_after, {
     message: "disconnected_after must be greater than degraded_after",

@@ -68,7 +68,11 @@ export const RunCancelled = z.object({
  */
 export const RunRetrying = z.object({
   attempt: Attempt.describe("the attempt that ended"),
-  cause: z.enum(["ack_timeout", "refused", "failed"]),
+  cause: z
+    .enum(["ack_timeout", "refused", "failed", "dropped"])
+    .describe(
+      "`dropped`: the agent reconnected without the run it had claimed; that attempt does not count against the retry policy",
+    ),
   error: RunError,
   retry_at: Timestamp.describe("not dispatched again before this"),
 });

@@ -18,6 +18,7 @@ export const RUN_EVENTS = [
   "ack_timeout",
   "lease_expired",
   "retry",
+  "drop",
   "complete",
   "fail",
   "cancel",
@@ -73,6 +74,12 @@ export const runMachine = defineMachine({
       why: "the agent refused it (no capacity, draining, unsupported): try another agent",
     },
     { from: "running", on: "retry", to: "pending", why: "a retryable failure with attempts left" },
+    {
+      from: "running",
+      on: "drop",
+      to: "pending",
+      why: "its agent reconnected without it (it restarted): back to the queue, the attempt not counted",
+    },
     { from: "running", on: "complete", to: "completed", why: "the agent reported success" },
     {
       from: "pending",

@@ -16,7 +16,10 @@ export interface RunSettings {
 export type RunEffect =
   /** Append this event, which central decided, to the tenant's log (already folded in). */
   | { type: "emit"; event: AgentEvent }
-  /** Send the run's intent to this agent; if it cannot be sent, the step must be discarded. */
+  /**
+   * Send the run's intent to this agent. A first send that cannot go out discards the step; a
+   * send again to the holder keeps it (its ack deadline runs out as any other).
+   */
   | { type: "dispatch"; agent_id: string; attempt: number; ack_timeout_ms: number }
   /** Send this frame to the agent. */
   | { type: "send"; agent_id: string; message: CentralMessage }

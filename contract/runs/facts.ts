@@ -2,10 +2,11 @@ import {
   type AgentEvent,
   type AgentEventOf,
   type EventKind,
+  type EventPayload,
   isCentralKind,
 } from "../events/agent-event";
 import { transition } from "../machines/machine";
-import { runMachine } from "../machines/run";
+import { type RunEvent, runMachine } from "../machines/run";
 import type { RunError } from "../run-state";
 import { isSettled } from "./life";
 import { HELD, RunMoves } from "./moves";
@@ -28,6 +29,14 @@ export const FOLDED_KINDS = [
   "model_call",
   "tool_call_finished",
 ] as const satisfies readonly EventKind[];
+
+/** The run machine's move for each cause of a retry. */
+const RETRY_CAUSE = {
+  ack_timeout: "ack_timeout",
+  refused: "retry",
+  failed: "retry",
+  dropped: "drop",
+} as const satisfies Record<EventPayload<"run_retrying">["cause"], RunEvent>;
 
 function isFoldedKind(kind: EventKind): boolean {
   return (FOLDED_KINDS as readonly string[]).includes(kind);
@@ -70,7 +79,7 @@ export abstract class FactFold extends RunMoves {
         return this.requeued(
           e,
           e.payload.attempt,
-          e.payload.cause === "ack_timeout" ? "ack_timeout" : "retry",
+          RETRY_CAUSE[e.payload.cause],
           e.payload.error,
           Date.parse(e.payload.retry_at),
         );
@@ -215,7 +224,7 @@ export abstract class FactFold extends RunMoves {
   protected requeued(
     e: AgentEvent,
     attempt: number,
-    on: "ack_timeout" | "lease_expired" | "retry",
+    on: "ack_timeout" | "lease_expired" | "retry" | "drop",
     error: RunError,
     retryAt: number | null,
   ) {
@@ -233,5 +242,6 @@ export abstract class FactFold extends RunMoves {
     life.retry_at = retryAt;
     life.reported_failure = null;
     life.closed_attempt = attempt;
+    if (on === "drop") life.uncounted_attempts += 1;
   }
 }

@@ -26,6 +26,8 @@ export type RunInput =
       reason: RefuseReason;
       message: string;
     }
+  /** Its holder reconnected without naming it in `holding` (see Fold.forgotten). */
+  | { type: "forgotten"; agent_id: string; attempt: number }
   | { type: "cancel"; reason: string; by: string | null }
   /** Time passed: deadlines, acknowledgement and lease expiry, the queue timeout. */
   | { type: "tick" };

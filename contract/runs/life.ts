@@ -54,6 +54,11 @@ export interface RunLife {
   /** A retry's backoff: not dispatched before this. */
   retry_at: number | null;
   tried_agents: string[];
+  /**
+   * Attempts that went back to the queue through no fault of the run (its agent restarted without
+   * it): the retry policy does not count them.
+   */
+  uncounted_attempts: number;
   created_at: number;
   dispatched_at: number | null;
   started_at: number | null;
@@ -130,6 +135,7 @@ export function blankRun(run_id: string, tenant: string, at: number): RunLife {
     unserved_since: null,
     retry_at: null,
     tried_agents: [],
+    uncounted_attempts: 0,
     created_at: at,
     dispatched_at: null,
     started_at: null,

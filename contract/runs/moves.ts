@@ -13,6 +13,7 @@ const INTENT_EVENT: Record<RunEvent, IntentEvent | null> = {
   ack_timeout: "requeue",
   lease_expired: "requeue",
   retry: "requeue",
+  drop: "requeue",
   complete: "complete",
   fail: "fail",
   cancel: "cancel",

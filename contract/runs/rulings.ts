@@ -52,6 +52,8 @@ export class Fold extends FactFold {
         return this.claim(owner, input.agent_id, input.attempt);
       case "renew":
         return this.renew(owner, input.agent_id, input.attempt, input.reconnect);
+      case "forgotten":
+        return this.forgotten(owner, input.agent_id, input.attempt);
       case "refuse":
         return this.refuse(owner, input.agent_id, input.attempt, input.reason, input.message);
       case "tick":
@@ -172,6 +174,40 @@ export class Fold extends FactFold {
     });
   }
 
+  /**
+   * The holder reconnected without naming the run. A dispatch it has not claimed may have gone out
+   * on the socket that died: it is sent again (the same attempt, a new ack deadline). A run it had
+   * claimed it lost (it restarted): back to the queue at once, and the attempt is not counted
+   * against the retry policy, as the run did not fail.
+   */
+  private forgotten(owner: Owner, agentId: string, attempt: number) {
+    const hold = this.held(agentId, attempt);
+    if (!hold) return;
+    if (this.life.status === "dispatched") {
+      const ackTimeout = owner.settings.dispatch.ack_timeout_ms;
+      hold.acked = false;
+      hold.ack_deadline = owner.now + ackTimeout;
+      hold.lease_expires_at = null;
+      this.effects.push({
+        type: "dispatch",
+        agent_id: agentId,
+        attempt,
+        ack_timeout_ms: ackTimeout,
+      });
+      return;
+    }
+    this.emit(owner, "run_retrying", {
+      attempt,
+      cause: "dropped",
+      error: {
+        category: "infrastructure",
+        reason: "agent_restarted",
+        message: `${agentId} reconnected without attempt ${attempt}`,
+      },
+      retry_at: iso(owner.now),
+    });
+  }
+
   private refuse(
     owner: Owner,
     agentId: string,
@@ -285,9 +321,10 @@ export class Fold extends FactFold {
   private retryAt(owner: Owner, error: RunError): number | null {
     const life = this.life;
     const policy = owner.settings.retry;
-    const at = owner.now + retryDelayMs(policy, life.attempt + 1);
+    const counted = life.attempt - life.uncounted_attempts;
+    const at = owner.now + retryDelayMs(policy, counted + 1);
     const retry =
-      shouldRetry(policy, error.category, life.attempt) &&
+      shouldRetry(policy, error.category, counted) &&
       (life.deadline === null || at < life.deadline);
     return retry ? at : null;
   }

@@ -292,6 +292,31 @@ export const FAST = {
   retry: { max_attempts: 3, backoff: "fixed", base_delay_ms: 0, max_delay_ms: 0 },
 };
 
+/**
+ * Timings these tests cross with `advanceClock` rather than by waiting: long enough that the real
+ * time a loaded machine spends between two steps never crosses them on its own, and agents that
+ * stay online however far the clock turns (heartbeats are not what these tests test).
+ */
+export const STEADY = {
+  ...FAST,
+  heartbeat: {
+    ...FAST.heartbeat,
+    interval_ms: 10_000,
+    degraded_after: 99,
+    disconnected_after: 100,
+  },
+  dispatch: { ack_timeout_ms: 30_000, lease_ms: 60_000 },
+};
+
+/** The status of each agent, in the list's order. */
+export async function agentStatuses(admin: string): Promise<string[]> {
+  const list = await json<{ agents: { status: string }[] }>(
+    await call("GET", "/v1/agents", { key: admin }),
+    200,
+  );
+  return list.agents.map((a) => a.status);
+}
+
 export async function runState(admin: string, runId: string) {
   return json<import("../../contract").RunState>(
     await call("GET", `/v1/runs/${runId}`, { key: admin }),

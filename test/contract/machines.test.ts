@@ -27,6 +27,7 @@ dispatched lease_expired pending
 dispatched retry pending
 running lease_expired pending
 running retry pending
+running drop pending
 running complete completed
 pending fail failed
 dispatched fail failed

@@ -364,7 +364,7 @@ const EXAMPLES: Record<PublishedSchemaName, Example> = {
     invalid: [{ value: { keys: [{ ...key, role: "god" }] }, path: "keys[0].role" }],
   },
   AgentList: {
-    valid: [{ agents: [agentInfo] }],
+    valid: [{ agents: [agentInfo], next: null }],
     invalid: [
       { value: { agents: [{ ...agentInfo, running: ["nope"] }] }, path: "agents[0].running[0]" },
     ],

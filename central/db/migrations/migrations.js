@@ -9,6 +9,7 @@ import m0007 from "./0007_gateway_settled.sql";
 import m0008 from "./0008_plan_results.sql";
 import m0009 from "./0009_run_cursors.sql";
 import m0010 from "./0010_ended_sessions.sql";
+import m0011 from "./0011_draining_and_dropped.sql";
 import journal from "./meta/_journal.json";
 
 export default {
@@ -25,5 +26,6 @@ export default {
     m0008,
     m0009,
     m0010,
+    m0011,
   },
 };

@@ -1,5 +1,15 @@
-import { AgentId, AgentInfo, AgentList, ApiError, check, Failure, PATHS } from "../../../contract";
+import {
+  AgentId,
+  AgentInfo,
+  AgentList,
+  AgentsQuery,
+  ApiError,
+  check,
+  Failure,
+  PATHS,
+} from "../../../contract";
 import { AGENT, errors, id, json, READERS } from "../../api/route";
+import { readQuery } from "../../http/body";
 import { notFound } from "../../http/errors";
 import { type TenantRoute, tenantRoute } from "./types";
 
@@ -12,13 +22,16 @@ export const fleetRoutes: TenantRoute[] = [
       path: PATHS.agents,
       tags: ["agents"],
       summary: "Edge agents with status, current runs and last heartbeat",
-      responses: { 200: json(AgentList, "Agents"), ...errors(401, 403) },
+      request: { query: AgentsQuery },
+      responses: { 200: json(AgentList, "Agents"), ...errors(400, 401, 403) },
     },
     (c) => {
+      const shown = c.env.agents.list(readQuery(new URL(c.req.url), AgentsQuery));
       const held = c.env.runs.heldRunIds();
       return c.json({
-        agents: c.env.agents.list().map((a) => c.env.agents.info(a, held.get(a.agentId) ?? [])),
-      });
+        agents: shown.rows.map((a) => c.env.agents.info(a, held.get(a.agentId) ?? [])),
+        next: shown.next,
+      } satisfies AgentList);
     },
   ),
   tenantRoute(

@@ -235,7 +235,8 @@ export const runRoutes: TenantRoute[] = [
           `run ${id} never reached an agent, so it has no session to fork`,
         );
       // The agent would only find out after dispatch; refuse an entry the run never had now.
-      if (request.entry_id && s.log.runNamesEntry(id, request.entry_id) === false)
+      const host = request.entry_id ? s.log.entryAgent(id, request.entry_id) : null;
+      if (host === false)
         throw new Failure(
           400,
           "invalid_request",
@@ -255,8 +256,9 @@ export const runRoutes: TenantRoute[] = [
         {
           type: source.type,
           params: request.prompt ? { ...source.params, prompt: request.prompt } : source.params,
-          // The session tree lives on the original agent's host.
-          targets: [{ agent_id: original.agent_id }],
+          // The session tree lives on the host of the agent that wrote the entry (an earlier
+          // attempt's, perhaps), else on the latest attempt's.
+          targets: [{ agent_id: host || original.agent_id }],
           budget: source.policy_ctx.budget,
           allowed_tools: source.policy_ctx.allowed_tools,
           fork_of: { run_id: id, ...(request.entry_id ? { entry_id: request.entry_id } : {}) },
@@ -284,7 +286,7 @@ function submit(
     settings: s.ctx.settings(),
     requestDigest,
   });
-  s.scheduler.tryDispatch(run, intent);
+  s.scheduler.tryDispatch(run);
   const now = s.runs.get(run.run_id)!;
   audited(c, intent.intent_id, { run_id: run.run_id, status: now.status });
   return { intent, run: runStateOf(now, waitingView(s)), duplicate: false };
@@ -300,7 +302,7 @@ function cancel(c: TenantContextHono, runId: string, reason: string | undefined)
   const run = s.runs.get(runId);
   if (!run) throw notFound(`run ${runId}`);
   const principal = c.get("principal");
-  s.scheduler.cancel(run, reason ?? `cancelled by ${principal.id}`, principal.id);
+  s.scheduler.cancel(runId, reason ?? `cancelled by ${principal.id}`, principal.id);
   audited(c, runId, { reason: reason ?? null });
   return runStateOf(s.runs.get(runId)!, waitingView(s));
 }

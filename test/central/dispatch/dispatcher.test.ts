@@ -12,25 +12,10 @@ import {
   newTenant,
   putSettings,
   runState,
+  STEADY,
   submit,
   usage,
 } from "../support";
-
-/**
- * Timings these tests cross with `advanceClock` rather than by waiting: long enough that the real
- * time a loaded machine spends between two steps never crosses them on its own, and agents that
- * stay online however far the clock turns (heartbeats are not what these tests test).
- */
-const STEADY = {
-  ...FAST,
-  heartbeat: {
-    ...FAST.heartbeat,
-    interval_ms: 10_000,
-    degraded_after: 99,
-    disconnected_after: 100,
-  },
-  dispatch: { ack_timeout_ms: 30_000, lease_ms: 60_000 },
-};
 
 async function fleet(settings: unknown = FAST) {
   const { tenant, admin } = await newTenant("d");

@@ -23,6 +23,7 @@ function agent(agentId: string, extra: Partial<AgentRow> = {}): AgentRow {
     lastHeartbeatAt: null,
     lastSeenAt: 0,
     outboxPending: 0,
+    draining: false,
     lastDispatchedAt: null,
     registeredAt: 0,
     ...extra,

@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { AgentList } from "../../../contract";
-import { call, connectAgent, eventually, json, newKey, newTenant, registration } from "../support";
+import {
+  advanceClock,
+  agentStatuses,
+  call,
+  connectAgent,
+  eventually,
+  json,
+  newKey,
+  newTenant,
+  putSettings,
+  registration,
+  runState,
+  submit,
+} from "../support";
 
 describe("agent WebSocket", () => {
   it("registers an agent with its app, skills, capabilities, harness and version", async () => {
@@ -138,6 +151,39 @@ describe("agent WebSocket", () => {
     expect(await status()).toBe("online");
     third.close();
     await eventually(async () => (await status()) === "disconnected");
+  });
+
+  it("keeps a draining agent draining through a missed heartbeat, until it restarts", async () => {
+    const { tenant, admin } = await newTenant("ws");
+    await putSettings(admin, {
+      heartbeat: { interval_ms: 60_000, degraded_after: 1, disconnected_after: 3 },
+      dispatch: { lease_ms: 120_000 },
+    });
+    const key = (await newKey(admin, "agent")).key;
+    const agent = await connectAgent(key, tenant, "leaving");
+    const status = async () => (await agentStatuses(admin))[0];
+    agent.send({ type: "drain" });
+    await eventually(async () => (await status()) === "draining");
+    const queued = await submit(admin, { targets: [{ app: "lab-notes" }] });
+    expect(queued.run.status).toBe("pending");
+    await advanceClock(tenant, 70_000);
+    expect(await status()).toBe("degraded");
+    // Heard again (still draining): it recovers without taking the queued run.
+    agent.send({ type: "heartbeat", status: "draining", running: [], outbox_pending: 0 });
+    await eventually(async () => (await status()) === "draining", 3_000, "draining again");
+    expect(agent.received.filter((m) => m.type === "dispatch")).toEqual([]);
+    // Any frame is a sign of life, and the drain outlasts that recovery too.
+    await advanceClock(tenant, 70_000);
+    expect(await status()).toBe("degraded");
+    await agent.emit([
+      agent.event("heartbeat", { status: "draining", running: [], outbox_pending: 0, load: null }),
+    ]);
+    await eventually(async () => (await status()) === "draining", 3_000, "draining again");
+    expect(agent.received.filter((m) => m.type === "dispatch")).toEqual([]);
+    expect((await runState(admin, queued.run.run_id)).status).toBe("pending");
+    // A restarted agent (a new hello) takes work again.
+    const restarted = await connectAgent(key, tenant, "leaving");
+    expect((await restarted.next("dispatch")).run_id).toBe(queued.run.run_id);
   });
 
   it("refuses the SDK's connection-id and transport overrides", async () => {

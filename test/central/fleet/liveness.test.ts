@@ -8,6 +8,7 @@ import {
   newKey,
   newTenant,
   putSettings,
+  submit,
 } from "../support";
 
 describe("heartbeats and agent status", () => {
@@ -67,5 +68,46 @@ describe("heartbeats and agent status", () => {
       heartbeat_interval_ms: 1_500,
       lease_ms: 4_000,
     });
+  });
+
+  it("forgets an agent offline past forget_after_ms, unless it still holds a run", async () => {
+    const { tenant, admin } = await newTenant("hb");
+    await putSettings(admin, {
+      heartbeat: {
+        interval_ms: 60_000,
+        degraded_after: 50,
+        disconnected_after: 51,
+        offline_grace_ms: 10_000,
+        forget_after_ms: 100_000,
+      },
+      dispatch: { lease_ms: 3_600_000, ack_timeout_ms: 3_600_000 },
+    });
+    const key = (await newKey(admin, "agent")).key;
+    const gone = await connectAgent(key, tenant, "gone");
+    gone.send({ type: "goodbye", reason: "decommissioned" });
+    await gone.waitClosed();
+    // "holder" is dispatched a run, then goes offline still holding it.
+    const holder = await connectAgent(key, tenant, "holder");
+    await submit(admin, { targets: [{ agent_id: "holder" }] });
+    await holder.next("dispatch");
+    holder.close();
+    await holder.waitClosed();
+    const listed = async () =>
+      (
+        await json<{ agents: { agent_id: string; status: string }[] }>(
+          await call("GET", "/v1/agents", { key: admin }),
+          200,
+        )
+      ).agents.map((a) => `${a.agent_id}:${a.status}`);
+    await eventually(async () => (await listed()).includes("holder:disconnected"));
+    await advanceClock(tenant, 20_000);
+    expect(await listed()).toEqual(["gone:offline", "holder:offline"]);
+    await advanceClock(tenant, 70_000);
+    expect(await listed()).toEqual(["gone:offline", "holder:offline"]);
+    await advanceClock(tenant, 40_000);
+    expect(await listed()).toEqual(["holder:offline"]);
+    // Back, it registers again.
+    await connectAgent(key, tenant, "gone");
+    expect(await listed()).toEqual(["gone:online", "holder:offline"]);
   });
 });

@@ -115,6 +115,21 @@ describe("a given plan across two apps", () => {
     );
   });
 
+  it("offers planners and checks no offline agent: a step only an offline agent serves is refused", async () => {
+    const { tenant, admin, agentKey } = await planTenant();
+    const retired = await connectAgent(agentKey, tenant, "sim-1", { app: "sim" });
+    retired.send({ type: "goodbye", reason: "retired" });
+    await retired.waitClosed();
+    const refused = await json<{ error: { issues: { path: string; message: string }[] } }>(
+      await call("POST", "/v1/plans", {
+        key: admin,
+        body: { goal: "simulate", planner: "given", steps: [{ id: "s", targets: [sim] }] },
+      }),
+      422,
+    );
+    expect(refused.error.issues[0]).toMatchObject({ path: "steps[0].targets[0]" });
+  });
+
   it("is idempotent by key: the same request answers the first plan, another one 409", async () => {
     const { tenant, admin, agentKey } = await planTenant();
     await connectAgent(agentKey, tenant, "notes-1");
