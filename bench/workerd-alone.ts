@@ -2,13 +2,13 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeSecretFile } from "../cli/local-stack/bootstrap-key";
 import {
   freePort,
   type ManagedProcess,
   spawnManaged,
   waitHealthy,
 } from "../cli/local-stack/processes";
+import { replaceFileSync } from "../edge/state-files";
 import {
   buildCentralBundle,
   centralWorkerSettings,
@@ -57,7 +57,7 @@ export async function serveWorkerdAlone(
   try {
     const port = await freePort();
     // Central's config holds the platform's secrets (as text bindings).
-    writeSecretFile(join(dir, "config.capnp"), config(port));
+    replaceFileSync(join(dir, "config.capnp"), config(port));
     proc = spawnManaged(what, WORKERD, ["serve", "config.capnp"], { cwd: dir, keepLines: 50 });
     const url = `http://127.0.0.1:${port}`;
     await waitHealthy(`${url}${healthPath}`, proc, 60_000);

@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { replaceFileSync } from "../edge/state-files";
 import { CliError, EXIT } from "./errors";
 
 /** `AURAISON_HOME`, else `.auraison/` in the working directory. */
@@ -41,9 +42,7 @@ export function readLocalSettings(home: string = stateDir()): LocalSettings | nu
 
 export function writeLocalSettings(settings: LocalSettings, home: string = stateDir()): void {
   mkdirSync(home, { recursive: true });
-  const file = localSettingsPath(home);
-  writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  replaceFileSync(localSettingsPath(home), `${JSON.stringify(settings, null, 2)}\n`);
 }
 
 export type SettingSource = "flag" | "env" | "state";

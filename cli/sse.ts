@@ -5,11 +5,23 @@ export interface SseMessage {
   data: string;
 }
 
-/** Parses an SSE byte stream into messages (the WHATWG event-stream format). */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
+/** Where a stream has got to: its last event ID, as a reconnect's Last-Event-ID sends it. */
+export interface SsePosition {
+  lastEventId: string | null;
+}
+
+/**
+ * Parses an SSE byte stream into messages (the WHATWG event-stream format). As in a browser,
+ * the last event ID is set at the end of every message, one without data included (a server
+ * says where a stream starts that way), and kept in `position`.
+ */
+export async function* readSse(
+  body: ReadableStream<Uint8Array>,
+  position: SsePosition = { lastEventId: null },
+): AsyncGenerator<SseMessage> {
   const decoder = new TextDecoder();
   let buffer = "";
-  let id: string | null = null;
+  let id = position.lastEventId;
   let event = "message";
   let data: string[] = [];
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
@@ -20,6 +32,7 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
       buffer = buffer.slice(newline + (buffer.startsWith("\r\n", newline) ? 2 : 1));
       newline = buffer.search(/\r\n|\r|\n/);
       if (line === "") {
+        position.lastEventId = id;
         if (data.length) yield { id, event, data: data.join("\n") };
         event = "message";
         data = [];

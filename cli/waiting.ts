@@ -1,14 +1,13 @@
 import {
   type AgentInfo,
-  AgentList,
   type CentralClient,
   DISPATCHABLE_AGENT_STATUSES,
   describeTarget,
-  PATHS,
   type RunState,
   type Target,
   targetMatches,
 } from "../contract";
+import { allAgents } from "./fleet-agents";
 
 /** The targets of a run in words, for tables: `app lab-notes`, `agent lab-1 | app x`. */
 export function describeTargets(targets: readonly Target[]): string {
@@ -22,9 +21,8 @@ export function describeTargets(targets: readonly Target[]): string {
  */
 export async function whyPending(client: CentralClient, run: RunState): Promise<string | null> {
   // A hint, never a failure: the intent is accepted whatever this finds out.
-  const listed = await client.request("GET", PATHS.agents, AgentList).catch(() => null);
-  if (!listed) return null;
-  const { agents } = listed;
+  const agents = await allAgents(client).catch(() => null);
+  if (!agents) return null;
   const wanted = describeTargets(run.targets);
   const matching = agents.filter((a) => run.targets.some((t) => targetMatches(t, a)));
   if (matching.length === 0) {

@@ -1,5 +1,17 @@
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
+import { dirname } from "node:path";
 
 /**
  * The edge's state (outbox, run records, sessions, the lock) holds what runs saw and did: it is
@@ -18,6 +30,37 @@ export function privateDir(dir: string): string {
 /** Tightens a file something else created (pi's session files). */
 export function privateFile(file: string): void {
   if (existsSync(file)) chmodSync(file, PRIVATE_FILE_MODE);
+}
+
+/**
+ * Replaces `file` with `text`, 0600, whole or not at all: written to a temporary file beside it,
+ * fsync'd, renamed over it, and the rename made durable. A crash or a full disk leaves the old
+ * file or the new one, never an empty or cut one (for a key shown once, the old one is the key).
+ * Test: test/cli/settings.test.ts "keeps the saved settings whole".
+ */
+export function replaceFileSync(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    const fd = openSync(tmp, "w", PRIVATE_FILE_MODE);
+    try {
+      // A temporary file left by a killed writer keeps its mode through open().
+      fchmodSync(fd, PRIVATE_FILE_MODE);
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+  const dir = openSync(dirname(file), "r");
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }
 
 /** Makes a new or renamed file's directory entry durable. */

@@ -139,7 +139,9 @@ export class EventStreams {
   }
 
   private async replay(subscriber: Subscriber): Promise<void> {
-    this.write(subscriber, "retry: 1000\n\n");
+    // The opening says where the stream starts (`id:`, even with no event yet), so a client
+    // that asked for only what happens from now on resumes there, not at a later "now".
+    this.write(subscriber, `retry: 1000\nid: ${subscriber.lastSent}\n\n`);
     try {
       let pageBefore: Promise<unknown> = Promise.resolve();
       for (;;) {

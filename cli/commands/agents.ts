@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { AgentList } from "../../contract";
 import { centralClient, globals } from "../context";
+import { allAgents } from "../fleet-agents";
 import { printRows } from "../output";
 
 export function registerAgents(program: Command): void {
@@ -9,7 +9,7 @@ export function registerAgents(program: Command): void {
     .command("list")
     .description("list edge agents with status, current runs and last heartbeat")
     .action(async (_opts: unknown, command: Command) => {
-      const { agents: list } = await centralClient(command).request("GET", "/v1/agents", AgentList);
+      const list = await allAgents(centralClient(command));
       const rows = list.map((a) => ({ ...a, skills: a.skills.map((s) => s.name) }));
       printRows(
         rows,

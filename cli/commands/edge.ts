@@ -4,7 +4,7 @@ import { type AgentEvent, type BudgetLimits, parse } from "../../contract";
 import { REJECTED_FILE, type RunRecord, STANDALONE_TENANT } from "../../edge/index";
 import type { ShellSandbox, ShellSandboxMode } from "../../edge/session/shell-sandbox";
 import { globals } from "../context";
-import { TIMER_LIMIT } from "../durations";
+import { parseDuration, TIMER_LIMIT } from "../durations";
 import {
   addEdgeFlags,
   appOf,
@@ -21,6 +21,7 @@ import {
 import { printEdgeEvent, printRunOutcome } from "../edge-output";
 import { CliError, EXIT } from "../errors";
 import { findLocalStack, type LocalStack } from "../local-stack/discover";
+import { amount, wholeNumber } from "../numbers";
 import { flagKey, stateDir as homeDir } from "../settings";
 import { shownPath } from "../shown-path";
 
@@ -419,21 +420,14 @@ async function runningAgent(opts: { app: string; state?: string }) {
 
 function budgetOf(opts: RunFlags): { budget?: BudgetLimits } {
   const budget: Record<string, number> = {};
-  const count = (raw: string | undefined, flag: string, key: string, integer = true) => {
-    if (raw === undefined) return;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n)))
-      throw new CliError(
-        `${flag}: '${raw}' is not a non-negative ${integer ? "integer" : "number"}`,
-        EXIT.usage,
-      );
-    budget[key] = n;
+  const count = (raw: string | undefined, flag: string, key: string) => {
+    if (raw !== undefined) budget[key] = wholeNumber(raw, flag);
   };
   count(opts.maxTokens, "--max-tokens", "max_tokens");
-  count(opts.maxCost, "--max-cost", "max_cost_usd", false);
   count(opts.maxToolCalls, "--max-tool-calls", "max_tool_calls");
   count(opts.maxTurns, "--max-turns", "max_turns");
-  if (opts.maxWall) budget.max_wall_ms = durationOption(opts.maxWall, "--max-wall", 0);
+  if (opts.maxCost !== undefined) budget.max_cost_usd = amount(opts.maxCost, "--max-cost");
+  if (opts.maxWall !== undefined) budget.max_wall_ms = parseDuration(opts.maxWall, "--max-wall");
   return Object.keys(budget).length > 0 ? { budget: budget as BudgetLimits } : {};
 }
 

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import { EventsPage, PATHS, type StoredEvent } from "../../contract";
 import { centralClient, globals } from "../context";
-import { CliError, EXIT } from "../errors";
 import { followEvents } from "../follow";
 import { formatEvent } from "../format-event";
+import { wholeNumber } from "../numbers";
 
 interface EventsFlags {
   follow?: boolean;
@@ -32,7 +32,7 @@ export function registerEvents(program: Command): void {
     .action(async (opts: EventsFlags, command: Command) => {
       const client = centralClient(command);
       const json = globals(command).json;
-      const after = opts.after === undefined ? undefined : count(opts.after, "--after", 0);
+      const after = opts.after === undefined ? undefined : wholeNumber(opts.after, "--after");
       const print = (event: StoredEvent) =>
         process.stdout.write(json ? `${JSON.stringify(event)}\n` : `${line(event)}\n`);
       const filter = { run: opts.run, agent: opts.agent, kind: opts.kind };
@@ -43,7 +43,7 @@ export function registerEvents(program: Command): void {
         });
         return;
       }
-      const limit = count(opts.limit, "--limit", 1);
+      const limit = wholeNumber(opts.limit, "--limit", 1);
       const query = new URLSearchParams({ after: String(after ?? 0) });
       for (const [name, value] of Object.entries(filter)) if (value) query.set(name, value);
       let printed = 0;
@@ -65,11 +65,4 @@ export function registerEvents(program: Command): void {
 /** The cursor and the run first: in a tenant-wide view, they say where a line belongs. */
 function line(event: StoredEvent): string {
   return `${String(event.cursor).padStart(6)} ${(event.run_id ?? "-").padEnd(36)} ${formatEvent(event)}`;
-}
-
-function count(text: string, flag: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min)
-    throw new CliError(`${flag}: '${text}' is not a whole number >= ${min}`, EXIT.usage);
-  return n;
 }

@@ -15,6 +15,7 @@ import { centralClient, globals } from "../context";
 import { parseDeadline, parseDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
 import { followRun, printRunEnd } from "../follow";
+import { amount, wholeNumber } from "../numbers";
 import { printRows, printValue } from "../output";
 import { describeTargets, whyPending } from "../waiting";
 
@@ -169,11 +170,11 @@ function buildRequest(prompt: string | undefined, opts: SubmitOptions): Record<s
       EXIT.usage,
     );
   const budget: Record<string, number> = {};
-  if (opts.maxTokens) budget.max_tokens = numberOption(opts.maxTokens, "--max-tokens");
-  if (opts.maxCost) budget.max_cost_usd = numberOption(opts.maxCost, "--max-cost");
-  if (opts.maxWall) budget.max_wall_ms = parseDuration(opts.maxWall, "--max-wall");
-  if (opts.maxToolCalls)
-    budget.max_tool_calls = numberOption(opts.maxToolCalls, "--max-tool-calls");
+  if (opts.maxTokens !== undefined) budget.max_tokens = wholeNumber(opts.maxTokens, "--max-tokens");
+  if (opts.maxCost !== undefined) budget.max_cost_usd = amount(opts.maxCost, "--max-cost");
+  if (opts.maxWall !== undefined) budget.max_wall_ms = parseDuration(opts.maxWall, "--max-wall");
+  if (opts.maxToolCalls !== undefined)
+    budget.max_tool_calls = wholeNumber(opts.maxToolCalls, "--max-tool-calls");
   return {
     type: opts.type,
     params,
@@ -181,7 +182,7 @@ function buildRequest(prompt: string | undefined, opts: SubmitOptions): Record<s
     ...(Object.keys(budget).length ? { budget } : {}),
     ...(opts.allowTool ? { allowed_tools: opts.allowTool } : {}),
     ...(opts.idempotencyKey ? { idempotency_key: opts.idempotencyKey } : {}),
-    ...(opts.deadline ? { deadline: parseDeadline(opts.deadline) } : {}),
+    ...(opts.deadline !== undefined ? { deadline: parseDeadline(opts.deadline) } : {}),
   };
 }
 
@@ -191,13 +192,6 @@ function parseJsonOr(raw: string): unknown {
   } catch {
     return raw;
   }
-}
-
-function numberOption(raw: string, flag: string): number {
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0)
-    throw new CliError(`${flag}: '${raw}' is not a non-negative number`, EXIT.usage);
-  return n;
 }
 
 function dropUndefined<T extends object>(value: T): T {

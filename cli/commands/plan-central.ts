@@ -16,7 +16,7 @@ import { centralClient, globals } from "../context";
 import { parseDuration } from "../durations";
 import { CliError, EXIT } from "../errors";
 import { readJsonFile } from "../json-file";
-import { positive } from "../numbers";
+import { amount, positive, wholeNumber } from "../numbers";
 import { printRows, printValue } from "../output";
 import { renderPlan } from "../plan-graph";
 
@@ -138,17 +138,13 @@ function buildRequest(goal: string, opts: SubmitOptions): unknown {
   if (opts.optimal && !opts.pddlProblem)
     throw new CliError("--optimal is for --pddl-problem", EXIT.usage);
   const budget: Record<string, number> = {};
-  if (opts.maxTokens) budget.max_tokens = positive(opts.maxTokens, "--max-tokens");
-  if (opts.maxCost) {
-    const usd = Number(opts.maxCost);
-    if (!Number.isFinite(usd) || usd < 0)
-      throw new CliError(`--max-cost: '${opts.maxCost}' is not an amount in USD`, EXIT.usage);
-    budget.max_cost_usd = usd;
-  }
-  if (opts.maxWall) budget.max_wall_ms = parseDuration(opts.maxWall, "--max-wall");
+  if (opts.maxTokens !== undefined) budget.max_tokens = positive(opts.maxTokens, "--max-tokens");
+  if (opts.maxCost !== undefined) budget.max_cost_usd = amount(opts.maxCost, "--max-cost");
+  if (opts.maxWall !== undefined) budget.max_wall_ms = parseDuration(opts.maxWall, "--max-wall");
   const policy: Record<string, unknown> = {};
   if (opts.approveBeforeStart) policy.approve_before_start = true;
-  if (opts.maxReplans !== undefined) policy.max_replans = Number.parseInt(opts.maxReplans, 10);
+  if (opts.maxReplans !== undefined)
+    policy.max_replans = wholeNumber(opts.maxReplans, "--max-replans");
   return {
     goal,
     planner: opts.pddlProblem ? "pddl" : opts.steps ? "given" : "model",

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { replaceFileSync } from "../../edge/state-files";
 import { CliError, EXIT } from "../errors";
 import { PROJECT_ROOT } from "../wrangler";
 
@@ -71,7 +72,7 @@ function resolveLocalSecret(
   const saved = join(home, fileName);
   const baseFiles = existsSync(devVars) ? [devVars] : [];
   const withSaved = (key: string, source: BootstrapKey["source"]): BootstrapKey => {
-    writeSecretFile(saved, `${name}=${key}\n`);
+    replaceFileSync(saved, `${name}=${key}\n`);
     return { key, source, envFiles: [...baseFiles, saved] };
   };
   const fromEnv = env[name];
@@ -116,9 +117,4 @@ export function envFileText(values: Record<string, string>): string {
     return `${name}='${value}'`;
   });
   return `${lines.join("\n")}\n`;
-}
-
-export function writeSecretFile(path: string, text: string): void {
-  writeFileSync(path, text, { mode: 0o600 });
-  chmodSync(path, 0o600);
 }

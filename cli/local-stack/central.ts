@@ -1,7 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { replaceFileSync } from "../../edge/state-files";
 import { PROJECT_ROOT, wranglerBin } from "../wrangler";
-import { envFileText, writeSecretFile } from "./bootstrap-key";
+import { envFileText } from "./bootstrap-key";
 import { type ManagedProcess, spawnManaged, waitHealthy } from "./processes";
 
 export interface LocalCentralOptions {
@@ -19,6 +20,8 @@ export interface LocalCentralOptions {
   startTimeoutMs?: number;
   /** More Worker vars and secrets, e.g. AURAISON_GATEWAY_KEK. */
   vars?: Record<string, string>;
+  /** Called with wrangler's process as soon as it is spawned, before it is healthy. */
+  onSpawn?: (proc: ManagedProcess) => void;
 }
 
 /** Central under `wrangler dev` on 127.0.0.1, healthy when this resolves. */
@@ -53,7 +56,7 @@ export async function startLocalCentral(options: LocalCentralOptions): Promise<{
   if (Object.keys(secrets).length > 0) {
     mkdirSync(options.persistDir, { recursive: true, mode: 0o700 });
     const file = join(options.persistDir, "worker-secrets.env");
-    writeSecretFile(file, envFileText(secrets));
+    replaceFileSync(file, envFileText(secrets));
     args.push("--env-file", file);
   }
   const proc = spawnManaged("central", process.execPath, args, {
@@ -70,6 +73,7 @@ export async function startLocalCentral(options: LocalCentralOptions): Promise<{
     echo: options.echo ?? false,
     ...(options.logFile ? { logFile: options.logFile } : {}),
   });
+  options.onSpawn?.(proc);
   const url = `http://127.0.0.1:${options.port}`;
   // The first build on a cold machine takes a while.
   await waitHealthy(`${url}/health`, proc, options.startTimeoutMs ?? 120_000);

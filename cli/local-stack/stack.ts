@@ -1,10 +1,12 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { AgentList, CentralClient, GatewayConfigView, PATHS, TenantSettings } from "../../contract";
+import { CentralClient, GatewayConfigView, PATHS, TenantSettings } from "../../contract";
+import { replaceFileSync } from "../../edge/state-files";
 import { StateLock, StateLockedError } from "../../edge/state-lock";
 import { readGatewayConfigFile } from "../commands/gateway";
 import { readSettingsFile } from "../commands/settings";
 import { CliError, EXIT } from "../errors";
+import { allAgents } from "../fleet-agents";
 import { readLocalSettings, writeLocalSettings } from "../settings";
 import { shownPath } from "../shown-path";
 import { PROJECT_ROOT } from "../wrangler";
@@ -13,12 +15,12 @@ import {
   resolveBootstrapKey,
   resolveGatewayKek,
   resolveKeySecret,
-  writeSecretFile,
 } from "./bootstrap-key";
 import { startLocalCentral } from "./central";
 import { describePlan, type LocalModelPlan, localModelPlan } from "./models";
 import { type ManagedProcess, portFree, spawnManaged } from "./processes";
 import { SAMPLE_GOAL, SECOND_SAMPLE_APP, samplePlannerConfig } from "./sample-planner";
+import { INTERRUPTED, StackSupervisor } from "./supervisor";
 import { ensureComponentKey, ensureLocalTenant } from "./tenant";
 
 export interface LocalStackOptions {
@@ -46,12 +48,20 @@ const BIN = join(PROJECT_ROOT, "bin", "auraison.js");
 export async function runLocalStack(options: LocalStackOptions): Promise<number> {
   const { home } = options;
   const say = (line: string) => process.stderr.write(`${line}\n`);
-  mkdirSync(join(home, "logs"), { recursive: true });
-  const lock = lockStateDir(home);
+  // From here on a signal stops the stack: a Ctrl-C while it starts must not orphan what it
+  // spawned so far (its children are in process groups of their own).
+  const supervisor = new StackSupervisor({ say });
+  supervisor.install();
   try {
-    return await runLocked(options, say);
+    mkdirSync(join(home, "logs"), { recursive: true });
+    const lock = lockStateDir(home);
+    try {
+      return await runLocked(options, supervisor, say);
+    } finally {
+      lock.release();
+    }
   } finally {
-    lock.release();
+    supervisor.uninstall();
   }
 }
 
@@ -73,9 +83,15 @@ function lockStateDir(home: string): StateLock {
   }
 }
 
-async function runLocked(options: LocalStackOptions, say: (line: string) => void): Promise<number> {
+async function runLocked(
+  options: LocalStackOptions,
+  supervisor: StackSupervisor,
+  say: (line: string) => void,
+): Promise<number> {
   const { home, port, app } = options;
-  if (!(await portFree(port)))
+  const free = await portFree(port);
+  supervisor.checkpoint();
+  if (!free)
     throw new CliError(
       `127.0.0.1:${port} is in use by another program; stop it or pass --port <port>`,
       EXIT.usage,
@@ -95,15 +111,7 @@ async function runLocked(options: LocalStackOptions, say: (line: string) => void
   say(
     `starting central on 127.0.0.1:${port} (wrangler dev; log: ${join(home, "logs", "central.log")}) ...`,
   );
-  const processes: ManagedProcess[] = [];
   const logFile = (name: string) => join(home, "logs", `${name}.log`);
-  const stopAll = async () => {
-    for (const proc of [...processes].reverse())
-      await proc.stop(
-        proc.name === "central" ? "SIGINT" : "SIGTERM",
-        proc.name.startsWith("edge") ? 45_000 : 15_000,
-      );
-  };
   try {
     const central = await startLocalCentral({
       port,
@@ -127,9 +135,11 @@ async function runLocked(options: LocalStackOptions, say: (line: string) => void
         ),
       },
       logFile: logFile("central"),
+      onSpawn: (proc) => supervisor.add(proc),
     });
-    processes.push(central.process);
+    supervisor.checkpoint();
     const tenant = await ensureLocalTenant(central.url, bootstrap.key, home);
+    supervisor.checkpoint();
     const admin = new CentralClient({ url: central.url, key: tenant.settings.admin_key });
     if (settings) await admin.request("PUT", PATHS.settings, TenantSettings, settings);
     if (plan.kind === "gateway")
@@ -137,35 +147,40 @@ async function runLocked(options: LocalStackOptions, say: (line: string) => void
     // Without a provider, central's planner is the labelled scripted one (the edges' models are
     // their apps' scripted scenarios, which never touch the gateway).
     else await admin.request("PUT", PATHS.gatewayConfig, GatewayConfigView, samplePlannerConfig());
+    supervisor.checkpoint();
     const childEnv = { ...process.env, AURAISON_HOME: home, AURAISON_URL: central.url };
     if (options.edge) {
       const edges: Array<[string, string]> = [[app, options.appDir]];
       if (withSecondSample(options)) edges.push([SECOND_SAMPLE_APP, secondSampleDir()]);
       for (const [edgeApp, dir] of edges) {
         const agentKey = await ensureComponentKey(admin, home, `edge-${edgeApp}`, "agent", edgeApp);
+        supervisor.checkpoint();
         const name = edgeApp === app ? "edge" : `edge-${edgeApp}`;
-        const edge = spawnManaged(
-          name,
-          process.execPath,
-          [
-            BIN,
-            "edge",
-            "start",
-            "--app",
-            edgeApp,
-            "--app-dir",
-            dir,
-            ...(plan.kind === "scripted" ? ["--model", `scripted/${edgeApp}`] : []),
-          ],
-          { env: { ...childEnv, AURAISON_KEY: agentKey }, logFile: logFile(name) },
+        const edge = supervisor.add(
+          spawnManaged(
+            name,
+            process.execPath,
+            [
+              BIN,
+              "edge",
+              "start",
+              "--app",
+              edgeApp,
+              "--app-dir",
+              dir,
+              ...(plan.kind === "scripted" ? ["--model", `scripted/${edgeApp}`] : []),
+            ],
+            { env: { ...childEnv, AURAISON_KEY: agentKey }, logFile: logFile(name) },
+          ),
         );
-        processes.push(edge);
         await waitForAgent(admin, edgeApp, edge);
+        supervisor.checkpoint();
       }
     }
     if (options.memory) {
       const viewerKey = await ensureComponentKey(admin, home, "memory", "viewer");
-      processes.push(
+      supervisor.checkpoint();
+      supervisor.add(
         spawnManaged(
           "memory",
           process.execPath,
@@ -184,7 +199,7 @@ async function runLocked(options: LocalStackOptions, say: (line: string) => void
           url: central.url,
           started_at: new Date().toISOString(),
           pid: process.pid,
-          processes: Object.fromEntries(processes.map((p) => [p.name, p.child.pid])),
+          processes: supervisor.pids(),
         },
         null,
         2,
@@ -193,10 +208,13 @@ async function runLocked(options: LocalStackOptions, say: (line: string) => void
     // Only now that everything is up does the CLI's way to this stack change.
     writeLocalSettings({ ...tenant.settings, written_at: new Date().toISOString() }, home);
     say(summary(options, central.url, tenant.newAdminKey, plan));
-    return await superviseUntilStopped(processes, stopAll, say);
+    return await supervisor.supervise();
   } catch (error) {
-    await stopAll();
-    throw error;
+    await supervisor.stopAll();
+    // A stop asked for while starting cuts start-up short, whatever that step then threw.
+    if (!supervisor.stopSignal) throw error;
+    say("stopped before the stack was up.");
+    return INTERRUPTED;
   }
 }
 
@@ -211,7 +229,7 @@ function providerKeysFile(home: string, plan: LocalModelPlan): string[] {
     rmSync(file, { force: true });
     return [];
   }
-  writeSecretFile(
+  replaceFileSync(
     file,
     envFileText({ ...plan.secrets, AURAISON_PROVIDER_SECRETS: JSON.stringify(plan.offers) }),
   );
@@ -225,7 +243,7 @@ async function waitForAgent(
 ): Promise<void> {
   const until = Date.now() + 90_000;
   for (;;) {
-    const { agents } = await admin.request("GET", PATHS.agents, AgentList);
+    const agents = await allAgents(admin);
     if (agents.some((a) => a.app === app && (a.status === "online" || a.status === "busy"))) return;
     if (edge.child.exitCode !== null || edge.child.signalCode !== null)
       throw new CliError(`the ${app} edge agent exited while starting:\n${edge.output()}`);
@@ -281,31 +299,6 @@ function summary(
     "Ctrl-C stops everything; the next start resumes with the same state.",
   );
   return lines.join("\n");
-}
-
-/** Waits for a signal (clean stop, exit 0) or for a component to die (stop the rest, exit 1). */
-async function superviseUntilStopped(
-  processes: ManagedProcess[],
-  stopAll: () => Promise<void>,
-  say: (line: string) => void,
-): Promise<number> {
-  const signalled = new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-  });
-  const died = Promise.race(processes.map((p) => p.exited.then((code) => ({ proc: p, code }))));
-  const first = await Promise.race([signalled.then((signal) => ({ signal })), died]);
-  if ("signal" in first) {
-    say(`${first.signal}: stopping the edge agent (it drains), memory, then central ...`);
-    await stopAll();
-    say("stopped.");
-    return EXIT.ok;
-  }
-  say(
-    `${first.proc.name} exited unexpectedly (${first.code}); stopping the rest. Its last output:\n${first.proc.output()}`,
-  );
-  await stopAll();
-  return EXIT.failure;
 }
 
 /** The second sample app runs beside the first sample app, not beside an app of the user's. */

@@ -10,9 +10,9 @@ import {
   type Role,
   TenantCreated,
 } from "../../contract";
+import { replaceFileSync } from "../../edge/state-files";
 import { CliError } from "../errors";
 import { type LocalSettings, readLocalSettings, writeLocalSettings } from "../settings";
-import { writeSecretFile } from "./bootstrap-key";
 
 export const LOCAL_TENANT = "local";
 
@@ -76,13 +76,10 @@ export async function ensureComponentKey(
   app?: string,
 ): Promise<string> {
   const file = join(home, "keys", `${name}.json`);
-  if (existsSync(file)) {
-    const parsed = SavedKey.safeParse(JSON.parse(readFileSync(file, "utf8")));
-    if (parsed.success) {
-      const { keys } = await admin.request("GET", PATHS.keys, KeyList);
-      if (keys.some((k) => k.id === parsed.data.id && k.revoked_at === null))
-        return parsed.data.key;
-    }
+  const saved = readSavedKey(file);
+  if (saved) {
+    const { keys } = await admin.request("GET", PATHS.keys, KeyList);
+    if (keys.some((k) => k.id === saved.id && k.revoked_at === null)) return saved.key;
   }
   const created = await admin.request("POST", PATHS.keys, KeyCreated, {
     role,
@@ -90,6 +87,19 @@ export async function ensureComponentKey(
     ...(app ? { app } : {}),
   });
   mkdirSync(join(home, "keys"), { recursive: true });
-  writeSecretFile(file, `${JSON.stringify({ id: created.id, key: created.key })}\n`);
+  replaceFileSync(file, `${JSON.stringify({ id: created.id, key: created.key })}\n`);
   return created.key;
+}
+
+/** The saved key, or null when there is none or it is damaged (cut short, edited): made anew. */
+function readSavedKey(file: string): z.infer<typeof SavedKey> | null {
+  if (!existsSync(file)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    return null;
+  }
+  const parsed = SavedKey.safeParse(value);
+  return parsed.success ? parsed.data : null;
 }

@@ -1,6 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CliError } from "../../cli/errors";
 import { readLocalSettings, resolveConnection, writeLocalSettings } from "../../cli/settings";
@@ -85,5 +87,19 @@ describe("resolveConnection", () => {
     const { statSync } = await import("node:fs");
     expect(statSync(join(home, "local.json")).mode & 0o777).toBe(0o600);
     expect(readLocalSettings(home)?.admin_key).toBe("state-key");
+  });
+
+  it("keeps the saved settings whole when a new write fails part way (a full disk)", () => {
+    const home = homeWithStack();
+    const fixture = fileURLToPath(new URL("fixtures/write-local-settings.ts", import.meta.url));
+    // 6 KiB of the 20 KiB settings fit under the limit: an in-place write left local.json cut.
+    const child = spawnSync(
+      "bash",
+      ["-c", 'ulimit -f 6 && exec "$0" --import tsx "$1" "$2"', process.execPath, fixture, home],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    expect(child.stdout.trim(), child.stderr).toBe(JSON.stringify({ result: "EFBIG" }));
+    expect(readLocalSettings(home)?.admin_key).toBe("state-key");
+    expect(readdirSync(home)).toEqual(["local.json"]);
   });
 });

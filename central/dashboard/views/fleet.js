@@ -7,8 +7,23 @@ export async function fleetView() {
   return throttled(drawFleet);
 }
 
+/** Every agent, page after page (central pages its agent list). */
+async function allAgents() {
+  const agents = [];
+  let after = null;
+  do {
+    const page = await api(
+      "GET",
+      `/v1/agents?limit=500${after === null ? "" : `&after=${encodeURIComponent(after)}`}`,
+    );
+    agents.push(...page.agents);
+    after = page.next;
+  } while (after !== null);
+  return agents;
+}
+
 async function drawFleet() {
-  const { agents } = await api("GET", "/v1/agents");
+  const agents = await allAgents();
   const byApp = Map.groupBy(agents, (a) => a.app);
   const sections = [...byApp.entries()].map(([app, list]) =>
     h(

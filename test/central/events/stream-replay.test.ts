@@ -72,7 +72,7 @@ describe("an event stream's replay", () => {
   it("reads a page only once the client has taken the one before the last, and delivers every event once", async () => {
     const log = new MemoryLog();
     log.append(20 * PAGE, 200);
-    const { streams, response } = await openStream(log);
+    const { response } = await openStream(log);
     // Without backpressure all 20 pages (4 MB) were read and queued for a client reading none.
     expect(log.pagesRead).toBeLessThanOrEqual(2);
     const messages = readSse(response.body!)[Symbol.asyncIterator]();

@@ -199,6 +199,30 @@ describe("GET /v1/events/stream", () => {
     await live.messages.return?.(undefined);
   });
 
+  it("says where a stream of only what happens from now on starts, so a reconnect from there misses nothing", async () => {
+    const { admin } = await newTenant("sse");
+    const before = await submit(admin, { targets: [{ app: "nobody" }] });
+    const first = await central(
+      new Request("http://central/v1/events/stream?kind=run_cancelled", {
+        headers: { authorization: `Bearer ${admin}` },
+      }),
+    );
+    // The opening, before any event: `id:` is the cursor the stream starts after.
+    const reader = first.body!.getReader();
+    let opening = "";
+    while (!opening.includes("\n\n"))
+      opening += new TextDecoder().decode((await reader.read()).value);
+    const startsAfter = /^retry: 1000\nid: (\d+)\n\n/.exec(opening)?.[1];
+    expect(startsAfter, opening).toBeDefined();
+    await reader.cancel();
+    // While no stream is open, the run is cancelled: a reconnect from the opening's id sees it.
+    await json(await call("POST", `/v1/runs/${before.run.run_id}/cancel`, { key: admin }), 200);
+    const resumed = await open(admin, "?kind=run_cancelled", startsAfter);
+    const [cancelled] = await take(resumed.messages, 1);
+    expect(JSON.parse(cancelled!.data)).toMatchObject({ run_id: before.run.run_id });
+    await resumed.messages.return?.(undefined);
+  });
+
   it("filters by kind and refuses a Last-Event-ID that is not a cursor, as it refuses such an `after`", async () => {
     const { admin } = await newTenant("sse");
     await submit(admin, { targets: [{ app: "nobody" }] });
