@@ -109,6 +109,10 @@ export async function followEvents(
   let connected = false;
   let failures = 0;
   let downSince: number | null = null;
+  // An event whose handling failed comes again after the reconnect, which then succeeds: the
+  // failures go on counting (backoff, patience, one "reconnecting" line) until an event is
+  // handled, or an event that can never be handled would be retried every 0.5 s for ever.
+  let handlerFailed = false;
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(filter))
     if (value !== undefined) query.set(name, String(value));
@@ -122,8 +126,10 @@ export async function followEvents(
       if (!response.ok || !response.body)
         throw new Error(`event stream at ${client.url} answered HTTP ${response.status}`);
       connected = true;
-      failures = 0;
-      downSince = null;
+      if (!handlerFailed) {
+        failures = 0;
+        downSince = null;
+      }
       let handled = position.lastEventId;
       for await (const message of readSse(response.body, position)) {
         if (message.event === "event") {
@@ -133,7 +139,13 @@ export async function followEvents(
             done = await onEvent(event);
           } catch (error) {
             position.lastEventId = handled;
+            handlerFailed = true;
             throw error;
+          }
+          if (handlerFailed) {
+            handlerFailed = false;
+            failures = 0;
+            downSince = null;
           }
           if (done) {
             await response.body.cancel().catch(() => {});

@@ -113,9 +113,9 @@ export class IdempotencyStore {
       eq(idempotency.principal, principal.id),
       eq(idempotency.requestId, requestId),
     );
-    this.underway.delete(underwayKey(principal, requestId));
     if (response.status >= 500) {
       this.db.delete(idempotency).where(where).run();
+      this.underway.delete(underwayKey(principal, requestId));
       return response;
     }
     const body = await response.text();
@@ -130,6 +130,8 @@ export class IdempotencyStore {
       .set({ state: "done", status: response.status, sealed })
       .where(where)
       .run();
+    // Only now: while the answer was read and sealed, a retry was still "in progress".
+    this.underway.delete(underwayKey(principal, requestId));
     return new Response(body, { status: response.status, headers: response.headers });
   }
 

@@ -213,13 +213,14 @@ export class RunTable {
       .orderBy(desc(intents.intentId))
       .limit(query.limit + 1)
       .all();
+    const infos = new Map(rows.map((row) => [row, this.intentInfo(row, view)]));
     const shown = page(
       rows,
       query.limit,
       (r) => r.intentId,
-      (r) => JSON.stringify(r.intent).length,
+      (r) => infos.get(r),
     );
-    return { intents: shown.rows.map((row) => this.intentInfo(row, view)), next: shown.next };
+    return { intents: shown.rows.map((row) => infos.get(row)!), next: shown.next };
   }
 
   intentInfo(row: IntentRow, view: WaitingView): IntentInfo {

@@ -349,10 +349,14 @@ export class TenantAgent extends Agent<Env> {
     } else {
       const now = ctx.now();
       record.create(input.tenant, input.name, now);
-      const admin: KeyCreated = await keys.create(
-        { role: "admin", name: "initial admin" },
-        BOOTSTRAP_PRINCIPAL_ID,
-      );
+      let admin: KeyCreated;
+      try {
+        admin = await keys.create({ role: "admin", name: "initial admin" }, BOOTSTRAP_PRINCIPAL_ID);
+      } catch (error) {
+        // A retry under the same id may go ahead (the key secret set meanwhile).
+        if (requestId) idempotency.abandon(principal, requestId);
+        throw error;
+      }
       const created: TenantCreated = {
         tenant: input.tenant,
         name: input.name,

@@ -20,7 +20,12 @@ export interface Hold {
   ack_deadline: number | null;
   /** Renewed by the agent's claim, events and heartbeats; null until acknowledged. */
   lease_expires_at: number | null;
+  /** The dispatch was sent again to an agent that reconnected without it (at most once). */
+  resent?: boolean;
 }
+
+/** Lost claims a run is forgiven (its agent restarted without it); later ones count as failures. */
+export const FORGIVEN_DROPS = 2;
 
 /**
  * Everything the platform knows about one run: what `stepRun` folds inputs into. Central keeps it
@@ -56,7 +61,7 @@ export interface RunLife {
   tried_agents: string[];
   /**
    * Attempts that went back to the queue through no fault of the run (its agent restarted without
-   * it): the retry policy does not count them.
+   * it): the retry policy does not count them, up to FORGIVEN_DROPS.
    */
   uncounted_attempts: number;
   created_at: number;

@@ -5,7 +5,7 @@ import { type RunError, retryDelayMs, shouldRetry } from "../run-state";
 import type { Owner, StepContext } from "./context";
 import { FactFold } from "./facts";
 import type { RefuseReason, RunInput } from "./inputs";
-import { isSettled, type RunLife } from "./life";
+import { FORGIVEN_DROPS, isSettled, type RunLife } from "./life";
 import { HELD, iso } from "./moves";
 import { usageOf } from "./usage";
 
@@ -176,18 +176,29 @@ export class Fold extends FactFold {
 
   /**
    * The holder reconnected without naming the run. A dispatch it has not claimed may have gone out
-   * on the socket that died: it is sent again (the same attempt, a new ack deadline). A run it had
-   * claimed it lost (it restarted): back to the queue at once, and the attempt is not counted
-   * against the retry policy, as the run did not fail.
+   * on the socket that died: it is sent again once (the same attempt, a new ack deadline). A run
+   * it had claimed it lost (it restarted): back to the queue at once, the attempt not counted
+   * against the retry policy, as the run did not fail. Both only so often: an agent that loses
+   * the same run again and again (one the run makes crash, a host that keeps no state) would
+   * otherwise be sent it for ever, so past that its deadlines run out and a lost claim counts as
+   * a failed attempt, with the policy's backoff.
+   * Test: test/central/dispatch/scheduler.test.ts "an agent that reconnects without naming".
    */
   private forgotten(owner: Owner, agentId: string, attempt: number) {
     const hold = this.held(agentId, attempt);
     if (!hold) return;
+    const error: RunError = {
+      category: "infrastructure",
+      reason: "agent_restarted",
+      message: `${agentId} reconnected without attempt ${attempt}`,
+    };
     if (this.life.status === "dispatched") {
+      if (hold.resent) return;
       const ackTimeout = owner.settings.dispatch.ack_timeout_ms;
       hold.acked = false;
       hold.ack_deadline = owner.now + ackTimeout;
       hold.lease_expires_at = null;
+      hold.resent = true;
       this.effects.push({
         type: "dispatch",
         agent_id: agentId,
@@ -196,14 +207,14 @@ export class Fold extends FactFold {
       });
       return;
     }
+    if (this.life.uncounted_attempts >= FORGIVEN_DROPS) {
+      this.retryOrFail(owner, "failed", error);
+      return;
+    }
     this.emit(owner, "run_retrying", {
       attempt,
       cause: "dropped",
-      error: {
-        category: "infrastructure",
-        reason: "agent_restarted",
-        message: `${agentId} reconnected without attempt ${attempt}`,
-      },
+      error,
       retry_at: iso(owner.now),
     });
   }

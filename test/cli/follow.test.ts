@@ -199,6 +199,31 @@ describe("following the event stream", () => {
     expect(central.requests.at(-1)?.lastEventId).toBe("5");
   });
 
+  it("gives a run up after its patience when its end can never be read, saying so once", async () => {
+    // The stream is up and replays the run's end after each reconnect; reading the run never
+    // gets an answer.
+    const central = await fake((req, res) => {
+      if (!req.url!.startsWith("/v1/events/stream")) {
+        req.socket.destroy();
+        return;
+      }
+      sseStart(res, `retry: 1000\nid: ${req.headers["last-event-id"] ?? 0}\n\n`);
+      if (Number(req.headers["last-event-id"] ?? 0) < 7)
+        res.write(sseEvent(7, storedEvent("run_cancelled", 1)));
+    });
+    const clock = fakeClock(async (_ms, now) => {
+      if (now > 60 * 60_000) throw new Error("still following after an hour");
+    });
+    const said: string[] = [];
+    const client = new CentralClient({ url: central.url, key: "k" });
+    await expect(
+      followRun(client, RUN_ID, true, { clock, say: (line) => said.push(line) }),
+    ).rejects.toThrow(CentralUnreachableError);
+    expect(clock.at).toBeGreaterThanOrEqual(RUN_PATIENCE_MS);
+    expect(clock.at).toBeLessThan(RUN_PATIENCE_MS + 10_000);
+    expect(said).toHaveLength(1);
+  });
+
   it("gives a run's follow up after its patience, and fails the very first connect at once", async () => {
     const central = await fake((_req, res) => {
       sseStart(res, "retry: 1000\nid: 5\n\n");

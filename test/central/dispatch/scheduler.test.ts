@@ -135,6 +135,52 @@ describe("an agent that reconnects without naming a run it holds", () => {
   });
 });
 
+describe("a run whose agent keeps coming back without it", () => {
+  it("is forgiven two lost claims; then a lost claim counts, and max_attempts ends the run", async () => {
+    const { tenant, admin, agentKey } = await fleet({ max_attempts: 1 });
+    let agent = await connectAgent(agentKey, tenant, "crashy");
+    const accepted = await submit(admin, { targets: [{ app: "lab-notes" }] });
+    for (let lap = 1; lap <= 3; lap++) {
+      const dispatch = await agent.next("dispatch");
+      expect(dispatch).toMatchObject({ run_id: accepted.run.run_id, attempt: lap });
+      await agent.take(dispatch);
+      agent.close();
+      agent = await reconnect(agentKey, tenant, "crashy", []);
+    }
+    expect(await runState(admin, accepted.run.run_id)).toMatchObject({
+      status: "failed",
+      attempt: 3,
+      error: { reason: "agent_restarted" },
+    });
+    expect(await kinds(admin, accepted.run.run_id)).toEqual([
+      "run_dispatched",
+      "run_retrying",
+      "run_dispatched",
+      "run_retrying",
+      "run_dispatched",
+      "run_failed",
+    ]);
+  });
+
+  it("is sent an unacknowledged dispatch again once; then its ack deadline runs out", async () => {
+    const { tenant, admin, agentKey } = await fleet({ max_attempts: 1 });
+    let agent = await connectAgent(agentKey, tenant, "mute");
+    const accepted = await submit(admin, { targets: [{ app: "lab-notes" }] });
+    expect(await agent.next("dispatch")).toMatchObject({ attempt: 1 });
+    agent.close();
+    agent = await reconnect(agentKey, tenant, "mute", []);
+    expect(await agent.next("dispatch")).toMatchObject({ attempt: 1 });
+    agent.close();
+    agent = await reconnect(agentKey, tenant, "mute", []);
+    await advanceClock(tenant, STEADY.dispatch.ack_timeout_ms + 1_000);
+    expect(await runState(admin, accepted.run.run_id)).toMatchObject({
+      status: "failed",
+      error: { reason: "ack_timeout" },
+    });
+    expect(agent.received.filter((m) => m.type === "dispatch")).toEqual([]);
+  });
+});
+
 describe("a queue pass", () => {
   it("reads no intent but the one of the run it dispatches", async () => {
     const { tenant, admin, agentKey } = await fleet({});

@@ -1,7 +1,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { ApiError } from "../../../contract";
+import type { Principal } from "../../../central/auth/principal";
+import type { TenantServices } from "../../../central/tenant/services";
+import type { ApiError, Failure } from "../../../contract";
 import { call, json, newKey, newTenant, secretOf } from "../support";
 
 describe("x-request-id replays", () => {
@@ -171,6 +173,34 @@ describe("x-request-id replays", () => {
       /cut short by a restart .* may or may not have taken effect/,
     );
     expect(retry.error.message).not.toMatch(/in progress/);
+  });
+
+  it("tells a retry that comes while the first answer is being kept that it is in progress", async () => {
+    const { tenant } = await newTenant();
+    await runInDurableObject(env.TENANT.getByName(tenant), async (object) => {
+      const { idempotency } = (object as unknown as { services: TenantServices }).services;
+      const principal: Principal = { id: "k1", role: "admin", app: null, secret: "s".repeat(43) };
+      expect((await idempotency.begin(principal, "r1", "POST", "/v1/keys", "d")).kind).toBe("new");
+      let release!: () => void;
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          release = () => {
+            controller.enqueue(new TextEncoder().encode("{}"));
+            controller.close();
+          };
+        },
+      });
+      const finishing = idempotency.finish(principal, "r1", new Response(body, { status: 201 }));
+      let message = "";
+      try {
+        await idempotency.begin(principal, "r1", "POST", "/v1/keys", "d");
+      } catch (error) {
+        message = (error as Failure).message;
+      }
+      release();
+      await finishing;
+      expect(message).toMatch(/in progress/);
+    });
   });
 });
 
