@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { app } from "../../central/app";
@@ -21,7 +21,10 @@ export const BOOTSTRAP_KEY = `aur_boot_${"B".repeat(43)}`;
 /** The real Worker (central/app.ts) with the real bindings, plus the bootstrap secret. */
 export function central(input: string | Request, init?: RequestInit): Promise<Response> {
   const request = typeof input === "string" ? new Request(`http://central${input}`, init) : input;
-  return Promise.resolve(app.fetch(request, { ...env, AURAISON_BOOTSTRAP_KEY: BOOTSTRAP_KEY }));
+  // As Workers does, every request has an execution context (its waitUntil).
+  return Promise.resolve(
+    app.fetch(request, { ...env, AURAISON_BOOTSTRAP_KEY: BOOTSTRAP_KEY }, createExecutionContext()),
+  );
 }
 
 export interface CallOptions {
