@@ -58,11 +58,7 @@ export class EdgeAgent {
           url: options.central.url,
           key: options.central.key,
           registration: () => agent!.registration(),
-          holding: () =>
-            runtime.runs
-              .list()
-              .filter((r) => r.status === "running" && r.origin === "central")
-              .map((r) => ({ run_id: r.run_id, attempt: r.attempt })),
+          holding: () => runtime.runs.heldForCentral(),
           onWelcome: (welcome) => agent?.welcomed(welcome),
           onMessage: (message) => agent?.received(message),
           onDisconnect: (reason) => agent?.lost(reason),

@@ -70,6 +70,22 @@ export class RunManager {
     return this.deps.store.list();
   }
 
+  /**
+   * The central runs this agent holds, as its `hello` names them after a reconnect: those
+   * running, and those whose claim central granted (a lease on record) that have not begun yet.
+   * Central sends a run it has this agent holding, and the `hello` does not name, back to the
+   * queue, so leaving out a granted one about to begin would have it run here and elsewhere.
+   */
+  heldForCentral(): { run_id: string; attempt: number }[] {
+    return this.list()
+      .filter(
+        (r) =>
+          r.origin === "central" &&
+          (r.status === "running" || (r.status === "dispatched" && r.lease_expires_at !== null)),
+      )
+      .map((r) => ({ run_id: r.run_id, attempt: r.attempt }));
+  }
+
   isActive(runId: string): boolean {
     return this.active.has(runId);
   }

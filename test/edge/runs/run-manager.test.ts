@@ -64,3 +64,14 @@ describe("run manager: cancel", () => {
     expect(ofKind(events, "tool_call_started")).toHaveLength(1);
   });
 });
+
+describe("run manager: what the agent tells central it holds", () => {
+  it("names central runs running or claimed (a lease on record) and not yet begun, no others", async () => {
+    runtime = await openRuntime(makeApp(), [{ text: "done" }]);
+    await admitRun(runtime);
+    const granted = await admitRun(runtime);
+    await runtime.runs.leased(granted.runId, 1, new Date(Date.now() + 60_000).toISOString());
+    await admitRun(runtime, {}, "local");
+    expect(runtime.runs.heldForCentral()).toEqual([{ run_id: granted.runId, attempt: 1 }]);
+  });
+});
