@@ -1,3 +1,5 @@
+import { parseKeyPairsIntoRecord } from "@opentelemetry/core";
+
 /** Where a runtime sends its spans over OTLP/HTTP, and with which headers. */
 export interface OtlpTracesTarget {
   url: string;
@@ -20,19 +22,11 @@ export function otlpTracesTarget(
   if (!traces && !base) return null;
   return {
     url: traces || `${base!.replace(/\/+$/, "")}/v1/traces`,
-    headers: otlpHeaders(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS || env.OTEL_EXPORTER_OTLP_HEADERS),
+    // OpenTelemetry's own reading of the variable (what its exporters send): `key=value` pairs,
+    // comma-separated, URL-encoded; a pair it cannot decode is left out, never an error, so a
+    // stray % in a collector's token cannot stop tracing from starting.
+    headers: parseKeyPairsIntoRecord(
+      env.OTEL_EXPORTER_OTLP_TRACES_HEADERS || env.OTEL_EXPORTER_OTLP_HEADERS,
+    ),
   };
-}
-
-/** `OTEL_EXPORTER_OTLP_HEADERS`: `key=value` pairs, comma-separated, values URL-encoded. */
-function otlpHeaders(value: string | undefined): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const pair of (value ?? "").split(",")) {
-    const at = pair.indexOf("=");
-    if (at <= 0) continue;
-    headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(
-      pair.slice(at + 1).trim(),
-    );
-  }
-  return headers;
 }

@@ -26,12 +26,17 @@ export type TraceContext = z.infer<typeof TraceContext>;
 
 /**
  * The trace context of a request's headers; null when there is none or it is malformed (the
- * W3C rule: an invalid `traceparent` is ignored, never an error). `tracestate` is normalised,
- * its invalid members dropped.
+ * W3C rule: an invalid `traceparent` is ignored, never an error). The context is passed on as
+ * version 00, which is what it is read as: a later version's header (which may carry more
+ * fields) is parsed for its ids and flags, as W3C asks, and not kept as sent, which no runtime
+ * reading TraceContext would accept. `tracestate` is normalised, its invalid members dropped.
  */
 export function traceContextOf(headers: Headers): TraceContext | null {
-  const traceparent = headers.get(TRACE_PARENT_HEADER)?.trim();
-  if (!traceparent || !parseTraceParent(traceparent)) return null;
+  const header = headers.get(TRACE_PARENT_HEADER)?.trim();
+  const parsed = header ? parseTraceParent(header) : null;
+  if (!parsed) return null;
+  const flags = (parsed.traceFlags & 0xff).toString(16).padStart(2, "0");
+  const traceparent = `00-${parsed.traceId}-${parsed.spanId}-${flags}`;
   const raw = headers.get(TRACE_STATE_HEADER);
   const tracestate = raw ? new TraceState(raw).serialize() : "";
   return { traceparent, ...(tracestate ? { tracestate } : {}) };

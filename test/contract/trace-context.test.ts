@@ -24,6 +24,14 @@ describe("the W3C trace context", () => {
     expect(check(TraceContext, trace).ok).toBe(true);
   });
 
+  it("reads a later version's traceparent for its ids and flags, passed on as version 00", () => {
+    // W3C: a higher version may carry more fields, and is parsed, not refused.
+    const later = "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-abcdef";
+    const trace = traceContextOf(new Headers({ traceparent: later }));
+    expect(trace).toEqual({ traceparent: PARENT });
+    expect(check(TraceContext, trace).ok).toBe(true);
+  });
+
   it("ignores what is not a trace context (the W3C rule), and refuses it in a schema", () => {
     for (const bad of BAD) {
       expect(traceContextOf(new Headers({ traceparent: bad }))).toBeNull();
