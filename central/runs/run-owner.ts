@@ -196,17 +196,34 @@ export class RunOwner {
     if (agent?.status === "online") this.agents.apply(agent, "assign", this.ctx.now());
   }
 
-  /** A dispatch its holder may not have received, sent again as it was (see Fold.forgotten). */
+  /**
+   * A dispatch its holder may not have received, sent again as it was (see Fold.forgotten), with
+   * a dispatch span of its own when central records spans, so the attempt's spans on the edge
+   * stay in the run's trace.
+   */
   private sendAgain(life: RunLife, effect: Extract<RunEffect, { type: "dispatch" }>): void {
     const intent = life.intent_id ? this.table.intent(life.intent_id)?.intent : undefined;
-    if (!intent) return;
-    this.send(effect.agent_id, {
-      type: "dispatch",
-      run_id: life.run_id,
-      attempt: effect.attempt,
-      intent,
-      ack_timeout_ms: effect.ack_timeout_ms,
-    });
+    const agent = this.agents.get(effect.agent_id);
+    if (!intent || !agent) return;
+    const spans = this.ctx.traces
+      ? dispatchSpans(
+          this.ctx.traces,
+          this.ctx.tenant,
+          { life, intent, attempt: effect.attempt, eligibleAt: null },
+          agent,
+          true,
+        )
+      : null;
+    const sent =
+      agent.connectionId !== null &&
+      this.ctx.send(agent.connectionId, {
+        type: "dispatch",
+        run_id: life.run_id,
+        attempt: effect.attempt,
+        intent: spans ? { ...intent, trace: spans.trace } : intent,
+        ack_timeout_ms: effect.ack_timeout_ms,
+      });
+    spans?.sent(sent);
   }
 
   private send(agentId: string, message: CentralMessage): void {

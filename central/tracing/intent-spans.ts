@@ -32,6 +32,8 @@ export function dispatchSpans(
   tenant: string,
   run: QueuedRun,
   agent: { agentId: string; app: string },
+  /** The same attempt sent again to an agent that reconnected without it: no queue wait. */
+  again = false,
 ): DispatchSpans {
   const now = recorder.now();
   const dispatch = recorder.start(`dispatch ${agent.app}`, {
@@ -41,6 +43,7 @@ export function dispatchSpans(
     attributes: {
       ...attributesOf(tenant, run, agent.app),
       "auraison.agent_id": agent.agentId,
+      ...(again ? { "auraison.dispatch.again": true } : {}),
     },
   });
   return {
@@ -51,7 +54,7 @@ export function dispatchSpans(
         return;
       }
       dispatch.end();
-      queueSpan(recorder, tenant, run, agent.app, now);
+      if (!again) queueSpan(recorder, tenant, run, agent.app, now);
     },
   };
 }

@@ -80,6 +80,26 @@ describe("an intent's spans in central", () => {
     });
   });
 
+  it("a dispatch sent again: a dispatch span in the run's trace, marked so, and no second queue span", async () => {
+    const { spans, sent } = recorder(1_765_000_010_000);
+    const out = dispatchSpans(
+      spans,
+      "lab",
+      { life: { run_id: RUN, targets: [] }, intent: INTENT, attempt: 1, eligibleAt: null },
+      { agentId: "host-a.lab-notes", app: "lab-notes" },
+      true,
+    );
+    out.sent(true);
+    await spans.flush();
+    const trace = RUN.replaceAll("-", "");
+    expect(sent.map((s) => s.name)).toEqual(["dispatch lab-notes"]);
+    expect(out.trace.traceparent).toBe(`00-${trace}-${sent[0]!.spanId}-01`);
+    expect(sent[0]!.attributes).toContainEqual({
+      key: "auraison.dispatch.again",
+      value: { boolValue: true },
+    });
+  });
+
   it("a frame that could not go out: the dispatch span is an error, and the run is still queued (no queue span yet)", async () => {
     const { spans, sent } = recorder(1_765_000_010_000);
     const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
