@@ -2,6 +2,7 @@ import {
   type AgentEvent,
   blankRun,
   type CentralMessage,
+  type Intent,
   isSettled,
   type RunEffect,
   type RunInput,
@@ -101,23 +102,7 @@ export class RunOwner {
     // that ran out with no retry_at sent it back at a moment no field keeps: not measured).
     const first = out.attempt === 1;
     const eligibleAt = first ? life.created_at : life.retry_at;
-    const spans = this.ctx.traces
-      ? dispatchSpans(
-          this.ctx.traces,
-          this.ctx.tenant,
-          { life, intent, attempt: out.attempt, eligibleAt },
-          agent,
-        )
-      : null;
-    const sent = this.ctx.send(agent.connectionId, {
-      type: "dispatch",
-      run_id: life.run_id,
-      attempt: out.attempt,
-      intent: spans ? { ...intent, trace: spans.trace } : intent,
-      ack_timeout_ms: out.ack_timeout_ms,
-    });
-    spans?.sent(sent);
-    if (!sent) return "unsent";
+    if (!this.sendDispatch(life, intent, agent, out, eligibleAt, false)) return "unsent";
     this.carryOut(
       result.life,
       result.effects.filter((e) => e !== out),
@@ -204,14 +189,25 @@ export class RunOwner {
   private sendAgain(life: RunLife, effect: Extract<RunEffect, { type: "dispatch" }>): void {
     const intent = life.intent_id ? this.table.intent(life.intent_id)?.intent : undefined;
     const agent = this.agents.get(effect.agent_id);
-    if (!intent || !agent) return;
+    if (intent && agent) this.sendDispatch(life, intent, agent, effect, null, true);
+  }
+
+  /** Sends a dispatch frame, under a dispatch span when central records spans; whether it went. */
+  private sendDispatch(
+    life: RunLife,
+    intent: Intent,
+    agent: AgentRow,
+    effect: Extract<RunEffect, { type: "dispatch" }>,
+    eligibleAt: number | null,
+    again: boolean,
+  ): boolean {
     const spans = this.ctx.traces
       ? dispatchSpans(
           this.ctx.traces,
           this.ctx.tenant,
-          { life, intent, attempt: effect.attempt, eligibleAt: null },
+          { life, intent, attempt: effect.attempt, eligibleAt },
           agent,
-          true,
+          again,
         )
       : null;
     const sent =
@@ -224,6 +220,7 @@ export class RunOwner {
         ack_timeout_ms: effect.ack_timeout_ms,
       });
     spans?.sent(sent);
+    return sent;
   }
 
   private send(agentId: string, message: CentralMessage): void {

@@ -2,8 +2,8 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../../../central/app";
-import { BOOTSTRAP_KEY, call, json, newTenant } from "../../support";
-import { chatCompletion, modelCalls } from "./worker-calls";
+import { BOOTSTRAP_KEY, newTenant } from "../../support";
+import { chatCompletion, labGateway, modelCalls, upstreamAnswers } from "./worker-calls";
 
 /**
  * Workers cancels what a request still awaits once its client disconnects, except what it
@@ -22,26 +22,13 @@ afterEach(() => {
 describe("a model call whose caller is gone", () => {
   it("is answered and settled within the request's waitUntil, not the caller's wait", async () => {
     const { admin } = await newTenant("gone");
-    await json(
-      await call("PUT", "/v1/gateway/config", {
-        key: admin,
-        body: {
-          providers: [{ id: "lab", kind: "openai-compatible", base_url: UPSTREAM, models: ["m"] }],
-          aliases: { auto: { candidates: ["lab/m"] } },
-          prices: { version: "p1", models: { m: { input: 1, output: 2 } } },
-        },
-      }),
-      200,
-    );
+    await labGateway(admin, UPSTREAM);
     let answer!: (response: Response) => void;
     let asked!: () => void;
     const reached = new Promise<void>((resolve) => {
       asked = resolve;
     });
-    const real = globalThis.fetch;
-    vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
-      if (!url.startsWith(UPSTREAM)) return real(input, init);
+    upstreamAnswers(UPSTREAM, () => {
       asked();
       return new Promise<Response>((resolve) => {
         answer = resolve;

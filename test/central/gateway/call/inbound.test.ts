@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { readInbound } from "../../../../central/gateway/call/inbound";
-import { BOOTSTRAP_KEY, call, json, newKey, newTenant } from "../../support";
-import { chat, upstreamAnswers } from "./worker-calls";
+import { BOOTSTRAP_KEY, newKey, newTenant } from "../../support";
+import { chat, labGateway, upstreamAnswers } from "./worker-calls";
 
 const workerEnv = { ...env, AURAISON_BOOTSTRAP_KEY: BOOTSTRAP_KEY };
 
@@ -65,16 +65,7 @@ describe("a background Responses request", () => {
 
   it("is refused with a 400 naming `background`, its body read, before any provider is asked", async () => {
     const { admin } = await newTenant("inb");
-    await json(
-      await call("PUT", "/v1/gateway/config", {
-        key: admin,
-        body: {
-          providers: [{ id: "lab", kind: "openai-compatible", base_url: UPSTREAM, models: ["m"] }],
-          aliases: { auto: { candidates: ["lab/m"] } },
-        },
-      }),
-      200,
-    );
+    await labGateway(admin, UPSTREAM);
     const key = (await newKey(admin, "operator")).key;
     const asked: string[] = [];
     // What OpenAI answers a background request with: queued, nothing generated yet, no usage.

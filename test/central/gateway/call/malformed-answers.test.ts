@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type GatewayStatus, HEADERS } from "../../../../contract";
 import { call, json, newKey, newTenant } from "../../support";
-import { chat, chatCompletion, modelCalls, sse, upstreamAnswers, within } from "./worker-calls";
+import {
+  chat,
+  chatCompletion,
+  labGateway,
+  modelCalls,
+  sse,
+  upstreamAnswers,
+  within,
+} from "./worker-calls";
 
 /**
  * Upstream answers of the wrong shape, through the real Worker and tenant object (workerd): a
@@ -16,21 +24,11 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function configure(admin: string, extra: Record<string, unknown> = {}) {
-  return json(
-    await call("PUT", "/v1/gateway/config", {
-      key: admin,
-      body: {
-        providers: [{ id: "lab", kind: "openai-compatible", base_url: UPSTREAM, models: ["m"] }],
-        aliases: { auto: { candidates: ["lab/m"] } },
-        prices: { version: "p1", models: { m: { input: 1, output: 2 } } },
-        budgets: { tenant: { tokens: 10_000_000, period: "month" } },
-        ...extra,
-      },
-    }),
-    200,
-  );
-}
+const configure = (admin: string, extra: Record<string, unknown> = {}) =>
+  labGateway(admin, UPSTREAM, {
+    budgets: { tenant: { tokens: 10_000_000, period: "month" } },
+    ...extra,
+  });
 
 /** Everything the client's stream delivered, and whether it broke instead of ending. */
 async function readAll(body: ReadableStream<Uint8Array> | null) {

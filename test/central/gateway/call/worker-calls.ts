@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { app } from "../../../../central/app";
 import type { StoredEvent } from "../../../../contract";
-import { BOOTSTRAP_KEY, events } from "../../support";
+import { BOOTSTRAP_KEY, call, events, json } from "../../support";
 
 /**
  * Model calls through the real Worker and tenant object (workerd), with the providers' answers
@@ -23,12 +23,38 @@ export const chatCompletion = () =>
   });
 
 /** Every request to a URL under `base` is answered with `answer(url)`. */
-export function upstreamAnswers(base: string, answer: (url: string) => Response) {
+export function upstreamAnswers(
+  base: string,
+  answer: (url: string) => Response | Promise<Response>,
+) {
   const real = globalThis.fetch;
   return vi.spyOn(globalThis, "fetch").mockImplementation((input, init) => {
     const url = input instanceof Request ? input.url : String(input);
     return url.startsWith(base) ? Promise.resolve(answer(url)) : real(input, init);
   });
+}
+
+/**
+ * Sets the tenant's gateway to one OpenAI-compatible provider `lab` at `upstream` serving model
+ * `m` as `auto`, at $1 and $2 per million input and output tokens; `extra` adds or replaces.
+ */
+export async function labGateway(
+  admin: string,
+  upstream: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  await json(
+    await call("PUT", "/v1/gateway/config", {
+      key: admin,
+      body: {
+        providers: [{ id: "lab", kind: "openai-compatible", base_url: upstream, models: ["m"] }],
+        aliases: { auto: { candidates: ["lab/m"] } },
+        prices: { version: "p1", models: { m: { input: 1, output: 2 } } },
+        ...extra,
+      },
+    }),
+    200,
+  );
 }
 
 /** An SSE answer of these events (`data:` lines; a string goes as it is, as `[DONE]` does). */
